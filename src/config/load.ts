@@ -1,0 +1,87 @@
+// The only place that reads the environment and the config file. Everything below the CLI receives the result.
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PgdrError } from '../errors.js';
+import type { ConfigOverrides, PgdrConfig } from './types.js';
+import { Problems, buildConfig } from './validate.js';
+
+export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
+
+export interface LoadOptions {
+  readonly overrides: ConfigOverrides;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+interface RawSource {
+  readonly raw: Record<string, unknown>;
+  readonly source: string;
+}
+
+function readRaw(opts: LoadOptions): RawSource {
+  const explicit = opts.overrides.configFile ?? opts.env.PGDR_CONFIG;
+  const file = explicit ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  if (file === undefined) return { raw: {}, source: 'flags' };
+  const path = resolve(opts.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new PgdrError('CONFIG_INVALID', `cannot read the configuration file ${file}`, {
+      hint: explicit === opts.overrides.configFile ? 'check the --config path' : 'check PGDR_CONFIG',
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new PgdrError('CONFIG_INVALID', `${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, {
+      hint: 'fix the YAML syntax (indentation with spaces, "key: value")',
+    });
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new PgdrError('CONFIG_INVALID', `${file}: must be a YAML mapping`, { hint: 'see the configuration reference in README.md' });
+  }
+  return { raw: fromObjectStoreManifest(doc as Record<string, unknown>), source: file };
+}
+
+/** A barmancloud.cnpg.io ObjectStore manifest is accepted as it is: its spec.configuration is our objectStore. */
+export function fromObjectStoreManifest(doc: Record<string, unknown>): Record<string, unknown> {
+  if (doc.kind !== 'ObjectStore' || typeof doc.apiVersion !== 'string' || !doc.apiVersion.startsWith('barmancloud.cnpg.io/')) {
+    return doc;
+  }
+  const spec = (doc.spec ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = { objectStore: spec.configuration };
+  if (spec.retentionPolicy !== undefined) out.retentionPolicy = spec.retentionPolicy;
+  return out;
+}
+
+export function loadConfig(opts: LoadOptions): PgdrConfig {
+  const { raw, source } = readRaw(opts);
+  const o = opts.overrides;
+  const merged: Record<string, unknown> = { ...raw };
+  if (o.serverName !== undefined) merged.serverName = o.serverName;
+  if (o.destinationPath !== undefined || o.endpointURL !== undefined) {
+    const store = { ...((raw.objectStore as Record<string, unknown> | undefined) ?? {}) };
+    if (o.destinationPath !== undefined) store.destinationPath = o.destinationPath;
+    if (o.endpointURL !== undefined) store.endpointURL = o.endpointURL;
+    merged.objectStore = store;
+  }
+  const problems = new Problems();
+  const config = buildConfig({ raw: merged, env: opts.env, source, defaults: { jobs: availableParallelism() } }, problems);
+  if (config === undefined) {
+    const first = problems.list[0];
+    const all = problems.list.map((x) => `${x.path}: ${x.message}`);
+    const noFile = source === 'flags' && Object.keys(raw).length === 0;
+    throw new PgdrError('CONFIG_INVALID', all.length === 1 || !first ? (all[0] ?? 'invalid configuration') : `${all.length} problems in the configuration:\n  ${all.join('\n  ')}`, {
+      hint: noFile
+        ? `no ${DEFAULT_CONFIG_FILE} here: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
+        : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: README.md)`,
+      details: { problems: problems.list },
+    });
+  }
+  return config;
+}

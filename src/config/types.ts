@@ -1,0 +1,59 @@
+// The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
+// Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
+
+export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+}
+
+export interface WalConfig {
+  readonly compression: Compression;
+  readonly maxParallel: number;
+}
+
+export interface DataConfig {
+  readonly compression: Compression;
+  readonly jobs: number;
+  readonly immediateCheckpoint: boolean;
+}
+
+export interface ObjectStoreConfig {
+  /** `s3://bucket/prefix` or `file:///absolute/path`. */
+  readonly destinationPath: string;
+  readonly endpointURL?: string | undefined;
+  readonly region: string;
+  /** Path-style addressing (`endpoint/bucket/key`); on by default whenever a custom endpoint is set. */
+  readonly forcePathStyle: boolean;
+  /** Resolved credentials for s3://; undefined for file:// or when none are available. */
+  readonly s3Credentials?: S3Credentials | undefined;
+  readonly wal: WalConfig;
+  readonly data: DataConfig;
+}
+
+export interface PostgresConfig {
+  readonly connection?: string | undefined;
+  readonly pgdata?: string | undefined;
+  /** Folder with initdb/pg_ctl/postgres; default: the embedded binaries from npm. */
+  readonly binDir?: string | undefined;
+}
+
+export interface PgdrConfig {
+  readonly serverName: string;
+  readonly objectStore: ObjectStoreConfig;
+  readonly retentionPolicy?: string | undefined;
+  readonly postgres: PostgresConfig;
+  /** Where the configuration came from, for messages (`pgdr.yaml`, `flags`, ...). */
+  readonly source: string;
+}
+
+/** Values that override the file for one run (from flags). */
+export interface ConfigOverrides {
+  readonly configFile?: string | undefined;
+  readonly destinationPath?: string | undefined;
+  readonly endpointURL?: string | undefined;
+  readonly serverName?: string | undefined;
+}

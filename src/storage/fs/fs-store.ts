@@ -1,0 +1,199 @@
+// file:// driver: the embedded default. Writes go to a temporary file in the same folder, are fsynced and
+// renamed into place, and the folder is fsynced, so a crash never leaves a partial object under its real name.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PgdrError } from '../../errors.js';
+import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
+
+const TMP_MARK = '.pgdr-tmp-';
+
+export class FsObjectStore implements ObjectStore {
+  readonly displayUrl: string;
+
+  constructor(private readonly root: string) {
+    this.displayUrl = `file://${root}`;
+  }
+
+  private path(key: string): string {
+    if (key.split('/').some((seg) => seg === '..')) {
+      throw new PgdrError('INTERNAL', `refusing object key with '..': ${key}`);
+    }
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
+    const target = this.path(key);
+    const dir = dirname(target);
+    await fsp.mkdir(dir, { recursive: true });
+    const tmp = join(dir, `${TMP_MARK}${randomBytes(6).toString('hex')}`);
+    try {
+      const fh = await fsp.open(tmp, 'wx', 0o644);
+      try {
+        if (Buffer.isBuffer(body)) await fh.writeFile(body);
+        else await pipeline(body, createWriteStream('', { fd: fh.fd, autoClose: false }), { signal: options.signal });
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      options.signal?.throwIfAborted();
+      if (options.ifAbsent) {
+        // link() fails if the target exists, which makes the check and the publish one atomic step.
+        try {
+          await fsp.link(tmp, target);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new PgdrError('CONFLICT', `object ${key} already exists`, { hint: 'it was not overwritten' });
+          }
+          throw e;
+        }
+        await fsp.unlink(tmp);
+      } else {
+        await fsp.rename(tmp, target);
+      }
+      await syncDir(dir);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw mapFsError(e, key, this.displayUrl);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const p = this.path(key);
+    try {
+      const fh = await fsp.open(p, 'r');
+      return createReadStream('', { fd: fh.fd, highWaterMark: 1 << 20 });
+    } catch (e) {
+      throw mapFsError(e, key, this.displayUrl);
+    }
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    try {
+      return await fsp.readFile(this.path(key));
+    } catch (e) {
+      throw mapFsError(e, key, this.displayUrl);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const st = await fsp.stat(this.path(key));
+      return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw mapFsError(e, key, this.displayUrl);
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    // Walk only the folder that can hold matches: the prefix up to its last '/'.
+    const cut = prefix.lastIndexOf('/');
+    const base = cut >= 0 ? prefix.slice(0, cut) : '';
+    const objects: ObjectInfo[] = [];
+    const prefixes = new Set<string>();
+    const walk = async (dirKey: string): Promise<void> => {
+      options.signal?.throwIfAborted();
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fsp.readdir(dirKey === '' ? this.root : this.path(dirKey), { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw mapFsError(e, dirKey, this.displayUrl);
+      }
+      for (const ent of entries) {
+        if (ent.name.startsWith(TMP_MARK)) continue;
+        const key = dirKey === '' ? ent.name : `${dirKey}/${ent.name}`;
+        if (ent.isDirectory()) {
+          const asPrefix = `${key}/`;
+          if (!asPrefix.startsWith(prefix) && !prefix.startsWith(asPrefix)) continue;
+          if (options.delimiter && asPrefix.startsWith(prefix)) {
+            prefixes.add(asPrefix);
+            continue;
+          }
+          await walk(key);
+        } else if (ent.isFile() && key.startsWith(prefix)) {
+          if (options.delimiter && key.slice(prefix.length).includes('/')) continue;
+          const st = await fsp.stat(join(this.root, key.split('/').join(sep)));
+          objects.push({ key, size: st.size, lastModified: st.mtime });
+        }
+      }
+    };
+    await walk(base);
+    objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // A folder with no files inside is not an S3 prefix: drop empty ones so both drivers agree.
+    const nonEmpty: string[] = [];
+    for (const pf of [...prefixes].sort()) if (await this.hasFile(pf)) nonEmpty.push(pf);
+    return { objects, prefixes: nonEmpty };
+  }
+
+  private async hasFile(prefixKey: string): Promise<boolean> {
+    const dir = this.path(prefixKey.replace(/\/$/, ''));
+    const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const ent of entries) {
+      if (ent.name.startsWith(TMP_MARK)) continue;
+      if (ent.isFile()) return true;
+      if (ent.isDirectory() && (await this.hasFile(`${prefixKey}${ent.name}/`))) return true;
+    }
+    return false;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await fsp.unlink(this.path(key));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw mapFsError(e, key, this.displayUrl);
+      }
+    }
+  }
+
+  async checkAccess(): Promise<void> {
+    let st: import('node:fs').Stats;
+    try {
+      st = await fsp.stat(this.root);
+    } catch {
+      throw new PgdrError('BUCKET_MISSING', `the repository folder ${this.root} does not exist`, {
+        hint: `check objectStore.destinationPath, or create it: mkdir -p ${this.root}`,
+      });
+    }
+    if (!st.isDirectory()) {
+      throw new PgdrError('BUCKET_MISSING', `${this.root} is not a folder`, { hint: 'point objectStore.destinationPath at a folder' });
+    }
+    try {
+      await fsp.access(this.root, 4 /* R_OK */);
+    } catch {
+      throw new PgdrError('STORE_AUTH', `this user may not read ${this.root}`, { hint: 'fix the folder permissions or run pgdr as its owner' });
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function mapFsError(e: unknown, key: string, url: string): unknown {
+  if (e instanceof PgdrError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new PgdrError('NOT_FOUND', `object ${key} does not exist in ${url}`);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new PgdrError('STORE_AUTH', `permission denied on ${key} in ${url}`, { hint: 'fix the folder permissions', cause: e });
+  }
+  if (code === 'ABORT_ERR' || (e as Error).name === 'AbortError') return new PgdrError('ABORTED', 'the write was interrupted', { cause: e });
+  return new PgdrError('STORE_ERROR', `cannot access ${key} in ${url}: ${code ?? (e as Error).message}`, { cause: e });
+}
+
+/** For tests and tools: the key of a path below the root. */
+export function keyOf(root: string, path: string): string {
+  return relative(root, path).split(sep).join('/');
+}

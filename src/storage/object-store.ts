@@ -1,0 +1,70 @@
+// One storage interface for every driver. Keys are relative to the destination path (bucket + prefix for s3://,
+// the folder for file://) and always use '/'. Every driver passes the same conformance suite
+// (test/integration/storage-conformance.test.ts); the contract of each method is written here.
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+export interface ListOptions {
+  /** With '/', keys below the next '/' after the prefix are folded into `prefixes` (like S3 CommonPrefixes). */
+  readonly delimiter?: '/';
+  readonly signal?: AbortSignal;
+}
+
+export interface ListResult {
+  /** Sorted by key (byte order). */
+  readonly objects: readonly ObjectInfo[];
+  /** Sorted; each ends with the delimiter. */
+  readonly prefixes: readonly string[];
+}
+
+export interface PutOptions {
+  readonly signal?: AbortSignal;
+  /** Only store when no object has this key; otherwise throw CONFLICT and leave the stored one untouched. */
+  readonly ifAbsent?: boolean;
+}
+
+export type Body = Buffer | Readable;
+
+export interface ObjectStore {
+  /** The destination, for messages: never holds credentials. */
+  readonly displayUrl: string;
+
+  /**
+   * Stores the body under key. Atomic: readers see the whole object or none; a failed or aborted put leaves no
+   * partial object. Resolves only once the object is durably stored. Overwrites unless `ifAbsent`.
+   */
+  put(key: string, body: Body, options?: PutOptions): Promise<void>;
+
+  /** A stream of the object's bytes. Throws NOT_FOUND when it does not exist. */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+
+  /** The whole object in memory; for small objects only (backup.info, history files). Throws NOT_FOUND. */
+  getBuffer(key: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
+
+  /** The object's size and time, or undefined when it does not exist. */
+  head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectInfo | undefined>;
+
+  /** Every key starting with prefix (all pages), sorted. */
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
+
+  /** Deletes the keys; keys that do not exist are not an error. */
+  delete(keys: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
+
+  /**
+   * Proves the destination is usable for reading: reachable, credentials accepted, bucket (folder) present.
+   * Throws STORE_UNREACHABLE, STORE_AUTH or BUCKET_MISSING with a hint.
+   */
+  checkAccess(options?: { signal?: AbortSignal }): Promise<void>;
+
+  /** Releases sockets and file handles. */
+  close(): Promise<void>;
+}
+
+export function joinKey(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/').replace(/\/{2,}/g, '/');
+}

@@ -1,0 +1,13 @@
+// Chooses the driver from the destination URL. The only place that knows which drivers exist.
+import { fileURLToPath } from 'node:url';
+import type { ObjectStoreConfig } from '../config/types.js';
+import { FsObjectStore } from './fs/fs-store.js';
+import type { ObjectStore } from './object-store.js';
+import { S3ObjectStore } from './s3/s3-store.js';
+
+export function openStore(cfg: ObjectStoreConfig): ObjectStore {
+  if (cfg.destinationPath.startsWith('file://')) {
+    return new FsObjectStore(fileURLToPath(cfg.destinationPath).replace(/\/+$/, '') || '/');
+  }
+  return S3ObjectStore.fromConfig(cfg);
+}
