@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests use, only those missing: barman-cli-cloud (the
+# interoperability oracle) and PostgreSQL 15 (the second major version, and pgbench). Needs root or sudo.
+set -euo pipefail
+
+missing=()
+command -v barman-cloud-backup >/dev/null 2>&1 || missing+=(barman-cli-cloud)
+[ -x /usr/lib/postgresql/15/bin/postgres ] && [ -x /usr/lib/postgresql/15/bin/pgbench ] || missing+=(postgresql-15)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's postgresql package may start a cluster on 5432; the tests start their own servers on free ports.
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r v n; do
+    pg_ctlcluster "$v" "$n" stop || true
+  done
+fi
+# When run as root, pgdr and the tests start PostgreSQL as this unprivileged user.
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi

@@ -1,0 +1,175 @@
+// s3:// driver: AWS S3 and compatible stores (MinIO, R2, Ceph...) through a small own client, because the AWS
+// SDK alone takes longer to load than PostgreSQL allows a busy archive_command per WAL segment.
+import { PassThrough, type Readable } from 'node:stream';
+import type { ObjectStoreConfig, S3Credentials } from '../../config/types.js';
+import { PgdrError } from '../../errors.js';
+import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
+import { deleteKeys } from './s3-delete.js';
+import { abortedError, isTransientNetworkError, mapNetworkError } from './s3-errors.js';
+import { S3Http, readAll } from './s3-http.js';
+import { listAll } from './s3-list.js';
+import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
+import { awsEndpoint, normalizePrefix, parseEndpoint, parseS3Url } from './s3-url.js';
+
+const MIB = 1024 * 1024;
+
+export interface S3StoreOptions {
+  readonly bucket: string;
+  /** Keys are stored at `prefix/<key>`; '' (default) stores them at the bucket root. */
+  readonly prefix?: string;
+  /** Custom endpoint (http or https); default https://s3.<region>.amazonaws.com. */
+  readonly endpoint?: string | undefined;
+  readonly region?: string;
+  /** Path-style addressing; default: on with a custom endpoint, off for AWS. */
+  readonly forcePathStyle?: boolean;
+  /** Without credentials every request fails with CONFIG_INVALID. */
+  readonly credentials?: S3Credentials | undefined;
+  /** Multipart part size in bytes: 16 MiB by default, at least 5 MiB (the S3 minimum). */
+  readonly partSize?: number;
+  /** Parts uploaded in parallel (default 4). */
+  readonly queueSize?: number;
+  /** Attempts per request, including the first (default 4). */
+  readonly maxAttempts?: number;
+  /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
+  readonly retryBaseMs?: number;
+  /** Socket inactivity limit per attempt in ms (default 60 000). */
+  readonly timeoutMs?: number;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly displayUrl: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly http: S3Http;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
+    const { bucket, prefix } = parseS3Url(cfg.destinationPath);
+    return new S3ObjectStore({
+      bucket,
+      prefix,
+      endpoint: cfg.endpointURL,
+      region: cfg.region,
+      forcePathStyle: cfg.forcePathStyle,
+      credentials: cfg.s3Credentials,
+    });
+  }
+
+  constructor(options: S3StoreOptions) {
+    const region = options.region || 'us-east-1';
+    const custom = options.endpoint !== undefined && options.endpoint !== '';
+    const endpoint = custom ? parseEndpoint(options.endpoint as string) : awsEndpoint(region);
+    this.bucket = options.bucket;
+    this.prefix = normalizePrefix(options.prefix ?? '');
+    this.partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
+    this.queueSize = Math.max(1, options.queueSize ?? 4);
+    const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+    this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
+    this.http = new S3Http({
+      endpoint,
+      customEndpoint: custom,
+      region,
+      bucket: this.bucket,
+      forcePathStyle: options.forcePathStyle ?? custom,
+      credentials: options.credentials,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 4),
+      retryBaseMs: options.retryBaseMs ?? 250,
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
+  }
+
+  private fullKey(key: string): string {
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private what(key: string): string {
+    return `s3://${this.bucket}/${this.fullKey(key)}`;
+  }
+
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
+    const o: UploadOptions = {
+      http: this.http,
+      key: this.fullKey(key),
+      what: this.what(key),
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      ifAbsent: options.ifAbsent === true,
+      signal: options.signal,
+    };
+    if (options.signal?.aborted) {
+      if (!Buffer.isBuffer(body)) body.destroy();
+      throw abortedError({ operation: 'PutObject', what: o.what });
+    }
+    // The HEAD spares uploading a whole stream only to have If-None-Match refuse it at the end.
+    if (o.ifAbsent && (await this.head(key, options)) !== undefined) {
+      if (!Buffer.isBuffer(body)) body.destroy();
+      throw new PgdrError('CONFLICT', `object ${o.what} already exists`, { hint: 'it was not overwritten' });
+    }
+    if (Buffer.isBuffer(body)) await putBuffer(o, body);
+    else await putStream(o, body);
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const req = { method: 'GET', key: this.fullKey(key), signal: options.signal, operation: 'GetObject', what: this.what(key) } as const;
+    const res = await this.http.open(req);
+    // Network failures mid-body come out of the stream as PgdrErrors like every other failure.
+    const out = new PassThrough({ highWaterMark: MIB });
+    res.on('error', (e) => {
+      out.destroy(options.signal?.aborted ? abortedError(req) : isTransientNetworkError(e) ? mapNetworkError(e, this.http.context(req)) : e);
+    });
+    out.on('close', () => {
+      if (!res.complete) res.destroy();
+    });
+    res.pipe(out);
+    return out;
+  }
+
+  async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    const req = { method: 'GET', key: this.fullKey(key), signal: options.signal, operation: 'GetObject', what: this.what(key) } as const;
+    return (await this.http.send(req)).body;
+  }
+
+  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
+    const res = await this.http.open({
+      method: 'HEAD',
+      key: this.fullKey(key),
+      accept: [404],
+      signal: options.signal,
+      operation: 'HeadObject',
+      what: this.what(key),
+    });
+    await readAll(res);
+    if (res.statusCode === 404) return undefined;
+    const size = Number(res.headers['content-length'] ?? 0);
+    const modified = res.headers['last-modified'];
+    return { key, size, lastModified: modified ? new Date(modified) : new Date(0) };
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    return listAll({ http: this.http, storePrefix: this.prefix, bucket: this.bucket, prefix, ...options });
+  }
+
+  async delete(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    await deleteKeys({ http: this.http, bucket: this.bucket, keys: keys.map((k) => this.fullKey(k)), signal: options.signal });
+  }
+
+  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
+    // Listing needs the credentials, the bucket and read permission: exactly what every restore needs.
+    await this.http.send({
+      method: 'GET',
+      query: [
+        ['list-type', '2'],
+        ['max-keys', '1'],
+        ['prefix', this.prefix ? `${this.prefix}/` : ''],
+      ],
+      signal: options.signal,
+      operation: 'ListObjectsV2',
+      what: this.displayUrl,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
+  }
+}

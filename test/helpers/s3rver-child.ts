@@ -1,0 +1,149 @@
+// The s3rver process started by test/helpers/s3rver.ts (a child, so a test can kill it for an outage).
+// s3rver 3.7 does not check SigV4 signatures (lib/middleware/authentication.js: "Signature version 4
+// calculation is unimplemented"; only the access key id is looked up), so this process puts an independent
+// SigV4 verifier in front of it, rebuilt from the request as received on the wire: a wrong secret gets a real
+// 403 SignatureDoesNotMatch, and a client that signs something other than what it sends is caught.
+import { createHash, createHmac } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+
+interface ChildConfig {
+  dir: string;
+  port: number;
+  buckets: string[];
+  accessKeyId: string;
+  secretAccessKey: string;
+  verifySignatures: boolean;
+}
+
+interface S3rverApp {
+  configureBuckets(): Promise<void>;
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => S3rverApp;
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
+  DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
+};
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
+DUMMY_ACCOUNT.createKeyPair(cfg.accessKeyId, cfg.secretAccessKey);
+const secrets = new Map([
+  ['S3RVER', 'S3RVER'],
+  [cfg.accessKeyId, cfg.secretAccessKey],
+]);
+
+/** Requests to answer with an injected error before serving normally again (for retry tests). */
+let failures: { count: number; status: number } = { count: 0, status: 503 };
+process.on('message', (m: { type: string; count: number; status: number }) => {
+  if (m.type === 'fail') failures = { count: m.count, status: m.status };
+});
+// The parent is gone (test crashed): do not outlive it.
+process.on('disconnect', () => process.exit(0));
+
+function enc(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+/** Undefined when the signature is right (or the request is anonymous or from an unknown key, left to s3rver). */
+function signatureError(req: IncomingMessage): Record<string, string> | undefined {
+  const auth = req.headers.authorization;
+  if (!auth) return undefined;
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
+  if (!m) return { Code: 'AuthorizationHeaderMalformed', Message: 'The authorization header is malformed.' };
+  const [, id = '', day = '', region = '', service = '', signed = '', provided = ''] = m;
+  const secret = secrets.get(id);
+  if (secret === undefined) return undefined;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q))
+    .split('/')
+    .map((seg) => enc(decodeURIComponent(seg)))
+    .join('/');
+  const query = (q < 0 ? '' : url.slice(q + 1))
+    .split('&')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const [k = '', v = ''] = p.split('=');
+      return `${enc(decodeURIComponent(k))}=${enc(decodeURIComponent(v))}`;
+    })
+    .sort()
+    .join('&');
+  const names = signed.split(';');
+  const headers = names
+    .map(
+      (n) =>
+        `${n}:${String(req.headers[n] ?? '')
+          .trim()
+          .replace(/ +/g, ' ')}\n`,
+    )
+    .join('');
+  const canonical = [req.method, path, query, headers, signed, req.headers['x-amz-content-sha256']].join(
+    '\n',
+  );
+  const date = String(req.headers['x-amz-date']);
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonical).digest('hex')].join(
+    '\n',
+  );
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), 'aws4_request');
+  if (createHmac('sha256', key).update(toSign).digest('hex') === provided) return undefined;
+  // Like real S3: the answer echoes what the client sent, signature included, which pgdr must not repeat.
+  return {
+    Code: 'SignatureDoesNotMatch',
+    Message:
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    AWSAccessKeyId: id,
+    StringToSign: toSign,
+    SignatureProvided: provided,
+    CanonicalRequest: canonical,
+  };
+}
+
+function reply(res: ServerResponse, status: number, fields: Record<string, string>): void {
+  const xml = Object.entries(fields)
+    .map(([k, v]) => `<${k}>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</${k}>`)
+    .join('');
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error>${xml}<RequestId>pgdr-test</RequestId></Error>`);
+}
+
+async function main(): Promise<void> {
+  const app = new S3rver({
+    silent: true,
+    directory: cfg.dir,
+    configureBuckets: cfg.buckets.map((name) => ({ name })),
+  });
+  await app.configureBuckets();
+  const handle = app.callback();
+  const server = http.createServer((req, res) => {
+    const injected = failures.count > 0;
+    const error = injected
+      ? { Code: 'SlowDown', Message: 'injected by the test' }
+      : cfg.verifySignatures
+        ? signatureError(req)
+        : undefined;
+    if (!error) return handle(req, res);
+    if (injected) failures.count--;
+    // Read the body first: answering early makes the client see EPIPE instead of the error.
+    req.resume();
+    req.on('end', () => reply(res, injected ? failures.status : 403, error));
+  });
+  server.listen(cfg.port, '127.0.0.1', () => {
+    const address = server.address();
+    process.send?.({ type: 'ready', port: typeof address === 'object' && address ? address.port : cfg.port });
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`s3rver child failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
