@@ -6,6 +6,14 @@ set -euo pipefail
 missing=()
 command -v barman-cloud-backup >/dev/null 2>&1 || missing+=(barman-cli-cloud)
 [ -x /usr/lib/postgresql/15/bin/postgres ] && [ -x /usr/lib/postgresql/15/bin/pgbench ] || missing+=(postgresql-15)
+# WAL codecs: pgdr pipes through these CLIs; barman-cloud-wal-archive/-restore need the Python modules for
+# --snappy, --zstd and --lz4 (the WAL interop tests use every compression).
+for tool in bzip2 xz zstd lz4; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$([ "$tool" = xz ] && echo xz-utils || echo "$tool")")
+done
+/usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || missing+=(python3-snappy)
+/usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || missing+=(python3-zstandard)
+/usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

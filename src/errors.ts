@@ -8,21 +8,49 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  NOT_FOUND: { exitCode: 1, retryable: false, summary: 'the requested WAL file, backup or object does not exist' },
-  USAGE: { exitCode: 2, retryable: false, summary: 'the command line is wrong (unknown flag, missing argument)' },
+  NOT_FOUND: {
+    exitCode: 1,
+    retryable: false,
+    summary: 'the requested WAL file, backup or object does not exist',
+  },
+  USAGE: {
+    exitCode: 2,
+    retryable: false,
+    summary: 'the command line is wrong (unknown flag, missing argument)',
+  },
   CONFIG_INVALID: { exitCode: 3, retryable: false, summary: 'the configuration is missing or invalid' },
   INTERNAL: { exitCode: 4, retryable: false, summary: 'an unexpected error (a bug: please report it)' },
-  STORE_UNREACHABLE: { exitCode: 10, retryable: true, summary: 'the object store endpoint cannot be reached' },
+  STORE_UNREACHABLE: {
+    exitCode: 10,
+    retryable: true,
+    summary: 'the object store endpoint cannot be reached',
+  },
   STORE_AUTH: { exitCode: 11, retryable: false, summary: 'the object store refused the credentials' },
-  BUCKET_MISSING: { exitCode: 12, retryable: false, summary: 'the bucket (or local repository folder) does not exist' },
-  NO_BACKUPS: { exitCode: 13, retryable: false, summary: 'the serverName has no backups or WAL under the destination path' },
+  BUCKET_MISSING: {
+    exitCode: 12,
+    retryable: false,
+    summary: 'the bucket (or local repository folder) does not exist',
+  },
+  NO_BACKUPS: {
+    exitCode: 13,
+    retryable: false,
+    summary: 'the serverName has no backups or WAL under the destination path',
+  },
   STORE_ERROR: { exitCode: 14, retryable: true, summary: 'the object store answered with an error' },
-  CATALOG_INVALID: { exitCode: 15, retryable: false, summary: 'an object in the bucket is not in the barman-cloud format' },
+  CATALOG_INVALID: {
+    exitCode: 15,
+    retryable: false,
+    summary: 'an object in the bucket is not in the barman-cloud format',
+  },
   CONFLICT: { exitCode: 20, retryable: false, summary: 'an object already exists with different content' },
   DIR_NOT_EMPTY: { exitCode: 21, retryable: false, summary: 'the target directory is not empty' },
   POSTGRES_UNREACHABLE: { exitCode: 30, retryable: true, summary: 'PostgreSQL cannot be reached' },
   POSTGRES_ERROR: { exitCode: 31, retryable: false, summary: 'PostgreSQL refused an operation' },
-  POSTGRES_BINARIES: { exitCode: 32, retryable: false, summary: 'PostgreSQL binaries of the needed version are missing' },
+  POSTGRES_BINARIES: {
+    exitCode: 32,
+    retryable: false,
+    summary: 'PostgreSQL binaries of the needed version are missing',
+  },
   ABORTED: { exitCode: 130, retryable: true, summary: 'the operation was interrupted' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -2,11 +2,13 @@
 // raw `fields` map is what gets written back, so a parse -> serialize round trip reproduces the bytes.
 import { PgdrError } from '../errors.js';
 import { decodeField, type FieldValue, isKnownField, type Tablespace } from './backup-fields.js';
+import { readFieldLines } from './backup-info-text.js';
 import type { BackupTime } from './backup-time.js';
 import type { PyValue } from './python-literal.js';
 import { DEFAULT_SEGMENT_SIZE } from './wal-name.js';
 
 export type { Tablespace } from './backup-fields.js';
+export { readFieldLines, serializeBackupInfo } from './backup-info-text.js';
 export type { BackupTime } from './backup-time.js';
 
 /** The body of `annotations/keep`. */
@@ -72,28 +74,6 @@ export interface BackupInfo {
   readonly unknownKeys: readonly string[];
   /** Oddities worth telling a user, e.g. a time without a zone. */
   readonly notes: readonly string[];
-}
-
-/** barman's FieldListFile.load rules: skip blank and '#' lines, split on the first '=', strip both sides. */
-export function readFieldLines(text: string | Uint8Array): Map<string, string> {
-  const body = typeof text === 'string' ? text : decodeUtf8(text);
-  const fields = new Map<string, string>();
-  for (const line of body.split('\n')) {
-    if (line.trim() === '' || line.trimEnd().startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq < 0) throw new PgdrError('CATALOG_INVALID', `invalid line '${line.trim()}' (no '=')`);
-    // A repeated key keeps its first position and the last value, as barman's setattr does.
-    fields.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
-  }
-  return fields;
-}
-
-function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    throw new PgdrError('CATALOG_INVALID', 'backup.info is not valid UTF-8', { cause: e });
-  }
 }
 
 export function parseBackupInfo(text: string | Uint8Array, backupId: string): BackupInfo {
@@ -174,41 +154,4 @@ export function parseBackupInfo(text: string | Uint8Array, backupId: string): Ba
 
 function asString(v: FieldValue | undefined): string | null {
   return typeof v === 'string' ? v : null;
-}
-
-/** backup.info text: keys sorted as Python sorts them, one `key=value\n` line each. */
-export function serializeBackupInfo(
-  fields: ReadonlyMap<string, string> | Iterable<readonly [string, string]>,
-): string {
-  const entries = [
-    ...(fields instanceof Map ? fields.entries() : (fields as Iterable<readonly [string, string]>)),
-  ];
-  entries.sort(([a], [b]) => compareCodePoints(a, b));
-  let out = '';
-  for (const [key, value] of entries) {
-    if (
-      key === '' ||
-      /[=\n\r]/.test(key) ||
-      /[\n\r]/.test(value) ||
-      key.trim() !== key ||
-      value.trim() !== value
-    ) {
-      throw new PgdrError(
-        'INTERNAL',
-        `cannot write backup.info field ${JSON.stringify(key)}=${JSON.stringify(value)}`,
-      );
-    }
-    out += `${key}=${value}\n`;
-  }
-  return out;
-}
-
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }

@@ -42,8 +42,10 @@ export function parseBackupTime(raw: string): BackupTime {
   const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = parts;
   // dateutil keeps microseconds and drops digits beyond the sixth.
   const microsecond = fraction === '' ? 0 : Number(fraction.slice(0, 6).padEnd(6, '0'));
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s, Math.floor(microsecond / 1000));
-  const check = new Date(wall);
+  // Date.UTC maps years 0-99 to 19xx; setUTCFullYear does not.
+  const check = new Date(Date.UTC(2000, mo - 1, d, h, mi, s, Math.floor(microsecond / 1000)));
+  check.setUTCFullYear(y);
+  const wall = check.getTime();
   if (mo < 1 || h > 23 || mi > 59 || s > 59 || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
     throw invalid(raw);
   }

@@ -73,6 +73,7 @@ export function verdict(report: RecoveryReport, options: VerdictOptions): Verdic
       `unreadable backup.info: ${options.unreadableBackups.join(', ')} (barman-cloud-backup-delete will refuse to run)`,
     );
   }
+  warns.push(...report.problems);
   if (options.unknownWalObjects)
     warns.push(`${options.unknownWalObjects} object(s) under wals/ are not WAL files`);
   const level: VerdictLevel = fails.length > 0 ? 'fail' : warns.length > 0 ? 'warn' : 'ok';

@@ -21,10 +21,18 @@ export interface Parsed {
 
 export function parse(argv: readonly string[], flags: FlagSpec, command: string): Parsed {
   try {
-    const r = parseArgs({ args: [...argv], options: { ...flags, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({
+      args: [...argv],
+      options: { ...flags, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    const msg = (e as Error).message.replace(
+      /\. To specify a positional argument starting with a '-'.*$/s,
+      '',
+    );
     throw new PgdrError('USAGE', `${command}: ${msg}`, { hint: `see: pgdr ${command} --help` });
   }
 }
@@ -38,7 +46,13 @@ export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }
 
-export function oneOf<T extends string>(p: Parsed, name: string, allowed: readonly T[], def: T, command: string): T {
+export function oneOf<T extends string>(
+  p: Parsed,
+  name: string,
+  allowed: readonly T[],
+  def: T,
+  command: string,
+): T {
   const v = str(p, name);
   if (v === undefined) return def;
   if (!(allowed as readonly string[]).includes(v)) {
@@ -54,7 +68,9 @@ export function positionals(p: Parsed, command: string, min: number, max: number
     throw new PgdrError('USAGE', `${command}: missing ${names}`, { hint: `see: pgdr ${command} --help` });
   }
   if (p.positionals.length > max) {
-    throw new PgdrError('USAGE', `${command}: unexpected argument '${p.positionals[max]}'`, { hint: `see: pgdr ${command} --help` });
+    throw new PgdrError('USAGE', `${command}: unexpected argument '${p.positionals[max]}'`, {
+      hint: `see: pgdr ${command} --help`,
+    });
   }
   return p.positionals;
 }

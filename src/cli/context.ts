@@ -1,8 +1,8 @@
 // Builds the typed configuration from flags + file + environment (once, at the edge) and opens the store.
 import { loadConfig } from '../config/load.js';
 import type { PgdrConfig } from '../config/types.js';
-import { openStore } from '../storage/open-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { openStore } from '../storage/open-store.js';
 import { type Parsed, str } from './args.js';
 import type { CliContext } from './main.js';
 

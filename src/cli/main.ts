@@ -1,6 +1,6 @@
 // The entry point: dispatches to command modules (loaded lazily, so `pgdr wal archive` stays cheap to start),
 // and is the only place that turns errors into exit codes.
-import { ERRORS, PgdrError, isPgdrError } from '../errors.js';
+import { ERRORS, isPgdrError, PgdrError } from '../errors.js';
 import type { Out } from './output.js';
 import { VERSION } from './version.js';
 
@@ -39,7 +39,7 @@ async function findCommand(args: string[]): Promise<{ cmd: Command; rest: string
 
 export async function overview(): Promise<string> {
   const cmds = await Promise.all(Object.values(COMMANDS).map((l) => l()));
-  const width = Math.max(...cmds.map((c) => c.name.length));
+  const width = Math.max(14, ...cmds.map((c) => c.name.length));
   return [
     `pgdr ${VERSION} — PostgreSQL disaster recovery on the barman-cloud bucket format`,
     '',
@@ -51,7 +51,9 @@ export async function overview(): Promise<string> {
     '',
     'Configuration: pgdr.yaml in the current folder, --config FILE, or PGDR_CONFIG (see README.md).',
     'Exit codes:',
-    ...Object.entries(ERRORS).map(([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(20)} ${e.summary}`),
+    ...Object.entries(ERRORS).map(
+      ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(20)} ${e.summary}`,
+    ),
   ].join('\n');
 }
 
@@ -91,7 +93,9 @@ function unknownCommand(args: string[]): PgdrError {
 }
 
 export function reportError(e: unknown, out: Out, env: NodeJS.ProcessEnv): number {
-  const err = isPgdrError(e) ? e : new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
+  const err = isPgdrError(e)
+    ? e
+    : new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
   out.stderr.write(`pgdr: error: ${err.message}\n`);
   if (err.hint) out.stderr.write(`hint: ${err.hint}\n`);
   if (env.PGDR_DEBUG) out.stderr.write(`${(err.cause as Error | undefined)?.stack ?? err.stack}\n`);

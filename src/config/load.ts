@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PgdrError } from '../errors.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
-import { Problems, buildConfig } from './validate.js';
+import { buildConfig, Problems } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
 
@@ -22,7 +22,8 @@ interface RawSource {
 
 function readRaw(opts: LoadOptions): RawSource {
   const explicit = opts.overrides.configFile ?? opts.env.PGDR_CONFIG;
-  const file = explicit ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  const file =
+    explicit ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
   if (file === undefined) return { raw: {}, source: 'flags' };
   const path = resolve(opts.cwd, file);
   let text: string;
@@ -43,14 +44,20 @@ function readRaw(opts: LoadOptions): RawSource {
   }
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new PgdrError('CONFIG_INVALID', `${file}: must be a YAML mapping`, { hint: 'see the configuration reference in README.md' });
+    throw new PgdrError('CONFIG_INVALID', `${file}: must be a YAML mapping`, {
+      hint: 'see the configuration reference in README.md',
+    });
   }
   return { raw: fromObjectStoreManifest(doc as Record<string, unknown>), source: file };
 }
 
 /** A barmancloud.cnpg.io ObjectStore manifest is accepted as it is: its spec.configuration is our objectStore. */
 export function fromObjectStoreManifest(doc: Record<string, unknown>): Record<string, unknown> {
-  if (doc.kind !== 'ObjectStore' || typeof doc.apiVersion !== 'string' || !doc.apiVersion.startsWith('barmancloud.cnpg.io/')) {
+  if (
+    doc.kind !== 'ObjectStore' ||
+    typeof doc.apiVersion !== 'string' ||
+    !doc.apiVersion.startsWith('barmancloud.cnpg.io/')
+  ) {
     return doc;
   }
   const spec = (doc.spec ?? {}) as Record<string, unknown>;
@@ -71,17 +78,26 @@ export function loadConfig(opts: LoadOptions): PgdrConfig {
     merged.objectStore = store;
   }
   const problems = new Problems();
-  const config = buildConfig({ raw: merged, env: opts.env, source, defaults: { jobs: availableParallelism() } }, problems);
+  const config = buildConfig(
+    { raw: merged, env: opts.env, source, defaults: { jobs: availableParallelism() } },
+    problems,
+  );
   if (config === undefined) {
     const first = problems.list[0];
     const all = problems.list.map((x) => `${x.path}: ${x.message}`);
     const noFile = source === 'flags' && Object.keys(raw).length === 0;
-    throw new PgdrError('CONFIG_INVALID', all.length === 1 || !first ? (all[0] ?? 'invalid configuration') : `${all.length} problems in the configuration:\n  ${all.join('\n  ')}`, {
-      hint: noFile
-        ? `no ${DEFAULT_CONFIG_FILE} here: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
-        : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: README.md)`,
-      details: { problems: problems.list },
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      all.length === 1 || !first
+        ? (all[0] ?? 'invalid configuration')
+        : `${all.length} problems in the configuration:\n  ${all.join('\n  ')}`,
+      {
+        hint: noFile
+          ? `no ${DEFAULT_CONFIG_FILE} here: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
+          : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: README.md)`,
+        details: { problems: problems.list },
+      },
+    );
   }
   return config;
 }

@@ -8,7 +8,11 @@ export type SecretRef = { env: string } | { file: string } | { name: string; key
 export function isSecretRef(v: unknown): v is SecretRef {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const o = v as Record<string, unknown>;
-  return typeof o.env === 'string' || typeof o.file === 'string' || (typeof o.name === 'string' && typeof o.key === 'string');
+  return (
+    typeof o.env === 'string' ||
+    typeof o.file === 'string' ||
+    (typeof o.name === 'string' && typeof o.key === 'string')
+  );
 }
 
 export function resolveSecret(ref: SecretRef, field: string, env: NodeJS.ProcessEnv): string {
@@ -31,7 +35,11 @@ export function resolveSecret(ref: SecretRef, field: string, env: NodeJS.Process
       });
     }
   }
-  throw new PgdrError('CONFIG_INVALID', `${field}: Kubernetes secret references ({name, key}) cannot be read outside the cluster`, {
-    hint: `use {env: NAME} or {file: PATH}, or leave ${field.replace(/\.[^.]+$/, '')} out to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
-  });
+  throw new PgdrError(
+    'CONFIG_INVALID',
+    `${field}: Kubernetes secret references ({name, key}) cannot be read outside the cluster`,
+    {
+      hint: `use {env: NAME} or {file: PATH}, or leave ${field.replace(/\.[^.]+$/, '')} out to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+    },
+  );
 }

@@ -1,6 +1,13 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
-import { COMPRESSIONS, type Compression, type ObjectStoreConfig, type PgdrConfig, type S3Credentials } from './types.js';
+
 import { isSecretRef, resolveSecret } from './secrets.js';
+import {
+  COMPRESSIONS,
+  type Compression,
+  type ObjectStoreConfig,
+  type PgdrConfig,
+  type S3Credentials,
+} from './types.js';
 
 export interface FieldProblem {
   readonly path: string;
@@ -9,11 +16,27 @@ export interface FieldProblem {
 
 type Raw = Record<string, unknown>;
 
-const TOP_KEYS = ['serverName', 'objectStore', 'retentionPolicy', 'postgres', 'kubernetes', 'drill', 'schedule'];
+const TOP_KEYS = [
+  'serverName',
+  'objectStore',
+  'retentionPolicy',
+  'postgres',
+  'kubernetes',
+  'drill',
+  'schedule',
+];
 const STORE_KEYS = [
-  'destinationPath', 'endpointURL', 'region', 'forcePathStyle', 's3Credentials', 'wal', 'data',
+  'destinationPath',
+  'endpointURL',
+  'region',
+  'forcePathStyle',
+  's3Credentials',
+  'wal',
+  'data',
   // accepted from pasted CloudNativePG ObjectStores, unused by pgdr:
-  'tags', 'historyTags', 'endpointCA',
+  'tags',
+  'historyTags',
+  'endpointCA',
 ];
 const SERVER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -30,7 +53,8 @@ function isObject(v: unknown): v is Raw {
 
 function unknownKeys(obj: Raw, allowed: readonly string[], path: string, p: Problems): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) p.add(path ? `${path}.${k}` : k, `unknown field (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      p.add(path ? `${path}.${k}` : k, `unknown field (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -44,7 +68,15 @@ function str(obj: Raw, key: string, path: string, p: Problems): string | undefin
   return v;
 }
 
-function int(obj: Raw, key: string, path: string, p: Problems, def: number, min: number, max: number): number {
+function int(
+  obj: Raw,
+  key: string,
+  path: string,
+  p: Problems,
+  def: number,
+  min: number,
+  max: number,
+): number {
   const v = obj[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -66,11 +98,13 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
 
 export function checkDestinationPath(v: string): string | undefined {
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
-  if (!m) return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
+  if (!m)
+    return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }
-  if (m[1] === 'file' && !(m[2] ?? '').startsWith('/')) return 'file:// needs an absolute path: file:///var/lib/pgdr/repo';
+  if (m[1] === 'file' && !(m[2] ?? '').startsWith('/'))
+    return 'file:// needs an absolute path: file:///var/lib/pgdr/repo';
   return undefined;
 }
 
@@ -85,8 +119,13 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   const { raw, env } = input;
   unknownKeys(raw, TOP_KEYS, '', p);
   const serverName = str(raw, 'serverName', 'serverName', p);
-  if (serverName === undefined) p.add('serverName', 'is required (the folder under destinationPath; CloudNativePG uses the Cluster name)');
-  else if (!SERVER_NAME_RE.test(serverName)) p.add('serverName', 'may hold only letters, digits, dot, dash and underscore');
+  if (serverName === undefined)
+    p.add(
+      'serverName',
+      'is required (the folder under destinationPath; CloudNativePG uses the Cluster name)',
+    );
+  else if (!SERVER_NAME_RE.test(serverName))
+    p.add('serverName', 'may hold only letters, digits, dot, dash and underscore');
 
   const rawStore = raw.objectStore;
   let objectStore: ObjectStoreConfig | undefined;
@@ -113,34 +152,74 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   };
 }
 
-function buildStore(s: Raw, env: NodeJS.ProcessEnv, defaults: { jobs: number }, p: Problems): ObjectStoreConfig | undefined {
+function buildStore(
+  s: Raw,
+  env: NodeJS.ProcessEnv,
+  defaults: { jobs: number },
+  p: Problems,
+): ObjectStoreConfig | undefined {
   unknownKeys(s, STORE_KEYS, 'objectStore', p);
   const destinationPath = str(s, 'destinationPath', 'objectStore.destinationPath', p);
-  if (destinationPath === undefined) p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH or file:///PATH');
+  if (destinationPath === undefined)
+    p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH or file:///PATH');
   else {
     const bad = checkDestinationPath(destinationPath);
     if (bad) p.add('objectStore.destinationPath', bad);
   }
   const endpointURL = str(s, 'endpointURL', 'objectStore.endpointURL', p);
   if (endpointURL !== undefined && !/^https?:\/\/[^/]+/.test(endpointURL)) {
-    p.add('objectStore.endpointURL', 'must be an http:// or https:// URL, e.g. https://ACCOUNT.r2.cloudflarestorage.com');
+    p.add(
+      'objectStore.endpointURL',
+      'must be an http:// or https:// URL, e.g. https://ACCOUNT.r2.cloudflarestorage.com',
+    );
   }
-  const region = str(s, 'region', 'objectStore.region', p) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const region =
+    str(s, 'region', 'objectStore.region', p) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const fps = s.forcePathStyle;
-  if (fps !== undefined && typeof fps !== 'boolean') p.add('objectStore.forcePathStyle', 'must be true or false');
+  if (fps !== undefined && typeof fps !== 'boolean')
+    p.add('objectStore.forcePathStyle', 'must be true or false');
 
   const wal = isObject(s.wal) ? s.wal : {};
-  if (s.wal !== undefined && !isObject(s.wal)) p.add('objectStore.wal', 'must be a mapping (compression, maxParallel)');
-  unknownKeys(wal, ['compression', 'maxParallel', 'encryption', 'archiveAdditionalCommandArgs', 'restoreAdditionalCommandArgs'], 'objectStore.wal', p);
+  if (s.wal !== undefined && !isObject(s.wal))
+    p.add('objectStore.wal', 'must be a mapping (compression, maxParallel)');
+  unknownKeys(
+    wal,
+    [
+      'compression',
+      'maxParallel',
+      'encryption',
+      'archiveAdditionalCommandArgs',
+      'restoreAdditionalCommandArgs',
+    ],
+    'objectStore.wal',
+    p,
+  );
   const data = isObject(s.data) ? s.data : {};
-  if (s.data !== undefined && !isObject(s.data)) p.add('objectStore.data', 'must be a mapping (compression, jobs)');
-  unknownKeys(data, ['compression', 'jobs', 'immediateCheckpoint', 'encryption', 'additionalCommandArgs', 'restoreAdditionalCommandArgs'], 'objectStore.data', p);
+  if (s.data !== undefined && !isObject(s.data))
+    p.add('objectStore.data', 'must be a mapping (compression, jobs)');
+  unknownKeys(
+    data,
+    [
+      'compression',
+      'jobs',
+      'immediateCheckpoint',
+      'encryption',
+      'additionalCommandArgs',
+      'restoreAdditionalCommandArgs',
+    ],
+    'objectStore.data',
+    p,
+  );
   const dataCompression = compression(data, 'objectStore.data', p, 'gzip');
   if (['xz', 'zstd'].includes(dataCompression)) {
-    p.add('objectStore.data.compression', 'barman-cloud cannot restore xz or zstd base backups: use gzip, bzip2, snappy, lz4 or none');
+    p.add(
+      'objectStore.data.compression',
+      'barman-cloud cannot restore xz or zstd base backups: use gzip, bzip2, snappy, lz4 or none',
+    );
   }
   const ic = data.immediateCheckpoint;
-  if (ic !== undefined && typeof ic !== 'boolean') p.add('objectStore.data.immediateCheckpoint', 'must be true or false');
+  if (ic !== undefined && typeof ic !== 'boolean')
+    p.add('objectStore.data.immediateCheckpoint', 'must be true or false');
 
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
@@ -172,10 +251,18 @@ function credentials(raw: unknown, env: NodeJS.ProcessEnv, p: Problems): S3Crede
     return { accessKeyId: id, secretAccessKey: secret, sessionToken: env.AWS_SESSION_TOKEN || undefined };
   }
   if (!isObject(raw)) {
-    p.add('objectStore.s3Credentials', 'must be a mapping: accessKeyId, secretAccessKey (each {env: NAME} or {file: PATH})');
+    p.add(
+      'objectStore.s3Credentials',
+      'must be a mapping: accessKeyId, secretAccessKey (each {env: NAME} or {file: PATH})',
+    );
     return undefined;
   }
-  unknownKeys(raw, ['accessKeyId', 'secretAccessKey', 'sessionToken', 'region', 'inheritFromIAMRole'], 'objectStore.s3Credentials', p);
+  unknownKeys(
+    raw,
+    ['accessKeyId', 'secretAccessKey', 'sessionToken', 'region', 'inheritFromIAMRole'],
+    'objectStore.s3Credentials',
+    p,
+  );
   const out: Record<string, string> = {};
   for (const k of ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const) {
     const v = raw[k];
@@ -199,5 +286,9 @@ function credentials(raw: unknown, env: NodeJS.ProcessEnv, p: Problems): S3Crede
     }
   }
   if (!out.accessKeyId || !out.secretAccessKey) return undefined;
-  return { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey, sessionToken: out.sessionToken };
+  return {
+    accessKeyId: out.accessKeyId,
+    secretAccessKey: out.secretAccessKey,
+    sessionToken: out.sessionToken,
+  };
 }

@@ -27,6 +27,50 @@ const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
   DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
 };
 
+interface ListedObject {
+  key: string;
+}
+interface ListResult {
+  objects: ListedObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface ListOptions {
+  delimiter?: string;
+  prefix?: string;
+  maxKeys?: number;
+}
+const FilesystemStore = require('s3rver/lib/stores/filesystem') as {
+  prototype: { listObjects(bucket: string, o: ListOptions): Promise<ListResult> };
+};
+const listObjects = FilesystemStore.prototype.listObjects;
+// s3rver 3.7 prunes folders below a common prefix before it has seen an object in them, so a "folder" that holds
+// only sub-folders (e.g. `server/` with `base/` and `wals/`) is never reported as a CommonPrefix, which real S3
+// does report. List without the delimiter and fold here instead.
+FilesystemStore.prototype.listObjects = async function (this: unknown, bucket: string, o: ListOptions) {
+  if (!o.delimiter) return listObjects.call(this, bucket, o);
+  const prefix = o.prefix ?? '';
+  const all = await listObjects.call(this, bucket, { ...o, delimiter: '', maxKeys: Number.POSITIVE_INFINITY });
+  const entries: Array<{ sortKey: string; object?: ListedObject; prefix?: string }> = [];
+  const seen = new Set<string>();
+  for (const object of all.objects) {
+    const i = object.key.slice(prefix.length).indexOf(o.delimiter);
+    if (i < 0) entries.push({ sortKey: object.key, object });
+    else {
+      const p = object.key.slice(0, prefix.length + i + 1);
+      if (!seen.has(p)) entries.push({ sortKey: p, prefix: p });
+      seen.add(p);
+    }
+  }
+  entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  const page = entries.slice(0, o.maxKeys ?? entries.length);
+  return {
+    objects: page.flatMap((e) => (e.object ? [e.object] : [])),
+    commonPrefixes: page.flatMap((e) => (e.prefix ? [e.prefix] : [])),
+    isTruncated: page.length < entries.length,
+  };
+};
+
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 DUMMY_ACCOUNT.createKeyPair(cfg.accessKeyId, cfg.secretAccessKey);
 const secrets = new Map([

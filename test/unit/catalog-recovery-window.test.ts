@@ -249,6 +249,21 @@ describe('recovery window across a timeline switch', () => {
     assert.match(v.text, /history file of timeline 2 is missing/);
   });
 
+  it('falls back to the timeline alone when its history goes back in LSN', () => {
+    const h = new Map([[3, parseHistoryFile('1\t0/9000100\tx\n2\t0/5000000\ty\n', 3)]]);
+    const r = report({ backups: [b1], wal: walOf([...tli1, ...run(3, 9, 10)]), histories: h });
+    assert.equal(r.current?.timeline, 3);
+    assert.match(r.current?.historyProblem ?? '', /goes back in LSN/);
+    assert.deepEqual(
+      r.current?.ancestry.map((s) => s.timeline),
+      [3],
+    );
+    assert.match(
+      verdict(r, { now: NOW }).text,
+      /^fail: no backup can be restored on timeline 3 \(.*goes back/,
+    );
+  });
+
   it('handles a switch exactly on a segment boundary', () => {
     const h = new Map([[2, parseHistoryFile('1\t0/9000000\tno recovery target specified\n', 2)]]);
     const r = report({ backups: [b1], wal: walOf([...run(1, 6, 8), ...run(2, 9, 10)]), histories: h });

@@ -1,9 +1,10 @@
 // file:// driver: the embedded default. Writes go to a temporary file in the same folder, are fsynced and
 // renamed into place, and the folder is fsynced, so a crash never leaves a partial object under its real name.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
@@ -33,7 +34,7 @@ export class FsObjectStore implements ObjectStore {
       const fh = await fsp.open(tmp, 'wx', 0o644);
       try {
         if (Buffer.isBuffer(body)) await fh.writeFile(body);
-        else await pipeline(body, createWriteStream('', { fd: fh.fd, autoClose: false }), { signal: options.signal });
+        else await pipeline(body, handleSink(fh), { signal: options.signal });
         await fh.sync();
       } finally {
         await fh.close();
@@ -64,7 +65,8 @@ export class FsObjectStore implements ObjectStore {
     const p = this.path(key);
     try {
       const fh = await fsp.open(p, 'r');
-      return createReadStream('', { fd: fh.fd, highWaterMark: 1 << 20 });
+      // The stream must own the FileHandle: a bare fd gets closed twice (by the stream, then by the handle's GC).
+      return fh.createReadStream({ highWaterMark: 1 << 20 });
     } catch (e) {
       throw mapFsError(e, key, this.displayUrl);
     }
@@ -171,6 +173,16 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+}
+
+// Writes through the handle without owning it. A stream on the bare fd closes that fd when destroyed (abort),
+// and the fh.close() that follows would close the number a second time, when it may be another file's.
+function handleSink(fh: FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      fh.write(chunk).then(() => done(), done);
+    },
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -21,9 +21,10 @@ export class PartReader {
     this.it = body[Symbol.asyncIterator]();
   }
 
-  async next(): Promise<Part> {
+  /** Rejects as soon as signal aborts, even when the source is stuck and cannot be destroyed right away. */
+  async next(signal?: AbortSignal): Promise<Part> {
     while (!this.ended && this.size <= this.partSize) {
-      const r = await this.it.next();
+      const r = await abortable(this.it.next(), signal);
       if (r.done) {
         this.ended = true;
         break;
@@ -52,4 +53,24 @@ export class PartReader {
     // Without an error: a pending next() then rejects (premature close) and nobody has to handle an 'error'.
     if (!this.body.destroyed) this.body.destroy();
   }
+}
+
+/** Destroying a Readable.from() source waits for its generator, which may never yield again: do not wait too. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -35,7 +35,7 @@ export async function putStream(o: UploadOptions, body: Readable): Promise<void>
   const onAbort = (): void => reader.destroy();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const first = await reader.next();
+    const first = await reader.next(o.signal);
     if (first.last) await putBuffer(o, first.data);
     else await multipart(o, reader, first.data);
   } catch (e) {
@@ -93,7 +93,8 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
       inflight.add(tracked);
       if (part.last) break;
       while (inflight.size >= o.queueSize) await Promise.race(inflight);
-      part = await reader.next();
+      // parts.signal also fires when a part failed: stop waiting for a source that will not be used.
+      part = await reader.next(parts.signal);
     }
     await Promise.all(inflight);
     await o.http.send({

@@ -1,0 +1,46 @@
+import { listBackups } from '../../catalog/backup-catalog.js';
+import { backupListJson } from '../../catalog/backup-json.js';
+import { assertServerPresent } from '../../catalog/server-presence.js';
+import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { json, line, table } from '../output.js';
+import { BACKUP_COLUMNS, backupRow } from './backup-format.js';
+
+const NAME = 'backup list';
+
+export const backupList: Command = {
+  name: NAME,
+  summary: 'list the backups in the bucket (as barman-cloud-backup-list)',
+  usage: `Usage: pgdr backup list [--format table|json] [store options]
+
+The table shows DONE backups like barman-cloud-backup-list, plus failed or unfinished ones marked as such.
+--format json prints {"backups_list": [...]} with the fields and values barman-cloud-backup-list --format json
+prints, for every backup whatever its status.
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const config = configFrom(p, ctx);
+    return withStore(config, async (store) => {
+      await store.checkAccess({ signal: ctx.signal });
+      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+      const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
+      if (format === 'json') {
+        json(ctx, backupListJson(catalog.backups));
+        return 0;
+      }
+      if (catalog.backups.length === 0) {
+        line(ctx, `No backups for ${config.serverName} in ${store.displayUrl} yet (WAL is archived there).`);
+      } else {
+        line(ctx, table(BACKUP_COLUMNS, catalog.backups.map(backupRow)));
+      }
+      for (const id of catalog.unreadable) {
+        ctx.stderr.write(`warning: backup ${id}: backup.info cannot be read (${catalog.errors.get(id)})\n`);
+      }
+      return 0;
+    });
+  },
+};

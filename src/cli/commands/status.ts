@@ -1,0 +1,147 @@
+import type { TimelineReport } from '../../catalog/recovery-window.js';
+import { formatGaps } from '../../catalog/wal-gaps.js';
+import { inspectServer, type StatusResult } from '../../engine/status.js';
+import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { age, isoSeconds, json, line, table } from '../output.js';
+
+const NAME = 'status';
+
+export const status: Command = {
+  name: NAME,
+  summary: 'what you could recover to right now: recovery window, gaps, newest backup and WAL (RPO)',
+  usage: `Usage: pgdr status [--format table|json] [store options]
+
+Reads the bucket only. Shows, per timeline, the recovery window (first point of recoverability to the last
+archived WAL reachable without a gap), the gaps with the missing segments, the newest backup and its age, the
+newest archived WAL and its age (the data you would lose if the primary died now), and a one-line verdict.
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const config = configFrom(p, ctx);
+    const result = await withStore(config, (store) =>
+      inspectServer({ store, serverName: config.serverName, now: new Date(), signal: ctx.signal }),
+    );
+    if (format === 'json') json(ctx, statusJson(result));
+    else line(ctx, statusText(result));
+    return 0;
+  },
+};
+
+function newest(r: StatusResult) {
+  const done = r.report.doneBackups;
+  const b = done[done.length - 1];
+  const seg = r.report.current?.lastSegment ?? null;
+  return { backup: b, segment: seg };
+}
+
+export function statusJson(r: StatusResult): Record<string, unknown> {
+  const now = r.now.getTime();
+  const { backup, segment } = newest(r);
+  return {
+    serverName: r.serverName,
+    destination: r.destination,
+    checkedAt: r.now.toISOString(),
+    verdict: r.verdict,
+    backups: {
+      total: r.catalog.backups.length,
+      done: r.report.doneBackups.length,
+      unreadable: r.catalog.unreadable,
+    },
+    newestBackup: backup
+      ? {
+          backupId: backup.backupId,
+          endTime: backup.endTime?.date.toISOString() ?? null,
+          ageMs: backup.endTime ? now - backup.endTime.date.getTime() : null,
+        }
+      : null,
+    newestWal: segment
+      ? {
+          name: segment.name,
+          archivedAt: segment.lastModified.toISOString(),
+          ageMs: now - segment.lastModified.getTime(),
+          partial: segment.partial,
+        }
+      : null,
+    timelines: r.report.timelines.map((t) => timelineJson(t)),
+    problems: [
+      ...r.report.problems,
+      ...[...r.historyProblems].map(([tli, why]) => `timeline ${tli} history: ${why}`),
+    ],
+  };
+}
+
+function timelineJson(t: TimelineReport): Record<string, unknown> {
+  return {
+    timeline: t.timeline,
+    backupIds: t.backupIds,
+    firstRecoverabilityPoint: t.firstRecoverabilityPoint
+      ? {
+          backupId: t.firstRecoverabilityPoint.backupId,
+          time: t.firstRecoverabilityPoint.time?.date.toISOString() ?? null,
+          lsn: t.firstRecoverabilityPoint.lsn,
+        }
+      : null,
+    recoveryWindow: t.window
+      ? {
+          from: t.window.from?.date.toISOString() ?? null,
+          fromBackupId: t.window.fromBackupId,
+          toSegment: t.window.to.name,
+          toArchivedAt: t.window.to.lastModified.toISOString(),
+        }
+      : null,
+    lastSegment: t.lastSegment?.name ?? null,
+    gaps: t.gaps.map((g) => ({ first: g.first, last: g.last, count: g.count })),
+    missing: t.missing,
+    missingCount: t.missingCount,
+    historyMissing: t.historyMissing,
+    unusableBackups: t.unusableBackups,
+  };
+}
+
+export function statusText(r: StatusResult): string {
+  const now = r.now.getTime();
+  const { backup, segment } = newest(r);
+  const out: string[] = [`Server ${r.serverName} in ${r.destination}`, ''];
+  const rows = r.report.timelines.map((t) => [
+    String(t.timeline),
+    t.window?.from ? isoSeconds(t.window.from.date) : '-',
+    t.window?.fromBackupId ?? '-',
+    t.window
+      ? `${t.window.to.name} (${isoSeconds(t.window.to.lastModified)})`
+      : t.lastSegment
+        ? `${t.lastSegment.name} (no backup before it)`
+        : '-',
+    t.gaps.length ? `${t.missingCount} missing` : 'none',
+  ]);
+  out.push('Recovery window per timeline:');
+  out.push(
+    rows.length
+      ? table(['TLI', 'From', 'Backup', 'To (last WAL reachable)', 'Gaps'], rows)
+      : '  no WAL and no backup yet',
+  );
+  out.push('');
+  out.push(
+    backup
+      ? `Newest backup:  ${backup.backupId}${backup.endTime ? `, ended ${age(now - backup.endTime.date.getTime())} ago` : ''} (${r.report.doneBackups.length} DONE of ${r.catalog.backups.length})`
+      : `Newest backup:  none DONE (${r.catalog.backups.length} in the bucket)`,
+  );
+  out.push(
+    segment
+      ? `Newest WAL:     ${segment.name}${segment.partial ? ' (.partial)' : ''}, archived ${age(now - segment.lastModified.getTime())} ago — the RPO if the primary died now`
+      : 'Newest WAL:     none archived',
+  );
+  for (const t of r.report.timelines) {
+    if (!t.gaps.length) continue;
+    out.push('', `Gaps on timeline ${t.timeline} (recovery cannot pass them):`);
+    for (const g of formatGaps(t.gaps)) out.push(`  ${g}`);
+  }
+  for (const id of r.catalog.unreadable)
+    out.push(`warning: backup ${id}: backup.info cannot be read (${r.catalog.errors.get(id)})`);
+  out.push('', `Verdict: ${r.verdict.text}`);
+  return out.join('\n');
+}

@@ -1,0 +1,59 @@
+// `pgdr status`: what the bucket can recover to right now. Gathers the catalogs, then the pure report/verdict.
+import { type BackupCatalog, listBackups } from '../catalog/backup-catalog.js';
+import { type Decompress, loadHistories } from '../catalog/history-loader.js';
+import {
+  computeRecoveryReport,
+  type RecoveryReport,
+  type Verdict,
+  verdict,
+} from '../catalog/recovery-window.js';
+import { assertServerPresent } from '../catalog/server-presence.js';
+import { listWal, type WalCatalog } from '../catalog/wal-catalog.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export interface StatusOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly now: Date;
+  readonly signal?: AbortSignal;
+  /** For history files in codecs other than gzip/none. */
+  readonly decompress?: Decompress;
+}
+
+export interface StatusResult {
+  readonly serverName: string;
+  readonly destination: string;
+  readonly now: Date;
+  readonly catalog: BackupCatalog;
+  readonly wal: WalCatalog;
+  readonly report: RecoveryReport;
+  readonly verdict: Verdict;
+  readonly historyProblems: ReadonlyMap<number, string>;
+}
+
+export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
+  const { store, serverName, signal } = o;
+  await store.checkAccess({ signal });
+  await assertServerPresent(store, serverName, { signal });
+  const [catalog, wal] = await Promise.all([
+    listBackups(store, serverName, { signal }),
+    listWal(store, serverName, { signal }),
+  ]);
+  const { histories, problems } = await loadHistories(store, wal, { signal, decompress: o.decompress });
+  const report = computeRecoveryReport({ backups: catalog.backups, wal, histories });
+  const v = verdict(report, {
+    now: o.now,
+    unreadableBackups: catalog.unreadable,
+    unknownWalObjects: wal.unknown.length,
+  });
+  return {
+    serverName,
+    destination: store.displayUrl,
+    now: o.now,
+    catalog,
+    wal,
+    report,
+    verdict: v,
+    historyProblems: problems,
+  };
+}
