@@ -135,6 +135,17 @@ function conformance(
       assert.equal(sha(await store.getBuffer('rt/two-parts.bin')), sha(twoParts));
     });
 
+    it('keys with spaces, reserved and non-ASCII characters round-trip and list', async () => {
+      const keys = ['sp/a b+c=d!(1)&x;y$.txt', "sp/it's @home, 100%.bin", 'sp/ü/é~_-.txt'];
+      for (const k of keys) await store.put(k, Buffer.from(k));
+      for (const k of keys) assert.equal((await store.getBuffer(k)).toString(), k);
+      assert.deepEqual(
+        (await store.list('sp/')).objects.map((o) => o.key),
+        [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
+      assert.deepEqual((await store.list('sp/', { delimiter: '/' })).prefixes, ['sp/ü/']);
+    });
+
     it('overwrites an existing object', async () => {
       await store.put('ow/key', Buffer.from('first version, longer'));
       await store.put('ow/key', Buffer.from('second'));
