@@ -42,8 +42,18 @@ export const ERRORS = {
     retryable: false,
     summary: 'an object in the bucket is not in the barman-cloud format',
   },
+  CODEC_MISSING: {
+    exitCode: 16,
+    retryable: false,
+    summary: 'a compression tool (bzip2, xz, zstd or lz4) is not installed',
+  },
   CONFLICT: { exitCode: 20, retryable: false, summary: 'an object already exists with different content' },
   DIR_NOT_EMPTY: { exitCode: 21, retryable: false, summary: 'the target directory is not empty' },
+  ARCHIVE_NOT_EMPTY: {
+    exitCode: 22,
+    retryable: false,
+    summary: 'the WAL archive already holds WAL of this server (or of a newer timeline)',
+  },
   POSTGRES_UNREACHABLE: { exitCode: 30, retryable: true, summary: 'PostgreSQL cannot be reached' },
   POSTGRES_ERROR: { exitCode: 31, retryable: false, summary: 'PostgreSQL refused an operation' },
   POSTGRES_BINARIES: {

@@ -50,7 +50,11 @@ const listObjects = FilesystemStore.prototype.listObjects;
 FilesystemStore.prototype.listObjects = async function (this: unknown, bucket: string, o: ListOptions) {
   if (!o.delimiter) return listObjects.call(this, bucket, o);
   const prefix = o.prefix ?? '';
-  const all = await listObjects.call(this, bucket, { ...o, delimiter: '', maxKeys: Number.POSITIVE_INFINITY });
+  const all = await listObjects.call(this, bucket, {
+    ...o,
+    delimiter: '',
+    maxKeys: Number.POSITIVE_INFINITY,
+  });
   const entries: Array<{ sortKey: string; object?: ListedObject; prefix?: string }> = [];
   const seen = new Set<string>();
   for (const object of all.objects) {

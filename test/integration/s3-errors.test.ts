@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { S3Credentials } from '../../src/config/types.js';
-import { type PgdrError, isPgdrError } from '../../src/errors.js';
+import { isPgdrError, type PgdrError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3/s3-store.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -25,7 +25,9 @@ after(async () => {
   await s3?.stop();
 });
 
-function open(options: Partial<S3StoreOptions> & { credentials?: S3Credentials | undefined } = {}): S3ObjectStore {
+function open(
+  options: Partial<S3StoreOptions> & { credentials?: S3Credentials | undefined } = {},
+): S3ObjectStore {
   const store = new S3ObjectStore({
     bucket: BUCKET,
     endpoint: s3.endpoint,
@@ -49,8 +51,18 @@ async function caught(p: Promise<unknown>): Promise<PgdrError> {
 
 /** Everything a user or a log could see of the error. */
 function visible(e: PgdrError): string {
-  const cause = e.cause instanceof Error ? `${e.cause.message} ${JSON.stringify(e.cause)}` : JSON.stringify(e.cause ?? '');
-  return [e.message, e.hint ?? '', JSON.stringify(e.details ?? {}), cause, JSON.stringify(e), e.stack ?? ''].join('\n');
+  const cause =
+    e.cause instanceof Error
+      ? `${e.cause.message} ${JSON.stringify(e.cause)}`
+      : JSON.stringify(e.cause ?? '');
+  return [
+    e.message,
+    e.hint ?? '',
+    JSON.stringify(e.details ?? {}),
+    cause,
+    JSON.stringify(e),
+    e.stack ?? '',
+  ].join('\n');
 }
 
 async function freePort(): Promise<number> {
@@ -76,14 +88,22 @@ describe('S3ObjectStore errors', () => {
   it('a wrong secret gives STORE_AUTH (the test server verifies SigV4) and never shows the secret', async () => {
     const secret = `wrong-secret-${randomBytes(8).toString('hex')}`;
     const sessionToken = `session-token-${randomBytes(8).toString('hex')}`;
-    const store = open({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: secret, sessionToken } });
-    for (const p of [store.checkAccess(), store.put('k', Buffer.from('x')), store.getBuffer('k'), store.list('')]) {
+    const store = open({
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: secret, sessionToken },
+    });
+    for (const p of [
+      store.checkAccess(),
+      store.put('k', Buffer.from('x')),
+      store.getBuffer('k'),
+      store.list(''),
+    ]) {
       const e = await caught(p);
       assert.equal(e.code, 'STORE_AUTH');
       assert.match(e.hint ?? '', /AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or objectStore\.s3Credentials/);
       assert.equal(e.details?.s3Code, 'SignatureDoesNotMatch');
       const text = visible(e);
-      for (const s of [secret, sessionToken, s3.secretAccessKey]) assert.ok(!text.includes(s), `leaked ${s}: ${text}`);
+      for (const s of [secret, sessionToken, s3.secretAccessKey])
+        assert.ok(!text.includes(s), `leaked ${s}: ${text}`);
       // The server echoes the signature it was sent (SignatureProvided), as real S3 does.
       assert.doesNotMatch(text, /[0-9a-f]{64}/);
     }
@@ -91,14 +111,18 @@ describe('S3ObjectStore errors', () => {
   });
 
   it('an unknown access key gives STORE_AUTH', async () => {
-    const e = await caught(open({ credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'irrelevant-secret' } }).checkAccess());
+    const e = await caught(
+      open({ credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'irrelevant-secret' } }).checkAccess(),
+    );
     assert.equal(e.code, 'STORE_AUTH');
     assert.equal(e.details?.s3Code, 'InvalidAccessKeyId');
     assert.ok(!visible(e).includes('irrelevant-secret'));
   });
 
   it('the right secret with a session token is accepted (the token is signed)', async () => {
-    const store = open({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: 'tok' } });
+    const store = open({
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: 'tok' },
+    });
     await store.put('token/ok', Buffer.from('ok'));
     assert.equal((await store.getBuffer('token/ok')).toString(), 'ok');
   });

@@ -50,7 +50,11 @@ async function deleteBatch(r: DeleteRequest, keys: readonly string[]): Promise<b
   const first = failures[0];
   if (first) {
     const ctx = r.http.context({ operation: 'DeleteObjects', what: `s3://${r.bucket}/${first.key}` });
-    const err = mapS3Error(first.code === 'AccessDenied' ? 403 : 500, { ...first, requestId: undefined, region: undefined }, ctx);
+    const err = mapS3Error(
+      first.code === 'AccessDenied' ? 403 : 500,
+      { ...first, requestId: undefined, region: undefined },
+      ctx,
+    );
     throw new PgdrError(err.code, `${err.message} (${failures.length} of ${keys.length} keys not deleted)`, {
       ...(err.hint ? { hint: err.hint } : {}),
       details: { ...err.details, failed: failures.length },

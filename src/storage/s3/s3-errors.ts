@@ -4,7 +4,8 @@
 import { PgdrError } from '../../errors.js';
 import type { S3ErrorBody } from './s3-xml.js';
 
-export const CREDENTIALS_HINT = 'check the credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or objectStore.s3Credentials';
+export const CREDENTIALS_HINT =
+  'check the credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or objectStore.s3Credentials';
 
 export interface ErrorContext {
   readonly operation: string;
@@ -32,7 +33,9 @@ export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   // Signatures and Authorization values are never wanted in messages, whoever's they are.
-  return out.replace(/Signature=[0-9a-f]+/gi, 'Signature=[redacted]').replace(/\b[0-9a-f]{64}\b/g, '[redacted]');
+  return out
+    .replace(/Signature=[0-9a-f]+/gi, 'Signature=[redacted]')
+    .replace(/\b[0-9a-f]{64}\b/g, '[redacted]');
 }
 
 export function mapS3Error(status: number, body: S3ErrorBody | undefined, ctx: ErrorContext): PgdrError {
@@ -55,13 +58,20 @@ export function mapS3Error(status: number, body: S3ErrorBody | undefined, ctx: E
     });
   }
   if (AUTH_CODES.has(code) || status === 403 || status === 401) {
-    return new PgdrError('STORE_AUTH', `${ctx.operation} on ${ctx.what} was refused (${code}, HTTP ${status})`, {
-      hint: CREDENTIALS_HINT,
-      details,
-    });
+    return new PgdrError(
+      'STORE_AUTH',
+      `${ctx.operation} on ${ctx.what} was refused (${code}, HTTP ${status})`,
+      {
+        hint: CREDENTIALS_HINT,
+        details,
+      },
+    );
   }
   if (code === 'PreconditionFailed' || status === 412) {
-    return new PgdrError('CONFLICT', `object ${ctx.what} already exists`, { hint: 'it was not overwritten', details });
+    return new PgdrError('CONFLICT', `object ${ctx.what} already exists`, {
+      hint: 'it was not overwritten',
+      details,
+    });
   }
   if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
     const where = body?.region ? ` (S3 says the bucket is in ${body.region})` : '';
@@ -70,9 +80,13 @@ export function mapS3Error(status: number, body: S3ErrorBody | undefined, ctx: E
       details,
     });
   }
-  return new PgdrError('STORE_ERROR', `${ctx.operation} on ${ctx.what} failed: ${code} (HTTP ${status})${serverText}`, {
-    details,
-  });
+  return new PgdrError(
+    'STORE_ERROR',
+    `${ctx.operation} on ${ctx.what} failed: ${code} (HTTP ${status})${serverText}`,
+    {
+      details,
+    },
+  );
 }
 
 /** Node network error codes worth another attempt; anything else (TLS, bad URL) fails at once. */
@@ -111,11 +125,15 @@ export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
     });
   }
   const what = code === 'PGDR_TIMEOUT' ? 'timed out' : `failed (${code})`;
-  return new PgdrError('STORE_UNREACHABLE', `${ctx.operation} on ${ctx.what}: the connection to ${ctx.endpoint} ${what}`, {
-    hint,
-    cause,
-    details,
-  });
+  return new PgdrError(
+    'STORE_UNREACHABLE',
+    `${ctx.operation} on ${ctx.what}: the connection to ${ctx.endpoint} ${what}`,
+    {
+      hint,
+      cause,
+      details,
+    },
+  );
 }
 
 export function abortedError(ctx: { operation: string; what: string }): PgdrError {

@@ -7,11 +7,17 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Credentials } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import { abortedError, type ErrorContext, isTransientNetworkError, mapNetworkError, mapS3Error } from './s3-errors.js';
+import {
+  abortedError,
+  type ErrorContext,
+  isTransientNetworkError,
+  mapNetworkError,
+  mapS3Error,
+} from './s3-errors.js';
 import type { Endpoint } from './s3-url.js';
 import { requestTarget } from './s3-url.js';
 import { parseError } from './s3-xml.js';
-import { EMPTY_SHA256, canonicalQuery, sha256Hex, signV4 } from './sigv4.js';
+import { canonicalQuery, EMPTY_SHA256, sha256Hex, signV4 } from './sigv4.js';
 
 export interface S3HttpOptions {
   readonly endpoint: Endpoint;
@@ -97,7 +103,10 @@ export class S3Http {
     this.agent.destroy();
   }
 
-  private async withRetries<T>(req: S3Request, finish: (res: IncomingMessage, ctx: ErrorContext) => Promise<T>): Promise<T> {
+  private async withRetries<T>(
+    req: S3Request,
+    finish: (res: IncomingMessage, ctx: ErrorContext) => Promise<T>,
+  ): Promise<T> {
     const ctx = this.context(req);
     const creds = this.opts.credentials;
     if (!creds) {
@@ -174,7 +183,9 @@ export class S3Http {
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
       r.setTimeout(this.opts.timeoutMs, () => {
-        r.destroy(Object.assign(new Error(`no answer within ${this.opts.timeoutMs} ms`), { code: 'PGDR_TIMEOUT' }));
+        r.destroy(
+          Object.assign(new Error(`no answer within ${this.opts.timeoutMs} ms`), { code: 'PGDR_TIMEOUT' }),
+        );
       });
       r.on('error', (e) => {
         req.signal?.removeEventListener('abort', onAbort);

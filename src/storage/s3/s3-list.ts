@@ -40,7 +40,8 @@ export async function listAll(r: ListRequest): Promise<ListResult> {
     });
     const page = parseListPage(res.body.toString('utf8'));
     for (const o of page.objects) {
-      if (o.key.startsWith(base)) objects.push({ key: o.key.slice(base.length), size: o.size, lastModified: o.lastModified });
+      if (o.key.startsWith(base))
+        objects.push({ key: o.key.slice(base.length), size: o.size, lastModified: o.lastModified });
     }
     for (const p of page.prefixes) if (p.startsWith(base)) prefixes.add(p.slice(base.length));
     token = page.nextToken;

@@ -6,7 +6,7 @@ import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { deleteKeys } from './s3-delete.js';
 import { abortedError, isTransientNetworkError, mapNetworkError } from './s3-errors.js';
-import { S3Http, readAll } from './s3-http.js';
+import { readAll, S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
 import { awsEndpoint, normalizePrefix, parseEndpoint, parseS3Url } from './s3-url.js';
@@ -111,12 +111,24 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    const req = { method: 'GET', key: this.fullKey(key), signal: options.signal, operation: 'GetObject', what: this.what(key) } as const;
+    const req = {
+      method: 'GET',
+      key: this.fullKey(key),
+      signal: options.signal,
+      operation: 'GetObject',
+      what: this.what(key),
+    } as const;
     const res = await this.http.open(req);
     // Network failures mid-body come out of the stream as PgdrErrors like every other failure.
     const out = new PassThrough({ highWaterMark: MIB });
     res.on('error', (e) => {
-      out.destroy(options.signal?.aborted ? abortedError(req) : isTransientNetworkError(e) ? mapNetworkError(e, this.http.context(req)) : e);
+      out.destroy(
+        options.signal?.aborted
+          ? abortedError(req)
+          : isTransientNetworkError(e)
+            ? mapNetworkError(e, this.http.context(req))
+            : e,
+      );
     });
     out.on('close', () => {
       if (!res.complete) res.destroy();
@@ -126,7 +138,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    const req = { method: 'GET', key: this.fullKey(key), signal: options.signal, operation: 'GetObject', what: this.what(key) } as const;
+    const req = {
+      method: 'GET',
+      key: this.fullKey(key),
+      signal: options.signal,
+      operation: 'GetObject',
+      what: this.what(key),
+    } as const;
     return (await this.http.send(req)).body;
   }
 
@@ -151,7 +169,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    await deleteKeys({ http: this.http, bucket: this.bucket, keys: keys.map((k) => this.fullKey(k)), signal: options.signal });
+    await deleteKeys({
+      http: this.http,
+      bucket: this.bucket,
+      keys: keys.map((k) => this.fullKey(k)),
+      signal: options.signal,
+    });
   }
 
   async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {

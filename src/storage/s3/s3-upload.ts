@@ -27,7 +27,15 @@ export async function putBuffer(o: UploadOptions, data: Buffer): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   // Real S3, R2 and MinIO refuse the write with 412 when the key exists: closes the race left by the HEAD check.
   if (o.ifAbsent) headers['if-none-match'] = '*';
-  await o.http.send({ method: 'PUT', key: o.key, body: data, headers, signal: o.signal, operation: 'PutObject', what: o.what });
+  await o.http.send({
+    method: 'PUT',
+    key: o.key,
+    body: data,
+    headers,
+    signal: o.signal,
+    operation: 'PutObject',
+    what: o.what,
+  });
 }
 
 export async function putStream(o: UploadOptions, body: Readable): Promise<void> {
@@ -58,7 +66,8 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
     what: o.what,
   });
   const uploadId = parseUploadId(init.body.toString('utf8'));
-  if (!uploadId) throw new PgdrError('STORE_ERROR', `CreateMultipartUpload on ${o.what} returned no UploadId`);
+  if (!uploadId)
+    throw new PgdrError('STORE_ERROR', `CreateMultipartUpload on ${o.what} returned no UploadId`);
 
   // Cancels the parts still in flight once one fails or the caller aborts.
   const parts = new AbortController();
@@ -72,9 +81,13 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
     for (let n = 1; ; n++) {
       if (failure !== undefined) throw failure;
       if (n > MAX_PARTS) {
-        throw new PgdrError('STORE_ERROR', `${o.what} needs more than ${MAX_PARTS} parts of ${o.partSize} bytes`, {
-          hint: 'split the data into smaller objects',
-        });
+        throw new PgdrError(
+          'STORE_ERROR',
+          `${o.what} needs more than ${MAX_PARTS} parts of ${o.partSize} bytes`,
+          {
+            hint: 'split the data into smaller objects',
+          },
+        );
       }
       const tracked: Promise<void> = uploadPart(o, uploadId, n, part.data, parts.signal).then(
         (etag) => {
@@ -119,7 +132,13 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
   }
 }
 
-async function uploadPart(o: UploadOptions, uploadId: string, n: number, data: Buffer, signal: AbortSignal): Promise<string> {
+async function uploadPart(
+  o: UploadOptions,
+  uploadId: string,
+  n: number,
+  data: Buffer,
+  signal: AbortSignal,
+): Promise<string> {
   const res = await o.http.send({
     method: 'PUT',
     key: o.key,
@@ -140,6 +159,12 @@ async function uploadPart(o: UploadOptions, uploadId: string, n: number, data: B
 /** Best effort: the upload already failed, and a store that is down cannot take the abort either. */
 async function abortUpload(o: UploadOptions, uploadId: string): Promise<void> {
   await o.http
-    .send({ method: 'DELETE', key: o.key, query: [['uploadId', uploadId]], operation: 'AbortMultipartUpload', what: o.what })
+    .send({
+      method: 'DELETE',
+      key: o.key,
+      query: [['uploadId', uploadId]],
+      operation: 'AbortMultipartUpload',
+      what: o.what,
+    })
     .catch(() => undefined);
 }

@@ -12,9 +12,13 @@ export interface S3Location {
 export function parseS3Url(destinationPath: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/*(.*)$/.exec(destinationPath);
   if (!m?.[1]) {
-    throw new PgdrError('CONFIG_INVALID', `objectStore.destinationPath ${destinationPath} is not an s3:// URL`, {
-      hint: 'use s3://BUCKET/PREFIX or file:///PATH',
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `objectStore.destinationPath ${destinationPath} is not an s3:// URL`,
+      {
+        hint: 'use s3://BUCKET/PREFIX or file:///PATH',
+      },
+    );
   }
   return { bucket: m[1], prefix: normalizePrefix(m[2] ?? '') };
 }
@@ -43,9 +47,13 @@ export function parseEndpoint(url: string): Endpoint {
     });
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new PgdrError('CONFIG_INVALID', `objectStore.endpointURL must be http:// or https://, not ${u.protocol}`, {
-      hint: 'use an http:// or https:// URL',
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `objectStore.endpointURL must be http:// or https://, not ${u.protocol}`,
+      {
+        hint: 'use an http:// or https:// URL',
+      },
+    );
   }
   const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
   const basePath = u.pathname.replace(/\/+$/, '');
@@ -78,7 +86,11 @@ export function requestTarget(ep: Endpoint, bucket: string, pathStyle: boolean, 
   if (pathStyle || !dnsCompatible(bucket, ep.protocol)) {
     // URL keeps IPv6 literals in brackets: right for the Host header, wrong for connecting.
     const hostname = ep.hostname.replace(/^\[(.*)\]$/, '$1');
-    return { host: `${ep.hostname}${portSuffix}`, hostname, path: `${ep.basePath}/${encodePath(bucket)}${keyPath}` };
+    return {
+      host: `${ep.hostname}${portSuffix}`,
+      hostname,
+      path: `${ep.basePath}/${encodePath(bucket)}${keyPath}`,
+    };
   }
   const hostname = `${bucket}.${ep.hostname}`;
   return { host: `${hostname}${portSuffix}`, hostname, path: `${ep.basePath}${keyPath || '/'}` };

@@ -23,13 +23,17 @@ export interface DeleteFailure {
 
 export function decodeXml(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, ent: string) => {
-    if (ent[0] === '#') return String.fromCodePoint(ent[1] === 'x' ? Number.parseInt(ent.slice(2), 16) : Number(ent.slice(1)));
+    if (ent[0] === '#')
+      return String.fromCodePoint(ent[1] === 'x' ? Number.parseInt(ent.slice(2), 16) : Number(ent.slice(1)));
     return ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[ent] ?? '';
   });
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' })[c]};`);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`,
+  );
 }
 
 /** The text of the first <tag> element in xml (entities decoded), or undefined. */
@@ -78,7 +82,9 @@ export function parseUploadId(xml: string): string | undefined {
 }
 
 export function completeUploadXml(etags: readonly string[]): string {
-  const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`);
+  const parts = etags.map(
+    (etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`,
+  );
   return `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts.join('')}</CompleteMultipartUpload>`;
 }
 

@@ -51,7 +51,13 @@ export function uriEncode(value: string, encodeSlash = true): string {
 
 function isUnreserved(b: number): boolean {
   return (
-    (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x30 && b <= 0x39) ||
+    b === 0x2d ||
+    b === 0x2e ||
+    b === 0x5f ||
+    b === 0x7e
   );
 }
 
@@ -74,7 +80,10 @@ function cmp(a: string, b: string): number {
 }
 
 export function amzDate(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function signV4(input: SignInput): Signed {
@@ -90,7 +99,9 @@ export function signV4(input: SignInput): Signed {
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
 
   const names = Object.keys(headers).sort();
-  const canonicalHeaders = names.map((n) => `${n}:${String(headers[n]).trim().replace(/ +/g, ' ')}\n`).join('');
+  const canonicalHeaders = names
+    .map((n) => `${n}:${String(headers[n]).trim().replace(/ +/g, ' ')}\n`)
+    .join('');
   const signedHeaders = names.join(';');
   const canonicalRequest = [
     input.method,
@@ -102,7 +113,10 @@ export function signV4(input: SignInput): Signed {
   ].join('\n');
   const scope = `${day}/${input.region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', date, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), input.region), service), 'aws4_request');
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), input.region), service),
+    'aws4_request',
+  );
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   headers.authorization =
     `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, ` +

@@ -1,0 +1,51 @@
+// Writing a file so that readers see all of it or nothing: temp file in the same folder, fsync, rename, fsync
+// the folder. A failure removes the temp file.
+import { randomBytes } from 'node:crypto';
+import { open, rm, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function writeFileAtomic(
+  dest: string,
+  source: Readable,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<number> {
+  const tmp = join(dirname(dest), `.${basename(dest)}.pgdr-${randomBytes(4).toString('hex')}.tmp`);
+  let bytes = 0;
+  try {
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      const out = fh.createWriteStream({ autoClose: false });
+      source.on('data', (d: Buffer) => {
+        bytes += d.length;
+      });
+      await pipeline(source, out, { signal: options.signal });
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, dest);
+  } catch (e) {
+    source.destroy();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(dirname(dest));
+  return bytes;
+}
+
+/** Moves a finished file into place (same file system) durably. */
+export async function renameDurable(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await syncDir(dirname(to));
+}

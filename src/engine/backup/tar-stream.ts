@@ -1,0 +1,100 @@
+// One tar archive as a byte stream, read from disk on demand (the consumer's pace sets the reading pace, so
+// memory stays bounded). Files that shrink while read are zero-padded to the size in their header and files
+// that vanish are skipped, as barman's TarFileIgnoringTruncate does; WAL replay repairs both.
+import { promises as fsp } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { endOfArchive, memberHeader, padding, type TarMember } from './tar-header.js';
+import { unreadable, type TreeEntry } from './walk-tree.js';
+
+const CHUNK = 1 << 20;
+
+/** A member to append after the listed entries: a file read from disk, or bytes held in memory. */
+export type TailItem = { readonly entry: TreeEntry } | { readonly member: TarMember; readonly data: Buffer };
+
+export interface FileRecord {
+  readonly name: string;
+  readonly size: number;
+  /** CRC-32 (zlib) of the bytes stored, as 8 hex digits. */
+  readonly crc32: string;
+  /** The file was shorter than its header size when read (zero-padded). */
+  readonly truncated?: true;
+}
+
+export interface TarStreamOptions {
+  readonly entries: readonly TreeEntry[];
+  /** Awaited once every entry is written: members to add last (pg_control, backup_label). */
+  readonly tail?: () => Promise<readonly TailItem[]>;
+  /** Bytes of file data read from disk, as they are read. */
+  readonly onRead?: (bytes: number) => void;
+  readonly onFile?: (record: FileRecord) => void;
+  readonly signal?: AbortSignal;
+}
+
+export async function* tarStream(o: TarStreamOptions): AsyncGenerator<Buffer> {
+  let written = 0;
+  for (const entry of o.entries) {
+    o.signal?.throwIfAborted();
+    for await (const chunk of memberBytes(entry, o)) {
+      written += chunk.length;
+      yield chunk;
+    }
+  }
+  for (const item of (await o.tail?.()) ?? []) {
+    o.signal?.throwIfAborted();
+    if ('entry' in item) {
+      for await (const chunk of memberBytes(item.entry, o)) {
+        written += chunk.length;
+        yield chunk;
+      }
+    } else {
+      const header = memberHeader({ ...item.member, size: item.data.length });
+      const pad = Buffer.alloc(padding(item.data.length));
+      written += header.length + item.data.length + pad.length;
+      o.onFile?.({ name: item.member.name, size: item.data.length, crc32: hex(crc32(item.data)) });
+      yield Buffer.concat([header, item.data, pad]);
+    }
+  }
+  yield endOfArchive(written);
+}
+
+async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerator<Buffer> {
+  if (entry.type !== 'file') {
+    yield memberHeader(entry);
+    return;
+  }
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(entry.path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw unreadable(entry.path, e);
+  }
+  try {
+    yield memberHeader(entry);
+    let done = 0;
+    let crc = 0;
+    let truncated = false;
+    while (done < entry.size) {
+      const want = Math.min(CHUNK, entry.size - done);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = truncated ? { bytesRead: 0 } : await fh.read(buf, 0, want, done);
+      if (bytesRead < want) {
+        buf.fill(0, bytesRead);
+        truncated = true;
+      }
+      crc = crc32(buf, crc);
+      done += want;
+      o.onRead?.(want);
+      yield buf;
+    }
+    const pad = padding(entry.size);
+    if (pad > 0) yield Buffer.alloc(pad);
+    o.onFile?.({ name: entry.name, size: entry.size, crc32: hex(crc), ...(truncated ? { truncated } : {}) });
+  } finally {
+    await fh.close();
+  }
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

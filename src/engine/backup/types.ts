@@ -1,0 +1,60 @@
+// Plain options in, plain result out: the engine reads no environment and prints nothing.
+import type { Compression } from '../../compression/suffixes.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+
+export interface CreateBackupOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  /** libpq URI or key=value string. */
+  readonly connection: string;
+  /** Where pgdr reads the data directory; default: PostgreSQL's data_directory. */
+  readonly pgdata?: string | undefined;
+  readonly compression: Compression;
+  /** Codec level; default 1 for gzip (speed: the backup is read once, stored once). */
+  readonly compressionLevel?: number | undefined;
+  /** Tars compressed and uploaded at once. */
+  readonly jobs: number;
+  readonly immediateCheckpoint: boolean;
+  readonly backupName?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((p: BackupProgress) => void) | undefined;
+  /** Test seam: the clock that names the backup. */
+  readonly now?: () => Date;
+}
+
+export type BackupPhase = 'connect' | 'start' | 'copy' | 'stop' | 'finish';
+
+export interface BackupProgress {
+  readonly phase: BackupPhase;
+  readonly backupId?: string;
+  /** File bytes read so far and in total (copy phase). */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** Compressed bytes handed to the store so far. */
+  readonly bytesStored: number;
+  readonly message?: string;
+}
+
+export interface StoredObject {
+  readonly key: string;
+  /** Bytes of file data in the tar. */
+  readonly dataBytes: number;
+  /** Compressed size as stored. */
+  readonly storedBytes: number;
+  readonly files: number;
+}
+
+export interface BackupResult {
+  readonly backupId: string;
+  readonly backupName: string | null;
+  readonly beginWal: string;
+  readonly endWal: string;
+  readonly beginLsn: string;
+  readonly endLsn: string;
+  readonly objects: readonly StoredObject[];
+  readonly dataBytes: number;
+  readonly storedBytes: number;
+  /** Seconds spent in each phase. */
+  readonly timings: Readonly<Record<BackupPhase, number>>;
+  readonly totalSeconds: number;
+}

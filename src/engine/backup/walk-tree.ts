@@ -1,0 +1,94 @@
+// Lists a directory tree the way barman's upload_directory sees it (os.walk, top-down, symlinked directories
+// neither followed nor stored), filtered by barman's rules, with the tar names barman gives each entry.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { PgdrError } from '../../errors.js';
+import { type PathRules, pathAllowed } from './path-filter.js';
+import type { TarMember } from './tar-header.js';
+
+export interface TreeEntry extends TarMember {
+  /** Absolute path on disk. */
+  readonly path: string;
+}
+
+export async function walkTree(src: string, rules: PathRules, signal?: AbortSignal): Promise<TreeEntry[]> {
+  const out: TreeEntry[] = [];
+  const stack: string[] = ['.'];
+  while (stack.length > 0) {
+    signal?.throwIfAborted();
+    const rel = stack.pop()!;
+    const dir = rel === '.' ? src : join(src, rel);
+    let names: import('node:fs').Dirent[];
+    try {
+      names = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      // A directory that vanished mid-walk is replayed from WAL, as barman assumes.
+      if (code(e) === 'ENOENT') continue;
+      throw unreadable(dir, e);
+    }
+    // os.walk still descends into a directory whose own entry the rules exclude (tablespaces rely on that).
+    if (pathAllowed(rules, rel, true)) {
+      const entry = await statEntry(dir, rel, 'dir');
+      if (entry) out.push(entry);
+    }
+    const subdirs: string[] = [];
+    for (const d of names) {
+      const childRel = rel === '.' ? d.name : `${rel}/${d.name}`;
+      const isDir = d.isDirectory() || (d.isSymbolicLink() && (await isDirTarget(join(dir, d.name))));
+      if (isDir) {
+        if (d.isDirectory()) subdirs.push(childRel);
+        continue;
+      }
+      // Top-level files get a './' prefix: os.path.join('.', name).
+      const tarName = rel === '.' ? `./${d.name}` : childRel;
+      if (!pathAllowed(rules, tarName, false)) continue;
+      const entry = await statEntry(join(dir, d.name), tarName, d.isSymbolicLink() ? 'symlink' : 'file');
+      if (entry) out.push(entry);
+    }
+    // Reverse so that popping visits subdirectories in listing order.
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+  }
+  return out;
+}
+
+async function statEntry(path: string, name: string, type: TreeEntry['type']): Promise<TreeEntry | undefined> {
+  try {
+    const st = await fsp.lstat(path);
+    // Sockets, FIFOs and devices: tarfile skips what it cannot store, and PGDATA holds none of them.
+    if (type === 'file' && !st.isFile()) return undefined;
+    const linkname = type === 'symlink' ? await fsp.readlink(path) : undefined;
+    return {
+      path,
+      name,
+      type,
+      size: type === 'file' ? st.size : 0,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: Math.floor(st.mtimeMs / 1000),
+      ...(linkname === undefined ? {} : { linkname }),
+    };
+  } catch (e) {
+    if (code(e) === 'ENOENT') return undefined;
+    throw unreadable(path, e);
+  }
+}
+
+async function isDirTarget(path: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function code(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export function unreadable(path: string, e: unknown): PgdrError {
+  return new PgdrError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`, {
+    cause: e,
+    hint: 'pgdr backup create reads the data directory directly: run it on the database host as root or as the PostgreSQL OS user',
+  });
+}

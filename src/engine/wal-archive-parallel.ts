@@ -1,0 +1,101 @@
+// Parallel archiving the way CloudNativePG's archiver does it: PostgreSQL calls archive_command one file at a
+// time, so the call for X also uploads the next `.ready` files and leaves a marker for each one stored. When
+// PostgreSQL then asks for one of them, the marker (matching the file's identity) answers at once.
+// Markers are written only after the object is stored, so a marker never claims a segment that is not.
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isWalName } from '../catalog/wal-name.js';
+import { type ArchiveFileOptions, type ArchiveFileResult, archiveFile } from './wal-archive.js';
+
+/** Inside archive_status, where PostgreSQL only ever looks at `*.ready` and `*.done`. */
+export const MARKER_DIR = '.pgdr-archived';
+
+export interface ArchiveWalOptions extends ArchiveFileOptions {
+  /** Files per call, this one included (wal.maxParallel). */
+  readonly maxParallel: number;
+}
+
+export interface ArchiveWalResult extends Omit<ArchiveFileResult, 'outcome'> {
+  readonly outcome: ArchiveFileResult['outcome'] | 'stored-earlier';
+  /** The next .ready files this call uploaded too (or failed to: PostgreSQL will retry them itself). */
+  readonly ahead: readonly { name: string; error?: string }[];
+}
+
+interface Marker {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+  readonly key: string;
+}
+
+async function identity(path: string): Promise<Omit<Marker, 'key'>> {
+  const s = await stat(path);
+  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+}
+
+export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<ArchiveWalResult> {
+  if (o.maxParallel <= 1) return { ...(await archiveFile(path, o)), ahead: [] };
+  const walDir = dirname(path);
+  const statusDir = join(walDir, 'archive_status');
+  const markers = join(statusDir, MARKER_DIR);
+  const name = basename(path);
+  const early = await consumeMarker(markers, name, path);
+  if (early) return { name, key: early, outcome: 'stored-earlier', bytes: 0, ahead: [] };
+
+  const next = await nextReady(statusDir, markers, name, o.maxParallel - 1);
+  const aheadJobs = next.map(async (n) => {
+    const p = join(walDir, n);
+    try {
+      const before = await identity(p);
+      const r = await archiveFile(p, o);
+      await writeMarker(markers, n, { ...before, key: r.key });
+      return { name: n };
+    } catch (e) {
+      return { name: n, error: (e as Error).message };
+    }
+  });
+  // The file PostgreSQL asked for decides the exit code; the others only save later calls.
+  const [own, ahead] = await Promise.all([archiveFile(path, o), Promise.all(aheadJobs)]);
+  return { ...own, ahead };
+}
+
+async function consumeMarker(markers: string, name: string, path: string): Promise<string | undefined> {
+  let marker: Marker;
+  try {
+    marker = JSON.parse(await readFile(join(markers, name), 'utf8')) as Marker;
+  } catch {
+    return undefined;
+  }
+  await unlink(join(markers, name)).catch(() => {});
+  // A segment recycled or rewritten since (e.g. after pg_rewind) is archived again, through the full checks.
+  const now = await identity(path).catch(() => undefined);
+  const same = now && now.size === marker.size && now.mtimeMs === marker.mtimeMs && now.ino === marker.ino;
+  return same ? marker.key : undefined;
+}
+
+async function writeMarker(markers: string, name: string, marker: Marker): Promise<void> {
+  await mkdir(markers, { recursive: true });
+  const tmp = join(markers, `.${name}.tmp`);
+  await writeFile(tmp, JSON.stringify(marker));
+  await rename(tmp, join(markers, name));
+}
+
+/** PostgreSQL's order: history files first, then the oldest name; minus this call's own file and done ones. */
+async function nextReady(statusDir: string, markers: string, self: string, max: number): Promise<string[]> {
+  if (max <= 0) return [];
+  const [entries, marked] = await Promise.all([
+    readdir(statusDir).catch(() => [] as string[]),
+    readdir(markers).catch(() => [] as string[]),
+  ]);
+  const ready = new Set(entries.filter((e) => e.endsWith('.ready')).map((e) => e.slice(0, -'.ready'.length)));
+  // Markers whose .ready is gone belong to files PostgreSQL no longer wants archived: drop them.
+  await Promise.all(
+    marked.filter((m) => !m.startsWith('.') && !ready.has(m)).map((m) => unlink(join(markers, m)).catch(() => {})),
+  );
+  const done = new Set(marked);
+  const rank = (n: string) => (n.endsWith('.history') ? 0 : 1);
+  return [...ready]
+    .filter((n) => n !== self && isWalName(n) && !done.has(n))
+    .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, max);
+}

@@ -1,0 +1,72 @@
+// `pgdr wal archive`: one WAL file into wals/ exactly as barman-cloud-wal-archive puts it, but never
+// overwriting: an existing copy (under any suffix) with the same content is success, different content CONFLICT.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { compressBuffer, decompressBuffer } from '../compression/codecs.js';
+import type { Compression } from '../compression/suffixes.js';
+import { walKey } from '../catalog/wal-name.js';
+import { isPgdrError, PgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { findExact, mustBeWalName } from './wal-object.js';
+
+export interface ArchiveFileOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly compression: Compression;
+  readonly level?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export type ArchiveOutcome = 'stored' | 'already-stored';
+
+export interface ArchiveFileResult {
+  readonly name: string;
+  readonly key: string;
+  readonly outcome: ArchiveOutcome;
+  readonly bytes: number;
+}
+
+/** Archives one file; resolves only once the object is durably stored (or proven identical). */
+export async function archiveFile(path: string, o: ArchiveFileOptions): Promise<ArchiveFileResult> {
+  const name = basename(path);
+  mustBeWalName(name);
+  const data = await readFile(path);
+  o.signal?.throwIfAborted();
+  const key = walKey(o.serverName, name, o.compression);
+  // Listing first catches a copy under another suffix, which a conditional PUT of our key cannot see.
+  const existing = await findExact(o.store, o.serverName, name, o.signal);
+  if (existing.length > 0) return verifySame(existing, data, o, name);
+  const body = await compressBuffer(o.compression, data, { level: o.level });
+  try {
+    await o.store.put(key, body, { ifAbsent: true, signal: o.signal });
+  } catch (e) {
+    // Another archiver won the race: same rule as above.
+    if (!isPgdrError(e, 'CONFLICT')) throw e;
+    return verifySame(await findExact(o.store, o.serverName, name, o.signal), data, o, name);
+  }
+  return { name, key, outcome: 'stored', bytes: body.length };
+}
+
+async function verifySame(
+  existing: readonly { key: string; compression: Compression }[],
+  data: Buffer,
+  o: ArchiveFileOptions,
+  name: string,
+): Promise<ArchiveFileResult> {
+  if (existing.length === 0) {
+    throw new PgdrError('STORE_ERROR', `the store refused ${name} as existing, but no copy can be listed`);
+  }
+  // Every copy must match: restore may pick any of them depending on suffix order.
+  for (const obj of existing) {
+    const stored = await decompressBuffer(obj.compression, await o.store.getBuffer(obj.key, { signal: o.signal }));
+    if (!stored.equals(data)) {
+      throw new PgdrError('CONFLICT', `${obj.key} already exists in the archive with different content`, {
+        hint:
+          'it was not overwritten. Two servers may be archiving to the same serverName, or this server was ' +
+          'restored without a new serverName: archive to a new serverName (see pgdr check-wal-archive)',
+        details: { key: obj.key, storedBytes: stored.length, localBytes: data.length },
+      });
+    }
+  }
+  return { name, key: existing[0]!.key, outcome: 'already-stored', bytes: 0 };
+}
