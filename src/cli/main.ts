@@ -21,9 +21,13 @@ export interface CliContext extends Out {
 type Loader = () => Promise<Command>;
 
 const COMMANDS: Record<string, Loader> = {
+  'backup create': async () => (await import('./commands/backup-create.js')).backupCreate,
   'backup list': async () => (await import('./commands/backup-list.js')).backupList,
   'backup show': async () => (await import('./commands/backup-show.js')).backupShow,
   status: async () => (await import('./commands/status.js')).status,
+  'wal archive': async () => (await import('./commands/wal-archive.js')).walArchive,
+  'wal restore': async () => (await import('./commands/wal-restore.js')).walRestore,
+  'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { open, rm, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -25,11 +24,12 @@ export async function writeFileAtomic(
   try {
     const fh = await open(tmp, 'wx', 0o600);
     try {
-      const out = fh.createWriteStream({ autoClose: false });
-      source.on('data', (d: Buffer) => {
-        bytes += d.length;
-      });
-      await pipeline(source, out, { signal: options.signal });
+      for await (const chunk of source) {
+        options.signal?.throwIfAborted();
+        const b = chunk as Buffer;
+        for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+        bytes += b.length;
+      }
       await fh.sync();
     } finally {
       await fh.close();

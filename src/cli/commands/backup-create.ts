@@ -1,0 +1,91 @@
+import { createBackup } from '../../engine/backup/create-backup.js';
+import { PgdrError } from '../../errors.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { bytes, json, line } from '../output.js';
+import { progressRenderer } from './backup-progress.js';
+
+const NAME = 'backup create';
+const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-full', 'last-full', 'auto'];
+
+export const backupCreate: Command = {
+  name: NAME,
+  summary: 'take a base backup (as barman-cloud-backup, in parallel)',
+  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--format table|json] [store options]
+
+Takes a base backup of postgres.connection, reading postgres.pgdata directly (run it on the database host, as
+root or the PostgreSQL OS user). The bucket gets what barman-cloud-backup writes: data.tar.gz (+ data_0001...
+parts, compressed and uploaded in parallel: objectStore.data.jobs), one tar per tablespace, and backup.info,
+written last, with status DONE only once everything else is stored. WAL archiving must be on.
+
+  --name NAME               a name to find the backup by (backup_name)
+  --immediate-checkpoint    checkpoint now instead of waiting for the next one
+                            (default: objectStore.data.immediateCheckpoint)
+  --format json             print {id, sizes, timings per phase} instead of a summary
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(
+      argv,
+      { ...STORE_FLAGS, ...FORMAT_FLAG, name: { type: 'string' }, 'immediate-checkpoint': { type: 'boolean' } },
+      NAME,
+    );
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const name = str(p, 'name');
+    if (name !== undefined && (name.trim() === '' || /^\d{8}T\d{6}$/.test(name) || RESERVED.includes(name))) {
+      throw new PgdrError('USAGE', `${NAME}: --name '${name}' is empty, looks like a backup id, or is reserved`, {
+        hint: `barman refuses such names too; reserved: ${RESERVED.join(', ')}`,
+      });
+    }
+    const config = configFrom(p, ctx);
+    const connection = config.postgres.connection;
+    if (!connection) {
+      throw new PgdrError('CONFIG_INVALID', 'postgres.connection is not set', {
+        hint: 'set postgres.connection (e.g. postgresql://postgres@localhost:5432/postgres) in pgdr.yaml',
+      });
+    }
+    const progress = progressRenderer(ctx, true);
+    return withStore(config, async (store) => {
+      try {
+        const r = await createBackup({
+          store,
+          serverName: config.serverName,
+          connection,
+          pgdata: config.postgres.pgdata,
+          compression: config.objectStore.data.compression,
+          jobs: config.objectStore.data.jobs,
+          immediateCheckpoint: flag(p, 'immediate-checkpoint') || config.objectStore.data.immediateCheckpoint,
+          backupName: name,
+          signal: ctx.signal,
+          onProgress: (e) => progress.update(e),
+        });
+        progress.end();
+        if (format === 'json') {
+          json(ctx, {
+            backup_id: r.backupId,
+            backup_name: r.backupName,
+            begin_wal: r.beginWal,
+            end_wal: r.endWal,
+            data_bytes: r.dataBytes,
+            stored_bytes: r.storedBytes,
+            objects: r.objects,
+            timings: r.timings,
+            total_seconds: r.totalSeconds,
+          });
+        } else {
+          const rate = r.totalSeconds > 0 ? r.dataBytes / r.totalSeconds : 0;
+          line(
+            ctx,
+            `Backup ${r.backupId} DONE: ${bytes(r.dataBytes)} read, ${bytes(r.storedBytes)} stored in ${r.objects.length} tars, ${r.totalSeconds.toFixed(1)} s (${bytes(rate)}/s); WAL ${r.beginWal} .. ${r.endWal}`,
+          );
+        }
+        return 0;
+      } catch (e) {
+        progress.end();
+        throw e;
+      }
+    });
+  },
+};

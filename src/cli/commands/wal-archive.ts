@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { archiveWal } from '../../engine/wal-archive-parallel.js';
+import { parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
+
+const NAME = 'wal archive';
+
+export const walArchive: Command = {
+  name: NAME,
+  summary: "archive one WAL file (archive_command = 'pgdr wal archive %p'), as barman-cloud-wal-archive",
+  usage: `Usage: pgdr wal archive [options] PATH
+
+Uploads the WAL file (segment, .partial, .backup or .history) to <serverName>/wals/ with the configured
+compression, where barman-cloud-wal-archive puts it. Exits 0 only once it is stored. A copy already in the
+archive (under any compression) with the same content is success; with different content it fails with
+CONFLICT and nothing is overwritten. With wal.maxParallel N > 1 it also uploads up to N-1 of the next .ready
+files, so PostgreSQL's following calls return at once.
+
+${WAL_USAGE}
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS }, NAME);
+    const [path] = positionals(p, NAME, 1, 1, 'PATH');
+    const config = configFrom(p, ctx);
+    const wal = walSettings(p, config, NAME);
+    return withStore(config, async (store) => {
+      const r = await archiveWal(resolve(ctx.cwd, path!), {
+        store,
+        serverName: config.serverName,
+        ...wal,
+        signal: ctx.signal,
+      });
+      for (const a of r.ahead) if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,43 @@
+import { dirname, join, resolve } from 'node:path';
+import { restoreWal } from '../../engine/wal-restore.js';
+import { flag, parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
+
+const NAME = 'wal restore';
+
+export const walRestore: Command = {
+  name: NAME,
+  summary: "fetch one WAL file (restore_command = 'pgdr wal restore %f %p'), as barman-cloud-wal-restore",
+  usage: `Usage: pgdr wal restore [options] WALNAME DEST
+
+Finds WALNAME in the archive whatever its compression suffix (serving X.partial for X, as barman does unless
+--no-partial), decompresses it and writes DEST atomically. Exit codes: 0 restored, 1 not found (PostgreSQL
+then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
+also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
+
+  --no-partial               never serve X.partial for X
+
+${WAL_USAGE}
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS, 'no-partial': { type: 'boolean' } }, NAME);
+    const [name, dest] = positionals(p, NAME, 2, 2, 'WALNAME and DEST');
+    const config = configFrom(p, ctx);
+    const { maxParallel } = walSettings(p, config, NAME);
+    const target = resolve(ctx.cwd, dest!);
+    return withStore(config, async (store) => {
+      await restoreWal(name!, target, {
+        store,
+        serverName: config.serverName,
+        maxParallel,
+        spoolDir: join(dirname(target), '.pgdr-prefetch'),
+        noPartial: flag(p, 'no-partial'),
+        signal: ctx.signal,
+      });
+      return 0;
+    });
+  },
+};

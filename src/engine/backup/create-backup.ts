@@ -1,0 +1,162 @@
+// `pgdr backup create`: barman-cloud-backup's sequence (format doc sec. 4) with parallel tars. backup.info is
+// written last and says DONE only once every other object is stored; a failure after the backup started writes
+// it with status FAILED and `error`, as barman does; a killed process leaves no backup.info, which barman lists
+// as nothing at all.
+import type pg from 'pg';
+import type { TarCompression } from '../../compression/suffixes.js';
+import { backupInfoText } from './backup-info-fields.js';
+import { type CopiedPart, copyTars } from './copy-tars.js';
+import { manifestJson } from './manifest.js';
+import { finishWal, readMetadata, type StartInfo, type StopInfo, startBackup, stopBackup } from './pg-backup-api.js';
+import { connect } from './pg-connect.js';
+import { checkCompression, checkPgdata, checkServer } from './preflight.js';
+import { reserveBackupId } from './backup-id.js';
+import { collectTrees, copyStats, finalMembers } from './trees.js';
+import type { BackupPhase, BackupResult, CreateBackupOptions } from './types.js';
+import { walSegmentFromLsn } from '../../catalog/wal-name.js';
+
+export async function createBackup(o: CreateBackupOptions): Promise<BackupResult> {
+  checkCompression(o.compression);
+  const compression = o.compression as TarCompression;
+  const signal = o.signal ?? new AbortController().signal;
+  const level = o.compressionLevel ?? (compression === 'gzip' ? 1 : undefined);
+  const t0 = Date.now();
+  const timings: Record<BackupPhase, number> = { connect: 0, start: 0, copy: 0, stop: 0, finish: 0 };
+  let phase: BackupPhase = 'connect';
+  let phaseStart = t0;
+  let done = 0;
+  let total = 0;
+  let stored = 0;
+  let backupId: string | undefined;
+  const report = (message?: string) =>
+    o.onProgress?.({
+      phase,
+      bytesDone: done,
+      bytesTotal: total,
+      bytesStored: stored,
+      ...(backupId ? { backupId } : {}),
+      ...(message ? { message } : {}),
+    });
+  const enter = (next: BackupPhase, message?: string) => {
+    timings[phase] += (Date.now() - phaseStart) / 1000;
+    phase = next;
+    phaseStart = Date.now();
+    report(message);
+  };
+
+  report('connecting to PostgreSQL');
+  const client: pg.Client = await connect(o.connection);
+  let start: StartInfo | undefined;
+  let stop: StopInfo | undefined;
+  let meta: Awaited<ReturnType<typeof readMetadata>> | undefined;
+  try {
+    meta = await readMetadata(client);
+    await checkServer(client, meta);
+    const pgdata = o.pgdata ?? meta.dataDirectory;
+    await checkPgdata(pgdata, meta);
+    backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
+    const prefix = `${o.serverName}/base/${backupId}`;
+    try {
+      enter('start', `starting backup ${backupId}${o.immediateCheckpoint ? '' : ' (waiting for a checkpoint)'}`);
+      start = await startBackup(client, `Barman backup cloud ${backupId}`, o.immediateCheckpoint, meta.versionNum);
+      const trees = await collectTrees(pgdata, meta, signal, o.jobs);
+      total = trees.bytes;
+      enter('copy', `copying ${trees.parts.length} tars`);
+      let lastReport = 0;
+      const tick = () => {
+        const now = Date.now();
+        if (now - lastReport >= 200) {
+          lastReport = now;
+          report();
+        }
+      };
+      const m = meta;
+      const parts: CopiedPart[] = await copyTars({
+        store: o.store,
+        prefix,
+        compression,
+        level,
+        jobs: o.jobs,
+        parts: trees.parts,
+        signal,
+        onRead: (n) => {
+          done += n;
+          tick();
+        },
+        onStored: (n) => {
+          stored += n;
+          tick();
+        },
+        finalMembers: () =>
+          finalMembers({
+            pgdata,
+            meta: m,
+            stop: async () => {
+              enter('stop', 'stopping the backup (waiting for WAL archiving)');
+              stop = await stopBackup(client, m.versionNum);
+              await finishWal(client, backupId!, m.inRecovery);
+              enter('finish', 'closing the tars');
+              return stop;
+            },
+          }),
+      });
+      const manifest = manifestJson({ backupId, compression, level, parts });
+      await o.store.put(`${prefix}/pgdr.json`, Buffer.from(manifest), { signal });
+      const info = backupInfoText({
+        status: 'DONE',
+        meta,
+        start,
+        stop: stop!,
+        copyStats: copyStats(parts, (Date.now() - t0) / 1000, o.jobs),
+        ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
+      });
+      await o.store.put(`${prefix}/backup.info`, Buffer.from(info), { signal });
+      enter('finish', `backup ${backupId} done`);
+      const s = stop!;
+      return {
+        backupId,
+        backupName: o.backupName ?? null,
+        beginLsn: start.lsn,
+        endLsn: s.lsn,
+        beginWal: walSegmentFromLsn(start.lsn, start.timeline, meta.segmentSize),
+        endWal: walSegmentFromLsn(s.lsn, s.timeline, meta.segmentSize),
+        objects: parts.map((p) => ({
+          key: p.key,
+          dataBytes: p.plan.bytes,
+          storedBytes: p.storedBytes,
+          files: p.files.length,
+        })),
+        dataBytes: total,
+        storedBytes: stored,
+        timings,
+        totalSeconds: (Date.now() - t0) / 1000,
+      };
+    } catch (e) {
+      await writeFailed(o, prefix, { meta, start, stop, error: e, phase });
+      throw e;
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+// Like barman's handle_backup_errors: `failure <action> (<first line>)`. Best effort: the original error wins.
+async function writeFailed(
+  o: CreateBackupOptions,
+  prefix: string,
+  s: { meta?: Awaited<ReturnType<typeof readMetadata>>; start?: StartInfo; stop?: StopInfo; error: unknown; phase: BackupPhase },
+): Promise<void> {
+  const why = (s.error as Error)?.message || String(s.error);
+  const action = s.phase === 'start' ? 'starting the backup' : 'uploading data';
+  const text = backupInfoText({
+    status: 'FAILED',
+    ...(s.meta ? { meta: s.meta } : {}),
+    ...(s.start ? { start: s.start } : {}),
+    ...(s.stop ? { stop: s.stop } : {}),
+    error: `failure ${action} (${why.split('\n')[0]})`,
+    ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
+  });
+  await o.store
+    .put(`${prefix}/backup.info`, Buffer.from(text), { signal: AbortSignal.timeout(30_000) })
+    .catch(() => undefined);
+}

@@ -1,0 +1,77 @@
+// Refuses, before anything is written, the backups that would fail later or be useless: no privileges, no WAL
+// archiving (a base backup cannot be restored without the WAL written while it ran), or a data directory pgdr
+// cannot read or that belongs to another cluster.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { isTarCompression } from '../../compression/suffixes.js';
+import { PgdrError } from '../../errors.js';
+import { missingPrivileges, type ServerMetadata } from './pg-backup-api.js';
+
+export async function checkServer(c: pg.Client, meta: ServerMetadata): Promise<void> {
+  if (meta.versionNum < 90600) {
+    throw new PgdrError('POSTGRES_ERROR', `PostgreSQL ${meta.versionNum} is too old for a concurrent backup`, {
+      hint: 'pgdr backs up PostgreSQL 9.6 and later',
+    });
+  }
+  const missing = await missingPrivileges(c, meta.versionNum);
+  if (missing.length > 0) {
+    const user = (await c.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? 'the user';
+    throw new PgdrError('POSTGRES_ERROR', `user ${user} may not run ${missing.join(', ')}`, {
+      hint: `connect as a superuser, or: ${missing.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${user};`).join(' ')} (plus GRANT pg_read_all_settings TO ${user};)`,
+      details: { reason: 'privileges', missing },
+    });
+  }
+  const archiving = meta.inRecovery ? meta.archiveMode === 'always' : meta.archiveMode !== 'off';
+  if (!archiving) {
+    throw new PgdrError('POSTGRES_ERROR', `WAL archiving is off (archive_mode = ${meta.archiveMode})`, {
+      hint: "a base backup is useless without the WAL written while it runs: set archive_mode = on and archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive), then restart PostgreSQL",
+      details: { reason: 'archive-mode-off' },
+    });
+  }
+  const command = meta.archiveCommand.trim();
+  if ((command === '' || command === '(disabled)') && meta.archiveLibrary === '') {
+    throw new PgdrError('POSTGRES_ERROR', 'archive_mode is on but archive_command is empty: no WAL is archived', {
+      hint: "set archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive) and reload PostgreSQL",
+      details: { reason: 'archive-command-empty' },
+    });
+  }
+}
+
+/** The data directory to read: readable, and the cluster we are connected to (same system identifier). */
+export async function checkPgdata(pgdata: string, meta: ServerMetadata): Promise<void> {
+  const control = join(pgdata, 'global', 'pg_control');
+  let head: Buffer;
+  try {
+    const fh = await fsp.open(control, 'r');
+    try {
+      head = Buffer.alloc(8);
+      await fh.read(head, 0, 8, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message;
+    throw new PgdrError('CONFIG_INVALID', `cannot read ${control}: ${why}`, {
+      cause: e,
+      hint: `pgdr reads the data directory directly: run it on the database host as root or the PostgreSQL OS user, with postgres.pgdata set to the data directory (the server says: ${meta.dataDirectory})`,
+      details: { reason: 'pgdata-unreadable' },
+    });
+  }
+  // ControlFileData starts with the uint64 system identifier.
+  const sysid = head.readBigUInt64LE(0).toString();
+  if (sysid !== meta.systemId) {
+    throw new PgdrError('CONFIG_INVALID', `${pgdata} is not the data directory of the server pgdr is connected to`, {
+      hint: `its system identifier is ${sysid}, the server's is ${meta.systemId} (data_directory = ${meta.dataDirectory}): fix postgres.pgdata or postgres.connection`,
+      details: { reason: 'pgdata-mismatch' },
+    });
+  }
+}
+
+export function checkCompression(compression: string): void {
+  if (!isTarCompression(compression)) {
+    throw new PgdrError('CONFIG_INVALID', `objectStore.data.compression '${compression}' cannot hold a base backup`, {
+      hint: 'barman-cloud-restore reads base-backup tars as none, gzip, bzip2 or snappy: pick one of these',
+    });
+  }
+}
