@@ -54,6 +54,11 @@ export const ERRORS = {
     retryable: false,
     summary: 'the WAL archive already holds WAL of this server (or of a newer timeline)',
   },
+  REFUSED: {
+    exitCode: 23,
+    retryable: false,
+    summary: 'refused to break a safety rule (a kept backup, the last DONE backup, minimum redundancy)',
+  },
   POSTGRES_UNREACHABLE: { exitCode: 30, retryable: true, summary: 'PostgreSQL cannot be reached' },
   POSTGRES_ERROR: { exitCode: 31, retryable: false, summary: 'PostgreSQL refused an operation' },
   POSTGRES_BINARIES: {

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
         'objectStore:',
         `  destinationPath: file://${repo}`,
         '  wal: { compression: gzip, maxParallel: 4 }',
-        '  data: { compression: gzip }',
+        '  data: { compression: gzip, immediateCheckpoint: true }',
         'postgres:',
         `  connection: postgresql://postgres@127.0.0.1:${port}/postgres`,
         `  pgdata: ${pgdata}`,

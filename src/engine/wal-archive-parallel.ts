@@ -55,8 +55,14 @@ export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<Ar
     }
   });
   // The file PostgreSQL asked for decides the exit code; the others only save later calls.
-  const [own, ahead] = await Promise.all([archiveFile(path, o), Promise.all(aheadJobs)]);
-  return { ...own, ahead };
+  const ahead = Promise.all(aheadJobs);
+  try {
+    return { ...(await archiveFile(path, o)), ahead: await ahead };
+  } catch (e) {
+    // Let the uploads ahead finish (and leave their markers) rather than race the next call.
+    await ahead;
+    throw e;
+  }
 }
 
 async function consumeMarker(markers: string, name: string, path: string): Promise<string | undefined> {

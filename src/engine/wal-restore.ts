@@ -35,11 +35,18 @@ export async function restoreWal(name: string, dest: string, o: RestoreWalOption
     const origin = `${o.store.displayUrl} ${o.serverName}`;
     const hit = await takeFromSpool({ dir: spool, name, dest, origin });
     if (hit !== undefined) return { name, source: 'spool', bytes: hit, prefetched: [] };
-    const [own, prefetched] = await Promise.all([
-      fetchTo(name, dest, o),
-      prefetchInto({ dir: spool, origin, after: name, count: o.maxParallel - 1, fetch: (n, d) => fetchTo(n, d, o, true) }),
-    ]);
-    return { ...own, prefetched };
+    const prefetch = prefetchInto({
+      dir: spool,
+      origin,
+      after: name,
+      count: o.maxParallel - 1,
+      fetch: (n, d) => fetchTo(n, d, o, true),
+    });
+    // Even when the file itself is missing, the prefetch finishes before we return, so it never races the
+    // next call on the spool.
+    const [own, prefetched] = await Promise.allSettled([fetchTo(name, dest, o), prefetch]);
+    if (own.status === 'rejected') throw own.reason;
+    return { ...own.value, prefetched: prefetched.status === 'fulfilled' ? prefetched.value : [] };
   }
   return { ...(await fetchTo(name, dest, o)), prefetched: [] };
 }

@@ -22,7 +22,8 @@ export async function generateWalSegments(options: { count: number; full?: boole
   try {
     const first = await currentSegment(pg);
     if (options.full) {
-      await pgbench({ connectionString: pg.connectionString, init: { scale: 1 } });
+      // pgbench -i writes roughly one 16 MiB segment per scale unit (COPY + indexes + vacuum).
+      await pgbench({ connectionString: pg.connectionString, init: { scale: Math.max(1, options.count - 4) } });
       while ((await segmentsSince(pg, first)) < options.count + 1) {
         await pgbench({ connectionString: pg.connectionString, run: { transactions: 3000, clients: 4 } });
       }

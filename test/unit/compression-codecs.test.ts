@@ -1,25 +1,18 @@
 // Every codec round-trips, and agrees with the Python modules barman itself uses (gzip, bz2, lzma, python-snappy,
 // zstandard, lz4.frame) in both directions.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import { compressBuffer, compressStream, decompressBuffer, decompressStream } from '../../src/compression/codecs.js';
 import { crc32c } from '../../src/compression/crc32c.js';
 import { snappyCompressBlock, snappyDecompressBlock } from '../../src/compression/snappy-raw.js';
 import type { Compression } from '../../src/compression/suffixes.js';
 import { isPgdrError } from '../../src/errors.js';
+import { pythonCodec } from '../helpers/python-codecs.js';
 
-const SNAPPY_FIX = fileURLToPath(new URL('../../../test/fixtures/python-snappy-fix', import.meta.url));
 const ALL: Compression[] = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'];
-const dir = mkdtempSync(join(tmpdir(), 'pgdr-codecs-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** WAL-like: runs of zeros, repeated records and random bytes, 1.3 MiB so snappy spans many 64 KiB chunks. */
 function walLike(): Buffer {
@@ -32,44 +25,8 @@ function walLike(): Buffer {
   return Buffer.concat(parts);
 }
 
-const PY = `
-import sys, gzip, bz2, lzma, io
-op, codec, src, dst = sys.argv[1:5]
-data = open(src, 'rb').read()
-if op == 'c':
-    if codec == 'gzip':
-        out = io.BytesIO()
-        with gzip.GzipFile(fileobj=out, mode='wb') as g: g.write(data)
-        out = out.getvalue()
-    elif codec == 'bzip2': out = bz2.compress(data)
-    elif codec == 'xz': out = lzma.compress(data)
-    elif codec == 'snappy':
-        import snappy; o = io.BytesIO(); snappy.stream_compress(io.BytesIO(data), o); out = o.getvalue()
-    elif codec == 'zstd':
-        import zstandard; o = io.BytesIO(); zstandard.ZstdCompressor().copy_stream(io.BytesIO(data), o); out = o.getvalue()
-    elif codec == 'lz4':
-        import lz4.frame; out = lz4.frame.compress(data)
-else:
-    if codec == 'gzip': out = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
-    elif codec == 'bzip2': out = bz2.BZ2File(io.BytesIO(data)).read()
-    elif codec == 'xz': out = lzma.open(io.BytesIO(data)).read()
-    elif codec == 'snappy':
-        import snappy; o = io.BytesIO(); snappy.stream_decompress(io.BytesIO(data), o); out = o.getvalue()
-    elif codec == 'zstd':
-        # What barman's decompress_in_mem does: stream_reader stops at the first frame.
-        import zstandard; out = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
-    elif codec == 'lz4':
-        import lz4.frame; out = lz4.frame.decompress(data)
-open(dst, 'wb').write(out)
-`;
-
 function python(op: 'c' | 'd', codec: Compression, input: Buffer): Buffer {
-  const src = join(dir, `in-${op}-${codec}`);
-  const dst = join(dir, `out-${op}-${codec}`);
-  writeFileSync(src, input);
-  // PYTHONPATH: see the fixture; python3-snappy's stream API is broken on Debian bookworm without it.
-  execFileSync('/usr/bin/python3', ['-c', PY, op, codec, src, dst], { env: { ...process.env, PYTHONPATH: SNAPPY_FIX } });
-  return readFileSync(dst);
+  return pythonCodec(op === 'c' ? 'compress' : 'decompress', codec as Exclude<Compression, 'none'>, input);
 }
 
 describe('codecs', () => {

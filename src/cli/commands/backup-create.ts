@@ -22,21 +22,39 @@ written last, with status DONE only once everything else is stored. WAL archivin
   --name NAME               a name to find the backup by (backup_name)
   --immediate-checkpoint    checkpoint now instead of waiting for the next one
                             (default: objectStore.data.immediateCheckpoint)
+  --compression-level N     codec level (default: gzip 1; pgdr favours speed, barman's gzip is level 9)
   --format json             print {id, sizes, timings per phase} instead of a summary
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(
       argv,
-      { ...STORE_FLAGS, ...FORMAT_FLAG, name: { type: 'string' }, 'immediate-checkpoint': { type: 'boolean' } },
+      {
+        ...STORE_FLAGS,
+        ...FORMAT_FLAG,
+        name: { type: 'string' },
+        'compression-level': { type: 'string' },
+        'immediate-checkpoint': { type: 'boolean' },
+      },
       NAME,
     );
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const name = str(p, 'name');
     if (name !== undefined && (name.trim() === '' || /^\d{8}T\d{6}$/.test(name) || RESERVED.includes(name))) {
-      throw new PgdrError('USAGE', `${NAME}: --name '${name}' is empty, looks like a backup id, or is reserved`, {
-        hint: `barman refuses such names too; reserved: ${RESERVED.join(', ')}`,
+      throw new PgdrError(
+        'USAGE',
+        `${NAME}: --name '${name}' is empty, looks like a backup id, or is reserved`,
+        {
+          hint: `barman refuses such names too; reserved: ${RESERVED.join(', ')}`,
+        },
+      );
+    }
+    const levelText = str(p, 'compression-level');
+    const level = levelText === undefined ? undefined : Number(levelText);
+    if (level !== undefined && !Number.isInteger(level)) {
+      throw new PgdrError('USAGE', `${NAME}: --compression-level must be an integer (got '${levelText}')`, {
+        hint: `see: pgdr ${NAME} --help`,
       });
     }
     const config = configFrom(p, ctx);
@@ -55,6 +73,7 @@ ${STORE_USAGE}`,
           connection,
           pgdata: config.postgres.pgdata,
           compression: config.objectStore.data.compression,
+          compressionLevel: level,
           jobs: config.objectStore.data.jobs,
           immediateCheckpoint: flag(p, 'immediate-checkpoint') || config.objectStore.data.immediateCheckpoint,
           backupName: name,

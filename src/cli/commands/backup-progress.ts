@@ -1,10 +1,13 @@
 // Shows backup progress: one redrawn line on a terminal (bytes done / total, rate, ETA), plain log lines
 // otherwise (one per phase change and at most one every 10 s while copying).
 import type { BackupProgress } from '../../engine/backup/types.js';
-import { bytes } from '../output.js';
 import type { Out } from '../output.js';
+import { bytes } from '../output.js';
 
-export function progressRenderer(out: Out, enabled: boolean): { update(p: BackupProgress): void; end(): void } {
+export function progressRenderer(
+  out: Out,
+  enabled: boolean,
+): { update(p: BackupProgress): void; end(): void } {
   const started = Date.now();
   let lastPhase = '';
   let lastLine = 0;

@@ -3,7 +3,7 @@
 // purpose: barman 3.4 refuses a whole backup.info holding one of them.
 import { BARMAN_34_FIELDS, HIDE_IF_NULL } from '../../catalog/backup-fields.js';
 import { serializeBackupInfo } from '../../catalog/backup-info.js';
-import { type PyValue, pyDict, pythonRepr, pyTuple } from '../../catalog/python-literal.js';
+import { type PyValue, pyDict, pyTuple, pythonRepr } from '../../catalog/python-literal.js';
 import { parseLsn, walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { ServerMetadata, StartInfo, StopInfo } from './pg-backup-api.js';
 

@@ -1,7 +1,7 @@
 // Uploads every tar of a backup concurrently. The main data tar (data.tar*) is special: it stays open until
 // every other part has read its last file, then takes pg_control (so it is copied after every data file),
 // and finally whatever `finalMembers` returns (pg_backup_stop runs there, so backup_label is the last member).
-import { tarSuffix, type TarCompression } from '../../compression/suffixes.js';
+import { type TarCompression, tarSuffix } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { PartPlan } from './plan-parts.js';
 import type { FileRecord, TailItem } from './tar-stream.js';

@@ -3,17 +3,25 @@
 // it with status FAILED and `error`, as barman does; a killed process leaves no backup.info, which barman lists
 // as nothing at all.
 import type pg from 'pg';
+import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { TarCompression } from '../../compression/suffixes.js';
+import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
 import { manifestJson } from './manifest.js';
-import { finishWal, readMetadata, type StartInfo, type StopInfo, startBackup, stopBackup } from './pg-backup-api.js';
+import {
+  finishWal,
+  readMetadata,
+  type StartInfo,
+  type StopInfo,
+  serverVersion,
+  startBackup,
+  stopBackup,
+} from './pg-backup-api.js';
 import { connect } from './pg-connect.js';
-import { checkCompression, checkPgdata, checkServer } from './preflight.js';
-import { reserveBackupId } from './backup-id.js';
+import { checkAccess, checkArchiving, checkCompression, checkPgdata } from './preflight.js';
 import { collectTrees, copyStats, finalMembers } from './trees.js';
 import type { BackupPhase, BackupResult, CreateBackupOptions } from './types.js';
-import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 
 export async function createBackup(o: CreateBackupOptions): Promise<BackupResult> {
   checkCompression(o.compression);
@@ -50,15 +58,24 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
   let stop: StopInfo | undefined;
   let meta: Awaited<ReturnType<typeof readMetadata>> | undefined;
   try {
+    await checkAccess(client, await serverVersion(client));
     meta = await readMetadata(client);
-    await checkServer(client, meta);
+    checkArchiving(meta);
     const pgdata = o.pgdata ?? meta.dataDirectory;
     await checkPgdata(pgdata, meta);
     backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
     const prefix = `${o.serverName}/base/${backupId}`;
     try {
-      enter('start', `starting backup ${backupId}${o.immediateCheckpoint ? '' : ' (waiting for a checkpoint)'}`);
-      start = await startBackup(client, `Barman backup cloud ${backupId}`, o.immediateCheckpoint, meta.versionNum);
+      enter(
+        'start',
+        `starting backup ${backupId}${o.immediateCheckpoint ? '' : ' (waiting for a checkpoint)'}`,
+      );
+      start = await startBackup(
+        client,
+        `Barman backup cloud ${backupId}`,
+        o.immediateCheckpoint,
+        meta.versionNum,
+      );
       const trees = await collectTrees(pgdata, meta, signal, o.jobs);
       total = trees.bytes;
       enter('copy', `copying ${trees.parts.length} tars`);
@@ -144,7 +161,13 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
 async function writeFailed(
   o: CreateBackupOptions,
   prefix: string,
-  s: { meta?: Awaited<ReturnType<typeof readMetadata>>; start?: StartInfo; stop?: StopInfo; error: unknown; phase: BackupPhase },
+  s: {
+    meta?: Awaited<ReturnType<typeof readMetadata>>;
+    start?: StartInfo;
+    stop?: StopInfo;
+    error: unknown;
+    phase: BackupPhase;
+  },
 ): Promise<void> {
   const why = (s.error as Error)?.message || String(s.error);
   const action = s.phase === 'start' ? 'starting the backup' : 'uploading data';

@@ -24,7 +24,9 @@ export function manifestJson(m: ManifestInput): string {
       dataBytes: p.plan.bytes,
       storedBytes: p.storedBytes,
       // [name, size, crc32] keeps the object small for clusters with many thousands of files.
-      files: p.files.map((f) => (f.truncated ? [f.name, f.size, f.crc32, 'truncated'] : [f.name, f.size, f.crc32])),
+      files: p.files.map((f) =>
+        f.truncated ? [f.name, f.size, f.crc32, 'truncated'] : [f.name, f.size, f.crc32],
+      ),
     })),
   })}\n`;
 }

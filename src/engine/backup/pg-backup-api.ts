@@ -101,16 +101,35 @@ export async function missingPrivileges(c: pg.Client, versionNum: number): Promi
       : ['pg_start_backup(text, boolean, boolean)', 'pg_stop_backup(boolean, boolean)'];
   fns.push('pg_switch_wal()', 'pg_create_restore_point(text)');
   const checks = fns.map((f, i) => `has_function_privilege(current_user, '${f}', 'EXECUTE') AS f${i}`);
+  // data_directory and the config file paths are superuser-only settings without this role.
+  const settings =
+    versionNum >= 100000 ? "pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER')" : 'false';
   const row = await one<Record<string, boolean>>(
     c,
     'checking privileges',
-    `SELECT rolsuper AS su, ${checks.join(', ')} FROM pg_roles WHERE rolname = current_user`,
+    `SELECT rolsuper AS su, ${settings} AS settings, ${checks.join(', ')} FROM pg_roles WHERE rolname = current_user`,
   );
   if (row?.su) return [];
-  return fns.filter((_, i) => row?.[`f${i}`] !== true);
+  const missing = fns.filter((_, i) => row?.[`f${i}`] !== true).map((f) => `FUNCTION ${f}`);
+  if (row?.settings !== true) missing.push('ROLE pg_read_all_settings');
+  return missing;
 }
 
-export async function startBackup(c: pg.Client, label: string, fast: boolean, versionNum: number): Promise<StartInfo> {
+export async function serverVersion(c: pg.Client): Promise<number> {
+  const r = await one<{ v: string }>(
+    c,
+    'reading the server version',
+    "SELECT current_setting('server_version_num') AS v",
+  );
+  return Number(r.v);
+}
+
+export async function startBackup(
+  c: pg.Client,
+  label: string,
+  fast: boolean,
+  versionNum: number,
+): Promise<StartInfo> {
   // A long checkpoint must not trip idle timeouts; the session is ours alone.
   if (versionNum >= 140000) await one(c, 'preparing the session', 'SET idle_session_timeout TO 0');
   await one(c, 'preparing the session', 'SET statement_timeout TO 0');
@@ -137,7 +156,8 @@ export async function stopBackup(c: pg.Client, versionNum: number): Promise<Stop
             end_row.labelfile AS label, ${NOW} AS t
        FROM ${fn} AS end_row`,
   );
-  if (typeof r.label !== 'string') throw new PgdrError('POSTGRES_ERROR', 'pg_backup_stop returned no backup label');
+  if (typeof r.label !== 'string')
+    throw new PgdrError('POSTGRES_ERROR', 'pg_backup_stop returned no backup label');
   return { lsn: r.lsn, timeline: Number(r.tli), time: r.t, labelFile: r.label };
 }
 

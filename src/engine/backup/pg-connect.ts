@@ -33,22 +33,32 @@ export async function connect(connection: string): Promise<pg.Client> {
     const sqlstate = (e as { code?: string }).code;
     const where = describe(connection);
     if (sqlstate !== undefined && /^[0-9A-Z]{5}$/.test(sqlstate)) {
-      throw new PgdrError('POSTGRES_ERROR', `PostgreSQL at ${where} refused the connection: ${(e as Error).message}`, {
-        cause: e,
-        hint: 'check the user, password and database in postgres.connection, and pg_hba.conf',
-        details: { sqlstate },
-      });
+      throw new PgdrError(
+        'POSTGRES_ERROR',
+        `PostgreSQL at ${where} refused the connection: ${(e as Error).message}`,
+        {
+          cause: e,
+          hint: 'check the user, password and database in postgres.connection, and pg_hba.conf',
+          details: { sqlstate },
+        },
+      );
     }
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`, {
-      cause: e,
-      hint: 'is the server running, and do host/port in postgres.connection point at it?',
-    });
+    throw new PgdrError(
+      'POSTGRES_UNREACHABLE',
+      `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`,
+      {
+        cause: e,
+        hint: 'is the server running, and do host/port in postgres.connection point at it?',
+      },
+    );
   }
 }
 
 /** The connection without its password, for messages. */
 export function describe(connection: string): string {
-  return connection.replace(/:\/\/([^:@/]*):[^@]*@/, '://$1:***@').replace(/password\s*=\s*('[^']*'|\S+)/, 'password=***');
+  return connection
+    .replace(/:\/\/([^:@/]*):[^@]*@/, '://$1:***@')
+    .replace(/password\s*=\s*('[^']*'|\S+)/, 'password=***');
 }
 
 /** Wraps a failed statement as POSTGRES_ERROR naming what pgdr was doing. */
@@ -56,8 +66,12 @@ export function queryError(action: string, e: unknown): PgdrError {
   if (e instanceof PgdrError) return e;
   const sqlstate = (e as { code?: string }).code;
   const lost = sqlstate === undefined || /Connection terminated|ECONNRESET/.test((e as Error).message);
-  return new PgdrError(lost ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_ERROR', `${action}: ${(e as Error).message}`, {
-    cause: e,
-    ...(sqlstate ? { details: { sqlstate } } : {}),
-  });
+  return new PgdrError(
+    lost ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_ERROR',
+    `${action}: ${(e as Error).message}`,
+    {
+      cause: e,
+      ...(sqlstate ? { details: { sqlstate } } : {}),
+    },
+  );
 }

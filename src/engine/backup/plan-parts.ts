@@ -19,7 +19,12 @@ const MIN_PART_BYTES = 8 * 1024 * 1024;
 export function planParts(group: string, entries: readonly TreeEntry[], maxParts: number): PartPlan[] {
   const total = entries.reduce((n, e) => n + e.size, 0);
   const count = Math.max(1, Math.min(maxParts, Math.ceil(total / MIN_PART_BYTES)));
-  const parts: PartPlan[] = Array.from({ length: count }, (_, index) => ({ group, index, entries: [], bytes: 0 }));
+  const parts: PartPlan[] = Array.from({ length: count }, (_, index) => ({
+    group,
+    index,
+    entries: [],
+    bytes: 0,
+  }));
   const files: TreeEntry[] = [];
   for (const e of entries) {
     if (e.type === 'dir') parts[0]!.entries.push(e);

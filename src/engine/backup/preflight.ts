@@ -8,20 +8,28 @@ import { isTarCompression } from '../../compression/suffixes.js';
 import { PgdrError } from '../../errors.js';
 import { missingPrivileges, type ServerMetadata } from './pg-backup-api.js';
 
-export async function checkServer(c: pg.Client, meta: ServerMetadata): Promise<void> {
-  if (meta.versionNum < 90600) {
-    throw new PgdrError('POSTGRES_ERROR', `PostgreSQL ${meta.versionNum} is too old for a concurrent backup`, {
+/** Version and privileges first: without them even reading the settings fails, with a less useful message. */
+export async function checkAccess(c: pg.Client, versionNum: number): Promise<void> {
+  if (versionNum < 90600) {
+    throw new PgdrError('POSTGRES_ERROR', `PostgreSQL ${versionNum} is too old for a concurrent backup`, {
       hint: 'pgdr backs up PostgreSQL 9.6 and later',
     });
   }
-  const missing = await missingPrivileges(c, meta.versionNum);
+  const missing = await missingPrivileges(c, versionNum);
   if (missing.length > 0) {
     const user = (await c.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? 'the user';
-    throw new PgdrError('POSTGRES_ERROR', `user ${user} may not run ${missing.join(', ')}`, {
-      hint: `connect as a superuser, or: ${missing.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${user};`).join(' ')} (plus GRANT pg_read_all_settings TO ${user};)`,
+    const grants = missing.map((m) =>
+      m.startsWith('ROLE ') ? `GRANT ${m.slice(5)} TO ${user};` : `GRANT EXECUTE ON ${m} TO ${user};`,
+    );
+    throw new PgdrError('POSTGRES_ERROR', `user ${user} lacks ${missing.join(', ')} for a backup`, {
+      hint: `connect as a superuser, or run as one: ${grants.join(' ')}`,
       details: { reason: 'privileges', missing },
     });
   }
+}
+
+/** WAL archiving must be on: refuse before anything is written. */
+export function checkArchiving(meta: ServerMetadata): void {
   const archiving = meta.inRecovery ? meta.archiveMode === 'always' : meta.archiveMode !== 'off';
   if (!archiving) {
     throw new PgdrError('POSTGRES_ERROR', `WAL archiving is off (archive_mode = ${meta.archiveMode})`, {
@@ -31,10 +39,14 @@ export async function checkServer(c: pg.Client, meta: ServerMetadata): Promise<v
   }
   const command = meta.archiveCommand.trim();
   if ((command === '' || command === '(disabled)') && meta.archiveLibrary === '') {
-    throw new PgdrError('POSTGRES_ERROR', 'archive_mode is on but archive_command is empty: no WAL is archived', {
-      hint: "set archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive) and reload PostgreSQL",
-      details: { reason: 'archive-command-empty' },
-    });
+    throw new PgdrError(
+      'POSTGRES_ERROR',
+      'archive_mode is on but archive_command is empty: no WAL is archived',
+      {
+        hint: "set archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive) and reload PostgreSQL",
+        details: { reason: 'archive-command-empty' },
+      },
+    );
   }
 }
 
@@ -61,17 +73,25 @@ export async function checkPgdata(pgdata: string, meta: ServerMetadata): Promise
   // ControlFileData starts with the uint64 system identifier.
   const sysid = head.readBigUInt64LE(0).toString();
   if (sysid !== meta.systemId) {
-    throw new PgdrError('CONFIG_INVALID', `${pgdata} is not the data directory of the server pgdr is connected to`, {
-      hint: `its system identifier is ${sysid}, the server's is ${meta.systemId} (data_directory = ${meta.dataDirectory}): fix postgres.pgdata or postgres.connection`,
-      details: { reason: 'pgdata-mismatch' },
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `${pgdata} is not the data directory of the server pgdr is connected to`,
+      {
+        hint: `its system identifier is ${sysid}, the server's is ${meta.systemId} (data_directory = ${meta.dataDirectory}): fix postgres.pgdata or postgres.connection`,
+        details: { reason: 'pgdata-mismatch' },
+      },
+    );
   }
 }
 
 export function checkCompression(compression: string): void {
   if (!isTarCompression(compression)) {
-    throw new PgdrError('CONFIG_INVALID', `objectStore.data.compression '${compression}' cannot hold a base backup`, {
-      hint: 'barman-cloud-restore reads base-backup tars as none, gzip, bzip2 or snappy: pick one of these',
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `objectStore.data.compression '${compression}' cannot hold a base backup`,
+      {
+        hint: 'barman-cloud-restore reads base-backup tars as none, gzip, bzip2 or snappy: pick one of these',
+      },
+    );
   }
 }

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { endOfArchive, memberHeader, padding, type TarMember } from './tar-header.js';
-import { unreadable, type TreeEntry } from './walk-tree.js';
+import { type TreeEntry, unreadable } from './walk-tree.js';
 
 const CHUNK = 1 << 20;
 

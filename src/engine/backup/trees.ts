@@ -21,7 +21,8 @@ export async function collectTrees(
   const exclude = [...PGDATA_EXCLUDE, ...EXCLUDE];
   for (const ts of meta.tablespaces) {
     // A tablespace inside PGDATA is copied once, in its own tar.
-    if (ts.location.startsWith(`${meta.dataDirectory}/`)) exclude.push(ts.location.slice(meta.dataDirectory.length));
+    if (ts.location.startsWith(`${meta.dataDirectory}/`))
+      exclude.push(ts.location.slice(meta.dataDirectory.length));
     exclude.push(`/pg_tblspc/${ts.oid}`);
     const entries = await walkTree(
       ts.location,
@@ -83,7 +84,16 @@ export async function finalMembers(o: {
 async function fileEntry(path: string, name: string): Promise<TreeEntry> {
   try {
     const st = await fsp.stat(path);
-    return { path, name, type: 'file', size: st.size, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+    return {
+      path,
+      name,
+      type: 'file',
+      size: st.size,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: Math.floor(st.mtimeMs / 1000),
+    };
   } catch (e) {
     throw unreadable(path, e);
   }
@@ -106,5 +116,11 @@ export function copyStats(parts: readonly CopiedPart[], totalSeconds: number, jo
     serialized += secs;
   }
   for (const [g, [a, b]] of span) perItem.set(g, { ...perItem.get(g)!, copySeconds: (b - a) / 1000 });
-  return { totalSeconds, workers: jobs, perItem, copySeconds: (last - first) / 1000, serializedSeconds: serialized };
+  return {
+    totalSeconds,
+    workers: jobs,
+    perItem,
+    copySeconds: (last - first) / 1000,
+    serializedSeconds: serialized,
+  };
 }

@@ -51,7 +51,11 @@ export async function walkTree(src: string, rules: PathRules, signal?: AbortSign
   return out;
 }
 
-async function statEntry(path: string, name: string, type: TreeEntry['type']): Promise<TreeEntry | undefined> {
+async function statEntry(
+  path: string,
+  name: string,
+  type: TreeEntry['type'],
+): Promise<TreeEntry | undefined> {
   try {
     const st = await fsp.lstat(path);
     // Sockets, FIFOs and devices: tarfile skips what it cannot store, and PGDATA holds none of them.

@@ -1,0 +1,133 @@
+// WAL benchmark: the same real segments (pgbench on PostgreSQL 17) archived and restored, one command per
+// segment as PostgreSQL calls them, by pgdr and by barman-cloud-wal-archive/-restore 3.4, on one s3rver.
+// Usage: node dist/bench/wal.js [--segments 32] [--parallel 8]
+// Levels: pgdr gzip level 6 (its default); barman-cloud-wal-archive 3.4 --gzip uses Python's GzipFile default, 9.
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compressBuffer } from '../src/compression/codecs.js';
+import { S3ObjectStore } from '../src/storage/s3/s3-store.js';
+import { barmanEnv } from '../test/helpers/barman.js';
+import { PGDR_BIN, s3Env } from '../test/helpers/cli.js';
+import { startS3rver } from '../test/helpers/s3rver.js';
+import { generateWalSegments } from '../test/helpers/wal-segments.js';
+
+const { values } = parseArgs({ options: { segments: { type: 'string' }, parallel: { type: 'string' } } });
+const COUNT = Number(values.segments ?? 32);
+const PARALLEL = Number(values.parallel ?? 8);
+const BUCKET = 'bench';
+const DEST = `s3://${BUCKET}/wal`;
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err}`))));
+  });
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const s3 = await startS3rver({ buckets: [BUCKET] });
+console.error(`generating ${COUNT} real WAL segments with pgbench on PostgreSQL 17 ...`);
+const segs = await generateWalSegments({ count: COUNT, full: true });
+const names = segs.names.slice(0, COUNT);
+const work = await mkdtemp(join(tmpdir(), 'pgdr-bench-'));
+const pgdrEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...s3Env(s3) };
+const storeArgs = (server: string) => ['--endpoint-url', s3.endpoint, '--destination-path', DEST, '--server-name', server];
+const bEnv = barmanEnv(s3);
+const bArgs = ['--cloud-provider', 'aws-s3', '--endpoint-url', s3.endpoint];
+const rows: [string, number][] = [];
+const mib = names.length * 16;
+
+try {
+  // PostgreSQL's view: pg_wal with .ready files, one archive_command at a time, .ready -> .done on success.
+  const archivePgdr = async (server: string, parallel: number) => {
+    const pgWal = join(work, `pg_wal-${server}`);
+    await mkdir(join(pgWal, 'archive_status'), { recursive: true });
+    for (const n of names) {
+      await copyFile(join(segs.dir, n), join(pgWal, n));
+      await writeFile(join(pgWal, 'archive_status', `${n}.ready`), '');
+    }
+    return timed(async () => {
+      for (const n of names) {
+        const args = ['wal', 'archive', '--compression', 'gzip', '--max-parallel', String(parallel), ...storeArgs(server)];
+        await run(process.execPath, [PGDR_BIN, ...args, join(pgWal, n)], pgdrEnv);
+        await rename(join(pgWal, 'archive_status', `${n}.ready`), join(pgWal, 'archive_status', `${n}.done`));
+      }
+    });
+  };
+  rows.push(['archive pgdr gzip-6 maxParallel 1', await archivePgdr('pgdr-p1', 1)]);
+  rows.push([`archive pgdr gzip-6 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-pn', PARALLEL)]);
+  rows.push([
+    'archive barman-cloud-wal-archive --gzip (level 9)',
+    await timed(async () => {
+      for (const n of names) await run('barman-cloud-wal-archive', [...bArgs, '--gzip', DEST, 'barman', join(segs.dir, n)], bEnv);
+    }),
+  ]);
+
+  // The store's ceiling: the same gzip bodies PUT from one warm process, PARALLEL at a time.
+  const store = S3ObjectStore.fromConfig({
+    destinationPath: DEST,
+    endpointURL: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    wal: { compression: 'gzip', maxParallel: PARALLEL },
+    data: { compression: 'gzip', jobs: 1, immediateCheckpoint: false },
+  });
+  const bodies = await Promise.all(names.map(async (n) => compressBuffer('gzip', await readFile(join(segs.dir, n)))));
+  rows.push([
+    `raw PUT ceiling (warm process, ${PARALLEL} concurrent, pre-compressed)`,
+    await timed(async () => {
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < names.length; i = next++) await store.put(`raw/${names[i]}.gz`, bodies[i]!);
+      };
+      await Promise.all(Array.from({ length: PARALLEL }, worker));
+    }),
+  ]);
+  await store.close();
+
+  const restorePgdr = async (parallel: number) => {
+    const pgWal = join(work, `restore-${parallel}`);
+    await mkdir(pgWal, { recursive: true });
+    return timed(async () => {
+      for (const n of names) {
+        const args = ['wal', 'restore', '--max-parallel', String(parallel), ...storeArgs('pgdr-p1'), n, join(pgWal, 'RECOVERYXLOG')];
+        await run(process.execPath, [PGDR_BIN, ...args], pgdrEnv);
+      }
+    });
+  };
+  rows.push(['restore pgdr maxParallel 1', await restorePgdr(1)]);
+  rows.push([`restore pgdr maxParallel ${PARALLEL} (prefetch)`, await restorePgdr(PARALLEL)]);
+  rows.push([
+    'restore barman-cloud-wal-restore',
+    await timed(async () => {
+      for (const n of names) await run('barman-cloud-wal-restore', [...bArgs, DEST, 'barman', n, join(work, 'RECOVERYXLOG')], bEnv);
+    }),
+  ]);
+
+  const rate = (label: string) => names.length / rows.find(([l]) => l.startsWith(label))![1];
+  console.log(`${names.length} segments (${mib} MiB), s3rver on 127.0.0.1, one process per segment unless noted`);
+  for (const [label, secs] of rows) {
+    console.log(`${label.padEnd(66)} ${secs.toFixed(2).padStart(7)} s  ${(names.length / secs).toFixed(2).padStart(7)} seg/s`);
+  }
+  const barmanA = rate('archive barman');
+  const barmanR = rate('restore barman');
+  console.log(`archive ratio pgdr/barman: p1 ${(rate('archive pgdr gzip-6 maxParallel 1') / barmanA).toFixed(1)}x, p${PARALLEL} ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / barmanA).toFixed(1)}x`);
+  console.log(`archive p${PARALLEL} vs raw PUT ceiling: ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / rate('raw PUT')).toFixed(2)}`);
+  console.log(`restore ratio pgdr/barman: p1 ${(rate('restore pgdr maxParallel 1') / barmanR).toFixed(1)}x, p${PARALLEL} ${(rate(`restore pgdr maxParallel ${PARALLEL}`) / barmanR).toFixed(1)}x`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+  await segs.cleanup();
+  await s3.stop();
+}

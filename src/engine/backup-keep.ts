@@ -1,0 +1,48 @@
+// `pgdr backup keep`: barman-cloud-backup-keep's annotation, `base/<id>/annotations/keep` holding `full` or
+// `standalone` with no newline (barman reads its first line and compares it exactly).
+import { listBackups, resolveBackup } from '../catalog/backup-catalog.js';
+import type { KeepTarget } from '../catalog/backup-info.js';
+import { PgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export type KeepAction =
+  | { readonly kind: 'keep'; readonly target: KeepTarget }
+  | { readonly kind: 'release' }
+  | { readonly kind: 'status' };
+
+export interface KeepOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  /** ID, latest/oldest/last-failed or a backup name. */
+  readonly ref: string;
+  readonly action: KeepAction;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface KeepResult {
+  readonly backupId: string;
+  /** The annotation after the action: its raw body, or null (barman prints `Keep: nokeep`). */
+  readonly keep: string | null;
+}
+
+export function keepKey(serverName: string, backupId: string): string {
+  return `${serverName}/base/${backupId}/annotations/keep`;
+}
+
+export async function backupKeep(o: KeepOptions): Promise<KeepResult> {
+  const catalog = await listBackups(o.store, o.serverName, { signal: o.signal });
+  const b = resolveBackup(catalog, o.ref);
+  const key = keepKey(o.serverName, b.backupId);
+  if (o.action.kind === 'status') return { backupId: b.backupId, keep: b.keepAnnotation };
+  if (o.action.kind === 'release') {
+    await o.store.delete([key], { signal: o.signal });
+    return { backupId: b.backupId, keep: null };
+  }
+  if (b.status !== 'DONE') {
+    throw new PgdrError('REFUSED', `cannot keep backup ${b.backupId}: its status is ${b.status}`, {
+      hint: 'only backups with status DONE can be kept (as barman-cloud-backup-keep)',
+    });
+  }
+  await o.store.put(key, Buffer.from(o.action.target, 'utf8'), { signal: o.signal });
+  return { backupId: b.backupId, keep: o.action.target };
+}

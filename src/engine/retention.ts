@@ -1,0 +1,181 @@
+// `pgdr retention apply` and `pgdr backup delete`: barman-cloud-backup-delete's -r and -b. The decisions are
+// pure (catalog/retention*.ts); this file reads the bucket, refuses what barman refuses, and deletes in barman's
+// order: per backup (oldest first) its files, then backup.info (so a failed run can be retried), then its WAL.
+import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
+import type { BackupInfo } from '../catalog/backup-info.js';
+import { keepStatus, obsoleteIds, type RetentionStatus, retentionReport } from '../catalog/retention.js';
+import type { RetentionPolicy } from '../catalog/retention-policy.js';
+import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
+import { listWal } from '../catalog/wal-catalog.js';
+import { PgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface DeletedBackup {
+  readonly backupId: string;
+  readonly status: string;
+  /** Tars and any other object of the backup; backup.info is last. */
+  readonly objects: readonly StoredObject[];
+  readonly removeUntil: string | null;
+  readonly wal: readonly StoredObject[];
+}
+
+export interface ReportRow {
+  readonly backupId: string;
+  readonly backupStatus: string;
+  readonly endTime: string | null;
+  readonly retention: RetentionStatus;
+}
+
+export interface RetentionResult {
+  readonly serverName: string;
+  /** null for `backup delete`. */
+  readonly policy: string | null;
+  readonly minimumRedundancy: number;
+  readonly dryRun: boolean;
+  readonly report: readonly ReportRow[];
+  readonly deleted: readonly DeletedBackup[];
+}
+
+interface CommonOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly minimumRedundancy: number;
+  readonly dryRun: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ApplyRetentionOptions extends CommonOptions {
+  readonly policy: RetentionPolicy;
+  readonly now: Date;
+}
+
+export interface DeleteBackupOptions extends CommonOptions {
+  /** ID, latest/oldest/last-failed or a backup name. */
+  readonly ref: string;
+}
+
+export async function applyRetention(o: ApplyRetentionOptions): Promise<RetentionResult> {
+  const catalog = await readCatalog(o);
+  const statuses = retentionReport(catalog.backups, o.policy, {
+    minimumRedundancy: o.minimumRedundancy,
+    now: o.now,
+  });
+  const report = catalog.backups.map((b) => row(b, statuses.get(b.backupId) ?? '-'));
+  const ids = obsoleteIds(statuses);
+  const deleted = await execute(o, catalog, ids, false);
+  return { ...summary(o), policy: o.policy.text, report, deleted };
+}
+
+export async function deleteBackup(o: DeleteBackupOptions): Promise<RetentionResult> {
+  const catalog = await readCatalog(o);
+  const b = resolveBackup(catalog, o.ref);
+  if (b.keepAnnotation !== null) {
+    throw new PgdrError(
+      'REFUSED',
+      `backup ${b.backupId} has a keep request (${keepStatus(b)}): not deleting it`,
+      {
+        hint: `release it first: pgdr backup keep ${b.backupId} --release`,
+      },
+    );
+  }
+  const done = catalog.backups.filter((x) => x.status === 'DONE').length;
+  // barman's `delete` rule (minimum_redundancy >= DONE backups refuses), with at least one DONE backup kept.
+  const floor = Math.max(o.minimumRedundancy, 1);
+  if (b.status === 'DONE' && floor >= done) {
+    throw new PgdrError(
+      'REFUSED',
+      `backup ${b.backupId} is one of the last ${done} DONE backup(s) (minimum redundancy ${floor}): not deleting it`,
+      { hint: 'take a new backup first (pgdr backup create), or lower --minimum-redundancy' },
+    );
+  }
+  const deleted = await execute(o, catalog, [b.backupId], true);
+  return { ...summary(o), policy: null, report: [], deleted };
+}
+
+function summary(o: CommonOptions): Pick<RetentionResult, 'serverName' | 'minimumRedundancy' | 'dryRun'> {
+  return { serverName: o.serverName, minimumRedundancy: o.minimumRedundancy, dryRun: o.dryRun };
+}
+
+function row(b: BackupInfo, retention: RetentionStatus): ReportRow {
+  return {
+    backupId: b.backupId,
+    backupStatus: b.status,
+    endTime: b.endTime?.date.toISOString() ?? null,
+    retention,
+  };
+}
+
+async function readCatalog(o: CommonOptions): Promise<BackupCatalog> {
+  const catalog = await listBackups(o.store, o.serverName, { signal: o.signal });
+  if (catalog.unreadable.length > 0) {
+    const list = catalog.unreadable.map((id) => `${id} (${catalog.errors.get(id)})`).join(', ');
+    throw new PgdrError('CATALOG_INVALID', `cannot read the backup.info of: ${list}`, {
+      hint: 'unsafe to delete anything while the catalog cannot be read (barman-cloud-backup-delete refuses too)',
+      details: { unreadable: catalog.unreadable },
+    });
+  }
+  return catalog;
+}
+
+async function execute(
+  o: CommonOptions,
+  catalog: BackupCatalog,
+  ids: readonly string[],
+  skipWalCleanupIfStandalone: boolean,
+): Promise<DeletedBackup[]> {
+  if (ids.length === 0) return [];
+  const wal = await listWal(o.store, o.serverName, { signal: o.signal });
+  const steps = planDeletions(catalog.backups, wal.objects, ids, { skipWalCleanupIfStandalone });
+  const snapshot = steps.find((s) => s.backup.snapshotsInfo !== null);
+  if (snapshot) {
+    throw new PgdrError(
+      'REFUSED',
+      `backup ${snapshot.backup.backupId} is a snapshot backup: pgdr cannot delete snapshots`,
+      {
+        hint: 'delete it with barman-cloud-backup-delete, which also deletes the cloud snapshots',
+      },
+    );
+  }
+  const out: DeletedBackup[] = [];
+  for (const step of steps) out.push(await deleteStep(o, step));
+  return out;
+}
+
+async function deleteStep(o: CommonOptions, step: DeletionStep): Promise<DeletedBackup> {
+  const dir = `${o.serverName}/base/${step.backup.backupId}/`;
+  const listed = await o.store.list(dir, { signal: o.signal });
+  // barman leaves annotations/ alone (it never lists them); backup.info goes last so a failed run can resume.
+  const files = listed.objects.filter(
+    (x) => x.key !== `${dir}backup.info` && !x.key.startsWith(`${dir}annotations/`),
+  );
+  const info = listed.objects.filter((x) => x.key === `${dir}backup.info`);
+  const wal = step.wal.objects.map((w) => ({ key: w.key, size: w.size }));
+  if (!o.dryRun) {
+    if (o.signal?.aborted) throw new PgdrError('ABORTED', 'deletion interrupted', { cause: o.signal.reason });
+    await o.store.delete(
+      files.map((x) => x.key),
+      { signal: o.signal },
+    );
+    await o.store.delete(
+      info.map((x) => x.key),
+      { signal: o.signal },
+    );
+    if (wal.length > 0)
+      await o.store.delete(
+        wal.map((w) => w.key),
+        { signal: o.signal },
+      );
+  }
+  return {
+    backupId: step.backup.backupId,
+    status: step.backup.status,
+    objects: [...files, ...info].map((x) => ({ key: x.key, size: x.size })),
+    removeUntil: step.wal.removeUntil,
+    wal,
+  };
+}

@@ -1,0 +1,65 @@
+// Restores a backup with the real barman-cloud-restore (tablespaces relocated next to the new data folder) and
+// replays the archived WAL with barman-cloud-wal-restore: the proof that what pgdr writes, barman restores.
+import { promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
+import { barmanCloud, barmanEnv, type S3Endpoint } from './barman.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+
+export async function restoreWithBarmanCloud(options: {
+  readonly major: 17 | 15;
+  readonly s3: S3Endpoint;
+  readonly destination: string;
+  readonly serverName: string;
+  readonly backupId: string;
+  /** Tablespace names to relocate (to a folder next to the restored data folder). */
+  readonly tablespaces?: readonly string[];
+}): Promise<TestPostgres> {
+  const { s3 } = options;
+  const env = barmanEnv(s3);
+  const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
+    (k) => `${k}=${env[k]}`,
+  );
+  const restoreCommand = [
+    ...creds,
+    `barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint}`,
+    `${options.destination} ${options.serverName} %f %p`,
+  ].join(' ');
+  const user = await resolveServerUser();
+  const restored = await startPostgres({
+    major: options.major,
+    settings: { restore_command: restoreCommand },
+    fillPgdata: async (pgdata) => {
+      const moves = (options.tablespaces ?? []).map((name) => [name, join(dirname(pgdata), `ts-${name}`)]);
+      const args = [
+        ...moves.flatMap(([name, dir]) => ['--tablespace', `${name}:${dir}`]),
+        options.destination,
+        options.serverName,
+        options.backupId,
+        pgdata,
+      ];
+      const r = await barmanCloud('restore', args, s3);
+      if (r.code !== 0) throw new Error(`barman-cloud-restore exited ${r.code}:\n${r.stderr}`);
+      for (const [, dir] of moves) await chownToServerUser(dir!, user, true);
+      await fsp.writeFile(`${pgdata}/recovery.signal`, '');
+    },
+  });
+  try {
+    await restored.server.waitForRecoveryEnd({ timeoutSeconds: 120 });
+  } catch (e) {
+    await restored.cleanup();
+    throw e;
+  }
+  return restored;
+}
+
+/** Row count and an md5 over every row in id order: equal only when the contents are equal. */
+export async function tableDigest(
+  db: Pick<TestPostgres, 'query'>,
+  table: string,
+): Promise<{ rows: number; md5: string | null }> {
+  const [r] = await db.query<{ n: string; m: string | null }>(
+    `SELECT count(*) AS n, md5(string_agg(t::text, ',' ORDER BY id)) AS m FROM ${table} t`,
+  );
+  return { rows: Number(r?.n), md5: r?.m ?? null };
+}

@@ -1,0 +1,158 @@
+// The built CLI against PostgreSQL 15: a backup killed with SIGKILL while uploading leaves no DONE backup and
+// the next one succeeds, is listed by barman-cloud-backup-list and restored by barman-cloud-restore.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
+import { walArchiveCommand } from '../helpers/barman.js';
+import { listBarmanBackups, listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
+import { PGDR_BIN, runPgdr, s3Env } from '../helpers/cli.js';
+import { loadRows, pgbench, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+
+const BUCKET = 'pgdr';
+const SERVER = 'pg15';
+const destination = `s3://${BUCKET}/b15`;
+
+describe('pgdr backup create on PostgreSQL 15', () => {
+  let s3: S3rverHandle;
+  let pg: TestPostgres;
+  let configFile: string;
+  let env: NodeJS.ProcessEnv;
+  let doneId: string;
+  let digest: { rows: number; md5: string | null };
+  let accounts: number;
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: [BUCKET] });
+    pg = await startPostgres({
+      major: 15,
+      archiveCommand: walArchiveCommand({ s3, destination, serverName: SERVER }),
+    });
+    // ~160 MB: big enough to still be uploading a moment after the copy starts.
+    await pgbench({ connectionString: pg.connectionString, init: { scale: 10 } });
+    await loadRows({ db: pg, rows: 5000 });
+    await switchWalAndWait(pg);
+    configFile = join(pg.dir, 'pgdr.yaml');
+    await fsp.writeFile(
+      configFile,
+      [
+        `serverName: ${SERVER}`,
+        'objectStore:',
+        `  destinationPath: ${destination}`,
+        `  endpointURL: ${s3.endpoint}`,
+        '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
+        'postgres:',
+        `  connection: ${pg.connectionString}`,
+        `  pgdata: ${pg.pgdata}`,
+        '',
+      ].join('\n'),
+    );
+    env = s3Env(s3);
+  });
+  after(async () => {
+    await pg?.cleanup();
+    await s3?.stop();
+  });
+
+  it('leaves no DONE backup when killed with SIGKILL while uploading', async () => {
+    const child = spawn(process.execPath, [PGDR_BIN, 'backup', 'create', '--config', configFile], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let killedAt = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_c, sig) => resolve(sig)),
+    );
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (!killedAt && /copying \d+ tars/.test(stderr)) {
+        killedAt = stderr;
+        setTimeout(() => child.kill('SIGKILL'), 300);
+      }
+    });
+    assert.equal(await exited, 'SIGKILL', `not killed midway; stderr:\n${stderr}`);
+    const id = /starting backup (\d{8}T\d{6})/.exec(stderr)?.[1];
+    assert.ok(id, stderr);
+    const keys = await listBucketKeys({
+      endpoint: s3.endpoint,
+      bucket: BUCKET,
+      prefix: `b15/${SERVER}/base/${id}/`,
+    });
+    assert.ok(!keys.some((k) => k.endsWith('/backup.info')), keys.join('\n'));
+    const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
+    assert.deepEqual(
+      list.filter((b) => b.status === 'DONE'),
+      [],
+    );
+    // The server ended the killed session's backup: none is in progress any more.
+    let sessions = -1;
+    for (let i = 0; i < 50 && sessions !== 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const [running] = await pg.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'pgdr_backup'",
+      );
+      sessions = Number(running?.n);
+    }
+    assert.equal(sessions, 0);
+  });
+
+  it('then succeeds, printing id, sizes and timings with --format json', async () => {
+    const r = await runPgdr(
+      ['backup', 'create', '--config', configFile, '--format', 'json', '--name', 'after-kill'],
+      {
+        env,
+        timeoutMs: 300_000,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    doneId = out.backup_id;
+    assert.match(doneId, /^\d{8}T\d{6}$/);
+    assert.ok(out.data_bytes > 100_000_000, String(out.data_bytes));
+    assert.ok(out.stored_bytes > 0 && out.stored_bytes < out.data_bytes);
+    assert.deepEqual(Object.keys(out.timings), ['connect', 'start', 'copy', 'stop', 'finish']);
+    assert.deepEqual(
+      out.objects.map((o: { key: string }) => o.key.split('/').pop()),
+      ['data.tar.gz', 'data_0001.tar.gz'],
+    );
+    assert.match(r.stderr, /stopping the backup/);
+    digest = await tableDigest(pg, 'pgdr_load');
+    const [a] = await pg.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_accounts');
+    accounts = Number(a?.n);
+    await switchWalAndWait(pg);
+  });
+
+  it('is listed as DONE by barman-cloud-backup-list (only that one)', async () => {
+    const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
+    assert.deepEqual(
+      list.map((b) => [b.backup_id, b.status, b.backup_name]),
+      [[doneId, 'DONE', 'after-kill']],
+    );
+  });
+
+  it('is restored by barman-cloud-restore with the same rows', async () => {
+    const restored = await restoreWithBarmanCloud({
+      major: 15,
+      s3,
+      destination,
+      serverName: SERVER,
+      backupId: doneId,
+    });
+    try {
+      assert.deepEqual(await tableDigest(restored, 'pgdr_load'), digest);
+      const [a] = await restored.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_accounts');
+      assert.equal(Number(a?.n), accounts);
+      const [sum] = await restored.query<{ s: string }>(
+        'SELECT sum(abalance)::text AS s FROM pgbench_accounts',
+      );
+      const [src] = await pg.query<{ s: string }>('SELECT sum(abalance)::text AS s FROM pgbench_accounts');
+      assert.equal(sum?.s, src?.s);
+    } finally {
+      await restored.cleanup();
+    }
+  });
+});
