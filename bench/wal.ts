@@ -4,7 +4,7 @@
 // Levels: pgdr gzip level 6 (its default); barman-cloud-wal-archive 3.4 --gzip uses Python's GzipFile default, 9.
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compressBuffer } from '../src/compression/codecs.js';
@@ -26,7 +26,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err}`)),
+    );
   });
 }
 
@@ -42,7 +44,14 @@ const segs = await generateWalSegments({ count: COUNT, full: true });
 const names = segs.names.slice(0, COUNT);
 const work = await mkdtemp(join(tmpdir(), 'pgdr-bench-'));
 const pgdrEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...s3Env(s3) };
-const storeArgs = (server: string) => ['--endpoint-url', s3.endpoint, '--destination-path', DEST, '--server-name', server];
+const storeArgs = (server: string) => [
+  '--endpoint-url',
+  s3.endpoint,
+  '--destination-path',
+  DEST,
+  '--server-name',
+  server,
+];
 const bEnv = barmanEnv(s3);
 const bArgs = ['--cloud-provider', 'aws-s3', '--endpoint-url', s3.endpoint];
 const rows: [string, number][] = [];
@@ -50,7 +59,7 @@ const mib = names.length * 16;
 
 try {
   // PostgreSQL's view: pg_wal with .ready files, one archive_command at a time, .ready -> .done on success.
-  const archivePgdr = async (server: string, parallel: number) => {
+  const archivePgdr = async (server: string, parallel: number, level = 6) => {
     const pgWal = join(work, `pg_wal-${server}`);
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
     for (const n of names) {
@@ -59,7 +68,17 @@ try {
     }
     return timed(async () => {
       for (const n of names) {
-        const args = ['wal', 'archive', '--compression', 'gzip', '--max-parallel', String(parallel), ...storeArgs(server)];
+        const args = [
+          'wal',
+          'archive',
+          '--compression',
+          'gzip',
+          '--compression-level',
+          String(level),
+          '--max-parallel',
+          String(parallel),
+          ...storeArgs(server),
+        ];
         await run(process.execPath, [PGDR_BIN, ...args, join(pgWal, n)], pgdrEnv);
         await rename(join(pgWal, 'archive_status', `${n}.ready`), join(pgWal, 'archive_status', `${n}.done`));
       }
@@ -67,10 +86,12 @@ try {
   };
   rows.push(['archive pgdr gzip-6 maxParallel 1', await archivePgdr('pgdr-p1', 1)]);
   rows.push([`archive pgdr gzip-6 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-pn', PARALLEL)]);
+  rows.push([`archive pgdr gzip-1 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-l1', PARALLEL, 1)]);
   rows.push([
     'archive barman-cloud-wal-archive --gzip (level 9)',
     await timed(async () => {
-      for (const n of names) await run('barman-cloud-wal-archive', [...bArgs, '--gzip', DEST, 'barman', join(segs.dir, n)], bEnv);
+      for (const n of names)
+        await run('barman-cloud-wal-archive', [...bArgs, '--gzip', DEST, 'barman', join(segs.dir, n)], bEnv);
     }),
   ]);
 
@@ -84,7 +105,9 @@ try {
     wal: { compression: 'gzip', maxParallel: PARALLEL },
     data: { compression: 'gzip', jobs: 1, immediateCheckpoint: false },
   });
-  const bodies = await Promise.all(names.map(async (n) => compressBuffer('gzip', await readFile(join(segs.dir, n)))));
+  const bodies = await Promise.all(
+    names.map(async (n) => compressBuffer('gzip', await readFile(join(segs.dir, n)))),
+  );
   rows.push([
     `raw PUT ceiling (warm process, ${PARALLEL} concurrent, pre-compressed)`,
     await timed(async () => {
@@ -102,7 +125,15 @@ try {
     await mkdir(pgWal, { recursive: true });
     return timed(async () => {
       for (const n of names) {
-        const args = ['wal', 'restore', '--max-parallel', String(parallel), ...storeArgs('pgdr-p1'), n, join(pgWal, 'RECOVERYXLOG')];
+        const args = [
+          'wal',
+          'restore',
+          '--max-parallel',
+          String(parallel),
+          ...storeArgs('pgdr-p1'),
+          n,
+          join(pgWal, 'RECOVERYXLOG'),
+        ];
         await run(process.execPath, [PGDR_BIN, ...args], pgdrEnv);
       }
     });
@@ -112,20 +143,35 @@ try {
   rows.push([
     'restore barman-cloud-wal-restore',
     await timed(async () => {
-      for (const n of names) await run('barman-cloud-wal-restore', [...bArgs, DEST, 'barman', n, join(work, 'RECOVERYXLOG')], bEnv);
+      for (const n of names)
+        await run(
+          'barman-cloud-wal-restore',
+          [...bArgs, DEST, 'barman', n, join(work, 'RECOVERYXLOG')],
+          bEnv,
+        );
     }),
   ]);
 
   const rate = (label: string) => names.length / rows.find(([l]) => l.startsWith(label))![1];
-  console.log(`${names.length} segments (${mib} MiB), s3rver on 127.0.0.1, one process per segment unless noted`);
+  console.log(
+    `${names.length} segments (${mib} MiB), s3rver on 127.0.0.1, one process per segment unless noted`,
+  );
   for (const [label, secs] of rows) {
-    console.log(`${label.padEnd(66)} ${secs.toFixed(2).padStart(7)} s  ${(names.length / secs).toFixed(2).padStart(7)} seg/s`);
+    console.log(
+      `${label.padEnd(66)} ${secs.toFixed(2).padStart(7)} s  ${(names.length / secs).toFixed(2).padStart(7)} seg/s`,
+    );
   }
   const barmanA = rate('archive barman');
   const barmanR = rate('restore barman');
-  console.log(`archive ratio pgdr/barman: p1 ${(rate('archive pgdr gzip-6 maxParallel 1') / barmanA).toFixed(1)}x, p${PARALLEL} ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / barmanA).toFixed(1)}x`);
-  console.log(`archive p${PARALLEL} vs raw PUT ceiling: ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / rate('raw PUT')).toFixed(2)}`);
-  console.log(`restore ratio pgdr/barman: p1 ${(rate('restore pgdr maxParallel 1') / barmanR).toFixed(1)}x, p${PARALLEL} ${(rate(`restore pgdr maxParallel ${PARALLEL}`) / barmanR).toFixed(1)}x`);
+  console.log(
+    `archive ratio pgdr/barman: p1 ${(rate('archive pgdr gzip-6 maxParallel 1') / barmanA).toFixed(1)}x, p${PARALLEL} ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / barmanA).toFixed(1)}x`,
+  );
+  console.log(
+    `archive p${PARALLEL} vs raw PUT ceiling: ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / rate('raw PUT')).toFixed(2)}`,
+  );
+  console.log(
+    `restore ratio pgdr/barman: p1 ${(rate('restore pgdr maxParallel 1') / barmanR).toFixed(1)}x, p${PARALLEL} ${(rate(`restore pgdr maxParallel ${PARALLEL}`) / barmanR).toFixed(1)}x`,
+  );
 } finally {
   await rm(work, { recursive: true, force: true });
   await segs.cleanup();

@@ -4,8 +4,8 @@
 // for ~1% size on WAL), bzip2 9 and xz 6 (Python's bz2/lzma defaults), zstd 3, lz4 1 (the CLIs' defaults).
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip, gunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { createGunzip, createGzip, gunzip, gzip } from 'node:zlib';
 import { PgdrError } from '../errors.js';
 import { ProcessCodec, type ToolCommand } from './process-codec.js';
 import { SnappyFrameCompressor, SnappyFrameDecompressor } from './snappy-frame.js';
@@ -38,7 +38,10 @@ function levelOf(c: Compression, opts: CompressOptions | undefined): number | un
   const level = opts?.level ?? DEFAULT_LEVELS[c];
   const range = LEVEL_RANGE[c];
   if (level !== undefined && range && !(Number.isInteger(level) && level >= range[0] && level <= range[1])) {
-    throw new PgdrError('CONFIG_INVALID', `${c} compression level must be an integer ${range[0]}..${range[1]}`);
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `${c} compression level must be an integer ${range[0]}..${range[1]}`,
+    );
   }
   return level;
 }
@@ -109,7 +112,9 @@ export async function decompressBuffer(c: Compression, buf: Buffer): Promise<Buf
       // Node's gunzip reads every member, like Python's GzipFile, and fails on truncated input.
       return await gunzipAsync(buf);
     } catch (e) {
-      throw new PgdrError('CATALOG_INVALID', `cannot decompress gzip data: ${(e as Error).message}`, { cause: e });
+      throw new PgdrError('CATALOG_INVALID', `cannot decompress gzip data: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   return collect(buf, decompressStream(c));

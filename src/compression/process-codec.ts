@@ -1,7 +1,8 @@
 // bzip2, xz, zstd and lz4 run as the Debian CLIs behind pipes: native speed, no npm dependency, and the formats
 // are exactly what the reference tools (and so barman's Python modules) produce and read. Each call is one
 // process, which yields a single zstd/lz4 frame and a single bzip2/xz stream, as barman's readers expect.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { PgdrError } from '../errors.js';
 
@@ -11,13 +12,32 @@ export interface ToolCommand {
   readonly decompress: boolean;
 }
 
-const PACKAGE: Record<ToolCommand['tool'], string> = { bzip2: 'bzip2', xz: 'xz-utils', zstd: 'zstd', lz4: 'lz4' };
+const PACKAGE: Record<ToolCommand['tool'], string> = {
+  bzip2: 'bzip2',
+  xz: 'xz-utils',
+  zstd: 'zstd',
+  lz4: 'lz4',
+};
 
 export function codecMissing(tool: ToolCommand['tool'], cause?: unknown): PgdrError {
-  return new PgdrError('CODEC_MISSING', `the '${tool}' command is not installed (needed for ${tool} compression)`, {
-    hint: `apt-get install ${PACKAGE[tool]}`,
-    cause,
-  });
+  return new PgdrError(
+    'CODEC_MISSING',
+    `the '${tool}' command is not installed (needed for ${tool} compression)`,
+    {
+      hint: `apt-get install ${PACKAGE[tool]}`,
+      cause,
+    },
+  );
+}
+
+// node:child_process costs ~10 ms to load; `pgdr wal archive` with gzip never needs it, so load it on first use.
+let spawnFn: typeof import('node:child_process').spawn | undefined;
+function spawn(
+  ...args: Parameters<typeof import('node:child_process').spawn>
+): ChildProcessWithoutNullStreams {
+  spawnFn ??= (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'))
+    .spawn;
+  return spawnFn(...args) as ChildProcessWithoutNullStreams;
 }
 
 export class ProcessCodec extends Transform {
@@ -52,8 +72,8 @@ export class ProcessCodec extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.failure) return cb(this.failure);
-    if (this.child.stdin.write(chunk)) cb();
+    if (this.failure) cb(this.failure);
+    else if (this.child.stdin.write(chunk)) cb();
     else this.child.stdin.once('drain', () => cb());
   }
 

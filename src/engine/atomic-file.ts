@@ -1,7 +1,7 @@
 // Writing a file so that readers see all of it or nothing: temp file in the same folder, fsync, rename, fsync
 // the folder. A failure removes the temp file.
 import { randomBytes } from 'node:crypto';
-import { open, rm, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 

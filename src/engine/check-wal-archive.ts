@@ -29,10 +29,14 @@ export async function checkWalArchive(o: CheckWalArchiveOptions): Promise<CheckW
   const hint = `archive to a new serverName (e.g. ${o.serverName}-2), or pass --timeline with the new timeline`;
   if (o.timeline === undefined) {
     if (objects.length > 0) {
-      throw new PgdrError('ARCHIVE_NOT_EMPTY', `WAL archive check failed for server ${o.serverName}: Expected empty archive`, {
-        hint,
-        details: { walFiles: objects.length, first: objects[0]!.key },
-      });
+      throw new PgdrError(
+        'ARCHIVE_NOT_EMPTY',
+        `WAL archive check failed for server ${o.serverName}: Expected empty archive`,
+        {
+          hint,
+          details: { walFiles: objects.length, first: objects[0]!.key },
+        },
+      );
     }
     return { walFiles: 0, bucketMissing: false };
   }

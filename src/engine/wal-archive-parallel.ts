@@ -96,7 +96,9 @@ async function nextReady(statusDir: string, markers: string, self: string, max: 
   const ready = new Set(entries.filter((e) => e.endsWith('.ready')).map((e) => e.slice(0, -'.ready'.length)));
   // Markers whose .ready is gone belong to files PostgreSQL no longer wants archived: drop them.
   await Promise.all(
-    marked.filter((m) => !m.startsWith('.') && !ready.has(m)).map((m) => unlink(join(markers, m)).catch(() => {})),
+    marked
+      .filter((m) => !m.startsWith('.') && !ready.has(m))
+      .map((m) => unlink(join(markers, m)).catch(() => {})),
   );
   const done = new Set(marked);
   const rank = (n: string) => (n.endsWith('.history') ? 0 : 1);

@@ -2,9 +2,9 @@
 // overwriting: an existing copy (under any suffix) with the same content is success, different content CONFLICT.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { walKey } from '../catalog/wal-name.js';
 import { compressBuffer, decompressBuffer } from '../compression/codecs.js';
 import type { Compression } from '../compression/suffixes.js';
-import { walKey } from '../catalog/wal-name.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { findExact, mustBeWalName } from './wal-object.js';
@@ -30,7 +30,16 @@ export interface ArchiveFileResult {
 export async function archiveFile(path: string, o: ArchiveFileOptions): Promise<ArchiveFileResult> {
   const name = basename(path);
   mustBeWalName(name);
-  const data = await readFile(path);
+  const data = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw new PgdrError(
+      e.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL',
+      `cannot read ${path}: ${e.code ?? e.message}`,
+      {
+        hint: 'archive_command must pass %p (the path relative to PGDATA, which is the working directory)',
+        cause: e,
+      },
+    );
+  });
   o.signal?.throwIfAborted();
   const key = walKey(o.serverName, name, o.compression);
   // Listing first catches a copy under another suffix, which a conditional PUT of our key cannot see.
@@ -58,7 +67,10 @@ async function verifySame(
   }
   // Every copy must match: restore may pick any of them depending on suffix order.
   for (const obj of existing) {
-    const stored = await decompressBuffer(obj.compression, await o.store.getBuffer(obj.key, { signal: o.signal }));
+    const stored = await decompressBuffer(
+      obj.compression,
+      await o.store.getBuffer(obj.key, { signal: o.signal }),
+    );
     if (!stored.equals(data)) {
       throw new PgdrError('CONFLICT', `${obj.key} already exists in the archive with different content`, {
         hint:

@@ -1,7 +1,7 @@
 // Finding a WAL file's object the way barman-cloud does: list `wals/<hashdir>/<name>` and look at suffixes.
 import { basename } from 'node:path';
-import { type Compression, stripCompressionSuffix } from '../compression/suffixes.js';
 import { parseWalName, walKey } from '../catalog/wal-name.js';
+import { type Compression, stripCompressionSuffix } from '../compression/suffixes.js';
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 

@@ -7,7 +7,7 @@ import { decompressStream } from '../compression/codecs.js';
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { findForRestore, type FoundWal, mustBeWalName } from './wal-object.js';
+import { type FoundWal, findForRestore, mustBeWalName } from './wal-object.js';
 import { prefetchInto, takeFromSpool } from './wal-spool.js';
 
 export interface RestoreWalOptions {
@@ -28,7 +28,11 @@ export interface RestoreWalResult {
   readonly prefetched: readonly string[];
 }
 
-export async function restoreWal(name: string, dest: string, o: RestoreWalOptions): Promise<RestoreWalResult> {
+export async function restoreWal(
+  name: string,
+  dest: string,
+  o: RestoreWalOptions,
+): Promise<RestoreWalResult> {
   const wal = mustBeWalName(name);
   const spool = o.maxParallel > 1 && wal.kind === 'segment' ? o.spoolDir : undefined;
   if (spool !== undefined) {
@@ -57,13 +61,17 @@ async function fetchTo(
   o: RestoreWalOptions,
   exactOnly = false,
 ): Promise<{ name: string; source: 'bucket'; key: string; bytes: number }> {
-  const found = await findForRestore(o.store, o.serverName, name, { signal: o.signal, noPartial: o.noPartial });
+  const found = await findForRestore(o.store, o.serverName, name, {
+    signal: o.signal,
+    noPartial: o.noPartial,
+  });
   if (!found) {
     throw new PgdrError('NOT_FOUND', `WAL file ${name} for server ${o.serverName} does not exist`);
   }
   // Only the file PostgreSQL asks for may be served from a .partial: a spooled X taken from X.partial could
   // go stale once the full X is archived.
-  if (exactOnly && found.name !== name) throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
+  if (exactOnly && found.name !== name)
+    throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
   const bytes = await writeFileAtomic(dest, await download(found, o), { signal: o.signal });
   return { name, source: 'bucket', key: found.key, bytes };
 }

@@ -16,7 +16,9 @@ export interface SpoolRef {
 }
 
 /** Moves a spooled `name` to dest; the byte count, or undefined on a miss. */
-export async function takeFromSpool(s: SpoolRef & { name: string; dest: string }): Promise<number | undefined> {
+export async function takeFromSpool(
+  s: SpoolRef & { name: string; dest: string },
+): Promise<number | undefined> {
   const file = join(s.dir, s.name);
   const info = await stat(file).catch(() => undefined);
   if (!info) return undefined;
@@ -42,7 +44,10 @@ export async function prefetchInto(
   await writeFile(join(s.dir, ORIGIN_FILE), s.origin);
   const names: string[] = [];
   let n = s.after;
-  for (let i = 0; i < s.count; i++) names.push((n = nextSegment(n)));
+  for (let i = 0; i < s.count; i++) {
+    n = nextSegment(n);
+    names.push(n);
+  }
   const got = await Promise.all(
     names.map(async (name) => {
       try {

@@ -50,7 +50,11 @@ else:
 open(dst, 'wb').write(out)
 `;
 
-export function pythonCodec(op: 'compress' | 'decompress', codec: Exclude<Compression, 'none'>, input: Buffer): Buffer {
+export function pythonCodec(
+  op: 'compress' | 'decompress',
+  codec: Exclude<Compression, 'none'>,
+  input: Buffer,
+): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'pgdr-py-'));
   try {
     writeFileSync(join(dir, 'in'), input);

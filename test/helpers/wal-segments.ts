@@ -23,7 +23,10 @@ export async function generateWalSegments(options: { count: number; full?: boole
     const first = await currentSegment(pg);
     if (options.full) {
       // pgbench -i writes roughly one 16 MiB segment per scale unit (COPY + indexes + vacuum).
-      await pgbench({ connectionString: pg.connectionString, init: { scale: Math.max(1, options.count - 4) } });
+      await pgbench({
+        connectionString: pg.connectionString,
+        init: { scale: Math.max(1, options.count - 4) },
+      });
       while ((await segmentsSince(pg, first)) < options.count + 1) {
         await pgbench({ connectionString: pg.connectionString, run: { transactions: 3000, clients: 4 } });
       }
@@ -52,7 +55,9 @@ export async function generateWalSegments(options: { count: number; full?: boole
   }
 }
 
-async function currentSegment(pg: { query: (sql: string) => Promise<Record<string, unknown>[]> }): Promise<string> {
+async function currentSegment(pg: {
+  query: (sql: string) => Promise<Record<string, unknown>[]>;
+}): Promise<string> {
   const [r] = await pg.query('SELECT pg_walfile_name(pg_current_wal_lsn()) AS name');
   return String(r?.name);
 }
@@ -62,5 +67,9 @@ async function segmentsSince(
   first: string,
 ): Promise<number> {
   const now = await currentSegment(pg);
-  return Number.parseInt(now.slice(16), 16) - Number.parseInt(first.slice(16), 16) + 256 * (Number.parseInt(now.slice(8, 16), 16) - Number.parseInt(first.slice(8, 16), 16));
+  return (
+    Number.parseInt(now.slice(16), 16) -
+    Number.parseInt(first.slice(16), 16) +
+    256 * (Number.parseInt(now.slice(8, 16), 16) - Number.parseInt(first.slice(8, 16), 16))
+  );
 }

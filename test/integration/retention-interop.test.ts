@@ -6,6 +6,7 @@ import { barmanCloud, barmanCloudOk } from '../helpers/barman.js';
 import { type BarmanBackupJson, buildBarmanBucket, listBarmanBackups } from '../helpers/barman-bucket.js';
 import { copyPrefix, keysUnder, putGzip, rewriteBackupInfo } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
+import { barmanDryRun, pgdrDryRun } from '../helpers/retention-dry-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'retention';
@@ -13,12 +14,6 @@ const SERVER = 'pg';
 const DAY = 86_400_000;
 // End times rewritten to these ages (days) for backups 1..3; the 4th stays as taken (now).
 const AGES = [50, 35, 20];
-
-interface Deletion {
-  readonly backups: string[];
-  readonly backupObjects: string[];
-  readonly wal: string[];
-}
 
 describe('retention on a bucket written by barman-cloud', () => {
   let s3: S3rverHandle;
@@ -67,27 +62,6 @@ describe('retention on a bucket written by barman-cloud', () => {
     return pair;
   }
 
-  function barmanDryRun(stdout: string, prefix: string): Deletion {
-    const keys = [...stdout.matchAll(/'([^']+)'/g)].map((m) => m[1]!.slice(prefix.length + 1));
-    const backupObjects = keys.filter((k) => k.includes('/base/'));
-    return {
-      backups: backupObjects.flatMap((k) => /base\/(\d{8}T\d{6})\/backup\.info$/.exec(k)?.[1] ?? []),
-      backupObjects: backupObjects.sort(),
-      wal: keys.filter((k) => k.includes('/wals/')).sort(),
-    };
-  }
-
-  function pgdrDryRun(stdout: string): Deletion {
-    const r = JSON.parse(stdout) as {
-      deleted: { backupId: string; objects: { key: string }[]; wal: { key: string }[] }[];
-    };
-    return {
-      backups: r.deleted.map((d) => d.backupId),
-      backupObjects: r.deleted.flatMap((d) => d.objects.map((o) => o.key)).sort(),
-      wal: r.deleted.flatMap((d) => d.wal.map((o) => o.key)).sort(),
-    };
-  }
-
   /** Dry runs agree and delete nothing; then real runs leave the same keys. Returns the remaining keys. */
   async function compare(
     barmanArgs: string[],
@@ -134,6 +108,18 @@ describe('retention on a bucket written by barman-cloud', () => {
   }
 
   it('REDUNDANCY 2: same backups and WAL deleted as barman-cloud-backup-delete', async () => {
+    const table = await pgdr('src', ['retention', 'apply', '--policy', 'REDUNDANCY 2', '--dry-run']);
+    assert.equal(table.code, 0, table.stderr);
+    for (const id of ids().slice(0, 2))
+      assert.match(table.stdout, new RegExp(`^Would delete backup ${id} \\(DONE\\): \\d+ objects`, 'm'));
+    assert.match(
+      table.stdout,
+      /^Would delete \d+ WAL objects, [\d.]+ [KM]?i?B \(WAL before the begin_wal of /m,
+    );
+    assert.match(
+      table.stdout,
+      /^Total: would delete 2 backup\(s\), \d+ object\(s\), .*\nDry run: nothing was deleted\.$/m,
+    );
     const left = await compare(
       ['-r', 'REDUNDANCY 2'],
       ['retention', 'apply', '--policy', 'REDUNDANCY 2'],

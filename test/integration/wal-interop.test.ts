@@ -17,7 +17,12 @@ import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.j
 const BUCKET = 'walbucket';
 const DEST = `s3://${BUCKET}/wal`;
 const BARMAN_34: readonly Compression[] = ['none', 'gzip', 'bzip2', 'snappy'];
-const BARMAN_FLAG: Record<string, string[]> = { none: [], gzip: ['--gzip'], bzip2: ['--bzip2'], snappy: ['--snappy'] };
+const BARMAN_FLAG: Record<string, string[]> = {
+  none: [],
+  gzip: ['--gzip'],
+  bzip2: ['--bzip2'],
+  snappy: ['--snappy'],
+};
 
 // Debian's python3-snappy cannot checksum on Python 3.11; barman's own code runs, with a pure-Python CRC.
 process.env.PYTHONPATH = SNAPPY_FIX;
@@ -48,13 +53,18 @@ describe('WAL interop with barman-cloud-wal-archive / -restore 3.4', () => {
   });
 
   const pgdr = (server: string, args: string[]) =>
-    runPgdr([...args, ...s3Args({ endpoint: s3.endpoint, destination: DEST, serverName: server })], { env: s3Env(s3) });
+    runPgdr([...args, ...s3Args({ endpoint: s3.endpoint, destination: DEST, serverName: server })], {
+      env: s3Env(s3),
+    });
   const seg = (i: number) => join(segs.dir, segs.names[i]!);
-  const key = (server: string, name: string, c: Compression) => `${server}/wals/${name.slice(0, 16)}/${name}${walSuffix(c)}`;
+  const key = (server: string, name: string, c: Compression) =>
+    `${server}/wals/${name.slice(0, 16)}/${name}${walSuffix(c)}`;
 
   for (const c of COMPRESSIONS) {
     const barmanReads = BARMAN_34.includes(c);
-    const reader = barmanReads ? 'barman-cloud-wal-restore' : `pgdr wal restore and Python ${PYTHON_MODULE[c as 'xz']}`;
+    const reader = barmanReads
+      ? 'barman-cloud-wal-restore'
+      : `pgdr wal restore and Python ${PYTHON_MODULE[c as 'xz']}`;
     it(`${c}: pgdr wal archive → ${reader}, byte-identical${barmanReads ? '' : ' (barman-cloud 3.4 has no ' + c + ')'}`, async () => {
       const server = `pgdr-${c}`;
       for (let i = 0; i < segs.names.length; i++) {
@@ -70,7 +80,10 @@ describe('WAL interop with barman-cloud-wal-archive / -restore 3.4', () => {
           const r = await barmanCloud('wal-restore', [DEST, server, name, out], s3);
           assert.equal(r.code, 0, r.stderr);
         } else {
-          assert.ok(pythonCodec('decompress', c as 'xz', stored).equals(original), `${PYTHON_MODULE[c as 'xz']} disagrees`);
+          assert.ok(
+            pythonCodec('decompress', c as 'xz', stored).equals(original),
+            `${PYTHON_MODULE[c as 'xz']} disagrees`,
+          );
           const r = await pgdr(server, ['wal', 'restore', name, out]);
           assert.equal(r.code, 0, r.stderr);
         }
@@ -78,7 +91,9 @@ describe('WAL interop with barman-cloud-wal-archive / -restore 3.4', () => {
       }
     });
 
-    const writer = barmanReads ? 'barman-cloud-wal-archive' : `Python ${PYTHON_MODULE[c as 'xz']} (barman-cloud 3.4 has no --${c})`;
+    const writer = barmanReads
+      ? 'barman-cloud-wal-archive'
+      : `Python ${PYTHON_MODULE[c as 'xz']} (barman-cloud 3.4 has no --${c})`;
     it(`${c}: ${writer} → pgdr wal restore, byte-identical`, async () => {
       const server = `barman-${c}`;
       for (let i = 0; i < segs.names.length; i++) {
@@ -159,7 +174,16 @@ describe('WAL interop with barman-cloud-wal-archive / -restore 3.4', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /does not exist/);
-    assert.equal((await barmanCloud('wal-restore', [DEST, 'pgdr-gzip', '0000000100000000000000FF', join(work, 'nf')], s3)).code, 1);
+    assert.equal(
+      (
+        await barmanCloud(
+          'wal-restore',
+          [DEST, 'pgdr-gzip', '0000000100000000000000FF', join(work, 'nf')],
+          s3,
+        )
+      ).code,
+      1,
+    );
     assert.equal((await pgdr('pgdr-gzip', ['wal', 'restore', 'RECOVERYXLOG', join(work, 'nf')])).code, 2);
     const bogus = join(work, 'not-a-wal');
     await writeFile(bogus, 'x');

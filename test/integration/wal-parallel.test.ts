@@ -5,10 +5,10 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isPgdrError } from '../../src/errors.js';
 import { archiveFile } from '../../src/engine/wal-archive.js';
 import { archiveWal, MARKER_DIR } from '../../src/engine/wal-archive-parallel.js';
 import { restoreWal } from '../../src/engine/wal-restore.js';
+import { isPgdrError } from '../../src/errors.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import type { Body, ObjectStore, PutOptions } from '../../src/storage/object-store.js';
 import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
@@ -59,14 +59,21 @@ describe('parallel WAL archive and restore prefetch', () => {
     // PostgreSQL marks a file done after archive_command succeeds.
     const archive = async (i: number) => {
       const r = await archiveWal(join(pgWal, n(i)), o);
-      await rename(join(pgWal, 'archive_status', `${n(i)}.ready`), join(pgWal, 'archive_status', `${n(i)}.done`));
+      await rename(
+        join(pgWal, 'archive_status', `${n(i)}.ready`),
+        join(pgWal, 'archive_status', `${n(i)}.done`),
+      );
       return r;
     };
-    const markers = async () => (await readdir(join(pgWal, 'archive_status', MARKER_DIR))).filter((m) => !m.startsWith('.')).sort();
+    const markers = async () =>
+      (await readdir(join(pgWal, 'archive_status', MARKER_DIR))).filter((m) => !m.startsWith('.')).sort();
 
     const first = await archive(0);
     assert.equal(first.outcome, 'stored');
-    assert.deepEqual(first.ahead.map((a) => [a.name, a.error]), [1, 2, 3].map((i) => [n(i), undefined]));
+    assert.deepEqual(
+      first.ahead.map((a) => [a.name, a.error]),
+      [1, 2, 3].map((i) => [n(i), undefined]),
+    );
     assert.deepEqual(await markers(), [n(1), n(2), n(3)]);
     assert.equal(store.puts.length, 4);
 
@@ -108,7 +115,8 @@ describe('parallel WAL archive and restore prefetch', () => {
     const spoolDir = join(pgWal, '.pgdr-prefetch');
     const o = { store, serverName: 'r', maxParallel: 4, spoolDir };
     const dest = join(pgWal, 'RECOVERYXLOG');
-    const same = async (i: number) => assert.ok((await readFile(dest)).equals(await readFile(join(segs.dir, n(i)))));
+    const same = async (i: number) =>
+      assert.ok((await readFile(dest)).equals(await readFile(join(segs.dir, n(i)))));
     const spooled = async () => (await readdir(spoolDir)).filter((f) => !f.startsWith('.')).sort();
 
     const r0 = await restoreWal(n(0), dest, o);
@@ -119,7 +127,9 @@ describe('parallel WAL archive and restore prefetch', () => {
     await same(1);
     assert.deepEqual(await spooled(), [n(2), n(3)]);
     // Another serverName never gets this spool's files.
-    await assert.rejects(restoreWal(n(2), dest, { ...o, serverName: 'other' }), (e) => isPgdrError(e, 'NOT_FOUND'));
+    await assert.rejects(restoreWal(n(2), dest, { ...o, serverName: 'other' }), (e) =>
+      isPgdrError(e, 'NOT_FOUND'),
+    );
     // That miss started a new batch for 'other' (all missing), replacing the spool.
     assert.deepEqual(await spooled(), []);
     const r2 = await restoreWal(n(2), dest, o);
@@ -141,6 +151,9 @@ describe('parallel WAL archive and restore prefetch', () => {
     await same(5);
     await assert.rejects(restoreWal(n(6), dest, o), (e) => isPgdrError(e, 'NOT_FOUND'));
     assert.deepEqual(await spooled(), []);
-    assert.deepEqual((await readdir(pgWal)).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(pgWal)).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 });

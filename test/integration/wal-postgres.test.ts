@@ -69,7 +69,9 @@ describe('PostgreSQL 17 archiving through pgdr wal archive (maxParallel 8)', () 
       'SELECT failed_count AS failed, archived_count AS archived FROM pg_stat_archiver',
     );
     assert.equal(Number(a?.failed), 0);
-    const keys = new Set(await listBucketKeys({ endpoint: s3.endpoint, bucket: BUCKET, prefix: 'pgdr/pg17/wals/' }));
+    const keys = new Set(
+      await listBucketKeys({ endpoint: s3.endpoint, bucket: BUCKET, prefix: 'pgdr/pg17/wals/' }),
+    );
     const lastNo = Number.parseInt(last.slice(16), 16);
     assert.ok(lastNo >= 16, `expected a real workload (${last})`);
     const missing: string[] = [];
@@ -79,9 +81,13 @@ describe('PostgreSQL 17 archiving through pgdr wal archive (maxParallel 8)', () 
     }
     assert.deepEqual(missing, []);
     // Files archived ahead were all asked for since: no marker claims a segment PostgreSQL still waits for.
-    const markers = (await readdir(join(statusDir, MARKER_DIR)).catch(() => [])).filter((m) => !m.startsWith('.'));
+    const markers = (await readdir(join(statusDir, MARKER_DIR)).catch(() => [])).filter(
+      (m) => !m.startsWith('.'),
+    );
     assert.deepEqual(markers, []);
-    console.log(`archived ${lastNo} segments (archived_count ${a?.archived}), max .ready backlog ${maxReady}`);
+    console.log(
+      `archived ${lastNo} segments (archived_count ${a?.archived}), max .ready backlog ${maxReady}`,
+    );
     assert.ok(maxReady <= 24, `the .ready backlog reached ${maxReady}`);
   });
 });

@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { compressBuffer, compressStream, decompressBuffer, decompressStream } from '../../src/compression/codecs.js';
+import {
+  compressBuffer,
+  compressStream,
+  decompressBuffer,
+  decompressStream,
+} from '../../src/compression/codecs.js';
 import { crc32c } from '../../src/compression/crc32c.js';
 import { snappyCompressBlock, snappyDecompressBlock } from '../../src/compression/snappy-raw.js';
 import type { Compression } from '../../src/compression/suffixes.js';
@@ -42,7 +47,9 @@ describe('codecs', () => {
       sink.on('data', (d: Buffer) => parts.push(d));
       await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), compressStream(c), sink);
       assert.ok(Buffer.concat(parts).equals(data));
-      assert.ok((await decompressBuffer(c, await compressBuffer(c, Buffer.alloc(0)))).equals(Buffer.alloc(0)));
+      assert.ok(
+        (await decompressBuffer(c, await compressBuffer(c, Buffer.alloc(0)))).equals(Buffer.alloc(0)),
+      );
     });
     if (c === 'none') continue;
     test(`${c}: Python (barman's modules) reads ours and we read Python's`, async () => {
@@ -61,7 +68,9 @@ describe('codecs', () => {
     const fast = await compressBuffer('gzip', data, { level: 1 });
     const best = await compressBuffer('gzip', data, { level: 9 });
     assert.ok(fast.length > best.length);
-    await assert.rejects(compressBuffer('gzip', data, { level: 12 }), (e) => isPgdrError(e, 'CONFIG_INVALID'));
+    await assert.rejects(compressBuffer('gzip', data, { level: 12 }), (e) =>
+      isPgdrError(e, 'CONFIG_INVALID'),
+    );
   });
 
   test('crc32c matches the standard check value', () => {
@@ -69,7 +78,13 @@ describe('codecs', () => {
   });
 
   test('snappy raw blocks round trip edge cases', () => {
-    for (const b of [Buffer.alloc(0), Buffer.from('a'), Buffer.alloc(65536, 7), randomBytes(65536), data.subarray(0, 65536)]) {
+    for (const b of [
+      Buffer.alloc(0),
+      Buffer.from('a'),
+      Buffer.alloc(65536, 7),
+      randomBytes(65536),
+      data.subarray(0, 65536),
+    ]) {
       assert.ok(snappyDecompressBlock(snappyCompressBlock(b)).equals(b));
     }
   });
@@ -78,7 +93,10 @@ describe('codecs', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      await assert.rejects(compressBuffer('zstd', data), (e) => isPgdrError(e, 'CODEC_MISSING') && /apt-get install zstd/.test(e.hint ?? ''));
+      await assert.rejects(
+        compressBuffer('zstd', data),
+        (e) => isPgdrError(e, 'CODEC_MISSING') && /apt-get install zstd/.test(e.hint ?? ''),
+      );
     } finally {
       process.env.PATH = path;
     }

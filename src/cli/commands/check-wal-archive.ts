@@ -31,7 +31,10 @@ ${STORE_USAGE}`,
     const r = await withStore(config, (store) =>
       checkWalArchive({ store, serverName: config.serverName, timeline, signal: ctx.signal }),
     );
-    line(ctx, `WAL archive of ${config.serverName} is usable${r.walFiles ? ` (${r.walFiles} file(s) of older timelines)` : ''}.`);
+    line(
+      ctx,
+      `WAL archive of ${config.serverName} is usable${r.walFiles ? ` (${r.walFiles} file(s) of older timelines)` : ''}.`,
+    );
     return 0;
   },
 };

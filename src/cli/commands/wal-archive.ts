@@ -33,7 +33,8 @@ ${STORE_USAGE}`,
         ...wal,
         signal: ctx.signal,
       });
-      for (const a of r.ahead) if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
+      for (const a of r.ahead)
+        if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
       return 0;
     });
   },

@@ -57,6 +57,7 @@ export async function copyTars(o: CopyTarsOptions): Promise<CopiedPart[]> {
         key,
         compression: o.compression,
         level: o.level,
+        threads: o.jobs,
         entries: plan.entries,
         tail,
         onRead: o.onRead,

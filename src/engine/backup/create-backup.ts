@@ -8,18 +8,19 @@ import type { TarCompression } from '../../compression/suffixes.js';
 import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
+import { writeFailedInfo } from './failed-info.js';
 import { manifestJson } from './manifest.js';
 import {
-  finishWal,
   readMetadata,
+  type ServerMetadata,
   type StartInfo,
   type StopInfo,
   serverVersion,
   startBackup,
-  stopBackup,
 } from './pg-backup-api.js';
 import { connect } from './pg-connect.js';
 import { checkAccess, checkArchiving, checkCompression, checkPgdata } from './preflight.js';
+import { stopSequence } from './stop-sequence.js';
 import { collectTrees, copyStats, finalMembers } from './trees.js';
 import type { BackupPhase, BackupResult, CreateBackupOptions } from './types.js';
 
@@ -56,7 +57,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
   const client: pg.Client = await connect(o.connection);
   let start: StartInfo | undefined;
   let stop: StopInfo | undefined;
-  let meta: Awaited<ReturnType<typeof readMetadata>> | undefined;
+  let meta: ServerMetadata | undefined;
   try {
     await checkAccess(client, await serverVersion(client));
     meta = await readMetadata(client);
@@ -88,6 +89,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         }
       };
       const m = meta;
+      const begin = start;
       const parts: CopiedPart[] = await copyTars({
         store: o.store,
         prefix,
@@ -110,8 +112,16 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
             meta: m,
             stop: async () => {
               enter('stop', 'stopping the backup (waiting for WAL archiving)');
-              stop = await stopBackup(client, m.versionNum);
-              await finishWal(client, backupId!, m.inRecovery);
+              const id = backupId!;
+              stop = await stopSequence({
+                client,
+                meta: m,
+                pgdata,
+                backupId: id,
+                start: begin,
+                signal,
+                onSlow: report,
+              });
               enter('finish', 'closing the tars');
               return stop;
             },
@@ -149,37 +159,19 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         totalSeconds: (Date.now() - t0) / 1000,
       };
     } catch (e) {
-      await writeFailed(o, prefix, { meta, start, stop, error: e, phase });
+      await writeFailedInfo({
+        store: o.store,
+        prefix,
+        backupName: o.backupName,
+        meta,
+        start,
+        stop,
+        error: e,
+        phase,
+      });
       throw e;
     }
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-// Like barman's handle_backup_errors: `failure <action> (<first line>)`. Best effort: the original error wins.
-async function writeFailed(
-  o: CreateBackupOptions,
-  prefix: string,
-  s: {
-    meta?: Awaited<ReturnType<typeof readMetadata>>;
-    start?: StartInfo;
-    stop?: StopInfo;
-    error: unknown;
-    phase: BackupPhase;
-  },
-): Promise<void> {
-  const why = (s.error as Error)?.message || String(s.error);
-  const action = s.phase === 'start' ? 'starting the backup' : 'uploading data';
-  const text = backupInfoText({
-    status: 'FAILED',
-    ...(s.meta ? { meta: s.meta } : {}),
-    ...(s.start ? { start: s.start } : {}),
-    ...(s.stop ? { stop: s.stop } : {}),
-    error: `failure ${action} (${why.split('\n')[0]})`,
-    ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
-  });
-  await o.store
-    .put(`${prefix}/backup.info`, Buffer.from(text), { signal: AbortSignal.timeout(30_000) })
-    .catch(() => undefined);
 }

@@ -146,7 +146,8 @@ export async function startBackup(
 
 export async function stopBackup(c: pg.Client, versionNum: number): Promise<StopInfo> {
   if (versionNum >= 140000) await one(c, 'stopping the backup', 'RESET idle_session_timeout');
-  const fn = versionNum >= 150000 ? 'pg_backup_stop()' : 'pg_stop_backup(false)';
+  // wait_for_archive => false: waitArchived() does the waiting, polling faster than PostgreSQL does.
+  const fn = versionNum >= 150000 ? 'pg_backup_stop(false)' : 'pg_stop_backup(false, false)';
   const r = await one<{ lsn: string; tli: number; label: string; t: string }>(
     c,
     'stopping the backup',

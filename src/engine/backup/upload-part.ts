@@ -4,6 +4,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { compressStream } from '../../compression/codecs.js';
 import type { Compression } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { ParallelGzip } from './parallel-gzip.js';
 import { type TarStreamOptions, tarStream } from './tar-stream.js';
 
 export interface UploadPartOptions extends TarStreamOptions {
@@ -11,6 +12,8 @@ export interface UploadPartOptions extends TarStreamOptions {
   readonly key: string;
   readonly compression: Compression;
   readonly level: number | undefined;
+  /** Blocks compressed at once within this tar (gzip only); 1 = a plain zlib stream. */
+  readonly threads: number;
   readonly onStored?: (bytes: number) => void;
 }
 
@@ -32,7 +35,12 @@ export async function uploadPart(o: UploadPartOptions): Promise<UploadedPart> {
     },
   });
   let streamError: unknown;
-  const body = pipeline(source, compressStream(o.compression, levelOf(o)), counter, (err) => {
+  // gzip is the common case and the slowest step: spread each tar over cores, still as one gzip member.
+  const compressor =
+    o.compression === 'gzip' && o.threads > 1
+      ? new ParallelGzip(o.level ?? 6, o.threads)
+      : compressStream(o.compression, levelOf(o));
+  const body = pipeline(source, compressor, counter, (err) => {
     if (err) streamError = err;
   });
   try {

@@ -1,0 +1,86 @@
+// gzip on several cores yet ONE gzip member (pigz's method): the input is cut into blocks, each block is
+// deflated on the libuv thread pool as raw deflate ending in a sync flush (byte-aligned, not final), and the
+// blocks are written in order behind one gzip header; an empty final block and the CRC-32/ISIZE trailer close
+// the member. barman-cloud-restore reads tars with Python's tarfile 'r|gz', which stops after the first gzip
+// member, so a concatenation of members would silently lose files: this never produces more than one.
+import { Transform, type TransformCallback } from 'node:stream';
+import { constants, crc32, deflateRaw } from 'node:zlib';
+
+const BLOCK = 1 << 20;
+// BFINAL=1, fixed Huffman, end-of-block: the 10 bits zlib writes for an empty final block.
+const EMPTY_FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+// Magic, deflate, no flags, mtime 0, no extra flags, OS 255 (unknown).
+const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]);
+
+function deflateBlock(data: Buffer, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    deflateRaw(data, { level, finishFlush: constants.Z_SYNC_FLUSH }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
+  );
+}
+
+export class ParallelGzip extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly inflight: Promise<Buffer>[] = [];
+  private crc = 0;
+  private size = 0;
+  private started = false;
+
+  constructor(
+    private readonly level: number,
+    private readonly threads: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.drainFull().then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    (async () => {
+      if (this.pendingBytes > 0) this.submit(Buffer.concat(this.pending));
+      this.pending = [];
+      this.pendingBytes = 0;
+      while (this.inflight.length > 0) this.emit_(await this.inflight.shift()!);
+      if (!this.started) this.push(HEADER);
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.size % 2 ** 32, 4);
+      this.push(Buffer.concat([EMPTY_FINAL_BLOCK, trailer]));
+    })().then(() => done(), done);
+  }
+
+  private async drainFull(): Promise<void> {
+    while (this.pendingBytes >= BLOCK) {
+      const all = Buffer.concat(this.pending);
+      this.submit(all.subarray(0, BLOCK));
+      const rest = all.subarray(BLOCK);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      // Bounded memory: at most `threads` blocks compressing at once.
+      while (this.inflight.length >= this.threads) this.emit_(await this.inflight.shift()!);
+    }
+  }
+
+  private submit(block: Buffer): void {
+    // The CRC is over the input in order; it is cheap next to deflate, so the main thread does it.
+    this.crc = crc32(block, this.crc);
+    this.size += block.length;
+    const job = deflateBlock(block, this.level);
+    job.catch(() => undefined);
+    this.inflight.push(job);
+  }
+
+  private emit_(out: Buffer): void {
+    if (!this.started) {
+      this.started = true;
+      this.push(HEADER);
+    }
+    this.push(out);
+  }
+}

@@ -1,0 +1,43 @@
+// The end of a backup, in barman's order: pg_backup_stop, wait until the WAL it needs is archived, then
+// pg_switch_wal and the restore point barman_<id>.
+import type pg from 'pg';
+import { walSegmentFromLsn } from '../../catalog/wal-name.js';
+import {
+  finishWal,
+  type ServerMetadata,
+  type StartInfo,
+  type StopInfo,
+  stopBackup,
+} from './pg-backup-api.js';
+import { filesToArchive, waitArchived } from './wait-archived.js';
+
+export async function stopSequence(o: {
+  client: pg.Client;
+  meta: ServerMetadata;
+  pgdata: string;
+  backupId: string;
+  start: StartInfo;
+  signal: AbortSignal;
+  onSlow: (message: string) => void;
+}): Promise<StopInfo> {
+  const { meta } = o;
+  const stop = await stopBackup(o.client, meta.versionNum);
+  const files = filesToArchive({
+    startLsn: o.start.lsn,
+    stopLsn: stop.lsn,
+    stopTimeline: stop.timeline,
+    beginWal: walSegmentFromLsn(o.start.lsn, o.start.timeline, meta.segmentSize),
+    segmentSize: meta.segmentSize,
+  });
+  await waitArchived({
+    pgdata: o.pgdata,
+    files,
+    signal: o.signal,
+    onSlow: (busy, secs) =>
+      o.onSlow(
+        `still waiting after ${secs} s for PostgreSQL to archive ${busy.join(', ')} (see pg_stat_archiver)`,
+      ),
+  });
+  await finishWal(o.client, o.backupId, meta.inRecovery);
+  return stop;
+}
