@@ -1,5 +1,6 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
+import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import {
   COMPRESSIONS,
@@ -137,6 +138,13 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   const pg = isObject(rawPg) ? rawPg : {};
   if (isObject(rawPg)) unknownKeys(pg, ['connection', 'pgdata', 'binDir'], 'postgres', p);
   const retentionPolicy = str(raw, 'retentionPolicy', 'retentionPolicy', p);
+  if (retentionPolicy !== undefined) {
+    try {
+      parseRetentionPolicy(retentionPolicy, { source: 'config', field: 'retentionPolicy' });
+    } catch (e) {
+      p.add('retentionPolicy', `${(e as Error).message.replace(/^retentionPolicy:\s*/, '')} (accepted: ${POLICY_FORMS})`);
+    }
+  }
 
   if (p.list.length > 0 || serverName === undefined || objectStore === undefined) return undefined;
   return {
