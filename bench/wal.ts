@@ -1,7 +1,8 @@
 // WAL benchmark: the same real segments (pgbench on PostgreSQL 17) archived and restored, one command per
 // segment as PostgreSQL calls them, by pgdr and by barman-cloud-wal-archive/-restore 3.4, on one s3rver.
 // Usage: node dist/bench/wal.js [--segments 32] [--parallel 8]
-// Levels: pgdr gzip level 6 (its default); barman-cloud-wal-archive 3.4 --gzip uses Python's GzipFile default, 9.
+// Levels: pgdr gzip level 6 (its default; gzip-1 and zstd-3 rows for comparison); barman-cloud-wal-archive 3.4
+// --gzip uses Python's GzipFile default, level 9.
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -59,7 +60,7 @@ const mib = names.length * 16;
 
 try {
   // PostgreSQL's view: pg_wal with .ready files, one archive_command at a time, .ready -> .done on success.
-  const archivePgdr = async (server: string, parallel: number, level = 6) => {
+  const archivePgdr = async (server: string, parallel: number, level = 6, compression = 'gzip') => {
     const pgWal = join(work, `pg_wal-${server}`);
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
     for (const n of names) {
@@ -72,7 +73,7 @@ try {
           'wal',
           'archive',
           '--compression',
-          'gzip',
+          compression,
           '--compression-level',
           String(level),
           '--max-parallel',
@@ -87,6 +88,10 @@ try {
   rows.push(['archive pgdr gzip-6 maxParallel 1', await archivePgdr('pgdr-p1', 1)]);
   rows.push([`archive pgdr gzip-6 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-pn', PARALLEL)]);
   rows.push([`archive pgdr gzip-1 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-l1', PARALLEL, 1)]);
+  rows.push([
+    `archive pgdr zstd-3 maxParallel ${PARALLEL} (barman 3.4 cannot read it)`,
+    await archivePgdr('pgdr-zstd', PARALLEL, 3, 'zstd'),
+  ]);
   rows.push([
     'archive barman-cloud-wal-archive --gzip (level 9)',
     await timed(async () => {
@@ -155,6 +160,11 @@ try {
   const rate = (label: string) => names.length / rows.find(([l]) => l.startsWith(label))![1];
   console.log(
     `${names.length} segments (${mib} MiB), s3rver on 127.0.0.1, one process per segment unless noted`,
+  );
+  console.log(
+    `machine: ${availableParallelism()} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
   );
   for (const [label, secs] of rows) {
     console.log(

@@ -66,6 +66,26 @@ export const ERRORS = {
     retryable: false,
     summary: 'PostgreSQL binaries of the needed version are missing',
   },
+  TARGET_TOO_EARLY: {
+    exitCode: 40,
+    retryable: false,
+    summary: 'the recovery target lies before the end of every usable backup',
+  },
+  TARGET_TOO_LATE: {
+    exitCode: 41,
+    retryable: false,
+    summary: 'the recovery target lies after the last archived WAL',
+  },
+  WAL_MISSING: {
+    exitCode: 42,
+    retryable: false,
+    summary: 'a WAL segment or history file the recovery needs is not in the archive',
+  },
+  RECOVERY_FAILED: {
+    exitCode: 43,
+    retryable: false,
+    summary: 'PostgreSQL stopped before reaching the recovery target',
+  },
   ABORTED: { exitCode: 130, retryable: true, summary: 'the operation was interrupted' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -28,9 +28,11 @@ const COMMANDS: Record<string, Loader> = {
   'backup keep': async () => (await import('./commands/backup-keep.js')).backupKeepCommand,
   'retention apply': async () => (await import('./commands/retention-apply.js')).retentionApply,
   status: async () => (await import('./commands/status.js')).status,
+  restore: async () => (await import('./commands/restore.js')).restoreCommand,
   'wal archive': async () => (await import('./commands/wal-archive.js')).walArchive,
   'wal restore': async () => (await import('./commands/wal-restore.js')).walRestore,
   'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
+  'k8s manifests': async () => (await import('./commands/k8s-manifests.js')).k8sManifests,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

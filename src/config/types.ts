@@ -1,5 +1,6 @@
 // The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
+import type { KubernetesConfig } from './kubernetes.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -46,6 +47,8 @@ export interface PgdrConfig {
   readonly objectStore: ObjectStoreConfig;
   readonly retentionPolicy?: string | undefined;
   readonly postgres: PostgresConfig;
+  /** The CloudNativePG side (`pgdr k8s ...`); absent when the config has no `kubernetes:` section. */
+  readonly kubernetes?: KubernetesConfig | undefined;
   /** Where the configuration came from, for messages (`pgdr.yaml`, `flags`, ...). */
   readonly source: string;
 }

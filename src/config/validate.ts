@@ -1,6 +1,7 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { buildKubernetes } from './kubernetes.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import {
   COMPRESSIONS,
@@ -146,11 +147,15 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     }
   }
 
+  const kubernetes =
+    raw.kubernetes === undefined ? undefined : buildKubernetes(raw.kubernetes, { serverName }, p);
+
   if (p.list.length > 0 || serverName === undefined || objectStore === undefined) return undefined;
   return {
     serverName,
     objectStore,
     retentionPolicy,
+    kubernetes,
     postgres: {
       connection: str(pg, 'connection', 'postgres.connection', p),
       pgdata: str(pg, 'pgdata', 'postgres.pgdata', p),

@@ -100,6 +100,30 @@ describe('pgdr backup create on PostgreSQL 15', () => {
     assert.equal(sessions, 0);
   });
 
+  it('stops on SIGINT with exit 130 and a FAILED backup.info', async () => {
+    const child = spawn(process.execPath, [PGDR_BIN, 'backup', 'create', '--config', configFile], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (!sent && /copying \d+ tars/.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /interrupted/);
+    const id = /starting backup (\d{8}T\d{6})/.exec(stderr)?.[1];
+    const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
+    const mine = list.find((b) => b.backup_id === id);
+    assert.equal(mine?.status, 'FAILED');
+    assert.match(String(mine?.error), /^failure uploading data \(interrupted by a signal\)$/);
+  });
+
   it('then succeeds, printing id, sizes and timings with --format json', async () => {
     const r = await runPgdr(
       ['backup', 'create', '--config', configFile, '--format', 'json', '--name', 'after-kill'],
@@ -126,11 +150,11 @@ describe('pgdr backup create on PostgreSQL 15', () => {
     await switchWalAndWait(pg);
   });
 
-  it('is listed as DONE by barman-cloud-backup-list (only that one)', async () => {
+  it('is the only DONE backup barman-cloud-backup-list shows', async () => {
     const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
     assert.deepEqual(
-      list.map((b) => [b.backup_id, b.status, b.backup_name]),
-      [[doneId, 'DONE', 'after-kill']],
+      list.filter((b) => b.status === 'DONE').map((b) => [b.backup_id, b.backup_name]),
+      [[doneId, 'after-kill']],
     );
   });
 

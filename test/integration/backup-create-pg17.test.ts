@@ -141,6 +141,32 @@ describe('backup create on PostgreSQL 17 with a tablespace', () => {
     assert.match(table.stdout, new RegExp(result.backupId));
   });
 
+  it('with jobs 1 and no compression writes data.tar alone, also listed DONE', async () => {
+    const second = await createBackup({
+      store,
+      serverName: SERVER,
+      connection: pg.connectionString,
+      pgdata: pg.pgdata,
+      compression: 'none',
+      jobs: 1,
+      immediateCheckpoint: true,
+    });
+    assert.ok(second.backupId > result.backupId);
+    const base = `backups/${SERVER}/base/${second.backupId}/`;
+    const keys = await listBucketKeys({ endpoint: s3.endpoint, bucket: BUCKET, prefix: base });
+    assert.ok(keys.includes(`${base}data.tar`), keys.join(' '));
+    assert.ok(!keys.some((k) => k.includes('data_0001')), keys.join(' '));
+    const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
+    assert.deepEqual(
+      list.map((b) => [b.backup_id, b.status]),
+      [
+        [result.backupId, 'DONE'],
+        [second.backupId, 'DONE'],
+      ],
+    );
+    await switchWalAndWait(pg);
+  });
+
   it('is restored by barman-cloud-restore to the same contents', async () => {
     const restored = await restoreWithBarmanCloud({
       major: 17,

@@ -3,6 +3,7 @@
 // and finally whatever `finalMembers` returns (pg_backup_stop runs there, so backup_label is the last member).
 import { type TarCompression, tarSuffix } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { DeflateSlots } from './parallel-gzip.js';
 import type { PartPlan } from './plan-parts.js';
 import type { FileRecord, TailItem } from './tar-stream.js';
 import { type UploadedPart, uploadPart } from './upload-part.js';
@@ -37,6 +38,7 @@ export function partKey(prefix: string, plan: Pick<PartPlan, 'group' | 'index'>,
 export async function copyTars(o: CopyTarsOptions): Promise<CopiedPart[]> {
   const inner = new AbortController();
   const signal = AbortSignal.any([o.signal, inner.signal]);
+  const slots = new DeflateSlots(o.jobs);
   const main = o.parts.find((p) => p.group === 'data' && p.index === 0)!;
   const others = o.parts.filter((p) => p !== main);
   let unread = others.length;
@@ -58,6 +60,7 @@ export async function copyTars(o: CopyTarsOptions): Promise<CopiedPart[]> {
         compression: o.compression,
         level: o.level,
         threads: o.jobs,
+        slots,
         entries: plan.entries,
         tail,
         onRead: o.onRead,

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { TarCompression } from '../../compression/suffixes.js';
+import { PgdrError } from '../../errors.js';
 import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
@@ -158,7 +159,9 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         timings,
         totalSeconds: (Date.now() - t0) / 1000,
       };
-    } catch (e) {
+    } catch (caught) {
+      // An abort surfaces from the streams as 'Premature close' and the like: report the abort itself.
+      const e = signal.aborted ? abortError(signal.reason) : caught;
       await writeFailedInfo({
         store: o.store,
         prefix,
@@ -174,4 +177,9 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+function abortError(reason: unknown): PgdrError {
+  if (reason instanceof PgdrError) return reason;
+  return new PgdrError('ABORTED', 'the backup was interrupted', { cause: reason });
 }

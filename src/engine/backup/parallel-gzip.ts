@@ -20,6 +20,34 @@ function deflateBlock(data: Buffer, level: number): Promise<Buffer> {
   );
 }
 
+/**
+ * Deflate jobs running at once across every tar of a backup. They run on the libuv thread pool (4 threads by
+ * default), which file reads and the file:// store also need: capping deflate at the job count keeps a
+ * thread free for I/O instead of queueing reads behind compression.
+ */
+export class DeflateSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 export class ParallelGzip extends Transform {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -28,9 +56,11 @@ export class ParallelGzip extends Transform {
   private size = 0;
   private started = false;
 
+  /** threads: blocks of this stream in flight (memory bound); slots: the cap shared with other streams. */
   constructor(
     private readonly level: number,
     private readonly threads: number,
+    private readonly slots: DeflateSlots = new DeflateSlots(threads),
   ) {
     super();
   }
@@ -43,7 +73,7 @@ export class ParallelGzip extends Transform {
 
   override _flush(done: TransformCallback): void {
     (async () => {
-      if (this.pendingBytes > 0) this.submit(Buffer.concat(this.pending));
+      if (this.pendingBytes > 0) await this.submit(Buffer.concat(this.pending));
       this.pending = [];
       this.pendingBytes = 0;
       while (this.inflight.length > 0) this.emit_(await this.inflight.shift()!);
@@ -58,20 +88,21 @@ export class ParallelGzip extends Transform {
   private async drainFull(): Promise<void> {
     while (this.pendingBytes >= BLOCK) {
       const all = Buffer.concat(this.pending);
-      this.submit(all.subarray(0, BLOCK));
+      await this.submit(all.subarray(0, BLOCK));
       const rest = all.subarray(BLOCK);
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
-      // Bounded memory: at most `threads` blocks compressing at once.
-      while (this.inflight.length >= this.threads) this.emit_(await this.inflight.shift()!);
     }
   }
 
-  private submit(block: Buffer): void {
+  private async submit(block: Buffer): Promise<void> {
     // The CRC is over the input in order; it is cheap next to deflate, so the main thread does it.
     this.crc = crc32(block, this.crc);
     this.size += block.length;
-    const job = deflateBlock(block, this.level);
+    // Our own oldest block first: waiting for a slot while holding finished blocks would only add latency.
+    while (this.inflight.length >= this.threads) this.emit_(await this.inflight.shift()!);
+    await this.slots.acquire();
+    const job = deflateBlock(block, this.level).finally(() => this.slots.release());
     job.catch(() => undefined);
     this.inflight.push(job);
   }

@@ -4,7 +4,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { compressStream } from '../../compression/codecs.js';
 import type { Compression } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { ParallelGzip } from './parallel-gzip.js';
+import { type DeflateSlots, ParallelGzip } from './parallel-gzip.js';
 import { type TarStreamOptions, tarStream } from './tar-stream.js';
 
 export interface UploadPartOptions extends TarStreamOptions {
@@ -14,6 +14,8 @@ export interface UploadPartOptions extends TarStreamOptions {
   readonly level: number | undefined;
   /** Blocks compressed at once within this tar (gzip only); 1 = a plain zlib stream. */
   readonly threads: number;
+  /** The deflate cap shared by every tar of the backup. */
+  readonly slots?: DeflateSlots;
   readonly onStored?: (bytes: number) => void;
 }
 
@@ -38,7 +40,7 @@ export async function uploadPart(o: UploadPartOptions): Promise<UploadedPart> {
   // gzip is the common case and the slowest step: spread each tar over cores, still as one gzip member.
   const compressor =
     o.compression === 'gzip' && o.threads > 1
-      ? new ParallelGzip(o.level ?? 6, o.threads)
+      ? new ParallelGzip(o.level ?? 6, o.threads, o.slots)
       : compressStream(o.compression, levelOf(o));
   const body = pipeline(source, compressor, counter, (err) => {
     if (err) streamError = err;

@@ -1,0 +1,121 @@
+import { PgdrError } from '../../errors.js';
+import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
+import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
+import { renderManifests } from '../../k8s/render.js';
+import { type FlagSpec, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE } from '../context.js';
+import type { Command } from '../main.js';
+
+const NAME = 'k8s manifests';
+
+const FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  output: { type: 'string', short: 'o' },
+  namespace: { type: 'string', short: 'n' },
+  'target-time': { type: 'string' },
+  'target-lsn': { type: 'string' },
+  'target-xid': { type: 'string' },
+  'target-name': { type: 'string' },
+  'target-immediate': { type: 'boolean' },
+  'target-tli': { type: 'string' },
+  'backup-id': { type: 'string' },
+  exclusive: { type: 'boolean' },
+  'archive-server-name': { type: 'string' },
+  distributed: { type: 'boolean' },
+  'promotion-token': { type: 'string' },
+  schedule: { type: 'string' },
+  name: { type: 'string' },
+};
+
+// Which flags each KIND reads: any other is refused rather than silently ignored.
+const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
+  objectstore: [],
+  'scheduled-backup': ['schedule'],
+  backup: ['name'],
+  'replica-cluster': ['archive-server-name', 'distributed'],
+  'recovery-cluster': [
+    'target-time',
+    'target-lsn',
+    'target-xid',
+    'target-name',
+    'target-immediate',
+    'target-tli',
+    'backup-id',
+    'exclusive',
+    'archive-server-name',
+  ],
+  'promotion-patch': ['promotion-token'],
+  'drill-cronjob': [],
+};
+const COMMON = new Set([...Object.keys(STORE_FLAGS), 'output', 'namespace', 'help']);
+
+export const k8sManifests: Command = {
+  name: NAME,
+  summary: 'print CloudNativePG manifests (ObjectStore, backups, replica/recovery Cluster, drill CronJob)',
+  usage: `Usage: pgdr k8s manifests KIND [options] [-o yaml|json] [store options]
+
+KIND is one of:
+  objectstore        barmancloud.cnpg.io ObjectStore from objectStore (credentials from kubernetes.credentialsSecret)
+  scheduled-backup   daily base backup at 06:00 UTC through the plugin [--schedule "0 0 6 * * *" (six fields)]
+  backup             an on-demand Backup through the plugin [--name NAME]
+  replica-cluster    hot standby Cluster following the source [--distributed] [--archive-server-name NAME]
+  recovery-cluster   Cluster recovered from the bucket, to the latest WAL or a target:
+                       --target-time T | --target-lsn LSN | --target-xid XID | --target-name NAME |
+                       --target-immediate, with optional --backup-id ID, --target-tli TLI, --exclusive,
+                       --archive-server-name NAME (default: the new Cluster's name; must be empty in the bucket)
+                     Its metadata.name cannot be changed later (it is immutable): point the applications at
+                     its -rw/-ro services, or back it up and recreate the original name from that backup.
+  promotion-patch    merge patch promoting the replica Cluster: {"spec":{"replica":{"enabled":false}}}, or with
+                     --promotion-token TOKEN the distributed form (replica.primary + promotionToken)
+  drill-cronjob      ConfigMap + CronJob running pgdr drill on kubernetes.drill.schedule, reporting to the webhook
+
+Options:
+  -o, --output yaml|json     yaml (default): documents separated by ---, notes as comments;
+                             json: one object, or a v1 List with items when there are several
+  -n, --namespace NS         another namespace than kubernetes.namespace (e.g. a drill in a dev namespace)
+
+Names come from the kubernetes: section of the configuration (namespace, cluster, objectStore,
+credentialsSecret, applications, pooler, replicaCluster, recoveredCluster, imageName, storageSize, drill).
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    const [kindArg] = positionals(p, NAME, 1, 1, `KIND (${MANIFEST_KINDS.join(', ')})`);
+    const kind = MANIFEST_KINDS.find((k) => k === kindArg);
+    if (!kind) {
+      throw new PgdrError('USAGE', `${NAME}: unknown KIND '${kindArg}'`, {
+        hint: `KIND is one of ${MANIFEST_KINDS.join(', ')}`,
+      });
+    }
+    for (const [f, v] of Object.entries(p.values)) {
+      if (v !== undefined && !COMMON.has(f) && !KIND_FLAGS[kind].includes(f)) {
+        throw new PgdrError('USAGE', `${NAME}: --${f} does not apply to ${kind}`, {
+          hint: `see: pgdr ${NAME} --help`,
+        });
+      }
+    }
+    const format = oneOf(p, 'output', ['yaml', 'json'] as const, 'yaml', NAME);
+    const target: RecoveryTarget = {
+      targetTime: str(p, 'target-time'),
+      targetLSN: str(p, 'target-lsn'),
+      targetXID: str(p, 'target-xid'),
+      targetName: str(p, 'target-name'),
+      targetImmediate: flag(p, 'target-immediate') || undefined,
+      targetTLI: str(p, 'target-tli'),
+      backupID: str(p, 'backup-id'),
+      exclusive: flag(p, 'exclusive') || undefined,
+    };
+    const src = manifestSource(configFrom(p, ctx));
+    const list = buildManifests(kind, src, {
+      namespace: str(p, 'namespace'),
+      target: checkRecoveryTarget(target),
+      archiveServerName: str(p, 'archive-server-name'),
+      distributed: flag(p, 'distributed'),
+      promotionToken: str(p, 'promotion-token'),
+      schedule: str(p, 'schedule'),
+      name: str(p, 'name'),
+    });
+    ctx.stdout.write(renderManifests(list, format));
+    return 0;
+  },
+};

@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { restore } from '../../engine/restore/restore.js';
+import { parseTarget, type TargetAction } from '../../engine/restore/target.js';
+import { PgdrError } from '../../errors.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { json, line } from '../output.js';
+import { restoreJson, restoreText } from './restore-format.js';
+
+const NAME = 'restore';
+
+const FLAGS = {
+  ...STORE_FLAGS,
+  ...FORMAT_FLAG,
+  'backup-id': { type: 'string' },
+  'target-time': { type: 'string' },
+  'target-lsn': { type: 'string' },
+  'target-xid': { type: 'string' },
+  'target-name': { type: 'string' },
+  'target-immediate': { type: 'boolean' },
+  'target-tli': { type: 'string' },
+  exclusive: { type: 'boolean' },
+  'target-action': { type: 'string' },
+  plan: { type: 'boolean' },
+  'no-start': { type: 'boolean' },
+  port: { type: 'string' },
+} as const;
+
+export const restoreCommand: Command = {
+  name: NAME,
+  summary: 'restore a backup into DIR and recover to a point in time (PITR), timing every stage (RTO)',
+  usage: `Usage: pgdr restore DIR [--backup-id ID|latest] [--target-time T | --target-lsn L | --target-xid X |
+  --target-name N | --target-immediate] [--target-tli latest|N] [--exclusive]
+  [--target-action promote|pause|shutdown] [--plan] [--no-start] [--port P] [--format table|json]
+
+Plans first (backup chosen as CloudNativePG does, WAL range checked segment by segment, target inside the
+recovery window, PostgreSQL binaries of the backup's major present) and refuses what cannot work, writing
+nothing. Then downloads and extracts the tars into DIR (which must be missing or empty), writes the recovery
+settings (restore_command = pgdr wal restore with prefetch) and recovery.signal, starts PostgreSQL on
+127.0.0.1 and waits until the target is reached. The server keeps running afterwards.
+
+  --backup-id ID|latest      the backup to start from (default: newest DONE one before the target)
+  --target-time T            '2024-12-15 07:30:00+00' (no zone means UTC)
+  --target-lsn L             e.g. 0/7000000
+  --target-xid X             a transaction id
+  --target-name N            a restore point (pg_create_restore_point)
+  --target-immediate         stop as soon as the backup is consistent
+  --target-tli latest|N      the timeline to follow (default latest)
+  --exclusive                stop just before the target (recovery_target_inclusive = off)
+  --target-action A          promote (default), pause or shutdown once the target is reached
+  --plan                     print the plan and stop (nothing is written)
+  --no-start                 prepare DIR but do not start PostgreSQL
+  --port P                   port to listen on (default: a free one)
+  --format table|json        output format
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    const [dirArg] = positionals(p, NAME, 1, 1, 'DIR (the data folder to restore into)');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const target = parseTarget({
+      time: str(p, 'target-time'),
+      lsn: str(p, 'target-lsn'),
+      xid: str(p, 'target-xid'),
+      name: str(p, 'target-name'),
+      immediate: flag(p, 'target-immediate'),
+    });
+    const action = oneOf<TargetAction>(p, 'target-action', ['promote', 'pause', 'shutdown'], 'promote', NAME);
+    const tli = str(p, 'target-tli');
+    if (tli !== undefined && tli !== 'latest' && !/^[1-9]\d*$/.test(tli)) {
+      throw new PgdrError(
+        'USAGE',
+        `restore: --target-tli must be latest or a timeline number (got '${tli}')`,
+      );
+    }
+    const portText = str(p, 'port');
+    const port = portText === undefined ? undefined : Number(portText);
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      throw new PgdrError('USAGE', `restore: --port must be 1..65535 (got '${portText}')`);
+    }
+    const config = configFrom(p, ctx);
+    const dir = resolve(ctx.cwd, dirArg!);
+    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+    const result = await withStore(config, (store) =>
+      restore({
+        store,
+        serverName: config.serverName,
+        objectStore: config.objectStore,
+        dir,
+        target,
+        backupRef: str(p, 'backup-id'),
+        targetTli: tli === undefined || tli === 'latest' ? 'latest' : Number(tli),
+        inclusive: !flag(p, 'exclusive'),
+        action,
+        planOnly: flag(p, 'plan'),
+        start: !flag(p, 'no-start'),
+        port,
+        binDir: config.postgres.binDir,
+        pgdrCommand: [process.execPath, bin],
+        signal: ctx.signal,
+        onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+      }),
+    );
+    if (format === 'json') json(ctx, restoreJson(result));
+    else line(ctx, restoreText(result));
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+// Downloads every tar of the plan in parallel and extracts it while it streams in (get -> decompress ->
+// TarExtractor): nothing is buffered beyond the streams' high-water marks. Then what barman-cloud-restore does
+// after extracting: pg_tblspc/<oid> symlinks to the tablespace folders, and pg_wal when the tar lacked it.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { mapLimit } from '../../catalog/map-limit.js';
+import { decompressStream } from '../../compression/codecs.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import type { RestorePlan } from './plan.js';
+import { type ExtractStats, TarExtractor } from './tar-extract.js';
+
+export interface DownloadResult {
+  readonly tars: number;
+  /** Bytes read from the store (compressed). */
+  readonly downloadedBytes: number;
+  /** Bytes of file data written. */
+  readonly extractedBytes: number;
+  readonly files: number;
+}
+
+export async function downloadAndExtract(
+  plan: RestorePlan,
+  o: { store: ObjectStore; concurrency?: number; signal?: AbortSignal | undefined },
+): Promise<DownloadResult> {
+  await fsp.mkdir(plan.dir, { recursive: true, mode: 0o700 });
+  for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
+  const stats = await mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
+    const body = await o.store.get(tar.key, { signal: o.signal });
+    const extractor = new TarExtractor(tar.dest);
+    try {
+      if (tar.compression === 'none') await pipeline(body, extractor, { signal: o.signal });
+      else await pipeline(body, decompressStream(tar.compression), extractor, { signal: o.signal });
+    } catch (e) {
+      if (o.signal?.aborted) throw new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
+      if (isPgdrError(e)) throw e;
+      throw new PgdrError('CATALOG_INVALID', `cannot extract ${tar.key}: ${(e as Error).message}`, {
+        cause: e,
+        hint: `the ${tar.compression} tar is damaged or not a tar; pick another backup with --backup-id`,
+      });
+    }
+    return extractor.stats;
+  });
+  for (const t of plan.tars) {
+    if (t.oid === null) continue;
+    const link = join(plan.dir, 'pg_tblspc', String(t.oid));
+    await fsp.mkdir(join(plan.dir, 'pg_tblspc'), { recursive: true, mode: 0o700 });
+    await fsp.rm(link, { force: true });
+    await fsp.symlink(t.dest, link);
+  }
+  const walDir = join(
+    plan.dir,
+    plan.backup.version !== null && plan.backup.version < 100000 ? 'pg_xlog' : 'pg_wal',
+  );
+  await fsp.mkdir(walDir, { recursive: true, mode: 0o700 });
+  return {
+    tars: plan.tars.length,
+    downloadedBytes: plan.tarBytes,
+    extractedBytes: stats.reduce((n, s) => n + s.bytes, 0),
+    files: stats.reduce((n, s) => n + s.files, 0),
+  };
+}

@@ -1,0 +1,125 @@
+// Plans a restore without writing anything: lists the catalogs, picks backup, timeline and WAL (plan-pure.ts),
+// lists the backup's tars, checks the target folders are empty and that binaries of the backup's major exist.
+import { listBackups } from '../../catalog/backup-catalog.js';
+import type { BackupInfo } from '../../catalog/backup-info.js';
+import { loadHistories } from '../../catalog/history-loader.js';
+import { assertServerPresent } from '../../catalog/server-presence.js';
+import { listWal } from '../../catalog/wal-catalog.js';
+import { decompressBuffer } from '../../compression/codecs.js';
+import { PgdrError } from '../../errors.js';
+import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { type BackupTar, backupTars } from './backup-files.js';
+import { assertEmptyDir } from './empty-dir.js';
+import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
+import type { RecoveryTarget } from './target.js';
+import type { WalRange } from './wal-range.js';
+
+export interface PlanOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  /** The data folder to restore into (absolute). */
+  readonly dir: string;
+  readonly target: RecoveryTarget;
+  readonly backupRef?: string | undefined;
+  readonly targetTli?: TimelineChoice | undefined;
+  /** Check that PostgreSQL binaries of the backup's major exist (skip with --no-start). */
+  readonly needBinaries: boolean;
+  readonly binDir?: string | undefined;
+  /** Tablespace name -> new location; default: the original location (as barman-cloud-restore). */
+  readonly tablespaceMap?: Readonly<Record<string, string>> | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface RestorePlan {
+  readonly serverName: string;
+  readonly destination: string;
+  readonly dir: string;
+  readonly backup: BackupInfo;
+  readonly reason: string;
+  readonly major: number;
+  readonly target: RecoveryTarget;
+  /** The timeline recovery ends on (what 'latest' resolves to, now). */
+  readonly timeline: number;
+  readonly timelineSetting: string;
+  readonly tars: ReadonlyArray<BackupTar & { readonly dest: string }>;
+  readonly tarBytes: number;
+  readonly wal: WalRange;
+  readonly totalBytes: number;
+  /** A rough guess (assumed 50 MiB/s download, 0.1 s replay per segment, 5 s start-up). */
+  readonly estimatedSeconds: number;
+  readonly binaries: PostgresBinaries | undefined;
+  readonly notes: readonly string[];
+}
+
+const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
+
+export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
+  const { store, serverName, signal } = o;
+  await assertEmptyDir(o.dir);
+  await store.checkAccess({ signal });
+  await assertServerPresent(store, serverName, { signal });
+  const [catalog, wal] = await Promise.all([
+    listBackups(store, serverName, { signal }),
+    listWal(store, serverName, { signal }),
+  ]);
+  const { histories, problems } = await loadHistories(store, wal, {
+    signal,
+    decompress: (body, c) => decompressBuffer(c, body),
+  });
+  const pure = planFromCatalog({
+    catalog,
+    wal,
+    histories,
+    target: o.target,
+    backupRef: o.backupRef,
+    targetTli: o.targetTli ?? 'latest',
+  });
+  const { backup } = pure;
+  if (backup.version === null) {
+    throw new PgdrError('CATALOG_INVALID', `backup ${backup.backupId} has no version in its backup.info`, {
+      hint: 'barman-cloud-restore cannot restore it either; pick another backup with --backup-id',
+    });
+  }
+  if (backup.snapshotsInfo !== null) {
+    throw new PgdrError(
+      'REFUSED',
+      `backup ${backup.backupId} is a snapshot backup: it has no tars to download`,
+      {
+        hint: 'restore it from its volume snapshots, or pick a tar backup with --backup-id',
+      },
+    );
+  }
+  const major =
+    backup.version >= 100000 ? Math.floor(backup.version / 10000) : Math.floor(backup.version / 100);
+  const prefix = `${serverName}/base/${backup.backupId}/`;
+  const listed = await store.list(prefix, { signal });
+  const tars = backupTars(backup, listed.objects, prefix).map((t) => ({
+    ...t,
+    dest: t.oid === null ? o.dir : (o.tablespaceMap?.[t.tablespace ?? ''] ?? t.location ?? ''),
+  }));
+  for (const d of new Set(tars.filter((t) => t.oid !== null).map((t) => t.dest))) await assertEmptyDir(d);
+  const binaries = o.needBinaries ? await findBinaries({ major, binDir: o.binDir }) : undefined;
+  const tarBytes = tars.reduce((n, t) => n + t.size, 0);
+  const totalBytes = tarBytes + pure.wal.bytes;
+  const notes = [...problems].map(([tli, why]) => `history of timeline ${tli} unreadable: ${why}`);
+  if (!o.needBinaries) notes.push(`PostgreSQL ${major} binaries were not checked (--no-start)`);
+  return {
+    serverName,
+    destination: store.displayUrl,
+    dir: o.dir,
+    backup,
+    reason: pure.reason,
+    major,
+    target: o.target,
+    timeline: pure.timeline,
+    timelineSetting: o.targetTli === undefined || o.targetTli === 'latest' ? 'latest' : String(o.targetTli),
+    tars,
+    tarBytes,
+    wal: pure.wal,
+    totalBytes,
+    estimatedSeconds: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND + pure.wal.segments * 0.1 + 5),
+    binaries,
+    notes,
+  };
+}

@@ -1,0 +1,73 @@
+// The recovery configuration of a restored data folder: restore_command and the target settings appended to
+// postgresql.auto.conf, recovery.signal, and a small pgdr configuration the restore_command reads. That file
+// lives in <DIR>/pgdr/ because the server runs as the unprivileged server user, who cannot read ours; the
+// credentials sit beside it (mode 0600, the server user's), never on a command line or in postgresql.conf.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { ObjectStoreConfig } from '../../config/types.js';
+import { confLine, type RecoverySettingsInput, recoverySettings } from './target.js';
+
+export interface RecoveryConfigOptions {
+  readonly dir: string;
+  readonly serverName: string;
+  readonly objectStore: ObjectStoreConfig;
+  /** argv prefix that runs pgdr, e.g. [process.execPath, '/path/dist/src/cli/bin.js']. */
+  readonly pgdrCommand: readonly string[];
+  readonly settings: Omit<RecoverySettingsInput, 'restoreCommand'>;
+  /** A line naming what was restored, for the comment above the settings. */
+  readonly comment: string;
+}
+
+export interface RecoveryConfig {
+  readonly configFile: string;
+  readonly restoreCommand: string;
+  readonly settings: ReadonlyArray<[string, string]>;
+}
+
+export const PGDR_SUBDIR = 'pgdr';
+
+export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<RecoveryConfig> {
+  const own = join(o.dir, PGDR_SUBDIR);
+  await fsp.mkdir(own, { recursive: true, mode: 0o700 });
+  const store: Record<string, unknown> = {
+    destinationPath: o.objectStore.destinationPath,
+    region: o.objectStore.region,
+    forcePathStyle: o.objectStore.forcePathStyle,
+    wal: { maxParallel: o.objectStore.wal.maxParallel },
+  };
+  if (o.objectStore.endpointURL !== undefined) store.endpointURL = o.objectStore.endpointURL;
+  const creds = o.objectStore.s3Credentials;
+  if (creds !== undefined) {
+    const refs: Record<string, { file: string }> = {};
+    const secrets: Array<[string, string | undefined]> = [
+      ['accessKeyId', creds.accessKeyId],
+      ['secretAccessKey', creds.secretAccessKey],
+      ['sessionToken', creds.sessionToken],
+    ];
+    for (const [k, v] of secrets) {
+      if (v === undefined) continue;
+      const file = join(own, `s3-${k}`);
+      await fsp.writeFile(file, v, { mode: 0o600 });
+      refs[k] = { file };
+    }
+    store.s3Credentials = refs;
+  }
+  const configFile = join(own, 'pgdr.yaml');
+  // JSON is YAML, and JSON.stringify quotes every path and value safely.
+  const doc = { serverName: o.serverName, objectStore: store };
+  await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  const restoreCommand = [...o.pgdrCommand, 'wal', 'restore', '--config', configFile]
+    .map(shQuote)
+    .concat(['%f', '%p'])
+    .join(' ');
+  const settings = recoverySettings({ ...o.settings, restoreCommand });
+  const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');
+  await fsp.appendFile(join(o.dir, 'postgresql.auto.conf'), block, { mode: 0o600 });
+  await fsp.writeFile(join(o.dir, 'recovery.signal'), '', { mode: 0o600 });
+  return { configFile, restoreCommand, settings };
+}
+
+/** Quoted for /bin/sh, which PostgreSQL runs restore_command with. */
+function shQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,97 @@
+// Waits for a started recovery to reach its end state, since pg_ctl -w returns as soon as a hot standby
+// accepts connections: promoted (pg_is_in_recovery() false), paused at the target, or shut down at the target.
+// When pgdr itself promotes (the server was told to pause), the promotion is timed on its own.
+import { PgdrError } from '../../errors.js';
+import type { PostgresServer } from '../../postgres/server.js';
+
+export type EndState = 'promoted' | 'paused' | 'shutdown';
+
+export interface WaitOptions {
+  readonly server: PostgresServer;
+  readonly major: number;
+  /** The state the operator asked for. */
+  readonly want: EndState;
+  /** The server pauses at the target and pgdr calls pg_promote() (to time the promotion). */
+  readonly promoteAfterPause: boolean;
+  readonly signal?: AbortSignal | undefined;
+  /** Called once the target is reached (before a promotion pgdr makes). */
+  readonly onTargetReached?: () => void;
+}
+
+export interface Confirmation {
+  readonly state: EndState;
+  readonly timeline: number | null;
+  /** The last WAL location replayed by recovery. */
+  readonly replayLsn: string | null;
+  /** Commit time of the last transaction replayed (ISO), or null when none was. */
+  readonly lastReplayedTransaction: string | null;
+}
+
+const POLL_MS = 250;
+
+export async function waitForTarget(o: WaitOptions): Promise<Confirmation> {
+  const { server } = o;
+  const pauseState =
+    o.major >= 14
+      ? 'pg_get_wal_replay_pause_state()'
+      : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
+  for (;;) {
+    if (o.signal?.aborted) {
+      throw new PgdrError('ABORTED', 'interrupted while waiting for recovery; the server keeps running', {
+        hint: `stop it with pg_ctl -D ${server.pgdata} stop`,
+      });
+    }
+    const row = await server
+      .query<{ r: boolean; p: string | null }>(
+        `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p`,
+      )
+      .then((rows) => rows[0])
+      .catch(() => undefined);
+    if (row === undefined) {
+      if (!(await server.isRunning())) return stopped(o);
+    } else if (row.r === false) {
+      o.onTargetReached?.();
+      return confirm(server, 'promoted');
+    } else if (row.p === 'paused') {
+      o.onTargetReached?.();
+      if (!o.promoteAfterPause) return confirm(server, 'paused');
+      await server.query('SELECT pg_promote(true, 3600)');
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function stopped(o: WaitOptions): Promise<Confirmation> {
+  const log = await o.server.logTail(60);
+  if (o.want === 'shutdown' && /recovery stopping/.test(log)) {
+    o.onTargetReached?.();
+    return { state: 'shutdown', timeline: null, replayLsn: null, lastReplayedTransaction: null };
+  }
+  const fatal = log
+    .split('\n')
+    .filter((l) => /FATAL|PANIC/.test(l))
+    .pop();
+  throw new PgdrError(
+    'RECOVERY_FAILED',
+    `PostgreSQL stopped during recovery${fatal ? `: ${fatal.replace(/^.*?(FATAL|PANIC):\s*/, '')}` : ''}`,
+    {
+      hint: `the data folder ${o.server.pgdata} is left as it is; last lines of its log:\n${log}`,
+    },
+  );
+}
+
+async function confirm(server: PostgresServer, state: EndState): Promise<Confirmation> {
+  const timelineSql =
+    state === 'promoted'
+      ? `('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int`
+      : '(SELECT min_recovery_end_timeline FROM pg_control_recovery())';
+  const [row] = await server.query<{ tli: number | null; lsn: string | null; t: Date | null }>(
+    `SELECT ${timelineSql} AS tli, pg_last_wal_replay_lsn()::text AS lsn, pg_last_xact_replay_timestamp() AS t`,
+  );
+  return {
+    state,
+    timeline: row?.tli ?? null,
+    replayLsn: row?.lsn ?? null,
+    lastReplayedTransaction: row?.t ? new Date(row.t).toISOString() : null,
+  };
+}

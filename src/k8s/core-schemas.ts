@@ -1,0 +1,134 @@
+// Hand-written OpenAPI shapes of the core Kubernetes kinds pgdr emits (from the Kubernetes API reference,
+// v1.30), narrowed to the fields pgdr writes: a field pgdr starts emitting must be added here first, so a typo
+// can never slip through as "some core field we did not model".
+import type { Schema } from './openapi-schema.js';
+
+const str: Schema = { type: 'string' };
+const int32: Schema = { type: 'integer', format: 'int32' };
+const bool: Schema = { type: 'boolean' };
+const strMap: Schema = { type: 'object', additionalProperties: str };
+const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  ...(required.length ? { required } : {}),
+});
+const list = (items: Schema, keys?: string[]): Schema => ({
+  type: 'array',
+  items,
+  ...(keys ? { 'x-kubernetes-list-type': 'map' as const, 'x-kubernetes-list-map-keys': keys } : {}),
+});
+
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+/** metadata of every object (ObjectMeta), also used for custom resources: CRDs only say `type: object`. */
+export const OBJECT_META: Schema = obj({
+  name: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
+  namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+  labels: strMap,
+  annotations: strMap,
+});
+
+const keyRef = obj({ name: str, key: str, optional: bool }, ['key']);
+const envVar = obj(
+  { name: str, value: str, valueFrom: obj({ secretKeyRef: keyRef, configMapKeyRef: keyRef }) },
+  ['name'],
+);
+const container = obj(
+  {
+    name: str,
+    image: str,
+    imagePullPolicy: { type: 'string', enum: ['Always', 'Never', 'IfNotPresent'] },
+    command: list(str),
+    args: list(str),
+    env: list(envVar, ['name']),
+    volumeMounts: list(
+      obj({ name: str, mountPath: str, readOnly: bool, subPath: str }, ['name', 'mountPath']),
+      ['mountPath'],
+    ),
+    resources: obj({ requests: strMap, limits: strMap }),
+  },
+  ['name'],
+);
+const volume = obj(
+  {
+    name: str,
+    configMap: obj({ name: str, defaultMode: int32, optional: bool }),
+    secret: obj({ secretName: str, defaultMode: int32, optional: bool }),
+    emptyDir: obj({ medium: str, sizeLimit: { type: 'string', 'x-kubernetes-int-or-string': true } }),
+  },
+  ['name'],
+);
+const podSpec = obj(
+  {
+    restartPolicy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'] },
+    serviceAccountName: str,
+    securityContext: obj({
+      runAsNonRoot: bool,
+      runAsUser: { type: 'integer', format: 'int64' },
+      runAsGroup: { type: 'integer', format: 'int64' },
+      fsGroup: { type: 'integer', format: 'int64' },
+    }),
+    containers: list(container, ['name']),
+    volumes: list(volume, ['name']),
+  },
+  ['containers'],
+);
+const template = obj({ metadata: OBJECT_META, spec: podSpec });
+const jobSpec = obj(
+  {
+    backoffLimit: int32,
+    activeDeadlineSeconds: { type: 'integer', format: 'int64', minimum: 1 },
+    ttlSecondsAfterFinished: int32,
+    template,
+  },
+  ['template'],
+);
+
+const root = (apiVersion: string, kind: string, rest: Record<string, Schema>, required: string[]): Schema =>
+  obj(
+    {
+      apiVersion: { type: 'string', enum: [apiVersion] },
+      kind: { type: 'string', enum: [kind] },
+      metadata: OBJECT_META,
+      ...rest,
+    },
+    required,
+  );
+
+export interface KindSchema {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly schema: Schema;
+}
+
+export const CORE_SCHEMAS: readonly KindSchema[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    schema: root('v1', 'ConfigMap', { data: strMap, immutable: bool }, []),
+  },
+  {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    schema: root(
+      'batch/v1',
+      'CronJob',
+      {
+        spec: obj(
+          {
+            schedule: { type: 'string', minLength: 1 },
+            timeZone: str,
+            concurrencyPolicy: { type: 'string', enum: ['Allow', 'Forbid', 'Replace'] },
+            suspend: bool,
+            startingDeadlineSeconds: { type: 'integer', format: 'int64' },
+            successfulJobsHistoryLimit: int32,
+            failedJobsHistoryLimit: int32,
+            jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }),
+          },
+          ['schedule', 'jobTemplate'],
+        ),
+      },
+      ['spec'],
+    ),
+  },
+];

@@ -1,0 +1,61 @@
+// KIND -> builder, for `pgdr k8s manifests KIND`. Runbooks call the builders directly.
+import type { PgdrConfig } from '../config/types.js';
+import { PgdrError } from '../errors.js';
+import { drillCronJobManifests } from './drill-cronjob.js';
+import type { Manifest, ManifestSource } from './manifest-types.js';
+import { objectStoreManifest } from './object-store.js';
+import { promotionPatch } from './promotion-patch.js';
+import { recoveryClusterManifest } from './recovery-cluster.js';
+import type { RecoveryTarget } from './recovery-target.js';
+import { replicaClusterManifest } from './replica-cluster.js';
+import { backupManifest, scheduledBackupManifest } from './scheduled-backup.js';
+
+export const MANIFEST_KINDS = [
+  'objectstore',
+  'scheduled-backup',
+  'backup',
+  'replica-cluster',
+  'recovery-cluster',
+  'promotion-patch',
+  'drill-cronjob',
+] as const;
+export type ManifestKind = (typeof MANIFEST_KINDS)[number];
+
+export interface ManifestOptions {
+  readonly namespace?: string | undefined;
+  readonly target?: RecoveryTarget | undefined;
+  readonly archiveServerName?: string | undefined;
+  readonly distributed?: boolean | undefined;
+  readonly promotionToken?: string | undefined;
+  readonly schedule?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+export function manifestSource(config: PgdrConfig): ManifestSource {
+  if (!config.kubernetes) {
+    throw new PgdrError('CONFIG_INVALID', `${config.source} has no kubernetes: section`, {
+      hint: 'add kubernetes: {namespace, cluster, objectStore, credentialsSecret, applications, pooler} (README.md)',
+    });
+  }
+  return { config, k8s: config.kubernetes };
+}
+
+export function buildManifests(kind: ManifestKind, src: ManifestSource, o: ManifestOptions = {}): Manifest[] {
+  const ns = { namespace: o.namespace };
+  switch (kind) {
+    case 'objectstore':
+      return [objectStoreManifest(src, ns)];
+    case 'scheduled-backup':
+      return [scheduledBackupManifest(src, { ...ns, schedule: o.schedule })];
+    case 'backup':
+      return [backupManifest(src, { ...ns, name: o.name ?? `${src.k8s.cluster}-on-demand` })];
+    case 'replica-cluster':
+      return [replicaClusterManifest(src, { ...ns, ...o })];
+    case 'recovery-cluster':
+      return [recoveryClusterManifest(src, { ...ns, ...o })];
+    case 'promotion-patch':
+      return [promotionPatch(src, { ...ns, promotionToken: o.promotionToken })];
+    case 'drill-cronjob':
+      return drillCronJobManifests(src, ns);
+  }
+}

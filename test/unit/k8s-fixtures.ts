@@ -1,0 +1,27 @@
+// Shared by the k8s tests: the CRDs copied from CloudNativePG and the seed's configuration.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/load.js';
+import type { Manifest, ManifestSource } from '../../src/k8s/manifest-types.js';
+import { manifestSource } from '../../src/k8s/manifests.js';
+import { formatProblems, SchemaRegistry } from '../../src/k8s/validate-crd.js';
+
+export const K8S_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/k8s/', import.meta.url));
+export const CRD_DIR = `${K8S_FIXTURES}crds`;
+export const SEED_CONFIG = `${K8S_FIXTURES}seed-pgdr.yaml`;
+
+let cached: SchemaRegistry | undefined;
+export function registry(): SchemaRegistry {
+  cached ??= SchemaRegistry.fromCrdDir(CRD_DIR);
+  return cached;
+}
+
+export function seedSource(): ManifestSource {
+  return manifestSource(loadConfig({ overrides: { configFile: SEED_CONFIG }, env: {}, cwd: K8S_FIXTURES }));
+}
+
+/** Asserts a manifest passes strict validation, printing every problem if not. */
+export function assertValid(m: Manifest): void {
+  const r = registry().validate(m.object, m.patchOf ? { as: m.patchOf } : {});
+  assert.deepEqual(formatProblems(r), [], JSON.stringify(m.object, null, 2));
+}
