@@ -51,6 +51,26 @@ describe('k8s manifests', () => {
     for (const m of buildManifests('drill-cronjob', withK8s({ drill: { schedule: '@weekly', image: 'i' } }))) assertValid(m);
   });
 
+  it('a misspelled field in a generated manifest is rejected with its path', () => {
+    const m = one('recovery-cluster').object as K8sObject;
+    // biome-ignore lint/suspicious/noExplicitAny: mutating a copy on purpose
+    const bad: any = structuredClone(m);
+    bad.spec.bootstrap.recovery.recoverTarget = { targetTime: '2024-12-15T12:00:00Z' };
+    bad.spec.externalClusters[0].plugin.parameter = {};
+    assert.deepEqual(
+      registry()
+        .validate(bad)
+        .errors.map((e) => `${e.path}: ${e.message}`),
+      [
+        '.spec.bootstrap.recovery.recoverTarget: unknown field',
+        '.spec.externalClusters[0].plugin.parameter: unknown field',
+      ],
+    );
+    assert.deepEqual(registry().validate({ spec: { replica: { enable: false } } }, { as: one('promotion-patch').patchOf }).errors, [
+      { path: '.spec.replica.enable', message: 'unknown field' },
+    ]);
+  });
+
   it('produces the seed ObjectStore', () => {
     const m = one('objectstore').object as K8sObject;
     assert.deepEqual(m.metadata.name, 'database-backup');

@@ -12,7 +12,8 @@ const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-fu
 export const backupCreate: Command = {
   name: NAME,
   summary: 'take a base backup (as barman-cloud-backup, in parallel)',
-  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--format table|json] [store options]
+  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--compression-level N] [--format table|json]
+                          [store options]
 
 Takes a base backup of postgres.connection, reading postgres.pgdata directly (run it on the database host, as
 root or the PostgreSQL OS user). The bucket gets what barman-cloud-backup writes: data.tar.gz (+ data_0001...

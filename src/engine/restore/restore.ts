@@ -119,8 +119,10 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     logFile,
     runAs: user,
     wait: false,
-    // Never archive into anybody's archive from a restored copy (it would be a new timeline of the source).
-    settings: { archive_mode: 'off', ...(promoteAfterPause ? { recovery_target_action: 'pause' } : {}) },
+    // As barman recover does: a restored copy must not archive into the source's archive (it would add a new
+    // timeline there). Only for this run: with archive_mode on, .ready files (the new history file's too) wait
+    // until the operator restarts with an archive_command of their choice.
+    settings: { archive_command: 'false', ...(promoteAfterPause ? { recovery_target_action: 'pause' } : {}) },
   });
   let reached: number | undefined;
   const want: EndState =

@@ -1,0 +1,70 @@
+// Runs `pgdr restore` as a user would and hands back its JSON, plus a way to query and stop the server it left
+// running (restored servers outlive the command by design, so tests must stop them).
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { resolveServerUser, runAsServerUser } from '../../src/postgres/os-user.js';
+import { type CliResult, runPgdr, s3Args, s3Env } from './cli.js';
+
+export interface RestoreJson {
+  readonly dir: string;
+  readonly plan: {
+    readonly backupId: string;
+    readonly timeline: number;
+    readonly wal: { from: string; to: string; segments: number };
+    readonly tars: ReadonlyArray<{ key: string; compression: string }>;
+    readonly [k: string]: unknown;
+  };
+  readonly server: { port: number; pgCtl: string; pgdata: string; connectionString: string } | null;
+  readonly confirmation: { state: string; timeline: number | null; replayLsn: string | null } | null;
+  readonly timings: Record<string, number | null>;
+  readonly [k: string]: unknown;
+}
+
+export interface StoreTarget {
+  readonly endpoint: string;
+  readonly destination: string;
+  readonly serverName: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+const started: Array<{ pgCtl: string; pgdata: string }> = [];
+
+export async function pgdrRestore(
+  t: StoreTarget,
+  args: readonly string[],
+): Promise<CliResult & { json: RestoreJson | undefined }> {
+  const r = await runPgdr(['restore', ...args, ...s3Args(t), '--format', 'json'], {
+    env: s3Env(t),
+    timeoutMs: 300_000,
+  });
+  let json: RestoreJson | undefined;
+  if (r.code === 0) {
+    json = JSON.parse(r.stdout) as RestoreJson;
+    if (json.server) started.push({ pgCtl: json.server.pgCtl, pgdata: json.server.pgdata });
+  }
+  return { ...r, json };
+}
+
+export async function queryRestored<R extends pg.QueryResultRow>(
+  json: RestoreJson,
+  sql: string,
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: json.server!.connectionString });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function stopPgCtl(pgCtl: string, pgdata: string): Promise<void> {
+  if (!existsSync(pgdata)) return;
+  const user = await resolveServerUser();
+  await runAsServerUser({ file: pgCtl, args: ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], user });
+}
+
+export async function stopAllRestored(): Promise<void> {
+  for (const s of started.splice(0)) await stopPgCtl(s.pgCtl, s.pgdata).catch(() => undefined);
+}

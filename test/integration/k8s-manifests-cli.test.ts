@@ -1,0 +1,60 @@
+// `pgdr k8s manifests` as a user runs it: the built CLI, the seed's config, both output formats.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { MANIFEST_KINDS } from '../../src/k8s/manifests.js';
+import { runPgdr } from '../helpers/cli.js';
+import { K8S_FIXTURES, registry, SEED_CONFIG } from '../unit/k8s-fixtures.js';
+
+const PATCH_OF = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' };
+const validate = (o: unknown, kind: string) =>
+  registry()
+    .validate(o, kind === 'promotion-patch' ? { as: PATCH_OF } : {})
+    .errors.map((e) => `${e.path}: ${e.message}`);
+const run = (...args: string[]) => runPgdr(['k8s', 'manifests', ...args, '-c', SEED_CONFIG], { cwd: K8S_FIXTURES });
+
+describe('pgdr k8s manifests (CLI)', () => {
+  for (const kind of MANIFEST_KINDS) {
+    it(`prints ${kind} as JSON and YAML that validate strictly`, async () => {
+      const j = await run(kind, '-o', 'json');
+      assert.equal(j.code, 0, j.stderr);
+      assert.equal(j.stderr, '');
+      const value = JSON.parse(j.stdout);
+      const objects = value.kind === 'List' ? value.items : [value];
+      assert.equal(value.kind === 'List', kind === 'drill-cronjob');
+      for (const o of objects) assert.deepEqual(validate(o, kind), []);
+
+      const y = await run(kind, '-o', 'yaml');
+      assert.equal(y.code, 0, y.stderr);
+      const docs = parseAllDocuments(y.stdout).map((d) => d.toJS());
+      assert.deepEqual(docs, objects);
+    });
+  }
+
+  it('passes the recovery target and the promotion token through', async () => {
+    const r = await run('recovery-cluster', '--target-time', '2024-12-15 12:00:00', '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).spec.bootstrap.recovery.recoveryTarget, { targetTime: '2024-12-15T12:00:00Z' });
+    assert.match((await run('recovery-cluster')).stdout, /^# metadata\.name is immutable/m);
+    const p = await run('promotion-patch', '--promotion-token', 'abc=', '-o', 'json');
+    assert.deepEqual(JSON.parse(p.stdout), { spec: { replica: { primary: 'database-cnpg-replica', promotionToken: 'abc=' } } });
+  });
+
+  it('refuses an unknown KIND, a flag of another KIND and two targets', async () => {
+    const k = await run('clusterr');
+    assert.equal(k.code, 2);
+    assert.match(k.stderr, /^pgdr: error: k8s manifests: unknown KIND 'clusterr'\nhint: KIND is one of objectstore, /);
+    const f = await run('objectstore', '--target-time', '2024-12-15T12:00:00Z');
+    assert.equal(f.code, 2);
+    assert.match(f.stderr, /--target-time does not apply to objectstore/);
+    const t = await run('recovery-cluster', '--target-xid', '5', '--target-immediate');
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /choose one recovery target, not targetXID and targetImmediate/);
+  });
+
+  it('says what to add when the config has no kubernetes section', async () => {
+    const r = await runPgdr(['k8s', 'manifests', 'objectstore', '--destination-path', 's3://b/p', '--server-name', 's']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /^pgdr: error: flags has no kubernetes: section\nhint: add kubernetes: /);
+  });
+});
