@@ -1,43 +1,7 @@
-// The `kubernetes:` section: where the CloudNativePG cluster lives and the names pgdr needs to write manifests
-// and drive runbooks. Names are checked here, at load, because a bad one only fails later inside the cluster.
+// Validates the `kubernetes:` section. Names are checked here, at load, because a bad one would only fail later,
+// inside the cluster, halfway through a runbook.
+import type { CredentialsSecret, DrillSchedule, KubernetesConfig, WebhookRef } from './kubernetes-types.js';
 import type { Problems } from './validate.js';
-
-export interface CredentialsSecret {
-  readonly name: string;
-  /** Key in the Secret holding the access key id (default ACCESS_KEY_ID, as CloudNativePG's examples). */
-  readonly accessKeyIdKey: string;
-  readonly secretAccessKeyKey: string;
-}
-
-/** A webhook given inline, or read from a Secret key (Slack-style URLs are credentials). */
-export type WebhookRef = { readonly url: string } | { readonly secret: string; readonly key: string };
-
-export interface DrillSchedule {
-  /** Five-field cron of the Kubernetes CronJob (UTC). */
-  readonly schedule: string;
-  readonly webhook?: WebhookRef | undefined;
-  /** An image with pgdr installed; required only to generate the drill CronJob. */
-  readonly image?: string | undefined;
-}
-
-export interface KubernetesConfig {
-  readonly namespace: string;
-  /** The CloudNativePG Cluster resource; defaults to serverName, as CloudNativePG archives under its name. */
-  readonly cluster: string;
-  /** Name of the barmancloud.cnpg.io ObjectStore resource. */
-  readonly objectStore: string;
-  readonly credentialsSecret: CredentialsSecret;
-  /** Deployments to scale to 0 during a restore, in this order. */
-  readonly applications: readonly string[];
-  readonly pooler?: string | undefined;
-  readonly replicaCluster: string;
-  readonly recoveredCluster: string;
-  readonly imageName?: string | undefined;
-  readonly postgresVersion?: number | undefined;
-  readonly instances: number;
-  readonly storageSize?: string | undefined;
-  readonly drill: DrillSchedule;
-}
 
 type Raw = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
-import type { KubernetesConfig } from './kubernetes.js';
+import type { KubernetesConfig } from './kubernetes-types.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];

@@ -94,10 +94,11 @@ async function nextReady(statusDir: string, markers: string, self: string, max: 
     readdir(markers).catch(() => [] as string[]),
   ]);
   const ready = new Set(entries.filter((e) => e.endsWith('.ready')).map((e) => e.slice(0, -'.ready'.length)));
-  // Markers whose .ready is gone belong to files PostgreSQL no longer wants archived: drop them.
+  // Markers whose .ready is gone belong to files PostgreSQL no longer wants archived, and temp files are left
+  // by a crash (nothing else writes here now: one archive_command at a time, uploads ahead not started yet).
   await Promise.all(
     marked
-      .filter((m) => !m.startsWith('.') && !ready.has(m))
+      .filter((m) => m.startsWith('.') || !ready.has(m))
       .map((m) => unlink(join(markers, m)).catch(() => {})),
   );
   const done = new Set(marked);

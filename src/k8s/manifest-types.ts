@@ -1,6 +1,6 @@
 // What every manifest builder returns. Builders are pure: the CLI prints their objects, the runbooks send the
 // same objects to the Kubernetes API, so what `--dry-run` shows is exactly what is applied.
-import type { KubernetesConfig } from '../config/kubernetes.js';
+import type { KubernetesConfig } from '../config/kubernetes-types.js';
 import type { PgdrConfig } from '../config/types.js';
 
 export const CNPG_API = 'postgresql.cnpg.io/v1';

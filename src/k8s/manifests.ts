@@ -33,7 +33,7 @@ export interface ManifestOptions {
 
 export function manifestSource(config: PgdrConfig): ManifestSource {
   if (!config.kubernetes) {
-    throw new PgdrError('CONFIG_INVALID', `${config.source} has no kubernetes: section`, {
+    throw new PgdrError('CONFIG_INVALID', `the configuration (${config.source}) has no kubernetes: section`, {
       hint: 'add kubernetes: {namespace, cluster, objectStore, credentialsSecret, applications, pooler} (README.md)',
     });
   }

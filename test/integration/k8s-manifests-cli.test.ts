@@ -11,7 +11,8 @@ const validate = (o: unknown, kind: string) =>
   registry()
     .validate(o, kind === 'promotion-patch' ? { as: PATCH_OF } : {})
     .errors.map((e) => `${e.path}: ${e.message}`);
-const run = (...args: string[]) => runPgdr(['k8s', 'manifests', ...args, '-c', SEED_CONFIG], { cwd: K8S_FIXTURES });
+const run = (...args: string[]) =>
+  runPgdr(['k8s', 'manifests', ...args, '-c', SEED_CONFIG], { cwd: K8S_FIXTURES });
 
 describe('pgdr k8s manifests (CLI)', () => {
   for (const kind of MANIFEST_KINDS) {
@@ -34,16 +35,23 @@ describe('pgdr k8s manifests (CLI)', () => {
   it('passes the recovery target and the promotion token through', async () => {
     const r = await run('recovery-cluster', '--target-time', '2024-12-15 12:00:00', '-o', 'json');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).spec.bootstrap.recovery.recoveryTarget, { targetTime: '2024-12-15T12:00:00Z' });
+    assert.deepEqual(JSON.parse(r.stdout).spec.bootstrap.recovery.recoveryTarget, {
+      targetTime: '2024-12-15T12:00:00Z',
+    });
     assert.match((await run('recovery-cluster')).stdout, /^# metadata\.name is immutable/m);
     const p = await run('promotion-patch', '--promotion-token', 'abc=', '-o', 'json');
-    assert.deepEqual(JSON.parse(p.stdout), { spec: { replica: { primary: 'database-cnpg-replica', promotionToken: 'abc=' } } });
+    assert.deepEqual(JSON.parse(p.stdout), {
+      spec: { replica: { primary: 'database-cnpg-replica', promotionToken: 'abc=' } },
+    });
   });
 
   it('refuses an unknown KIND, a flag of another KIND and two targets', async () => {
     const k = await run('clusterr');
     assert.equal(k.code, 2);
-    assert.match(k.stderr, /^pgdr: error: k8s manifests: unknown KIND 'clusterr'\nhint: KIND is one of objectstore, /);
+    assert.match(
+      k.stderr,
+      /^pgdr: error: k8s manifests: unknown KIND 'clusterr'\nhint: KIND is one of objectstore, /,
+    );
     const f = await run('objectstore', '--target-time', '2024-12-15T12:00:00Z');
     assert.equal(f.code, 2);
     assert.match(f.stderr, /--target-time does not apply to objectstore/);
@@ -53,8 +61,12 @@ describe('pgdr k8s manifests (CLI)', () => {
   });
 
   it('says what to add when the config has no kubernetes section', async () => {
-    const r = await runPgdr(['k8s', 'manifests', 'objectstore', '--destination-path', 's3://b/p', '--server-name', 's']);
+    const flags = ['--destination-path', 's3://mastovault/p', '--server-name', 'database-cnpg'];
+    const r = await runPgdr(['k8s', 'manifests', 'objectstore', ...flags], { cwd: K8S_FIXTURES });
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /^pgdr: error: flags has no kubernetes: section\nhint: add kubernetes: /);
+    assert.match(
+      r.stderr,
+      /^pgdr: error: the configuration \(flags\) has no kubernetes: section\nhint: add kubernetes: /,
+    );
   });
 });

@@ -37,7 +37,12 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
   });
-  const newDir = async () => join(await fsp.mkdtemp(join(root, 'r-')), 'data');
+  const newDir = async () => {
+    const parent = await fsp.mkdtemp(join(root, 'r-'));
+    // The server runs as the postgres OS user, who must be able to reach the data folder.
+    await fsp.chmod(parent, 0o755);
+    return join(parent, 'data');
+  };
   const labels = async (json: RestoreJson) =>
     (await queryRestored<{ label: string }>(json, 'SELECT label FROM canary ORDER BY id')).map(
       (r) => r.label,

@@ -9,7 +9,11 @@ import { PgdrError } from '../../src/errors.js';
 import { K8S_FIXTURES, SEED_CONFIG } from './k8s-fixtures.js';
 
 const base = { serverName: 'database-cnpg', objectStore: { destinationPath: 's3://mastovault/cnpg' } };
-const minimal = { namespace: 'goingdark-social', objectStore: 'database-backup', credentialsSecret: 'mastodon-walg-s3' };
+const minimal = {
+  namespace: 'goingdark-social',
+  objectStore: 'database-backup',
+  credentialsSecret: 'mastodon-walg-s3',
+};
 
 function build(kubernetes: unknown, extra: Record<string, unknown> = {}) {
   const p = new Problems();
@@ -27,7 +31,11 @@ describe('config kubernetes section', () => {
       namespace: 'goingdark-social',
       cluster: 'database-cnpg',
       objectStore: 'database-backup',
-      credentialsSecret: { name: 'mastodon-walg-s3', accessKeyIdKey: 'ACCESS_KEY_ID', secretAccessKeyKey: 'ACCESS_SECRET_KEY' },
+      credentialsSecret: {
+        name: 'mastodon-walg-s3',
+        accessKeyIdKey: 'ACCESS_KEY_ID',
+        secretAccessKeyKey: 'ACCESS_SECRET_KEY',
+      },
       applications: [
         'mastodon-web',
         'mastodon-streaming',
@@ -115,7 +123,7 @@ describe('config kubernetes section', () => {
         (e: unknown) =>
           e instanceof PgdrError &&
           e.code === 'CONFIG_INVALID' &&
-          e.message.startsWith("kubernetes.pooler: must be a Kubernetes name") &&
+          e.message.startsWith('kubernetes.pooler: must be a Kubernetes name') &&
           e.hint === 'fix pgdr.yaml (configuration reference: README.md)',
       );
     } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { buildConfig, Problems } from '../../src/config/validate.js';
 import { PgdrError } from '../../src/errors.js';
 import type { K8sObject, ManifestSource } from '../../src/k8s/manifest-types.js';
 import { buildManifests, MANIFEST_KINDS } from '../../src/k8s/manifests.js';
@@ -16,7 +17,10 @@ const one = (kind: (typeof MANIFEST_KINDS)[number], o = {}, src: ManifestSource 
 };
 // biome-ignore lint/suspicious/noExplicitAny: reading deep into manifests in assertions
 const spec = (kind: (typeof MANIFEST_KINDS)[number], o = {}): any => (one(kind, o).object as K8sObject).spec;
-const withK8s = (k8s: Partial<ManifestSource['k8s']>): ManifestSource => ({ ...seed, k8s: { ...seed.k8s, ...k8s } });
+const withK8s = (k8s: Partial<ManifestSource['k8s']>): ManifestSource => ({
+  ...seed,
+  k8s: { ...seed.k8s, ...k8s },
+});
 
 function code(fn: () => unknown): string {
   try {
@@ -48,7 +52,8 @@ describe('k8s manifests', () => {
     assertValid(one('promotion-patch', { promotionToken: 'eyJzeXN0ZW1JRCI6IjcyIn0=' }));
     assertValid(one('scheduled-backup', { schedule: '0 30 2 * * 0' }));
     assertValid(one('objectstore', {}, withK8s({ imageName: 'x' })));
-    for (const m of buildManifests('drill-cronjob', withK8s({ drill: { schedule: '@weekly', image: 'i' } }))) assertValid(m);
+    for (const m of buildManifests('drill-cronjob', withK8s({ drill: { schedule: '@weekly', image: 'i' } })))
+      assertValid(m);
   });
 
   it('a misspelled field in a generated manifest is rejected with its path', () => {
@@ -66,9 +71,11 @@ describe('k8s manifests', () => {
         '.spec.externalClusters[0].plugin.parameter: unknown field',
       ],
     );
-    assert.deepEqual(registry().validate({ spec: { replica: { enable: false } } }, { as: one('promotion-patch').patchOf }).errors, [
-      { path: '.spec.replica.enable', message: 'unknown field' },
-    ]);
+    assert.deepEqual(
+      registry().validate({ spec: { replica: { enable: false } } }, { as: one('promotion-patch').patchOf })
+        .errors,
+      [{ path: '.spec.replica.enable', message: 'unknown field' }],
+    );
   });
 
   it('produces the seed ObjectStore', () => {
@@ -98,7 +105,10 @@ describe('k8s manifests', () => {
       pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
       backupOwnerReference: 'self',
     });
-    assert.match(code(() => one('scheduled-backup', { schedule: '0 6 * * *' })), /^USAGE: schedule '0 6 \* \* \*' does not have six fields/);
+    assert.match(
+      code(() => one('scheduled-backup', { schedule: '0 6 * * *' })),
+      /^USAGE: schedule '0 6 \* \* \*' does not have six fields/,
+    );
   });
 
   it('produces the seed replica cluster following database-cnpg with its own archive', () => {
@@ -125,12 +135,21 @@ describe('k8s manifests', () => {
     ]);
     assert.equal(s.imageName, 'ghcr.io/cloudnative-pg/postgresql:17');
     const d = spec('replica-cluster', { distributed: true });
-    assert.deepEqual(d.replica, { primary: 'database-cnpg', self: 'database-cnpg-replica', source: 'database-cnpg' });
-    assert.deepEqual(d.externalClusters.map((e: { name: string }) => e.name), ['database-cnpg', 'database-cnpg-replica']);
+    assert.deepEqual(d.replica, {
+      primary: 'database-cnpg',
+      self: 'database-cnpg-replica',
+      source: 'database-cnpg',
+    });
+    assert.deepEqual(
+      d.externalClusters.map((e: { name: string }) => e.name),
+      ['database-cnpg', 'database-cnpg-replica'],
+    );
   });
 
   it('produces the seed recovery cluster: PITR or latest, explicit source serverName, new archive', () => {
-    const m = one('recovery-cluster', { target: checkRecoveryTarget({ targetTime: '2024-12-15T12:00:00Z' }) });
+    const m = one('recovery-cluster', {
+      target: checkRecoveryTarget({ targetTime: '2024-12-15T12:00:00Z' }),
+    });
     // biome-ignore lint/suspicious/noExplicitAny: deep read
     const s = (m.object as K8sObject).spec as any;
     assert.equal((m.object as K8sObject).metadata.name, 'database-cnpg-recovered');
@@ -166,33 +185,74 @@ describe('k8s manifests', () => {
 
   it('produces a drill CronJob with the secret, the config map and the webhook', () => {
     const [cm, cron] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
-    assert.equal(cm?.kind, 'ConfigMap');
-    const pgdrYaml = (cm?.data as Record<string, string>)['pgdr.yaml'] ?? '';
+    assert.ok(cm && cron);
+    assert.equal(cm.kind, 'ConfigMap');
+    const pgdrYaml = (cm.data as Record<string, string>)['pgdr.yaml'] ?? '';
     assert.match(pgdrYaml, /^serverName: database-cnpg$/m);
     assert.doesNotMatch(pgdrYaml, /s3Credentials/);
     // biome-ignore lint/suspicious/noExplicitAny: deep read
-    const pod = (cron?.spec as any).jobTemplate.spec.template.spec;
+    const pod = (cron.spec as any).jobTemplate.spec.template.spec;
     assert.deepEqual(pod.containers[0].args, ['drill', '--format', 'json', '--notify', '$(PGDR_WEBHOOK)']);
     assert.deepEqual(pod.containers[0].env[0], {
       name: 'AWS_ACCESS_KEY_ID',
       valueFrom: { secretKeyRef: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' } },
     });
-    assert.deepEqual(pod.volumes[0], { name: 'config', configMap: { name: cm?.metadata.name } });
-    assert.match(code(() => buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }))), /drill\.image is required/);
+    assert.deepEqual(pod.volumes[0], { name: 'config', configMap: { name: cm.metadata.name } });
+    assert.match(
+      code(() => buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }))),
+      /drill\.image is required/,
+    );
+  });
+
+  it('the drill ConfigMap holds a pgdr config that loads with the Secret as AWS_* variables', () => {
+    const [cm] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
+    assert.ok(cm);
+    const raw = parse((cm.data as Record<string, string>)['pgdr.yaml'] ?? '');
+    const p = new Problems();
+    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const c = buildConfig({ raw, env, source: 'configmap', defaults: { jobs: 7 } }, p);
+    assert.deepEqual(p.list, []);
+    assert.deepEqual(c?.objectStore, {
+      ...seed.config.objectStore,
+      s3Credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined },
+    });
+    assert.equal(c?.serverName, 'database-cnpg');
   });
 
   it('refuses what it cannot express rather than guessing', () => {
-    assert.match(code(() => one('replica-cluster', {}, withK8s({ storageSize: undefined }))), /^CONFIG_INVALID: kubernetes.storageSize is required/);
-    const redundancy: ManifestSource = { ...seed, config: { ...seed.config, retentionPolicy: 'REDUNDANCY 3' } };
-    assert.match(code(() => one('objectstore', {}, redundancy)), /cannot be expressed in an ObjectStore/);
-    assert.match(code(() => checkRecoveryTarget({ targetTime: 'yesterday' })), /^USAGE: --target-time 'yesterday'/);
-    assert.match(code(() => checkRecoveryTarget({ targetXID: '1', targetName: 'x' })), /choose one recovery target/);
-    assert.match(code(() => checkRecoveryTarget({ targetLSN: '7000028' })), /is not an LSN/);
+    assert.match(
+      code(() => one('replica-cluster', {}, withK8s({ storageSize: undefined }))),
+      /^CONFIG_INVALID: kubernetes.storageSize is required/,
+    );
+    const redundancy: ManifestSource = {
+      ...seed,
+      config: { ...seed.config, retentionPolicy: 'REDUNDANCY 3' },
+    };
+    assert.match(
+      code(() => one('objectstore', {}, redundancy)),
+      /cannot be expressed in an ObjectStore/,
+    );
+    assert.match(
+      code(() => checkRecoveryTarget({ targetTime: 'yesterday' })),
+      /^USAGE: --target-time 'yesterday'/,
+    );
+    assert.match(
+      code(() => checkRecoveryTarget({ targetXID: '1', targetName: 'x' })),
+      /choose one recovery target/,
+    );
+    assert.match(
+      code(() => checkRecoveryTarget({ targetLSN: '7000028' })),
+      /is not an LSN/,
+    );
   });
 
   it('normalizes target times to RFC 3339 with a zone', () => {
-    assert.deepEqual(checkRecoveryTarget({ targetTime: '2024-12-15 12:00:00' }), { targetTime: '2024-12-15T12:00:00Z' });
-    assert.deepEqual(checkRecoveryTarget({ targetTime: '2024-12-15 12:00:00+01' }), { targetTime: '2024-12-15T12:00:00+01:00' });
+    assert.deepEqual(checkRecoveryTarget({ targetTime: '2024-12-15 12:00:00' }), {
+      targetTime: '2024-12-15T12:00:00Z',
+    });
+    assert.deepEqual(checkRecoveryTarget({ targetTime: '2024-12-15 12:00:00+01' }), {
+      targetTime: '2024-12-15T12:00:00+01:00',
+    });
     assert.equal(checkRecoveryTarget({}), undefined);
   });
 
@@ -200,10 +260,19 @@ describe('k8s manifests', () => {
     const list = buildManifests('drill-cronjob', seed);
     const json = JSON.parse(renderManifests(list, 'json'));
     assert.equal(json.kind, 'List');
-    assert.deepEqual(json.items, list.map((m) => m.object));
-    assert.deepEqual(JSON.parse(renderManifests(buildManifests('objectstore', seed), 'json')).kind, 'ObjectStore');
+    assert.deepEqual(
+      json.items,
+      list.map((m) => m.object),
+    );
+    assert.deepEqual(
+      JSON.parse(renderManifests(buildManifests('objectstore', seed), 'json')).kind,
+      'ObjectStore',
+    );
     const docs = parseAllDocuments(renderManifests(list, 'yaml')).map((d) => d.toJS());
-    assert.deepEqual(docs, list.map((m) => m.object));
+    assert.deepEqual(
+      docs,
+      list.map((m) => m.object),
+    );
     for (const d of docs) assert.deepEqual(registry().validate(d).errors, []);
   });
 });

@@ -15,7 +15,10 @@ const cluster = (spec: Record<string, unknown>) => ({
   metadata: { name: 'c' },
   spec: { instances: 1, ...spec },
 });
-const errors = (m: unknown) => registry().validate(m).errors.map((e) => `${e.path}: ${e.message}`);
+const errors = (m: unknown) =>
+  registry()
+    .validate(m)
+    .errors.map((e) => `${e.path}: ${e.message}`);
 
 describe('strict CRD validation', () => {
   it('loads the five CloudNativePG CRDs and the core shapes', () => {
@@ -37,7 +40,9 @@ describe('strict CRD validation', () => {
     assert.deepEqual(errors(cluster({ plugins: [{ name: 'p', isWalArchiver: true }] })), [
       '.spec.plugins[0].isWalArchiver: unknown field',
     ]);
-    assert.deepEqual(errors({ ...cluster({}), metadata: { name: 'c', label: {} } }), ['.metadata.label: unknown field']);
+    assert.deepEqual(errors({ ...cluster({}), metadata: { name: 'c', label: {} } }), [
+      '.metadata.label: unknown field',
+    ]);
   });
 
   it('checks types, enums, minimum, minLength, pattern and required', () => {
@@ -49,8 +54,12 @@ describe('strict CRD validation', () => {
     assert.deepEqual(errors(store({}, { retentionPolicy: '14 days' })), [
       '.spec.retentionPolicy: "14 days" does not match the pattern ^[1-9][0-9]*[dwm]$',
     ]);
-    assert.deepEqual(errors(cluster({ instances: '1' })), ['.spec.instances: must be of type integer, not string']);
-    assert.deepEqual(errors(cluster({ replica: { enabled: true } })), ['.spec.replica.source: required value']);
+    assert.deepEqual(errors(cluster({ instances: '1' })), [
+      '.spec.instances: must be of type integer, not string',
+    ]);
+    assert.deepEqual(errors(cluster({ replica: { enabled: true } })), [
+      '.spec.replica.source: required value',
+    ]);
     assert.deepEqual(errors({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: {} }), [
       '.spec: required value',
       '.metadata.name: required value',
@@ -69,7 +78,10 @@ describe('strict CRD validation', () => {
     assert.deepEqual(errors(resources('512Mi')), []);
     assert.deepEqual(errors(resources(512)), []);
     assert.equal(errors(resources('lots')).length, 1);
-    assert.match(errors(resources(true))[0] ?? '', /^\.spec\.resources\.requests\.memory: must be an integer or a string/);
+    assert.match(
+      errors(resources(true))[0] ?? '',
+      /^\.spec\.resources\.requests\.memory: must be an integer or a string/,
+    );
   });
 
   it('keeps unknown fields where the schema preserves them', () => {
@@ -93,7 +105,12 @@ spec:
 `;
     const reg = registry();
     for (const k of loadCrd(crd)) reg.add(k);
-    const thing = (spec: unknown) => ({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec });
+    const thing = (spec: unknown) => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Thing',
+      metadata: { name: 't' },
+      spec,
+    });
     assert.deepEqual(errors(thing({ anything: { goes: 1 }, size: 3 })), []);
     assert.deepEqual(errors(thing({ size: 4 })), ['.spec.size: must be less than or equal to 3']);
   });
@@ -102,9 +119,15 @@ spec:
     assert.deepEqual(errors(store({ serverName: 'database-cnpg' })), [
       ".spec.configuration.serverName: use the 'serverName' plugin parameter in the Cluster resource",
     ]);
-    assert.deepEqual(errors(cluster({ imageName: 'x', imageCatalogRef: { apiGroup: 'postgresql.cnpg.io', kind: 'ImageCatalog', name: 'n', major: 17 } })), [
-      '.spec: imageName and imageCatalogRef are mutually exclusive',
-    ]);
+    assert.deepEqual(
+      errors(
+        cluster({
+          imageName: 'x',
+          imageCatalogRef: { apiGroup: 'postgresql.cnpg.io', kind: 'ImageCatalog', name: 'n', major: 17 },
+        }),
+      ),
+      ['.spec: imageName and imageCatalogRef are mutually exclusive'],
+    );
   });
 
   it('reports the CEL rules it cannot evaluate instead of passing them silently', () => {
@@ -119,7 +142,14 @@ spec:
   });
 
   it('rejects duplicate keys in list maps', () => {
-    const m = cluster({ postgresql: { extensions: [{ name: 'a', image: { reference: 'x' } }, { name: 'a', image: { reference: 'y' } }] } });
+    const m = cluster({
+      postgresql: {
+        extensions: [
+          { name: 'a', image: { reference: 'x' } },
+          { name: 'a', image: { reference: 'y' } },
+        ],
+      },
+    });
     assert.deepEqual(errors(m), ['.spec.postgresql.extensions[1]: duplicate entry (same name as [0])']);
   });
 

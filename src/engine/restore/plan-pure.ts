@@ -6,6 +6,7 @@ import type { TimelineReport } from '../../catalog/recovery-types.js';
 import { computeRecoveryReport } from '../../catalog/recovery-window.js';
 import type { TimelineHistory } from '../../catalog/timeline-history.js';
 import type { WalCatalog } from '../../catalog/wal-catalog.js';
+import { historyFileName } from '../../catalog/wal-name.js';
 import { PgdrError } from '../../errors.js';
 import { chooseBackup } from './choose-backup.js';
 import type { RecoveryTarget } from './target.js';
@@ -37,6 +38,12 @@ export function planFromCatalog(input: PurePlanInput): PurePlan {
     histories: input.histories,
   });
   const tl = pickTimeline(report.timelines, input.targetTli, input.catalog.serverName);
+  if (tl.historyMissing && tl.backupIds.length === 0) {
+    const name = historyFileName(tl.timeline);
+    throw new PgdrError('WAL_MISSING', `history file ${name} is missing from the archive`, {
+      hint: `without it no backup of an older timeline can lead to timeline ${tl.timeline}; restore timeline ${tl.timeline - 1} with --target-tli ${tl.timeline - 1}, or put the file back`,
+    });
+  }
   const { backup, reason } = chooseBackup(input.catalog, tl, input.target, input.backupRef);
   const range = walRange(input.wal, tl, backup, input.target, report.segmentSize);
   return { backup, reason, timeline: tl.timeline, segmentSize: report.segmentSize, wal: range };

@@ -10,7 +10,7 @@ import { PgdrError } from '../../errors.js';
 import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { type BackupTar, backupTars } from './backup-files.js';
-import { assertEmptyDir } from './empty-dir.js';
+import { assertEmptyDir, assertReachable } from './empty-dir.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import type { RecoveryTarget } from './target.js';
 import type { WalRange } from './wal-range.js';
@@ -100,6 +100,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   }));
   for (const d of new Set(tars.filter((t) => t.oid !== null).map((t) => t.dest))) await assertEmptyDir(d);
   const binaries = o.needBinaries ? await findBinaries({ major, binDir: o.binDir }) : undefined;
+  if (o.needBinaries) await assertReachable(o.dir);
   const tarBytes = tars.reduce((n, t) => n + t.size, 0);
   const totalBytes = tarBytes + pure.wal.bytes;
   const notes = [...problems].map(([tli, why]) => `history of timeline ${tli} unreadable: ${why}`);

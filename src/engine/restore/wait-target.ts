@@ -35,6 +35,8 @@ export async function waitForTarget(o: WaitOptions): Promise<Confirmation> {
     o.major >= 14
       ? 'pg_get_wal_replay_pause_state()'
       : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
+  let seenRunning = false;
+  const startDeadline = Date.now() + 60_000;
   for (;;) {
     if (o.signal?.aborted) {
       throw new PgdrError('ABORTED', 'interrupted while waiting for recovery; the server keeps running', {
@@ -48,7 +50,10 @@ export async function waitForTarget(o: WaitOptions): Promise<Confirmation> {
       .then((rows) => rows[0])
       .catch(() => undefined);
     if (row === undefined) {
-      if (!(await server.isRunning())) return stopped(o);
+      if (await server.isRunning()) seenRunning = true;
+      // pg_ctl start -W returns before the postmaster writes its pid file: not running yet is not stopped.
+      else if (seenRunning || Date.now() > startDeadline || /FATAL|PANIC/.test(await server.logTail(5)))
+        return stopped(o);
     } else if (row.r === false) {
       o.onTargetReached?.();
       return confirm(server, 'promoted');
