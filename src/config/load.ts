@@ -1,13 +1,19 @@
 // The only place that reads the environment and the config file. Everything below the CLI receives the result.
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { PgdrError } from '../errors.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
+
+// Loaded only when there is a file to parse: the YAML parser is a noticeable part of the start-up of
+// `pgdr wal archive`, which PostgreSQL runs once per WAL segment.
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
 
 export interface LoadOptions {
   readonly overrides: ConfigOverrides;

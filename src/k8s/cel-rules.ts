@@ -17,6 +17,8 @@ export const KNOWN_RULES: Readonly<Record<string, Check>> = {
     !(Array.isArray(s) && s.some((a) => typeof a === 'string' && a.startsWith('--log-level'))),
   '!(has(self.imageCatalogRef) && has(self.imageName))': (s) =>
     !(has(s, 'imageCatalogRef') && has(s, 'imageName')),
+  // Pooler: spec.pgbouncer.
+  '!(has(self.image) && has(self.imageCatalogRef))': (s) => !(has(s, 'image') && has(s, 'imageCatalogRef')),
   "self.kind == 'ImageCatalog' || self.kind == 'ClusterImageCatalog'": (s) =>
     field(s, 'kind') === 'ImageCatalog' || field(s, 'kind') === 'ClusterImageCatalog',
   "self.apiGroup == 'postgresql.cnpg.io'": (s) => field(s, 'apiGroup') === 'postgresql.cnpg.io',
