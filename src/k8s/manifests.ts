@@ -25,6 +25,7 @@ export interface ManifestOptions {
   readonly namespace?: string | undefined;
   readonly target?: RecoveryTarget | undefined;
   readonly archiveServerName?: string | undefined;
+  readonly archive?: boolean | undefined;
   readonly distributed?: boolean | undefined;
   readonly promotionToken?: string | undefined;
   readonly schedule?: string | undefined;

@@ -14,6 +14,8 @@ export interface RecoveryClusterOptions {
   readonly namespace?: string | undefined;
   /** Where the recovered cluster archives; default its own name. Must hold nothing in the bucket yet. */
   readonly archiveServerName?: string | undefined;
+  /** false for a throw-away Cluster (drill): no WAL archiver, so nothing is written to the bucket. */
+  readonly archive?: boolean | undefined;
 }
 
 export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClusterOptions = {}): Manifest {
@@ -32,13 +34,15 @@ export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClust
       spec: {
         ...clusterBasics(src, 'recovery-cluster'),
         bootstrap: { recovery },
-        plugins: [walArchiver(archive)],
+        ...(opts.archive === false ? {} : { plugins: [walArchiver(archive)] }),
         externalClusters: [externalCluster(RECOVERY_SOURCE, source)],
       },
     },
     notes: [
       `Recovers serverName ${source.serverName} from ObjectStore ${k.objectStore} up to ${describeTarget(opts.target)}.`,
-      `Archives under the new serverName ${archive.serverName}: it must hold no WAL yet ("WAL archive check failed").`,
+      opts.archive === false
+        ? 'Does not archive WAL: a throw-away Cluster, writes nothing to the bucket.'
+        : `Archives under the new serverName ${archive.serverName}: it must hold no WAL yet ("WAL archive check failed").`,
       ...(namespace !== k.namespace
         ? [
             `Namespace ${namespace}: ObjectStore ${k.objectStore} and Secret ${k.credentialsSecret.name} must exist there too.`,

@@ -6,10 +6,13 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findBinaries } from '../../src/postgres/binaries.js';
+import { freePort } from '../../src/postgres/free-port.js';
 import { PostgresServer } from '../../src/postgres/server.js';
 import { barmanCloudOk, walArchiveCommand } from '../helpers/barman.js';
 import { type BarmanBucket, buildBarmanBucket, switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
+import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import {
   pgdrRestore,
@@ -110,15 +113,26 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     assert.ok(r.json!.plan.wal.segments >= 2);
     assert.equal(r.json!.plan.tars[0]!.compression, 'bzip2');
     assert.ok(!existsSync(dir));
+    const table = await runPgdr(
+      ['restore', dir, '--target-time', canary.time, '--plan', ...s3Args(target())],
+      {
+        env: s3Env(target()),
+      },
+    );
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`Backup\\s+${b2}`));
+    assert.match(table.stdout, /Plan only \(--plan\): nothing was written/);
+    assert.ok(!existsSync(dir));
   });
 
-  it('--target-time: rows before T present, after T absent (bzip2 backup chosen by time)', async () => {
+  it('--target-time: rows before T present, after T absent (bzip2 backup chosen by time)', async (tc) => {
     const r = await pgdrRestore(target(), [await newDir(), '--target-time', canary.time]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json!.plan.backupId, b2);
     assert.equal(r.json!.confirmation!.state, 'promoted');
     assert.deepEqual(await labels(r.json!), ['c0', 'c1']);
     const t = r.json!.timings;
+    tc.diagnostic(`timings: ${JSON.stringify(t)}`);
     for (const k of ['planSeconds', 'downloadSeconds', 'replaySeconds', 'promoteSeconds', 'totalSeconds']) {
       assert.equal(typeof t[k], 'number', k);
     }
@@ -153,6 +167,20 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     assert.deepEqual(await labels(r.json!), ['c0', 'c1']);
     const [rec] = await queryRestored<{ r: boolean }>(r.json!, 'SELECT pg_is_in_recovery() AS r');
     assert.equal(rec!.r, true);
+  });
+
+  it('--target-action shutdown stops the server at the target', async () => {
+    const r = await pgdrRestore(target(), [
+      await newDir(),
+      '--target-lsn',
+      canary.lsn,
+      '--target-action',
+      'shutdown',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.confirmation!.state, 'shutdown');
+    assert.equal(r.json!.server, null);
+    assert.ok(!existsSync(join(r.json!.dir, 'postmaster.pid')));
   });
 
   it('--target-immediate stops at the end of the backup', async () => {
@@ -222,12 +250,11 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     const r = await pgdrRestore(target(), [await newDir(), '--no-start']);
     assert.equal(r.code, 0, r.stderr);
     const dir = r.json!.dir;
-    const { findBinaries } = await import('../../src/postgres/binaries.js');
     const bin = await findBinaries({ major: 17 });
     const server = await PostgresServer.start({
       bin,
       pgdata: dir,
-      port: 0 || (await (await import('../../src/postgres/free-port.js')).freePort()),
+      port: await freePort(),
       socketDir: dir,
       logFile: join(dir, 'pgdr', 'tl2.log'),
       timeoutSeconds: 120,

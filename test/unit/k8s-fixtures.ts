@@ -2,8 +2,15 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
+import { PgdrError } from '../../src/errors.js';
+import { clusterAdmissionProblems } from '../../src/k8s/cluster-admission.js';
 import type { Manifest, ManifestSource } from '../../src/k8s/manifest-types.js';
-import { manifestSource } from '../../src/k8s/manifests.js';
+import {
+  buildManifests,
+  type ManifestKind,
+  type ManifestOptions,
+  manifestSource,
+} from '../../src/k8s/manifests.js';
 import { formatProblems, SchemaRegistry } from '../../src/k8s/validate-crd.js';
 
 export const K8S_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/k8s/', import.meta.url));
@@ -23,5 +30,32 @@ export function seedSource(): ManifestSource {
 /** Asserts a manifest passes strict validation, printing every problem if not. */
 export function assertValid(m: Manifest): void {
   const r = registry().validate(m.object, m.patchOf ? { as: m.patchOf } : {});
-  assert.deepEqual(formatProblems(r), [], JSON.stringify(m.object, null, 2));
+  const problems = [
+    ...formatProblems(r),
+    ...clusterAdmissionProblems(m.object).map((p) => `${p.path}: ${p.message}`),
+  ];
+  assert.deepEqual(problems, [], JSON.stringify(m.object, null, 2));
+  assert.deepEqual(r.unchecked, []);
+}
+
+export function firstManifest(kind: ManifestKind, src: ManifestSource, o: ManifestOptions = {}): Manifest {
+  const [m] = buildManifests(kind, src, o);
+  assert.ok(m);
+  return m;
+}
+
+export const withKubernetes = (src: ManifestSource, k8s: Partial<ManifestSource['k8s']>): ManifestSource => ({
+  ...src,
+  k8s: { ...src.k8s, ...k8s },
+});
+
+/** `CODE: message` of the PgdrError fn throws. */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof PgdrError, String(e));
+    return `${e.code}: ${e.message}`;
+  }
+  assert.fail('expected an error');
 }

@@ -1,4 +1,5 @@
 import { PgdrError } from '../../errors.js';
+import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
@@ -115,6 +116,9 @@ ${STORE_USAGE}`,
       schedule: str(p, 'schedule'),
       name: str(p, 'name'),
     });
+    // A builder bug must not reach kubectl: the cross-field checks the CRD schema cannot do run here too.
+    const bad = list.flatMap((m) => clusterAdmissionProblems(m.object)).map((x) => `${x.path}: ${x.message}`);
+    if (bad.length) throw new PgdrError('INTERNAL', `generated ${kind} is invalid: ${bad.join('; ')}`);
     ctx.stdout.write(renderManifests(list, format));
     return 0;
   },

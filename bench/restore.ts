@@ -1,0 +1,116 @@
+// bench/restore: one backup (pgbench scale 60 ≈ 1 GB, barman-cloud-backup -z) plus N archived WAL segments
+// (barman-cloud-wal-archive -z, default 64) restored to the end of WAL by `pgdr restore` and by
+// barman-cloud-restore + PostgreSQL with restore_command = barman-cloud-wal-restore; prints each total and the ratio.
+// Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17]
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
+import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
+import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
+import { pgbench, startPostgres } from '../test/helpers/postgres.js';
+import { stopPgCtl } from '../test/helpers/restore-run.js';
+import { startS3rver } from '../test/helpers/s3rver.js';
+import { measure } from './process-meter.js';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '60' },
+    wal: { type: 'string', default: '64' },
+    major: { type: 'string', default: '17' },
+  },
+});
+const scale = Number(values.scale);
+const walSegments = Number(values.wal);
+const major = Number(values.major) as 15 | 17;
+const SEG = 16 * 1024 * 1024;
+
+const s3 = await startS3rver({ buckets: ['bench'] });
+const destination = 's3://bench/pg';
+const serverName = 'bench';
+const src = await startPostgres({
+  major,
+  archiveCommand: walArchiveCommand({ s3, destination, serverName }),
+});
+const work = await fsp.mkdtemp(join(src.dir, '..', 'pgdr-bench-restore-'));
+await fsp.chmod(work, 0o755);
+let finalRows = 0;
+try {
+  console.error(`pgbench -i -s ${scale} ...`);
+  await pgbench({ connectionString: src.connectionString, init: { scale } });
+  await switchWalAndWait(src, 600_000);
+  const conn = ['-h', '127.0.0.1', '-p', String(src.port), '-U', 'postgres'];
+  console.error('barman-cloud-backup -z ...');
+  await barmanCloudOk('backup', ['-z', '--immediate-checkpoint', ...conn, destination, serverName], {
+    ...s3,
+    timeoutMs: 3_600_000,
+  });
+  console.error(`writing ${walSegments} WAL segments ...`);
+  await src.query('CREATE TABLE bench_wal (id bigserial PRIMARY KEY, payload text)');
+  const lsn = async () =>
+    BigInt((await src.query<{ n: string }>("SELECT pg_current_wal_lsn() - '0/0' AS n"))[0]!.n);
+  const start = await lsn();
+  while ((await lsn()) - start < BigInt(walSegments * SEG)) {
+    await src.query(
+      'INSERT INTO bench_wal (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 20000) g',
+    );
+  }
+  finalRows = Number((await src.query<{ n: string }>('SELECT count(*) AS n FROM bench_wal'))[0]!.n);
+  await switchWalAndWait(src, 1_800_000);
+} finally {
+  await src.cleanup();
+}
+
+try {
+  console.error('pgdr restore ...');
+  const dir = join(work, 'pgdr');
+  const t = { endpoint: s3.endpoint, destination, serverName };
+  const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
+    env: { ...process.env, ...s3Env(s3) },
+  });
+  if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
+  const out = JSON.parse(p.stdout);
+  await stopPgCtl(out.server.pgCtl, out.server.pgdata);
+  console.error(`  pgdr stages: ${JSON.stringify(out.timings)}`);
+
+  console.error('barman-cloud-restore + barman-cloud-wal-restore ...');
+  const env = barmanEnv(s3);
+  const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
+    (k) => `${k}=${env[k]}`,
+  );
+  const restoreCommand = `${creds.join(' ')} barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint} ${destination} ${serverName} %f %p`;
+  const t0 = performance.now();
+  const barman = await startPostgres({
+    major,
+    settings: { restore_command: restoreCommand, fsync: 'on' },
+    fillPgdata: async (pgdata) => {
+      const r = await barmanCloud('restore', [destination, serverName, 'latest', pgdata], {
+        ...s3,
+        timeoutMs: 3_600_000,
+      });
+      if (r.code !== 0) throw new Error(`barman-cloud-restore exited ${r.code}: ${r.stderr}`);
+      await fsp.writeFile(join(pgdata, 'recovery.signal'), '');
+    },
+  });
+  try {
+    await barman.server.waitForRecoveryEnd({ timeoutSeconds: 3600 });
+    const barmanSeconds = (performance.now() - t0) / 1000;
+    const rows = Number((await barman.query<{ n: string }>('SELECT count(*) AS n FROM bench_wal'))[0]!.n);
+    if (rows !== finalRows)
+      console.error(`warning: barman path recovered ${rows} rows, expected ${finalRows}`);
+    console.log(`\nbench/restore: pgbench scale ${scale} + ${walSegments} WAL segments, PostgreSQL ${major}`);
+    console.log('path                                              seconds  peak RSS MiB');
+    console.log(
+      `pgdr restore (to end of WAL, promoted)            ${p.seconds.toFixed(1).padStart(7)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
+    );
+    console.log(
+      `barman-cloud-restore + barman-cloud-wal-restore   ${barmanSeconds.toFixed(1).padStart(7)}             -`,
+    );
+    console.log(`ratio barman / pgdr: ${(barmanSeconds / p.seconds).toFixed(2)}x`);
+  } finally {
+    await barman.cleanup();
+  }
+} finally {
+  await fsp.rm(work, { recursive: true, force: true });
+  await s3.stop();
+}

@@ -1,0 +1,109 @@
+// `pgdr restore` of what pgdr itself writes, on PostgreSQL 15 (Debian's binaries, picked by the backup's major):
+// WAL archived by `pgdr wal archive` (zstd), a snappy base backup by `pgdr backup create` with a tablespace,
+// recovered to the end of WAL through the restore_command pgdr writes.
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
+import { switchWalAndWait } from '../helpers/barman-bucket.js';
+import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+
+const BUCKET = 'pgdrrst';
+
+describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a tablespace)', () => {
+  let s3: S3rverHandle;
+  let root: string;
+  let src: TestPostgres | undefined;
+  let rows = 0;
+  let tsRows = 0;
+  let tsDir: string;
+  let cfg: string;
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: [BUCKET] });
+    root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rp-'));
+    await fsp.chmod(root, 0o755);
+    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
+    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+    const store = [
+      'objectStore:',
+      `  destinationPath: s3://${BUCKET}/p`,
+      `  endpointURL: ${s3.endpoint}`,
+      '  s3Credentials:',
+      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
+      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      '  wal: { compression: zstd, maxParallel: 4 }',
+      '  data: { compression: snappy, jobs: 2, immediateCheckpoint: true }',
+    ];
+    cfg = join(root, 'pgdr.yaml');
+    await fsp.writeFile(cfg, ['serverName: pg15', ...store, ''].join('\n'), { mode: 0o644 });
+    src = await startPostgres({
+      major: 15,
+      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
+    });
+    tsDir = join(root, 'tblspc');
+    await fsp.mkdir(tsDir, { mode: 0o700 });
+    await chownToServerUser(tsDir, await resolveServerUser());
+    await src.query(`CREATE TABLESPACE ts LOCATION '${tsDir}'`);
+    await src.query('CREATE TABLE in_ts (id int PRIMARY KEY) TABLESPACE ts');
+    await src.query('INSERT INTO in_ts SELECT generate_series(1, 500)');
+    await loadRows({ db: src, rows: 20_000 });
+    const full = `${cfg}.full`;
+    await fsp.writeFile(
+      full,
+      [
+        'serverName: pg15',
+        ...store,
+        'postgres:',
+        `  connection: ${src.connectionString}`,
+        `  pgdata: ${src.pgdata}`,
+        '',
+      ].join('\n'),
+    );
+    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
+    assert.equal(b.code, 0, b.stderr);
+    await src.query('INSERT INTO in_ts SELECT generate_series(501, 700)');
+    rows = await loadRows({ db: src, rows: 30_000 });
+    tsRows = 700;
+    await switchWalAndWait(src);
+    await src.cleanup();
+    src = undefined;
+    // The tablespace goes back where it was (as barman-cloud-restore does): that folder must be free again.
+    await fsp.rm(tsDir, { recursive: true, force: true });
+  });
+  after(async () => {
+    await stopAllRestored();
+    await src?.cleanup();
+    await s3?.stop();
+    if (root) await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  it('recovers every committed and archived row with the PostgreSQL 15 binaries', async () => {
+    const dir = join(root, 'restored');
+    const r = await runPgdr(['restore', dir, '--config', cfg, '--format', 'json'], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.plan.postgresMajor, 15);
+    assert.match(json.plan.postgresBinDir, /postgresql\/15/);
+    assert.deepEqual(
+      [...new Set(json.plan.tars.map((t: { compression: string }) => t.compression))],
+      ['snappy'],
+    );
+    assert.equal(json.confirmation.state, 'promoted');
+    const [n] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM pgdr_load');
+    assert.equal(Number(n!.n), rows);
+    const [t] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM in_ts');
+    assert.equal(Number(t!.n), tsRows);
+    const link = await fsp.readdir(join(dir, 'pg_tblspc'));
+    assert.equal(link.length, 1);
+    assert.equal(await fsp.readlink(join(dir, 'pg_tblspc', link[0]!)), tsDir);
+    assert.ok(existsSync(join(dir, 'pgdr', 'pgdr.yaml')));
+    assert.equal((await fsp.stat(dir)).mode & 0o777, 0o700);
+    await stopPgCtl(json.server.pgCtl, json.server.pgdata);
+  });
+});

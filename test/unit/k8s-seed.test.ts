@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { buildConfig, Problems } from '../../src/config/validate.js';
+import type { K8sObject, ManifestSource } from '../../src/k8s/manifest-types.js';
+import { buildManifests, type ManifestKind } from '../../src/k8s/manifests.js';
+import { checkRecoveryTarget } from '../../src/k8s/recovery-target.js';
+import { errorOf, firstManifest, seedSource, withKubernetes } from './k8s-fixtures.js';
+
+const seed = seedSource();
+const one = (kind: ManifestKind, o = {}, src: ManifestSource = seed) => firstManifest(kind, src, o);
+// biome-ignore lint/suspicious/noExplicitAny: reading deep into manifests in assertions
+const spec = (kind: ManifestKind, o = {}): any => (one(kind, o).object as K8sObject).spec;
+const withK8s = (k8s: Partial<ManifestSource['k8s']>) => withKubernetes(seed, k8s);
+
+describe('k8s manifests from the seed configuration', () => {
+  it('produces the seed ObjectStore', () => {
+    const m = one('objectstore').object as K8sObject;
+    assert.deepEqual(m.metadata.name, 'database-backup');
+    assert.deepEqual(m.metadata.namespace, 'goingdark-social');
+    assert.deepEqual(m.spec, {
+      configuration: {
+        destinationPath: 's3://mastovault/cnpg/mastodon-database',
+        endpointURL: 'https://a694d529ab7d7176bcac8585f8bafdf4.r2.cloudflarestorage.com',
+        s3Credentials: {
+          accessKeyId: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: 'mastodon-walg-s3', key: 'ACCESS_SECRET_KEY' },
+        },
+        wal: { compression: 'gzip', maxParallel: 8 },
+        data: { compression: 'gzip', jobs: 2 },
+      },
+      retentionPolicy: '14d',
+    });
+  });
+
+  it('produces the seed daily 06:00 UTC ScheduledBackup through the plugin', () => {
+    assert.deepEqual(spec('scheduled-backup'), {
+      schedule: '0 0 6 * * *',
+      cluster: { name: 'database-cnpg' },
+      method: 'plugin',
+      pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+      backupOwnerReference: 'self',
+    });
+    assert.match(
+      errorOf(() => one('scheduled-backup', { schedule: '0 6 * * *' })),
+      /^USAGE: schedule '0 6 \* \* \*' does not have six fields/,
+    );
+  });
+
+  it('produces the seed replica cluster following database-cnpg with its own archive', () => {
+    const m = one('replica-cluster').object as K8sObject;
+    const s = spec('replica-cluster');
+    assert.equal(m.metadata.name, 'database-cnpg-replica');
+    assert.deepEqual(s.bootstrap, { recovery: { source: 'database-cnpg' } });
+    assert.deepEqual(s.replica, { enabled: true, source: 'database-cnpg' });
+    assert.deepEqual(s.externalClusters, [
+      {
+        name: 'database-cnpg',
+        plugin: {
+          name: 'barman-cloud.cloudnative-pg.io',
+          parameters: { barmanObjectName: 'database-backup', serverName: 'database-cnpg' },
+        },
+      },
+    ]);
+    assert.deepEqual(s.plugins, [
+      {
+        name: 'barman-cloud.cloudnative-pg.io',
+        isWALArchiver: true,
+        parameters: { barmanObjectName: 'database-backup', serverName: 'database-cnpg-replica' },
+      },
+    ]);
+    assert.equal(s.imageName, 'ghcr.io/cloudnative-pg/postgresql:17');
+    const d = spec('replica-cluster', { distributed: true });
+    assert.deepEqual(d.replica, {
+      primary: 'database-cnpg',
+      self: 'database-cnpg-replica',
+      source: 'database-cnpg',
+    });
+    assert.deepEqual(
+      d.externalClusters.map((e: { name: string }) => e.name),
+      ['database-cnpg', 'database-cnpg-replica'],
+    );
+  });
+
+  it('produces the seed recovery cluster: PITR or latest, explicit source serverName, new archive', () => {
+    const m = one('recovery-cluster', {
+      target: checkRecoveryTarget({ targetTime: '2024-12-15T12:00:00Z' }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: deep read
+    const s = (m.object as K8sObject).spec as any;
+    assert.equal((m.object as K8sObject).metadata.name, 'database-cnpg-recovered');
+    assert.deepEqual(s.bootstrap, {
+      recovery: { source: 'backup-source', recoveryTarget: { targetTime: '2024-12-15T12:00:00Z' } },
+    });
+    assert.deepEqual(s.externalClusters, [
+      {
+        name: 'backup-source',
+        plugin: {
+          name: 'barman-cloud.cloudnative-pg.io',
+          parameters: { barmanObjectName: 'database-backup', serverName: 'database-cnpg' },
+        },
+      },
+    ]);
+    assert.equal(s.plugins[0].parameters.serverName, 'database-cnpg-recovered');
+    assert.ok(m.notes.some((n) => n.includes('immutable')));
+    assert.deepEqual(spec('recovery-cluster').bootstrap, { recovery: { source: 'backup-source' } });
+    assert.match(
+      errorOf(() => one('recovery-cluster', { archiveServerName: 'database-cnpg' })),
+      /^USAGE: --archive-server-name 'database-cnpg' is the source's own serverName/,
+    );
+  });
+
+  it('produces both promotion patches', () => {
+    const m = one('promotion-patch');
+    assert.deepEqual(m.object, { spec: { replica: { enabled: false } } });
+    assert.equal(m.patchOf?.name, 'database-cnpg-replica');
+    assert.deepEqual(one('promotion-patch', { promotionToken: 'abc=' }).object, {
+      spec: { replica: { primary: 'database-cnpg-replica', promotionToken: 'abc=' } },
+    });
+  });
+
+  it('produces a drill CronJob with the secret, the config map and the webhook', () => {
+    const [cm, cron] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
+    assert.ok(cm && cron);
+    assert.equal(cm.kind, 'ConfigMap');
+    const pgdrYaml = (cm.data as Record<string, string>)['pgdr.yaml'] ?? '';
+    assert.match(pgdrYaml, /^serverName: database-cnpg$/m);
+    assert.doesNotMatch(pgdrYaml, /s3Credentials/);
+    // biome-ignore lint/suspicious/noExplicitAny: deep read
+    const pod = (cron.spec as any).jobTemplate.spec.template.spec;
+    assert.deepEqual(pod.containers[0].args, ['drill', '--format', 'json', '--notify', '$(PGDR_WEBHOOK)']);
+    assert.deepEqual(pod.containers[0].env[0], {
+      name: 'AWS_ACCESS_KEY_ID',
+      valueFrom: { secretKeyRef: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' } },
+    });
+    assert.deepEqual(pod.volumes[0], { name: 'config', configMap: { name: cm.metadata.name } });
+    assert.match(
+      errorOf(() => buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }))),
+      /drill\.image is required/,
+    );
+  });
+
+  it('the drill ConfigMap holds a pgdr config that loads with the Secret as AWS_* variables', () => {
+    const [cm] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
+    assert.ok(cm);
+    const raw = parse((cm.data as Record<string, string>)['pgdr.yaml'] ?? '');
+    const p = new Problems();
+    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const c = buildConfig({ raw, env, source: 'configmap', defaults: { jobs: 7 } }, p);
+    assert.deepEqual(p.list, []);
+    assert.deepEqual(c?.objectStore, {
+      ...seed.config.objectStore,
+      s3Credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined },
+    });
+    assert.equal(c?.serverName, 'database-cnpg');
+  });
+});
