@@ -102,7 +102,8 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     const link = await fsp.readdir(join(dir, 'pg_tblspc'));
     assert.equal(link.length, 1);
     assert.equal(await fsp.readlink(join(dir, 'pg_tblspc', link[0]!)), tsDir);
-    assert.ok(existsSync(join(dir, 'pgdr', 'pgdr.yaml')));
+    assert.ok(existsSync(join(dir, 'pg_wal', 'pgdr-restore', 'pgdr.yaml')));
+    assert.ok(existsSync(join(dir, 'log', 'pgdr-restore.log')));
     assert.equal((await fsp.stat(dir)).mode & 0o777, 0o700);
     await stopPgCtl(json.server.pgCtl, json.server.pgdata);
   });

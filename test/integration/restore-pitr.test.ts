@@ -256,7 +256,7 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
       pgdata: dir,
       port: await freePort(),
       socketDir: dir,
-      logFile: join(dir, 'pgdr', 'tl2.log'),
+      logFile: join(dir, 'log', 'tl2.log'),
       timeoutSeconds: 120,
       settings: {
         archive_mode: 'on',

@@ -1,7 +1,9 @@
 // The recovery configuration of a restored data folder: restore_command and the target settings appended to
 // postgresql.auto.conf, recovery.signal, and a small pgdr configuration the restore_command reads. That file
-// lives in <DIR>/pgdr/ because the server runs as the unprivileged server user, who cannot read ours; the
+// lives in the data folder because the server runs as the unprivileged server user, who cannot read ours; the
 // credentials sit beside it (mode 0600, the server user's), never on a command line or in postgresql.conf.
+// The folder is pg_wal/pgdr-restore: every base backup tool (barman, pgdr, pg_basebackup) skips pg_wal's
+// contents, so a backup of the restored server never carries the credentials away.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
@@ -9,6 +11,8 @@ import { confLine, type RecoverySettingsInput, recoverySettings } from './target
 
 export interface RecoveryConfigOptions {
   readonly dir: string;
+  /** restoreFilesDir(dir, version). */
+  readonly ownDir: string;
   readonly serverName: string;
   readonly objectStore: ObjectStoreConfig;
   /** argv prefix that runs pgdr, e.g. [process.execPath, '/path/dist/src/cli/bin.js']. */
@@ -24,10 +28,13 @@ export interface RecoveryConfig {
   readonly settings: ReadonlyArray<[string, string]>;
 }
 
-export const PGDR_SUBDIR = 'pgdr';
+/** Where restore keeps its files inside the data folder (pg_xlog before PostgreSQL 10). */
+export function restoreFilesDir(dir: string, version: number | null): string {
+  return join(dir, version !== null && version < 100000 ? 'pg_xlog' : 'pg_wal', 'pgdr-restore');
+}
 
 export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<RecoveryConfig> {
-  const own = join(o.dir, PGDR_SUBDIR);
+  const own = o.ownDir;
   await fsp.mkdir(own, { recursive: true, mode: 0o700 });
   const store: Record<string, unknown> = {
     destinationPath: o.objectStore.destinationPath,

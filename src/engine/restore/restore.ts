@@ -9,7 +9,7 @@ import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js'
 import { PostgresServer } from '../../postgres/server.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
-import { PGDR_SUBDIR, type RecoveryConfig, writeRecoveryConfig } from './recovery-config.js';
+import { type RecoveryConfig, restoreFilesDir, writeRecoveryConfig } from './recovery-config.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
 
@@ -87,6 +87,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const action = o.action ?? 'promote';
   const recoveryConfig = await writeRecoveryConfig({
     dir: plan.dir,
+    ownDir: restoreFilesDir(plan.dir, plan.backup.version),
     serverName: o.serverName,
     objectStore: o.objectStore,
     pgdrCommand: o.pgdrCommand,
@@ -94,6 +95,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     comment: `pgdr restore of backup ${plan.backup.backupId} (${plan.destination} ${o.serverName}) to ${describeTarget(plan.target)}, ${new Date().toISOString()}`,
   });
   const user = await resolveServerUser();
+  // Made before the ownership change, so the server user owns it (pg_ctl's log goes there).
+  await fsp.mkdir(join(plan.dir, 'log'), { recursive: true, mode: 0o700 });
   await fsp.chmod(plan.dir, 0o700);
   await chownToServerUser(plan.dir, user, true);
   for (const t of plan.tars) if (t.oid !== null) await chownToServerUser(t.dest, user, true);
@@ -105,7 +108,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 
   const port = o.port ?? (await freePort());
   const socketDir = Buffer.byteLength(join(plan.dir, `.s.PGSQL.${port}`)) <= 100 ? plan.dir : '/tmp';
-  const logFile = join(plan.dir, PGDR_SUBDIR, 'postgresql.log');
+  // log/ is skipped by base backups, like pg_wal/, and is where logging_collector writes by default.
+  const logFile = join(plan.dir, 'log', 'pgdr-restore.log');
   const hasTarget = plan.target.kind !== 'latest';
   // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
   // still says what the operator asked for.

@@ -1,0 +1,106 @@
+// `pgdr check` as an engine function (the drill's preflight calls it): named pre-recovery checks over the
+// bucket and, when a connection is given, the archiving primary. Never throws for a finding; a check that could
+// not run is reported as skipped, never as a pass.
+import { checkWalArchive } from '../engine/check-wal-archive.js';
+import { inspectServer, type StatusResult } from '../engine/status.js';
+import { isPgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { accessChecks } from './access-checks.js';
+import { postgresChecks } from './postgres-checks.js';
+import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from './bucket-checks.js';
+import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
+
+export const DEFAULT_MAX_WAL_AGE_MS = 6 * 60_000; // archive_timeout 5 min (the seed's RPO) + 1 min to upload
+export const DEFAULT_MAX_BACKUP_AGE_MS = 26 * 3_600_000; // a daily schedule, with 2 h of slack
+
+export interface RunChecksOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly now?: () => Date;
+  readonly maxWalAgeMs?: number;
+  readonly maxBackupAgeMs?: number;
+  /** The primary that archives into serverName: adds archiver health, backlog and identity checks. */
+  readonly connection?: string | undefined;
+  /** The serverName a new (e.g. restored) cluster will archive to: its WAL archive must be empty. */
+  readonly newClusterServerName?: string | undefined;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunChecksReport extends ChecksReport {
+  readonly serverName: string;
+  readonly destination: string;
+  /** What the bucket checks were judged on, for callers (the drill) that go on to restore. */
+  readonly status: StatusResult | null;
+}
+
+const BUCKET_CHECKS = ['backups', 'wal-continuity', 'wal-age', 'backup-age'];
+
+export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
+  const now = o.now ?? (() => new Date());
+  const startedAt = now();
+  const checks: CheckResult[] = [];
+  const access = await accessChecks(o.store, o.signal);
+  checks.push(...access.checks);
+  let status: StatusResult | null = null;
+  if (!access.ok) {
+    for (const n of BUCKET_CHECKS) checks.push(skipped(n, 'not run: the object store cannot be used'));
+  } else {
+    const found = await timed('backups', async () => {
+      try {
+        status = await inspectServer({ store: o.store, serverName: o.serverName, now: now(), signal: o.signal });
+        return backupsCheck(status);
+      } catch (e) {
+        o.signal?.throwIfAborted();
+        if (isPgdrError(e, 'NO_BACKUPS')) return { status: 'fail', finding: e.message, hint: e.hint ?? '' };
+        throw e;
+      }
+    });
+    checks.push(found);
+    const s = status as StatusResult | null;
+    if (s) {
+      checks.push(await timed('wal-continuity', () => walContinuityCheck(s)));
+      checks.push(await timed('wal-age', () => walAgeCheck(s, o.maxWalAgeMs ?? DEFAULT_MAX_WAL_AGE_MS)));
+      checks.push(
+        await timed('backup-age', () => backupAgeCheck(s, o.maxBackupAgeMs ?? DEFAULT_MAX_BACKUP_AGE_MS)),
+      );
+    } else {
+      for (const n of BUCKET_CHECKS.slice(1)) checks.push(skipped(n, 'not run: no backups to judge'));
+    }
+  }
+  if (o.newClusterServerName !== undefined) {
+    checks.push(
+      access.ok
+        ? await timed('archive-destination', () => destinationCheck(o.store, o.newClusterServerName!, o.signal))
+        : skipped('archive-destination', 'not run: the object store cannot be used'),
+    );
+  }
+  if (o.connection !== undefined) {
+    checks.push(...(await postgresChecks({ connection: o.connection, status, now, signal: o.signal })));
+  }
+  return {
+    result: outcome(checks),
+    checks,
+    startedAt,
+    finishedAt: now(),
+    serverName: o.serverName,
+    destination: o.store.displayUrl,
+    status,
+  };
+}
+
+/** CloudNativePG's bootstrap check ("WAL archive check failed"): a new cluster must not archive over old WAL. */
+async function destinationCheck(store: ObjectStore, serverName: string, signal?: AbortSignal) {
+  try {
+    await checkWalArchive({ store, serverName, signal });
+    return { status: 'pass' as const, finding: `${serverName}/wals/ is empty: a new cluster may archive there`, hint: '' };
+  } catch (e) {
+    if (!isPgdrError(e, 'ARCHIVE_NOT_EMPTY')) throw e;
+    const n = (e.details?.walFiles as number | undefined) ?? 0;
+    return {
+      status: 'fail' as const,
+      finding: `${e.message} (${n} WAL file(s) under ${serverName}/wals/)`,
+      hint: `use a new serverName for the new cluster (e.g. ${serverName}-2) or another destinationPath`,
+      value: n,
+    };
+  }
+}
