@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
-import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
+import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { stopPgCtl } from '../test/helpers/restore-run.js';
@@ -79,12 +79,14 @@ try {
     (k) => `${k}=${env[k]}`,
   );
   const restoreCommand = `${creds.join(' ')} barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint} ${destination} ${serverName} %f %p`;
+  // barman 3.4's restore knows no 'latest': look the id up first, outside the timed part.
+  const [backup] = await listBarmanBackups({ s3, destination, serverName });
   const t0 = performance.now();
   const barman = await startPostgres({
     major,
     settings: { restore_command: restoreCommand, fsync: 'on' },
     fillPgdata: async (pgdata) => {
-      const r = await barmanCloud('restore', [destination, serverName, 'latest', pgdata], {
+      const r = await barmanCloud('restore', [destination, serverName, backup!.backup_id, pgdata], {
         ...s3,
         timeoutMs: 3_600_000,
       });

@@ -86,6 +86,18 @@ export const ERRORS = {
     retryable: false,
     summary: 'PostgreSQL stopped before reaching the recovery target',
   },
+  // Not thrown: the exit codes of `pgdr check` and `pgdr verify` (0 when every check passed), whose report
+  // already says what is wrong. Monitoring can alert on 51 and merely notify on 50.
+  CHECKS_WARN: {
+    exitCode: 50,
+    retryable: false,
+    summary: 'check/verify: nothing failed, but at least one check warned',
+  },
+  CHECKS_FAILED: {
+    exitCode: 51,
+    retryable: false,
+    summary: 'check/verify: at least one check failed (or nothing could be checked)',
+  },
   ABORTED: { exitCode: 130, retryable: true, summary: 'the operation was interrupted' },
 } as const satisfies Record<string, ErrorSpec>;
 

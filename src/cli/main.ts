@@ -32,7 +32,10 @@ const COMMANDS: Record<string, Loader> = {
   'wal archive': async () => (await import('./commands/wal-archive.js')).walArchive,
   'wal restore': async () => (await import('./commands/wal-restore.js')).walRestore,
   'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
   'k8s manifests': async () => (await import('./commands/k8s-manifests.js')).k8sManifests,
+  agent: async () => (await import('./commands/agent.js')).agentCommand,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

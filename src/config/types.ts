@@ -1,5 +1,6 @@
 // The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
+import type { AgentConfig } from './agent-types.js';
 import type { KubernetesConfig } from './kubernetes-types.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
@@ -49,6 +50,8 @@ export interface PgdrConfig {
   readonly postgres: PostgresConfig;
   /** The CloudNativePG side (`pgdr k8s ...`); absent when the config has no `kubernetes:` section. */
   readonly kubernetes?: KubernetesConfig | undefined;
+  /** `pgdr agent`: the top-level `schedule`, `drill.schedule` and the `agent:` section, with defaults. */
+  readonly agent?: AgentConfig | undefined;
   /** Where the configuration came from, for messages (`pgdr.yaml`, `flags`, ...). */
   readonly source: string;
 }

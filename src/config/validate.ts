@@ -1,6 +1,7 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import {
@@ -26,6 +27,7 @@ const TOP_KEYS = [
   'kubernetes',
   'drill',
   'schedule',
+  'agent',
 ];
 const STORE_KEYS = [
   'destinationPath',
@@ -149,6 +151,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
 
   const kubernetes =
     raw.kubernetes === undefined ? undefined : buildKubernetes(raw.kubernetes, { serverName }, p);
+  const agent = buildAgent(raw, p);
 
   if (p.list.length > 0 || serverName === undefined || objectStore === undefined) return undefined;
   return {
@@ -156,6 +159,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     objectStore,
     retentionPolicy,
     kubernetes,
+    agent,
     postgres: {
       connection: str(pg, 'connection', 'postgres.connection', p),
       pgdata: str(pg, 'pgdata', 'postgres.pgdata', p),

@@ -59,7 +59,8 @@ export async function amcheckIndexes(o: AmcheckOptions): Promise<Draft> {
         };
       }
       // The index may have been dropped meanwhile (42P01): not corruption.
-      if ((e as { code?: string }).code !== '42P01') corrupt.push(`${ix.name} (${oneLine((e as Error).message)})`);
+      if ((e as { code?: string }).code !== '42P01')
+        corrupt.push(`${ix.name} (${oneLine((e as Error).message)})`);
     }
     checked++;
   }
@@ -75,11 +76,16 @@ export async function amcheckIndexes(o: AmcheckOptions): Promise<Draft> {
     return {
       status: 'warn',
       finding: `checked ${checked} of ${all.length} btree indexes (bounded); no corruption found in those`,
-      hint: 'raise the bound (--amcheck-max-indexes / time budget) for a complete check',
+      hint: 'raise the bounds (--amcheck-max-indexes, --amcheck-budget) for a complete check',
       value: 0,
     };
   }
-  return { status: 'pass', finding: `${checked} btree index(es) verified with bt_index_check`, hint: '', value: 0 };
+  return {
+    status: 'pass',
+    finding: `${checked} btree index(es) verified with bt_index_check`,
+    hint: '',
+    value: 0,
+  };
 }
 
 /** The extension's schema, quoted, so the call does not depend on search_path; undefined when absent. */

@@ -14,13 +14,16 @@ export interface ArchiverRow {
   failed_count: string;
   last_failed_wal: string | null;
   last_failed_time: Date | null;
+  /** Seconds; 0 when off. */
+  archive_timeout_s: number;
 }
 
 export async function archiverFacts(client: pg.Client): Promise<ArchiverRow> {
   const r = await client.query<ArchiverRow>(
     `SELECT current_setting('archive_mode') AS mode, pg_is_in_recovery() AS rec,
             current_setting('server_version_num')::int AS num, archived_count, last_archived_wal,
-            last_archived_time, failed_count, last_failed_wal, last_failed_time
+            last_archived_time, failed_count, last_failed_wal, last_failed_time,
+            (SELECT setting::int FROM pg_settings WHERE name = 'archive_timeout') AS archive_timeout_s
        FROM pg_stat_archiver`,
   );
   return r.rows[0]!;
@@ -35,7 +38,11 @@ export function archiverCheck(a: ArchiverRow, now: Date): Draft {
     };
   }
   if (a.rec && a.mode !== 'always') {
-    return { status: 'skip', finding: 'a standby: WAL is archived by the primary', hint: 'check the primary' };
+    return {
+      status: 'skip',
+      finding: 'a standby: WAL is archived by the primary',
+      hint: 'check the primary',
+    };
   }
   const ago = (d: Date) => `${formatDuration(now.getTime() - d.getTime())} ago`;
   const failed = Number(a.failed_count);
@@ -51,7 +58,12 @@ export function archiverCheck(a: ArchiverRow, now: Date): Draft {
   }
   const past = failed > 0 ? `; ${failed} earlier failure(s), recovered` : '';
   if (!lastOk) {
-    return { status: 'pass', finding: `archive_mode ${a.mode}, nothing archived yet${past}`, hint: '', value: failed };
+    return {
+      status: 'pass',
+      finding: `archive_mode ${a.mode}, nothing archived yet${past}`,
+      hint: '',
+      value: failed,
+    };
   }
   return {
     status: 'pass',
@@ -92,21 +104,34 @@ export async function backlogCheck(client: pg.Client, a: ArchiverRow, now: Date)
       value: ready,
     };
   }
-  return { status: 'pass', finding: `${ready} segment(s) waiting to be archived${since}`, hint: '', value: ready };
+  return {
+    status: 'pass',
+    finding: `${ready} segment(s) waiting to be archived${since}`,
+    hint: '',
+    value: ready,
+  };
 }
 
 /** The seed's "verify the serverName matches": the backups must come from the cluster that is connected. */
 export async function identityCheck(client: pg.Client, backupSystemId: string | null): Promise<Draft> {
-  const r = await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
+  const r = await client.query<{ id: string }>(
+    'SELECT system_identifier::text AS id FROM pg_control_system()',
+  );
   const id = r.rows[0]!.id;
-  if (backupSystemId === null) return { status: 'skip', finding: `system identifier ${id}; no backup to compare`, hint: '' };
+  if (backupSystemId === null)
+    return { status: 'skip', finding: `system identifier ${id}; no backup to compare`, hint: '' };
   if (id !== backupSystemId) {
     return {
       status: 'fail',
       finding: `this PostgreSQL is system ${id}, the newest backup is of system ${backupSystemId}`,
-      hint: 'serverName points at another cluster\'s backups (or the cluster was re-initialised): fix serverName',
+      hint: "serverName points at another cluster's backups (or the cluster was re-initialised): fix serverName",
       value: id,
     };
   }
-  return { status: 'pass', finding: `system identifier ${id} matches the newest backup`, hint: '', value: id };
+  return {
+    status: 'pass',
+    finding: `system identifier ${id} matches the newest backup`,
+    hint: '',
+    value: id,
+  };
 }

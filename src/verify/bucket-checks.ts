@@ -34,7 +34,7 @@ export function backupsCheck(s: StatusResult): Draft {
 /** Gaps on the current timeline break restores to the present (fail); on older timelines only old PITR (warn). */
 export function walContinuityCheck(s: StatusResult): Draft {
   const { timelines, current } = s.report;
-  if (!current || !current.lastSegment) {
+  if (!current?.lastSegment) {
     return {
       status: 'fail',
       finding: `no WAL archived for ${s.serverName}: no backup can be made consistent`,
@@ -55,7 +55,8 @@ export function walContinuityCheck(s: StatusResult): Draft {
       const more = t.gaps.length > 3 ? ` and ${t.gaps.length - 3} more run(s)` : '';
       target.push(`timeline ${t.timeline}: ${t.missingCount} missing WAL segment(s): ${runs}${more}`);
     } else if (isCurrent && !t.window) {
-      const why = t.historyProblem ?? (t.historyMissing ? `history file of timeline ${t.timeline} missing` : '');
+      const why =
+        t.historyProblem ?? (t.historyMissing ? `history file of timeline ${t.timeline} missing` : '');
       fails.push(`timeline ${t.timeline}: no backup can be restored${why ? ` (${why})` : ''}`);
     } else if (t.window) {
       ok.push(`timeline ${t.timeline}: ${t.window.fromBackupId} to ${t.window.to.name} without a gap`);
@@ -76,7 +77,8 @@ export function walContinuityCheck(s: StatusResult): Draft {
   return { status: 'pass', finding: ok.join('; ') || 'no gaps', hint: '', value: 0 };
 }
 
-export function walAgeCheck(s: StatusResult, maxAgeMs: number): Draft {
+/** `basis` says where the limit comes from (the server's archive_timeout, the flag, the default). */
+export function walAgeCheck(s: StatusResult, maxAgeMs: number, basis = ''): Draft {
   const last = s.report.current?.lastSegment;
   if (!last) return { status: 'skip', finding: 'no WAL archived (see wal-continuity)', hint: '' };
   const ageMs = s.now.getTime() - last.lastModified.getTime();
@@ -85,7 +87,7 @@ export function walAgeCheck(s: StatusResult, maxAgeMs: number): Draft {
     return {
       status: 'warn',
       finding: `${finding}: more than ${formatDuration(maxAgeMs)} of data would be lost now (RPO)`,
-      hint: 'archiving may be stuck (pgdr check --connection ...), or the server was idle; see --max-wal-age',
+      hint: `archiving may be stuck (pgdr check --connection ...), or the server was idle${basis ? `; limit: ${basis}` : ''}`,
       value: Math.round(ageMs),
     };
   }

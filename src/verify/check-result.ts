@@ -42,6 +42,8 @@ export async function timed(name: string, fn: () => Promise<Draft> | Draft): Pro
   try {
     d = await fn();
   } catch (e) {
+    // An interrupted run has no result to report: let the abort through.
+    if ((e as Error)?.name === 'AbortError' || (e as { code?: string })?.code === 'ABORTED') throw e;
     const err = e as { message?: string; hint?: string };
     d = { status: 'fail', finding: oneLine(err.message ?? String(e)), hint: err.hint ?? '' };
   }

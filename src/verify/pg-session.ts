@@ -1,5 +1,5 @@
-// The one session verify runs in: UTC, read-only by default, values normalised to CheckValue so reports
-// round-trip through JSON (bigint counts as numbers, timestamps as ISO strings).
+// The one session verify runs in (UTC; data checks open their own read-only transactions), and query values
+// normalised to CheckValue so reports round-trip through JSON (bigint counts as numbers, times as ISO strings).
 import pg from 'pg';
 import { connect as connectOrThrow } from '../engine/backup/pg-connect.js';
 import type { CheckValue } from './check-result.js';

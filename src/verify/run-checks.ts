@@ -6,9 +6,10 @@ import { inspectServer, type StatusResult } from '../engine/status.js';
 import { isPgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { accessChecks } from './access-checks.js';
-import { postgresChecks } from './postgres-checks.js';
 import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from './bucket-checks.js';
 import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
+import { formatDuration } from './duration.js';
+import { postgresChecks } from './postgres-checks.js';
 
 export const DEFAULT_MAX_WAL_AGE_MS = 6 * 60_000; // archive_timeout 5 min (the seed's RPO) + 1 min to upload
 export const DEFAULT_MAX_BACKUP_AGE_MS = 26 * 3_600_000; // a daily schedule, with 2 h of slack
@@ -42,12 +43,18 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   const access = await accessChecks(o.store, o.signal);
   checks.push(...access.checks);
   let status: StatusResult | null = null;
+  let pg: Awaited<ReturnType<typeof postgresChecks>> | undefined;
   if (!access.ok) {
     for (const n of BUCKET_CHECKS) checks.push(skipped(n, 'not run: the object store cannot be used'));
   } else {
     const found = await timed('backups', async () => {
       try {
-        status = await inspectServer({ store: o.store, serverName: o.serverName, now: now(), signal: o.signal });
+        status = await inspectServer({
+          store: o.store,
+          serverName: o.serverName,
+          now: now(),
+          signal: o.signal,
+        });
         return backupsCheck(status);
       } catch (e) {
         o.signal?.throwIfAborted();
@@ -56,10 +63,15 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
       }
     });
     checks.push(found);
+    // The primary's archive_timeout sets the RPO limit, so it is read before the WAL age is judged.
+    if (o.connection !== undefined) {
+      pg = await postgresChecks({ connection: o.connection, status, now, signal: o.signal });
+    }
     const s = status as StatusResult | null;
     if (s) {
       checks.push(await timed('wal-continuity', () => walContinuityCheck(s)));
-      checks.push(await timed('wal-age', () => walAgeCheck(s, o.maxWalAgeMs ?? DEFAULT_MAX_WAL_AGE_MS)));
+      const { ms, basis } = walAgeLimit(o.maxWalAgeMs, pg?.archiveTimeoutMs);
+      checks.push(await timed('wal-age', () => walAgeCheck(s, ms, basis)));
       checks.push(
         await timed('backup-age', () => backupAgeCheck(s, o.maxBackupAgeMs ?? DEFAULT_MAX_BACKUP_AGE_MS)),
       );
@@ -70,12 +82,15 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   if (o.newClusterServerName !== undefined) {
     checks.push(
       access.ok
-        ? await timed('archive-destination', () => destinationCheck(o.store, o.newClusterServerName!, o.signal))
+        ? await timed('archive-destination', () =>
+            destinationCheck(o.store, o.newClusterServerName!, o.signal),
+          )
         : skipped('archive-destination', 'not run: the object store cannot be used'),
     );
   }
   if (o.connection !== undefined) {
-    checks.push(...(await postgresChecks({ connection: o.connection, status, now, signal: o.signal })));
+    pg ??= await postgresChecks({ connection: o.connection, status, now, signal: o.signal });
+    checks.push(...pg.checks);
   }
   return {
     result: outcome(checks),
@@ -88,11 +103,24 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   };
 }
 
+function walAgeLimit(flag: number | undefined, archiveTimeoutMs: number | undefined) {
+  if (flag !== undefined) return { ms: flag, basis: '--max-wal-age' };
+  if (archiveTimeoutMs !== undefined) {
+    const t = formatDuration(archiveTimeoutMs);
+    return { ms: archiveTimeoutMs + 60_000, basis: `the server's archive_timeout ${t} + 1m` };
+  }
+  return { ms: DEFAULT_MAX_WAL_AGE_MS, basis: 'archive_timeout 5m (default) + 1m; see --max-wal-age' };
+}
+
 /** CloudNativePG's bootstrap check ("WAL archive check failed"): a new cluster must not archive over old WAL. */
 async function destinationCheck(store: ObjectStore, serverName: string, signal?: AbortSignal) {
   try {
     await checkWalArchive({ store, serverName, signal });
-    return { status: 'pass' as const, finding: `${serverName}/wals/ is empty: a new cluster may archive there`, hint: '' };
+    return {
+      status: 'pass' as const,
+      finding: `${serverName}/wals/ is empty: a new cluster may archive there`,
+      hint: '',
+    };
   } catch (e) {
     if (!isPgdrError(e, 'ARCHIVE_NOT_EMPTY')) throw e;
     const n = (e.details?.walFiles as number | undefined) ?? 0;

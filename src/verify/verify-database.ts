@@ -8,7 +8,13 @@ import { type CheckResult, type ChecksReport, oneLine, outcome, skipped, timed }
 import type { DataCheck } from './data-check.js';
 import { runDataChecks } from './data-checks.js';
 import { describe, openSession } from './pg-session.js';
-import { checksumCheck, recoveryCheck, type ServerFacts, serverFacts, versionCheck } from './server-checks.js';
+import {
+  checksumCheck,
+  recoveryCheck,
+  type ServerFacts,
+  serverFacts,
+  versionCheck,
+} from './server-checks.js';
 
 export interface VerifyOptions {
   /** A URI or libpq key=value string. */
@@ -66,7 +72,14 @@ export async function verifyDatabase(o: VerifyOptions): Promise<VerifyReport> {
     const rest = ['server-version', 'recovery-state', 'amcheck', ...(o.dataChecks ?? []).map((c) => c.name)];
     for (const name of [...rest, 'checksums']) checks.push(skipped(name, 'not run: cannot connect'));
   }
-  return { result: outcome(checks), checks, startedAt, finishedAt: now(), target: describe(o.connection), facts };
+  return {
+    result: outcome(checks),
+    checks,
+    startedAt,
+    finishedAt: now(),
+    target: describe(o.connection),
+    facts,
+  };
 }
 
 async function runAll(
@@ -115,7 +128,14 @@ async function runAll(
 function unmatchedCaptures(o: VerifyOptions): CheckResult[] {
   if (!o.captured) return [];
   const names = new Set((o.dataChecks ?? []).map((c) => c.name));
-  const builtIn = new Set(['connectivity', 'server-version', 'recovery-state', 'amcheck', 'checksums', 'server']);
+  const builtIn = new Set([
+    'connectivity',
+    'server-version',
+    'recovery-state',
+    'amcheck',
+    'checksums',
+    'server',
+  ]);
   const missing = [...o.captured.keys()].filter((n) => !names.has(n) && !builtIn.has(n));
   if (!missing.length) return [];
   return [

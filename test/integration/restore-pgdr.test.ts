@@ -6,11 +6,12 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stopRestoredServer } from '../../src/engine/restore/stop-server.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { queryRestored, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrrst';
@@ -105,6 +106,7 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     assert.ok(existsSync(join(dir, 'pg_wal', 'pgdr-restore', 'pgdr.yaml')));
     assert.ok(existsSync(join(dir, 'log', 'pgdr-restore.log')));
     assert.equal((await fsp.stat(dir)).mode & 0o777, 0o700);
-    await stopPgCtl(json.server.pgCtl, json.server.pgdata);
+    await stopRestoredServer(json.server);
+    assert.ok(!existsSync(join(dir, 'postmaster.pid')), 'stopped');
   });
 });

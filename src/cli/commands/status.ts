@@ -1,3 +1,4 @@
+import { agentStatusText, readAgentStatus } from '../../agent/status-section.js';
 import type { TimelineReport } from '../../catalog/recovery-window.js';
 import { formatGaps } from '../../catalog/wal-gaps.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
@@ -26,8 +27,14 @@ ${STORE_USAGE}`,
     const result = await withStore(config, (store) =>
       inspectServer({ store, serverName: config.serverName, now: new Date(), signal: ctx.signal }),
     );
-    if (format === 'json') json(ctx, statusJson(result));
-    else line(ctx, statusText(result));
+    // The agent's state file, when this host runs one: `agent` is null otherwise (added field, same JSON).
+    const agent = await readAgentStatus(config, ctx.env);
+    if (format === 'json')
+      json(ctx, {
+        ...statusJson(result),
+        agent: agent ? { stateFile: agent.stateFile, ...agent.state } : null,
+      });
+    else line(ctx, agent ? `${statusText(result)}\n\n${agentStatusText(agent)}` : statusText(result));
     return 0;
   },
 };

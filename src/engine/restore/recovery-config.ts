@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { confLine, type RecoverySettingsInput, recoverySettings } from './target.js';
+import { feederRestoreCommand } from './wal-feeder.js';
 
 export interface RecoveryConfigOptions {
   readonly dir: string;
@@ -18,6 +19,11 @@ export interface RecoveryConfigOptions {
   /** argv prefix that runs pgdr, e.g. [process.execPath, '/path/dist/src/cli/bin.js']. */
   readonly pgdrCommand: readonly string[];
   readonly settings: Omit<RecoverySettingsInput, 'restoreCommand'>;
+  /**
+   * Segments each restore_command call fetches (wal.maxParallel of the written config). Default: the
+   * configured value, at least 8: a restore replays WAL in order, so prefetching is nearly always a win.
+   */
+  readonly walPrefetch?: number | undefined;
   /** A line naming what was restored, for the comment above the settings. */
   readonly comment: string;
 }
@@ -26,6 +32,13 @@ export interface RecoveryConfig {
   readonly configFile: string;
   readonly restoreCommand: string;
   readonly settings: ReadonlyArray<[string, string]>;
+}
+
+const DEFAULT_PREFETCH = 8;
+
+/** Where the WAL feeder spools segments for restore_command (inside restoreFilesDir). */
+export function walSpoolDir(ownDir: string): string {
+  return join(ownDir, 'wal');
 }
 
 /** Where restore keeps its files inside the data folder (pg_xlog before PostgreSQL 10). */
@@ -40,7 +53,7 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
     destinationPath: o.objectStore.destinationPath,
     region: o.objectStore.region,
     forcePathStyle: o.objectStore.forcePathStyle,
-    wal: { maxParallel: o.objectStore.wal.maxParallel },
+    wal: { maxParallel: o.walPrefetch ?? Math.max(o.objectStore.wal.maxParallel, DEFAULT_PREFETCH) },
   };
   if (o.objectStore.endpointURL !== undefined) store.endpointURL = o.objectStore.endpointURL;
   const creds = o.objectStore.s3Credentials;
@@ -63,10 +76,11 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
   // JSON is YAML, and JSON.stringify quotes every path and value safely.
   const doc = { serverName: o.serverName, objectStore: store };
   await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const restoreCommand = [...o.pgdrCommand, 'wal', 'restore', '--config', configFile]
+  const fallback = [...o.pgdrCommand, 'wal', 'restore', '--config', configFile]
     .map(shQuote)
     .concat(['%f', '%p'])
     .join(' ');
+  const restoreCommand = feederRestoreCommand(walSpoolDir(own), fallback);
   const settings = recoverySettings({ ...o.settings, restoreCommand });
   const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');
   await fsp.appendFile(join(o.dir, 'postgresql.auto.conf'), block, { mode: 0o600 });

@@ -5,13 +5,15 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { freePort } from '../../postgres/free-port.js';
-import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
+import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
+import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
-import { type RecoveryConfig, restoreFilesDir, writeRecoveryConfig } from './recovery-config.js';
+import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
+import { WalFeeder } from './wal-feeder.js';
 
 export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly objectStore: ObjectStoreConfig;
@@ -26,6 +28,8 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly start?: boolean;
   /** Default: a free port. */
   readonly port?: number | undefined;
+  /** WAL segments per restore_command call (prefetch); default max(objectStore.wal.maxParallel, 8). */
+  readonly walPrefetch?: number | undefined;
   /** Parallel tar downloads (default 4). */
   readonly concurrency?: number;
   /** Progress notes for a log; never needed for the result. */
@@ -79,6 +83,41 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   if (o.planOnly) return { ...base, timings: { ...timings, totalSeconds: secs(t0) } };
 
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
+  const user = await resolveServerUser();
+  const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
+  // WAL downloads start with the tars and run ahead of replay (wal-feeder.ts), when we start the server.
+  const feeder =
+    start && plan.binaries !== undefined
+      ? new WalFeeder({
+          store: o.store,
+          objects: plan.wal.objects,
+          dir: walSpoolDir(ownDir),
+          user,
+          signal: o.signal,
+        })
+      : undefined;
+  try {
+    return await recover(o, plan, { t0, tPlan, user, ownDir });
+  } finally {
+    await feeder?.stop();
+  }
+}
+
+async function recover(
+  o: RestoreOptions,
+  plan: RestorePlan,
+  c: { t0: number; tPlan: number; user: ServerUser | null; ownDir: string },
+): Promise<RestoreResult> {
+  const { t0, tPlan, user } = c;
+  const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
+  const start = o.start ?? true;
+  const base = { plan, download: null, recoveryConfig: null, server: null, confirmation: null };
+  const timings = {
+    planSeconds: secs(t0, tPlan),
+    downloadSeconds: null,
+    replaySeconds: null,
+    promoteSeconds: null,
+  };
   const download = await downloadAndExtract(plan, {
     store: o.store,
     concurrency: o.concurrency,
@@ -87,19 +126,19 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const action = o.action ?? 'promote';
   const recoveryConfig = await writeRecoveryConfig({
     dir: plan.dir,
-    ownDir: restoreFilesDir(plan.dir, plan.backup.version),
+    ownDir: c.ownDir,
+    walPrefetch: o.walPrefetch,
     serverName: o.serverName,
     objectStore: o.objectStore,
     pgdrCommand: o.pgdrCommand,
     settings: { target: plan.target, timeline: plan.timelineSetting, inclusive: o.inclusive ?? true, action },
     comment: `pgdr restore of backup ${plan.backup.backupId} (${plan.destination} ${o.serverName}) to ${describeTarget(plan.target)}, ${new Date().toISOString()}`,
   });
-  const user = await resolveServerUser();
   // Made before the ownership change, so the server user owns it (pg_ctl's log goes there).
   await fsp.mkdir(join(plan.dir, 'log'), { recursive: true, mode: 0o700 });
   await fsp.chmod(plan.dir, 0o700);
-  await chownToServerUser(plan.dir, user, true);
-  for (const t of plan.tars) if (t.oid !== null) await chownToServerUser(t.dest, user, true);
+  await chownTree(plan.dir, user);
+  for (const t of plan.tars) if (t.oid !== null) await chownTree(t.dest, user);
   const tDownload = performance.now();
   const afterDownload = { ...timings, downloadSeconds: secs(tPlan, tDownload) };
   if (!start || plan.binaries === undefined) {

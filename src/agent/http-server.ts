@@ -1,0 +1,46 @@
+// Read-only HTTP: GET /healthz (liveness: the scheduler runs) and GET /state (the state file's content, which
+// holds no secrets). Anything else is 404/405: nothing here can change what the agent does.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HttpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly state: () => unknown;
+  /** false once shutdown began: /healthz answers 503. */
+  readonly healthy: () => boolean;
+}
+
+export interface HttpHandle {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export async function startHttp(o: HttpOptions): Promise<HttpHandle> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'read-only: GET only' });
+    if (path === '/healthz')
+      return o.healthy() ? send(200, { status: 'ok' }) : send(503, { status: 'stopping' });
+    if (path === '/state') return send(200, o.state());
+    return send(404, { error: 'not found: try /healthz or /state' });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  return {
+    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,80 @@
+import { CRON_HINT, parseCron } from '../../agent/cron.js';
+import { noDrillRunner } from '../../agent/drill-hook.js';
+import { createLogger } from '../../agent/logger.js';
+import { runAgent } from '../../agent/run-agent.js';
+import { readState, stateFilePath } from '../../agent/state-file.js';
+import { parseRetentionPolicy } from '../../catalog/retention-policy.js';
+import { PgdrError } from '../../errors.js';
+import { oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE } from '../context.js';
+import type { Command } from '../main.js';
+
+const NAME = 'agent';
+
+export const agentCommand: Command = {
+  name: NAME,
+  summary: 'run scheduled backups, retention and drills in the foreground (with /healthz)',
+  usage: `Usage: pgdr agent [--log-format json|pretty] [store options]
+
+Runs until SIGTERM or SIGINT. Takes a base backup on \`schedule\` (cron in UTC: six fields with seconds as
+CloudNativePG's ScheduledBackup, "0 0 6 * * *", or five), applies retentionPolicy after each backup and every
+agent.retentionPolicyIntervalSeconds (default 1800), and notes when drill.schedule is due. After downtime over
+a scheduled time it backs up once at start-up, however many runs were missed.
+
+Only one agent works on a server at a time: <serverName>/pgdr/agent.lock in the bucket (barman ignores it),
+refreshed while a job runs and taken over once its heartbeat is agent.lockStaleSeconds old (default 900) or
+its process is gone from this host. A run that finds the lock held is skipped and logged.
+
+Serves GET /healthz and GET /state (read-only, no secrets) on agent.listen (default 127.0.0.1:9187; off to
+disable) and keeps agent.stateFile (default $XDG_STATE_HOME/pgdr/SERVER.agent.json), which pgdr status shows.
+
+SIGTERM/SIGINT during a backup aborts it: its backup.info says FAILED (never DONE with missing files), the lock
+is released, and the agent exits 0. A second signal kills it at once.
+
+  --log-format F    json (one object per line; the default when stdout is not a terminal) or pretty
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, { ...STORE_FLAGS, 'log-format': { type: 'string' } }, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'log-format', ['json', 'pretty'] as const, ctx.isTTY ? 'pretty' : 'json', NAME);
+    const config = configFrom(p, ctx);
+    const agent = config.agent;
+    const where = config.source === 'flags' ? 'the configuration file' : config.source;
+    if (!agent?.schedule) {
+      throw new PgdrError('CONFIG_INVALID', 'schedule: is required by pgdr agent', {
+        hint: `add to ${where}: schedule: "0 0 6 * * *" (${CRON_HINT})`,
+      });
+    }
+    const connection = config.postgres.connection;
+    if (!connection) {
+      throw new PgdrError('CONFIG_INVALID', 'postgres.connection: is required by pgdr agent', {
+        hint: `set postgres.connection in ${where}, e.g. postgresql://postgres@localhost:5432/postgres`,
+      });
+    }
+    const policy =
+      config.retentionPolicy === undefined
+        ? undefined
+        : parseRetentionPolicy(config.retentionPolicy, { source: 'config', field: 'retentionPolicy' });
+    const statePath = stateFilePath({
+      configured: agent.stateFile,
+      serverName: config.serverName,
+      env: ctx.env,
+    });
+    await runAgent({
+      config,
+      agent,
+      connection,
+      policy,
+      schedule: parseCron(agent.schedule),
+      drillSchedule: parseCron(agent.drillSchedule),
+      statePath,
+      previous: await readState(statePath),
+      drill: noDrillRunner,
+      log: createLogger({ out: ctx.stdout, pretty: format === 'pretty' }),
+      signal: ctx.signal,
+    });
+    // A stop by signal is the normal end of a service: 0, so systemd and Kubernetes do not count a failure.
+    return 0;
+  },
+};

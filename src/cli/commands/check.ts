@@ -1,0 +1,95 @@
+import { PgdrError } from '../../errors.js';
+import { parseDuration } from '../../verify/duration.js';
+import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
+import { runChecks } from '../../verify/run-checks.js';
+import {
+  type FlagSpec,
+  FORMAT_FLAG,
+  oneOf,
+  type Parsed,
+  parse,
+  positionals,
+  STORE_FLAGS,
+  str,
+} from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { json, line } from '../output.js';
+
+const NAME = 'check';
+
+const FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...FORMAT_FLAG,
+  connection: { type: 'string' },
+  'new-cluster': { type: 'string' },
+  'max-wal-age': { type: 'string' },
+  'max-backup-age': { type: 'string' },
+};
+
+export const checkCommand: Command = {
+  name: NAME,
+  summary: 'pre-recovery checks: store access, backups, WAL continuity, RPO, archiver health',
+  usage: `Usage: pgdr check [--format table|json] [--connection URL] [--new-cluster NAME]
+                  [--max-wal-age DURATION] [--max-backup-age DURATION] [store options]
+
+Runs named checks, each pass, warn, fail or skip with a one-line finding and a hint:
+  store-reachable, credentials, bucket   the object store answers, accepts the keys, the bucket exists
+  backups                                serverName has DONE backups (else: the server names that do exist)
+  wal-continuity                         no WAL gap from the oldest backup to the newest WAL, per timeline
+  wal-age                                newest archived WAL vs --max-wal-age, else the primary's
+                                         archive_timeout + 1m, else 6m (the seed's 5m + 1m to upload):
+                                         the data lost if the primary died now (RPO)
+  backup-age                             newest DONE backup vs --max-backup-age (default 26h: daily)
+With postgres.connection (or --connection), on the primary that archives into serverName:
+  postgres, archiver, archive-backlog    connection, pg_stat_archiver failures, .ready files waiting
+  cluster-identity                       its system identifier is the one of the backups
+With --new-cluster NAME:
+  archive-destination                    NAME/wals/ is empty, so a new or restored cluster may archive there
+                                         (else CloudNativePG stops with "WAL archive check failed")
+
+Durations: 90s, 5m, 26h, 2d. Exit code: 0 all passed, 50 some warned, 51 some failed.
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const maxWalAgeMs = duration(p, 'max-wal-age');
+    const maxBackupAgeMs = duration(p, 'max-backup-age');
+    const config = configFrom(p, ctx);
+    const report = await withStore(config, (store) =>
+      runChecks({
+        store,
+        serverName: config.serverName,
+        connection: str(p, 'connection') ?? config.postgres.connection,
+        newClusterServerName: str(p, 'new-cluster'),
+        ...(maxWalAgeMs !== undefined ? { maxWalAgeMs } : {}),
+        ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
+        signal: ctx.signal,
+      }),
+    );
+    if (format === 'json') {
+      json(ctx, reportJson(report, { serverName: report.serverName, destination: report.destination }));
+    } else {
+      line(ctx, reportText(report, `Checks of server ${report.serverName} in ${report.destination}`));
+    }
+    return exitCodeOf(report.result);
+  },
+};
+
+export function duration(p: Parsed, name: string): number | undefined {
+  const text = str(p, name);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new PgdrError(
+      'USAGE',
+      `${NAME}: --${name} must be a duration like 90s, 5m, 26h, 2d (got '${text}')`,
+      {
+        hint: `see: pgdr ${NAME} --help`,
+      },
+    );
+  }
+  return ms;
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PgdrError } from '../../errors.js';
+import { parseCaptured } from '../../verify/captured.js';
+import { parseChecksFile } from '../../verify/checks-file.js';
+import { type DataCheck, PRESETS } from '../../verify/data-check.js';
+import { parseDuration } from '../../verify/duration.js';
+import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
+import { verifyDatabase } from '../../verify/verify-database.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom } from '../context.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+
+const NAME = 'verify';
+
+const FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...FORMAT_FLAG,
+  connection: { type: 'string' },
+  preset: { type: 'string' },
+  checks: { type: 'string' },
+  'expect-from': { type: 'string' },
+  'expect-standby': { type: 'boolean' },
+  'no-amcheck': { type: 'boolean' },
+  'amcheck-max-indexes': { type: 'string' },
+  'amcheck-budget': { type: 'string' },
+};
+
+export const verifyCommand: Command = {
+  name: NAME,
+  summary:
+    'post-recovery validation of a running PostgreSQL: recovery state, amcheck, checksums, data checks',
+  usage: `Usage: pgdr verify --connection URL [--preset mastodon] [--checks FILE] [--expect-from FILE]
+                   [--expect-standby] [--no-amcheck] [--format table|json]
+
+Checks a (restored) server: connectivity, server-version, recovery-state (a server still in recovery warns
+unless --expect-standby), amcheck (bt_index_check on every btree index; creates the amcheck extension on a
+writable server), data checks, and checksums (failures counted after the data was read).
+
+  --connection URL       postgresql://user@host:port/db or libpq key=value (default: postgres.connection)
+  --preset mastodon      counts of accounts, users, statuses and the newest status (freshness)
+  --checks FILE          YAML list of {name, sql, min, max, equals, fresherThan: 2d, compare, severity}
+  --expect-from FILE     a JSON report captured earlier (pgdr verify --format json on the primary): each data
+                         check's value must be >= the captured one (counts, times) or equal (text)
+  --expect-standby       the server must still be in recovery (a replica)
+  --no-amcheck           skip amcheck (e.g. when capturing on the primary)
+  --amcheck-max-indexes N, --amcheck-budget DURATION
+                         bound amcheck (default 10000 indexes, 10m); a bounded check warns
+
+Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 some warned, 51 some failed.`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const dataChecks: DataCheck[] = [];
+    const preset = str(p, 'preset');
+    if (preset !== undefined) {
+      const list = PRESETS[preset];
+      if (!list) {
+        throw new PgdrError('USAGE', `${NAME}: unknown --preset '${preset}'`, {
+          hint: `presets: ${Object.keys(PRESETS).join(', ')}`,
+        });
+      }
+      dataChecks.push(...list);
+    }
+    const checksFile = str(p, 'checks');
+    if (checksFile !== undefined)
+      dataChecks.push(...parseChecksFile(readText(ctx, checksFile, '--checks'), checksFile));
+    const names = new Set<string>();
+    for (const c of dataChecks) {
+      if (names.has(c.name)) throw new PgdrError('USAGE', `${NAME}: check '${c.name}' is defined twice`);
+      names.add(c.name);
+    }
+    const expectFrom = str(p, 'expect-from');
+    const captured =
+      expectFrom === undefined
+        ? undefined
+        : parseCaptured(readText(ctx, expectFrom, '--expect-from'), expectFrom);
+    const report = await verifyDatabase({
+      connection: connectionOf(p, ctx),
+      dataChecks,
+      captured,
+      expectStandby: flag(p, 'expect-standby'),
+      amcheck: !flag(p, 'no-amcheck'),
+      ...amcheckBounds(p),
+      signal: ctx.signal,
+    });
+    const f = report.facts;
+    const server = f && {
+      version: f.version,
+      versionNum: f.versionNum,
+      inRecovery: f.inRecovery,
+      lastReplayAt: f.lastReplayAt?.toISOString() ?? null,
+    };
+    if (format === 'json') json(ctx, reportJson(report, { target: report.target, server }));
+    else line(ctx, reportText(report, `Verification of ${report.target}`));
+    return exitCodeOf(report.result);
+  },
+};
+
+function connectionOf(p: ReturnType<typeof parse>, ctx: CliContext): string {
+  const given = str(p, 'connection');
+  if (given !== undefined) return given;
+  let fromConfig: string | undefined;
+  try {
+    fromConfig = configFrom(p, ctx).postgres.connection;
+  } catch (e) {
+    // verify needs no bucket: without an explicit --config, a config incomplete for the store is no reason
+    // to fail here, and the missing connection is the error worth reporting.
+    if (str(p, 'config') !== undefined) throw e;
+    fromConfig = undefined;
+  }
+  if (fromConfig === undefined) {
+    throw new PgdrError('USAGE', `${NAME}: no --connection and no postgres.connection in the configuration`, {
+      hint: 'pass --connection postgresql://USER@HOST:PORT/DB',
+    });
+  }
+  return fromConfig;
+}
+
+function readText(ctx: CliContext, file: string, what: string): string {
+  try {
+    return readFileSync(resolve(ctx.cwd, file), 'utf8');
+  } catch (e) {
+    throw new PgdrError('CONFIG_INVALID', `${what}: cannot read ${file}: ${(e as Error).message}`, {
+      hint: `check the ${what} path`,
+    });
+  }
+}
+
+function amcheckBounds(p: ReturnType<typeof parse>): {
+  amcheckMaxIndexes?: number;
+  amcheckBudgetMs?: number;
+} {
+  const max = str(p, 'amcheck-max-indexes');
+  const budget = str(p, 'amcheck-budget');
+  const out: { amcheckMaxIndexes?: number; amcheckBudgetMs?: number } = {};
+  if (max !== undefined) {
+    const n = Number(max);
+    if (!Number.isInteger(n) || n < 1)
+      throw usage(`--amcheck-max-indexes must be a positive integer (got '${max}')`);
+    out.amcheckMaxIndexes = n;
+  }
+  if (budget !== undefined) {
+    const ms = parseDuration(budget);
+    if (ms === undefined || ms <= 0)
+      throw usage(`--amcheck-budget must be a duration like 30s, 10m (got '${budget}')`);
+    out.amcheckBudgetMs = ms;
+  }
+  return out;
+}
+
+function usage(message: string): PgdrError {
+  return new PgdrError('USAGE', `${NAME}: ${message}`, { hint: `see: pgdr ${NAME} --help` });
+}

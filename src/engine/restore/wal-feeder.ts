@@ -1,0 +1,110 @@
+// Feeds the WAL of the plan into a spool folder while the tars extract and while PostgreSQL replays, a bounded
+// window ahead of what it has consumed. restore_command takes a spooled file with one `mv` (see
+// feederRestoreCommand) and only falls back to `pgdr wal restore` for what is not there, so replay no longer
+// waits for one process start per segment. Spooled files are the objects barman-cloud-wal-restore would
+// serve; `.partial` ones are left to the fallback, since a full segment may replace them.
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { WalObject } from '../../catalog/wal-catalog.js';
+import { decompressStream } from '../../compression/codecs.js';
+import { chownToServerUser, type ServerUser } from '../../postgres/os-user.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+
+export interface WalFeederOptions {
+  readonly store: ObjectStore;
+  /** In replay order. */
+  readonly objects: readonly WalObject[];
+  readonly dir: string;
+  readonly user: ServerUser | null;
+  /** Segments on disk or in flight at most (default 32: 512 MiB of 16 MiB segments). */
+  readonly window?: number;
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export class WalFeeder {
+  private next = 0;
+  private inFlight = 0;
+  private readonly spooled: string[] = [];
+  private stopped = false;
+  private readonly done: Promise<void>;
+  fetched = 0;
+  failures = 0;
+
+  constructor(private readonly o: WalFeederOptions) {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    await fsp.mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    await chownToServerUser(this.o.dir, this.o.user);
+    const objects = this.o.objects.filter((x) => x.kind === 'segment');
+    const window = this.o.window ?? 32;
+    const workers = new Set<Promise<void>>();
+    while (!this.stopped && !this.o.signal?.aborted && this.next < objects.length) {
+      await this.forgetConsumed();
+      if (this.spooled.length + this.inFlight >= window || this.inFlight >= (this.o.concurrency ?? 4)) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const obj = objects[this.next++]!;
+      this.inFlight++;
+      const w = this.fetch(obj).finally(() => {
+        this.inFlight--;
+        workers.delete(w);
+      });
+      workers.add(w);
+    }
+    await Promise.all(workers);
+  }
+
+  private async fetch(obj: WalObject): Promise<void> {
+    const final = join(this.o.dir, obj.name);
+    const tmp = join(this.o.dir, `.${obj.name}.tmp`);
+    try {
+      const body = await this.o.store.get(obj.key, { signal: this.o.signal });
+      const out = createWriteStream(tmp, { mode: 0o600 });
+      if (obj.compression === 'none') await pipeline(body, out, { signal: this.o.signal });
+      else await pipeline(body, decompressStream(obj.compression), out, { signal: this.o.signal });
+      // Owned by the server user before it becomes visible: restore_command moves it and PostgreSQL reads it.
+      await chownToServerUser(tmp, this.o.user);
+      await fsp.rename(tmp, final);
+      this.spooled.push(obj.name);
+      this.fetched++;
+    } catch {
+      // The fallback in restore_command fetches whatever the feeder could not.
+      this.failures++;
+      await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  /** Files PostgreSQL took, and any spooled before them (replay is in order, so those were fetched otherwise). */
+  private async forgetConsumed(): Promise<void> {
+    let last = -1;
+    for (let i = 0; i < this.spooled.length; i++) {
+      const there = await fsp.stat(join(this.o.dir, this.spooled[i]!)).then(
+        () => true,
+        () => false,
+      );
+      if (!there) last = i;
+    }
+    if (last < 0) return;
+    for (const name of this.spooled.splice(0, last + 1))
+      await fsp.rm(join(this.o.dir, name), { force: true });
+  }
+
+  /** Stops feeding and removes the spool; restore_command then always uses the fallback. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done.catch(() => undefined);
+    await fsp.rm(this.o.dir, { recursive: true, force: true });
+  }
+}
+
+/** `[ -f spool/%f ] && mv spool/%f %p || <fallback>`: PostgreSQL runs restore_command with /bin/sh. */
+export function feederRestoreCommand(spoolDir: string, fallback: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const file = `${q(spoolDir)}/%f`;
+  return `[ -f ${file} ] && mv -f ${file} %p || ${fallback}`;
+}

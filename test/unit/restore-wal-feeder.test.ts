@@ -1,0 +1,82 @@
+// The WAL feeder keeps at most `window` segments spooled, refills as restore_command takes them (here: the
+// test removes them, as `mv` would), decompresses by suffix, leaves .partial objects to the fallback, and its
+// restore_command really takes a spooled file with sh or falls back.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { classifyWal } from '../../src/catalog/wal-catalog.js';
+import { feederRestoreCommand, WalFeeder } from '../../src/engine/restore/wal-feeder.js';
+import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
+
+const seg = (n: number) => `0000000100000000000000${n.toString(16).toUpperCase().padStart(2, '0')}`;
+
+describe('restore WAL feeder', () => {
+  it('spools a bounded window ahead and refills as segments are taken', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
+    try {
+      const store = new FsObjectStore(join(root, 'bucket'));
+      const keys = [];
+      for (let n = 1; n <= 5; n++) {
+        const key = `pg/wals/0000000100000000/${seg(n)}${n === 5 ? '.partial' : ''}.gz`;
+        await store.put(key, gzipSync(Buffer.from(`segment ${n}`)));
+        keys.push({ key, size: 1, lastModified: new Date() });
+      }
+      const wal = classifyWal('pg', keys);
+      const spool = join(root, 'spool');
+      const feeder = new WalFeeder({ store, objects: wal.objects, dir: spool, user: null, window: 2 });
+      const waitFor = async (names: string[]) => {
+        for (let i = 0; i < 200; i++) {
+          const have = (await fsp.readdir(spool).catch(() => [] as string[])).filter(
+            (f) => !f.startsWith('.'),
+          );
+          if (names.every((n) => have.includes(n))) return have;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        assert.fail(`never saw ${names.join(', ')}`);
+      };
+      assert.deepEqual((await waitFor([seg(1), seg(2)])).sort(), [seg(1), seg(2)], 'window of 2');
+      assert.equal(await fsp.readFile(join(spool, seg(1)), 'utf8'), 'segment 1');
+      await fsp.rm(join(spool, seg(1)));
+      await waitFor([seg(3)]);
+      // Taking segment 3 makes 2 stale: replay never goes back.
+      await fsp.rm(join(spool, seg(3)));
+      const have = await waitFor([seg(4)]);
+      assert.ok(!have.includes(seg(2)), 'the skipped segment is dropped');
+      await fsp.rm(join(spool, seg(4)));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        (await fsp.readdir(spool)).filter((f) => !f.startsWith('.')),
+        [],
+        '.partial is left to the fallback',
+      );
+      await feeder.stop();
+      await assert.rejects(fsp.stat(spool), 'the spool is removed');
+      await store.close();
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('restore_command takes a spooled file with mv, else runs the fallback', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), "pgdr feed'-"));
+    try {
+      const spool = join(root, 'wal');
+      await fsp.mkdir(spool);
+      await fsp.writeFile(join(spool, seg(1)), 'spooled');
+      const cmd = feederRestoreCommand(spool, 'echo fallback > %p');
+      const run = (f: string, p: string) =>
+        execFileSync('/bin/sh', ['-c', cmd.replaceAll('%f', f).replaceAll('%p', p)], { cwd: root });
+      run(seg(1), 'RECOVERYXLOG');
+      assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'spooled');
+      await assert.rejects(fsp.stat(join(spool, seg(1))));
+      run(seg(2), 'RECOVERYXLOG');
+      assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'fallback\n');
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+});
