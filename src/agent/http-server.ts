@@ -2,6 +2,7 @@
 // holds no secrets). Anything else is 404/405: nothing here can change what the agent does.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PgdrError } from '../errors.js';
 
 export interface HttpOptions {
   readonly host: string;
@@ -31,7 +32,17 @@ export async function startHttp(o: HttpOptions): Promise<HttpHandle> {
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new PgdrError(
+          'CONFIG_INVALID',
+          `agent.listen: cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})`,
+          {
+            hint: 'another agent or program may use this port: choose another agent.listen, or set it to off',
+          },
+        ),
+      ),
+    );
     server.listen(o.port, o.host, () => resolve());
   });
   const a = server.address() as AddressInfo;

@@ -3,12 +3,14 @@
 // clock jump or a month-long wait (beyond setTimeout's range) is re-read often.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PgdrError } from '../errors.js';
 import { catchUp, lastServed, nextAfterRun } from './catch-up.js';
 import { type CronSchedule, nextFire } from './cron.js';
 import type { DrillRunnerLoader } from './drill-hook.js';
 import { startHttp } from './http-server.js';
 import { errorFields, type JobContext, runBackup, runRetention } from './jobs.js';
-import type { AgentState } from './state-file.js';
+import { pidAlive } from './stale-lock.js';
+import { type AgentState, writeState } from './state-file.js';
 import { StateKeeper } from './state-keeper.js';
 
 export interface RunAgentOptions extends Omit<JobContext, 'state'> {
@@ -44,6 +46,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     },
     o.log,
   );
+  await claimStateFile(o.statePath, state.state, prev);
   const ctx: JobContext = { ...o, state };
   const last = lastServed(prev?.lastBackup);
   const { missed } = catchUp({ schedule: o.schedule, lastScheduled: last, now });
@@ -149,6 +152,35 @@ async function drill(o: RunAgentOptions, state: StateKeeper, scheduledFor: Date)
         endedAt: new Date().toISOString(),
         error: { code: String(errorFields(e).code), message: String((e as Error).message) },
       },
+    });
+  }
+}
+
+/** Refuses a state file another live agent on this host writes, and one that cannot be written: fail at start. */
+async function claimStateFile(
+  path: string,
+  initial: AgentState,
+  prev: AgentState | undefined,
+): Promise<void> {
+  if (
+    prev?.agent === 'running' &&
+    prev.host === initial.host &&
+    prev.pid !== initial.pid &&
+    pidAlive(prev.pid)
+  ) {
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `agent.stateFile: ${path} belongs to a running agent (pid ${prev.pid})`,
+      {
+        hint: 'stop that agent first, or give this one its own agent.stateFile',
+      },
+    );
+  }
+  try {
+    await writeState(path, initial);
+  } catch (e) {
+    throw new PgdrError('CONFIG_INVALID', `agent.stateFile: cannot write ${path}: ${(e as Error).message}`, {
+      hint: 'choose a writable agent.stateFile (e.g. /var/lib/pgdr/agent-state.json) or set XDG_STATE_HOME',
     });
   }
 }

@@ -183,11 +183,28 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     assert.ok(!existsSync(join(r.json!.dir, 'postmaster.pid')));
   });
 
-  it('--target-immediate stops at the end of the backup', async () => {
-    const r = await pgdrRestore(target(), [await newDir(), '--target-immediate']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.json!.plan.backupId, b2);
-    assert.deepEqual(await labels(r.json!), ['c0']);
+  it('--target-immediate stops at the end of the backup (table output)', async () => {
+    const dir = await newDir();
+    const r = await runPgdr(['restore', dir, '--target-immediate', ...s3Args(target())], {
+      env: s3Env(target()),
+      timeoutMs: 300_000,
+    });
+    const bin = await findBinaries({ major: 17 });
+    try {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Backup\\s+${b2}`));
+      assert.match(r.stdout, /Recovery promoted: timeline 2, last replayed LSN [0-9A-F]+\/[0-9A-F]+/);
+      assert.match(r.stdout, /total \(RTO\)\s+\d+\.\d s/);
+      assert.ok(
+        r.stdout.includes(`Stop:    su postgres -s /bin/sh -c '${bin.pgCtl} -D ${dir} stop'`),
+        r.stdout,
+      );
+      const port = Number(/Connect: psql "host=127\.0\.0\.1 port=(\d+) /.exec(r.stdout)?.[1]);
+      const server = { connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` };
+      assert.deepEqual(await labels({ server } as unknown as RestoreJson), ['c0']);
+    } finally {
+      await stopPgCtl(bin.pgCtl, dir);
+    }
   });
 
   describe('refusals: a clear message, a distinct exit code, nothing written', () => {
