@@ -98,6 +98,12 @@ export const ERRORS = {
     retryable: false,
     summary: 'check/verify: at least one check failed (or nothing could be checked)',
   },
+  // Not thrown: `pgdr drill` exits with it when the drill failed (its report names the failing stage).
+  DRILL_FAILED: {
+    exitCode: 52,
+    retryable: false,
+    summary: 'drill: the restore drill failed (a stage failed or could not run)',
+  },
   ABORTED: { exitCode: 130, retryable: true, summary: 'the operation was interrupted' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -34,6 +34,8 @@ const COMMANDS: Record<string, Loader> = {
   'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  drill: async () => (await import('./commands/drill.js')).drillCommand,
+  'drill history': async () => (await import('./commands/drill-history.js')).drillHistoryCommand,
   'k8s manifests': async () => (await import('./commands/k8s-manifests.js')).k8sManifests,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
 };

@@ -1,0 +1,142 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { drillMarkdown, drillText } from '../../drill/drill-format.js';
+import { checkTargetInput } from '../../drill/drill-target.js';
+import { runDrill } from '../../drill/run-drill.js';
+import { ERRORS, PgdrError } from '../../errors.js';
+import { parseChecksFile } from '../../verify/checks-file.js';
+import { type DataCheck, PRESETS } from '../../verify/data-check.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+import { duration } from './check.js';
+
+const NAME = 'drill';
+
+const FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...FORMAT_FLAG,
+  target: { type: 'string' },
+  preset: { type: 'string' },
+  checks: { type: 'string' },
+  database: { type: 'string' },
+  keep: { type: 'boolean' },
+  report: { type: 'string' },
+  notify: { type: 'string' },
+  scenario: { type: 'string' },
+  'max-wal-age': { type: 'string' },
+  'max-backup-age': { type: 'string' },
+};
+
+export const drillCommand: Command = {
+  name: NAME,
+  summary: 'restore drill: restore into a throwaway cluster, verify, time RTO per stage and the RPO',
+  usage: `Usage: pgdr drill [--target latest|random|TIME] [--preset mastodon] [--checks FILE] [--database DB]
+                  [--keep] [--report FILE] [--format table|json|markdown] [--notify URL]
+                  [--scenario restore|replica] [--max-wal-age D] [--max-backup-age D] [store options]
+
+The automated DR test, fail-closed. Stages, each pass, fail or skip with its duration:
+  preflight   pgdr check on the bucket (a failing check stops the drill)
+  plan        choose the backup, timeline and WAL; --target latest (default), random (a time picked inside
+              the current timeline's recovery window, then checked to be reached) or a time
+  fetch       download and extract the backup into a throwaway folder under the temp folder
+  replay      start PostgreSQL of the backup's major on a free port and replay the archived WAL
+  promote     end recovery (the server accepts writes)
+  verify      pgdr verify: recovery state, amcheck, checksums and the --preset/--checks data checks,
+              run in --database (default postgres; Mastodon's is mastodon_production)
+  cleanup     stop the server and remove the folder (unless --keep); a failed cleanup fails the drill
+RTO = plan + fetch + replay + promote + verify: the time until a verified database serves again.
+RPO = newest archived WAL's upload time - newest replayed transaction (latest targets only).
+
+The result is appended to the bucket as <server>/pgdr/drills/<start>-<id>.json (barman ignores it; see
+pgdr drill history). --notify POSTs the JSON report (10 s timeout, one retry); a failed notification is
+reported but does not change the result. --report FILE writes the JSON report too.
+--scenario replica is not available yet.
+
+Exit code: 0 the drill passed, 52 it failed (the report names the failing stage).
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json', 'markdown'] as const, 'table', NAME);
+    const scenario = oneOf(p, 'scenario', ['restore', 'replica'] as const, 'restore', NAME);
+    if (scenario === 'replica') {
+      throw new PgdrError('USAGE', `${NAME}: --scenario replica is not available yet`, {
+        hint: 'it needs pgdr replica (a standby built from the archive), which is not built yet; use --scenario restore',
+      });
+    }
+    const target = str(p, 'target') ?? 'latest';
+    try {
+      checkTargetInput(target);
+    } catch {
+      throw new PgdrError('USAGE', `${NAME}: --target must be latest, random or a time (got '${target}')`, {
+        hint: "e.g. --target '2024-12-15 07:30:00+00' (no zone means UTC)",
+      });
+    }
+    const dataChecks = checksOf(p, ctx);
+    const maxWalAgeMs = duration(p, 'max-wal-age');
+    const maxBackupAgeMs = duration(p, 'max-backup-age');
+    const config = configFrom(p, ctx);
+    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+    const report = await withStore(config, (store) =>
+      runDrill({
+        store,
+        serverName: config.serverName,
+        objectStore: config.objectStore,
+        pgdrCommand: [process.execPath, bin],
+        binDir: config.postgres.binDir,
+        target,
+        dataChecks,
+        database: str(p, 'database'),
+        keep: flag(p, 'keep'),
+        notifyUrl: str(p, 'notify'),
+        ...(maxWalAgeMs !== undefined ? { maxWalAgeMs } : {}),
+        ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
+        onStage: format !== 'json' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+        signal: ctx.signal,
+      }),
+    );
+    const reportFile = str(p, 'report');
+    if (reportFile !== undefined) {
+      await fsp.writeFile(resolve(ctx.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+    }
+    if (format === 'json') json(ctx, report);
+    else line(ctx, format === 'markdown' ? drillMarkdown(report) : drillText(report));
+    return report.result === 'pass' ? 0 : ERRORS.DRILL_FAILED.exitCode;
+  },
+};
+
+function checksOf(p: ReturnType<typeof parse>, ctx: CliContext): DataCheck[] {
+  const out: DataCheck[] = [];
+  const preset = str(p, 'preset');
+  if (preset !== undefined) {
+    const list = PRESETS[preset];
+    if (!list) {
+      throw new PgdrError('USAGE', `${NAME}: unknown --preset '${preset}'`, {
+        hint: `presets: ${Object.keys(PRESETS).join(', ')}`,
+      });
+    }
+    out.push(...list);
+  }
+  const file = str(p, 'checks');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(ctx.cwd, file), 'utf8');
+    } catch (e) {
+      throw new PgdrError('CONFIG_INVALID', `--checks: cannot read ${file}: ${(e as Error).message}`, {
+        hint: 'check the --checks path',
+      });
+    }
+    out.push(...parseChecksFile(text, file));
+  }
+  const names = new Set<string>();
+  for (const c of out) {
+    if (names.has(c.name)) throw new PgdrError('USAGE', `${NAME}: check '${c.name}' is defined twice`);
+    names.add(c.name);
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+// The agent's DrillRunner (src/agent/drill-hook.ts): a scheduled drill is the same runDrill as `pgdr drill`,
+// recorded in the bucket's history, so `pgdr drill history` shows scheduled and manual drills alike.
+import { fileURLToPath } from 'node:url';
+import type { DrillOutcome, DrillRunner, DrillRunnerLoader, DrillRunOptions } from '../agent/drill-hook.js';
+import { openStore } from '../storage/open-store.js';
+import type { DataCheck } from '../verify/data-check.js';
+import { msText } from './drill-format.js';
+import type { DrillTargetInput } from './drill-target.js';
+import { runDrill } from './run-drill.js';
+
+export interface DrillRunnerSettings {
+  readonly target?: DrillTargetInput;
+  readonly dataChecks?: readonly DataCheck[];
+  readonly database?: string;
+  readonly notifyUrl?: string;
+}
+
+export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunner {
+  return {
+    async run(o: DrillRunOptions): Promise<DrillOutcome> {
+      const store = openStore(o.config.objectStore);
+      try {
+        const r = await runDrill({
+          store,
+          serverName: o.config.serverName,
+          objectStore: o.config.objectStore,
+          pgdrCommand: [process.execPath, fileURLToPath(new URL('../cli/bin.js', import.meta.url))],
+          binDir: o.config.postgres.binDir,
+          target: settings.target ?? 'latest',
+          dataChecks: settings.dataChecks ?? [],
+          database: settings.database,
+          notifyUrl: settings.notifyUrl,
+          onStage: (s) => o.log.log('info', 'drill.stage', s),
+          signal: o.signal,
+        });
+        const summary =
+          r.result === 'pass'
+            ? `restored ${r.backupId} in ${msText(r.rtoMs)} (RTO), RPO ${msText(r.rpoMs)}, ${r.checks.length} checks`
+            : `failed at ${r.failedStage ?? '?'}: ${r.stages.find((s) => s.status === 'fail')?.detail ?? ''}`;
+        return { passed: r.result === 'pass', summary, backupId: r.backupId ?? undefined };
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
+
+/** For RunAgentOptions.drill (src/cli/commands/agent.ts passes noDrillRunner today). */
+export const loadDrillRunner: DrillRunnerLoader = async () => createDrillRunner();

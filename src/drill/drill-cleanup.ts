@@ -1,0 +1,42 @@
+// Tears a drill's throwaway cluster down. When restore() threw after starting PostgreSQL there is no
+// RunningServer to stop, so the postmaster is found through its postmaster.pid instead.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningServer } from '../engine/restore/restore.js';
+import { stopRestoredServer } from '../engine/restore/stop-server.js';
+
+export async function cleanupDrill(o: {
+  readonly workDir: string;
+  readonly dataDir: string;
+  readonly server: RunningServer | null;
+  readonly keep: boolean;
+}): Promise<string> {
+  if (o.keep) {
+    return o.server
+      ? `kept ${o.dataDir}; server running on ${o.server.connectionString}; stop it with: ${o.server.stopCommand}`
+      : `kept ${o.dataDir} (no server running)`;
+  }
+  if (o.server) await stopRestoredServer(o.server, { mode: 'immediate' });
+  else await killPostmaster(o.dataDir);
+  await fsp.rm(o.workDir, { recursive: true, force: true });
+  return `${o.server ? 'stopped the server, ' : ''}removed ${o.workDir}`;
+}
+
+async function killPostmaster(dataDir: string): Promise<void> {
+  const text = await fsp.readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  // SIGQUIT is PostgreSQL's immediate shutdown: the throwaway copy needs no checkpoint.
+  process.kill(pid, 'SIGQUIT');
+  for (let i = 0; i < 120 && alive(pid); i++) await new Promise((r) => setTimeout(r, 250));
+  if (alive(pid)) throw new Error(`PostgreSQL (pid ${pid}) in ${dataDir} did not stop`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

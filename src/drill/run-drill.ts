@@ -1,0 +1,200 @@
+// `pgdr drill` as an engine call (the CLI, the agent and `pgdr serve` use it): preflight, restore into a
+// throwaway folder and port, verify, clean up, then record the result in the bucket and notify. Fail-closed:
+// the result is `pass` only when every stage ran and passed. Never throws for a drill failure; only an abort
+// or a usage mistake does.
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ObjectStoreConfig } from '../config/types.js';
+import type { RestoreResult } from '../engine/restore/restore.js';
+import type { StatusResult } from '../engine/status.js';
+import { PgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { DataCheck } from '../verify/data-check.js';
+import { runChecks } from '../verify/run-checks.js';
+import { cleanupDrill } from './drill-cleanup.js';
+import { appendHistory } from './drill-history.js';
+import { drillRestore } from './drill-restore.js';
+import { type DrillTargetInput, judgeReached, resolveTarget } from './drill-target.js';
+import type { DrillCheck, DrillReport, DrillScenario } from './drill-types.js';
+import { verifyStage } from './drill-verify.js';
+import { finishReport } from './finish-report.js';
+import { notifyWebhook } from './notify.js';
+import { errorText, StageRunner } from './stage-runner.js';
+
+export interface DrillOptions {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly objectStore: ObjectStoreConfig;
+  /** argv prefix that runs pgdr, for the restored server's restore_command. */
+  readonly pgdrCommand: readonly string[];
+  readonly binDir?: string | undefined;
+  /** 'latest' (default), 'random', or a time. */
+  readonly target?: DrillTargetInput;
+  readonly scenario?: DrillScenario;
+  readonly dataChecks?: readonly DataCheck[];
+  /** The database the data checks run in (default postgres; Mastodon's is mastodon_production). */
+  readonly database?: string;
+  /** Keep the folder and the running server for inspection. */
+  readonly keep?: boolean;
+  /** Folder the throwaway folder is made in (default os.tmpdir()). */
+  readonly workRoot?: string;
+  readonly notifyUrl?: string | undefined;
+  /** Append the report to the bucket's drill history (default true). */
+  readonly recordHistory?: boolean;
+  readonly maxWalAgeMs?: number;
+  readonly maxBackupAgeMs?: number;
+  readonly onStage?: ((note: string) => void) | undefined;
+  readonly random?: () => number;
+  readonly signal?: AbortSignal;
+}
+
+export async function runDrill(o: DrillOptions): Promise<DrillReport> {
+  if ((o.scenario ?? 'restore') !== 'restore') {
+    throw new PgdrError(
+      'USAGE',
+      'drill: --scenario replica is not available yet (pgdr replica is not built)',
+      {
+        hint: 'use --scenario restore (the default)',
+      },
+    );
+  }
+  const startedAt = new Date();
+  const id = randomBytes(4).toString('hex');
+  const runner = new StageRunner();
+  const note = (s: string) => o.onStage?.(s);
+  note('preflight');
+  let preflightChecks: DrillCheck[] = [];
+  let backupId: string | null = null;
+  const status = await runner.run('preflight', async () => {
+    const r = await runChecks({
+      store: o.store,
+      serverName: o.serverName,
+      signal: o.signal,
+      ...(o.maxWalAgeMs !== undefined ? { maxWalAgeMs: o.maxWalAgeMs } : {}),
+      ...(o.maxBackupAgeMs !== undefined ? { maxBackupAgeMs: o.maxBackupAgeMs } : {}),
+    });
+    preflightChecks = r.checks.map((c) => ({ ...c }));
+    const bad = r.checks.filter((c) => c.status === 'fail' || c.status === 'warn');
+    const text = bad.map((c) => `${c.name} ${c.status}: ${c.finding}`).join('; ');
+    if (r.result === 'fail' || !r.status) {
+      return { value: null, status: 'fail' as const, detail: text || 'pgdr check failed' };
+    }
+    return {
+      value: r.status as StatusResult,
+      detail: `${r.checks.length} checks ${text ? `(${text})` : 'passed'}`,
+    };
+  });
+  o.signal?.throwIfAborted();
+
+  let targetInfo = {
+    requested: o.target ?? 'latest',
+    time: null as string | null,
+    reached: null as boolean | null,
+  };
+  let restored: RestoreResult | undefined;
+  let checks: readonly DrillCheck[] = [];
+  let workDir: string | undefined;
+  const dataDir = () => join(workDir!, 'data');
+  if (runner.failed) {
+    for (const s of ['plan', 'fetch', 'replay', 'promote', 'verify'] as const) {
+      runner.skip(s, 'not run: preflight failed');
+    }
+  } else {
+    let resolved: ReturnType<typeof resolveTarget> | undefined;
+    try {
+      resolved = resolveTarget(o.target ?? 'latest', status ?? null, o.random);
+      targetInfo = { requested: resolved.requested, time: resolved.time, reached: null };
+      workDir = await fsp.mkdtemp(join(o.workRoot ?? tmpdir(), 'pgdr-drill-'));
+      // As root the server runs as the postgres user, who must be able to enter and list the folder (data/ itself is 0700).
+      await fsp.chmod(workDir, 0o755);
+    } catch (e) {
+      runner.fail('plan', errorText(e));
+      for (const s of ['fetch', 'replay', 'promote', 'verify'] as const)
+        runner.skip(s, 'not run: plan failed');
+    }
+    if (resolved && workDir) {
+      const r = resolved;
+      let reached: boolean | null = null;
+      restored = await drillRestore(runner, {
+        store: o.store,
+        serverName: o.serverName,
+        objectStore: o.objectStore,
+        pgdrCommand: o.pgdrCommand,
+        binDir: o.binDir,
+        dir: dataDir(),
+        target: r.target,
+        targetDetail: r.detail,
+        judge: (last) => {
+          const j = judgeReached(r.time, last);
+          if (r.time !== null) reached = j.ok;
+          return j;
+        },
+        onStage: o.onStage,
+        onBackup: (b) => {
+          backupId = b;
+        },
+        signal: o.signal,
+      });
+      targetInfo = { ...targetInfo, reached };
+      note('verify');
+      const v = await verifyStage(runner, {
+        server: restored?.server ?? null,
+        database: o.database ?? 'postgres',
+        dataChecks: o.dataChecks ?? [],
+        major: restored?.plan.major,
+        signal: o.signal,
+      });
+      checks = v;
+    }
+  }
+  note('cleanup');
+  if (workDir) {
+    const w = workDir;
+    await runner.always('cleanup', () =>
+      cleanupDrill({
+        workDir: w,
+        dataDir: dataDir(),
+        server: restored?.server ?? null,
+        keep: o.keep ?? false,
+      }),
+    );
+  } else {
+    runner.record({ name: 'cleanup', status: 'pass', durationMs: 0, detail: 'nothing to clean up' });
+  }
+  let report = finishReport({
+    id,
+    scenario: 'restore',
+    serverName: o.serverName,
+    destination: o.store.displayUrl,
+    target: targetInfo,
+    runner,
+    status: status ?? null,
+    restored: restored ?? null,
+    checks,
+    backupId,
+    kept:
+      o.keep && workDir
+        ? { dir: dataDir(), connectionString: restored?.server?.connectionString ?? null }
+        : null,
+    startedAt,
+  });
+  report = { ...report, preflightChecks };
+  if (o.recordHistory ?? true) {
+    try {
+      report = { ...report, historyKey: await appendHistory(o.store, report, o.signal) };
+    } catch (e) {
+      o.signal?.throwIfAborted();
+      report = { ...report, historyKey: null, historyProblem: errorText(e) };
+    }
+  }
+  if (o.notifyUrl !== undefined) {
+    note('notify');
+    report = {
+      ...report,
+      notification: await notifyWebhook({ url: o.notifyUrl, body: report, signal: o.signal }),
+    };
+  }
+  return report;
+}
