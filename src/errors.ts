@@ -59,6 +59,16 @@ export const ERRORS = {
     retryable: false,
     summary: 'refused to break a safety rule (a kept backup, the last DONE backup, minimum redundancy)',
   },
+  NOT_STANDBY: {
+    exitCode: 24,
+    retryable: false,
+    summary: 'the server is not a standby (already promoted, or a primary): nothing to promote',
+  },
+  CONFIRMATION_REQUIRED: {
+    exitCode: 25,
+    retryable: false,
+    summary: 'an irreversible step needs confirmation (--yes, or an answer on a terminal)',
+  },
   POSTGRES_UNREACHABLE: { exitCode: 30, retryable: true, summary: 'PostgreSQL cannot be reached' },
   POSTGRES_ERROR: { exitCode: 31, retryable: false, summary: 'PostgreSQL refused an operation' },
   POSTGRES_BINARIES: {

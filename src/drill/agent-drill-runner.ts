@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { DrillOutcome, DrillRunner, DrillRunnerLoader, DrillRunOptions } from '../agent/drill-hook.js';
 import { openStore } from '../storage/open-store.js';
 import type { DataCheck } from '../verify/data-check.js';
-import { msText } from './drill-format.js';
+import { drillSummary } from './drill-format.js';
 import type { DrillTargetInput } from './drill-target.js';
 import { runDrill } from './run-drill.js';
 
@@ -33,11 +33,7 @@ export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunn
           onStage: (s) => o.log.log('info', 'drill.stage', s),
           signal: o.signal,
         });
-        const summary =
-          r.result === 'pass'
-            ? `restored ${r.backupId} in ${msText(r.rtoMs)} (RTO), RPO ${msText(r.rpoMs)}, ${r.checks.length} checks`
-            : `failed at ${r.failedStage ?? '?'}: ${r.stages.find((s) => s.status === 'fail')?.detail ?? ''}`;
-        return { passed: r.result === 'pass', summary, backupId: r.backupId ?? undefined };
+        return { passed: r.result === 'pass', summary: drillSummary(r), backupId: r.backupId ?? undefined };
       } finally {
         await store.close();
       }

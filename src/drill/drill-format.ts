@@ -82,3 +82,12 @@ export function drillMarkdown(r: DrillReport): string {
     ...(footer(r).length ? ['', ...footer(r).map((l) => `- ${l}`)] : []),
   ].join('\n');
 }
+
+/** One line for chat webhooks (Slack and Mattermost show `text`), logs and the agent's status. */
+export function drillSummary(r: DrillReport): string {
+  if (r.result === 'pass') {
+    return `pgdr drill PASS on ${r.serverName}: restored ${r.backupId ?? '?'} to ${r.target.time ?? r.target.requested}, RTO ${msText(r.rtoMs)}, RPO ${msText(r.rpoMs)}, ${r.checks.length} checks`;
+  }
+  const failed = r.stages.find((s) => s.status === 'fail');
+  return `pgdr drill FAIL on ${r.serverName}: ${r.failedStage ?? '?'} failed: ${failed?.detail ?? 'no stage passed'}`;
+}

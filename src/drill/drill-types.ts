@@ -59,7 +59,12 @@ export interface DrillReport {
   readonly checks: readonly DrillCheck[];
   /** The first failing stage, for one-line summaries. */
   readonly failedStage: StageName | null;
-  readonly kept: { readonly dir: string; readonly connectionString: string | null } | null;
+  /** --keep: the restored folder, and the server left running in it (how to reach and stop it). */
+  readonly kept: {
+    readonly dir: string;
+    readonly connectionString: string | null;
+    readonly stopCommand: string | null;
+  } | null;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly notification?: { readonly url: string; readonly ok: boolean; readonly detail: string };

@@ -14,6 +14,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { runChecks } from '../verify/run-checks.js';
 import { cleanupDrill } from './drill-cleanup.js';
+import { drillSummary } from './drill-format.js';
 import { appendHistory } from './drill-history.js';
 import { drillRestore } from './drill-restore.js';
 import { type DrillTargetInput, judgeReached, resolveTarget } from './drill-target.js';
@@ -161,7 +162,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       }),
     );
   } else {
-    runner.record({ name: 'cleanup', status: 'pass', durationMs: 0, detail: 'nothing to clean up' });
+    await runner.always('cleanup', async () => 'nothing to clean up');
   }
   let report = finishReport({
     id,
@@ -176,7 +177,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     backupId,
     kept:
       o.keep && workDir
-        ? { dir: dataDir(), connectionString: restored?.server?.connectionString ?? null }
+        ? {
+            dir: dataDir(),
+            connectionString: restored?.server?.connectionString ?? null,
+            stopCommand: restored?.server?.stopCommand ?? null,
+          }
         : null,
     startedAt,
   });
@@ -193,7 +198,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     note('notify');
     report = {
       ...report,
-      notification: await notifyWebhook({ url: o.notifyUrl, body: report, signal: o.signal }),
+      notification: await notifyWebhook({
+        url: o.notifyUrl,
+        body: { text: drillSummary(report), ...report },
+        signal: o.signal,
+      }),
     };
   }
   return report;

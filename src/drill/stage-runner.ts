@@ -49,8 +49,15 @@ export class StageRunner {
     }
   }
 
+  /** A stage timed elsewhere. One that ran after a failure is kept, but never counted as a pass. */
   record(stage: DrillStage): void {
-    this.stages.push(stage);
+    if (this.failed && stage.status === 'pass') {
+      this.stages.push({
+        ...stage,
+        status: 'skip',
+        detail: `not counted, an earlier stage failed: ${stage.detail}`,
+      });
+    } else this.stages.push(stage);
   }
 
   fail(name: StageName, detail: string, durationMs = 0): void {

@@ -9,8 +9,10 @@ import { promises as fsp } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { cleanupDrill } from '../../src/drill/drill-cleanup.js';
 import { listBarmanBackups } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
@@ -32,6 +34,7 @@ interface Report {
   startedAt: string;
   finishedAt: string;
   historyKey?: string | null;
+  kept?: { dir: string; connectionString: string | null; stopCommand: string | null } | null;
   notification?: { ok: boolean; detail: string };
 }
 
@@ -91,6 +94,7 @@ describe('pgdr drill on a barman-cloud bucket', () => {
     const note = received.at(-1);
     assert.equal(note?.result, 'fail');
     assert.equal(note?.failedStage, r.report.failedStage);
+    assert.match((note as { text?: string } | undefined)?.text ?? '', /^pgdr drill FAIL on mastodon: /);
   };
   const goodChecks = () => join(dir, 'good.yaml');
   const badChecks = () => join(dir, 'bad.yaml');
@@ -206,6 +210,7 @@ describe('pgdr drill on a barman-cloud bucket', () => {
         '2h',
         '--target',
         'random',
+        '--keep',
         '--format',
         'markdown',
         '--report',
@@ -213,13 +218,35 @@ describe('pgdr drill on a barman-cloud bucket', () => {
       ],
       { env: s3Env(s3), timeoutMs: 600_000 },
     );
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /\| Stage \| Status \| Duration \| Detail \|/);
+    // The report file is written whatever the result: read it first, so a kept server is always stopped.
     const rep = JSON.parse(await fsp.readFile(reportFile, 'utf8')) as Report;
-    assert.equal(rep.target.requested, 'random');
-    assert.ok(rep.target.time);
-    assert.equal(rep.target.reached, true, stage(rep, 'replay')?.detail);
-    assert.equal(stage(rep, 'promote')?.status, 'pass');
+    const client = new pg.Client({ connectionString: rep.kept?.connectionString ?? '' });
+    try {
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /\| Stage \| Status \| Duration \| Detail \|/);
+      assert.equal(rep.target.requested, 'random');
+      assert.ok(rep.target.time);
+      assert.equal(rep.target.reached, true, stage(rep, 'replay')?.detail);
+      assert.equal(stage(rep, 'promote')?.status, 'pass');
+      // --keep leaves the promoted server running for inspection (a random time may precede the Mastodon
+      // database, so ask the server itself).
+      assert.ok(rep.kept?.connectionString, JSON.stringify(rep.kept));
+      await client.connect();
+      const rows = await client.query<{ promoted: boolean }>('SELECT NOT pg_is_in_recovery() AS promoted');
+      assert.equal(rows.rows[0]?.promoted, true);
+    } finally {
+      await client.end().catch(() => undefined);
+      if (rep.kept) {
+        await cleanupDrill({
+          workDir: dirname(rep.kept.dir),
+          dataDir: rep.kept.dir,
+          server: null,
+          keep: false,
+        });
+      }
+    }
+    assert.ok(rep.kept);
+    await assert.rejects(fsp.stat(rep.kept.dir));
   });
 
   it('fails at verify when a user check is not met', async () => {

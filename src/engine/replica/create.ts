@@ -1,0 +1,97 @@
+// `pgdr replica create`: restore() the latest backup without starting it, turn the folder into a hot standby
+// (standby-config.ts) and start it. The standby follows the archive through the restore_command restore()
+// wrote (pgdr wal restore, prefetching), and streams from the primary when given a conninfo. It keeps running
+// after the call; its state file (replica-state.ts) tells the other replica commands where it is.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { ObjectStoreConfig } from '../../config/types.js';
+import { PgdrError } from '../../errors.js';
+import { findBinaries } from '../../postgres/binaries.js';
+import { freePort } from '../../postgres/free-port.js';
+import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
+import { PostgresServer } from '../../postgres/server.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { restore } from '../restore/restore.js';
+import { type ReplicaState, writeReplicaState } from './replica-state.js';
+import { writeStandbyConfig } from './standby-config.js';
+
+export interface CreateReplicaOptions {
+  readonly store: ObjectStore;
+  readonly objectStore: ObjectStoreConfig;
+  readonly serverName: string;
+  /** The data folder (absolute; missing or empty). */
+  readonly dir: string;
+  readonly pgdrCommand: readonly string[];
+  readonly primaryConninfo?: string | undefined;
+  readonly minApplyDelay?: string | undefined;
+  readonly port?: number | undefined;
+  readonly backupRef?: string | undefined;
+  readonly binDir?: string | undefined;
+  readonly walPrefetch?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onStage?: (stage: string) => void;
+}
+
+export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaState> {
+  const restored = await restore({
+    store: o.store,
+    objectStore: o.objectStore,
+    serverName: o.serverName,
+    dir: o.dir,
+    target: { kind: 'latest' },
+    backupRef: o.backupRef,
+    targetTli: 'latest',
+    start: false,
+    binDir: o.binDir,
+    pgdrCommand: o.pgdrCommand,
+    walPrefetch: o.walPrefetch,
+    signal: o.signal,
+    onStage: o.onStage,
+  });
+  const { plan } = restored;
+  const bin = await findBinaries({ major: plan.major, ...(o.binDir ? { binDir: o.binDir } : {}) });
+  const user = await resolveServerUser();
+  const port = o.port ?? (await freePort());
+  const socketDir = Buffer.byteLength(join(o.dir, `.s.PGSQL.${port}`)) <= 100 ? o.dir : '/tmp';
+  await writeStandbyConfig({
+    dir: o.dir,
+    port,
+    socketDir,
+    primaryConninfo: o.primaryConninfo,
+    minApplyDelay: o.minApplyDelay,
+    comment: `pgdr replica create from backup ${plan.backup.backupId} of ${plan.destination} ${o.serverName}`,
+  });
+  for (const f of ['postgresql.auto.conf', 'standby.signal']) await chownToServerUser(join(o.dir, f), user);
+  const logFile = join(o.dir, 'log', 'pgdr-replica.log');
+  o.onStage?.(`starting hot standby PostgreSQL ${bin.version} on 127.0.0.1:${port}`);
+  // pg_ctl -w returns once the standby is consistent and accepts read-only connections.
+  const server = await PostgresServer.start({ bin, pgdata: o.dir, port, socketDir, logFile, runAs: user, timeoutSeconds: 600 });
+  const [row] = await server.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+  if (row?.r !== true) {
+    throw new PgdrError('RECOVERY_FAILED', `the server in ${o.dir} is not in recovery: it did not start as a standby`, {
+      hint: `see ${logFile}`,
+    });
+  }
+  const stop = `${bin.pgCtl} -D ${o.dir} stop`;
+  const state: ReplicaState = {
+    pgdata: o.dir,
+    host: server.host,
+    port,
+    socketDir,
+    logFile,
+    pgCtl: bin.pgCtl,
+    osUser: user?.name ?? null,
+    connectionString: server.connectionString(),
+    stopCommand: user ? `su ${user.name} -s /bin/sh -c '${stop}'` : stop,
+    serverName: o.serverName,
+    destinationPath: o.objectStore.destinationPath,
+    backupId: plan.backup.backupId,
+    major: plan.major,
+    primaryConninfo: o.primaryConninfo ?? null,
+    minApplyDelay: o.minApplyDelay ?? null,
+    createdAt: new Date().toISOString(),
+  };
+  await writeReplicaState(o.dir, state);
+  await fsp.chmod(o.dir, 0o700);
+  return state;
+}

@@ -1,0 +1,72 @@
+// What `pgdr replica create` leaves in the data folder so that status, promote and `pgdr connections` need
+// only DIR: where the standby listens, how to stop it, which archive it follows and, once promoted, where it
+// archives now. No secrets: credentials stay in the restore folder's files (recovery-config.ts).
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { isPgdrError, PgdrError } from '../../errors.js';
+
+export const REPLICA_STATE_FILE = 'pgdr-replica.json';
+
+export interface ReplicaPromotion {
+  readonly at: string;
+  readonly timeline: number;
+  /** The serverName the promoted server archives to. */
+  readonly serverName: string;
+  /** The pgdr configuration its archive_command reads. */
+  readonly configFile: string;
+}
+
+export interface ReplicaState {
+  readonly pgdata: string;
+  readonly host: string;
+  readonly port: number;
+  readonly socketDir: string;
+  readonly logFile: string;
+  readonly pgCtl: string;
+  readonly osUser: string | null;
+  readonly connectionString: string;
+  readonly stopCommand: string;
+  /** The server whose archive the standby follows. */
+  readonly serverName: string;
+  readonly destinationPath: string;
+  readonly backupId: string;
+  readonly major: number;
+  readonly primaryConninfo: string | null;
+  readonly minApplyDelay: string | null;
+  readonly createdAt: string;
+  readonly promoted?: ReplicaPromotion | undefined;
+}
+
+export function replicaStateFile(dir: string): string {
+  return join(dir, REPLICA_STATE_FILE);
+}
+
+/** The state of DIR, or undefined when DIR holds none (not made by `pgdr replica create`). */
+export async function readReplicaState(dir: string): Promise<ReplicaState | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(replicaStateFile(dir), 'utf8')) as ReplicaState;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PgdrError('CONFIG_INVALID', `cannot read ${replicaStateFile(dir)}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+export async function writeReplicaState(dir: string, state: ReplicaState): Promise<void> {
+  // Written as us but read by nobody else: 0644 lets the server user's backups copy it harmlessly.
+  await fsp.writeFile(replicaStateFile(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+}
+
+/** DIR must exist: a typo must not look like "no replica here". */
+export async function assertDataDir(dir: string): Promise<void> {
+  try {
+    const st = await fsp.stat(dir);
+    if (!st.isDirectory()) throw new PgdrError('NOT_FOUND', `${dir} is not a folder`);
+  } catch (e) {
+    if (isPgdrError(e)) throw e;
+    throw new PgdrError('NOT_FOUND', `data folder ${dir} does not exist`, {
+      hint: 'pass the DIR given to pgdr replica create',
+    });
+  }
+}
