@@ -38,6 +38,12 @@ const COMMANDS: Record<string, Loader> = {
   'drill history': async () => (await import('./commands/drill-history.js')).drillHistoryCommand,
   'k8s manifests': async () => (await import('./commands/k8s-manifests.js')).k8sManifests,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
+  'replica create': async () => (await import('./commands/replica-create.js')).replicaCreate,
+  'replica status': async () => (await import('./commands/replica-status.js')).replicaStatusCommand,
+  'replica promote': async () => (await import('./commands/replica-promote.js')).replicaPromote,
+  'failback plan': async () => (await import('./commands/failback-plan.js')).failbackPlanCommand,
+  'failback run': async () => (await import('./commands/failback-run.js')).failbackRunCommand,
+  connections: async () => (await import('./commands/connections.js')).connectionsCommand,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -8,14 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
-import type { StatusResult } from '../engine/status.js';
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { DataCheck } from '../verify/data-check.js';
-import { runChecks } from '../verify/run-checks.js';
 import { cleanupDrill } from './drill-cleanup.js';
 import { drillSummary } from './drill-format.js';
 import { appendHistory } from './drill-history.js';
+import { preflightStage } from './drill-preflight.js';
 import { drillRestore } from './drill-restore.js';
 import { type DrillTargetInput, judgeReached, resolveTarget } from './drill-target.js';
 import type { DrillCheck, DrillReport, DrillScenario } from './drill-types.js';
@@ -66,27 +65,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const runner = new StageRunner();
   const note = (s: string) => o.onStage?.(s);
   note('preflight');
-  let preflightChecks: DrillCheck[] = [];
   let backupId: string | null = null;
-  const status = await runner.run('preflight', async () => {
-    const r = await runChecks({
-      store: o.store,
-      serverName: o.serverName,
-      signal: o.signal,
-      ...(o.maxWalAgeMs !== undefined ? { maxWalAgeMs: o.maxWalAgeMs } : {}),
-      ...(o.maxBackupAgeMs !== undefined ? { maxBackupAgeMs: o.maxBackupAgeMs } : {}),
-    });
-    preflightChecks = r.checks.map((c) => ({ ...c }));
-    const bad = r.checks.filter((c) => c.status === 'fail' || c.status === 'warn');
-    const text = bad.map((c) => `${c.name} ${c.status}: ${c.finding}`).join('; ');
-    if (r.result === 'fail' || !r.status) {
-      return { value: null, status: 'fail' as const, detail: text || 'pgdr check failed' };
-    }
-    return {
-      value: r.status as StatusResult,
-      detail: `${r.checks.length} checks ${text ? `(${text})` : 'passed'}`,
-    };
-  });
+  const pre = await preflightStage(runner, o);
+  const status = pre.status;
   o.signal?.throwIfAborted();
 
   let targetInfo = {
@@ -108,7 +89,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       resolved = resolveTarget(o.target ?? 'latest', status ?? null, o.random);
       targetInfo = { requested: resolved.requested, time: resolved.time, reached: null };
       workDir = await fsp.mkdtemp(join(o.workRoot ?? tmpdir(), 'pgdr-drill-'));
-      // As root the server runs as the postgres user, who must be able to enter and list the folder (data/ itself is 0700).
+      // As root the server runs as the postgres user, who must enter and list it (data/ itself is 0700).
       await fsp.chmod(workDir, 0o755);
     } catch (e) {
       runner.fail('plan', errorText(e));
@@ -185,7 +166,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         : null,
     startedAt,
   });
-  report = { ...report, preflightChecks };
+  report = { ...report, preflightChecks: pre.checks };
   if (o.recordHistory ?? true) {
     try {
       report = { ...report, historyKey: await appendHistory(o.store, report, o.signal) };

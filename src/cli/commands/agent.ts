@@ -1,5 +1,4 @@
 import { CRON_HINT, parseCron } from '../../agent/cron.js';
-import { noDrillRunner } from '../../agent/drill-hook.js';
 import { createLogger } from '../../agent/logger.js';
 import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
@@ -18,7 +17,8 @@ export const agentCommand: Command = {
 
 Runs until SIGTERM or SIGINT. Takes a base backup on \`schedule\` (cron in UTC: six fields with seconds as
 CloudNativePG's ScheduledBackup, "0 0 6 * * *", or five), applies retentionPolicy after each backup and every
-agent.retentionPolicyIntervalSeconds (default 1800), and notes when drill.schedule is due. After downtime over
+agent.retentionPolicyIntervalSeconds (default 1800), and runs a restore drill (target latest, recorded in
+pgdr drill history) on drill.schedule (default monthly). After downtime over
 a scheduled time it backs up once at start-up, however many runs were missed.
 
 Only one agent works on a server at a time: <serverName>/pgdr/agent.lock in the bucket (barman ignores it),
@@ -70,7 +70,8 @@ ${STORE_USAGE}`,
       drillSchedule: parseCron(agent.drillSchedule),
       statePath,
       previous: await readState(statePath),
-      drill: noDrillRunner,
+      // Loaded only when a drill is due: it pulls in restore and verification.
+      drill: async () => (await import('../../drill/agent-drill-runner.js')).createDrillRunner(),
       log: createLogger({ out: ctx.stdout, pretty: format === 'pretty' }),
       signal: ctx.signal,
     });

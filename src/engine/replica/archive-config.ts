@@ -20,13 +20,20 @@ export async function writeArchiveConfig(o: ArchiveConfigOptions): Promise<strin
   try {
     doc = JSON.parse(await fsp.readFile(o.restoreConfigFile, 'utf8'));
   } catch (e) {
-    throw new PgdrError('CONFIG_INVALID', `cannot read the standby's pgdr configuration ${o.restoreConfigFile}`, {
-      cause: e,
-      hint: 'was this folder made by pgdr replica create?',
-    });
+    throw new PgdrError(
+      'CONFIG_INVALID',
+      `cannot read the standby's pgdr configuration ${o.restoreConfigFile}`,
+      {
+        cause: e,
+        hint: 'was this folder made by pgdr replica create?',
+      },
+    );
   }
   const out = { serverName: o.serverName, objectStore: { ...doc.objectStore, wal: { ...o.wal } } };
-  const file = join(dirname(o.restoreConfigFile), `pgdr-archive-${o.serverName.replace(/[^A-Za-z0-9_.-]/g, '_')}.yaml`);
+  const file = join(
+    dirname(o.restoreConfigFile),
+    `pgdr-archive-${o.serverName.replace(/[^A-Za-z0-9_.-]/g, '_')}.yaml`,
+  );
   await fsp.writeFile(file, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
   await chownToServerUser(file, await resolveServerUser());
   return file;

@@ -12,6 +12,7 @@ import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js'
 import { PostgresServer } from '../../postgres/server.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { restore } from '../restore/restore.js';
+import { registerReplica } from './registry.js';
 import { type ReplicaState, writeReplicaState } from './replica-state.js';
 import { writeStandbyConfig } from './standby-config.js';
 
@@ -28,6 +29,8 @@ export interface CreateReplicaOptions {
   readonly backupRef?: string | undefined;
   readonly binDir?: string | undefined;
   readonly walPrefetch?: number | undefined;
+  /** Registers the standby for `pgdr connections` (registry.ts); tests pass their own environment. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onStage?: (stage: string) => void;
 }
@@ -65,12 +68,24 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
   const logFile = join(o.dir, 'log', 'pgdr-replica.log');
   o.onStage?.(`starting hot standby PostgreSQL ${bin.version} on 127.0.0.1:${port}`);
   // pg_ctl -w returns once the standby is consistent and accepts read-only connections.
-  const server = await PostgresServer.start({ bin, pgdata: o.dir, port, socketDir, logFile, runAs: user, timeoutSeconds: 600 });
+  const server = await PostgresServer.start({
+    bin,
+    pgdata: o.dir,
+    port,
+    socketDir,
+    logFile,
+    runAs: user,
+    timeoutSeconds: 600,
+  });
   const [row] = await server.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
   if (row?.r !== true) {
-    throw new PgdrError('RECOVERY_FAILED', `the server in ${o.dir} is not in recovery: it did not start as a standby`, {
-      hint: `see ${logFile}`,
-    });
+    throw new PgdrError(
+      'RECOVERY_FAILED',
+      `the server in ${o.dir} is not in recovery: it did not start as a standby`,
+      {
+        hint: `see ${logFile}`,
+      },
+    );
   }
   const stop = `${bin.pgCtl} -D ${o.dir} stop`;
   const state: ReplicaState = {
@@ -92,6 +107,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     createdAt: new Date().toISOString(),
   };
   await writeReplicaState(o.dir, state);
+  if (o.env !== undefined) await registerReplica(o.env, o.dir);
   await fsp.chmod(o.dir, 0o700);
   return state;
 }

@@ -6,14 +6,22 @@ import { PgdrError } from '../../errors.js';
 import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
 import type { ReplicaState } from './replica-state.js';
 
-export async function promoteServer(o: { state: ReplicaState; alterArchiveCommand: string }): Promise<number> {
+export async function promoteServer(o: {
+  state: ReplicaState;
+  alterArchiveCommand: string;
+}): Promise<number> {
   const client = new pg.Client({ connectionString: o.state.connectionString });
   await client.connect().catch((e: unknown) => {
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the standby (${o.state.connectionString})`, { cause: e });
+    throw new PgdrError(
+      'POSTGRES_UNREACHABLE',
+      `cannot connect to the standby (${o.state.connectionString})`,
+      { cause: e },
+    );
   });
   let restart = false;
   try {
-    const mode = (await client.query<{ m: string }>('SELECT current_setting($1) AS m', ['archive_mode'])).rows[0]!.m;
+    const mode = (await client.query<{ m: string }>('SELECT current_setting($1) AS m', ['archive_mode']))
+      .rows[0]!.m;
     await client.query(o.alterArchiveCommand);
     if (mode === 'off') {
       // Only a restart turns archiving on; until then .ready files wait, so nothing is lost.
@@ -22,7 +30,8 @@ export async function promoteServer(o: { state: ReplicaState; alterArchiveComman
     }
     await client.query('SELECT pg_reload_conf()');
     const [ok] = (await client.query<{ p: boolean }>('SELECT pg_promote(true, 300) AS p')).rows;
-    if (ok?.p !== true) throw new PgdrError('POSTGRES_ERROR', 'pg_promote() did not finish within 300 seconds');
+    if (ok?.p !== true)
+      throw new PgdrError('POSTGRES_ERROR', 'pg_promote() did not finish within 300 seconds');
   } catch (e) {
     if (e instanceof PgdrError) throw e;
     throw new PgdrError('POSTGRES_ERROR', `promotion failed: ${(e as Error).message}`, { cause: e });
@@ -32,14 +41,16 @@ export async function promoteServer(o: { state: ReplicaState; alterArchiveComman
   if (restart) {
     const args = ['restart', '-D', o.state.pgdata, '-m', 'fast', '-w', '-t', '120', '-l', o.state.logFile];
     const r = await runAsServerUser({ file: o.state.pgCtl, args, user: await resolveServerUser() });
-    if (r.code !== 0) throw new PgdrError('POSTGRES_ERROR', `restart after promotion failed: ${r.stderr.trim()}`);
+    if (r.code !== 0)
+      throw new PgdrError('POSTGRES_ERROR', `restart after promotion failed: ${r.stderr.trim()}`);
   }
   const after = new pg.Client({ connectionString: o.state.connectionString });
   await after.connect();
   try {
     const sql = `SELECT pg_is_in_recovery() AS r, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
     const [row] = (await after.query<{ r: boolean; tli: number }>(sql)).rows;
-    if (row?.r !== false) throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_promote()');
+    if (row?.r !== false)
+      throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_promote()');
     // A commit makes the new timeline's first segment worth archiving soon; the history file goes at once.
     await after.query('SELECT pg_current_xact_id()');
     return row.tli;

@@ -10,9 +10,9 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
 import { restoreFilesDir } from '../restore/recovery-config.js';
 import { shQuote, sqlLiteral, writeArchiveConfig } from './archive-config.js';
+import { promoteServer, waitForHistory } from './promote-server.js';
 import { assertDataDir, type ReplicaState, readReplicaState, writeReplicaState } from './replica-state.js';
 import { type ReplicaStatus, replicaStatus } from './status.js';
-import { promoteServer, waitForHistory } from './promote-server.js';
 
 export interface PreparePromotionOptions {
   readonly dir: string;
@@ -38,7 +38,10 @@ export async function preparePromotion(o: PreparePromotionOptions): Promise<Prom
     });
   }
   if (state.promoted !== undefined) {
-    throw new PgdrError('NOT_STANDBY', `the server in ${o.dir} was already promoted (timeline ${state.promoted.timeline}, archiving to ${state.promoted.serverName})`);
+    throw new PgdrError(
+      'NOT_STANDBY',
+      `the server in ${o.dir} was already promoted (timeline ${state.promoted.timeline}, archiving to ${state.promoted.serverName})`,
+    );
   }
   const status = await replicaStatus({
     connectionString: state.connectionString,
@@ -52,7 +55,10 @@ export async function preparePromotion(o: PreparePromotionOptions): Promise<Prom
   }
   const newServerName = o.newServerName ?? `${state.serverName}-tl${status.timeline + 1}`;
   if (newServerName === state.serverName) {
-    throw new PgdrError('USAGE', `--new-server-name must differ from the archive the standby follows (${state.serverName})`);
+    throw new PgdrError(
+      'USAGE',
+      `--new-server-name must differ from the archive the standby follows (${state.serverName})`,
+    );
   }
   // barman-cloud-check-wal-archive before the new primary's first archive: never mix two servers' WAL.
   await checkWalArchive({ store: o.store, serverName: newServerName, signal: o.signal });
@@ -84,7 +90,10 @@ export async function promoteReplica(o: PromoteOptions): Promise<PromoteResult> 
     serverName: newServerName,
     wal: o.wal,
   });
-  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile].map(shQuote).concat('%p').join(' ');
+  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile]
+    .map(shQuote)
+    .concat('%p')
+    .join(' ');
   const timeline = await promoteServer({
     state,
     alterArchiveCommand: `ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`,
@@ -99,5 +108,12 @@ export async function promoteReplica(o: PromoteOptions): Promise<PromoteResult> 
     promoted: { at: new Date().toISOString(), timeline, serverName: newServerName, configFile },
   };
   await writeReplicaState(state.pgdata, promoted);
-  return { timeline, newServerName, archiveConfigFile: configFile, archiveCommand, historyArchived, state: promoted };
+  return {
+    timeline,
+    newServerName,
+    archiveConfigFile: configFile,
+    archiveCommand,
+    historyArchived,
+    state: promoted,
+  };
 }

@@ -36,7 +36,13 @@ const STUCK_FAILURES = 3;
 
 export function replicaVerdict(i: VerdictInput): VerdictResult {
   if (!i.inRecovery) {
-    return { verdict: 'not-standby', stuckSegNo: null, unreplayedSegments: 0, effectiveLagSeconds: null, reason: 'the server is not in recovery (promoted or a primary)' };
+    return {
+      verdict: 'not-standby',
+      stuckSegNo: null,
+      unreplayedSegments: 0,
+      effectiveLagSeconds: null,
+      reason: 'the server is not in recovery (promoted or a primary)',
+    };
   }
   const newest = Math.max(-1, ...i.archivedSegNos);
   const replay = i.replaySegNo;
@@ -44,7 +50,8 @@ export function replicaVerdict(i: VerdictInput): VerdictResult {
   const effectiveLagSeconds = unreplayed === 0 ? (i.lagSeconds === null ? null : 0) : i.lagSeconds;
   let stuck: number | null = null;
   if (replay !== null && !i.receiverStreaming) {
-    for (let n = replay + 1; n < newest; n++) {
+    // From the replay segment itself: a replay position at a segment boundary has not read that segment yet.
+    for (let n = replay; n < newest; n++) {
       if (!i.archivedSegNos.has(n)) {
         stuck = n;
         break;
@@ -54,15 +61,35 @@ export function replicaVerdict(i: VerdictInput): VerdictResult {
   // The log catches what the listing cannot: a segment that exists but cannot be restored (corrupt, denied).
   if (stuck === null && !i.receiverStreaming) {
     for (const [n, count] of i.failedRestores) {
-      if (count >= STUCK_FAILURES && n < newest && (replay === null || n > replay)) stuck = stuck === null ? n : Math.min(stuck, n);
+      if (count >= STUCK_FAILURES && n < newest && (replay === null || n >= replay))
+        stuck = stuck === null ? n : Math.min(stuck, n);
     }
   }
   if (stuck !== null) {
-    return { verdict: 'stuck', stuckSegNo: stuck, unreplayedSegments: unreplayed, effectiveLagSeconds: i.lagSeconds, reason: 'the archive holds later WAL but the standby cannot get past one segment' };
+    return {
+      verdict: 'stuck',
+      stuckSegNo: stuck,
+      unreplayedSegments: unreplayed,
+      effectiveLagSeconds: i.lagSeconds,
+      reason: 'the archive holds later WAL but the standby cannot get past one segment',
+    };
   }
   const max = i.maxLagSeconds ?? 300;
   if (unreplayed > 1 || (unreplayed === 1 && (i.lagSeconds ?? 0) > max)) {
-    return { verdict: 'lagging', stuckSegNo: null, unreplayedSegments: unreplayed, effectiveLagSeconds, reason: `${unreplayed} archived segment(s) not replayed yet` };
+    return {
+      verdict: 'lagging',
+      stuckSegNo: null,
+      unreplayedSegments: unreplayed,
+      effectiveLagSeconds,
+      reason: `${unreplayed} archived segment(s) not replayed yet`,
+    };
   }
-  return { verdict: 'healthy', stuckSegNo: null, unreplayedSegments: unreplayed, effectiveLagSeconds, reason: unreplayed === 0 ? 'replayed everything the archive holds' : 'replaying the newest archived segment' };
+  return {
+    verdict: 'healthy',
+    stuckSegNo: null,
+    unreplayedSegments: unreplayed,
+    effectiveLagSeconds,
+    reason:
+      unreplayed === 0 ? 'replayed everything the archive holds' : 'replaying the newest archived segment',
+  };
 }

@@ -2,7 +2,13 @@
 // failed, and turns them into lag numbers and a verdict (status-verdict.ts).
 import pg from 'pg';
 import { listWal } from '../../catalog/wal-catalog.js';
-import { DEFAULT_SEGMENT_SIZE, parseLsn, segmentFromNumber, segmentNumber, segmentStartLsn } from '../../catalog/wal-name.js';
+import {
+  DEFAULT_SEGMENT_SIZE,
+  parseLsn,
+  segmentFromNumber,
+  segmentNumber,
+  segmentStartLsn,
+} from '../../catalog/wal-name.js';
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { readLogFindings } from './server-log.js';
@@ -74,7 +80,9 @@ export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaSta
   try {
     await client.connect();
   } catch (e) {
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the standby (${o.connectionString})`, { cause: e });
+    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the standby (${o.connectionString})`, {
+      cause: e,
+    });
   }
   let s: ServerRow;
   let rx: Record<string, unknown> | undefined;
@@ -91,7 +99,8 @@ export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaSta
   const archived = new Set<number>();
   if (o.store !== undefined) {
     const wal = await listWal(o.store, o.serverName, { signal: o.signal });
-    for (const w of wal.objects) if (w.kind === 'segment' && w.segmentName) archived.add(segmentNumber(w.segmentName, segSize));
+    for (const w of wal.objects)
+      if (w.kind === 'segment' && w.segmentName) archived.add(segmentNumber(w.segmentName, segSize));
   }
   const log = o.logFile === undefined ? undefined : await readLogFindings(o.logFile);
   const failedRestores = new Map<number, number>();
@@ -135,7 +144,12 @@ export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaSta
   };
 }
 
-function lagBytes(replay: string | null, receive: string | null, newest: string | null, segSize: number): number | null {
+function lagBytes(
+  replay: string | null,
+  receive: string | null,
+  newest: string | null,
+  segSize: number,
+): number | null {
   if (replay === null) return null;
   const r = parseLsn(replay);
   let ahead = 0n;

@@ -1,0 +1,174 @@
+// The seed's two failback options as concrete steps for this configuration, each a command line to run in
+// order. Pure: the CLI gathers the configuration and the promoted standby's state, so every case is
+// unit-testable and the plan never depends on what happens to be running.
+import type { ReplicaState } from './replica-state.js';
+
+export type FailbackOption = 'keep' | 'original';
+
+export interface FailbackStep {
+  readonly title: string;
+  /** A pgdr command line, or a PostgreSQL/shell one where pgdr has none (kind says which). */
+  readonly command: string;
+  readonly kind: 'pgdr' | 'shell' | 'file';
+  readonly why: string;
+}
+
+export interface FailbackOptionPlan {
+  readonly option: FailbackOption;
+  readonly summary: string;
+  readonly steps: readonly FailbackStep[];
+}
+
+export interface FailbackPlanInput {
+  /** The original primary's serverName (the configuration's). */
+  readonly serverName: string;
+  readonly destinationPath: string;
+  /** --config FILE as the operator passes it (or the default pgdr.yaml). */
+  readonly configArg: string;
+  /** The original primary's data folder, when configured. */
+  readonly originalPgdata: string | undefined;
+  /** The promoted standby (the recovered cluster); undefined before any promotion. */
+  readonly recovered: ReplicaState | undefined;
+  readonly schedule: string | undefined;
+}
+
+export interface FailbackPlan {
+  readonly serverName: string;
+  readonly recoveredServerName: string;
+  readonly recovered: { pgdata: string; connectionString: string; timeline: number } | null;
+  readonly notes: readonly string[];
+  readonly options: readonly FailbackOptionPlan[];
+}
+
+export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
+  const p = i.recovered?.promoted;
+  const newName = p?.serverName ?? `${i.serverName}-tl2`;
+  const dir = i.recovered?.pgdata ?? '<recovered data folder>';
+  const conn = i.recovered?.connectionString ?? '<recovered connection>';
+  const tl = p?.timeline ?? 2;
+  const newCfg = `pgdr-${newName}.yaml`;
+  const c = `--config ${i.configArg}`;
+  const orig = i.originalPgdata ?? '<original data folder>';
+  const notes =
+    i.recovered === undefined || p === undefined
+      ? [
+          'no promoted standby is known on this host: the steps use placeholders (run pgdr replica promote first)',
+        ]
+      : [];
+  const newConfig: FailbackStep = {
+    title: `configuration for the recovered cluster (serverName ${newName})`,
+    kind: 'file',
+    command: `${newCfg}: the objectStore section of ${i.configArg}, with serverName: ${newName} and postgres: {connection: '${conn}', pgdata: '${dir}'}${i.schedule ? `, schedule: '${i.schedule}'` : ''}`,
+    why: 'backups and the agent of the recovered cluster must never use the old primary serverName',
+  };
+  const keep: FailbackOptionPlan = {
+    option: 'keep',
+    summary: `keep the recovered cluster (${dir}) as the primary, archiving and backing up under ${newName}`,
+    steps: [
+      newConfig,
+      {
+        title: 'check that the new WAL archive receives WAL',
+        kind: 'pgdr',
+        command: `pgdr status --config ${newCfg}`,
+        why: `archive_command already points at ${i.destinationPath} ${newName} since the promotion`,
+      },
+      {
+        title: 'take the first base backup of the recovered cluster',
+        kind: 'pgdr',
+        command: `pgdr backup create --config ${newCfg}`,
+        why: `until then the newest restorable backup is the old primary's (timeline ${tl - 1})`,
+      },
+      {
+        title: 'schedule backups and retention',
+        kind: 'pgdr',
+        command: `pgdr agent --config ${newCfg}`,
+        why: `runs pgdr backup create on the schedule${i.schedule ? ` (${i.schedule})` : ' (set schedule: in the file)'} and applies retention`,
+      },
+      {
+        title: 'point applications and monitoring at the recovered cluster',
+        kind: 'pgdr',
+        command: `pgdr connections ${c}`,
+        why: 'lists the read-write connection string to use now',
+      },
+    ],
+  };
+  const original: FailbackOptionPlan = {
+    option: 'original',
+    summary: `move back to the original name: back up the recovered cluster, restore it into ${orig} and archive under ${i.serverName} again`,
+    steps: [
+      newConfig,
+      {
+        title: 'take a pre-failback backup of the recovered cluster',
+        kind: 'pgdr',
+        command: `pgdr backup create --config ${newCfg} --name pre-failback`,
+        why: "the seed's step 1: the source of the restore",
+      },
+      {
+        title: 'check the backup is DONE',
+        kind: 'pgdr',
+        command: `pgdr backup show --config ${newCfg} pre-failback`,
+        why: "the seed's step 2: never restore an unfinished backup",
+      },
+      {
+        title: 'stop writes: stop the recovered cluster',
+        kind: 'shell',
+        command: i.recovered?.stopCommand ?? '<stop command of the recovered cluster>',
+        why: 'anything written after the backup would be lost',
+      },
+      {
+        title: 'restore into the original data folder',
+        kind: 'pgdr',
+        command: `pgdr restore ${orig} --config ${newCfg} --backup-id pre-failback`,
+        why: "the seed's step 3 (the folder must be empty: move the old one aside)",
+      },
+      {
+        title: 'check the original archive accepts the new timeline',
+        kind: 'pgdr',
+        command: `pgdr check-wal-archive ${c} --timeline ${tl + 1}`,
+        why: `the restored server ends on timeline ${tl + 1}; the old archive must hold only older timelines`,
+      },
+      {
+        title: 'archive under the original serverName again',
+        kind: 'shell',
+        command: `psql -c "ALTER SYSTEM SET archive_command = 'pgdr wal archive --config ${i.configArg} %p'" -c 'SELECT pg_reload_conf()'`,
+        why: 'restored servers start with archive_command false',
+      },
+      {
+        title: 'take a base backup under the original name',
+        kind: 'pgdr',
+        command: `pgdr backup create ${c}`,
+        why: 'the first restorable backup of the new timeline under the original serverName',
+      },
+      {
+        title: 'point applications back',
+        kind: 'pgdr',
+        command: `pgdr connections ${c}`,
+        why: 'the original connection string is the primary again',
+      },
+    ],
+  };
+  return {
+    serverName: i.serverName,
+    recoveredServerName: newName,
+    recovered: i.recovered && p ? { pgdata: dir, connectionString: conn, timeline: tl } : null,
+    notes,
+    options: [keep, original],
+  };
+}
+
+export function failbackMarkdown(plan: FailbackPlan): string {
+  const out = [`# Failback plan for ${plan.serverName}`, ''];
+  if (plan.recovered)
+    out.push(
+      `Recovered cluster: \`${plan.recovered.pgdata}\` (timeline ${plan.recovered.timeline}), archiving as **${plan.recoveredServerName}**.`,
+      '',
+    );
+  for (const n of plan.notes) out.push(`> ${n}`, '');
+  plan.options.forEach((o, k) => {
+    out.push(`## Option ${k + 1} (${o.option}): ${o.summary}`, '');
+    o.steps.forEach((s, j) => {
+      out.push(`${j + 1}. ${s.title} — ${s.why}`, '', '   ```', `   ${s.command}`, '   ```', '');
+    });
+  });
+  return out.join('\n');
+}

@@ -1,0 +1,294 @@
+// Issue 6 end to end on PostgreSQL 17: a primary archiving through `pgdr wal archive` into s3rver, a hot
+// standby following the archive (and one streaming), the stuck verdict when the archive lacks a segment the
+// standby needs, promotion to timeline 2 archiving under a new serverName, and a PITR from that new path.
+// Four PostgreSQL start-ups in all: primary, archive standby, streaming standby, PITR restore.
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/load.js';
+import type { ReplicaStatus } from '../../src/engine/replica/status.js';
+import { openStore } from '../../src/storage/open-store.js';
+import { switchWalAndWait } from '../helpers/barman-bucket.js';
+import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+
+const BUCKET = 'pgdrrep';
+const SERVER = 'prim';
+
+async function q<R extends pg.QueryResultRow>(conn: string, sql: string): Promise<R[]> {
+  const c = new pg.Client({ connectionString: conn });
+  await c.connect();
+  try {
+    return (await c.query<R>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
+  let s3: S3rverHandle;
+  let root: string;
+  let cfg: string;
+  let primary: TestPostgres;
+  let env: NodeJS.ProcessEnv;
+  const standbys: Array<{ pgCtl: string; pgdata: string }> = [];
+  let dirA: string;
+  let connA: string;
+  let skipped: string;
+
+  const pgdr = (args: string[]) => runPgdr([...args, '--config', cfg], { env, timeoutMs: 300_000 });
+  const count = async (conn: string) =>
+    Number((await q<{ n: string }>(conn, 'SELECT count(*) AS n FROM t'))[0]!.n);
+  const status = async (dir: string) => {
+    const r = await pgdr(['replica', 'status', dir, '--format', 'json']);
+    assert.ok(r.code === 0 || r.code === 51, r.stderr);
+    return JSON.parse(r.stdout) as ReplicaStatus;
+  };
+  const keys = async (prefix: string) => {
+    const c = loadConfig({ overrides: { configFile: cfg }, env, cwd: root });
+    const store = openStore(c.objectStore);
+    return (await store.list(prefix)).objects.map((o) => o.key).sort();
+  };
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: [BUCKET] });
+    root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rep-'));
+    await fsp.chmod(root, 0o755);
+    env = { XDG_STATE_HOME: join(root, 'state') };
+    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
+    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+    const store = [
+      'objectStore:',
+      `  destinationPath: s3://${BUCKET}/dr`,
+      `  endpointURL: ${s3.endpoint}`,
+      '  s3Credentials:',
+      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
+      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      '  wal: { compression: gzip, maxParallel: 4 }',
+      '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
+    ];
+    cfg = join(root, 'pgdr.yaml');
+    await fsp.writeFile(cfg, [`serverName: ${SERVER}`, ...store, ''].join('\n'), { mode: 0o644 });
+    // A marker file makes archive_command report success without uploading: the archive then lacks exactly
+    // that segment while later ones arrive, as after a deletion, without racing the standby's fetch.
+    const archive = `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`;
+    primary = await startPostgres({
+      major: 17,
+      archiveCommand: `test -f ${root}/skip-%f || ${archive}`,
+    });
+    await primary.query('CREATE TABLE t (id int)');
+    await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
+    const full = `${cfg}.primary`;
+    const pgSection = [
+      'postgres:',
+      `  connection: ${primary.connectionString}`,
+      `  pgdata: ${primary.pgdata}`,
+    ];
+    await fsp.writeFile(full, [`serverName: ${SERVER}`, ...store, ...pgSection, ''].join('\n'));
+    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
+    assert.equal(b.code, 0, b.stderr);
+    await switchWalAndWait(primary);
+    dirA = join(root, 'standby-a');
+  });
+  after(async () => {
+    for (const s of standbys) await stopPgCtl(s.pgCtl, s.pgdata).catch(() => undefined);
+    await stopAllRestored();
+    await primary?.cleanup();
+    await s3?.stop();
+    if (root) await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  it('creates a hot standby that follows the archive, and its lag goes to zero', async () => {
+    const r = await pgdr(['replica', 'create', dirA, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const state = JSON.parse(r.stdout);
+    standbys.push({ pgCtl: state.pgCtl, pgdata: state.pgdata });
+    connA = state.connectionString;
+    assert.ok(existsSync(join(dirA, 'standby.signal')));
+    assert.ok(!existsSync(join(dirA, 'recovery.signal')));
+    assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
+    await primary.query('INSERT INTO t SELECT generate_series(101, 250)');
+    await switchWalAndWait(primary);
+    await until('the standby to replay the new rows', async () =>
+      (await count(connA)) === 250 ? true : undefined,
+    );
+    const s = await until('a healthy status', async () => {
+      const st = await status(dirA);
+      return st.verdict === 'healthy' && st.unreplayedSegments === 0 ? st : undefined;
+    });
+    assert.equal(s.lagSeconds, 0, 'nothing unreplayed in the archive: no lag, however old the last commit');
+    assert.ok(s.lagBytes !== null && s.lagBytes < 16 * 1024 * 1024, `lag bytes ${s.lagBytes}`);
+    assert.equal(s.walReceiver, null);
+    assert.match(String(s.lastRestoredSegment), /^[0-9A-F]{24}$/);
+    const byUrl = await pgdr(['replica', 'status', '--connection', connA, '--format', 'json']);
+    assert.equal(byUrl.code, 0, byUrl.stderr);
+    assert.equal((JSON.parse(byUrl.stdout) as ReplicaStatus).verdict, 'healthy');
+    const c = await pgdr(['connections']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.ok(c.stdout.includes(connA), c.stdout);
+  });
+
+  it('with --primary-conninfo streams: rows appear without a WAL switch', async () => {
+    const dirB = join(root, 'standby-b');
+    const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres`;
+    const r = await pgdr([
+      'replica',
+      'create',
+      dirB,
+      '--primary-conninfo',
+      conninfo,
+      '--min-apply-delay',
+      '10ms',
+      '--format',
+      'json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const state = JSON.parse(r.stdout);
+    standbys.push({ pgCtl: state.pgCtl, pgdata: state.pgdata });
+    await primary.query('INSERT INTO t SELECT generate_series(251, 300)');
+    const want = await count(primary.connectionString);
+    await until('streamed rows', async () =>
+      (await count(state.connectionString)) === want ? true : undefined,
+    );
+    const [d] = await q<Record<string, string>>(state.connectionString, 'SHOW recovery_min_apply_delay');
+    assert.equal(d!.recovery_min_apply_delay, '10ms');
+    const st = await status(dirB);
+    assert.equal(st.walReceiver?.status, 'streaming');
+    await stopPgCtl(state.pgCtl, state.pgdata);
+  });
+
+  it('reports stuck, naming the segment, when the archive lacks a segment the standby needs', async () => {
+    const [cur] = await primary.query<{ w: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS w');
+    skipped = cur!.w;
+    await fsp.writeFile(join(root, `skip-${skipped}`), '');
+    await primary.query('INSERT INTO t SELECT generate_series(301, 400)');
+    assert.equal(await switchWalAndWait(primary), skipped);
+    for (let i = 0; i < 2; i++) {
+      await primary.query('INSERT INTO t SELECT generate_series(1, 10)');
+      await switchWalAndWait(primary);
+    }
+    assert.ok(!(await keys(`${SERVER}/wals/`)).some((k) => k.includes(skipped)), 'segment absent');
+    const st = await until('a stuck verdict', async () => {
+      const s = await status(dirA);
+      return s.verdict === 'stuck' ? s : undefined;
+    });
+    assert.equal(st.stuckSegment, skipped);
+    const table = await pgdr(['replica', 'status', dirA]);
+    assert.equal(table.code, 51);
+    assert.match(table.stdout, new RegExp(`STUCK on segment ${skipped}`));
+  });
+
+  it('refuses to promote a missing folder, a non-standby, or without --yes and no terminal', async () => {
+    const before = await keys('');
+    const missing = await pgdr(['replica', 'promote', join(root, 'nope'), '--yes']);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /does not exist/);
+    const notStandby = await pgdr(['replica', 'promote', primary.dir, '--yes']);
+    assert.equal(notStandby.code, 24, notStandby.stderr);
+    const noTty = await pgdr(['replica', 'promote', dirA]);
+    assert.equal(noTty.code, 25, noTty.stderr);
+    assert.match(noTty.stderr, /--yes/);
+    assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
+    assert.deepEqual(await keys(''), before, 'nothing written to the bucket');
+  });
+
+  it('promotes to timeline 2, archiving under the new serverName; the old path untouched; PITR works there', async () => {
+    const oldKeys = await keys(`${SERVER}/`);
+    const r = await pgdr(['replica', 'promote', dirA, '--yes', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.timeline, 2);
+    assert.equal(out.newServerName, `${SERVER}-tl2`);
+    assert.equal(out.before.stuckSegment, skipped);
+    assert.ok(out.unreplayedSegments >= 2, 'shows the archived WAL it cannot replay');
+    assert.equal(out.historyArchived, true);
+    await q(connA, 'INSERT INTO t SELECT generate_series(1000, 1009)');
+    const newKeys = await keys(`${SERVER}-tl2/wals/`);
+    assert.ok(
+      newKeys.some((k) => /\/00000002\.history(\.gz)?$/.test(k)),
+      newKeys.join('\n'),
+    );
+    const conns = JSON.parse((await pgdr(['connections', '--format', 'json'])).stdout);
+    assert.equal(conns[0].role, 'promoted-primary');
+    assert.equal(conns[0].connectionString, connA);
+    const fb = await pgdr(['failback', 'plan', '--format', 'json']);
+    assert.equal(fb.code, 0, fb.stderr);
+    const plan = JSON.parse(fb.stdout);
+    assert.equal(plan.recoveredServerName, `${SERVER}-tl2`);
+    assert.equal(plan.recovered.pgdata, dirA);
+    assert.deepEqual(
+      plan.options.map((o: { option: string }) => o.option),
+      ['keep', 'original'],
+    );
+    const md = await pgdr(['failback', 'plan']);
+    assert.match(md.stdout, /pgdr backup create --config pgdr-prim-tl2\.yaml/);
+    const run = await pgdr(['failback', 'run', '--option', 'keep']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /not available yet/);
+    const again = await pgdr(['replica', 'promote', dirA, '--yes']);
+    assert.equal(again.code, 24, again.stderr);
+
+    // A base backup of the new primary under its new name, then a PITR on that path.
+    const newCfg = join(root, 'pgdr-tl2.yaml');
+    const text = (await fsp.readFile(cfg, 'utf8')).replace(
+      `serverName: ${SERVER}`,
+      `serverName: ${SERVER}-tl2`,
+    );
+    await fsp.writeFile(newCfg, `${text}postgres:\n  connection: ${connA}\n  pgdata: ${dirA}\n`);
+    const b = await runPgdr(['backup', 'create', '--config', newCfg], { env, timeoutMs: 300_000 });
+    assert.equal(b.code, 0, b.stderr);
+    await q(connA, 'INSERT INTO t SELECT generate_series(2000, 2049)');
+    const want = await count(connA);
+    const now = (await q<{ now: Date }>(connA, 'SELECT now() AS now'))[0]!.now;
+    await q(connA, 'INSERT INTO t SELECT generate_series(3000, 3099)');
+    await q(connA, 'SELECT pg_switch_wal()');
+    await until('tl2 WAL archived', async () => {
+      const [a] = await q<{ last: string | null }>(
+        connA,
+        'SELECT last_archived_wal AS last FROM pg_stat_archiver',
+      );
+      return a?.last?.startsWith('00000002') && !a.last.endsWith('.history') ? true : undefined;
+    });
+    assert.deepEqual(await keys(`${SERVER}/`), oldKeys, 'the old primary archive is untouched');
+    const dirC = join(root, 'pitr');
+    const pitr = await runPgdr(
+      [
+        'restore',
+        dirC,
+        '--config',
+        cfg,
+        '--server-name',
+        `${SERVER}-tl2`,
+        '--target-time',
+        now.toISOString(),
+        '--format',
+        'json',
+      ],
+      { env, timeoutMs: 300_000 },
+    );
+    assert.equal(pitr.code, 0, pitr.stderr);
+    const res = JSON.parse(pitr.stdout);
+    standbys.push({ pgCtl: res.server.pgCtl, pgdata: res.server.pgdata });
+    assert.equal(await count(res.server.connectionString), want);
+  });
+});
