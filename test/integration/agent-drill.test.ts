@@ -83,11 +83,13 @@ describe('pgdr agent runs drills on drill.schedule', () => {
     const history = await runPgdr(['drill', 'history', '--format', 'json', '--config', configFile]);
     assert.equal(history.code, 0, history.stderr);
     const drills = (
-      JSON.parse(history.stdout) as { drills: { result: string; target: string; rtoMs: number }[] }
+      JSON.parse(history.stdout) as {
+        drills: { result: string; target: { requested: string }; rtoMs: number }[];
+      }
     ).drills;
     assert.ok(drills.length >= 1, history.stdout);
     assert.equal(drills.at(-1)?.result, 'pass', history.stdout);
-    assert.equal(drills.at(-1)?.target, 'latest');
+    assert.equal(drills.at(-1)?.target.requested, 'latest');
     assert.ok((drills.at(-1)?.rtoMs ?? 0) > 0);
   });
 });

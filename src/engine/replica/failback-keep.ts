@@ -31,32 +31,55 @@ export interface FailbackKeepResult {
 export async function failbackKeep(o: FailbackKeepOptions): Promise<FailbackKeepResult> {
   const p = o.recovered.promoted;
   if (p === undefined) {
-    throw new PgdrError('NOT_STANDBY', `${o.recovered.pgdata} was never promoted: there is no recovered cluster to keep`, {
-      hint: `pgdr replica promote ${o.recovered.pgdata}`,
-    });
+    throw new PgdrError(
+      'NOT_STANDBY',
+      `${o.recovered.pgdata} was never promoted: there is no recovered cluster to keep`,
+      {
+        hint: `pgdr replica promote ${o.recovered.pgdata}`,
+      },
+    );
   }
   const client = new pg.Client({ connectionString: o.recovered.connectionString });
   await client.connect().catch((e: unknown) => {
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the recovered cluster (${o.recovered.connectionString})`, { cause: e });
+    throw new PgdrError(
+      'POSTGRES_UNREACHABLE',
+      `cannot connect to the recovered cluster (${o.recovered.connectionString})`,
+      { cause: e },
+    );
   });
   try {
-    const [row] = (await client.query<{ r: boolean; c: string }>(`SELECT pg_is_in_recovery() AS r, current_setting('archive_command') AS c`)).rows;
-    if (row?.r !== false) throw new PgdrError('NOT_STANDBY', 'the recovered cluster is in recovery: it is not a primary');
+    const [row] = (
+      await client.query<{ r: boolean; c: string }>(
+        `SELECT pg_is_in_recovery() AS r, current_setting('archive_command') AS c`,
+      )
+    ).rows;
+    if (row?.r !== false)
+      throw new PgdrError('NOT_STANDBY', 'the recovered cluster is in recovery: it is not a primary');
     if (!row.c.includes(p.configFile)) {
-      throw new PgdrError('REFUSED', `the recovered cluster no longer archives with ${p.configFile} (archive_command is '${row.c}')`, {
-        hint: `archive_command must write to serverName ${p.serverName} before it gets backups of its own`,
-      });
+      throw new PgdrError(
+        'REFUSED',
+        `the recovered cluster no longer archives with ${p.configFile} (archive_command is '${row.c}')`,
+        {
+          hint: `archive_command must write to serverName ${p.serverName} before it gets backups of its own`,
+        },
+      );
     }
   } finally {
     await client.end().catch(() => undefined);
   }
   const wal = await listWal(o.store, p.serverName, { signal: o.signal });
   if (!wal.objects.some((w) => w.kind === 'history' && w.timeline === p.timeline)) {
-    throw new PgdrError('WAL_MISSING', `the archive of ${p.serverName} lacks the history file of timeline ${p.timeline}`, {
-      hint: 'check archiving of the recovered cluster (pgdr status) before backing it up',
-    });
+    throw new PgdrError(
+      'WAL_MISSING',
+      `the archive of ${p.serverName} lacks the history file of timeline ${p.timeline}`,
+      {
+        hint: 'check archiving of the recovered cluster (pgdr status) before backing it up',
+      },
+    );
   }
-  const doc = JSON.parse(await fsp.readFile(p.configFile, 'utf8')) as { objectStore: Record<string, unknown> };
+  const doc = JSON.parse(await fsp.readFile(p.configFile, 'utf8')) as {
+    objectStore: Record<string, unknown>;
+  };
   const out = {
     serverName: p.serverName,
     objectStore: { ...doc.objectStore, data: o.data },
@@ -66,7 +89,9 @@ export async function failbackKeep(o: FailbackKeepOptions): Promise<FailbackKeep
   const text = `${JSON.stringify(out, null, 2)}\n`;
   const existing = await fsp.readFile(o.configFile, 'utf8').catch(() => undefined);
   if (existing !== undefined && existing !== text) {
-    throw new PgdrError('CONFLICT', `${o.configFile} exists with other content`, { hint: 'move it aside or pass another --write-config' });
+    throw new PgdrError('CONFLICT', `${o.configFile} exists with other content`, {
+      hint: 'move it aside or pass another --write-config',
+    });
   }
   await fsp.writeFile(o.configFile, text, { mode: 0o600 });
   const backup = await createBackup({
