@@ -3,6 +3,7 @@
 // standby needs, promotion to timeline 2 archiving under a new serverName, and a PITR from that new path.
 // Four PostgreSQL start-ups in all: primary, archive standby, streaming standby, PITR restore.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +209,17 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const noTty = await pgdr(['replica', 'promote', dirA]);
     assert.equal(noTty.code, 25, noTty.stderr);
     assert.match(noTty.stderr, /--yes/);
+    // On a terminal it asks for the serverName: a wrong answer changes nothing either.
+    const cmd = [process.execPath, PGDR_BIN, 'replica', 'promote', dirA, '--config', cfg].join(' ');
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      input: 'wrong-name\n',
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
+    const ttyOut = tty.stdout.toString();
+    assert.equal(tty.status, 25, ttyOut);
+    assert.match(ttyOut, /would be lost/);
+    assert.match(ttyOut, /type the serverName \(prim\)/);
     assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
     assert.deepEqual(await keys(''), before, 'nothing written to the bucket');
   });
