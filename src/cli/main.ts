@@ -72,7 +72,7 @@ export async function overview(): Promise<string> {
     'Configuration: pgdr.yaml in the current folder, --config FILE, or PGDR_CONFIG (see README.md).',
     'Exit codes:',
     ...Object.entries(ERRORS).map(
-      ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(20)} ${e.summary}`,
+      ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(21)} ${e.summary}`,
     ),
   ].join('\n');
 }
