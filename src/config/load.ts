@@ -1,7 +1,7 @@
 // The only place that reads the environment and the config file. Everything below the CLI receives the result.
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';

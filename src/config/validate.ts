@@ -145,7 +145,10 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     try {
       parseRetentionPolicy(retentionPolicy, { source: 'config', field: 'retentionPolicy' });
     } catch (e) {
-      p.add('retentionPolicy', `${(e as Error).message.replace(/^retentionPolicy:\s*/, '')} (accepted: ${POLICY_FORMS})`);
+      p.add(
+        'retentionPolicy',
+        `${(e as Error).message.replace(/^retentionPolicy:\s*/, '')} (accepted: ${POLICY_FORMS})`,
+      );
     }
   }
 

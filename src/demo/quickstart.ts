@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinaries } from '../postgres/binaries.js';
 import { freePort } from '../postgres/free-port.js';
-import { chownToServerUser, resolveServerUser, type ServerUser, serverSpawnOptions } from '../postgres/os-user.js';
+import {
+  chownToServerUser,
+  resolveServerUser,
+  type ServerUser,
+  serverSpawnOptions,
+} from '../postgres/os-user.js';
 import { initdb, PostgresServer } from '../postgres/server.js';
 
 const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
@@ -21,7 +26,11 @@ function step(text: string): void {
 
 async function pgdr(args: string[], user: ServerUser | null): Promise<void> {
   process.stdout.write(`$ pgdr ${args.join(' ')}\n`);
-  const child = spawn(process.execPath, [BIN, ...args], { ...serverSpawnOptions(user), stdio: 'inherit', cwd: '/' });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    ...serverSpawnOptions(user),
+    stdio: 'inherit',
+    cwd: '/',
+  });
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (code !== 0) throw new Error(`pgdr ${args[0]} ${args[1] ?? ''} exited with ${code}`);
 }
@@ -72,7 +81,9 @@ async function main(): Promise<void> {
       },
     });
     process.stdout.write(`server on 127.0.0.1:${port}, data in ${pgdata}, object store ${repo}\n`);
-    await server.query('CREATE TABLE accounts (id bigserial PRIMARY KEY, username text, created_at timestamptz DEFAULT now())');
+    await server.query(
+      'CREATE TABLE accounts (id bigserial PRIMARY KEY, username text, created_at timestamptz DEFAULT now())',
+    );
     await server.query("INSERT INTO accounts (username) SELECT 'user' || g FROM generate_series(1, 50000) g");
 
     step('a base backup');

@@ -150,10 +150,16 @@ spec:
   });
 
   it('refuses a malformed retention policy with the accepted forms', () => {
-    const f = write('policy.yaml', 'serverName: a\nobjectStore:\n  destinationPath: file:///srv/a\nretentionPolicy: 14 days\n');
+    const f = write(
+      'policy.yaml',
+      'serverName: a\nobjectStore:\n  destinationPath: file:///srv/a\nretentionPolicy: 14 days\n',
+    );
     const e = failure(() => load(f));
     assert.match(e.message, /^retentionPolicy: .*accepted: '14d', '2w', '1m'/);
-    const ok = write('policy-ok.yaml', 'serverName: a\nobjectStore:\n  destinationPath: file:///srv/a\nretentionPolicy: REDUNDANCY 3\n');
+    const ok = write(
+      'policy-ok.yaml',
+      'serverName: a\nobjectStore:\n  destinationPath: file:///srv/a\nretentionPolicy: REDUNDANCY 3\n',
+    );
     assert.equal(load(ok).retentionPolicy, 'REDUNDANCY 3');
   });
 

@@ -15,7 +15,11 @@ it('README opens with exactly the two commands: the main job and the tests', () 
 
 it('README lists every exit code with its number', () => {
   for (const [name, spec] of Object.entries(ERRORS)) {
-    assert.match(readme, new RegExp(`^\\| ${spec.exitCode} \\| ${name} \\|`, 'm'), `${name} (${spec.exitCode})`);
+    assert.match(
+      readme,
+      new RegExp(`^\\| ${spec.exitCode} \\| ${name} \\|`, 'm'),
+      `${name} (${spec.exitCode})`,
+    );
   }
 });
 

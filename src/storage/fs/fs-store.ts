@@ -46,7 +46,9 @@ export class FsObjectStore implements ObjectStore {
           await fsp.link(tmp, target);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new PgdrError('CONFLICT', `object ${key} already exists`, { hint: 'it was not overwritten' });
+            throw new PgdrError('CONFLICT', `object ${key} already exists`, {
+              hint: 'it was not overwritten',
+            });
           }
           throw e;
         }
@@ -85,7 +87,8 @@ export class FsObjectStore implements ObjectStore {
       const st = await fsp.stat(this.path(key));
       return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return undefined;
       throw mapFsError(e, key, this.displayUrl);
     }
   }
@@ -163,12 +166,16 @@ export class FsObjectStore implements ObjectStore {
       });
     }
     if (!st.isDirectory()) {
-      throw new PgdrError('BUCKET_MISSING', `${this.root} is not a folder`, { hint: 'point objectStore.destinationPath at a folder' });
+      throw new PgdrError('BUCKET_MISSING', `${this.root} is not a folder`, {
+        hint: 'point objectStore.destinationPath at a folder',
+      });
     }
     try {
       await fsp.access(this.root, 4 /* R_OK */);
     } catch {
-      throw new PgdrError('STORE_AUTH', `this user may not read ${this.root}`, { hint: 'fix the folder permissions or run pgdr as its owner' });
+      throw new PgdrError('STORE_AUTH', `this user may not read ${this.root}`, {
+        hint: 'fix the folder permissions or run pgdr as its owner',
+      });
     }
   }
 
@@ -197,12 +204,19 @@ async function syncDir(dir: string): Promise<void> {
 function mapFsError(e: unknown, key: string, url: string): unknown {
   if (e instanceof PgdrError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new PgdrError('NOT_FOUND', `object ${key} does not exist in ${url}`);
+  if (code === 'ENOENT' || code === 'ENOTDIR')
+    return new PgdrError('NOT_FOUND', `object ${key} does not exist in ${url}`);
   if (code === 'EACCES' || code === 'EPERM') {
-    return new PgdrError('STORE_AUTH', `permission denied on ${key} in ${url}`, { hint: 'fix the folder permissions', cause: e });
+    return new PgdrError('STORE_AUTH', `permission denied on ${key} in ${url}`, {
+      hint: 'fix the folder permissions',
+      cause: e,
+    });
   }
-  if (code === 'ABORT_ERR' || (e as Error).name === 'AbortError') return new PgdrError('ABORTED', 'the write was interrupted', { cause: e });
-  return new PgdrError('STORE_ERROR', `cannot access ${key} in ${url}: ${code ?? (e as Error).message}`, { cause: e });
+  if (code === 'ABORT_ERR' || (e as Error).name === 'AbortError')
+    return new PgdrError('ABORTED', 'the write was interrupted', { cause: e });
+  return new PgdrError('STORE_ERROR', `cannot access ${key} in ${url}: ${code ?? (e as Error).message}`, {
+    cause: e,
+  });
 }
 
 /** For tests and tools: the key of a path below the root. */
