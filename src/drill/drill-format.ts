@@ -43,7 +43,7 @@ export function drillText(r: DrillReport): string {
       )
     : 'Checks: none ran';
   return [
-    `Restore drill ${r.id} (${r.scenario})`,
+    `Drill ${r.id} (${r.scenario})`,
     '',
     stages,
     '',
@@ -59,7 +59,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function drillMarkdown(r: DrillReport): string {
   const icon = r.result === 'pass' ? '✅' : '❌';
   return [
-    `## ${icon} Restore drill ${r.result.toUpperCase()}: ${r.serverName}`,
+    `## ${icon} ${r.scenario === 'replica' ? 'Replica' : 'Restore'} drill ${r.result.toUpperCase()}: ${r.serverName}`,
     '',
     ...headline(r).map((l) => `- ${l}`),
     `- Started: ${r.startedAt}, finished: ${r.finishedAt}`,

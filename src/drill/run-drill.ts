@@ -8,19 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
-import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { cleanupDrill } from './drill-cleanup.js';
-import { drillSummary } from './drill-format.js';
-import { appendHistory } from './drill-history.js';
 import { preflightStage } from './drill-preflight.js';
 import { drillRestore } from './drill-restore.js';
 import { type DrillTargetInput, judgeReached, resolveTarget } from './drill-target.js';
 import type { DrillCheck, DrillReport, DrillScenario } from './drill-types.js';
 import { verifyStage } from './drill-verify.js';
 import { finishReport } from './finish-report.js';
-import { notifyWebhook } from './notify.js';
+import { publishReport } from './publish-report.js';
+import { runReplicaDrill } from './run-replica-drill.js';
 import { errorText, StageRunner } from './stage-runner.js';
 
 export interface DrillOptions {
@@ -51,15 +49,7 @@ export interface DrillOptions {
 }
 
 export async function runDrill(o: DrillOptions): Promise<DrillReport> {
-  if ((o.scenario ?? 'restore') !== 'restore') {
-    throw new PgdrError(
-      'USAGE',
-      'drill: --scenario replica is not available yet (pgdr replica is not built)',
-      {
-        hint: 'use --scenario restore (the default)',
-      },
-    );
-  }
+  if ((o.scenario ?? 'restore') === 'replica') return runReplicaDrill(o);
   const startedAt = new Date();
   const id = randomBytes(4).toString('hex');
   const runner = new StageRunner();
@@ -145,7 +135,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   } else {
     await runner.always('cleanup', async () => 'nothing to clean up');
   }
-  let report = finishReport({
+  const report = finishReport({
     id,
     scenario: 'restore',
     serverName: o.serverName,
@@ -166,25 +156,5 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         : null,
     startedAt,
   });
-  report = { ...report, preflightChecks: pre.checks };
-  if (o.recordHistory ?? true) {
-    try {
-      report = { ...report, historyKey: await appendHistory(o.store, report, o.signal) };
-    } catch (e) {
-      o.signal?.throwIfAborted();
-      report = { ...report, historyKey: null, historyProblem: errorText(e) };
-    }
-  }
-  if (o.notifyUrl !== undefined) {
-    note('notify');
-    report = {
-      ...report,
-      notification: await notifyWebhook({
-        url: o.notifyUrl,
-        body: { text: drillSummary(report), ...report },
-        signal: o.signal,
-      }),
-    };
-  }
-  return report;
+  return publishReport(o, { ...report, preflightChecks: pre.checks });
 }

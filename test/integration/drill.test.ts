@@ -322,9 +322,12 @@ describe('pgdr drill on a barman-cloud bucket', () => {
     assert.equal(drills.length, 4);
   });
 
-  it('refuses the replica scenario clearly while pgdr replica does not exist', async () => {
-    const r = await runPgdr(['drill', ...s3Args(target('src')), '--scenario', 'replica'], { env: s3Env(s3) });
+  it('refuses a target other than latest for the replica scenario (a standby follows the archive to its end)', async () => {
+    const r = await runPgdr(
+      ['drill', ...s3Args(target('src')), '--scenario', 'replica', '--target', 'random'],
+      { env: s3Env(s3) },
+    );
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /not available yet/);
+    assert.match(r.stderr, /follows the archive to its end/);
   });
 });

@@ -53,7 +53,9 @@ RPO = newest archived WAL's upload time - newest replayed transaction (latest ta
 The result is appended to the bucket as <server>/pgdr/drills/<start>-<id>.json (barman ignores it; see
 pgdr drill history). --notify POSTs the JSON report (10 s timeout, one retry); a failed notification is
 reported but does not change the result. --report FILE writes the JSON report too.
---scenario replica is not available yet.
+--scenario replica plays the monthly "test replica cluster" item instead: fetch downloads the latest backup
+and starts it as a hot standby, replay waits until it has replayed the newest archived WAL (its lag at start
+and at catch-up in the detail), promote runs pg_promote with archiving left off, then verify and cleanup.
 
 Exit code: 0 the drill passed, 52 it failed (the report names the failing stage).
 
@@ -63,11 +65,6 @@ ${STORE_USAGE}`,
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json', 'markdown'] as const, 'table', NAME);
     const scenario = oneOf(p, 'scenario', ['restore', 'replica'] as const, 'restore', NAME);
-    if (scenario === 'replica') {
-      throw new PgdrError('USAGE', `${NAME}: --scenario replica is not available yet`, {
-        hint: 'it needs pgdr replica (a standby built from the archive), which is not built yet; use --scenario restore',
-      });
-    }
     const target = str(p, 'target') ?? 'latest';
     try {
       checkTargetInput(target);
@@ -89,6 +86,7 @@ ${STORE_USAGE}`,
         pgdrCommand: [process.execPath, bin],
         binDir: config.postgres.binDir,
         target,
+        scenario,
         dataChecks,
         database: str(p, 'database'),
         keep: flag(p, 'keep'),
