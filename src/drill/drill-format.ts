@@ -42,16 +42,9 @@ export function drillText(r: DrillReport): string {
         r.checks.map((c) => [c.name, c.status.toUpperCase(), c.finding]),
       )
     : 'Checks: none ran';
-  return [
-    `Drill ${r.id} (${r.scenario})`,
-    '',
-    stages,
-    '',
-    checks,
-    '',
-    ...headline(r),
-    ...footer(r),
-  ].join('\n');
+  return [`Drill ${r.id} (${r.scenario})`, '', stages, '', checks, '', ...headline(r), ...footer(r)].join(
+    '\n',
+  );
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
