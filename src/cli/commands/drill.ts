@@ -1,15 +1,14 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drillMarkdown, drillText } from '../../drill/drill-format.js';
 import { checkTargetInput } from '../../drill/drill-target.js';
 import { runDrill } from '../../drill/run-drill.js';
 import { ERRORS, PgdrError } from '../../errors.js';
-import { parseChecksFile } from '../../verify/checks-file.js';
-import { type DataCheck, PRESETS } from '../../verify/data-check.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
-import type { CliContext, Command } from '../main.js';
+import { dataChecksFromFlags } from '../data-checks.js';
+import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { duration } from './check.js';
 
@@ -73,7 +72,7 @@ ${STORE_USAGE}`,
         hint: "e.g. --target '2024-12-15 07:30:00+00' (no zone means UTC)",
       });
     }
-    const dataChecks = checksOf(p, ctx);
+    const dataChecks = dataChecksFromFlags(p, ctx.cwd, NAME);
     const maxWalAgeMs = duration(p, 'max-wal-age');
     const maxBackupAgeMs = duration(p, 'max-backup-age');
     const config = configFrom(p, ctx);
@@ -106,35 +105,3 @@ ${STORE_USAGE}`,
     return report.result === 'pass' ? 0 : ERRORS.DRILL_FAILED.exitCode;
   },
 };
-
-function checksOf(p: ReturnType<typeof parse>, ctx: CliContext): DataCheck[] {
-  const out: DataCheck[] = [];
-  const preset = str(p, 'preset');
-  if (preset !== undefined) {
-    const list = PRESETS[preset];
-    if (!list) {
-      throw new PgdrError('USAGE', `${NAME}: unknown --preset '${preset}'`, {
-        hint: `presets: ${Object.keys(PRESETS).join(', ')}`,
-      });
-    }
-    out.push(...list);
-  }
-  const file = str(p, 'checks');
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(ctx.cwd, file), 'utf8');
-    } catch (e) {
-      throw new PgdrError('CONFIG_INVALID', `--checks: cannot read ${file}: ${(e as Error).message}`, {
-        hint: 'check the --checks path',
-      });
-    }
-    out.push(...parseChecksFile(text, file));
-  }
-  const names = new Set<string>();
-  for (const c of out) {
-    if (names.has(c.name)) throw new PgdrError('USAGE', `${NAME}: check '${c.name}' is defined twice`);
-    names.add(c.name);
-  }
-  return out;
-}

@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { PgdrError } from '../../errors.js';
 import { parseCaptured } from '../../verify/captured.js';
-import { parseChecksFile } from '../../verify/checks-file.js';
-import { type DataCheck, PRESETS } from '../../verify/data-check.js';
 import { parseDuration } from '../../verify/duration.js';
 import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
 import { verifyDatabase } from '../../verify/verify-database.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom } from '../context.js';
+import { dataChecksFromFlags, readText } from '../data-checks.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 
@@ -53,30 +50,12 @@ Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 
     const p = parse(argv, FLAGS, NAME);
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const dataChecks: DataCheck[] = [];
-    const preset = str(p, 'preset');
-    if (preset !== undefined) {
-      const list = PRESETS[preset];
-      if (!list) {
-        throw new PgdrError('USAGE', `${NAME}: unknown --preset '${preset}'`, {
-          hint: `presets: ${Object.keys(PRESETS).join(', ')}`,
-        });
-      }
-      dataChecks.push(...list);
-    }
-    const checksFile = str(p, 'checks');
-    if (checksFile !== undefined)
-      dataChecks.push(...parseChecksFile(readText(ctx, checksFile, '--checks'), checksFile));
-    const names = new Set<string>();
-    for (const c of dataChecks) {
-      if (names.has(c.name)) throw new PgdrError('USAGE', `${NAME}: check '${c.name}' is defined twice`);
-      names.add(c.name);
-    }
+    const dataChecks = dataChecksFromFlags(p, ctx.cwd, NAME);
     const expectFrom = str(p, 'expect-from');
     const captured =
       expectFrom === undefined
         ? undefined
-        : parseCaptured(readText(ctx, expectFrom, '--expect-from'), expectFrom);
+        : parseCaptured(readText(ctx.cwd, expectFrom, '--expect-from'), expectFrom);
     const report = await verifyDatabase({
       connection: connectionOf(p, ctx),
       dataChecks,
@@ -117,16 +96,6 @@ function connectionOf(p: ReturnType<typeof parse>, ctx: CliContext): string {
     });
   }
   return fromConfig;
-}
-
-function readText(ctx: CliContext, file: string, what: string): string {
-  try {
-    return readFileSync(resolve(ctx.cwd, file), 'utf8');
-  } catch (e) {
-    throw new PgdrError('CONFIG_INVALID', `${what}: cannot read ${file}: ${(e as Error).message}`, {
-      hint: `check the ${what} path`,
-    });
-  }
 }
 
 function amcheckBounds(p: ReturnType<typeof parse>): {
