@@ -14,6 +14,18 @@ export const STORE_FLAGS: FlagSpec = {
 
 export const FORMAT_FLAG: FlagSpec = { format: { type: 'string' } };
 
+/** Where a recovery stops: `pgdr restore` and `pgdr k8s manifests recovery-cluster` take the same flags. */
+export const TARGET_FLAGS: FlagSpec = {
+  'backup-id': { type: 'string' },
+  'target-time': { type: 'string' },
+  'target-lsn': { type: 'string' },
+  'target-xid': { type: 'string' },
+  'target-name': { type: 'string' },
+  'target-immediate': { type: 'boolean' },
+  'target-tli': { type: 'string' },
+  exclusive: { type: 'boolean' },
+};
+
 export interface Parsed {
   readonly values: Record<string, string | boolean | string[] | undefined>;
   readonly positionals: string[];

@@ -2,8 +2,7 @@
 // checkpoint and pg_switch_wal() every segment is in the bucket, nothing failed, and the .ready backlog stayed
 // bounded. The server runs as the postgres OS user, so config and credentials live in a world-readable folder.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MARKER_DIR } from '../../src/engine/wal-archive-parallel.js';
@@ -11,6 +10,7 @@ import { listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN } from '../helpers/cli.js';
 import { pgbench, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { serverConfigDir } from '../helpers/server-config.js';
 
 const BUCKET = 'walpg';
 
@@ -20,23 +20,12 @@ describe('PostgreSQL 17 archiving through pgdr wal archive (maxParallel 8)', () 
   let cfgDir: string;
   before(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
-    cfgDir = await mkdtemp(join(tmpdir(), 'pgdr-cfg-'));
-    await chmod(cfgDir, 0o755);
-    await writeFile(join(cfgDir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await writeFile(join(cfgDir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    const config = [
-      'serverName: pg17',
-      'objectStore:',
-      `  destinationPath: s3://${BUCKET}/pgdr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(cfgDir, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(cfgDir, 'secret')}}`,
-      '  wal:',
-      '    compression: gzip',
-      '    maxParallel: 8',
-    ].join('\n');
-    await writeFile(join(cfgDir, 'pgdr.yaml'), `${config}\n`, { mode: 0o644 });
+    const cfg = await serverConfigDir(s3, `s3://${BUCKET}/pgdr`);
+    cfgDir = cfg.dir;
+    await cfg.write('pgdr.yaml', {
+      serverName: 'pg17',
+      objectStoreExtra: ['wal:', '  compression: gzip', '  maxParallel: 8'],
+    });
     const archiveCommand = `${process.execPath} ${PGDR_BIN} wal archive --config ${join(cfgDir, 'pgdr.yaml')} %p`;
     // Small segments' worth of checkpoints keep WAL flowing; the default 16 MiB segments are what is archived.
     pg = await startPostgres({ major: 17, archiveCommand, settings: { max_wal_size: '256MB' } });

@@ -3,7 +3,7 @@
 // recovery needs, the backup's own included, comes through pgdr from the bucket.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { serverConfigDir } from '../helpers/server-config.js';
 
 const execFileAsync = promisify(execFile);
 const BUCKET = 'walrec';
@@ -23,23 +24,12 @@ describe('recovery through pgdr wal restore with prefetch', () => {
   const servers: TestPostgres[] = [];
   before(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
-    cfgDir = await mkdtemp(join(tmpdir(), 'pgdr-cfg-'));
-    await chmod(cfgDir, 0o755);
-    await writeFile(join(cfgDir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await writeFile(join(cfgDir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    const config = [
-      'serverName: pg15',
-      'objectStore:',
-      `  destinationPath: s3://${BUCKET}/pgdr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(cfgDir, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(cfgDir, 'secret')}}`,
-      '  wal:',
-      '    compression: zstd',
-      '    maxParallel: 4',
-    ].join('\n');
-    await writeFile(join(cfgDir, 'pgdr.yaml'), `${config}\n`, { mode: 0o644 });
+    const cfg = await serverConfigDir(s3, `s3://${BUCKET}/pgdr`);
+    cfgDir = cfg.dir;
+    await cfg.write('pgdr.yaml', {
+      serverName: 'pg15',
+      objectStoreExtra: ['wal:', '  compression: zstd', '  maxParallel: 4'],
+    });
   });
   after(async () => {
     for (const s of servers) await s.cleanup();

@@ -3,7 +3,7 @@ import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 
@@ -13,14 +13,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   output: { type: 'string', short: 'o' },
   namespace: { type: 'string', short: 'n' },
-  'target-time': { type: 'string' },
-  'target-lsn': { type: 'string' },
-  'target-xid': { type: 'string' },
-  'target-name': { type: 'string' },
-  'target-immediate': { type: 'boolean' },
-  'target-tli': { type: 'string' },
-  'backup-id': { type: 'string' },
-  exclusive: { type: 'boolean' },
+  ...TARGET_FLAGS,
   'archive-server-name': { type: 'string' },
   distributed: { type: 'boolean' },
   'promotion-token': { type: 'string' },

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { restore } from '../../engine/restore/restore.js';
 import { parseTarget, type TargetAction } from '../../engine/restore/target.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -14,14 +14,7 @@ const NAME = 'restore';
 const FLAGS = {
   ...STORE_FLAGS,
   ...FORMAT_FLAG,
-  'backup-id': { type: 'string' },
-  'target-time': { type: 'string' },
-  'target-lsn': { type: 'string' },
-  'target-xid': { type: 'string' },
-  'target-name': { type: 'string' },
-  'target-immediate': { type: 'boolean' },
-  'target-tli': { type: 'string' },
-  exclusive: { type: 'boolean' },
+  ...TARGET_FLAGS,
   'target-action': { type: 'string' },
   plan: { type: 'boolean' },
   'no-start': { type: 'boolean' },
