@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests use, only those missing: barman-cli-cloud (the
-# interoperability oracle), PostgreSQL 15 (the second major version, and pgbench) and the WAL codec tools.
+# interoperability oracle), PostgreSQL 15 (the second major version, and pgbench), the WAL codec tools and
+# Chromium for the dashboard tests.
 # With --bench, also what the benchmarks compare against. Needs root or sudo.
 set -euo pipefail
 
@@ -15,6 +16,8 @@ done
 /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || missing+=(python3-snappy)
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || missing+=(python3-zstandard)
 /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
+# The dashboard tests (`pgdr serve`) load the page in a real headless browser through playwright-core.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Benchmarks only (`bash scripts/setup.sh --bench`): pgBackRest is the other reference bench/backup compares with.
 if [ "${1:-}" = "--bench" ]; then
   command -v pgbackrest >/dev/null 2>&1 || missing+=(pgbackrest)
