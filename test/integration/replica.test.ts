@@ -1,6 +1,7 @@
 // Issue 6 end to end on PostgreSQL 17: a primary archiving through `pgdr wal archive` into s3rver, a hot
-// standby following the archive (and one streaming), the stuck verdict when the archive lacks a segment the
-// standby needs, promotion to timeline 2 archiving under a new serverName, and a PITR from that new path.
+// standby following the archive (and one streaming), the stuck verdict once a segment the standby needs is
+// deleted from the bucket, promotion to timeline 2 archiving under a new serverName, and a PITR from that new
+// path.
 // Four PostgreSQL start-ups in all: primary, archive standby, streaming standby, PITR restore.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { ReplicaStatus } from '../../src/engine/replica/status.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
@@ -55,7 +57,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
   const standbys: Array<{ pgCtl: string; pgdata: string }> = [];
   let dirA: string;
   let connA: string;
-  let skipped: string;
+  let deleted: string;
 
   const pgdr = (args: string[]) => runPgdr([...args, '--config', cfg], { env, timeoutMs: 300_000 });
   const count = async (conn: string) =>
@@ -65,11 +67,16 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.ok(r.code === 0 || r.code === 51, r.stderr);
     return JSON.parse(r.stdout) as ReplicaStatus;
   };
-  const keys = async (prefix: string) => {
-    const c = loadConfig({ overrides: { configFile: cfg }, env, cwd: root });
-    const store = openStore(c.objectStore);
-    return (await store.list(prefix)).objects.map((o) => o.key).sort();
+  const withStore = async <T>(fn: (store: ObjectStore) => Promise<T>): Promise<T> => {
+    const store = openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
   };
+  const keys = (prefix: string) =>
+    withStore(async (store) => (await store.list(prefix)).objects.map((o) => o.key).sort());
 
   before(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
@@ -90,12 +97,9 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     ];
     cfg = join(root, 'pgdr.yaml');
     await fsp.writeFile(cfg, [`serverName: ${SERVER}`, ...store, ''].join('\n'), { mode: 0o644 });
-    // A marker file makes archive_command report success without uploading: the archive then lacks exactly
-    // that segment while later ones arrive, as after a deletion, without racing the standby's fetch.
-    const archive = `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`;
     primary = await startPostgres({
       major: 17,
-      archiveCommand: `test -f ${root}/skip-%f || ${archive}`,
+      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
     });
     await primary.query('CREATE TABLE t (id int)');
     await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
@@ -178,25 +182,35 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     await stopPgCtl(state.pgCtl, state.pgdata);
   });
 
-  it('reports stuck, naming the segment, when the archive lacks a segment the standby needs', async () => {
-    const [cur] = await primary.query<{ w: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS w');
-    skipped = cur!.w;
-    await fsp.writeFile(join(root, `skip-${skipped}`), '');
-    await primary.query('INSERT INTO t SELECT generate_series(301, 400)');
-    assert.equal(await switchWalAndWait(primary), skipped);
+  it('reports stuck, naming the segment, once an archived segment it needs is deleted from the bucket', async () => {
+    const pauseState = async () =>
+      (await q<{ s: string }>(connA, 'SELECT pg_get_wal_replay_pause_state() AS s'))[0]!.s;
+    // Paused, the standby calls no restore_command, so nothing archived from now on is prefetched before the
+    // deletion. It pauses at a record it has read, which the next archived segment brings.
+    await q(connA, 'SELECT pg_wal_replay_pause()');
+    await primary.query('INSERT INTO t SELECT generate_series(301, 350)');
+    await switchWalAndWait(primary);
+    await until('replay paused', async () => ((await pauseState()) === 'paused' ? true : undefined));
+    await primary.query('INSERT INTO t SELECT generate_series(351, 400)');
+    deleted = await switchWalAndWait(primary);
     for (let i = 0; i < 2; i++) {
       await primary.query('INSERT INTO t SELECT generate_series(1, 10)');
       await switchWalAndWait(primary);
     }
-    assert.ok(!(await keys(`${SERVER}/wals/`)).some((k) => k.includes(skipped)), 'segment absent');
+    const objects = (await keys(`${SERVER}/wals/`)).filter((k) => k.includes(deleted));
+    assert.equal(objects.length, 1, `${deleted} was archived once: ${objects.join(', ')}`);
+    await withStore((store) => store.delete(objects));
+    assert.ok(!(await keys(`${SERVER}/wals/`)).some((k) => k.includes(deleted)), 'segment deleted');
+    await q(connA, 'SELECT pg_wal_replay_resume()');
     const st = await until('a stuck verdict', async () => {
       const s = await status(dirA);
       return s.verdict === 'stuck' ? s : undefined;
     });
-    assert.equal(st.stuckSegment, skipped);
+    assert.equal(st.stuckSegment, deleted);
+    assert.ok(st.unreplayedSegments >= 2, `archived after the gap: ${st.unreplayedSegments}`);
     const table = await pgdr(['replica', 'status', dirA]);
     assert.equal(table.code, 51);
-    assert.match(table.stdout, new RegExp(`STUCK on segment ${skipped}`));
+    assert.match(table.stdout, new RegExp(`STUCK on segment ${deleted}`));
   });
 
   it('refuses to promote a missing folder, a non-standby, or without --yes and no terminal', async () => {
@@ -231,7 +245,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const out = JSON.parse(r.stdout);
     assert.equal(out.timeline, 2);
     assert.equal(out.newServerName, `${SERVER}-tl2`);
-    assert.equal(out.before.stuckSegment, skipped);
+    assert.equal(out.before.stuckSegment, deleted);
     assert.ok(out.unreplayedSegments >= 2, 'shows the archived WAL it cannot replay');
     assert.equal(out.historyArchived, true);
     await q(connA, 'INSERT INTO t SELECT generate_series(1000, 1009)');
@@ -256,7 +270,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.match(md.stdout, /pgdr backup create --config pgdr-prim-tl2\.yaml/);
     const orig = await pgdr(['failback', 'run', '--option', 'original']);
     assert.equal(orig.code, 2);
-    assert.match(orig.stderr, /not available yet/);
+    assert.match(orig.stderr, /needs --target-dir/);
     const again = await pgdr(['replica', 'promote', dirA, '--yes']);
     assert.equal(again.code, 24, again.stderr);
 

@@ -122,8 +122,12 @@ describe('failbackPlan', () => {
     assert.match(keep, /pgdr backup create --config pgdr-db-tl2\.yaml/);
     assert.match(keep, /pgdr agent --config pgdr-db-tl2\.yaml/);
     const orig = plan.options[1]!.steps.map((s) => s.command).join('\n');
-    assert.match(orig, /pgdr restore \/srv\/db --config pgdr-db-tl2\.yaml --backup-id pre-failback/);
-    assert.match(orig, /pgdr check-wal-archive --config pgdr\.yaml --timeline 3/);
+    assert.match(
+      orig,
+      /pgdr failback run --option original --config pgdr\.yaml --replica \/srv\/standby --target-dir \/srv\/db/,
+    );
+    assert.match(plan.options[1]!.steps.map((s) => s.why).join('\n'), /timelines before 3/);
+    assert.match(orig, /pg_ctl -D \/srv\/standby stop/);
     assert.ok(plan.options.every((o) => o.steps.every((s) => s.command.length > 0)));
     assert.match(failbackMarkdown(plan), /## Option 2 \(original\)/);
   });

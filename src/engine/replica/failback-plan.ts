@@ -92,58 +92,40 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
       },
     ],
   };
+  const replicaArg = i.recovered ? ` --replica ${dir}` : '';
   const original: FailbackOptionPlan = {
     option: 'original',
     summary: `move back to the original name: back up the recovered cluster, restore it into ${orig} and archive under ${i.serverName} again`,
     steps: [
-      newConfig,
       {
-        title: 'take a pre-failback backup of the recovered cluster',
-        kind: 'pgdr',
-        command: `pgdr backup create --config ${newCfg} --name pre-failback`,
-        why: "the seed's step 1: the source of the restore",
+        title: 'stop applications writing to the recovered cluster',
+        kind: 'shell',
+        command: '<scale down or stop the applications>',
+        why: 'writes after the backup of the next step are not carried over',
       },
       {
-        title: 'check the backup is DONE',
+        title: 'back up the recovered cluster, restore it under the original name, archive there again',
         kind: 'pgdr',
-        command: `pgdr backup show --config ${newCfg} pre-failback`,
-        why: "the seed's step 2: never restore an unfinished backup",
+        command: `pgdr failback run --option original ${c}${replicaArg} --target-dir ${orig}`,
+        why: `the seed's steps 1-3 with their checks: ${orig} missing or empty (move the old folder aside), the old primary stopped, the archive of ${i.serverName} holding only timelines before ${tl + 1}; then a first base backup under ${i.serverName}`,
       },
       {
-        title: 'stop writes: stop the recovered cluster',
+        title: 'point the configuration and applications at the new primary',
+        kind: 'file',
+        command: `${i.configArg}: postgres.connection and postgres.pgdata as printed by the previous step`,
+        why: `backups of ${i.serverName} must be taken from the new primary`,
+      },
+      {
+        title: 'schedule backups and retention again',
+        kind: 'pgdr',
+        command: `pgdr agent ${c}`,
+        why: `backups under ${i.serverName} on the new timeline`,
+      },
+      {
+        title: 'stop the recovered cluster',
         kind: 'shell',
         command: i.recovered?.stopCommand ?? '<stop command of the recovered cluster>',
-        why: 'anything written after the backup would be lost',
-      },
-      {
-        title: 'restore into the original data folder',
-        kind: 'pgdr',
-        command: `pgdr restore ${orig} --config ${newCfg} --backup-id pre-failback`,
-        why: "the seed's step 3 (the folder must be empty: move the old one aside)",
-      },
-      {
-        title: 'check the original archive accepts the new timeline',
-        kind: 'pgdr',
-        command: `pgdr check-wal-archive ${c} --timeline ${tl + 1}`,
-        why: `the restored server ends on timeline ${tl + 1}; the old archive must hold only older timelines`,
-      },
-      {
-        title: 'archive under the original serverName again',
-        kind: 'shell',
-        command: `psql -c "ALTER SYSTEM SET archive_command = 'pgdr wal archive --config ${i.configArg} %p'" -c 'SELECT pg_reload_conf()'`,
-        why: 'restored servers start with archive_command false',
-      },
-      {
-        title: 'take a base backup under the original name',
-        kind: 'pgdr',
-        command: `pgdr backup create ${c}`,
-        why: 'the first restorable backup of the new timeline under the original serverName',
-      },
-      {
-        title: 'point applications back',
-        kind: 'pgdr',
-        command: `pgdr connections ${c}`,
-        why: 'the original connection string is the primary again',
+        why: 'once no application writes to it (or pass --stop-recovered to the failback run)',
       },
     ],
   };

@@ -1,0 +1,206 @@
+// `pgdr failback run --option original`, second half (the first is failback-original-prepare.ts): the seed's
+// option 2 on this host. A base backup of the recovered cluster under its new serverName, restored into an
+// empty folder and promoted there (a new timeline), then archiving and backed up under the original
+// serverName again, whose archive only ever gains files of that new timeline. The recovered cluster keeps
+// running unless asked to stop: applications still write to it until they are pointed at the new one.
+import { promises as fsp } from 'node:fs';
+import pg from 'pg';
+import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
+import { PgdrError } from '../../errors.js';
+import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { createBackup } from '../backup/create-backup.js';
+import { restore } from '../restore/restore.js';
+import { archiveUnderOriginal } from './archive-original.js';
+import { checkOriginalArchive, type FailbackOriginalPlan } from './failback-original-prepare.js';
+import { replicaStateFile } from './replica-state.js';
+import { compareRowCounts, type RowComparison, tableRowCounts } from './row-counts.js';
+
+export interface FailbackOriginalOptions {
+  readonly plan: FailbackOriginalPlan;
+  readonly store: ObjectStore;
+  readonly objectStore: ObjectStoreConfig;
+  readonly data: DataConfig;
+  readonly wal: WalConfig;
+  readonly pgdrCommand: readonly string[];
+  readonly port?: number | undefined;
+  readonly binDir?: string | undefined;
+  /** Stop the recovered cluster once the new one is verified (never by default). */
+  readonly stopRecovered?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onStage?: ((stage: string) => void) | undefined;
+}
+
+export type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
+
+export interface FailbackOriginalResult {
+  readonly serverName: string;
+  readonly recoveredServerName: string;
+  /** The backup of the recovered cluster (under recoveredServerName) the new cluster was restored from. */
+  readonly sourceBackupId: string;
+  /** The first backup under the original serverName on the new timeline. */
+  readonly backupId: string;
+  readonly timeline: number;
+  readonly pgdata: string;
+  readonly port: number;
+  readonly connectionString: string;
+  readonly stopCommand: string;
+  readonly archiveConfigFile: string;
+  readonly archiveCommand: string;
+  readonly rows: RowComparison;
+  readonly recoveredStopped: boolean;
+  readonly steps: ReadonlyArray<{ step: FailbackStepName; seconds: number }>;
+  readonly totalSeconds: number;
+  readonly next: readonly string[];
+}
+
+export async function failbackOriginal(o: FailbackOriginalOptions): Promise<FailbackOriginalResult> {
+  const { plan } = o;
+  const { recovered, promotion, originalServerName: name } = plan;
+  const t0 = performance.now();
+  const steps: Array<{ step: FailbackStepName; seconds: number }> = [];
+  const timed = async <T>(step: FailbackStepName, what: string, fn: () => Promise<T>): Promise<T> => {
+    o.onStage?.(what);
+    const t = performance.now();
+    const v = await fn();
+    steps.push({ step, seconds: Math.round(performance.now() - t) / 1000 });
+    return v;
+  };
+  const source = await timed('backup', `backing up the recovered cluster under ${promotion.serverName}`, () =>
+    createBackup({
+      store: o.store,
+      serverName: promotion.serverName,
+      connection: recovered.connectionString,
+      pgdata: recovered.pgdata,
+      compression: o.data.compression,
+      jobs: o.data.jobs,
+      immediateCheckpoint: true,
+      signal: o.signal,
+    }),
+  );
+  // Counted right after the backup: what the new cluster must hold when nothing wrote in between.
+  const before = await tableRowCounts(recovered.connectionString);
+  const restored = await timed('restore', `restoring backup ${source.backupId} into ${plan.targetDir}`, () =>
+    restore({
+      store: o.store,
+      objectStore: o.objectStore,
+      serverName: promotion.serverName,
+      dir: plan.targetDir,
+      target: { kind: 'latest' },
+      backupRef: source.backupId,
+      targetTli: 'latest',
+      port: o.port,
+      binDir: o.binDir,
+      pgdrCommand: o.pgdrCommand,
+      signal: o.signal,
+      onStage: o.onStage,
+    }),
+  );
+  const server = restored.server;
+  const bin = restored.plan.binaries;
+  if (server === null || bin === undefined || restored.recoveryConfig === null)
+    throw new PgdrError('INTERNAL', 'restore() returned without a running server');
+  // The backup carried the recovered cluster's pgdr-replica.json: a copy would claim to be that standby.
+  await fsp.rm(replicaStateFile(server.pgdata), { force: true });
+  const timeline = await currentTimeline(server.connectionString);
+  if (timeline <= promotion.timeline) {
+    throw new PgdrError(
+      'RECOVERY_FAILED',
+      `the restored cluster is on timeline ${timeline}, not after the recovered one (${promotion.timeline})`,
+      { hint: `it is running without archiving: ${server.stopCommand}` },
+    );
+  }
+  const archive = await timed('archive', `archiving under ${name} on timeline ${timeline}`, async () => {
+    // Checked again with the timeline PostgreSQL chose: the archive may have changed since the plan.
+    await checkOriginalArchive(
+      o.store,
+      name,
+      timeline,
+      o.signal,
+      `the restored cluster in ${server.pgdata} runs without archiving (stop it: ${server.stopCommand})`,
+    );
+    return archiveUnderOriginal({
+      server,
+      bin,
+      restoreConfigFile: restored.recoveryConfig!.configFile,
+      store: o.store,
+      serverName: name,
+      timeline,
+      wal: o.wal,
+      pgdrCommand: o.pgdrCommand,
+      signal: o.signal,
+    });
+  });
+  const backup = await timed('base-backup', `taking the first backup under ${name}`, () =>
+    createBackup({
+      store: o.store,
+      serverName: name,
+      connection: server.connectionString,
+      pgdata: server.pgdata,
+      compression: o.data.compression,
+      jobs: o.data.jobs,
+      immediateCheckpoint: true,
+      signal: o.signal,
+    }),
+  );
+  const rows = await timed('verify', 'comparing row counts', async () => {
+    const after = await currentTimeline(server.connectionString);
+    if (after !== timeline)
+      throw new PgdrError('POSTGRES_ERROR', `the new cluster left timeline ${timeline} (now ${after})`);
+    return compareRowCounts(before, await tableRowCounts(server.connectionString));
+  });
+  if (o.stopRecovered) {
+    await timed('stop-recovered', `stopping the recovered cluster in ${recovered.pgdata}`, async () => {
+      const args = ['stop', '-D', recovered.pgdata, '-m', 'fast', '-w', '-t', '120'];
+      const r = await runAsServerUser({ file: recovered.pgCtl, args, user: await resolveServerUser() });
+      if (r.code !== 0) {
+        throw new PgdrError('POSTGRES_ERROR', `the recovered cluster did not stop: ${r.stderr.trim()}`, {
+          hint: recovered.stopCommand,
+        });
+      }
+    });
+  }
+  const next = [
+    `point applications at ${server.connectionString} (the primary of ${name} again, timeline ${timeline})`,
+    `set postgres.connection: ${server.connectionString} and postgres.pgdata: ${server.pgdata} in the configuration of ${name}, then run its pgdr agent`,
+    o.stopRecovered
+      ? `the recovered cluster in ${recovered.pgdata} is stopped; remove it once the new cluster has run for a while`
+      : `once no application writes to the recovered cluster any more, stop it: ${recovered.stopCommand}`,
+  ];
+  if (rows.differing.length > 0) {
+    next.unshift(
+      `${rows.differing.length} table(s) differ from the recovered cluster: it was written to after the backup, and those writes are NOT in the new cluster`,
+    );
+  }
+  return {
+    serverName: name,
+    recoveredServerName: promotion.serverName,
+    sourceBackupId: source.backupId,
+    backupId: backup.backupId,
+    timeline,
+    pgdata: server.pgdata,
+    port: server.port,
+    connectionString: server.connectionString,
+    stopCommand: server.stopCommand,
+    archiveConfigFile: archive.archiveConfigFile,
+    archiveCommand: archive.archiveCommand,
+    rows,
+    recoveredStopped: o.stopRecovered === true,
+    steps,
+    totalSeconds: Math.round(performance.now() - t0) / 1000,
+    next,
+  };
+}
+
+async function currentTimeline(conn: string): Promise<number> {
+  const client = new pg.Client({ connectionString: conn });
+  await client.connect();
+  try {
+    const sql = `SELECT pg_is_in_recovery() AS r, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
+    const [row] = (await client.query<{ r: boolean; tli: number }>(sql)).rows;
+    if (row?.r !== false) throw new PgdrError('POSTGRES_ERROR', 'the restored cluster is still in recovery');
+    return row.tli;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
