@@ -264,6 +264,17 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
     assert.equal(pj.plan.backupId, out.backupId);
     assert.equal(pj.plan.timeline, 3);
 
+    // pgdr connections now sends applications to the new cluster; the recovered one is superseded.
+    const conns = JSON.parse((await pgdr(['connections', '--format', 'json'])).stdout) as Array<{
+      role: string;
+      connectionString: string;
+      note: string;
+    }>;
+    assert.equal(conns[0]?.role, 'primary');
+    assert.equal(conns[0]?.connectionString, out.connectionString);
+    const superseded = conns.find((c) => c.connectionString === standby.connectionString);
+    assert.match(superseded?.note ?? '', /superseded by the failback/);
+
     // New writes keep going to prim on timeline 3.
     await q(out.connectionString, 'INSERT INTO t SELECT generate_series(5000, 5009)');
     const sw = (

@@ -23,24 +23,38 @@ export function connectionEntries(o: {
 }): ConnectionEntry[] {
   const promoted = o.replicas.filter((r) => r.promoted !== undefined);
   const out: ConnectionEntry[] = [];
+  // After a failback to the original name, the cluster it made is the primary again; the promoted standby
+  // it was copied from is superseded (writes there would be lost).
+  for (const r of promoted.filter((x) => x.failedBack !== undefined)) {
+    const f = r.failedBack!;
+    out.push({
+      role: 'primary',
+      serverName: f.serverName,
+      connectionString: f.connectionString,
+      pgdata: f.pgdata,
+      note: `read-write since the failback at ${f.at} (timeline ${f.timeline}); point applications here`,
+    });
+  }
   for (const r of promoted) {
     out.push({
       role: 'promoted-primary',
       serverName: r.promoted!.serverName,
       connectionString: r.connectionString,
       pgdata: r.pgdata,
-      note: `read-write since ${r.promoted!.at} (timeline ${r.promoted!.timeline}); point applications here`,
+      note: r.failedBack
+        ? `superseded by the failback to ${r.failedBack.serverName}: do not write here; stop it once applications moved`
+        : `read-write since ${r.promoted!.at} (timeline ${r.promoted!.timeline}); point applications here`,
     });
   }
-  if (o.primary !== undefined) {
+  if (o.primary !== undefined && !o.replicas.some((r) => r.failedBack?.connectionString === o.primary)) {
     out.push({
       role: 'primary',
       serverName: o.serverName,
       connectionString: o.primary,
       pgdata: null,
-      note: promoted.length
-        ? 'replaced by the promoted standby: do not write here (split brain)'
-        : 'read-write',
+      note: !promoted.length
+        ? 'read-write'
+        : `replaced by the ${promoted.some((r) => r.failedBack) ? 'failback cluster' : 'promoted standby'}: do not write here (split brain)`,
     });
   }
   for (const r of o.replicas.filter((x) => x.promoted === undefined)) {

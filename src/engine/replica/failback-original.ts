@@ -13,7 +13,7 @@ import { createBackup } from '../backup/create-backup.js';
 import { restore } from '../restore/restore.js';
 import { archiveUnderOriginal } from './archive-original.js';
 import { checkOriginalArchive, type FailbackOriginalPlan } from './failback-original-prepare.js';
-import { replicaStateFile } from './replica-state.js';
+import { replicaStateFile, writeReplicaState } from './replica-state.js';
 import { compareRowCounts, type RowComparison, tableRowCounts } from './row-counts.js';
 
 export interface FailbackOriginalOptions {
@@ -160,6 +160,17 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       }
     });
   }
+  // `pgdr connections` must now send applications to the new cluster, not to the recovered one.
+  await writeReplicaState(recovered.pgdata, {
+    ...recovered,
+    failedBack: {
+      at: new Date().toISOString(),
+      serverName: name,
+      timeline,
+      pgdata: server.pgdata,
+      connectionString: server.connectionString,
+    },
+  });
   const next = [
     `point applications at ${server.connectionString} (the primary of ${name} again, timeline ${timeline})`,
     `set postgres.connection: ${server.connectionString} and postgres.pgdata: ${server.pgdata} in the configuration of ${name}, then run its pgdr agent`,

@@ -16,6 +16,15 @@ export interface ReplicaPromotion {
   readonly configFile: string;
 }
 
+/** Set by `pgdr failback run --option original`: the cluster that took the original serverName back. */
+export interface ReplicaFailback {
+  readonly at: string;
+  readonly serverName: string;
+  readonly timeline: number;
+  readonly pgdata: string;
+  readonly connectionString: string;
+}
+
 export interface ReplicaState {
   readonly pgdata: string;
   readonly host: string;
@@ -35,6 +44,7 @@ export interface ReplicaState {
   readonly minApplyDelay: string | null;
   readonly createdAt: string;
   readonly promoted?: ReplicaPromotion | undefined;
+  readonly failedBack?: ReplicaFailback | undefined;
 }
 
 export function replicaStateFile(dir: string): string {
