@@ -44,6 +44,7 @@ const COMMANDS: Record<string, Loader> = {
   'failback plan': async () => (await import('./commands/failback-plan.js')).failbackPlanCommand,
   'failback run': async () => (await import('./commands/failback-run.js')).failbackRunCommand,
   connections: async () => (await import('./commands/connections.js')).connectionsCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

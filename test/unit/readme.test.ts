@@ -9,7 +9,7 @@ const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf
 
 it('README opens with exactly the two commands: the main job and the tests', () => {
   const blocks = [...readme.matchAll(/```sh\n([^`]*)```/g)].slice(0, 2).map((m) => m[1]?.trim());
-  assert.deepEqual(blocks, ['npm ci && npm run quickstart', 'bash scripts/setup.sh && npm ci && npm test']);
+  assert.deepEqual(blocks, ['npm ci && npm run demo', 'bash scripts/setup.sh && npm ci && npm test']);
   assert.ok(readme.indexOf('```sh') < readme.indexOf('## '), 'the commands come before any section');
 });
 

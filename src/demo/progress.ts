@@ -1,0 +1,62 @@
+// What the demo shows while it works. On a terminal, a step is one line that updates in place (elapsed time and
+// what it is waiting for) and is replaced by its outcome; elsewhere (CI logs, pipes) plain lines only, one when
+// a step starts and one when it ends, so a log shows where a slow or stuck step is.
+import type { Writable } from 'node:stream';
+
+export type Update = (status: string) => void;
+
+export class Progress {
+  constructor(
+    private readonly out: Writable,
+    private readonly tty: boolean,
+  ) {}
+
+  line(text = ''): void {
+    this.out.write(`${text}\n`);
+  }
+
+  heading(title: string, explanation: string): void {
+    this.line();
+    this.line(`== ${title}`);
+    this.line(`   ${explanation}`);
+  }
+
+  /** A fact worth a line of its own, under the current scenario. */
+  fact(text: string): void {
+    this.line(`   ${text}`);
+  }
+
+  async step<T>(label: string, fn: (update: Update) => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
+    let status = '';
+    // Cut to the terminal's width: a wrapped line cannot be rewritten in place.
+    const width = Math.max(20, ((this.out as { columns?: number }).columns ?? 100) - 1);
+    const render = () =>
+      this.out.write(
+        `\r\x1b[K${`   ... ${label} ${secs()} s${status ? ` (${status})` : ''}`.slice(0, width)}`,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    if (this.tty) {
+      render();
+      timer = setInterval(render, 200);
+    } else this.line(`   ... ${label}`);
+    const update: Update = (s) => {
+      status = s;
+      if (this.tty) render();
+    };
+    const end = (mark: string) => {
+      if (timer) clearInterval(timer);
+      const text = `   ${mark} ${label} (${secs()} s)`;
+      this.out.write(this.tty ? `\r\x1b[K${text}\n` : `${text}\n`);
+    };
+    try {
+      const v = await fn(update);
+      end('ok ');
+      return v;
+    } catch (e) {
+      end('FAILED');
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// What every scenario gets (the running demo) and gives back (one row of the summary).
+import type pg from 'pg';
+import type { PostgresBinaries } from '../postgres/binaries.js';
+import type { ServerUser } from '../postgres/os-user.js';
+import type { PostgresServer } from '../postgres/server.js';
+import type { Volumes } from './mastodon-data.js';
+import type { PgdrRunner } from './pgdr-child.js';
+import type { PrimaryLoss } from './primary-loss.js';
+import type { Progress } from './progress.js';
+import type { ServerRegistry } from './servers.js';
+import type { Workspace } from './workspace.js';
+import type { Writer } from './writer.js';
+
+export interface DemoContext {
+  readonly ws: Workspace;
+  readonly bin: PostgresBinaries;
+  readonly user: ServerUser | null;
+  readonly pgdr: PgdrRunner;
+  readonly servers: ServerRegistry;
+  readonly progress: Progress;
+  readonly signal: AbortSignal;
+  readonly primary: PostgresServer;
+  readonly writer: Writer;
+  readonly volumes: Volumes;
+  /** The highest statuses.id before the writer started: every later row is the writer's. */
+  readonly baselineStatusId: bigint;
+  /** PGDR_DEMO_FAULT: makes one scenario's verification fail on purpose (tests). */
+  readonly fault: string | undefined;
+  /** Takes the primary away (once; later calls return the same facts). */
+  losePrimary(): Promise<PrimaryLoss>;
+  /** Stops the server in a data folder and, without --keep, removes the folder (disk stays low). */
+  discard(pgdata: string): Promise<void>;
+  /** A client on a server the demo did not start itself (restored, standby). */
+  connectTo(connectionString: string, database?: string): Promise<pg.Client>;
+}
+
+export interface ScenarioOutcome {
+  readonly passed: boolean;
+  /** Time until the database served again; null when the scenario recovers nothing. */
+  readonly rtoSeconds: number | null;
+  readonly dataLost: string;
+  /** Why it failed, or a fact worth repeating under the summary. */
+  readonly note?: string | undefined;
+}
+
+export interface Scenario {
+  /** Short name for PGDR_DEMO_SCENARIOS and the summary. */
+  readonly id: string;
+  readonly title: string;
+  readonly explanation: string;
+  run(ctx: DemoContext): Promise<ScenarioOutcome>;
+}
+
+export interface ScenarioResult extends ScenarioOutcome {
+  readonly id: string;
+  readonly title: string;
+}
