@@ -45,6 +45,7 @@ const COMMANDS: Record<string, Loader> = {
   'failback run': async () => (await import('./commands/failback-run.js')).failbackRunCommand,
   connections: async () => (await import('./commands/connections.js')).connectionsCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

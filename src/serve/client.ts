@@ -1,0 +1,231 @@
+// The dashboard's browser code. It runs in the page, not in Node: page.ts inlines the source of CLIENT_FUNCTIONS
+// (this file's, client-dom.ts's, client-timeline.ts's and client-drills.ts's top-level functions) and calls
+// dashboardClient. So these files hold only function declarations that call each other by name: no module
+// state, no runtime imports beyond those functions. Every value from /api/status reaches the page through
+// textContent or an SVG attribute, never as markup.
+import { ago, byId, dur, el, svg, svgText, when } from './client-dom.js';
+import { drillChart, drillSection, stageColors } from './client-drills.js';
+import { timelineChart } from './client-timeline.js';
+import type { DashboardState } from './dashboard-types.js';
+
+export function card(
+  title: string,
+  value: string,
+  sub: string,
+  level: 'ok' | 'warn' | 'fail' | 'none',
+  id: string,
+) {
+  const c = el('div', { class: `card ${level}`, id, 'data-level': level });
+  c.append(el('div', { class: 'card-title' }, title), el('div', { class: 'card-value' }, value));
+  c.append(el('div', { class: 'card-sub' }, sub));
+  return c;
+}
+
+export function cards(st: DashboardState, now: number): HTMLElement {
+  const row = el('div', { class: 'cards' });
+  const o = st.objectives;
+  const wal = st.newestWal;
+  row.append(
+    card(
+      'Newest WAL (RPO now)',
+      wal ? dur(wal.ageMs) : 'none',
+      wal ? `objective ${dur(o.rpoMs)} · ${wal.name}` : 'no WAL archived',
+      wal ? (wal.ageMs <= o.rpoMs ? 'ok' : 'fail') : 'fail',
+      'card-rpo',
+    ),
+  );
+  const b = st.newestBackup;
+  row.append(
+    card(
+      'Newest backup',
+      b ? dur(b.ageMs) : 'none',
+      b ? `objective ${dur(o.backupAgeMs)} · ${b.backupId}` : 'no DONE backup',
+      b?.ageMs !== null && b?.ageMs !== undefined ? (b.ageMs <= o.backupAgeMs ? 'ok' : 'warn') : 'fail',
+      'card-backup',
+    ),
+  );
+  const d = st.drills.entries[0];
+  row.append(
+    card(
+      'Last drill',
+      d ? d.result.toUpperCase() : 'none',
+      d
+        ? `${ago(d.finishedAt, now)}${d.failedStage ? ` · failed at ${d.failedStage}` : ''}`
+        : 'run: pgdr drill',
+      d ? (d.result === 'pass' ? 'ok' : 'fail') : 'warn',
+      'card-drill',
+    ),
+  );
+  const rto = st.drills.entries.find((x) => x.rtoMs !== null)?.rtoMs ?? null;
+  row.append(
+    card(
+      'RTO (last measured)',
+      dur(rto),
+      `objective ${dur(o.rtoMs)}`,
+      rto === null ? 'none' : rto <= o.rtoMs ? 'ok' : 'fail',
+      'card-rto',
+    ),
+  );
+  const lags = st.replicas.map((r) => r.lagSeconds).filter((v): v is number => v !== null);
+  const worst = lags.length ? Math.max(...lags) : null;
+  row.append(
+    card(
+      'Replica lag',
+      worst === null ? (st.replicas.length ? 'unknown' : 'no standby') : dur(worst * 1000),
+      st.replicas.length ? `${st.replicas.length} standby(s) known` : 'none registered on this host',
+      worst === null ? 'none' : worst * 1000 <= o.rpoMs ? 'ok' : 'warn',
+      'card-replica',
+    ),
+  );
+  return row;
+}
+
+export function backupsSection(st: DashboardState): Element {
+  const box = el('section', { id: 'backups' });
+  box.append(el('h2', {}, `Backups (${st.backups.length})`));
+  const table = el('table');
+  const head = el('tr');
+  for (const h of ['Backup', 'Status', 'Timeline', 'Begin (UTC)', 'End (UTC)', 'Size'])
+    head.append(el('th', {}, h));
+  table.append(head);
+  for (const b of [...st.backups].reverse()) {
+    const tr = el('tr', { 'data-backup-row': b.backupId });
+    const s = el('td');
+    s.append(
+      el(
+        'span',
+        { class: `badge ${b.status === 'DONE' ? 'ok' : b.status === 'FAILED' ? 'fail' : 'warn'}` },
+        b.status,
+      ),
+    );
+    const size = b.size === null ? '–' : `${(b.size / 1048576).toFixed(1)} MiB`;
+    tr.append(el('td', {}, b.backupId), s, el('td', {}, String(b.timeline ?? '–')));
+    tr.append(el('td', {}, when(b.beginTime)), el('td', {}, when(b.endTime)), el('td', {}, size));
+    table.append(tr);
+  }
+  box.append(table);
+  return box;
+}
+
+export function replicaSection(st: DashboardState): Element {
+  const box = el('section', { id: 'replicas' });
+  box.append(el('h2', {}, 'Replicas'));
+  if (!st.replicas.length) {
+    box.append(
+      el(
+        'p',
+        { class: 'muted' },
+        'No standby known: pgdr replica create registers its standbys; with postgres.connection, the primary lists streaming ones.',
+      ),
+    );
+  } else {
+    const table = el('table');
+    const head = el('tr');
+    for (const h of ['Standby', 'Source', 'State', 'Lag', 'Unreplayed', 'Detail'])
+      head.append(el('th', {}, h));
+    table.append(head);
+    for (const r of st.replicas) {
+      const tr = el('tr');
+      const bytes = r.lagBytes === null ? '–' : `${(r.lagBytes / 1048576).toFixed(1)} MiB`;
+      tr.append(el('td', {}, r.name), el('td', {}, r.source), el('td', {}, r.verdict));
+      tr.append(el('td', {}, r.lagSeconds === null ? '–' : dur(r.lagSeconds * 1000)), el('td', {}, bytes));
+      tr.append(el('td', { class: 'note' }, r.detail));
+      table.append(tr);
+    }
+    box.append(table);
+  }
+  const p = st.primary;
+  if (p) {
+    const a = p.archiver;
+    const text = !p.reachable
+      ? `Primary (postgres.connection): unreachable${p.error ? `, ${p.error}` : ''}`
+      : a
+        ? `Primary archiver: last archived ${a.lastArchivedWal ?? 'none'} ${when(a.lastArchivedAt)}; ${a.failedCount} failure(s)${a.lastFailedWal ? `, last ${a.lastFailedWal} at ${when(a.lastFailedAt)}` : ''}`
+        : `Primary: ${p.error ?? 'no archiver facts'}`;
+    box.append(el('p', { class: p.reachable ? '' : 'bad' }, text));
+  }
+  return box;
+}
+
+export function render(st: DashboardState): void {
+  const now = Date.parse(st.refreshedAt);
+  byId('server').textContent = st.serverName;
+  byId('destination').textContent = st.destination;
+  byId('refreshed').textContent = `read ${when(st.refreshedAt)} in ${dur(st.refreshMs)} · pgdr ${st.version}`;
+  const verdict = byId('verdict');
+  verdict.className = `verdict ${st.verdict?.level ?? 'fail'}`;
+  verdict.setAttribute('data-level', st.verdict?.level ?? 'error');
+  verdict.textContent = st.verdict
+    ? st.verdict.text
+    : `cannot read the bucket: ${st.error?.message ?? 'unknown error'}`;
+  const main = byId('main');
+  main.replaceChildren();
+  if (st.error) {
+    const e = el('div', { class: 'banner', id: 'error' }, `${st.error.code}: ${st.error.message}`);
+    if (st.error.hint) e.append(el('div', { class: 'muted' }, `hint: ${st.error.hint}`));
+    main.append(e);
+  }
+  main.append(cards(st, now));
+  const tl = el('section', { id: 'timelines' });
+  tl.append(el('h2', {}, 'Recovery timeline'));
+  const legend = el('div', { class: 'legend' });
+  for (const [cls, label] of [
+    ['wal', 'WAL archived'],
+    ['gap', 'gap (missing WAL)'],
+    ['backup', 'base backup'],
+    ['window', 'recovery window'],
+  ]) {
+    legend.append(el('span', { class: `swatch ${cls}` }), document.createTextNode(`${label}  `));
+  }
+  tl.append(legend);
+  if (!st.timelines.length) tl.append(el('p', { class: 'muted' }, 'Nothing in the bucket yet.'));
+  for (const t of [...st.timelines].reverse()) tl.append(timelineChart(t));
+  main.append(tl, drillSection(st), backupsSection(st), replicaSection(st));
+  if (st.verdict && st.verdict.reasons.length > 1) {
+    const r = el('section', { id: 'reasons' });
+    r.append(el('h2', {}, 'Findings'));
+    const ul = el('ul');
+    for (const x of st.verdict.reasons) ul.append(el('li', {}, x));
+    r.append(ul);
+    main.append(r);
+  }
+  document.body.setAttribute('data-ready', 'true');
+}
+
+export async function load(): Promise<void> {
+  try {
+    const res = await fetch('api/status', { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    render((await res.json()) as DashboardState);
+  } catch (e) {
+    byId('verdict').textContent = `dashboard cannot reach pgdr serve: ${(e as Error).message}`;
+    byId('verdict').className = 'verdict fail';
+  }
+}
+
+export function dashboardClient(refreshSeconds: number): void {
+  void load();
+  if (refreshSeconds > 0) setInterval(() => void load(), refreshSeconds * 1000);
+}
+
+/** Every function the page needs, in no particular order (declarations are hoisted). */
+export const CLIENT_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
+  byId,
+  el,
+  svg,
+  svgText,
+  dur,
+  when,
+  ago,
+  timelineChart,
+  stageColors,
+  drillChart,
+  drillSection,
+  card,
+  cards,
+  backupsSection,
+  replicaSection,
+  render,
+  load,
+  dashboardClient,
+];

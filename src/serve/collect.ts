@@ -1,0 +1,164 @@
+// One refresh of the dashboard: the bucket's recovery report (engine/status.ts, judged against the objectives),
+// the drill history, this host's agent state and replicas, and the primary when postgres.connection is set.
+// Never throws for what it finds: an unreadable bucket becomes `error`, and the page and /metrics say so.
+import { readAgentStatus } from '../agent/status-section.js';
+import { verdict } from '../catalog/recovery-window.js';
+import { statusJson } from '../cli/commands/status.js';
+import { VERSION } from '../cli/version.js';
+import type { PgdrConfig } from '../config/types.js';
+import { readHistory } from '../drill/drill-history.js';
+import { inspectServer, type StatusResult } from '../engine/status.js';
+import { isPgdrError } from '../errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type {
+  BackupEvent,
+  DashboardError,
+  DashboardState,
+  Objectives,
+  ReplicaView,
+} from './dashboard-types.js';
+import { drillsView } from './drill-view.js';
+import { primaryFacts, registeredReplicas } from './replicas.js';
+import { segmentRef, timelineViews } from './timeline-view.js';
+
+export interface CollectOptions {
+  readonly config: PgdrConfig;
+  readonly store: ObjectStore;
+  readonly objectives: Objectives;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
+  /** How many drills to read (newest first). */
+  readonly drillLimit?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export async function collectState(o: CollectOptions): Promise<DashboardState> {
+  const now = o.now ?? (() => new Date());
+  const started = now();
+  const { config, store, signal } = o;
+  const serverName = config.serverName;
+  const [status, history, agent, primary] = await Promise.all([
+    inspectServer({ store, serverName, now: started, signal }).then(
+      (r) => ({ ok: true as const, r: judged(r, o.objectives) }),
+      (e: unknown) => ({ ok: false as const, e: errorOf(e) }),
+    ),
+    readHistory(store, serverName, { limit: o.drillLimit ?? 30, signal }).then(
+      (entries) => ({ ...drillsView(entries), error: null }),
+      (e: unknown) => ({ entries: [], unreadable: 0, rtoTrend: null, error: errorOf(e).message }),
+    ),
+    readAgentStatus(config, o.env).catch(() => undefined),
+    config.postgres.connection ? primaryFacts(config.postgres.connection) : Promise.resolve(undefined),
+  ]);
+  const replicas: ReplicaView[] = [];
+  if (status.ok) replicas.push(...(await registeredReplicas({ env: o.env, serverName, store, signal })));
+  replicas.push(...(primary?.replicas ?? []));
+  const r = status.ok ? status.r : undefined;
+  const t = started.getTime();
+  const newestDone = r?.report.doneBackups.at(-1);
+  const lastSeg = r?.report.current?.lastSegment;
+  const state = agent?.state;
+  return {
+    version: VERSION,
+    serverName,
+    destination: store.displayUrl,
+    refreshedAt: started.toISOString(),
+    refreshMs: now().getTime() - t,
+    objectives: o.objectives,
+    error: status.ok ? null : status.e,
+    verdict: r ? { level: r.verdict.level, text: r.verdict.text, reasons: r.verdict.reasons } : null,
+    status: r ? statusJson(r) : null,
+    newestBackup: newestDone
+      ? {
+          backupId: newestDone.backupId,
+          endTime: newestDone.endTime?.date.toISOString() ?? null,
+          ageMs: newestDone.endTime ? t - newestDone.endTime.date.getTime() : null,
+        }
+      : null,
+    newestWal:
+      lastSeg && r?.report.current
+        ? {
+            ...segmentRef(lastSeg),
+            timeline: r.report.current.timeline,
+            ageMs: t - lastSeg.lastModified.getTime(),
+          }
+        : null,
+    timelines: r ? timelineViews(r) : [],
+    backups: (r?.catalog.backups ?? []).map((b) => ({
+      backupId: b.backupId,
+      status: b.status,
+      timeline: b.timeline,
+      beginTime: b.beginTime?.date.toISOString() ?? null,
+      endTime: b.endTime?.date.toISOString() ?? null,
+      size: b.size,
+    })),
+    lastSuccessfulBackup: r ? lastDone(r) : null,
+    lastFailedBackup: newest([
+      ...(r ? [lastFailedInBucket(r)] : []),
+      state?.lastBackup && state.lastBackup.result !== 'done' && state.lastBackup.result !== 'skipped'
+        ? {
+            backupId: state.lastBackup.backupId ?? null,
+            time: state.lastBackup.endedAt,
+            source: 'agent' as const,
+            error: state.lastBackup.error?.message ?? state.lastBackup.result,
+          }
+        : null,
+    ]),
+    drills: history,
+    agent: state
+      ? {
+          state: state.agent,
+          updatedAt: state.updatedAt,
+          nextBackup: state.nextRuns.backup,
+          nextDrill: state.nextRuns.drill,
+        }
+      : null,
+    replicas,
+    primary: primary?.primary ?? null,
+  };
+}
+
+/** The same report and verdict as `pgdr status`, with the dashboard's objectives as the age limits. */
+function judged(r: StatusResult, obj: Objectives): StatusResult {
+  const v = verdict(r.report, {
+    now: r.now,
+    maxWalAgeMs: obj.rpoMs,
+    maxBackupAgeMs: obj.backupAgeMs,
+    unreadableBackups: r.catalog.unreadable,
+    unknownWalObjects: r.wal.unknown.length,
+  });
+  return { ...r, verdict: v };
+}
+
+function lastDone(r: StatusResult): BackupEvent | null {
+  return newest(
+    r.report.doneBackups.map((b) =>
+      b.endTime
+        ? { backupId: b.backupId, time: b.endTime.date.toISOString(), source: 'bucket', error: null }
+        : null,
+    ),
+  );
+}
+
+function lastFailedInBucket(r: StatusResult): BackupEvent | null {
+  return newest(
+    r.catalog.backups
+      .filter((b) => b.status === 'FAILED')
+      .map((b) => {
+        const at = b.endTime ?? b.beginTime;
+        return at
+          ? { backupId: b.backupId, time: at.date.toISOString(), source: 'bucket', error: b.error }
+          : null;
+      }),
+  );
+}
+
+function newest(events: readonly (BackupEvent | null)[]): BackupEvent | null {
+  let best: BackupEvent | null = null;
+  for (const e of events) if (e && (!best || Date.parse(e.time) > Date.parse(best.time))) best = e;
+  return best;
+}
+
+export function errorOf(e: unknown): DashboardError {
+  if (isPgdrError(e)) return { code: e.code, message: e.message, hint: e.hint ?? null };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), hint: null };
+}

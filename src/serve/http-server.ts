@@ -1,0 +1,128 @@
+// The read-only HTTP side of `pgdr serve`: GET/HEAD only (405 otherwise), four routes, and on a loopback bind
+// only loopback Host headers (a page elsewhere cannot rebind a name to 127.0.0.1 and read the bucket's state).
+// Every body passes through `redact` last, so a secret that slipped into a message never leaves the process.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PgdrError } from '../errors.js';
+import type { DashboardState } from './dashboard-types.js';
+import { renderMetrics } from './metrics.js';
+import type { Page } from './page.js';
+
+export interface ServeHttpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly page: Page;
+  readonly state: () => Promise<DashboardState>;
+  /** Replaces every secret it knows of in a response body. */
+  readonly redact: (body: string) => string;
+}
+
+export interface ServeHttpHandle {
+  /** http://HOST:PORT/ as a browser would use it. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/i;
+
+export async function startServeHttp(o: ServeHttpOptions): Promise<ServeHttpHandle> {
+  const server: Server = createServer((req, res) => {
+    handle(req, res, o).catch((e: unknown) => {
+      // Only reached for a bug: the state loader reports the bucket's failures inside the state.
+      if (!res.headersSent)
+        send(
+          res,
+          req,
+          500,
+          'text/plain; charset=utf-8',
+          o.redact(`internal error: ${(e as Error).message}\n`),
+        );
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new PgdrError('USAGE', `serve: cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})`, {
+          hint: 'another program may use this port: choose another with --port (0 picks a free one)',
+        }),
+      ),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${a.port}/`,
+    port: a.port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOptions): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return send(res, req, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only\n');
+  }
+  if (LOOPBACK.test(o.host) && !LOOPBACK.test(hostName(req.headers.host))) {
+    return send(res, req, 421, 'text/plain; charset=utf-8', 'this server answers loopback host names only\n');
+  }
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  switch (path) {
+    case '/':
+    case '/index.html':
+      res.setHeader('content-security-policy', o.page.csp);
+      return send(res, req, 200, 'text/html; charset=utf-8', o.page.html);
+    case '/api/status':
+      return send(
+        res,
+        req,
+        200,
+        'application/json',
+        o.redact(`${JSON.stringify(await o.state(), null, 2)}\n`),
+      );
+    case '/metrics':
+      return send(
+        res,
+        req,
+        200,
+        'text/plain; version=0.0.4; charset=utf-8',
+        o.redact(renderMetrics(await o.state())),
+      );
+    case '/healthz':
+      return send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
+    default:
+      return send(
+        res,
+        req,
+        404,
+        'text/plain; charset=utf-8',
+        'not found: try /, /api/status, /metrics or /healthz\n',
+      );
+  }
+}
+
+function hostName(header: string | undefined): string {
+  if (!header) return '';
+  const m = /^(\[[^\]]*\]|[^:]+)(:\d+)?$/.exec(header.trim());
+  return m ? m[1]! : '';
+}
+
+function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': buf.length });
+  res.end(req.method === 'HEAD' ? undefined : buf);
+}

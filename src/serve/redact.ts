@@ -1,0 +1,36 @@
+// The secrets this process knows (the S3 secret key and session token, a password in postgres.connection),
+// so that responses can be scrubbed of them whatever path a value took into a message.
+
+import type { PgdrConfig } from '../config/types.js';
+import { clientConfig } from '../engine/backup/pg-connect.js';
+
+/** Shorter values are not scrubbed: they would mangle ordinary text and are no secret worth the name. */
+const MIN_SECRET_LENGTH = 6;
+
+export function knownSecrets(config: PgdrConfig): string[] {
+  const c = config.objectStore.s3Credentials;
+  const out = [c?.secretAccessKey, c?.sessionToken];
+  const conn = config.postgres.connection;
+  if (conn) {
+    try {
+      const pw = clientConfig(conn).password;
+      out.push(typeof pw === 'string' ? pw : undefined);
+      if (/^postgres(ql)?:\/\//.test(conn)) out.push(decodeURIComponent(new URL(conn).password));
+    } catch {
+      // An unparsable connection string has no password we could find either.
+    }
+  }
+  return [...new Set(out.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))];
+}
+
+export function redactor(secrets: readonly string[]): (body: string) => string {
+  if (!secrets.length) return (body) => body;
+  return (body) => {
+    let out = body;
+    for (const s of secrets) {
+      for (const form of [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])
+        out = out.split(form).join('[redacted]');
+    }
+    return out;
+  };
+}

@@ -1,0 +1,116 @@
+// The pure parts of `pgdr serve`: the metrics of a state with no signals (they must say so, not go quiet), the
+// Prometheus text escaping, the cache in front of the bucket, and the scrubbing of secrets.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PgdrConfig } from '../../src/config/types.js';
+import type { DashboardState } from '../../src/serve/dashboard-types.js';
+import { renderMetrics } from '../../src/serve/metrics.js';
+import { MetricsText } from '../../src/serve/prometheus-text.js';
+import { knownSecrets, redactor } from '../../src/serve/redact.js';
+import { stateCache } from '../../src/serve/state-cache.js';
+import { parsePrometheus, sample } from '../helpers/prometheus.js';
+
+const unreadable: DashboardState = {
+  version: '0.1.0',
+  serverName: 'db',
+  destination: 's3://bucket/path',
+  refreshedAt: '2025-01-01T00:00:00.000Z',
+  refreshMs: 12,
+  objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000 },
+  error: { code: 'STORE_UNREACHABLE', message: 'cannot reach the endpoint', hint: null },
+  verdict: null,
+  status: null,
+  newestBackup: null,
+  newestWal: null,
+  timelines: [],
+  backups: [],
+  lastSuccessfulBackup: null,
+  lastFailedBackup: null,
+  drills: { entries: [], unreadable: 0, rtoTrend: null, error: null },
+  agent: null,
+  replicas: [],
+  primary: null,
+};
+
+describe('serve: metrics', () => {
+  it('an unreadable bucket reports every signal as absent, not as silence', () => {
+    const m = parsePrometheus(renderMetrics(unreadable));
+    const s = { server: 'db' };
+    assert.equal(sample(m, 'pgdr_up', s), 0);
+    assert.equal(sample(m, 'pgdr_recoverable', s), 0);
+    for (const name of ['backup', 'wal', 'drill', 'replica']) {
+      assert.equal(sample(m, `pgdr_${name}_signal_present`, s), 0, name);
+    }
+    // Timestamps of things that never happened are absent, not 0 (which would read as 1970).
+    assert.equal(m.get('pgdr_last_successful_backup_timestamp_seconds')?.metrics.length ?? 0, 0);
+    assert.equal(m.get('pgdr_last_drill_timestamp_seconds')?.metrics.length ?? 0, 0);
+    assert.equal(sample(m, 'pgdr_rto_objective_seconds', s), 1800);
+    assert.equal(m.has('pgdr_postgres_up'), false, 'no postgres.connection, no postgres metrics');
+  });
+
+  it('escapes label values and HELP text as the text format requires', () => {
+    const text = new MetricsText()
+      .gauge('pgdr_x', 'help with \\ and\nnewline', { replica: 'a"b\\c\nd' }, 1.23456)
+      .render();
+    assert.equal(
+      text,
+      '# HELP pgdr_x help with \\\\ and\\nnewline\n# TYPE pgdr_x gauge\npgdr_x{replica="a\\"b\\\\c\\nd"} 1.235\n',
+    );
+    const m = parsePrometheus(text);
+    assert.equal(m.get('pgdr_x')?.metrics[0]?.labels?.replica, 'a"b\\c\nd');
+  });
+});
+
+describe('serve: state cache', () => {
+  it('reads at most once per interval, and concurrent requests share one read', async () => {
+    let t = 0;
+    let loads = 0;
+    const cache = stateCache({
+      ttlMs: 1000,
+      now: () => t,
+      load: async () => {
+        loads++;
+        await new Promise((r) => setTimeout(r, 5));
+        return loads;
+      },
+    });
+    assert.deepEqual(await Promise.all([cache.get(), cache.get(), cache.get()]), [1, 1, 1]);
+    t = 999;
+    assert.equal(await cache.get(), 1);
+    t = 1000;
+    assert.equal(await cache.get(), 2);
+    assert.equal(loads, 2);
+  });
+
+  it('a failed read is not cached', async () => {
+    let n = 0;
+    const cache = stateCache({
+      ttlMs: 60_000,
+      load: async () => {
+        n++;
+        if (n === 1) throw new Error('down');
+        return n;
+      },
+    });
+    await assert.rejects(cache.get(), /down/);
+    assert.equal(await cache.get(), 2);
+  });
+});
+
+describe('serve: secrets', () => {
+  const config = {
+    objectStore: { s3Credentials: { accessKeyId: 'AKID', secretAccessKey: 'wJalr/XUtnFEMI"K7MDENG' } },
+    postgres: { connection: 'postgresql://app:p%40ss-w0rd!@db:5432/app' },
+  } as unknown as PgdrConfig;
+
+  it('finds the S3 secret and the connection password, and scrubs every form of them', () => {
+    const secrets = knownSecrets(config);
+    assert.ok(secrets.includes('wJalr/XUtnFEMI"K7MDENG'));
+    assert.ok(secrets.includes('p@ss-w0rd!'));
+    const scrub = redactor(secrets);
+    const body = JSON.stringify({ a: 'x wJalr/XUtnFEMI"K7MDENG y', b: 'postgresql://app:p%40ss-w0rd!@db' });
+    const out = scrub(body);
+    assert.ok(!out.includes('K7MDENG') && !out.includes('w0rd'), out);
+    assert.equal(scrub('nothing secret here'), 'nothing secret here');
+  });
+});
