@@ -6,7 +6,6 @@ import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
-import { resolveServerUser } from '../postgres/os-user.js';
 import { DEFAULT_VOLUMES, type Volumes } from './mastodon-data.js';
 import { PgdrRunner } from './pgdr-child.js';
 import { losePrimary, type PrimaryLoss } from './primary-loss.js';
@@ -17,6 +16,7 @@ import { failoverScenario } from './scenario-failover.js';
 import { latestScenario } from './scenario-latest.js';
 import { pitrScenario } from './scenario-pitr.js';
 import { statusScenario } from './scenario-status.js';
+import { demoServerUser } from './server-user.js';
 import { ServerRegistry } from './servers.js';
 import { setUp } from './setup.js';
 import { prepareWorkspace, removeWorkspace } from './workspace.js';
@@ -60,7 +60,7 @@ export interface DemoResult {
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const progress = new Progress(o.out, o.tty);
-  const user = await resolveServerUser();
+  const user = await demoServerUser((t) => progress.line(t));
   const bin = await findBinaries({ major: 17, runAs: user });
   const ws = await prepareWorkspace(o.dir, user);
   const servers = new ServerRegistry(bin, user);
