@@ -76,11 +76,15 @@ async function stopped(o: WaitOptions): Promise<Confirmation> {
     .split('\n')
     .filter((l) => /FATAL|PANIC/.test(l))
     .pop();
+  // A transaction id or restore point name can only be looked for by replaying: PostgreSQL says so this way.
+  const notFound = /recovery ended before configured recovery target was reached/.test(fatal ?? '');
   throw new PgdrError(
     'RECOVERY_FAILED',
     `PostgreSQL stopped during recovery${fatal ? `: ${fatal.replace(/^.*?(FATAL|PANIC):\s*/, '')}` : ''}`,
     {
-      hint: `the data folder ${o.server.pgdata} is left as it is; last lines of its log:\n${log}`,
+      hint: notFound
+        ? `the target is not in the archived WAL (a transaction id not assigned yet, or a restore point never created: names are case-sensitive); check it, or recover to a time or to the latest state. The data folder ${o.server.pgdata} is left as it is.`
+        : `the data folder ${o.server.pgdata} is left as it is; last lines of its log:\n${log}`,
     },
   );
 }
