@@ -109,4 +109,38 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     await stopRestoredServer(json.server);
     assert.ok(!existsSync(join(dir, 'postmaster.pid')), 'stopped');
   });
+
+  it('--tablespace NAME:LOCATION extracts the tablespace elsewhere; an unknown name is refused', async () => {
+    const unknown = await runPgdr(
+      ['restore', join(root, 'r-unknown'), '--config', cfg, '--tablespace', 'nope:/tmp/nope', '--plan'],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /no tablespace named 'nope'/);
+    assert.match(unknown.stderr, /hint: its tablespaces: ts/);
+    const relative = await runPgdr(
+      ['restore', join(root, 'r-rel'), '--config', cfg, '--tablespace', 'ts:rel'],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(relative.code, 2, relative.stderr);
+    assert.ok(!existsSync(join(root, 'r-unknown')) && !existsSync(join(root, 'r-rel')), 'nothing written');
+
+    const dir = join(root, 'restored-ts');
+    const moved = join(root, 'tblspc-moved');
+    const r = await runPgdr(
+      ['restore', dir, '--config', cfg, '--tablespace', `ts:${moved}`, '--format', 'json'],
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    const [t] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM in_ts');
+    assert.equal(Number(t!.n), tsRows);
+    const [link] = await fsp.readdir(join(dir, 'pg_tblspc'));
+    assert.equal(await fsp.readlink(join(dir, 'pg_tblspc', link!)), moved);
+    // The first restore's tablespace still occupies the original location: only the map made this possible.
+    assert.ok((await fsp.readdir(moved)).some((n) => n.startsWith('PG_15_')));
+    await stopRestoredServer(json.server);
+  });
 });

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { restore } from '../../engine/restore/restore.js';
 import { parseTarget, type TargetAction } from '../../engine/restore/target.js';
@@ -19,6 +19,7 @@ const FLAGS = {
   plan: { type: 'boolean' },
   'no-start': { type: 'boolean' },
   port: { type: 'string' },
+  tablespace: { type: 'string', multiple: true },
 } as const;
 
 export const restoreCommand: Command = {
@@ -26,7 +27,8 @@ export const restoreCommand: Command = {
   summary: 'restore a backup into DIR and recover to a point in time (PITR), timing every stage (RTO)',
   usage: `Usage: pgdr restore DIR [--backup-id ID|latest] [--target-time T | --target-lsn L | --target-xid X |
   --target-name N | --target-immediate] [--target-tli latest|N] [--exclusive]
-  [--target-action promote|pause|shutdown] [--plan] [--no-start] [--port P] [--format table|json]
+  [--target-action promote|pause|shutdown] [--tablespace NAME:LOCATION]... [--plan] [--no-start] [--port P]
+  [--format table|json]
 
 Plans first (backup chosen as CloudNativePG does, WAL range checked segment by segment, target inside the
 recovery window, PostgreSQL binaries of the backup's major present) and refuses what cannot work, writing
@@ -43,6 +45,8 @@ settings (restore_command = pgdr wal restore with prefetch) and recovery.signal,
   --target-tli latest|N      the timeline to follow (default latest)
   --exclusive                stop just before the target (recovery_target_inclusive = off)
   --target-action A          promote (default), pause or shutdown once the target is reached
+  --tablespace NAME:LOCATION extract tablespace NAME into LOCATION (absolute, missing or empty) instead of
+                             its original location (as barman-cloud-restore --tablespace); repeatable
   --plan                     print the plan and stop (nothing is written)
   --no-start                 prepare DIR but do not start PostgreSQL
   --port P                   port to listen on (default: a free one)
@@ -73,6 +77,7 @@ ${STORE_USAGE}`,
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw new PgdrError('USAGE', `restore: --port must be 1..65535 (got '${portText}')`);
     }
+    const tablespaceMap = tablespaces(p.values.tablespace as string[] | undefined);
     const config = configFrom(p, ctx);
     const dir = resolve(ctx.cwd, dirArg!);
     const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -84,6 +89,7 @@ ${STORE_USAGE}`,
         dir,
         target,
         backupRef: str(p, 'backup-id'),
+        tablespaceMap,
         targetTli: tli === undefined || tli === 'latest' ? 'latest' : Number(tli),
         inclusive: !flag(p, 'exclusive'),
         action,
@@ -101,3 +107,26 @@ ${STORE_USAGE}`,
     return 0;
   },
 };
+
+/** `--tablespace NAME:LOCATION`, repeatable, as barman-cloud-restore takes it. */
+function tablespaces(values: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const map: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf(':');
+    const name = v.slice(0, i);
+    const location = v.slice(i + 1);
+    if (i <= 0 || !isAbsolute(location)) {
+      throw new PgdrError(
+        'USAGE',
+        `restore: --tablespace wants NAME:LOCATION with an absolute LOCATION (got '${v}')`,
+        {
+          hint: 'e.g. --tablespace fast:/mnt/ssd/fast',
+        },
+      );
+    }
+    if (map[name] !== undefined) throw new PgdrError('USAGE', `restore: --tablespace ${name} given twice`);
+    map[name] = location;
+  }
+  return map;
+}

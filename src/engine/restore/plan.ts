@@ -13,6 +13,7 @@ import { type BackupTar, backupTars } from './backup-files.js';
 import { assertEmptyDir, assertReachable } from './empty-dir.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import type { RecoveryTarget } from './target.js';
+import { absentHistoryFiles } from './wal-absent.js';
 import type { WalRange } from './wal-range.js';
 
 export interface PlanOptions {
@@ -45,6 +46,8 @@ export interface RestorePlan {
   readonly tars: ReadonlyArray<BackupTar & { readonly dest: string }>;
   readonly tarBytes: number;
   readonly wal: WalRange;
+  /** WAL names the archive did not hold when listed, that recovery asks for (wal-absent.ts). */
+  readonly absentWal: readonly string[];
   readonly totalBytes: number;
   /** A rough guess (assumed 50 MiB/s download, 0.1 s replay per segment, 5 s start-up). */
   readonly estimatedSeconds: number;
@@ -94,6 +97,19 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     backup.version >= 100000 ? Math.floor(backup.version / 10000) : Math.floor(backup.version / 100);
   const prefix = `${serverName}/base/${backup.backupId}/`;
   const listed = await store.list(prefix, { signal });
+  const known = new Set((backup.tablespaces ?? []).map((t) => t.name));
+  const unknown = Object.keys(o.tablespaceMap ?? {}).filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new PgdrError(
+      'USAGE',
+      `backup ${backup.backupId} has no tablespace named ${unknown.map((n) => `'${n}'`).join(', ')}`,
+      {
+        hint: known.size
+          ? `its tablespaces: ${[...known].join(', ')}`
+          : 'it has no tablespaces besides PGDATA: drop --tablespace',
+      },
+    );
+  }
   const tars = backupTars(backup, listed.objects, prefix).map((t) => ({
     ...t,
     dest: t.oid === null ? o.dir : (o.tablespaceMap?.[t.tablespace ?? ''] ?? t.location ?? ''),
@@ -118,6 +134,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     tars,
     tarBytes,
     wal: pure.wal,
+    absentWal: absentHistoryFiles(wal),
     totalBytes,
     estimatedSeconds: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND + pure.wal.segments * 0.1 + 5),
     binaries,
