@@ -115,6 +115,21 @@ export const ERRORS = {
     summary: 'drill: the restore drill failed (a stage failed or could not run)',
   },
   ABORTED: { exitCode: 130, retryable: true, summary: 'the operation was interrupted' },
+  K8S_FORBIDDEN: {
+    exitCode: 60,
+    retryable: false,
+    summary: 'the Kubernetes API refused the request (RBAC forbids it, or the credentials are rejected)',
+  },
+  K8S_TIMEOUT: {
+    exitCode: 61,
+    retryable: true,
+    summary: 'a Kubernetes resource did not reach the expected state in time (e.g. a Cluster never ready)',
+  },
+  K8S_API: {
+    exitCode: 62,
+    retryable: true,
+    summary: 'the Kubernetes API cannot be reached or answered with an error',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

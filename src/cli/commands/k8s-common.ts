@@ -1,0 +1,115 @@
+// What the `pgdr k8s` runbook commands share: the kubeconfig flags, connecting (client-node is imported here,
+// lazily, never from shared modules), and printing a runbook's plan (--dry-run) and its report (timings, the
+// failed step, the state things are in).
+
+import { PgdrError } from '../../errors.js';
+import type { KubeApi } from '../../k8s/api/kube-api.js';
+import type { Manifest } from '../../k8s/manifest-types.js';
+import { renderManifests } from '../../k8s/render.js';
+import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
+import { parseDuration } from '../../verify/duration.js';
+import { type FlagSpec, type Parsed, str } from '../args.js';
+import type { CliContext } from '../main.js';
+import { line, table } from '../output.js';
+
+export const KUBE_FLAGS: FlagSpec = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+};
+
+export const KUBE_USAGE = `Kubernetes options:
+  --kubeconfig FILE          default: KUBECONFIG, ~/.kube/config, else the in-cluster service account
+  --context NAME             a context of the kubeconfig (default: its current-context)`;
+
+export async function connect(p: Parsed): Promise<KubeApi> {
+  const { connectKube } = await import('../../k8s/api/client-node-api.js');
+  return connectKube({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+}
+
+export function durationFlag(p: Parsed, name: string, def: number, command: string): number {
+  const v = str(p, name);
+  if (v === undefined) return def;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0)
+    throw new PgdrError('USAGE', `${command}: --${name} '${v}' is not a duration`, {
+      hint: 'e.g. 90s, 30m, 2h',
+    });
+  return ms;
+}
+
+const indent = (text: string, n: number) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${' '.repeat(n)}${l}`)
+    .join('\n');
+
+/** --dry-run: every step with what it does and the exact objects and patches, nothing contacted. */
+export function printPlan<C>(ctx: CliContext, title: string, steps: readonly Step<C>[]): void {
+  line(ctx, `${title}`);
+  line(ctx, 'Dry run: nothing is changed and the Kubernetes API is not contacted.');
+  for (const [i, s] of steps.entries()) {
+    line(ctx, `\nStep ${i + 1}/${steps.length}: ${s.title} [${s.id}]`);
+    for (const item of s.plan()) {
+      line(ctx, `  - ${item.text}`);
+      if (item.manifest) line(ctx, indent(renderManifest(item.manifest), 4));
+    }
+  }
+}
+
+function renderManifest(m: Manifest): string {
+  const head = m.patchOf
+    ? `# merge patch of ${m.patchOf.kind} ${m.patchOf.namespace}/${m.patchOf.name} (application/merge-patch+json)\n`
+    : '';
+  return head + renderManifests([m], 'yaml');
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Progress as it happens: one line per step start and end, indented detail lines in between. */
+export function stepPrinter(ctx: CliContext) {
+  return {
+    onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {
+      if (!r) line(ctx, `[${i + 1}/${total}] ${step.title}`);
+      else line(ctx, `      ${r.status} in ${seconds(r.durationMs)}${r.summary ? `: ${r.summary}` : ''}`);
+    },
+    progress(text: string) {
+      line(ctx, `      ${text}`);
+    },
+  };
+}
+
+export function printReport(ctx: CliContext, r: RunbookReport): void {
+  line(ctx, '');
+  line(ctx, 'Timings (RTO):');
+  const rows = r.steps.map((s) => [s.id, s.status, s.status === 'not run' ? '' : seconds(s.durationMs)]);
+  rows.push(['total', r.ok ? 'ok' : 'FAILED', seconds(r.totalMs)]);
+  line(ctx, indent(table(['step', 'status', 'duration'], rows), 2));
+  if (r.failure) {
+    line(ctx, '');
+    line(ctx, `FAILED at step ${r.failure.step}: ${r.failure.error.message}`);
+    if (r.failure.error.hint) line(ctx, `hint: ${r.failure.error.hint}`);
+    if (r.state.length) {
+      line(ctx, 'State now:');
+      for (const s of r.state) line(ctx, `  - ${s}`);
+    }
+  }
+}
+
+export function reportJson(r: RunbookReport): Record<string, unknown> {
+  return {
+    runbook: r.runbook,
+    ok: r.ok,
+    totalMs: r.totalMs,
+    steps: r.steps,
+    failure: r.failure
+      ? {
+          step: r.failure.step,
+          code: r.failure.error.code,
+          message: r.failure.error.message,
+          hint: r.failure.error.hint ?? null,
+        }
+      : null,
+    state: r.state,
+  };
+}

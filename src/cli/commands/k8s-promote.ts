@@ -1,0 +1,127 @@
+import { createInterface } from 'node:readline/promises';
+import { PgdrError } from '../../errors.js';
+import { manifestSource } from '../../k8s/manifests.js';
+import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
+import { runRunbook } from '../../k8s/runbook/runbook.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE } from '../context.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+import {
+  connect,
+  durationFlag,
+  KUBE_FLAGS,
+  KUBE_USAGE,
+  printPlan,
+  printReport,
+  reportJson,
+  stepPrinter,
+} from './k8s-common.js';
+
+const NAME = 'k8s promote';
+
+const FLAGS = {
+  ...STORE_FLAGS,
+  ...KUBE_FLAGS,
+  ...FORMAT_FLAG,
+  cluster: { type: 'string' },
+  'promotion-token': { type: 'string' },
+  yes: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'poll-interval': { type: 'string' },
+} as const;
+
+export const k8sPromote: Command = {
+  name: NAME,
+  summary: 'Kubernetes: promote the replica Cluster to a primary (irreversible; asks first)',
+  usage: `Usage: pgdr k8s promote [--yes] [--cluster NAME] [--promotion-token TOKEN] [--dry-run] [options]
+
+The seed's failover: checks that the replica Cluster exists and still follows the source, shows the state of
+both, asks for the Cluster's name on a terminal (refuses without one, unless --yes), applies the promotion
+patch ({"spec":{"replica":{"enabled":false}}}, or with --promotion-token the distributed form) and waits
+until it runs as a primary on a new timeline. Then point the applications at <cluster>-rw.
+
+  --cluster NAME             the replica Cluster (default kubernetes.replicaCluster, <cluster>-replica)
+  --promotion-token TOKEN    the demoted primary's .status.demotionToken (distributed topology, no data loss)
+  --yes                      do not ask (scripts)
+  --dry-run                  print the steps and the exact patch; change nothing
+  --timeout DURATION         default 10m;  --poll-interval DURATION  default 5s
+  --format table|json
+
+${KUBE_USAGE}
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const p = parse(argv, FLAGS, NAME);
+    positionals(p, NAME, 0, 0, '');
+    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const src = manifestSource(configFrom(p, ctx));
+    const plan = promotePlan({
+      src,
+      cluster: str(p, 'cluster'),
+      promotionToken: str(p, 'promotion-token'),
+      timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
+      pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+    });
+    const title = `pgdr ${NAME}: promote Cluster ${plan.namespace}/${plan.name} (it stops following ${src.k8s.cluster})`;
+    if (flag(p, 'dry-run')) {
+      printPlan(ctx, title, plan.steps);
+      return 0;
+    }
+    const api = await connect(p);
+    const quiet = format === 'json';
+    const printer = stepPrinter(ctx);
+    if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+    const pctx: PromoteContext = {
+      api,
+      signal: ctx.signal,
+      progress: quiet ? () => undefined : printer.progress,
+      confirm: (summary) => (flag(p, 'yes') ? Promise.resolve() : confirm(ctx, plan.name, summary)),
+      state: {},
+    };
+    const report = await runRunbook(NAME, plan.steps, pctx, {
+      onStep: quiet ? undefined : printer.onStep,
+      describeState: async (c) => [
+        c.state.patched
+          ? `the promotion patch was applied to ${plan.name}: the operator goes on with it (pgdr k8s status)`
+          : `nothing was changed: ${plan.name} still follows ${src.k8s.cluster}`,
+        `Cluster ${src.k8s.cluster} was not modified by pgdr.`,
+      ],
+    });
+    if (quiet) json(ctx, { ...reportJson(report), cluster: plan.name, namespace: plan.namespace });
+    else {
+      printReport(ctx, report);
+      if (report.ok)
+        line(
+          ctx,
+          `\n${plan.name} is a primary (timeline ${pctx.state.after?.timeline ?? '?'}). Point the applications at ${pctx.state.after?.writeService ?? `${plan.name}-rw`} (read-write) and ${plan.name}-ro (read-only).`,
+        );
+    }
+    if (report.failure) throw report.failure.error;
+    return 0;
+  },
+};
+
+async function confirm(ctx: CliContext, name: string, summary: string[]): Promise<void> {
+  if (!process.stdin.isTTY || !ctx.isTTY)
+    throw new PgdrError(
+      'CONFIRMATION_REQUIRED',
+      `${NAME}: refusing to promote without confirmation (no terminal); nothing was changed`,
+      {
+        hint: `pass --yes to promote ${name}`,
+      },
+    );
+  for (const l of summary) line(ctx, l);
+  const rl = createInterface({ input: process.stdin, output: ctx.stdout });
+  try {
+    const answer = await rl.question(`type the Cluster name (${name}) to promote: `, { signal: ctx.signal });
+    if (answer.trim() !== name)
+      throw new PgdrError(
+        'CONFIRMATION_REQUIRED',
+        `${NAME}: the answer did not match ${name}; nothing was changed`,
+      );
+  } finally {
+    rl.close();
+  }
+}

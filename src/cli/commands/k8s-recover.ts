@@ -1,0 +1,214 @@
+import { PgdrError } from '../../errors.js';
+import { manifestSource } from '../../k8s/manifests.js';
+import { checkRecoveryTarget, describeTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
+import {
+  describeRecoveryState,
+  type RecoveryContext,
+  type RecoveryOptions,
+  recoveryPlan,
+} from '../../k8s/runbook/recovery-runbook.js';
+import { runRunbook } from '../../k8s/runbook/runbook.js';
+import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
+import {
+  type FlagSpec,
+  FORMAT_FLAG,
+  flag,
+  oneOf,
+  parse,
+  positionals,
+  STORE_FLAGS,
+  str,
+  TARGET_FLAGS,
+} from '../args.js';
+import { configFrom, STORE_USAGE } from '../context.js';
+import { dataChecksFromFlags } from '../data-checks.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+import {
+  connect,
+  durationFlag,
+  KUBE_FLAGS,
+  KUBE_USAGE,
+  printPlan,
+  printReport,
+  reportJson,
+  stepPrinter,
+} from './k8s-common.js';
+
+type Mode = 'pitr' | 'latest';
+
+const BASE_FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...KUBE_FLAGS,
+  ...FORMAT_FLAG,
+  name: { type: 'string' },
+  'archive-server-name': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  switch: { type: 'boolean' },
+  'scale-back': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  connection: { type: 'string' },
+  preset: { type: 'string' },
+  checks: { type: 'string' },
+  'no-amcheck': { type: 'boolean' },
+};
+
+const COMMON_USAGE = `  --name NAME                the new Cluster (default kubernetes.recoveredCluster, <cluster>-recovered)
+  --archive-server-name NAME where the new Cluster archives (default: its name); must be empty in the bucket
+  --dry-run                  print every step and the exact manifests and patches; change nothing
+  --switch                   after verification: point the Pooler at the new Cluster, scale the applications
+                             and the pooler back to their remembered counts, print the new services
+  --scale-back               only restore the remembered replica counts (after a failed or abandoned run)
+  --timeout DURATION         how long to wait for the Cluster to be ready (default 30m)
+  --poll-interval DURATION   how often to read its status (default 5s)
+  --connection URL           postgresql://… reaching the new Cluster's -rw service (e.g. through
+                             kubectl port-forward svc/<name>-rw 5432): run pgdr verify checks against it
+  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify
+  --format table|json
+
+Pre-checks before any change: the Cluster, the ObjectStore and the credentials Secret exist; the bucket is
+reachable with the Secret's credentials and holds DONE backups of serverName; the archive serverName is empty.
+On failure it stops, names the failed step and the state things are in; it never deletes the original Cluster.
+The new Cluster cannot be renamed later (metadata.name is immutable): the applications move to its services.
+
+${KUBE_USAGE}
+
+${STORE_USAGE}`;
+
+export const k8sPitr: Command = {
+  name: 'k8s pitr',
+  summary: 'Kubernetes: recover the CloudNativePG cluster to a point in time as a new Cluster (runbook)',
+  usage: `Usage: pgdr k8s pitr --target-time T [options]
+
+The seed's point-in-time recovery: plan and pre-checks, scale the applications and the pooler to 0
+(remembering their replicas), create the recovery Cluster, wait for it, verify it, and optionally switch.
+
+  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
+                             --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive
+${COMMON_USAGE}`,
+  run: (argv, ctx) => runRecovery('pitr', argv, ctx),
+};
+
+export const k8sLatest: Command = {
+  name: 'k8s latest',
+  summary:
+    'Kubernetes: recover the CloudNativePG cluster to the end of the archived WAL as a new Cluster (runbook)',
+  usage: `Usage: pgdr k8s latest [options]
+
+The seed's latest-backup recovery (after complete data loss): as pgdr k8s pitr, without a recovery target.
+
+${COMMON_USAGE}`,
+  run: (argv, ctx) => runRecovery('latest', argv, ctx),
+};
+
+function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | undefined {
+  if (mode === 'latest') return undefined;
+  const t = checkRecoveryTarget({
+    targetTime: str(p, 'target-time'),
+    targetLSN: str(p, 'target-lsn'),
+    targetXID: str(p, 'target-xid'),
+    targetName: str(p, 'target-name'),
+    targetImmediate: flag(p, 'target-immediate') || undefined,
+    targetTLI: str(p, 'target-tli'),
+    backupID: str(p, 'backup-id'),
+    exclusive: flag(p, 'exclusive') || undefined,
+  });
+  const stops = ['targetTime', 'targetLSN', 'targetXID', 'targetName', 'targetImmediate'] as const;
+  if (!t || !stops.some((s) => t[s] !== undefined))
+    throw new PgdrError(
+      'USAGE',
+      'k8s pitr: which point in time? give --target-time T (or --target-lsn/-xid/-name)',
+      {
+        hint: 'to recover everything that was archived use pgdr k8s latest',
+      },
+    );
+  return t;
+}
+
+async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise<number> {
+  const name = `k8s ${mode}`;
+  const p = parse(argv, mode === 'pitr' ? { ...BASE_FLAGS, ...TARGET_FLAGS } : BASE_FLAGS, name);
+  positionals(p, name, 0, 0, '');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', name);
+  const config = configFrom(p, ctx);
+  const src = manifestSource(config);
+  if (flag(p, 'scale-back')) return scaleBackOnly(p, ctx, src.k8s, name);
+  const target = targetOf(p, mode);
+  const o: RecoveryOptions = {
+    config,
+    src,
+    target,
+    name: str(p, 'name'),
+    archiveServerName: str(p, 'archive-server-name'),
+    switchOver: flag(p, 'switch'),
+    timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, name),
+    pollMs: durationFlag(p, 'poll-interval', 5_000, name),
+    connection: str(p, 'connection'),
+    dataChecks: dataChecksFromFlags(p, ctx.cwd, name),
+    amcheck: !flag(p, 'no-amcheck'),
+  };
+  const plan = recoveryPlan(o);
+  const title = `pgdr ${name}: recover serverName ${config.serverName} (ObjectStore ${src.k8s.objectStore}) to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}`;
+  if (flag(p, 'dry-run')) {
+    printPlan(ctx, title, plan.steps);
+    return 0;
+  }
+  const api = await connect(p);
+  const printer = stepPrinter(ctx);
+  const quiet = format === 'json';
+  if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+  const rctx: RecoveryContext = {
+    api,
+    signal: ctx.signal,
+    progress: quiet ? () => undefined : printer.progress,
+    state: {},
+  };
+  const report = await runRunbook(name, plan.steps, rctx, {
+    onStep: quiet ? undefined : printer.onStep,
+    describeState: (c) => describeRecoveryState(o, plan, c),
+  });
+  if (quiet) json(ctx, { ...reportJson(report), cluster: plan.name, namespace: plan.namespace });
+  else {
+    printReport(ctx, report);
+    if (report.ok) {
+      const s = rctx.state.ready;
+      line(ctx, '');
+      line(ctx, `Cluster ${plan.namespace}/${plan.name} is ready. Its services:`);
+      line(ctx, `  ${s?.writeService ?? `${plan.name}-rw`}  read-write (the primary)`);
+      line(ctx, `  ${plan.name}-ro  read-only (replicas)`);
+      line(ctx, `  ${s?.readService ?? `${plan.name}-r`}   any instance`);
+      line(
+        ctx,
+        rctx.state.switched
+          ? `Switched: the pooler and the applications are back. ${src.k8s.cluster} is untouched: delete it yourself once sure.`
+          : `Not switched: applications are still at 0. Point them at ${plan.name}-rw, or run again with --switch.`,
+      );
+      line(
+        ctx,
+        `metadata.name is immutable, ${plan.name} cannot be renamed to ${src.k8s.cluster}: keep the new services, or back ${plan.name} up and recreate ${src.k8s.cluster} from that backup.`,
+      );
+    }
+  }
+  if (report.failure) throw report.failure.error;
+  return 0;
+}
+
+async function scaleBackOnly(
+  p: ReturnType<typeof parse>,
+  ctx: CliContext,
+  k: NonNullable<ReturnType<typeof manifestSource>['k8s']>,
+  name: string,
+): Promise<number> {
+  if (flag(p, 'dry-run')) {
+    line(
+      ctx,
+      `pgdr ${name} --scale-back --dry-run: would restore the counts in ConfigMap ${k.cluster}-pgdr-replicas`,
+    );
+    return 0;
+  }
+  const api = await connect(p);
+  const done = await scaleBack(api, k, await scaleTargets(api, k), ctx.signal);
+  line(ctx, `scaled back: ${done.join(', ') || 'nothing'} (ConfigMap removed)`);
+  return 0;
+}

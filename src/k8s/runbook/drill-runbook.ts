@@ -1,0 +1,228 @@
+// `pgdr k8s drill`: the seed's monthly DR test. A throw-away recovery Cluster (no WAL archiver: it writes
+// nothing to the bucket) in a scratch namespace, with copies of the ObjectStore and its Secret there, waited
+// for, verified, then deleted with everything the drill created. The applications are never touched.
+import type { PgdrConfig } from '../../config/types.js';
+import { PgdrError } from '../../errors.js';
+import type { DataCheck } from '../../verify/data-check.js';
+import { describeRef, type KubeApi, type ObjectRef, ref } from '../api/kube-api.js';
+import { clusterAdmissionProblems } from '../cluster-admission.js';
+import { type ClusterState, stateLine } from '../cluster-state.js';
+import { BARMAN_API, CNPG_API, type K8sObject, MANAGED_BY, type ManifestSource } from '../manifest-types.js';
+import { recoveryClusterManifest } from '../recovery-cluster.js';
+import { describeTarget, type RecoveryTarget } from '../recovery-target.js';
+import { preChecks } from './prechecks.js';
+import type { Step } from './runbook.js';
+import { verifyCluster } from './verify-cluster.js';
+import { waitForCluster } from './wait-cluster.js';
+
+export interface DrillOptions {
+  readonly config: PgdrConfig;
+  readonly src: ManifestSource;
+  readonly target?: RecoveryTarget | undefined;
+  /** Default `<namespace>-pgdr-drill`. */
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
+  /** Leave the drill's resources in place for inspection. */
+  readonly keep: boolean;
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  readonly connection?: string | undefined;
+  readonly dataChecks?: readonly DataCheck[] | undefined;
+  readonly amcheck?: boolean | undefined;
+}
+
+export interface DrillContext {
+  readonly api: KubeApi;
+  readonly signal?: AbortSignal | undefined;
+  readonly progress: (line: string) => void;
+  /** What this drill created, newest last: exactly what the clean-up deletes. */
+  readonly created: ObjectRef[];
+  ready?: ClusterState;
+}
+
+const managed = (name: string, namespace: string) => ({
+  name,
+  namespace,
+  labels: { ...MANAGED_BY, 'pgdr.io/drill': 'true' },
+});
+
+export function drillPlan(o: DrillOptions): { name: string; namespace: string; steps: Step<DrillContext>[] } {
+  const k = o.src.k8s;
+  const namespace = o.namespace ?? `${k.namespace}-pgdr-drill`.slice(0, 63).replace(/-+$/, '');
+  const manifest = recoveryClusterManifest(o.src, {
+    target: o.target,
+    name: o.name ?? `${k.cluster}-drill`,
+    namespace,
+    archive: false,
+  });
+  const bad = clusterAdmissionProblems(manifest.object);
+  if (bad.length)
+    throw new PgdrError(
+      'USAGE',
+      `the drill Cluster would be refused: ${bad.map((b) => `${b.path}: ${b.message}`).join('; ')}`,
+    );
+  const cluster = manifest.object as K8sObject;
+  const name = cluster.metadata.name;
+  const clusterRef = ref(CNPG_API, 'Cluster', namespace, name);
+  const scratch = namespace !== k.namespace;
+  const secretName = k.credentialsSecret.name;
+
+  const steps: Step<DrillContext>[] = [
+    {
+      id: 'pre-checks',
+      title: 'pre-checks',
+      plan: () => [
+        {
+          text: `read Cluster ${k.cluster}, ObjectStore ${k.objectStore} and Secret ${secretName} in ${k.namespace}; open the bucket with the Secret's credentials; require DONE backups of ${o.config.serverName}; require no Cluster ${name} in ${namespace}`,
+        },
+      ],
+      run: async (ctx) => {
+        const r = await preChecks({
+          api: ctx.api,
+          config: o.config,
+          src: o.src,
+          namespace,
+          newCluster: name,
+          archiveServerName: undefined,
+          target: o.target,
+          now: new Date(),
+          signal: ctx.signal,
+        });
+        if (r.existing)
+          throw new PgdrError('CONFLICT', `${describeRef(clusterRef)} is left over from an earlier drill`, {
+            hint: `delete it (kubectl delete cluster ${name} -n ${namespace}) or give --name`,
+          });
+        for (const l of r.lines) ctx.progress(l);
+        return `${r.lines.length} checks passed`;
+      },
+    },
+    {
+      id: 'prepare',
+      title: `prepare namespace ${namespace}`,
+      plan: () =>
+        scratch
+          ? [
+              { text: `create Namespace ${namespace} unless it exists` },
+              { text: `copy Secret ${k.namespace}/${secretName} there (data copied as is, never printed)` },
+              { text: `copy ObjectStore ${k.namespace}/${k.objectStore} there (same spec)` },
+            ]
+          : [
+              {
+                text: `the drill runs in ${namespace} itself: the ObjectStore and the Secret are already there`,
+              },
+            ],
+      run: async (ctx) => {
+        if (!scratch) return { skipped: `same namespace as the source` };
+        const made: string[] = [];
+        const create = async (obj: K8sObject) => {
+          const r = ref(obj.apiVersion, obj.kind, obj.metadata.namespace ?? '', obj.metadata.name);
+          if (await ctx.api.get(r, { signal: ctx.signal })) return;
+          await ctx.api.create(obj, { signal: ctx.signal });
+          ctx.created.push(r);
+          made.push(`${obj.kind} ${obj.metadata.name}`);
+        };
+        await create({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace, labels: { ...MANAGED_BY } },
+        });
+        const secret = await ctx.api.get(ref('v1', 'Secret', k.namespace, secretName), {
+          signal: ctx.signal,
+        });
+        if (!secret) throw new PgdrError('NOT_FOUND', `Secret ${k.namespace}/${secretName} does not exist`);
+        await create({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: managed(secretName, namespace),
+          type: secret.type ?? 'Opaque',
+          data: secret.data ?? {},
+        });
+        const os = await ctx.api.get(ref(BARMAN_API, 'ObjectStore', k.namespace, k.objectStore), {
+          signal: ctx.signal,
+        });
+        if (!os)
+          throw new PgdrError('NOT_FOUND', `ObjectStore ${k.namespace}/${k.objectStore} does not exist`);
+        await create({
+          apiVersion: BARMAN_API,
+          kind: 'ObjectStore',
+          metadata: managed(k.objectStore, namespace),
+          spec: os.spec,
+        });
+        return made.length ? `created ${made.join(', ')}` : 'everything was already there';
+      },
+    },
+    {
+      id: 'apply',
+      title: `create drill Cluster ${name}`,
+      plan: () => [
+        { text: `POST Cluster ${namespace}/${name}, recovering to ${describeTarget(o.target)}`, manifest },
+      ],
+      run: async (ctx) => {
+        await ctx.api.create(cluster, { signal: ctx.signal });
+        ctx.created.push(clusterRef);
+        return `created ${describeRef(clusterRef)}`;
+      },
+    },
+    {
+      id: 'wait',
+      title: `wait for ${name} to be ready`,
+      plan: () => [
+        {
+          text: `poll every ${o.pollMs / 1000} s until healthy; give up after ${Math.round(o.timeoutMs / 1000)} s`,
+        },
+      ],
+      run: async (ctx) => {
+        ctx.ready = await waitForCluster(ctx.api, clusterRef, {
+          timeoutMs: o.timeoutMs,
+          pollMs: o.pollMs,
+          signal: ctx.signal,
+          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
+        });
+        return stateLine(ctx.ready);
+      },
+    },
+    {
+      id: 'verify',
+      title: 'verify',
+      plan: () => [
+        {
+          text: `check the status${o.connection ? ' and run pgdr verify checks through --connection' : '; no --connection: database checks are not run'}`,
+        },
+      ],
+      run: async (ctx) => {
+        if (!ctx.ready) throw new PgdrError('INTERNAL', 'verify without a ready Cluster');
+        return verifyCluster(ctx.ready, {
+          connection: o.connection,
+          dataChecks: o.dataChecks,
+          amcheck: o.amcheck,
+          signal: ctx.signal,
+        });
+      },
+    },
+    {
+      id: 'cleanup',
+      title: 'delete what the drill created',
+      always: true,
+      plan: () => [
+        {
+          text: o.keep
+            ? 'not run: --keep leaves the drill Cluster and its namespace for inspection'
+            : `delete Cluster ${name}${scratch ? `, the copied ObjectStore and Secret, and Namespace ${namespace} if the drill created it` : ''} (only what this drill created; never the source)`,
+        },
+      ],
+      run: async (ctx) => {
+        if (o.keep)
+          return { skipped: `--keep: left ${ctx.created.map(describeRef).join(', ') || 'nothing'}` };
+        const gone: string[] = [];
+        // Newest first; a created Namespace last, which takes anything left inside with it.
+        for (const r of [...ctx.created].reverse()) {
+          await ctx.api.delete(r, { signal: ctx.signal });
+          gone.push(`${r.kind} ${r.name}`);
+        }
+        ctx.created.length = 0;
+        return gone.length ? `deleted ${gone.join(', ')}` : 'nothing to delete';
+      },
+    },
+  ];
+  return { name, namespace, steps };
+}

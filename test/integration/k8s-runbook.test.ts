@@ -1,0 +1,414 @@
+// `pgdr k8s pitr` / `pgdr k8s latest` end to end: the real CLI against a scripted Kubernetes API server on
+// loopback (the seed's namespace, Cluster, ObjectStore, Secret, six Mastodon Deployments and the rw Pooler) and
+// a real s3rver bucket written by barman-cloud, read with the Secret's credentials. Covers the whole PITR
+// runbook with the replica counts restored, a Cluster that never becomes ready (then a rerun that finishes the
+// job with the remembered counts), an RBAC denial halfway through the scale-down, and pre-check refusals.
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { inspectServer } from '../../src/engine/status.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
+import { runPgdr } from '../helpers/cli.js';
+import { type FakeKubeApi, healthyClusterStatus, startFakeKubeApi } from '../helpers/fake-kube-api.js';
+import {
+  APPS,
+  BUCKET,
+  buildK8sBucket,
+  CLUSTER,
+  type K8sBucket,
+  NS,
+  ORIGINAL_REPLICAS,
+  POOLER,
+  PREFIX,
+  RECOVERED,
+  replicasNow,
+  seedObjects,
+  writeK8sConfig,
+} from '../helpers/k8s-world.js';
+
+const CNPG = 'postgresql.cnpg.io/v1';
+const FAST = ['--poll-interval', '100ms'];
+
+describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () => {
+  let bucket: K8sBucket;
+  let api: FakeKubeApi;
+  let config: string;
+  let targetTime: string;
+
+  before(async () => {
+    bucket = await buildK8sBucket();
+    config = await writeK8sConfig(await mkdtemp(join(tmpdir(), 'pgdr-k8s-')), bucket);
+    // The bucket root as the store: the server folder is then PREFIX/CLUSTER.
+    const store = bucketStore(bucket.s3, BUCKET);
+    try {
+      const s = await inspectServer({ store, serverName: `${PREFIX}/${CLUSTER}`, now: new Date() });
+      const first = s.report.current?.firstRecoverabilityPoint?.time?.date;
+      assert.ok(first, 'the bucket has a recovery window');
+      targetTime = new Date(first.getTime() + 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    } finally {
+      await store.close();
+    }
+  });
+  after(async () => {
+    await api?.close();
+    await bucket?.close();
+  });
+  beforeEach(async () => {
+    await api?.close();
+    api = await startFakeKubeApi();
+    seedObjects(api, bucket);
+  });
+
+  const pgdr = (args: string[]) => runPgdr([...args, '-c', config, '--kubeconfig', api.kubeconfig]);
+  const changes = () => api.requests.filter((r) => r.method !== 'GET');
+  const noSecretIn = (text: string) => {
+    assert.ok(!text.includes(bucket.s3.secretAccessKey), 'the secret key never appears');
+    assert.ok(!text.includes(api.token), 'the API token never appears');
+  };
+
+  it('--dry-run prints the full plan with the exact manifests and patches, and contacts nothing', async () => {
+    const r = await pgdr(['k8s', 'pitr', '--target-time', '2024-12-15 12:00:00', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(api.requests.length, 0);
+    for (const id of ['pre-checks', 'remember-replicas', 'scale-down', 'apply', 'wait', 'verify', 'switch'])
+      assert.match(r.stdout, new RegExp(`\\[${id}\\]`));
+    for (const app of Object.keys(APPS))
+      assert.match(
+        r.stdout,
+        new RegExp(`PATCH deployments.apps/${app}/scale \\(merge patch\\): \\{"spec":\\{"replicas":0\\}\\}`),
+      );
+    assert.match(r.stdout, new RegExp(`poolers.postgresql.cnpg.io/${POOLER}/scale`));
+    assert.match(r.stdout, /kind: Cluster\n\s+metadata:\n\s+name: database-cnpg-recovered/);
+    assert.match(r.stdout, /targetTime: 2024-12-15T12:00:00Z/);
+    assert.match(r.stdout, /serverName: database-cnpg\n/);
+    assert.match(r.stdout, /kind: ConfigMap/);
+  });
+
+  it('runs the whole PITR runbook: scale down, recover, verify, switch, original counts restored', async () => {
+    const r = await pgdr([
+      'k8s',
+      'pitr',
+      '--target-time',
+      targetTime,
+      '--switch',
+      '--connection',
+      bucket.server.connectionString,
+      '--no-amcheck',
+      ...FAST,
+    ]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    noSecretIn(r.stdout + r.stderr);
+    assert.deepEqual(replicasNow(api), ORIGINAL_REPLICAS);
+    // Every Deployment and the Pooler went to 0 before the recovery Cluster was created, and back after.
+    const scales = changes().filter((c) => c.path.endsWith('/scale'));
+    const created = changes().findIndex((c) => c.method === 'POST' && c.path.endsWith('/clusters'));
+    const downs = scales.filter((c) => (c.body as { spec: { replicas: number } }).spec.replicas === 0);
+    assert.equal(downs.length, 7);
+    for (const d of downs)
+      assert.ok(changes().indexOf(d) < created, `${d.path} scaled down before the Cluster`);
+    for (const s of scales) assert.equal(s.contentType, 'application/merge-patch+json');
+    const recovered = api.get(CNPG, 'Cluster', NS, RECOVERED) as {
+      spec: { bootstrap: { recovery: { recoveryTarget: { targetTime: string } } } };
+    };
+    assert.equal(recovered.spec.bootstrap.recovery.recoveryTarget.targetTime, targetTime);
+    assert.deepEqual((api.get(CNPG, 'Pooler', NS, POOLER)?.spec as { cluster?: unknown })?.cluster, {
+      name: RECOVERED,
+    });
+    assert.equal(
+      api.get('v1', 'ConfigMap', NS, `${CLUSTER}-pgdr-replicas`),
+      undefined,
+      'the record is removed',
+    );
+    // The original Cluster is never patched nor deleted.
+    assert.deepEqual(
+      changes().filter((c) => c.path.includes(`/clusters/${CLUSTER}`)),
+      [],
+    );
+    assert.match(r.stdout, /Timings \(RTO\):/);
+    for (const id of ['pre-checks', 'remember-replicas', 'scale-down', 'apply', 'wait', 'verify', 'switch'])
+      assert.match(r.stdout, new RegExp(`\\n\\s+${id}\\s+done\\s+\\d+\\.\\d s`));
+    assert.match(
+      r.stdout,
+      /bucket s3:\/\/mastovault\/cnpg\/mastodon-database .*reachable with the Secret's credentials, 1 DONE backup/,
+    );
+    assert.match(
+      r.stdout,
+      /Cluster in healthy state, 1\/1 ready, primary database-cnpg-recovered-1, timeline 2/,
+    );
+    assert.match(r.stdout, /checks on .*: \d+ passed/);
+    assert.match(r.stdout, /database-cnpg-recovered-rw\s+read-write/);
+    assert.match(r.stdout, /metadata.name is immutable/);
+  });
+
+  it('a Cluster that never becomes ready: times out, reports the state, and a rerun finishes with the remembered counts', async () => {
+    api.clusterScript = { mode: 'never-ready', stepMs: 50 };
+    const r = await pgdr(['k8s', 'latest', '--timeout', '2s', ...FAST]);
+    assert.equal(r.code, 61, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /pgdr: error: Cluster goingdark-social\/database-cnpg-recovered not ready after 2 s: Setting up primary/,
+    );
+    assert.match(r.stdout, /FAILED at step wait/);
+    assert.match(r.stdout, /\n\s+switch\s+not run/);
+    assert.match(r.stdout, /Cluster database-cnpg \(the original\) was not modified/);
+    assert.match(r.stdout, /Scaled down: mastodon-web=0 \(was 3\), mastodon-streaming=0 \(was 2\)/);
+    assert.match(r.stdout, /Cluster database-cnpg-recovered: exists, Setting up primary/);
+    assert.ok(Object.values(replicasNow(api)).every((n) => n === 0));
+    assert.ok(api.get(CNPG, 'Cluster', NS, CLUSTER), 'the original Cluster is still there');
+
+    // A rerun with another target must not pick up this Cluster.
+    const other = await pgdr(['k8s', 'pitr', '--target-time', targetTime, ...FAST]);
+    assert.equal(other.code, 20, `${other.stdout}\n${other.stderr}`);
+    assert.match(other.stderr, /exists from an earlier run with another recovery target/);
+    assert.match(other.stdout, /FAILED at step pre-checks/);
+
+    // The operator gets there in the end; the rerun must not take the zeros for the counts to restore.
+    api.setStatus(CNPG, 'Cluster', NS, RECOVERED, healthyClusterStatus(RECOVERED, 1));
+    const again = await pgdr(['k8s', 'latest', '--switch', ...FAST]);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /already exists \(created by pgdr\): a rerun picks it up/);
+    assert.match(again.stdout, /kept the counts remembered by an earlier run/);
+    assert.deepEqual(replicasNow(api), ORIGINAL_REPLICAS);
+  });
+
+  it('an RBAC denial stops the runbook at the step, names the missing rule, and --scale-back undoes the rest', async () => {
+    const allow = api.deny({
+      verb: 'patch',
+      resource: 'deployments/scale',
+      namespace: NS,
+      name: 'mastodon-sidekiq-default',
+    });
+    const r = await pgdr(['k8s', 'pitr', '--target-time', targetTime, ...FAST]);
+    assert.equal(r.code, 60, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /pgdr: error: forbidden: cannot patch deployments.apps\/scale in namespace goingdark-social \(deployments.apps "mastodon-sidekiq-default" is forbidden: User "system:serviceaccount:goingdark-social:pgdr" cannot patch resource "deployments\/scale"/,
+    );
+    assert.match(
+      r.stderr,
+      /hint: .*Role of namespace goingdark-social: \{apiGroups: \["apps"\], resources: \["deployments\/scale"\], verbs: \["patch"\]\}/,
+    );
+    assert.match(r.stdout, /FAILED at step scale-down/);
+    assert.match(r.stdout, /Cluster database-cnpg-recovered: not created/);
+    assert.equal(api.get(CNPG, 'Cluster', NS, RECOVERED), undefined);
+    assert.equal(replicasNow(api)['mastodon-web'], 0);
+    allow();
+    const back = await pgdr(['k8s', 'pitr', '--scale-back']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(replicasNow(api), ORIGINAL_REPLICAS);
+  });
+
+  it('pre-checks refuse before any change: a serverName without backups, a non-empty archive, a missing Secret', async () => {
+    const wrong = await pgdr(['k8s', 'latest', '--server-name', 'mastodon-db', ...FAST]);
+    assert.equal(wrong.code, 13, wrong.stderr);
+    assert.match(wrong.stderr, /no backups or WAL for serverName 'mastodon-db'/);
+    assert.match(wrong.stderr, /server names found under this path: database-cnpg/);
+
+    const taken = await pgdr(['k8s', 'latest', '--archive-server-name', CLUSTER, ...FAST]);
+    assert.equal(taken.code, 2, taken.stderr);
+    const store = bucketStore(bucket.s3, BUCKET);
+    try {
+      await store.put(
+        `${PREFIX}/${RECOVERED}/wals/0000000100000000/000000010000000000000001.gz`,
+        Buffer.from('x'),
+      );
+    } finally {
+      await store.close();
+    }
+    try {
+      const full = await pgdr(['k8s', 'latest', ...FAST]);
+      assert.equal(full.code, 22, full.stderr);
+      assert.match(full.stderr, /serverName database-cnpg-recovered already holds data/);
+      assert.match(full.stderr, /WAL archive check failed.*--archive-server-name database-cnpg-recovered-2/);
+    } finally {
+      const s = bucketStore(bucket.s3, BUCKET);
+      await s.delete([`${PREFIX}/${RECOVERED}/wals/0000000100000000/000000010000000000000001.gz`]);
+      await s.close();
+    }
+
+    api.remove('v1', 'Secret', NS, 'mastodon-walg-s3');
+    const nosecret = await pgdr(['k8s', 'latest', ...FAST]);
+    assert.equal(nosecret.code, 1, nosecret.stderr);
+    assert.match(
+      nosecret.stderr,
+      /Secret goingdark-social\/mastodon-walg-s3 \(the bucket credentials\) does not exist/,
+    );
+    assert.deepEqual(changes(), [], 'no change was made by a refused run');
+    noSecretIn(wrong.stdout + wrong.stderr + taken.stderr);
+  });
+
+  const putCluster = (name: string, spec: Record<string, unknown>, status: Record<string, unknown>) => {
+    api.put({ apiVersion: CNPG, kind: 'Cluster', metadata: { name, namespace: NS }, spec });
+    api.setStatus(CNPG, 'Cluster', NS, name, status);
+  };
+  const reads = (serverName: string) => ({
+    instances: 1,
+    externalClusters: [
+      {
+        name: 'backup-source',
+        plugin: {
+          name: 'barman-cloud.cloudnative-pg.io',
+          parameters: { barmanObjectName: 'database-backup', serverName },
+        },
+      },
+    ],
+    plugins: [
+      {
+        name: 'barman-cloud.cloudnative-pg.io',
+        isWALArchiver: true,
+        parameters: { barmanObjectName: 'database-backup', serverName: RECOVERED },
+      },
+    ],
+  });
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+  });
+
+  it('status of a healthy seed: phase, instances, timeline, archiving, recovery window, no diagnosis', async () => {
+    const r = await pgdr(['k8s', 'status']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /source Cluster goingdark-social\/database-cnpg: Cluster in healthy state/);
+    assert.match(r.stdout, /instances {3}3\/3 ready, primary database-cnpg-1, timeline 1/);
+    assert.match(r.stdout, /archiving {3}serverName database-cnpg, ContinuousArchiving=True/);
+    assert.match(r.stdout, /replica Cluster goingdark-social\/database-cnpg-replica: not present/);
+    assert.match(r.stdout, /Recovery window per timeline:/);
+    assert.match(r.stdout, /Diagnoses:\n {2}none/);
+    assert.deepEqual(changes(), [], 'status changes nothing');
+    noSecretIn(r.stdout + r.stderr);
+  });
+
+  it('status diagnoses a recovery stuck on a serverName without backups, a lagging replica, and the rename', async () => {
+    putCluster(RECOVERED, reads('mastodon-db'), {
+      phase: 'Setting up primary',
+      instances: 1,
+      readyInstances: 0,
+      conditions: [condition('Ready', 'False', 'ClusterIsNotReady', 'Cluster Is Not Ready')],
+    });
+    putCluster(
+      `${CLUSTER}-replica`,
+      {
+        instances: 1,
+        replica: { enabled: true, source: CLUSTER },
+        ...{ externalClusters: reads(CLUSTER).externalClusters },
+      },
+      { phase: 'Waiting for the instances to become active', instances: 1, readyInstances: 0 },
+    );
+    api.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${CLUSTER}-pgdr-replicas`, namespace: NS },
+      data: { 'Deployment.mastodon-web': '3' },
+    });
+    const r = await pgdr(['k8s', 'status']);
+    assert.equal(r.code, 51, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stdout,
+      /ERROR database-cnpg-recovered: stuck in "Setting up primary": it recovers from serverName mastodon-db, which has no backups in the bucket\n\s+-> server names with backups: database-cnpg;/,
+    );
+    assert.match(
+      r.stdout,
+      /WARN {2}database-cnpg-replica: replica not catching up: Waiting for the instances to become active, 0\/1 ready/,
+    );
+    assert.match(
+      r.stdout,
+      /WARN {2}database-cnpg: applications scaled down by pgdr \(remembered: mastodon-web=3\)/,
+    );
+    assert.match(r.stdout, /INFO {2}database-cnpg-recovered: metadata.name is immutable/);
+    assert.match(r.stdout, /point the applications at database-cnpg-recovered-rw/);
+  });
+
+  it('status diagnoses "WAL archive check failed" and proposes a free serverName', async () => {
+    putCluster(RECOVERED, reads(CLUSTER), {
+      phase: 'Setting up primary',
+      instances: 1,
+      readyInstances: 0,
+      conditions: [
+        condition(
+          'ContinuousArchiving',
+          'False',
+          'ContinuousArchivingFailing',
+          'unexpected failure invoking barman-cloud-wal-archive: WAL archive check failed for server database-cnpg-recovered: Expected empty archive',
+        ),
+      ],
+    });
+    const r = await pgdr(['k8s', 'status', '--format', 'json']);
+    assert.equal(r.code, 51, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      diagnoses: { level: string; cluster: string; finding: string; advice: string }[];
+    };
+    const d = out.diagnoses.find((x) => x.finding.includes('WAL archive check failed'));
+    assert.ok(d, r.stdout);
+    assert.equal(d.level, 'error');
+    assert.match(d.advice, /--archive-server-name database-cnpg-recovered-2/);
+    assert.equal(out.diagnoses.filter((x) => /archiving is failing/.test(x.finding)).length, 0, 'said once');
+  });
+
+  it('status under RBAC that forbids reading Secrets says which rule is missing', async () => {
+    api.deny({ verb: 'get', resource: 'secrets', namespace: NS });
+    const r = await pgdr(['k8s', 'status']);
+    assert.equal(r.code, 60, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /forbidden: cannot get secrets in namespace goingdark-social/);
+    assert.match(r.stderr, /\{apiGroups: \[""\], resources: \["secrets"\], verbs: \["get"\]\}/);
+  });
+
+  it('drill: a throw-away Cluster in a scratch namespace, verified, then everything it created deleted', async () => {
+    const before = JSON.stringify([
+      api.all('Deployment'),
+      api.all('Pooler'),
+      api.get(CNPG, 'Cluster', NS, CLUSTER),
+    ]);
+    const r = await pgdr([
+      'k8s',
+      'drill',
+      '--connection',
+      bucket.server.connectionString,
+      '--no-amcheck',
+      ...FAST,
+    ]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    noSecretIn(r.stdout + r.stderr);
+    const created = changes().filter((c) => c.method === 'POST');
+    assert.deepEqual(
+      created.map((c) => c.path),
+      [
+        '/api/v1/namespaces',
+        `/api/v1/namespaces/${NS}-pgdr-drill/secrets`,
+        `/apis/barmancloud.cnpg.io/v1/namespaces/${NS}-pgdr-drill/objectstores`,
+        `/apis/postgresql.cnpg.io/v1/namespaces/${NS}-pgdr-drill/clusters`,
+      ],
+    );
+    const body = created[3]?.body as { spec?: Record<string, unknown> } | undefined;
+    assert.ok(body?.spec);
+    assert.equal(body.spec.plugins, undefined, 'the drill Cluster archives nothing');
+    assert.equal(
+      api.all('Namespace').filter((n) => (n.metadata as { name: string }).name.endsWith('-pgdr-drill'))
+        .length,
+      0,
+    );
+    assert.equal(api.all('Cluster').length, 1, 'only the source Cluster is left');
+    assert.equal(api.all('Secret').length, 1);
+    assert.equal(
+      JSON.stringify([api.all('Deployment'), api.all('Pooler'), api.get(CNPG, 'Cluster', NS, CLUSTER)]),
+      before,
+    );
+    assert.match(r.stdout, /Drill PASSED: RTO \d+\.\d s/);
+    assert.match(r.stdout, /\n\s+cleanup\s+done/);
+  });
+
+  it('drill: a Cluster that never becomes ready fails, and the clean-up still deletes what the drill created', async () => {
+    api.clusterScript = { mode: 'never-ready', stepMs: 50 };
+    const r = await pgdr(['k8s', 'drill', '--timeout', '1s', ...FAST]);
+    assert.equal(r.code, 61, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /FAILED at step wait/);
+    assert.match(r.stdout, /\n\s+verify\s+not run/);
+    assert.match(r.stdout, /\n\s+cleanup\s+done/);
+    assert.match(r.stdout, /nothing the drill created is left/);
+    assert.equal(api.all('Cluster').length, 1);
+    assert.equal(api.all('Namespace').length, 1);
+  });
+});
