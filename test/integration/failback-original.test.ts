@@ -9,43 +9,18 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { q, until } from '../helpers/poll.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrfb';
 const SERVER = 'prim';
-
-async function q<R extends pg.QueryResultRow>(conn: string, sql: string): Promise<R[]> {
-  const c = new pg.Client({ connectionString: conn });
-  await c.connect();
-  try {
-    return (await c.query<R>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
   let s3: S3rverHandle;

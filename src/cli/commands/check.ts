@@ -1,18 +1,8 @@
-import { PgdrError } from '../../errors.js';
-import { parseDuration } from '../../verify/duration.js';
 import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
 import { runChecks } from '../../verify/run-checks.js';
-import {
-  type FlagSpec,
-  FORMAT_FLAG,
-  oneOf,
-  type Parsed,
-  parse,
-  positionals,
-  STORE_FLAGS,
-  str,
-} from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 
@@ -55,8 +45,8 @@ ${STORE_USAGE}`,
     const p = parse(argv, FLAGS, NAME);
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const maxWalAgeMs = duration(p, 'max-wal-age');
-    const maxBackupAgeMs = duration(p, 'max-backup-age');
+    const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
+    const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const config = configFrom(p, ctx);
     const report = await withStore(config, (store) =>
       runChecks({
@@ -77,19 +67,3 @@ ${STORE_USAGE}`,
     return exitCodeOf(report.result);
   },
 };
-
-export function duration(p: Parsed, name: string): number | undefined {
-  const text = str(p, name);
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    throw new PgdrError(
-      'USAGE',
-      `${NAME}: --${name} must be a duration like 90s, 5m, 26h, 2d (got '${text}')`,
-      {
-        hint: `see: pgdr ${NAME} --help`,
-      },
-    );
-  }
-  return ms;
-}

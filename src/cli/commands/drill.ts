@@ -8,9 +8,9 @@ import { ERRORS, PgdrError } from '../../errors.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { dataChecksFromFlags } from '../data-checks.js';
+import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { duration } from './check.js';
 
 const NAME = 'drill';
 
@@ -73,8 +73,8 @@ ${STORE_USAGE}`,
       });
     }
     const dataChecks = dataChecksFromFlags(p, ctx.cwd, NAME);
-    const maxWalAgeMs = duration(p, 'max-wal-age');
-    const maxBackupAgeMs = duration(p, 'max-backup-age');
+    const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
+    const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const config = configFrom(p, ctx);
     const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
     const report = await withStore(config, (store) =>

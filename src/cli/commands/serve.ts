@@ -1,9 +1,9 @@
 import { PgdrError } from '../../errors.js';
 import { runServe } from '../../serve/run-serve.js';
-import { parseDuration } from '../../verify/duration.js';
 import { DEFAULT_MAX_BACKUP_AGE_MS, DEFAULT_MAX_WAL_AGE_MS } from '../../verify/run-checks.js';
-import { type FlagSpec, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
+import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { line } from '../output.js';
 
@@ -59,11 +59,11 @@ ${STORE_USAGE}`,
     }
     const host = str(p, 'host') ?? '127.0.0.1';
     const objectives = {
-      rpoMs: duration(p, 'rpo') ?? DEFAULT_MAX_WAL_AGE_MS,
-      backupAgeMs: duration(p, 'max-backup-age') ?? DEFAULT_MAX_BACKUP_AGE_MS,
-      rtoMs: duration(p, 'rto') ?? DEFAULT_RTO_MS,
+      rpoMs: durationFlag(p, 'rpo', NAME) ?? DEFAULT_MAX_WAL_AGE_MS,
+      backupAgeMs: durationFlag(p, 'max-backup-age', NAME) ?? DEFAULT_MAX_BACKUP_AGE_MS,
+      rtoMs: durationFlag(p, 'rto', NAME) ?? DEFAULT_RTO_MS,
     };
-    const refreshMs = duration(p, 'refresh') ?? DEFAULT_REFRESH_MS;
+    const refreshMs = durationFlag(p, 'refresh', NAME) ?? DEFAULT_REFRESH_MS;
     const config = configFrom(p, ctx);
     await runServe({
       config,
@@ -80,19 +80,3 @@ ${STORE_USAGE}`,
     return 0;
   },
 };
-
-function duration(p: Parsed, name: string): number | undefined {
-  const text = str(p, name);
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    throw new PgdrError(
-      'USAGE',
-      `${NAME}: --${name} must be a duration like 90s, 5m, 26h, 2d (got '${text}')`,
-      {
-        hint: `see: pgdr ${NAME} --help`,
-      },
-    );
-  }
-  return ms;
-}
