@@ -49,9 +49,14 @@ export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClust
           ]
         : []),
       ...imageNote(src),
-      `metadata.name is immutable: a patch of /metadata/name cannot rename ${name} to ${k.cluster}.`,
-      `To switch, point the applications at ${name}-rw (and -ro),`,
-      `or back ${name} up and recreate a Cluster named ${k.cluster} from that backup.`,
+      // A throw-away Cluster never takes the applications over: how to switch to it is beside the point.
+      ...(opts.archive === false
+        ? []
+        : [
+            `metadata.name is immutable: a patch of /metadata/name cannot rename ${name} to ${k.cluster}.`,
+            `To switch, point the applications at ${name}-rw (and -ro),`,
+            `or back ${name} up and recreate a Cluster named ${k.cluster} from that backup.`,
+          ]),
     ],
   };
 }

@@ -1,13 +1,21 @@
 // A scripted Kubernetes API server on 127.0.0.1 for the `pgdr k8s` runbooks: in-memory objects answered with
 // the shapes of the Kubernetes API reference (objects with server-set metadata, *List collections, Status
 // objects for errors, autoscaling/v1 Scale for /scale), bearer-token auth, RBAC denials on demand, and a
-// scripted "operator" that moves a created Cluster through CloudNativePG's phases (or never makes it ready).
+// scripted "operator" that moves a created Cluster through CloudNativePG's phases (or never makes it ready),
+// and pods' port-forward over WebSocket to real servers on loopback (fake-kube-portforward.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import {
+  acceptPortForward,
+  PORT_FORWARD_PROTOCOL,
+  type PodPorts,
+  refuseUpgrade,
+} from './fake-kube-portforward.js';
 
 type Obj = Record<string, unknown>;
 
@@ -72,7 +80,16 @@ export interface RecordedRequest {
 
 /** What the scripted operator does with a Cluster created through the API. */
 export type ClusterScript =
-  | { readonly mode: 'ready'; readonly stepMs?: number }
+  | {
+      readonly mode: 'ready';
+      readonly stepMs?: number;
+      /**
+       * Runs once the Cluster is "Setting up primary", before it is reported healthy: the test's stand-in for
+       * the instance recovering (e.g. a real restore, then setPod and the app Secret). A throw leaves the
+       * Cluster not ready, its message in operatorErrors.
+       */
+      readonly prepare?: (cluster: Obj) => Promise<void>;
+    }
   | { readonly mode: 'never-ready'; readonly phase?: string; readonly stepMs?: number }
   | { readonly mode: 'none' };
 
@@ -96,6 +113,10 @@ export interface FakeKubeApi {
   remove(apiVersion: string, kind: string, namespace: string, name: string): void;
   /** Answers 403 to matching requests until the returned function is called. */
   deny(d: Denial): () => void;
+  /** The pod's container ports as real loopback ports, for its port-forward endpoint. */
+  setPod(namespace: string, name: string, ports: PodPorts): void;
+  /** Errors thrown by a ClusterScript's prepare hook. */
+  readonly operatorErrors: string[];
   /** Sets an object's status, as a controller would (no generation bump). */
   setStatus(apiVersion: string, kind: string, namespace: string, name: string, status: Obj): void;
   clusterScript: ClusterScript;
@@ -108,6 +129,9 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
   const requests: RecordedRequest[] = [];
   const denials: Denial[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const pods = new Map<string, PodPorts>();
+  const upgraded = new Set<Duplex>();
+  const operatorErrors: string[] = [];
   let rv = 1000;
   const key = (k: Kind, ns: string, name: string) =>
     `${k.plural}.${k.group}/${k.namespaced ? ns : ''}/${name}`;
@@ -130,7 +154,11 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     token,
     requests,
     kubeconfig: '',
+    operatorErrors,
     clusterScript: o.clusterScript ?? { mode: 'ready' },
+    setPod(namespace, name, ports) {
+      pods.set(`${namespace}/${name}`, ports);
+    },
     put(object) {
       const k = kindOf(String(object.apiVersion), String(object.kind));
       const meta = object.metadata as Obj;
@@ -168,6 +196,7 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     },
     async close() {
       for (const t of timers) clearTimeout(t);
+      for (const s of upgraded) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
     },
@@ -200,7 +229,18 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
       conditions: [cond('Ready', 'False', 'ClusterIsNotReady', 'Cluster Is Not Ready')],
     }));
     if (script.mode === 'never-ready') return;
-    update(step * 2, (c) => healthyClusterStatus(name, instances(c)));
+    const prepare = script.prepare;
+    if (!prepare) return update(step * 2, (c) => healthyClusterStatus(name, instances(c)));
+    const t = setTimeout(() => {
+      timers.delete(t);
+      const c = store.get(key(kindOf('postgresql.cnpg.io/v1', 'Cluster'), ns, name));
+      if (!c) return;
+      prepare(c).then(
+        () => update(0, (cur) => healthyClusterStatus(name, instances(cur))),
+        (e: Error) => operatorErrors.push(`${ns}/${name}: ${e.message}`),
+      );
+    }, step * 2);
+    timers.add(t);
   };
 
   // The operator's side of a promotion: a replica Cluster patched to stop following opens the next timeline.
@@ -409,6 +449,59 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
         }),
       );
     });
+  });
+  // pods/PORT/portforward: authenticated and authorized like any request (an upgrade is authorized as
+  // `create pods/portforward`, as current API servers do), then handed to the kubelet's protocol.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    socket.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname + url.search;
+    const status = (code: number, reason: string, message: string, details: Obj = {}) => {
+      requests.push({ method: 'GET', path, contentType: undefined, body: undefined, status: code });
+      refuseUpgrade(socket, code, reason, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason,
+        details,
+        code,
+      });
+    };
+    if (req.headers.authorization !== `Bearer ${token}`) return status(401, 'Unauthorized', 'Unauthorized');
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname);
+    if (!m || String(req.headers.upgrade).toLowerCase() !== 'websocket')
+      return status(400, 'BadRequest', 'Upgrade request required');
+    const [, ns = '', pod = ''] = m;
+    const denied = denials.find(
+      (d) =>
+        d.verb === 'create' &&
+        d.resource === 'pods/portforward' &&
+        (d.namespace === undefined || d.namespace === ns) &&
+        (d.name === undefined || d.name === pod),
+    );
+    if (denied)
+      return status(
+        403,
+        'Forbidden',
+        `pods "${pod}" is forbidden: User "system:serviceaccount:${ns}:pgdr" cannot create resource "pods/portforward" in API group "" in the namespace "${ns}"`,
+        { name: pod, kind: 'pods' },
+      );
+    const ports = pods.get(`${ns}/${pod}`);
+    if (!ports) return status(404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
+    const port = Number(url.searchParams.get('ports'));
+    if (!Number.isInteger(port) || port <= 0 || port > 65535)
+      return status(400, 'BadRequest', 'query parameter "ports" is required');
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((x) => x.trim());
+    if (!offered.includes(PORT_FORWARD_PROTOCOL))
+      return status(400, 'BadRequest', `subprotocol ${PORT_FORWARD_PROTOCOL} not offered`);
+    requests.push({ method: 'GET', path, contentType: undefined, body: undefined, status: 101 });
+    acceptPortForward(req, socket, { pod, port, ports });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;

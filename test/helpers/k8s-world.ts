@@ -3,11 +3,14 @@
 // Pooler in a scripted API server; the ObjectStore points at a real s3rver bucket (mastovault) holding real
 // barman-cloud backups of serverName database-cnpg. pgdr's own config has no credentials: every bucket read
 // goes through the Secret.
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { buildBarmanBucket } from './barman-bucket.js';
 import { type FakeKubeApi, healthyClusterStatus, startFakeKubeApi } from './fake-kube-api.js';
 import type { TestPostgres } from './postgres.js';
+import { pgdrRestore, stopPgCtl } from './restore-run.js';
 import { type S3rverHandle, startS3rver } from './s3rver.js';
 
 export const NS = 'goingdark-social';
@@ -33,6 +36,8 @@ export interface K8sBucket {
   readonly backupId: string;
   /** The PostgreSQL that wrote the bucket, still running: a server for the runbooks' --connection checks. */
   readonly server: TestPostgres;
+  /** Rows of table pgdr_load once the last WAL was archived. */
+  readonly finalRows: number;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,7 @@ export async function buildK8sBucket(): Promise<K8sBucket> {
     destination: b.destination,
     backupId: b.backupIds[0]!,
     server,
+    finalRows: b.finalRows,
     async close() {
       await server.cleanup();
       await s3.stop();
@@ -171,3 +177,114 @@ export function replicasNow(api: FakeKubeApi): Record<string, number> {
 }
 
 export const ORIGINAL_REPLICAS: Readonly<Record<string, number>> = { ...APPS, [POOLER]: POOLER_INSTANCES };
+
+type Obj = Record<string, unknown>;
+
+/** The flags of `pgdr restore` for a Cluster's bootstrap.recovery.recoveryTarget. */
+function restoreFlags(t: Obj | undefined): string[] {
+  if (!t) return [];
+  const flags: Record<string, string> = {
+    targetTime: '--target-time',
+    targetLSN: '--target-lsn',
+    targetXID: '--target-xid',
+    targetName: '--target-name',
+    targetTLI: '--target-tli',
+    backupID: '--backup-id',
+  };
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(t)) {
+    if (flags[k]) out.push(flags[k], String(v));
+    else if (k === 'targetImmediate' && v === true) out.push('--target-immediate');
+    else if (k === 'exclusive' && v === true) out.push('--exclusive');
+    else throw new Error(`restoringOperator: recoveryTarget.${k} is not mapped`);
+  }
+  return out;
+}
+
+export interface RestoringOperator {
+  /** The ClusterScript prepare hook. */
+  prepare(cluster: Obj): Promise<void>;
+  /** What each recovery restored: the Cluster, the restore flags, the real server's port. */
+  readonly restored: Array<{ cluster: string; flags: string[]; port: number }>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The scripted operator's recovery, for real: `pgdr restore` of the bucket to the Cluster's recoveryTarget
+ * (latest without one) into a real PostgreSQL, then what CloudNativePG sets up for the instance: the app role
+ * whose password is in the `<cluster>-app` Secret (basic-auth: username, password, dbname), reachable only by
+ * password over TCP (so a wrong password is refused), with read access to the recovered tables; and the pod
+ * `<cluster>-1` whose 5432 is that server (the port-forward endpoint).
+ */
+export function restoringOperator(api: FakeKubeApi, bucket: K8sBucket, password: string): RestoringOperator {
+  const dirs: string[] = [];
+  const servers: Array<{ pgCtl: string; pgdata: string }> = [];
+  const restored: RestoringOperator['restored'] = [];
+  return {
+    restored,
+    async prepare(cluster) {
+      const meta = cluster.metadata as { name: string; namespace: string };
+      const recovery = ((cluster.spec as Obj).bootstrap as Obj | undefined)?.recovery as Obj | undefined;
+      const flags = restoreFlags(recovery?.recoveryTarget as Obj | undefined);
+      const parent = await mkdtemp(join(tmpdir(), 'pgdr-k8s-pod-'));
+      dirs.push(parent);
+      // The server runs as the postgres OS user, who must reach the data folder.
+      await chmod(parent, 0o755);
+      const r = await pgdrRestore(
+        {
+          endpoint: bucket.s3.endpoint,
+          destination: bucket.destination,
+          serverName: CLUSTER,
+          accessKeyId: bucket.s3.accessKeyId,
+          secretAccessKey: bucket.s3.secretAccessKey,
+        },
+        [join(parent, 'data'), ...flags],
+      );
+      if (!r.json?.server) throw new Error(`pgdr restore failed (${r.code}): ${r.stderr}`);
+      const server = r.json.server;
+      servers.push({ pgCtl: server.pgCtl, pgdata: server.pgdata });
+      const client = new pg.Client({ connectionString: server.connectionString });
+      await client.connect();
+      try {
+        await client.query(`CREATE ROLE app LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
+        await client.query('GRANT pg_read_all_data TO app');
+        await client.query('CREATE DATABASE app OWNER app');
+        await writeFile(
+          join(server.pgdata, 'pg_hba.conf'),
+          [
+            'local all all trust',
+            'host all postgres 127.0.0.1/32 trust',
+            'host all all 127.0.0.1/32 scram-sha-256',
+            '',
+          ].join('\n'),
+        );
+        await client.query('SELECT pg_reload_conf()');
+      } finally {
+        await client.end();
+      }
+      api.put(appSecret(meta.namespace, meta.name, password));
+      api.setPod(meta.namespace, `${meta.name}-1`, { 5432: server.port });
+      restored.push({ cluster: meta.name, flags, port: server.port });
+    },
+    async cleanup() {
+      for (const s of servers.splice(0)) await stopPgCtl(s.pgCtl, s.pgdata).catch(() => undefined);
+      for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `<cluster>-app` Secret CloudNativePG writes (basic-auth; the keys of its CreateSecret). */
+export function appSecret(namespace: string, cluster: string, password: string): Obj {
+  const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: `${cluster}-app`,
+      namespace,
+      labels: { 'cnpg.io/cluster': cluster, 'cnpg.io/userType': 'app' },
+    },
+    type: 'kubernetes.io/basic-auth',
+    data: { username: b64('app'), user: b64('app'), password: b64(password), dbname: b64('app') },
+  };
+}

@@ -3,17 +3,22 @@
 // a real s3rver bucket written by barman-cloud, read with the Secret's credentials. Covers the whole PITR
 // runbook with the replica counts restored, a Cluster that never becomes ready (then a rerun that finishes the
 // job with the remembered counts), an RBAC denial halfway through the scale-down, and pre-check refusals.
+// Verification without --connection goes through a port-forward (WebSocket, to the scripted API server) to a
+// real PostgreSQL that the scripted operator restored from the bucket to the Cluster's target.
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { inspectServer } from '../../src/engine/status.js';
+import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr } from '../helpers/cli.js';
 import { type FakeKubeApi, healthyClusterStatus, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import {
   APPS,
+  appSecret,
   BUCKET,
   buildK8sBucket,
   CLUSTER,
@@ -23,23 +28,60 @@ import {
   POOLER,
   PREFIX,
   RECOVERED,
+  type RestoringOperator,
   replicasNow,
+  restoringOperator,
   seedObjects,
   writeK8sConfig,
 } from '../helpers/k8s-world.js';
+import { stopAllRestored } from '../helpers/restore-run.js';
 
 const CNPG = 'postgresql.cnpg.io/v1';
 const FAST = ['--poll-interval', '100ms'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The app role's password in the recovered Clusters' -app Secret: must never be printed. */
+const APP_PASSWORD = `pw-${randomBytes(9).toString('base64url')}`;
 
 describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () => {
   let bucket: K8sBucket;
   let api: FakeKubeApi;
   let config: string;
   let targetTime: string;
+  /** Between canary rows 1 and 2: a recovery to it holds exactly one canary row. */
+  let canaryTime: string;
+  /** A --checks file that only the data at canaryTime passes. */
+  let canaryChecks: string;
+  let operator: RestoringOperator | undefined;
 
   before(async () => {
     bucket = await buildK8sBucket();
-    config = await writeK8sConfig(await mkdtemp(join(tmpdir(), 'pgdr-k8s-')), bucket);
+    const dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-'));
+    config = await writeK8sConfig(dir, bucket);
+    const src = bucket.server;
+    await src.query('CREATE TABLE canary (id int PRIMARY KEY)');
+    await src.query('INSERT INTO canary VALUES (1)');
+    await sleep(1100);
+    const [t] = await src.query<{ t: string }>(
+      `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t`,
+    );
+    canaryTime = t!.t;
+    await sleep(1100);
+    await src.query('INSERT INTO canary VALUES (2)');
+    await switchWalAndWait(src);
+    canaryChecks = join(dir, 'checks.yaml');
+    await writeFile(
+      canaryChecks,
+      [
+        'checks:',
+        '  - name: canary-rows',
+        '    sql: SELECT count(*) FROM canary',
+        '    equals: 1',
+        '  - name: load-rows',
+        '    sql: SELECT count(*) FROM pgdr_load',
+        `    equals: ${bucket.finalRows}`,
+        '',
+      ].join('\n'),
+    );
     // The bucket root as the store: the server folder is then PREFIX/CLUSTER.
     const store = bucketStore(bucket.s3, BUCKET);
     try {
@@ -53,19 +95,40 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
   });
   after(async () => {
     await api?.close();
+    await operator?.cleanup();
+    await stopAllRestored();
     await bucket?.close();
   });
   beforeEach(async () => {
     await api?.close();
+    await operator?.cleanup();
+    operator = undefined;
     api = await startFakeKubeApi();
     seedObjects(api, bucket);
   });
+  /** The scripted operator recovers for real: each recovery Cluster's pod is a restored PostgreSQL. */
+  const recoverForReal = () => {
+    operator = restoringOperator(api, bucket, APP_PASSWORD);
+    api.clusterScript = { mode: 'ready', prepare: operator.prepare };
+  };
+  /** An operator that only writes the -app Secret (no pod behind it): enough to reach the port-forward. */
+  const secretOnly = () => {
+    api.clusterScript = {
+      mode: 'ready',
+      prepare: async (c) => {
+        const m = c.metadata as { name: string; namespace: string };
+        api.put(appSecret(m.namespace, m.name, APP_PASSWORD));
+      },
+    };
+  };
+  const forwards = () => api.requests.filter((r) => r.path.includes('/portforward'));
 
   const pgdr = (args: string[]) => runPgdr([...args, '-c', config, '--kubeconfig', api.kubeconfig]);
   const changes = () => api.requests.filter((r) => r.method !== 'GET');
   const noSecretIn = (text: string) => {
     assert.ok(!text.includes(bucket.s3.secretAccessKey), 'the secret key never appears');
     assert.ok(!text.includes(api.token), 'the API token never appears');
+    assert.ok(!text.includes(APP_PASSWORD), 'the database password never appears');
   };
 
   it('--dry-run prints the full plan with the exact manifests and patches, and contacts nothing', async () => {
@@ -86,20 +149,50 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(r.stdout, /kind: ConfigMap/);
   });
 
-  it('runs the whole PITR runbook: scale down, recover, verify, switch, original counts restored', async () => {
+  it('runs the whole PITR runbook: scale down, recover, verify through a port-forward, switch, counts restored', async () => {
+    recoverForReal();
     const r = await pgdr([
       'k8s',
       'pitr',
       '--target-time',
-      targetTime,
+      canaryTime,
       '--switch',
-      '--connection',
-      bucket.server.connectionString,
-      '--no-amcheck',
+      '--checks',
+      canaryChecks,
+      '--database',
+      'postgres',
       ...FAST,
     ]);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${api.operatorErrors.join('\n')}`);
     noSecretIn(r.stdout + r.stderr);
+    // The pod really is the bucket restored to the target, and the checks ran in it through the API server.
+    assert.deepEqual(
+      operator?.restored.map((x) => [x.cluster, x.flags]),
+      [[RECOVERED, ['--target-time', canaryTime]]],
+    );
+    assert.ok(
+      forwards().filter(
+        (f) =>
+          f.status === 101 &&
+          f.path === `/api/v1/namespaces/${NS}/pods/${RECOVERED}-1/portforward?ports=5432`,
+      ).length >= 2,
+      'a probe, then one WebSocket per PostgreSQL connection',
+    );
+    assert.match(
+      r.stdout,
+      /database checks on pod goingdark-social\/database-cnpg-recovered-1 port 5432 \(port-forward through the Kubernetes API\), database postgres as app \(Secret database-cnpg-recovered-app\)/,
+    );
+    assert.match(
+      r.stdout,
+      /pass {2}connectivity: connected to postgresql:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/postgres/,
+    );
+    assert.match(r.stdout, /pass {2}canary-rows: .*1/);
+    assert.match(r.stdout, new RegExp(`pass {2}load-rows: .*${bucket.finalRows}`));
+    assert.match(
+      r.stdout,
+      /\d+ checks on pod goingdark-social\/database-cnpg-recovered-1 port 5432 .*: \d+ passed/,
+    );
+    assert.doesNotMatch(r.stdout, /PARTIAL|warning: database checks not run/);
     assert.deepEqual(replicasNow(api), ORIGINAL_REPLICAS);
     // Every Deployment and the Pooler went to 0 before the recovery Cluster was created, and back after.
     const scales = changes().filter((c) => c.path.endsWith('/scale'));
@@ -112,7 +205,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     const recovered = api.get(CNPG, 'Cluster', NS, RECOVERED) as {
       spec: { bootstrap: { recovery: { recoveryTarget: { targetTime: string } } } };
     };
-    assert.equal(recovered.spec.bootstrap.recovery.recoveryTarget.targetTime, targetTime);
+    assert.equal(recovered.spec.bootstrap.recovery.recoveryTarget.targetTime, canaryTime);
     assert.deepEqual((api.get(CNPG, 'Pooler', NS, POOLER)?.spec as { cluster?: unknown })?.cluster, {
       name: RECOVERED,
     });
@@ -137,7 +230,6 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
       r.stdout,
       /Cluster in healthy state, 1\/1 ready, primary database-cnpg-recovered-1, timeline 2/,
     );
-    assert.match(r.stdout, /checks on .*: \d+ passed/);
     assert.match(r.stdout, /database-cnpg-recovered-rw\s+read-write/);
     assert.match(r.stdout, /metadata.name is immutable/);
   });
@@ -410,5 +502,94 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(r.stdout, /nothing the drill created is left/);
     assert.equal(api.all('Cluster').length, 1);
     assert.equal(api.all('Namespace').length, 1);
+  });
+  it('latest without the port-forward (RBAC 403): the status checks pass, a warning names the rule, the verification is partial', async () => {
+    secretOnly();
+    api.deny({ verb: 'create', resource: 'pods/portforward', namespace: NS });
+    const r = await pgdr(['k8s', 'latest', '--preset', 'mastodon', ...FAST]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stdout,
+      /warning: database checks not run: forbidden: cannot create pods\/portforward in namespace goingdark-social/,
+    );
+    assert.match(r.stdout, /hint: .*resources: \["pods\/portforward"\], verbs: \["get", "create"\]/);
+    assert.match(
+      r.stdout,
+      /done in \d+\.\d s: status: 1\/1 ready, primary database-cnpg-recovered-1, timeline 2; database checks NOT run \(forbidden: .*\): verification partial/,
+    );
+    assert.match(
+      r.stdout,
+      /Verification was PARTIAL: the Cluster's status checks passed, the database checks did not run/,
+    );
+    assert.deepEqual(
+      forwards().map((f) => f.status),
+      [403],
+    );
+    const json = await pgdr(['k8s', 'latest', '--format', 'json', ...FAST]);
+    assert.equal(json.code, 0, json.stderr);
+    const out = JSON.parse(json.stdout) as { verification: string; verificationGap: string };
+    assert.equal(out.verification, 'partial');
+    assert.match(out.verificationGap, /forbidden: cannot create pods\/portforward/);
+  });
+
+  it('latest whose Cluster has no credentials Secret: partial, and says which Secret is missing', async () => {
+    const r = await pgdr(['k8s', 'latest', ...FAST]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stdout,
+      /warning: database checks not run: Secret goingdark-social\/database-cnpg-recovered-app \(the application credentials CloudNativePG creates for database-cnpg-recovered\) does not exist/,
+    );
+    assert.match(r.stdout, /Verification was PARTIAL/);
+    assert.deepEqual(forwards(), [], 'no port-forward without credentials');
+  });
+
+  it('drill fails closed (exit 52) when the port-forward is forbidden, and still cleans up', async () => {
+    secretOnly();
+    api.deny({ verb: 'create', resource: 'pods/portforward' });
+    const r = await pgdr(['k8s', 'drill', '--no-amcheck', ...FAST]);
+    assert.equal(r.code, 52, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /pgdr: error: the database checks cannot run: forbidden: cannot create pods\/portforward in namespace goingdark-social-pgdr-drill/,
+    );
+    assert.match(r.stderr, /hint: .*Role of namespace goingdark-social-pgdr-drill: .*"pods\/portforward"/);
+    assert.match(r.stdout, /FAILED at step verify/);
+    assert.match(r.stdout, /\n\s+cleanup\s+done/);
+    assert.match(r.stdout, /Drill FAILED/);
+    assert.doesNotMatch(r.stdout, /PASSED|immutable/);
+    assert.equal(api.all('Cluster').length, 1, 'the drill Cluster is deleted');
+    noSecretIn(r.stdout + r.stderr);
+  });
+
+  it('drill to a target through the port-forward: the recovered data passes the checks, the password is never shown', async () => {
+    recoverForReal();
+    const dry = await pgdr(['k8s', 'drill', '--target-time', canaryTime, '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`targetTime: ${canaryTime}`));
+    assert.doesNotMatch(dry.stdout, /immutable|rename/, 'no switch-over advice for a throw-away Cluster');
+    const r = await pgdr([
+      'k8s',
+      'drill',
+      '--target-time',
+      canaryTime,
+      '--checks',
+      canaryChecks,
+      '--database',
+      'postgres',
+      ...FAST,
+    ]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${api.operatorErrors.join('\n')}`);
+    noSecretIn(r.stdout + r.stderr);
+    assert.deepEqual(
+      operator?.restored.map((x) => [x.cluster, x.flags]),
+      [[`${CLUSTER}-drill`, ['--target-time', canaryTime]]],
+    );
+    assert.match(r.stdout, /pass {2}canary-rows: .*1/);
+    assert.match(
+      r.stdout,
+      /checks on pod goingdark-social-pgdr-drill\/database-cnpg-drill-1 port 5432 .*: \d+ passed/,
+    );
+    assert.match(r.stdout, /Drill PASSED: RTO \d+\.\d s/);
+    assert.doesNotMatch(r.stdout, /immutable|PARTIAL/);
   });
 });

@@ -1,13 +1,21 @@
 // The pure parts of the Kubernetes runbooks: the step engine (stop at the first failure, clean-up steps still
 // run), the Status-to-error mapping (403 names the RBAC rule), reading a Cluster's status, and the diagnoses
-// of the seed's troubleshooting cases.
+// of the seed's troubleshooting cases, which Secret the verification logs in with, and how a refused
+// port-forward upgrade is reported.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PgdrError } from '../../src/errors.js';
+import type { KubeApi } from '../../src/k8s/api/kube-api.js';
 import { kubeError } from '../../src/k8s/api/kube-errors.js';
+import { forwardError } from '../../src/k8s/api/port-forward.js';
 import { clusterState, isReady, stateLine } from '../../src/k8s/cluster-state.js';
 import { diagnose } from '../../src/k8s/diagnose.js';
 import type { K8sObject } from '../../src/k8s/manifest-types.js';
+import {
+  credentialsSecret,
+  forwardedConnection,
+  readDbCredentials,
+} from '../../src/k8s/runbook/db-credentials.js';
 import { archiveCheckFailed, redact } from '../../src/k8s/runbook/recovery-runbook.js';
 import { runRunbook, type Step } from '../../src/k8s/runbook/runbook.js';
 
@@ -275,5 +283,91 @@ describe('diagnoses', () => {
     );
     assert.match(d[0]?.finding ?? '', /replica not catching up/);
     assert.match(d[1]?.finding ?? '', /archived its newest WAL 120 min ago/);
+  });
+});
+
+describe('the credentials the verification logs in with', () => {
+  const named = (spec: Record<string, unknown>) => credentialsSecret(cluster('rec', spec, {}));
+  it("CloudNativePG's names: -superuser with enableSuperuserAccess, else -app, or the ones the spec gives", () => {
+    assert.deepEqual(named({}), { name: 'rec-app', superuser: false });
+    assert.deepEqual(named({ enableSuperuserAccess: true }), { name: 'rec-superuser', superuser: true });
+    assert.deepEqual(named({ enableSuperuserAccess: true, superuserSecret: { name: 'su' } }), {
+      name: 'su',
+      superuser: true,
+    });
+    assert.deepEqual(
+      named({ enableSuperuserAccess: false, bootstrap: { recovery: { secret: { name: 'own' } } } }),
+      {
+        name: 'own',
+        superuser: false,
+      },
+    );
+  });
+
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const apiWith = (data: Record<string, string> | undefined) =>
+    ({
+      get: async () =>
+        data ? { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' }, data } : undefined,
+    }) as unknown as KubeApi;
+
+  it("reads username, password and dbname; the superuser's dbname * means postgres", async () => {
+    const app = await readDbCredentials(
+      apiWith({ username: b64('app'), password: b64('p@ss:/w'), dbname: b64('mastodon_production') }),
+      cluster('rec', {}, {}),
+    );
+    assert.deepEqual(app, {
+      secret: 'rec-app',
+      superuser: false,
+      user: 'app',
+      password: 'p@ss:/w',
+      database: 'mastodon_production',
+    });
+    assert.equal(
+      forwardedConnection(app, '127.0.0.1', 4000),
+      'postgresql://app:p%40ss%3A%2Fw@127.0.0.1:4000/mastodon_production',
+    );
+    const su = await readDbCredentials(
+      apiWith({ username: b64('postgres'), password: b64('x'), dbname: b64('*') }),
+      cluster('rec', { enableSuperuserAccess: true }, {}),
+    );
+    assert.equal(su.database, 'postgres');
+  });
+
+  it('a missing Secret or key is an error that names the Secret, never a value', async () => {
+    await assert.rejects(readDbCredentials(apiWith(undefined), cluster('rec', {}, {})), (e: PgdrError) => {
+      assert.equal(e.code, 'NOT_FOUND');
+      assert.match(
+        e.message,
+        /Secret goingdark-social\/rec-app \(the application credentials CloudNativePG creates for rec\) does not exist/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      readDbCredentials(apiWith({ username: b64('app') }), cluster('rec', {}, {})),
+      /Secret goingdark-social\/rec-app has no password key/,
+    );
+  });
+});
+
+describe('a refused port-forward', () => {
+  const t = {
+    namespace: 'ns',
+    pod: 'rec-1',
+    port: 5432,
+    where: 'context fake at https://k',
+    timeoutMs: 1000,
+  };
+  const ws = (status: number) => ({ type: 'error', message: `Unexpected server response: ${status}` });
+  it('403 names the RBAC rule, 404 the pod, a timeout the API server', () => {
+    const forbidden = forwardError(ws(403), t);
+    assert.equal(forbidden.code, 'K8S_FORBIDDEN');
+    assert.match(forbidden.message, /^forbidden: cannot create pods\/portforward in namespace ns/);
+    assert.match(forbidden.hint ?? '', /resources: \["pods\/portforward"\], verbs: \["get", "create"\]/);
+    assert.equal(forwardError(ws(404), t).code, 'NOT_FOUND');
+    assert.match(forwardError(ws(404), t).message, /Pod ns\/rec-1 does not exist/);
+    assert.equal(forwardError(ws(500), t).code, 'K8S_API');
+    const late = forwardError(new DOMException('timed out', 'TimeoutError'), t);
+    assert.match(late.message, /did not open the port-forward to pod rec-1 in time/);
   });
 });

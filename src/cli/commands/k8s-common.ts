@@ -5,10 +5,11 @@
 import { PgdrError } from '../../errors.js';
 import type { KubeApi } from '../../k8s/api/kube-api.js';
 import type { Manifest } from '../../k8s/manifest-types.js';
+import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { parseDuration } from '../../verify/duration.js';
-import { type FlagSpec, type Parsed, str } from '../args.js';
+import { type FlagSpec, flag, type Parsed, str } from '../args.js';
 import type { CliContext } from '../main.js';
 import { line, table } from '../output.js';
 
@@ -20,6 +21,39 @@ export const KUBE_FLAGS: FlagSpec = {
 export const KUBE_USAGE = `Kubernetes options:
   --kubeconfig FILE          default: KUBECONFIG, ~/.kube/config, else the in-cluster service account
   --context NAME             a context of the kubeconfig (default: its current-context)`;
+
+/** The runbooks' verification flags: the user's own connection, or the database reached through the port-forward. */
+export const VERIFY_FLAGS: FlagSpec = {
+  connection: { type: 'string' },
+  database: { type: 'string' },
+  preset: { type: 'string' },
+  checks: { type: 'string' },
+  'no-amcheck': { type: 'boolean' },
+};
+
+export const VERIFY_USAGE = `  --connection URL           postgresql://… reaching the new Cluster (e.g. kubectl port-forward): checks run
+                             there. Without it pgdr opens a port-forward to the primary's 5432 itself and
+                             logs in as the user of the Secret CloudNativePG keeps (<name>-superuser with
+                             enableSuperuserAccess, else <name>-app); the password is never printed
+  --database NAME            through the port-forward: the database to check (default: the Secret's dbname)
+  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify`;
+
+export const TARGET_USAGE = `  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
+                             --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive`;
+
+/** bootstrap.recovery.recoveryTarget from TARGET_FLAGS, checked; undefined for the end of the archive. */
+export function targetFromFlags(p: Parsed): RecoveryTarget | undefined {
+  return checkRecoveryTarget({
+    targetTime: str(p, 'target-time'),
+    targetLSN: str(p, 'target-lsn'),
+    targetXID: str(p, 'target-xid'),
+    targetName: str(p, 'target-name'),
+    targetImmediate: flag(p, 'target-immediate') || undefined,
+    targetTLI: str(p, 'target-tli'),
+    backupID: str(p, 'backup-id'),
+    exclusive: flag(p, 'exclusive') || undefined,
+  });
+}
 
 export async function connect(p: Parsed): Promise<KubeApi> {
   const { connectKube } = await import('../../k8s/api/client-node-api.js');

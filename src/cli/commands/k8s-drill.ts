@@ -1,8 +1,18 @@
 import { manifestSource } from '../../k8s/manifests.js';
-import { checkRecoveryTarget, describeTarget } from '../../k8s/recovery-target.js';
+import { describeTarget } from '../../k8s/recovery-target.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import {
+  type FlagSpec,
+  FORMAT_FLAG,
+  flag,
+  oneOf,
+  parse,
+  positionals,
+  STORE_FLAGS,
+  str,
+  TARGET_FLAGS,
+} from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { dataChecksFromFlags } from '../data-checks.js';
 import type { Command } from '../main.js';
@@ -16,46 +26,48 @@ import {
   printReport,
   reportJson,
   stepPrinter,
+  TARGET_USAGE,
+  targetFromFlags,
+  VERIFY_FLAGS,
+  VERIFY_USAGE,
 } from './k8s-common.js';
 
 const NAME = 'k8s drill';
 
-const FLAGS = {
+const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   ...KUBE_FLAGS,
   ...FORMAT_FLAG,
+  ...TARGET_FLAGS,
+  ...VERIFY_FLAGS,
   namespace: { type: 'string', short: 'n' },
   name: { type: 'string' },
-  'target-time': { type: 'string' },
   keep: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   timeout: { type: 'string' },
   'poll-interval': { type: 'string' },
-  connection: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
-  'no-amcheck': { type: 'boolean' },
-} as const;
+};
 
 export const k8sDrill: Command = {
   name: NAME,
   summary:
     'Kubernetes: restore drill — a throw-away recovery Cluster in a scratch namespace, verified, deleted',
-  usage: `Usage: pgdr k8s drill [--namespace NS] [--target-time T] [--keep] [--dry-run] [options]
+  usage: `Usage: pgdr k8s drill [--namespace NS] [--target-time T|...] [--keep] [--dry-run] [options]
 
 The seed's monthly DR test: pre-checks, then in a scratch namespace (created if missing, with copies of the
 ObjectStore and its Secret) a recovery Cluster that archives nothing, waited for and verified, then deleted
 with everything the drill created. The source Cluster and the applications are never touched. Prints the
-per-step timings: apply + wait + verify is the RTO the drill measured.
+per-step timings: apply + wait + verify is the RTO the drill measured. Fail-closed: database checks that fail
+or cannot run (no port-forward allowed, no credentials Secret) fail the drill, exit 52.
 
   -n, --namespace NS         scratch namespace (default <kubernetes.namespace>-pgdr-drill)
   --name NAME                the drill Cluster (default <cluster>-drill)
-  --target-time T            recover to a time instead of the end of the archive
+${TARGET_USAGE}
+                             (default: the end of the archive)
   --keep                     do not delete the drill's resources (inspection)
   --dry-run                  print every step and the exact manifests; change nothing
   --timeout DURATION         default 30m;  --poll-interval DURATION  default 5s
-  --connection URL           reach the drill Cluster's -rw service to run pgdr verify checks
-  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify
+${VERIFY_USAGE}
   --format table|json
 
 ${KUBE_USAGE}
@@ -67,7 +79,7 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
     const src = manifestSource(config);
-    const target = checkRecoveryTarget({ targetTime: str(p, 'target-time') });
+    const target = targetFromFlags(p);
     const plan = drillPlan({
       config,
       src,
@@ -78,6 +90,7 @@ ${STORE_USAGE}`,
       timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, NAME),
       pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
       connection: str(p, 'connection'),
+      database: str(p, 'database'),
       dataChecks: dataChecksFromFlags(p, ctx.cwd, NAME),
       amcheck: !flag(p, 'no-amcheck'),
     });

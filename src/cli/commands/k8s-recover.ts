@@ -1,6 +1,6 @@
 import { PgdrError } from '../../errors.js';
 import { manifestSource } from '../../k8s/manifests.js';
-import { checkRecoveryTarget, describeTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
+import { describeTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import {
   describeRecoveryState,
   type RecoveryContext,
@@ -33,6 +33,10 @@ import {
   printReport,
   reportJson,
   stepPrinter,
+  TARGET_USAGE,
+  targetFromFlags,
+  VERIFY_FLAGS,
+  VERIFY_USAGE,
 } from './k8s-common.js';
 
 type Mode = 'pitr' | 'latest';
@@ -48,10 +52,7 @@ const BASE_FLAGS: FlagSpec = {
   'scale-back': { type: 'boolean' },
   timeout: { type: 'string' },
   'poll-interval': { type: 'string' },
-  connection: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
-  'no-amcheck': { type: 'boolean' },
+  ...VERIFY_FLAGS,
 };
 
 const COMMON_USAGE = `  --name NAME                the new Cluster (default kubernetes.recoveredCluster, <cluster>-recovered)
@@ -62,13 +63,13 @@ const COMMON_USAGE = `  --name NAME                the new Cluster (default kube
   --scale-back               only restore the remembered replica counts (after a failed or abandoned run)
   --timeout DURATION         how long to wait for the Cluster to be ready (default 30m)
   --poll-interval DURATION   how often to read its status (default 5s)
-  --connection URL           postgresql://… reaching the new Cluster's -rw service (e.g. through
-                             kubectl port-forward svc/<name>-rw 5432): run pgdr verify checks against it
-  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify
+${VERIFY_USAGE}
   --format table|json
 
 Pre-checks before any change: the Cluster, the ObjectStore and the credentials Secret exist; the bucket is
 reachable with the Secret's credentials and holds DONE backups of serverName; the archive serverName is empty.
+When the port-forward or the credentials Secret is not available the status checks still run, with a warning,
+and the report says the verification was partial.
 On failure it stops, names the failed step and the state things are in; it never deletes the original Cluster.
 The new Cluster cannot be renamed later (metadata.name is immutable): the applications move to its services.
 
@@ -84,8 +85,7 @@ export const k8sPitr: Command = {
 The seed's point-in-time recovery: plan and pre-checks, scale the applications and the pooler to 0
 (remembering their replicas), create the recovery Cluster, wait for it, verify it, and optionally switch.
 
-  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
-                             --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive
+${TARGET_USAGE}
 ${COMMON_USAGE}`,
   run: (argv, ctx) => runRecovery('pitr', argv, ctx),
 };
@@ -104,16 +104,7 @@ ${COMMON_USAGE}`,
 
 function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | undefined {
   if (mode === 'latest') return undefined;
-  const t = checkRecoveryTarget({
-    targetTime: str(p, 'target-time'),
-    targetLSN: str(p, 'target-lsn'),
-    targetXID: str(p, 'target-xid'),
-    targetName: str(p, 'target-name'),
-    targetImmediate: flag(p, 'target-immediate') || undefined,
-    targetTLI: str(p, 'target-tli'),
-    backupID: str(p, 'backup-id'),
-    exclusive: flag(p, 'exclusive') || undefined,
-  });
+  const t = targetFromFlags(p);
   const stops = ['targetTime', 'targetLSN', 'targetXID', 'targetName', 'targetImmediate'] as const;
   if (!t || !stops.some((s) => t[s] !== undefined))
     throw new PgdrError(
@@ -145,6 +136,7 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, name),
     pollMs: durationFlag(p, 'poll-interval', 5_000, name),
     connection: str(p, 'connection'),
+    database: str(p, 'database'),
     dataChecks: dataChecksFromFlags(p, ctx.cwd, name),
     amcheck: !flag(p, 'no-amcheck'),
   };
@@ -168,12 +160,30 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     onStep: quiet ? undefined : printer.onStep,
     describeState: (c) => describeRecoveryState(o, plan, c),
   });
-  if (quiet) json(ctx, { ...reportJson(report), cluster: plan.name, namespace: plan.namespace });
+  const verification =
+    report.steps.find((st) => st.id === 'verify')?.status !== 'done'
+      ? null
+      : rctx.state.partial
+        ? 'partial'
+        : 'full';
+  if (quiet)
+    json(ctx, {
+      ...reportJson(report),
+      cluster: plan.name,
+      namespace: plan.namespace,
+      verification,
+      ...(rctx.state.partial ? { verificationGap: rctx.state.partial } : {}),
+    });
   else {
     printReport(ctx, report);
     if (report.ok) {
       const s = rctx.state.ready;
       line(ctx, '');
+      if (rctx.state.partial)
+        line(
+          ctx,
+          `Verification was PARTIAL: the Cluster's status checks passed, the database checks did not run (${rctx.state.partial}).`,
+        );
       line(ctx, `Cluster ${plan.namespace}/${plan.name} is ready. Its services:`);
       line(ctx, `  ${s?.writeService ?? `${plan.name}-rw`}  read-write (the primary)`);
       line(ctx, `  ${plan.name}-ro  read-only (replicas)`);

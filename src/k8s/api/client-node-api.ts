@@ -4,8 +4,9 @@
 import type * as K from '@kubernetes/client-node';
 import { PgdrError } from '../../errors.js';
 import type { K8sObject } from '../manifest-types.js';
-import { type CallOptions, type KubeApi, type ObjectRef, resourceOf } from './kube-api.js';
+import { type CallOptions, type KubeApi, type ObjectRef, type PortForward, resourceOf } from './kube-api.js';
 import { kubeError, unreachable } from './kube-errors.js';
+import { openPortForward } from './port-forward.js';
 
 export interface KubeConnectOptions {
   /** A kubeconfig file; default KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
@@ -51,7 +52,7 @@ class ClientNodeApi implements KubeApi {
 
   constructor(
     private readonly k: typeof K,
-    kc: K.KubeConfig,
+    private readonly kc: K.KubeConfig,
     readonly where: string,
     private readonly timeoutMs: number,
   ) {
@@ -235,6 +236,15 @@ class ClientNodeApi implements KubeApi {
         opts,
       );
     });
+  }
+
+  portForward(namespace: string, pod: string, port: number, o?: CallOptions): Promise<PortForward> {
+    return openPortForward(
+      this.k,
+      this.kc,
+      { namespace, pod, port, where: this.where, timeoutMs: this.timeoutMs },
+      o,
+    );
   }
 }
 

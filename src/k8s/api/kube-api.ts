@@ -33,6 +33,22 @@ export interface KubeApi {
   /** spec.replicas of the /scale subresource (Deployments, Poolers, Clusters). */
   getScale(ref: ObjectRef, options?: CallOptions): Promise<number>;
   setScale(ref: ObjectRef, replicas: number, options?: CallOptions): Promise<void>;
+  /**
+   * A listener on 127.0.0.1 whose every connection reaches `port` of the pod through the API server (as
+   * `kubectl port-forward pod/POD :PORT`). Fails at once when the API server refuses it (RBAC, no such pod).
+   */
+  portForward(namespace: string, pod: string, port: number, options?: CallOptions): Promise<PortForward>;
+}
+
+export interface PortForward {
+  readonly host: string;
+  readonly port: number;
+  /** `pod NS/POD port 5432 (port-forward …)`, for reports. */
+  describe(): string;
+  /** Why a forwarded connection failed (the error channel, a refused upgrade), once one has. */
+  failure(): string | undefined;
+  /** Stops listening and closes every forwarded connection. */
+  close(): Promise<void>;
 }
 
 export interface CallOptions {
@@ -48,6 +64,7 @@ export interface ResourceInfo {
 }
 
 const RESOURCES: Readonly<Record<string, ResourceInfo>> = {
+  'v1/Pod': { group: '', version: 'v1', plural: 'pods', namespaced: true },
   'v1/Secret': { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   'v1/ConfigMap': { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   'v1/Service': { group: '', version: 'v1', plural: 'services', namespaced: true },

@@ -2,7 +2,7 @@
 // nothing to the bucket) in a scratch namespace, with copies of the ObjectStore and its Secret there, waited
 // for, verified, then deleted with everything the drill created. The applications are never touched.
 import type { PgdrConfig } from '../../config/types.js';
-import { PgdrError } from '../../errors.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
 import type { DataCheck } from '../../verify/data-check.js';
 import { describeRef, type KubeApi, type ObjectRef, ref } from '../api/kube-api.js';
 import { clusterAdmissionProblems } from '../cluster-admission.js';
@@ -10,9 +10,10 @@ import { type ClusterState, stateLine } from '../cluster-state.js';
 import { BARMAN_API, CNPG_API, type K8sObject, MANAGED_BY, type ManifestSource } from '../manifest-types.js';
 import { recoveryClusterManifest } from '../recovery-cluster.js';
 import { describeTarget, type RecoveryTarget } from '../recovery-target.js';
+import { credentialsSecret } from './db-credentials.js';
 import { preChecks } from './prechecks.js';
 import type { Step } from './runbook.js';
-import { verifyCluster } from './verify-cluster.js';
+import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
 import { waitForCluster } from './wait-cluster.js';
 
 export interface DrillOptions {
@@ -27,6 +28,8 @@ export interface DrillOptions {
   readonly timeoutMs: number;
   readonly pollMs: number;
   readonly connection?: string | undefined;
+  /** Through the port-forward: the database the checks run in (default: the credentials Secret's dbname). */
+  readonly database?: string | undefined;
   readonly dataChecks?: readonly DataCheck[] | undefined;
   readonly amcheck?: boolean | undefined;
 }
@@ -186,17 +189,28 @@ export function drillPlan(o: DrillOptions): { name: string; namespace: string; s
       title: 'verify',
       plan: () => [
         {
-          text: `check the status${o.connection ? ' and run pgdr verify checks through --connection' : '; no --connection: database checks are not run'}`,
+          text: `check the status, then run pgdr verify checks ${o.connection ? 'through --connection' : `through a port-forward to the primary's ${POSTGRES_PORT} as the user of Secret ${credentialsSecret(cluster).name}${o.database ? `, database ${o.database}` : ''}`}; checks that cannot run fail the drill`,
         },
       ],
       run: async (ctx) => {
         if (!ctx.ready) throw new PgdrError('INTERNAL', 'verify without a ready Cluster');
-        return verifyCluster(ctx.ready, {
-          connection: o.connection,
-          dataChecks: o.dataChecks,
-          amcheck: o.amcheck,
-          signal: ctx.signal,
-        });
+        try {
+          const v = await verifyCluster(ctx.ready, {
+            api: ctx.api,
+            connection: o.connection,
+            database: o.database,
+            dataChecks: o.dataChecks,
+            amcheck: o.amcheck,
+            strict: true,
+            progress: ctx.progress,
+            signal: ctx.signal,
+          });
+          return v.summary;
+        } catch (e) {
+          // A drill whose recovered data was not (or could not be) checked did not pass, whatever the cause.
+          if (!isPgdrError(e) || e.code === 'ABORTED') throw e;
+          throw new PgdrError('DRILL_FAILED', e.message, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+        }
       },
     },
     {

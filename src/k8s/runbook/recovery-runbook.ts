@@ -10,6 +10,7 @@ import { type ClusterState, clusterState, condition, stateLine } from '../cluste
 import { CNPG_API, type K8sObject, type Manifest, type ManifestSource } from '../manifest-types.js';
 import { recoveryClusterManifest } from '../recovery-cluster.js';
 import { describeTarget, type RecoveryTarget } from '../recovery-target.js';
+import { credentialsSecret } from './db-credentials.js';
 import { preChecks } from './prechecks.js';
 import type { Step } from './runbook.js';
 import {
@@ -21,7 +22,7 @@ import {
   scaleBack,
   scaleTargets,
 } from './scale.js';
-import { verifyCluster } from './verify-cluster.js';
+import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
 import { waitForCluster } from './wait-cluster.js';
 
 export interface RecoveryOptions {
@@ -36,6 +37,8 @@ export interface RecoveryOptions {
   readonly timeoutMs: number;
   readonly pollMs: number;
   readonly connection?: string | undefined;
+  /** Through the port-forward: the database the checks run in (default: the credentials Secret's dbname). */
+  readonly database?: string | undefined;
   readonly dataChecks?: readonly DataCheck[] | undefined;
   readonly amcheck?: boolean | undefined;
 }
@@ -50,6 +53,8 @@ export interface RecoveryContext {
     counts?: Record<string, string>;
     scaledDown?: boolean;
     ready?: ClusterState;
+    /** Set when only the status could be checked: why the database checks did not run. */
+    partial?: string;
     switched?: boolean;
   };
 }
@@ -201,18 +206,24 @@ export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
       title: 'verify',
       plan: () => [
         {
-          text: `check the status (ready instances, primary, timeline > 1, Ready condition)${o.connection ? `, then run pgdr verify checks against ${redact(o.connection)}` : '; no --connection: database checks are not run'}`,
+          text: `check the status (ready instances, primary, timeline > 1, Ready condition), then run pgdr verify checks ${o.connection ? `against ${redact(o.connection)}` : `through a port-forward to the primary's ${POSTGRES_PORT} as the user of Secret ${credentialsSecret(cluster).name}${o.database ? `, database ${o.database}` : ''}; when that cannot be opened, warn: the verification is then partial`}`,
         },
       ],
       run: async (ctx) => {
         const s = ctx.state.ready;
         if (!s) throw new PgdrError('INTERNAL', 'verify without a ready Cluster');
-        return verifyCluster(s, {
+        const v = await verifyCluster(s, {
+          api: ctx.api,
           connection: o.connection,
+          database: o.database,
           dataChecks: o.dataChecks,
           amcheck: o.amcheck,
+          strict: false,
+          progress: ctx.progress,
           signal: ctx.signal,
         });
+        if (v.partial) ctx.state.partial = v.partial;
+        return v.summary;
       },
     },
     {
