@@ -2,14 +2,13 @@
 // lazily, never from shared modules), and printing a runbook's plan (--dry-run) and its report (timings, the
 // failed step, the state things are in).
 
-import { PgdrError } from '../../errors.js';
 import type { KubeApi } from '../../k8s/api/kube-api.js';
 import type { Manifest } from '../../k8s/manifest-types.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
-import { parseDuration } from '../../verify/duration.js';
 import { type FlagSpec, flag, type Parsed, str } from '../args.js';
+import { durationFlag as parseDurationFlag } from '../duration-flag.js';
 import type { CliContext } from '../main.js';
 import { line, table } from '../output.js';
 
@@ -61,14 +60,7 @@ export async function connect(p: Parsed): Promise<KubeApi> {
 }
 
 export function durationFlag(p: Parsed, name: string, def: number, command: string): number {
-  const v = str(p, name);
-  if (v === undefined) return def;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0)
-    throw new PgdrError('USAGE', `${command}: --${name} '${v}' is not a duration`, {
-      hint: 'e.g. 90s, 30m, 2h',
-    });
-  return ms;
+  return parseDurationFlag(p, name, command) ?? def;
 }
 
 const indent = (text: string, n: number) =>
@@ -101,6 +93,27 @@ function renderManifest(m: Manifest): string {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Progress as it happens: one line per step start and end, indented detail lines in between. */
+/**
+ * What every runbook command does before its steps: with --dry-run print the plan and stop (undefined);
+ * otherwise connect, and print the title unless the output is JSON.
+ */
+export async function openRunbook<C>(
+  ctx: CliContext,
+  p: Parsed,
+  title: string,
+  steps: readonly Step<C>[],
+  format: string,
+): Promise<{ api: KubeApi; quiet: boolean; printer: ReturnType<typeof stepPrinter> } | undefined> {
+  if (flag(p, 'dry-run')) {
+    printPlan(ctx, title, steps);
+    return undefined;
+  }
+  const api = await connect(p);
+  const quiet = format === 'json';
+  if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+  return { api, quiet, printer: stepPrinter(ctx) };
+}
+
 export function stepPrinter(ctx: CliContext) {
   return {
     onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {

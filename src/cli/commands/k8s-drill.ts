@@ -18,14 +18,12 @@ import { dataChecksFromFlags } from '../data-checks.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
-  connect,
   durationFlag,
   KUBE_FLAGS,
   KUBE_USAGE,
-  printPlan,
+  openRunbook,
   printReport,
   reportJson,
-  stepPrinter,
   TARGET_USAGE,
   targetFromFlags,
   VERIFY_FLAGS,
@@ -95,14 +93,9 @@ ${STORE_USAGE}`,
       amcheck: !flag(p, 'no-amcheck'),
     });
     const title = `pgdr ${NAME}: recover serverName ${config.serverName} to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}, verify, delete`;
-    if (flag(p, 'dry-run')) {
-      printPlan(ctx, title, plan.steps);
-      return 0;
-    }
-    const api = await connect(p);
-    const quiet = format === 'json';
-    const printer = stepPrinter(ctx);
-    if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+    const opened = await openRunbook(ctx, p, title, plan.steps, format);
+    if (opened === undefined) return 0;
+    const { api, quiet, printer } = opened;
     const dctx: DrillContext = {
       api,
       signal: ctx.signal,

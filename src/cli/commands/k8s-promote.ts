@@ -7,16 +7,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import {
-  connect,
-  durationFlag,
-  KUBE_FLAGS,
-  KUBE_USAGE,
-  printPlan,
-  printReport,
-  reportJson,
-  stepPrinter,
-} from './k8s-common.js';
+import { durationFlag, KUBE_FLAGS, KUBE_USAGE, openRunbook, printReport, reportJson } from './k8s-common.js';
 
 const NAME = 'k8s promote';
 
@@ -65,14 +56,9 @@ ${STORE_USAGE}`,
       pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
     });
     const title = `pgdr ${NAME}: promote Cluster ${plan.namespace}/${plan.name} (it stops following ${src.k8s.cluster})`;
-    if (flag(p, 'dry-run')) {
-      printPlan(ctx, title, plan.steps);
-      return 0;
-    }
-    const api = await connect(p);
-    const quiet = format === 'json';
-    const printer = stepPrinter(ctx);
-    if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+    const opened = await openRunbook(ctx, p, title, plan.steps, format);
+    if (opened === undefined) return 0;
+    const { api, quiet, printer } = opened;
     const pctx: PromoteContext = {
       api,
       signal: ctx.signal,

@@ -29,10 +29,9 @@ import {
   durationFlag,
   KUBE_FLAGS,
   KUBE_USAGE,
-  printPlan,
+  openRunbook,
   printReport,
   reportJson,
-  stepPrinter,
   TARGET_USAGE,
   targetFromFlags,
   VERIFY_FLAGS,
@@ -142,14 +141,9 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
   };
   const plan = recoveryPlan(o);
   const title = `pgdr ${name}: recover serverName ${config.serverName} (ObjectStore ${src.k8s.objectStore}) to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}`;
-  if (flag(p, 'dry-run')) {
-    printPlan(ctx, title, plan.steps);
-    return 0;
-  }
-  const api = await connect(p);
-  const printer = stepPrinter(ctx);
-  const quiet = format === 'json';
-  if (!quiet) line(ctx, `${title}\nKubernetes API: ${api.where}`);
+  const opened = await openRunbook(ctx, p, title, plan.steps, format);
+  if (opened === undefined) return 0;
+  const { api, quiet, printer } = opened;
   const rctx: RecoveryContext = {
     api,
     signal: ctx.signal,
