@@ -12,10 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
+import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { q, until } from '../helpers/poll.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 import { stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -52,38 +53,8 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
     root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-fb-'));
     await fsp.chmod(root, 0o755);
     env = { XDG_STATE_HOME: join(root, 'state') };
-    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    const storeLines = [
-      'objectStore:',
-      `  destinationPath: s3://${BUCKET}/dr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
-      '  wal: { compression: gzip, maxParallel: 4 }',
-      '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
-    ];
-    cfg = join(root, 'pgdr.yaml');
-    await fsp.writeFile(cfg, [`serverName: ${SERVER}`, ...storeLines, ''].join('\n'), { mode: 0o644 });
+    ({ primary, cfg, full } = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER }));
     store = openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
-    primary = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
-    await primary.query('CREATE TABLE t (id int)');
-    await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
-    // The original primary's configuration: postgres.connection lets failback refuse while it still runs.
-    full = join(root, 'pgdr-primary.yaml');
-    const pgSection = [
-      'postgres:',
-      `  connection: ${primary.connectionString}`,
-      `  pgdata: ${primary.pgdata}`,
-    ];
-    await fsp.writeFile(full, [`serverName: ${SERVER}`, ...storeLines, ...pgSection, ''].join('\n'));
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
-    await switchWalAndWait(primary);
     const r = await pgdr(['replica', 'create', join(root, 'standby'), '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     standby = JSON.parse(r.stdout);

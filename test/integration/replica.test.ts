@@ -13,10 +13,11 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ReplicaStatus } from '../../src/engine/replica/status.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
+import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { q, until } from '../helpers/poll.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 import { stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -58,36 +59,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rep-'));
     await fsp.chmod(root, 0o755);
     env = { XDG_STATE_HOME: join(root, 'state') };
-    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    const store = [
-      'objectStore:',
-      `  destinationPath: s3://${BUCKET}/dr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
-      '  wal: { compression: gzip, maxParallel: 4 }',
-      '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
-    ];
-    cfg = join(root, 'pgdr.yaml');
-    await fsp.writeFile(cfg, [`serverName: ${SERVER}`, ...store, ''].join('\n'), { mode: 0o644 });
-    primary = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
-    await primary.query('CREATE TABLE t (id int)');
-    await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
-    const full = `${cfg}.primary`;
-    const pgSection = [
-      'postgres:',
-      `  connection: ${primary.connectionString}`,
-      `  pgdata: ${primary.pgdata}`,
-    ];
-    await fsp.writeFile(full, [`serverName: ${SERVER}`, ...store, ...pgSection, ''].join('\n'));
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
-    await switchWalAndWait(primary);
+    ({ primary, cfg } = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER }));
     dirA = join(root, 'standby-a');
   });
   after(async () => {

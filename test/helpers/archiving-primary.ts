@@ -1,0 +1,54 @@
+// A PostgreSQL 17 primary archiving through `pgdr wal archive` into s3rver, with table t (100 rows) and one
+// pgdr base backup: the starting point of the standby, promotion and failback tests.
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { switchWalAndWait } from './barman-bucket.js';
+import { PGDR_BIN, runPgdr } from './cli.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+import type { S3rverHandle } from './s3rver.js';
+
+export interface ArchivingPrimary {
+  readonly primary: TestPostgres;
+  /** The store-only configuration (what archive_command and the standby commands read). */
+  readonly cfg: string;
+  /** The same plus postgres.connection/pgdata of the primary. */
+  readonly full: string;
+}
+
+/** Files go into root, which must be reachable by the server's OS user (0755). */
+export async function archivingPrimary(o: {
+  s3: S3rverHandle;
+  bucket: string;
+  root: string;
+  serverName: string;
+}): Promise<ArchivingPrimary> {
+  const { s3, root } = o;
+  await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
+  await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+  const store = [
+    'objectStore:',
+    `  destinationPath: s3://${o.bucket}/dr`,
+    `  endpointURL: ${s3.endpoint}`,
+    '  s3Credentials:',
+    `    accessKeyId: {file: ${join(root, 'key-id')}}`,
+    `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+    '  wal: { compression: gzip, maxParallel: 4 }',
+    '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
+  ];
+  const cfg = join(root, 'pgdr.yaml');
+  await fsp.writeFile(cfg, [`serverName: ${o.serverName}`, ...store, ''].join('\n'), { mode: 0o644 });
+  const primary = await startPostgres({
+    major: 17,
+    archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
+  });
+  await primary.query('CREATE TABLE t (id int)');
+  await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
+  const full = join(root, 'pgdr-primary.yaml');
+  const pg = ['postgres:', `  connection: ${primary.connectionString}`, `  pgdata: ${primary.pgdata}`];
+  await fsp.writeFile(full, [`serverName: ${o.serverName}`, ...store, ...pg, ''].join('\n'));
+  const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
+  assert.equal(b.code, 0, b.stderr);
+  await switchWalAndWait(primary);
+  return { primary, cfg, full };
+}
