@@ -35,6 +35,7 @@ const src = await startPostgres({
 const work = await fsp.mkdtemp(join(src.dir, '..', 'pgdr-bench-restore-'));
 await fsp.chmod(work, 0o755);
 let finalRows = 0;
+let pgdrStages: unknown = null;
 try {
   console.error(`pgbench -i -s ${scale} ...`);
   await pgbench({ connectionString: src.connectionString, init: { scale } });
@@ -72,6 +73,7 @@ try {
   const out = JSON.parse(p.stdout);
   await stopPgCtl(out.server.pgCtl, out.server.pgdata);
   console.error(`  pgdr stages: ${JSON.stringify(out.timings)}`);
+  pgdrStages = out.timings;
 
   console.error('barman-cloud-restore + barman-cloud-wal-restore ...');
   const env = barmanEnv(s3);
@@ -108,7 +110,11 @@ try {
     console.log(
       `barman-cloud-restore + barman-cloud-wal-restore   ${barmanSeconds.toFixed(1).padStart(7)}             -`,
     );
+    console.log(`pgdr stages: ${JSON.stringify(pgdrStages)}`);
     console.log(`ratio barman / pgdr: ${(barmanSeconds / p.seconds).toFixed(2)}x`);
+    console.log(
+      'compression: both read the same objects (barman-cloud-backup -z, barman-cloud-wal-archive -z: gzip level 9)',
+    );
   } finally {
     await barman.cleanup();
   }

@@ -1,10 +1,11 @@
 // WAL benchmark: the same real segments (pgbench on PostgreSQL 17) archived and restored, one command per
 // segment as PostgreSQL calls them, by pgdr and by barman-cloud-wal-archive/-restore 3.4, on one s3rver.
-// Usage: node dist/bench/wal.js [--segments 32] [--parallel 8]
-// Levels: pgdr gzip level 6 (its default; gzip-1 and zstd-3 rows for comparison); barman-cloud-wal-archive 3.4
-// --gzip uses Python's GzipFile default, level 9.
+// Usage: node dist/bench/wal.js [--segments 32] [--parallel 8] [--segments-dir DIR]
+// (--segments-dir: reuse segments generated earlier, e.g. for profiling; default: generate them now)
+// Levels: pgdr gzip level 1 (its WAL default; gzip-6 and zstd-3 rows for comparison); barman-cloud-wal-archive
+// 3.4 --gzip uses Python's GzipFile default, level 9 (it has no level option).
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,9 @@ import { PGDR_BIN, s3Env } from '../test/helpers/cli.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { generateWalSegments } from '../test/helpers/wal-segments.js';
 
-const { values } = parseArgs({ options: { segments: { type: 'string' }, parallel: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { segments: { type: 'string' }, parallel: { type: 'string' }, 'segments-dir': { type: 'string' } },
+});
 const COUNT = Number(values.segments ?? 32);
 const PARALLEL = Number(values.parallel ?? 8);
 const BUCKET = 'bench';
@@ -40,8 +43,17 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 }
 
 const s3 = await startS3rver({ buckets: [BUCKET] });
-console.error(`generating ${COUNT} real WAL segments with pgbench on PostgreSQL 17 ...`);
-const segs = await generateWalSegments({ count: COUNT, full: true });
+const given = values['segments-dir'];
+if (given === undefined)
+  console.error(`generating ${COUNT} real WAL segments with pgbench on PostgreSQL 17 ...`);
+const segs =
+  given === undefined
+    ? await generateWalSegments({ count: COUNT, full: true })
+    : {
+        dir: given,
+        names: (await readdir(given)).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort(),
+        cleanup: async () => {},
+      };
 const names = segs.names.slice(0, COUNT);
 const work = await mkdtemp(join(tmpdir(), 'pgdr-bench-'));
 const pgdrEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...s3Env(s3) };
@@ -60,7 +72,8 @@ const mib = names.length * 16;
 
 try {
   // PostgreSQL's view: pg_wal with .ready files, one archive_command at a time, .ready -> .done on success.
-  const archivePgdr = async (server: string, parallel: number, level = 6, compression = 'gzip') => {
+  // level undefined: pgdr's own default (gzip 1 for WAL), as `archive_command = 'pgdr wal archive %p'` runs it.
+  const archivePgdr = async (server: string, parallel: number, level?: number, compression = 'gzip') => {
     const pgWal = join(work, `pg_wal-${server}`);
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
     for (const n of names) {
@@ -74,8 +87,7 @@ try {
           'archive',
           '--compression',
           compression,
-          '--compression-level',
-          String(level),
+          ...(level === undefined ? [] : ['--compression-level', String(level)]),
           '--max-parallel',
           String(parallel),
           ...storeArgs(server),
@@ -85,9 +97,10 @@ try {
       }
     });
   };
-  rows.push(['archive pgdr gzip-6 maxParallel 1', await archivePgdr('pgdr-p1', 1)]);
-  rows.push([`archive pgdr gzip-6 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-pn', PARALLEL)]);
-  rows.push([`archive pgdr gzip-1 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-l1', PARALLEL, 1)]);
+  const DEF = 'archive pgdr gzip-1 (default)';
+  rows.push([`${DEF} maxParallel 1`, await archivePgdr('pgdr-p1', 1)]);
+  rows.push([`${DEF} maxParallel ${PARALLEL}`, await archivePgdr('pgdr-pn', PARALLEL)]);
+  rows.push([`archive pgdr gzip-6 maxParallel ${PARALLEL}`, await archivePgdr('pgdr-l6', PARALLEL, 6)]);
   rows.push([
     `archive pgdr zstd-3 maxParallel ${PARALLEL} (barman 3.4 cannot read it)`,
     await archivePgdr('pgdr-zstd', PARALLEL, 3, 'zstd'),
@@ -111,10 +124,10 @@ try {
     data: { compression: 'gzip', jobs: 1, immediateCheckpoint: false },
   });
   const bodies = await Promise.all(
-    names.map(async (n) => compressBuffer('gzip', await readFile(join(segs.dir, n)))),
+    names.map(async (n) => compressBuffer('gzip', await readFile(join(segs.dir, n)), { level: 1 })),
   );
   rows.push([
-    `raw PUT ceiling (warm process, ${PARALLEL} concurrent, pre-compressed)`,
+    `raw PUT ceiling (warm process, ${PARALLEL} concurrent, pre-compressed gzip-1)`,
     await timed(async () => {
       let next = 0;
       const worker = async () => {
@@ -124,6 +137,12 @@ try {
     }),
   ]);
   await store.close();
+  rows.push([
+    'floor: one bare `node -e 0` per segment (process start only)',
+    await timed(async () => {
+      for (const _ of names) await run(process.execPath, ['-e', '0'], pgdrEnv);
+    }),
+  ]);
 
   const restorePgdr = async (parallel: number) => {
     const pgWal = join(work, `restore-${parallel}`);
@@ -173,14 +192,18 @@ try {
   }
   const barmanA = rate('archive barman');
   const barmanR = rate('restore barman');
+  const x = (v: number) => `${v.toFixed(1)}x`;
   console.log(
-    `archive ratio pgdr/barman: p1 ${(rate('archive pgdr gzip-6 maxParallel 1') / barmanA).toFixed(1)}x, p${PARALLEL} ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / barmanA).toFixed(1)}x`,
+    'compression: pgdr gzip level 1 (default) or as labelled; barman-cloud-wal-archive --gzip level 9',
   );
   console.log(
-    `archive p${PARALLEL} vs raw PUT ceiling: ${(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / rate('raw PUT')).toFixed(2)}`,
+    `archive ratio pgdr/barman: default p1 ${x(rate(`${DEF} maxParallel 1`) / barmanA)}, default p${PARALLEL} ${x(rate(`${DEF} maxParallel ${PARALLEL}`) / barmanA)}, gzip-6 p${PARALLEL} ${x(rate(`archive pgdr gzip-6 maxParallel ${PARALLEL}`) / barmanA)}`,
   );
   console.log(
-    `restore ratio pgdr/barman: p1 ${(rate('restore pgdr maxParallel 1') / barmanR).toFixed(1)}x, p${PARALLEL} ${(rate(`restore pgdr maxParallel ${PARALLEL}`) / barmanR).toFixed(1)}x`,
+    `archive default p${PARALLEL} / raw PUT ceiling: ${(rate(`${DEF} maxParallel ${PARALLEL}`) / rate('raw PUT')).toFixed(2)} (process-start floor / ceiling: ${(rate('floor') / rate('raw PUT')).toFixed(2)})`,
+  );
+  console.log(
+    `restore ratio pgdr/barman: p1 ${x(rate('restore pgdr maxParallel 1') / barmanR)}, p${PARALLEL} ${x(rate(`restore pgdr maxParallel ${PARALLEL}`) / barmanR)}`,
   );
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -2,7 +2,6 @@
 import { loadConfig } from '../config/load.js';
 import type { PgdrConfig } from '../config/types.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { openStore } from '../storage/open-store.js';
 import { type Parsed, str } from './args.js';
 import type { CliContext } from './main.js';
 
@@ -20,6 +19,8 @@ export function configFrom(p: Parsed, ctx: CliContext): PgdrConfig {
 }
 
 export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) => Promise<T>): Promise<T> {
+  // Loaded here, not up front: a command can read its configuration without the store drivers' start-up cost.
+  const { openStore } = await import('../storage/open-store.js');
   const store = openStore(config.objectStore);
   try {
     return await fn(store);
@@ -28,8 +29,4 @@ export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) 
   }
 }
 
-export const STORE_USAGE = `Store options (override pgdr.yaml for this run):
-  -c, --config FILE          configuration file (default: ./pgdr.yaml, or PGDR_CONFIG)
-  --destination-path URL     s3://BUCKET/PATH or file:///PATH
-  --endpoint-url URL         S3-compatible endpoint (R2, MinIO, ...)
-  --server-name NAME         the server folder under the destination path`;
+export { STORE_USAGE } from './store-usage.js';

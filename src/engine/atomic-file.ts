@@ -1,9 +1,10 @@
 // Writing a file so that readers see all of it or nothing: temp file in the same folder, fsync, rename, fsync
 // the folder. A failure removes the temp file.
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+
+let tmpCount = 0;
 
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -19,7 +20,11 @@ export async function writeFileAtomic(
   source: Readable,
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<number> {
-  const tmp = join(dirname(dest), `.${basename(dest)}.pgdr-${randomBytes(4).toString('hex')}.tmp`);
+  // Unique per process and call; 'wx' refuses a leftover of the same name rather than sharing it.
+  const tmp = join(
+    dirname(dest),
+    `.${basename(dest)}.pgdr-${process.pid}-${Date.now().toString(36)}-${tmpCount++}.tmp`,
+  );
   let bytes = 0;
   try {
     const fh = await open(tmp, 'wx', 0o600);

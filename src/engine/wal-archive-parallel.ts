@@ -2,13 +2,13 @@
 // time, so the call for X also uploads the next `.ready` files and leaves a marker for each one stored. When
 // PostgreSQL then asks for one of them, the marker (matching the file's identity) answers at once.
 // Markers are written only after the object is stored, so a marker never claims a segment that is not.
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isWalName } from '../catalog/wal-name.js';
 import { type ArchiveFileOptions, type ArchiveFileResult, archiveFile } from './wal-archive.js';
+import { consumeMarker, identity, MARKER_DIR, writeMarker } from './wal-archive-marker.js';
 
-/** Inside archive_status, where PostgreSQL only ever looks at `*.ready` and `*.done`. */
-export const MARKER_DIR = '.pgdr-archived';
+export { MARKER_DIR };
 
 export interface ArchiveWalOptions extends ArchiveFileOptions {
   /** Files per call, this one included (wal.maxParallel). */
@@ -21,25 +21,13 @@ export interface ArchiveWalResult extends Omit<ArchiveFileResult, 'outcome'> {
   readonly ahead: readonly { name: string; error?: string }[];
 }
 
-interface Marker {
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ino: number;
-  readonly key: string;
-}
-
-async function identity(path: string): Promise<Omit<Marker, 'key'>> {
-  const s = await stat(path);
-  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
-}
-
 export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<ArchiveWalResult> {
   if (o.maxParallel <= 1) return { ...(await archiveFile(path, o)), ahead: [] };
   const walDir = dirname(path);
   const statusDir = join(walDir, 'archive_status');
   const markers = join(statusDir, MARKER_DIR);
   const name = basename(path);
-  const early = await consumeMarker(markers, name, path);
+  const early = await consumeMarker(path);
   if (early) return { name, key: early, outcome: 'stored-earlier', bytes: 0, ahead: [] };
 
   const next = await nextReady(statusDir, markers, name, o.maxParallel - 1);
@@ -48,7 +36,7 @@ export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<Ar
     try {
       const before = await identity(p);
       const r = await archiveFile(p, o);
-      await writeMarker(markers, n, { ...before, key: r.key });
+      await writeMarker(p, { ...before, key: r.key });
       return { name: n };
     } catch (e) {
       return { name: n, error: (e as Error).message };
@@ -63,27 +51,6 @@ export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<Ar
     await ahead;
     throw e;
   }
-}
-
-async function consumeMarker(markers: string, name: string, path: string): Promise<string | undefined> {
-  let marker: Marker;
-  try {
-    marker = JSON.parse(await readFile(join(markers, name), 'utf8')) as Marker;
-  } catch {
-    return undefined;
-  }
-  await unlink(join(markers, name)).catch(() => {});
-  // A segment recycled or rewritten since (e.g. after pg_rewind) is archived again, through the full checks.
-  const now = await identity(path).catch(() => undefined);
-  const same = now && now.size === marker.size && now.mtimeMs === marker.mtimeMs && now.ino === marker.ino;
-  return same ? marker.key : undefined;
-}
-
-async function writeMarker(markers: string, name: string, marker: Marker): Promise<void> {
-  await mkdir(markers, { recursive: true });
-  const tmp = join(markers, `.${name}.tmp`);
-  await writeFile(tmp, JSON.stringify(marker));
-  await rename(tmp, join(markers, name));
 }
 
 /** PostgreSQL's order: history files first, then the oldest name; minus this call's own file and done ones. */

@@ -9,6 +9,13 @@ import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { findExact, mustBeWalName } from './wal-object.js';
 
+/**
+ * WAL's gzip level when none is given: 1. On pgbench WAL it compresses 3-4x faster than level 6 for ~10% more
+ * bytes (level 9, barman-cloud-wal-archive's, is ~10x slower still), and PostgreSQL waits for every segment.
+ * It is standard gzip: barman-cloud-wal-restore reads any level.
+ */
+export const WAL_GZIP_LEVEL = 1;
+
 export interface ArchiveFileOptions {
   readonly store: ObjectStore;
   readonly serverName: string;
@@ -45,7 +52,8 @@ export async function archiveFile(path: string, o: ArchiveFileOptions): Promise<
   // Listing first catches a copy under another suffix, which a conditional PUT of our key cannot see.
   const existing = await findExact(o.store, o.serverName, name, o.signal);
   if (existing.length > 0) return verifySame(existing, data, o, name);
-  const body = await compressBuffer(o.compression, data, { level: o.level });
+  const level = o.level ?? (o.compression === 'gzip' ? WAL_GZIP_LEVEL : undefined);
+  const body = await compressBuffer(o.compression, data, level === undefined ? {} : { level });
   try {
     await o.store.put(key, body, { ifAbsent: true, signal: o.signal });
   } catch (e) {

@@ -17,6 +17,8 @@ export interface RestoreWalOptions {
   /** Spool folder for prefetched segments; must be on DEST's file system. */
   readonly spoolDir?: string | undefined;
   readonly noPartial?: boolean | undefined;
+  /** What the spool must have been filled from (spoolOrigin); default: the store's URL and serverName. */
+  readonly origin?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -36,7 +38,7 @@ export async function restoreWal(
   const wal = mustBeWalName(name);
   const spool = o.maxParallel > 1 && wal.kind === 'segment' ? o.spoolDir : undefined;
   if (spool !== undefined) {
-    const origin = `${o.store.displayUrl} ${o.serverName}`;
+    const origin = o.origin ?? `${o.store.displayUrl} ${o.serverName}`;
     const hit = await takeFromSpool({ dir: spool, name, dest, origin });
     if (hit !== undefined) return { name, source: 'spool', bytes: hit, prefetched: [] };
     const prefetch = prefetchInto({

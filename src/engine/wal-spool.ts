@@ -15,6 +15,15 @@ export interface SpoolRef {
   readonly origin: string;
 }
 
+/** Identifies the archive a spool is filled from, computable from the configuration alone. */
+export function spoolOrigin(c: {
+  destinationPath: string;
+  endpointURL?: string | undefined;
+  serverName: string;
+}): string {
+  return JSON.stringify([c.destinationPath, c.endpointURL ?? '', c.serverName]);
+}
+
 /** Moves a spooled `name` to dest; the byte count, or undefined on a miss. */
 export async function takeFromSpool(
   s: SpoolRef & { name: string; dest: string },

@@ -61,6 +61,34 @@ describe('restore WAL feeder', () => {
     }
   });
 
+  it('writes the absent names and a copy of the last segment, both gone after stop', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
+    try {
+      const store = new FsObjectStore(join(root, 'bucket'));
+      const keys = [];
+      for (let n = 1; n <= 3; n++) {
+        const key = `pg/wals/0000000100000000/${seg(n)}.gz`;
+        await store.put(key, gzipSync(Buffer.from(`segment ${n}`)));
+        keys.push({ key, size: 1, lastModified: new Date() });
+      }
+      const wal = classifyWal('pg', keys);
+      const spool = join(root, 'spool');
+      const absent = ['00000001.history', '00000002.history'];
+      const feeder = new WalFeeder({ store, objects: wal.objects, absent, dir: spool, user: null });
+      const again = join(spool, '.again', seg(3));
+      for (let i = 0; i < 200 && !(await fsp.stat(again).catch(() => undefined)); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await fsp.readFile(again, 'utf8'), 'segment 3', 'the last segment is kept');
+      assert.deepEqual((await fsp.readdir(join(spool, '.again'))).sort(), [seg(3)], 'only the last one');
+      assert.deepEqual((await fsp.readdir(join(spool, '.absent'))).sort(), absent);
+      await feeder.stop();
+      await assert.rejects(fsp.stat(spool), 'markers and copy go with the spool');
+      await store.close();
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('restore_command takes a spooled file with mv, else runs the fallback', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), "pgdr feed'-"));
     try {
@@ -75,6 +103,26 @@ describe('restore WAL feeder', () => {
       await assert.rejects(fsp.stat(join(spool, seg(1))));
       run(seg(2), 'RECOVERYXLOG');
       assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'fallback\n');
+
+      // A name the plan proved absent: exit 1 (not found) without the fallback.
+      await fsp.mkdir(join(spool, '.absent'));
+      await fsp.writeFile(join(spool, '.absent', '00000002.history'), '');
+      await fsp.rm(join(root, 'RECOVERYXLOG'));
+      assert.throws(
+        () => run('00000002.history', 'RECOVERYHISTORY'),
+        (e: { status?: number }) => e.status === 1,
+      );
+      await assert.rejects(fsp.stat(join(root, 'RECOVERYHISTORY')), 'nothing written');
+
+      // The kept copy of the last segment is served as often as asked, and stays.
+      await fsp.mkdir(join(spool, '.again'));
+      await fsp.writeFile(join(spool, '.again', seg(3)), 'last');
+      for (let i = 0; i < 2; i++) {
+        run(seg(3), 'RECOVERYXLOG');
+        assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'last');
+        await fsp.rm(join(root, 'RECOVERYXLOG'));
+      }
+      assert.equal(await fsp.readFile(join(spool, '.again', seg(3)), 'utf8'), 'last');
     } finally {
       await fsp.rm(root, { recursive: true, force: true });
     }

@@ -1,8 +1,9 @@
+// Only what a marker hit needs is imported up front (see wal-archive-marker.ts); PostgreSQL waits for each call.
 import { resolve } from 'node:path';
-import { archiveWal } from '../../engine/wal-archive-parallel.js';
+import { consumeMarker } from '../../engine/wal-archive-marker.js';
 import { parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
+import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
 const NAME = 'wal archive';
@@ -24,10 +25,17 @@ ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS }, NAME);
     const [path] = positionals(p, NAME, 1, 1, 'PATH');
+    const file = resolve(ctx.cwd, path!);
+    // An earlier call stored this very file ahead (same inode, size, mtime): done, whatever the settings now.
+    if ((await consumeMarker(file)) !== undefined) return 0;
+    const [{ configFrom, withStore }, { archiveWal }] = await Promise.all([
+      import('../context.js'),
+      import('../../engine/wal-archive-parallel.js'),
+    ]);
     const config = configFrom(p, ctx);
     const wal = walSettings(p, config, NAME);
     return withStore(config, async (store) => {
-      const r = await archiveWal(resolve(ctx.cwd, path!), {
+      const r = await archiveWal(file, {
         store,
         serverName: config.serverName,
         ...wal,

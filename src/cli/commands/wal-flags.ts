@@ -12,7 +12,7 @@ export const WAL_FLAGS: FlagSpec = {
 
 export const WAL_USAGE = `WAL options (override objectStore.wal for this run):
   --compression C            ${COMPRESSIONS.join(', ')} (archive only; restore detects it by suffix)
-  --compression-level N      codec level (gzip default 6)
+  --compression-level N      codec level (default: gzip 1, the others their codec's default)
   --max-parallel N           files per call (archive: next .ready files; restore: prefetch)`;
 
 function intFlag(p: Parsed, name: string, command: string, min: number, max: number): number | undefined {

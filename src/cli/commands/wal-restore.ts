@@ -1,8 +1,12 @@
+// A spool hit needs only the configuration (for the spool's origin): the store client and codecs are loaded
+// after it, since most calls under prefetch are hits and PostgreSQL waits for each one.
 import { dirname, join, resolve } from 'node:path';
-import { restoreWal } from '../../engine/wal-restore.js';
+import { parseWalName } from '../../catalog/wal-name.js';
+import { spoolOrigin, takeFromSpool } from '../../engine/wal-spool.js';
 import { flag, parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom } from '../context.js';
 import type { Command } from '../main.js';
+import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
 const NAME = 'wal restore';
@@ -28,12 +32,22 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const { maxParallel } = walSettings(p, config, NAME);
     const target = resolve(ctx.cwd, dest!);
+    const spoolDir = join(dirname(target), '.pgdr-prefetch');
+    const origin = spoolOrigin({ ...config.objectStore, serverName: config.serverName });
+    if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
+      if ((await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin })) !== undefined) return 0;
+    }
+    const [{ withStore }, { restoreWal }] = await Promise.all([
+      import('../context.js'),
+      import('../../engine/wal-restore.js'),
+    ]);
     return withStore(config, async (store) => {
       await restoreWal(name!, target, {
         store,
         serverName: config.serverName,
         maxParallel,
-        spoolDir: join(dirname(target), '.pgdr-prefetch'),
+        spoolDir,
+        origin,
         noPartial: flag(p, 'no-partial'),
         signal: ctx.signal,
       });

@@ -91,6 +91,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       ? new WalFeeder({
           store: o.store,
           objects: plan.wal.objects,
+          absent: plan.absentWal,
           dir: walSpoolDir(ownDir),
           user,
           signal: o.signal,

@@ -3,6 +3,9 @@
 // feederRestoreCommand) and only falls back to `pgdr wal restore` for what is not there, so replay no longer
 // waits for one process start per segment. Spooled files are the objects barman-cloud-wal-restore would
 // serve; `.partial` ones are left to the fallback, since a full segment may replace them.
+// Two more answers without a process: names in `absent` (what the plan's listing proves missing, wal-absent.ts)
+// get "not found" from a marker in .absent/, and the plan's last segment, which PostgreSQL reads once more when
+// recovery ends, is served again from a copy in .again/. Both live in the spool, so they go with stop().
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +18,8 @@ export interface WalFeederOptions {
   readonly store: ObjectStore;
   /** In replay order. */
   readonly objects: readonly WalObject[];
+  /** Names restore_command answers "not found" (exit 1) while the feeder runs. */
+  readonly absent?: readonly string[] | undefined;
   readonly dir: string;
   readonly user: ServerUser | null;
   /** Segments on disk or in flight at most (default 32: 512 MiB of 16 MiB segments). */
@@ -39,7 +44,9 @@ export class WalFeeder {
   private async run(): Promise<void> {
     await fsp.mkdir(this.o.dir, { recursive: true, mode: 0o700 });
     await chownToServerUser(this.o.dir, this.o.user);
+    await this.writeAbsent();
     const objects = this.o.objects.filter((x) => x.kind === 'segment');
+    this.last = objects.at(-1)?.name;
     const window = this.o.window ?? 32;
     const workers = new Set<Promise<void>>();
     while (!this.stopped && !this.o.signal?.aborted && this.next < objects.length) {
@@ -59,6 +66,17 @@ export class WalFeeder {
     await Promise.all(workers);
   }
 
+  private last: string | undefined;
+
+  private async writeAbsent(): Promise<void> {
+    const names = this.o.absent ?? [];
+    if (names.length === 0) return;
+    const dir = join(this.o.dir, ABSENT_DIR);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const name of names) await fsp.writeFile(join(dir, name), '', { mode: 0o600 });
+    await chownToServerUser(dir, this.o.user);
+  }
+
   private async fetch(obj: WalObject): Promise<void> {
     const final = join(this.o.dir, obj.name);
     const tmp = join(this.o.dir, `.${obj.name}.tmp`);
@@ -69,6 +87,7 @@ export class WalFeeder {
       else await pipeline(body, decompressStream(obj.compression), out, { signal: this.o.signal });
       // Owned by the server user before it becomes visible: restore_command moves it and PostgreSQL reads it.
       await chownToServerUser(tmp, this.o.user);
+      if (obj.name === this.last) await this.keepCopy(tmp, obj.name);
       await fsp.rename(tmp, final);
       this.spooled.push(obj.name);
       this.fetched++;
@@ -76,6 +95,24 @@ export class WalFeeder {
       // The fallback in restore_command fetches whatever the feeder could not.
       this.failures++;
       await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * A copy with its own inode: the file PostgreSQL takes may end up renamed into pg_wal and recycled, that is
+   * overwritten in place, so a hard link could serve changed bytes. Best effort: without it, the fallback.
+   */
+  private async keepCopy(tmp: string, name: string): Promise<void> {
+    const dir = join(this.o.dir, AGAIN_DIR);
+    const copyTmp = join(dir, `.${name}.tmp`);
+    try {
+      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+      await chownToServerUser(dir, this.o.user);
+      await fsp.copyFile(tmp, copyTmp);
+      await chownToServerUser(copyTmp, this.o.user);
+      await fsp.rename(copyTmp, join(dir, name));
+    } catch {
+      await fsp.rm(copyTmp, { force: true });
     }
   }
 
@@ -102,9 +139,21 @@ export class WalFeeder {
   }
 }
 
-/** `[ -f spool/%f ] && mv spool/%f %p || <fallback>`: PostgreSQL runs restore_command with /bin/sh. */
+const ABSENT_DIR = '.absent';
+const AGAIN_DIR = '.again';
+
+/**
+ * PostgreSQL runs restore_command with /bin/sh: a spooled file is moved, the kept last segment copied, a name
+ * known absent answers 1 (not found); anything else, a failing mv or cp included, goes to the fallback. The
+ * fallback is written once: before PostgreSQL 13 the expanded command must fit in 1024 bytes.
+ */
 export function feederRestoreCommand(spoolDir: string, fallback: string): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const file = `${q(spoolDir)}/%f`;
-  return `[ -f ${file} ] && mv -f ${file} %p || ${fallback}`;
+  const again = `${q(`${spoolDir}/${AGAIN_DIR}`)}/%f`;
+  const absent = `${q(`${spoolDir}/${ABSENT_DIR}`)}/%f`;
+  return (
+    `{ [ -f ${file} ] && mv -f ${file} %p; } || { [ -f ${again} ] && cp ${again} %p; } || ` +
+    `{ [ -f ${absent} ] && exit 1; } || ${fallback}`
+  );
 }
