@@ -11,7 +11,16 @@ export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
 
 // Loaded only when there is a file to parse: the YAML parser is a noticeable part of the start-up of
 // `pgdr wal archive`, which PostgreSQL runs once per WAL segment.
+// JSON is YAML too: the configuration `pgdr restore` writes for its restore_command is JSON, so it is read
+// without loading the YAML parser at all (whatever JSON.parse rejects still goes to the YAML parser).
 function parseYaml(text: string): unknown {
+  if (/^\s*\{/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // not strict JSON (comments, flow-style YAML): the YAML parser decides
+    }
+  }
   return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 }
 

@@ -30,6 +30,31 @@ function failure(fn: () => unknown): PgdrError {
 }
 
 describe('config', () => {
+  it('reads a JSON file as the same configuration as its YAML form, also when JSON.parse rejects it', () => {
+    const same = (file: string) => ({ ...load(file), source: '' });
+    const doc = {
+      serverName: 'db',
+      objectStore: { destinationPath: 'file:///srv/repo', wal: { maxParallel: 4 } },
+    };
+    const yaml = same(
+      write(
+        'same.yaml',
+        'serverName: db\nobjectStore:\n  destinationPath: file:///srv/repo\n  wal: { maxParallel: 4 }\n',
+      ),
+    );
+    assert.deepEqual(same(write('same.json', JSON.stringify(doc))), yaml);
+    // Flow-style YAML that is not JSON (unquoted keys) still loads.
+    assert.deepEqual(
+      same(
+        write(
+          'flow.yaml',
+          '{serverName: db, objectStore: {destinationPath: "file:///srv/repo", wal: {maxParallel: 4}}}',
+        ),
+      ),
+      yaml,
+    );
+  });
+
   it('loads the DESIGN.md example with credentials from the environment', () => {
     const f = write(
       'full.yaml',
