@@ -29,7 +29,16 @@ function startProxy(
       sent += d.length;
       if (state.mode !== 'pass' && sent > CUT_AFTER) {
         state.tripped++;
-        if (state.mode === 'stop') void s3.stop({ keepData: true });
+        if (state.mode === 'stop') {
+          // Killed before its connection ends: s3rver must not get the chance to commit the partial body it
+          // received (it would, on a reset that reached it first; see below).
+          client.pause();
+          void s3.stop({ keepData: true }).finally(() => {
+            client.resetAndDestroy();
+            upstream.destroy();
+          });
+          return;
+        }
         // A reset, as a dropping proxy or NAT sends. (s3rver commits whatever body it got when the request
         // merely ends early -- it checks neither Content-Length nor Content-MD5 -- which real S3 never does.)
         client.resetAndDestroy();
