@@ -1,10 +1,11 @@
 // bench/restore: one backup (pgbench scale 60 ≈ 1 GB, barman-cloud-backup -z) plus N archived WAL segments
 // (barman-cloud-wal-archive -z, default 64) restored to the end of WAL by `pgdr restore` and by
 // barman-cloud-restore + PostgreSQL with restore_command = barman-cloud-wal-restore; prints each total and the ratio.
-// Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17]
+// Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17] [--pgdr-runs N] [--skip-barman]
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
@@ -18,6 +19,9 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '60' },
     wal: { type: 'string', default: '64' },
     major: { type: 'string', default: '17' },
+    // pgdr restores against the same bucket (runs vary: the machine is shared); the last one is compared.
+    'pgdr-runs': { type: 'string', default: '1' },
+    'skip-barman': { type: 'boolean', default: false },
   },
 });
 const scale = Number(values.scale);
@@ -36,6 +40,7 @@ const work = await fsp.mkdtemp(join(src.dir, '..', 'pgdr-bench-restore-'));
 await fsp.chmod(work, 0o755);
 let finalRows = 0;
 let pgdrStages: unknown = null;
+let last: Awaited<ReturnType<typeof measure>> | undefined;
 try {
   console.error(`pgbench -i -s ${scale} ...`);
   await pgbench({ connectionString: src.connectionString, init: { scale } });
@@ -63,60 +68,90 @@ try {
 }
 
 try {
-  console.error('pgdr restore ...');
-  const dir = join(work, 'pgdr');
-  const t = { endpoint: s3.endpoint, destination, serverName };
-  const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
-    env: { ...process.env, ...s3Env(s3) },
-  });
-  if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
-  const out = JSON.parse(p.stdout);
-  await stopPgCtl(out.server.pgCtl, out.server.pgdata);
-  console.error(`  pgdr stages: ${JSON.stringify(out.timings)}`);
-  pgdrStages = out.timings;
-
-  console.error('barman-cloud-restore + barman-cloud-wal-restore ...');
-  const env = barmanEnv(s3);
-  const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
-    (k) => `${k}=${env[k]}`,
-  );
-  const restoreCommand = `${creds.join(' ')} barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint} ${destination} ${serverName} %f %p`;
-  // barman 3.4's restore knows no 'latest': look the id up first, outside the timed part.
-  const [backup] = await listBarmanBackups({ s3, destination, serverName });
-  const t0 = performance.now();
-  const barman = await startPostgres({
-    major,
-    settings: { restore_command: restoreCommand, fsync: 'on' },
-    fillPgdata: async (pgdata) => {
-      const r = await barmanCloud('restore', [destination, serverName, backup!.backup_id, pgdata], {
-        ...s3,
-        timeoutMs: 3_600_000,
-      });
-      if (r.code !== 0) throw new Error(`barman-cloud-restore exited ${r.code}: ${r.stderr}`);
-      await fsp.writeFile(join(pgdata, 'recovery.signal'), '');
-    },
-  });
-  try {
-    await barman.server.waitForRecoveryEnd({ timeoutSeconds: 3600 });
-    const barmanSeconds = (performance.now() - t0) / 1000;
-    const rows = Number((await barman.query<{ n: string }>('SELECT count(*) AS n FROM bench_wal'))[0]!.n);
-    if (rows !== finalRows)
-      console.error(`warning: barman path recovered ${rows} rows, expected ${finalRows}`);
-    console.log(`\nbench/restore: pgbench scale ${scale} + ${walSegments} WAL segments, PostgreSQL ${major}`);
-    console.log('path                                              seconds  peak RSS MiB');
-    console.log(
-      `pgdr restore (to end of WAL, promoted)            ${p.seconds.toFixed(1).padStart(7)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
+  const runs: string[] = [];
+  for (let i = 0; i < Number(values['pgdr-runs']); i++) {
+    const variant = `run ${i + 1}`;
+    console.error(`pgdr restore (${variant}) ...`);
+    const dir = join(work, `pgdr-${i}`);
+    const t = { endpoint: s3.endpoint, destination, serverName };
+    const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
+      env: { ...process.env, ...s3Env(s3) },
+    });
+    if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
+    const out = JSON.parse(p.stdout);
+    const c = new pg.Client({ connectionString: out.server.connectionString });
+    await c.connect();
+    const cmdline = await c.query(
+      "SELECT name, setting, unit FROM pg_settings WHERE source = 'command line' ORDER BY name",
     );
-    console.log(
-      `barman-cloud-restore + barman-cloud-wal-restore   ${barmanSeconds.toFixed(1).padStart(7)}             -`,
+    await c.end();
+    await stopPgCtl(out.server.pgCtl, out.server.pgdata);
+    const log = await fsp.readFile(out.server.logFile, 'utf8');
+    const notes = log
+      .split('\n')
+      .filter((l) =>
+        /restartpoint|checkpoint (starting|complete)|redo done|syncing data|archive recovery complete/.test(
+          l,
+        ),
+      );
+    console.error(`  ${variant}: ${p.seconds.toFixed(1)} s, stages ${JSON.stringify(out.timings)}`);
+    console.error(
+      `  command line: ${cmdline.rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`).join(' ')}`,
     );
-    console.log(`pgdr stages: ${JSON.stringify(pgdrStages)}`);
-    console.log(`ratio barman / pgdr: ${(barmanSeconds / p.seconds).toFixed(2)}x`);
-    console.log(
-      'compression: both read the same objects (barman-cloud-backup -z, barman-cloud-wal-archive -z: gzip level 9)',
+    for (const n of notes) console.error(`    ${n}`);
+    runs.push(`${variant} ${p.seconds.toFixed(1)} s ${JSON.stringify(out.timings)}`);
+    pgdrStages = out.timings;
+    last = p;
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+  console.log(`pgdr runs:\n${runs.join('\n')}`);
+  const p = last!;
+  if (!values['skip-barman']) {
+    console.error('barman-cloud-restore + barman-cloud-wal-restore ...');
+    const env = barmanEnv(s3);
+    const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
+      (k) => `${k}=${env[k]}`,
     );
-  } finally {
-    await barman.cleanup();
+    const restoreCommand = `${creds.join(' ')} barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint} ${destination} ${serverName} %f %p`;
+    // barman 3.4's restore knows no 'latest': look the id up first, outside the timed part.
+    const [backup] = await listBarmanBackups({ s3, destination, serverName });
+    const t0 = performance.now();
+    const barman = await startPostgres({
+      major,
+      settings: { restore_command: restoreCommand, fsync: 'on' },
+      fillPgdata: async (pgdata) => {
+        const r = await barmanCloud('restore', [destination, serverName, backup!.backup_id, pgdata], {
+          ...s3,
+          timeoutMs: 3_600_000,
+        });
+        if (r.code !== 0) throw new Error(`barman-cloud-restore exited ${r.code}: ${r.stderr}`);
+        await fsp.writeFile(join(pgdata, 'recovery.signal'), '');
+      },
+    });
+    try {
+      await barman.server.waitForRecoveryEnd({ timeoutSeconds: 3600 });
+      const barmanSeconds = (performance.now() - t0) / 1000;
+      const rows = Number((await barman.query<{ n: string }>('SELECT count(*) AS n FROM bench_wal'))[0]!.n);
+      if (rows !== finalRows)
+        console.error(`warning: barman path recovered ${rows} rows, expected ${finalRows}`);
+      console.log(
+        `\nbench/restore: pgbench scale ${scale} + ${walSegments} WAL segments, PostgreSQL ${major}`,
+      );
+      console.log('path                                              seconds  peak RSS MiB');
+      console.log(
+        `pgdr restore (to end of WAL, promoted)            ${p.seconds.toFixed(1).padStart(7)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
+      );
+      console.log(
+        `barman-cloud-restore + barman-cloud-wal-restore   ${barmanSeconds.toFixed(1).padStart(7)}             -`,
+      );
+      console.log(`pgdr stages: ${JSON.stringify(pgdrStages)}`);
+      console.log(`ratio barman / pgdr: ${(barmanSeconds / p.seconds).toFixed(2)}x`);
+      console.log(
+        'compression: both read the same objects (barman-cloud-backup -z, barman-cloud-wal-archive -z: gzip level 9)',
+      );
+    } finally {
+      await barman.cleanup();
+    }
   }
 } finally {
   await fsp.rm(work, { recursive: true, force: true });

@@ -136,6 +136,16 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     for (const k of ['planSeconds', 'downloadSeconds', 'replaySeconds', 'promoteSeconds', 'totalSeconds']) {
       assert.equal(typeof t[k], 'number', k);
     }
+    // The replay-only settings took effect from the command line and were not written to the data folder.
+    const started = (r.json!.server as { startSettings?: Record<string, string> }).startSettings ?? {};
+    assert.equal(started.recovery_init_sync_method, 'syncfs');
+    const rows = await queryRestored<{ name: string; setting: string }>(
+      r.json!,
+      "SELECT name, setting FROM pg_settings WHERE source = 'command line' AND name = 'recovery_init_sync_method'",
+    );
+    assert.deepEqual(rows, [{ name: 'recovery_init_sync_method', setting: 'syncfs' }]);
+    const auto = await fsp.readFile(join(r.json!.server!.pgdata, 'postgresql.auto.conf'), 'utf8');
+    assert.doesNotMatch(auto, /recovery_init_sync_method|max_wal_size/);
   });
 
   it('--target-lsn from the gzip backup given by --backup-id', async () => {

@@ -108,6 +108,11 @@ export function restoreText(r: RestoreResult): string {
     out.push(`Connect: psql "host=127.0.0.1 port=${r.server.port} user=postgres dbname=postgres"`);
     out.push(`Stop:    ${r.server.stopCommand}`);
     out.push(`Log:     ${r.server.logFile}`);
+    const started = Object.entries(r.server.startSettings ?? {});
+    if (started.length > 0)
+      out.push(
+        `Started with ${started.map(([k, v]) => `${k}=${v}`).join(' ')} for the replay only (command line, not in postgresql.auto.conf): in effect until the next restart.`,
+      );
   }
   const t = r.timings;
   const s = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);

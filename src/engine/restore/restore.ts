@@ -11,6 +11,7 @@ import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
+import { replaySettings } from './replay-settings.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
 import { WalFeeder } from './wal-feeder.js';
@@ -56,6 +57,11 @@ export interface RunningServer {
   readonly osUser: string | null;
   readonly connectionString: string;
   readonly stopCommand: string;
+  /**
+   * Settings given on the command line of this start only, for the replay (replay-settings.ts): not in
+   * postgresql.auto.conf, so the next restart drops them.
+   */
+  readonly startSettings?: Readonly<Record<string, string>>;
 }
 
 export interface RestoreResult {
@@ -154,6 +160,7 @@ async function recover(
   // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
   // still says what the operator asked for.
   const promoteAfterPause = hasTarget && action === 'promote';
+  const replay = replaySettings({ major: plan.major, segments: plan.wal.segments });
   o.onStage?.(`starting PostgreSQL ${plan.binaries.version} on 127.0.0.1:${port}`);
   const server = await PostgresServer.start({
     bin: plan.binaries,
@@ -166,7 +173,11 @@ async function recover(
     // As barman recover does: a restored copy must not archive into the source's archive (it would add a new
     // timeline there). Only for this run: with archive_mode on, .ready files (the new history file's too) wait
     // until the operator restarts with an archive_command of their choice.
-    settings: { archive_command: 'false', ...(promoteAfterPause ? { recovery_target_action: 'pause' } : {}) },
+    settings: {
+      ...replay,
+      archive_command: 'false',
+      ...(promoteAfterPause ? { recovery_target_action: 'pause' } : {}),
+    },
   });
   let reached: number | undefined;
   const want: EndState =
@@ -202,6 +213,7 @@ async function recover(
             osUser: user?.name ?? null,
             connectionString: server.connectionString(),
             stopCommand: user ? `su ${user.name} -s /bin/sh -c '${stop}'` : stop,
+            startSettings: replay,
           },
     confirmation,
     timings: {

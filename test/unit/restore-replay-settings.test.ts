@@ -1,0 +1,24 @@
+// The recovery-only start settings: syncfs from PostgreSQL 14, and a max_wal_size that holds the planned
+// range (never below the default, capped), so no restartpoint interrupts the replay.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { replaySettings } from '../../src/engine/restore/replay-settings.js';
+
+describe('restore replay settings', () => {
+  it('sizes max_wal_size from the planned range, within default and cap', () => {
+    assert.deepEqual(replaySettings({ major: 17, segments: 64 }), {
+      recovery_init_sync_method: 'syncfs',
+      max_wal_size: '3072MB',
+    });
+    assert.deepEqual(replaySettings({ major: 15, segments: 0 }), { recovery_init_sync_method: 'syncfs' });
+    assert.equal(replaySettings({ major: 17, segments: 100_000 }).max_wal_size, '8192MB');
+    assert.equal(
+      replaySettings({ major: 17, segments: 4, segmentBytes: 64 * 1024 * 1024 }).max_wal_size,
+      '1536MB',
+    );
+  });
+
+  it('leaves recovery_init_sync_method alone before PostgreSQL 14', () => {
+    assert.equal(replaySettings({ major: 13, segments: 1 }).recovery_init_sync_method, undefined);
+  });
+});
