@@ -1,43 +1,25 @@
-// `pgdr k8s drill`: the seed's monthly DR test. A throw-away recovery Cluster (no WAL archiver: it writes
-// nothing to the bucket) in a scratch namespace, with copies of the ObjectStore and its Secret there, waited
-// for, verified, then deleted with everything the drill created. The applications are never touched.
-import type { PgdrConfig } from '../../config/types.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
-import type { DataCheck } from '../../verify/data-check.js';
-import { describeRef, type KubeApi, type ObjectRef, ref } from '../api/kube-api.js';
+import { describeRef, type ObjectRef, ref } from '../api/kube-api.js';
 import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { type ClusterState, stateLine } from '../cluster-state.js';
-import { BARMAN_API, CNPG_API, type K8sObject, MANAGED_BY, type ManifestSource } from '../manifest-types.js';
+import { BARMAN_API, CNPG_API, type K8sObject, MANAGED_BY } from '../manifest-types.js';
 import { recoveryClusterManifest } from '../recovery-cluster.js';
-import { describeTarget, type RecoveryTarget } from '../recovery-target.js';
+import { describeTarget } from '../recovery-target.js';
 import { credentialsSecret } from './db-credentials.js';
 import { preChecks } from './prechecks.js';
-import type { Step } from './runbook.js';
+import type { RecoveryClusterOptions, RunbookContext, Step } from './runbook.js';
 import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
 import { waitForCluster } from './wait-cluster.js';
 
-export interface DrillOptions {
-  readonly config: PgdrConfig;
-  readonly src: ManifestSource;
-  readonly target?: RecoveryTarget | undefined;
+export interface DrillOptions extends RecoveryClusterOptions {
   /** Default `<namespace>-pgdr-drill`. */
   readonly namespace?: string | undefined;
   readonly name?: string | undefined;
   /** Leave the drill's resources in place for inspection. */
   readonly keep: boolean;
-  readonly timeoutMs: number;
-  readonly pollMs: number;
-  readonly connection?: string | undefined;
-  /** Through the port-forward: the database the checks run in (default: the credentials Secret's dbname). */
-  readonly database?: string | undefined;
-  readonly dataChecks?: readonly DataCheck[] | undefined;
-  readonly amcheck?: boolean | undefined;
 }
 
-export interface DrillContext {
-  readonly api: KubeApi;
-  readonly signal?: AbortSignal | undefined;
-  readonly progress: (line: string) => void;
+export interface DrillContext extends RunbookContext {
   /** What this drill created, newest last: exactly what the clean-up deletes. */
   readonly created: ObjectRef[];
   ready?: ClusterState;

@@ -2,11 +2,11 @@
 // promotion patch (standalone `replica.enabled: false`, or the distributed form with the demoted primary's
 // token), after pre-checks and a confirmation, then watched until it runs as a primary on a new timeline.
 import { PgdrError } from '../../errors.js';
-import { describeRef, type KubeApi, ref } from '../api/kube-api.js';
+import { describeRef, ref } from '../api/kube-api.js';
 import { type ClusterState, clusterState, isReady, stateLine } from '../cluster-state.js';
 import { CNPG_API, type ManifestSource } from '../manifest-types.js';
 import { promotionPatch } from '../promotion-patch.js';
-import type { Step } from './runbook.js';
+import type { RunbookContext, Step } from './runbook.js';
 import { waitForCluster } from './wait-cluster.js';
 
 export interface PromoteOptions {
@@ -18,10 +18,7 @@ export interface PromoteOptions {
   readonly pollMs: number;
 }
 
-export interface PromoteContext {
-  readonly api: KubeApi;
-  readonly signal?: AbortSignal | undefined;
-  readonly progress: (line: string) => void;
+export interface PromoteContext extends RunbookContext {
   /** Asks (or refuses): throws CONFIRMATION_REQUIRED when not confirmed. */
   readonly confirm: (summary: string[]) => Promise<void>;
   readonly state: { before?: ClusterState; after?: ClusterState; patched?: boolean };

@@ -1,18 +1,13 @@
-// `pgdr k8s pitr` / `pgdr k8s latest`: the seed's scenarios 2 and 3 as one runbook. Pre-checks, remember and
-// scale down the applications and the pooler, create the recovery Cluster, wait for it, verify it, and with
-// --switch point the pooler at it and scale everything back. The original Cluster is never modified or deleted.
-import type { PgdrConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import type { DataCheck } from '../../verify/data-check.js';
-import { describeRef, type KubeApi, ref } from '../api/kube-api.js';
+import { describeRef, ref } from '../api/kube-api.js';
 import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { type ClusterState, clusterState, condition, stateLine } from '../cluster-state.js';
-import { CNPG_API, type K8sObject, type Manifest, type ManifestSource } from '../manifest-types.js';
+import { CNPG_API, type K8sObject, type Manifest } from '../manifest-types.js';
 import { recoveryClusterManifest } from '../recovery-cluster.js';
-import { describeTarget, type RecoveryTarget } from '../recovery-target.js';
+import { describeTarget } from '../recovery-target.js';
 import { credentialsSecret } from './db-credentials.js';
 import { preChecks } from './prechecks.js';
-import type { Step } from './runbook.js';
+import type { RecoveryClusterOptions, RunbookContext, Step } from './runbook.js';
 import {
   rememberReplicas,
   replicasConfigMap,
@@ -25,28 +20,15 @@ import {
 import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
 import { waitForCluster } from './wait-cluster.js';
 
-export interface RecoveryOptions {
-  readonly config: PgdrConfig;
-  readonly src: ManifestSource;
-  readonly target?: RecoveryTarget | undefined;
+export interface RecoveryOptions extends RecoveryClusterOptions {
   /** The new Cluster (default kubernetes.recoveredCluster). */
   readonly name?: string | undefined;
   readonly archiveServerName?: string | undefined;
   /** Point the pooler at the new Cluster and scale everything back after a successful verification. */
   readonly switchOver: boolean;
-  readonly timeoutMs: number;
-  readonly pollMs: number;
-  readonly connection?: string | undefined;
-  /** Through the port-forward: the database the checks run in (default: the credentials Secret's dbname). */
-  readonly database?: string | undefined;
-  readonly dataChecks?: readonly DataCheck[] | undefined;
-  readonly amcheck?: boolean | undefined;
 }
 
-export interface RecoveryContext {
-  readonly api: KubeApi;
-  readonly signal?: AbortSignal | undefined;
-  readonly progress: (line: string) => void;
+export interface RecoveryContext extends RunbookContext {
   /** Filled as the runbook goes: what the failure report and the final summary read. */
   readonly state: {
     targets?: ScaleTarget[];

@@ -1,8 +1,34 @@
 // A runbook is a list of steps run in order. Each step can describe itself without touching anything (for
 // --dry-run: the text and the exact manifests and patches), and is timed when it runs (the RTO report). The
 // first failure stops the runbook: later steps are `not run`, and the report says what state things are in.
+
+import type { PgdrConfig } from '../../config/types.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
-import type { Manifest } from '../manifest-types.js';
+import type { DataCheck } from '../../verify/data-check.js';
+import type { KubeApi } from '../api/kube-api.js';
+import type { Manifest, ManifestSource } from '../manifest-types.js';
+import type { RecoveryTarget } from '../recovery-target.js';
+
+/** What a runbook that brings up a recovery Cluster (pitr, latest, drill) is told. */
+export interface RecoveryClusterOptions {
+  readonly config: PgdrConfig;
+  readonly src: ManifestSource;
+  readonly target?: RecoveryTarget | undefined;
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  readonly connection?: string | undefined;
+  /** Through the port-forward: the database the checks run in (default: the credentials Secret's dbname). */
+  readonly database?: string | undefined;
+  readonly dataChecks?: readonly DataCheck[] | undefined;
+  readonly amcheck?: boolean | undefined;
+}
+
+/** What every runbook's steps run with. */
+export interface RunbookContext {
+  readonly api: KubeApi;
+  readonly signal?: AbortSignal | undefined;
+  readonly progress: (line: string) => void;
+}
 
 export type StepStatus = 'done' | 'skipped' | 'failed' | 'not run';
 
