@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PostgresServer } from '../../src/postgres/server.js';
 import { runPgdr } from '../helpers/cli.js';
+import { MASTODON_SQL } from '../helpers/drill-bucket.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 interface Report {
@@ -22,20 +23,6 @@ interface Report {
   }[];
 }
 
-const MASTODON_SCHEMA = `
-  CREATE TABLE accounts (id bigserial PRIMARY KEY, username varchar NOT NULL, domain varchar,
-    created_at timestamp NOT NULL DEFAULT now());
-  CREATE UNIQUE INDEX index_accounts_on_username_and_domain ON accounts (lower(username), domain);
-  CREATE TABLE users (id bigserial PRIMARY KEY, email varchar NOT NULL UNIQUE,
-    account_id bigint NOT NULL REFERENCES accounts(id), created_at timestamp NOT NULL DEFAULT now());
-  CREATE TABLE statuses (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts(id),
-    text text NOT NULL DEFAULT '', created_at timestamp NOT NULL DEFAULT now());
-  CREATE INDEX index_statuses_on_account_id_id ON statuses (account_id, id DESC);
-  INSERT INTO accounts (username, domain) VALUES ('instance.actor', NULL), ('alice', NULL), ('bob', 'remote.example');
-  INSERT INTO users (email, account_id) VALUES ('alice@example.com', 2);
-  INSERT INTO statuses (account_id, text) SELECT 1 + g % 3, md5(g::text) FROM generate_series(1, 500) g;
-`;
-
 describe('pgdr verify on PostgreSQL 17', () => {
   let pg: TestPostgres;
   let restarted: PostgresServer | undefined;
@@ -45,7 +32,7 @@ describe('pgdr verify on PostgreSQL 17', () => {
     pg = await startPostgres({ major: 17, dataChecksums: true });
     await pg.query('CREATE DATABASE mastodon_production');
     conn = pg.server.connectionString({ database: 'mastodon_production' });
-    await runSql(conn, MASTODON_SCHEMA);
+    await runSql(conn, MASTODON_SQL);
     dir = await fsp.mkdtemp(join(tmpdir(), 'pgdr-verify-'));
   });
   after(async () => {

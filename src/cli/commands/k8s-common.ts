@@ -7,7 +7,7 @@ import type { Manifest } from '../../k8s/manifest-types.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
-import { type FlagSpec, flag, type Parsed, str } from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
 import { durationFlag as parseDurationFlag } from '../duration-flag.js';
 import type { CliContext } from '../main.js';
 import { line, table } from '../output.js';
@@ -15,6 +15,16 @@ import { line, table } from '../output.js';
 export const KUBE_FLAGS: FlagSpec = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
+};
+
+/** Every runbook command's flags: the store, the cluster's API, the output, --dry-run and the waits. */
+export const RUNBOOK_FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...KUBE_FLAGS,
+  ...FORMAT_FLAG,
+  'dry-run': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'poll-interval': { type: 'string' },
 };
 
 export const KUBE_USAGE = `Kubernetes options:

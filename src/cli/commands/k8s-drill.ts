@@ -2,27 +2,17 @@ import { manifestSource } from '../../k8s/manifests.js';
 import { describeTarget } from '../../k8s/recovery-target.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import {
-  type FlagSpec,
-  FORMAT_FLAG,
-  flag,
-  oneOf,
-  parse,
-  positionals,
-  STORE_FLAGS,
-  str,
-  TARGET_FLAGS,
-} from '../args.js';
+import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { dataChecksFromFlags } from '../data-checks.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
   durationFlag,
-  KUBE_FLAGS,
   KUBE_USAGE,
   openRunbook,
   printReport,
+  RUNBOOK_FLAGS,
   reportJson,
   TARGET_USAGE,
   targetFromFlags,
@@ -33,17 +23,12 @@ import {
 const NAME = 'k8s drill';
 
 const FLAGS: FlagSpec = {
-  ...STORE_FLAGS,
-  ...KUBE_FLAGS,
-  ...FORMAT_FLAG,
+  ...RUNBOOK_FLAGS,
   ...TARGET_FLAGS,
   ...VERIFY_FLAGS,
   namespace: { type: 'string', short: 'n' },
   name: { type: 'string' },
   keep: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  timeout: { type: 'string' },
-  'poll-interval': { type: 'string' },
 };
 
 export const k8sDrill: Command = {

@@ -3,24 +3,26 @@ import { PgdrError } from '../../errors.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { flag, oneOf, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import { durationFlag, KUBE_FLAGS, KUBE_USAGE, openRunbook, printReport, reportJson } from './k8s-common.js';
+import {
+  durationFlag,
+  KUBE_USAGE,
+  openRunbook,
+  printReport,
+  RUNBOOK_FLAGS,
+  reportJson,
+} from './k8s-common.js';
 
 const NAME = 'k8s promote';
 
 const FLAGS = {
-  ...STORE_FLAGS,
-  ...KUBE_FLAGS,
-  ...FORMAT_FLAG,
+  ...RUNBOOK_FLAGS,
   cluster: { type: 'string' },
   'promotion-token': { type: 'string' },
   yes: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  timeout: { type: 'string' },
-  'poll-interval': { type: 'string' },
 } as const;
 
 export const k8sPromote: Command = {

@@ -9,17 +9,7 @@ import {
 } from '../../k8s/runbook/recovery-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
-import {
-  type FlagSpec,
-  FORMAT_FLAG,
-  flag,
-  oneOf,
-  parse,
-  positionals,
-  STORE_FLAGS,
-  str,
-  TARGET_FLAGS,
-} from '../args.js';
+import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { dataChecksFromFlags } from '../data-checks.js';
 import type { CliContext, Command } from '../main.js';
@@ -27,10 +17,10 @@ import { json, line } from '../output.js';
 import {
   connect,
   durationFlag,
-  KUBE_FLAGS,
   KUBE_USAGE,
   openRunbook,
   printReport,
+  RUNBOOK_FLAGS,
   reportJson,
   TARGET_USAGE,
   targetFromFlags,
@@ -41,16 +31,11 @@ import {
 type Mode = 'pitr' | 'latest';
 
 const BASE_FLAGS: FlagSpec = {
-  ...STORE_FLAGS,
-  ...KUBE_FLAGS,
-  ...FORMAT_FLAG,
+  ...RUNBOOK_FLAGS,
   name: { type: 'string' },
   'archive-server-name': { type: 'string' },
-  'dry-run': { type: 'boolean' },
   switch: { type: 'boolean' },
   'scale-back': { type: 'boolean' },
-  timeout: { type: 'string' },
-  'poll-interval': { type: 'string' },
   ...VERIFY_FLAGS,
 };
 
