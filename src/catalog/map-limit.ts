@@ -23,3 +23,19 @@ export async function mapLimit<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/** Runs the functions given to it with at most `limit` in flight, in the order they were given. */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= limit) await new Promise<void>((go) => waiting.push(go));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}

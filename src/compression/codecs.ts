@@ -11,6 +11,15 @@ import { ProcessCodec, type ToolCommand } from './process-codec.js';
 import { SnappyFrameCompressor, SnappyFrameDecompressor } from './snappy-frame.js';
 import type { Compression } from './suffixes.js';
 
+// zlib's largest hash table: ~12% less CPU at level 1 on WAL, slightly smaller output, 256 KiB more per stream.
+const GZIP_MEM_LEVEL = 9;
+// Whole buffers (a WAL segment) go through zlib in 1 MiB steps, not 16 KiB ones: each step is a round trip to
+// the main thread, and with 16 KiB those cost ~15% of the time.
+const BUFFER_CHUNK = 1 << 20;
+// Streams (backup tars, WAL restored to a file) use 256 KiB steps: a third less CPU than 16 KiB for gunzip;
+// larger steps got slower again.
+const STREAM_CHUNK = 1 << 18;
+
 export interface CompressOptions {
   /** Codec level; the codec's default (see above) when omitted. Ignored by none and snappy. */
   readonly level?: number;
@@ -68,7 +77,7 @@ export function compressStream(c: Compression, opts?: CompressOptions): Transfor
     case 'none':
       return new PassThrough();
     case 'gzip':
-      return createGzip({ level });
+      return createGzip({ level, memLevel: GZIP_MEM_LEVEL, chunkSize: STREAM_CHUNK });
     case 'snappy':
       return new SnappyFrameCompressor();
     default:
@@ -81,7 +90,7 @@ export function decompressStream(c: Compression): Transform {
     case 'none':
       return new PassThrough();
     case 'gzip':
-      return createGunzip();
+      return createGunzip({ chunkSize: STREAM_CHUNK });
     case 'snappy':
       return new SnappyFrameDecompressor();
     default:
@@ -101,7 +110,9 @@ async function collect(input: Buffer, t: Transform): Promise<Buffer> {
 
 export async function compressBuffer(c: Compression, buf: Buffer, opts?: CompressOptions): Promise<Buffer> {
   if (c === 'none') return buf;
-  if (c === 'gzip') return gzipAsync(buf, { level: levelOf(c, opts) });
+  if (c === 'gzip') {
+    return gzipAsync(buf, { level: levelOf(c, opts), memLevel: GZIP_MEM_LEVEL, chunkSize: BUFFER_CHUNK });
+  }
   return collect(buf, compressStream(c, opts));
 }
 
@@ -110,7 +121,7 @@ export async function decompressBuffer(c: Compression, buf: Buffer): Promise<Buf
   if (c === 'gzip') {
     try {
       // Node's gunzip reads every member, like Python's GzipFile, and fails on truncated input.
-      return await gunzipAsync(buf);
+      return await gunzipAsync(buf, { chunkSize: BUFFER_CHUNK });
     } catch (e) {
       throw new PgdrError('CATALOG_INVALID', `cannot decompress gzip data: ${(e as Error).message}`, {
         cause: e,

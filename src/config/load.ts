@@ -1,13 +1,14 @@
 // The only place that reads the environment and the config file. Everything below the CLI receives the result.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
+import { configFileOf, DEFAULT_CONFIG_FILE } from './config-file.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 
-export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
+export { DEFAULT_CONFIG_FILE };
 
 // Loaded only when there is a file to parse: the YAML parser is a noticeable part of the start-up of
 // `pgdr wal archive`, which PostgreSQL runs once per WAL segment.
@@ -37,8 +38,7 @@ interface RawSource {
 
 function readRaw(opts: LoadOptions): RawSource {
   const explicit = opts.overrides.configFile ?? opts.env.PGDR_CONFIG;
-  const file =
-    explicit ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  const file = configFileOf({ configFile: opts.overrides.configFile, env: opts.env, cwd: opts.cwd });
   if (file === undefined) return { raw: {}, source: 'flags' };
   const path = resolve(opts.cwd, file);
   let text: string;

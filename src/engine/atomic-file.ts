@@ -18,8 +18,13 @@ export async function syncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(
   dest: string,
   source: Readable,
-  options: { signal?: AbortSignal | undefined } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    /** false: no fsync (the caller voids the file after a machine crash some other way). */
+    durable?: boolean | undefined;
+  } = {},
 ): Promise<number> {
+  const durable = options.durable ?? true;
   // Unique per process and call; 'wx' refuses a leftover of the same name rather than sharing it.
   const tmp = join(
     dirname(dest),
@@ -35,7 +40,7 @@ export async function writeFileAtomic(
         for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
         bytes += b.length;
       }
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -45,12 +50,6 @@ export async function writeFileAtomic(
     await rm(tmp, { force: true });
     throw e;
   }
-  await syncDir(dirname(dest));
+  if (durable) await syncDir(dirname(dest));
   return bytes;
-}
-
-/** Moves a finished file into place (same file system) durably. */
-export async function renameDurable(from: string, to: string): Promise<void> {
-  await rename(from, to);
-  await syncDir(dirname(to));
 }

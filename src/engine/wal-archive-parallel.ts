@@ -3,16 +3,21 @@
 // PostgreSQL then asks for one of them, the marker (matching the file's identity) answers at once.
 // Markers are written only after the object is stored, so a marker never claims a segment that is not.
 import { readdir, unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { limiter } from '../catalog/map-limit.js';
 import { isWalName } from '../catalog/wal-name.js';
+import { fileIdentity } from './file-identity.js';
 import { type ArchiveFileOptions, type ArchiveFileResult, archiveFile } from './wal-archive.js';
-import { consumeMarker, identity, MARKER_DIR, writeMarker } from './wal-archive-marker.js';
+import { consumeMarker, MARKER_DIR, writeMarker } from './wal-archive-marker.js';
 
 export { MARKER_DIR };
 
 export interface ArchiveWalOptions extends ArchiveFileOptions {
   /** Files per call, this one included (wal.maxParallel). */
   readonly maxParallel: number;
+  /** This call's fingerprint (cli/call-fingerprint.ts), kept in the markers of the files uploaded ahead. */
+  readonly fingerprint: string;
 }
 
 export interface ArchiveWalResult extends Omit<ArchiveFileResult, 'outcome'> {
@@ -27,16 +32,19 @@ export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<Ar
   const statusDir = join(walDir, 'archive_status');
   const markers = join(statusDir, MARKER_DIR);
   const name = basename(path);
-  const early = await consumeMarker(path);
+  const early = await consumeMarker(path, o.fingerprint);
   if (early) return { name, key: early, outcome: 'stored-earlier', bytes: 0, ahead: [] };
 
   const next = await nextReady(statusDir, markers, name, o.maxParallel - 1);
+  // As many compressions as cores: they then finish one after another and each upload overlaps the next
+  // compressions, instead of all finishing together and leaving the CPU idle while the uploads run.
+  const each = { ...o, compressSlot: limiter(availableParallelism()) };
   const aheadJobs = next.map(async (n) => {
     const p = join(walDir, n);
     try {
-      const before = await identity(p);
-      const r = await archiveFile(p, o);
-      await writeMarker(p, { ...before, key: r.key });
+      const before = await fileIdentity(p);
+      const r = await archiveFile(p, each);
+      await writeMarker(p, { identity: before, key: r.key, fingerprint: o.fingerprint });
       return { name: n };
     } catch (e) {
       return { name: n, error: (e as Error).message };
@@ -45,7 +53,7 @@ export async function archiveWal(path: string, o: ArchiveWalOptions): Promise<Ar
   // The file PostgreSQL asked for decides the exit code; the others only save later calls.
   const ahead = Promise.all(aheadJobs);
   try {
-    return { ...(await archiveFile(path, o)), ahead: await ahead };
+    return { ...(await archiveFile(path, each)), ahead: await ahead };
   } catch (e) {
     // Let the uploads ahead finish (and leave their markers) rather than race the next call.
     await ahead;

@@ -21,6 +21,8 @@ export interface ArchiveFileOptions {
   readonly serverName: string;
   readonly compression: Compression;
   readonly level?: number | undefined;
+  /** Runs the compression; parallel archiving passes a limiter so uploads overlap later compressions. */
+  readonly compressSlot?: (<R>(fn: () => Promise<R>) => Promise<R>) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -53,7 +55,8 @@ export async function archiveFile(path: string, o: ArchiveFileOptions): Promise<
   const existing = await findExact(o.store, o.serverName, name, o.signal);
   if (existing.length > 0) return verifySame(existing, data, o, name);
   const level = o.level ?? (o.compression === 'gzip' ? WAL_GZIP_LEVEL : undefined);
-  const body = await compressBuffer(o.compression, data, level === undefined ? {} : { level });
+  const compress = () => compressBuffer(o.compression, data, level === undefined ? {} : { level });
+  const body = await (o.compressSlot ? o.compressSlot(compress) : compress());
   try {
     await o.store.put(key, body, { ifAbsent: true, signal: o.signal });
   } catch (e) {

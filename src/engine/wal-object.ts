@@ -55,7 +55,18 @@ export async function findForRestore(
   name: string,
   options: { signal?: AbortSignal; noPartial?: boolean } = {},
 ): Promise<FoundWal | undefined> {
-  const { prefix, keys } = await listNamed(store, serverName, name, options.signal);
+  const { keys } = await listNamed(store, serverName, name, options.signal);
+  return chooseForRestore(keys, serverName, name, options);
+}
+
+/** findForRestore's choice among keys listed beforehand (any superset of the keys under `name`, sorted). */
+export function chooseForRestore(
+  keys: readonly string[],
+  serverName: string,
+  name: string,
+  options: { noPartial?: boolean | undefined } = {},
+): FoundWal | undefined {
+  const prefix = walKey(serverName, name, 'none');
   let found: FoundWal | undefined;
   for (const key of keys) {
     if (key === prefix) {
@@ -70,4 +81,16 @@ export async function findForRestore(
     return { key, compression, name: base };
   }
   return found;
+}
+
+/** Every key in the wals/ folders holding these names: one LIST per folder instead of one per name. */
+export async function listWalFolders(
+  store: ObjectStore,
+  serverName: string,
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const folders = [...new Set(names.map((n) => walKey(serverName, n, 'none').replace(/[^/]*$/, '')))];
+  const lists = await Promise.all(folders.map((f) => store.list(f, { signal })));
+  return lists.flatMap((l) => l.objects.map((o) => o.key)).sort();
 }

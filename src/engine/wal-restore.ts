@@ -7,8 +7,14 @@ import { decompressStream } from '../compression/codecs.js';
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { type FoundWal, findForRestore, mustBeWalName } from './wal-object.js';
-import { prefetchInto, takeFromSpool } from './wal-spool.js';
+import {
+  chooseForRestore,
+  type FoundWal,
+  findForRestore,
+  listWalFolders,
+  mustBeWalName,
+} from './wal-object.js';
+import { followingSegments, prefetchInto, takeFromSpool } from './wal-spool.js';
 
 export interface RestoreWalOptions {
   readonly store: ObjectStore;
@@ -19,6 +25,8 @@ export interface RestoreWalOptions {
   readonly noPartial?: boolean | undefined;
   /** What the spool must have been filled from (spoolOrigin); default: the store's URL and serverName. */
   readonly origin?: string | undefined;
+  /** The call's fingerprint (cli/call-fingerprint.ts), so that bin/pgdr can serve the spool. */
+  readonly fingerprint?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -41,16 +49,21 @@ export async function restoreWal(
     const origin = o.origin ?? `${o.store.displayUrl} ${o.serverName}`;
     const hit = await takeFromSpool({ dir: spool, name, dest, origin });
     if (hit !== undefined) return { name, source: 'spool', bytes: hit, prefetched: [] };
+    // One LIST of the folder(s) finds this file and the ones to prefetch.
+    const count = o.maxParallel - 1;
+    const keys = listWalFolders(o.store, o.serverName, [name, ...followingSegments(name, count)], o.signal);
+    keys.catch(() => {}); // the fetches below report it
     const prefetch = prefetchInto({
       dir: spool,
       origin,
       after: name,
-      count: o.maxParallel - 1,
-      fetch: (n, d) => fetchTo(n, d, o, true),
+      count,
+      fingerprint: o.fingerprint,
+      fetch: (n, d) => fetchTo(n, d, o, { keys, exactOnly: true }),
     });
     // Even when the file itself is missing, the prefetch finishes before we return, so it never races the
     // next call on the spool.
-    const [own, prefetched] = await Promise.allSettled([fetchTo(name, dest, o), prefetch]);
+    const [own, prefetched] = await Promise.allSettled([fetchTo(name, dest, o, { keys }), prefetch]);
     if (own.status === 'rejected') throw own.reason;
     return { ...own.value, prefetched: prefetched.status === 'fulfilled' ? prefetched.value : [] };
   }
@@ -61,20 +74,21 @@ async function fetchTo(
   name: string,
   dest: string,
   o: RestoreWalOptions,
-  exactOnly = false,
+  how: { keys?: Promise<string[]>; exactOnly?: boolean } = {},
 ): Promise<{ name: string; source: 'bucket'; key: string; bytes: number }> {
-  const found = await findForRestore(o.store, o.serverName, name, {
-    signal: o.signal,
-    noPartial: o.noPartial,
-  });
+  const found = how.keys
+    ? chooseForRestore(await how.keys, o.serverName, name, { noPartial: o.noPartial })
+    : await findForRestore(o.store, o.serverName, name, { signal: o.signal, noPartial: o.noPartial });
   if (!found) {
     throw new PgdrError('NOT_FOUND', `WAL file ${name} for server ${o.serverName} does not exist`);
   }
   // Only the file PostgreSQL asks for may be served from a .partial: a spooled X taken from X.partial could
   // go stale once the full X is archived.
-  if (exactOnly && found.name !== name)
+  if (how.exactOnly && found.name !== name)
     throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
-  const bytes = await writeFileAtomic(dest, await download(found, o), { signal: o.signal });
+  // Not fsynced, as barman-cloud-wal-restore does not: PostgreSQL fsyncs a restored file it keeps
+  // (KeepFileRestoredFromArchive) and after a crash asks again for the others.
+  const bytes = await writeFileAtomic(dest, await download(found, o), { signal: o.signal, durable: false });
   return { name, source: 'bucket', key: found.key, bytes };
 }
 

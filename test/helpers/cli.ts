@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const PGDR_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+/** The `pgdr` executable itself (package.json bin): what PostgreSQL's archive_command and restore_command run. */
+export const PGDR_EXE = fileURLToPath(new URL('../../../bin/pgdr', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

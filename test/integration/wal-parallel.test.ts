@@ -55,10 +55,10 @@ describe('parallel WAL archive and restore prefetch', () => {
       await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
       await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
     }
-    const o = { store, serverName: 's', compression: 'gzip' as const, maxParallel: 4 };
+    const o = { store, serverName: 's', compression: 'gzip' as const, maxParallel: 4, fingerprint: 'call A' };
     // PostgreSQL marks a file done after archive_command succeeds.
-    const archive = async (i: number) => {
-      const r = await archiveWal(join(pgWal, n(i)), o);
+    const archive = async (i: number, fingerprint = o.fingerprint) => {
+      const r = await archiveWal(join(pgWal, n(i)), { ...o, fingerprint });
       await rename(
         join(pgWal, 'archive_status', `${n(i)}.ready`),
         join(pgWal, 'archive_status', `${n(i)}.done`),
@@ -94,8 +94,13 @@ describe('parallel WAL archive and restore prefetch', () => {
     assert.deepEqual(await markers(), [n(3), n(4), n(6)]);
     store.failPut = () => false;
     assert.equal((await archive(3)).outcome, 'stored-earlier');
-    assert.equal((await archive(4)).outcome, 'stored-earlier');
-    assert.equal((await archive(5)).outcome, 'stored');
+    // A call with other settings (another serverName, config) never trusts the markers: the full check.
+    const putsBefore = store.puts.length;
+    const other = await archive(4, 'call B');
+    assert.equal(other.outcome, 'already-stored');
+    assert.equal(store.puts.length, putsBefore + 1, 'only 5 was uploaded (ahead), not 4 again');
+    // ... and its marker for 5 does not serve call A either.
+    assert.equal((await archive(5)).outcome, 'already-stored');
     assert.equal((await archive(6)).outcome, 'stored-earlier');
     assert.deepEqual(await markers(), []);
     const stored = (await store.list('s/wals/')).objects.map((x) => x.key);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN } from '../helpers/cli.js';
+import { countedPgdr } from '../helpers/pgdr-exe.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 import { serverConfigDir } from '../helpers/server-config.js';
@@ -38,7 +38,9 @@ describe('recovery through pgdr wal restore with prefetch', () => {
   });
 
   it('a base backup without WAL recovers to the last archived row', async () => {
-    const pgdr = `${process.execPath} ${PGDR_BIN}`;
+    // The executable, as PostgreSQL runs `pgdr wal archive %p` / `pgdr wal restore %f %p`.
+    const counted = await countedPgdr(cfgDir);
+    const pgdr = counted.command;
     const cfg = `--config ${join(cfgDir, 'pgdr.yaml')}`;
     const src = await startPostgres({ major: 15, archiveCommand: `${pgdr} wal archive ${cfg} %p` });
     servers.push(src);
@@ -86,5 +88,11 @@ describe('recovery through pgdr wal restore with prefetch', () => {
     const spool = join(restored.pgdata, 'pg_wal', '.pgdr-prefetch');
     const left = (await readdir(spool).catch(() => [] as string[])).filter((f) => !f.startsWith('.'));
     assert.deepEqual(left, [], 'recovery ends on a miss, which empties the spool');
+    // Segments taken from the spool were answered in sh: node started for about one segment in four.
+    const segmentStarts = (await counted.nodeStarts()).filter((l) => / wal restore .* [0-9A-F]{24} /.test(l));
+    assert.ok(
+      segmentStarts.length <= fetched.length / 2,
+      `node started for ${segmentStarts.length} of ${fetched.length} restored segments`,
+    );
   });
 });

@@ -1,7 +1,8 @@
 // Only what a marker hit needs is imported up front (see wal-archive-marker.ts); PostgreSQL waits for each call.
 import { resolve } from 'node:path';
 import { consumeMarker } from '../../engine/wal-archive-marker.js';
-import { parse, positionals, STORE_FLAGS } from '../args.js';
+import { parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { callFingerprint } from '../call-fingerprint.js';
 import type { Command } from '../main.js';
 import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
@@ -26,8 +27,15 @@ ${STORE_USAGE}`,
     const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS }, NAME);
     const [path] = positionals(p, NAME, 1, 1, 'PATH');
     const file = resolve(ctx.cwd, path!);
-    // An earlier call stored this very file ahead (same inode, size, mtime): done, whatever the settings now.
-    if ((await consumeMarker(file)) !== undefined) return 0;
+    const fingerprint = await callFingerprint({
+      argv,
+      positionals: [path!],
+      configFlag: str(p, 'config'),
+      env: ctx.env,
+      cwd: ctx.cwd,
+    });
+    // An earlier call with the same settings stored this very file ahead (same inode, size, mtime): done.
+    if ((await consumeMarker(file, fingerprint)) !== undefined) return 0;
     const [{ configFrom, withStore }, { archiveWal }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-archive-parallel.js'),
@@ -39,6 +47,7 @@ ${STORE_USAGE}`,
         store,
         serverName: config.serverName,
         ...wal,
+        fingerprint,
         signal: ctx.signal,
       });
       for (const a of r.ahead)

@@ -3,7 +3,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
 import { spoolOrigin, takeFromSpool } from '../../engine/wal-spool.js';
-import { flag, parse, positionals, STORE_FLAGS } from '../args.js';
+import { flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { callFingerprint } from '../call-fingerprint.js';
 import { configFrom } from '../context.js';
 import type { Command } from '../main.js';
 import { STORE_USAGE } from '../store-usage.js';
@@ -48,6 +49,13 @@ ${STORE_USAGE}`,
         maxParallel,
         spoolDir,
         origin,
+        fingerprint: await callFingerprint({
+          argv,
+          positionals: [name!, dest!],
+          configFlag: str(p, 'config'),
+          env: ctx.env,
+          cwd: ctx.cwd,
+        }),
         noPartial: flag(p, 'no-partial'),
         signal: ctx.signal,
       });

@@ -1,0 +1,16 @@
+// Which configuration file a call reads. Kept apart from load.ts (validation, YAML) because `wal archive` and
+// `wal restore` fingerprint their call with it before they load anything (see cli/call-fingerprint.ts).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const DEFAULT_CONFIG_FILE = 'pgdr.yaml';
+
+/** --config, else PGDR_CONFIG, else ./pgdr.yaml if it exists (relative to cwd), else undefined: flags only. */
+export function configFileOf(o: {
+  configFile?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): string | undefined {
+  const explicit = o.configFile ?? o.env.PGDR_CONFIG;
+  return explicit ?? (existsSync(resolve(o.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+}
