@@ -1,6 +1,6 @@
 // `pgdr wal archive`: one WAL file into wals/ exactly as barman-cloud-wal-archive puts it, but never
 // overwriting: an existing copy (under any suffix) with the same content is success, different content CONFLICT.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { walKey } from '../catalog/wal-name.js';
 import { compressBuffer, decompressBuffer } from '../compression/codecs.js';
@@ -39,32 +39,46 @@ export interface ArchiveFileResult {
 export async function archiveFile(path: string, o: ArchiveFileOptions): Promise<ArchiveFileResult> {
   const name = basename(path);
   mustBeWalName(name);
-  const data = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-    throw new PgdrError(
-      e.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL',
-      `cannot read ${path}: ${e.code ?? e.message}`,
-      {
-        hint: 'archive_command must pass %p (the path relative to PGDATA, which is the working directory)',
-        cause: e,
-      },
-    );
+  // A wrong %p is said as such before the store is asked anything.
+  await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw readError(path, e);
   });
   o.signal?.throwIfAborted();
   const key = walKey(o.serverName, name, o.compression);
   // Listing first catches a copy under another suffix, which a conditional PUT of our key cannot see.
   const existing = await findExact(o.store, o.serverName, name, o.signal);
-  if (existing.length > 0) return verifySame(existing, data, o, name);
+  if (existing.length > 0) return verifySame(existing, await readWal(path), o, name);
   const level = o.level ?? (o.compression === 'gzip' ? WAL_GZIP_LEVEL : undefined);
-  const compress = () => compressBuffer(o.compression, data, level === undefined ? {} : { level });
+  // Read inside the compression slot: under parallel archiving only the segments being compressed are in
+  // memory whole, the others wait as compressed bodies for their upload.
+  const compress = async () =>
+    compressBuffer(o.compression, await readWal(path), level === undefined ? {} : { level });
   const body = await (o.compressSlot ? o.compressSlot(compress) : compress());
   try {
     await o.store.put(key, body, { ifAbsent: true, signal: o.signal });
   } catch (e) {
     // Another archiver won the race: same rule as above.
     if (!isPgdrError(e, 'CONFLICT')) throw e;
-    return verifySame(await findExact(o.store, o.serverName, name, o.signal), data, o, name);
+    return verifySame(await findExact(o.store, o.serverName, name, o.signal), await readWal(path), o, name);
   }
   return { name, key, outcome: 'stored', bytes: body.length };
+}
+
+function readWal(path: string): Promise<Buffer> {
+  return readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw readError(path, e);
+  });
+}
+
+function readError(path: string, e: NodeJS.ErrnoException): PgdrError {
+  return new PgdrError(
+    e.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL',
+    `cannot read ${path}: ${e.code ?? e.message}`,
+    {
+      hint: 'archive_command must pass %p (the path relative to PGDATA, which is the working directory)',
+      cause: e,
+    },
+  );
 }
 
 async function verifySame(
