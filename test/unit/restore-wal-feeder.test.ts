@@ -127,4 +127,55 @@ describe('restore WAL feeder', () => {
       await fsp.rm(root, { recursive: true, force: true });
     }
   });
+  it('downloads one at a time until fullSpeed(), then up to its concurrency', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
+    try {
+      const inner = new FsObjectStore(join(root, 'bucket'));
+      const keys = [];
+      for (let n = 1; n <= 12; n++) {
+        const key = `pg/wals/0000000100000000/${seg(n)}.gz`;
+        await inner.put(key, gzipSync(Buffer.from(`segment ${n}`)));
+        keys.push({ key, size: 1, lastModified: new Date() });
+      }
+      // Each GET is held until the test lets it go, so the feeder's concurrency is what is in flight.
+      const held: (() => void)[] = [];
+      const store = Object.assign(Object.create(inner) as FsObjectStore, {
+        get: async (key: string) => {
+          await new Promise<void>((go) => held.push(() => go()));
+          return inner.get(key);
+        },
+      });
+      const spool = join(root, 'spool');
+      const feeder = new WalFeeder({
+        store,
+        objects: classifyWal('pg', keys).objects,
+        dir: spool,
+        user: null,
+        concurrency: 3,
+        concurrencyWhileExtracting: 1,
+      });
+      const settle = () => new Promise((r) => setTimeout(r, 250));
+      await settle();
+      assert.equal(held.length, 1, 'one download while the tars extract');
+      held.shift()!();
+      await settle();
+      assert.equal(held.length, 1, 'the next one, still alone');
+      feeder.fullSpeed();
+      await settle();
+      assert.equal(held.length, 3, 'then up to the concurrency');
+      for (const go of held.splice(0)) go();
+      await settle();
+      assert.equal(held.length, 3);
+      for (let i = 0; i < 20 && held.length > 0; i++) {
+        for (const go of held.splice(0)) go();
+        await settle();
+      }
+      const spooled = (await fsp.readdir(spool)).filter((f) => !f.startsWith('.'));
+      assert.equal(spooled.length, 12);
+      await feeder.stop();
+      await inner.close();
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
 });

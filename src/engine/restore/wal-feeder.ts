@@ -25,6 +25,11 @@ export interface WalFeederOptions {
   /** Segments on disk or in flight at most (default 32: 512 MiB of 16 MiB segments). */
   readonly window?: number;
   readonly concurrency?: number;
+  /**
+   * Downloads at a time until fullSpeed(): the tars extract meanwhile, and PostgreSQL cannot start before they
+   * are done, so they should get most of the CPU. Default: concurrency.
+   */
+  readonly concurrencyWhileExtracting?: number;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -33,12 +38,19 @@ export class WalFeeder {
   private inFlight = 0;
   private readonly spooled: string[] = [];
   private stopped = false;
+  private slow: boolean;
   private readonly done: Promise<void>;
   fetched = 0;
   failures = 0;
 
   constructor(private readonly o: WalFeederOptions) {
+    this.slow = o.concurrencyWhileExtracting !== undefined;
     this.done = this.run();
+  }
+
+  /** The tars are extracted: download at full concurrency. */
+  fullSpeed(): void {
+    this.slow = false;
   }
 
   private async run(): Promise<void> {
@@ -51,7 +63,8 @@ export class WalFeeder {
     const workers = new Set<Promise<void>>();
     while (!this.stopped && !this.o.signal?.aborted && this.next < objects.length) {
       await this.forgetConsumed();
-      if (this.spooled.length + this.inFlight >= window || this.inFlight >= (this.o.concurrency ?? 4)) {
+      const concurrency = (this.slow ? this.o.concurrencyWhileExtracting : undefined) ?? this.o.concurrency ?? 4;
+      if (this.spooled.length + this.inFlight >= window || this.inFlight >= concurrency) {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
