@@ -63,7 +63,8 @@ export class WalFeeder {
     const workers = new Set<Promise<void>>();
     while (!this.stopped && !this.o.signal?.aborted && this.next < objects.length) {
       await this.forgetConsumed();
-      const concurrency = (this.slow ? this.o.concurrencyWhileExtracting : undefined) ?? this.o.concurrency ?? 4;
+      const concurrency =
+        (this.slow ? this.o.concurrencyWhileExtracting : undefined) ?? this.o.concurrency ?? 4;
       if (this.spooled.length + this.inFlight >= window || this.inFlight >= concurrency) {
         await new Promise((r) => setTimeout(r, 100));
         continue;
