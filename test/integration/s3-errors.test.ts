@@ -85,19 +85,22 @@ describe('S3ObjectStore errors', () => {
     assert.ok(Date.now() - started < 5000, 'retries are bounded');
   });
 
+  // The calls below run one at a time: a rejection must have its handler before it happens, or node reports an
+  // unhandledRejection and fails the test (it did, once, in CI).
   it('a wrong secret gives STORE_AUTH (the test server verifies SigV4) and never shows the secret', async () => {
     const secret = `wrong-secret-${randomBytes(8).toString('hex')}`;
     const sessionToken = `session-token-${randomBytes(8).toString('hex')}`;
     const store = open({
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: secret, sessionToken },
     });
-    for (const p of [
-      store.checkAccess(),
-      store.put('k', Buffer.from('x')),
-      store.getBuffer('k'),
-      store.list(''),
-    ]) {
-      const e = await caught(p);
+    const calls = [
+      () => store.checkAccess(),
+      () => store.put('k', Buffer.from('x')),
+      () => store.getBuffer('k'),
+      () => store.list(''),
+    ];
+    for (const call of calls) {
+      const e = await caught(call());
       assert.equal(e.code, 'STORE_AUTH');
       assert.match(e.hint ?? '', /AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or objectStore\.s3Credentials/);
       assert.equal(e.details?.s3Code, 'SignatureDoesNotMatch');
@@ -129,8 +132,9 @@ describe('S3ObjectStore errors', () => {
 
   it('a missing bucket gives BUCKET_MISSING with a hint', async () => {
     const store = open({ bucket: 'no-such-bucket' });
-    for (const p of [store.checkAccess(), store.put('k', Buffer.from('x')), store.list('')]) {
-      const e = await caught(p);
+    const calls = [() => store.checkAccess(), () => store.put('k', Buffer.from('x')), () => store.list('')];
+    for (const call of calls) {
+      const e = await caught(call());
       assert.equal(e.code, 'BUCKET_MISSING');
       assert.match(e.hint ?? '', /create the bucket no-such-bucket or fix objectStore\.destinationPath/);
     }
