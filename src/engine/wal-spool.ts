@@ -11,8 +11,9 @@ import { bootId } from './boot-id.js';
 
 const ORIGIN_FILE = '.origin';
 /** The fingerprint of the call that filled the spool, for bin/pgdr. */
-export const CALL_FILE = '.call';
-export const MAX_AGE_MS = 10 * 60_000;
+const CALL_FILE = '.call';
+/** bin/pgdr has the same limit (SPOOL_MAX_AGE_S). */
+const MAX_AGE_MS = 10 * 60_000;
 
 export interface SpoolRef {
   readonly dir: string;

@@ -14,6 +14,18 @@ import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 
 const seg = (n: number) => `0000000100000000000000${n.toString(16).toUpperCase().padStart(2, '0')}`;
 
+/** A file bucket under root holding segments 1..count (gzip), and their catalog objects. */
+async function bucketWith(root: string, count: number) {
+  const store = new FsObjectStore(join(root, 'bucket'));
+  const keys = [];
+  for (let n = 1; n <= count; n++) {
+    const key = `pg/wals/0000000100000000/${seg(n)}.gz`;
+    await store.put(key, gzipSync(Buffer.from(`segment ${n}`)));
+    keys.push({ key, size: 1, lastModified: new Date() });
+  }
+  return { store, objects: classifyWal('pg', keys).objects };
+}
+
 describe('restore WAL feeder', () => {
   it('spools a bounded window ahead and refills as segments are taken', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
@@ -64,17 +76,10 @@ describe('restore WAL feeder', () => {
   it('writes the absent names and a copy of the last segment, both gone after stop', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
     try {
-      const store = new FsObjectStore(join(root, 'bucket'));
-      const keys = [];
-      for (let n = 1; n <= 3; n++) {
-        const key = `pg/wals/0000000100000000/${seg(n)}.gz`;
-        await store.put(key, gzipSync(Buffer.from(`segment ${n}`)));
-        keys.push({ key, size: 1, lastModified: new Date() });
-      }
-      const wal = classifyWal('pg', keys);
+      const { store, objects } = await bucketWith(root, 3);
       const spool = join(root, 'spool');
       const absent = ['00000001.history', '00000002.history'];
-      const feeder = new WalFeeder({ store, objects: wal.objects, absent, dir: spool, user: null });
+      const feeder = new WalFeeder({ store, objects, absent, dir: spool, user: null });
       const again = join(spool, '.again', seg(3));
       for (let i = 0; i < 200 && !(await fsp.stat(again).catch(() => undefined)); i++)
         await new Promise((r) => setTimeout(r, 25));
@@ -127,16 +132,11 @@ describe('restore WAL feeder', () => {
       await fsp.rm(root, { recursive: true, force: true });
     }
   });
+
   it('downloads one at a time until fullSpeed(), then up to its concurrency', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
     try {
-      const inner = new FsObjectStore(join(root, 'bucket'));
-      const keys = [];
-      for (let n = 1; n <= 12; n++) {
-        const key = `pg/wals/0000000100000000/${seg(n)}.gz`;
-        await inner.put(key, gzipSync(Buffer.from(`segment ${n}`)));
-        keys.push({ key, size: 1, lastModified: new Date() });
-      }
+      const { store: inner, objects } = await bucketWith(root, 12);
       // Each GET is held until the test lets it go, so the feeder's concurrency is what is in flight.
       const held: (() => void)[] = [];
       const store = Object.assign(Object.create(inner) as FsObjectStore, {
@@ -148,7 +148,7 @@ describe('restore WAL feeder', () => {
       const spool = join(root, 'spool');
       const feeder = new WalFeeder({
         store,
-        objects: classifyWal('pg', keys).objects,
+        objects,
         dir: spool,
         user: null,
         concurrency: 3,

@@ -1,6 +1,8 @@
 // Uploads every tar of a backup concurrently. The main data tar (data.tar*) is special: it stays open until
 // every other part has read its last file, then takes pg_control (so it is copied after every data file),
 // and finally whatever `finalMembers` returns (pg_backup_stop runs there, so backup_label is the last member).
+
+import { mapLimit } from '../../catalog/map-limit.js';
 import { type TarCompression, tarSuffix } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { DeflateSlots } from './parallel-gzip.js';
@@ -89,17 +91,4 @@ export async function copyTars(o: CopyTarsOptions): Promise<CopiedPart[]> {
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const [m, rest] = settled as [PromiseFulfilledResult<CopiedPart>, PromiseFulfilledResult<CopiedPart[]>];
   return [m.value, ...rest.value];
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
