@@ -3,6 +3,7 @@
 // barman-cloud-restore + PostgreSQL with restore_command = barman-cloud-wal-restore; prints each total and the ratio.
 // Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17] [--pgdr-runs N] [--skip-barman]
 // (--pgdr-runs N: N pgdr restores of the same bucket; the median one is compared)
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,12 @@ const scale = Number(values.scale);
 const walSegments = Number(values.wal);
 const major = Number(values.major) as 15 | 17;
 const SEG = 16 * 1024 * 1024;
+
+// Each timed restore starts with no dirty pages left by the set-up or by the run before (as bench/wal does), so
+// neither tool pays for write-back it did not cause.
+function settle(): void {
+  execFileSync('sync');
+}
 
 const s3 = await startS3rver({ buckets: ['bench'] });
 const destination = 's3://bench/pg';
@@ -74,6 +81,7 @@ try {
     console.error(`pgdr restore (${variant}) ...`);
     const dir = join(work, `pgdr-${i}`);
     const t = { endpoint: s3.endpoint, destination, serverName };
+    settle();
     const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
       env: { ...process.env, ...s3Env(s3) },
     });
@@ -120,6 +128,7 @@ try {
     const restoreCommand = `${creds.join(' ')} barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint} ${destination} ${serverName} %f %p`;
     // barman 3.4's restore knows no 'latest': look the id up first, outside the timed part.
     const [backup] = await listBarmanBackups({ s3, destination, serverName });
+    settle();
     const t0 = performance.now();
     const barman = await startPostgres({
       major,

@@ -1,6 +1,9 @@
 // Runs `pgdr restore` as a user would and hands back its JSON, plus a way to query and stop the server it left
 // running (restored servers outlive the command by design, so tests must stop them).
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { resolveServerUser, runAsServerUser } from '../../src/postgres/os-user.js';
 import { type CliResult, runPgdr, s3Args, s3Env } from './cli.js';
@@ -67,4 +70,17 @@ export async function stopPgCtl(pgCtl: string, pgdata: string): Promise<void> {
 
 export async function stopAllRestored(): Promise<void> {
   for (const s of started.splice(0)) await stopPgCtl(s.pgCtl, s.pgdata).catch(() => undefined);
+}
+
+/**
+ * A restore to the end of the archive ended with a fast promotion (restore.ts: a standby asked to promote):
+ * no end-of-recovery checkpoint waited for, and no signal or request file left in the data folder.
+ */
+export async function assertFastPromotion(json: RestoreJson): Promise<void> {
+  const log = await readFile(join(json.dir, 'log', 'pgdr-restore.log'), 'utf8');
+  assert.match(log, /received promote request/, 'promoted on request');
+  assert.doesNotMatch(log, /checkpoint starting: end-of-recovery/, 'no end-of-recovery checkpoint');
+  for (const f of ['standby.signal', 'recovery.signal', 'promote']) {
+    assert.ok(!existsSync(join(json.dir, f)), `${f} is gone`);
+  }
 }

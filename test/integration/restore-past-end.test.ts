@@ -1,13 +1,15 @@
-// Targets that can only be found by replaying: a transaction id or a restore point name that the archived WAL
-// does not hold. PostgreSQL replays everything and stops; pgdr must report that as a failed recovery with a
-// hint, never as a restore that reached its target.
+// Failures only replay can find: a transaction id or a restore point name that the archived WAL does not hold,
+// and WAL that is there but unreadable. PostgreSQL stops; pgdr must report a failed recovery with a hint, never
+// a restore that reached its target, and never wait forever.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { ERRORS } from '../../src/errors.js';
 import { type BarmanBucket, buildBarmanBucket } from '../helpers/barman-bucket.js';
+import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { pgdrRestore, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -17,10 +19,10 @@ describe('pgdr restore: an xid or restore point beyond the archived WAL', () => 
   let s3: S3rverHandle;
   let bucket: BarmanBucket;
   let root: string;
-  const target = () => ({
+  const target = (serverName = 'pg17') => ({
     endpoint: s3.endpoint,
     destination: bucket.destination,
-    serverName: 'pg17',
+    serverName,
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
   });
@@ -55,4 +57,26 @@ describe('pgdr restore: an xid or restore point beyond the archived WAL', () => 
       assert.match(r.stderr, /hint: .*not in the archived WAL/);
     });
   }
+
+  it('latest, with the WAL unreadable from the backup start on: RECOVERY_FAILED, not a standby waiting forever', {
+    timeout: 180_000,
+  }, async () => {
+    // The plan only sees that every segment is there. Replay cannot read the checkpoint record, which is
+    // where a standby (restore.ts asks for latest as a standby that promotes) would retry for ever, had pgdr
+    // asked for the promotion through pg_ctl promote: that refuses before the checkpoint record is read.
+    await copyPrefix(s3, BUCKET, 'p/pg17', 'p/garbled');
+    const store = bucketStore(s3, BUCKET);
+    try {
+      const { objects } = await store.list('p/garbled/wals/');
+      const segs = objects.filter((o) => /\/[0-9A-F]{24}\.gz$/.test(o.key));
+      assert.ok(segs.length > 0);
+      const garbage = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x5a));
+      for (const o of segs) await store.put(o.key, garbage);
+    } finally {
+      await store.close();
+    }
+    const r = await pgdrRestore(target('garbled'), [await newDir()]);
+    assert.equal(r.code, ERRORS.RECOVERY_FAILED.exitCode, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /checkpoint record/);
+  });
 });

@@ -11,7 +11,7 @@ import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { assertFastPromotion, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrrst';
@@ -96,6 +96,7 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
       ['snappy'],
     );
     assert.equal(json.confirmation.state, 'promoted');
+    await assertFastPromotion({ ...json, dir });
     const [n] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM pgdr_load');
     assert.equal(Number(n!.n), rows);
     const [t] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM in_ts');

@@ -15,6 +15,7 @@ import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import {
+  assertFastPromotion,
   pgdrRestore,
   queryRestored,
   type RestoreJson,
@@ -311,6 +312,7 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     assert.equal(again.json!.confirmation!.state, 'promoted');
     assert.equal(again.json!.confirmation!.timeline, 3);
     assert.deepEqual(await labels(again.json!), ['c0', 'c1', 'c2', 'c3 on timeline 2']);
+    await assertFastPromotion(again.json!);
     await stopPgCtl(again.json!.server!.pgCtl, again.json!.server!.pgdata);
   });
 });

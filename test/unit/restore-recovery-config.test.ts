@@ -52,18 +52,14 @@ describe('restore recovery configuration', () => {
       assert.match(conf, /recovery_target_name = 'it''s'/);
       assert.match(conf, /recovery_target_action = 'pause'/);
       const quotedCfg = `'${rc.configFile.replace(/'/g, "'\\''")}'`;
-      // A spooled segment is one mv away, the kept last one a cp, a known-absent name exit 1; anything else
-      // goes through pgdr wal restore (written once).
-      const q = (p: string) => `'${p.replace(/'/g, "'\\''")}'/%f`;
-      const [spool, again, absent] = [
-        q(join(own, 'wal')),
-        q(join(own, 'wal', '.again')),
-        q(join(own, 'wal', '.absent')),
-      ];
+      // A segment being downloaded is waited for; a spooled one is one mv away, the kept last one a cp, a
+      // known-absent name exit 1; anything else goes through pgdr wal restore (written once).
+      const spool = `'${join(own, 'wal').replace(/'/g, "'\\''")}'`;
       assert.equal(
         rc.restoreCommand,
-        `{ [ -f ${spool} ] && mv -f ${spool} %p; } || { [ -f ${again} ] && cp ${again} %p; } || ` +
-          `{ [ -f ${absent} ] && exit 1; } || /usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} %f %p`,
+        `s=${spool}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/.busy-%f" ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done; ` +
+          `{ [ -f "$s/%f" ] && mv -f "$s/%f" %p; } || { [ -f "$s/.again/%f" ] && cp "$s/.again/%f" %p; } || ` +
+          `{ [ -f "$s/.absent/%f" ] && exit 1; } || /usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} %f %p`,
       );
       assert.equal((await fsp.stat(join(dir, 'recovery.signal'))).size, 0);
       for (const f of ['pgdr.yaml', 's3-secretAccessKey', 's3-accessKeyId']) {

@@ -2,7 +2,7 @@
 // test removes them, as `mv` would), decompresses by suffix, leaves .partial objects to the fallback, and its
 // restore_command really takes a spooled file with sh or falls back.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,41 @@ describe('restore WAL feeder', () => {
     }
   });
 
+  it('restore_command waits for a segment being downloaded instead of running the fallback', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-busy-'));
+    try {
+      const spool = join(root, 'wal');
+      await fsp.mkdir(spool);
+      const cmd = feederRestoreCommand(spool, 'echo fallback > %p');
+      const run = (f: string) =>
+        new Promise<number | null>((resolve) => {
+          const c = spawn('/bin/sh', ['-c', cmd.replaceAll('%f', f).replaceAll('%p', 'RECOVERYXLOG')], {
+            cwd: root,
+            stdio: 'ignore',
+          });
+          c.on('exit', (code) => resolve(code));
+        });
+      // The feeder's order: the file is renamed into place, then the marker goes.
+      await fsp.writeFile(join(spool, `.busy-${seg(4)}`), '');
+      const asked = run(seg(4));
+      await new Promise((r) => setTimeout(r, 400));
+      await fsp.writeFile(join(spool, seg(4)), 'late');
+      await fsp.rm(join(spool, `.busy-${seg(4)}`));
+      assert.equal(await asked, 0);
+      assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'late');
+
+      // A download that failed (marker gone, no file): the fallback.
+      await fsp.writeFile(join(spool, `.busy-${seg(5)}`), '');
+      const failed = run(seg(5));
+      await new Promise((r) => setTimeout(r, 200));
+      await fsp.rm(join(spool, `.busy-${seg(5)}`));
+      assert.equal(await failed, 0);
+      assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'fallback\n');
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('downloads one at a time until fullSpeed(), then up to its concurrency', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
     try {
@@ -163,6 +198,12 @@ describe('restore WAL feeder', () => {
       feeder.fullSpeed();
       await settle();
       assert.equal(held.length, 3, 'then up to the concurrency');
+      const busy = async () => (await fsp.readdir(spool)).filter((f) => f.startsWith('.busy-')).sort();
+      assert.deepEqual(
+        await busy(),
+        [1, 2, 3].map((i) => `.busy-${objects[i]!.name}`),
+        'marked in flight',
+      );
       for (const go of held.splice(0)) go();
       await settle();
       assert.equal(held.length, 3);
@@ -172,6 +213,7 @@ describe('restore WAL feeder', () => {
       }
       const spooled = (await fsp.readdir(spool)).filter((f) => !f.startsWith('.'));
       assert.equal(spooled.length, 12);
+      assert.deepEqual(await busy(), [], 'no marker outlives its download');
       await feeder.stop();
       await inner.close();
     } finally {

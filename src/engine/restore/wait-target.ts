@@ -2,6 +2,7 @@
 // accepts connections: promoted (pg_is_in_recovery() false), paused at the target, or shut down at the target.
 // When pgdr itself promotes (the server was told to pause), the promotion is timed on its own.
 import { PgdrError } from '../../errors.js';
+import { requestPromotion, withdrawPromotion } from '../../postgres/promote-signal.js';
 import type { PostgresServer } from '../../postgres/server.js';
 
 export type EndState = 'promoted' | 'paused' | 'shutdown';
@@ -13,6 +14,11 @@ export interface WaitOptions {
   readonly want: EndState;
   /** The server pauses at the target and pgdr calls pg_promote() (to time the promotion). */
   readonly promoteAfterPause: boolean;
+  /**
+   * The server runs as a standby: pgdr asks for the promotion from the start, and PostgreSQL promotes once the
+   * archive has nothing more (restore.ts, promote-signal.ts).
+   */
+  readonly promoteEarly?: boolean;
   readonly signal?: AbortSignal | undefined;
   /** Called once the target is reached (before a promotion pgdr makes). */
   readonly onTargetReached?: () => void;
@@ -31,6 +37,19 @@ export interface Confirmation {
 const POLL_MS = 50;
 
 export async function waitForTarget(o: WaitOptions): Promise<Confirmation> {
+  try {
+    const c = await poll(o);
+    if (o.promoteEarly) await withdrawPromotion(o.server.pgdata);
+    return c;
+  } catch (e) {
+    if (o.promoteEarly && !(e instanceof PgdrError && e.code === 'ABORTED')) {
+      await withdrawPromotion(o.server.pgdata);
+    }
+    throw e;
+  }
+}
+
+async function poll(o: WaitOptions): Promise<Confirmation> {
   const { server } = o;
   const pauseState =
     o.major >= 14
@@ -40,10 +59,15 @@ export async function waitForTarget(o: WaitOptions): Promise<Confirmation> {
   const startDeadline = Date.now() + 60_000;
   for (;;) {
     if (o.signal?.aborted) {
-      throw new PgdrError('ABORTED', 'interrupted while waiting for recovery; the server keeps running', {
-        hint: `stop it with pg_ctl -D ${server.pgdata} stop`,
-      });
+      // A promotion asked for stands: the standby still ends recovery at the end of the archive, as asked.
+      const promote = o.promoteEarly ? ' (a standby asked to promote at the end of the archive)' : '';
+      throw new PgdrError(
+        'ABORTED',
+        `interrupted while waiting for recovery; the server keeps running${promote}`,
+        { hint: `stop it with pg_ctl -D ${server.pgdata} stop` },
+      );
     }
+    if (o.promoteEarly) await requestPromotion(server.pgdata, server.runAs);
     const row = await server
       .query<{ r: boolean; p: string | null }>(
         `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p`,

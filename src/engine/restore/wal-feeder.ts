@@ -94,6 +94,8 @@ export class WalFeeder {
   private async fetch(obj: WalObject): Promise<void> {
     const final = join(this.o.dir, obj.name);
     const tmp = join(this.o.dir, `.${obj.name}.tmp`);
+    const busy = join(this.o.dir, `${BUSY_PREFIX}${obj.name}`);
+    await fsp.writeFile(busy, '', { mode: 0o600 }).catch(() => undefined);
     try {
       const body = await this.o.store.get(obj.key, { signal: this.o.signal });
       const out = createWriteStream(tmp, { mode: 0o600 });
@@ -109,6 +111,9 @@ export class WalFeeder {
       // The fallback in restore_command fetches whatever the feeder could not.
       this.failures++;
       await fsp.rm(tmp, { force: true });
+    } finally {
+      // After the rename: restore_command, seeing the marker gone, finds the file or falls back.
+      await fsp.rm(busy, { force: true });
     }
   }
 
@@ -155,19 +160,27 @@ export class WalFeeder {
 
 const ABSENT_DIR = '.absent';
 const AGAIN_DIR = '.again';
+/** Marks a segment being downloaded; a dot name, so the spool's segment names stay the only plain ones. */
+const BUSY_PREFIX = '.busy-';
+/** The longest restore_command waits for a download in flight (e.g. after pgdr was killed mid-download). */
+const BUSY_WAIT_S = 20;
 
 /**
  * PostgreSQL runs restore_command with /bin/sh: a spooled file is moved, the kept last segment copied, a name
- * known absent answers 1 (not found); anything else, a failing mv or cp included, goes to the fallback. The
- * fallback is written once: before PostgreSQL 13 the expanded command must fit in 1024 bytes.
+ * known absent answers 1 (not found); anything else, a failing mv or cp included, goes to the fallback.
+ * A segment the feeder is downloading (its BUSY marker exists) is waited for, up to BUSY_WAIT_S: the fallback
+ * would start a process and download it, and the next few, a second time (bench/restore: replay caught up with
+ * the feeder several times per run, each miss ~0.15 s). Where sleep takes no fraction the loop just spins
+ * through its count. The spool folder is a shell variable and the fallback is written once: before
+ * PostgreSQL 13 the expanded command must fit in 1024 bytes.
  */
 export function feederRestoreCommand(spoolDir: string, fallback: string): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const file = `${q(spoolDir)}/%f`;
-  const again = `${q(`${spoolDir}/${AGAIN_DIR}`)}/%f`;
-  const absent = `${q(`${spoolDir}/${ABSENT_DIR}`)}/%f`;
+  const tries = BUSY_WAIT_S * 100;
   return (
-    `{ [ -f ${file} ] && mv -f ${file} %p; } || { [ -f ${again} ] && cp ${again} %p; } || ` +
-    `{ [ -f ${absent} ] && exit 1; } || ${fallback}`
+    `s=${q(spoolDir)}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/${BUSY_PREFIX}%f" ] && [ $i -lt ${tries} ]; ` +
+    `do sleep 0.01; i=$((i+1)); done; ` +
+    `{ [ -f "$s/%f" ] && mv -f "$s/%f" %p; } || { [ -f "$s/${AGAIN_DIR}/%f" ] && cp "$s/${AGAIN_DIR}/%f" %p; } || ` +
+    `{ [ -f "$s/${ABSENT_DIR}/%f" ] && exit 1; } || ${fallback}`
   );
 }
