@@ -1,6 +1,7 @@
 // bench/restore: one backup (pgbench scale 60 ≈ 1 GB, barman-cloud-backup -z) plus N archived WAL segments
 // (barman-cloud-wal-archive -z, default 64) restored to the end of WAL by `pgdr restore` and by
-// barman-cloud-restore + PostgreSQL with restore_command = barman-cloud-wal-restore; prints each total and the ratio.
+// barman-cloud-restore + PostgreSQL with restore_command = barman-cloud-wal-restore; prints each total and the ratio,
+// and the store's raw read rate of the same objects.
 // Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17] [--pgdr-runs N] [--skip-barman]
 // (--pgdr-runs N: N pgdr restores of the same bucket; the median one is compared)
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { mapLimit } from '../src/catalog/map-limit.js';
+import { S3ObjectStore } from '../src/storage/s3/s3-store.js';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
@@ -31,6 +34,35 @@ const walSegments = Number(values.wal);
 const major = Number(values.major) as 15 | 17;
 const SEG = 16 * 1024 * 1024;
 
+/**
+ * The store's read rate, for "restore throughput near the store's read rate": the objects below PREFIX (the
+ * backup's, or the WAL) fetched by one warm process, 4 at a time like pgdr's tar downloads, bodies counted and
+ * dropped. No decompression and no disk: the rest of a restore's download stage is inflating and writing.
+ */
+async function storeReadRate(prefix: string): Promise<{ seconds: number; bytes: number; objects: number }> {
+  const store = S3ObjectStore.fromConfig({
+    destinationPath: destination,
+    endpointURL: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    wal: { compression: 'gzip', maxParallel: 8 },
+    data: { compression: 'gzip', jobs: 1, immediateCheckpoint: false },
+  });
+  try {
+    const { objects } = await store.list(`${serverName}/${prefix}/`);
+    settle();
+    const t = performance.now();
+    let bytes = 0;
+    await mapLimit(objects, 4, async (o) => {
+      for await (const chunk of await store.get(o.key)) bytes += (chunk as Buffer).length;
+    });
+    return { seconds: (performance.now() - t) / 1000, bytes, objects: objects.length };
+  } finally {
+    await store.close();
+  }
+}
+
 // Each timed restore starts with no dirty pages left by the set-up or by the run before (as bench/wal does), so
 // neither tool pays for write-back it did not cause.
 function settle(): void {
@@ -47,7 +79,7 @@ const src = await startPostgres({
 const work = await fsp.mkdtemp(join(src.dir, '..', 'pgdr-bench-restore-'));
 await fsp.chmod(work, 0o755);
 let finalRows = 0;
-const pgdrRuns: { p: Awaited<ReturnType<typeof measure>>; stages: unknown }[] = [];
+const pgdrRuns: { p: Awaited<ReturnType<typeof measure>>; stages: unknown; extracted: number }[] = [];
 try {
   console.error(`pgbench -i -s ${scale} ...`);
   await pgbench({ connectionString: src.connectionString, init: { scale } });
@@ -108,17 +140,34 @@ try {
     );
     for (const n of notes) console.error(`    ${n}`);
     runs.push(`${variant} ${p.seconds.toFixed(1)} s ${JSON.stringify(out.timings)}`);
-    pgdrRuns.push({ p, stages: out.timings });
+    pgdrRuns.push({ p, stages: out.timings, extracted: out.download.extractedBytes });
     await fsp.rm(dir, { recursive: true, force: true });
   }
   console.log(`pgdr runs:\n${runs.join('\n')}`);
   const sorted = [...pgdrRuns].sort((a, b) => a.p.seconds - b.p.seconds);
   // The upper median: with an even count, the slower of the two middle runs.
-  const { p, stages: pgdrStages } = sorted[Math.floor(sorted.length / 2)]!;
+  const { p, stages: pgdrStages, extracted } = sorted[Math.floor(sorted.length / 2)]!;
   const spread =
     sorted.length > 1
       ? ` (median of ${sorted.length} runs, ${sorted[0]!.p.seconds.toFixed(1)}-${sorted.at(-1)!.p.seconds.toFixed(1)} s)`
       : '';
+  const MiB = 1024 * 1024;
+  const readLines: string[] = [];
+  const stage = (pgdrStages as { downloadSeconds: number }).downloadSeconds;
+  for (const [prefix, what] of [
+    ['base', 'the backup (what the download+extract stage reads)'],
+    ['wals', 'the WAL'],
+  ] as const) {
+    const r = await storeReadRate(prefix);
+    readLines.push(
+      `store read rate, ${what}: ${r.objects} objects, ${(r.bytes / MiB).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s = ${(r.bytes / MiB / r.seconds).toFixed(0)} MiB/s` +
+        (prefix === 'base'
+          ? `; pgdr's download+extract stage: ${stage.toFixed(2)} s (${(stage / r.seconds).toFixed(1)}x that: it also inflates and writes the files), ${(extracted / MiB).toFixed(0)} MiB of files restored = ${(extracted / MiB / stage).toFixed(0)} MiB/s`
+          : ''),
+    );
+  }
+  const readLine = `${readLines.join('\n')}\n(one warm process, 4 GETs at a time, bodies dropped)`;
+  console.error(readLine);
   if (!values['skip-barman']) {
     console.error('barman-cloud-restore + barman-cloud-wal-restore ...');
     const env = barmanEnv(s3);
@@ -160,6 +209,7 @@ try {
       );
       console.log(`pgdr stages: ${JSON.stringify(pgdrStages)}`);
       console.log(`ratio barman / pgdr: ${(barmanSeconds / p.seconds).toFixed(2)}x`);
+      console.log(readLine);
       console.log(
         'compression: both read the same objects (barman-cloud-backup -z, barman-cloud-wal-archive -z: gzip level 9)',
       );

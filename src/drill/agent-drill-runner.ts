@@ -1,7 +1,7 @@
 // The agent's DrillRunner (src/agent/drill-hook.ts): a scheduled drill is the same runDrill as `pgdr drill`,
 // recorded in the bucket's history, so `pgdr drill history` shows scheduled and manual drills alike.
-import { fileURLToPath } from 'node:url';
 import type { DrillOutcome, DrillRunner, DrillRunnerLoader, DrillRunOptions } from '../agent/drill-hook.js';
+import { pgdrCommand } from '../cli/pgdr-command.js';
 import { openStore } from '../storage/open-store.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { drillSummary } from './drill-format.js';
@@ -24,7 +24,7 @@ export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunn
           store,
           serverName: o.config.serverName,
           objectStore: o.config.objectStore,
-          pgdrCommand: [process.execPath, fileURLToPath(new URL('../cli/bin.js', import.meta.url))],
+          pgdrCommand: pgdrCommand(),
           binDir: o.config.postgres.binDir,
           target: settings.target ?? 'latest',
           dataChecks: settings.dataChecks ?? [],

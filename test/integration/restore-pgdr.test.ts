@@ -105,6 +105,12 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     assert.equal(link.length, 1);
     assert.equal(await fsp.readlink(join(dir, 'pg_tblspc', link[0]!)), tsDir);
     assert.ok(existsSync(join(dir, 'pg_wal', 'pgdr-restore', 'pgdr.yaml')));
+    const auto = await fsp.readFile(join(dir, 'postgresql.auto.conf'), 'utf8');
+    assert.match(
+      auto,
+      /restore_command = .*\|\| PGDR_NODE=\S+ \S+\/bin\/pgdr wal restore --config /,
+      'the executable',
+    );
     assert.ok(existsSync(join(dir, 'log', 'pgdr-restore.log')));
     assert.equal((await fsp.stat(dir)).mode & 0o777, 0o700);
     await stopRestoredServer(json.server);

@@ -1,6 +1,5 @@
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { drillMarkdown, drillText } from '../../drill/drill-format.js';
 import { checkTargetInput } from '../../drill/drill-target.js';
 import { runDrill } from '../../drill/run-drill.js';
@@ -11,6 +10,7 @@ import { dataChecksFromFlags } from '../data-checks.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { pgdrCommand } from '../pgdr-command.js';
 
 const NAME = 'drill';
 
@@ -76,13 +76,12 @@ ${STORE_USAGE}`,
     const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
     const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const config = configFrom(p, ctx);
-    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
     const report = await withStore(config, (store) =>
       runDrill({
         store,
         serverName: config.serverName,
         objectStore: config.objectStore,
-        pgdrCommand: [process.execPath, bin],
+        pgdrCommand: pgdrCommand(),
         binDir: config.postgres.binDir,
         target,
         scenario,

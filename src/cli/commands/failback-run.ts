@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { failbackKeep } from '../../engine/replica/failback-keep.js';
 import { type FailbackOriginalResult, failbackOriginal } from '../../engine/replica/failback-original.js';
 import {
@@ -14,6 +13,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
+import { pgdrCommand } from '../pgdr-command.js';
 
 const NAME = 'failback run';
 
@@ -93,7 +93,6 @@ ${STORE_USAGE}`,
     }
     const found = recovered;
     if (option === 'original') {
-      const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
       const r = await withStore(config, async (store) => {
         const plan = await prepareFailbackOriginal({
           recovered: found,
@@ -113,7 +112,7 @@ ${STORE_USAGE}`,
           objectStore: config.objectStore,
           data: config.objectStore.data,
           wal: config.objectStore.wal,
-          pgdrCommand: [process.execPath, bin],
+          pgdrCommand: pgdrCommand(),
           port,
           binDir: config.postgres.binDir,
           stopRecovered: flag(p, 'stop-recovered'),

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createReplica } from '../../engine/replica/create.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { pgdrCommand } from '../pgdr-command.js';
 
 const NAME = 'replica create';
 
@@ -53,14 +53,13 @@ ${STORE_USAGE}`,
       );
     }
     const config = configFrom(p, ctx);
-    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
     const state = await withStore(config, (store) =>
       createReplica({
         store,
         objectStore: config.objectStore,
         serverName: config.serverName,
         dir: resolve(ctx.cwd, dirArg!),
-        pgdrCommand: [process.execPath, bin],
+        pgdrCommand: pgdrCommand(),
         primaryConninfo: str(p, 'primary-conninfo'),
         minApplyDelay: delay,
         port,

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { type PromotionPlan, preparePromotion, promoteReplica } from '../../engine/replica/promote.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
+import { pgdrCommand } from '../pgdr-command.js';
 
 const NAME = 'replica promote';
 
@@ -37,7 +37,6 @@ ${STORE_USAGE}`,
     const [dirArg] = positionals(p, NAME, 1, 1, 'DIR (the standby data folder)');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
-    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
     return withStore(config, async (store) => {
       const plan = await preparePromotion({
         dir: resolve(ctx.cwd, dirArg!),
@@ -51,7 +50,7 @@ ${STORE_USAGE}`,
       const r = await promoteReplica({
         plan,
         store,
-        pgdrCommand: [process.execPath, bin],
+        pgdrCommand: pgdrCommand(),
         wal: config.objectStore.wal,
         signal: ctx.signal,
       });

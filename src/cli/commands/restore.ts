@@ -1,5 +1,4 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { restore } from '../../engine/restore/restore.js';
 import { parseTarget, type TargetAction } from '../../engine/restore/target.js';
 import { PgdrError } from '../../errors.js';
@@ -7,6 +6,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { pgdrCommand } from '../pgdr-command.js';
 import { restoreJson, restoreText } from './restore-format.js';
 
 const NAME = 'restore';
@@ -80,7 +80,6 @@ ${STORE_USAGE}`,
     const tablespaceMap = tablespaces(p.values.tablespace as string[] | undefined);
     const config = configFrom(p, ctx);
     const dir = resolve(ctx.cwd, dirArg!);
-    const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
     const result = await withStore(config, (store) =>
       restore({
         store,
@@ -97,7 +96,7 @@ ${STORE_USAGE}`,
         start: !flag(p, 'no-start'),
         port,
         binDir: config.postgres.binDir,
-        pgdrCommand: [process.execPath, bin],
+        pgdrCommand: pgdrCommand(),
         signal: ctx.signal,
         onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
       }),
