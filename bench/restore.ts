@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { mapLimit } from '../src/catalog/map-limit.js';
-import { S3ObjectStore } from '../src/storage/s3/s3-store.js';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
+import { bucketStore } from '../test/helpers/bucket-copy.js';
 import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { stopPgCtl } from '../test/helpers/restore-run.js';
@@ -40,17 +40,9 @@ const SEG = 16 * 1024 * 1024;
  * dropped. No decompression and no disk: the rest of a restore's download stage is inflating and writing.
  */
 async function storeReadRate(prefix: string): Promise<{ seconds: number; bytes: number; objects: number }> {
-  const store = S3ObjectStore.fromConfig({
-    destinationPath: destination,
-    endpointURL: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    wal: { compression: 'gzip', maxParallel: 8 },
-    data: { compression: 'gzip', jobs: 1, immediateCheckpoint: false },
-  });
+  const store = bucketStore(s3, 'bench');
   try {
-    const { objects } = await store.list(`${serverName}/${prefix}/`);
+    const { objects } = await store.list(`pg/${serverName}/${prefix}/`);
     settle();
     const t = performance.now();
     let bytes = 0;
