@@ -6,38 +6,32 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
-import { archivingPrimary } from '../helpers/archiving-primary.js';
-import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { PGDR_BIN } from '../helpers/cli.js';
+import { countRows, type FailbackScenario, failbackScenario } from '../helpers/failback-scenario.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
-import { stopPgCtl } from '../helpers/restore-run.js';
-import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrfb';
 const SERVER = 'prim';
 
 describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
-  let s3: S3rverHandle;
-  let root: string;
+  let sc: FailbackScenario;
   let cfg: string;
   let full: string;
   let primary: TestPostgres;
   let env: NodeJS.ProcessEnv;
   let store: ObjectStore;
-  let standby: { pgCtl: string; pgdata: string; connectionString: string };
+  let standby: FailbackScenario['standby'];
   let target: string;
+  let root: string;
 
-  const pgdr = (args: string[], config = cfg, e = env) =>
-    runPgdr([...args, '--config', config], { env: e, timeoutMs: 600_000 });
-  const count = async (conn: string) =>
-    Number((await q<{ n: string }>(conn, 'SELECT count(*) AS n FROM t'))[0]!.n);
+  const pgdr = (args: string[], config = cfg) => sc.pgdr(args, config);
+  const count = countRows;
   const keys = async (prefix: string) => (await store.list(prefix)).objects.map((o) => o.key).sort();
   /** Every object under the prefix with its bytes: "untouched" means byte for byte. */
   const snapshot = async (prefix: string) => {
@@ -49,29 +43,13 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
     (await q<{ r: boolean }>(conn, 'SELECT pg_is_in_recovery() AS r'))[0]!.r === false;
 
   before(async () => {
-    s3 = await startS3rver({ buckets: [BUCKET] });
-    root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-fb-'));
-    await fsp.chmod(root, 0o755);
-    env = { XDG_STATE_HOME: join(root, 'state') };
-    ({ primary, cfg, full } = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER }));
+    sc = await failbackScenario({ bucket: BUCKET, serverName: SERVER, upTo: 250 });
+    ({ cfg, full, primary, env, standby, target, root } = sc);
     store = openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
-    const r = await pgdr(['replica', 'create', join(root, 'standby'), '--format', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    standby = JSON.parse(r.stdout);
-    await primary.query('INSERT INTO t SELECT generate_series(101, 250)');
-    await switchWalAndWait(primary);
-    await until('the standby to replay the new rows', async () =>
-      (await count(standby.connectionString)) === 250 ? true : undefined,
-    );
-    target = join(root, 'back-home');
   });
   after(async () => {
-    if (target) await stopPgCtl(standby.pgCtl, target).catch(() => undefined);
-    if (standby) await stopPgCtl(standby.pgCtl, standby.pgdata).catch(() => undefined);
-    await primary?.cleanup();
     await store?.close();
-    await s3?.stop();
-    if (root) await fsp.rm(root, { recursive: true, force: true });
+    await sc?.cleanup();
   });
 
   it('refuses before any promotion: no promoted standby known (1), a standby that is not promoted (24)', async () => {
