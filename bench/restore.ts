@@ -36,14 +36,14 @@ const major = Number(values.major) as 15 | 17;
 const SEG = 16 * 1024 * 1024;
 
 /**
- * The store's read rate, for "restore throughput near the store's read rate": the objects below PREFIX (the
+ * The store's read rate, for "restore throughput near the store's read rate": the objects under `prefix` (the
  * backup's, or the WAL) fetched by one warm process, 4 at a time like pgdr's tar downloads, bodies counted and
  * dropped. No decompression and no disk: the rest of a restore's download stage is inflating and writing.
  */
 async function storeReadRate(prefix: string): Promise<{ seconds: number; bytes: number; objects: number }> {
-  const store = bucketStore(s3, 'bench');
+  const store = bucketStore(s3, BUCKET);
   try {
-    const { objects } = await store.list(`pg/${serverName}/${prefix}/`);
+    const { objects } = await store.list(`${PREFIX}/${serverName}/${prefix}/`);
     settle();
     const t = performance.now();
     let bytes = 0;
@@ -61,9 +61,9 @@ async function storeReadRate(prefix: string): Promise<{ seconds: number; bytes: 
  * warm process with pgdr's codec, 4 at a time, output dropped. No store, no tar parsing, no disk.
  */
 async function inflateFloor(): Promise<number> {
-  const store = bucketStore(s3, 'bench');
+  const store = bucketStore(s3, BUCKET);
   try {
-    const { objects } = await store.list(`pg/${serverName}/base/`);
+    const { objects } = await store.list(`${PREFIX}/${serverName}/base/`);
     const gz = objects.filter((o) => o.key.endsWith('.gz'));
     const bodies = await Promise.all(gz.map((o) => store.getBuffer(o.key)));
     const t = performance.now();
@@ -87,8 +87,10 @@ function settle(): void {
   execFileSync('sync');
 }
 
-const s3 = await startS3rver({ buckets: ['bench'] });
-const destination = 's3://bench/pg';
+const BUCKET = 'bench';
+const PREFIX = 'pg';
+const s3 = await startS3rver({ buckets: [BUCKET] });
+const destination = `s3://${BUCKET}/${PREFIX}`;
 const serverName = 'bench';
 const src = await startPostgres({
   major,
