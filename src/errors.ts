@@ -47,6 +47,16 @@ export const ERRORS = {
     retryable: false,
     summary: 'a compression tool (bzip2, xz, zstd or lz4) is not installed',
   },
+  PERMISSION_DENIED: {
+    exitCode: 17,
+    retryable: false,
+    summary: 'a local file or folder cannot be read or written: permission denied (the path is named)',
+  },
+  LOCAL_IO: {
+    exitCode: 18,
+    retryable: false,
+    summary: 'a local file operation failed (disk full, I/O error, read-only file system)',
+  },
   CONFLICT: { exitCode: 20, retryable: false, summary: 'an object already exists with different content' },
   DIR_NOT_EMPTY: { exitCode: 21, retryable: false, summary: 'the target directory is not empty' },
   ARCHIVE_NOT_EMPTY: {
@@ -165,4 +175,30 @@ export class PgdrError extends Error {
 
 export function isPgdrError(e: unknown, code?: ErrorCode): e is PgdrError {
   return e instanceof PgdrError && (code === undefined || e.code === code);
+}
+
+const LOCAL_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EFBIG']);
+
+/**
+ * A failed local file operation as a PgdrError naming the path: permission problems and I/O failures are the
+ * operator's to fix, not bugs. Anything already a PgdrError passes through; other errors become LOCAL_IO.
+ */
+export function localFileError(e: unknown, path: string, action: string): PgdrError {
+  if (isPgdrError(e)) return e;
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const why = (e as Error | undefined)?.message ?? String(e);
+  if (errno === 'EACCES' || errno === 'EPERM') {
+    return new PgdrError('PERMISSION_DENIED', `cannot ${action} ${path}: permission denied`, {
+      cause: e,
+      hint: 'check the owner and mode of the path (and of every folder above it) for the OS user pgdr runs as',
+      details: { path, errno },
+    });
+  }
+  return new PgdrError('LOCAL_IO', `cannot ${action} ${path}: ${why}`, {
+    cause: e,
+    hint: LOCAL_IO_CODES.has(errno)
+      ? 'free space or fix the file system, then run the command again'
+      : 'check the path and the file system, then run the command again',
+    details: { path, errno },
+  });
 }
