@@ -34,13 +34,21 @@ export async function downloadAndExtract(
       else await pipeline(body, decompressStream(tar.compression), extractor, { signal: o.signal });
     } catch (e) {
       if (o.signal?.aborted) throw new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
+      // The reader does not know which object it reads: name it, as every bucket error must.
+      if (isPgdrError(e, 'CATALOG_INVALID')) {
+        throw new PgdrError('CATALOG_INVALID', `${tar.key}: ${e.message}`, {
+          cause: e,
+          hint: e.hint,
+          details: { ...e.details, key: tar.key },
+        });
+      }
       if (isPgdrError(e)) throw e;
       throw new PgdrError('CATALOG_INVALID', `cannot extract ${tar.key}: ${(e as Error).message}`, {
         cause: e,
         hint: `the ${tar.compression} tar is damaged or not a tar; pick another backup with --backup-id`,
       });
     }
-    return extractor.stats;
+    return extractor.extracted;
   });
   for (const t of plan.tars) {
     if (t.oid === null) continue;

@@ -1,13 +1,23 @@
-// A streaming tar extractor: a Writable that turns the (already decompressed) bytes of one tar into files
-// below `dest`. Memory stays bounded: file data goes straight to disk, and the stream's backpressure waits
-// for each write. Members that would land outside dest (absolute names, '..', paths through a symlink the
-// archive itself made) are refused, which Python's tarfile in barman 3.x would not do.
-import { promises as fsp } from 'node:fs';
+// Extracts one tar (already decompressed) below `dest` without ever following a link: the restore starts from
+// empty folders and never creates a symlink itself, every folder is made one level at a time and checked with
+// lstat, files are created with O_EXCL|O_NOFOLLOW, modes are set through open descriptors (O_NOFOLLOW), and
+// hard links may only name regular files this tar already extracted. Symlink members are refused, except
+// pg_wal and pg_tblspc/<oid>, the only links a PostgreSQL data directory holds: the restore makes a real pg_wal
+// and its own tablespace links (download.ts), so those members are recorded, not created. Python's tarfile
+// (barman-cloud-restore) follows none of these rules.
+import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { PgdrError } from '../../errors.js';
-import { BLOCK, isZeroBlock, padded, parseHeader, parsePax, type RawHeader } from './tar-header-read.js';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { localFileError, PgdrError } from '../../errors.js';
+import {
+  damaged,
+  type EntryData,
+  printable,
+  type TarEntry,
+  TarReader,
+  type TarVisitor,
+} from '../../tar/reader.js';
 
 export interface ExtractStats {
   files: number;
@@ -16,205 +26,222 @@ export interface ExtractStats {
   bytes: number;
 }
 
-type State =
-  | { kind: 'header' }
-  | { kind: 'meta'; type: string; size: number; parts: Buffer[]; got: number }
-  | { kind: 'data'; handle: FileHandle | undefined; left: number; pad: number; mtime: number; path: string }
-  | { kind: 'skip'; left: number }
-  | { kind: 'end' };
+/** A regular file written, with what a manifest records of it. */
+export interface ExtractedFile {
+  /** Relative to dest, '/'-separated, without './'. */
+  readonly name: string;
+  readonly size: number;
+  /** CRC-32 (zlib) of the bytes, 8 hex digits. */
+  readonly crc32: string;
+}
 
-export class TarExtractor extends Writable {
+export interface ExtractOptions {
+  /** Called for every regular file once its bytes are written (and for each hard link, with its target's). */
+  readonly onFile?: (f: ExtractedFile) => void;
+  /** Refuse the tar once its files exceed this many bytes (a decompression bomb). */
+  readonly maxBytes?: number | undefined;
+}
+
+const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const ALLOWED_LINK = /^(pg_wal|pg_xlog|pg_tblspc\/\d+)$/;
+
+export class TarExtractor extends TarReader {
+  readonly extracted: ExtractStats;
+  /** Link members of pg_wal / pg_tblspc/<oid>, not created: name -> target. */
+  readonly skippedLinks: Map<string, string>;
+
+  constructor(dest: string, o: ExtractOptions = {}) {
+    const visitor = new ExtractVisitor(dest, o);
+    super(visitor);
+    this.extracted = visitor.stats;
+    this.skippedLinks = visitor.skippedLinks;
+  }
+}
+
+class ExtractVisitor implements TarVisitor {
   readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
-  private state: State = { kind: 'header' };
-  private pending: Buffer = Buffer.alloc(0);
-  private pax = new Map<string, string>();
-  private globalPax = new Map<string, string>();
-  private longName: string | undefined;
-  private longLink: string | undefined;
-  private readonly madeDirs = new Set<string>();
-  private readonly symlinks = new Set<string>();
+  readonly skippedLinks = new Map<string, string>();
+  /** Folders known to be real directories made (or checked) by this extraction; '' is dest. */
+  private readonly dirs = new Set<string>(['']);
+  /** Regular files this tar wrote, for hard links: name -> size and CRC. */
+  private readonly files = new Map<string, ExtractedFile>();
   /** Directory modes are applied at the end: a read-only directory would block its own members. */
   private readonly dirModes = new Map<string, number>();
 
-  constructor(private readonly dest: string) {
-    super({ highWaterMark: 1 << 20 });
-  }
+  constructor(
+    private readonly dest: string,
+    private readonly o: ExtractOptions,
+  ) {}
 
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.consume(chunk).then(() => cb(), cb);
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.finish().then(() => cb(), cb);
-  }
-
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    const s = this.state;
-    const close = s.kind === 'data' && s.handle ? s.handle.close() : Promise.resolve();
-    close.then(
-      () => cb(err),
-      () => cb(err),
-    );
-  }
-
-  private async consume(chunk: Buffer): Promise<void> {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    while (buf.length > 0) {
-      const s = this.state;
-      if (s.kind === 'end') return; // trailing zero records
-      if (s.kind === 'data') {
-        const n = Math.min(s.left, buf.length);
-        if (n > 0 && s.handle) await writeAll(s.handle, buf.subarray(0, n));
-        s.left -= n;
-        this.stats.bytes += n;
-        buf = buf.subarray(n);
-        if (s.left === 0) {
-          if (s.handle) {
-            await s.handle.utimes(s.mtime, s.mtime);
-            await s.handle.close();
-          }
-          this.state = s.pad > 0 ? { kind: 'skip', left: s.pad } : { kind: 'header' };
-        }
-        continue;
-      }
-      if (s.kind === 'skip') {
-        const n = Math.min(s.left, buf.length);
-        s.left -= n;
-        buf = buf.subarray(n);
-        if (s.left === 0) this.state = { kind: 'header' };
-        continue;
-      }
-      if (s.kind === 'meta') {
-        const n = Math.min(s.size - s.got, buf.length);
-        s.parts.push(buf.subarray(0, n));
-        s.got += n;
-        buf = buf.subarray(n);
-        if (s.got === s.size) {
-          this.applyMeta(s.type, Buffer.concat(s.parts));
-          const pad = padded(s.size) - s.size;
-          this.state = pad > 0 ? { kind: 'skip', left: pad } : { kind: 'header' };
-        }
-        continue;
-      }
-      if (buf.length < BLOCK) break;
-      const block = buf.subarray(0, BLOCK);
-      buf = buf.subarray(BLOCK);
-      await this.onHeader(block);
+  async entry(e: TarEntry): Promise<EntryData | undefined> {
+    const rel = safeRelative(e.name);
+    try {
+      return await this.create(rel, e);
+    } catch (err) {
+      throw localFileError(err, this.path(rel), 'extract');
     }
-    if (buf.length > 0) this.pending = Buffer.from(buf);
   }
 
-  private async onHeader(block: Buffer): Promise<void> {
-    if (isZeroBlock(block)) {
-      this.state = { kind: 'end' };
-      return;
-    }
-    const h = parseHeader(block);
-    if (['x', 'g', 'L', 'K'].includes(h.type)) {
-      this.state = { kind: 'meta', type: h.type, size: h.size, parts: [], got: 0 };
-      if (h.size === 0) this.state = { kind: 'header' };
-      return;
-    }
-    const attrs = new Map([...this.globalPax, ...this.pax]);
-    const name = this.longName ?? attrs.get('path') ?? h.name;
-    const linkname = this.longLink ?? attrs.get('linkpath') ?? h.linkname;
-    const size = attrs.has('size') ? Number(attrs.get('size')) : h.size;
-    const mtime = attrs.has('mtime') ? Number(attrs.get('mtime')) : h.mtime;
-    this.pax = new Map();
-    this.longName = undefined;
-    this.longLink = undefined;
-    await this.onMember({ ...h, name, linkname, size, mtime });
-  }
-
-  private applyMeta(type: string, body: Buffer): void {
-    if (type === 'x') this.pax = parsePax(body);
-    else if (type === 'g') for (const [k, v] of parsePax(body)) this.globalPax.set(k, v);
-    else if (type === 'L') this.longName = body.toString('utf8').replace(/\u0000+$/, '');
-    else this.longLink = body.toString('utf8').replace(/\u0000+$/, '');
-  }
-
-  private async onMember(h: RawHeader): Promise<void> {
-    const rel = safeRelative(h.name);
-    const path = rel === '' ? this.dest : join(this.dest, rel);
-    this.refuseThroughSymlink(rel);
-    const dataLeft = h.type === '0' || h.type === '7' ? h.size : 0;
-    if (h.type === '5') {
-      await this.mkdirp(path);
-      this.dirModes.set(path, h.mode & 0o7777);
+  private async create(rel: string, e: TarEntry): Promise<EntryData | undefined> {
+    if (e.kind === 'directory') {
+      await this.ensureDir(rel, e.name);
+      this.dirModes.set(rel, e.mode & 0o1777);
       this.stats.dirs++;
-    } else if (h.type === '0' || h.type === '7') {
-      await this.mkdirp(dirname(path));
-      const handle = await fsp.open(path, 'w', 0o600);
-      await handle.chmod(h.mode & 0o7777);
-      this.stats.files++;
-      this.state = { kind: 'data', handle, left: h.size, pad: padded(h.size) - h.size, mtime: h.mtime, path };
-      if (h.size === 0) {
-        await handle.utimes(h.mtime, h.mtime);
-        await handle.close();
-        this.state = { kind: 'header' };
+      return undefined;
+    }
+    if (rel === '')
+      throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
+    await this.ensureDir(parentOf(rel), e.name);
+    if (e.kind === 'symlink') {
+      if (!ALLOWED_LINK.test(rel)) {
+        throw damaged(
+          `tar member '${e.name}' is a symbolic link (to '${e.linkname}'): only pg_wal and pg_tblspc/<oid> may be links in a PostgreSQL data directory`,
+          e.name,
+        );
       }
-      return;
-    } else if (h.type === '2') {
-      await this.mkdirp(dirname(path));
-      await fsp.symlink(h.linkname, path);
-      this.symlinks.add(rel);
+      this.skippedLinks.set(rel, e.linkname);
       this.stats.links++;
-    } else if (h.type === '1') {
-      await this.mkdirp(dirname(path));
-      const target = safeRelative(h.linkname);
-      this.refuseThroughSymlink(target);
-      await fsp.link(join(this.dest, target), path);
-      this.stats.links++;
+      return undefined;
     }
-    // Devices, FIFOs and unknown types carry no data we need: PGDATA never holds them.
-    if (h.size > 0 && dataLeft === 0 && h.type !== '5' && h.type !== '2' && h.type !== '1') {
-      this.state = { kind: 'skip', left: padded(h.size) };
-    }
+    if (e.kind === 'hardlink') return this.hardlink(rel, e);
+    return this.file(rel, e);
   }
 
-  private refuseThroughSymlink(rel: string): void {
-    const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      if (this.symlinks.has(parts.slice(0, i).join('/'))) {
-        throw new PgdrError('CATALOG_INVALID', `tar member '${rel}' would be written through a symlink`, {
-          hint: 'the backup tar is not one barman or pgdr writes; refusing to write outside the target',
-        });
-      }
-    }
-  }
-
-  private async mkdirp(path: string): Promise<void> {
-    if (this.madeDirs.has(path)) return;
-    await fsp.mkdir(path, { recursive: true, mode: 0o700 });
-    this.madeDirs.add(path);
-  }
-
-  private async finish(): Promise<void> {
-    const s = this.state;
-    if (s.kind === 'data' || s.kind === 'meta' || (s.kind === 'skip' && s.left > 0)) {
-      throw new PgdrError('CATALOG_INVALID', 'the backup tar ends in the middle of a member (truncated)');
-    }
-    // Deepest first, so a parent's mode never blocks a child's chmod.
+  async finish(): Promise<void> {
+    // Deepest first, so a parent's mode never blocks a child's.
     const dirs = [...this.dirModes].sort((a, b) => b[0].length - a[0].length);
-    for (const [path, mode] of dirs) await fsp.chmod(path, mode);
+    for (const [rel, mode] of dirs) {
+      const h = await fsp.open(this.path(rel), DIR_FLAGS).catch((e) => {
+        throw localFileError(e, this.path(rel), 'set the mode of');
+      });
+      try {
+        await h.chmod(mode);
+      } finally {
+        await h.close();
+      }
+    }
+  }
+
+  private async file(rel: string, e: TarEntry): Promise<EntryData> {
+    const path = this.path(rel);
+    const handle = await fsp.open(path, FILE_FLAGS, 0o600).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' || err.code === 'ELOOP'
+        ? damaged(`tar member '${e.name}' would replace an entry already extracted`, e.name)
+        : err;
+    });
+    this.stats.files++;
+    let crc = 0;
+    let size = 0;
+    const done = async (): Promise<void> => {
+      await handle.chmod(e.mode & 0o777);
+      await handle.utimes(e.mtime, e.mtime);
+      await handle.close();
+      const f = { name: rel, size, crc32: hex(crc) };
+      this.files.set(rel, f);
+      this.o.onFile?.(f);
+    };
+    return {
+      write: async (chunk: Buffer) => {
+        this.stats.bytes += chunk.length;
+        if (this.o.maxBytes !== undefined && this.stats.bytes > this.o.maxBytes) {
+          throw damaged(
+            `the tar expands to more than the ${this.o.maxBytes} bytes expected (at member '${e.name}')`,
+            e.name,
+          );
+        }
+        crc = crc32(chunk, crc);
+        size += chunk.length;
+        await writeAll(handle, chunk).catch((err) => {
+          throw localFileError(err, path, 'write');
+        });
+      },
+      end: () =>
+        done().catch((err) => {
+          throw localFileError(err, path, 'write');
+        }),
+      abort: () => handle.close(),
+    };
+  }
+
+  private async hardlink(rel: string, e: TarEntry): Promise<undefined> {
+    const target = safeRelative(e.linkname);
+    const f = this.files.get(target);
+    if (f === undefined) {
+      throw damaged(
+        `tar member '${e.name}' is a hard link to '${e.linkname}', which is not a regular file extracted before it`,
+        e.name,
+      );
+    }
+    await fsp.link(this.path(target), this.path(rel)).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST'
+        ? damaged(`tar member '${e.name}' would replace an entry already extracted`, e.name)
+        : err;
+    });
+    this.stats.links++;
+    const linked = { ...f, name: rel };
+    this.files.set(rel, linked);
+    this.o.onFile?.(linked);
+    return undefined;
+  }
+
+  /** Makes rel and every folder above it, one level at a time, refusing anything that is not a real folder. */
+  private async ensureDir(rel: string, member: string): Promise<void> {
+    if (this.dirs.has(rel)) return;
+    await this.ensureDir(parentOf(rel), member);
+    const path = this.path(rel);
+    try {
+      await fsp.mkdir(path, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await fsp.lstat(path);
+      if (!st.isDirectory()) {
+        throw damaged(`tar member '${member}' needs folder '${rel}', but a non-folder is in the way`, member);
+      }
+    }
+    this.dirs.add(rel);
+  }
+
+  private path(rel: string): string {
+    return rel === '' ? this.dest : join(this.dest, rel);
   }
 }
 
 /** The member name as a path relative to the destination ('' for the root), or a refusal. */
 export function safeRelative(name: string): string {
   if (name.startsWith('/')) {
-    throw new PgdrError('CATALOG_INVALID', `tar member '${name}' has an absolute path`, {
+    throw new PgdrError('CATALOG_INVALID', `tar member '${printable(name)}' has an absolute path`, {
       hint: 'refusing to write outside the target folder',
+      details: { member: name },
     });
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => Buffer.byteLength(p) > 255)) {
+    throw new PgdrError(
+      'CATALOG_INVALID',
+      `tar member '${printable(name)}' has a path component longer than 255 bytes`,
+      {
+        hint: 'no file system PostgreSQL runs on allows such a name; the backup tar is damaged',
+        details: { member: name },
+      },
+    );
+  }
   if (parts.includes('..')) {
-    throw new PgdrError('CATALOG_INVALID', `tar member '${name}' climbs out with '..'`, {
+    throw new PgdrError('CATALOG_INVALID', `tar member '${printable(name)}' climbs out with '..'`, {
       hint: 'refusing to write outside the target folder',
+      details: { member: name },
     });
   }
   return parts.join('/');
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
