@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { maskSecrets } from '../../src/engine/backup/archive-log.js';
 import { type ArchiverSample, FailureWatch } from '../../src/engine/backup/archiver-watch.js';
+import { prepareRepoFolders } from '../../src/engine/backup/repo-folders.js';
 import { waitArchived } from '../../src/engine/backup/wait-archived.js';
 import { isPgdrError } from '../../src/errors.js';
+import { resolveServerUser } from '../../src/postgres/os-user.js';
 
 const SEG = '000000010000000000000005';
 const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s));
@@ -136,5 +138,45 @@ describe('maskSecrets', () => {
       masked,
       'DETAIL:  The failed archive command was: AWS_SECRET_ACCESS_KEY=[redacted] PGPASSWORD=[redacted] x postgresql://u:[redacted]@h/db',
     );
+  });
+});
+
+describe('prepareRepoFolders', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+  it("makes the missing folders and hands them to the data directory's owner, leaving existing ones", async () => {
+    const user = await resolveServerUser();
+    assert.ok(user);
+    const top = await fsp.mkdtemp(join(tmpdir(), 'pgdr-repo-'));
+    try {
+      const pgdata = join(top, 'data');
+      await fsp.mkdir(pgdata);
+      await fsp.chown(pgdata, user.uid, user.gid);
+      const root = join(top, 'new', 'repo');
+      // What an earlier root-run backup left: <server>/ and base/ of root, no wals/.
+      await fsp.mkdir(join(root, 'srv', 'base'), { recursive: true });
+      await prepareRepoFolders({ root, serverName: 'srv', backupId: '20250101T000000', pgdata });
+      const owner = async (p: string) => {
+        const st = await fsp.stat(join(top, p));
+        return [st.uid, st.gid];
+      };
+      const pg = [user.uid, user.gid];
+      assert.deepEqual(await owner('new/repo/srv'), [0, 0], 'existing folders are left as they are');
+      assert.deepEqual(await owner('new/repo/srv/base'), [0, 0]);
+      assert.deepEqual(await owner('new/repo/srv/wals'), pg);
+      assert.deepEqual(await owner('new/repo/srv/base/20250101T000000'), pg);
+
+      const fresh = join(top, 'fresh');
+      await prepareRepoFolders({ root: fresh, serverName: 'srv', backupId: '20250101T000000', pgdata });
+      for (const p of [
+        'fresh',
+        'fresh/srv',
+        'fresh/srv/wals',
+        'fresh/srv/base',
+        'fresh/srv/base/20250101T000000',
+      ])
+        assert.deepEqual(await owner(p), pg, p);
+      assert.deepEqual(await owner(''), [0, 0], 'folders above the ones made are left alone');
+    } finally {
+      await fsp.rm(top, { recursive: true, force: true });
+    }
   });
 });
