@@ -86,6 +86,12 @@ export const ERRORS = {
     retryable: false,
     summary: 'PostgreSQL binaries of the needed version are missing',
   },
+  WAL_NOT_ARCHIVED: {
+    exitCode: 33,
+    retryable: false,
+    summary:
+      "a backup's WAL was not archived: archive_command keeps failing, or archiving outlasted the wait",
+  },
   TARGET_TOO_EARLY: {
     exitCode: 40,
     retryable: false,

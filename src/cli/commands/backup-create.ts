@@ -1,7 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { createBackup } from '../../engine/backup/create-backup.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { bytes, json, line } from '../output.js';
 import { progressRenderer } from './backup-progress.js';
@@ -12,18 +14,22 @@ const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-fu
 export const backupCreate: Command = {
   name: NAME,
   summary: 'take a base backup (as barman-cloud-backup, in parallel)',
-  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--compression-level N] [--format table|json]
-                          [store options]
+  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--compression-level N]
+                          [--wait-archive-timeout DURATION] [--format table|json] [store options]
 
 Takes a base backup of postgres.connection, reading postgres.pgdata directly (run it on the database host, as
 root or the PostgreSQL OS user). The bucket gets what barman-cloud-backup writes: data.tar.gz (+ data_0001...
 parts, compressed and uploaded in parallel: objectStore.data.jobs), one tar per tablespace, and backup.info,
-written last, with status DONE only once everything else is stored. WAL archiving must be on.
+written last, with status DONE only once everything else is stored. WAL archiving must be on: the backup waits
+until PostgreSQL has archived its WAL, showing what it waits for. Run as root with a file:// destination, the
+folders it creates there belong to the data directory's owner, who runs archive_command.
 
   --name NAME               a name to find the backup by (backup_name)
   --immediate-checkpoint    checkpoint now instead of waiting for the next one
                             (default: objectStore.data.immediateCheckpoint)
   --compression-level N     codec level (default: gzip 1; pgdr favours speed, barman's gzip is level 9)
+  --wait-archive-timeout D  how long to wait, at the end, for PostgreSQL to archive the backup's WAL (default 10m);
+                            the backup ends FAILED (exit 33) sooner when archive_command keeps failing for 60 s
   --format json             print {id, sizes, timings per phase} instead of a summary
 
 ${STORE_USAGE}`,
@@ -36,6 +42,7 @@ ${STORE_USAGE}`,
         name: { type: 'string' },
         'compression-level': { type: 'string' },
         'immediate-checkpoint': { type: 'boolean' },
+        'wait-archive-timeout': { type: 'string' },
       },
       NAME,
     );
@@ -58,6 +65,7 @@ ${STORE_USAGE}`,
         hint: `see: pgdr ${NAME} --help`,
       });
     }
+    const waitBudget = durationFlag(p, 'wait-archive-timeout', NAME);
     const config = configFrom(p, ctx);
     const connection = config.postgres.connection;
     if (!connection) {
@@ -78,6 +86,8 @@ ${STORE_USAGE}`,
           jobs: config.objectStore.data.jobs,
           immediateCheckpoint: flag(p, 'immediate-checkpoint') || config.objectStore.data.immediateCheckpoint,
           backupName: name,
+          ...(waitBudget !== undefined ? { archiveWait: { budgetMs: waitBudget } } : {}),
+          fileRepository: fileRepository(config.objectStore.destinationPath),
           signal: ctx.signal,
           onProgress: (e) => progress.update(e),
         });
@@ -109,3 +119,9 @@ ${STORE_USAGE}`,
     });
   },
 };
+
+/** The local folder of a file:// destination (as the file:// store reads it), else undefined. */
+function fileRepository(destinationPath: string): string | undefined {
+  if (!destinationPath.startsWith('file://')) return undefined;
+  return fileURLToPath(destinationPath).replace(/\/+$/, '') || '/';
+}

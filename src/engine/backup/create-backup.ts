@@ -21,9 +21,15 @@ import {
 } from './pg-backup-api.js';
 import { connect } from './pg-connect.js';
 import { checkAccess, checkArchiving, checkCompression, checkPgdata } from './preflight.js';
+import { prepareRepoFolders } from './repo-folders.js';
 import { stopSequence } from './stop-sequence.js';
 import { collectTrees, copyStats, finalMembers } from './trees.js';
-import type { BackupPhase, BackupResult, CreateBackupOptions } from './types.js';
+import {
+  type BackupPhase,
+  type BackupResult,
+  type CreateBackupOptions,
+  DEFAULT_ARCHIVE_WAIT,
+} from './types.js';
 
 export async function createBackup(o: CreateBackupOptions): Promise<BackupResult> {
   checkCompression(o.compression);
@@ -66,6 +72,8 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
     const pgdata = o.pgdata ?? meta.dataDirectory;
     await checkPgdata(pgdata, meta);
     backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
+    if (o.fileRepository !== undefined)
+      await prepareRepoFolders({ root: o.fileRepository, serverName: o.serverName, backupId, pgdata });
     const prefix = `${o.serverName}/base/${backupId}`;
     try {
       enter(
@@ -121,6 +129,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
                 backupId: id,
                 start: begin,
                 signal,
+                wait: { ...DEFAULT_ARCHIVE_WAIT, ...o.archiveWait },
                 onSlow: report,
               });
               enter('finish', 'closing the tars');

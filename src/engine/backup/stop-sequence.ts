@@ -2,6 +2,8 @@
 // pg_switch_wal and the restore point barman_<id>.
 import type pg from 'pg';
 import { walSegmentFromLsn } from '../../catalog/wal-name.js';
+import { archiveFailureLog } from './archive-log.js';
+import { sampleArchiver } from './archiver-watch.js';
 import {
   finishWal,
   type ServerMetadata,
@@ -9,6 +11,7 @@ import {
   type StopInfo,
   stopBackup,
 } from './pg-backup-api.js';
+import type { ArchiveWait } from './types.js';
 import { filesToArchive, waitArchived } from './wait-archived.js';
 
 export async function stopSequence(o: {
@@ -18,6 +21,7 @@ export async function stopSequence(o: {
   backupId: string;
   start: StartInfo;
   signal: AbortSignal;
+  wait: ArchiveWait;
   onSlow: (message: string) => void;
 }): Promise<StopInfo> {
   const { meta } = o;
@@ -33,10 +37,11 @@ export async function stopSequence(o: {
     pgdata: o.pgdata,
     files,
     signal: o.signal,
-    onSlow: (busy, secs) =>
-      o.onSlow(
-        `still waiting after ${secs} s for PostgreSQL to archive ${busy.join(', ')} (see pg_stat_archiver)`,
-      ),
+    archiver: () => sampleArchiver(o.client),
+    failureLog: () => archiveFailureLog(o.client, o.pgdata),
+    budgetMs: o.wait.budgetMs,
+    failureGraceMs: o.wait.failureGraceMs,
+    onWaiting: o.onSlow,
   });
   await finishWal(o.client, o.backupId, meta.inRecovery);
   return stop;

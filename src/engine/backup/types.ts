@@ -16,11 +16,27 @@ export interface CreateBackupOptions {
   readonly jobs: number;
   readonly immediateCheckpoint: boolean;
   readonly backupName?: string | undefined;
+  /** How long to wait for the backup's WAL to be archived; default DEFAULT_ARCHIVE_WAIT. */
+  readonly archiveWait?: Partial<ArchiveWait> | undefined;
+  /**
+   * The folder of a file:// destination. Run as root, the folders the backup needs there are made beforehand
+   * and handed to the server's OS user, whose archive_command writes <server>/wals (see repo-folders.ts).
+   */
+  readonly fileRepository?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: BackupProgress) => void) | undefined;
   /** Test seam: the clock that names the backup. */
   readonly now?: () => Date;
 }
+
+export interface ArchiveWait {
+  /** The whole wait for the end WAL ends after this long (--wait-archive-timeout). */
+  readonly budgetMs: number;
+  /** How long archive failures must go on before the backup gives up (see archiver-watch.ts). */
+  readonly failureGraceMs: number;
+}
+
+export const DEFAULT_ARCHIVE_WAIT: ArchiveWait = { budgetMs: 10 * 60_000, failureGraceMs: 60_000 };
 
 export type BackupPhase = 'connect' | 'start' | 'copy' | 'stop' | 'finish';
 

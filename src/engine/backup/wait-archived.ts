@@ -1,17 +1,30 @@
 // Waits until PostgreSQL has archived the WAL a backup needs (its last segment and backup history file), as
 // pg_backup_stop(wait_for_archive => true) does, but by watching pg_wal/archive_status every 50 ms instead of
 // PostgreSQL's once-a-second poll: that poll alone cost 1-2 s per backup. Same rule as XLogArchiveIsBusy.
+// Unlike pg_backup_stop, the wait ends: when the archiver keeps failing, or when its budget is spent.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseLsn, walSegmentFromLsn } from '../../catalog/wal-name.js';
+import { localFileError } from '../../errors.js';
+import { formatDuration } from '../../verify/duration.js';
+import { type ArchiverSample, FailureWatch } from './archiver-watch.js';
+import { notArchivedError } from './not-archived-error.js';
 
 export interface WaitArchivedOptions {
   readonly pgdata: string;
   /** WAL file names (segments, `.backup` files) that must be archived. */
   readonly files: readonly string[];
   readonly signal: AbortSignal;
-  /** Called every 10 s while still waiting. */
-  readonly onSlow?: (waitingFor: readonly string[], seconds: number) => void;
+  /** pg_stat_archiver, read about once a second. */
+  readonly archiver: () => Promise<ArchiverSample>;
+  /** The server log's lines about the last archive failure, when it can be read. */
+  readonly failureLog: () => Promise<string[] | undefined>;
+  /** The whole wait ends after this long. */
+  readonly budgetMs: number;
+  /** How long archive failures must go on before the wait gives up (see archiver-watch.ts). */
+  readonly failureGraceMs: number;
+  /** Called while still waiting, first after 2 s, then every 10 s. */
+  readonly onWaiting?: (message: string) => void;
 }
 
 /** The files pg_backup_stop waits for: the segment holding the byte before stop, and the history file. */
@@ -28,21 +41,49 @@ export function filesToArchive(o: {
   return [last, history];
 }
 
+/** Resolves once every file is archived; throws WAL_NOT_ARCHIVED when archiving keeps failing or the budget ends. */
 export async function waitArchived(o: WaitArchivedOptions): Promise<void> {
-  const started = Date.now();
-  let nextSlow = 10_000;
+  const started = performance.now();
+  const watch = new FailureWatch(await o.archiver(), o.failureGraceMs);
+  let nextSample = 1000;
+  let nextReport = 2000;
   for (;;) {
     o.signal.throwIfAborted();
     const busy: string[] = [];
     for (const f of o.files) if (await isBusy(o.pgdata, f)) busy.push(f);
     if (busy.length === 0) return;
-    const waited = Date.now() - started;
-    if (waited >= nextSlow) {
-      nextSlow += 10_000;
-      o.onSlow?.(busy, Math.round(waited / 1000));
+    const waited = performance.now() - started;
+    let failing = false;
+    if (waited >= nextSample) {
+      nextSample = waited + 1000;
+      failing = watch.observe(await o.archiver());
+    }
+    if (waited >= nextReport) {
+      nextReport = waited + 10_000;
+      o.onWaiting?.(waitingLine(busy, waited, o.budgetMs, watch));
+    }
+    if (failing || waited >= o.budgetMs) {
+      // A last look: the segment may have been archived while the archiver was read.
+      if (!(await anyBusy(o.pgdata, busy))) return;
+      if (!failing) watch.observe(await o.archiver());
+      const logLines = watch.failures > 0 ? await o.failureLog() : undefined;
+      const reason = failing ? 'failing' : 'budget';
+      throw notArchivedError({ reason, waitingFor: busy, watch, budgetMs: o.budgetMs, logLines });
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+function waitingLine(busy: readonly string[], waited: number, budgetMs: number, watch: FailureWatch): string {
+  const a = watch.last;
+  const failures =
+    watch.failures > 0 ? `, ${watch.failures} failure(s) while waiting, last ${a.lastFailedWal}` : '';
+  return `waiting ${formatDuration(waited)} of ${formatDuration(budgetMs)} for PostgreSQL to archive ${busy.join(', ')} (pg_stat_archiver: last archived ${a.lastArchivedWal ?? 'none'}${failures})`;
+}
+
+async function anyBusy(pgdata: string, files: readonly string[]): Promise<boolean> {
+  for (const f of files) if (await isBusy(pgdata, f)) return true;
+  return false;
 }
 
 async function isBusy(pgdata: string, name: string): Promise<boolean> {
@@ -59,7 +100,9 @@ async function exists(path: string): Promise<boolean> {
   try {
     await fsp.access(path);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    // Only "not there" means not there: an unreadable pg_wal must not pass for archived WAL.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw localFileError(e, path, 'check the archive status of');
   }
 }
