@@ -17,6 +17,15 @@ export const DEFAULT_AMCHECK_BOUNDS: AmcheckBounds = {
   budgetMs: 10 * 60_000,
 };
 
+/** The given bounds, the defaults for those omitted (or undefined). */
+export function withDefaults(given: Partial<AmcheckBounds> | undefined): AmcheckBounds {
+  return {
+    maxRelations: given?.maxRelations ?? DEFAULT_AMCHECK_BOUNDS.maxRelations,
+    maxIndexes: given?.maxIndexes ?? DEFAULT_AMCHECK_BOUNDS.maxIndexes,
+    budgetMs: given?.budgetMs ?? DEFAULT_AMCHECK_BOUNDS.budgetMs,
+  };
+}
+
 /** What stopped a pass early: the time budget or a count bound. */
 export type Cut = 'time' | 'count';
 

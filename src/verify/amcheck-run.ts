@@ -14,7 +14,7 @@ import {
 } from './amcheck-findings.js';
 import { newTally, runPass, type Target } from './amcheck-pass.js';
 import { type AmcheckSetup, setupAmcheck } from './amcheck-setup.js';
-import { type Draft, oneLine } from './check-result.js';
+import { type CheckResult, type Draft, oneLine, timed } from './check-result.js';
 import { withDatabase } from './database-connection.js';
 import { countKind, type HeapTarget, listHeaps, verifyHeap } from './heapcheck.js';
 import { openSession } from './pg-session.js';
@@ -33,9 +33,25 @@ export interface AmcheckRunOptions {
 }
 
 export interface AmcheckOutcome {
-  readonly heap: Draft;
-  readonly btree: Draft;
+  readonly heap: CheckResult;
+  readonly btree: CheckResult;
   readonly summary: AmcheckSummary;
+}
+
+/** The two checks (`amcheck-heap`, `amcheck`) and the counts; an unexpected error fails both, named. */
+export async function amcheckChecks(
+  o: AmcheckRunOptions,
+): Promise<{ checks: CheckResult[]; summary: AmcheckSummary | null }> {
+  try {
+    const run = await runAmcheck(o);
+    return { checks: [run.heap, run.btree], summary: run.summary };
+  } catch (e) {
+    o.signal?.throwIfAborted();
+    const failed = await timed('amcheck-heap', () => {
+      throw e;
+    });
+    return { checks: [failed, { ...failed, name: 'amcheck' }], summary: null };
+  }
 }
 
 interface Prepared {
@@ -48,6 +64,7 @@ interface Prepared {
 const LIST_TIMEOUT_MS = 60_000;
 
 export async function runAmcheck(o: AmcheckRunOptions): Promise<AmcheckOutcome> {
+  const t0 = performance.now();
   const budget = new AmcheckBudget(o.bounds);
   const databases = await databasesOf(o.client, o.allDatabases);
   const heap = { ...newTally(), tables: 0, toast: 0, matviews: 0 };
@@ -88,6 +105,7 @@ export async function runAmcheck(o: AmcheckRunOptions): Promise<AmcheckOutcome> 
       });
     });
   }
+  const t1 = performance.now();
   for (const p of prepared) {
     o.signal?.throwIfAborted();
     if (!p.indexes.length) continue;
@@ -117,7 +135,16 @@ export async function runAmcheck(o: AmcheckRunOptions): Promise<AmcheckOutcome> 
     heap,
     btree,
   };
-  return { heap: heapDraft(facts), btree: btreeDraft(facts), summary: summarize(facts) };
+  const t2 = performance.now();
+  return {
+    heap: named('amcheck-heap', heapDraft(facts), t1 - t0),
+    btree: named('amcheck', btreeDraft(facts), t2 - t1),
+    summary: summarize(facts),
+  };
+}
+
+function named(name: string, d: Draft, ms: number): CheckResult {
+  return { ...d, name, durationMs: Math.round(ms) };
 }
 
 /** The connected database first, then the others in name order. */

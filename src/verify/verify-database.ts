@@ -2,9 +2,9 @@
 // an order where later ones benefit from earlier ones (counts read the heap before the checksum counters are
 // read). Never throws for a check's failure: the report says what failed; only an abort throws.
 import type pg from 'pg';
-import { type AmcheckBounds, DEFAULT_AMCHECK_BOUNDS } from './amcheck-budget.js';
+import { type AmcheckBounds, withDefaults } from './amcheck-budget.js';
 import type { AmcheckSummary } from './amcheck-findings.js';
-import { runAmcheck } from './amcheck-run.js';
+import { amcheckChecks } from './amcheck-run.js';
 import type { Captured } from './captured.js';
 import { type CheckResult, type ChecksReport, oneLine, outcome, skipped, timed } from './check-result.js';
 import type { DataCheck } from './data-check.js';
@@ -114,30 +114,16 @@ async function runAll(
   if (o.amcheck === false) {
     out.push(skipped('amcheck-heap', 'not run (--no-amcheck)'), skipped('amcheck', 'not run (--no-amcheck)'));
   } else {
-    const t0 = performance.now();
-    try {
-      const run = await runAmcheck({
-        client,
-        connection: o.connection,
-        facts,
-        allDatabases: o.amcheckAllDatabases ?? false,
-        bounds: boundsOf(o.amcheckBounds),
-        signal: o.signal,
-      });
-      amcheck.summary = run.summary;
-      // One run times both: the heap pass and the index pass share its budget.
-      const durationMs = Math.round(performance.now() - t0);
-      out.push(
-        { ...run.heap, name: 'amcheck-heap', durationMs },
-        { ...run.btree, name: 'amcheck', durationMs },
-      );
-    } catch (e) {
-      o.signal?.throwIfAborted();
-      const failed = await timed('amcheck-heap', () => {
-        throw e;
-      });
-      out.push(failed, { ...failed, name: 'amcheck' });
-    }
+    const run = await amcheckChecks({
+      client,
+      connection: o.connection,
+      facts,
+      allDatabases: o.amcheckAllDatabases ?? false,
+      bounds: withDefaults(o.amcheckBounds),
+      signal: o.signal,
+    });
+    amcheck.summary = run.summary;
+    out.push(...run.checks);
   }
   out.push(
     ...(await runDataChecks({
@@ -152,15 +138,6 @@ async function runAll(
   out.push(...unmatchedCaptures(o));
   out.push(await timed('checksums', () => checksumCheck(client)));
   return out;
-}
-
-function boundsOf(given: Partial<AmcheckBounds> | undefined): AmcheckBounds {
-  const b = { ...DEFAULT_AMCHECK_BOUNDS };
-  for (const k of ['maxRelations', 'maxIndexes', 'budgetMs'] as const) {
-    const v = given?.[k];
-    if (v !== undefined) b[k] = v;
-  }
-  return b;
 }
 
 /** A captured data value that this run has no check for would silently go uncompared: say so. */
