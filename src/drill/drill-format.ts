@@ -1,5 +1,6 @@
 // Renders a drill report for people: a table for the terminal, Markdown for tickets and chat.
 import { table } from '../cli/output.js';
+import { summaryText } from '../verify/amcheck-findings.js';
 import type { DrillReport } from './drill-types.js';
 
 export function msText(ms: number | null): string {
@@ -7,10 +8,18 @@ export function msText(ms: number | null): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.round(ms / 1000)}s`;
 }
 
+/** What a passed drill left unverified: a pass is never shown without it. */
+function partialNote(r: DrillReport): string {
+  const partial = r.verification?.partial;
+  return r.result === 'pass' && partial ? ` (partial verification: ${partial})` : '';
+}
+
 function headline(r: DrillReport): string[] {
   const target = r.target.time === null ? r.target.requested : `${r.target.requested} (${r.target.time})`;
+  const v = r.verification;
   return [
-    `Result: ${r.result.toUpperCase()}${r.failedStage ? ` (failed at ${r.failedStage})` : ''}`,
+    `Result: ${r.result.toUpperCase()}${r.failedStage ? ` (failed at ${r.failedStage})` : partialNote(r)}`,
+    ...(v ? [`Verified: ${summaryText(v)}${v.partial ? `; PARTIAL: ${v.partial}` : ''}`] : []),
     `Server: ${r.serverName} in ${r.destination}`,
     `Target: ${target}${r.target.reached === null ? '' : r.target.reached ? ', reached' : ', NOT reached'}`,
     `Backup: ${r.backupId ?? 'n/a'}`,
@@ -79,7 +88,7 @@ export function drillMarkdown(r: DrillReport): string {
 /** One line for chat webhooks (Slack and Mattermost show `text`), logs and the agent's status. */
 export function drillSummary(r: DrillReport): string {
   if (r.result === 'pass') {
-    return `pgdr drill PASS on ${r.serverName}: restored ${r.backupId ?? '?'} to ${r.target.time ?? r.target.requested}, RTO ${msText(r.rtoMs)}, RPO ${msText(r.rpoMs)}, ${r.checks.length} checks`;
+    return `pgdr drill PASS on ${r.serverName}: restored ${r.backupId ?? '?'} to ${r.target.time ?? r.target.requested}, RTO ${msText(r.rtoMs)}, RPO ${msText(r.rpoMs)}, ${r.checks.length} checks${partialNote(r)}`;
   }
   const failed = r.stages.find((s) => s.status === 'fail');
   return `pgdr drill FAIL on ${r.serverName}: ${r.failedStage ?? '?'} failed: ${failed?.detail ?? 'no stage passed'}`;

@@ -1,5 +1,6 @@
 // The drill report: the JSON contract of `pgdr drill --format json`, the history objects in the bucket, the
 // webhook body and what `pgdr drill history` reads back. Plain JSON values only (ISO strings, numbers).
+import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { CheckStatus } from '../verify/check-result.js';
 
 export type StageName = 'preflight' | 'plan' | 'fetch' | 'replay' | 'promote' | 'verify' | 'cleanup';
@@ -57,6 +58,12 @@ export interface DrillReport {
   readonly lastReplayedTransaction: string | null;
   readonly newestWalArchivedAt: string | null;
   readonly checks: readonly DrillCheck[];
+  /**
+   * What the verify stage's amcheck covered in every database: relations (tables, TOAST, materialized views),
+   * btree indexes and pages checked, failures, and `partial` (what was left unchecked) when incomplete. Null
+   * when verify did not get that far; absent in reports written before it existed.
+   */
+  readonly verification?: AmcheckSummary | null;
   /** The first failing stage, for one-line summaries. */
   readonly failedStage: StageName | null;
   /** --keep: the restored folder, and the server left running in it (how to reach and stop it). */

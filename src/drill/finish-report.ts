@@ -1,6 +1,7 @@
 // Assembles the drill report from the recorded stages: the fail-closed result, the RTO and the RPO.
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { StatusResult } from '../engine/status.js';
+import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import {
   type DrillCheck,
   type DrillReport,
@@ -20,6 +21,8 @@ export interface FinishInput {
   readonly status: StatusResult | null;
   readonly restored: RestoreResult | null;
   readonly checks: readonly DrillCheck[];
+  /** What the verify stage's amcheck covered; null when it did not run. */
+  readonly verification?: AmcheckSummary | null;
   /** The backup the plan chose, known even when a later stage failed. */
   readonly backupId: string | null;
   readonly kept: DrillReport['kept'];
@@ -57,6 +60,7 @@ export function finishReport(i: FinishInput): DrillReport {
     lastReplayedTransaction: last,
     newestWalArchivedAt: newest?.toISOString() ?? null,
     checks: i.checks,
+    verification: i.verification ?? null,
     failedStage: failed?.name ?? null,
     kept: i.kept,
     startedAt: i.startedAt.toISOString(),

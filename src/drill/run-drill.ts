@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import type { AmcheckBounds } from '../verify/amcheck-budget.js';
+import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { cleanupDrill } from './drill-cleanup.js';
 import { preflightStage } from './drill-preflight.js';
@@ -34,6 +36,8 @@ export interface DrillOptions {
   readonly dataChecks?: readonly DataCheck[];
   /** The database the data checks run in (default postgres; Mastodon's is mastodon_production). */
   readonly database?: string;
+  /** Bounds of the verify stage's amcheck (every database); omitted ones take the defaults. */
+  readonly amcheckBounds?: Partial<AmcheckBounds> | undefined;
   /** Keep the folder and the running server for inspection. */
   readonly keep?: boolean;
   /** Folder the throwaway folder is made in (default os.tmpdir()). */
@@ -67,6 +71,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   };
   let restored: RestoreResult | undefined;
   let checks: readonly DrillCheck[] = [];
+  let verification: AmcheckSummary | null = null;
   let workDir: string | undefined;
   const dataDir = () => join(workDir!, 'data');
   if (runner.failed) {
@@ -116,9 +121,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         database: o.database ?? 'postgres',
         dataChecks: o.dataChecks ?? [],
         major: restored?.plan.major,
+        amcheckBounds: o.amcheckBounds,
         signal: o.signal,
       });
-      checks = v;
+      checks = v.checks;
+      verification = v.verification;
     }
   }
   note('cleanup');
@@ -145,6 +152,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     status: status ?? null,
     restored: restored ?? null,
     checks,
+    verification,
     backupId,
     kept:
       o.keep && workDir

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import type { ReplicaStatus } from '../engine/replica/status.js';
 import { PgdrError } from '../errors.js';
+import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import { cleanupDrill } from './drill-cleanup.js';
 import { preflightStage } from './drill-preflight.js';
 import type { DrillCheck, DrillReport } from './drill-types.js';
@@ -37,6 +38,7 @@ export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
   let state: ReplicaState | undefined;
   let caughtUp: ReplicaStatus | undefined;
   let checks: readonly DrillCheck[] = [];
+  let verification: AmcheckSummary | null = null;
   const dataDir = () => join(workDir!, 'data');
   if (runner.failed) {
     for (const s of ['plan', 'fetch', 'replay', 'promote', 'verify'] as const) {
@@ -63,13 +65,14 @@ export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
       for (const s of ['fetch', 'replay', 'promote'] as const) runner.skip(s, 'not run: plan failed');
     }
     note('verify');
-    checks = await verifyStage(runner, {
+    ({ checks, verification } = await verifyStage(runner, {
       server: state ?? null,
       database: o.database ?? 'postgres',
       dataChecks: o.dataChecks ?? [],
       major: state?.major,
+      amcheckBounds: o.amcheckBounds,
       signal: o.signal,
-    });
+    }));
   }
   note('cleanup');
   const w = workDir;
@@ -89,6 +92,7 @@ export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
     // No RestoreResult here: the replayed transaction comes from the standby's status instead (below).
     restored: null,
     checks,
+    verification,
     backupId: state?.backupId ?? backupId,
     kept:
       o.keep && workDir

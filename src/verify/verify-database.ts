@@ -2,7 +2,9 @@
 // an order where later ones benefit from earlier ones (counts read the heap before the checksum counters are
 // read). Never throws for a check's failure: the report says what failed; only an abort throws.
 import type pg from 'pg';
-import { amcheckIndexes } from './amcheck.js';
+import { type AmcheckBounds, withDefaults } from './amcheck-budget.js';
+import type { AmcheckSummary } from './amcheck-findings.js';
+import { amcheckChecks } from './amcheck-run.js';
 import type { Captured } from './captured.js';
 import { type CheckResult, type ChecksReport, oneLine, outcome, skipped, timed } from './check-result.js';
 import type { DataCheck } from './data-check.js';
@@ -29,8 +31,10 @@ export interface VerifyOptions {
   readonly expectMajor?: number | undefined;
   /** Off: skip amcheck (it creates the extension on a writable server). Default on. */
   readonly amcheck?: boolean;
-  readonly amcheckMaxIndexes?: number;
-  readonly amcheckBudgetMs?: number;
+  /** Bounds of the amcheck run; each omitted one has its default (DEFAULT_AMCHECK_BOUNDS). */
+  readonly amcheckBounds?: Partial<AmcheckBounds>;
+  /** amcheck in every database that accepts connections, not only the connected one (the drill's cluster). */
+  readonly amcheckAllDatabases?: boolean;
   readonly statementTimeoutMs?: number;
   readonly now?: () => Date;
   readonly signal?: AbortSignal;
@@ -40,6 +44,8 @@ export interface VerifyReport extends ChecksReport {
   /** Redacted connection, for the report. */
   readonly target: string;
   readonly facts: ServerFacts | null;
+  /** What amcheck checked; null when it did not run. */
+  readonly amcheck: AmcheckSummary | null;
 }
 
 export async function verifyDatabase(o: VerifyOptions): Promise<VerifyReport> {
@@ -55,11 +61,12 @@ export async function verifyDatabase(o: VerifyOptions): Promise<VerifyReport> {
     }),
   );
   let facts: ServerFacts | null = null;
+  const amcheck: { summary: AmcheckSummary | null } = { summary: null };
   const client = session.client;
   if (client) {
     try {
       facts = await serverFacts(client);
-      checks.push(...(await runAll(client, facts, o, now)));
+      checks.push(...(await runAll(client, facts, o, now, amcheck)));
     } catch (e) {
       o.signal?.throwIfAborted();
       checks.push(
@@ -69,7 +76,13 @@ export async function verifyDatabase(o: VerifyOptions): Promise<VerifyReport> {
       await client.end().catch(() => undefined);
     }
   } else {
-    const rest = ['server-version', 'recovery-state', 'amcheck', ...(o.dataChecks ?? []).map((c) => c.name)];
+    const rest = [
+      'server-version',
+      'recovery-state',
+      'amcheck-heap',
+      'amcheck',
+      ...(o.dataChecks ?? []).map((c) => c.name),
+    ];
     for (const name of [...rest, 'checksums']) checks.push(skipped(name, 'not run: cannot connect'));
   }
   return {
@@ -79,6 +92,7 @@ export async function verifyDatabase(o: VerifyOptions): Promise<VerifyReport> {
     finishedAt: now(),
     target: describe(o.connection),
     facts,
+    amcheck: amcheck.summary,
   };
 }
 
@@ -87,6 +101,7 @@ async function runAll(
   facts: ServerFacts,
   o: VerifyOptions,
   now: () => Date,
+  amcheck: { summary: AmcheckSummary | null },
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   out.push(await timed('server-version', () => versionCheck(facts, o.expectMajor)));
@@ -96,19 +111,20 @@ async function runAll(
     ),
   );
   o.signal?.throwIfAborted();
-  out.push(
-    o.amcheck === false
-      ? skipped('amcheck', 'not run (--no-amcheck)')
-      : await timed('amcheck', () =>
-          amcheckIndexes({
-            client,
-            inRecovery: facts.inRecovery,
-            maxIndexes: o.amcheckMaxIndexes ?? 10_000,
-            budgetMs: o.amcheckBudgetMs ?? 10 * 60_000,
-            signal: o.signal,
-          }),
-        ),
-  );
+  if (o.amcheck === false) {
+    out.push(skipped('amcheck-heap', 'not run (--no-amcheck)'), skipped('amcheck', 'not run (--no-amcheck)'));
+  } else {
+    const run = await amcheckChecks({
+      client,
+      connection: o.connection,
+      facts,
+      allDatabases: o.amcheckAllDatabases ?? false,
+      bounds: withDefaults(o.amcheckBounds),
+      signal: o.signal,
+    });
+    amcheck.summary = run.summary;
+    out.push(...run.checks);
+  }
   out.push(
     ...(await runDataChecks({
       client,
@@ -132,6 +148,7 @@ function unmatchedCaptures(o: VerifyOptions): CheckResult[] {
     'connectivity',
     'server-version',
     'recovery-state',
+    'amcheck-heap',
     'amcheck',
     'checksums',
     'server',

@@ -61,6 +61,7 @@ describe('pgdr verify on PostgreSQL 17', () => {
         ['connectivity', 'pass'],
         ['server-version', 'pass'],
         ['recovery-state', 'pass'],
+        ['amcheck-heap', 'pass'],
         ['amcheck', 'pass'],
         ['mastodon:accounts', 'pass'],
         ['mastodon:users', 'pass'],
@@ -77,6 +78,14 @@ describe('pgdr verify on PostgreSQL 17', () => {
     assert.ok(Math.abs(Date.now() - newest.getTime()) < 3_600_000, String(newest));
     assert.match(check(r.report, 'server-version').finding, /^PostgreSQL 17\./);
     assert.match(check(r.report, 'amcheck').finding, /^\d+ btree index\(es\) verified/);
+    assert.match(
+      check(r.report, 'amcheck-heap').finding,
+      /^\d+ relations verified with verify_heapam \(\d+ tables, \d+ TOAST/,
+    );
+    const counts = (r.report as Report & { amcheck: { tables: number; pages: number; partial: unknown } })
+      .amcheck;
+    assert.ok(counts.tables > 0 && counts.pages > 0, JSON.stringify(counts));
+    assert.equal(counts.partial, null);
     for (const c of r.report.checks) assert.equal(typeof c.durationMs, 'number');
   });
 
@@ -94,7 +103,25 @@ describe('pgdr verify on PostgreSQL 17', () => {
     assert.equal(r.code, 50, r.stdout + r.stderr);
     const am = check(r.report, 'amcheck');
     assert.equal(am.status, 'warn');
-    assert.match(am.finding, /^checked 2 of \d+ btree indexes/);
+    assert.match(am.finding, /^partial: 2 of \d+ btree indexes checked \(at most 2, --amcheck-max-indexes\)/);
+  });
+
+  it('an amcheck older than 1.3 (no verify_heapam) checks indexes only, and says partial', async () => {
+    await pg.query('CREATE DATABASE old_amcheck');
+    const old = pg.server.connectionString({ database: 'old_amcheck' });
+    await runSql(old, "CREATE EXTENSION amcheck VERSION '1.2'; CREATE TABLE t (id int PRIMARY KEY)");
+    const r = await runPgdr(['verify', '--connection', old, '--format', 'json']);
+    assert.equal(r.code, 50, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as Report & { amcheck: { partial: string | null } };
+    const heap = check(report, 'amcheck-heap');
+    assert.equal(heap.status, 'warn');
+    assert.match(
+      heap.finding,
+      /^partial: heaps not checked: the installed amcheck extension predates verify_heapam/,
+    );
+    assert.match(heap.hint, /ALTER EXTENSION amcheck UPDATE/);
+    assert.equal(check(report, 'amcheck').status, 'pass');
+    assert.match(report.amcheck.partial ?? '', /heaps not checked/);
   });
 
   it('a server that cannot be reached fails connectivity; nothing else passes', async () => {
@@ -180,7 +207,7 @@ describe('pgdr verify on PostgreSQL 17', () => {
     assert.equal(check(lost.report, 'mastodon:accounts').status, 'pass');
   });
 
-  it('finds a corrupted index page (amcheck and the checksum counters)', async () => {
+  it('finds a corrupted index page and a corrupted heap page (amcheck, verify_heapam, checksums)', async () => {
     await runSql(
       conn,
       `CREATE TABLE victim (id int PRIMARY KEY, v text);
@@ -188,17 +215,26 @@ describe('pgdr verify on PostgreSQL 17', () => {
     );
     const rel = await runSql(conn, "SELECT pg_relation_filepath('victim_pkey') AS path");
     const file = join(pg.pgdata, String(rel[0]?.path));
+    const heapRel = await runSql(conn, "SELECT pg_relation_filepath('victim') AS path");
     await pg.stop();
-    // Overwrite the middle of block 1 (the first btree page after the metapage).
-    const fh = await fsp.open(file, 'r+');
-    await fh.write(Buffer.alloc(512, 0xa5), 0, 512, 8192 + 2048);
-    await fh.close();
+    // Overwrite the middle of block 1 (the first btree page after the metapage), and of the table's block 2.
+    for (const [f, block] of [
+      [file, 1],
+      [join(pg.pgdata, String(heapRel[0]?.path)), 2],
+    ] as const) {
+      const fh = await fsp.open(f, 'r+');
+      await fh.write(Buffer.alloc(512, 0xa5), 0, 512, 8192 * block + 2048);
+      await fh.close();
+    }
     restarted = await PostgresServer.start(pg.server.options);
     const r = await verify([]);
     assert.equal(r.code, 51, r.stdout + r.stderr);
     const am = check(r.report, 'amcheck');
     assert.equal(am.status, 'fail');
     assert.match(am.finding, /victim_pkey/);
+    const heap = check(r.report, 'amcheck-heap');
+    assert.equal(heap.status, 'fail');
+    assert.match(heap.finding, new RegExp(`public\\.victim \\(${String(heapRel[0]?.path)}\\): .*block 2`));
     assert.equal(check(r.report, 'checksums').status, 'fail');
   });
 });

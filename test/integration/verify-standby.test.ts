@@ -81,6 +81,12 @@ describe('pgdr verify on a PostgreSQL 15 standby', () => {
     assert.match(rec.hint, /pg_promote|--expect-standby/);
     assert.equal(r.status.amcheck, 'warn');
     assert.match(r.report.checks.find((c) => c.name === 'amcheck')!.finding, /in recovery/);
+    // Nothing was read: the verification is partial, and says so.
+    assert.equal(r.status['amcheck-heap'], 'warn');
+    assert.match(
+      r.report.checks.find((c) => c.name === 'amcheck-heap')!.finding,
+      /^partial: not checked: the server is in recovery/,
+    );
   });
 
   it('passes with --expect-standby where amcheck is installed (it runs read-only on a standby)', async () => {
@@ -88,5 +94,6 @@ describe('pgdr verify on a PostgreSQL 15 standby', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.status['recovery-state'], 'pass');
     assert.equal(r.status.amcheck, 'pass');
+    assert.equal(r.status['amcheck-heap'], 'pass');
   });
 });

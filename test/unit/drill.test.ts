@@ -1,9 +1,11 @@
 // The drill's pure parts: fail-closed stage recording and result, RTO/RPO arithmetic, the random target's
-// bounds and the reached judgement, history keys and the RTO trend, and the webhook's retry.
+// bounds and the reached judgement, history keys and the RTO trend, the webhook's retry, and a partial
+// verification never shown as a plain pass.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { drillSummary, drillText } from '../../src/drill/drill-format.js';
 import { historyKey } from '../../src/drill/drill-history.js';
 import { judgeReached, resolveTarget } from '../../src/drill/drill-target.js';
 import type { DrillReport, StageName } from '../../src/drill/drill-types.js';
@@ -12,8 +14,9 @@ import { rtoTrend, sparkline } from '../../src/drill/history-format.js';
 import { notifyWebhook, redactUrl } from '../../src/drill/notify.js';
 import { StageRunner } from '../../src/drill/stage-runner.js';
 import type { StatusResult } from '../../src/engine/status.js';
+import type { AmcheckSummary } from '../../src/verify/amcheck-findings.js';
 
-const finish = (runner: StageRunner) =>
+const finish = (runner: StageRunner, verification: AmcheckSummary | null = null) =>
   finishReport({
     id: 'abc',
     scenario: 'restore',
@@ -24,6 +27,7 @@ const finish = (runner: StageRunner) =>
     status: null,
     restored: null,
     checks: [],
+    verification,
     backupId: null,
     kept: null,
     startedAt: new Date(),
@@ -186,5 +190,43 @@ describe('drill webhook', () => {
     assert.equal(dead.ok, false);
     assert.match(dead.detail, /not delivered after 2 attempts/);
     assert.equal(redactUrl('https://hooks.slack.com/services/A/B/C'), 'https://hooks.slack.com/services/…');
+  });
+});
+
+describe('the drill report says partial', () => {
+  const report = (verification: AmcheckSummary) => {
+    const runner = new StageRunner();
+    for (const name of ALL) runner.record({ name, status: 'pass', durationMs: 1, detail: '' });
+    return finish(runner, verification);
+  };
+  const summary: AmcheckSummary = {
+    databases: 1,
+    tables: 100,
+    toast: 20,
+    matviews: 0,
+    relationsFound: 400,
+    indexes: 0,
+    indexesFound: 300,
+    pages: 900,
+    failures: 0,
+    partial: '120 of 400 relations checked in the 10m budget',
+  };
+
+  it('in the result line, the counts and the one-line summary', () => {
+    const r = report(summary);
+    assert.equal(r.result, 'pass');
+    const text = drillText(r);
+    assert.match(
+      text,
+      /^Result: PASS \(partial verification: 120 of 400 relations checked in the 10m budget\)$/m,
+    );
+    assert.match(
+      text,
+      /^Verified: 120 relations \(100 tables, 20 TOAST, 0 materialized views\) and 0 btree indexes in 1 database, 900 pages; 0 failure\(s\); PARTIAL: /m,
+    );
+    assert.match(drillSummary(r), /partial verification/);
+    const full = report({ ...summary, partial: null });
+    assert.match(drillText(full), /^Result: PASS$/m);
+    assert.doesNotMatch(drillSummary(full), /partial/);
   });
 });

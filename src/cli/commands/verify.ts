@@ -1,8 +1,8 @@
 import { PgdrError } from '../../errors.js';
 import { parseCaptured } from '../../verify/captured.js';
-import { parseDuration } from '../../verify/duration.js';
 import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
 import { verifyDatabase } from '../../verify/verify-database.js';
+import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom } from '../context.js';
 import { dataChecksFromFlags, readText } from '../data-checks.js';
@@ -20,8 +20,7 @@ const FLAGS: FlagSpec = {
   'expect-from': { type: 'string' },
   'expect-standby': { type: 'boolean' },
   'no-amcheck': { type: 'boolean' },
-  'amcheck-max-indexes': { type: 'string' },
-  'amcheck-budget': { type: 'string' },
+  ...AMCHECK_FLAGS,
 };
 
 export const verifyCommand: Command = {
@@ -32,8 +31,10 @@ export const verifyCommand: Command = {
                    [--expect-standby] [--no-amcheck] [--format table|json]
 
 Checks a (restored) server: connectivity, server-version, recovery-state (a server still in recovery warns
-unless --expect-standby), amcheck (bt_index_check on every btree index; creates the amcheck extension on a
-writable server), data checks, and checksums (failures counted after the data was read).
+unless --expect-standby), amcheck-heap (verify_heapam on every table, TOAST table and materialized view:
+reads every page, names a relation whose file is missing or damaged; PostgreSQL 14 and later), amcheck
+(bt_index_check on every btree index; amcheck creates its extension on a writable server), data checks, and
+checksums (failures counted after the data was read). amcheck checks the database of --connection.
 
   --connection URL       postgresql://user@host:port/db or libpq key=value (default: postgres.connection)
   --preset mastodon      counts of accounts, users, statuses and the newest status (freshness)
@@ -42,8 +43,7 @@ writable server), data checks, and checksums (failures counted after the data wa
                          check's value must be >= the captured one (counts, times) or equal (text)
   --expect-standby       the server must still be in recovery (a replica)
   --no-amcheck           skip amcheck (e.g. when capturing on the primary)
-  --amcheck-max-indexes N, --amcheck-budget DURATION
-                         bound amcheck (default 10000 indexes, 10m); a bounded check warns
+${AMCHECK_USAGE}
 
 Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 some warned, 51 some failed.`,
   async run(argv, ctx) {
@@ -62,7 +62,7 @@ Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 
       captured,
       expectStandby: flag(p, 'expect-standby'),
       amcheck: !flag(p, 'no-amcheck'),
-      ...amcheckBounds(p),
+      amcheckBounds: amcheckBoundsFromFlags(p, NAME),
       signal: ctx.signal,
     });
     const f = report.facts;
@@ -72,7 +72,8 @@ Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 
       inRecovery: f.inRecovery,
       lastReplayAt: f.lastReplayAt?.toISOString() ?? null,
     };
-    if (format === 'json') json(ctx, reportJson(report, { target: report.target, server }));
+    if (format === 'json')
+      json(ctx, reportJson(report, { target: report.target, server, amcheck: report.amcheck }));
     else line(ctx, reportText(report, `Verification of ${report.target}`));
     return exitCodeOf(report.result);
   },
@@ -96,30 +97,4 @@ function connectionOf(p: ReturnType<typeof parse>, ctx: CliContext): string {
     });
   }
   return fromConfig;
-}
-
-function amcheckBounds(p: ReturnType<typeof parse>): {
-  amcheckMaxIndexes?: number;
-  amcheckBudgetMs?: number;
-} {
-  const max = str(p, 'amcheck-max-indexes');
-  const budget = str(p, 'amcheck-budget');
-  const out: { amcheckMaxIndexes?: number; amcheckBudgetMs?: number } = {};
-  if (max !== undefined) {
-    const n = Number(max);
-    if (!Number.isInteger(n) || n < 1)
-      throw usage(`--amcheck-max-indexes must be a positive integer (got '${max}')`);
-    out.amcheckMaxIndexes = n;
-  }
-  if (budget !== undefined) {
-    const ms = parseDuration(budget);
-    if (ms === undefined || ms <= 0)
-      throw usage(`--amcheck-budget must be a duration like 30s, 10m (got '${budget}')`);
-    out.amcheckBudgetMs = ms;
-  }
-  return out;
-}
-
-function usage(message: string): PgdrError {
-  return new PgdrError('USAGE', `${NAME}: ${message}`, { hint: `see: pgdr ${NAME} --help` });
 }
