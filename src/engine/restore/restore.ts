@@ -1,17 +1,34 @@
-// `pgdr restore` as an engine call: plan, download + extract, write the recovery configuration, start the
-// backup's PostgreSQL and wait for the target, timing every stage (their sum is the RTO). Plain options in,
-// a plain result out: no environment, no printing. Drills and replicas call this too.
+// `pgdr restore` as an engine call: plan, download + extract, check the restored tree, write the recovery
+// configuration, sync it all to disk, start the backup's PostgreSQL and wait for the target, timing every stage
+// (their sum is the RTO). Plain options in, a plain result out: no environment, no printing. Drills and
+// replicas call this too, so every mode gets the same checks and the same durability.
+//
+// The target folders carry pgdr's marker (restore-marker.ts) from before the first byte is written until the
+// tree is complete and synced; PostgreSQL starts only once the markers are gone, so a folder with a marker never
+// held a running server and a rerun may clear it.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
 import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
+import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
 import { replaySettings } from './replay-settings.js';
+import {
+  MARKER_NAME,
+  type MarkerInfo,
+  markerBody,
+  removeMarker,
+  wipeUnfinished,
+  writeMarker,
+} from './restore-marker.js';
+import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
+import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
 import { WalFeeder } from './wal-feeder.js';
@@ -64,9 +81,28 @@ export interface RunningServer {
   readonly startSettings?: Readonly<Record<string, string>>;
 }
 
+export interface RestoreChecks {
+  readonly tree: TreeCheck;
+  readonly manifest:
+    | { readonly kind: 'present'; readonly key: string; readonly files: number }
+    | { readonly kind: 'absent' }
+    | { readonly kind: 'skipped'; readonly key: string; readonly reason: string };
+}
+
+/** A folder an unfinished pgdr restore had left, cleared before this one. */
+export interface RestartedFolder {
+  readonly dir: string;
+  readonly previous: MarkerInfo;
+  /** Entries removed from its top level. */
+  readonly removed: number;
+}
+
 export interface RestoreResult {
   readonly plan: RestorePlan;
   readonly download: DownloadResult | null;
+  readonly restarted: readonly RestartedFolder[];
+  readonly checks: RestoreChecks | null;
+  readonly synced: SyncStats | null;
   readonly recoveryConfig: RecoveryConfig | null;
   readonly server: RunningServer | null;
   readonly confirmation: Confirmation | null;
@@ -79,7 +115,16 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const start = o.start ?? true;
   const plan = await planRestore({ ...o, needBinaries: start && !o.planOnly });
   const tPlan = performance.now();
-  const base = { plan, download: null, recoveryConfig: null, server: null, confirmation: null };
+  const base = {
+    plan,
+    download: null,
+    restarted: [],
+    checks: null,
+    synced: null,
+    recoveryConfig: null,
+    server: null,
+    confirmation: null,
+  };
   const timings = {
     planSeconds: secs(t0, tPlan),
     downloadSeconds: null,
@@ -88,6 +133,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   };
   if (o.planOnly) return { ...base, timings: { ...timings, totalSeconds: secs(t0) } };
 
+  const restarted = await markFolders(plan, o.onStage);
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
   const user = await resolveServerUser();
   const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
@@ -106,22 +152,73 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           signal: o.signal,
         })
       : undefined;
+  const marked = { still: true };
   try {
-    return await recover(o, plan, { t0, tPlan, user, ownDir, extracted: () => feeder?.fullSpeed() });
+    return await recover(o, plan, {
+      t0,
+      tPlan,
+      user,
+      ownDir,
+      restarted,
+      marked,
+      extracted: () => feeder?.fullSpeed(),
+    });
+  } catch (e) {
+    throw marked.still ? withRerunHint(e, plan.dir) : e;
   } finally {
     await feeder?.stop();
   }
 }
 
+/**
+ * Before anything else is written: clears the folders an unfinished pgdr restore left (the plan found its
+ * marker in them) and puts this restore's marker into every target folder.
+ */
+async function markFolders(plan: RestorePlan, onStage?: (s: string) => void): Promise<RestartedFolder[]> {
+  const body = markerBody({ serverName: plan.serverName, backupId: plan.backup.backupId, dataDir: plan.dir });
+  const restarted: RestartedFolder[] = [];
+  for (const f of plan.folders) {
+    if (f.unfinished !== null) {
+      onStage?.(`clearing the unfinished restore in ${f.dir}`);
+      const removed = await wipeUnfinished(f.dir);
+      restarted.push({ dir: f.dir, previous: f.unfinished, removed });
+    }
+    await writeMarker(f.dir, body, f.unfinished !== null);
+  }
+  return restarted;
+}
+
+function withRerunHint(e: unknown, dir: string): unknown {
+  if (!isPgdrError(e)) return e;
+  const rerun = `${dir} holds this unfinished restore (marker ${MARKER_NAME}): running pgdr restore again clears it and starts over`;
+  return new PgdrError(e.code, e.message, {
+    cause: e.cause,
+    hint: e.hint ? `${e.hint}; ${rerun}` : rerun,
+    details: e.details,
+  });
+}
+
+function manifestChecks(m: ManifestState, files: number): RestoreChecks['manifest'] {
+  if (m.kind === 'present') return { kind: 'present', key: m.key, files };
+  return m;
+}
+
 async function recover(
   o: RestoreOptions,
   plan: RestorePlan,
-  c: { t0: number; tPlan: number; user: ServerUser | null; ownDir: string; extracted: () => void },
+  c: {
+    t0: number;
+    tPlan: number;
+    user: ServerUser | null;
+    ownDir: string;
+    restarted: readonly RestartedFolder[];
+    marked: { still: boolean };
+    extracted: () => void;
+  },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
   const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
   const start = o.start ?? true;
-  const base = { plan, download: null, recoveryConfig: null, server: null, confirmation: null };
   const timings = {
     planSeconds: secs(t0, tPlan),
     downloadSeconds: null,
@@ -134,6 +231,10 @@ async function recover(
     signal: o.signal,
   });
   c.extracted();
+  const checks: RestoreChecks = {
+    tree: await checkRestoredTree(plan),
+    manifest: manifestChecks(plan.manifest, download.manifestFiles),
+  };
   const action = o.action ?? 'promote';
   const recoveryConfig = await writeRecoveryConfig({
     dir: plan.dir,
@@ -150,10 +251,25 @@ async function recover(
   await fsp.chmod(plan.dir, 0o700);
   await chownTree(plan.dir, user);
   for (const t of plan.tars) if (t.oid !== null) await chownTree(t.dest, user);
+  o.onStage?.('syncing the restored files to disk');
+  const synced = await syncTrees(plan.folders.map((f) => f.dir));
+  // Tablespace markers first: the data folder's marker, the one a rerun looks at first, goes last.
+  for (const f of [...plan.folders].reverse()) await removeMarker(f.dir);
+  c.marked.still = false;
   const tDownload = performance.now();
   const afterDownload = { ...timings, downloadSeconds: secs(tPlan, tDownload) };
+  const base = {
+    plan,
+    download,
+    restarted: c.restarted,
+    checks,
+    synced,
+    recoveryConfig,
+    server: null,
+    confirmation: null,
+  };
   if (!start || plan.binaries === undefined) {
-    return { ...base, download, recoveryConfig, timings: { ...afterDownload, totalSeconds: secs(t0) } };
+    return { ...base, timings: { ...afterDownload, totalSeconds: secs(t0) } };
   }
 
   const port = o.port ?? (await freePort());
@@ -210,8 +326,6 @@ async function recover(
   const stop = `${pgCtl} -D ${plan.dir} stop`;
   return {
     ...base,
-    download,
-    recoveryConfig,
     server:
       confirmation.state === 'shutdown'
         ? null
