@@ -143,6 +143,23 @@ describe('restore of an incomplete or damaged backup', () => {
     );
   });
 
+  it('refuses a backup whose manifest lists a tar the bucket lacks (a lost part)', async () => {
+    const c = await backupCase({ data: dataMembers(), manifest: true });
+    const path = join(c.bucket, SERVER, 'base', BACKUP_ID, 'pgdr.json');
+    const m = JSON.parse(await fsp.readFile(path, 'utf8'));
+    m.tars.push({
+      key: 'data_0001.tar',
+      group: 'data',
+      part: 1,
+      dataBytes: 3,
+      files: [['base/1/2', 3, '00000000']],
+    });
+    await fsp.writeFile(path, JSON.stringify(m));
+    const r = await restoreCase(c);
+    refused(r, /data_0001\.tar, listed in its manifest, is missing from the bucket/);
+    assert.ok(!existsSync(c.dir), 'refused before anything was written');
+  });
+
   it('refuses a relative tablespace location from backup.info; the plan shows absolute destinations', async () => {
     const ts = { name: 'ts', oid: 16385, members: [{ name: 'PG_15_202209061', type: '5', mode: 0o700 }] };
     const rel = await restoreOf({ data: dataMembers(), tablespaces: [{ ...ts, location: 'rel/ts' }] });

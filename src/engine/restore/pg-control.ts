@@ -3,7 +3,7 @@
 // it; pg_control_version sits at byte 8 in every major. On the 64-bit platforms PostgreSQL ships for, the crc
 // field is at byte 288 for format 1300 (PostgreSQL 13-16) and 1700 (17: wal_level moved into CheckPoint, which
 // kept its size), and at 292 for 1800 (18: default_char_signedness after data_checksum_version). Checked against
-// pg_control files written by initdb of PostgreSQL 15 and 17 (test/unit/restore-pg-control.test.ts).
+// pg_control files written by initdb of PostgreSQL 15 and 17 (test/integration/restore-pg-control.test.ts).
 import { crc32c } from '../../compression/crc32c.js';
 
 export const PG_CONTROL_SIZE = 8192;

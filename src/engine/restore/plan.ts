@@ -10,10 +10,11 @@ import { decompressBuffer } from '../../compression/codecs.js';
 import { PgdrError } from '../../errors.js';
 import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { type BackupTar, backupTars } from './backup-files.js';
+import { backupTars } from './backup-files.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
-import { loadManifest, type ManifestState, type ManifestTar } from './manifest-check.js';
+import { loadManifest, type ManifestState } from './manifest-check.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
+import { type PlannedTar, plannedTars } from './planned-tars.js';
 import { describeMarker } from './restore-marker.js';
 import { type TablespaceDest, tablespaceDests } from './tablespace-dests.js';
 import type { RecoveryTarget } from './target.js';
@@ -35,6 +36,8 @@ export interface PlanOptions {
   readonly tablespaceMap?: Readonly<Record<string, string>> | undefined;
   readonly signal?: AbortSignal | undefined;
 }
+
+export type { PlannedTar };
 
 export interface RestorePlan {
   readonly serverName: string;
@@ -63,22 +66,7 @@ export interface RestorePlan {
   readonly notes: readonly string[];
 }
 
-export interface PlannedTar extends BackupTar {
-  readonly dest: string;
-  /** The tar's files in the backup's pgdr manifest (none for a barman-cloud backup). */
-  readonly manifest: ManifestTar | undefined;
-  /** Refuse the tar once its files exceed this (a decompression bomb); undefined: no bound known. */
-  readonly maxBytes: number | undefined;
-}
-
 const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
-/**
- * Without a manifest, the bound on what one tar may expand to: generous, since the files grow while a backup
- * copies them (a bulk load during the backup), and cluster_size is measured once.
- */
-const CLUSTER_SIZE_FACTOR = 2;
-const CLUSTER_SIZE_SLACK = 16 * 1024 ** 3;
-
 export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const { store, serverName, signal } = o;
   const dataFolder = await checkTargetFolder(o.dir);
@@ -189,44 +177,4 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     binaries,
     notes,
   };
-}
-
-function plannedTars(
-  backup: BackupInfo,
-  tars: readonly BackupTar[],
-  o: { prefix: string; dataDir: string; tablespaces: readonly TablespaceDest[]; manifest: ManifestState },
-): PlannedTar[] {
-  const { manifest } = o;
-  const listed = manifest.kind === 'present' ? manifest.tars : undefined;
-  if (listed !== undefined) {
-    const names = new Set(tars.map((t) => t.key.slice(o.prefix.length)));
-    const lost = [...listed.keys()].filter((n) => !names.has(n));
-    if (lost.length > 0) {
-      throw new PgdrError(
-        'CATALOG_INVALID',
-        `backup ${backup.backupId}: ${lost.map((n) => `${o.prefix}${n}`).join(', ')}, listed in its manifest, ${lost.length > 1 ? 'are' : 'is'} missing from the bucket`,
-        {
-          hint: 'the backup is incomplete: pick another backup with --backup-id',
-          details: { missing: lost },
-        },
-      );
-    }
-  }
-  const bound =
-    backup.clusterSize === null ? undefined : CLUSTER_SIZE_FACTOR * backup.clusterSize + CLUSTER_SIZE_SLACK;
-  return tars.map((t) => {
-    const m = listed?.get(t.key.slice(o.prefix.length));
-    if (listed !== undefined && m === undefined) {
-      throw new PgdrError(
-        'CATALOG_INVALID',
-        `${t.key} is not in the backup's manifest (${manifest.kind === 'present' ? manifest.key : ''})`,
-        {
-          hint: "an object that pgdr did not write sits among the backup's tars: pick another backup with --backup-id",
-          details: { key: t.key },
-        },
-      );
-    }
-    const dest = t.oid === null ? o.dataDir : o.tablespaces.find((x) => x.oid === t.oid)!.dest;
-    return { ...t, dest, manifest: m, maxBytes: m?.bytes ?? bound };
-  });
 }

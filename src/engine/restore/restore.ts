@@ -9,7 +9,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
-import { isPgdrError, PgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
@@ -19,17 +18,10 @@ import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
 import { replaySettings } from './replay-settings.js';
-import {
-  MARKER_NAME,
-  type MarkerInfo,
-  markerBody,
-  removeMarker,
-  wipeUnfinished,
-  writeMarker,
-} from './restore-marker.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
 import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
+import { markFolders, type RestartedFolder, unmarkFolders, withRerunHint } from './target-folders.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
 import { WalFeeder } from './wal-feeder.js';
 
@@ -89,13 +81,7 @@ export interface RestoreChecks {
     | { readonly kind: 'skipped'; readonly key: string; readonly reason: string };
 }
 
-/** A folder an unfinished pgdr restore had left, cleared before this one. */
-export interface RestartedFolder {
-  readonly dir: string;
-  readonly previous: MarkerInfo;
-  /** Entries removed from its top level. */
-  readonly removed: number;
-}
+export type { RestartedFolder };
 
 export interface RestoreResult {
   readonly plan: RestorePlan;
@@ -170,34 +156,6 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   }
 }
 
-/**
- * Before anything else is written: clears the folders an unfinished pgdr restore left (the plan found its
- * marker in them) and puts this restore's marker into every target folder.
- */
-async function markFolders(plan: RestorePlan, onStage?: (s: string) => void): Promise<RestartedFolder[]> {
-  const body = markerBody({ serverName: plan.serverName, backupId: plan.backup.backupId, dataDir: plan.dir });
-  const restarted: RestartedFolder[] = [];
-  for (const f of plan.folders) {
-    if (f.unfinished !== null) {
-      onStage?.(`clearing the unfinished restore in ${f.dir}`);
-      const removed = await wipeUnfinished(f.dir);
-      restarted.push({ dir: f.dir, previous: f.unfinished, removed });
-    }
-    await writeMarker(f.dir, body, f.unfinished !== null);
-  }
-  return restarted;
-}
-
-function withRerunHint(e: unknown, dir: string): unknown {
-  if (!isPgdrError(e)) return e;
-  const rerun = `${dir} holds this unfinished restore (marker ${MARKER_NAME}): running pgdr restore again clears it and starts over`;
-  return new PgdrError(e.code, e.message, {
-    cause: e.cause,
-    hint: e.hint ? `${e.hint}; ${rerun}` : rerun,
-    details: e.details,
-  });
-}
-
 function manifestChecks(m: ManifestState, files: number): RestoreChecks['manifest'] {
   if (m.kind === 'present') return { kind: 'present', key: m.key, files };
   return m;
@@ -253,8 +211,7 @@ async function recover(
   for (const t of plan.tars) if (t.oid !== null) await chownTree(t.dest, user);
   o.onStage?.('syncing the restored files to disk');
   const synced = await syncTrees(plan.folders.map((f) => f.dir));
-  // Tablespace markers first: the data folder's marker, the one a rerun looks at first, goes last.
-  for (const f of [...plan.folders].reverse()) await removeMarker(f.dir);
+  await unmarkFolders(plan);
   c.marked.still = false;
   const tDownload = performance.now();
   const afterDownload = { ...timings, downloadSeconds: secs(tPlan, tDownload) };
