@@ -16,6 +16,8 @@ done
 /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || missing+=(python3-snappy)
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || missing+=(python3-zstandard)
 /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
+# The restore durability test watches pgdr's fsync calls with strace.
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 # The dashboard tests (`pgdr serve`) load the page in a real headless browser through playwright-core.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Benchmarks only (`bash scripts/setup.sh --bench`): pgBackRest is the other reference bench/backup compares with.

@@ -5,10 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
+import { compressBuffer, decompressBuffer } from '../../src/compression/codecs.js';
 import { stopRestoredServer } from '../../src/engine/restore/stop-server.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
+import { type TarEntry, TarReader } from '../../src/tar/reader.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
+import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { assertFastPromotion, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
@@ -96,6 +101,12 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
       ['snappy'],
     );
     assert.equal(json.confirmation.state, 'promoted');
+    // The pgdr manifest was read and every extracted file matched it; the tree was checked and synced.
+    assert.equal(json.checks.manifest.kind, 'present');
+    assert.equal(json.checks.manifest.files, json.download.files);
+    assert.deepEqual(json.checks.tree.pgControl, 'crc');
+    assert.ok(json.synced.files >= json.download.files);
+    assert.ok(!(await fsp.readdir(dir)).some((n) => n.startsWith('pgsql_tmp')), 'no marker left');
     await assertFastPromotion({ ...json, dir });
     const [n] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM pgdr_load');
     assert.equal(Number(n!.n), rows);
@@ -115,6 +126,39 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     assert.equal((await fsp.stat(dir)).mode & 0o777, 0o700);
     await stopRestoredServer(json.server);
     assert.ok(!existsSync(join(dir, 'postmaster.pid')), 'stopped');
+  });
+
+  it('refuses the backup once a byte of a relation file in its stored tar is flipped, naming the file', async () => {
+    // A copy of the server's objects, whose data tar is rewritten with the same structure and one byte changed.
+    await copyPrefix(s3, BUCKET, 'p/pg15', 'p/pg15flip');
+    const store = bucketStore(s3, BUCKET);
+    let flipped = '';
+    try {
+      const { objects } = await store.list('p/pg15flip/base/');
+      for (const o of objects.filter((x) => /\/data(_\d+)?\.tar\.snappy$/.test(x.key))) {
+        const tar = await decompressBuffer('snappy', await store.getBuffer(o.key));
+        const file = (await tarMembers(tar)).find((m) => /^base\/\d+\/\d+$/.test(m.name) && m.size > 100);
+        if (file === undefined) continue;
+        tar.writeUInt8(tar.readUInt8(file.offset + 512 + 100) ^ 0xff, file.offset + 512 + 100);
+        await store.put(o.key, await compressBuffer('snappy', tar));
+        flipped = `${o.key.slice('p/'.length)}: file '${file.name}'`;
+        break;
+      }
+    } finally {
+      await store.close();
+    }
+    assert.ok(flipped, 'a data tar holds a relation file');
+    const dir = join(root, 'r-flipped');
+    const ts = ['--tablespace', `ts:${join(root, 'ts-flipped')}`];
+    const r = await runPgdr(
+      ['restore', dir, '--config', cfg, '--server-name', 'pg15flip', '--no-start', ...ts],
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    assert.equal(r.code, 15, r.stderr);
+    assert.ok(r.stderr.includes(`${flipped} differs from the backup's manifest`), r.stderr);
+    assert.match(r.stderr, /running pgdr restore again clears it and starts over/);
   });
 
   it('--tablespace NAME:LOCATION extracts the tablespace elsewhere; an unknown name is refused', async () => {
@@ -151,3 +195,10 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     await stopRestoredServer(json.server);
   });
 });
+
+/** Every member of an uncompressed tar, with the offset of its header. */
+async function tarMembers(tar: Buffer): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  await pipeline(Readable.from([tar]), new TarReader({ entry: (e) => void out.push(e) }));
+  return out;
+}

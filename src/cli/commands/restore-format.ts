@@ -1,6 +1,8 @@
 // Rendering of `pgdr restore` results: the plan, what was done, how to reach the server, and the timings.
 import { formatIsoTime } from '../../catalog/backup-time.js';
-import type { RestoreResult } from '../../engine/restore/restore.js';
+import type { ManifestState } from '../../engine/restore/manifest-check.js';
+import type { RestoreChecks, RestoreResult } from '../../engine/restore/restore.js';
+import { describeMarker } from '../../engine/restore/restore-marker.js';
 import { describeTarget } from '../../engine/restore/target.js';
 import { bytes, table } from '../output.js';
 
@@ -23,7 +25,24 @@ export function restoreJson(r: RestoreResult): Record<string, unknown> {
       targetKind: plan.target.kind,
       timeline: plan.timeline,
       timelineSetting: plan.timelineSetting,
-      tars: plan.tars.map((t) => ({ key: t.key, size: t.size, compression: t.compression, dest: t.dest })),
+      tars: plan.tars.map((t) => ({
+        key: t.key,
+        size: t.size,
+        compression: t.compression,
+        dest: t.dest,
+        maxBytes: t.maxBytes ?? null,
+      })),
+      tablespaces: plan.tablespaces.map((t) => ({
+        name: t.name,
+        oid: t.oid,
+        location: t.location,
+        dest: t.dest,
+        mapped: t.mapped,
+      })),
+      manifest: manifestJson(plan.manifest),
+      unfinished: plan.folders
+        .filter((f) => f.unfinished !== null)
+        .map((f) => ({ dir: f.dir, previous: f.unfinished })),
       tarBytes: plan.tarBytes,
       wal: {
         from: plan.wal.from,
@@ -38,6 +57,9 @@ export function restoreJson(r: RestoreResult): Record<string, unknown> {
       notes: plan.notes,
     },
     download: r.download,
+    restarted: r.restarted,
+    checks: r.checks,
+    synced: r.synced,
     recovery: r.recoveryConfig
       ? {
           configFile: r.recoveryConfig.configFile,
@@ -82,6 +104,13 @@ export function restoreText(r: RestoreResult): string {
           `${plan.major}${plan.binaries ? ` (${plan.binaries.version} in ${plan.binaries.binDir})` : ''}`,
         ],
         ['Into', plan.dir],
+        ...plan.tablespaces.map((t) => [
+          `Tablespace ${t.name}`,
+          t.mapped
+            ? `${t.dest} (--tablespace; was ${t.location}, oid ${t.oid})`
+            : `${t.dest} (its original location, oid ${t.oid})`,
+        ]),
+        ['Manifest', manifestText(plan.manifest)],
       ],
     ).replace(/^\s*\n/, ''),
   );
@@ -90,10 +119,21 @@ export function restoreText(r: RestoreResult): string {
     out.push('', 'Plan only (--plan): nothing was written.');
     return out.join('\n');
   }
+  out.push('');
+  for (const f of r.restarted) {
+    out.push(
+      `Restarted an unfinished restore: cleared ${f.dir} (${describeMarker(f.previous)}), which held pgdr's marker.`,
+    );
+  }
   out.push(
-    '',
     `Extracted ${r.download.files} files (${bytes(r.download.extractedBytes)}) from ${r.download.tars} tar(s).`,
   );
+  if (r.checks) out.push(checksText(r.checks));
+  if (r.synced) {
+    out.push(
+      `Synced ${r.synced.files} files and ${r.synced.dirs} folders to disk (${r.synced.seconds.toFixed(1)} s).`,
+    );
+  }
   if (r.recoveryConfig)
     out.push(
       `Recovery settings in ${plan.dir}/postgresql.auto.conf; restore_command reads ${r.recoveryConfig.configFile}.`,
@@ -130,4 +170,37 @@ export function restoreText(r: RestoreResult): string {
     ),
   );
   return out.join('\n');
+}
+
+function manifestJson(m: ManifestState): Record<string, unknown> {
+  if (m.kind === 'present') {
+    const files = [...m.tars.values()].reduce((n, t) => n + t.files.size, 0);
+    return { kind: m.kind, key: m.key, tars: m.tars.size, files };
+  }
+  return m.kind === 'skipped' ? { kind: m.kind, key: m.key, reason: m.reason } : { kind: m.kind };
+}
+
+function manifestText(m: ManifestState): string {
+  if (m.kind === 'present') {
+    const files = [...m.tars.values()].reduce((n, t) => n + t.files.size, 0);
+    return `${m.key}: ${files} files in ${m.tars.size} tar(s), each checked (size and CRC-32) as it is extracted`;
+  }
+  if (m.kind === 'skipped') return `${m.key}: not checked (${m.reason})`;
+  return 'none (a barman-cloud backup): files are not checked one by one';
+}
+
+function checksText(c: RestoreChecks): string {
+  const t = c.tree;
+  const parts = [
+    `PG_VERSION ${t.pgVersion}`,
+    t.pgControl === 'crc' ? 'global/pg_control (CRC-32C)' : 'global/pg_control (size only)',
+    `backup_label (from WAL ${t.backupLabelWal})`,
+  ];
+  const m =
+    c.manifest.kind === 'present'
+      ? `; ${c.manifest.files} files match the backup's manifest`
+      : c.manifest.kind === 'skipped'
+        ? `; the manifest was not checked (${c.manifest.reason})`
+        : '; no pgdr manifest (a barman-cloud backup)';
+  return `Checked: ${parts.join(', ')}${m}.`;
 }

@@ -32,9 +32,12 @@ export const restoreCommand: Command = {
 
 Plans first (backup chosen as CloudNativePG does, WAL range checked segment by segment, target inside the
 recovery window, PostgreSQL binaries of the backup's major present) and refuses what cannot work, writing
-nothing. Then downloads and extracts the tars into DIR (which must be missing or empty), writes the recovery
-settings (restore_command = pgdr wal restore with prefetch) and recovery.signal, starts PostgreSQL on
-127.0.0.1 and waits until the target is reached. The server keeps running afterwards.
+nothing. Then downloads and extracts the tars into DIR (which must be missing or empty, or hold the
+pgsql_tmp.pgdr-restore-unfinished marker of a pgdr restore that did not finish: that one is cleared and
+restarted), checks the result (PG_VERSION, global/pg_control, backup_label, and every file against the
+backup's pgdr manifest when it has one), writes the recovery settings (restore_command = pgdr wal restore with
+prefetch) and recovery.signal, syncs everything to disk, starts PostgreSQL on 127.0.0.1 and waits until the
+target is reached. The server keeps running afterwards.
 
   --backup-id ID|latest      the backup to start from (default: newest DONE one before the target)
   --target-time T            '2024-12-15 07:30:00+00' (no zone means UTC)
@@ -46,7 +49,8 @@ settings (restore_command = pgdr wal restore with prefetch) and recovery.signal,
   --exclusive                stop just before the target (recovery_target_inclusive = off)
   --target-action A          promote (default), pause or shutdown once the target is reached
   --tablespace NAME:LOCATION extract tablespace NAME into LOCATION (absolute, missing or empty) instead of
-                             its original location (as barman-cloud-restore --tablespace); repeatable
+                             its original location (as barman-cloud-restore --tablespace); repeatable;
+                             needed when backup.info gives a location that is not absolute or lies in DIR
   --plan                     print the plan and stop (nothing is written)
   --no-start                 prepare DIR but do not start PostgreSQL
   --port P                   port to listen on (default: a free one)

@@ -1,6 +1,8 @@
 // Downloads every tar of the plan in parallel and extracts it while it streams in (get -> decompress ->
-// TarExtractor): nothing is buffered beyond the streams' high-water marks. Then what barman-cloud-restore does
-// after extracting: pg_tblspc/<oid> symlinks to the tablespace folders, and pg_wal when the tar lacked it.
+// TarExtractor): nothing is buffered beyond the streams' high-water marks. Each extracted file is checked
+// against the backup's pgdr manifest as it lands, and no tar may write more than the plan allows (the
+// manifest's bytes, else a bound from cluster_size). Then what barman-cloud-restore does after extracting:
+// pg_tblspc/<oid> symlinks to the tablespace folders, and pg_wal when the tar lacked it.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +10,8 @@ import { mapLimit } from '../../catalog/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import type { RestorePlan } from './plan.js';
+import { ManifestCheck } from './manifest-check.js';
+import type { PlannedTar, RestorePlan } from './plan.js';
 import { type ExtractStats, TarExtractor } from './tar-extract.js';
 
 export interface DownloadResult {
@@ -18,6 +21,8 @@ export interface DownloadResult {
   /** Bytes of file data written. */
   readonly extractedBytes: number;
   readonly files: number;
+  /** Files checked against the backup's pgdr manifest (0 when it has none). */
+  readonly manifestFiles: number;
 }
 
 export async function downloadAndExtract(
@@ -26,28 +31,19 @@ export async function downloadAndExtract(
 ): Promise<DownloadResult> {
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o700 });
   for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
+  const checked: number[] = [];
   const stats = await mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
+    const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
+    const extractor = new TarExtractor(tar.dest, { onFile: check?.onFile, maxBytes: tar.maxBytes });
     const body = await o.store.get(tar.key, { signal: o.signal });
-    const extractor = new TarExtractor(tar.dest);
     try {
       if (tar.compression === 'none') await pipeline(body, extractor, { signal: o.signal });
       else await pipeline(body, decompressStream(tar.compression), extractor, { signal: o.signal });
+      check?.finish();
     } catch (e) {
-      if (o.signal?.aborted) throw new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
-      // The reader does not know which object it reads: name it, as every bucket error must.
-      if (isPgdrError(e, 'CATALOG_INVALID')) {
-        throw new PgdrError('CATALOG_INVALID', `${tar.key}: ${e.message}`, {
-          cause: e,
-          hint: e.hint,
-          details: { ...e.details, key: tar.key },
-        });
-      }
-      if (isPgdrError(e)) throw e;
-      throw new PgdrError('CATALOG_INVALID', `cannot extract ${tar.key}: ${(e as Error).message}`, {
-        cause: e,
-        hint: `the ${tar.compression} tar is damaged or not a tar; pick another backup with --backup-id`,
-      });
+      throw extractError(e, tar, o.signal);
     }
+    checked.push(check?.files ?? 0);
     return extractor.extracted;
   });
   for (const t of plan.tars) {
@@ -67,5 +63,23 @@ export async function downloadAndExtract(
     downloadedBytes: plan.tarBytes,
     extractedBytes: stats.reduce((n, s) => n + s.bytes, 0),
     files: stats.reduce((n, s) => n + s.files, 0),
+    manifestFiles: checked.reduce((n, c) => n + c, 0),
   };
+}
+
+function extractError(e: unknown, tar: PlannedTar, signal: AbortSignal | undefined): PgdrError {
+  if (signal?.aborted) return new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
+  // The reader and the manifest check do not know which object they read: name it, as every bucket error must.
+  if (isPgdrError(e, 'CATALOG_INVALID')) {
+    return new PgdrError('CATALOG_INVALID', `${tar.key}: ${e.message}`, {
+      cause: e,
+      hint: e.hint,
+      details: { ...e.details, key: tar.key },
+    });
+  }
+  if (isPgdrError(e)) return e;
+  return new PgdrError('CATALOG_INVALID', `cannot extract ${tar.key}: ${(e as Error).message}`, {
+    cause: e,
+    hint: `the ${tar.compression} tar is damaged or not a tar; pick another backup with --backup-id`,
+  });
 }

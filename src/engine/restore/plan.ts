@@ -1,5 +1,6 @@
 // Plans a restore without writing anything: lists the catalogs, picks backup, timeline and WAL (plan-pure.ts),
-// lists the backup's tars, checks the target folders are empty and that binaries of the backup's major exist.
+// lists the backup's tars and reads its pgdr manifest, checks the target folders are empty (or an unfinished
+// restore of pgdr's own) and that binaries of the backup's major exist.
 import { listBackups } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { loadHistories } from '../../catalog/history-loader.js';
@@ -9,9 +10,13 @@ import { decompressBuffer } from '../../compression/codecs.js';
 import { PgdrError } from '../../errors.js';
 import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { type BackupTar, backupTars } from './backup-files.js';
-import { assertEmptyDir, assertReachable } from './empty-dir.js';
+import { backupTars } from './backup-files.js';
+import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
+import { loadManifest, type ManifestState } from './manifest-check.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
+import { type PlannedTar, plannedTars } from './planned-tars.js';
+import { describeMarker } from './restore-marker.js';
+import { type TablespaceDest, tablespaceDests } from './tablespace-dests.js';
 import type { RecoveryTarget } from './target.js';
 import { absentHistoryFiles } from './wal-absent.js';
 import type { WalRange } from './wal-range.js';
@@ -32,6 +37,8 @@ export interface PlanOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+export type { PlannedTar };
+
 export interface RestorePlan {
   readonly serverName: string;
   readonly destination: string;
@@ -43,7 +50,11 @@ export interface RestorePlan {
   /** The timeline recovery ends on (what 'latest' resolves to, now). */
   readonly timeline: number;
   readonly timelineSetting: string;
-  readonly tars: ReadonlyArray<BackupTar & { readonly dest: string }>;
+  readonly tars: readonly PlannedTar[];
+  readonly tablespaces: readonly TablespaceDest[];
+  /** The data folder first, then each tablespace's: empty, or holding an unfinished restore of pgdr's. */
+  readonly folders: readonly TargetFolder[];
+  readonly manifest: ManifestState;
   readonly tarBytes: number;
   readonly wal: WalRange;
   /** WAL names the archive did not hold when listed, that recovery asks for (wal-absent.ts). */
@@ -56,10 +67,9 @@ export interface RestorePlan {
 }
 
 const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
-
 export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const { store, serverName, signal } = o;
-  await assertEmptyDir(o.dir);
+  const dataFolder = await checkTargetFolder(o.dir);
   await store.checkAccess({ signal });
   await assertServerPresent(store, serverName, { signal });
   const [catalog, wal] = await Promise.all([
@@ -110,17 +120,41 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
       },
     );
   }
-  const tars = backupTars(backup, listed.objects, prefix).map((t) => ({
-    ...t,
-    dest: t.oid === null ? o.dir : (o.tablespaceMap?.[t.tablespace ?? ''] ?? t.location ?? ''),
-  }));
-  for (const d of new Set(tars.filter((t) => t.oid !== null).map((t) => t.dest))) await assertEmptyDir(d);
+  const tablespaces = tablespaceDests({
+    backupId: backup.backupId,
+    tablespaces: backup.tablespaces,
+    dataDir: o.dir,
+    map: o.tablespaceMap,
+  });
+  const folders = [dataFolder];
+  for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
+  const manifest = await loadManifest({
+    store,
+    prefix,
+    listed: listed.objects,
+    backupId: backup.backupId,
+    signal,
+  });
+  const tars = plannedTars(backup, backupTars(backup, listed.objects, prefix), {
+    prefix,
+    dataDir: o.dir,
+    tablespaces,
+    manifest,
+  });
   const binaries = o.needBinaries ? await findBinaries({ major, binDir: o.binDir }) : undefined;
   if (o.needBinaries) await assertReachable(o.dir);
   const tarBytes = tars.reduce((n, t) => n + t.size, 0);
   const totalBytes = tarBytes + pure.wal.bytes;
   const notes = [...problems].map(([tli, why]) => `history of timeline ${tli} unreadable: ${why}`);
   if (!o.needBinaries) notes.push(`PostgreSQL ${major} binaries were not checked (--no-start)`);
+  if (manifest.kind === 'skipped')
+    notes.push(`the backup's manifest ${manifest.key} is not checked: ${manifest.reason}`);
+  for (const f of folders) {
+    if (f.unfinished !== null)
+      notes.push(
+        `${f.dir} holds an unfinished pgdr restore (${describeMarker(f.unfinished)}): it is cleared and restored again`,
+      );
+  }
   return {
     serverName,
     destination: store.displayUrl,
@@ -132,6 +166,9 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     timeline: pure.timeline,
     timelineSetting: o.targetTli === undefined || o.targetTli === 'latest' ? 'latest' : String(o.targetTli),
     tars,
+    tablespaces,
+    folders,
+    manifest,
     tarBytes,
     wal: pure.wal,
     absentWal: absentHistoryFiles(wal),

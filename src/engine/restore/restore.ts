@@ -1,6 +1,11 @@
-// `pgdr restore` as an engine call: plan, download + extract, write the recovery configuration, start the
-// backup's PostgreSQL and wait for the target, timing every stage (their sum is the RTO). Plain options in,
-// a plain result out: no environment, no printing. Drills and replicas call this too.
+// `pgdr restore` as an engine call: plan, download + extract, check the restored tree, write the recovery
+// configuration, sync it all to disk, start the backup's PostgreSQL and wait for the target, timing every stage
+// (their sum is the RTO). Plain options in, a plain result out: no environment, no printing. Drills and
+// replicas call this too, so every mode gets the same checks and the same durability.
+//
+// The target folders carry pgdr's marker (restore-marker.ts) from before the first byte is written until the
+// tree is complete and synced; PostgreSQL starts only once the markers are gone, so a folder with a marker never
+// held a running server and a rerun may clear it.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
@@ -9,10 +14,14 @@ import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
 import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
+import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
 import { replaySettings } from './replay-settings.js';
+import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
+import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
+import { markFolders, type RestartedFolder, unmarkFolders, withRerunHint } from './target-folders.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
 import { WalFeeder } from './wal-feeder.js';
 
@@ -64,9 +73,22 @@ export interface RunningServer {
   readonly startSettings?: Readonly<Record<string, string>>;
 }
 
+export interface RestoreChecks {
+  readonly tree: TreeCheck;
+  readonly manifest:
+    | { readonly kind: 'present'; readonly key: string; readonly files: number }
+    | { readonly kind: 'absent' }
+    | { readonly kind: 'skipped'; readonly key: string; readonly reason: string };
+}
+
+export type { RestartedFolder };
+
 export interface RestoreResult {
   readonly plan: RestorePlan;
   readonly download: DownloadResult | null;
+  readonly restarted: readonly RestartedFolder[];
+  readonly checks: RestoreChecks | null;
+  readonly synced: SyncStats | null;
   readonly recoveryConfig: RecoveryConfig | null;
   readonly server: RunningServer | null;
   readonly confirmation: Confirmation | null;
@@ -79,7 +101,16 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const start = o.start ?? true;
   const plan = await planRestore({ ...o, needBinaries: start && !o.planOnly });
   const tPlan = performance.now();
-  const base = { plan, download: null, recoveryConfig: null, server: null, confirmation: null };
+  const base = {
+    plan,
+    download: null,
+    restarted: [],
+    checks: null,
+    synced: null,
+    recoveryConfig: null,
+    server: null,
+    confirmation: null,
+  };
   const timings = {
     planSeconds: secs(t0, tPlan),
     downloadSeconds: null,
@@ -88,6 +119,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   };
   if (o.planOnly) return { ...base, timings: { ...timings, totalSeconds: secs(t0) } };
 
+  const restarted = await markFolders(plan, o.onStage);
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
   const user = await resolveServerUser();
   const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
@@ -106,22 +138,45 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           signal: o.signal,
         })
       : undefined;
+  const marked = { still: true };
   try {
-    return await recover(o, plan, { t0, tPlan, user, ownDir, extracted: () => feeder?.fullSpeed() });
+    return await recover(o, plan, {
+      t0,
+      tPlan,
+      user,
+      ownDir,
+      restarted,
+      marked,
+      extracted: () => feeder?.fullSpeed(),
+    });
+  } catch (e) {
+    throw marked.still ? withRerunHint(e, plan.dir) : e;
   } finally {
     await feeder?.stop();
   }
 }
 
+function manifestChecks(m: ManifestState, files: number): RestoreChecks['manifest'] {
+  if (m.kind === 'present') return { kind: 'present', key: m.key, files };
+  return m;
+}
+
 async function recover(
   o: RestoreOptions,
   plan: RestorePlan,
-  c: { t0: number; tPlan: number; user: ServerUser | null; ownDir: string; extracted: () => void },
+  c: {
+    t0: number;
+    tPlan: number;
+    user: ServerUser | null;
+    ownDir: string;
+    restarted: readonly RestartedFolder[];
+    marked: { still: boolean };
+    extracted: () => void;
+  },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
   const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
   const start = o.start ?? true;
-  const base = { plan, download: null, recoveryConfig: null, server: null, confirmation: null };
   const timings = {
     planSeconds: secs(t0, tPlan),
     downloadSeconds: null,
@@ -134,6 +189,10 @@ async function recover(
     signal: o.signal,
   });
   c.extracted();
+  const checks: RestoreChecks = {
+    tree: await checkRestoredTree(plan),
+    manifest: manifestChecks(plan.manifest, download.manifestFiles),
+  };
   const action = o.action ?? 'promote';
   const recoveryConfig = await writeRecoveryConfig({
     dir: plan.dir,
@@ -150,10 +209,24 @@ async function recover(
   await fsp.chmod(plan.dir, 0o700);
   await chownTree(plan.dir, user);
   for (const t of plan.tars) if (t.oid !== null) await chownTree(t.dest, user);
+  o.onStage?.('syncing the restored files to disk');
+  const synced = await syncTrees(plan.folders.map((f) => f.dir));
+  await unmarkFolders(plan);
+  c.marked.still = false;
   const tDownload = performance.now();
   const afterDownload = { ...timings, downloadSeconds: secs(tPlan, tDownload) };
+  const base = {
+    plan,
+    download,
+    restarted: c.restarted,
+    checks,
+    synced,
+    recoveryConfig,
+    server: null,
+    confirmation: null,
+  };
   if (!start || plan.binaries === undefined) {
-    return { ...base, download, recoveryConfig, timings: { ...afterDownload, totalSeconds: secs(t0) } };
+    return { ...base, timings: { ...afterDownload, totalSeconds: secs(t0) } };
   }
 
   const port = o.port ?? (await freePort());
@@ -210,8 +283,6 @@ async function recover(
   const stop = `${pgCtl} -D ${plan.dir} stop`;
   return {
     ...base,
-    download,
-    recoveryConfig,
     server:
       confirmation.state === 'shutdown'
         ? null
