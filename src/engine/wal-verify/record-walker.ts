@@ -127,13 +127,16 @@ export class RecordWalker {
           this.cont = undefined;
           this.prev = undefined;
         } else {
-          this.recordProblem(addr, `the page has no continuation flag, yet ${this.unfinished()}`);
+          this.recordProblem(
+            this.rec?.lsn ?? addr,
+            `${this.unfinished(addr)}, which has no continuation flag`,
+          );
           return;
         }
       } else {
         const expected = this.rec ? this.rec.totLen - this.rec.got : (this.cont?.remaining ?? 0);
         if (h.remLen !== expected) {
-          this.recordProblem(addr, `xlp_rem_len is ${h.remLen}, yet ${this.unfinished()}`);
+          this.recordProblem(this.rec?.lsn ?? addr, `${this.unfinished(addr)}, which says ${h.remLen}`);
           return;
         }
         off = this.rec ? this.feedRecord(p, off) : this.feedContinuation(p, off);
@@ -157,10 +160,10 @@ export class RecordWalker {
     this.walk(p, align8(off), addr);
   }
 
-  private unfinished(): string {
-    return this.rec
-      ? `the record at LSN ${formatLsn(this.rec.lsn)} has ${this.rec.totLen - this.rec.got} bytes to come`
-      : `the record continued at the start of the segment has ${this.cont?.remaining} bytes to come`;
+  private unfinished(page: bigint): string {
+    const left = this.rec ? this.rec.totLen - this.rec.got : this.cont?.remaining;
+    const what = this.rec ? `record of ${this.rec.totLen} bytes` : 'record continued from the segment before';
+    return `${what} has ${left} bytes to come on the page at LSN ${formatLsn(page)}`;
   }
 
   private walk(p: Buffer, from: number, addr: bigint): void {
