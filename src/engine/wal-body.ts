@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { WalKind } from '../catalog/wal-name.js';
 import { decompressBounded } from '../compression/byte-limit.js';
 import type { Compression } from '../compression/suffixes.js';
-import { PgdrError } from '../errors.js';
+import { isPgdrError, PgdrError } from '../errors.js';
 
 export const MIN_SEGMENT_SIZE = 1 << 20;
 /** The largest segment PostgreSQL allows (initdb --wal-segsize 1024). */
@@ -64,4 +64,14 @@ function walSizeRule(
         ? undefined
         : `it decompresses to ${n} bytes, which is no WAL segment size (a power of two from 1 MiB to 1 GiB)`,
   };
+}
+
+/**
+ * What is wrong with an object, from an error of boundedWalBody or a parser (CATALOG_INVALID), without the
+ * key (the caller names the object); any other error (the store, an interruption) is rethrown.
+ */
+export function damageOf(e: unknown): string {
+  if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
+  const reason = e.details?.reason;
+  return typeof reason === 'string' ? reason : e.message;
 }

@@ -2,9 +2,8 @@
 // cut into pages and walked record by record. Only a page and the codec's buffers are in memory at a time.
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { segmentNumber } from '../../catalog/wal-name.js';
-import { isPgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { boundedWalBody } from '../wal-body.js';
+import { boundedWalBody, damageOf } from '../wal-body.js';
 import { RecordWalker } from './record-walker.js';
 import { isWalBlockSize, LONG_HEADER, pageProblem, readPageHeader } from './wal-page.js';
 import type { WalkResult } from './walk-result.js';
@@ -39,8 +38,7 @@ export async function checkSegment(
   try {
     segNo = segmentNumber(obj.name.slice(0, 24), o.segSize);
   } catch (e) {
-    if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
-    return { object: obj, segNo: -1, segStart: -1n, walk: undefined, problems: [{ message: e.message }] };
+    return { object: obj, segNo: -1, segStart: -1n, walk: undefined, problems: [{ message: damageOf(e) }] };
   }
   const segStart = BigInt(segNo) * BigInt(o.segSize);
   const problems: ObjectFailure[] = [];
@@ -65,9 +63,7 @@ export async function checkSegment(
     for await (const chunk of boundedWalBody(body, { ...obj, segmentSize: o.segSize }))
       cutter.push(chunk as Buffer);
   } catch (e) {
-    if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
-    const reason = e.details?.reason;
-    problems.push({ message: typeof reason === 'string' ? reason : e.message });
+    problems.push({ message: damageOf(e) });
   }
   return { object: obj, segNo, segStart, walk: cutter.walker?.result(), problems };
 }

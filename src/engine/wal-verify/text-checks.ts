@@ -4,9 +4,8 @@
 import { parseHistoryFile, type TimelineHistory, timelineAncestry } from '../../catalog/timeline-history.js';
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { formatLsn, parseLsn, parseWalName, segmentNumber } from '../../catalog/wal-name.js';
-import { isPgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { boundedWalBody } from '../wal-body.js';
+import { boundedWalBody, damageOf } from '../wal-body.js';
 
 export type TextRead = { readonly text: string } | { readonly problem: string };
 
@@ -21,9 +20,7 @@ export async function readWalText(
       parts.push(chunk as Buffer);
     return { text: Buffer.concat(parts).toString('utf8') };
   } catch (e) {
-    if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
-    const reason = e.details?.reason;
-    return { problem: typeof reason === 'string' ? reason : e.message };
+    return { problem: damageOf(e) };
   }
 }
 
@@ -37,8 +34,7 @@ export function checkHistory(
     timelineAncestry(timeline, history, segSize);
     return { history };
   } catch (e) {
-    if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
-    return { problem: e.message };
+    return { problem: damageOf(e) };
   }
 }
 
