@@ -75,6 +75,23 @@ describe('restored WAL is bounded to the segment size', () => {
     });
   }
 
+  it('an object that is not data of its compression is CATALOG_INVALID naming the key, never INTERNAL', async () => {
+    const server = 'garbage';
+    const dir = join(root, server);
+    await fsp.mkdir(dir, { recursive: true });
+    for (const c of COMPRESSIONS.filter((x) => x !== 'none')) {
+      const k = `${server}/wals/0000000100000000/${seg(1)}${walSuffix(c)}`;
+      await store.put(k, Buffer.from('this is not compressed data, just text in the bucket'));
+      await assert.rejects(
+        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server, maxParallel: 1 }),
+        (e) => isPgdrError(e, 'CATALOG_INVALID') && e.message.includes(`${k} is damaged`),
+        c,
+      );
+      await store.delete([k]);
+      assert.deepEqual(await files(dir), []);
+    }
+  });
+
   it('the WAL feeder spools no bomb and leaves no temp file', async () => {
     const server = 'bomb-feeder';
     const listed: { key: string; size: number; lastModified: Date }[] = [];

@@ -18,7 +18,8 @@ export const walVerify: Command = {
   usage: `Usage: pgdr wal verify [--timeline N] [--max-parallel N] [--format table|json] [store options]
 
 Reads every WAL object of the server (or of timeline N) and checks, without writing anything:
-  - a segment or .partial decompresses to exactly one segment (the segment size of the newest backup.info);
+  - a segment or .partial decompresses to exactly one segment (the size in the newest backup.info, else
+    in the first segment's header);
   - every page header carries the WAL magic of the cluster's PostgreSQL major (13 to 18), the timeline the
     file name (and the timeline history) says, and the page's own address; the first page's long header
     names the system identifier, the segment size and the WAL block size, the same in every segment;
@@ -31,7 +32,7 @@ Every damaged object is named with what is wrong and where (LSN, byte offset). P
 
   --timeline N               only the WAL of timeline N
   --max-parallel N           objects checked at a time (default: objectStore.wal.maxParallel or the number
-                             of cores, whichever is larger); one segment in memory per object at most
+                             of cores, whichever is larger); each holds a page and the codec's buffers
   --format table|json        output format (default: table)
 
 Exit code: 0 every object intact, 51 (CHECKS_FAILED) at least one damaged.
