@@ -2,11 +2,10 @@
 // atomically written DEST. With maxParallel N > 1, a miss also fetches the next N-1 segments into a spool
 // beside DEST, so PostgreSQL's next calls are renames.
 import { basename } from 'node:path';
-import { pipeline } from 'node:stream';
-import { decompressStream } from '../compression/codecs.js';
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { boundedWalBody } from './wal-body.js';
 import {
   chooseForRestore,
   type FoundWal,
@@ -23,6 +22,11 @@ export interface RestoreWalOptions {
   /** Spool folder for prefetched segments; must be on DEST's file system. */
   readonly spoolDir?: string | undefined;
   readonly noPartial?: boolean | undefined;
+  /**
+   * The cluster's WAL segment size (from pg_control); a restored segment must be exactly this long. Unknown:
+   * any size PostgreSQL allows.
+   */
+  readonly segmentSize?: number | undefined;
   /** What the spool must have been filled from (spoolOrigin); default: the store's URL and serverName. */
   readonly origin?: string | undefined;
   /** The call's fingerprint (cli/call-fingerprint.ts), so that bin/pgdr can serve the spool. */
@@ -94,9 +98,12 @@ async function fetchTo(
 
 async function download(found: FoundWal, o: RestoreWalOptions) {
   const body = await o.store.get(found.key, { signal: o.signal });
-  if (found.compression === 'none') return body;
-  const codec = decompressStream(found.compression);
-  // Errors on either side end up on the returned stream, which writeFileAtomic pipes.
-  pipeline(body, codec, () => {});
-  return codec;
+  const kind = mustBeWalName(found.name).kind;
+  // Errors on either side end up on the returned stream; writeFileAtomic then removes its temp file.
+  return boundedWalBody(body, {
+    key: found.key,
+    kind,
+    compression: found.compression,
+    segmentSize: o.segmentSize,
+  });
 }

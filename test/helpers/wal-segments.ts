@@ -15,8 +15,14 @@ export interface WalSegments {
 /**
  * At least `count` consecutive segments. `full` fills them with pgbench traffic (realistic compression
  * ratios); otherwise each holds some inserts and ends in a pg_switch_wal (zero tail), which is quicker.
+ * `bigRecord` adds, before the first switch, one 40 MB record (a logical decoding message): it spans three
+ * segments at least, one of them from its first page to its last.
  */
-export async function generateWalSegments(options: { count: number; full?: boolean }): Promise<WalSegments> {
+export async function generateWalSegments(options: {
+  count: number;
+  full?: boolean;
+  bigRecord?: boolean;
+}): Promise<WalSegments> {
   const pg = await startPostgres({ major: 17, settings: { wal_keep_size: '4GB', max_wal_size: '4GB' } });
   const dir = await mkdtemp(join(tmpdir(), 'pgdr-wal-'));
   try {
@@ -30,6 +36,10 @@ export async function generateWalSegments(options: { count: number; full?: boole
       while ((await segmentsSince(pg, first)) < options.count + 1) {
         await pgbench({ connectionString: pg.connectionString, run: { transactions: 3000, clients: 4 } });
       }
+    }
+    if (options.bigRecord) {
+      await loadRows({ db: pg, rows: 20_000 });
+      await pg.query("SELECT pg_logical_emit_message(false, 'pgdr', repeat('x', 40000000))");
     }
     while ((await segmentsSince(pg, first)) < options.count + 1) {
       await loadRows({ db: pg, rows: 20_000 });

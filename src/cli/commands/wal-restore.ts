@@ -18,7 +18,10 @@ export const walRestore: Command = {
   usage: `Usage: pgdr wal restore [options] WALNAME DEST
 
 Finds WALNAME in the archive whatever its compression suffix (serving X.partial for X, as barman does unless
---no-partial), decompresses it and writes DEST atomically. Exit codes: 0 restored, 1 not found (PostgreSQL
+--no-partial), decompresses it and writes DEST atomically. A segment must decompress to exactly the segment
+size (read from global/pg_control of the current folder, PostgreSQL's data directory; otherwise any size
+PostgreSQL allows), a history or backup label file to at most 1 MiB or 64 KiB: anything else is refused
+(CATALOG_INVALID) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
 then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
 also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
 
@@ -38,10 +41,13 @@ ${STORE_USAGE}`,
     if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
       if ((await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin })) !== undefined) return 0;
     }
-    const [{ withStore }, { restoreWal }] = await Promise.all([
+    const [{ withStore }, { restoreWal }, { controlSegmentSize }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-restore.js'),
+      import('../../postgres/pg-control.js'),
     ]);
+    // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
+    const segmentSize = await controlSegmentSize(ctx.cwd);
     return withStore(config, async (store) => {
       await restoreWal(name!, target, {
         store,
@@ -57,6 +63,7 @@ ${STORE_USAGE}`,
           cwd: ctx.cwd,
         }),
         noPartial: flag(p, 'no-partial'),
+        segmentSize,
         signal: ctx.signal,
       });
       return 0;

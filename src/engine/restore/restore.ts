@@ -132,6 +132,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           absent: plan.absentWal,
           dir: walSpoolDir(ownDir),
           user,
+          segmentSize: plan.backup.xlogSegmentSize,
           // One download at a time while the tars extract, then four: bench/restore went from 7.3-7.9 s to
           // 6.2-7.8 s (the tars and replay both got more of the two cores; a window of 16 was slower).
           concurrencyWhileExtracting: 1,

@@ -10,9 +10,9 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { WalObject } from '../../catalog/wal-catalog.js';
-import { decompressStream } from '../../compression/codecs.js';
 import { chownToServerUser, type ServerUser } from '../../postgres/os-user.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { boundedWalBody } from '../wal-body.js';
 
 export interface WalFeederOptions {
   readonly store: ObjectStore;
@@ -22,6 +22,8 @@ export interface WalFeederOptions {
   readonly absent?: readonly string[] | undefined;
   readonly dir: string;
   readonly user: ServerUser | null;
+  /** The backup's WAL segment size: a spooled segment is exactly this long (default: any size allowed). */
+  readonly segmentSize?: number | undefined;
   /** Segments on disk or in flight at most (default 32: 512 MiB of 16 MiB segments). */
   readonly window?: number;
   readonly concurrency?: number;
@@ -99,8 +101,8 @@ export class WalFeeder {
     try {
       const body = await this.o.store.get(obj.key, { signal: this.o.signal });
       const out = createWriteStream(tmp, { mode: 0o600 });
-      if (obj.compression === 'none') await pipeline(body, out, { signal: this.o.signal });
-      else await pipeline(body, decompressStream(obj.compression), out, { signal: this.o.signal });
+      const bytes = boundedWalBody(body, { ...obj, segmentSize: this.o.segmentSize });
+      await pipeline(bytes, out, { signal: this.o.signal });
       // Owned by the server user before it becomes visible: restore_command moves it and PostgreSQL reads it.
       await chownToServerUser(tmp, this.o.user);
       if (obj.name === this.last) await this.keepCopy(tmp, obj.name);
@@ -108,7 +110,7 @@ export class WalFeeder {
       this.spooled.push(obj.name);
       this.fetched++;
     } catch {
-      // The fallback in restore_command fetches whatever the feeder could not.
+      // The fallback in restore_command fetches whatever the feeder could not (and reports a damaged object).
       this.failures++;
       await fsp.rm(tmp, { force: true });
     } finally {

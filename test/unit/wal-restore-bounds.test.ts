@@ -1,0 +1,218 @@
+// A WAL object that decompresses to more (a decompression bomb) or fewer bytes than a segment is refused by
+// every path that writes WAL from the bucket: `pgdr wal restore`, its prefetch spool and the restore's WAL
+// feeder, with CATALOG_INVALID naming the key and no file left behind. The segment size comes from
+// pg_control in restore_command's working folder (PostgreSQL's data directory).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { classifyWal } from '../../src/catalog/wal-catalog.js';
+import { compressBuffer } from '../../src/compression/codecs.js';
+import { COMPRESSIONS, type Compression, walSuffix } from '../../src/compression/suffixes.js';
+import { WalFeeder } from '../../src/engine/restore/wal-feeder.js';
+import { restoreWal } from '../../src/engine/wal-restore.js';
+import { isPgdrError } from '../../src/errors.js';
+import { findBinaries } from '../../src/postgres/binaries.js';
+import { chownToServerUser, resolveServerUser, serverSpawnOptions } from '../../src/postgres/os-user.js';
+import { controlSegmentSize, parsePgControl } from '../../src/postgres/pg-control.js';
+import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
+import { runPgdr } from '../helpers/cli.js';
+
+const SEG = 16 << 20;
+const seg = (n: number) => `0000000100000000000000${n.toString(16).toUpperCase().padStart(2, '0')}`;
+const key = (name: string, c: Compression) => `pg/wals/0000000100000000/${name}${walSuffix(c)}`;
+
+describe('restored WAL is bounded to the segment size', () => {
+  let root: string;
+  let store: FsObjectStore;
+  const bombs = new Map<Compression, Buffer>();
+  before(async () => {
+    root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-walbomb-'));
+    await fsp.chmod(root, 0o755); // initdb runs as the server user
+    store = new FsObjectStore(join(root, 'bucket'));
+    // 64 MiB of zeros: a few KiB once compressed by most codecs.
+    const zeros = Buffer.alloc(64 << 20);
+    for (const c of COMPRESSIONS) bombs.set(c, await compressBuffer(c, zeros));
+  });
+  after(async () => {
+    await store?.close();
+    if (root) await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  /** Files in dir, dot files (temp files, spool markers) included. */
+  const files = async (dir: string) => (await fsp.readdir(dir).catch(() => [] as string[])).sort();
+
+  for (const c of COMPRESSIONS) {
+    it(`${c}: a segment inflating to 64 MiB is refused naming the key, nothing written (DEST and spool)`, async () => {
+      const server = `bomb-${c}`;
+      const k = (name: string) => `${server}/wals/0000000100000000/${name}${walSuffix(c)}`;
+      for (let n = 1; n <= 4; n++) await store.put(k(seg(n)), bombs.get(c)!);
+      const dir = join(root, server, 'pg_wal');
+      await fsp.mkdir(dir, { recursive: true });
+      const dest = join(dir, 'RECOVERYXLOG');
+      const spoolDir = join(dir, '.pgdr-prefetch');
+      for (const maxParallel of [1, 4]) {
+        await assert.rejects(
+          restoreWal(seg(1), dest, { store, serverName: server, maxParallel, spoolDir, segmentSize: SEG }),
+          (e) =>
+            isPgdrError(e, 'CATALOG_INVALID') &&
+            e.message.includes(k(seg(1))) &&
+            /more than 16777216 bytes/.test(e.message),
+        );
+        assert.deepEqual(
+          await files(dir),
+          maxParallel > 1 ? ['.pgdr-prefetch'] : [],
+          'no DEST, no temp file',
+        );
+        assert.deepEqual(
+          (await files(spoolDir)).filter((f) => f !== '.origin'),
+          [],
+          'no prefetched segment, no temp file in the spool',
+        );
+      }
+    });
+  }
+
+  it('an object that is not data of its compression is CATALOG_INVALID naming the key, never INTERNAL', async () => {
+    const server = 'garbage';
+    const dir = join(root, server);
+    await fsp.mkdir(dir, { recursive: true });
+    for (const c of COMPRESSIONS.filter((x) => x !== 'none')) {
+      const k = `${server}/wals/0000000100000000/${seg(1)}${walSuffix(c)}`;
+      await store.put(k, Buffer.from('this is not compressed data, just text in the bucket'));
+      await assert.rejects(
+        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server, maxParallel: 1 }),
+        (e) => isPgdrError(e, 'CATALOG_INVALID') && e.message.includes(`${k} is damaged`),
+        c,
+      );
+      await store.delete([k]);
+      assert.deepEqual(await files(dir), []);
+    }
+  });
+
+  it('the WAL feeder spools no bomb and leaves no temp file', async () => {
+    const server = 'bomb-feeder';
+    const listed: { key: string; size: number; lastModified: Date }[] = [];
+    for (const c of ['gzip', 'zstd', 'none'] as const) {
+      const n = listed.length + 1;
+      const k = `${server}/wals/0000000100000000/${seg(n)}${walSuffix(c)}`;
+      await store.put(k, bombs.get(c)!);
+      listed.push({ key: k, size: 1, lastModified: new Date() });
+    }
+    const spool = join(root, server, 'spool');
+    const feeder = new WalFeeder({
+      store,
+      objects: classifyWal(server, listed).objects,
+      dir: spool,
+      user: null,
+      segmentSize: SEG,
+    });
+    // Each failed download removes its temp file and then its busy marker.
+    for (let i = 0; i < 400 && (feeder.failures < 3 || (await files(spool)).length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(feeder.failures, 3);
+    assert.equal(feeder.fetched, 0);
+    assert.deepEqual(await files(spool), []);
+    await feeder.stop();
+  });
+
+  it('a segment shorter than the segment size is refused; without a known size, any power of two 1 MiB-1 GiB', async () => {
+    const server = 'short';
+    const dir = join(root, server);
+    await fsp.mkdir(dir, { recursive: true });
+    const dest = join(dir, 'RECOVERYXLOG');
+    await store.put(
+      key(seg(1), 'gzip').replace('pg/', `${server}/`),
+      await compressBuffer('gzip', Buffer.alloc(1 << 20)),
+    );
+    await store.put(
+      key(seg(2), 'gzip').replace('pg/', `${server}/`),
+      await compressBuffer('gzip', Buffer.alloc(3 << 20)),
+    );
+    const o = { store, serverName: server, maxParallel: 1 };
+    await assert.rejects(
+      restoreWal(seg(1), dest, { ...o, segmentSize: SEG }),
+      (e) =>
+        isPgdrError(e, 'CATALOG_INVALID') &&
+        /decompresses to 1048576 bytes, not the segment size 16777216/.test(e.message),
+    );
+    assert.deepEqual(await files(dir), []);
+    assert.equal((await restoreWal(seg(1), dest, o)).bytes, 1 << 20, 'a 1 MiB segment of a 1 MiB cluster');
+    await assert.rejects(
+      restoreWal(seg(2), dest, o),
+      (e) =>
+        isPgdrError(e, 'CATALOG_INVALID') && /3145728 bytes, which is no WAL segment size/.test(e.message),
+    );
+  });
+
+  it('history and backup label files are bounded too', async () => {
+    const server = 'small';
+    const dir = join(root, server);
+    await fsp.mkdir(dir, { recursive: true });
+    await store.put(`${server}/wals/00000002.history.gz`, bombs.get('gzip')!);
+    await assert.rejects(
+      restoreWal('00000002.history', join(dir, 'RECOVERYHISTORY'), {
+        store,
+        serverName: server,
+        maxParallel: 4,
+      }),
+      (e) =>
+        isPgdrError(e, 'CATALOG_INVALID') && /00000002\.history\.gz.*more than 1048576 bytes/.test(e.message),
+    );
+    assert.deepEqual(await files(dir), []);
+  });
+
+  it('pgdr wal restore reads the segment size from pg_control in its working folder (exit 15, key named)', async () => {
+    // A real pg_control, of a cluster with 64 MiB segments.
+    const bin = await findBinaries({ major: 15 });
+    const user = await resolveServerUser();
+    const cluster = join(root, 'cluster');
+    await fsp.mkdir(cluster);
+    await chownToServerUser(cluster, user);
+    const pgdata = join(cluster, 'data');
+    const r = spawnSync(bin.initdb, ['-N', '--wal-segsize=64', '-U', 'postgres', '-D', pgdata], {
+      ...serverSpawnOptions(user),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const control = await fsp.readFile(join(pgdata, 'global', 'pg_control'));
+    assert.equal(parsePgControl(control)?.segmentSize, 64 << 20);
+    const flipped = Buffer.from(control);
+    flipped[100] = flipped[100]! ^ 1;
+    assert.equal(parsePgControl(flipped), undefined, 'a pg_control whose CRC fails is not used');
+    const cwd = join(root, 'datadir');
+    await fsp.mkdir(join(cwd, 'global'), { recursive: true });
+    await fsp.writeFile(join(cwd, 'global', 'pg_control'), control);
+    assert.equal(await controlSegmentSize(cwd), 64 << 20);
+
+    const server = 'by-control';
+    await store.put(
+      `${server}/wals/0000000100000000/${seg(1)}.gz`,
+      await compressBuffer('gzip', Buffer.alloc(SEG)),
+    );
+    const args = [
+      'wal',
+      'restore',
+      '--destination-path',
+      `file://${join(root, 'bucket')}`,
+      '--server-name',
+      server,
+    ];
+    await fsp.mkdir(join(cwd, 'pg_wal'));
+    const refused = await runPgdr([...args, seg(1), 'pg_wal/RECOVERYXLOG'], { cwd });
+    assert.equal(refused.code, 15, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `${server}/wals/0000000100000000/${seg(1)}\\.gz is damaged: it decompresses to 16777216 bytes, not the segment size 67108864`,
+      ),
+    );
+    assert.deepEqual(await files(join(cwd, 'pg_wal')), []);
+    // Elsewhere (no pg_control), a 16 MiB segment is one PostgreSQL allows.
+    const ok = await runPgdr([...args, seg(1), join(root, 'elsewhere')], { cwd: root });
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+});
