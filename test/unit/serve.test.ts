@@ -24,6 +24,7 @@ const unreadable: DashboardState = {
   newestWal: null,
   timelines: [],
   backups: [],
+  backupVerify: { invalid: 0, error: null },
   lastSuccessfulBackup: null,
   lastFailedBackup: null,
   drills: { entries: [], unreadable: 0, rtoTrend: null, error: null },
