@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { parseLsn } from '../../src/catalog/wal-name.js';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
