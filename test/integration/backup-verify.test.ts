@@ -39,7 +39,7 @@ interface Report {
   manifestChecked: boolean;
   files: number;
   pages: { state: string; checked: number; failed: number; blockSize: number };
-  tars: { key: string }[];
+  tars: { key: string; relationFiles: number }[];
   failureCount: number;
   failures: Finding[];
   notes: string[];
@@ -153,7 +153,9 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
       assert.equal(b.pages.state, 'checked');
       assert.equal(b.pages.blockSize, 8192);
       assert.ok(b.pages.checked > 100, `${b.backupId}: ${b.pages.checked} pages checked`);
-      assert.ok(b.tars.length >= 2, 'the data tar and the tablespace tar');
+      const tablespaceTars = b.tars.filter((t) => !/\/data(_\d+)?\.tar\.gz$/.test(t.key));
+      assert.equal(tablespaceTars.length, 1, b.tars.map((t) => t.key).join());
+      assert.ok(tablespaceTars[0]!.relationFiles > 0, 'the tablespace tar holds relation files');
       const rec = JSON.parse((await store.getBuffer(`v/${b.recorded}`)).toString());
       assert.equal(b.recorded, `${SERVER}/pgdr/verify/${b.backupId}.json`);
       assert.equal(rec.result, 'pass');
@@ -224,8 +226,16 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
     const short = objects.find((o) => o.key.endsWith('/data.tar.gz'))!;
     const body = await store.getBuffer(short.key);
     await store.put(short.key, body.subarray(0, Math.floor(body.length / 2)));
+    // And a backup whose backup.info cannot be read: a failure of --all, named.
+    await store.put('v/cut/base/20000101T000000/backup.info', Buffer.from('garbage\n'));
     const r = await verify('cut', ['--all']);
     assert.equal(r.code, 51, r.stdout + r.stderr);
+    const { unreadable } = r.json as unknown as { unreadable: { backupId: string; error: string }[] };
+    assert.deepEqual(
+      unreadable.map((u) => u.backupId),
+      ['20000101T000000'],
+    );
+    assert.match(unreadable[0]!.error, /^cut\/base\/20000101T000000\/backup\.info cannot be read/);
     const byId = new Map(r.json.backups.map((b) => [b.backupId, b]));
     const barman = byId.get(barmanId)!.failures;
     assert.equal(barman.length, 1, JSON.stringify(barman));

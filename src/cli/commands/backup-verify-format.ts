@@ -48,11 +48,12 @@ export function verifyText(r: VerifyRun): string {
   }
   const { result, partial } = runResult(r);
   const n = r.verified.length + r.unreadable.length;
+  const failed = r.verified.filter((v) => v.report.result === 'fail').length + r.unreadable.length;
   const what = n === 1 ? 'the backup' : `${n} backups`;
   out.push(
     result === 'pass'
-      ? `Verdict: PASS${partial ? ' (partial)' : ''}: ${what} read back whole${partial ? ', but not everything could be checked (see notes)' : ''}`
-      : `Verdict: FAIL: ${r.verified.filter((v) => v.report.result === 'fail').length + r.unreadable.length} of ${what} failed verification`,
+      ? `Verdict: PASS${partial ? ' (partial)' : ''}: ${what} read back whole${partial ? ', but not everything could be checked (see "partial" above)' : ''}`
+      : `Verdict: FAIL: ${n === 1 ? 'the backup' : `${failed} of ${n} backups`} failed verification`,
   );
   return out.join('\n');
 }

@@ -26,6 +26,7 @@ export class TarVerifier implements TarVisitor {
   members = 0;
   files = 0;
   bytes = 0;
+  relationFiles = 0;
   readonly failures = new FindingList();
   /** The bytes of global/pg_control, when this tar holds it. */
   control: Buffer | null = null;
@@ -57,7 +58,8 @@ export class TarVerifier implements TarVisitor {
       }
     }
     if (!this.o.tablespace && name === 'global/pg_control') sinks.push(this.captureControl(e));
-    const rel = this.o.pages ? relationFile(e.name, this.o.tablespace) : undefined;
+    const rel = relationFile(e.name, this.o.tablespace);
+    if (rel) this.relationFiles++;
     if (rel && this.o.pages && !listed?.truncated)
       sinks.push(this.o.pages.scanner(this.o.key, e.name, rel.segment));
     return fanOut(sinks);

@@ -22,6 +22,8 @@ export interface TarSummary {
   readonly files: number;
   /** Bytes of file data in the tar. */
   readonly bytes: number;
+  /** Members that are relation files (whose pages carry checksums). */
+  readonly relationFiles: number;
   readonly ok: boolean;
 }
 

@@ -94,6 +94,7 @@ export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): 
       members: r.v.members,
       files: r.v.files,
       bytes: r.v.bytes,
+      relationFiles: r.v.relationFiles,
       ok: r.ok && r.v.failures.count === 0,
     })),
     failureCount: failures.count,
