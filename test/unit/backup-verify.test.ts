@@ -5,17 +5,23 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { parseBackupManifest } from '../../src/catalog/backup-manifest.js';
 import { pageChecksum, storedChecksum } from '../../src/engine/verify-backup/page-checksum.js';
 import { PageChecks } from '../../src/engine/verify-backup/page-scan.js';
 import { relationFile } from '../../src/engine/verify-backup/relation-file.js';
+import { TarVerifier } from '../../src/engine/verify-backup/tar-verifier.js';
 import type { BackupVerifyReport } from '../../src/engine/verify-backup/types.js';
 import { parseVerifyRecord, recordOf } from '../../src/engine/verify-backup/verify-record.js';
 import { isPgdrError } from '../../src/errors.js';
 import { findBinaries } from '../../src/postgres/binaries.js';
 import { readControlFile } from '../../src/postgres/control-file.js';
 import { initdb } from '../../src/postgres/initdb.js';
+import { TarReader } from '../../src/tar/reader.js';
+import { tarOf } from '../helpers/hostile-tar.js';
 
 const PAGE = 8192;
 
@@ -140,6 +146,61 @@ describe('backup verify: pg_control and page checksums of real clusters', () => 
     assert.equal(changed.checked, 0);
     assert.equal(changed.failures.count, 0);
     assert.equal(changed.skippedChanged + changed.skippedNew, blocks);
+  });
+
+  it('checks each member against the manifest and skips the pages of files it marks truncated', async () => {
+    const files = [];
+    for (const f of await relationFiles(clusters.get('17-on')!)) {
+      if ((await fsp.stat(f)).size >= 2 * PAGE) files.push(f);
+    }
+    const good = await fsp.readFile(files[0]!);
+    const torn = Buffer.from(await fsp.readFile(files[1]!));
+    torn[PAGE + 100] = (torn[PAGE + 100] ?? 0) ^ 1;
+    const crc = (b: Buffer) => (crc32(b) >>> 0).toString(16).padStart(8, '0');
+    const tar = tarOf([
+      { name: 'PG_VERSION', data: '17\n' },
+      { name: 'base/1/1259', data: good },
+      { name: 'base/1/1249', data: torn },
+      { name: 'base/1/extra', data: 'x' },
+    ]);
+    const entries: [string, number, string, string?][] = [
+      ['PG_VERSION', 2, crc(Buffer.from('17\n'))],
+      ['base/1/1259', good.length, crc(good)],
+      ['base/1/1249', torn.length, crc(torn), 'truncated'],
+      ['base/1/gone', 1, '00000000'],
+    ];
+    const manifest = parseBackupManifest(
+      Buffer.from(
+        JSON.stringify({
+          format: 'pgdr-backup-manifest',
+          version: 1,
+          backupId: '20250101T000000',
+          tars: [{ key: 'data.tar', storedBytes: tar.length, files: entries }],
+        }),
+      ),
+      'k/pgdr.json',
+      '20250101T000000',
+    );
+    const pages = new PageChecks({ hi: 0xffffffff, lo: 0xffffffff });
+    const v = new TarVerifier({
+      key: 'k/data.tar',
+      tablespace: false,
+      manifest: manifest.tars.get('data.tar')!,
+      pages,
+    });
+    await pipeline(Readable.from([tar]), new TarReader(v));
+    assert.deepEqual(
+      v.failures.listed.map((f) => f.message),
+      [
+        'PG_VERSION is 3 bytes, the manifest says 2',
+        'base/1/extra is in the tar but not in the manifest',
+        'base/1/gone is in the manifest but missing from the tar',
+      ],
+    );
+    assert.equal(pages.failures.count, 0, 'the truncated file is not page-checked');
+    assert.equal(pages.checked + pages.skippedNew, good.length / PAGE);
+    assert.equal(v.truncatedRelationFiles(), 1);
+    assert.equal(v.relationFiles, 2);
   });
 });
 
