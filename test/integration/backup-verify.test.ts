@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseLsn } from '../../src/catalog/wal-name.js';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import type { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { barmanCloudOk, walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
@@ -102,7 +102,7 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
       relPath = String(rel?.p);
       await loadRows({ db: pg, rows: 5000 });
       await switchWalAndWait(pg);
-      const s = bucketStoreAt(s3, 'v');
+      const s = bucketStore(s3, BUCKET, 'v');
       const r = await createBackup({
         store: s,
         serverName: SERVER,
@@ -210,9 +210,13 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
     await copyPrefix(s3, BUCKET, `v/${SERVER}`, 'v/miss');
     const { key, at } = await locate('v/miss', pgdrId, relPath);
     await rewriteTar(store, key, (tar) => withoutMember(tar, at));
-    const r = await verify('miss', [pgdrId]);
+    const r = await verify('miss', [pgdrId, '--no-record']);
     assert.equal(r.code, 51, r.stdout + r.stderr);
     const [b] = r.json.backups;
+    assert.equal(b!.recorded, null);
+    // The record copied along with the bucket (a pass) is left as it was.
+    const rec = JSON.parse((await store.getBuffer(`v/miss/pgdr/verify/${pgdrId}.json`)).toString());
+    assert.equal(rec.result, 'pass', '--no-record writes nothing');
     const missing = b!.failures.find((f) => f.member === relPath);
     assert.equal(missing?.message, `${relPath} is in the manifest but missing from the tar`);
     assert.equal(missing?.key, key.slice('v/'.length));
@@ -259,17 +263,6 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
     return parseLsn(/^begin_xlog=(.*)$/m.exec(info)![1]!);
   }
 });
-
-function bucketStoreAt(s3: S3rverHandle, prefix: string): S3ObjectStore {
-  return new S3ObjectStore({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    bucket: BUCKET,
-    prefix,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-}
 
 async function keysAndSizes(store: S3ObjectStore, prefix: string): Promise<string[]> {
   return (await store.list(prefix)).objects.map((o) => `${o.key} ${o.size}`);
