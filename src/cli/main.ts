@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Loader> = {
   'backup show': async () => (await import('./commands/backup-show.js')).backupShow,
   'backup delete': async () => (await import('./commands/backup-delete.js')).backupDelete,
   'backup keep': async () => (await import('./commands/backup-keep.js')).backupKeepCommand,
+  'backup verify': async () => (await import('./commands/backup-verify.js')).backupVerify,
   'retention apply': async () => (await import('./commands/retention-apply.js')).retentionApply,
   status: async () => (await import('./commands/status.js')).status,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,

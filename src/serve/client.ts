@@ -85,7 +85,7 @@ export function backupsSection(st: DashboardState): Element {
   box.append(el('h2', {}, `Backups (${st.backups.length})`));
   const table = el('table');
   const head = el('tr');
-  for (const h of ['Backup', 'Status', 'Timeline', 'Begin (UTC)', 'End (UTC)', 'Size'])
+  for (const h of ['Backup', 'Status', 'Timeline', 'Begin (UTC)', 'End (UTC)', 'Size', 'Verified (UTC)'])
     head.append(el('th', {}, h));
   table.append(head);
   for (const b of [...st.backups].reverse()) {
@@ -101,9 +101,22 @@ export function backupsSection(st: DashboardState): Element {
     const size = b.size === null ? '–' : `${(b.size / 1048576).toFixed(1)} MiB`;
     tr.append(el('td', {}, b.backupId), s, el('td', {}, String(b.timeline ?? '–')));
     tr.append(el('td', {}, when(b.beginTime)), el('td', {}, when(b.endTime)), el('td', {}, size));
+    const v = el('td', { 'data-verify': b.verify ? b.verify.result : 'none' });
+    if (b.verify) {
+      const label = `${b.verify.result.toUpperCase()}${b.verify.partial ? ' (partial)' : ''}`;
+      v.append(el('span', { class: `badge ${b.verify.result === 'pass' ? 'ok' : 'fail'}` }, label));
+      v.append(document.createTextNode(` ${when(b.verify.verifiedAt)}`));
+    } else v.textContent = 'never';
+    tr.append(v);
     table.append(tr);
   }
   box.append(table);
+  const bv = st.backupVerify;
+  if (bv.invalid || bv.error) {
+    const why =
+      bv.error ?? `${bv.invalid} verify record(s) under pgdr/verify/ are not valid and were skipped`;
+    box.append(el('p', { class: 'caution', id: 'verify-records' }, why));
+  }
   return box;
 }
 

@@ -8,10 +8,16 @@ import { VERSION } from '../cli/version.js';
 import type { PgdrConfig } from '../config/types.js';
 import { readHistory } from '../drill/drill-history.js';
 import { inspectServer, type StatusResult } from '../engine/status.js';
+import {
+  readVerifyRecords,
+  type VerifyRecord,
+  type VerifyRecords,
+} from '../engine/verify-backup/verify-record.js';
 import { isPgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type {
   BackupEvent,
+  BackupVerifyView,
   DashboardError,
   DashboardState,
   Objectives,
@@ -53,6 +59,7 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
   if (status.ok) replicas.push(...(await registeredReplicas({ env: o.env, serverName, store, signal })));
   replicas.push(...(primary?.replicas ?? []));
   const r = status.ok ? status.r : undefined;
+  const verify = r ? await verifyRecords(o, r) : { records: new Map(), invalid: 0, error: null };
   const t = started.getTime();
   const newestDone = r?.report.doneBackups.at(-1);
   const lastSeg = r?.report.current?.lastSegment;
@@ -90,7 +97,9 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
       beginTime: b.beginTime?.date.toISOString() ?? null,
       endTime: b.endTime?.date.toISOString() ?? null,
       size: b.size,
+      verify: verifyView(verify.records.get(b.backupId)),
     })),
+    backupVerify: { invalid: verify.invalid, error: verify.error },
     lastSuccessfulBackup: r ? lastDone(r) : null,
     lastFailedBackup: newest([
       ...(r ? [lastFailedInBucket(r)] : []),
@@ -115,6 +124,24 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
     replicas,
     primary: primary?.primary ?? null,
   };
+}
+
+/** The last verification of each backup in the catalog; an unreadable prefix is an error of this part only. */
+async function verifyRecords(
+  o: CollectOptions,
+  r: StatusResult,
+): Promise<VerifyRecords & { error: string | null }> {
+  const backupIds = new Set(r.catalog.backups.map((b) => b.backupId));
+  return readVerifyRecords(o.store, o.config.serverName, { backupIds, signal: o.signal }).then(
+    (v) => ({ ...v, error: null }),
+    (e: unknown) => ({ records: new Map(), invalid: 0, error: errorOf(e).message }),
+  );
+}
+
+function verifyView(v: VerifyRecord | undefined): BackupVerifyView | null {
+  return v
+    ? { result: v.result, partial: v.partial, verifiedAt: v.verifiedAt, failureCount: v.failureCount }
+    : null;
 }
 
 /** The same report and verdict as `pgdr status`, with the dashboard's objectives as the age limits. */

@@ -79,6 +79,15 @@ export interface BackupView {
   readonly beginTime: string | null;
   readonly endTime: string | null;
   readonly size: number | null;
+  /** The last `pgdr backup verify` of this backup, or null when it was never verified. */
+  readonly verify: BackupVerifyView | null;
+}
+
+export interface BackupVerifyView {
+  readonly result: 'pass' | 'fail';
+  readonly partial: boolean;
+  readonly verifiedAt: string;
+  readonly failureCount: number;
 }
 
 export interface BackupEvent {
@@ -158,6 +167,8 @@ export interface DashboardState {
   readonly timelines: readonly TimelineView[];
   /** Every backup in the bucket, oldest first. */
   readonly backups: readonly BackupView[];
+  /** The verify records read from the bucket (<server>/pgdr/verify/): how many were not valid, or why none could be read. */
+  readonly backupVerify: { readonly invalid: number; readonly error: string | null };
   readonly lastSuccessfulBackup: BackupEvent | null;
   readonly lastFailedBackup: BackupEvent | null;
   readonly drills: {

@@ -54,6 +54,7 @@ export function renderMetrics(st: DashboardState): string {
     ts(st.lastFailedBackup?.time),
   );
   m.gauge('pgdr_backup_age_seconds', 'age of the newest DONE backup', L(), ms(st.newestBackup?.ageMs));
+  backupVerifyMetrics(m, st, L);
   m.gauge(
     'pgdr_backup_age_objective_seconds',
     'the newest backup may be this old',
@@ -166,6 +167,37 @@ export function renderMetrics(st: DashboardState): string {
     );
   }
   return m.render();
+}
+
+/** The last `pgdr backup verify` of each backup (only backups verified at least once have a series). */
+function backupVerifyMetrics(
+  m: MetricsText,
+  st: DashboardState,
+  L: (extra?: Record<string, string | number>) => Record<string, string | number>,
+): void {
+  const ok = 'pgdr_backup_verify_ok';
+  const partial = 'pgdr_backup_verify_partial';
+  const at = 'pgdr_backup_verify_timestamp_seconds';
+  m.gauge(ok, '1 when the last pgdr backup verify of the backup passed, 0 when it failed', L());
+  m.gauge(
+    partial,
+    '1 when the last verify of the backup could not check everything (e.g. no checksums)',
+    L(),
+  );
+  m.gauge(at, 'when the backup was last verified', L());
+  for (const b of st.backups) {
+    if (!b.verify) continue;
+    const bl = L({ backup_id: b.backupId });
+    m.gauge(ok, '', bl, b.verify.result === 'pass' ? 1 : 0);
+    m.gauge(partial, '', bl, b.verify.partial ? 1 : 0);
+    m.gauge(at, '', bl, ts(b.verify.verifiedAt));
+  }
+  m.gauge(
+    'pgdr_backup_verify_records_invalid',
+    'objects under <server>/pgdr/verify/ that are not a valid verify record (skipped)',
+    L(),
+    st.backupVerify.invalid,
+  );
 }
 
 function ms(v: number | null | undefined): number | null {

@@ -5,11 +5,12 @@ import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import type { S3Endpoint } from './barman.js';
 import { listBucketKeys } from './barman-bucket.js';
 
-export function bucketStore(s3: S3Endpoint, bucket: string): S3ObjectStore {
+export function bucketStore(s3: S3Endpoint, bucket: string, prefix?: string): S3ObjectStore {
   return new S3ObjectStore({
     endpoint: s3.endpoint,
     region: 'us-east-1',
     bucket,
+    ...(prefix === undefined ? {} : { prefix }),
     forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });

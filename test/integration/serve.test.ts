@@ -53,6 +53,7 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
   const drills: Drill[] = [];
   let serve: ServeProcess;
   let standby: { pgCtl: string; pgdata: string } | undefined;
+  let verified: { finishedAt: string; pages: { checked: number } };
 
   const get = async (path: string, init?: RequestInit) => {
     const res = await fetch(new URL(path, serve.url), init);
@@ -135,6 +136,18 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
         .filter((k) => k.split('/').at(-1)!.startsWith(deleted));
       assert.equal(keys.length, 1, keys.join());
       await store.delete(keys);
+      // The newer backup verified (a PostgreSQL 15 cluster with checksums), a damaged record for the older one.
+      const v = await runPgdr(
+        ['backup', 'verify', backups[1]!.backup_id, '--config', cfg, '--format', 'json'],
+        {
+          env,
+          timeoutMs: 300_000,
+        },
+      );
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      verified = JSON.parse(v.stdout).backups[0];
+      assert.ok(verified.pages.checked > 0, 'pages checked');
+      await store.put(`src/${SERVER}/pgdr/verify/${backups[0]!.backup_id}.json`, Buffer.from('{"format":'));
     } finally {
       await store.close();
     }
@@ -213,6 +226,14 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
     const lag = m.get('pgdr_replica_lag_bytes')?.metrics.find((x) => x.labels?.source === 'registry');
     assert.ok(lag && Number(lag.value) >= 0, 'the standby reports its lag');
     assert.equal(sample(m, 'pgdr_postgres_up', s), 0, 'postgres.connection points at a closed port');
+    const verifiedBackup = { ...s, backup_id: backups[1]!.backup_id };
+    assert.equal(sample(m, 'pgdr_backup_verify_ok', verifiedBackup), 1);
+    assert.equal(
+      sample(m, 'pgdr_backup_verify_timestamp_seconds', verifiedBackup),
+      Date.parse(verified.finishedAt) / 1000,
+    );
+    assert.equal(m.get('pgdr_backup_verify_ok')?.metrics.length, 1, 'only the verified backup');
+    assert.equal(sample(m, 'pgdr_backup_verify_records_invalid', s), 1, 'the damaged record is counted');
   });
 
   it('/api/status is the state as JSON, its status part as `pgdr status --format json`', async () => {
@@ -299,6 +320,10 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.equal(await page.locator('#card-drill').getAttribute('data-level'), 'fail');
       assert.equal(await page.locator('#verdict').getAttribute('data-level'), 'warn');
       assert.match((await page.locator('#replicas').textContent()) ?? '', /registry/);
+      const verifyCell = (id: string) => page.locator(`[data-backup-row="${id}"] td[data-verify]`);
+      assert.equal(await verifyCell(backups[1]!.backup_id).getAttribute('data-verify'), 'pass');
+      assert.equal(await verifyCell(backups[0]!.backup_id).getAttribute('data-verify'), 'none');
+      assert.match((await page.locator('#verify-records').textContent()) ?? '', /1 verify record/);
       if (SCREENSHOTS) {
         await fsp.mkdir(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });

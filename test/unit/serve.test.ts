@@ -24,6 +24,7 @@ const unreadable: DashboardState = {
   newestWal: null,
   timelines: [],
   backups: [],
+  backupVerify: { invalid: 0, error: null },
   lastSuccessfulBackup: null,
   lastFailedBackup: null,
   drills: { entries: [], unreadable: 0, rtoTrend: null, error: null },
@@ -46,6 +47,40 @@ describe('serve: metrics', () => {
     assert.equal(m.get('pgdr_last_drill_timestamp_seconds')?.metrics.length ?? 0, 0);
     assert.equal(sample(m, 'pgdr_rto_objective_seconds', s), 1800);
     assert.equal(m.has('pgdr_postgres_up'), false, 'no postgres.connection, no postgres metrics');
+  });
+
+  it('shows the last verify result per backup, and counts invalid verify records', () => {
+    const backup = (backupId: string, verify: DashboardState['backups'][number]['verify']) => ({
+      backupId,
+      status: 'DONE',
+      timeline: 1,
+      beginTime: null,
+      endTime: null,
+      size: null,
+      verify,
+    });
+    const at = '2025-01-01T00:00:00.000Z';
+    const m = parsePrometheus(
+      renderMetrics({
+        ...unreadable,
+        backups: [
+          backup('20250101T000000', { result: 'pass', partial: true, verifiedAt: at, failureCount: 0 }),
+          backup('20250102T000000', { result: 'fail', partial: false, verifiedAt: at, failureCount: 3 }),
+          backup('20250103T000000', null),
+        ],
+        backupVerify: { invalid: 2, error: null },
+      }),
+    );
+    const b = (backup_id: string) => ({ server: 'db', backup_id });
+    assert.equal(sample(m, 'pgdr_backup_verify_ok', b('20250101T000000')), 1);
+    assert.equal(sample(m, 'pgdr_backup_verify_partial', b('20250101T000000')), 1);
+    assert.equal(sample(m, 'pgdr_backup_verify_ok', b('20250102T000000')), 0);
+    assert.equal(
+      sample(m, 'pgdr_backup_verify_timestamp_seconds', b('20250102T000000')),
+      Date.parse(at) / 1000,
+    );
+    assert.equal(m.get('pgdr_backup_verify_ok')?.metrics.length, 2, 'a backup never verified has no series');
+    assert.equal(sample(m, 'pgdr_backup_verify_records_invalid', { server: 'db' }), 2);
   });
 
   it('escapes label values and HELP text as the text format requires', () => {

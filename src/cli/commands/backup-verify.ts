@@ -1,0 +1,149 @@
+import { type BackupCatalog, listBackups, resolveBackup } from '../../catalog/backup-catalog.js';
+import type { BackupInfo } from '../../catalog/backup-info.js';
+import { assertServerPresent } from '../../catalog/server-presence.js';
+import { verifyBackup } from '../../engine/verify-backup/verify-backup.js';
+import { writeVerifyRecord } from '../../engine/verify-backup/verify-record.js';
+import { ERRORS, isPgdrError, PgdrError } from '../../errors.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { printJsonError, wantsJson } from '../json-error.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+import {
+  runResult,
+  type VerifiedBackup,
+  type VerifyRun,
+  verifyJson,
+  verifyText,
+} from './backup-verify-format.js';
+import { verifyProgress } from './backup-verify-progress.js';
+
+const NAME = 'backup verify';
+
+const FLAGS: FlagSpec = {
+  ...STORE_FLAGS,
+  ...FORMAT_FLAG,
+  all: { type: 'boolean' },
+  'no-record': { type: 'boolean' },
+};
+
+/** barman's STATUS_COPY_DONE: the backups --all verifies. */
+const COMPLETE = ['DONE', 'WAITING_FOR_WALS'];
+
+export const backupVerify: Command = {
+  name: NAME,
+  summary:
+    'read a backup (or --all) back from the bucket and check it without restoring: tars, CRCs, page checksums',
+  usage: `Usage: pgdr backup verify ID|latest|oldest|NAME|--all [--no-record] [--format table|json] [store options]
+
+Reads every object of the backup (pgdr- or barman-written) without restoring it:
+  - every tar through decompression: its structure, each member's bytes, the end-of-archive blocks;
+  - with a pgdr manifest (pgdr.json): every file's size and CRC-32, no file missing or extra;
+  - with data checksums on (read from global/pg_control): every data page's checksum, except new pages and
+    pages written during the backup (WAL replay rewrites those).
+--all verifies every DONE backup, newest first, with progress on stderr. The result of each backup is
+recorded in the bucket as <server>/pgdr/verify/<ID>.json for pgdr serve and /metrics (--no-record: not).
+Reads nothing else and writes nothing under base/.
+
+Exit code: 0 when everything checked passed (the report says "partial" when something could not be checked),
+51 when anything failed.
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    try {
+      return await verifyCommand(argv, ctx);
+    } catch (e) {
+      if (wantsJson(argv)) printJsonError(ctx, e);
+      throw e;
+    }
+  },
+};
+
+async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const p = parse(argv, FLAGS, NAME);
+  const [ref] = positionals(p, NAME, 0, 1, 'the backup');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  const all = flag(p, 'all');
+  if ((ref === undefined) === !all) {
+    throw new PgdrError('USAGE', `${NAME}: give one backup (ID, latest, oldest or a name) or --all`, {
+      hint: `see: pgdr ${NAME} --help`,
+    });
+  }
+  const config = configFrom(p, ctx);
+  const run = await withStore(config, async (store): Promise<VerifyRun> => {
+    await store.checkAccess({ signal: ctx.signal });
+    await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
+    const chosen = ref === undefined ? everyComplete(catalog) : [resolveBackup(catalog, ref)];
+    const progress = verifyProgress(ctx, all || ctx.isTTY);
+    const verified: VerifiedBackup[] = [];
+    try {
+      for (const b of chosen) {
+        const report = await verifyBackup(b, {
+          store,
+          serverName: config.serverName,
+          jobs: config.objectStore.data.jobs,
+          signal: ctx.signal,
+          onProgress: (x) => progress.update(x),
+        });
+        verified.push({ report, ...(await record(store, report, !flag(p, 'no-record'), ctx.signal)) });
+      }
+    } finally {
+      progress.end();
+    }
+    return {
+      serverName: config.serverName,
+      destination: store.displayUrl,
+      verified,
+      unreadable: all
+        ? catalog.unreadable.map((id) => ({ backupId: id, error: unreadableText(catalog, id) }))
+        : [],
+      skipped: all
+        ? [...catalog.backups]
+            .reverse()
+            .filter((b) => !COMPLETE.includes(b.status))
+            .map((b) => ({ backupId: b.backupId, status: b.status }))
+        : [],
+    };
+  });
+  if (format === 'json') json(ctx, verifyJson(run));
+  else line(ctx, verifyText(run));
+  return runResult(run).result === 'pass' ? 0 : ERRORS.CHECKS_FAILED.exitCode;
+}
+
+function everyComplete(catalog: BackupCatalog): BackupInfo[] {
+  const done = catalog.backups.filter((b) => COMPLETE.includes(b.status)).reverse();
+  if (done.length === 0 && catalog.unreadable.length === 0) {
+    throw new PgdrError(
+      'NO_BACKUPS',
+      `no completed (DONE) backup of server '${catalog.serverName}' to verify`,
+      {
+        hint: 'take a first backup: pgdr backup create',
+      },
+    );
+  }
+  return done;
+}
+
+function unreadableText(catalog: BackupCatalog, id: string): string {
+  const key = `${catalog.serverName}/base/${id}/backup.info`;
+  return `${key} cannot be read: ${catalog.errors.get(id) ?? 'unknown error'}`;
+}
+
+/** Best effort: a store that refuses writes gives a warning, never a failed verification. */
+async function record(
+  store: ObjectStore,
+  report: VerifiedBackup['report'],
+  enabled: boolean,
+  signal: AbortSignal,
+): Promise<{ recordedAt: string | null; recordWarning: string | null }> {
+  if (!enabled) return { recordedAt: null, recordWarning: null };
+  try {
+    return { recordedAt: await writeVerifyRecord(store, report, signal), recordWarning: null };
+  } catch (e) {
+    if (signal.aborted || isPgdrError(e, 'ABORTED')) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    return { recordedAt: null, recordWarning: `the result could not be recorded in the bucket: ${why}` };
+  }
+}

@@ -1,0 +1,16 @@
+// `--format json` on the error path: the error as JSON on stdout (main.ts still prints it on stderr and sets
+// the exit code), so a script reading stdout always gets JSON.
+import { isPgdrError } from '../errors.js';
+import { json, type Out } from './output.js';
+
+/** Whether argv asks for JSON, read before the flags are parsed (a usage error is reported as JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+}
+
+export function printJsonError(out: Out, e: unknown): void {
+  const error = isPgdrError(e)
+    ? { code: e.code, message: e.message, hint: e.hint ?? null, details: e.details ?? {} }
+    : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), hint: null, details: {} };
+  json(out, { error });
+}
