@@ -97,6 +97,31 @@ const ITEM2 = '2 (tar end-of-archive and sizes; on main: tar/reader.ts)';
 const ITEM2_TRUST = '2 (required files, pgdr manifest: restore-trust)';
 const ITEM4 = '4 (metadata caps; on main: tar/reader.ts)';
 
+/**
+ * A file every restored data folder needs, missing from data.tar: caught by the pgdr manifest, and without
+ * one (a barman-written backup) by the check of the restored folder.
+ */
+function missingFileCases(file: string): HostileCase[] {
+  const slug = file.replace('global/', '');
+  const withManifest = tarCase(
+    `tar-no-${slug}`,
+    `data.tar without its ${file} member`,
+    ITEM2_TRUST,
+    all(esc(file)),
+    (tar) => withoutMember(tar, file),
+  );
+  const barman: HostileCase = {
+    ...withManifest,
+    name: `tar-no-${slug}-no-manifest`,
+    what: `data.tar without its ${file} member, and no pgdr manifest (as barman-cloud-backup writes)`,
+    build: async (b, ctx) => {
+      await withManifest.build(b, ctx);
+      await b.remove(`${b.backupPrefix}pgdr.json`);
+    },
+  };
+  return [withManifest, barman];
+}
+
 const TAR_CASES: HostileCase[] = [
   tarCase(
     'tar-symlink-then-file',
@@ -199,27 +224,7 @@ const TAR_CASES: HostileCase[] = [
   tarCase('tar-char-device', "a character device member 'dev'", ITEM1, all(DATA, member('dev')), (tar) =>
     prepend(tar, members([{ name: 'dev', type: '3' }])),
   ),
-  tarCase(
-    'tar-no-backup_label',
-    'data.tar without its backup_label member',
-    ITEM2_TRUST,
-    all('backup_label'),
-    (tar) => withoutMember(tar, 'backup_label'),
-  ),
-  tarCase(
-    'tar-no-PG_VERSION',
-    'data.tar without its PG_VERSION member',
-    ITEM2_TRUST,
-    all('PG_VERSION'),
-    (tar) => withoutMember(tar, 'PG_VERSION'),
-  ),
-  tarCase(
-    'tar-no-pg_control',
-    'data.tar without its global/pg_control member',
-    ITEM2_TRUST,
-    all('global/pg_control'),
-    (tar) => withoutMember(tar, 'global/pg_control'),
-  ),
+  ...['backup_label', 'PG_VERSION', 'global/pg_control'].flatMap(missingFileCases),
   tarCase(
     'tar-flipped-byte',
     'one data byte of base/1/1259 inverted (the pgdr manifest CRC no longer matches)',

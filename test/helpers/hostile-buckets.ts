@@ -176,7 +176,9 @@ export class CaseBucket {
     });
   }
 
-  async editManifest(edit: (m: { compression: string; tars: Array<Record<string, unknown>> }) => void) {
+  async editManifest(
+    edit: (m: { compression: string; tars: Array<Record<string, unknown>> }) => void,
+  ): Promise<void> {
     const key = `${this.backupPrefix}pgdr.json`;
     const m = JSON.parse((await this.read(key)).toString('utf8'));
     edit(m);
@@ -215,8 +217,8 @@ export interface CaseRun {
 export async function prepareCase(c: HostileCase, l: Layout, base: BaseBucket): Promise<CaseRun> {
   const bucket = join(l.buckets, c.name);
   await cloneBucket(base.dir, bucket);
-  await c.build(new CaseBucket(bucket, base), { layout: l, base, target: targetOf(l, c) });
   const target = targetOf(l, c);
+  await c.build(new CaseBucket(bucket, base), { layout: l, base, target });
   await fsp.mkdir(dirname(target), { recursive: true });
   const store = ['--destination-path', `file://${bucket}`, '--server-name', SERVER];
   if (c.run === 'wal-restore') {
