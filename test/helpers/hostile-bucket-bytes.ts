@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { compressStream } from '../../src/compression/codecs.js';
 import type { Compression } from '../../src/compression/suffixes.js';
 import { BLOCK, isZeroBlock, padded, parseHeader } from '../../src/tar/header.js';
-import { block } from './hostile-tar.js';
+import { block, sealHeader } from './hostile-tar.js';
 
 export interface MemberSpan {
   /** As stored, './' stripped ('PG_VERSION', 'base/1/1259', 'global/'). */
@@ -93,10 +93,7 @@ export function withMode(tar: Buffer, name: string, mode: number): Buffer {
   const out = Buffer.from(tar);
   const h = out.subarray(m.header, m.header + BLOCK);
   h.write(`${mode.toString(8).padStart(7, '0')}\u0000`, 100, 8, 'latin1');
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(`${sum.toString(8).padStart(6, '0')}\u0000`, 148, 7, 'latin1');
+  sealHeader(h);
   return out;
 }
 
