@@ -65,9 +65,14 @@ export function block(f: {
   b.write(f.type, 156, 1, 'latin1');
   b.write(f.linkname ?? '', 157, 100, 'utf8');
   b.write('ustar\u000000', 257, 8, 'latin1');
+  return sealHeader(b);
+}
+
+/** Writes a header block's checksum (after any change to it); returns the block. */
+export function sealHeader(b: Buffer): Buffer {
   b.fill(0x20, 148, 156);
   let sum = 0;
-  for (const byte of b) sum += byte;
+  for (const byte of b.subarray(0, BLOCK)) sum += byte;
   b.write(`${sum.toString(8).padStart(6, '0')}\u0000`, 148, 7, 'latin1');
   return b;
 }
