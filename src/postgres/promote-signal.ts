@@ -25,7 +25,11 @@ export async function requestPromotion(pgdata: string, user: ServerUser | null):
   );
   if (!there) {
     await fsp.writeFile(file, '', { mode: 0o600 });
-    await chownToServerUser(file, user);
+    // The server may take (or, starting, remove) the file before the chown: that is no failure, the next poll
+    // asks again if the promotion is not seen.
+    await chownToServerUser(file, user).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
   }
   try {
     process.kill(pid, 'SIGUSR1');
