@@ -151,7 +151,7 @@ describe('fuzz: backup.info', () => {
   it('arbitrary bytes: a record or CATALOG_INVALID', { timeout: fuzzTimeout(2) }, () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => parseAndPrint(bytes)),
-      fuzzRuns(500),
+      fuzzRuns(2000),
     );
   });
 
@@ -162,7 +162,7 @@ describe('fuzz: backup.info', () => {
         fc.array(mutation, { minLength: 1, maxLength: 4 }),
         (file, mutations) => parseAndPrint(mutations.reduce(mutate, FIXTURES[file]!)),
       ),
-      fuzzRuns(1500, 5),
+      fuzzRuns(5000, 5),
     );
   });
 
@@ -177,7 +177,7 @@ describe('fuzz: backup.info', () => {
       fc.property(fc.array(line, { maxLength: 12 }), (lines) =>
         parseAndPrint(lines.map(([k, v]) => `${k}=${v}`).join('\n')),
       ),
-      fuzzRuns(800, 3),
+      fuzzRuns(3000, 3),
     );
   });
 
@@ -186,7 +186,7 @@ describe('fuzz: backup.info', () => {
       fc.property(pyValue, (v) => {
         assert.deepStrictEqual(parsePythonLiteral(pythonRepr(v)), v);
       }),
-      fuzzRuns(800),
+      fuzzRuns(2000),
     );
   });
 
@@ -201,7 +201,7 @@ describe('fuzz: backup.info', () => {
           JSON.stringify(pyToJson(v));
         }
       }),
-      fuzzRuns(2000),
+      fuzzRuns(5000),
     );
   });
 
@@ -215,7 +215,7 @@ describe('fuzz: backup.info', () => {
         ).join('');
         valueOrPgdrError(() => parsePythonLiteral(open), ['CATALOG_INVALID']);
       }),
-      fuzzRuns(100),
+      fuzzRuns(200),
     );
   });
 
@@ -230,7 +230,7 @@ describe('fuzz: backup.info', () => {
         const t = valueOrPgdrError(() => parseBackupTime(text), ['CATALOG_INVALID']);
         if (t !== undefined) assert.ok(!Number.isNaN(t.date.getTime()), `'${text}' gave an invalid date`);
       }),
-      fuzzRuns(1000, 1),
+      fuzzRuns(3000, 1),
     );
   });
 
@@ -247,7 +247,7 @@ describe('fuzz: backup.info', () => {
           if (info !== undefined) assert.deepStrictEqual([...info.fields].sort(), [...entries].sort());
         },
       ),
-      fuzzRuns(500, 1),
+      fuzzRuns(1000, 1),
     );
   });
 });

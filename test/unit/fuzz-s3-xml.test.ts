@@ -100,7 +100,7 @@ describe('fuzz: S3 XML', () => {
         }
         for (const p of page?.prefixes ?? []) encodeURIComponent(p);
       }),
-      fuzzRuns(3000, 4),
+      fuzzRuns(6000, 4),
     );
   });
 
@@ -132,7 +132,7 @@ describe('fuzz: S3 XML', () => {
           assert.equal(page.nextToken, token);
         },
       ),
-      fuzzRuns(500),
+      fuzzRuns(1000),
     );
   });
 
@@ -154,7 +154,7 @@ describe('fuzz: S3 XML', () => {
         parseError(xml);
         for (const f of parseDeleteFailures(xml)) assert.equal(typeof f.key, 'string');
       }),
-      fuzzRuns(2000),
+      fuzzRuns(4000),
     );
   });
 
@@ -164,7 +164,7 @@ describe('fuzz: S3 XML', () => {
         const id = valueOrPgdrError(() => parseUploadId(xml), ['STORE_ERROR']);
         if (id !== undefined) encodeURIComponent(id);
       }),
-      fuzzRuns(1000, 1),
+      fuzzRuns(2000, 1),
     );
   });
 
@@ -185,7 +185,7 @@ describe('fuzz: S3 XML', () => {
         const resolved = relative('/', join('/', k));
         assert.ok(resolved.startsWith(wanted.replace(/\/$/, '')), `${k} resolves outside ${wanted}`);
       }),
-      fuzzRuns(2000, 1),
+      fuzzRuns(4000, 1),
     );
   });
 });

@@ -81,7 +81,7 @@ describe('fuzz: wals/ listing', () => {
           }
         }
       }),
-      fuzzRuns(1000),
+      fuzzRuns(3000),
     );
   });
 });
@@ -117,7 +117,7 @@ describe('fuzz: timeline history files', () => {
             valueOrPgdrError(() => timelineAncestry(timeline, h, segSize), ['CATALOG_INVALID']);
         },
       ),
-      fuzzRuns(2000),
+      fuzzRuns(5000),
     );
   });
 
@@ -147,7 +147,7 @@ describe('fuzz: timeline history files', () => {
         const timeline = es[es.length - 1]!.parentTimeline + 1;
         assert.deepStrictEqual(parseHistoryFile(text, timeline), { timeline, entries: es });
       }),
-      fuzzRuns(500, 1),
+      fuzzRuns(1000, 1),
     );
   });
 });
