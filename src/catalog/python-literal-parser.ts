@@ -8,13 +8,13 @@ import type { PyValue } from './python-literal.js';
  * Deepest nesting of lists, tuples and dicts read. barman's values nest three levels at most; CPython's own
  * parser gives up at 200 nested brackets. The limit keeps a hostile value from exhausting the stack.
  */
-export const MAX_LITERAL_DEPTH = 100;
+const MAX_LITERAL_DEPTH = 100;
 
 /**
  * CPython refuses decimal int literals of more digits (sys.int_info.default_max_str_digits); pgdr refuses them
  * in every base, as barman never writes one and their repr would be as long.
  */
-export const MAX_INT_DIGITS = 4300;
+const MAX_INT_DIGITS = 4300;
 
 export function parsePythonLiteral(text: string): PyValue {
   const p = new Parser(text);

@@ -65,7 +65,7 @@ const NASTY = [
 const nastyBytes = fc.oneof(
   fc.constantFrom(...NASTY).map((s) => Buffer.from(s, 'utf8')),
   fc.constantFrom(Buffer.from([0xff, 0xfe]), Buffer.from([0xc0, 0x80]), Buffer.from([0xed, 0xa0, 0x80])),
-  fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+  fc.uint8Array({ maxLength: 64, size: 'max' }).map((a) => Buffer.from(a)),
 );
 
 // Mutations as data (not closures) so that a failure prints the input that caused it.
@@ -113,12 +113,12 @@ const scalar: fc.Arbitrary<PyValue> = fc.oneof(
   fc.boolean(),
   fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 20, size: 'max' }),
 );
 const dictKey: fc.Arbitrary<PyValue> = fc.oneof(
   fc.constant(null),
   fc.bigInt({ min: -1000n, max: 1000n }),
-  fc.string({ maxLength: 8 }),
+  fc.string({ maxLength: 8, size: 'max' }),
 );
 // Python's dict equality: 1 == True, so keys are told apart by their value.
 const keyId = (k: PyValue): string =>
@@ -143,14 +143,14 @@ const literalSoup = fc
       fc.constantFrom('True', 'None', "'''", '"""', '\\x', '\\u', '\\U', '\\N{', '0x', '1e', '\n', '\\\n'),
       fc.string({ unit: 'binary', maxLength: 3 }),
     ),
-    { maxLength: 60 },
+    { maxLength: 60, size: 'max' },
   )
   .map((parts) => parts.join(''));
 
 describe('fuzz: backup.info', () => {
   it('arbitrary bytes: a record or CATALOG_INVALID', { timeout: fuzzTimeout(2) }, () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => parseAndPrint(bytes)),
+      fc.property(fc.uint8Array({ maxLength: 2048, size: 'max' }), (bytes) => parseAndPrint(bytes)),
       fuzzRuns(2000),
     );
   });
@@ -171,10 +171,14 @@ describe('fuzz: backup.info', () => {
   }, () => {
     const line = fc.tuple(
       fc.oneof(fc.constantFrom(...BARMAN_34_FIELDS, 'children_backup_ids'), fc.string({ maxLength: 6 })),
-      fc.oneof(literalSoup, pyValue.map(pythonRepr), fc.string({ unit: 'binary', maxLength: 30 })),
+      fc.oneof(
+        literalSoup,
+        pyValue.map(pythonRepr),
+        fc.string({ unit: 'binary', maxLength: 30, size: 'max' }),
+      ),
     );
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 12 }), (lines) =>
+      fc.property(fc.array(line, { maxLength: 12, size: 'max' }), (lines) =>
         parseAndPrint(lines.map(([k, v]) => `${k}=${v}`).join('\n')),
       ),
       fuzzRuns(3000, 3),
@@ -223,6 +227,7 @@ describe('fuzz: backup.info', () => {
     const timeish = fc
       .array(fc.oneof(fc.constantFrom(...'0123456789-:+ .,TZ'.split('')), fc.string({ maxLength: 2 })), {
         maxLength: 40,
+        size: 'max',
       })
       .map((p) => p.join(''));
     fc.assert(
@@ -236,10 +241,10 @@ describe('fuzz: backup.info', () => {
 
   it('written fields read back the same', { timeout: fuzzTimeout(1) }, () => {
     const key = fc.stringMatching(/^[a-z_][a-z0-9_]{0,15}$/);
-    const value = fc.string({ maxLength: 30 }).map((s) => s.replace(/[\r\n]/g, '').trim());
+    const value = fc.string({ maxLength: 30, size: 'max' }).map((s) => s.replace(/[\r\n]/g, '').trim());
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.tuple(key, value), { maxLength: 10, selector: ([k]) => k }),
+        fc.uniqueArray(fc.tuple(key, value), { maxLength: 10, selector: ([k]) => k, size: 'max' }),
         (entries) => {
           const text = serializeBackupInfo(entries);
           // A written file that barman's loader would reject is fine; one we accept must keep every field.

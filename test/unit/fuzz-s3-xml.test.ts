@@ -68,7 +68,10 @@ const TOKENS = [
 ];
 
 const xmlSoup = fc
-  .array(fc.oneof(fc.constantFrom(...TOKENS), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 80 })
+  .array(fc.oneof(fc.constantFrom(...TOKENS), fc.string({ unit: 'binary', maxLength: 4 })), {
+    maxLength: 80,
+    size: 'max',
+  })
   .map((parts) => parts.join(''));
 
 /** Encodes some characters as character references, the way a server may choose to. */
@@ -81,7 +84,7 @@ function encodeText(text: string, asRef: readonly boolean[]): string {
 }
 
 const listedObject = fc.record({
-  key: fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }),
+  key: fc.string({ unit: 'binary', minLength: 1, maxLength: 30, size: 'max' }),
   size: fc.maxSafeNat(),
   lastModified: fc.date({ noInvalidDate: true, min: new Date(0), max: new Date('9999-12-31T00:00:00Z') }),
 });
@@ -89,7 +92,7 @@ const listedObject = fc.record({
 describe('fuzz: S3 XML', () => {
   it('listing pages: read whole or STORE_ERROR', { timeout: fuzzTimeout(4) }, () => {
     fc.assert(
-      fc.property(fc.oneof(xmlSoup, fc.string({ unit: 'binary', maxLength: 300 })), (xml) => {
+      fc.property(fc.oneof(xmlSoup, fc.string({ unit: 'binary', maxLength: 300, size: 'max' })), (xml) => {
         const page = valueOrPgdrError(() => parseListPage(xml, 'the listing'), ['STORE_ERROR']);
         for (const o of page?.objects ?? []) {
           assert.ok(o.key !== '');
@@ -107,9 +110,9 @@ describe('fuzz: S3 XML', () => {
   it('a generated listing page reads back as written', { timeout: fuzzTimeout(2) }, () => {
     fc.assert(
       fc.property(
-        fc.array(listedObject, { maxLength: 8 }),
+        fc.array(listedObject, { maxLength: 8, size: 'max' }),
         fc.array(fc.boolean(), { maxLength: 5 }),
-        fc.option(fc.string({ minLength: 1, maxLength: 10 }), { nil: undefined }),
+        fc.option(fc.string({ minLength: 1, maxLength: 10, size: 'max' }), { nil: undefined }),
         (objects, asRef, token) => {
           const contents = objects
             .map(

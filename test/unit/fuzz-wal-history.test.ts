@@ -57,6 +57,7 @@ const key = fc.oneof(
 );
 const listed = fc.array(fc.record({ key, size: fc.nat(), lastModified: fc.date({ noInvalidDate: true }) }), {
   maxLength: 20,
+  size: 'max',
 });
 
 describe('fuzz: wals/ listing', () => {
@@ -95,11 +96,11 @@ const historyLine = fc.oneof(
       ),
       fc.constantFrom('\t', ' ', '  ', '\t\t'),
       fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `${a.toString(16)}/${b.toString(16)}`),
-      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 20, size: 'max' }),
     )
     .map(([tli, sep, lsn, reason]) => `${tli}${sep}${lsn}${sep}${reason}`),
   fc.constantFrom('', '# comment', '\r', '1\t0/0', '1\tFFFFFFFF/FFFFFFFF\tx', '2\t1/0\r', 'x'.repeat(500)),
-  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40, size: 'max' }),
 );
 
 describe('fuzz: timeline history files', () => {
@@ -108,7 +109,7 @@ describe('fuzz: timeline history files', () => {
   }, () => {
     fc.assert(
       fc.property(
-        fc.array(historyLine, { maxLength: 12 }),
+        fc.array(historyLine, { maxLength: 12, size: 'max' }),
         fc.integer({ min: 1, max: 0xffffffff }),
         fc.constantFrom(...SEG_SIZES),
         (lines, timeline, segSize) => {
@@ -123,7 +124,7 @@ describe('fuzz: timeline history files', () => {
 
   it('a written history reads back as written', { timeout: fuzzTimeout(1) }, () => {
     const entries = fc
-      .uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 8 })
+      .uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 8, size: 'max' })
       .chain((tlis) =>
         fc.tuple(
           fc.constant([...tlis].sort((a, b) => a - b)),

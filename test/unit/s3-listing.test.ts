@@ -6,7 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isPgdrError, type PgdrError } from '../../src/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
-import { parseDeleteFailures, parseError, parseListPage } from '../../src/storage/s3/s3-xml.js';
+import {
+  parseDeleteFailures,
+  parseError,
+  parseListPage,
+  parseUploadId,
+} from '../../src/storage/s3/s3-xml.js';
 import { callWithin } from '../helpers/hang-guard.js';
 
 type Answer = { status?: number; body: string };
@@ -130,6 +135,14 @@ describe('S3 XML parsing', () => {
       parseDeleteFailures('<DeleteResult><Error><Key>&#1114112;</Key><Code>X</Code></Error>'),
       [{ key: '\uFFFD', code: 'X', message: undefined }],
     );
+  });
+
+  it('refuses an upload id holding a bad character reference with STORE_ERROR', () => {
+    assert.throws(
+      () => parseUploadId('<InitiateMultipartUploadResult><UploadId>&#99999999999999999999;</UploadId>'),
+      (e: unknown) => isPgdrError(e, 'STORE_ERROR') && /^CreateMultipartUpload: .*upload id/.test(e.message),
+    );
+    assert.equal(parseUploadId('<UploadId>a&amp;b</UploadId>'), 'a&b');
   });
 
   it('keeps control characters S3 writes as references (the key stays addressable)', () => {

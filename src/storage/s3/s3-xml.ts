@@ -179,9 +179,19 @@ function listPage(xml: string): ListPage {
   return { objects, prefixes, nextToken: truncated ? token : undefined };
 }
 
+/** The UploadId of a CreateMultipartUpload answer; one that could not be sent back is STORE_ERROR. */
 export function parseUploadId(xml: string): string | undefined {
-  if (xml.length > MAX_XML_CHARS) throw malformed('the answer to CreateMultipartUpload is too large');
-  return tagText(xml, 'UploadId');
+  try {
+    if (xml.length > MAX_XML_CHARS) throw malformed(`the answer is larger than ${MAX_XML_CHARS} characters`);
+    return tagText(xml, 'UploadId');
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new PgdrError(
+      'STORE_ERROR',
+      `CreateMultipartUpload: the object store answered with an upload id pgdr cannot read: ${why}`,
+      { cause: e },
+    );
+  }
 }
 
 export function completeUploadXml(etags: readonly string[]): string {
