@@ -8,7 +8,10 @@ export function readFieldLines(text: string | Uint8Array): Map<string, string> {
   for (const line of body.split('\n')) {
     if (line.trim() === '' || line.trimEnd().startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq < 0) throw new PgdrError('CATALOG_INVALID', `invalid line '${line.trim()}' (no '=')`);
+    if (eq < 0) {
+      const shown = line.trim().length > 80 ? `${line.trim().slice(0, 80)}...` : line.trim();
+      throw new PgdrError('CATALOG_INVALID', `invalid line '${shown}' (no '=')`);
+    }
     // A repeated key keeps its first position and the last value, as barman's setattr does.
     fields.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }

@@ -76,7 +76,19 @@ export interface BackupInfo {
   readonly notes: readonly string[];
 }
 
+/**
+ * The largest backup.info read. barman's are a few KiB (the backup label and copy statistics are the long
+ * values); only a file listing thousands of tablespaces could come near this.
+ */
+export const MAX_BACKUP_INFO_BYTES = 1024 * 1024;
+
 export function parseBackupInfo(text: string | Uint8Array, backupId: string): BackupInfo {
+  const bytes = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.byteLength;
+  if (bytes > MAX_BACKUP_INFO_BYTES) {
+    throw new PgdrError('CATALOG_INVALID', `backup.info of ${backupId} is too large (${bytes} bytes)`, {
+      hint: `a backup.info is a few KiB: pgdr reads at most ${MAX_BACKUP_INFO_BYTES} bytes`,
+    });
+  }
   let fields: Map<string, string>;
   const decoded = new Map<string, FieldValue>();
   try {
@@ -84,7 +96,9 @@ export function parseBackupInfo(text: string | Uint8Array, backupId: string): Ba
     for (const [key, raw] of fields) decoded.set(key, decodeField(key, raw));
   } catch (e) {
     if (e instanceof PgdrError) {
-      throw new PgdrError('CATALOG_INVALID', `backup.info of ${backupId}: ${e.message}`, {
+      // The message may quote a long value: keep its start and the reason at its end.
+      const why = e.message.length > 300 ? `${e.message.slice(0, 200)}...${e.message.slice(-80)}` : e.message;
+      throw new PgdrError('CATALOG_INVALID', `backup.info of ${backupId}: ${why}`, {
         cause: e,
         hint: e.hint,
       });

@@ -4,6 +4,18 @@
 import { PgdrError } from '../errors.js';
 import type { PyValue } from './python-literal.js';
 
+/**
+ * Deepest nesting of lists, tuples and dicts read. barman's values nest three levels at most; CPython's own
+ * parser gives up at 200 nested brackets. The limit keeps a hostile value from exhausting the stack.
+ */
+const MAX_LITERAL_DEPTH = 100;
+
+/**
+ * CPython refuses decimal int literals of more digits (sys.int_info.default_max_str_digits); pgdr refuses them
+ * in every base, as barman never writes one and their repr would be as long.
+ */
+const MAX_INT_DIGITS = 4300;
+
 export function parsePythonLiteral(text: string): PyValue {
   const p = new Parser(text);
   p.skipSpace();
@@ -32,6 +44,7 @@ const NUMBER_RE =
 
 class Parser {
   private pos = 0;
+  private depth = 0;
 
   constructor(private readonly src: string) {}
 
@@ -55,9 +68,13 @@ class Parser {
 
   value(): PyValue {
     const c = this.peek();
-    if (c === '[') return this.sequence(']');
-    if (c === '(') return this.sequence(')');
-    if (c === '{') return this.dict();
+    if (c === '[' || c === '(' || c === '{') {
+      if (this.depth >= MAX_LITERAL_DEPTH) this.fail(`nested deeper than ${MAX_LITERAL_DEPTH} levels`);
+      this.depth++;
+      const v = c === '{' ? this.dict() : this.sequence(c === '[' ? ']' : ')');
+      this.depth--;
+      return v;
+    }
     if (c === '-' || c === '+') return this.signed();
     if (c === "'" || c === '"') return this.strings();
     if (/[0-9.]/.test(c)) return this.number();
@@ -89,8 +106,10 @@ class Parser {
     if (tok === '' || tok === '.' || /^\.?[eE]/.test(tok)) this.fail('bad number');
     const after = this.src[this.pos + tok.length] ?? '';
     if (/[A-Za-z0-9_]/.test(after)) this.fail(`bad number '${tok}${after}'`);
-    this.pos += tok.length;
     const clean = tok.replace(/_/g, '');
+    if (!/[.eE]/.test(clean) && clean.length > MAX_INT_DIGITS)
+      this.fail(`an int of more than ${MAX_INT_DIGITS} digits`);
+    this.pos += tok.length;
     if (/^0[xXoObB]/.test(clean)) return BigInt(clean);
     if (/[.eE]/.test(clean)) return Number(clean);
     // Python 3 forbids leading zeros on non-zero decimals ('007').
@@ -184,19 +203,29 @@ class Parser {
   private dict(): PyValue {
     this.pos++;
     const entries: Array<[PyValue, PyValue]> = [];
+    const index = new Map<string, number>();
     for (;;) {
       this.skipSpace();
       if (this.peek() === '}') break;
+      const keyAt = this.pos;
       const key = this.value();
       this.skipSpace();
       if (this.peek() !== ':') this.fail(entries.length === 0 ? 'sets are not supported' : "expected ':'");
+      const hash = keyHash(key);
+      if (hash === undefined) {
+        this.pos = keyAt;
+        this.fail('a dict key must be hashable (no list or dict)');
+      }
       this.pos++;
       this.skipSpace();
       const value = this.value();
       // A repeated key keeps its first position and takes the last value, as in a Python dict.
-      const at = entries.findIndex(([k]) => sameKey(k, key));
-      if (at >= 0) entries[at] = [entries[at]![0], value];
-      else entries.push([key, value]);
+      const at = index.get(hash);
+      if (at !== undefined) entries[at] = [entries[at]![0], value];
+      else {
+        index.set(hash, entries.length);
+        entries.push([key, value]);
+      }
       this.skipSpace();
       if (this.peek() === ',') this.pos++;
       else if (this.peek() !== '}') this.fail("expected ',' or '}'");
@@ -206,7 +235,18 @@ class Parser {
   }
 }
 
-function sameKey(a: PyValue, b: PyValue): boolean {
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return a === b;
-  return false;
+/**
+ * Equal Python keys map to the same text, as dict lookup sees them (1 == 1.0 == True); undefined for the
+ * unhashable (a list or dict, also inside a tuple), which literal_eval refuses as a key.
+ */
+function keyHash(k: PyValue): string | undefined {
+  if (k === null) return 'None';
+  if (typeof k === 'string') return `s${k}`;
+  if (typeof k === 'boolean') return k ? 'i1' : 'i0';
+  if (typeof k === 'bigint') return `i${k}`;
+  if (typeof k === 'number') return Number.isInteger(k) ? `i${BigInt(k)}` : `f${k}`;
+  if (Array.isArray(k) || k.type === 'dict') return undefined;
+  const items = k.items.map(keyHash);
+  // JSON keeps the item boundaries unambiguous whatever the items hold.
+  return items.includes(undefined) ? undefined : `t${JSON.stringify(items)}`;
 }

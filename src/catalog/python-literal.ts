@@ -1,6 +1,5 @@
 // The Python literals barman writes into backup.info (repr on save, ast.literal_eval on load). Both directions
 // must match CPython exactly: a repr that differs by one quote character changes the bytes of a round trip.
-import { PgdrError } from '../errors.js';
 
 /** A Python value: bigint is int, number is float, arrays are lists; tuples and dicts are tagged. */
 export type PyValue = null | boolean | bigint | number | string | PyValue[] | PyTuple | PyDict;
@@ -107,7 +106,8 @@ function hex(n: number, width: number): string {
 
 /**
  * The value json.dumps would print: tuples become lists, dict keys become strings (str of int/float, 'true',
- * 'false', 'null' for True/False/None). Python ints beyond 2^53 lose precision as JS numbers.
+ * 'false', 'null' for True/False/None). Python ints beyond 2^53 lose precision as JS numbers. A tuple key, which
+ * json.dumps refuses, becomes its repr: one odd value must not keep a whole listing from printing.
  */
 export function pyToJson(value: PyValue): unknown {
   if (value === null || typeof value === 'boolean' || typeof value === 'string' || typeof value === 'number')
@@ -125,9 +125,5 @@ function jsonKey(k: PyValue): string {
   if (k === null) return 'null';
   if (k === true) return 'true';
   if (k === false) return 'false';
-  if (typeof k === 'bigint' || typeof k === 'number') return pythonRepr(k);
-  throw new PgdrError(
-    'CATALOG_INVALID',
-    `a dict key of type ${Array.isArray(k) ? 'list' : k.type} cannot be JSON`,
-  );
+  return pythonRepr(k);
 }

@@ -17,17 +17,34 @@ export interface TimelineHistory {
 }
 
 /**
+ * The largest history file read. One line per timeline switch, each well under 100 bytes: a real file holding
+ * anything near this would have lived through ten thousand failovers.
+ */
+export const MAX_HISTORY_BYTES = 1024 * 1024;
+
+export const HISTORY_LIMIT_HINT = `a history file holds one short line per timeline switch: pgdr reads at most ${MAX_HISTORY_BYTES} bytes`;
+
+/** TimeLineID is a 32-bit unsigned integer in PostgreSQL. */
+const MAX_TIMELINE = 0xffffffff;
+
+/**
  * Parses a history file. barman insists on exactly three tab-separated fields; PostgreSQL (which we follow,
  * being the one that reads it during recovery) only needs the first two, separated by any whitespace.
  */
 export function parseHistoryFile(text: string, timeline: number): TimelineHistory {
+  if (text.length > MAX_HISTORY_BYTES) {
+    throw new PgdrError('CATALOG_INVALID', `the history file of timeline ${timeline} is too large`, {
+      hint: HISTORY_LIMIT_HINT,
+    });
+  }
   const entries: HistoryEntry[] = [];
   for (const rawLine of text.split('\n')) {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const m = /^(\d+)\s+([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})(?:\s+(.*))?$/.exec(line);
-    if (!m) {
-      throw new PgdrError('CATALOG_INVALID', `bad line in the history of timeline ${timeline}: '${line}'`, {
+    const m = /^(\d{1,10})\s+([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})(?:\s+([\s\S]*))?$/.exec(line);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > MAX_TIMELINE) {
+      const shown = line.length > 100 ? `${line.slice(0, 100)}...` : line;
+      throw new PgdrError('CATALOG_INVALID', `bad line in the history of timeline ${timeline}: '${shown}'`, {
         hint: 'expected: parentTLI<TAB>switchpoint<TAB>reason',
       });
     }

@@ -1,4 +1,5 @@
 // ListObjectsV2 over every page, with keys and common prefixes made relative to the store prefix.
+import { PgdrError } from '../../errors.js';
 import type { ListResult, ObjectInfo } from '../object-store.js';
 import type { S3Http } from './s3-http.js';
 import { parseListPage } from './s3-xml.js';
@@ -21,13 +22,16 @@ export function byteOrder(a: string, b: string): number {
 
 export async function listAll(r: ListRequest): Promise<ListResult> {
   const base = r.storePrefix ? `${r.storePrefix}/` : '';
+  const wanted = base + r.prefix;
+  const what = `ListObjectsV2 of s3://${r.bucket}/${wanted}`;
   const objects: ObjectInfo[] = [];
   const prefixes = new Set<string>();
+  const seen = new Set<string>();
   let token: string | undefined;
   do {
     const query: [string, string][] = [
       ['list-type', '2'],
-      ['prefix', base + r.prefix],
+      ['prefix', wanted],
     ];
     if (r.delimiter) query.push(['delimiter', r.delimiter]);
     if (token) query.push(['continuation-token', token]);
@@ -36,16 +40,32 @@ export async function listAll(r: ListRequest): Promise<ListResult> {
       query,
       signal: r.signal,
       operation: 'ListObjectsV2',
-      what: `s3://${r.bucket}/${base}${r.prefix}`,
+      what: `s3://${r.bucket}/${wanted}`,
     });
-    const page = parseListPage(res.body.toString('utf8'));
+    const page = parseListPage(res.body.toString('utf8'), what);
     for (const o of page.objects) {
-      if (o.key.startsWith(base))
+      if (addressable(o.key, wanted))
         objects.push({ key: o.key.slice(base.length), size: o.size, lastModified: o.lastModified });
     }
-    for (const p of page.prefixes) if (p.startsWith(base)) prefixes.add(p.slice(base.length));
+    for (const p of page.prefixes) if (addressable(p, wanted)) prefixes.add(p.slice(base.length));
     token = page.nextToken;
+    // A server handing back a token it gave before would keep pgdr listing for ever.
+    if (token !== undefined && seen.has(token)) {
+      throw new PgdrError('STORE_ERROR', `${what}: the object store repeats a continuation token`, {
+        hint: 'the listing never ends: check the object store (or the proxy in front of it)',
+      });
+    }
+    if (token !== undefined) seen.add(token);
   } while (token);
   objects.sort((a, b) => byteOrder(a.key, b.key));
   return { objects, prefixes: [...prefixes].sort(byteOrder) };
+}
+
+/**
+ * Keys (and common prefixes) pgdr may hand to its callers: inside what was asked for, as S3 promises, and
+ * without '.' or '..' segments, which a proxy or an S3-compatible server may resolve to an object outside the
+ * destination path (and which no barman-cloud or pgdr writer produces). Everything else is left out.
+ */
+export function addressable(key: string, wanted: string): boolean {
+  return key.startsWith(wanted) && !key.split('/').some((s) => s === '.' || s === '..');
 }
