@@ -160,7 +160,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.match(table.stdout, new RegExp(`STUCK on segment ${deleted}`));
   });
 
-  it('refuses to promote a missing folder, a non-standby, or without --yes and no terminal', async () => {
+  it('refuses to promote a missing folder, a non-standby, a bad --new-server-name, or without --yes and no terminal', async () => {
     const before = await keys('');
     const missing = await pgdr(['replica', 'promote', join(root, 'nope'), '--yes']);
     assert.equal(missing.code, 1, missing.stderr);
@@ -170,6 +170,13 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const noTty = await pgdr(['replica', 'promote', dirA]);
     assert.equal(noTty.code, 25, noTty.stderr);
     assert.match(noTty.stderr, /--yes/);
+    // A serverName that would break every later archive call is refused before the irreversible step.
+    for (const bad of ['a b', 'a/b']) {
+      const r = await pgdr(['replica', 'promote', dirA, '--yes', '--new-server-name', bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(`--new-server-name '${bad}' is not a valid serverName`), r.stderr);
+      assert.match(r.stderr, /hint: pick a name such as a-b; nothing was changed/);
+    }
     // On a terminal it asks for the serverName: a wrong answer changes nothing either.
     const cmd = [process.execPath, PGDR_BIN, 'replica', 'promote', dirA, '--config', cfg].join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { checkServerNameFlag } from '../../config/server-name.js';
 import { type PromotionPlan, preparePromotion, promoteReplica } from '../../engine/replica/promote.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
@@ -36,12 +37,13 @@ ${STORE_USAGE}`,
     const p = parse(argv, FLAGS, NAME);
     const [dirArg] = positionals(p, NAME, 1, 1, 'DIR (the standby data folder)');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const newServerName = checkServerNameFlag(str(p, 'new-server-name'), '--new-server-name');
     const config = configFrom(p, ctx);
     return withStore(config, async (store) => {
       const plan = await preparePromotion({
         dir: resolve(ctx.cwd, dirArg!),
         store,
-        newServerName: str(p, 'new-server-name'),
+        newServerName,
         signal: ctx.signal,
       });
       const summary = planText(plan);

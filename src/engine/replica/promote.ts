@@ -4,6 +4,7 @@
 // so the new timeline's history file and WAL go to <destination>/<newServerName>/wals/ and never to the old
 // primary's archive.
 import { listWal } from '../../catalog/wal-catalog.js';
+import { serverNameProblem } from '../../config/server-name.js';
 import type { WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -54,6 +55,12 @@ export async function preparePromotion(o: PreparePromotionOptions): Promise<Prom
     throw new PgdrError('NOT_STANDBY', `the server in ${o.dir} is not in recovery: it is a primary already`);
   }
   const newServerName = o.newServerName ?? `${state.serverName}-tl${status.timeline + 1}`;
+  const problem = serverNameProblem(newServerName);
+  if (problem !== undefined) {
+    throw new PgdrError('USAGE', `the new serverName '${newServerName}' ${problem}; nothing was changed`, {
+      hint: 'pass --new-server-name with letters, digits, dot, dash and underscore only',
+    });
+  }
   if (newServerName === state.serverName) {
     throw new PgdrError(
       'USAGE',
