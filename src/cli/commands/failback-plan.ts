@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { failbackMarkdown, failbackPlan } from '../../engine/replica/failback-plan.js';
 import { configEnv } from '../../config/config-file.js';
+import { failbackMarkdown, failbackPlan } from '../../engine/replica/failback-plan.js';
 import { knownReplicas } from '../../engine/replica/registry.js';
 import { assertDataDir, type ReplicaState, readReplicaState } from '../../engine/replica/replica-state.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';

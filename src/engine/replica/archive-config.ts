@@ -39,11 +39,6 @@ export async function writeArchiveConfig(o: ArchiveConfigOptions): Promise<strin
   return file;
 }
 
-/** Quoted for /bin/sh, which PostgreSQL runs archive_command with. */
-export function shQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** A string literal for ALTER SYSTEM, which takes no parameters. */
 export function sqlLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;

@@ -11,11 +11,12 @@ import { PgdrError } from '../../errors.js';
 import type { PostgresBinaries } from '../../postgres/binaries.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { RunningServer } from '../restore/restore.js';
 import { stopRestoredServer } from '../restore/stop-server.js';
 import { confLine } from '../restore/target.js';
-import { shQuote, writeArchiveConfig } from './archive-config.js';
+import { writeArchiveConfig } from './archive-config.js';
 import { waitForHistory } from './promote-server.js';
 
 export interface ArchiveOriginalOptions {
@@ -43,10 +44,7 @@ export async function archiveUnderOriginal(o: ArchiveOriginalOptions): Promise<A
     serverName: o.serverName,
     wal: o.wal,
   });
-  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile]
-    .map(shQuote)
-    .concat('%p')
-    .join(' ');
+  const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;
   await stopRestoredServer(s);
   // The backup carried the recovered cluster's postgresql.auto.conf: its port, socket folder and an
   // archive_command into the recovered cluster's serverName. Appended lines win over those.

@@ -7,10 +7,11 @@ import { listWal } from '../../catalog/wal-catalog.js';
 import { serverNameProblem } from '../../config/server-name.js';
 import type { WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
 import { restoreFilesDir } from '../restore/recovery-config.js';
-import { shQuote, sqlLiteral, writeArchiveConfig } from './archive-config.js';
+import { sqlLiteral, writeArchiveConfig } from './archive-config.js';
 import { promoteServer, waitForHistory } from './promote-server.js';
 import { assertDataDir, type ReplicaState, readReplicaState, writeReplicaState } from './replica-state.js';
 import { type ReplicaStatus, replicaStatus } from './status.js';
@@ -97,10 +98,7 @@ export async function promoteReplica(o: PromoteOptions): Promise<PromoteResult> 
     serverName: newServerName,
     wal: o.wal,
   });
-  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile]
-    .map(shQuote)
-    .concat('%p')
-    .join(' ');
+  const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;
   const timeline = await promoteServer({
     state,
     alterArchiveCommand: `ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`,

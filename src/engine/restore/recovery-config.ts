@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
+import { shCommand } from '../../shell-quote.js';
 import { confLine, type RecoverySettingsInput, recoverySettings } from './target.js';
 import { feederRestoreCommand } from './wal-feeder.js';
 
@@ -76,19 +77,11 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
   // JSON is YAML, and JSON.stringify quotes every path and value safely.
   const doc = { serverName: o.serverName, objectStore: store };
   await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const fallback = [...o.pgdrCommand, 'wal', 'restore', '--config', configFile]
-    .map(shQuote)
-    .concat(['%f', '%p'])
-    .join(' ');
+  const fallback = `${shCommand([...o.pgdrCommand, 'wal', 'restore', '--config', configFile])} %f %p`;
   const restoreCommand = feederRestoreCommand(walSpoolDir(own), fallback);
   const settings = recoverySettings({ ...o.settings, restoreCommand });
   const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');
   await fsp.appendFile(join(o.dir, 'postgresql.auto.conf'), block, { mode: 0o600 });
   await fsp.writeFile(join(o.dir, 'recovery.signal'), '', { mode: 0o600 });
   return { configFile, restoreCommand, settings };
-}
-
-/** Quoted for /bin/sh, which PostgreSQL runs restore_command with. */
-function shQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
