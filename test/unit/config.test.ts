@@ -199,7 +199,10 @@ spec:
     const flags = { destinationPath: 'file:///srv/f', serverName: 'f' };
     const viaFlags = loadConfig({ overrides: flags, env: { PGDR_CONFIG: '' }, cwd });
     assert.deepEqual([viaFlags.serverName, viaFlags.source], ['f', 'flags']);
-    writeFileSync(join(cwd, 'pgdr.yaml'), 'serverName: here\nobjectStore:\n  destinationPath: file:///srv/h\n');
+    writeFileSync(
+      join(cwd, 'pgdr.yaml'),
+      'serverName: here\nobjectStore:\n  destinationPath: file:///srv/h\n',
+    );
     const here = loadConfig({ overrides: {}, env: { PGDR_CONFIG: '' }, cwd });
     assert.deepEqual([here.serverName, here.source], ['here', 'pgdr.yaml']);
   });
