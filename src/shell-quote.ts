@@ -2,11 +2,16 @@
 // archive_command and restore_command with sh, and an operator pastes the commands pgdr prints (stop a
 // server, next steps) into one. Any path must survive: spaces, quotes, `$`, a leading `~`.
 
-// '=' is left out: a first word holding one would be an assignment, not a command.
-const SAFE = /^[A-Za-z0-9_./:@+,-]+$/;
+// '=' stays unquoted: pgdrCommand() starts with an environment assignment (PGDR_NODE=...) on purpose.
+const SAFE = /^[A-Za-z0-9_./:@+=,-]+$/;
+
+/** Whether sh reads `s` as the same single word without quotes. */
+export function shSafe(s: string): boolean {
+  return SAFE.test(s);
+}
 
 export function shQuote(s: string): string {
-  return SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return shSafe(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** argv as one sh command line. */

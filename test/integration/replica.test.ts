@@ -18,7 +18,7 @@ import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
-import { stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { filesHolding, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrrep';
@@ -190,6 +190,12 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.match(ttyOut, /type the serverName \(prim\)/);
     assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
     assert.deepEqual(await keys(''), before, 'nothing written to the bucket');
+    // The standby's restore_command needs the bucket's credentials: they are in its data folder until promotion.
+    assert.ok(
+      (await filesHolding(dirA, s3.secretAccessKey)).includes(
+        join(dirA, 'pg_wal', 'pgdr-restore', 's3-secretAccessKey'),
+      ),
+    );
   });
 
   it('promotes to timeline 2, archiving under the new serverName; the old path untouched; PITR works there', async () => {
@@ -202,6 +208,12 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.equal(out.before.stuckSegment, deleted);
     assert.ok(out.unreplayedSegments >= 2, 'shows the archived WAL it cannot replay');
     assert.equal(out.historyArchived, true);
+    // Archiving works with credentials kept beside the data folder, never inside it.
+    assert.deepEqual(await filesHolding(dirA, s3.secretAccessKey), []);
+    assert.equal(out.archiveConfigFile, join(`${dirA}.pgdr`, `pgdr-archive-${SERVER}-tl2.yaml`));
+    assert.deepEqual(await filesHolding(`${dirA}.pgdr`, s3.secretAccessKey), [
+      join(`${dirA}.pgdr`, 's3-secretAccessKey'),
+    ]);
     await q(connA, 'INSERT INTO t SELECT generate_series(1000, 1009)');
     const newKeys = await keys(`${SERVER}-tl2/wals/`);
     assert.ok(

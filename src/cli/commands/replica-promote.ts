@@ -28,6 +28,8 @@ The irreversible failover step. Shows the lag and the archived WAL the standby h
 promoting now), checks that the new serverName's archive is empty (barman-cloud-check-wal-archive), points
 archive_command at it, then runs pg_promote() and confirms the new timeline. The old primary's archive is
 never written to. Without --yes it asks for the serverName on a terminal, and refuses without one.
+The archive configuration and its credentials go to DIR.pgdr/ beside the data folder (server user, 0700);
+the credentials the standby's restore_command read are removed from DIR once it is promoted.
 
   --yes                    do not ask (scripts)
   --new-server-name NAME   where the new primary archives (default: <serverName>-tl<new timeline>)
@@ -52,8 +54,8 @@ ${STORE_USAGE}`,
       const r = await promoteReplica({
         plan,
         store,
+        objectStore: config.objectStore,
         pgdrCommand: pgdrCommand(),
-        wal: config.objectStore.wal,
         signal: ctx.signal,
       });
       if (format === 'json') {

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { listWal } from '../../catalog/wal-catalog.js';
-import type { WalConfig } from '../../config/types.js';
+import type { ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { PostgresBinaries } from '../../postgres/binaries.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
@@ -22,8 +22,8 @@ import { waitForHistory } from './promote-server.js';
 export interface ArchiveOriginalOptions {
   readonly server: RunningServer;
   readonly bin: PostgresBinaries;
-  /** The restore_command's configuration restore() wrote (its objectStore and credential files are reused). */
-  readonly restoreConfigFile: string;
+  /** The store, as configured: the restored cluster archives into it (archive-config.ts). */
+  readonly objectStore: ObjectStoreConfig;
   readonly store: ObjectStore;
   readonly serverName: string;
   readonly timeline: number;
@@ -40,8 +40,9 @@ export interface ArchiveOriginalResult {
 export async function archiveUnderOriginal(o: ArchiveOriginalOptions): Promise<ArchiveOriginalResult> {
   const s = o.server;
   const configFile = await writeArchiveConfig({
-    restoreConfigFile: o.restoreConfigFile,
+    pgdata: s.pgdata,
     serverName: o.serverName,
+    objectStore: o.objectStore,
     wal: o.wal,
   });
   const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;

@@ -123,7 +123,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     return archiveUnderOriginal({
       server,
       bin,
-      restoreConfigFile: restored.recoveryConfig!.configFile,
+      objectStore: o.objectStore,
       store: o.store,
       serverName: name,
       timeline,

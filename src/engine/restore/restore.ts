@@ -16,7 +16,13 @@ import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
-import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
+import {
+  type RecoveryConfig,
+  removeRestoreCredentials,
+  restoreFilesDir,
+  walSpoolDir,
+  writeRecoveryConfig,
+} from './recovery-config.js';
 import { replaySettings } from './replay-settings.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
 import { stopCommandText } from './stop-server.js';
@@ -280,6 +286,8 @@ async function recover(
     },
   });
   const tEnd = performance.now();
+  // Promoted: restore_command never runs again, so the bucket's credentials leave the data folder now.
+  if (confirmation.state === 'promoted') await removeRestoreCredentials(plan.dir, plan.backup.version);
   const tReached = reached ?? tEnd;
   const pgCtl = plan.binaries.pgCtl;
   return {
