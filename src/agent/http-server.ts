@@ -1,8 +1,10 @@
 // Read-only HTTP: GET /healthz (liveness: the scheduler runs) and GET /state (the state file's content, which
-// holds no secrets). Anything else is 404/405: nothing here can change what the agent does.
+// holds no secrets). Anything else is 404/405: nothing here can change what the agent does. On a loopback bind
+// only loopback Host headers are answered (421 otherwise), as by `pgdr serve` (http/host-guard.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgdrError } from '../errors.js';
+import { HOST_REFUSED, hostHeaderAllowed } from '../http/host-guard.js';
 
 export interface HttpOptions {
   readonly host: string;
@@ -25,6 +27,7 @@ export async function startHttp(o: HttpOptions): Promise<HttpHandle> {
       res.end(`${JSON.stringify(body)}\n`);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'read-only: GET only' });
+    if (!hostHeaderAllowed(o.host, req.headers.host)) return send(421, { error: HOST_REFUSED });
     if (path === '/healthz')
       return o.healthy() ? send(200, { status: 'ok' }) : send(503, { status: 'stopping' });
     if (path === '/state') return send(200, o.state());

@@ -1,8 +1,11 @@
 // The backups of one server, read the way barman-cloud does: every folder under <server>/base/ is a backup,
-// one without backup.info is skipped, one whose backup.info cannot be read is reported, never fatal.
+// one without backup.info is skipped, one whose backup.info cannot be read is reported, never fatal to the
+// listing. A command never says "no backups" while backup.info objects exist: when none of them can be read it
+// fails with CATALOG_INVALID naming them (unreadableBackupsError).
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BACKUP_ID_RE, type BackupInfo, type KeepTarget, parseBackupInfo } from './backup-info.js';
+import { readBounded } from './bounded-read.js';
 import { mapLimit } from './map-limit.js';
 
 export interface BackupCatalog {
@@ -24,6 +27,9 @@ export interface ListBackupsOptions {
 }
 
 // Failures of the store itself say nothing about one backup: they must stop the listing, not hide a backup.
+// A backup.info is a few kilobytes: a larger object is not one, and is never read whole into memory.
+const MAX_BACKUP_INFO_BYTES = 1024 * 1024;
+const BOUND = { maxBytes: MAX_BACKUP_INFO_BYTES, what: 'backup.info' };
 const STORE_WIDE = ['STORE_UNREACHABLE', 'STORE_AUTH', 'BUCKET_MISSING', 'ABORTED'] as const;
 
 export async function listBackups(
@@ -40,7 +46,7 @@ export async function listBackups(
       throw new PgdrError('ABORTED', 'listing backups was interrupted', { cause: signal.reason });
     let body: Buffer;
     try {
-      body = await store.getBuffer(`${base}${id}/backup.info`, { signal });
+      body = await readBounded(store, `${base}${id}/backup.info`, { ...BOUND, signal });
     } catch (e) {
       if (isPgdrError(e, 'NOT_FOUND')) return { id, kind: 'skipped' as const };
       if (isStoreWide(e)) throw e;
@@ -85,7 +91,7 @@ async function readAnnotation(
   signal: AbortSignal | undefined,
 ): Promise<string | null> {
   try {
-    return (await store.getBuffer(key, { signal })).toString('utf8');
+    return (await readBounded(store, key, { ...BOUND, what: 'keep annotation', signal })).toString('utf8');
   } catch (e) {
     if (isPgdrError(e, 'NOT_FOUND')) return null;
     throw e;
@@ -128,9 +134,15 @@ export function resolveBackup(catalog: BackupCatalog, ref: string): BackupInfo {
   } else if (BACKUP_ID_RE.test(ref)) {
     found = all.find((b) => b.backupId === ref);
     if (!found && catalog.unreadable.includes(ref)) {
-      throw new PgdrError('CATALOG_INVALID', `the backup.info of backup ${ref} cannot be read`, {
-        hint: catalog.errors.get(ref),
-      });
+      const key = backupInfoKey(catalog.serverName, ref);
+      throw new PgdrError(
+        'CATALOG_INVALID',
+        `backup ${ref}: ${key} cannot be read: ${catalog.errors.get(ref)}`,
+        {
+          hint: 'repair or remove that object (barman-cloud-backup-delete refuses to run while it is unreadable), or choose another backup',
+          details: { unreadable: [key] },
+        },
+      );
     }
     what = `no backup ${ref}`;
   } else {
@@ -148,9 +160,32 @@ export function resolveBackup(catalog: BackupCatalog, ref: string): BackupInfo {
     what = `no backup with ID or name '${ref}'`;
   }
   if (found) return found;
+  if (all.length === 0 && catalog.unreadable.length > 0) throw unreadableBackupsError(catalog);
   throw new PgdrError('NOT_FOUND', `${what} for server '${catalog.serverName}'`, {
     hint: availableHint(catalog),
   });
+}
+
+export function backupInfoKey(serverName: string, backupId: string): string {
+  return `${serverName}/base/${backupId}/backup.info`;
+}
+
+/**
+ * What to say instead of "no backups" when backup.info objects exist but none usable can be read:
+ * CATALOG_INVALID naming each unreadable object and why.
+ */
+export function unreadableBackupsError(catalog: BackupCatalog): PgdrError {
+  const keys = catalog.unreadable.map((id) => backupInfoKey(catalog.serverName, id));
+  const each = catalog.unreadable.map((id, i) => `${keys[i]} (${catalog.errors.get(id)})`);
+  const usable = catalog.backups.length === 0 ? 'no backup.info can be read' : 'no usable backup';
+  return new PgdrError(
+    'CATALOG_INVALID',
+    `${usable} for server '${catalog.serverName}': ${each.length} backup.info object(s) cannot be read: ${each.join('; ')}`,
+    {
+      hint: 'repair or remove those objects (barman-cloud-backup-delete refuses to run while one is unreadable); a backup whose backup.info is damaged cannot be restored by pgdr or barman',
+      details: { unreadable: keys },
+    },
+  );
 }
 
 function availableHint(catalog: BackupCatalog): string {

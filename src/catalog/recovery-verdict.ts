@@ -36,7 +36,12 @@ export function verdict(report: RecoveryReport, options: VerdictOptions): Verdic
   const done = report.doneBackups;
   const newest = done[done.length - 1];
   const cur = report.current;
-  if (!newest) fails.push('no DONE backup');
+  const unreadable = options.unreadableBackups?.length ?? 0;
+  // Never "no backup" alone while backup.info objects exist: the damaged ones may be the backups.
+  if (!newest)
+    fails.push(
+      unreadable ? `no DONE backup can be read (${unreadable} backup.info unreadable)` : 'no DONE backup',
+    );
   if (newest && cur) {
     const last = cur.lastSegment;
     if (!cur.window) {

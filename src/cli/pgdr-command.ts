@@ -3,13 +3,12 @@
 // a user's `archive_command = 'pgdr wal archive %p'`. PGDR_NODE names the node running now: the server user's
 // PATH may have none. The prefix is for /bin/sh command strings only (an environment assignment first).
 import { fileURLToPath } from 'node:url';
-
-const SH_SAFE = /^[A-Za-z0-9_./:@+=-]+$/;
+import { shSafe } from '../shell-quote.js';
 
 export function pgdrCommand(): string[] {
   const exe = fileURLToPath(new URL('../../../bin/pgdr', import.meta.url));
   // A path sh would need quoted cannot sit in an unquoted assignment: run the CLI through node directly.
-  if (!SH_SAFE.test(process.execPath))
+  if (!shSafe(process.execPath))
     return [process.execPath, fileURLToPath(new URL('./bin.js', import.meta.url))];
   return [`PGDR_NODE=${process.execPath}`, exe];
 }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
-import { configFileOf, DEFAULT_CONFIG_FILE } from './config-file.js';
+import { configEnv, configFileOf, DEFAULT_CONFIG_FILE } from './config-file.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 
@@ -37,7 +37,7 @@ interface RawSource {
 }
 
 function readRaw(opts: LoadOptions): RawSource {
-  const explicit = opts.overrides.configFile ?? opts.env.PGDR_CONFIG;
+  const explicit = opts.overrides.configFile ?? configEnv(opts.env);
   const file = configFileOf({ configFile: opts.overrides.configFile, env: opts.env, cwd: opts.cwd });
   if (file === undefined) return { raw: {}, source: 'flags' };
   const path = resolve(opts.cwd, file);

@@ -4,6 +4,7 @@ import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.
 import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
+import { serverNameProblem } from './server-name.js';
 import {
   COMPRESSIONS,
   type Compression,
@@ -42,7 +43,6 @@ const STORE_KEYS = [
   'historyTags',
   'endpointCA',
 ];
-const SERVER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export class Problems {
   readonly list: FieldProblem[] = [];
@@ -128,8 +128,10 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
       'serverName',
       'is required (the folder under destinationPath; CloudNativePG uses the Cluster name)',
     );
-  else if (!SERVER_NAME_RE.test(serverName))
-    p.add('serverName', 'may hold only letters, digits, dot, dash and underscore');
+  else {
+    const problem = serverNameProblem(serverName);
+    if (problem !== undefined) p.add('serverName', problem);
+  }
 
   const rawStore = raw.objectStore;
   let objectStore: ObjectStoreConfig | undefined;

@@ -62,8 +62,9 @@ export function historyJson(entries: readonly HistoryEntry[]): Record<string, un
             startedAt: e.report.startedAt,
             finishedAt: e.report.finishedAt,
           }
-        : { key: e.key, problem: e.problem },
+        : { key: e.key, invalid: true, problem: e.problem },
     ),
+    invalid: entries.filter((e) => !e.report).length,
     rtoTrend: rtoTrend(entries),
   };
 }
@@ -72,7 +73,7 @@ export function historyText(entries: readonly HistoryEntry[], serverName: string
   if (!entries.length) return `No drills recorded for ${serverName} yet (run: pgdr drill).`;
   const rows = entries.map((e) => {
     const r = e.report;
-    if (!r) return ['?', 'UNREADABLE', '', '', '', '', e.problem ?? ''];
+    if (!r) return [stampOf(e.key), 'INVALID', '', '', '', '', `${e.key}: ${e.problem ?? ''}`];
     const target = r.target.time ?? r.target.requested;
     return [
       r.startedAt.replace(/\.\d+Z$/, 'Z'),
@@ -89,11 +90,22 @@ export function historyText(entries: readonly HistoryEntry[], serverName: string
     ? `RTO trend (last ${t.drills}, oldest first): ${t.sparkline}  min ${msText(t.minMs)}, median ${msText(t.medianMs)}, max ${msText(t.maxMs)}, latest ${msText(t.latestMs)}`
     : 'RTO trend: no drill got through every restore stage yet';
   const passed = entries.filter((e) => e.report?.result === 'pass').length;
+  const failed = entries.filter((e) => e.report?.result === 'fail').length;
+  const invalid = entries.length - passed - failed;
+  const counts = `${passed} passed, ${failed} failed${invalid ? `, ${invalid} invalid report(s) skipped` : ''}`;
   return [
-    `Drills of ${serverName}: ${entries.length} (${passed} passed, ${entries.length - passed} failed)`,
+    `Drills of ${serverName}: ${entries.length} (${counts})`,
     '',
     table(['STARTED', 'RESULT', 'TARGET', 'BACKUP', 'RTO', 'RPO', 'NOTE'], rows),
     '',
     trend,
   ].join('\n');
+}
+
+/** The start time historyKey() put in front of an object's name, or '?' for a name pgdr did not make. */
+function stampOf(key: string): string {
+  const m = /\/(\d{8}T\d{6})Z-[^/]*$/.exec(key);
+  if (!m) return '?';
+  const d = m[1]!;
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`;
 }

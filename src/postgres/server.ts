@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { PgdrError } from '../errors.js';
+import { shQuote } from '../shell-quote.js';
 import type { PostgresBinaries } from './binaries.js';
 import { lastLines } from './initdb.js';
 import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from './os-user.js';
@@ -72,15 +73,11 @@ export class PostgresServer {
         hint: 'stop it first (pg_ctl stop -D ...) or use another data folder',
       });
     }
-    const opts = [
-      `-p ${options.port}`,
-      `-k ${shellQuote(options.socketDir)}`,
-      `-c listen_addresses=127.0.0.1`,
-    ];
+    const opts = [`-p ${options.port}`, `-k ${shQuote(options.socketDir)}`, `-c listen_addresses=127.0.0.1`];
     for (const [name, value] of Object.entries(options.settings ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name))
         throw new PgdrError('USAGE', `invalid setting name '${name}'`);
-      opts.push(`-c ${shellQuote(`${name}=${value}`)}`);
+      opts.push(`-c ${shQuote(`${name}=${value}`)}`);
     }
     const timeout = String(options.timeoutSeconds ?? 60);
     const waitFlag = options.wait === false ? '-W' : '-w';
@@ -185,8 +182,4 @@ export class PostgresServer {
       timeoutMs: timeoutSeconds * 1000,
     });
   }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -151,7 +151,11 @@ export function drillSection(st: DashboardState): Element {
     table.append(tr);
   }
   box.append(table);
-  if (st.drills.unreadable)
-    box.append(el('p', { class: 'caution' }, `${st.drills.unreadable} drill report(s) cannot be read.`));
+  if (st.drills.unreadable) {
+    const p = el('p', { class: 'caution', id: 'drill-invalid' });
+    p.append(`${st.drills.unreadable} invalid drill report(s) skipped: `);
+    p.append(st.drills.invalid.map((x) => `${x.key} (${x.problem})`).join('; '));
+    box.append(p);
+  }
   return box;
 }

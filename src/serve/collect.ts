@@ -50,7 +50,13 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
     ),
     readHistory(store, serverName, { limit: o.drillLimit ?? 30, signal }).then(
       (entries) => ({ ...drillsView(entries), error: null }),
-      (e: unknown) => ({ entries: [], unreadable: 0, rtoTrend: null, error: errorOf(e).message }),
+      (e: unknown) => ({
+        entries: [],
+        unreadable: 0,
+        invalid: [],
+        rtoTrend: null,
+        error: errorOf(e).message,
+      }),
     ),
     readAgentStatus(config, o.env).catch(() => undefined),
     config.postgres.connection ? primaryFacts(config.postgres.connection) : Promise.resolve(undefined),

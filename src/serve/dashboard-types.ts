@@ -174,7 +174,9 @@ export interface DashboardState {
   readonly drills: {
     /** Newest first. */
     readonly entries: readonly DrillView[];
+    /** How many report objects are invalid (not JSON, not a report's shape, too large): `invalid.length`. */
     readonly unreadable: number;
+    readonly invalid: ReadonlyArray<{ readonly key: string; readonly problem: string }>;
     readonly rtoTrend: RtoTrend | null;
     readonly error: string | null;
   };

@@ -1,9 +1,10 @@
 // The read-only HTTP side of `pgdr serve`: GET/HEAD only (405 otherwise), four routes, and on a loopback bind
-// only loopback Host headers (a page elsewhere cannot rebind a name to 127.0.0.1 and read the bucket's state).
+// only loopback Host headers (http/host-guard.ts: a page elsewhere cannot rebind a name to 127.0.0.1).
 // Every body passes through `redact` last, so a secret that slipped into a message never leaves the process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgdrError } from '../errors.js';
+import { HOST_REFUSED, hostHeaderAllowed } from '../http/host-guard.js';
 import type { DashboardState } from './dashboard-types.js';
 import { renderMetrics } from './metrics.js';
 import type { Page } from './page.js';
@@ -30,8 +31,6 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
 };
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/i;
 
 export async function startServeHttp(o: ServeHttpOptions): Promise<ServeHttpHandle> {
   const server: Server = createServer((req, res) => {
@@ -77,8 +76,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOpt
     res.setHeader('allow', 'GET, HEAD');
     return send(res, req, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only\n');
   }
-  if (LOOPBACK.test(o.host) && !LOOPBACK.test(hostName(req.headers.host))) {
-    return send(res, req, 421, 'text/plain; charset=utf-8', 'this server answers loopback host names only\n');
+  if (!hostHeaderAllowed(o.host, req.headers.host)) {
+    return send(res, req, 421, 'text/plain; charset=utf-8', `${HOST_REFUSED}\n`);
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   switch (path) {
@@ -113,12 +112,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOpt
         'not found: try /, /api/status, /metrics or /healthz\n',
       );
   }
-}
-
-function hostName(header: string | undefined): string {
-  if (!header) return '';
-  const m = /^(\[[^\]]*\]|[^:]+)(:\d+)?$/.exec(header.trim());
-  return m ? m[1]! : '';
 }
 
 function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string): void {

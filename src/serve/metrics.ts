@@ -104,6 +104,12 @@ export function renderMetrics(st: DashboardState): string {
   const last = st.drills.entries[0];
   const lastPass = st.drills.entries.find((d) => d.result === 'pass');
   m.gauge('pgdr_drill_signal_present', '1 when at least one drill report is known', L(), last ? 1 : 0);
+  m.gauge(
+    'pgdr_drill_reports_invalid',
+    'drill report objects in the bucket that are not valid reports (skipped; pgdr drill history names them)',
+    L(),
+    st.drills.error === null ? st.drills.unreadable : null,
+  );
   m.gauge('pgdr_last_drill_timestamp_seconds', 'when the newest drill finished', L(), ts(last?.finishedAt));
   m.gauge(
     'pgdr_last_drill_success',

@@ -1,5 +1,6 @@
 // The pre-recovery checks judged from what `status` gathered (inspectServer): pure functions of the catalog and
 // the recovery report, so each finding is unit-testable without a bucket.
+import { backupInfoKey } from '../catalog/backup-catalog.js';
 import { formatGapRange } from '../catalog/wal-gaps.js';
 import type { StatusResult } from '../engine/status.js';
 import type { Draft } from './check-result.js';
@@ -9,6 +10,15 @@ export function backupsCheck(s: StatusResult): Draft {
   const all = s.catalog.backups;
   const done = s.report.doneBackups;
   const newest = done[done.length - 1];
+  const unreadable = s.catalog.unreadable.map((id) => backupInfoKey(s.serverName, id));
+  if (!newest && unreadable.length) {
+    return {
+      status: 'fail',
+      finding: `no DONE backup of ${s.serverName} can be read: ${unreadable.length} backup.info cannot be read (${unreadable.join(', ')})`,
+      hint: 'repair or remove those objects (pgdr backup list says why each cannot be read); until then nothing can be restored',
+      value: 0,
+    };
+  }
   if (!newest) {
     const states = all.map((b) => `${b.backupId} ${b.status}`).join(', ');
     return {
@@ -18,7 +28,6 @@ export function backupsCheck(s: StatusResult): Draft {
       value: 0,
     };
   }
-  const unreadable = s.catalog.unreadable;
   const finding = `${done.length} DONE backup(s) of ${all.length}, newest ${newest.backupId}`;
   if (unreadable.length) {
     return {

@@ -2,7 +2,7 @@
 // running (restored servers outlive the command by design, so tests must stop them).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { resolveServerUser, runAsServerUser } from '../../src/postgres/os-user.js';
@@ -83,4 +83,19 @@ export async function assertFastPromotion(json: RestoreJson): Promise<void> {
   for (const f of ['standby.signal', 'recovery.signal', 'promote']) {
     assert.ok(!existsSync(join(json.dir, f)), `${f} is gone`);
   }
+}
+
+/** The files under `dir` (links not followed) whose bytes hold `secret`: none may, once a server is promoted. */
+export async function filesHolding(dir: string, secret: string): Promise<string[]> {
+  const needle = Buffer.from(secret);
+  const found: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && (await readFile(p).catch(() => Buffer.alloc(0))).includes(needle)) found.push(p);
+    }
+  };
+  if ((await lstat(dir)).isDirectory()) await walk(dir);
+  return found;
 }

@@ -15,6 +15,7 @@ import { PGDR_BIN } from '../helpers/cli.js';
 import { countRows, type FailbackScenario, failbackScenario } from '../helpers/failback-scenario.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
+import { filesHolding } from '../helpers/restore-run.js';
 
 const BUCKET = 'pgdrfb';
 const SERVER = 'prim';
@@ -157,6 +158,12 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
       'SELECT pg_walfile_name(pg_current_wal_lsn()) AS t',
     );
     assert.ok(tli!.t.startsWith('00000003'), tli!.t);
+    // Both promoted clusters archive with credentials kept beside their data folders, never inside.
+    for (const dir of [target, standby.pgdata]) {
+      assert.deepEqual(await filesHolding(dir, sc.s3.secretAccessKey), [], dir);
+      assert.equal((await filesHolding(`${dir}.pgdr`, sc.s3.secretAccessKey)).length, 1, `${dir}.pgdr`);
+    }
+    assert.equal(out.archiveConfigFile, join(`${target}.pgdr`, `pgdr-archive-${SERVER}.yaml`));
 
     // Archiving under prim again: the history file and new WAL of timeline 3; every old object byte for byte.
     const now = await snapshot(`${SERVER}/wals/`);

@@ -45,6 +45,15 @@ describe('pgdr k8s manifests (CLI)', () => {
     });
   });
 
+  it('refuses an --archive-server-name that is not a valid serverName', async () => {
+    for (const kind of ['recovery-cluster', 'replica-cluster']) {
+      const r = await run(kind, '--archive-server-name', 'db/2');
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--archive-server-name 'db\/2' is not a valid serverName/);
+      assert.equal(r.stdout, '');
+    }
+  });
+
   it('refuses an unknown KIND, a flag of another KIND and two targets', async () => {
     const k = await run('clusterr');
     assert.equal(k.code, 2);

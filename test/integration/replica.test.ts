@@ -18,7 +18,7 @@ import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
-import { stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { filesHolding, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrrep';
@@ -160,7 +160,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.match(table.stdout, new RegExp(`STUCK on segment ${deleted}`));
   });
 
-  it('refuses to promote a missing folder, a non-standby, or without --yes and no terminal', async () => {
+  it('refuses to promote a missing folder, a non-standby, a bad --new-server-name, or without --yes and no terminal', async () => {
     const before = await keys('');
     const missing = await pgdr(['replica', 'promote', join(root, 'nope'), '--yes']);
     assert.equal(missing.code, 1, missing.stderr);
@@ -170,6 +170,13 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const noTty = await pgdr(['replica', 'promote', dirA]);
     assert.equal(noTty.code, 25, noTty.stderr);
     assert.match(noTty.stderr, /--yes/);
+    // A serverName that would break every later archive call is refused before the irreversible step.
+    for (const bad of ['a b', 'a/b']) {
+      const r = await pgdr(['replica', 'promote', dirA, '--yes', '--new-server-name', bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(`--new-server-name '${bad}' is not a valid serverName`), r.stderr);
+      assert.match(r.stderr, /hint: pick a name such as a-b; nothing was changed/);
+    }
     // On a terminal it asks for the serverName: a wrong answer changes nothing either.
     const cmd = [process.execPath, PGDR_BIN, 'replica', 'promote', dirA, '--config', cfg].join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
@@ -183,6 +190,12 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.match(ttyOut, /type the serverName \(prim\)/);
     assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
     assert.deepEqual(await keys(''), before, 'nothing written to the bucket');
+    // The standby's restore_command needs the bucket's credentials: they are in its data folder until promotion.
+    assert.ok(
+      (await filesHolding(dirA, s3.secretAccessKey)).includes(
+        join(dirA, 'pg_wal', 'pgdr-restore', 's3-secretAccessKey'),
+      ),
+    );
   });
 
   it('promotes to timeline 2, archiving under the new serverName; the old path untouched; PITR works there', async () => {
@@ -195,6 +208,12 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.equal(out.before.stuckSegment, deleted);
     assert.ok(out.unreplayedSegments >= 2, 'shows the archived WAL it cannot replay');
     assert.equal(out.historyArchived, true);
+    // Archiving works with credentials kept beside the data folder, never inside it.
+    assert.deepEqual(await filesHolding(dirA, s3.secretAccessKey), []);
+    assert.equal(out.archiveConfigFile, join(`${dirA}.pgdr`, `pgdr-archive-${SERVER}-tl2.yaml`));
+    assert.deepEqual(await filesHolding(`${dirA}.pgdr`, s3.secretAccessKey), [
+      join(`${dirA}.pgdr`, 's3-secretAccessKey'),
+    ]);
     await q(connA, 'INSERT INTO t SELECT generate_series(1000, 1009)');
     const newKeys = await keys(`${SERVER}-tl2/wals/`);
     assert.ok(

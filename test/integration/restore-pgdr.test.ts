@@ -16,7 +16,7 @@ import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { assertFastPromotion, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { assertFastPromotion, filesHolding, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrrst';
@@ -116,6 +116,8 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     assert.equal(link.length, 1);
     assert.equal(await fsp.readlink(join(dir, 'pg_tblspc', link[0]!)), tsDir);
     assert.ok(existsSync(join(dir, 'pg_wal', 'pgdr-restore', 'pgdr.yaml')));
+    // Promoted: restore_command never runs again, and the bucket's credentials left the data folder.
+    assert.deepEqual(await filesHolding(dir, s3.secretAccessKey), []);
     const auto = await fsp.readFile(join(dir, 'postgresql.auto.conf'), 'utf8');
     assert.match(
       auto,

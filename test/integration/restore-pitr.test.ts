@@ -2,9 +2,10 @@
 // and barman-cloud-wal-archive: every target kind against canary rows, refusals that write nothing, and a
 // second timeline made by promoting a restored copy that archives into the same serverName.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findBinaries } from '../../src/postgres/binaries.js';
 import { freePort } from '../../src/postgres/free-port.js';
@@ -194,8 +195,9 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     assert.ok(!existsSync(join(r.json!.dir, 'postmaster.pid')));
   });
 
-  it('--target-immediate stops at the end of the backup (table output)', async () => {
-    const dir = await newDir();
+  it('--target-immediate stops at the end of the backup (table output); its Stop command works as printed', async () => {
+    // A space and a single quote in the path: the printed command must still be one sh can run.
+    const dir = join(dirname(await newDir()), "it's data");
     const r = await runPgdr(['restore', dir, '--target-immediate', ...s3Args(target())], {
       env: s3Env(target()),
       timeoutMs: 300_000,
@@ -206,13 +208,14 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
       assert.match(r.stdout, new RegExp(`Backup\\s+${b2}`));
       assert.match(r.stdout, /Recovery promoted: timeline 2, last replayed LSN [0-9A-F]+\/[0-9A-F]+/);
       assert.match(r.stdout, /total \(RTO\)\s+\d+\.\d s/);
-      assert.ok(
-        r.stdout.includes(`Stop:    su postgres -s /bin/sh -c '${bin.pgCtl} -D ${dir} stop'`),
-        r.stdout,
-      );
       const port = Number(/Connect: psql "host=127\.0\.0\.1 port=(\d+) /.exec(r.stdout)?.[1]);
       const server = { connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` };
       assert.deepEqual(await labels({ server } as unknown as RestoreJson), ['c0']);
+      const stop = /^Stop: {4}(.*)$/m.exec(r.stdout)?.[1];
+      assert.ok(stop?.startsWith('su postgres -s /bin/sh -c '), r.stdout);
+      const ran = spawnSync('/bin/sh', ['-c', String(stop)], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(ran.status, 0, `${stop}\n${ran.stdout}${ran.stderr}`);
+      assert.ok(!existsSync(join(dir, 'postmaster.pid')), 'the printed command stopped the server');
     } finally {
       await stopPgCtl(bin.pgCtl, dir);
     }

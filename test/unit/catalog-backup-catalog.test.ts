@@ -66,6 +66,22 @@ describe('backup catalog on a file:// store', () => {
     assert.deepEqual(catalog.skipped, ['20241218T060000']);
   });
 
+  it('never reads a backup.info larger than 1 MiB whole: unreadable, named with its key', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'pgdr-catalog-huge-'));
+    try {
+      const s = new FsObjectStore(dir2);
+      await s.put('pg/base/20250101T000000/backup.info', Buffer.alloc(1024 * 1024 + 1, 'a'));
+      const c = await listBackups(s, 'pg');
+      assert.deepEqual([c.backups.length, c.unreadable], [0, ['20250101T000000']]);
+      assert.match(
+        c.errors.get('20250101T000000') ?? '',
+        /^pg\/base\/20250101T000000\/backup\.info is larger than 1048576 bytes: not a backup\.info$/,
+      );
+    } finally {
+      await rm(dir2, { recursive: true, force: true });
+    }
+  });
+
   it('reads keep annotations', () => {
     const byId = new Map(catalog.backups.map((b) => [b.backupId, b]));
     assert.equal(byId.get('20241214T060000')?.keep, 'standalone');
@@ -121,13 +137,12 @@ describe('backup catalog on a file:// store', () => {
   });
 
   it('stops on store-wide failures instead of hiding backups', async () => {
-    const failing: ObjectStore = Object.create(store, {
-      getBuffer: {
-        value: async () => {
-          throw new PgdrError('STORE_UNREACHABLE', 'down');
-        },
+    const down = {
+      value: async () => {
+        throw new PgdrError('STORE_UNREACHABLE', 'down');
       },
-    });
+    };
+    const failing: ObjectStore = Object.create(store, { get: down, getBuffer: down });
     await assert.rejects(listBackups(failing, 'pg'), (e) => isPgdrError(e, 'STORE_UNREACHABLE'));
   });
 });

@@ -193,4 +193,17 @@ spec:
     const c = loadConfig({ overrides: {}, env: { PGDR_CONFIG: f }, cwd: '/' });
     assert.equal(c.serverName, 'z');
   });
+
+  it('treats PGDR_CONFIG set but empty as unset: ./pgdr.yaml, else the flags', () => {
+    const cwd = mkdtempSync(join(dir, 'empty-env-'));
+    const flags = { destinationPath: 'file:///srv/f', serverName: 'f' };
+    const viaFlags = loadConfig({ overrides: flags, env: { PGDR_CONFIG: '' }, cwd });
+    assert.deepEqual([viaFlags.serverName, viaFlags.source], ['f', 'flags']);
+    writeFileSync(
+      join(cwd, 'pgdr.yaml'),
+      'serverName: here\nobjectStore:\n  destinationPath: file:///srv/h\n',
+    );
+    const here = loadConfig({ overrides: {}, env: { PGDR_CONFIG: '' }, cwd });
+    assert.deepEqual([here.serverName, here.source], ['here', 'pgdr.yaml']);
+  });
 });

@@ -102,7 +102,8 @@ describe('failbackPlan', () => {
   const recovered = {
     pgdata: '/srv/standby',
     connectionString: 'postgresql://postgres@127.0.0.1:5433/postgres',
-    stopCommand: 'pg_ctl -D /srv/standby stop',
+    pgCtl: '/usr/lib/postgresql/17/bin/pg_ctl',
+    osUser: 'postgres',
     promoted: { at: '2026-01-01T00:00:00Z', timeline: 2, serverName: 'db-tl2', configFile: '/x' },
   } as unknown as ReplicaState;
   it('fills in both options with the real names, every step a command', () => {
@@ -127,9 +128,30 @@ describe('failbackPlan', () => {
       /pgdr failback run --option original --config pgdr\.yaml --replica \/srv\/standby --target-dir \/srv\/db/,
     );
     assert.match(plan.options[1]!.steps.map((s) => s.why).join('\n'), /timelines before 3/);
-    assert.match(orig, /pg_ctl -D \/srv\/standby stop/);
+    assert.match(
+      orig,
+      /^su postgres -s \/bin\/sh -c '\/usr\/lib\/postgresql\/17\/bin\/pg_ctl -D \/srv\/standby stop'$/m,
+    );
     assert.ok(plan.options.every((o) => o.steps.every((s) => s.command.length > 0)));
     assert.match(failbackMarkdown(plan), /## Option 2 \(original\)/);
+  });
+  it('quotes every real path in its commands for sh', () => {
+    const odd = "/srv/it's a standby";
+    const plan = failbackPlan({
+      serverName: 'db',
+      destinationPath: 's3://b/p',
+      configArg: '/etc/pgdr/my pgdr.yaml',
+      originalPgdata: '/srv/db $HOME',
+      recovered: { ...recovered, pgdata: odd },
+      schedule: undefined,
+    });
+    const orig = plan.options[1]!.steps.map((s) => s.command);
+    assert.ok(
+      orig.includes(
+        "pgdr failback run --option original --config '/etc/pgdr/my pgdr.yaml' --replica '/srv/it'\\''s a standby' --target-dir '/srv/db $HOME'",
+      ),
+      orig.join('\n'),
+    );
   });
   it('says so when no promoted standby is known', () => {
     const plan = failbackPlan({
@@ -142,5 +164,7 @@ describe('failbackPlan', () => {
     });
     assert.equal(plan.recovered, null);
     assert.equal(plan.notes.length, 1);
+    // Placeholders are never quoted: they are to be replaced, not pasted.
+    assert.match(plan.options[1]!.steps[1]!.command, /--target-dir <original data folder>$/);
   });
 });

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { ObjectStoreConfig } from '../../src/config/types.js';
-import { restoreFilesDir, writeRecoveryConfig } from '../../src/engine/restore/recovery-config.js';
+import {
+  removeRestoreCredentials,
+  restoreFilesDir,
+  writeRecoveryConfig,
+} from '../../src/engine/restore/recovery-config.js';
 import { parseTarget } from '../../src/engine/restore/target.js';
 
 const STORE: ObjectStoreConfig = {
@@ -71,6 +75,13 @@ describe('restore recovery configuration', () => {
       assert.equal(loaded.objectStore.endpointURL, STORE.endpointURL);
       assert.equal(loaded.objectStore.region, 'eu-west-1');
       assert.equal(loaded.objectStore.wal.maxParallel, 8);
+      // At the promotion the credentials go; the rest (no secret in it) stays.
+      assert.deepEqual(await removeRestoreCredentials(dir, 170004), [
+        join(own, 's3-accessKeyId'),
+        join(own, 's3-secretAccessKey'),
+      ]);
+      assert.deepEqual((await fsp.readdir(own)).sort(), ['pgdr.yaml']);
+      assert.deepEqual(await removeRestoreCredentials(dir, 170004), [], 'twice is fine');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

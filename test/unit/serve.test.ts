@@ -27,7 +27,7 @@ const unreadable: DashboardState = {
   backupVerify: { invalid: 0, error: null },
   lastSuccessfulBackup: null,
   lastFailedBackup: null,
-  drills: { entries: [], unreadable: 0, rtoTrend: null, error: null },
+  drills: { entries: [], unreadable: 0, invalid: [], rtoTrend: null, error: null },
   agent: null,
   replicas: [],
   primary: null,

@@ -1,4 +1,4 @@
-import { listBackups } from '../../catalog/backup-catalog.js';
+import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalog/backup-catalog.js';
 import { backupListJson } from '../../catalog/backup-json.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
@@ -17,6 +17,9 @@ export const backupList: Command = {
 The table shows DONE backups like barman-cloud-backup-list, plus failed or unfinished ones marked as such.
 --format json prints {"backups_list": [...]} with the fields and values barman-cloud-backup-list --format json
 prints, for every backup whatever its status.
+A backup whose backup.info cannot be read is left out, as barman-cloud-backup-list does, and named on stderr
+(warning: ... its object key); when backup.info objects exist but none can be read, the command fails with
+CATALOG_INVALID (exit 15) naming them: it never says "No backups" while there are some.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -28,6 +31,14 @@ ${STORE_USAGE}`,
       await store.checkAccess({ signal: ctx.signal });
       await assertServerPresent(store, config.serverName, { signal: ctx.signal });
       const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
+      if (catalog.backups.length === 0 && catalog.unreadable.length > 0)
+        throw unreadableBackupsError(catalog);
+      for (const id of catalog.unreadable) {
+        const key = backupInfoKey(config.serverName, id);
+        ctx.stderr.write(
+          `warning: backup ${id} left out: ${key} cannot be read (${catalog.errors.get(id)})\n`,
+        );
+      }
       if (format === 'json') {
         json(ctx, backupListJson(catalog.backups));
         return 0;
@@ -36,9 +47,6 @@ ${STORE_USAGE}`,
         line(ctx, `No backups for ${config.serverName} in ${store.displayUrl} yet (WAL is archived there).`);
       } else {
         line(ctx, table(BACKUP_COLUMNS, catalog.backups.map(backupRow)));
-      }
-      for (const id of catalog.unreadable) {
-        ctx.stderr.write(`warning: backup ${id}: backup.info cannot be read (${catalog.errors.get(id)})\n`);
       }
       return 0;
     });

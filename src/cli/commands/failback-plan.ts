@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { configEnv } from '../../config/config-file.js';
 import { failbackMarkdown, failbackPlan } from '../../engine/replica/failback-plan.js';
 import { knownReplicas } from '../../engine/replica/registry.js';
 import { assertDataDir, type ReplicaState, readReplicaState } from '../../engine/replica/replica-state.js';
@@ -35,7 +36,7 @@ ${STORE_USAGE}`,
     const plan = failbackPlan({
       serverName: config.serverName,
       destinationPath: config.objectStore.destinationPath,
-      configArg: str(p, 'config') ?? ctx.env.PGDR_CONFIG ?? 'pgdr.yaml',
+      configArg: str(p, 'config') ?? configEnv(ctx.env) ?? 'pgdr.yaml',
       originalPgdata: config.postgres.pgdata,
       recovered,
       schedule: config.agent?.schedule,

@@ -1,3 +1,4 @@
+import { checkServerNameFlag } from '../../config/server-name.js';
 import { PgdrError } from '../../errors.js';
 import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
@@ -103,7 +104,7 @@ ${STORE_USAGE}`,
     const list = buildManifests(kind, src, {
       namespace: str(p, 'namespace'),
       target: checkRecoveryTarget(target),
-      archiveServerName: str(p, 'archive-server-name'),
+      archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
       distributed: flag(p, 'distributed'),
       promotionToken: str(p, 'promotion-token'),
       schedule: str(p, 'schedule'),

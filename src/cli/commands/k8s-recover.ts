@@ -1,3 +1,4 @@
+import { checkServerNameFlag } from '../../config/server-name.js';
 import { PgdrError } from '../../errors.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { describeTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
@@ -115,7 +116,7 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     src,
     target,
     name: str(p, 'name'),
-    archiveServerName: str(p, 'archive-server-name'),
+    archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
     switchOver: flag(p, 'switch'),
     timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, name),
     pollMs: durationFlag(p, 'poll-interval', 5_000, name),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createReplica } from '../../engine/replica/create.js';
 import { PgdrError } from '../../errors.js';
+import { shCommand, shQuote } from '../../shell-quote.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
@@ -78,9 +79,9 @@ ${STORE_USAGE}`,
       ctx,
       [
         `hot standby of ${state.serverName} (backup ${state.backupId}) running in ${state.pgdata}`,
-        `  connect (read-only): psql '${state.connectionString}'`,
+        `  connect (read-only): psql ${shQuote(state.connectionString)}`,
         `  following:           ${state.destinationPath} ${state.serverName}${state.primaryConninfo ? ', streaming from the primary' : ''}`,
-        `  status:              pgdr replica status ${state.pgdata}`,
+        `  status:              ${shCommand(['pgdr', 'replica', 'status', state.pgdata])}`,
         `  stop:                ${state.stopCommand}`,
       ].join('\n'),
     );

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { checkServerNameFlag } from '../../config/server-name.js';
 import { type PromotionPlan, preparePromotion, promoteReplica } from '../../engine/replica/promote.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
@@ -27,6 +28,8 @@ The irreversible failover step. Shows the lag and the archived WAL the standby h
 promoting now), checks that the new serverName's archive is empty (barman-cloud-check-wal-archive), points
 archive_command at it, then runs pg_promote() and confirms the new timeline. The old primary's archive is
 never written to. Without --yes it asks for the serverName on a terminal, and refuses without one.
+The archive configuration and its credentials go to DIR.pgdr/ beside the data folder (server user, 0700);
+the credentials the standby's restore_command read are removed from DIR once it is promoted.
 
   --yes                    do not ask (scripts)
   --new-server-name NAME   where the new primary archives (default: <serverName>-tl<new timeline>)
@@ -36,12 +39,13 @@ ${STORE_USAGE}`,
     const p = parse(argv, FLAGS, NAME);
     const [dirArg] = positionals(p, NAME, 1, 1, 'DIR (the standby data folder)');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+    const newServerName = checkServerNameFlag(str(p, 'new-server-name'), '--new-server-name');
     const config = configFrom(p, ctx);
     return withStore(config, async (store) => {
       const plan = await preparePromotion({
         dir: resolve(ctx.cwd, dirArg!),
         store,
-        newServerName: str(p, 'new-server-name'),
+        newServerName,
         signal: ctx.signal,
       });
       const summary = planText(plan);
@@ -50,8 +54,8 @@ ${STORE_USAGE}`,
       const r = await promoteReplica({
         plan,
         store,
+        objectStore: config.objectStore,
         pgdrCommand: pgdrCommand(),
-        wal: config.objectStore.wal,
         signal: ctx.signal,
       });
       if (format === 'json') {

@@ -4,6 +4,7 @@ import type { ManifestState } from '../../engine/restore/manifest-check.js';
 import type { RestoreChecks, RestoreResult } from '../../engine/restore/restore.js';
 import { describeMarker } from '../../engine/restore/restore-marker.js';
 import { describeTarget } from '../../engine/restore/target.js';
+import { shCommand } from '../../shell-quote.js';
 import { bytes, table } from '../output.js';
 
 export function restoreJson(r: RestoreResult): Record<string, unknown> {
@@ -143,7 +144,10 @@ export function restoreText(r: RestoreResult): string {
     out.push(
       `Recovery ${c.state}: timeline ${c.timeline ?? '?'}, last replayed LSN ${c.replayLsn ?? '?'}, last replayed transaction ${c.lastReplayedTransaction ?? 'none'}.`,
     );
-  } else out.push('PostgreSQL was not started (--no-start); start it with pg_ctl -D DIR start.');
+  } else
+    out.push(
+      `PostgreSQL was not started (--no-start); start it as the server's OS user: ${shCommand(['pg_ctl', '-D', plan.dir, 'start'])}`,
+    );
   if (r.server) {
     out.push(`Connect: psql "host=127.0.0.1 port=${r.server.port} user=postgres dbname=postgres"`);
     out.push(`Stop:    ${r.server.stopCommand}`);

@@ -1,7 +1,8 @@
 import { PgdrError } from '../../errors.js';
+import { isLoopbackHost } from '../../http/host-guard.js';
 import { runServe } from '../../serve/run-serve.js';
 import { DEFAULT_MAX_BACKUP_AGE_MS, DEFAULT_MAX_WAL_AGE_MS } from '../../verify/run-checks.js';
-import { type FlagSpec, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
@@ -17,6 +18,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
+  'allow-remote': { type: 'boolean' },
   rpo: { type: 'string' },
   rto: { type: 'string' },
   'max-backup-age': { type: 'string' },
@@ -26,8 +28,8 @@ const FLAGS: FlagSpec = {
 export const serveCommand: Command = {
   name: NAME,
   summary: 'web dashboard and Prometheus /metrics for the bucket (read-only, 127.0.0.1 by default)',
-  usage: `Usage: pgdr serve [--port 8080] [--host 127.0.0.1] [--rpo 6m] [--rto 30m] [--max-backup-age 26h]
-                  [--refresh 30s] [store options]
+  usage: `Usage: pgdr serve [--port 8080] [--host 127.0.0.1 | --host ADDR --allow-remote] [--rpo 6m] [--rto 30m]
+                  [--max-backup-age 26h] [--refresh 30s] [store options]
 
 Serves, until SIGINT or SIGTERM:
   /             the dashboard: per timeline the WAL coverage, gaps, backups and recovery window; newest
@@ -39,7 +41,9 @@ Read-only (GET and HEAD; anything else is 405), no secrets in any response. The 
 per --refresh (default 30s), however often the page reloads or Prometheus scrapes.
 
   --port N            port to listen on (default 8080; 0 picks a free one)
-  --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 exposes the dashboard to the network)
+  --host ADDR         address to bind (default 127.0.0.1); any other than a loopback one needs --allow-remote
+  --allow-remote      serve on a non-loopback --host: anyone who reaches the port reads the bucket's state,
+                      without a password (prefer an SSH tunnel or an authenticating reverse proxy)
   --rpo D             objective for the newest archived WAL's age (default 6m: archive_timeout 5m + 1m)
   --max-backup-age D  objective for the newest DONE backup's age (default 26h: daily backups)
   --rto D             objective for a restore, compared with the drills' RTO (default 30m)
@@ -58,6 +62,16 @@ ${STORE_USAGE}`,
       });
     }
     const host = str(p, 'host') ?? '127.0.0.1';
+    const remote = !isLoopbackHost(host);
+    if (remote && !flag(p, 'allow-remote')) {
+      throw new PgdrError(
+        'USAGE',
+        `${NAME}: --host ${host} would expose the dashboard and /metrics beyond this host, without a password`,
+        {
+          hint: 'keep the default 127.0.0.1 (reach it through an SSH tunnel or a reverse proxy), or pass --allow-remote to mean it',
+        },
+      );
+    }
     const objectives = {
       rpoMs: durationFlag(p, 'rpo', NAME) ?? DEFAULT_MAX_WAL_AGE_MS,
       backupAgeMs: durationFlag(p, 'max-backup-age', NAME) ?? DEFAULT_MAX_BACKUP_AGE_MS,
@@ -65,6 +79,11 @@ ${STORE_USAGE}`,
     };
     const refreshMs = durationFlag(p, 'refresh', NAME) ?? DEFAULT_REFRESH_MS;
     const config = configFrom(p, ctx);
+    if (remote) {
+      ctx.stderr.write(
+        `warning: ${NAME}: bound to ${host} (--allow-remote): anyone who reaches this port reads the backup state of ${config.serverName}\n`,
+      );
+    }
     await runServe({
       config,
       host,

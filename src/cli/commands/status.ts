@@ -1,4 +1,5 @@
 import { agentStatusText, readAgentStatus } from '../../agent/status-section.js';
+import { backupInfoKey } from '../../catalog/backup-catalog.js';
 import type { TimelineReport } from '../../catalog/recovery-window.js';
 import { formatGaps } from '../../catalog/wal-gaps.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
@@ -129,13 +130,15 @@ export function statusText(r: StatusResult): string {
   out.push(
     rows.length
       ? table(['TLI', 'From', 'Backup', 'To (last WAL reachable)', 'Gaps'], rows)
-      : '  no WAL and no backup yet',
+      : r.catalog.unreadable.length
+        ? '  no WAL and no readable backup'
+        : '  no WAL and no backup yet',
   );
   out.push('');
   out.push(
     backup
       ? `Newest backup:  ${backup.backupId}${backup.endTime ? `, ended ${age(now - backup.endTime.date.getTime())} ago` : ''} (${r.report.doneBackups.length} DONE of ${r.catalog.backups.length})`
-      : `Newest backup:  none DONE (${r.catalog.backups.length} in the bucket)`,
+      : `Newest backup:  none DONE (${r.catalog.backups.length} in the bucket${r.catalog.unreadable.length ? `, and ${r.catalog.unreadable.length} whose backup.info cannot be read` : ''})`,
   );
   out.push(
     segment
@@ -148,7 +151,9 @@ export function statusText(r: StatusResult): string {
     for (const g of formatGaps(t.gaps)) out.push(`  ${g}`);
   }
   for (const id of r.catalog.unreadable)
-    out.push(`warning: backup ${id}: backup.info cannot be read (${r.catalog.errors.get(id)})`);
+    out.push(
+      `warning: backup ${id}: ${backupInfoKey(r.serverName, id)} cannot be read (${r.catalog.errors.get(id)})`,
+    );
   out.push('', `Verdict: ${r.verdict.text}`);
   return out.join('\n');
 }

@@ -6,23 +6,24 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { listWal } from '../../catalog/wal-catalog.js';
-import type { WalConfig } from '../../config/types.js';
+import type { ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { PostgresBinaries } from '../../postgres/binaries.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { RunningServer } from '../restore/restore.js';
 import { stopRestoredServer } from '../restore/stop-server.js';
 import { confLine } from '../restore/target.js';
-import { shQuote, writeArchiveConfig } from './archive-config.js';
+import { writeArchiveConfig } from './archive-config.js';
 import { waitForHistory } from './promote-server.js';
 
 export interface ArchiveOriginalOptions {
   readonly server: RunningServer;
   readonly bin: PostgresBinaries;
-  /** The restore_command's configuration restore() wrote (its objectStore and credential files are reused). */
-  readonly restoreConfigFile: string;
+  /** The store, as configured: the restored cluster archives into it (archive-config.ts). */
+  readonly objectStore: ObjectStoreConfig;
   readonly store: ObjectStore;
   readonly serverName: string;
   readonly timeline: number;
@@ -39,14 +40,12 @@ export interface ArchiveOriginalResult {
 export async function archiveUnderOriginal(o: ArchiveOriginalOptions): Promise<ArchiveOriginalResult> {
   const s = o.server;
   const configFile = await writeArchiveConfig({
-    restoreConfigFile: o.restoreConfigFile,
+    pgdata: s.pgdata,
     serverName: o.serverName,
+    objectStore: o.objectStore,
     wal: o.wal,
   });
-  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile]
-    .map(shQuote)
-    .concat('%p')
-    .join(' ');
+  const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;
   await stopRestoredServer(s);
   // The backup carried the recovered cluster's postgresql.auto.conf: its port, socket folder and an
   // archive_command into the recovered cluster's serverName. Appended lines win over those.

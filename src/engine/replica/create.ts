@@ -12,6 +12,7 @@ import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js'
 import { PostgresServer } from '../../postgres/server.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { restore } from '../restore/restore.js';
+import { stopCommandText } from '../restore/stop-server.js';
 import { registerReplica } from './registry.js';
 import { type ReplicaState, writeReplicaState } from './replica-state.js';
 import { writeStandbyConfig } from './standby-config.js';
@@ -87,7 +88,6 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
       },
     );
   }
-  const stop = `${bin.pgCtl} -D ${o.dir} stop`;
   const state: ReplicaState = {
     pgdata: o.dir,
     host: server.host,
@@ -97,7 +97,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     pgCtl: bin.pgCtl,
     osUser: user?.name ?? null,
     connectionString: server.connectionString(),
-    stopCommand: user ? `su ${user.name} -s /bin/sh -c '${stop}'` : stop,
+    stopCommand: stopCommandText({ pgCtl: bin.pgCtl, pgdata: o.dir, osUser: user?.name ?? null }),
     serverName: o.serverName,
     destinationPath: o.objectStore.destinationPath,
     backupId: plan.backup.backupId,

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import type { DataConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
 import { checkRecoveredPrimary } from './recovered-check.js';
@@ -60,6 +61,9 @@ export async function failbackKeep(o: FailbackKeepOptions): Promise<FailbackKeep
     serverName: p.serverName,
     configFile: o.configFile,
     backupId: backup.backupId,
-    next: [`pgdr agent --config ${o.configFile}`, `pgdr connections --config ${o.configFile}`],
+    next: [
+      shCommand(['pgdr', 'agent', '--config', o.configFile]),
+      shCommand(['pgdr', 'connections', '--config', o.configFile]),
+    ],
   };
 }

@@ -11,6 +11,7 @@ import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
 import { restore } from '../restore/restore.js';
+import { stopCommandText } from '../restore/stop-server.js';
 import { archiveUnderOriginal } from './archive-original.js';
 import { checkOriginalArchive, type FailbackOriginalPlan } from './failback-original-prepare.js';
 import { replicaStateFile, writeReplicaState } from './replica-state.js';
@@ -122,7 +123,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     return archiveUnderOriginal({
       server,
       bin,
-      restoreConfigFile: restored.recoveryConfig!.configFile,
+      objectStore: o.objectStore,
       store: o.store,
       serverName: name,
       timeline,
@@ -155,7 +156,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       const r = await runAsServerUser({ file: recovered.pgCtl, args, user: await resolveServerUser() });
       if (r.code !== 0) {
         throw new PgdrError('POSTGRES_ERROR', `the recovered cluster did not stop: ${r.stderr.trim()}`, {
-          hint: recovered.stopCommand,
+          hint: stopCommandText(recovered),
         });
       }
     });
@@ -176,7 +177,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     `set postgres.connection: ${server.connectionString} and postgres.pgdata: ${server.pgdata} in the configuration of ${name}, then run its pgdr agent`,
     o.stopRecovered
       ? `the recovered cluster in ${recovered.pgdata} is stopped; remove it once the new cluster has run for a while`
-      : `once no application writes to the recovered cluster any more, stop it: ${recovered.stopCommand}`,
+      : `once no application writes to the recovered cluster any more, stop it: ${stopCommandText(recovered)}`,
   ];
   if (rows.differing.length > 0) {
     next.unshift(

@@ -1,6 +1,8 @@
 // The seed's two failback options as concrete steps for this configuration, each a command line to run in
 // order. Pure: the CLI gathers the configuration and the promoted standby's state, so every case is
 // unit-testable and the plan never depends on what happens to be running.
+import { shQuote } from '../../shell-quote.js';
+import { stopCommandText } from '../restore/stop-server.js';
 import type { ReplicaState } from './replica-state.js';
 
 export type FailbackOption = 'keep' | 'original';
@@ -47,8 +49,10 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
   const conn = i.recovered?.connectionString ?? '<recovered connection>';
   const tl = p?.timeline ?? 2;
   const newCfg = `pgdr-${newName}.yaml`;
-  const c = `--config ${i.configArg}`;
+  const c = `--config ${shQuote(i.configArg)}`;
   const orig = i.originalPgdata ?? '<original data folder>';
+  // Placeholders stay as they are; real paths are quoted so that the commands can be pasted as printed.
+  const origArg = i.originalPgdata === undefined ? orig : shQuote(orig);
   const notes =
     i.recovered === undefined || p === undefined
       ? [
@@ -92,7 +96,7 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
       },
     ],
   };
-  const replicaArg = i.recovered ? ` --replica ${dir}` : '';
+  const replicaArg = i.recovered ? ` --replica ${shQuote(i.recovered.pgdata)}` : '';
   const original: FailbackOptionPlan = {
     option: 'original',
     summary: `move back to the original name: back up the recovered cluster, restore it into ${orig} and archive under ${i.serverName} again`,
@@ -106,7 +110,7 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
       {
         title: 'back up the recovered cluster, restore it under the original name, archive there again',
         kind: 'pgdr',
-        command: `pgdr failback run --option original ${c}${replicaArg} --target-dir ${orig}`,
+        command: `pgdr failback run --option original ${c}${replicaArg} --target-dir ${origArg}`,
         why: `the seed's steps 1-3 with their checks: ${orig} missing or empty (move the old folder aside), the old primary stopped, the archive of ${i.serverName} holding only timelines before ${tl + 1}; then a first base backup under ${i.serverName}`,
       },
       {
@@ -124,7 +128,7 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
       {
         title: 'stop the recovered cluster',
         kind: 'shell',
-        command: i.recovered?.stopCommand ?? '<stop command of the recovered cluster>',
+        command: i.recovered ? stopCommandText(i.recovered) : '<stop command of the recovered cluster>',
         why: 'once no application writes to it (or pass --stop-recovered to the failback run)',
       },
     ],

@@ -1,9 +1,11 @@
 // The PostgreSQL side of a promotion: archive_command first (archive_mode is already on, so a reload does),
-// then pg_promote(), then the new timeline read back from the server rather than assumed.
+// then pg_promote(), then the new timeline read back from the server rather than assumed. Once promoted, the
+// standby's restore_command never runs again: its credentials are removed from the data folder.
 import pg from 'pg';
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
 import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import { removeRestoreCredentials } from '../restore/recovery-config.js';
 import type { ReplicaState } from './replica-state.js';
 
 export async function promoteServer(o: {
@@ -46,6 +48,7 @@ export async function promoteServer(o: {
   }
   const after = new pg.Client({ connectionString: o.state.connectionString });
   await after.connect();
+  let tli: number;
   try {
     const sql = `SELECT pg_is_in_recovery() AS r, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
     const [row] = (await after.query<{ r: boolean; tli: number }>(sql)).rows;
@@ -53,10 +56,12 @@ export async function promoteServer(o: {
       throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_promote()');
     // A commit makes the new timeline's first segment worth archiving soon; the history file goes at once.
     await after.query('SELECT pg_current_xact_id()');
-    return row.tli;
+    tli = row.tli;
   } finally {
     await after.end().catch(() => undefined);
   }
+  await removeRestoreCredentials(o.state.pgdata, o.state.major * 10000);
+  return tli;
 }
 
 /** Waits (bounded) until the archive holds the history file of `timeline`. */

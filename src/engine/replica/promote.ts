@@ -2,14 +2,16 @@
 // preparePromotion() changes nothing (and refuses a missing folder, a non-standby, or a new serverName whose
 // archive is not empty); promoteReplica() points archive_command at the new serverName, then pg_promote(),
 // so the new timeline's history file and WAL go to <destination>/<newServerName>/wals/ and never to the old
-// primary's archive.
+// primary's archive. The archive configuration and its credentials live beside the data folder
+// (archive-config.ts); the standby's restore credentials leave it at the promotion (promote-server.ts).
 import { listWal } from '../../catalog/wal-catalog.js';
-import type { WalConfig } from '../../config/types.js';
+import { serverNameProblem } from '../../config/server-name.js';
+import type { ObjectStoreConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
-import { restoreFilesDir } from '../restore/recovery-config.js';
-import { shQuote, sqlLiteral, writeArchiveConfig } from './archive-config.js';
+import { sqlLiteral, writeArchiveConfig } from './archive-config.js';
 import { promoteServer, waitForHistory } from './promote-server.js';
 import { assertDataDir, type ReplicaState, readReplicaState, writeReplicaState } from './replica-state.js';
 import { type ReplicaStatus, replicaStatus } from './status.js';
@@ -54,6 +56,12 @@ export async function preparePromotion(o: PreparePromotionOptions): Promise<Prom
     throw new PgdrError('NOT_STANDBY', `the server in ${o.dir} is not in recovery: it is a primary already`);
   }
   const newServerName = o.newServerName ?? `${state.serverName}-tl${status.timeline + 1}`;
+  const problem = serverNameProblem(newServerName);
+  if (problem !== undefined) {
+    throw new PgdrError('USAGE', `the new serverName '${newServerName}' ${problem}; nothing was changed`, {
+      hint: 'pass --new-server-name with letters, digits, dot, dash and underscore only',
+    });
+  }
   if (newServerName === state.serverName) {
     throw new PgdrError(
       'USAGE',
@@ -68,8 +76,9 @@ export async function preparePromotion(o: PreparePromotionOptions): Promise<Prom
 export interface PromoteOptions {
   readonly plan: PromotionPlan;
   readonly store: ObjectStore;
+  /** The store the standby follows, as configured: the new primary archives into it. */
+  readonly objectStore: ObjectStoreConfig;
   readonly pgdrCommand: readonly string[];
-  readonly wal: WalConfig;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -86,14 +95,12 @@ export interface PromoteResult {
 export async function promoteReplica(o: PromoteOptions): Promise<PromoteResult> {
   const { state, newServerName } = o.plan;
   const configFile = await writeArchiveConfig({
-    restoreConfigFile: `${restoreFilesDir(state.pgdata, state.major * 10000)}/pgdr.yaml`,
+    pgdata: state.pgdata,
     serverName: newServerName,
-    wal: o.wal,
+    objectStore: o.objectStore,
+    wal: o.objectStore.wal,
   });
-  const archiveCommand = [...o.pgdrCommand, 'wal', 'archive', '--config', configFile]
-    .map(shQuote)
-    .concat('%p')
-    .join(' ');
+  const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;
   const timeline = await promoteServer({
     state,
     alterArchiveCommand: `ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`,

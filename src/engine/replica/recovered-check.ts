@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { listWal } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
+import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
 
@@ -17,7 +18,7 @@ export async function checkRecoveredPrimary(o: {
     throw new PgdrError(
       'NOT_STANDBY',
       `${o.recovered.pgdata} was never promoted: there is no recovered cluster to fail back from`,
-      { hint: `pgdr replica promote ${o.recovered.pgdata}` },
+      { hint: shCommand(['pgdr', 'replica', 'promote', o.recovered.pgdata]) },
     );
   }
   const client = new pg.Client({ connectionString: o.recovered.connectionString });

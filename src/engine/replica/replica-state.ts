@@ -1,6 +1,7 @@
 // What `pgdr replica create` leaves in the data folder so that status, promote and `pgdr connections` need
 // only DIR: where the standby listens, how to stop it, which archive it follows and, once promoted, where it
-// archives now. No secrets: credentials stay in the restore folder's files (recovery-config.ts).
+// archives now. No secrets: credentials stay in the restore folder's files (recovery-config.ts) until the
+// promotion, then beside the data folder (archive-config.ts).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isPgdrError, PgdrError } from '../../errors.js';

@@ -1,13 +1,13 @@
 // The decisions of a restore plan that need no I/O: which timeline recovery follows, which backup it starts
 // from and which WAL it reads. Unit-tested on synthetic catalogs (test/unit/restore-plan.test.ts).
-import type { BackupCatalog } from '../../catalog/backup-catalog.js';
+import { type BackupCatalog, unreadableBackupsError } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import type { TimelineReport } from '../../catalog/recovery-types.js';
 import { computeRecoveryReport } from '../../catalog/recovery-window.js';
 import type { TimelineHistory } from '../../catalog/timeline-history.js';
 import type { WalCatalog } from '../../catalog/wal-catalog.js';
 import { historyFileName } from '../../catalog/wal-name.js';
-import { PgdrError } from '../../errors.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
 import { chooseBackup } from './choose-backup.js';
 import type { RecoveryTarget } from './target.js';
 import { type WalRange, walRange } from './wal-range.js';
@@ -32,6 +32,18 @@ export interface PurePlan {
 }
 
 export function planFromCatalog(input: PurePlanInput): PurePlan {
+  try {
+    return plan(input);
+  } catch (e) {
+    // A damaged backup.info must never read as "take a first backup": when nothing else can be restored, the
+    // error names the objects that cannot be read.
+    if (isPgdrError(e, 'NO_BACKUPS') && input.catalog.unreadable.length > 0)
+      throw unreadableBackupsError(input.catalog);
+    throw e;
+  }
+}
+
+function plan(input: PurePlanInput): PurePlan {
   const report = computeRecoveryReport({
     backups: input.catalog.backups,
     wal: input.wal,

@@ -3,10 +3,14 @@
 // lives in the data folder because the server runs as the unprivileged server user, who cannot read ours; the
 // credentials sit beside it (mode 0600, the server user's), never on a command line or in postgresql.conf.
 // The folder is pg_wal/pgdr-restore: every base backup tool (barman, pgdr, pg_basebackup) skips pg_wal's
-// contents, so a backup of the restored server never carries the credentials away.
+// contents, so a backup of the restored server never carries the credentials away. Once the server is
+// promoted it never runs restore_command again: the credentials are removed (removeRestoreCredentials), so
+// no copy of the data folder (cp, rsync, a volume snapshot) carries them either.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
+import { shCommand } from '../../shell-quote.js';
+import { removeCredentialFiles, writeStoreDocument } from './store-document.js';
 import { confLine, type RecoverySettingsInput, recoverySettings } from './target.js';
 import { feederRestoreCommand } from './wal-feeder.js';
 
@@ -46,49 +50,29 @@ export function restoreFilesDir(dir: string, version: number | null): string {
   return join(dir, version !== null && version < 100000 ? 'pg_xlog' : 'pg_wal', 'pgdr-restore');
 }
 
+/**
+ * Called once the server in `dir` is promoted (restore's own promotion, replica promote, a drill's): its
+ * restore_command will not run again, and the credentials it read must not stay in the data folder.
+ */
+export async function removeRestoreCredentials(dir: string, version: number | null): Promise<string[]> {
+  return removeCredentialFiles(restoreFilesDir(dir, version));
+}
+
 export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<RecoveryConfig> {
   const own = o.ownDir;
   await fsp.mkdir(own, { recursive: true, mode: 0o700 });
-  const store: Record<string, unknown> = {
-    destinationPath: o.objectStore.destinationPath,
-    region: o.objectStore.region,
-    forcePathStyle: o.objectStore.forcePathStyle,
-    wal: { maxParallel: o.walPrefetch ?? Math.max(o.objectStore.wal.maxParallel, DEFAULT_PREFETCH) },
-  };
-  if (o.objectStore.endpointURL !== undefined) store.endpointURL = o.objectStore.endpointURL;
-  const creds = o.objectStore.s3Credentials;
-  if (creds !== undefined) {
-    const refs: Record<string, { file: string }> = {};
-    const secrets: Array<[string, string | undefined]> = [
-      ['accessKeyId', creds.accessKeyId],
-      ['secretAccessKey', creds.secretAccessKey],
-      ['sessionToken', creds.sessionToken],
-    ];
-    for (const [k, v] of secrets) {
-      if (v === undefined) continue;
-      const file = join(own, `s3-${k}`);
-      await fsp.writeFile(file, v, { mode: 0o600 });
-      refs[k] = { file };
-    }
-    store.s3Credentials = refs;
-  }
+  const store = await writeStoreDocument(own, o.objectStore, {
+    maxParallel: o.walPrefetch ?? Math.max(o.objectStore.wal.maxParallel, DEFAULT_PREFETCH),
+  });
   const configFile = join(own, 'pgdr.yaml');
   // JSON is YAML, and JSON.stringify quotes every path and value safely.
   const doc = { serverName: o.serverName, objectStore: store };
   await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const fallback = [...o.pgdrCommand, 'wal', 'restore', '--config', configFile]
-    .map(shQuote)
-    .concat(['%f', '%p'])
-    .join(' ');
+  const fallback = `${shCommand([...o.pgdrCommand, 'wal', 'restore', '--config', configFile])} %f %p`;
   const restoreCommand = feederRestoreCommand(walSpoolDir(own), fallback);
   const settings = recoverySettings({ ...o.settings, restoreCommand });
   const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');
   await fsp.appendFile(join(o.dir, 'postgresql.auto.conf'), block, { mode: 0o600 });
   await fsp.writeFile(join(o.dir, 'recovery.signal'), '', { mode: 0o600 });
   return { configFile, restoreCommand, settings };
-}
-
-/** Quoted for /bin/sh, which PostgreSQL runs restore_command with. */
-function shQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -16,9 +16,16 @@ import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
-import { type RecoveryConfig, restoreFilesDir, walSpoolDir, writeRecoveryConfig } from './recovery-config.js';
+import {
+  type RecoveryConfig,
+  removeRestoreCredentials,
+  restoreFilesDir,
+  walSpoolDir,
+  writeRecoveryConfig,
+} from './recovery-config.js';
 import { replaySettings } from './replay-settings.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
+import { stopCommandText } from './stop-server.js';
 import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { markFolders, type RestartedFolder, unmarkFolders, withRerunHint } from './target-folders.js';
@@ -279,9 +286,10 @@ async function recover(
     },
   });
   const tEnd = performance.now();
+  // Promoted: restore_command never runs again, so the bucket's credentials leave the data folder now.
+  if (confirmation.state === 'promoted') await removeRestoreCredentials(plan.dir, plan.backup.version);
   const tReached = reached ?? tEnd;
   const pgCtl = plan.binaries.pgCtl;
-  const stop = `${pgCtl} -D ${plan.dir} stop`;
   return {
     ...base,
     server:
@@ -296,7 +304,7 @@ async function recover(
             pgCtl,
             osUser: user?.name ?? null,
             connectionString: server.connectionString(),
-            stopCommand: user ? `su ${user.name} -s /bin/sh -c '${stop}'` : stop,
+            stopCommand: stopCommandText({ pgCtl, pgdata: plan.dir, osUser: user?.name ?? null }),
             startSettings: replay,
           },
     confirmation,

@@ -4,6 +4,7 @@
 import { PgdrError } from '../../errors.js';
 import { requestPromotion, withdrawPromotion } from '../../postgres/promote-signal.js';
 import type { PostgresServer } from '../../postgres/server.js';
+import { shCommand } from '../../shell-quote.js';
 
 export type EndState = 'promoted' | 'paused' | 'shutdown';
 
@@ -64,7 +65,7 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
       throw new PgdrError(
         'ABORTED',
         `interrupted while waiting for recovery; the server keeps running${promote}`,
-        { hint: `stop it with pg_ctl -D ${server.pgdata} stop` },
+        { hint: `stop it with ${shCommand(['pg_ctl', '-D', server.pgdata, 'stop'])}` },
       );
     }
     if (o.promoteEarly) await requestPromotion(server.pgdata, server.runAs);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { chownToServerUser, type ServerUser } from '../../postgres/os-user.js';
+import { shQuote } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { boundedWalBody } from '../wal-body.js';
 
@@ -177,10 +178,9 @@ const BUSY_WAIT_S = 20;
  * PostgreSQL 13 the expanded command must fit in 1024 bytes.
  */
 export function feederRestoreCommand(spoolDir: string, fallback: string): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const tries = BUSY_WAIT_S * 100;
   return (
-    `s=${q(spoolDir)}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/${BUSY_PREFIX}%f" ] && [ $i -lt ${tries} ]; ` +
+    `s=${shQuote(spoolDir)}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/${BUSY_PREFIX}%f" ] && [ $i -lt ${tries} ]; ` +
     `do sleep 0.01; i=$((i+1)); done; ` +
     `{ [ -f "$s/%f" ] && mv -f "$s/%f" %p; } || { [ -f "$s/${AGAIN_DIR}/%f" ] && cp "$s/${AGAIN_DIR}/%f" %p; } || ` +
     `{ [ -f "$s/${ABSENT_DIR}/%f" ] && exit 1; } || ${fallback}`

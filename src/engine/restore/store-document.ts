@@ -1,0 +1,54 @@
+// The objectStore section of the small pgdr configurations pgdr writes for PostgreSQL's own commands (the
+// restore_command of a restored or standby server, the archive_command of a promoted one). PostgreSQL runs
+// them as the server user, who cannot read the operator's configuration: the credentials are copied into
+// files of mode 0600 beside the configuration, never put on a command line or in postgresql.conf. Once a
+// server no longer needs them they are removed (removeCredentialFiles).
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { ObjectStoreConfig } from '../../config/types.js';
+import { localFileError } from '../../errors.js';
+
+const SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+const fileOf = (dir: string, k: (typeof SECRETS)[number]) => join(dir, `s3-${k}`);
+
+/** Writes the credential files into `dir` and returns the objectStore section that refers to them. */
+export async function writeStoreDocument(
+  dir: string,
+  objectStore: ObjectStoreConfig,
+  wal: Readonly<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const store: Record<string, unknown> = {
+    destinationPath: objectStore.destinationPath,
+    region: objectStore.region,
+    forcePathStyle: objectStore.forcePathStyle,
+    wal: { ...wal },
+  };
+  if (objectStore.endpointURL !== undefined) store.endpointURL = objectStore.endpointURL;
+  const creds = objectStore.s3Credentials;
+  if (creds !== undefined) {
+    const refs: Record<string, { file: string }> = {};
+    for (const k of SECRETS) {
+      const v = creds[k];
+      if (v === undefined) continue;
+      await fsp.writeFile(fileOf(dir, k), v, { mode: 0o600 });
+      refs[k] = { file: fileOf(dir, k) };
+    }
+    store.s3Credentials = refs;
+  }
+  return store;
+}
+
+/** Removes the credential files writeStoreDocument() put in `dir` (none there is fine); returns those removed. */
+export async function removeCredentialFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const k of SECRETS) {
+    const file = fileOf(dir, k);
+    try {
+      await fsp.unlink(file);
+      removed.push(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw localFileError(e, file, 'remove');
+    }
+  }
+  return removed;
+}
