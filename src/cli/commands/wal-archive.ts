@@ -36,23 +36,25 @@ ${STORE_USAGE}`,
     });
     // An earlier call with the same settings stored this very file ahead (same inode, size, mtime): done.
     if ((await consumeMarker(file, fingerprint)) !== undefined) return 0;
-    const [{ configFrom, withStore }, { archiveWal }] = await Promise.all([
+    const [{ configFrom, withCommandBudget, withStore }, { archiveWal }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-archive-parallel.js'),
     ]);
     const config = configFrom(p, ctx);
     const wal = walSettings(p, config, NAME);
-    return withStore(config, async (store) => {
-      const r = await archiveWal(file, {
-        store,
-        serverName: config.serverName,
-        ...wal,
-        fingerprint,
-        signal: ctx.signal,
-      });
-      for (const a of r.ahead)
-        if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
-      return 0;
-    });
+    return withStore(config, (store) =>
+      withCommandBudget(config, NAME, ctx, async (signal) => {
+        const r = await archiveWal(file, {
+          store,
+          serverName: config.serverName,
+          ...wal,
+          fingerprint,
+          signal,
+        });
+        for (const a of r.ahead)
+          if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
+        return 0;
+      }),
+    );
   },
 };
