@@ -215,7 +215,7 @@ function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError 
   const err =
     e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
   if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
-  return new PgdrError(err.code, `${err.message} (${attempts} attempts)`, {
+  return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {
     ...(err.hint ? { hint: err.hint } : {}),
     cause: err.cause,
     details: { ...err.details, attempts },
