@@ -104,7 +104,14 @@ function forward(
   timers: Set<NodeJS.Timeout>,
 ): void {
   const up = http.request(
-    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: false },
+    {
+      host: '127.0.0.1',
+      port: upstreamPort,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent: false,
+    },
     (upRes) => {
       if (!rule) {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);

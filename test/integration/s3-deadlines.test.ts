@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoreTimeouts } from '../../src/config/types.js';
-import { isPgdrError, PgdrError } from '../../src/errors.js';
+import { PgdrError } from '../../src/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import { caught } from '../helpers/caught.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -49,16 +50,6 @@ function open(
   });
   stores.push(store);
   return store;
-}
-
-async function caught(p: Promise<unknown>): Promise<PgdrError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isPgdrError(e), `expected a PgdrError, got ${(e as Error)?.stack ?? String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 async function collect(r: Readable, pauseMs = 0): Promise<Buffer> {
@@ -102,7 +93,10 @@ describe('S3 driver deadlines', () => {
     proxy.setRules([{ method: 'GET', path: /list-type=2/, action: { kind: 'trickle', intervalMs: 100 } }]);
     const e = await caught(open({ timeouts: { requestMs: 1000 }, maxAttempts: 2 }).list('obj/'));
     assert.equal(e.code, 'STORE_ERROR', e.message);
-    assert.match(e.message, /^ListObjectsV2 on s3:\/\/deadlines\/obj\/: the answer from http:\/\/127\.0\.0\.1:\d+ did not complete within 1 s \(objectStore\.timeouts\.request\)/);
+    assert.match(
+      e.message,
+      /^ListObjectsV2 on s3:\/\/deadlines\/obj\/: the answer from http:\/\/127\.0\.0\.1:\d+ did not complete within 1 s \(objectStore\.timeouts\.request\)/,
+    );
     assert.equal(e.details?.phase, 'body');
   });
 
@@ -119,9 +113,13 @@ describe('S3 driver deadlines', () => {
     proxy.setRules([{ action: { kind: 'stall' } }]);
     const store = open({ timeouts: { requestMs: 60_000 } });
     const budget = new AbortController();
-    const reason = new PgdrError('STORE_UNREACHABLE', 'wal restore did not finish within its budget of 0.3 s', {
-      details: { deadline: 'command', timeoutMs: 300 },
-    });
+    const reason = new PgdrError(
+      'STORE_UNREACHABLE',
+      'wal restore did not finish within its budget of 0.3 s',
+      {
+        details: { deadline: 'command', timeoutMs: 300 },
+      },
+    );
     setTimeout(() => budget.abort(reason), 300);
     const e = await caught(store.get('obj/big.bin', { signal: budget.signal }));
     assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
@@ -136,7 +134,13 @@ describe('S3 driver deadlines', () => {
 describe('S3 driver resumable downloads', () => {
   it('a download reset midway is resumed with a ranged GET into one identical stream', async () => {
     proxy.setRules([
-      { method: 'GET', path: /big\.bin$/, ranged: false, times: 1, action: { kind: 'reset', afterBytes: MIB } },
+      {
+        method: 'GET',
+        path: /big\.bin$/,
+        ranged: false,
+        times: 1,
+        action: { kind: 'reset', afterBytes: MIB },
+      },
     ]);
     const got = await collect(await open({}).get('obj/big.bin'));
     assert.equal(got.length, OBJECT);

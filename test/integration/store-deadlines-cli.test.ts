@@ -125,14 +125,22 @@ describe('commands against an object store that stalls or trickles', { timeout: 
   it('wal restore: only the download of the segment trickles (the command budget ends it)', async () => {
     proxy.setRules([{ method: 'GET', path: new RegExp(`${SEGMENT}\\.gz$`), action: TRICKLE }]);
     const r = await walRestore();
-    assertTimedOut(r, new RegExp(`GetObject on s3://${BUCKET}/dr/${WAL_SERVER}/wals/0000000100000000/${SEGMENT}\\.gz`));
+    assertTimedOut(
+      r,
+      new RegExp(`GetObject on s3://${BUCKET}/dr/${WAL_SERVER}/wals/0000000100000000/${SEGMENT}\\.gz`),
+    );
   });
 
   for (const [how, action] of FAULTS) {
     it(`backup create: the store ${how}`, async () => {
       proxy.setRules([{ path: under(`dr/${SERVER}/base/`), action }]);
       const r = await pgdr(['backup', 'create', '--config', short]);
-      assertTimedOut(r, new RegExp(`(ListObjectsV2|PutObject|UploadPart|CreateMultipartUpload|GetObject) on s3://${BUCKET}/dr/${SERVER}/base/`));
+      assertTimedOut(
+        r,
+        new RegExp(
+          `(ListObjectsV2|PutObject|UploadPart|CreateMultipartUpload|GetObject) on s3://${BUCKET}/dr/${SERVER}/base/`,
+        ),
+      );
     });
   }
 
@@ -147,7 +155,13 @@ describe('commands against an object store that stalls or trickles', { timeout: 
 
   it('restore: a tar download reset midway once is resumed and the restore succeeds', async () => {
     proxy.setRules([
-      { method: 'GET', path: tars, ranged: false, times: 1, action: { kind: 'reset', afterBytes: 512 * 1024 } },
+      {
+        method: 'GET',
+        path: tars,
+        ranged: false,
+        times: 1,
+        action: { kind: 'reset', afterBytes: 512 * 1024 },
+      },
     ]);
     const r = await pgdrRestore(
       {

@@ -58,10 +58,22 @@ describe('objectStore.timeouts', () => {
       ['{ command: soon }', 'objectStore.timeouts.command', /must be a duration from 1s to 24h.*got "soon"/],
       ['{ connect: 0s }', 'objectStore.timeouts.connect', /must be a duration from 1s to 24h/],
       ['{ operation: 2d }', 'objectStore.timeouts.operation', /must be a duration from 1s to 24h/],
-      ['{ read: 5s }', 'objectStore.timeouts.read', /unknown field \(known: connect, request, operation, command\)/],
+      [
+        '{ read: 5s }',
+        'objectStore.timeouts.read',
+        /unknown field \(known: connect, request, operation, command\)/,
+      ],
       ['60s', 'objectStore.timeouts', /must be a mapping/],
-      ['{ request: 10m }', 'objectStore.timeouts.operation', /must be at least objectStore\.timeouts\.request \(10m\)/],
-      ['{ connect: 2m }', 'objectStore.timeouts.connect', /must be at most objectStore\.timeouts\.request \(1m\)/],
+      [
+        '{ request: 10m }',
+        'objectStore.timeouts.operation',
+        /must be at least objectStore\.timeouts\.request \(10m\)/,
+      ],
+      [
+        '{ connect: 2m }',
+        'objectStore.timeouts.connect',
+        /must be at most objectStore\.timeouts\.request \(1m\)/,
+      ],
     ];
     for (const [text, path, message] of cases) {
       const found = problems(text);

@@ -210,7 +210,8 @@ class ResumingBody extends Readable {
   private final(e: unknown): PgdrError {
     const err = e instanceof PgdrError ? e : mapNetworkError(e, this.ctx);
     const at = `at byte ${this.delivered}${this.id.size === undefined ? '' : ` of ${this.id.size}`}`;
-    const tries = this.resumes > 0 ? `, after resuming it ${this.resumes} times (at most ${this.o.maxResumes})` : '';
+    const tries =
+      this.resumes > 0 ? `, after resuming it ${this.resumes} times (at most ${this.o.maxResumes})` : '';
     return new PgdrError(err.code, `${err.message}; the download broke off ${at}${tries}`, {
       ...(err.hint ? { hint: err.hint } : {}),
       cause: err.cause,
@@ -220,5 +221,7 @@ class ResumingBody extends Readable {
 }
 
 function closedEarly(): Error {
-  return Object.assign(new Error('the connection closed before the end of the object'), { code: 'ECONNRESET' });
+  return Object.assign(new Error('the connection closed before the end of the object'), {
+    code: 'ECONNRESET',
+  });
 }

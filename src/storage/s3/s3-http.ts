@@ -8,6 +8,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Credentials, StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { AttemptWatch, DeadlineExceeded, type Phase } from './s3-deadline.js';
 import {
   abortedError,
   type ErrorContext,
@@ -15,7 +16,6 @@ import {
   mapNetworkError,
   mapS3Error,
 } from './s3-errors.js';
-import { AttemptWatch, DeadlineExceeded, type Phase } from './s3-deadline.js';
 import type { Endpoint } from './s3-url.js';
 import { requestTarget } from './s3-url.js';
 import { parseError } from './s3-xml.js';
@@ -212,8 +212,7 @@ export class S3Http {
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */
 function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
-  const err =
-    e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
+  const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
   if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
   return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {
     ...(err.hint ? { hint: err.hint } : {}),
