@@ -121,9 +121,13 @@ class ResumingBody extends Readable {
     if (res && !res.complete) res.destroy();
   }
 
+  /** Starts a new period in which the body must bring MIN_PROGRESS_BYTES. */
   private arm(): void {
-    clearTimeout(this.timer);
     this.progress = 0;
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     const ms = this.o.stallMs;
     this.timer = setTimeout(() => this.broke(new DeadlineExceeded('request', ms, 'body', true)), ms);
   }
