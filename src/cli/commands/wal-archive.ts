@@ -18,7 +18,8 @@ Uploads the WAL file (segment, .partial, .backup or .history) to <serverName>/wa
 compression, where barman-cloud-wal-archive puts it. Exits 0 only once it is stored. A copy already in the
 archive (under any compression) with the same content is success; with different content it fails with
 CONFLICT and nothing is overwritten. With wal.maxParallel N > 1 it also uploads up to N-1 of the next .ready
-files, so PostgreSQL's following calls return at once.
+files, so PostgreSQL's following calls return at once. The whole call gives up after
+objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR; PostgreSQL calls it again.
 
 ${WAL_USAGE}
 

@@ -24,6 +24,7 @@ PostgreSQL allows), a history or backup label file to at most 1 MiB or 64 KiB: a
 (CATALOG_INVALID) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
 then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
 also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
+The whole call gives up after objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR.
 
   --no-partial               never serve X.partial for X
 
