@@ -2,7 +2,9 @@
 // s3rver): every call ends within its deadlines with STORE_UNREACHABLE or STORE_ERROR saying what timed out,
 // and a download that breaks off is resumed with a ranged GET into one continuous, identical stream.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,6 +88,31 @@ describe('S3 driver deadlines', () => {
       assert.match(e.message, /, after 2 attempts$/);
       assert.match(e.hint ?? '', /raise objectStore\.timeouts\.request/);
       assert.equal(e.details?.deadline, 'request');
+    }
+  });
+
+  it('an endpoint that never accepts the connection: STORE_UNREACHABLE naming the connect deadline', async () => {
+    // listen(0) and no accept(): one connection fills the queue, the kernel leaves the next ones unanswered.
+    const listener = spawn('python3', [
+      '-c',
+      'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(600)',
+    ]);
+    const port = await new Promise<number>((resolve) =>
+      listener.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
+    const filler = connect(port, '127.0.0.1').on('error', () => undefined);
+    try {
+      await new Promise((resolve) => filler.once('connect', resolve));
+      const store = open({ timeouts: { connectMs: 500 }, maxAttempts: 2 }, `http://127.0.0.1:${port}`);
+      const e = await caught(store.list('obj/'));
+      assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
+      assert.match(
+        e.message,
+        /^ListObjectsV2 on s3:\/\/deadlines\/obj\/: no connection to http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(objectStore\.timeouts\.connect\), after 2 attempts$/,
+      );
+    } finally {
+      filler.destroy();
+      listener.kill();
     }
   });
 
