@@ -45,10 +45,17 @@ export function buildTimeouts(raw: unknown, p: Problems): StoreTimeouts {
     }
     out[field] = ms;
   }
-  // An attempt can never outlast its request's overall deadline, nor a connection its attempt.
-  if (out.operationMs < out.requestMs)
-    p.add(`${PATH}.operation`, `must be at least ${PATH}.request (${show(out.requestMs)})`);
-  if (out.connectMs > out.requestMs)
-    p.add(`${PATH}.connect`, `must be at most ${PATH}.request (${show(out.requestMs)})`);
+  // An attempt can never outlast its request's overall deadline, nor a connection its attempt. A default gives
+  // way to a request deadline set beyond it; two values set against each other are a mistake to point out.
+  if (out.operationMs < out.requestMs) {
+    if ('operation' in raw)
+      p.add(`${PATH}.operation`, `must be at least ${PATH}.request (${show(out.requestMs)})`);
+    else out.operationMs = out.requestMs;
+  }
+  if (out.connectMs > out.requestMs) {
+    if ('connect' in raw)
+      p.add(`${PATH}.connect`, `must be at most ${PATH}.request (${show(out.requestMs)})`);
+    else out.connectMs = out.requestMs;
+  }
   return out;
 }

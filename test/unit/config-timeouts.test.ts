@@ -52,6 +52,16 @@ describe('objectStore.timeouts', () => {
     });
   });
 
+  it('a request deadline beyond a default moves that default along; set against each other, refused', () => {
+    assert.deepEqual(load('{ request: 10m }').objectStore.timeouts, {
+      connectMs: 10_000,
+      requestMs: 600_000,
+      operationMs: 600_000,
+      commandMs: 120_000,
+    });
+    assert.equal(load('{ request: 5s }').objectStore.timeouts?.connectMs, 5000);
+  });
+
   it('refuses bad values with the field path', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['{ request: 60 }', 'objectStore.timeouts.request', /a number needs a unit: 60s/],
@@ -65,7 +75,7 @@ describe('objectStore.timeouts', () => {
       ],
       ['60s', 'objectStore.timeouts', /must be a mapping/],
       [
-        '{ request: 10m }',
+        '{ request: 10m, operation: 5m }',
         'objectStore.timeouts.operation',
         /must be at least objectStore\.timeouts\.request \(10m\)/,
       ],
