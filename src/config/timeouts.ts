@@ -29,7 +29,7 @@ export function buildTimeouts(raw: unknown, p: Problems): StoreTimeouts {
   }
   const out: Record<keyof StoreTimeouts, number> = { ...DEFAULT_STORE_TIMEOUTS };
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(k in FIELDS)) {
+    if (!Object.hasOwn(FIELDS, k)) {
       p.add(`${PATH}.${k}`, `unknown field (known: ${known.join(', ')})`);
       continue;
     }
@@ -48,12 +48,12 @@ export function buildTimeouts(raw: unknown, p: Problems): StoreTimeouts {
   // An attempt can never outlast its request's overall deadline, nor a connection its attempt. A default gives
   // way to a request deadline set beyond it; two values set against each other are a mistake to point out.
   if (out.operationMs < out.requestMs) {
-    if ('operation' in raw)
+    if (Object.hasOwn(raw, 'operation'))
       p.add(`${PATH}.operation`, `must be at least ${PATH}.request (${show(out.requestMs)})`);
     else out.operationMs = out.requestMs;
   }
   if (out.connectMs > out.requestMs) {
-    if ('connect' in raw)
+    if (Object.hasOwn(raw, 'connect'))
       p.add(`${PATH}.connect`, `must be at most ${PATH}.request (${show(out.requestMs)})`);
     else out.connectMs = out.requestMs;
   }
