@@ -1,6 +1,7 @@
 // Builds the typed configuration from flags + file + environment (once, at the edge) and opens the store.
 import { loadConfig } from '../config/load.js';
-import type { PgdrConfig } from '../config/types.js';
+import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
+import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type Parsed, str } from './args.js';
 import type { CliContext } from './main.js';
@@ -26,6 +27,52 @@ export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) 
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/** After the budget ran out, how long a call may take to fail with its own, more precise, error. */
+const BUDGET_GRACE_MS = 1000;
+
+/**
+ * Runs one `wal archive` / `wal restore` call within objectStore.timeouts.command, so that PostgreSQL gets an
+ * answer (and retries) in bounded time whatever the store does. When the budget runs out the call's signal
+ * aborts; its result is then a STORE_UNREACHABLE error naming the budget (never ABORTED, never INTERNAL).
+ */
+export async function withCommandBudget<T>(
+  config: PgdrConfig,
+  command: string,
+  ctx: CliContext,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ms = (config.objectStore.timeouts ?? DEFAULT_STORE_TIMEOUTS).commandMs;
+  const reason = new PgdrError(
+    'STORE_UNREACHABLE',
+    `${command} did not finish within its budget of ${ms / 1000} s (objectStore.timeouts.command)`,
+    {
+      hint: 'PostgreSQL runs the command again; if the object store is only slow, raise objectStore.timeouts.command',
+      details: { deadline: 'command', timeoutMs: ms },
+    },
+  );
+  const budget = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  // Settles even when something under fn ignores its signal: the command returns, and withStore closes sockets.
+  const expired = new Promise<never>((_, reject) => {
+    timers.push(
+      setTimeout(() => {
+        budget.abort(reason);
+        timers.push(setTimeout(() => reject(reason), BUDGET_GRACE_MS));
+      }, ms),
+    );
+  });
+  expired.catch(() => undefined);
+  try {
+    return await Promise.race([fn(AbortSignal.any([ctx.signal, budget.signal])), expired]);
+  } catch (e) {
+    // Whatever the budget interrupted (a file write, a decompression) failed because of it: say so.
+    if (budget.signal.aborted && !(isPgdrError(e) && e.details?.deadline !== undefined)) throw reason;
+    throw e;
+  } finally {
+    for (const t of timers) clearTimeout(t);
   }
 }
 

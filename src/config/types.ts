@@ -23,6 +23,29 @@ export interface DataConfig {
   readonly immediateCheckpoint: boolean;
 }
 
+/** Deadlines of object-store calls (objectStore.timeouts), in milliseconds. */
+export interface StoreTimeouts {
+  /** Establishing one connection to the endpoint. */
+  readonly connectMs: number;
+  /**
+   * One attempt of one request: the answer (headers and a buffered body such as a listing) must be complete this
+   * long after the request was sent; also the longest silence while sending. A streamed download must deliver
+   * at least 64 KiB in every such period, or it is resumed from where it stopped.
+   */
+  readonly requestMs: number;
+  /** One request with all its retries and their backoff. */
+  readonly operationMs: number;
+  /** The whole of one `pgdr wal archive` or `pgdr wal restore` call (PostgreSQL retries a failed one). */
+  readonly commandMs: number;
+}
+
+export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = {
+  connectMs: 10_000,
+  requestMs: 60_000,
+  operationMs: 300_000,
+  commandMs: 120_000,
+};
+
 export interface ObjectStoreConfig {
   /** `s3://bucket/prefix` or `file:///absolute/path`. */
   readonly destinationPath: string;
@@ -34,6 +57,8 @@ export interface ObjectStoreConfig {
   readonly s3Credentials?: S3Credentials | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
+  /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */
+  readonly timeouts?: StoreTimeouts | undefined;
 }
 
 export interface PostgresConfig {

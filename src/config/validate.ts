@@ -5,6 +5,7 @@ import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
+import { buildTimeouts } from './timeouts.js';
 import {
   COMPRESSIONS,
   type Compression,
@@ -38,6 +39,7 @@ const STORE_KEYS = [
   's3Credentials',
   'wal',
   'data',
+  'timeouts',
   // accepted from pasted CloudNativePG ObjectStores, unused by pgdr:
   'tags',
   'historyTags',
@@ -243,6 +245,7 @@ function buildStore(
   if (ic !== undefined && typeof ic !== 'boolean')
     p.add('objectStore.data.immediateCheckpoint', 'must be true or false');
 
+  const timeouts = buildTimeouts(s.timeouts, p);
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
 
@@ -262,6 +265,7 @@ function buildStore(
       jobs: int(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
       immediateCheckpoint: ic === true,
     },
+    timeouts,
   };
 }
 

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { walKey } from '../catalog/wal-name.js';
 import { compressBuffer, decompressBuffer } from '../compression/codecs.js';
 import type { Compression } from '../compression/suffixes.js';
-import { isPgdrError, PgdrError } from '../errors.js';
+import { isPgdrError, localFileError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { findExact, mustBeWalName } from './wal-object.js';
 
@@ -71,14 +71,13 @@ function readWal(path: string): Promise<Buffer> {
 }
 
 function readError(path: string, e: NodeJS.ErrnoException): PgdrError {
-  return new PgdrError(
-    e.code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL',
-    `cannot read ${path}: ${e.code ?? e.message}`,
-    {
-      hint: 'archive_command must pass %p (the path relative to PGDATA, which is the working directory)',
-      cause: e,
-    },
-  );
+  // Unreadable (EACCES: archive_command runs as another OS user than the one owning the file) is the
+  // operator's to fix: PERMISSION_DENIED or LOCAL_IO naming the file.
+  if (e.code !== 'ENOENT') return localFileError(e, path, 'read');
+  return new PgdrError('NOT_FOUND', `cannot read ${path}: ${e.code ?? e.message}`, {
+    hint: 'archive_command must pass %p (the path relative to PGDATA, which is the working directory)',
+    cause: e,
+  });
 }
 
 async function verifySame(

@@ -1,6 +1,11 @@
 // One storage interface for every driver. Keys are relative to the destination path (bucket + prefix for s3://,
 // the folder for file://) and always use '/'. Every driver passes the same conformance suite
 // (test/integration/storage-conformance.test.ts); the contract of each method is written here.
+//
+// Every call ends in bounded time: a remote driver gives up on a store that does not answer (or answers too
+// slowly) with STORE_UNREACHABLE or STORE_ERROR naming the call, the key and the deadline that passed
+// (objectStore.timeouts), and an aborted signal ends a call at once. When the signal's reason is a PgdrError
+// carrying details.deadline (a command's budget), the call fails with that deadline's error, not ABORTED.
 import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
@@ -40,7 +45,13 @@ export interface ObjectStore {
    */
   put(key: string, body: Body, options?: PutOptions): Promise<void>;
 
-  /** A stream of the object's bytes. Throws NOT_FOUND when it does not exist. */
+  /**
+   * A stream of the object's bytes. Throws NOT_FOUND when it does not exist. The stream is continuous: when a
+   * remote driver's connection breaks off or stalls midway, it fetches the rest from the next byte (a bounded
+   * number of times, with backoff) and the reader never sees it; if the object changed meanwhile (other ETag or
+   * size), the stream fails with STORE_ERROR naming the key rather than mix two versions. A reader that stops
+   * reading for a while is never taken for a stalled store.
+   */
   get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
 
   /** The whole object in memory; for small objects only (backup.info, history files). Throws NOT_FOUND. */

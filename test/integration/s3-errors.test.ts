@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { S3Credentials } from '../../src/config/types.js';
-import { isPgdrError, type PgdrError } from '../../src/errors.js';
+import type { PgdrError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3/s3-store.js';
+import { caught } from '../helpers/caught.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const MIB = 1024 * 1024;
@@ -37,16 +38,6 @@ function open(
   });
   stores.push(store);
   return store;
-}
-
-async function caught(p: Promise<unknown>): Promise<PgdrError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isPgdrError(e), `expected a PgdrError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 /** Everything a user or a log could see of the error. */

@@ -1,5 +1,6 @@
 // One contract, every driver: the same tests run against the file driver and the S3 driver (on s3rver, at the
-// bucket root and under a nested prefix). A behaviour that differs between drivers is a bug in one of them.
+// bucket root and under a nested prefix, and through a proxy that breaks every download off once midway).
+// A behaviour that differs between drivers is a bug in one of them.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { isPgdrError } from '../../src/errors.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const MIB = 1024 * 1024;
@@ -18,18 +20,18 @@ const PART = 5 * MIB;
 
 let s3: S3rverHandle;
 before(async () => {
-  s3 = await startS3rver({ buckets: ['conformance-root', 'conformance-nested'] });
+  s3 = await startS3rver({ buckets: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
 });
 after(async () => {
   await s3?.stop();
 });
 
-function s3Store(bucket: string, prefix: string): S3ObjectStore {
+function s3Store(bucket: string, prefix: string, endpoint = s3.endpoint): S3ObjectStore {
   const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
   return new S3ObjectStore({
     bucket,
     prefix,
-    endpoint: s3.endpoint,
+    endpoint,
     credentials,
     partSize: PART,
     retryBaseMs: 20,
@@ -144,6 +146,17 @@ function conformance(
         [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
       );
       assert.deepEqual((await store.list('sp/', { delimiter: '/' })).prefixes, ['sp/ü/']);
+    });
+
+    it('get() is one continuous stream of the whole object, also for a reader that pauses', async () => {
+      const data = randomBytes(3 * MIB + 17);
+      await store.put('gs/paused.bin', data);
+      const chunks: Buffer[] = [];
+      for await (const c of await store.get('gs/paused.bin')) {
+        chunks.push(c as Buffer);
+        if (chunks.length === 1) await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(sha(Buffer.concat(chunks)), sha(data));
     });
 
     it('overwrites an existing object', async () => {
@@ -297,6 +310,30 @@ conformance('S3ObjectStore (s3rver, prefix cnpg/mastodon)', async () => ({
   store: s3Store('conformance-nested', 'cnpg/mastodon'),
   cleanup: async () => undefined,
 }));
+
+// Resumed downloads (ranged GETs after a reset) must be invisible: the whole contract holds through them.
+let resetting: FaultProxy;
+conformance('S3ObjectStore (s3rver, every download reset once after 200 KiB)', async () => {
+  resetting = await startFaultProxy(s3.port);
+  resetting.setRules([
+    {
+      method: 'GET',
+      path: /^\/conformance-reset\/[^?]+$/,
+      ranged: false,
+      times: 1,
+      perPath: true,
+      action: { kind: 'reset', afterBytes: 200 * 1024 },
+    },
+  ]);
+  return {
+    store: s3Store('conformance-reset', 'p', resetting.endpoint),
+    cleanup: async () => {
+      const resumed = resetting.requests.filter((r) => r.range !== undefined);
+      await resetting.close();
+      assert.ok(resumed.length >= 2, 'downloads were broken off and resumed');
+    },
+  };
+});
 
 describe('S3ObjectStore prefix layout', () => {
   it('stores keys under PREFIX/<key> and lists them relative to it', async () => {

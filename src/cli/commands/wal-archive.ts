@@ -18,7 +18,8 @@ Uploads the WAL file (segment, .partial, .backup or .history) to <serverName>/wa
 compression, where barman-cloud-wal-archive puts it. Exits 0 only once it is stored. A copy already in the
 archive (under any compression) with the same content is success; with different content it fails with
 CONFLICT and nothing is overwritten. With wal.maxParallel N > 1 it also uploads up to N-1 of the next .ready
-files, so PostgreSQL's following calls return at once.
+files, so PostgreSQL's following calls return at once. The whole call gives up after
+objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR; PostgreSQL calls it again.
 
 ${WAL_USAGE}
 
@@ -36,23 +37,25 @@ ${STORE_USAGE}`,
     });
     // An earlier call with the same settings stored this very file ahead (same inode, size, mtime): done.
     if ((await consumeMarker(file, fingerprint)) !== undefined) return 0;
-    const [{ configFrom, withStore }, { archiveWal }] = await Promise.all([
+    const [{ configFrom, withCommandBudget, withStore }, { archiveWal }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-archive-parallel.js'),
     ]);
     const config = configFrom(p, ctx);
     const wal = walSettings(p, config, NAME);
-    return withStore(config, async (store) => {
-      const r = await archiveWal(file, {
-        store,
-        serverName: config.serverName,
-        ...wal,
-        fingerprint,
-        signal: ctx.signal,
-      });
-      for (const a of r.ahead)
-        if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
-      return 0;
-    });
+    return withStore(config, (store) =>
+      withCommandBudget(config, NAME, ctx, async (signal) => {
+        const r = await archiveWal(file, {
+          store,
+          serverName: config.serverName,
+          ...wal,
+          fingerprint,
+          signal,
+        });
+        for (const a of r.ahead)
+          if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
+        return 0;
+      }),
+    );
   },
 };

@@ -24,6 +24,7 @@ PostgreSQL allows), a history or backup label file to at most 1 MiB or 64 KiB: a
 (CATALOG_INVALID) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
 then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
 also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
+The whole call gives up after objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR.
 
   --no-partial               never serve X.partial for X
 
@@ -41,32 +42,35 @@ ${STORE_USAGE}`,
     if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
       if ((await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin })) !== undefined) return 0;
     }
-    const [{ withStore }, { restoreWal }, { controlSegmentSize }] = await Promise.all([
+    const [{ withCommandBudget, withStore }, { restoreWal }, { controlSegmentSize }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-restore.js'),
       import('../../postgres/pg-control.js'),
     ]);
     // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
     const segmentSize = await controlSegmentSize(ctx.cwd);
-    return withStore(config, async (store) => {
-      await restoreWal(name!, target, {
-        store,
-        serverName: config.serverName,
-        maxParallel,
-        spoolDir,
-        origin,
-        fingerprint: await callFingerprint({
-          argv,
-          positionals: [name!, dest!],
-          configFlag: str(p, 'config'),
-          env: ctx.env,
-          cwd: ctx.cwd,
-        }),
-        noPartial: flag(p, 'no-partial'),
-        segmentSize,
-        signal: ctx.signal,
-      });
-      return 0;
+    const fingerprint = await callFingerprint({
+      argv,
+      positionals: [name!, dest!],
+      configFlag: str(p, 'config'),
+      env: ctx.env,
+      cwd: ctx.cwd,
     });
+    return withStore(config, (store) =>
+      withCommandBudget(config, NAME, ctx, async (signal) => {
+        await restoreWal(name!, target, {
+          store,
+          serverName: config.serverName,
+          maxParallel,
+          spoolDir,
+          origin,
+          fingerprint,
+          noPartial: flag(p, 'no-partial'),
+          segmentSize,
+          signal,
+        });
+        return 0;
+      }),
+    );
   },
 };

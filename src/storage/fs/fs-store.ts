@@ -1,12 +1,14 @@
 // file:// driver: the embedded default. Writes go to a temporary file in the same folder, are fsynced and
-// renamed into place, and the folder is fsynced, so a crash never leaves a partial object under its real name.
+// renamed into place, and the folder is fsynced, so a crash never leaves a partial object under its real name;
+// a folder created on the way is fsynced into its parent, so it survives the crash too. Local failures are the
+// operator's to fix and say so: PERMISSION_DENIED or LOCAL_IO naming the path.
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PgdrError } from '../../errors.js';
+import { localFileError, PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 
 const TMP_MARK = '.pgdr-tmp-';
@@ -28,9 +30,9 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
     const target = this.path(key);
     const dir = dirname(target);
-    await fsp.mkdir(dir, { recursive: true });
     const tmp = join(dir, `${TMP_MARK}${randomBytes(6).toString('hex')}`);
     try {
+      await mkdirDurable(dir);
       const fh = await fsp.open(tmp, 'wx', 0o644);
       try {
         if (Buffer.isBuffer(body)) await fh.writeFile(body);
@@ -58,8 +60,8 @@ export class FsObjectStore implements ObjectStore {
       }
       await syncDir(dir);
     } catch (e) {
-      await fsp.rm(tmp, { force: true });
-      throw mapFsError(e, key, this.displayUrl);
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw mapFsError(e, key, this.displayUrl, { path: target, action: 'write' });
     }
   }
 
@@ -70,26 +72,28 @@ export class FsObjectStore implements ObjectStore {
       // The stream must own the FileHandle: a bare fd gets closed twice (by the stream, then by the handle's GC).
       return fh.createReadStream({ highWaterMark: 1 << 20 });
     } catch (e) {
-      throw mapFsError(e, key, this.displayUrl);
+      throw mapFsError(e, key, this.displayUrl, { path: p, action: 'read' });
     }
   }
 
   async getBuffer(key: string): Promise<Buffer> {
+    const p = this.path(key);
     try {
-      return await fsp.readFile(this.path(key));
+      return await fsp.readFile(p);
     } catch (e) {
-      throw mapFsError(e, key, this.displayUrl);
+      throw mapFsError(e, key, this.displayUrl, { path: p, action: 'read' });
     }
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
+    const p = this.path(key);
     try {
-      const st = await fsp.stat(this.path(key));
+      const st = await fsp.stat(p);
       return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : undefined;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
         return undefined;
-      throw mapFsError(e, key, this.displayUrl);
+      throw mapFsError(e, key, this.displayUrl, { path: p, action: 'read' });
     }
   }
 
@@ -102,12 +106,13 @@ export class FsObjectStore implements ObjectStore {
     const walk = async (dirKey: string): Promise<void> => {
       options.signal?.throwIfAborted();
       let entries: import('node:fs').Dirent[];
+      const dirPath = dirKey === '' ? this.root : this.path(dirKey);
       try {
-        entries = await fsp.readdir(dirKey === '' ? this.root : this.path(dirKey), { withFileTypes: true });
+        entries = await fsp.readdir(dirPath, { withFileTypes: true });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return;
-        throw mapFsError(e, dirKey, this.displayUrl);
+        throw mapFsError(e, dirKey, this.displayUrl, { path: dirPath, action: 'list' });
       }
       for (const ent of entries) {
         if (ent.name.startsWith(TMP_MARK)) continue;
@@ -148,10 +153,12 @@ export class FsObjectStore implements ObjectStore {
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
+      const p = this.path(key);
       try {
-        await fsp.unlink(this.path(key));
+        await fsp.unlink(p);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw mapFsError(e, key, this.displayUrl);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw mapFsError(e, key, this.displayUrl, { path: p, action: 'delete' });
       }
     }
   }
@@ -201,22 +208,25 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function mapFsError(e: unknown, key: string, url: string): unknown {
+/** Creates dir and any missing parents, then fsyncs the parent of each folder created, top down. */
+async function mkdirDurable(dir: string): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let d = dir; d !== dirname(first); d = dirname(d)) created.unshift(d);
+  for (const d of created) await syncDir(dirname(d));
+}
+
+function mapFsError(e: unknown, key: string, url: string, at: { path: string; action: string }): PgdrError {
   if (e instanceof PgdrError) return e;
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR')
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT' || err.code === 'ENOTDIR')
     return new PgdrError('NOT_FOUND', `object ${key} does not exist in ${url}`);
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new PgdrError('STORE_AUTH', `permission denied on ${key} in ${url}`, {
-      hint: 'fix the folder permissions',
-      cause: e,
-    });
-  }
-  if (code === 'ABORT_ERR' || (e as Error).name === 'AbortError')
+  if (err.code === 'ABORT_ERR' || err.name === 'AbortError')
     return new PgdrError('ABORTED', 'the write was interrupted', { cause: e });
-  return new PgdrError('STORE_ERROR', `cannot access ${key} in ${url}: ${code ?? (e as Error).message}`, {
-    cause: e,
-  });
+  // The path that failed (a folder on the way, say), but never the temporary file: its folder instead.
+  const failed = typeof err.path === 'string' ? err.path : at.path;
+  return localFileError(e, failed.includes(TMP_MARK) ? dirname(failed) : failed, at.action);
 }
 
 /** For tests and tools: the key of a path below the root. */

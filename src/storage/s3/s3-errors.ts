@@ -2,6 +2,7 @@
 // authenticate it (secret key, session token, signature, Authorization header) may reach a message, a cause
 // or details: only the S3 error code, the HTTP status and scrubbed server text are kept.
 import { PgdrError } from '../../errors.js';
+import { DeadlineExceeded, MIN_PROGRESS_BYTES, type Phase, seconds } from './s3-deadline.js';
 import type { S3ErrorBody } from './s3-xml.js';
 
 export const CREDENTIALS_HINT =
@@ -114,6 +115,7 @@ export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
   const hint = ctx.customEndpoint
     ? `check objectStore.endpointURL (${ctx.endpoint}) and that the object store is reachable from this host`
     : `check the network path to ${ctx.endpoint} and objectStore.region`;
+  if (e instanceof DeadlineExceeded) return deadlineError(e, ctx, hint);
   // A plain Error carrying only the code: Node's own error may hold the request, and the request its headers.
   const cause = new Error(`${code}: ${scrub((e as Error)?.message ?? '', ctx.secrets)}`);
   const details = { operation: ctx.operation, errno: code };
@@ -124,10 +126,9 @@ export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
       details,
     });
   }
-  const what = code === 'PGDR_TIMEOUT' ? 'timed out' : `failed (${code})`;
   return new PgdrError(
     'STORE_UNREACHABLE',
-    `${ctx.operation} on ${ctx.what}: the connection to ${ctx.endpoint} ${what}`,
+    `${ctx.operation} on ${ctx.what}: the connection to ${ctx.endpoint} failed (${code})`,
     {
       hint,
       cause,
@@ -136,6 +137,56 @@ export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
   );
 }
 
-export function abortedError(ctx: { operation: string; what: string }): PgdrError {
+function missed(phase: Phase, endpoint: string, t: string): string {
+  if (phase === 'connect') return `no connection to ${endpoint} within ${t}`;
+  if (phase === 'send') return `sending to ${endpoint} made no progress for ${t}`;
+  if (phase === 'answer') return `no answer from ${endpoint} within ${t}`;
+  return `the answer from ${endpoint} did not complete within ${t}`;
+}
+
+const DOING: Record<Phase, string> = {
+  connect: 'connecting to',
+  send: 'sending to',
+  answer: 'waiting for an answer from',
+  body: 'reading the answer from',
+};
+
+/** Says which deadline passed, how long it was, and whether the store answered at all. */
+function deadlineError(e: DeadlineExceeded, ctx: ErrorContext, hint: string): PgdrError {
+  const field = `objectStore.timeouts.${e.deadline}`;
+  const what = e.stalled
+    ? `the download from ${ctx.endpoint} stalled: less than ${MIN_PROGRESS_BYTES / 1024} KiB arrived in ${seconds(e.ms)} (${field})`
+    : `${missed(e.phase, ctx.endpoint, seconds(e.ms))} (${field})`;
+  return new PgdrError(
+    e.phase === 'body' ? 'STORE_ERROR' : 'STORE_UNREACHABLE',
+    `${ctx.operation} on ${ctx.what}: ${what}`,
+    {
+      hint: `${hint}; if the store is only slow, raise ${field}`,
+      details: { operation: ctx.operation, deadline: e.deadline, timeoutMs: e.ms, phase: e.phase },
+    },
+  );
+}
+
+/**
+ * An aborted call. When the abort is a deadline of the caller (a PgdrError with details.deadline, such as the
+ * command budget of `pgdr wal archive`), the error is that deadline's, naming the request it cut.
+ */
+export function abortedError(
+  ctx: { operation: string; what: string; endpoint?: string },
+  signal?: AbortSignal,
+  phase: Phase = 'answer',
+): PgdrError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof PgdrError && reason.details?.deadline !== undefined) {
+    const where = ctx.endpoint ? ` (${DOING[phase]} ${ctx.endpoint})` : '';
+    return new PgdrError(
+      phase === 'body' ? 'STORE_ERROR' : 'STORE_UNREACHABLE',
+      `${ctx.operation} on ${ctx.what}${where}: ${reason.message}`,
+      {
+        ...(reason.hint ? { hint: reason.hint } : {}),
+        details: { ...reason.details, operation: ctx.operation, phase },
+      },
+    );
+  }
   return new PgdrError('ABORTED', `${ctx.operation} on ${ctx.what} was interrupted`);
 }

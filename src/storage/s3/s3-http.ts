@@ -1,12 +1,14 @@
-// One signed S3 request with bounded retries. Bodies are always Buffers, so every attempt can replay them;
-// streamed uploads are cut into parts before they get here. Responses are buffered, except `open`, which hands
-// over the body stream once the status is known (and retries only until then).
+// One signed S3 request with bounded retries, each attempt and the whole bounded in time (s3-deadline.ts).
+// Bodies are always Buffers, so every attempt can replay them; streamed uploads are cut into parts before they
+// get here. Responses are buffered, except `open`, which hands over the body stream once the status is known
+// (and retries only until then; s3-download.ts resumes a body that breaks off later).
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { S3Credentials } from '../../config/types.js';
+import type { S3Credentials, StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { AttemptWatch, DeadlineExceeded, type Phase } from './s3-deadline.js';
 import {
   abortedError,
   type ErrorContext,
@@ -28,8 +30,7 @@ export interface S3HttpOptions {
   readonly credentials: S3Credentials | undefined;
   readonly maxAttempts: number;
   readonly retryBaseMs: number;
-  /** Socket inactivity limit per attempt. */
-  readonly timeoutMs: number;
+  readonly timeouts: Pick<StoreTimeouts, 'connectMs' | 'requestMs' | 'operationMs'>;
 }
 
 export interface S3Request {
@@ -84,6 +85,7 @@ export class S3Http {
 
   async send(req: S3Request): Promise<S3Response> {
     return this.withRetries(req, async (res, ctx) => {
+      // The attempt's timers stay armed while the body is read: a listing that trickles in is cut too.
       const body = await readAll(res);
       const status = res.statusCode ?? 0;
       if (req.errorIn200 && status === 200) {
@@ -96,7 +98,10 @@ export class S3Http {
 
   /** Resolves with the live response body once a 2xx (or accepted) status arrived. */
   async open(req: S3Request): Promise<IncomingMessage> {
-    return this.withRetries(req, async (res) => res);
+    return this.withRetries(req, async (res, _ctx, watch) => {
+      watch.release();
+      return res;
+    });
   }
 
   close(): void {
@@ -105,7 +110,7 @@ export class S3Http {
 
   private async withRetries<T>(
     req: S3Request,
-    finish: (res: IncomingMessage, ctx: ErrorContext) => Promise<T>,
+    finish: (res: IncomingMessage, ctx: ErrorContext, watch: AttemptWatch) => Promise<T>,
   ): Promise<T> {
     const ctx = this.context(req);
     const creds = this.opts.credentials;
@@ -117,27 +122,35 @@ export class S3Http {
     const payload = req.body ?? Buffer.alloc(0);
     const payloadHash = req.body ? sha256Hex(payload) : EMPTY_SHA256;
     const contentMd5 = req.body ? createHash('md5').update(payload).digest('base64') : undefined;
+    const t = this.opts.timeouts;
+    const end = Date.now() + t.operationMs;
+    let phase: Phase = 'answer';
     for (let attempt = 1; ; attempt++) {
-      if (req.signal?.aborted) throw abortedError(ctx);
+      if (req.signal?.aborted) throw abortedError(ctx, req.signal, phase);
+      const watch = new AttemptWatch({ ...t, operationLeftMs: end - Date.now() });
       try {
-        const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 });
+        const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 }, watch);
         const status = res.statusCode ?? 0;
-        if ((status >= 200 && status < 300) || req.accept?.includes(status)) return await finish(res, ctx);
+        if ((status >= 200 && status < 300) || req.accept?.includes(status))
+          return await finish(res, ctx, watch);
         const body = await readAll(res);
         const error = mapS3Error(status, parseError(body.toString('utf8')), ctx);
         if (status >= 500 || status === 429) throw new RetryableStatus(error);
         throw error;
       } catch (e) {
-        if (req.signal?.aborted) throw abortedError(ctx);
+        if (req.signal?.aborted) throw abortedError(ctx, req.signal, watch.phase);
         const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
-        if (!transient || attempt >= this.opts.maxAttempts) {
-          if (e instanceof RetryableStatus) throw e.error;
-          if (e instanceof PgdrError) throw e;
-          throw mapNetworkError(e, ctx);
-        }
         // Full jitter: spreads the retries of many parallel uploads instead of stampeding together.
         const delay = Math.random() * this.opts.retryBaseMs * 2 ** (attempt - 1);
+        const overall = e instanceof DeadlineExceeded && e.deadline === 'operation';
+        if (!transient || overall || attempt >= this.opts.maxAttempts || Date.now() + delay >= end) {
+          throw finalError(e, ctx, attempt);
+        }
         await sleep(delay, undefined, { signal: req.signal }).catch(() => undefined);
+      } finally {
+        watch.release();
+        // A status already came back: a deadline during the backoff is waiting for the next answer.
+        phase = watch.phase === 'body' ? 'answer' : watch.phase;
       }
     }
   }
@@ -146,6 +159,7 @@ export class S3Http {
     req: S3Request,
     creds: S3Credentials,
     p: { payload: Buffer; payloadHash: string; contentMd5: string | undefined },
+    watch: AttemptWatch,
   ): Promise<IncomingMessage> {
     const target = requestTarget(this.opts.endpoint, this.opts.bucket, this.opts.forcePathStyle, req.key);
     const query = req.query ?? [];
@@ -182,11 +196,7 @@ export class S3Http {
         r.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
-      r.setTimeout(this.opts.timeoutMs, () => {
-        r.destroy(
-          Object.assign(new Error(`no answer within ${this.opts.timeoutMs} ms`), { code: 'PGDR_TIMEOUT' }),
-        );
-      });
+      watch.watch(r);
       r.on('error', (e) => {
         req.signal?.removeEventListener('abort', onAbort);
         reject(e);
@@ -198,6 +208,17 @@ export class S3Http {
       r.end(req.body ? p.payload : undefined);
     });
   }
+}
+
+/** The error a request ends with once it may not be tried again; says how often it was tried. */
+function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
+  const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
+  if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
+  return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {
+    ...(err.hint ? { hint: err.hint } : {}),
+    cause: err.cause,
+    details: { ...err.details, attempts },
+  });
 }
 
 export async function readAll(res: IncomingMessage): Promise<Buffer> {

@@ -1,11 +1,17 @@
 // s3:// driver: AWS S3 and compatible stores (MinIO, R2, Ceph...) through a small own client, because the AWS
 // SDK alone takes longer to load than PostgreSQL allows a busy archive_command per WAL segment.
-import { PassThrough, type Readable } from 'node:stream';
-import type { ObjectStoreConfig, S3Credentials } from '../../config/types.js';
+import type { Readable } from 'node:stream';
+import {
+  DEFAULT_STORE_TIMEOUTS,
+  type ObjectStoreConfig,
+  type S3Credentials,
+  type StoreTimeouts,
+} from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { deleteKeys } from './s3-delete.js';
-import { abortedError, isTransientNetworkError, mapNetworkError } from './s3-errors.js';
+import { openDownload } from './s3-download.js';
+import { abortedError } from './s3-errors.js';
 import { readAll, S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
@@ -32,8 +38,10 @@ export interface S3StoreOptions {
   readonly maxAttempts?: number;
   /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
   readonly retryBaseMs?: number;
-  /** Socket inactivity limit per attempt in ms (default 60 000). */
-  readonly timeoutMs?: number;
+  /** Ranged GETs that continue a download whose body broke off, at most, per get() (default 5). */
+  readonly maxResumes?: number;
+  /** objectStore.timeouts (commandMs is the caller's: it reaches the driver as an AbortSignal). */
+  readonly timeouts?: Partial<StoreTimeouts> | undefined;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -43,6 +51,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly http: S3Http;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly download: { maxResumes: number; retryBaseMs: number; stallMs: number };
 
   static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
     const { bucket, prefix } = parseS3Url(cfg.destinationPath);
@@ -53,6 +62,7 @@ export class S3ObjectStore implements ObjectStore {
       region: cfg.region,
       forcePathStyle: cfg.forcePathStyle,
       credentials: cfg.s3Credentials,
+      timeouts: cfg.timeouts,
     });
   }
 
@@ -66,6 +76,13 @@ export class S3ObjectStore implements ObjectStore {
     this.queueSize = Math.max(1, options.queueSize ?? 4);
     const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
+    const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...options.timeouts };
+    const retryBaseMs = options.retryBaseMs ?? 250;
+    this.download = {
+      maxResumes: Math.max(0, options.maxResumes ?? 5),
+      retryBaseMs,
+      stallMs: timeouts.requestMs,
+    };
     this.http = new S3Http({
       endpoint,
       customEndpoint: custom,
@@ -74,8 +91,8 @@ export class S3ObjectStore implements ObjectStore {
       forcePathStyle: options.forcePathStyle ?? custom,
       credentials: options.credentials,
       maxAttempts: Math.max(1, options.maxAttempts ?? 4),
-      retryBaseMs: options.retryBaseMs ?? 250,
-      timeoutMs: options.timeoutMs ?? 60_000,
+      retryBaseMs,
+      timeouts,
     });
   }
 
@@ -99,7 +116,7 @@ export class S3ObjectStore implements ObjectStore {
     };
     if (options.signal?.aborted) {
       if (!Buffer.isBuffer(body)) body.destroy();
-      throw abortedError({ operation: 'PutObject', what: o.what });
+      throw abortedError({ operation: 'PutObject', what: o.what }, options.signal);
     }
     // The HEAD spares uploading a whole stream only to have If-None-Match refuse it at the end.
     if (o.ifAbsent && (await this.head(key, options)) !== undefined) {
@@ -111,30 +128,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    const req = {
-      method: 'GET',
+    return openDownload({
+      http: this.http,
       key: this.fullKey(key),
-      signal: options.signal,
-      operation: 'GetObject',
       what: this.what(key),
-    } as const;
-    const res = await this.http.open(req);
-    // Network failures mid-body come out of the stream as PgdrErrors like every other failure.
-    const out = new PassThrough({ highWaterMark: MIB });
-    res.on('error', (e) => {
-      out.destroy(
-        options.signal?.aborted
-          ? abortedError(req)
-          : isTransientNetworkError(e)
-            ? mapNetworkError(e, this.http.context(req))
-            : e,
-      );
+      signal: options.signal,
+      ...this.download,
     });
-    out.on('close', () => {
-      if (!res.complete) res.destroy();
-    });
-    res.pipe(out);
-    return out;
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {

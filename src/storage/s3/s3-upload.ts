@@ -2,7 +2,7 @@
 // becomes an object on CompleteMultipartUpload, so any failure before that (part error, source error, abort)
 // leaves nothing under the key; AbortMultipartUpload then frees the stored parts.
 import type { Readable } from 'node:stream';
-import { PgdrError } from '../../errors.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
 import { PartReader } from './part-reader.js';
 import { abortedError } from './s3-errors.js';
 import type { S3Http } from './s3-http.js';
@@ -48,7 +48,11 @@ export async function putStream(o: UploadOptions, body: Readable): Promise<void>
     else await multipart(o, reader, first.data);
   } catch (e) {
     reader.destroy();
-    if (o.signal?.aborted) throw abortedError({ operation: 'PutObject', what: o.what });
+    if (o.signal?.aborted) {
+      // A request already named the deadline that cut it; otherwise say which upload the abort stopped.
+      const named = isPgdrError(e) && e.code !== 'ABORTED' && e !== o.signal.reason;
+      throw named ? e : abortedError({ operation: 'PutObject', what: o.what }, o.signal);
+    }
     throw e;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
