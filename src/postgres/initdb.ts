@@ -13,6 +13,8 @@ export interface InitdbOptions {
   /** Default: the server user when we are root, else ourselves. */
   readonly runAs?: ServerUser | null;
   readonly dataChecksums?: boolean;
+  /** initdb --wal-segsize (MiB, a power of two from 1 to 1024); default 16. */
+  readonly walSegmentSizeMb?: number;
   /** Skips fsync: only for throw-away clusters. */
   readonly noSync?: boolean;
 }
@@ -38,6 +40,7 @@ export async function initdb(options: InitdbOptions): Promise<void> {
     '--auth=trust',
   ];
   if (options.dataChecksums) args.push('--data-checksums');
+  if (options.walSegmentSizeMb !== undefined) args.push(`--wal-segsize=${options.walSegmentSizeMb}`);
   if (options.noSync) args.push('--no-sync');
   const r = await runAsServerUser({ file: options.bin.initdb, args, user: runAs, timeoutMs: 300_000 });
   if (r.code !== 0) {

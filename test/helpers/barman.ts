@@ -1,6 +1,7 @@
 // Runs the real barman-cloud-* commands (barman-cli-cloud, Python) against an S3 endpoint such as s3rver, so tests
 // can prove that what pgdr writes barman reads, and the other way round.
 import { spawn } from 'node:child_process';
+import { shQuote } from '../../src/engine/replica/archive-config.js';
 
 export interface S3Endpoint {
   readonly endpoint: string;
@@ -85,14 +86,10 @@ export function walArchiveCommand(options: {
     'AWS_DEFAULT_REGION',
     'AWS_EC2_METADATA_DISABLED',
   ]
-    .map((k) => `${k}=${shellQuote(env[k] ?? '')}`)
+    .map((k) => `${k}=${shQuote(env[k] ?? '')}`)
     .join(' ');
   const flag = { gzip: ' -z', bzip2: ' -j', snappy: ' --snappy', none: '' }[options.compression ?? 'gzip'];
-  const endpoint = shellQuote(options.s3.endpoint);
-  const target = `${shellQuote(options.destination)} ${shellQuote(options.serverName)}`;
+  const endpoint = shQuote(options.s3.endpoint);
+  const target = `${shQuote(options.destination)} ${shQuote(options.serverName)}`;
   return `${vars} barman-cloud-wal-archive --cloud-provider aws-s3 --endpoint-url ${endpoint}${flag} ${target} %p`;
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -16,6 +16,7 @@ import {
   tarSuffix,
   walSuffix,
 } from '../../src/compression/suffixes.js';
+import { shQuote } from '../../src/engine/replica/archive-config.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { switchWalAndWait } from './barman-bucket.js';
 import { PGDR_BIN, runPgdr } from './cli.js';
@@ -232,10 +233,6 @@ export async function prepareCase(c: HostileCase, l: Layout, base: BaseBucket): 
   return { bucket, target, args: ['restore', target, ...mode, ...store], cwd: dirname(target) };
 }
 
-function shellQuote(s: string): string {
-  return /^[\w./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 export function targetOf(l: Layout, c: HostileCase): string {
   return join(l.runs, c.name, 'target');
 }
@@ -256,7 +253,7 @@ async function writeCorpus(out: string): Promise<void> {
     lines.push(
       `## ${c.name}`,
       c.what,
-      `    cd ${r.cwd} && ${process.execPath} ${PGDR_BIN} ${r.args.map(shellQuote).join(' ')}`,
+      `    cd ${r.cwd} && ${process.execPath} ${PGDR_BIN} ${r.args.map(shQuote).join(' ')}`,
       `expected: exit ${c.expect.code}, message ${c.expect.message}; fixed by: ${c.fixedBy}`,
       '',
     );

@@ -77,9 +77,11 @@ export async function writeSyntheticBackup(o: SyntheticBackupOptions): Promise<v
     { key: `data${suffix}`, members: o.data },
     ...(o.tablespaces ?? []).map((t) => ({ key: `${t.oid}${suffix}`, members: t.members })),
   ];
+  const stored = new Map<string, number>();
   for (const t of tars) {
     const raw = Buffer.isBuffer(t.members) ? t.members : tarOf(t.members);
     await writeObject(join(base, t.key), raw, o.gzip ?? false);
+    stored.set(t.key, (await fsp.stat(join(base, t.key))).size);
   }
   const ts = (o.tablespaces ?? []).map((t) => `('${t.name}', ${t.oid}, '${t.location}')`);
   await fsp.writeFile(join(base, 'backup.info'), backupInfo(ts.length ? `[${ts.join(', ')}]` : 'None'));
@@ -95,6 +97,7 @@ export async function writeSyntheticBackup(o: SyntheticBackupOptions): Promise<v
         group: i === 0 ? 'data' : t.key.split('.')[0],
         part: 0,
         dataBytes: 0,
+        storedBytes: stored.get(t.key),
         files: Buffer.isBuffer(t.members) ? [] : manifestFiles(t.members),
       })),
     };

@@ -152,6 +152,7 @@ describe('restore of an incomplete or damaged backup', () => {
       group: 'data',
       part: 1,
       dataBytes: 3,
+      storedBytes: 2048,
       files: [['base/1/2', 3, '00000000']],
     });
     await fsp.writeFile(path, JSON.stringify(m));

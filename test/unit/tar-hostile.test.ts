@@ -2,7 +2,6 @@
 // malformed numbers, oversized metadata, special files and modes. Each case must fail with CATALOG_INVALID (and
 // the member's name) and leave everything outside the target untouched.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +12,11 @@ import { TarExtractor } from '../../src/engine/restore/tar-extract.js';
 import { isPgdrError } from '../../src/errors.js';
 import { MAX_META_BYTES } from '../../src/tar/reader.js';
 import { type RawMember, tarOf } from '../helpers/hostile-tar.js';
+import { treeHash } from '../helpers/tree-hash.js';
 
 let root: string;
 let outside: string;
 let n = 0;
-
-async function sentinelHash(): Promise<string> {
-  const h = createHash('sha256');
-  for (const name of (await fsp.readdir(outside)).sort()) {
-    const p = join(outside, name);
-    const st = await fsp.lstat(p);
-    h.update(`${name} ${st.mode} ${st.isFile() ? await fsp.readFile(p, 'latin1') : ''}\n`);
-  }
-  h.update(String((await fsp.stat(outside)).mode));
-  return h.digest('hex');
-}
 
 async function extract(tar: Buffer): Promise<{ dest: string; ex: TarExtractor }> {
   const dest = join(root, `t${n++}`);
@@ -41,14 +30,14 @@ async function extract(tar: Buffer): Promise<{ dest: string; ex: TarExtractor }>
 }
 
 async function refused(members: RawMember[] | Buffer, message: RegExp): Promise<void> {
-  const before = await sentinelHash();
+  const before = await treeHash(outside);
   const tar = Buffer.isBuffer(members) ? members : tarOf(members);
   await assert.rejects(extract(tar), (e) => {
     assert.ok(isPgdrError(e, 'CATALOG_INVALID'), `expected CATALOG_INVALID, got ${String(e)}`);
     assert.match((e as Error).message, message);
     return true;
   });
-  assert.equal(await sentinelHash(), before, 'something outside the target changed');
+  assert.equal(await treeHash(outside), before, 'something outside the target changed');
 }
 
 describe('tar extraction of hostile archives', () => {

@@ -3,7 +3,6 @@
 // feeder, with CATALOG_INVALID naming the key and no file left behind. The segment size comes from
 // pg_control in restore_command's working folder (PostgreSQL's data directory).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,7 @@ import { WalFeeder } from '../../src/engine/restore/wal-feeder.js';
 import { restoreWal } from '../../src/engine/wal-restore.js';
 import { isPgdrError } from '../../src/errors.js';
 import { findBinaries } from '../../src/postgres/binaries.js';
-import { chownToServerUser, resolveServerUser, serverSpawnOptions } from '../../src/postgres/os-user.js';
-import { controlSegmentSize, parsePgControl } from '../../src/postgres/pg-control.js';
+import { initdb } from '../../src/postgres/initdb.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { runPgdr } from '../helpers/cli.js';
 
@@ -167,26 +165,11 @@ describe('restored WAL is bounded to the segment size', () => {
 
   it('pgdr wal restore reads the segment size from pg_control in its working folder (exit 15, key named)', async () => {
     // A real pg_control, of a cluster with 64 MiB segments.
-    const bin = await findBinaries({ major: 15 });
-    const user = await resolveServerUser();
-    const cluster = join(root, 'cluster');
-    await fsp.mkdir(cluster);
-    await chownToServerUser(cluster, user);
-    const pgdata = join(cluster, 'data');
-    const r = spawnSync(bin.initdb, ['-N', '--wal-segsize=64', '-U', 'postgres', '-D', pgdata], {
-      ...serverSpawnOptions(user),
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const control = await fsp.readFile(join(pgdata, 'global', 'pg_control'));
-    assert.equal(parsePgControl(control)?.segmentSize, 64 << 20);
-    const flipped = Buffer.from(control);
-    flipped[100] = flipped[100]! ^ 1;
-    assert.equal(parsePgControl(flipped), undefined, 'a pg_control whose CRC fails is not used');
+    const pgdata = join(root, 'cluster');
+    await initdb({ bin: await findBinaries({ major: 15 }), pgdata, walSegmentSizeMb: 64, noSync: true });
     const cwd = join(root, 'datadir');
     await fsp.mkdir(join(cwd, 'global'), { recursive: true });
-    await fsp.writeFile(join(cwd, 'global', 'pg_control'), control);
-    assert.equal(await controlSegmentSize(cwd), 64 << 20);
+    await fsp.copyFile(join(pgdata, 'global', 'pg_control'), join(cwd, 'global', 'pg_control'));
 
     const server = 'by-control';
     await store.put(

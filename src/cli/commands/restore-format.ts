@@ -1,6 +1,7 @@
 // Rendering of `pgdr restore` results: the plan, what was done, how to reach the server, and the timings.
+
+import type { ManifestState } from '../../catalog/backup-manifest.js';
 import { formatIsoTime } from '../../catalog/backup-time.js';
-import type { ManifestState } from '../../engine/restore/manifest-check.js';
 import type { RestoreChecks, RestoreResult } from '../../engine/restore/restore.js';
 import { describeMarker } from '../../engine/restore/restore-marker.js';
 import { describeTarget } from '../../engine/restore/target.js';

@@ -45,7 +45,7 @@ ${STORE_USAGE}`,
     const [{ withCommandBudget, withStore }, { restoreWal }, { controlSegmentSize }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-restore.js'),
-      import('../../postgres/pg-control.js'),
+      import('../../postgres/control-file.js'),
     ]);
     // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
     const segmentSize = await controlSegmentSize(ctx.cwd);

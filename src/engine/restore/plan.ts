@@ -3,6 +3,7 @@
 // restore of pgdr's own) and that binaries of the backup's major exist.
 import { listBackups } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
+import { type ManifestState, readBackupManifest } from '../../catalog/backup-manifest.js';
 import { loadHistories } from '../../catalog/history-loader.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
 import { listWal } from '../../catalog/wal-catalog.js';
@@ -12,7 +13,6 @@ import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js'
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
-import { loadManifest, type ManifestState } from './manifest-check.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import { type PlannedTar, plannedTars } from './planned-tars.js';
 import { describeMarker } from './restore-marker.js';
@@ -128,7 +128,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   });
   const folders = [dataFolder];
   for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
-  const manifest = await loadManifest({
+  const manifest = await readBackupManifest({
     store,
     prefix,
     listed: listed.objects,

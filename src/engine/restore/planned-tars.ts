@@ -2,9 +2,9 @@
 // most it may write (a decompression bomb stops there). A manifest that lists a tar the bucket lacks, or a tar
 // the manifest does not list, is refused before anything is written.
 import type { BackupInfo } from '../../catalog/backup-info.js';
+import type { ManifestState, ManifestTar } from '../../catalog/backup-manifest.js';
 import { PgdrError } from '../../errors.js';
 import type { BackupTar } from './backup-files.js';
-import type { ManifestState, ManifestTar } from './manifest-check.js';
 import type { TablespaceDest } from './tablespace-dests.js';
 
 export interface PlannedTar extends BackupTar {

@@ -8,13 +8,13 @@
 // held a running server and a rerun may clear it.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { ManifestState } from '../../catalog/backup-manifest.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
 import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
-import type { ManifestState } from './manifest-check.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import {
   type RecoveryConfig,

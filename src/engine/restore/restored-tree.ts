@@ -7,15 +7,17 @@
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { localFileError, PgdrError } from '../../errors.js';
+import { controlVersionOfMajor, PG_CONTROL_SIZE, readControlFile } from '../../postgres/control-file.js';
 import { printable } from '../../tar/reader.js';
 import { majorOf } from '../backup/trees.js';
-import { checkPgControl, PG_CONTROL_SIZE, type PgControlCheck } from './pg-control.js';
 import type { RestorePlan } from './plan.js';
+
+/** 'crc': its CRC-32C was checked; 'size': its size only (a major whose layout pgdr does not know). */
+export type PgControlCheck = 'crc' | 'size';
 
 export interface TreeCheck {
   /** PG_VERSION's text, e.g. '15'. */
   readonly pgVersion: string;
-  /** 'crc': its CRC-32C was checked; 'size': its size only (a major whose layout pgdr does not know). */
   readonly pgControl: PgControlCheck;
   /** The WAL file backup_label starts from. */
   readonly backupLabelWal: string;
@@ -84,6 +86,18 @@ export async function checkRestoredTree(plan: RestorePlan): Promise<TreeCheck> {
     }
   }
   return { pgVersion: text, pgControl, backupLabelWal: labelWal };
+}
+
+/** What was checked, or throws an Error saying what is wrong. `major`: 15, or 906 for 9.6 as plans hold it. */
+export function checkPgControl(buf: Buffer, major: number): PgControlCheck {
+  if (buf.length !== PG_CONTROL_SIZE) throw new Error(`it has ${buf.length} bytes, not ${PG_CONTROL_SIZE}`);
+  const want = controlVersionOfMajor(major);
+  if (want === undefined) return 'size';
+  const read = readControlFile(buf);
+  const version = read.ok ? read.control.controlVersion : read.controlVersion;
+  if (version !== want) throw new Error(`its format is ${version}, while PostgreSQL ${major} writes ${want}`);
+  if (!read.ok) throw new Error(`${read.problem}: PostgreSQL would refuse to start`);
+  return 'crc';
 }
 
 /** At most `max` bytes of a regular file (never through a link), or undefined when there is none. */

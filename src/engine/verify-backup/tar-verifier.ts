@@ -32,7 +32,7 @@ export class TarVerifier implements TarVisitor {
   control: Buffer | null = null;
   /** Which of REQUIRED_MEMBERS this tar holds. */
   readonly present = new Set<string>();
-  /** Manifest files not seen yet (every one left at the end is missing). */
+  /** Manifest files not seen yet (every one left at the end is missing), by name without './'. */
   private readonly expected: Map<string, ManifestFile> | null;
 
   constructor(private readonly o: TarVerifierOptions) {
@@ -47,11 +47,11 @@ export class TarVerifier implements TarVisitor {
     this.files++;
     this.bytes += e.size;
     const sinks: EntryData[] = [];
-    const listed = this.expected?.get(e.name);
+    const listed = this.expected?.get(name);
     if (this.expected) {
       if (listed === undefined) this.fail(e.name, `${e.name} is in the tar but not in the manifest`);
       else {
-        this.expected.delete(e.name);
+        this.expected.delete(name);
         if (listed.size !== e.size) {
           this.fail(e.name, `${e.name} is ${e.size} bytes, the manifest says ${listed.size}`);
         } else sinks.push(this.crcCheck(e.name, listed.crc32));

@@ -5,11 +5,12 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupInfo } from '../../catalog/backup-info.js';
-import { type BackupManifest, readBackupManifest } from '../../catalog/backup-manifest.js';
+import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catalog/backup-manifest.js';
 import { mapLimit } from '../../catalog/map-limit.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
+import type { ObjectInfo } from '../../storage/object-store.js';
 import { TarReader } from '../../tar/reader.js';
 import { type BackupTar, backupTars } from '../restore/backup-files.js';
 import { FindingList } from './findings.js';
@@ -41,7 +42,7 @@ export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): 
       failures.add({ kind: 'object', key: `${prefix}data.tar`, message: e.message });
     }
   }
-  const manifest = await manifestOf(backup, prefix, o, failures, notes);
+  const manifest = await manifestOf(backup, prefix, listed.objects, o, failures, notes);
   if (manifest) compareObjects(manifest, tars, prefix, failures);
   const start = startLsn(backup.beginXlog);
   if (start === null) {
@@ -76,7 +77,7 @@ export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): 
     backupId: backup.backupId,
     serverName: o.serverName,
     status: backup.status,
-    writer: manifest ? 'pgdr' : 'barman',
+    writer: listed.objects.some((x) => x.key === `${prefix}${MANIFEST_NAME}`) ? 'pgdr' : 'barman',
     result: failures.count > 0 ? 'fail' : 'pass',
     partial: notes.length > 0,
     startedAt,
@@ -107,29 +108,46 @@ export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): 
 async function manifestOf(
   backup: BackupInfo,
   prefix: string,
+  listed: readonly ObjectInfo[],
   o: VerifyBackupOptions,
   failures: FindingList,
   notes: string[],
-): Promise<BackupManifest | null> {
+): Promise<ReadonlyMap<string, ManifestTar> | null> {
   try {
-    const m = await readBackupManifest(o.store, prefix, backup.backupId, o.signal);
-    if (m === null) notes.push('sizes and CRCs not checked (barman backup, no manifest)');
-    return m;
+    const m = await readBackupManifest({
+      store: o.store,
+      prefix,
+      listed,
+      backupId: backup.backupId,
+      signal: o.signal,
+    });
+    if (m.kind === 'present') return m.tars;
+    notes.push(
+      m.kind === 'absent'
+        ? 'sizes and CRCs not checked (barman backup, no manifest)'
+        : `sizes and CRCs not checked: the pgdr manifest was not read (${m.reason})`,
+    );
+    return null;
   } catch (e) {
     if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
-    failures.add({ kind: 'manifest', key: `${prefix}pgdr.json`, message: e.message });
+    failures.add({ kind: 'manifest', key: `${prefix}${MANIFEST_NAME}`, message: e.message });
     notes.push('sizes and CRCs not checked: the pgdr manifest cannot be read');
     return null;
   }
 }
 
 /** The manifest's tars against the bucket's: each one there, with the size it was uploaded with. */
-function compareObjects(m: BackupManifest, tars: readonly BackupTar[], prefix: string, f: FindingList): void {
+function compareObjects(
+  m: ReadonlyMap<string, ManifestTar>,
+  tars: readonly BackupTar[],
+  prefix: string,
+  f: FindingList,
+): void {
   const names = new Set<string>();
   for (const t of tars) {
     const name = t.key.slice(prefix.length);
     names.add(name);
-    const listed = m.tars.get(name);
+    const listed = m.get(name);
     if (!listed)
       f.add({ kind: 'object', key: t.key, message: `${t.key} is in the bucket but not in the manifest` });
     else if (listed.storedBytes !== t.size) {
@@ -140,7 +158,7 @@ function compareObjects(m: BackupManifest, tars: readonly BackupTar[], prefix: s
       });
     }
   }
-  for (const name of m.tars.keys()) {
+  for (const name of m.keys()) {
     if (names.has(name)) continue;
     f.add({
       kind: 'object',
@@ -153,7 +171,7 @@ function compareObjects(m: BackupManifest, tars: readonly BackupTar[], prefix: s
 async function readTars(
   backupId: string,
   tars: readonly BackupTar[],
-  manifest: BackupManifest | null,
+  manifest: ReadonlyMap<string, ManifestTar> | null,
   pages: PageChecks | null,
   o: VerifyBackupOptions,
   failures: FindingList,
@@ -166,7 +184,7 @@ async function readTars(
     const v = new TarVerifier({
       key: tar.key,
       tablespace: tar.oid !== null,
-      manifest: manifest?.tars.get(name) ?? null,
+      manifest: manifest?.get(name) ?? null,
       pages,
     });
     const counter = new Transform({
