@@ -1,7 +1,7 @@
 // Runs the real barman-cloud-* commands (barman-cli-cloud, Python) against an S3 endpoint such as s3rver, so tests
 // can prove that what pgdr writes barman reads, and the other way round.
 import { spawn } from 'node:child_process';
-import { shQuote } from '../../src/engine/replica/archive-config.js';
+import { shQuote } from '../../src/shell-quote.js';
 
 export interface S3Endpoint {
   readonly endpoint: string;

@@ -16,8 +16,8 @@ import {
   tarSuffix,
   walSuffix,
 } from '../../src/compression/suffixes.js';
-import { shQuote } from '../../src/engine/replica/archive-config.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
+import { shQuote } from '../../src/shell-quote.js';
 import { switchWalAndWait } from './barman-bucket.js';
 import { PGDR_BIN, runPgdr } from './cli.js';
 import { memberData } from './hostile-bucket-bytes.js';
