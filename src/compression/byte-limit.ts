@@ -63,6 +63,9 @@ export function decompressBounded(
 ): Readable {
   const bound = new ByteLimit(limit);
   const out = new PassThrough();
+  // The caller may await something (opening its file) before it reads: an error by then must wait in
+  // `out.errored` for the reader, not be thrown as an unhandled 'error' event.
+  out.on('error', () => {});
   const done = (err: Error | null): void => {
     if (!err) return;
     const ours = err instanceof Error && bound.isOwnError(err);
