@@ -152,3 +152,19 @@ describe('file:// store permission errors (run as the PostgreSQL OS user)', () =
     assert.match(r.stderr, new RegExp(`pgdr: error: cannot read ${seg}: permission denied`));
   });
 });
+
+describe('file:// store keys', () => {
+  it("refuses a key that climbs out with '..' as REFUSED, not a bug", async () => {
+    const store = new FsObjectStore(root);
+    for (const op of [
+      () => store.getBuffer('srv/../../etc/passwd'),
+      () => store.put('a/../../x', Buffer.from('x')),
+    ]) {
+      await assert.rejects(op(), (e: unknown) => {
+        assert.ok(e instanceof Error && (e as { code?: string }).code === 'REFUSED', String(e));
+        return true;
+      });
+    }
+    await assert.rejects(fs.stat(join(root, '..', 'x')), { code: 'ENOENT' });
+  });
+});

@@ -22,7 +22,9 @@ export class FsObjectStore implements ObjectStore {
 
   private path(key: string): string {
     if (key.split('/').some((seg) => seg === '..')) {
-      throw new PgdrError('INTERNAL', `refusing object key with '..': ${key}`);
+      throw new PgdrError('REFUSED', `refusing object key with '..': ${key}`, {
+        hint: 'a key never climbs out of the repository folder; check the backup id or name given',
+      });
     }
     return join(this.root, ...key.split('/'));
   }
