@@ -62,6 +62,17 @@ const RESTORED = /restored log file "([0-9A-F]{24})" from archive/g;
 const UNREADABLE =
   /LOG:\s+((?:invalid|incorrect|unexpected|missing contrecord|record with|contrecord is requested|there is no contrecord).*)$/;
 
+/** Where PostgreSQL last found no valid record: its LOG line gives the LSN ("at X/Y" or "LSN X/Y"). */
+function unreadableAt(log: string): bigint | undefined {
+  const line = log
+    .split('\n')
+    .map((l) => UNREADABLE.exec(l))
+    .filter((m) => m !== null)
+    .at(-1)?.[1];
+  const lsn = line === undefined ? null : /(?:\bat|\bLSN) ([0-9A-F]+\/[0-9A-F]+)/.exec(line);
+  return lsn ? parseLsn(lsn[1]!) : undefined;
+}
+
 /** Damaged objects `pgdr wal restore` reported in the server log, by WAL file name. */
 export function damagedInLog(log: string): Map<string, WalProblem> {
   const out = new Map<string, WalProblem>();
@@ -126,13 +137,16 @@ export function explainStop(
   const redo = [...ev.log.matchAll(new RegExp(REDO_DONE, 'g'))].at(-1)?.[1];
   if (redo === undefined) return undefined;
   // "redo done at" gives the start of the last record replayed: the segments after its segment were not used.
-  // "redo done at" gives the start of the last record replayed, which may end in a later segment: the first
-  // planned segment after its own that the log does not show restored, or that something was said about.
+  // "redo done at" gives the start of the last record replayed, which may end in a later segment: the one
+  // PostgreSQL could not read a record in, else the first after it that the log does not show restored.
   const seg = BigInt(o.segSize);
   const after = planned(o.wal, o.segSize).filter((s) => s.start > (parseLsn(redo) / seg) * seg);
+  const at = unreadableAt(ev.log);
   const restored = new Set([...ev.log.matchAll(RESTORED)].map((m) => m[1]));
-  const said = (name: string) => ev.problems.has(name) || damagedInLog(ev.log).has(name);
-  const next = after.find((s) => !restored.has(s.name) || said(s.name)) ?? after[0];
+  const next =
+    (at === undefined ? undefined : after.find((s) => s.start / seg === at / seg)) ??
+    after.find((s) => !restored.has(s.name)) ??
+    after[0];
   if (next === undefined) return undefined;
   const { why } = whyNotUsed(next.name, ev);
   return new PgdrError(
