@@ -155,6 +155,22 @@ describe('a damaged WAL segment after the backup: recovery stops there, named (P
     assertStopped(dir);
   });
 
+  for (const scenario of ['restore', 'replica']) {
+    it(`a drill (${scenario}) fails at replay, naming the damaged object`, async () => {
+      await putVictim(gzipSync(Buffer.from('not a WAL segment')).subarray(0, 20));
+      const ages = ['--max-wal-age', '2h', '--max-backup-age', '2h'];
+      const r = await pgdr(['drill', '--scenario', scenario, '--format', 'json', ...ages]);
+      assert.equal(r.code, ERRORS.DRILL_FAILED.exitCode, `${r.stdout}\n${r.stderr}`);
+      const report = JSON.parse(r.stdout) as {
+        stages: Array<{ name: string; status: string; detail: string }>;
+      };
+      const replay = report.stages.find((st) => st.name === 'replay');
+      assert.equal(replay?.status, 'fail', JSON.stringify(report.stages));
+      assert.match(replay?.detail ?? '', keyRe());
+      assert.match(replay?.detail ?? '', /damaged/);
+    });
+  }
+
   it('a standby stops on a damaged object: replica create and replica status name it', async (t) => {
     await putVictim(gzipSync(Buffer.from('not a WAL segment')).subarray(0, 20));
     const dir = join(root, 'standby');

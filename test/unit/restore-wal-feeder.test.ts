@@ -97,7 +97,14 @@ describe('restore WAL feeder', () => {
       await store.put(damaged.key, gzipSync(segmentBody(3)).subarray(0, 100));
       const spool = join(root, 'spool');
       // One download at a time, so that none after the damaged one was in flight when it failed.
-      const feeder = new WalFeeder({ store, objects, dir: spool, user: null, segmentSize: SEG, concurrency: 1 });
+      const feeder = new WalFeeder({
+        store,
+        objects,
+        dir: spool,
+        user: null,
+        segmentSize: SEG,
+        concurrency: 1,
+      });
       for (let i = 0; i < 200 && !feeder.problems.has(damaged.name); i++)
         await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, 300));

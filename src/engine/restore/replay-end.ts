@@ -94,8 +94,15 @@ export function abortedRestore(log: string): { name: string; detail: string } | 
   return found;
 }
 
-/** What is known about why `name` was not used, most specific first. */
-export function whyNotUsed(name: string, ev: StopEvidence): { problem: WalProblem | undefined; why: string } {
+/**
+ * What is known about why `name` was not used, most specific first; `otherwise` when nothing names it (e.g.
+ * PostgreSQL's own words on the restore_command status).
+ */
+export function whyNotUsed(
+  name: string,
+  ev: StopEvidence,
+  otherwise?: string,
+): { problem: WalProblem | undefined; why: string } {
   const problem = ev.problems.get(name) ?? damagedInLog(ev.log).get(name);
   if (problem?.damaged) return { problem, why: `the archived object is damaged: ${problem.reason}` };
   const lines = ev.log.split('\n');
@@ -105,6 +112,7 @@ export function whyNotUsed(name: string, ev: StopEvidence): { problem: WalProble
     .at(-1);
   if (said) return { problem, why: `restore_command failed: ${said[1]}` };
   if (problem) return { problem, why: `it could not be fetched: ${problem.reason}` };
+  if (otherwise !== undefined) return { problem, why: otherwise };
   const unreadable = lines
     .map((l) => UNREADABLE.exec(l))
     .filter((m) => m !== null)
@@ -125,18 +133,20 @@ export function explainStop(
 ): PgdrError | undefined {
   const aborted = abortedRestore(ev.log);
   if (aborted !== undefined) {
-    const { problem, why } = whyNotUsed(aborted.name, ev);
-    const key = problem?.key ?? planned(o.wal, o.segSize).find((s) => s.name === aborted.name)?.key;
+    const { problem, why } = whyNotUsed(aborted.name, ev, `restore_command failed: ${aborted.detail}`);
+    const key = problem?.key ?? o.wal.objects.find((x) => (x.segmentName ?? x.name) === aborted.name)?.key;
     const what = key === undefined ? `WAL file ${aborted.name}` : `WAL file ${aborted.name} (${key})`;
+    const instead = aborted.name.endsWith('.history')
+      ? 'or remove it if no server runs on that timeline'
+      : 'or restore to a target before it';
     return new PgdrError('RECOVERY_FAILED', `recovery stopped at ${what}: ${why}`, {
-      hint: `PostgreSQL cannot replay past it, so it did not promote without the WAL after it. Put a good copy of ${key ?? 'the object'} back (e.g. from the source server's pg_wal) and restore again into an empty folder, or restore to a target before it; ${KEEP(o.dir)}.`,
+      hint: `PostgreSQL cannot replay past it, so it did not promote without the WAL after it. Put a good copy of ${key ?? 'the object'} back (e.g. from the source server's pg_wal) and restore again into an empty folder, ${instead}; ${KEEP(o.dir)}.`,
       details: { wal: aborted.name, key, reason: problem?.reason ?? aborted.detail },
     });
   }
   if (!/recovery ended before configured recovery target was reached/.test(ev.log)) return undefined;
   const redo = [...ev.log.matchAll(new RegExp(REDO_DONE, 'g'))].at(-1)?.[1];
   if (redo === undefined) return undefined;
-  // "redo done at" gives the start of the last record replayed: the segments after its segment were not used.
   // "redo done at" gives the start of the last record replayed, which may end in a later segment: the one
   // PostgreSQL could not read a record in, else the first after it that the log does not show restored.
   const seg = BigInt(o.segSize);
