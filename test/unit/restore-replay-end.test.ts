@@ -24,7 +24,6 @@ const wal = {
     [2, 3, 4, 5, 6].map((n) => ({ key: key(n), size: 1, lastModified: new Date() })),
   ).objects,
   to: seg(6),
-  segments: 5,
 };
 const plan = { wal, segSize: SEG, dir: '/srv/restored' };
 const evidence = (log: string[], problems: Array<[string, WalProblem]> = []): StopEvidence => ({

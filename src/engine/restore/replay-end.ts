@@ -174,7 +174,7 @@ export function explainStop(
  * segment, naming the first one it did not use.
  */
 export function shortReplay(
-  o: { wal: Pick<WalRange, 'objects' | 'to' | 'segments'>; segSize: number; dir: string; replayLsn: string },
+  o: { wal: Pick<WalRange, 'objects' | 'to'>; segSize: number; dir: string; replayLsn: string },
   ev: StopEvidence,
 ): PgdrError | undefined {
   const end = parseLsn(o.replayLsn);
