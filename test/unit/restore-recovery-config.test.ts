@@ -22,6 +22,7 @@ const STORE: ObjectStoreConfig = {
   s3Credentials: { accessKeyId: 'AKIA', secretAccessKey: "s3cr'et" },
   wal: { compression: 'gzip', maxParallel: 8 },
   data: { compression: 'gzip', jobs: 2, immediateCheckpoint: false },
+  timeouts: { connectMs: 3000, requestMs: 20_000, operationMs: 90_000, commandMs: 45_500 },
 };
 
 describe('restore recovery configuration', () => {
@@ -76,6 +77,7 @@ describe('restore recovery configuration', () => {
       assert.equal(loaded.objectStore.endpointURL, STORE.endpointURL);
       assert.equal(loaded.objectStore.region, 'eu-west-1');
       assert.equal(loaded.objectStore.wal.maxParallel, 8);
+      assert.deepEqual(loaded.objectStore.timeouts, STORE.timeouts, "the operator's deadlines carry over");
       // At the promotion the credentials go; the rest (no secret in it) stays.
       assert.deepEqual(await removeRestoreCredentials(dir, 170004), [
         join(own, 's3-accessKeyId'),
