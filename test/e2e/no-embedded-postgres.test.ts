@@ -4,16 +4,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { runPgdr } from '../helpers/cli.js';
+import { loadRows, type TestPostgres } from '../helpers/postgres.js';
 import { queryRestored, type RestoreJson, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
@@ -60,37 +61,14 @@ describe('pgdr installed with npm ci --omit=optional (no embedded PostgreSQL)', 
     root = await mkdtemp(join(tmpdir(), 'pgdr-noemb-work-'));
     await chmod(root, 0o755);
     s3 = await startS3rver({ buckets: [BUCKET] });
-    await writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    const lines = [
-      'serverName: db',
-      'objectStore:',
-      `  destinationPath: s3://${BUCKET}/p`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
-      '  data: { immediateCheckpoint: true }',
-    ];
-    cfg = join(root, 'pgdr.yaml');
-    await writeFile(cfg, `${lines.join('\n')}\n`, { mode: 0o644 });
     // The data comes from the checkout's pgdr and its embedded PostgreSQL 17.
-    src = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
-    await loadRows({ db: src, rows: 4000 });
-    const full = join(root, 'full.yaml');
-    await writeFile(
-      full,
-      `${[...lines, 'postgres:', `  connection: ${src.connectionString}`, `  pgdata: ${src.pgdata}`].join('\n')}\n`,
-    );
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
-    await loadRows({ db: src, rows: 1000 });
-    digest = await tableDigest(src, 'pgdr_load');
-    await switchWalAndWait(src);
-    await src.cleanup();
+    const made = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: 'db' });
+    src = made.primary;
+    cfg = made.cfg;
+    await loadRows({ db: made.primary, rows: 4000 });
+    digest = await tableDigest(made.primary, 'pgdr_load');
+    await switchWalAndWait(made.primary);
+    await made.primary.cleanup();
     src = undefined;
     segs = await generateWalSegments({ count: 1 });
   });

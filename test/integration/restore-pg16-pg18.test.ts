@@ -6,16 +6,11 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
-import {
-  loadRows,
-  startPostgres,
-  TEST_BINARIES,
-  TEST_XDG_CACHE,
-  type TestPostgres,
-} from '../helpers/postgres.js';
+import { runPgdr } from '../helpers/cli.js';
+import { loadRows, TEST_BINARIES, TEST_XDG_CACHE, type TestPostgres } from '../helpers/postgres.js';
 import { queryRestored, type RestoreJson, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -37,34 +32,12 @@ for (const major of [16, 18] as const) {
       s3 = await startS3rver({ buckets: [bucket] });
       root = await fsp.mkdtemp(join(tmpdir(), `pgdr-r${major}-`));
       await fsp.chmod(root, 0o755);
-      await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-      await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-      const lines = [
-        `serverName: pg${major}`,
-        'objectStore:',
-        `  destinationPath: s3://${bucket}/p`,
-        `  endpointURL: ${s3.endpoint}`,
-        '  s3Credentials:',
-        `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-        `    secretAccessKey: {file: ${join(root, 'secret')}}`,
-        '  wal: { compression: gzip }',
-        '  data: { compression: gzip, immediateCheckpoint: true }',
-      ];
-      cfg = join(root, 'pgdr.yaml');
-      await fsp.writeFile(cfg, `${lines.join('\n')}\n`, { mode: 0o644 });
-      src = await startPostgres({
-        major,
-        archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-        dataChecksums: true,
-      });
+      const made = await archivingPrimary({ s3, bucket, root, serverName: `pg${major}`, major });
+      src = made.primary;
+      cfg = made.cfg;
       assert.equal(src.bin.source, 'cache');
+      // After the backup: replayed from the archived WAL.
       await loadRows({ db: src, rows: 5000 });
-      const full = join(root, 'full.yaml');
-      const pg = ['postgres:', `  connection: ${src.connectionString}`, `  pgdata: ${src.pgdata}`];
-      await fsp.writeFile(full, `${[...lines, ...pg].join('\n')}\n`);
-      const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-      assert.equal(b.code, 0, b.stderr);
-      await loadRows({ db: src, rows: 3000 });
       digest = await tableDigest(src, 'pgdr_load');
       await switchWalAndWait(src);
       await src.cleanup();
