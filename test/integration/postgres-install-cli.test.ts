@@ -22,6 +22,13 @@ describe('pgdr postgres install / list', () => {
   });
 
   it('fetches, verifies and installs PostgreSQL 16 into $XDG_CACHE_HOME/pgdr/postgres/16', async () => {
+    // What an install killed midway leaves: removed once a day old, never while another may be running.
+    const stale = join(TEST_BINARIES.dir, '.install-16-stale');
+    const running = join(TEST_BINARIES.dir, '.install-16-running');
+    await fsp.mkdir(join(stale, 'tree'), { recursive: true });
+    await fsp.mkdir(running, { recursive: true });
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await fsp.utimes(stale, twoDaysAgo, twoDaysAgo);
     const r = await runPgdr(['postgres', 'install', '16', '--force', '--format', 'json'], {
       env,
       cwd: root,
@@ -45,11 +52,12 @@ describe('pgdr postgres install / list', () => {
       await fsp.readlink(join(TEST_BINARIES.dir, '16', 'lib', 'libpq.so.5')),
       /^libpq\.so\.5\.\d+$/,
     );
-    // No leftovers of the install beside the majors.
+    // No leftovers of this install, the stale one gone, the running one kept.
     assert.deepEqual(
       (await fsp.readdir(TEST_BINARIES.dir)).filter((n) => n.startsWith('.')),
-      [],
+      ['.install-16-running'],
     );
+    await fsp.rm(running, { recursive: true });
   });
 
   it('fetches nothing when the newest version of the major is installed', async () => {

