@@ -26,6 +26,7 @@ export async function createStage(
       dir,
       pgdrCommand: o.pgdrCommand,
       binDir: o.binDir,
+      binariesCache: o.binariesCache,
       // No env: the throwaway standby stays out of the user's replica registry (`pgdr connections`).
       signal: o.signal,
       // The replay stage measures it, against the archive.

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import { findBinaries } from '../../postgres/binaries.js';
+import { type BinariesCache, findBinaries } from '../../postgres/binaries.js';
 import { freePort } from '../../postgres/free-port.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
@@ -33,6 +33,7 @@ export interface CreateReplicaOptions {
   readonly port?: number | undefined;
   readonly backupRef?: string | undefined;
   readonly binDir?: string | undefined;
+  readonly binariesCache?: BinariesCache | undefined;
   readonly walPrefetch?: number | undefined;
   /** Registers the standby for `pgdr connections` (registry.ts); tests pass their own environment. */
   readonly env?: NodeJS.ProcessEnv | undefined;
@@ -62,7 +63,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     onStage: o.onStage,
   });
   const { plan } = restored;
-  const bin = await findBinaries({ major: plan.major, ...(o.binDir ? { binDir: o.binDir } : {}) });
+  const bin = await findBinaries({ major: plan.major, binDir: o.binDir, cache: o.binariesCache });
   const user = await resolveServerUser();
   const port = o.port ?? (await freePort());
   const socketDir = Buffer.byteLength(join(o.dir, `.s.PGSQL.${port}`)) <= 100 ? o.dir : '/tmp';
