@@ -53,6 +53,8 @@ const COMMANDS: Record<string, Loader> = {
   connections: async () => (await import('./commands/connections.js')).connectionsCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
+  'postgres install': async () => (await import('./commands/postgres-install.js')).postgresInstall,
+  'postgres list': async () => (await import('./commands/postgres-list.js')).postgresList,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -64,8 +64,10 @@ export interface ObjectStoreConfig {
 export interface PostgresConfig {
   readonly connection?: string | undefined;
   readonly pgdata?: string | undefined;
-  /** Folder with initdb/pg_ctl/postgres; default: the embedded binaries from npm. */
+  /** Folder with initdb/pg_ctl/postgres; when set, the only one used (default: looked up, binaries.ts). */
   readonly binDir?: string | undefined;
+  /** Where `pgdr postgres install` puts binaries; loadConfig defaults it to $XDG_CACHE_HOME/pgdr/postgres. */
+  readonly cacheDir?: string | undefined;
 }
 
 export interface PgdrConfig {

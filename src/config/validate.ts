@@ -3,6 +3,7 @@
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
+import { cacheDirOf } from './postgres-cache.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
 import { buildTimeouts } from './timeouts.js';
@@ -141,9 +142,11 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   else objectStore = buildStore(rawStore, env, input.defaults, p);
 
   const rawPg = raw.postgres ?? {};
-  if (!isObject(rawPg)) p.add('postgres', 'must be a mapping (connection, pgdata, binDir)');
+  if (!isObject(rawPg)) p.add('postgres', 'must be a mapping (connection, pgdata, binDir, cacheDir)');
   const pg = isObject(rawPg) ? rawPg : {};
-  if (isObject(rawPg)) unknownKeys(pg, ['connection', 'pgdata', 'binDir'], 'postgres', p);
+  if (isObject(rawPg)) unknownKeys(pg, ['connection', 'pgdata', 'binDir', 'cacheDir'], 'postgres', p);
+  const cache = cacheDirOf(pg.cacheDir, env);
+  if (cache.problem !== undefined) p.add('postgres.cacheDir', cache.problem);
   const retentionPolicy = str(raw, 'retentionPolicy', 'retentionPolicy', p);
   if (retentionPolicy !== undefined) {
     try {
@@ -171,6 +174,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
       connection: str(pg, 'connection', 'postgres.connection', p),
       pgdata: str(pg, 'pgdata', 'postgres.pgdata', p),
       binDir: str(pg, 'binDir', 'postgres.binDir', p),
+      cacheDir: cache.dir,
     },
     source: input.source,
   };

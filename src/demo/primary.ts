@@ -24,7 +24,12 @@ export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: S
   await writeConfig(ws.config, {
     serverName: SERVER_NAME,
     objectStore,
-    postgres: { connection: `postgresql://postgres@127.0.0.1:${port}/postgres`, pgdata: ws.primary },
+    // The pgdr steps run as the server user, whose lookup may differ (its own cache): same binaries for all.
+    postgres: {
+      connection: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+      pgdata: ws.primary,
+      binDir: bin.binDir,
+    },
   });
   await writeConfig(ws.bucketConfig, { serverName: SERVER_NAME, objectStore });
   await initdb({ bin, pgdata: ws.primary, runAs: user, noSync: true, dataChecksums: true });

@@ -4,6 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
+import { defaultCacheDir } from '../config/postgres-cache.js';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
 import { DEFAULT_VOLUMES, type Volumes } from './mastodon-data.js';
@@ -61,7 +62,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const progress = new Progress(o.out, o.tty);
   const user = await demoServerUser((t) => progress.line(t));
-  const bin = await findBinaries({ major: 17, runAs: user });
+  const bin = await findBinaries({ major: 17, runAs: user, cache: { dir: defaultCacheDir(o.env) } });
   const ws = await prepareWorkspace(o.dir, user);
   const servers = new ServerRegistry(bin, user);
   const pgdr = new PgdrRunner({ user, env: o.env, signal: o.signal });

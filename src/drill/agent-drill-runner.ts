@@ -26,6 +26,7 @@ export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunn
           objectStore: o.config.objectStore,
           pgdrCommand: pgdrCommand(),
           binDir: o.config.postgres.binDir,
+          binariesCache: o.config.postgres.cacheDir ? { dir: o.config.postgres.cacheDir } : undefined,
           target: settings.target ?? 'latest',
           dataChecks: settings.dataChecks ?? [],
           database: settings.database,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
+import type { BinariesCache } from '../postgres/binaries.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { AmcheckBounds } from '../verify/amcheck-budget.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
@@ -30,6 +31,7 @@ export interface DrillOptions {
   /** argv prefix that runs pgdr, for the restored server's restore_command. */
   readonly pgdrCommand: readonly string[];
   readonly binDir?: string | undefined;
+  readonly binariesCache?: BinariesCache | undefined;
   /** 'latest' (default), 'random', or a time. */
   readonly target?: DrillTargetInput;
   readonly scenario?: DrillScenario;
@@ -100,6 +102,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         objectStore: o.objectStore,
         pgdrCommand: o.pgdrCommand,
         binDir: o.binDir,
+        binariesCache: o.binariesCache,
         dir: dataDir(),
         target: r.target,
         targetDetail: r.detail,

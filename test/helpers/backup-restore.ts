@@ -4,10 +4,10 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { barmanCloud, barmanEnv, type S3Endpoint } from './barman.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
+import { type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 
 export async function restoreWithBarmanCloud(options: {
-  readonly major: 17 | 15;
+  readonly major: PgMajor;
   readonly s3: S3Endpoint;
   readonly destination: string;
   readonly serverName: string;

@@ -2,12 +2,12 @@
 // a real PostgreSQL), so pgdr's readers and restores are tested against the genuine article, not our idea of it.
 import { promises as fsp } from 'node:fs';
 import { barmanCloud, barmanCloudOk, barmanEnv, type S3Endpoint, walArchiveCommand } from './barman.js';
-import { loadRows, startPostgres, type TestPostgres } from './postgres.js';
+import { loadRows, type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 
 export type BarmanCompression = 'gzip' | 'bzip2' | 'none';
 
 export interface BuildBarmanBucketOptions {
-  readonly major: 17 | 15;
+  readonly major: PgMajor;
   readonly s3: S3Endpoint;
   readonly bucket: string;
   /** Path inside the bucket, without slashes at either end; may be ''. */
@@ -134,7 +134,7 @@ export async function switchWalAndWait(pg: TestPostgres, timeoutMs = 60_000): Pr
  * end, then starts the result (promoted): the reference a pgdr restore is compared with.
  */
 export async function restoreWithBarman(options: {
-  readonly major: 17 | 15;
+  readonly major: PgMajor;
   readonly s3: S3Endpoint;
   readonly bucket: Pick<BarmanBucket, 'destination' | 'serverName'>;
   readonly backupId: string;

@@ -14,9 +14,10 @@ export interface CliResult {
 
 export async function runPgdr(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; bin?: string } = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [PGDR_BIN, ...args], {
+  // bin: another copy's dist/src/cli/bin.js (an installed package, a scratch install).
+  const child = spawn(process.execPath, [options.bin ?? PGDR_BIN, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,9 +5,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promises as fsp, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type pg from 'pg';
-import { findBinaries, type PostgresBinaries } from '../../src/postgres/binaries.js';
+import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../src/postgres/binaries.js';
 import { freePort } from '../../src/postgres/free-port.js';
 import { chownToServerUser, resolveServerUser, serverSpawnOptions } from '../../src/postgres/os-user.js';
 import { initdb, PostgresServer } from '../../src/postgres/server.js';
@@ -16,8 +17,25 @@ const execFileAsync = promisify(execFile);
 
 export const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 
+/** The majors a CloudNativePG user runs; 15 comes from Debian, 17 from npm, the others from TEST_BINARIES. */
+export type PgMajor = 13 | 14 | 15 | 16 | 17 | 18;
+
+/**
+ * XDG_CACHE_HOME for the tests: majors the machine lacks are fetched once per checkout (pgdr postgres install)
+ * into its pgdr/postgres and shared by every test file, in-process or through the CLI (XDG_CACHE_HOME).
+ */
+export const TEST_XDG_CACHE = fileURLToPath(
+  new URL('../../../node_modules/.cache/pgdr-test', import.meta.url),
+);
+export const TEST_BINARIES: BinariesCache = { dir: join(TEST_XDG_CACHE, 'pgdr', 'postgres'), install: {} };
+
+/** Binaries of a major as the tests use them: the machine's, else fetched into TEST_BINARIES. */
+export function testBinaries(major: PgMajor): Promise<PostgresBinaries> {
+  return findBinaries({ major, cache: TEST_BINARIES });
+}
+
 export interface StartPostgresOptions {
-  readonly major: 17 | 15;
+  readonly major: PgMajor;
   readonly settings?: Readonly<Record<string, string>>;
   /** Turns on archive_mode with this archive_command. */
   readonly archiveCommand?: string;
@@ -61,7 +79,7 @@ process.once('exit', () => {
 });
 
 export async function startPostgres(options: StartPostgresOptions): Promise<TestPostgres> {
-  const bin = await findBinaries({ major: options.major });
+  const bin = await testBinaries(options.major);
   const runAs = await resolveServerUser();
   serverUserSync = runAs;
   // Short names: the socket path must stay under 107 bytes.

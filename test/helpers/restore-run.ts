@@ -36,9 +36,10 @@ const started: Array<{ pgCtl: string; pgdata: string }> = [];
 export async function pgdrRestore(
   t: StoreTarget,
   args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult & { json: RestoreJson | undefined }> {
   const r = await runPgdr(['restore', ...args, ...s3Args(t), '--format', 'json'], {
-    env: s3Env(t),
+    env: { ...s3Env(t), ...env },
     timeoutMs: 300_000,
   });
   let json: RestoreJson | undefined;

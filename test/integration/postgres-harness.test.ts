@@ -61,7 +61,7 @@ describe('failures', () => {
       assert.match(e.message, /no PostgreSQL 9 binaries found/);
       assert.match(
         e.hint ?? '',
-        /available: 17\.\d+ in .*native\/bin, 15\.\d+ in \/usr\/lib\/postgresql\/15\/bin/,
+        /available: 15\.\d+ in \/usr\/lib\/postgresql\/15\/bin, 17\.\d+ in .*native\/bin/,
       );
       assert.match(e.hint ?? '', /postgresql-9/);
       return true;

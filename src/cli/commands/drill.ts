@@ -12,6 +12,7 @@ import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommand } from '../pgdr-command.js';
+import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 
 const NAME = 'drill';
 
@@ -29,6 +30,7 @@ const FLAGS: FlagSpec = {
   'max-wal-age': { type: 'string' },
   'max-backup-age': { type: 'string' },
   ...AMCHECK_FLAGS,
+  ...INSTALL_POSTGRES_FLAG,
 };
 
 export const drillCommand: Command = {
@@ -37,7 +39,8 @@ export const drillCommand: Command = {
   usage: `Usage: pgdr drill [--target latest|random|TIME] [--preset mastodon] [--checks FILE] [--database DB]
                   [--keep] [--report FILE] [--format table|json|markdown] [--notify URL]
                   [--scenario restore|replica] [--max-wal-age D] [--max-backup-age D]
-                  [--amcheck-budget D] [--amcheck-max-relations N] [--amcheck-max-indexes N] [store options]
+                  [--amcheck-budget D] [--amcheck-max-relations N] [--amcheck-max-indexes N]
+                  [--install-postgres] [store options]
 
 The automated DR test, fail-closed. Stages, each pass, fail or skip with its duration:
   preflight   pgdr check on the bucket (a failing check stops the drill)
@@ -64,6 +67,7 @@ and starts it as a hot standby, replay waits until it has replayed the newest ar
 and at catch-up in the detail), promote runs pg_promote with archiving left off, then verify and cleanup.
 
 ${AMCHECK_USAGE}
+${installPostgresUsage(25)}
 
 Exit code: 0 the drill passed, 52 it failed (the report names the failing stage).
 
@@ -93,6 +97,7 @@ ${STORE_USAGE}`,
         objectStore: config.objectStore,
         pgdrCommand: pgdrCommand(),
         binDir: config.postgres.binDir,
+        binariesCache: binariesCache(config, ctx, p),
         target,
         scenario,
         dataChecks,

@@ -14,6 +14,7 @@ import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommand } from '../pgdr-command.js';
+import { binariesCache } from '../postgres-binaries.js';
 
 const NAME = 'failback run';
 
@@ -115,6 +116,7 @@ ${STORE_USAGE}`,
           pgdrCommand: pgdrCommand(),
           port,
           binDir: config.postgres.binDir,
+          binariesCache: binariesCache(config, ctx),
           stopRecovered: flag(p, 'stop-recovered'),
           signal: ctx.signal,
           onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,

@@ -7,6 +7,7 @@ import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommand } from '../pgdr-command.js';
+import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 
 const NAME = 'replica create';
 
@@ -17,24 +18,28 @@ const FLAGS = {
   'min-apply-delay': { type: 'string' },
   port: { type: 'string' },
   'backup-id': { type: 'string' },
+  ...INSTALL_POSTGRES_FLAG,
 } as const;
 
 export const replicaCreate: Command = {
   name: NAME,
   summary: 'restore the latest backup into DIR and run it as a hot standby following the WAL archive',
   usage: `Usage: pgdr replica create DIR [--primary-conninfo CONNINFO] [--min-apply-delay D] [--port P]
-  [--backup-id ID|latest] [--format table|json]
+  [--backup-id ID|latest] [--install-postgres] [--format table|json]
 
 Restores the backup into DIR (missing or empty) as pgdr restore does, then writes standby.signal and the
 standby settings (hot_standby, restore_command = pgdr wal restore with prefetch, primary_conninfo,
-recovery_min_apply_delay) and starts PostgreSQL on 127.0.0.1. Returns once the standby accepts read-only
-connections; it keeps running afterwards (stop it with the printed command). DIR/pgdr-replica.json lets
+recovery_min_apply_delay) and starts PostgreSQL on 127.0.0.1. Returns once the standby has replayed the WAL
+the archive held when the restore was planned (a delayed standby: once it accepts read-only connections); a
+standby that stops at a damaged archived object, or stays stuck on one segment, fails naming it
+(RECOVERY_FAILED). It keeps running afterwards (stop it with the printed command). DIR/pgdr-replica.json lets
 pgdr replica status/promote and pgdr connections find it.
 
   --primary-conninfo C   also stream from the primary (e.g. 'host=db1 port=5432 user=replicator')
   --min-apply-delay D    a delayed standby, e.g. 30min (recovery_min_apply_delay)
   --port P               port to listen on (default: a free one)
   --backup-id ID         the backup to start from (default: the latest)
+${installPostgresUsage(25)}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -66,6 +71,7 @@ ${STORE_USAGE}`,
         port,
         backupRef: str(p, 'backup-id'),
         binDir: config.postgres.binDir,
+        binariesCache: binariesCache(config, ctx, p),
         env: ctx.env,
         signal: ctx.signal,
         onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,

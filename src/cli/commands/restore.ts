@@ -7,6 +7,7 @@ import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommand } from '../pgdr-command.js';
+import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 import { restoreJson, restoreText } from './restore-format.js';
 
 const NAME = 'restore';
@@ -20,6 +21,7 @@ const FLAGS = {
   'no-start': { type: 'boolean' },
   port: { type: 'string' },
   tablespace: { type: 'string', multiple: true },
+  ...INSTALL_POSTGRES_FLAG,
 } as const;
 
 export const restoreCommand: Command = {
@@ -28,7 +30,7 @@ export const restoreCommand: Command = {
   usage: `Usage: pgdr restore DIR [--backup-id ID|latest] [--target-time T | --target-lsn L | --target-xid X |
   --target-name N | --target-immediate] [--target-tli latest|N] [--exclusive]
   [--target-action promote|pause|shutdown] [--tablespace NAME:LOCATION]... [--plan] [--no-start] [--port P]
-  [--format table|json]
+  [--install-postgres] [--format table|json]
 
 Plans first (backup chosen as CloudNativePG does, WAL range checked segment by segment, target inside the
 recovery window, PostgreSQL binaries of the backup's major present) and refuses what cannot work, writing
@@ -54,6 +56,7 @@ target is reached. The server keeps running afterwards.
   --plan                     print the plan and stop (nothing is written)
   --no-start                 prepare DIR but do not start PostgreSQL
   --port P                   port to listen on (default: a free one)
+${installPostgresUsage(29)}
   --format table|json        output format
 
 ${STORE_USAGE}`,
@@ -100,6 +103,7 @@ ${STORE_USAGE}`,
         start: !flag(p, 'no-start'),
         port,
         binDir: config.postgres.binDir,
+        binariesCache: binariesCache(config, ctx, p),
         pgdrCommand: pgdrCommand(),
         signal: ctx.signal,
         onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import pg from 'pg';
 import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import type { BinariesCache } from '../../postgres/binaries.js';
 import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
@@ -26,6 +27,7 @@ export interface FailbackOriginalOptions {
   readonly pgdrCommand: readonly string[];
   readonly port?: number | undefined;
   readonly binDir?: string | undefined;
+  readonly binariesCache?: BinariesCache | undefined;
   /** Stop the recovered cluster once the new one is verified (never by default). */
   readonly stopRecovered?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -92,6 +94,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       targetTli: 'latest',
       port: o.port,
       binDir: o.binDir,
+      binariesCache: o.binariesCache,
       pgdrCommand: o.pgdrCommand,
       signal: o.signal,
       onStage: o.onStage,

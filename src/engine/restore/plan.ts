@@ -7,9 +7,8 @@ import { type ManifestState, readBackupManifest } from '../../catalog/backup-man
 import { loadHistories } from '../../catalog/history-loader.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
 import { listWal } from '../../catalog/wal-catalog.js';
-import { decompressBuffer } from '../../compression/codecs.js';
 import { PgdrError } from '../../errors.js';
-import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
+import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
@@ -32,6 +31,8 @@ export interface PlanOptions {
   /** Check that PostgreSQL binaries of the backup's major exist (skip with --no-start). */
   readonly needBinaries: boolean;
   readonly binDir?: string | undefined;
+  /** pgdr's cache of PostgreSQL binaries (postgres.cacheDir), and whether to fill it (--install-postgres). */
+  readonly binariesCache?: BinariesCache | undefined;
   /** Tablespace name -> new location; default: the original location (as barman-cloud-restore). */
   readonly tablespaceMap?: Readonly<Record<string, string>> | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -76,10 +77,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     listBackups(store, serverName, { signal }),
     listWal(store, serverName, { signal }),
   ]);
-  const { histories, problems } = await loadHistories(store, wal, {
-    signal,
-    decompress: (body, c) => decompressBuffer(c, body),
-  });
+  const { histories, problems } = await loadHistories(store, wal, { signal });
   const pure = planFromCatalog({
     catalog,
     wal,
@@ -141,7 +139,9 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     tablespaces,
     manifest,
   });
-  const binaries = o.needBinaries ? await findBinaries({ major, binDir: o.binDir }) : undefined;
+  const binaries = o.needBinaries
+    ? await findBinaries({ major, binDir: o.binDir, cache: o.binariesCache })
+    : undefined;
   if (o.needBinaries) await assertReachable(o.dir);
   const tarBytes = tars.reduce((n, t) => n + t.size, 0);
   const totalBytes = tarBytes + pure.wal.bytes;
