@@ -69,7 +69,10 @@ export function nested(fields: readonly ConfigField[]): Obj {
   for (const f of fields) {
     const keys = f.field.split('.');
     let at = doc;
-    for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Obj;
+    for (const k of keys.slice(0, -1)) {
+      if (!isObject(at[k])) at[k] = {};
+      at = at[k] as Obj;
+    }
     at[keys[keys.length - 1]!] = f.value;
   }
   return doc;
@@ -131,14 +134,10 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
             drill: {
               ...k.drill,
               // A webhook URL is a credential (Slack-style): only a Secret reference is shown.
-              webhook: k.drill.webhook === undefined || 'url' in k.drill.webhook ? redactedIf(k.drill.webhook) : k.drill.webhook,
+              webhook: k.drill.webhook !== undefined && 'url' in k.drill.webhook ? REDACTED : k.drill.webhook,
             },
           },
   };
-}
-
-function redactedIf(v: unknown): string | undefined {
-  return v === undefined ? undefined : REDACTED;
 }
 
 function hostText(host: string): string {
@@ -169,7 +168,8 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
     const name = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((n) => i.env[n] !== undefined);
     if (name !== undefined) return { kind: 'env', name };
   }
-  if (path[1] === 's3Credentials') return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };
+  if (path[1] === 's3Credentials')
+    return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };
   return { kind: 'default' };
 }
 

@@ -124,5 +124,7 @@ function checkoutOf(real: string): string | undefined {
     return undefined;
   }
   const parent = dirname(pkg);
-  return basename(parent) === 'node_modules' || basename(dirname(parent)) === 'node_modules' ? undefined : pkg;
+  return basename(parent) === 'node_modules' || basename(dirname(parent)) === 'node_modules'
+    ? undefined
+    : pkg;
 }

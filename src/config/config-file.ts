@@ -31,7 +31,8 @@ export function findConfigFile(o: ConfigFileInput): { file: string; origin: Conf
   if (o.configFile !== undefined) return { file: o.configFile, origin: '--config' };
   const env = configEnv(o.env);
   if (env !== undefined) return { file: env, origin: 'PGDR_CONFIG' };
-  if (existsSync(resolve(o.cwd, DEFAULT_CONFIG_FILE))) return { file: DEFAULT_CONFIG_FILE, origin: './pgdr.yaml' };
+  if (existsSync(resolve(o.cwd, DEFAULT_CONFIG_FILE)))
+    return { file: DEFAULT_CONFIG_FILE, origin: './pgdr.yaml' };
   const system = o.systemConfigFile ?? SYSTEM_CONFIG_FILE;
   return existsSync(system) ? { file: system, origin: 'system' } : undefined;
 }

@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
-import { type ConfigFileOrigin, DEFAULT_CONFIG_FILE, findConfigFile, SYSTEM_CONFIG_FILE } from './config-file.js';
+import {
+  type ConfigFileOrigin,
+  DEFAULT_CONFIG_FILE,
+  findConfigFile,
+  SYSTEM_CONFIG_FILE,
+} from './config-file.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 

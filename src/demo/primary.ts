@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULT_SEGMENT_SIZE, segmentStartLsn } from '../catalog/wal-name.js';
 import { PgdrError } from '../errors.js';
+import { PGDR_EXECUTABLE } from '../pgdr-executable.js';
 import type { PostgresBinaries } from '../postgres/binaries.js';
 import { freePort } from '../postgres/free-port.js';
 import type { ServerUser } from '../postgres/os-user.js';
 import { initdb, PostgresServer } from '../postgres/server.js';
-import { PGDR_EXECUTABLE } from '../pgdr-executable.js';
 import { shQuote } from '../shell-quote.js';
 import { type Workspace, writeConfig } from './workspace.js';
 

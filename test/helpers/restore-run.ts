@@ -46,7 +46,8 @@ export async function pgdrRestore(
   if (r.code === 0) {
     json = JSON.parse(r.stdout) as RestoreJson;
     if (json.server) started.push({ pgCtl: json.server.pgCtl, pgdata: json.server.pgdata });
-    if (!args.includes('--plan')) assert.ok((await assertStableCommands(json.dir)).length > 0, 'a restore_command');
+    if (!args.includes('--plan'))
+      assert.ok((await assertStableCommands(json.dir)).length > 0, 'a restore_command');
   }
   return { ...r, json };
 }

@@ -76,10 +76,13 @@ describe('a standby outlives a move of the pgdr installation that created it', (
     const s = standby!;
     const [restoreCommand] = await assertStableCommands(s.pgdata, link);
     assert.ok(!restoreCommand!.includes(a), restoreCommand);
-    const count = async () => Number((await q<{ n: string }>(s.connectionString, 'SELECT count(*) AS n FROM t'))[0]!.n);
+    const count = async () =>
+      Number((await q<{ n: string }>(s.connectionString, 'SELECT count(*) AS n FROM t'))[0]!.n);
     await primary.query('INSERT INTO t SELECT generate_series(101, 200)');
     await switchWalAndWait(primary);
-    await until('the standby to replay rows 101-200', async () => ((await count()) === 200 ? true : undefined));
+    await until('the standby to replay rows 101-200', async () =>
+      (await count()) === 200 ? true : undefined,
+    );
 
     // The upgrade: a new copy, the link re-pointed to it, the old copy moved away.
     await fsp.rm(link);

@@ -8,7 +8,12 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from '../../src/postgres/os-user.js';
+import {
+  chownToServerUser,
+  resolveServerUser,
+  runAsServerUser,
+  type ServerUser,
+} from '../../src/postgres/os-user.js';
 import { shQuote } from '../../src/shell-quote.js';
 import { PGDR_EXE } from '../helpers/cli.js';
 
@@ -43,7 +48,9 @@ describe('README archive_command and restore_command examples', () => {
     await mkdir(repo);
     await chownToServerUser(repo, user);
     cfg = join(root, 'pgdr.yaml');
-    await writeFile(cfg, `serverName: readme\nobjectStore:\n  destinationPath: file://${repo}\n`, { mode: 0o644 });
+    await writeFile(cfg, `serverName: readme\nobjectStore:\n  destinationPath: file://${repo}\n`, {
+      mode: 0o644,
+    });
     pgdata = join(root, 'data');
     await mkdir(join(pgdata, 'pg_wal', 'archive_status'), { recursive: true, mode: 0o700 });
     wal = randomBytes(16 * 1024 * 1024);
@@ -77,8 +84,14 @@ describe('README archive_command and restore_command examples', () => {
   };
 
   it('the README has both kinds', () => {
-    assert.ok(examples.some((e) => e.setting === 'archive_command'), 'an archive_command example');
-    assert.ok(examples.some((e) => e.setting === 'restore_command'), 'a restore_command example');
+    assert.ok(
+      examples.some((e) => e.setting === 'archive_command'),
+      'an archive_command example',
+    );
+    assert.ok(
+      examples.some((e) => e.setting === 'restore_command'),
+      'a restore_command example',
+    );
   });
 
   it('each archive_command stores the segment, each restore_command brings it back unchanged', async () => {

@@ -104,6 +104,9 @@ describe('the pgdr written into PostgreSQL commands', () => {
     chmodSync(hidden, 0o700);
     const e = await failure(findPgdrCommand(config(exe), {}));
     assert.equal(e.code, 'CONFIG_INVALID');
-    assert.match(e.message, new RegExp(`server user 'postgres' cannot run ${exe} \\(${hidden} is not reachable\\)`));
+    assert.match(
+      e.message,
+      new RegExp(`server user 'postgres' cannot run ${exe} \\(${hidden} is not reachable\\)`),
+    );
   });
 });

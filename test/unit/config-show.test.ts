@@ -70,7 +70,10 @@ async function show(argv: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('pgdr config show', () => {
   it('prints each field with its source as a YAML comment; secrets only as their references', async () => {
-    const r = await show(['--server-name', 'other'], { AWS_REGION: 'eu-west-1', PGDR_COMMAND: PGDR_EXECUTABLE });
+    const r = await show(['--server-name', 'other'], {
+      AWS_REGION: 'eu-west-1',
+      PGDR_COMMAND: PGDR_EXECUTABLE,
+    });
     assert.equal(r.code, 0, r.stderr);
     for (const secret of [SECRET, KEY_ID, `:${PASSWORD}@`]) assert.ok(!r.stdout.includes(secret), r.stdout);
     const lines = r.stdout.split('\n');
@@ -107,9 +110,15 @@ describe('pgdr config show', () => {
     assert.deepEqual(out.file, { path: system, foundBy: 'system' });
     assert.equal(out.config.objectStore.wal.maxParallel, 8);
     const field = (name: string) => out.fields.find((f: { field: string }) => f.field === name);
-    assert.deepEqual(field('serverName'), { field: 'serverName', value: 'prod', source: { kind: 'file', name: system } });
+    assert.deepEqual(field('serverName'), {
+      field: 'serverName',
+      value: 'prod',
+      source: { kind: 'file', name: system },
+    });
     assert.deepEqual(field('objectStore.region').source, { kind: 'default' });
-    assert.deepEqual(field('objectStore.s3Credentials.secretAccessKey').value, { file: join(root, 'secret') });
+    assert.deepEqual(field('objectStore.s3Credentials.secretAccessKey').value, {
+      file: join(root, 'secret'),
+    });
     // No pgdr on PATH and none configured: shown as missing, with the reason, and a warning.
     assert.equal(field('pgdrCommand').value, null);
     assert.equal(field('pgdrCommand').source.kind, 'PATH');
@@ -129,12 +138,39 @@ describe('pgdr config show', () => {
     assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes(KEY_ID), r.stdout);
     const out = JSON.parse(r.stdout);
     assert.equal(out.file.foundBy, '--config');
-    const f = out.fields.find((x: { field: string }) => x.field === 'objectStore.s3Credentials.secretAccessKey');
+    const f = out.fields.find(
+      (x: { field: string }) => x.field === 'objectStore.s3Credentials.secretAccessKey',
+    );
     assert.deepEqual(f, {
       field: 'objectStore.s3Credentials.secretAccessKey',
       value: { env: 'AWS_SECRET_ACCESS_KEY' },
       source: { kind: 'env', name: 'AWS_SECRET_ACCESS_KEY' },
     });
+  });
+
+  it('a webhook URL is [redacted]; the short credentialsSecret form is the name from the file', async () => {
+    const file = join(root, 'k8s.yaml');
+    const hook = 'https://hooks.example.com/services/T0/B0/webhook-secret-part';
+    writeFileSync(
+      file,
+      [
+        'serverName: db',
+        'objectStore: {destinationPath: "file:///srv/db"}',
+        'kubernetes:',
+        '  namespace: prod',
+        '  objectStore: store',
+        '  credentialsSecret: s3-creds',
+        `  drill: {webhook: "${hook}"}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await show(['--config', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('webhook-secret-part'), r.stdout);
+    const lines = r.stdout.split('\n');
+    assert.ok(lines.includes(`    webhook: "[redacted]" # file ${file}`), r.stdout);
+    assert.ok(lines.includes(`    name: s3-creds # file ${file}`), r.stdout);
+    assert.ok(lines.includes('    accessKeyIdKey: ACCESS_KEY_ID # default'), r.stdout);
   });
 
   it('a configuration that does not load: the error as JSON on stdout, exit 3', async () => {
