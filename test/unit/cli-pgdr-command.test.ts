@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { findPgdrCommand } from '../../src/cli/pgdr-command.js';
 import type { PgdrConfig } from '../../src/config/types.js';
-import { PgdrError } from '../../src/errors.js';
 import { PGDR_EXECUTABLE } from '../../src/pgdr-executable.js';
+import { caught } from '../helpers/caught.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pgdr-command-'));
 chmodSync(root, 0o755);
@@ -33,16 +33,6 @@ function installed(prefix: string): string {
 const config = (pgdrCommand?: string) =>
   ({ serverName: 's', objectStore: {}, postgres: {}, source: 'test', pgdrCommand }) as unknown as PgdrConfig;
 
-async function failure(p: Promise<unknown>): Promise<PgdrError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof PgdrError, `expected PgdrError, got ${e}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
-
 describe('the pgdr written into PostgreSQL commands', () => {
   const usrLocal = installed(join(root, 'usr-local'));
   const checkout = pkg(join(root, 'src', 'pgdr'));
@@ -56,7 +46,7 @@ describe('the pgdr written into PostgreSQL commands', () => {
       from: 'config',
       warnings: [],
     });
-    const e = await failure(findPgdrCommand(config(join(root, 'nope')), {}));
+    const e = await caught(findPgdrCommand(config(join(root, 'nope')), {}));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.match(e.message, /nope is not an executable file/);
   });
@@ -90,11 +80,11 @@ describe('the pgdr written into PostgreSQL commands', () => {
   });
 
   it('refuses when there is none, saying how to set one', async () => {
-    const e = await failure(findPgdrCommand(config(), { PATH: `/nonexistent:${root}` }));
+    const e = await caught(findPgdrCommand(config(), { PATH: `/nonexistent:${root}` }));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.match(e.message, /no pgdr on PATH/);
     assert.match(e.hint ?? '', /pgdrCommand: \/ABSOLUTE\/PATH\/TO\/pgdr/);
-    assert.equal((await failure(findPgdrCommand(config(), {}))).code, 'CONFIG_INVALID');
+    assert.equal((await caught(findPgdrCommand(config(), {}))).code, 'CONFIG_INVALID');
   });
 
   it('as root, refuses a pgdr the server user cannot reach', async (t) => {
@@ -102,7 +92,7 @@ describe('the pgdr written into PostgreSQL commands', () => {
     const hidden = join(root, 'hidden');
     const exe = pkg(join(hidden, 'pgdr'));
     chmodSync(hidden, 0o700);
-    const e = await failure(findPgdrCommand(config(exe), {}));
+    const e = await caught(findPgdrCommand(config(exe), {}));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.match(
       e.message,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { callFingerprint } from '../../src/cli/call-fingerprint.js';
 import { loadConfig, loadConfigDetailed } from '../../src/config/load.js';
-import { PgdrError } from '../../src/errors.js';
+import { caught } from '../helpers/caught.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pgdr-discovery-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -29,15 +29,8 @@ function load(o: { flag?: string; env?: NodeJS.ProcessEnv; systemConfigFile?: st
   });
 }
 
-function failure(fn: () => unknown): PgdrError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof PgdrError, `expected PgdrError, got ${e}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
+/** The PgdrError fn throws. */
+const failure = (fn: () => unknown) => caught(Promise.resolve().then(fn));
 
 describe('configuration discovery', () => {
   it('reads --config, else PGDR_CONFIG, else ./pgdr.yaml, else the host-wide file', () => {
@@ -60,9 +53,9 @@ describe('configuration discovery', () => {
     }
   });
 
-  it('without any file, flags alone; the hint names the host-wide file too', () => {
+  it('without any file, flags alone; the hint names the host-wide file too', async () => {
     const missing = join(root, 'no-such.yaml');
-    const e = failure(() => load({ systemConfigFile: missing }));
+    const e = await failure(() => load({ systemConfigFile: missing }));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.ok(e.hint?.includes(missing), e.hint);
     const flags = loadConfigDetailed({
@@ -75,8 +68,8 @@ describe('configuration discovery', () => {
     assert.equal(flags.config.source, 'flags');
   });
 
-  it('an unreadable host-wide file is CONFIG_INVALID naming it, with a hint about this user', () => {
-    const e = failure(() => load({ systemConfigFile: root }));
+  it('an unreadable host-wide file is CONFIG_INVALID naming it, with a hint about this user', async () => {
+    const e = await failure(() => load({ systemConfigFile: root }));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.match(e.message, new RegExp(`cannot read the configuration file ${root}`));
     assert.match(e.hint ?? '', /this user may read it/);
@@ -114,13 +107,13 @@ describe('pgdrCommand', () => {
     assert.equal(withFile(plain).pgdrCommand, undefined);
   });
 
-  it('must be absolute: PostgreSQL runs it with its own PATH, in its data folder', () => {
-    const e = failure(() => withFile(file('rel.yaml', 'pgdrCommand: pgdr\n')));
+  it('must be absolute: PostgreSQL runs it with its own PATH, in its data folder', async () => {
+    const e = await failure(() => withFile(file('rel.yaml', 'pgdrCommand: pgdr\n')));
     assert.equal(e.code, 'CONFIG_INVALID');
     assert.match(e.message, /^pgdrCommand: must be the absolute path of the pgdr executable/);
-    const env = failure(() => withFile(file('plain.yaml', ''), { PGDR_COMMAND: 'bin/pgdr' }));
+    const env = await failure(() => withFile(file('plain.yaml', ''), { PGDR_COMMAND: 'bin/pgdr' }));
     assert.match(env.message, /^PGDR_COMMAND: must be the absolute path/);
-    const empty = failure(() => withFile(file('empty.yaml', "pgdrCommand: ''\n")));
+    const empty = await failure(() => withFile(file('empty.yaml', "pgdrCommand: ''\n")));
     assert.match(empty.message, /^pgdrCommand: must be a non-empty string/);
   });
 });
