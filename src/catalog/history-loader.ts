@@ -1,7 +1,8 @@
 // Reads the .history objects a WAL catalog found, so recovery-window can follow timeline switches. History
-// files are compressed like the WAL around them; only gzip is built in here, other codecs are passed in.
-import { gunzipSync } from 'node:zlib';
-import type { Compression } from '../compression/suffixes.js';
+// files are compressed like the WAL around them, in any codec barman writes, and read through the bounded
+// decompression restored WAL goes through: one inflating past MAX_HISTORY_BYTES (a decompression bomb) is
+// counted unreadable, naming its key, without ever being held in memory whole.
+import { decompressBounded } from '../compression/byte-limit.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { mapLimit } from './map-limit.js';
@@ -11,42 +12,19 @@ import {
   parseHistoryFile,
   type TimelineHistory,
 } from './timeline-history.js';
-import type { WalCatalog } from './wal-catalog.js';
-
-/** `maxBytes`: the output that is already too much; a decompressor may stop there (the loader checks anyway). */
-export type Decompress = (
-  body: Buffer,
-  compression: Compression,
-  maxBytes: number,
-) => Promise<Buffer> | Buffer;
+import type { WalCatalog, WalObject } from './wal-catalog.js';
 
 export interface LoadedHistories {
   readonly histories: Map<number, TimelineHistory>;
-  /** Timeline -> why its history could not be used. */
+  /** Timeline -> why its history could not be used (the object's key first). */
   readonly problems: Map<number, string>;
 }
-
-const builtin: Decompress = (body, compression, maxBytes) => {
-  if (compression === 'none') return body;
-  if (compression === 'gzip') {
-    try {
-      return gunzipSync(body, { maxOutputLength: maxBytes });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('once decompressed');
-      throw new PgdrError('CATALOG_INVALID', `cannot decompress gzip data: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-  }
-  throw new PgdrError('INTERNAL', `no ${compression} decompressor was given to read history files`);
-};
 
 export async function loadHistories(
   store: ObjectStore,
   wal: WalCatalog,
-  options: { decompress?: Decompress; signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal | undefined } = {},
 ): Promise<LoadedHistories> {
-  const decompress = options.decompress ?? builtin;
   const histories = new Map<number, TimelineHistory>();
   const problems = new Map<number, string>();
   const files = [...wal.timelines.values()].flatMap((t) => (t.history ? [t.history] : []));
@@ -54,12 +32,7 @@ export async function loadHistories(
     try {
       // Stored bigger than the limit is too big whatever the codec: compression only makes text smaller.
       if (obj.size > MAX_HISTORY_BYTES) throw tooLarge(`${obj.size} bytes stored`);
-      const body = await decompress(
-        await store.getBuffer(obj.key, { signal: options.signal }),
-        obj.compression,
-        MAX_HISTORY_BYTES + 1,
-      );
-      if (body.length > MAX_HISTORY_BYTES) throw tooLarge('once decompressed');
+      const body = await readBounded(store, obj, options.signal);
       histories.set(obj.timeline, parseHistoryFile(body.toString('utf8'), obj.timeline));
     } catch (e) {
       if (isPgdrError(e, 'ABORTED') || isPgdrError(e, 'STORE_UNREACHABLE') || isPgdrError(e, 'STORE_AUTH'))
@@ -68,6 +41,19 @@ export async function loadHistories(
     }
   });
   return { histories, problems };
+}
+
+async function readBounded(store: ObjectStore, obj: WalObject, signal?: AbortSignal): Promise<Buffer> {
+  const body = decompressBounded(await store.get(obj.key, { signal }), obj.compression, {
+    max: MAX_HISTORY_BYTES,
+    error: (reason) =>
+      /^it decompresses to more than/.test(reason)
+        ? tooLarge('once decompressed')
+        : new PgdrError('CATALOG_INVALID', reason, { details: { key: obj.key, reason } }),
+  });
+  const parts: Buffer[] = [];
+  for await (const chunk of body) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
 }
 
 function tooLarge(detail: string): PgdrError {

@@ -28,6 +28,8 @@ export async function createStage(
       binDir: o.binDir,
       // No env: the throwaway standby stays out of the user's replica registry (`pgdr connections`).
       signal: o.signal,
+      // The replay stage measures it, against the archive.
+      waitForReplay: false,
       onStage: (note) => {
         const chosen = /of backup (\S+)$/.exec(note);
         if (chosen) {

@@ -1,6 +1,6 @@
 // `pgdr status`: what the bucket can recover to right now. Gathers the catalogs, then the pure report/verdict.
 import { type BackupCatalog, listBackups } from '../catalog/backup-catalog.js';
-import { type Decompress, loadHistories } from '../catalog/history-loader.js';
+import { loadHistories } from '../catalog/history-loader.js';
 import {
   computeRecoveryReport,
   type RecoveryReport,
@@ -16,8 +16,6 @@ export interface StatusOptions {
   readonly serverName: string;
   readonly now: Date;
   readonly signal?: AbortSignal;
-  /** For history files in codecs other than gzip/none. */
-  readonly decompress?: Decompress;
 }
 
 export interface StatusResult {
@@ -39,7 +37,7 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
     listBackups(store, serverName, { signal }),
     listWal(store, serverName, { signal }),
   ]);
-  const { histories, problems } = await loadHistories(store, wal, { signal, decompress: o.decompress });
+  const { histories, problems } = await loadHistories(store, wal, { signal });
   const report = computeRecoveryReport({ backups: catalog.backups, wal, histories });
   const v = verdict(report, {
     now: o.now,

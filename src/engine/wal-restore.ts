@@ -2,7 +2,7 @@
 // atomically written DEST. With maxParallel N > 1, a miss also fetches the next N-1 segments into a spool
 // beside DEST, so PostgreSQL's next calls are renames.
 import { basename } from 'node:path';
-import { PgdrError } from '../errors.js';
+import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { boundedWalBody } from './wal-body.js';
@@ -106,4 +106,14 @@ async function download(found: FoundWal, o: RestoreWalOptions) {
     compression: found.compression,
     segmentSize: o.segmentSize,
   });
+}
+
+/**
+ * The key of the archived object when `e` says it exists but is damaged (boundedWalBody's refusal): what a
+ * restore_command must not report as "not found".
+ */
+export function damagedWalKey(e: unknown): string | undefined {
+  if (!isPgdrError(e, 'CATALOG_INVALID')) return undefined;
+  const key = e.details?.key;
+  return typeof key === 'string' ? key : undefined;
 }

@@ -109,6 +109,9 @@ export class PostgresServer {
     params?: unknown[],
   ): Promise<R[]> {
     const client = new pg.Client({ connectionString: this.connectionString() });
+    // A server shutting down resets the connection, possibly after the query: without a listener that error
+    // would end the process; the query's own promise reports what matters.
+    client.on('error', () => {});
     try {
       await client.connect();
     } catch (e) {

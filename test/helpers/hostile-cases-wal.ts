@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { compressBuffer } from '../../src/compression/codecs.js';
 import { COMPRESSIONS, type Compression, walSuffix } from '../../src/compression/suffixes.js';
+import { ERRORS } from '../../src/errors.js';
 import { garbage, walBomb } from './hostile-bucket-bytes.js';
 import type { CaseBucket } from './hostile-buckets.js';
 import {
@@ -87,8 +88,12 @@ function fullRestoreCases(): HostileCase[] {
       ...x,
       name: x.name.replace(/^wal-gzip-/, 'restore-wal-'),
       run: 'restore-start' as const,
-      fixedBy:
-        'none yet: restore_command exit 15 reads as "not found" to PostgreSQL, which ends recovery early',
+      // Not "promoted" without the segment's rows: recovery stops at the damaged object, named.
+      expect: {
+        code: ERRORS.RECOVERY_FAILED.exitCode,
+        message: all(`recovery stopped at WAL file [0-9A-F]{24} \\(\\S*${walKeyRe('gzip')}\\)`, 'is damaged'),
+      },
+      fixedBy: 'replay-end (restore_command --damaged-exit 126: PostgreSQL aborts recovery on it)',
       limitBytes: 200 << 20,
     })),
   ];

@@ -12,6 +12,7 @@ import { loadHistories } from '../../src/catalog/history-loader.js';
 import { parsePythonLiteral } from '../../src/catalog/python-literal.js';
 import { MAX_HISTORY_BYTES, parseHistoryFile } from '../../src/catalog/timeline-history.js';
 import { listWal } from '../../src/catalog/wal-catalog.js';
+import { compressBuffer } from '../../src/compression/codecs.js';
 import { isPgdrError } from '../../src/errors.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { callWithin } from '../helpers/hang-guard.js';
@@ -116,6 +117,33 @@ describe('timeline history limits', () => {
       const { histories, problems } = await loadHistories(store, await listWal(store, 'pg'));
       assert.match(problems.get(2) ?? '', /^pg\/wals\/00000002\.history\.gz: too large .*once decompressed/);
       assert.match(problems.get(3) ?? '', /^pg\/wals\/00000003\.history: too large .*bytes stored/);
+      assert.deepEqual([...histories.keys()], [4]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads history files in every codec within the same bound, as status and the restore plan do', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pgdr-history-limit-'));
+    try {
+      const store = new FsObjectStore(dir);
+      // A valid line, then 64 MiB of newlines: parseable had it been inflated whole.
+      const bomb = Buffer.alloc(64 * 1024 * 1024, '\n');
+      bomb.write('1\t0/3000000\tx\n');
+      await store.put('pg/wals/00000002.history.bz2', await compressBuffer('bzip2', bomb));
+      await store.put('pg/wals/00000003.history.xz', await compressBuffer('xz', bomb));
+      await store.put(
+        'pg/wals/00000004.history.bz2',
+        await compressBuffer('bzip2', Buffer.from('1\t0/3000000\tx\n')),
+      );
+      await store.put('pg/wals/00000005.history.bz2', Buffer.from('garbage'));
+      const { histories, problems } = await loadHistories(store, await listWal(store, 'pg'));
+      assert.match(problems.get(2) ?? '', /^pg\/wals\/00000002\.history\.bz2: too large .*once decompressed/);
+      assert.match(problems.get(3) ?? '', /^pg\/wals\/00000003\.history\.xz: too large .*once decompressed/);
+      assert.match(
+        problems.get(5) ?? '',
+        /^pg\/wals\/00000005\.history\.bz2: it cannot be decompressed as bzip2/,
+      );
       assert.deepEqual([...histories.keys()], [4]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -22,6 +22,7 @@ const STORE: ObjectStoreConfig = {
   s3Credentials: { accessKeyId: 'AKIA', secretAccessKey: "s3cr'et" },
   wal: { compression: 'gzip', maxParallel: 8 },
   data: { compression: 'gzip', jobs: 2, immediateCheckpoint: false },
+  timeouts: { connectMs: 3000, requestMs: 20_000, operationMs: 90_000, commandMs: 45_500 },
 };
 
 describe('restore recovery configuration', () => {
@@ -57,13 +58,14 @@ describe('restore recovery configuration', () => {
       assert.match(conf, /recovery_target_action = 'pause'/);
       const quotedCfg = `'${rc.configFile.replace(/'/g, "'\\''")}'`;
       // A segment being downloaded is waited for; a spooled one is one mv away, the kept last one a cp, a
-      // known-absent name exit 1; anything else goes through pgdr wal restore (written once).
+      // known-absent name exit 1; anything else goes through pgdr wal restore (written once), which answers a
+      // damaged object with a status that aborts recovery.
       const spool = `'${join(own, 'wal').replace(/'/g, "'\\''")}'`;
       assert.equal(
         rc.restoreCommand,
         `s=${spool}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/.busy-%f" ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done; ` +
           `{ [ -f "$s/%f" ] && mv -f "$s/%f" %p; } || { [ -f "$s/.again/%f" ] && cp "$s/.again/%f" %p; } || ` +
-          `{ [ -f "$s/.absent/%f" ] && exit 1; } || /usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} %f %p`,
+          `{ [ -f "$s/.absent/%f" ] && exit 1; } || /usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} --damaged-exit 126 %f %p`,
       );
       assert.equal((await fsp.stat(join(dir, 'recovery.signal'))).size, 0);
       for (const f of ['pgdr.yaml', 's3-secretAccessKey', 's3-accessKeyId']) {
@@ -75,6 +77,7 @@ describe('restore recovery configuration', () => {
       assert.equal(loaded.objectStore.endpointURL, STORE.endpointURL);
       assert.equal(loaded.objectStore.region, 'eu-west-1');
       assert.equal(loaded.objectStore.wal.maxParallel, 8);
+      assert.deepEqual(loaded.objectStore.timeouts, STORE.timeouts, "the operator's deadlines carry over");
       // At the promotion the credentials go; the rest (no secret in it) stays.
       assert.deepEqual(await removeRestoreCredentials(dir, 170004), [
         join(own, 's3-accessKeyId'),

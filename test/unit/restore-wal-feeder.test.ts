@@ -89,6 +89,39 @@ describe('restore WAL feeder', () => {
     }
   });
 
+  it('records a damaged segment and spools nothing from it on: restore_command reports it', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
+    try {
+      const { store, objects } = await bucketWith(root, 5);
+      const damaged = objects[2]!;
+      await store.put(damaged.key, gzipSync(segmentBody(3)).subarray(0, 100));
+      const spool = join(root, 'spool');
+      // One download at a time, so that none after the damaged one was in flight when it failed.
+      const feeder = new WalFeeder({
+        store,
+        objects,
+        dir: spool,
+        user: null,
+        segmentSize: SEG,
+        concurrency: 1,
+      });
+      for (let i = 0; i < 200 && !feeder.problems.has(damaged.name); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 300));
+      const spooled = (await fsp.readdir(spool)).filter((f) => !f.startsWith('.')).sort();
+      assert.deepEqual(spooled, [seg(1), seg(2)], 'nothing of or after the damaged segment');
+      assert.deepEqual([...feeder.problems.keys()], [seg(3)]);
+      const p = feeder.problems.get(seg(3))!;
+      assert.equal(p.key, damaged.key);
+      assert.equal(p.damaged, true);
+      assert.match(p.reason, /cannot be decompressed as gzip/);
+      await feeder.stop();
+      await store.close();
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('writes the absent names and a copy of the last segment, both gone after stop', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
     try {

@@ -199,3 +199,42 @@ describe('restored WAL is bounded to the segment size', () => {
     assert.equal(ok.code, 0, ok.stderr);
   });
 });
+
+describe('pgdr wal restore --damaged-exit: a damaged object aborts PostgreSQL recovery, "not found" does not', () => {
+  it('exits N for a damaged object, 1 when not found, 15 without the flag; refuses N PostgreSQL would not abort on', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-damaged-exit-'));
+    try {
+      const store = new FsObjectStore(join(root, 'bucket'));
+      const damagedKey = `pg/wals/0000000100000000/${seg(1)}.gz`;
+      await store.put(damagedKey, Buffer.from('not gzip'));
+      await store.close();
+      const args = [
+        'wal',
+        'restore',
+        '--destination-path',
+        `file://${join(root, 'bucket')}`,
+        '--server-name',
+        'pg',
+      ];
+      const run = (extra: string[], name: string) =>
+        runPgdr([...args, ...extra, name, join(root, 'RECOVERYXLOG')], { cwd: root });
+
+      const damaged = await run(['--damaged-exit', '126'], seg(1));
+      assert.equal(damaged.code, 126, damaged.stderr);
+      assert.match(damaged.stderr, new RegExp(`WAL object ${damagedKey.replace(/\./g, '\\.')} is damaged`));
+      const plain = await run([], seg(1));
+      assert.equal(plain.code, 15, 'without the flag: CATALOG_INVALID, as before');
+      const other = await run(['--damaged-exit', '200'], seg(1));
+      assert.equal(other.code, 200);
+      const missing = await run(['--damaged-exit', '126'], seg(2));
+      assert.equal(missing.code, 1, `not found stays a normal miss: ${missing.stderr}`);
+      for (const bad of ['125', '143', '256', '1', 'x']) {
+        const r = await run(['--damaged-exit', bad], seg(1));
+        assert.equal(r.code, 2, `--damaged-exit ${bad}: ${r.stderr}`);
+      }
+      assert.deepEqual(await fsp.readdir(root), ['bucket'], 'nothing written');
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true });
+    }
+  });
+});

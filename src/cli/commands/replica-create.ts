@@ -27,8 +27,10 @@ export const replicaCreate: Command = {
 
 Restores the backup into DIR (missing or empty) as pgdr restore does, then writes standby.signal and the
 standby settings (hot_standby, restore_command = pgdr wal restore with prefetch, primary_conninfo,
-recovery_min_apply_delay) and starts PostgreSQL on 127.0.0.1. Returns once the standby accepts read-only
-connections; it keeps running afterwards (stop it with the printed command). DIR/pgdr-replica.json lets
+recovery_min_apply_delay) and starts PostgreSQL on 127.0.0.1. Returns once the standby has replayed the WAL
+the archive held when the restore was planned (a delayed standby: once it accepts read-only connections); a
+standby that stops at a damaged archived object, or stays stuck on one segment, fails naming it
+(RECOVERY_FAILED). It keeps running afterwards (stop it with the printed command). DIR/pgdr-replica.json lets
 pgdr replica status/promote and pgdr connections find it.
 
   --primary-conninfo C   also stream from the primary (e.g. 'host=db1 port=5432 user=replicator')

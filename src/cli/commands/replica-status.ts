@@ -26,7 +26,9 @@ export const replicaStatusCommand: Command = {
 Verdict: healthy, lagging (archived WAL not replayed yet) or stuck (the archive holds later WAL but the
 standby keeps retrying one segment, named). The time lag ignores an idle primary: when the archive holds
 nothing newer than what was replayed, the lag is 0 whatever now() - pg_last_xact_replay_timestamp() says.
-Exit code 0 when healthy, 51 otherwise (CHECKS_FAILED), so monitoring can alert on it.
+Exit code 0 when healthy, 51 otherwise (CHECKS_FAILED), so monitoring can alert on it. A standby that
+stopped because an archived object it needs is damaged (its recovery aborts rather than skip the WAL): 43
+(RECOVERY_FAILED), naming the segment and the object.
 
   --connection URL   a standby pgdr did not create (no server log: stuck is judged from the archive only)
   --watch            refresh every --interval seconds (default 5) until Ctrl-C

@@ -3,10 +3,11 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
 import { spoolOrigin, takeFromSpool } from '../../engine/wal-spool.js';
-import { flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { PgdrError } from '../../errors.js';
+import { flag, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { callFingerprint } from '../call-fingerprint.js';
 import { configFrom } from '../context.js';
-import type { Command } from '../main.js';
+import { type Command, reportError } from '../main.js';
 import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
@@ -21,19 +22,27 @@ Finds WALNAME in the archive whatever its compression suffix (serving X.partial 
 --no-partial), decompresses it and writes DEST atomically. A segment must decompress to exactly the segment
 size (read from global/pg_control of the current folder, PostgreSQL's data directory; otherwise any size
 PostgreSQL allows), a history or backup label file to at most 1 MiB or 64 KiB: anything else is refused
-(CATALOG_INVALID) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
+(CATALOG_INVALID, exit 15) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
 then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
 also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
 The whole call gives up after objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR.
 
+PostgreSQL reads every failing restore_command as "not found" and, at the end of an archive recovery, ends
+recovery and promotes there, except for an exit status above 125: then it aborts recovery (FATAL). With
+--damaged-exit, a damaged object exits with that status, so recovery stops at it instead of promoting without
+the WAL after it; "not found" stays 1 and store errors keep their codes (PostgreSQL retries those). The
+restore_command pgdr restore, replica create and drill write passes --damaged-exit 126.
+
   --no-partial               never serve X.partial for X
+  --damaged-exit N           exit N (126-255, not 143) for a damaged object instead of 15 (CATALOG_INVALID)
 
 ${WAL_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS, 'no-partial': { type: 'boolean' } }, NAME);
+    const p = parse(argv, FLAGS, NAME);
     const [name, dest] = positionals(p, NAME, 2, 2, 'WALNAME and DEST');
+    const damagedExit = damagedExitOf(p);
     const config = configFrom(p, ctx);
     const { maxParallel } = walSettings(p, config, NAME);
     const target = resolve(ctx.cwd, dest!);
@@ -42,11 +51,12 @@ ${STORE_USAGE}`,
     if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
       if ((await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin })) !== undefined) return 0;
     }
-    const [{ withCommandBudget, withStore }, { restoreWal }, { controlSegmentSize }] = await Promise.all([
-      import('../context.js'),
-      import('../../engine/wal-restore.js'),
-      import('../../postgres/control-file.js'),
-    ]);
+    const [{ withCommandBudget, withStore }, { restoreWal, damagedWalKey }, { controlSegmentSize }] =
+      await Promise.all([
+        import('../context.js'),
+        import('../../engine/wal-restore.js'),
+        import('../../postgres/control-file.js'),
+      ]);
     // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
     const segmentSize = await controlSegmentSize(ctx.cwd);
     const fingerprint = await callFingerprint({
@@ -59,19 +69,52 @@ ${STORE_USAGE}`,
     });
     return withStore(config, (store) =>
       withCommandBudget(config, NAME, ctx, async (signal) => {
-        await restoreWal(name!, target, {
-          store,
-          serverName: config.serverName,
-          maxParallel,
-          spoolDir,
-          origin,
-          fingerprint,
-          noPartial: flag(p, 'no-partial'),
-          segmentSize,
-          signal,
-        });
+        try {
+          await restoreWal(name!, target, {
+            store,
+            serverName: config.serverName,
+            maxParallel,
+            spoolDir,
+            origin,
+            fingerprint,
+            noPartial: flag(p, 'no-partial'),
+            segmentSize,
+            signal,
+          });
+        } catch (e) {
+          if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
+          reportError(e, ctx, ctx.env);
+          return damagedExit;
+        }
         return 0;
       }),
     );
   },
 };
+
+const FLAGS = {
+  ...STORE_FLAGS,
+  ...WAL_FLAGS,
+  'no-partial': { type: 'boolean' },
+  'damaged-exit': { type: 'string' },
+} as const;
+
+/**
+ * PostgreSQL aborts recovery on a status above 125 (wait_result_is_any_signal), except 143, which it takes
+ * for a shutdown request (128 + SIGTERM) and exits quietly.
+ */
+function damagedExitOf(p: Parsed): number | undefined {
+  const v = str(p, 'damaged-exit');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 126 || n > 255 || n === 143) {
+    throw new PgdrError(
+      'USAGE',
+      `${NAME}: --damaged-exit must be a status from 126 to 255 other than 143 (got '${v}')`,
+      {
+        hint: 'PostgreSQL aborts recovery only for a status above 125; 143 reads to it as a shutdown request',
+      },
+    );
+  }
+  return n;
+}

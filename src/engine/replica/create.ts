@@ -1,7 +1,9 @@
 // `pgdr replica create`: restore() the latest backup without starting it, turn the folder into a hot standby
 // (standby-config.ts) and start it. The standby follows the archive through the restore_command restore()
 // wrote (pgdr wal restore, prefetching), and streams from the primary when given a conninfo. It keeps running
-// after the call; its state file (replica-state.ts) tells the other replica commands where it is.
+// after the call; its state file (replica-state.ts) tells the other replica commands where it is. The call
+// returns once the standby has replayed the WAL the plan listed (replay-watch.ts), except for a delayed
+// standby, which holds recent commits back on purpose.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
@@ -14,7 +16,9 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { restore } from '../restore/restore.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { registerReplica } from './registry.js';
+import { waitForPlannedReplay } from './replay-watch.js';
 import { type ReplicaState, writeReplicaState } from './replica-state.js';
+import { readLogFindings, stoppedError } from './server-log.js';
 import { writeStandbyConfig } from './standby-config.js';
 
 export interface CreateReplicaOptions {
@@ -34,6 +38,11 @@ export interface CreateReplicaOptions {
   readonly env?: NodeJS.ProcessEnv | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onStage?: (stage: string) => void;
+  /**
+   * Wait until the standby has replayed the WAL the plan listed, failing (naming the segment) when it stops
+   * or stays stuck on one (default true; the drill measures the replay itself).
+   */
+  readonly waitForReplay?: boolean;
 }
 
 export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaState> {
@@ -77,6 +86,10 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     logFile,
     runAs: user,
     timeoutSeconds: 600,
+  }).catch(async (e) => {
+    // Recovery aborted before the standby was consistent: name the object it stopped at.
+    const stopped = (await readLogFindings(logFile)).stoppedAt;
+    throw stopped ? stoppedError(stopped, logFile) : e;
   });
   const [row] = await server.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
   if (row?.r !== true) {
@@ -109,5 +122,15 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
   await writeReplicaState(o.dir, state);
   if (o.env !== undefined) await registerReplica(o.env, o.dir);
   await fsp.chmod(o.dir, 0o700);
+  if ((o.waitForReplay ?? true) && o.minApplyDelay === undefined) {
+    o.onStage?.(`replaying the archived WAL up to ${plan.wal.to}`);
+    await waitForPlannedReplay({
+      server,
+      wal: plan.wal,
+      segSize: plan.backup.xlogSegmentSize,
+      logFile,
+      signal: o.signal,
+    });
+  }
   return state;
 }

@@ -32,7 +32,7 @@ export interface VerdictResult {
 }
 
 /** Repeated failures of one name in the log: PostgreSQL retries every wal_retrieve_retry_interval (5 s). */
-const STUCK_FAILURES = 3;
+export const STUCK_FAILURES = 3;
 
 export function replicaVerdict(i: VerdictInput): VerdictResult {
   if (!i.inRecovery) {

@@ -11,7 +11,7 @@ import {
 } from '../../catalog/wal-name.js';
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { readLogFindings } from './server-log.js';
+import { readLogFindings, stoppedError } from './server-log.js';
 import { replicaVerdict, type Verdict } from './status-verdict.js';
 
 export interface ReplicaStatusOptions {
@@ -77,9 +77,13 @@ const RECEIVER_SQL = `SELECT status, sender_host, sender_port, flushed_lsn::text
 
 export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaStatus> {
   const client = new pg.Client({ connectionString: o.connectionString });
+  // A standby whose recovery aborts resets its connections at any moment.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (e) {
+    const log = o.logFile === undefined ? undefined : await readLogFindings(o.logFile);
+    if (log?.stoppedAt) throw stoppedError(log.stoppedAt, o.logFile!);
     throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the standby (${o.connectionString})`, {
       cause: e,
     });
@@ -124,10 +128,13 @@ export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaSta
     lagSeconds: s.lag,
   });
   const newest = archived.size ? Math.max(...archived) : null;
+  const damaged = [...(log?.damaged ?? [])].find(
+    ([name]) => name.length === 24 && segmentNumber(name, segSize) === v.stuckSegNo,
+  )?.[1];
   const newestName = newest === null ? null : segmentFromNumber(timeline, newest, segSize);
   return {
     verdict: v.verdict,
-    reason: v.reason,
+    reason: damaged ? `damaged object ${damaged.key}: ${damaged.reason}` : v.reason,
     stuckSegment: v.stuckSegNo === null ? null : segmentFromNumber(timeline, v.stuckSegNo, segSize),
     inRecovery: s.r,
     timeline,

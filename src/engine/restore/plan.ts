@@ -7,7 +7,6 @@ import { type ManifestState, readBackupManifest } from '../../catalog/backup-man
 import { loadHistories } from '../../catalog/history-loader.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
 import { listWal } from '../../catalog/wal-catalog.js';
-import { decompressBuffer } from '../../compression/codecs.js';
 import { PgdrError } from '../../errors.js';
 import { findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -76,10 +75,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     listBackups(store, serverName, { signal }),
     listWal(store, serverName, { signal }),
   ]);
-  const { histories, problems } = await loadHistories(store, wal, {
-    signal,
-    decompress: (body, c) => decompressBuffer(c, body),
-  });
+  const { histories, problems } = await loadHistories(store, wal, { signal });
   const pure = planFromCatalog({
     catalog,
     wal,

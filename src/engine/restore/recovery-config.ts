@@ -40,6 +40,13 @@ export interface RecoveryConfig {
 
 const DEFAULT_PREFETCH = 8;
 
+/**
+ * What the written restore_command exits with for an archived object that exists but is damaged: above 125,
+ * so PostgreSQL aborts recovery (FATAL) instead of taking it for the end of the archive and promoting
+ * without the WAL after it (`pgdr wal restore --damaged-exit`).
+ */
+export const DAMAGED_EXIT = 126;
+
 /** Where the WAL feeder spools segments for restore_command (inside restoreFilesDir). */
 export function walSpoolDir(ownDir: string): string {
   return join(ownDir, 'wal');
@@ -68,7 +75,15 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
   // JSON is YAML, and JSON.stringify quotes every path and value safely.
   const doc = { serverName: o.serverName, objectStore: store };
   await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const fallback = `${shCommand([...o.pgdrCommand, 'wal', 'restore', '--config', configFile])} %f %p`;
+  const fallback = `${shCommand([
+    ...o.pgdrCommand,
+    'wal',
+    'restore',
+    '--config',
+    configFile,
+    '--damaged-exit',
+    String(DAMAGED_EXIT),
+  ])} %f %p`;
   const restoreCommand = feederRestoreCommand(walSpoolDir(own), fallback);
   const settings = recoverySettings({ ...o.settings, restoreCommand });
   const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');

@@ -10,6 +10,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ManifestState } from '../../catalog/backup-manifest.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
+import { isPgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
@@ -23,6 +24,7 @@ import {
   walSpoolDir,
   writeRecoveryConfig,
 } from './recovery-config.js';
+import { explainStop, type StopEvidence, shortReplay, type WalProblem } from './replay-end.js';
 import { replaySettings } from './replay-settings.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
 import { stopCommandText } from './stop-server.js';
@@ -102,6 +104,9 @@ export interface RestoreResult {
   readonly timings: StageTimings;
 }
 
+/** Server log lines read to explain a recovery that ended early: pgdr's own errors sit near its end. */
+const EVIDENCE_LINES = 400;
+
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = performance.now();
   const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
@@ -156,6 +161,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       restarted,
       marked,
       extracted: () => feeder?.fullSpeed(),
+      walProblems: () => feeder?.problems ?? new Map(),
     });
   } catch (e) {
     throw marked.still ? withRerunHint(e, plan.dir) : e;
@@ -180,6 +186,8 @@ async function recover(
     restarted: readonly RestartedFolder[];
     marked: { still: boolean };
     extracted: () => void;
+    /** What the WAL feeder could not spool, by WAL name. */
+    walProblems: () => ReadonlyMap<string, WalProblem>;
   },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
@@ -274,6 +282,12 @@ async function recover(
   let reached: number | undefined;
   const want: EndState =
     !hasTarget || action === 'promote' ? 'promoted' : action === 'pause' ? 'paused' : 'shutdown';
+  const evidence = async (): Promise<StopEvidence> => ({
+    log: await server.logTail(EVIDENCE_LINES),
+    logFile,
+    problems: c.walProblems(),
+  });
+  const replayed = { wal: plan.wal, segSize: plan.backup.xlogSegmentSize, dir: plan.dir };
   const confirmation = await waitForTarget({
     server,
     major: plan.major,
@@ -284,10 +298,22 @@ async function recover(
     onTargetReached: () => {
       reached ??= performance.now();
     },
+  }).catch(async (e) => {
+    throw isPgdrError(e, 'RECOVERY_FAILED') ? (explainStop(replayed, await evidence()) ?? e) : e;
   });
   const tEnd = performance.now();
   // Promoted: restore_command never runs again, so the bucket's credentials leave the data folder now.
   if (confirmation.state === 'promoted') await removeRestoreCredentials(plan.dir, plan.backup.version);
+  // To the end of the archive, PostgreSQL promotes wherever restore_command first fails: check that replay
+  // reached the last segment the plan listed.
+  if (!hasTarget && confirmation.replayLsn !== null) {
+    const short = shortReplay({ ...replayed, replayLsn: confirmation.replayLsn }, await evidence());
+    if (short !== undefined) {
+      // A server missing committed transactions must not look usable; the folder stays for inspection.
+      await server.stop({ mode: 'fast' }).catch(() => undefined);
+      throw short;
+    }
+  }
   const tReached = reached ?? tEnd;
   const pgCtl = plan.binaries.pgCtl;
   return {

@@ -24,6 +24,16 @@ export async function writeStoreDocument(
     wal: { ...wal },
   };
   if (objectStore.endpointURL !== undefined) store.endpointURL = objectStore.endpointURL;
+  // PostgreSQL's commands must give up when the operator's would: same deadlines and command budget.
+  const t = objectStore.timeouts;
+  if (t !== undefined) {
+    store.timeouts = {
+      connect: `${t.connectMs}ms`,
+      request: `${t.requestMs}ms`,
+      operation: `${t.operationMs}ms`,
+      command: `${t.commandMs}ms`,
+    };
+  }
   const creds = objectStore.s3Credentials;
   if (creds !== undefined) {
     const refs: Record<string, { file: string }> = {};

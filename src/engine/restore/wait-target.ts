@@ -1,6 +1,7 @@
 // Waits for a started recovery to reach its end state, since pg_ctl -w returns as soon as a hot standby
 // accepts connections: promoted (pg_is_in_recovery() false), paused at the target, or shut down at the target.
 // When pgdr itself promotes (the server was told to pause), the promotion is timed on its own.
+import pg from 'pg';
 import { PgdrError } from '../../errors.js';
 import { requestPromotion, withdrawPromotion } from '../../postgres/promote-signal.js';
 import type { PostgresServer } from '../../postgres/server.js';
@@ -69,12 +70,10 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
       );
     }
     if (o.promoteEarly) await requestPromotion(server.pgdata, server.runAs);
-    const row = await server
-      .query<{ r: boolean; p: string | null }>(
-        `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p`,
-      )
-      .then((rows) => rows[0])
-      .catch(() => undefined);
+    const row = await ask<{ r: boolean; p: string | null }>(
+      server,
+      `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p`,
+    );
     if (row === undefined) {
       if (await server.isRunning()) seenRunning = true;
       // pg_ctl start -W returns before the postmaster writes its pid file: not running yet is not stopped.
@@ -92,15 +91,40 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
   }
 }
 
+/**
+ * One row, or undefined when the server does not answer. Not server.query: a server whose recovery aborts
+ * resets its connections at any moment, during end() too, and pg's Client then emits 'error', which must have
+ * a listener.
+ */
+export async function ask<R extends pg.QueryResultRow>(
+  server: PostgresServer,
+  sql: string,
+): Promise<R | undefined> {
+  const client = new pg.Client({ connectionString: server.connectionString() });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.query<R>(sql)).rows[0];
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const REFUSED_CONNECTION =
+  /FATAL:\s+the database system is (starting up|not yet accepting connections|in recovery mode|shutting down)/;
+
 async function stopped(o: WaitOptions): Promise<Confirmation> {
   const log = await o.server.logTail(60);
   if (o.want === 'shutdown' && /recovery stopping/.test(log)) {
     o.onTargetReached?.();
     return { state: 'shutdown', timeline: null, replayLsn: null, lastReplayedTransaction: null };
   }
+  // The startup process's FATAL, not the ones refusing our polls while the server was not ready.
   const fatal = log
     .split('\n')
-    .filter((l) => /FATAL|PANIC/.test(l))
+    .filter((l) => /FATAL|PANIC/.test(l) && !REFUSED_CONNECTION.test(l))
     .pop();
   // A transaction id or restore point name can only be looked for by replaying: PostgreSQL says so this way.
   const notFound = /recovery ended before configured recovery target was reached/.test(fatal ?? '');

@@ -6,6 +6,9 @@
 // Two more answers without a process: names in `absent` (what the plan's listing proves missing, wal-absent.ts)
 // get "not found" from a marker in .absent/, and the plan's last segment, which PostgreSQL reads once more when
 // recovery ends, is served again from a copy in .again/. Both live in the spool, so they go with stop().
+// A damaged object is never spooled, nor anything after it (replay cannot pass it): restore_command's fallback
+// fetches it again and reports it with a status that aborts recovery; the feeder records what it saw
+// (problems) so that the restore's error can name the object.
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +16,9 @@ import type { WalObject } from '../../catalog/wal-catalog.js';
 import { chownToServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { shQuote } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { boundedWalBody } from '../wal-body.js';
+import { boundedWalBody, damageOf } from '../wal-body.js';
+import { damagedWalKey } from '../wal-restore.js';
+import type { WalProblem } from './replay-end.js';
 
 export interface WalFeederOptions {
   readonly store: ObjectStore;
@@ -41,10 +46,14 @@ export class WalFeeder {
   private inFlight = 0;
   private readonly spooled: string[] = [];
   private stopped = false;
+  /** A damaged segment was seen: nothing after it is fetched. */
+  private blocked = false;
   private slow: boolean;
   private readonly done: Promise<void>;
   fetched = 0;
   failures = 0;
+  /** WAL name -> why the feeder could not spool it. */
+  readonly problems = new Map<string, WalProblem>();
 
   constructor(private readonly o: WalFeederOptions) {
     this.slow = o.concurrencyWhileExtracting !== undefined;
@@ -64,7 +73,7 @@ export class WalFeeder {
     this.last = objects.at(-1)?.name;
     const window = this.o.window ?? 32;
     const workers = new Set<Promise<void>>();
-    while (!this.stopped && !this.o.signal?.aborted && this.next < objects.length) {
+    while (!this.stopped && !this.blocked && !this.o.signal?.aborted && this.next < objects.length) {
       await this.forgetConsumed();
       const concurrency =
         (this.slow ? this.o.concurrencyWhileExtracting : undefined) ?? this.o.concurrency ?? 4;
@@ -110,14 +119,22 @@ export class WalFeeder {
       await fsp.rename(tmp, final);
       this.spooled.push(obj.name);
       this.fetched++;
-    } catch {
+    } catch (e) {
       // The fallback in restore_command fetches whatever the feeder could not (and reports a damaged object).
       this.failures++;
       await fsp.rm(tmp, { force: true });
+      if (!this.stopped && !this.o.signal?.aborted) this.record(obj, e);
     } finally {
       // After the rename: restore_command, seeing the marker gone, finds the file or falls back.
       await fsp.rm(busy, { force: true });
     }
+  }
+
+  private record(obj: WalObject, e: unknown): void {
+    const damaged = damagedWalKey(e) !== undefined;
+    const reason = damaged ? damageOf(e) : e instanceof Error ? e.message : String(e);
+    this.problems.set(obj.name, { key: obj.key, reason, damaged });
+    if (damaged) this.blocked = true;
   }
 
   /**
