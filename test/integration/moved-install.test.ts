@@ -84,9 +84,10 @@ describe('a standby outlives a move of the pgdr installation that created it', (
       (await count()) === 200 ? true : undefined,
     );
 
-    // The upgrade: a new copy, the link re-pointed to it, the old copy moved away.
-    await fsp.rm(link);
-    await fsp.symlink(await install(b), link);
+    // The upgrade: a new copy, the link re-pointed to it (at once: a restore_command finding no link at all
+    // exits 127, which PostgreSQL takes as fatal), the old copy moved away.
+    await fsp.symlink(await install(b), `${link}.new`);
+    await fsp.rename(`${link}.new`, link);
     await fsp.rename(a, `${a}-moved`);
     await fsp.rm(`${a}-moved`, { recursive: true });
     await primary.query('INSERT INTO t SELECT generate_series(201, 300)');
