@@ -14,7 +14,7 @@ import { decompressStream } from '../src/compression/codecs.js';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { bucketStore } from '../test/helpers/bucket-copy.js';
-import { PGDR_BIN, s3Args, s3Env } from '../test/helpers/cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV, s3Args, s3Env } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { stopPgCtl } from '../test/helpers/restore-run.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
@@ -135,7 +135,7 @@ try {
     const t = { endpoint: s3.endpoint, destination, serverName };
     settle();
     const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
-      env: { ...process.env, ...s3Env(s3) },
+      env: { ...process.env, ...PGDR_COMMAND_ENV, ...s3Env(s3) },
     });
     if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
     const out = JSON.parse(p.stdout);

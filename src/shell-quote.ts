@@ -2,7 +2,7 @@
 // archive_command and restore_command with sh, and an operator pastes the commands pgdr prints (stop a
 // server, next steps) into one. Any path must survive: spaces, quotes, `$`, a leading `~`.
 
-// '=' stays unquoted: pgdrCommand() starts with an environment assignment (PGDR_NODE=...) on purpose.
+// '=' stays unquoted: `--flag=value` and `NAME=value` read as typed.
 const SAFE = /^[A-Za-z0-9_./:@+=,-]+$/;
 
 /** Whether sh reads `s` as the same single word without quotes. */

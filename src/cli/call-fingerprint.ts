@@ -18,10 +18,17 @@ export interface CallInput {
   readonly configFlag: string | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** CliContext.systemConfigFile. */
+  readonly systemConfigFile?: string | undefined;
 }
 
 export async function callFingerprint(c: CallInput): Promise<string> {
-  const file = configFileOf({ configFile: c.configFlag, env: c.env, cwd: c.cwd });
+  const file = configFileOf({
+    configFile: c.configFlag,
+    env: c.env,
+    cwd: c.cwd,
+    systemConfigFile: c.systemConfigFile,
+  });
   const config = file === undefined ? '' : resolve(c.cwd, file);
   const [boot, id] = await Promise.all([
     bootId(),

@@ -16,6 +16,7 @@ export function configFrom(p: Parsed, ctx: CliContext): PgdrConfig {
     },
     env: ctx.env,
     cwd: ctx.cwd,
+    systemConfigFile: ctx.systemConfigFile,
   });
 }
 

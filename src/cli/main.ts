@@ -16,6 +16,8 @@ export interface CliContext extends Out {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly signal: AbortSignal;
+  /** The host-wide configuration file; default /etc/pgdr/pgdr.yaml (tests point it elsewhere). */
+  readonly systemConfigFile?: string | undefined;
 }
 
 type Loader = () => Promise<Command>;
@@ -55,6 +57,7 @@ const COMMANDS: Record<string, Loader> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'postgres install': async () => (await import('./commands/postgres-install.js')).postgresInstall,
   'postgres list': async () => (await import('./commands/postgres-list.js')).postgresList,
+  'config show': async () => (await import('./commands/config-show.js')).configShow,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
@@ -80,7 +83,8 @@ export async function overview(): Promise<string> {
     ...cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'help [COMMAND]'.padEnd(width)}  show help for a command`,
     '',
-    'Configuration: pgdr.yaml in the current folder, --config FILE, or PGDR_CONFIG (see README.md).',
+    'Configuration: --config FILE, else PGDR_CONFIG, else pgdr.yaml in the current folder, else',
+    '/etc/pgdr/pgdr.yaml (see README.md; pgdr config show prints what is read).',
     'Exit codes:',
     ...Object.entries(ERRORS).map(
       ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(21)} ${e.summary}`,

@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
-import { configEnv, configFileOf, DEFAULT_CONFIG_FILE } from './config-file.js';
+import {
+  type ConfigFileOrigin,
+  DEFAULT_CONFIG_FILE,
+  findConfigFile,
+  SYSTEM_CONFIG_FILE,
+} from './config-file.js';
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 
@@ -29,24 +34,48 @@ export interface LoadOptions {
   readonly overrides: ConfigOverrides;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Default SYSTEM_CONFIG_FILE (/etc/pgdr/pgdr.yaml): read when no other file is named or in cwd. */
+  readonly systemConfigFile?: string | undefined;
+}
+
+/** The configuration with what `pgdr config show` tells about where its values came from. */
+export interface LoadedConfig {
+  readonly config: PgdrConfig;
+  /** The file read (absolute) and how it was found; undefined when the configuration is flags only. */
+  readonly file?: { readonly path: string; readonly origin: ConfigFileOrigin } | undefined;
+  /** The file's fields as written (an ObjectStore manifest translated); {} without a file. */
+  readonly raw: Readonly<Record<string, unknown>>;
 }
 
 interface RawSource {
   readonly raw: Record<string, unknown>;
   readonly source: string;
+  readonly file?: LoadedConfig['file'];
 }
 
+const UNREADABLE_HINT: Record<ConfigFileOrigin, string> = {
+  '--config': 'check the --config path',
+  PGDR_CONFIG: 'check PGDR_CONFIG',
+  './pgdr.yaml': 'check that this user may read pgdr.yaml in the current folder',
+  system: 'check that this user may read it, or name another file with --config or PGDR_CONFIG',
+};
+
 function readRaw(opts: LoadOptions): RawSource {
-  const explicit = opts.overrides.configFile ?? configEnv(opts.env);
-  const file = configFileOf({ configFile: opts.overrides.configFile, env: opts.env, cwd: opts.cwd });
-  if (file === undefined) return { raw: {}, source: 'flags' };
+  const found = findConfigFile({
+    configFile: opts.overrides.configFile,
+    env: opts.env,
+    cwd: opts.cwd,
+    systemConfigFile: opts.systemConfigFile ?? SYSTEM_CONFIG_FILE,
+  });
+  if (found === undefined) return { raw: {}, source: 'flags' };
+  const file = found.file;
   const path = resolve(opts.cwd, file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new PgdrError('CONFIG_INVALID', `cannot read the configuration file ${file}`, {
-      hint: explicit === opts.overrides.configFile ? 'check the --config path' : 'check PGDR_CONFIG',
+      hint: UNREADABLE_HINT[found.origin],
     });
   }
   let doc: unknown;
@@ -63,7 +92,11 @@ function readRaw(opts: LoadOptions): RawSource {
       hint: 'see the configuration reference in README.md',
     });
   }
-  return { raw: fromObjectStoreManifest(doc as Record<string, unknown>), source: file };
+  return {
+    raw: fromObjectStoreManifest(doc as Record<string, unknown>),
+    source: file,
+    file: { path, origin: found.origin },
+  };
 }
 
 /** A barmancloud.cnpg.io ObjectStore manifest is accepted as it is: its spec.configuration is our objectStore. */
@@ -82,7 +115,11 @@ export function fromObjectStoreManifest(doc: Record<string, unknown>): Record<st
 }
 
 export function loadConfig(opts: LoadOptions): PgdrConfig {
-  const { raw, source } = readRaw(opts);
+  return loadConfigDetailed(opts).config;
+}
+
+export function loadConfigDetailed(opts: LoadOptions): LoadedConfig {
+  const { raw, source, file } = readRaw(opts);
   const o = opts.overrides;
   const merged: Record<string, unknown> = { ...raw };
   if (o.serverName !== undefined) merged.serverName = o.serverName;
@@ -108,11 +145,11 @@ export function loadConfig(opts: LoadOptions): PgdrConfig {
         : `${all.length} problems in the configuration:\n  ${all.join('\n  ')}`,
       {
         hint: noFile
-          ? `no ${DEFAULT_CONFIG_FILE} here: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
+          ? `no ${DEFAULT_CONFIG_FILE} here nor ${opts.systemConfigFile ?? SYSTEM_CONFIG_FILE}: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
           : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: README.md)`,
         details: { problems: problems.list },
       },
     );
   }
-  return config;
+  return { config, file, raw };
 }

@@ -16,7 +16,7 @@ const MIN_MS = 1000;
 const MAX_MS = 86_400_000;
 const PATH = 'objectStore.timeouts';
 
-function show(ms: number): string {
+export function showDuration(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 }
 
@@ -39,7 +39,7 @@ export function buildTimeouts(raw: unknown, p: Problems): StoreTimeouts {
       const got = typeof v === 'number' ? `${v} (a number needs a unit: ${v}s)` : JSON.stringify(v);
       p.add(
         `${PATH}.${k}`,
-        `must be a duration from 1s to 24h such as 30s, 5m, 1h30m (default ${show(DEFAULT_STORE_TIMEOUTS[field])}; got ${got})`,
+        `must be a duration from 1s to 24h such as 30s, 5m, 1h30m (default ${showDuration(DEFAULT_STORE_TIMEOUTS[field])}; got ${got})`,
       );
       continue;
     }
@@ -49,12 +49,12 @@ export function buildTimeouts(raw: unknown, p: Problems): StoreTimeouts {
   // way to a request deadline set beyond it; two values set against each other are a mistake to point out.
   if (out.operationMs < out.requestMs) {
     if (Object.hasOwn(raw, 'operation'))
-      p.add(`${PATH}.operation`, `must be at least ${PATH}.request (${show(out.requestMs)})`);
+      p.add(`${PATH}.operation`, `must be at least ${PATH}.request (${showDuration(out.requestMs)})`);
     else out.operationMs = out.requestMs;
   }
   if (out.connectMs > out.requestMs) {
     if (Object.hasOwn(raw, 'connect'))
-      p.add(`${PATH}.connect`, `must be at most ${PATH}.request (${show(out.requestMs)})`);
+      p.add(`${PATH}.connect`, `must be at most ${PATH}.request (${showDuration(out.requestMs)})`);
     else out.connectMs = out.requestMs;
   }
   return out;

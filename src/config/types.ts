@@ -79,6 +79,11 @@ export interface PgdrConfig {
   readonly kubernetes?: KubernetesConfig | undefined;
   /** `pgdr agent`: the top-level `schedule`, `drill.schedule` and the `agent:` section, with defaults. */
   readonly agent?: AgentConfig | undefined;
+  /**
+   * The pgdr executable the commands pgdr writes into PostgreSQL's configuration run (restore_command,
+   * archive_command): `pgdrCommand` of the file, else PGDR_COMMAND; undefined: the `pgdr` found on PATH.
+   */
+  readonly pgdrCommand?: string | undefined;
   /** Where the configuration came from, for messages (`pgdr.yaml`, `flags`, ...). */
   readonly source: string;
 }

@@ -24,6 +24,7 @@ type Raw = Record<string, unknown>;
 
 const TOP_KEYS = [
   'serverName',
+  'pgdrCommand',
   'objectStore',
   'retentionPolicy',
   'postgres',
@@ -162,6 +163,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   const kubernetes =
     raw.kubernetes === undefined ? undefined : buildKubernetes(raw.kubernetes, { serverName }, p);
   const agent = buildAgent(raw, p);
+  const pgdrCommand = pgdrCommandOf(raw, env, p);
 
   if (p.list.length > 0 || serverName === undefined || objectStore === undefined) return undefined;
   return {
@@ -170,6 +172,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     retentionPolicy,
     kubernetes,
     agent,
+    pgdrCommand,
     postgres: {
       connection: str(pg, 'connection', 'postgres.connection', p),
       pgdata: str(pg, 'pgdata', 'postgres.pgdata', p),
@@ -178,6 +181,21 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     },
     source: input.source,
   };
+}
+
+/** `pgdrCommand`, else PGDR_COMMAND: absolute, for PostgreSQL runs it with its own PATH and working folder. */
+function pgdrCommandOf(raw: Raw, env: NodeJS.ProcessEnv, p: Problems): string | undefined {
+  const inFile = raw.pgdrCommand !== undefined && raw.pgdrCommand !== null;
+  const path = inFile ? 'pgdrCommand' : 'PGDR_COMMAND';
+  const v = inFile ? str(raw, 'pgdrCommand', path, p) : env.PGDR_COMMAND || undefined;
+  if (v !== undefined && !v.startsWith('/')) {
+    p.add(
+      path,
+      `must be the absolute path of the pgdr executable, e.g. /usr/local/bin/pgdr (got '${v}'): PostgreSQL runs it with its own PATH`,
+    );
+    return undefined;
+  }
+  return v;
 }
 
 function buildStore(

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULT_SEGMENT_SIZE, segmentStartLsn } from '../catalog/wal-name.js';
 import { PgdrError } from '../errors.js';
+import { PGDR_EXECUTABLE } from '../pgdr-executable.js';
 import type { PostgresBinaries } from '../postgres/binaries.js';
 import { freePort } from '../postgres/free-port.js';
 import type { ServerUser } from '../postgres/os-user.js';
 import { initdb, PostgresServer } from '../postgres/server.js';
-import { PGDR_BIN } from './pgdr-child.js';
+import { shQuote } from '../shell-quote.js';
 import { type Workspace, writeConfig } from './workspace.js';
 
 export const SERVER_NAME = 'demo';
@@ -21,8 +22,12 @@ export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: S
     wal: { compression: 'gzip', maxParallel: 4 },
     data: { compression: 'gzip', immediateCheckpoint: true },
   };
+  // The demo runs from wherever pgdr is, a checkout included: the commands it has pgdr write into its servers
+  // run this very pgdr, named explicitly (pgdr alone would look for an installed one on PATH).
+  const pgdrCommand = PGDR_EXECUTABLE;
   await writeConfig(ws.config, {
     serverName: SERVER_NAME,
+    pgdrCommand,
     objectStore,
     // The pgdr steps run as the server user, whose lookup may differ (its own cache): same binaries for all.
     postgres: {
@@ -31,7 +36,7 @@ export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: S
       binDir: bin.binDir,
     },
   });
-  await writeConfig(ws.bucketConfig, { serverName: SERVER_NAME, objectStore });
+  await writeConfig(ws.bucketConfig, { serverName: SERVER_NAME, pgdrCommand, objectStore });
   await initdb({ bin, pgdata: ws.primary, runAs: user, noSync: true, dataChecksums: true });
   return PostgresServer.start({
     bin,
@@ -42,7 +47,7 @@ export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: S
     runAs: user,
     settings: {
       archive_mode: 'on',
-      archive_command: `"${process.execPath}" "${PGDR_BIN}" wal archive --config "${ws.config}" %p`,
+      archive_command: `${shQuote(pgdrCommand)} wal archive --config ${shQuote(ws.config)} %p`,
       archive_timeout: `${ARCHIVE_TIMEOUT_SECONDS}s`,
       wal_level: 'replica',
       max_wal_size: '1GB',

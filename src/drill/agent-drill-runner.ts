@@ -1,7 +1,6 @@
 // The agent's DrillRunner (src/agent/drill-hook.ts): a scheduled drill is the same runDrill as `pgdr drill`,
 // recorded in the bucket's history, so `pgdr drill history` shows scheduled and manual drills alike.
-import type { DrillOutcome, DrillRunner, DrillRunnerLoader, DrillRunOptions } from '../agent/drill-hook.js';
-import { pgdrCommand } from '../cli/pgdr-command.js';
+import type { DrillOutcome, DrillRunner, DrillRunOptions } from '../agent/drill-hook.js';
 import { openStore } from '../storage/open-store.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { drillSummary } from './drill-format.js';
@@ -9,13 +8,15 @@ import type { DrillTargetInput } from './drill-target.js';
 import { runDrill } from './run-drill.js';
 
 export interface DrillRunnerSettings {
+  /** The pgdr the drill's restore_command runs (cli/pgdr-command.ts). */
+  readonly pgdrCommand: readonly string[];
   readonly target?: DrillTargetInput;
   readonly dataChecks?: readonly DataCheck[];
   readonly database?: string;
   readonly notifyUrl?: string;
 }
 
-export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunner {
+export function createDrillRunner(settings: DrillRunnerSettings): DrillRunner {
   return {
     async run(o: DrillRunOptions): Promise<DrillOutcome> {
       const store = openStore(o.config.objectStore);
@@ -24,7 +25,7 @@ export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunn
           store,
           serverName: o.config.serverName,
           objectStore: o.config.objectStore,
-          pgdrCommand: pgdrCommand(),
+          pgdrCommand: settings.pgdrCommand,
           binDir: o.config.postgres.binDir,
           binariesCache: o.config.postgres.cacheDir ? { dir: o.config.postgres.cacheDir } : undefined,
           target: settings.target ?? 'latest',
@@ -41,6 +42,3 @@ export function createDrillRunner(settings: DrillRunnerSettings = {}): DrillRunn
     },
   };
 }
-
-/** For RunAgentOptions.drill (src/cli/commands/agent.ts passes noDrillRunner today). */
-export const loadDrillRunner: DrillRunnerLoader = async () => createDrillRunner();

@@ -1,6 +1,6 @@
 // Runs `pgdr agent` as a real process (the built CLI) and collects its JSON log lines as they come.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PGDR_BIN } from './cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV } from './cli.js';
 
 export interface AgentEvent {
   readonly time: string;
@@ -23,7 +23,7 @@ export interface AgentProcess {
 
 export function startAgent(configFile: string, env: NodeJS.ProcessEnv): AgentProcess {
   const child = spawn(process.execPath, [PGDR_BIN, 'agent', '--config', configFile], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: AgentEvent[] = [];

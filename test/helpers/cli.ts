@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 export const PGDR_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 /** The `pgdr` executable itself (package.json bin): what PostgreSQL's archive_command and restore_command run. */
 export const PGDR_EXE = fileURLToPath(new URL('../../../bin/pgdr', import.meta.url));
+/**
+ * The tests run pgdr from this checkout, with no pgdr installed on PATH: the commands pgdr writes into
+ * PostgreSQL (restore_command, archive_command) name this checkout's executable, configured explicitly.
+ */
+export const PGDR_COMMAND_ENV: NodeJS.ProcessEnv = { PGDR_COMMAND: PGDR_EXE };
 
 export interface CliResult {
   readonly code: number | null;
@@ -19,7 +24,7 @@ export async function runPgdr(
   // bin: another copy's dist/src/cli/bin.js (an installed package, a scratch install).
   const child = spawn(process.execPath, [options.bin ?? PGDR_BIN, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -11,6 +11,7 @@ import { q, until } from './poll.js';
 import type { TestPostgres } from './postgres.js';
 import { stopPgCtl } from './restore-run.js';
 import { type S3rverHandle, startS3rver } from './s3rver.js';
+import { assertStableCommands } from './stable-commands.js';
 
 export interface FailbackScenario {
   readonly s3: S3rverHandle;
@@ -53,6 +54,7 @@ export async function failbackScenario(o: {
   const r = await pgdr(['replica', 'create', join(root, 'standby'), '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const standby = JSON.parse(r.stdout) as FailbackScenario['standby'];
+  assert.equal((await assertStableCommands(standby.pgdata)).length, 1, 'the standby restore_command');
   await primary.query(`INSERT INTO t SELECT generate_series(101, ${o.upTo})`);
   await switchWalAndWait(primary);
   await until('the standby to replay the new rows', async () =>

@@ -19,7 +19,7 @@ import {
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { shQuote } from '../../src/shell-quote.js';
 import { switchWalAndWait } from './barman-bucket.js';
-import { PGDR_BIN, runPgdr } from './cli.js';
+import { PGDR_BIN, PGDR_EXE, runPgdr } from './cli.js';
 import { memberData } from './hostile-bucket-bytes.js';
 import { HOSTILE_CASES, type HostileCase } from './hostile-bucket-cases.js';
 import { startPostgres } from './postgres.js';
@@ -253,7 +253,7 @@ async function writeCorpus(out: string): Promise<void> {
     lines.push(
       `## ${c.name}`,
       c.what,
-      `    cd ${r.cwd} && ${process.execPath} ${PGDR_BIN} ${r.args.map(shQuote).join(' ')}`,
+      `    cd ${r.cwd} && PGDR_COMMAND=${PGDR_EXE} ${process.execPath} ${PGDR_BIN} ${r.args.map(shQuote).join(' ')}`,
       `expected: exit ${c.expect.code}, message ${c.expect.message}; fixed by: ${c.fixedBy}`,
       '',
     );

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { resolveServerUser, runAsServerUser } from '../../src/postgres/os-user.js';
 import { type CliResult, runPgdr, s3Args, s3Env } from './cli.js';
+import { assertStableCommands } from './stable-commands.js';
 
 export interface RestoreJson {
   readonly dir: string;
@@ -46,6 +47,8 @@ export async function pgdrRestore(
   if (r.code === 0) {
     json = JSON.parse(r.stdout) as RestoreJson;
     if (json.server) started.push({ pgCtl: json.server.pgCtl, pgdata: json.server.pgdata });
+    if (!args.includes('--plan'))
+      assert.ok((await assertStableCommands(json.dir)).length > 0, 'a restore_command');
   }
   return { ...r, json };
 }

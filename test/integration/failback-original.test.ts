@@ -11,11 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
-import { PGDR_BIN } from '../helpers/cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV } from '../helpers/cli.js';
 import { countRows, type FailbackScenario, failbackScenario } from '../helpers/failback-scenario.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { filesHolding } from '../helpers/restore-run.js';
+import { assertStableCommands } from '../helpers/stable-commands.js';
 
 const BUCKET = 'pgdrfb';
 const SERVER = 'prim';
@@ -107,7 +108,7 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
     const cmd = [process.execPath, PGDR_BIN, ...args, '--config', full].join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
       input: 'wrong-name\n',
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...PGDR_COMMAND_ENV, ...env },
       timeout: 120_000,
     });
     const ttyOut = tty.stdout.toString();
@@ -140,6 +141,7 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
     assert.equal(out.recoveredServerName, `${SERVER}-tl2`);
     assert.equal(out.timeline, 3);
     assert.equal(out.pgdata, target);
+    assert.ok((await assertStableCommands(target)).length > 0, 'the archive_command of the new cluster');
     assert.deepEqual(
       out.steps.map((s: { step: string }) => s.step),
       ['backup', 'restore', 'archive', 'base-backup', 'verify'],

@@ -15,11 +15,12 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV, runPgdr } from '../helpers/cli.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { filesHolding, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { assertStableCommands } from '../helpers/stable-commands.js';
 
 const BUCKET = 'pgdrrep';
 const SERVER = 'prim';
@@ -76,6 +77,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const state = JSON.parse(r.stdout);
     standbys.push({ pgCtl: state.pgCtl, pgdata: state.pgdata });
     connA = state.connectionString;
+    assert.equal((await assertStableCommands(dirA)).length, 1, 'the standby restore_command');
     assert.ok(existsSync(join(dirA, 'standby.signal')));
     assert.ok(!existsSync(join(dirA, 'recovery.signal')));
     assert.equal((await q<{ r: boolean }>(connA, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
@@ -181,7 +183,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     const cmd = [process.execPath, PGDR_BIN, 'replica', 'promote', dirA, '--config', cfg].join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
       input: 'wrong-name\n',
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...PGDR_COMMAND_ENV, ...env },
       timeout: 120_000,
     });
     const ttyOut = tty.stdout.toString();
@@ -208,6 +210,8 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     assert.equal(out.before.stuckSegment, deleted);
     assert.ok(out.unreplayedSegments >= 2, 'shows the archived WAL it cannot replay');
     assert.equal(out.historyArchived, true);
+    // ALTER SYSTEM wrote the new archive_command into postgresql.auto.conf, beside the restore_command.
+    assert.equal((await assertStableCommands(dirA)).length, 2, 'restore_command and archive_command');
     // Archiving works with credentials kept beside the data folder, never inside it.
     assert.deepEqual(await filesHolding(dirA, s3.secretAccessKey), []);
     assert.equal(out.archiveConfigFile, join(`${dirA}.pgdr`, `pgdr-archive-${SERVER}-tl2.yaml`));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MARKER_NAME } from '../../src/engine/restore/restore-marker.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV, runPgdr } from '../helpers/cli.js';
 import { BACKUP_ID, dataMembers, SERVER, writeSyntheticBackup } from '../helpers/synthetic-backup.js';
 import { treeHash } from '../helpers/tree-hash.js';
 
@@ -132,7 +132,7 @@ describe('restore reruns and durability', () => {
         '--tablespace',
         `ts:${tsDir}`,
       ],
-      { encoding: 'utf8', timeout: 300_000 },
+      { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...PGDR_COMMAND_ENV } },
     );
     assert.equal(r.status, 0, r.stderr);
     // A call another thread interrupts is logged as 'fsync(N</path> <unfinished ...>'; a failed one fails pgdr.
@@ -161,7 +161,10 @@ describe('restore reruns and durability', () => {
 async function killMidway(dir: string, argv: readonly string[]): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     await fsp.rm(dir, { recursive: true, force: true });
-    const child = spawn(process.execPath, [PGDR_BIN, ...argv], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [PGDR_BIN, ...argv], {
+      stdio: 'ignore',
+      env: { ...process.env, ...PGDR_COMMAND_ENV },
+    });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let done = false;
     void exited.then(() => {

@@ -7,6 +7,7 @@ import { PgdrError } from '../../errors.js';
 import { oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
+import { findPgdrCommand } from '../pgdr-command.js';
 
 const NAME = 'agent';
 
@@ -61,6 +62,7 @@ ${STORE_USAGE}`,
       serverName: config.serverName,
       env: ctx.env,
     });
+    const log = createLogger({ out: ctx.stdout, pretty: format === 'pretty' });
     await runAgent({
       config,
       agent,
@@ -70,9 +72,19 @@ ${STORE_USAGE}`,
       drillSchedule: parseCron(agent.drillSchedule),
       statePath,
       previous: await readState(statePath),
-      // Loaded only when a drill is due: it pulls in restore and verification.
-      drill: async () => (await import('../../drill/agent-drill-runner.js')).createDrillRunner(),
-      log: createLogger({ out: ctx.stdout, pretty: format === 'pretty' }),
+      // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command
+      // runs is found then too: a drill that cannot find one fails as a restore would, with the reason.
+      drill: async () => {
+        const { createDrillRunner } = await import('../../drill/agent-drill-runner.js');
+        return {
+          async run(o) {
+            const found = await findPgdrCommand(config, ctx.env);
+            for (const w of found.warnings) log.log('warn', 'drill.pgdr-command', w);
+            return createDrillRunner({ pgdrCommand: [found.path] }).run(o);
+          },
+        };
+      },
+      log,
       signal: ctx.signal,
     });
     // A stop by signal is the normal end of a service: 0, so systemd and Kubernetes do not count a failure.

@@ -11,7 +11,7 @@ import { dataChecksFromFlags } from '../data-checks.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommand } from '../pgdr-command.js';
+import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 
 const NAME = 'drill';
@@ -90,12 +90,13 @@ ${STORE_USAGE}`,
     const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const amcheckBounds = amcheckBoundsFromFlags(p, NAME);
     const config = configFrom(p, ctx);
+    const command = await pgdrCommandFor(config, ctx);
     const report = await withStore(config, (store) =>
       runDrill({
         store,
         serverName: config.serverName,
         objectStore: config.objectStore,
-        pgdrCommand: pgdrCommand(),
+        pgdrCommand: command,
         binDir: config.postgres.binDir,
         binariesCache: binariesCache(config, ctx, p),
         target,

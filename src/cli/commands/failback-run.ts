@@ -13,7 +13,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommand } from '../pgdr-command.js';
+import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache } from '../postgres-binaries.js';
 
 const NAME = 'failback run';
@@ -94,6 +94,7 @@ ${STORE_USAGE}`,
     }
     const found = recovered;
     if (option === 'original') {
+      const command = await pgdrCommandFor(config, ctx);
       const r = await withStore(config, async (store) => {
         const plan = await prepareFailbackOriginal({
           recovered: found,
@@ -113,7 +114,7 @@ ${STORE_USAGE}`,
           objectStore: config.objectStore,
           data: config.objectStore.data,
           wal: config.objectStore.wal,
-          pgdrCommand: pgdrCommand(),
+          pgdrCommand: command,
           port,
           binDir: config.postgres.binDir,
           binariesCache: binariesCache(config, ctx),

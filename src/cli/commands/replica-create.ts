@@ -6,7 +6,7 @@ import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../arg
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommand } from '../pgdr-command.js';
+import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 
 const NAME = 'replica create';
@@ -59,13 +59,14 @@ ${STORE_USAGE}`,
       );
     }
     const config = configFrom(p, ctx);
+    const command = await pgdrCommandFor(config, ctx);
     const state = await withStore(config, (store) =>
       createReplica({
         store,
         objectStore: config.objectStore,
         serverName: config.serverName,
         dir: resolve(ctx.cwd, dirArg!),
-        pgdrCommand: pgdrCommand(),
+        pgdrCommand: command,
         primaryConninfo: str(p, 'primary-conninfo'),
         minApplyDelay: delay,
         port,

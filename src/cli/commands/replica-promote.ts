@@ -7,7 +7,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommand } from '../pgdr-command.js';
+import { pgdrCommandFor } from '../pgdr-command.js';
 
 const NAME = 'replica promote';
 
@@ -41,6 +41,7 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const newServerName = checkServerNameFlag(str(p, 'new-server-name'), '--new-server-name');
     const config = configFrom(p, ctx);
+    const command = await pgdrCommandFor(config, ctx);
     return withStore(config, async (store) => {
       const plan = await preparePromotion({
         dir: resolve(ctx.cwd, dirArg!),
@@ -55,7 +56,7 @@ ${STORE_USAGE}`,
         plan,
         store,
         objectStore: config.objectStore,
-        pgdrCommand: pgdrCommand(),
+        pgdrCommand: command,
         signal: ctx.signal,
       });
       if (format === 'json') {

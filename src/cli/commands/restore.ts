@@ -6,7 +6,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommand } from '../pgdr-command.js';
+import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
 import { restoreJson, restoreText } from './restore-format.js';
 
@@ -86,6 +86,7 @@ ${STORE_USAGE}`,
     }
     const tablespaceMap = tablespaces(p.values.tablespace as string[] | undefined);
     const config = configFrom(p, ctx);
+    const command = await pgdrCommandFor(config, ctx);
     const dir = resolve(ctx.cwd, dirArg!);
     const result = await withStore(config, (store) =>
       restore({
@@ -104,7 +105,7 @@ ${STORE_USAGE}`,
         port,
         binDir: config.postgres.binDir,
         binariesCache: binariesCache(config, ctx, p),
-        pgdrCommand: pgdrCommand(),
+        pgdrCommand: command,
         signal: ctx.signal,
         onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
       }),

@@ -34,6 +34,7 @@ ${STORE_USAGE}`,
       configFlag: str(p, 'config'),
       env: ctx.env,
       cwd: ctx.cwd,
+      systemConfigFile: ctx.systemConfigFile,
     });
     // An earlier call with the same settings stored this very file ahead (same inode, size, mtime): done.
     if ((await consumeMarker(file, fingerprint)) !== undefined) return 0;

@@ -65,6 +65,7 @@ ${STORE_USAGE}`,
       configFlag: str(p, 'config'),
       env: ctx.env,
       cwd: ctx.cwd,
+      systemConfigFile: ctx.systemConfigFile,
     });
     return withStore(config, (store) =>
       withCommandBudget(config, NAME, ctx, async (signal) => {

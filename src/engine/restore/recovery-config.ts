@@ -20,7 +20,7 @@ export interface RecoveryConfigOptions {
   readonly ownDir: string;
   readonly serverName: string;
   readonly objectStore: ObjectStoreConfig;
-  /** argv prefix that runs pgdr, e.g. [process.execPath, '/path/dist/src/cli/bin.js']. */
+  /** argv prefix that runs pgdr: a stable path, e.g. ['/usr/local/bin/pgdr'] (cli/pgdr-command.ts). */
   readonly pgdrCommand: readonly string[];
   readonly settings: Omit<RecoverySettingsInput, 'restoreCommand'>;
   /**

@@ -1,0 +1,183 @@
+// `pgdr config show`: the configuration in effect, field by field with its source, secrets never printed.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { type CliContext, main, reportError } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/load.js';
+import { PGDR_EXECUTABLE } from '../../src/pgdr-executable.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pgdr-config-show-'));
+chmodSync(root, 0o755);
+after(() => rmSync(root, { recursive: true, force: true }));
+const cwd = join(root, 'cwd');
+mkdirSync(cwd);
+const SECRET = 'wJalrXUtnFEMI-secret-from-file';
+const KEY_ID = 'AKIA-key-id-from-env';
+const PASSWORD = 'pw';
+writeFileSync(join(root, 'secret'), SECRET);
+const system = join(root, 'pgdr.yaml');
+writeFileSync(
+  system,
+  [
+    'serverName: prod',
+    'objectStore:',
+    '  destinationPath: s3://bucket/dr',
+    '  endpointURL: http://127.0.0.1:9000',
+    '  s3Credentials:',
+    '    accessKeyId: {env: MY_KEY_ID}',
+    `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+    '  wal: {maxParallel: 8}',
+    'postgres:',
+    `  connection: postgresql://postgres:${PASSWORD}@db:5432/postgres`,
+    '',
+  ].join('\n'),
+);
+
+async function show(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        add(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((s) => {
+      stdout += s;
+    }),
+    stderr: sink((s) => {
+      stderr += s;
+    }),
+    isTTY: false,
+    env: { MY_KEY_ID: KEY_ID, PATH: '', ...env },
+    cwd,
+    signal: new AbortController().signal,
+    systemConfigFile: system,
+  };
+  let code: number;
+  try {
+    code = await main(['config', 'show', ...argv], ctx);
+  } catch (e) {
+    code = reportError(e, ctx, {});
+  }
+  return { code, stdout, stderr };
+}
+
+describe('pgdr config show', () => {
+  it('prints each field with its source as a YAML comment; secrets only as their references', async () => {
+    const r = await show(['--server-name', 'other'], {
+      AWS_REGION: 'eu-west-1',
+      PGDR_COMMAND: PGDR_EXECUTABLE,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    for (const secret of [SECRET, KEY_ID, `:${PASSWORD}@`]) assert.ok(!r.stdout.includes(secret), r.stdout);
+    const lines = r.stdout.split('\n');
+    const has = (text: string) => assert.ok(lines.includes(text), `${text}\nin:\n${r.stdout}`);
+    has(`# read from ${system} (the host-wide file: no --config, PGDR_CONFIG or ./pgdr.yaml)`);
+    has('serverName: other # flag --server-name');
+    has(`pgdrCommand: ${PGDR_EXECUTABLE} # env PGDR_COMMAND`);
+    has(`  destinationPath: s3://bucket/dr # file ${system}`);
+    has('  region: eu-west-1 # env AWS_REGION');
+    has('  forcePathStyle: true # default');
+    has(`    accessKeyId: { env: MY_KEY_ID } # file ${system}`);
+    has(`    secretAccessKey: { file: ${join(root, 'secret')} } # file ${system}`);
+    has(`    maxParallel: 8 # file ${system}`);
+    has('    compression: gzip # default');
+    has('    command: 2m # default');
+    has(`  connection: postgresql://postgres:[redacted]@db:5432/postgres # file ${system}`);
+    // What it prints is a configuration pgdr reads back as the same one (secrets through the same references).
+    const printed = join(root, 'printed.yaml');
+    writeFileSync(printed, r.stdout);
+    const env = { MY_KEY_ID: KEY_ID, AWS_REGION: 'eu-west-1' };
+    const again = loadConfig({ overrides: { configFile: printed }, env, cwd });
+    const first = loadConfig({ overrides: { configFile: system, serverName: 'other' }, env, cwd });
+    assert.deepEqual(again.objectStore, first.objectStore);
+    assert.deepEqual(again.agent, first.agent);
+    assert.equal(again.serverName, 'other');
+    assert.equal(again.pgdrCommand, PGDR_EXECUTABLE);
+  });
+
+  it('--format json: the configuration, and every field with value and source', async () => {
+    const r = await show(['--format', 'json'], { AWS_ACCESS_KEY_ID: 'unused' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes(KEY_ID), r.stdout);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.file, { path: system, foundBy: 'system' });
+    assert.equal(out.config.objectStore.wal.maxParallel, 8);
+    const field = (name: string) => out.fields.find((f: { field: string }) => f.field === name);
+    assert.deepEqual(field('serverName'), {
+      field: 'serverName',
+      value: 'prod',
+      source: { kind: 'file', name: system },
+    });
+    assert.deepEqual(field('objectStore.region').source, { kind: 'default' });
+    assert.deepEqual(field('objectStore.s3Credentials.secretAccessKey').value, {
+      file: join(root, 'secret'),
+    });
+    // No pgdr on PATH and none configured: shown as missing, with the reason, and a warning.
+    assert.equal(field('pgdrCommand').value, null);
+    assert.equal(field('pgdrCommand').source.kind, 'PATH');
+    assert.match(field('pgdrCommand').source.name, /no pgdr on PATH/);
+    assert.match(r.stderr, /^pgdr: warning: no pgdr on PATH/);
+    assert.equal(out.warnings.length, 1);
+  });
+
+  it('credentials from AWS_* show as {env: NAME} references from the environment', async () => {
+    const file = join(root, 'envcreds.yaml');
+    writeFileSync(file, 'serverName: s\nobjectStore: {destinationPath: "s3://bucket/x"}\n');
+    const r = await show(['--config', file, '--format', 'json'], {
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes(KEY_ID), r.stdout);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.file.foundBy, '--config');
+    const f = out.fields.find(
+      (x: { field: string }) => x.field === 'objectStore.s3Credentials.secretAccessKey',
+    );
+    assert.deepEqual(f, {
+      field: 'objectStore.s3Credentials.secretAccessKey',
+      value: { env: 'AWS_SECRET_ACCESS_KEY' },
+      source: { kind: 'env', name: 'AWS_SECRET_ACCESS_KEY' },
+    });
+  });
+
+  it('a webhook URL is [redacted]; the short credentialsSecret form is the name from the file', async () => {
+    const file = join(root, 'k8s.yaml');
+    const hook = 'https://hooks.example.com/services/T0/B0/webhook-secret-part';
+    writeFileSync(
+      file,
+      [
+        'serverName: db',
+        'objectStore: {destinationPath: "file:///srv/db"}',
+        'kubernetes:',
+        '  namespace: prod',
+        '  objectStore: store',
+        '  credentialsSecret: s3-creds',
+        `  drill: {webhook: "${hook}"}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await show(['--config', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('webhook-secret-part'), r.stdout);
+    const lines = r.stdout.split('\n');
+    assert.ok(lines.includes(`    webhook: "[redacted]" # file ${file}`), r.stdout);
+    assert.ok(lines.includes(`    name: s3-creds # file ${file}`), r.stdout);
+    assert.ok(lines.includes('    accessKeyIdKey: ACCESS_KEY_ID # default'), r.stdout);
+  });
+
+  it('a configuration that does not load: the error as JSON on stdout, exit 3', async () => {
+    const r = await show(['--format', 'json'], { MY_KEY_ID: '' });
+    assert.equal(r.code, 3);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.error.code, 'CONFIG_INVALID');
+    assert.match(out.error.message, /MY_KEY_ID is not set/);
+  });
+});
