@@ -18,6 +18,8 @@ done
 /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
 # The restore durability test watches pgdr's fsync calls with strace.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+# The service files in packaging/systemd are checked with systemd-analyze verify (no running systemd needed).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The dashboard tests (`pgdr serve`) load the page in a real headless browser through playwright-core.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Benchmarks only (`bash scripts/setup.sh --bench`): pgBackRest is the other reference bench/backup compares with.

@@ -1,2 +1,2 @@
-// Kept in step with package.json by test/unit/version.test.ts; reading package.json at start-up costs a file read.
-export const VERSION = '0.1.0';
+// The version lives in src/version.ts so that code outside the CLI (the image the manifests name) can read it.
+export { VERSION } from '../version.js';

@@ -15,7 +15,7 @@ export interface DrillSchedule {
   /** Five-field cron of the Kubernetes CronJob (UTC). */
   readonly schedule: string;
   readonly webhook?: WebhookRef | undefined;
-  /** An image with pgdr installed; required only to generate the drill CronJob. */
+  /** The drill CronJob's image; default PGDR_IMAGE (src/k8s/pgdr-image.ts), what packaging/container builds. */
   readonly image?: string | undefined;
 }
 

@@ -1,8 +1,8 @@
 // A CronJob that runs `pgdr drill` inside the cluster on a schedule and reports to a webhook, with pgdr's
 // config in a ConfigMap and the bucket credentials from the Secret the ObjectStore already uses.
 import { stringify } from 'yaml';
-import { PgdrError } from '../errors.js';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
+import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
 
 const CONFIG_DIR = '/etc/pgdr';
 /** Restores land under TMPDIR: an emptyDir, so a drill never touches a persistent volume. */
@@ -32,12 +32,7 @@ export function podConfig(config: ManifestSource['config']): Record<string, unkn
 
 export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOptions = {}): Manifest[] {
   const k = src.k8s;
-  const image = k.drill.image;
-  if (image === undefined) {
-    throw new PgdrError('CONFIG_INVALID', 'kubernetes.drill.image is required for drill-cronjob', {
-      hint: 'set kubernetes.drill.image to an image with pgdr installed (its entrypoint may be anything)',
-    });
-  }
+  const image = k.drill.image ?? PGDR_IMAGE;
   const name = opts.name ?? `${k.cluster}-pgdr-drill`;
   const namespace = opts.namespace ?? k.namespace;
   const configMap: K8sObject = {
@@ -65,8 +60,13 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
   const labels = { ...MANAGED_BY, 'app.kubernetes.io/name': 'pgdr-drill' };
   const podSpec = {
     restartPolicy: 'Never',
-    // The embedded PostgreSQL refuses to run as root.
-    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+    // The embedded PostgreSQL refuses to run as root, and needs its uid in the image's /etc/passwd.
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: PGDR_IMAGE_UID,
+      runAsGroup: PGDR_IMAGE_UID,
+      fsGroup: PGDR_IMAGE_UID,
+    },
     containers: [
       {
         name: 'pgdr-drill',
@@ -110,6 +110,9 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
       object: cronJob,
       notes: [
         `Runs pgdr drill at "${k.drill.schedule}" (UTC) with credentials from Secret ${k.credentialsSecret.name}.`,
+        k.drill.image === undefined
+          ? `Image ${image}: build and push it with packaging/container, or set kubernetes.drill.image.`
+          : `Image ${image} (kubernetes.drill.image): it must run pgdr as uid ${PGDR_IMAGE_UID}, listed in its /etc/passwd.`,
         ...(hook ? [] : ['No kubernetes.drill.webhook: the report only goes to the job log.']),
       ],
     },

@@ -5,6 +5,7 @@ import { buildConfig, Problems } from '../../src/config/validate.js';
 import type { K8sObject, ManifestSource } from '../../src/k8s/manifest-types.js';
 import { buildManifests, type ManifestKind } from '../../src/k8s/manifests.js';
 import { checkRecoveryTarget } from '../../src/k8s/recovery-target.js';
+import { VERSION } from '../../src/version.js';
 import { errorOf, firstManifest, seedSource, withKubernetes } from './k8s-fixtures.js';
 
 const seed = seedSource();
@@ -134,9 +135,19 @@ describe('k8s manifests from the seed configuration', () => {
       valueFrom: { secretKeyRef: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' } },
     });
     assert.deepEqual(pod.volumes[0], { name: 'config', configMap: { name: cm.metadata.name } });
-    assert.match(
-      errorOf(() => buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }))),
-      /drill\.image is required/,
+    assert.equal(pod.containers[0].image, 'ghcr.io/example/pgdr:0.1.0');
+  });
+
+  it('the drill CronJob runs the image packaging/container builds unless kubernetes.drill.image names one', () => {
+    const [, cron] = buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }));
+    assert.ok(cron);
+    // biome-ignore lint/suspicious/noExplicitAny: deep read
+    const pod = ((cron.object as K8sObject).spec as any).jobTemplate.spec.template.spec;
+    assert.equal(pod.containers[0].image, `ghcr.io/pgdr/pgdr:${VERSION}`);
+    // The image's user: PostgreSQL needs the pod's uid in the image's /etc/passwd.
+    assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 26, runAsGroup: 26, fsGroup: 26 });
+    assert.ok(
+      cron.notes.some((n) => n.includes(`ghcr.io/pgdr/pgdr:${VERSION}`) && n.includes('packaging/container')),
     );
   });
 
