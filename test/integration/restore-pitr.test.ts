@@ -312,6 +312,7 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
     const again = await pgdrRestore(target(), [await newDir()]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.json!.plan.timeline, 2);
+    assert.equal(again.json!.plan.postgresMajor, 17);
     assert.equal(again.json!.confirmation!.state, 'promoted');
     assert.equal(again.json!.confirmation!.timeline, 3);
     assert.deepEqual(await labels(again.json!), ['c0', 'c1', 'c2', 'c3 on timeline 2']);

@@ -103,6 +103,12 @@ describe('a damaged WAL segment after the backup: recovery stops there, named (P
     const json = JSON.parse(r.stdout);
     servers.push(json.server);
     assert.equal(json.confirmation.state, 'promoted');
+    assert.equal(json.plan.postgresMajor, 17);
+    const [v] = await q<{ server_version_num: string }>(
+      json.server.connectionString,
+      'SHOW server_version_num',
+    );
+    assert.equal(Math.floor(Number(v?.server_version_num) / 10000), 17);
     const [c] = await q<{ n: string }>(json.server.connectionString, 'SELECT count(*) AS n FROM t');
     assert.equal(Number(c?.n), rows);
   });
