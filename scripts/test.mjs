@@ -1,29 +1,81 @@
 // Runs the compiled tests with node's own runner. Integration tests share ports and servers with care,
 // so files run one at a time; unit files are fast either way.
+//
+//   node scripts/test.mjs                     every suite on this node, then unit and e2e on the other NODE_LINES
+//   node scripts/test.mjs unit e2e            those suites on this node only
+//   node scripts/test.mjs --node 24 unit e2e  those suites on Node.js 24 (from the npm registry)
+//
+// NODE_LINES are the Node.js lines pgdr supports, from package.json's engines up. This node (the machine's) runs
+// the full suite; the other lines run the suites that start the CLI, pack and install the package and play the
+// demo, and the unit tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const suites = process.argv.slice(2);
-const roots = (suites.length ? suites : ['unit', 'integration', 'e2e']).map((s) => join('dist', 'test', s));
-const files = [];
-const walk = (dir) => {
-  let entries;
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
+const NODE_LINES = [20, 22, 24];
+const ALL_SUITES = ['unit', 'integration', 'e2e'];
+
+function testFiles(suites) {
+  const files = [];
+  const walk = (dir) => {
+    let entries;
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries.sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.test.js')) files.push(p);
+    }
+  };
+  for (const s of suites) walk(join('dist', 'test', s));
+  if (files.length === 0) {
+    console.error('no test files found under', suites.map((s) => join('dist', 'test', s)).join(', '));
+    process.exit(1);
   }
-  for (const name of entries.sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.test.js')) files.push(p);
-  }
-};
-roots.forEach(walk);
-if (files.length === 0) {
-  console.error('no test files found under', roots.join(', '));
-  process.exit(1);
+  return files;
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+/** Runs the suites on one node; the tests start pgdr with process.execPath, so they all run on that node. */
+function run(node, suites) {
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n# node ${version}: ${suites.join(', ')}`);
+  const started = Date.now();
+  const r = spawnSync(node, ['--test', '--test-concurrency=1', ...testFiles(suites)], { stdio: 'inherit' });
+  return { version, suites, status: r.status ?? 1, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+async function otherNode(major) {
+  // Compiled by `npm run build`, which npm test and test:unit run first.
+  const { nodeBinary } = await import('../dist/test/helpers/node-binary.js');
+  return nodeBinary(major);
+}
+
+const argv = process.argv.slice(2);
+const nodeAt = argv.indexOf('--node');
+const major = nodeAt >= 0 ? Number(argv[nodeAt + 1]) : undefined;
+const suites = argv.filter((_, i) => nodeAt < 0 || (i !== nodeAt && i !== nodeAt + 1));
+if (major !== undefined && !Number.isInteger(major)) {
+  console.error('usage: node scripts/test.mjs [--node MAJOR] [unit|integration|e2e ...]');
+  process.exit(2);
+}
+
+const runs = [];
+if (major !== undefined) runs.push(run(await otherNode(major), suites.length ? suites : ALL_SUITES));
+else if (suites.length) runs.push(run(process.execPath, suites));
+else {
+  runs.push(run(process.execPath, ALL_SUITES));
+  const here = Number(process.versions.node.split('.')[0]);
+  for (const m of NODE_LINES.filter((l) => l !== here)) runs.push(run(await otherNode(m), ['unit', 'e2e']));
+}
+if (runs.length > 1) {
+  console.log('\n# summary');
+  for (const r of runs) {
+    console.log(
+      `# node ${r.version} (${r.suites.join(', ')}): ${r.status === 0 ? 'passed' : 'FAILED'} in ${r.seconds} s`,
+    );
+  }
+}
+process.exit(runs.find((r) => r.status !== 0)?.status ?? 0);

@@ -1,21 +1,32 @@
 #!/usr/bin/env node
 // The executable: wires the process (argv, streams, signals) to main() and sets the exit code.
-import { PgdrError } from '../errors.js';
-import { type CliContext, main, reportError } from './main.js';
+// Only the Node version check is imported up front: a static import of main.js would load the whole CLI
+// before the check could run.
+import type { CliContext } from './main.js';
+import { MIN_NODE_MAJOR, nodeTooOld } from './node-version.js';
+import type { Out } from './output.js';
+
+const out: Out = { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdout.isTTY) };
+
+async function refuseOldNode(message: string): Promise<void> {
+  const { PgdrError } = await import('../errors.js');
+  const { printJsonError, wantsJson } = await import('./json-error.js');
+  const e = new PgdrError('USAGE', message, {
+    hint: `install Node.js ${MIN_NODE_MAJOR} or newer (nodejs.org, or your distribution's nodejs package if it is that new); bin/pgdr runs the node that PGDR_NODE names, else node on PATH`,
+  });
+  if (wantsJson(process.argv.slice(2))) printJsonError(out, e);
+  out.stderr.write(`pgdr: error: ${e.message}\nhint: ${e.hint}\n`);
+  process.exitCode = e.exitCode;
+}
 
 async function entry(): Promise<void> {
+  const { PgdrError } = await import('../errors.js');
+  const { main, reportError } = await import('./main.js');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new PgdrError('ABORTED', 'interrupted by a signal'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const ctx: CliContext = {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    isTTY: Boolean(process.stdout.isTTY),
-    env: process.env,
-    cwd: process.cwd(),
-    signal: controller.signal,
-  };
+  const ctx: CliContext = { ...out, env: process.env, cwd: process.cwd(), signal: controller.signal };
   let code: number;
   try {
     code = await main(process.argv.slice(2), ctx);
@@ -25,4 +36,6 @@ async function entry(): Promise<void> {
   process.exitCode = code;
 }
 
-await entry();
+const tooOld = nodeTooOld(process.version);
+if (tooOld === undefined) await entry();
+else await refuseOldNode(tooOld);
