@@ -219,18 +219,21 @@ describe('restore WAL feeder', () => {
 
   it('downloads one at a time until fullSpeed(), then up to its concurrency', async () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-feed-'));
+    // Each GET is held until the test lets it go, so the feeder's concurrency is what is in flight. Once
+    // `released`, GETs pass at once, so a failed assertion never leaves the feeder waiting for ever.
+    const held: (() => void)[] = [];
+    let released = false;
+    let feeder: WalFeeder | undefined;
     try {
       const { store: inner, objects } = await bucketWith(root, 12);
-      // Each GET is held until the test lets it go, so the feeder's concurrency is what is in flight.
-      const held: (() => void)[] = [];
       const store = Object.assign(Object.create(inner) as FsObjectStore, {
         get: async (key: string) => {
-          await new Promise<void>((go) => held.push(() => go()));
+          if (!released) await new Promise<void>((go) => held.push(() => go()));
           return inner.get(key);
         },
       });
       const spool = join(root, 'spool');
-      const feeder = new WalFeeder({
+      feeder = new WalFeeder({
         store,
         objects,
         dir: spool,
@@ -239,15 +242,17 @@ describe('restore WAL feeder', () => {
         concurrency: 3,
         concurrencyWhileExtracting: 1,
       });
-      const settle = () => new Promise((r) => setTimeout(r, 250));
-      await settle();
-      assert.equal(held.length, 1, 'one download while the tars extract');
+      // Reaching a count is waited for; staying at it is checked after a pause (no later GET started).
+      const reaches = async (n: number, what: string) => {
+        for (let i = 0; i < 400 && held.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(held.length, n, what);
+      };
+      await reaches(1, 'one download while the tars extract');
       held.shift()!();
-      await settle();
-      assert.equal(held.length, 1, 'the next one, still alone');
+      await reaches(1, 'the next one, still alone');
       feeder.fullSpeed();
-      await settle();
-      assert.equal(held.length, 3, 'then up to the concurrency');
+      await reaches(3, 'then up to the concurrency');
       const busy = async () => (await fsp.readdir(spool)).filter((f) => f.startsWith('.busy-')).sort();
       assert.deepEqual(
         await busy(),
@@ -255,18 +260,22 @@ describe('restore WAL feeder', () => {
         'marked in flight',
       );
       for (const go of held.splice(0)) go();
-      await settle();
-      assert.equal(held.length, 3);
-      for (let i = 0; i < 20 && held.length > 0; i++) {
-        for (const go of held.splice(0)) go();
-        await settle();
+      await reaches(3, 'the next three');
+      released = true;
+      for (const go of held.splice(0)) go();
+      for (let i = 0; i < 400; i++) {
+        const spooled = (await fsp.readdir(spool)).filter((f) => !f.startsWith('.'));
+        if (spooled.length === 12 && (await busy()).length === 0) break;
+        await new Promise((r) => setTimeout(r, 25));
       }
       const spooled = (await fsp.readdir(spool)).filter((f) => !f.startsWith('.'));
       assert.equal(spooled.length, 12);
       assert.deepEqual(await busy(), [], 'no marker outlives its download');
-      await feeder.stop();
       await inner.close();
     } finally {
+      released = true;
+      for (const go of held.splice(0)) go();
+      await feeder?.stop();
       await fsp.rm(root, { recursive: true, force: true });
     }
   });
