@@ -26,6 +26,14 @@ async function entry(): Promise<void> {
   const onSignal = () => controller.abort(new PgdrError('ABORTED', 'interrupted by a signal'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // `pgdr demo | head` closes the pipe early: stop as on Ctrl-C, so every server started is stopped, instead of
+  // dying on the write error with servers left running.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      if (!controller.signal.aborted) controller.abort(new PgdrError('ABORTED', 'the output was closed'));
+    });
+  }
   const ctx: CliContext = { ...out, env: process.env, cwd: process.cwd(), signal: controller.signal };
   let code: number;
   try {

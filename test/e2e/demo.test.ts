@@ -2,12 +2,12 @@
 // deleted rows back, and leave no PostgreSQL running and no file behind. A verification made to fail on
 // purpose must turn the summary red and the exit code non-zero.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runPgdr } from '../helpers/cli.js';
+import { PGDR_BIN, PGDR_COMMAND_ENV, runPgdr } from '../helpers/cli.js';
 
 const roots: string[] = [];
 after(() => {
@@ -79,6 +79,34 @@ describe('pgdr demo (embedded PostgreSQL 17, file:// store)', () => {
     assert.match(r.stdout, /deleted rows back in the restored copy: 0 of \d+/);
     assert.deepEqual(postgresUnder(dir), [], '--keep keeps files, never servers');
     assert.ok(readdirSync(dir).includes('repo'), '--keep keeps the files');
+  });
+
+  it('stops every server it started when its output is closed (pgdr demo | head)', {
+    timeout: 300_000,
+  }, async () => {
+    const dir = emptyDir();
+    const child = spawn(process.execPath, [PGDR_BIN, 'demo', '--dir', dir], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // Close the pipe once the primary is up, as `head` does after its lines.
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (postgresUnder(dir).length > 0) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode);
+      else child.on('exit', (c) => resolve(c));
+    });
+    assert.notEqual(code, 0, seen);
+    assert.deepEqual(postgresUnder(dir), [], 'no server left running');
   });
 
   it('refuses a folder that is not empty', async () => {
