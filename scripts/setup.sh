@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests use, only those missing: barman-cli-cloud (the
 # interoperability oracle), PostgreSQL 15 (the second major version, and pgbench), the WAL codec tools and
-# Chromium for the dashboard tests.
+# Chromium for the dashboard tests, promtool for the alert rules.
 # With --bench, also what the benchmarks compare against. Needs root or sudo.
 set -euo pipefail
 
@@ -33,6 +33,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The alerts of `pgdr k8s manifests monitoring` are checked and unit-tested with promtool. Only the binary is
+# taken from Debian's prometheus package: installing the package would start a Prometheus server.
+if ! command -v promtool >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  work=$(mktemp -d)
+  echo "setup: installing promtool (from Debian's prometheus package)"
+  (cd "$work" && apt-get download prometheus >/dev/null 2>&1 || { $sudo apt-get update -qq && apt-get download prometheus >/dev/null; })
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/x"
+  $sudo install -m 0755 "$work/x/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$work"
 fi
 # Debian's postgresql package may start a cluster on 5432; the tests start their own servers on free ports.
 if command -v pg_lsclusters >/dev/null 2>&1; then

@@ -33,6 +33,17 @@ const envVar = obj(
   { name: str, value: str, valueFrom: obj({ secretKeyRef: keyRef, configMapKeyRef: keyRef }) },
   ['name'],
 );
+const intOrString: Schema = { 'x-kubernetes-int-or-string': true };
+const probe = obj({
+  httpGet: obj({ path: str, port: intOrString, scheme: { type: 'string', enum: ['HTTP', 'HTTPS'] } }, [
+    'port',
+  ]),
+  periodSeconds: int32,
+  timeoutSeconds: int32,
+  failureThreshold: int32,
+  initialDelaySeconds: int32,
+});
+const selector = obj({ matchLabels: strMap });
 const container = obj(
   {
     name: str,
@@ -46,6 +57,19 @@ const container = obj(
       ['mountPath'],
     ),
     resources: obj({ requests: strMap, limits: strMap }),
+    ports: list(
+      obj(
+        {
+          name: { type: 'string', maxLength: 15 },
+          containerPort: { ...int32, minimum: 1, maximum: 65535 },
+          protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'] },
+        },
+        ['containerPort'],
+      ),
+      ['containerPort', 'protocol'],
+    ),
+    readinessProbe: probe,
+    livenessProbe: probe,
   },
   ['name'],
 );
@@ -102,6 +126,43 @@ export interface KindSchema {
 }
 
 export const CORE_SCHEMAS: readonly KindSchema[] = [
+  {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    schema: root(
+      'apps/v1',
+      'Deployment',
+      { spec: obj({ replicas: int32, selector, template }, ['selector', 'template']) },
+      ['spec'],
+    ),
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    schema: root(
+      'v1',
+      'Service',
+      {
+        spec: obj({
+          type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] },
+          selector: strMap,
+          ports: list(
+            obj(
+              {
+                name: str,
+                port: { ...int32, minimum: 1, maximum: 65535 },
+                targetPort: intOrString,
+                protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'] },
+              },
+              ['port'],
+            ),
+            ['port', 'protocol'],
+          ),
+        }),
+      },
+      ['spec'],
+    ),
+  },
   {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -3,6 +3,7 @@ import type { PgdrConfig } from '../config/types.js';
 import { PgdrError } from '../errors.js';
 import { drillCronJobManifests } from './drill-cronjob.js';
 import type { Manifest, ManifestSource } from './manifest-types.js';
+import { monitoringManifests } from './monitoring.js';
 import { objectStoreManifest } from './object-store.js';
 import { promotionPatch } from './promotion-patch.js';
 import { recoveryClusterManifest } from './recovery-cluster.js';
@@ -18,6 +19,7 @@ export const MANIFEST_KINDS = [
   'recovery-cluster',
   'promotion-patch',
   'drill-cronjob',
+  'monitoring',
 ] as const;
 export type ManifestKind = (typeof MANIFEST_KINDS)[number];
 
@@ -58,5 +60,7 @@ export function buildManifests(kind: ManifestKind, src: ManifestSource, o: Manif
       return [promotionPatch(src, { ...ns, promotionToken: o.promotionToken })];
     case 'drill-cronjob':
       return drillCronJobManifests(src, ns);
+    case 'monitoring':
+      return monitoringManifests(src, ns);
   }
 }

@@ -41,12 +41,14 @@ const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
   ],
   'promotion-patch': ['promotion-token'],
   'drill-cronjob': [],
+  monitoring: [],
 };
 const COMMON = new Set([...Object.keys(STORE_FLAGS), 'output', 'namespace', 'help']);
 
 export const k8sManifests: Command = {
   name: NAME,
-  summary: 'print CloudNativePG manifests (ObjectStore, backups, replica/recovery Cluster, drill CronJob)',
+  summary:
+    'print CloudNativePG manifests (ObjectStore, backups, replica/recovery Cluster, drill CronJob, monitoring)',
   usage: `Usage: pgdr k8s manifests KIND [options] [-o yaml|json] [store options]
 
 KIND is one of:
@@ -63,6 +65,9 @@ KIND is one of:
   promotion-patch    merge patch promoting the replica Cluster: {"spec":{"replica":{"enabled":false}}}, or with
                      --promotion-token TOKEN the distributed form (replica.primary + promotionToken)
   drill-cronjob      ConfigMap + CronJob running pgdr drill on kubernetes.drill.schedule, reporting to the webhook
+  monitoring         pgdr serve in the cluster (ConfigMap, Deployment, Service; read-only, the ObjectStore's
+                     Secret), a ServiceMonitor, a PrometheusRule with the recoverability alerts and a Grafana
+                     dashboard ConfigMap (label grafana_dashboard) on pgdr's metrics
 
 Options:
   -o, --output yaml|json     yaml (default): documents separated by ---, notes as comments;
