@@ -17,6 +17,10 @@ export interface DrillSchedule {
   readonly webhook?: WebhookRef | undefined;
   /** The drill CronJob's image; default PGDR_IMAGE (src/k8s/pgdr-image.ts), what packaging/container builds. */
   readonly image?: string | undefined;
+  /** The database the drill's data checks run in (`pgdr k8s drill --database`); default the Cluster's app one. */
+  readonly database?: string | undefined;
+  /** `--preset` of the drill's data checks, e.g. mastodon. */
+  readonly preset?: 'mastodon' | undefined;
 }
 
 export interface KubernetesConfig {

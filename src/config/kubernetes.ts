@@ -160,15 +160,25 @@ function names(raw: unknown, path: string, p: Problems): string[] {
 function drillSection(raw: unknown, path: string, p: Problems): DrillSchedule | undefined {
   if (raw === undefined || raw === null) return { schedule: '0 2 1 * *' };
   if (!isObject(raw)) {
-    p.add(path, 'must be a mapping (schedule, webhook, image)');
+    p.add(path, 'must be a mapping (schedule, webhook, image, database, preset)');
     return undefined;
   }
   const s = new Section(raw, path, p);
-  s.known(['schedule', 'webhook', 'image']);
+  s.known(['schedule', 'webhook', 'image', 'database', 'preset']);
+  const preset = s.str('preset', 'a verify preset');
+  if (preset !== undefined && preset !== 'mastodon')
+    p.add(`${path}.preset`, `must be mastodon (got '${preset}')`);
   const schedule = s.str('schedule', 'five-field cron') ?? '0 2 1 * *';
   if (!CRON5.test(schedule.trim()))
     p.add(`${path}.schedule`, `must be a five-field cron such as "0 2 1 * *" (got '${schedule}')`);
-  return { schedule, webhook: webhook(raw.webhook, `${path}.webhook`, p), image: s.str('image', 'an image') };
+  const database = s.str('database', 'a database name');
+  return {
+    schedule,
+    webhook: webhook(raw.webhook, `${path}.webhook`, p),
+    image: s.str('image', 'an image'),
+    ...(database === undefined ? {} : { database }),
+    ...(preset === 'mastodon' ? { preset } : {}),
+  };
 }
 
 function webhook(raw: unknown, path: string, p: Problems): WebhookRef | undefined {

@@ -56,12 +56,18 @@ export function drillText(r: DrillReport): string {
   );
 }
 
+const SCENARIO_TITLES: Record<DrillReport['scenario'], string> = {
+  restore: 'Restore',
+  replica: 'Replica',
+  kubernetes: 'Kubernetes',
+};
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function drillMarkdown(r: DrillReport): string {
   const icon = r.result === 'pass' ? '✅' : '❌';
   return [
-    `## ${icon} ${r.scenario === 'replica' ? 'Replica' : 'Restore'} drill ${r.result.toUpperCase()}: ${r.serverName}`,
+    `## ${icon} ${SCENARIO_TITLES[r.scenario]} drill ${r.result.toUpperCase()}: ${r.serverName}`,
     '',
     ...headline(r).map((l) => `- ${l}`),
     `- Started: ${r.startedAt}, finished: ${r.finishedAt}`,

@@ -14,7 +14,11 @@ const orNull = (ok: (v: unknown) => boolean) => (v: unknown) => v === null || ok
 const FIELDS: ReadonlyArray<[string, (v: unknown) => boolean, string]> = [
   ['id', isName, 'a non-empty string'],
   ['result', (v) => v === 'pass' || v === 'fail', "'pass' or 'fail'"],
-  ['scenario', (v) => v === undefined || v === 'restore' || v === 'replica', "'restore' or 'replica'"],
+  [
+    'scenario',
+    (v) => v === undefined || v === 'restore' || v === 'replica' || v === 'kubernetes',
+    "'restore', 'replica' or 'kubernetes'",
+  ],
   ['backupId', orNull((v) => typeof v === 'string'), 'a string or null'],
   ['rtoMs', orNull(isMs), 'a number of milliseconds or null'],
   ['rpoMs', orNull(isMs), 'a number of milliseconds or null'],

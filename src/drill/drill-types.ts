@@ -35,7 +35,8 @@ export interface DrillCheck {
   readonly value?: string | number | boolean | null;
 }
 
-export type DrillScenario = 'restore' | 'replica';
+/** `kubernetes`: `pgdr k8s drill`, a recovery Cluster made by CloudNativePG in a scratch namespace. */
+export type DrillScenario = 'restore' | 'replica' | 'kubernetes';
 
 export interface DrillReport {
   readonly id: string;

@@ -125,7 +125,38 @@ export interface KindSchema {
   readonly schema: Schema;
 }
 
+const policyRule = obj(
+  { apiGroups: list(str), resources: list(str), verbs: list(str), resourceNames: list(str) },
+  ['verbs'],
+);
+const subject = obj(
+  { kind: { type: 'string', enum: ['ServiceAccount', 'User', 'Group'] }, name: str, namespace: str },
+  ['kind', 'name'],
+);
+const roleRef = obj({ apiGroup: str, kind: { type: 'string', enum: ['Role', 'ClusterRole'] }, name: str }, [
+  'apiGroup',
+  'kind',
+  'name',
+]);
+const RBAC = 'rbac.authorization.k8s.io/v1';
+const rbacKinds: KindSchema[] = [
+  { apiVersion: RBAC, kind: 'Role', schema: root(RBAC, 'Role', { rules: list(policyRule) }, []) },
+  {
+    apiVersion: RBAC,
+    kind: 'ClusterRole',
+    schema: root(RBAC, 'ClusterRole', { rules: list(policyRule) }, []),
+  },
+  ...(['RoleBinding', 'ClusterRoleBinding'] as const).map((kind) => ({
+    apiVersion: RBAC,
+    kind,
+    schema: root(RBAC, kind, { subjects: list(subject), roleRef }, ['roleRef']),
+  })),
+];
+
 export const CORE_SCHEMAS: readonly KindSchema[] = [
+  ...rbacKinds,
+  { apiVersion: 'v1', kind: 'ServiceAccount', schema: root('v1', 'ServiceAccount', {}, []) },
+  { apiVersion: 'v1', kind: 'Namespace', schema: root('v1', 'Namespace', {}, []) },
   {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

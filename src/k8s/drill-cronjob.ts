@@ -1,19 +1,21 @@
-// A CronJob that runs `pgdr drill` inside the cluster on a schedule and reports to a webhook, with pgdr's
-// config in a ConfigMap and the bucket credentials from the Secret the ObjectStore already uses.
+// A CronJob that runs `pgdr k8s drill` inside the cluster on a schedule: the operator's own restore path (a
+// throw-away recovery Cluster in a scratch namespace, verified, deleted), with the report kept in the bucket's
+// drill history and sent to the webhook. It runs under its own ServiceAccount, granted exactly the API calls
+// the drill makes (DRILL_RBAC); the scratch namespace is created here, so the drill never needs to create or
+// delete namespaces.
 import { stringify } from 'yaml';
+import { drillRbacManifests } from './drill-rbac.js';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
 
 const CONFIG_DIR = '/etc/pgdr';
-/** Restores land under TMPDIR: an emptyDir, so a drill never touches a persistent volume. */
-const SCRATCH_DIR = '/var/lib/pgdr';
 
 export interface DrillCronJobOptions {
   readonly namespace?: string | undefined;
   readonly name?: string | undefined;
 }
 
-/** The config the pod reads: the bucket only, credentials from the standard AWS_* variables. */
+/** The bucket part of the config a pod reads: credentials come from the ObjectStore's Secret. */
 export function podConfig(config: ManifestSource['config']): Record<string, unknown> {
   const s = config.objectStore;
   return {
@@ -30,27 +32,42 @@ export function podConfig(config: ManifestSource['config']): Record<string, unkn
   };
 }
 
+/** The scratch namespace of the in-cluster drill (`pgdr k8s drill --namespace`). */
+export function drillNamespace(namespace: string): string {
+  return `${namespace}-pgdr-drill`.slice(0, 63).replace(/-+$/, '');
+}
+
 export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOptions = {}): Manifest[] {
   const k = src.k8s;
   const image = k.drill.image ?? PGDR_IMAGE;
   const name = opts.name ?? `${k.cluster}-pgdr-drill`;
   const namespace = opts.namespace ?? k.namespace;
+  const scratch = drillNamespace(namespace);
+  const config = {
+    ...podConfig(src.config),
+    kubernetes: {
+      namespace,
+      cluster: k.cluster,
+      objectStore: k.objectStore,
+      credentialsSecret: {
+        name: k.credentialsSecret.name,
+        accessKeyIdKey: k.credentialsSecret.accessKeyIdKey,
+        secretAccessKeyKey: k.credentialsSecret.secretAccessKeyKey,
+      },
+      ...(k.postgresVersion ? { postgresVersion: k.postgresVersion } : {}),
+      ...(k.imageName ? { imageName: k.imageName } : {}),
+      ...(k.storageSize ? { storageSize: k.storageSize } : {}),
+    },
+  };
   const configMap: K8sObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(name, namespace),
-    data: { 'pgdr.yaml': stringify(podConfig(src.config)) },
+    data: { 'pgdr.yaml': stringify(config) },
   };
-  const secretEnv = (envName: string, key: string) => ({
-    name: envName,
-    valueFrom: { secretKeyRef: { name: k.credentialsSecret.name, key } },
-  });
   const hook = k.drill.webhook;
   const env = [
-    secretEnv('AWS_ACCESS_KEY_ID', k.credentialsSecret.accessKeyIdKey),
-    secretEnv('AWS_SECRET_ACCESS_KEY', k.credentialsSecret.secretAccessKeyKey),
     { name: 'PGDR_CONFIG', value: `${CONFIG_DIR}/pgdr.yaml` },
-    { name: 'TMPDIR', value: SCRATCH_DIR },
     ...(hook === undefined
       ? []
       : 'url' in hook
@@ -58,33 +75,34 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
         : [{ name: 'PGDR_WEBHOOK', valueFrom: { secretKeyRef: { name: hook.secret, key: hook.key } } }]),
   ];
   const labels = { ...MANAGED_BY, 'app.kubernetes.io/name': 'pgdr-drill' };
+  const args = [
+    'k8s',
+    'drill',
+    '--namespace',
+    scratch,
+    '--format',
+    'json',
+    ...(k.drill.preset ? ['--preset', k.drill.preset] : []),
+    ...(k.drill.database ? ['--database', k.drill.database] : []),
+    // $(VAR) is expanded by Kubernetes from the container's env, so the URL never sits in the args.
+    ...(hook ? ['--notify', '$(PGDR_WEBHOOK)'] : []),
+  ];
   const podSpec = {
     restartPolicy: 'Never',
-    // The embedded PostgreSQL refuses to run as root, and needs its uid in the image's /etc/passwd.
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: PGDR_IMAGE_UID,
-      runAsGroup: PGDR_IMAGE_UID,
-      fsGroup: PGDR_IMAGE_UID,
-    },
+    serviceAccountName: name,
+    securityContext: { runAsNonRoot: true, runAsUser: PGDR_IMAGE_UID, runAsGroup: PGDR_IMAGE_UID },
     containers: [
       {
         name: 'pgdr-drill',
         image,
         command: ['pgdr'],
-        // $(VAR) is expanded by Kubernetes from the container's env, so the URL never sits in the args.
-        args: ['drill', '--format', 'json', ...(hook ? ['--notify', '$(PGDR_WEBHOOK)'] : [])],
+        args,
         env,
-        volumeMounts: [
-          { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-          { name: 'scratch', mountPath: SCRATCH_DIR },
-        ],
+        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
       },
     ],
-    volumes: [
-      { name: 'config', configMap: { name } },
-      { name: 'scratch', emptyDir: {} },
-    ],
+    volumes: [{ name: 'config', configMap: { name } }],
   };
   const cronJob: K8sObject = {
     apiVersion: 'batch/v1',
@@ -104,16 +122,19 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
   return [
     {
       object: configMap,
-      notes: ['pgdr configuration read by the drill (no secrets: those come from the Secret).'],
+      notes: [
+        'pgdr configuration read by the drill (no secrets: it reads the bucket with the ObjectStore Secret).',
+      ],
     },
+    ...drillRbacManifests({ name, namespace, scratch, src }),
     {
       object: cronJob,
       notes: [
-        `Runs pgdr drill at "${k.drill.schedule}" (UTC) with credentials from Secret ${k.credentialsSecret.name}.`,
+        `Runs pgdr k8s drill at "${k.drill.schedule}" (UTC): a recovery Cluster in ${scratch}, verified, deleted.`,
         k.drill.image === undefined
           ? `Image ${image}: build and push it with packaging/container, or set kubernetes.drill.image.`
           : `Image ${image} (kubernetes.drill.image): it must run pgdr as uid ${PGDR_IMAGE_UID}, listed in its /etc/passwd.`,
-        ...(hook ? [] : ['No kubernetes.drill.webhook: the report only goes to the job log.']),
+        ...(hook ? [] : ['No kubernetes.drill.webhook: the report goes to the job log and the bucket only.']),
       ],
     },
   ];

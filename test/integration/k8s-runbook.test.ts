@@ -14,7 +14,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { inspectServer } from '../../src/engine/status.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
-import { runPgdr } from '../helpers/cli.js';
+import { runPgdr, s3Env } from '../helpers/cli.js';
 import { type FakeKubeApi, healthyClusterStatus, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import {
   APPS,
@@ -37,6 +37,7 @@ import {
 import { stopAllRestored } from '../helpers/restore-run.js';
 
 const CNPG = 'postgresql.cnpg.io/v1';
+type Obj = Record<string, unknown>;
 const FAST = ['--poll-interval', '100ms'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The app role's password in the recovered Clusters' -app Secret: must never be printed. */
@@ -490,6 +491,99 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     );
     assert.match(r.stdout, /Drill PASSED: RTO \d+\.\d s/);
     assert.match(r.stdout, /\n\s+cleanup\s+done/);
+  });
+
+  it('drill CronJob: pgdr k8s drill as the CronJob runs it makes exactly the calls its Roles grant', async () => {
+    recoverForReal();
+    const m = await runPgdr(['k8s', 'manifests', 'drill-cronjob', '-o', 'json', '-c', config]);
+    assert.equal(m.code, 0, m.stderr);
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+    type Item = Obj & { kind: string; metadata: { name: string; namespace?: string }; rules?: Rule[] };
+    const items = (JSON.parse(m.stdout) as { items: Item[] }).items;
+    // Applying the manifests creates the scratch namespace: the drill then only reads it.
+    api.put(items.find((i) => i.kind === 'Namespace')!);
+    const cron = items.find((i) => i.kind === 'CronJob') as unknown as {
+      spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } } };
+    };
+    const args = cron.spec.jobTemplate.spec.template.spec.containers[0]!.args;
+    assert.deepEqual(args.slice(0, 2), ['k8s', 'drill']);
+    const from = api.requests.length;
+    const r = await pgdr([...args, '--database', 'postgres', ...FAST]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${api.operatorErrors.join('\n')}`);
+    const out = JSON.parse(r.stdout) as {
+      result: string;
+      drill: { scenario: string; historyKey: string | null };
+    };
+    assert.equal(out.result, 'pass');
+    assert.equal(out.drill.scenario, 'kubernetes');
+    assert.match(
+      out.drill.historyKey ?? '',
+      /\/pgdr\/drills\/.+\.json$/,
+      'kept in the bucket with the Secret',
+    );
+    const history = await runPgdr(['drill', 'history', '-c', config, '--format', 'json'], {
+      env: s3Env(bucket.s3),
+    });
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /"scenario": ?"kubernetes"/);
+
+    // Every call the drill made, as RBAC sees it: verb, API group, resource, namespace, name.
+    const calls = api.requests.slice(from).map((q) => {
+      const u = new URL(q.path, 'http://x');
+      const m2 =
+        /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(
+          u.pathname,
+        );
+      assert.ok(m2, q.path);
+      const [, group = '', ns = '', res, name, sub] = m2;
+      // /api/v1/namespaces/NAME: the namespace itself, cluster-scoped.
+      const resource = ns && !res ? 'namespaces' : sub ? `${res}/${sub}` : res!;
+      const verb =
+        q.method === 'GET'
+          ? q.status === 101
+            ? 'create'
+            : name
+              ? 'get'
+              : u.searchParams.get('watch') === 'true'
+                ? 'watch'
+                : 'list'
+          : ({ POST: 'create', PATCH: 'patch', PUT: 'update', DELETE: 'delete' } as Record<string, string>)[
+              q.method
+            ]!;
+      return { verb, group, resource, namespace: resource === 'namespaces' ? '' : ns, name: name ?? '' };
+    });
+    const rolesIn = (namespace: string) =>
+      items
+        .filter((i) =>
+          namespace ? i.kind === 'Role' && i.metadata.namespace === namespace : i.kind === 'ClusterRole',
+        )
+        .flatMap((i) => i.rules ?? []);
+    const allows = (rule: Rule, c: (typeof calls)[number]) =>
+      rule.apiGroups.includes(c.group) &&
+      rule.resources.includes(c.resource) &&
+      rule.verbs.includes(c.verb) &&
+      (rule.resourceNames === undefined || rule.resourceNames.includes(c.name));
+    const denied = calls.filter((c) => !rolesIn(c.namespace).some((rule) => allows(rule, c)));
+    assert.deepEqual(denied, [], 'every call is granted');
+    // And nothing is granted that the drill did not use (a port-forward is authorized as create or as get).
+    for (const i of items.filter((x) => x.kind === 'Role' || x.kind === 'ClusterRole')) {
+      const ns = i.kind === 'Role' ? i.metadata.namespace! : '';
+      for (const rule of i.rules ?? [])
+        for (const verb of rule.verbs)
+          for (const resource of rule.resources) {
+            const used = calls.some(
+              (c) =>
+                c.namespace === ns &&
+                c.resource === resource &&
+                rule.apiGroups.includes(c.group) &&
+                (c.verb === verb || (resource === 'pods/portforward' && c.verb === 'create')),
+            );
+            assert.ok(
+              used,
+              `${i.kind} ${i.metadata.name} in ${ns || 'the cluster'} grants ${verb} ${resource}: unused`,
+            );
+          }
+    }
   });
 
   it('drill: a Cluster that never becomes ready fails, and the clean-up still deletes what the drill created', async () => {

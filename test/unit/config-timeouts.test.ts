@@ -26,7 +26,7 @@ function problems(timeouts: string): Array<{ path: string; message: string }> {
     load(timeouts);
   } catch (e) {
     assert.ok(isPgdrError(e, 'CONFIG_INVALID'), String(e));
-    assert.match(e.hint ?? '', /configuration reference: README\.md/);
+    assert.match(e.hint ?? '', /configuration reference: docs\/configuration\.md/);
     return e.details?.problems as Array<{ path: string; message: string }>;
   }
   assert.fail(`objectStore.timeouts: ${timeouts} was accepted`);

@@ -120,49 +120,92 @@ describe('k8s manifests from the seed configuration', () => {
     });
   });
 
-  it('produces a drill CronJob with the secret, the config map and the webhook', () => {
-    const [cm, cron] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
-    assert.ok(cm && cron);
-    assert.equal(cm.kind, 'ConfigMap');
+  const drillObjects = (src = seed) => buildManifests('drill-cronjob', src).map((m) => m.object as K8sObject);
+  const cronOf = (objects: K8sObject[]) => objects.find((o) => o.kind === 'CronJob')!;
+
+  it('produces a drill CronJob running pgdr k8s drill under its own ServiceAccount, with the webhook', () => {
+    const objects = drillObjects();
+    assert.deepEqual(
+      objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+      [
+        'ConfigMap goingdark-social/database-cnpg-pgdr-drill',
+        'ServiceAccount goingdark-social/database-cnpg-pgdr-drill',
+        'Namespace /goingdark-social-pgdr-drill',
+        'Role goingdark-social/database-cnpg-pgdr-drill',
+        'RoleBinding goingdark-social/database-cnpg-pgdr-drill',
+        'Role goingdark-social-pgdr-drill/database-cnpg-pgdr-drill',
+        'RoleBinding goingdark-social-pgdr-drill/database-cnpg-pgdr-drill',
+        'ClusterRole /pgdr-drill-goingdark-social-pgdr-drill',
+        'ClusterRoleBinding /pgdr-drill-goingdark-social-pgdr-drill',
+        'CronJob goingdark-social/database-cnpg-pgdr-drill',
+      ],
+    );
+    const cm = objects[0]!;
     const pgdrYaml = (cm.data as Record<string, string>)['pgdr.yaml'] ?? '';
     assert.match(pgdrYaml, /^serverName: database-cnpg$/m);
     assert.doesNotMatch(pgdrYaml, /s3Credentials/);
     // biome-ignore lint/suspicious/noExplicitAny: deep read
-    const pod = (cron.spec as any).jobTemplate.spec.template.spec;
-    assert.deepEqual(pod.containers[0].args, ['drill', '--format', 'json', '--notify', '$(PGDR_WEBHOOK)']);
-    assert.deepEqual(pod.containers[0].env[0], {
-      name: 'AWS_ACCESS_KEY_ID',
-      valueFrom: { secretKeyRef: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' } },
+    const pod = (cronOf(objects).spec as any).jobTemplate.spec.template.spec;
+    assert.deepEqual(pod.containers[0].args, [
+      'k8s',
+      'drill',
+      '--namespace',
+      'goingdark-social-pgdr-drill',
+      '--format',
+      'json',
+      '--notify',
+      '$(PGDR_WEBHOOK)',
+    ]);
+    assert.equal(pod.serviceAccountName, 'database-cnpg-pgdr-drill');
+    // The drill reads the bucket with the ObjectStore's Secret through the API: no credentials in the pod.
+    assert.doesNotMatch(JSON.stringify(pod.containers[0].env), /AWS_/);
+    assert.deepEqual(pod.containers[0].env[1], {
+      name: 'PGDR_WEBHOOK',
+      valueFrom: { secretKeyRef: { name: 'pgdr-drill-webhook', key: 'url' } },
     });
     assert.deepEqual(pod.volumes[0], { name: 'config', configMap: { name: cm.metadata.name } });
     assert.equal(pod.containers[0].image, 'ghcr.io/example/pgdr:0.1.0');
   });
 
+  it('the drill CronJob passes kubernetes.drill.preset and database to pgdr k8s drill', () => {
+    const objects = drillObjects(
+      withK8s({ drill: { schedule: '0 2 1 * *', preset: 'mastodon', database: 'mastodon_production' } }),
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: deep read
+    const args = (cronOf(objects).spec as any).jobTemplate.spec.template.spec.containers[0].args;
+    assert.deepEqual(args.slice(-4), ['--preset', 'mastodon', '--database', 'mastodon_production']);
+  });
+
   it('the drill CronJob runs the image packaging/container builds unless kubernetes.drill.image names one', () => {
-    const [, cron] = buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }));
+    const list = buildManifests('drill-cronjob', withK8s({ drill: { schedule: '0 2 1 * *' } }));
+    const cron = list.find((m) => (m.object as K8sObject).kind === 'CronJob');
     assert.ok(cron);
     // biome-ignore lint/suspicious/noExplicitAny: deep read
     const pod = ((cron.object as K8sObject).spec as any).jobTemplate.spec.template.spec;
     assert.equal(pod.containers[0].image, `ghcr.io/pgdr/pgdr:${VERSION}`);
-    // The image's user: PostgreSQL needs the pod's uid in the image's /etc/passwd.
-    assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 26, runAsGroup: 26, fsGroup: 26 });
+    assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 26, runAsGroup: 26 });
     assert.ok(
       cron.notes.some((n) => n.includes(`ghcr.io/pgdr/pgdr:${VERSION}`) && n.includes('packaging/container')),
     );
   });
 
-  it('the drill ConfigMap holds a pgdr config that loads with the Secret as AWS_* variables', () => {
-    const [cm] = buildManifests('drill-cronjob', seed).map((m) => m.object as K8sObject);
+  it('the drill ConfigMap holds a pgdr config with the kubernetes section pgdr k8s drill reads', () => {
+    const [cm] = drillObjects();
     assert.ok(cm);
     const raw = parse((cm.data as Record<string, string>)['pgdr.yaml'] ?? '');
     const p = new Problems();
-    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
-    const c = buildConfig({ raw, env, source: 'configmap', defaults: { jobs: 7 } }, p);
+    const c = buildConfig({ raw, env: {}, source: 'configmap', defaults: { jobs: 7 } }, p);
     assert.deepEqual(p.list, []);
-    assert.deepEqual(c?.objectStore, {
-      ...seed.config.objectStore,
-      s3Credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined },
-    });
     assert.equal(c?.serverName, 'database-cnpg');
+    assert.equal(c?.objectStore.destinationPath, seed.config.objectStore.destinationPath);
+    assert.deepEqual(
+      [
+        c?.kubernetes?.namespace,
+        c?.kubernetes?.cluster,
+        c?.kubernetes?.objectStore,
+        c?.kubernetes?.credentialsSecret,
+      ],
+      [seed.k8s.namespace, seed.k8s.cluster, seed.k8s.objectStore, seed.k8s.credentialsSecret],
+    );
   });
 });

@@ -25,15 +25,25 @@ const errors = (m: unknown) =>
     .errors.map((e) => `${e.path}: ${e.message}`);
 
 describe('strict CRD validation', () => {
-  it('loads the five CloudNativePG CRDs and the core shapes', () => {
+  it('loads the CloudNativePG and Prometheus operator CRDs and the core shapes', () => {
     assert.deepEqual(registry().kinds().sort(), [
+      'apps/v1/Deployment',
       'barmancloud.cnpg.io/v1/ObjectStore',
       'batch/v1/CronJob',
+      'monitoring.coreos.com/v1/PrometheusRule',
+      'monitoring.coreos.com/v1/ServiceMonitor',
       'postgresql.cnpg.io/v1/Backup',
       'postgresql.cnpg.io/v1/Cluster',
       'postgresql.cnpg.io/v1/Pooler',
       'postgresql.cnpg.io/v1/ScheduledBackup',
+      'rbac.authorization.k8s.io/v1/ClusterRole',
+      'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+      'rbac.authorization.k8s.io/v1/Role',
+      'rbac.authorization.k8s.io/v1/RoleBinding',
       'v1/ConfigMap',
+      'v1/Namespace',
+      'v1/Service',
+      'v1/ServiceAccount',
     ]);
   });
 

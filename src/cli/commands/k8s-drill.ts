@@ -1,5 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { DrillReport } from '../../drill/drill-types.js';
+import { localFileError, PgdrError } from '../../errors.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { describeTarget } from '../../k8s/recovery-target.js';
+import { k8sDrillReport, publishK8sDrill } from '../../k8s/runbook/drill-report.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
@@ -29,6 +34,8 @@ const FLAGS: FlagSpec = {
   namespace: { type: 'string', short: 'n' },
   name: { type: 'string' },
   keep: { type: 'boolean' },
+  report: { type: 'string' },
+  notify: { type: 'string' },
 };
 
 export const k8sDrill: Command = {
@@ -48,6 +55,10 @@ or cannot run (no port-forward allowed, no credentials Secret) fail the drill, e
 ${TARGET_USAGE}
                              (default: the end of the archive)
   --keep                     do not delete the drill's resources (inspection)
+  --report FILE              also write the drill report (JSON, as pgdr drill --format json) to FILE
+  --notify URL               POST the report to a webhook (Slack-compatible: a "text" field)
+The report is appended to the bucket's drill history (<serverName>/pgdr/drills/, ignored by barman-cloud),
+which pgdr drill history, pgdr serve and its metrics read.
   --dry-run                  print every step and the exact manifests; change nothing
   --timeout DURATION         default 30m;  --poll-interval DURATION  default 5s
 ${VERIFY_USAGE}
@@ -77,6 +88,13 @@ ${STORE_USAGE}`,
       dataChecks: dataChecksFromFlags(p, ctx.cwd, NAME),
       amcheck: !flag(p, 'no-amcheck'),
     });
+    const notifyUrl = str(p, 'notify');
+    if (notifyUrl !== undefined && !/^https?:\/\/[^/]+/.test(notifyUrl))
+      throw new PgdrError('USAGE', `${NAME}: --notify must be an http(s) URL`, {
+        hint: `see: pgdr ${NAME} --help`,
+      });
+    const reportFile = str(p, 'report');
+    const startedAt = new Date();
     const title = `pgdr ${NAME}: recover serverName ${config.serverName} to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}, verify, delete`;
     const opened = await openRunbook(ctx, p, title, plan.steps, format);
     if (opened === undefined) return 0;
@@ -96,23 +114,56 @@ ${STORE_USAGE}`,
           : 'nothing the drill created is left.',
       ],
     });
-    const rtoMs = report.steps
-      .filter((s) => ['apply', 'wait', 'verify'].includes(s.id))
-      .reduce((a, s) => a + s.durationMs, 0);
+    const drill = await publishK8sDrill({
+      api,
+      config,
+      src,
+      notifyUrl,
+      signal: ctx.signal,
+      report: k8sDrillReport({
+        report,
+        serverName: config.serverName,
+        destination: config.objectStore.destinationPath,
+        target: describeTarget(target),
+        startedAt,
+      }),
+    });
+    if (reportFile !== undefined) await writeReportFile(resolve(ctx.cwd, reportFile), drill);
+    const rtoMs = drill.rtoMs ?? 0;
     if (quiet)
       json(ctx, {
         ...reportJson(report),
-        result: report.ok ? 'pass' : 'fail',
-        rtoMs: report.ok ? rtoMs : null,
+        result: drill.result,
+        rtoMs: drill.rtoMs,
+        drill,
       });
     else {
       printReport(ctx, report);
       line(
         ctx,
-        `\nDrill ${report.ok ? `PASSED: RTO ${(rtoMs / 1000).toFixed(1)} s (create, recover, verify)` : 'FAILED'}`,
+        `\nDrill ${drill.result === 'pass' ? `PASSED: RTO ${(rtoMs / 1000).toFixed(1)} s (create, recover, verify)` : 'FAILED'}`,
       );
+      line(
+        ctx,
+        drill.historyKey
+          ? `report kept in the bucket: ${drill.historyKey}`
+          : `report NOT kept in the bucket: ${drill.historyProblem ?? ''}`,
+      );
+      if (drill.notification)
+        line(
+          ctx,
+          `webhook ${drill.notification.url}: ${drill.notification.ok ? 'sent' : `failed (${drill.notification.detail})`}`,
+        );
     }
     if (report.failure) throw report.failure.error;
     return 0;
   },
 };
+
+async function writeReportFile(path: string, report: DrillReport): Promise<void> {
+  try {
+    await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (e) {
+    throw localFileError(e, path, 'write the drill report');
+  }
+}

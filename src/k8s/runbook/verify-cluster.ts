@@ -111,7 +111,7 @@ function judge(report: VerifyReport, target: string): string {
     throw new PgdrError(
       'CHECKS_FAILED',
       `verify of ${target}: ${failed.map((c) => `${c.name}: ${c.finding}`).join('; ')}`,
-      { hint: 'the recovered data does not pass the checks: the applications were left scaled down' },
+      { hint: 'the recovered data does not pass the checks named here: nothing was switched over to it' },
     );
   const passed = report.checks.length - failed.length - warned.length;
   return `${report.checks.length} checks on ${target}: ${passed} passed, ${warned.length} warned${warned.length ? ` (${warned.map((c) => c.name).join(', ')})` : ''}`;
