@@ -28,6 +28,7 @@ import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.j
 
 interface Run {
   readonly code: number;
+  readonly stdout: string;
   readonly stderr: string;
 }
 
@@ -53,8 +54,8 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
     new Promise<Run>((resolve) => {
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env };
       if (o.sh) env.PGDR_NODE = noNode;
-      execFile(PGDR_EXE, args, { cwd: o.cwd, env }, (e, _out, stderr) =>
-        resolve({ code: e ? Number(e.code) : 0, stderr }),
+      execFile(PGDR_EXE, args, { cwd: o.cwd, env }, (e, stdout, stderr) =>
+        resolve({ code: e ? Number(e.code) : 0, stdout, stderr }),
       );
     });
   const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}`);
@@ -118,6 +119,47 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
       k.endsWith('.gz'),
     );
     assert.equal(stored.length, 5);
+  });
+
+  it('archive: a call asking for JSON goes to the CLI, which prints it', async () => {
+    const pgdata = join(work, 'archive-json');
+    const pgWal = join(pgdata, 'pg_wal');
+    await mkdir(join(pgWal, 'archive_status'), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
+      await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
+    }
+    const cfg = join(work, 'archive-json.yaml');
+    await writeFile(cfg, `serverName: j\nobjectStore:\n  destinationPath: file://${join(work, 'repo-j')}\n`);
+    const args = (i: number) => [
+      'wal',
+      'archive',
+      '--max-parallel',
+      '4',
+      '--config',
+      cfg,
+      '-o',
+      'json',
+      `pg_wal/${n(i)}`,
+    ];
+    const first = await exe(args(0), { cwd: pgdata });
+    ok(first, 'the first call');
+    assert.equal(JSON.parse(first.stdout).outcome, 'stored');
+    await rename(
+      join(pgWal, 'archive_status', `${n(0)}.ready`),
+      join(pgWal, 'archive_status', `${n(0)}.done`),
+    );
+    // Uploaded ahead with these very flags: sh could answer, but it would print nothing.
+    toNode(await exe(args(1), { cwd: pgdata, sh: true }), 'a call with -o json');
+    const second = await exe(args(1), { cwd: pgdata });
+    ok(second, 'the CLI');
+    assert.deepEqual(JSON.parse(second.stdout), {
+      name: n(1),
+      key: `j/wals/${n(1).slice(0, 16)}/${n(1)}.gz`,
+      outcome: 'stored-ahead',
+      bytes: 0,
+      ahead: [],
+    });
   });
 
   it('restore: a spooled segment serves only the same call, fresh, from this boot', async () => {
