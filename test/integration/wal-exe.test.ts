@@ -62,16 +62,25 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
   const inSh = (r: Run, what: string) => assert.equal(r.code, 0, `${what} must be answered in sh`);
   const toNode = (r: Run, what: string) => assert.equal(r.code, 97, `${what} must go to the CLI`);
 
-  it('archive: a marker answers only the same call for the same unchanged file', async () => {
-    const pgdata = join(work, 'archive');
+  /** A data folder whose first `count` segments wait in pg_wal (.ready), and a config archiving to `server`. */
+  async function archivingFolder(name: string, count: number, server: string) {
+    const pgdata = join(work, name);
     const pgWal = join(pgdata, 'pg_wal');
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < count; i++) {
       await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
       await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
     }
-    const cfg = join(work, 'archive.yaml');
-    await writeFile(cfg, `serverName: a\nobjectStore:\n  destinationPath: file://${join(work, 'repo-a')}\n`);
+    const cfg = join(work, `${name}.yaml`);
+    await writeFile(
+      cfg,
+      `serverName: ${server}\nobjectStore:\n  destinationPath: file://${join(work, `repo-${server}`)}\n`,
+    );
+    return { pgdata, pgWal, cfg };
+  }
+
+  it('archive: a marker answers only the same call for the same unchanged file', async () => {
+    const { pgdata, pgWal, cfg } = await archivingFolder('archive', 5, 'a');
     // As PostgreSQL calls it: working directory PGDATA, %p relative to it.
     const args = (i: number) => ['wal', 'archive', '--max-parallel', '4', '--config', cfg, `pg_wal/${n(i)}`];
     const done = (i: number) =>
@@ -122,15 +131,7 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
   });
 
   it('archive: a call asking for JSON goes to the CLI, which prints it', async () => {
-    const pgdata = join(work, 'archive-json');
-    const pgWal = join(pgdata, 'pg_wal');
-    await mkdir(join(pgWal, 'archive_status'), { recursive: true });
-    for (let i = 0; i < 2; i++) {
-      await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
-      await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
-    }
-    const cfg = join(work, 'archive-json.yaml');
-    await writeFile(cfg, `serverName: j\nobjectStore:\n  destinationPath: file://${join(work, 'repo-j')}\n`);
+    const { pgdata, pgWal, cfg } = await archivingFolder('archive-json', 2, 'j');
     const args = (i: number) => [
       'wal',
       'archive',
