@@ -132,17 +132,8 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
 
   it('archive: a call asking for JSON goes to the CLI, which prints it', async () => {
     const { pgdata, pgWal, cfg } = await archivingFolder('archive-json', 2, 'j');
-    const args = (i: number) => [
-      'wal',
-      'archive',
-      '--max-parallel',
-      '4',
-      '--config',
-      cfg,
-      '-o',
-      'json',
-      `pg_wal/${n(i)}`,
-    ];
+    const flags = ['--max-parallel', '4', '--config', cfg, '-o', 'json'];
+    const args = (i: number) => ['wal', 'archive', ...flags, `pg_wal/${n(i)}`];
     const first = await exe(args(0), { cwd: pgdata });
     ok(first, 'the first call');
     assert.equal(JSON.parse(first.stdout).outcome, 'stored');
