@@ -12,7 +12,8 @@ export const STORE_FLAGS: FlagSpec = {
   'server-name': { type: 'string' },
 };
 
-export const FORMAT_FLAG: FlagSpec = { format: { type: 'string' } };
+/** -o json is the short form, as kubectl users type it. */
+export const FORMAT_FLAG: FlagSpec = { format: { type: 'string', short: 'o' } };
 
 /** Where a recovery stops: `pgdr restore` and `pgdr k8s manifests recovery-cluster` take the same flags. */
 export const TARGET_FLAGS: FlagSpec = {

@@ -3,6 +3,7 @@
 // {file: PATH} reference they were read through, a password in postgres.connection and a webhook URL are
 // replaced by [redacted].
 import type { LoadedConfig } from '../config/load.js';
+import { objectivesOf, showObjective } from '../config/objectives.js';
 import { showDuration } from '../config/timeouts.js';
 import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
 
@@ -109,6 +110,7 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
       },
     },
     retentionPolicy: c.retentionPolicy,
+    objectives: objectivesView(c),
     postgres: {
       connection: c.postgres.connection === undefined ? undefined : redactConnection(c.postgres.connection),
       pgdata: c.postgres.pgdata,
@@ -137,6 +139,16 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
               webhook: k.drill.webhook !== undefined && 'url' in k.drill.webhook ? REDACTED : k.drill.webhook,
             },
           },
+  };
+}
+
+function objectivesView(c: PgdrConfig): Obj {
+  const o = objectivesOf(c.objectives);
+  return {
+    rpo: showObjective(o.rpoMs),
+    rto: showObjective(o.rtoMs),
+    backupAge: showObjective(o.backupAgeMs),
+    drillAge: showObjective(o.drillAgeMs),
   };
 }
 

@@ -1,7 +1,10 @@
 // The entry point: dispatches to command modules (loaded lazily, so `pgdr wal archive` stays cheap to start),
 // and is the only place that turns errors into exit codes.
 import { ERRORS, isPgdrError, PgdrError } from '../errors.js';
-import type { Out } from './output.js';
+import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from './args.js';
+import { GLOBAL_FLAGS_USAGE, splitGlobalFlags } from './global-flags.js';
+import { printJsonError, wantsJson } from './json-error.js';
+import { json, type Out } from './output.js';
 import { VERSION } from './version.js';
 
 export interface Command {
@@ -85,6 +88,9 @@ export async function overview(): Promise<string> {
     '',
     'Configuration: --config FILE, else PGDR_CONFIG, else pgdr.yaml in the current folder, else',
     '/etc/pgdr/pgdr.yaml (see docs/configuration.md; pgdr config show prints what is read).',
+    GLOBAL_FLAGS_USAGE,
+    'With -o json every result, and every error as {"error": {"code", "name", "message", "hint"}}, is JSON',
+    'on stdout; the exit code is the same.',
     'Exit codes:',
     ...Object.entries(ERRORS).map(
       ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(21)} ${e.summary}`,
@@ -93,27 +99,73 @@ export async function overview(): Promise<string> {
 }
 
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    ctx.stdout.write(`${await overview()}\n`);
-    return argv.length === 0 ? ERRORS.USAGE.exitCode : 0;
+  const asJson = wantsJson(argv);
+  if (!asJson) return dispatch(argv, ctx, false);
+  let answered = false;
+  const stdout = new Proxy(ctx.stdout, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key);
+      if (key === 'write') answered = true;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  try {
+    return await dispatch(argv, { ...ctx, stdout }, true);
+  } catch (e) {
+    // Whatever failed, usage errors included, a script reading stdout gets one JSON document (a report that
+    // was printed already names its failure); stderr gets the text.
+    if (!answered) printJsonError(ctx, e);
+    throw e;
   }
-  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
-    ctx.stdout.write(`pgdr ${VERSION}\n`);
+}
+
+async function dispatch(argv: string[], ctx: CliContext, asJson: boolean): Promise<number> {
+  const { globals, rest } = splitGlobalFlags(argv);
+  if (rest.length === 0 && asJson) {
+    throw new PgdrError('USAGE', 'no command given', { hint: 'see: pgdr help' });
+  }
+  if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') {
+    if (asJson) json(ctx, await overviewJson());
+    else ctx.stdout.write(`${await overview()}\n`);
+    return rest.length === 0 ? ERRORS.USAGE.exitCode : 0;
+  }
+  if (rest[0] === '--version' || rest[0] === '-V' || rest[0] === 'version') {
+    const p = parse([...globals, ...rest.slice(1)], { ...STORE_FLAGS, ...FORMAT_FLAG }, 'version');
+    positionals(p, 'version', 0, 0, '');
+    if (oneOf(p, 'format', ['text', 'json'] as const, 'text', 'version') === 'json')
+      json(ctx, { version: VERSION });
+    else ctx.stdout.write(`pgdr ${VERSION}\n`);
     return 0;
   }
-  if (argv[0] === 'help') {
-    const found = argv.length > 1 ? await findCommand(argv.slice(1)) : undefined;
-    if (argv.length > 1 && !found) throw unknownCommand(argv.slice(1));
-    ctx.stdout.write(`${found ? helpOf(found.cmd) : await overview()}\n`);
+  if (rest[0] === 'help') {
+    const words = parse(rest.slice(1), FORMAT_FLAG, 'help').positionals;
+    const found = words.length > 0 ? await findCommand(words) : undefined;
+    if (words.length > 0 && !found) throw unknownCommand(words);
+    if (asJson) json(ctx, found ? helpJson(found.cmd) : await overviewJson());
+    else ctx.stdout.write(`${found ? helpOf(found.cmd) : await overview()}\n`);
     return 0;
   }
-  const found = await findCommand(argv);
-  if (!found) throw unknownCommand(argv);
+  const found = await findCommand(rest);
+  if (!found) throw unknownCommand(rest);
   if (found.rest.includes('--help') || found.rest.includes('-h')) {
-    ctx.stdout.write(`${helpOf(found.cmd)}\n`);
+    if (asJson) json(ctx, helpJson(found.cmd));
+    else ctx.stdout.write(`${helpOf(found.cmd)}\n`);
     return 0;
   }
-  return found.cmd.run(found.rest, ctx);
+  return found.cmd.run([...globals, ...found.rest], ctx);
+}
+
+async function overviewJson(): Promise<Record<string, unknown>> {
+  const cmds = await Promise.all(Object.values(COMMANDS).map((l) => l()));
+  return {
+    version: VERSION,
+    commands: cmds.map((c) => ({ name: c.name, summary: c.summary })),
+    exit_codes: Object.entries(ERRORS).map(([name, e]) => ({ code: e.exitCode, name, summary: e.summary })),
+  };
+}
+
+function helpJson(cmd: Command): Record<string, unknown> {
+  return { name: cmd.name, summary: cmd.summary, usage: cmd.usage.trim() };
 }
 
 function helpOf(cmd: Command): string {

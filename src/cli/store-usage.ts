@@ -5,4 +5,5 @@ export const STORE_USAGE = `Store options (override pgdr.yaml for this run):
                              /etc/pgdr/pgdr.yaml)
   --destination-path URL     s3://BUCKET/PATH or file:///PATH
   --endpoint-url URL         S3-compatible endpoint (R2, MinIO, ...)
-  --server-name NAME         the server folder under the destination path`;
+  --server-name NAME         the server folder under the destination path
+These, and -o/--format, may also come before the command: pgdr --config FILE -o json COMMAND ...`;

@@ -2,6 +2,7 @@
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
 import type { AgentConfig } from './agent-types.js';
 import type { KubernetesConfig } from './kubernetes-types.js';
+import type { Objectives } from './objectives.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -79,6 +80,8 @@ export interface PgdrConfig {
   readonly kubernetes?: KubernetesConfig | undefined;
   /** `pgdr agent`: the top-level `schedule`, `drill.schedule` and the `agent:` section, with defaults. */
   readonly agent?: AgentConfig | undefined;
+  /** `objectives:` as the file sets them (src/config/objectives.ts gives the defaults for the rest). */
+  readonly objectives?: Partial<Objectives> | undefined;
   /**
    * The pgdr executable the commands pgdr writes into PostgreSQL's configuration run (restore_command,
    * archive_command): `pgdrCommand` of the file, else PGDR_COMMAND; undefined: the `pgdr` found on PATH.

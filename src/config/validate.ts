@@ -3,6 +3,7 @@
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
+import { buildObjectives } from './objectives.js';
 import { cacheDirOf } from './postgres-cache.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
@@ -32,6 +33,7 @@ const TOP_KEYS = [
   'drill',
   'schedule',
   'agent',
+  'objectives',
 ];
 const STORE_KEYS = [
   'destinationPath',
@@ -155,7 +157,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     } catch (e) {
       p.add(
         'retentionPolicy',
-        `${(e as Error).message.replace(/^retentionPolicy:\s*/, '')} (accepted: ${POLICY_FORMS})`,
+        `${(e as Error).message.replace(/^retentionPolicy:\s*/, '')} (accepted: ${POLICY_FORMS}; as in CloudNativePG, 1m is a month here, while every other duration in pgdr reads m as minutes)`,
       );
     }
   }
@@ -163,6 +165,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
   const kubernetes =
     raw.kubernetes === undefined ? undefined : buildKubernetes(raw.kubernetes, { serverName }, p);
   const agent = buildAgent(raw, p);
+  const objectives = buildObjectives(raw.objectives, p);
   const pgdrCommand = pgdrCommandOf(raw, env, p);
 
   if (p.list.length > 0 || serverName === undefined || objectStore === undefined) return undefined;
@@ -172,6 +175,7 @@ export function buildConfig(input: BuildInput, p: Problems): PgdrConfig | undefi
     retentionPolicy,
     kubernetes,
     agent,
+    objectives,
     pgdrCommand,
     postgres: {
       connection: str(pg, 'connection', 'postgres.connection', p),

@@ -15,6 +15,9 @@ export interface StatusOptions {
   readonly store: ObjectStore;
   readonly serverName: string;
   readonly now: Date;
+  /** The verdict's age limits (objectives.rpo and objectives.backupAge); verdict()'s defaults otherwise. */
+  readonly maxWalAgeMs?: number | undefined;
+  readonly maxBackupAgeMs?: number | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -41,6 +44,8 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
   const report = computeRecoveryReport({ backups: catalog.backups, wal, histories });
   const v = verdict(report, {
     now: o.now,
+    ...(o.maxWalAgeMs !== undefined ? { maxWalAgeMs: o.maxWalAgeMs } : {}),
+    ...(o.maxBackupAgeMs !== undefined ? { maxBackupAgeMs: o.maxBackupAgeMs } : {}),
     unreadableBackups: catalog.unreadable,
     unknownWalObjects: wal.unknown.length,
   });

@@ -10,6 +10,8 @@ export interface Objectives {
   readonly backupAgeMs: number;
   /** A drill's restore (plan to verify) should take at most this long. */
   readonly rtoMs: number;
+  /** The newest drill may be this old (objectives.drillAge). */
+  readonly drillAgeMs: number;
 }
 
 export interface DashboardError {

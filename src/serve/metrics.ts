@@ -140,6 +140,12 @@ export function renderMetrics(st: DashboardState): string {
     L(),
     s(st.objectives.rtoMs),
   );
+  m.gauge(
+    'pgdr_drill_age_objective_seconds',
+    'the newest drill may be this old',
+    L(),
+    s(st.objectives.drillAgeMs),
+  );
 
   // Replicas and the primary.
   m.gauge(

@@ -1,6 +1,7 @@
 // `pgdr check` as an engine function (the drill's preflight calls it): named pre-recovery checks over the
 // bucket and, when a connection is given, the archiving primary. Never throws for a finding; a check that could
 // not run is reported as skipped, never as a pass.
+import { DEFAULT_OBJECTIVES } from '../config/objectives.js';
 import { checkWalArchive } from '../engine/check-wal-archive.js';
 import { inspectServer, type StatusResult } from '../engine/status.js';
 import { isPgdrError } from '../errors.js';
@@ -11,14 +12,16 @@ import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './
 import { formatDuration } from './duration.js';
 import { postgresChecks } from './postgres-checks.js';
 
-export const DEFAULT_MAX_WAL_AGE_MS = 6 * 60_000; // archive_timeout 5 min (the seed's RPO) + 1 min to upload
-export const DEFAULT_MAX_BACKUP_AGE_MS = 26 * 3_600_000; // a daily schedule, with 2 h of slack
+export const DEFAULT_MAX_WAL_AGE_MS = DEFAULT_OBJECTIVES.rpoMs;
+export const DEFAULT_MAX_BACKUP_AGE_MS = DEFAULT_OBJECTIVES.backupAgeMs;
 
 export interface RunChecksOptions {
   readonly store: ObjectStore;
   readonly serverName: string;
   readonly now?: () => Date;
   readonly maxWalAgeMs?: number;
+  /** Where maxWalAgeMs comes from, for the finding (default: --max-wal-age). */
+  readonly maxWalAgeBasis?: string;
   readonly maxBackupAgeMs?: number;
   /** The primary that archives into serverName: adds archiver health, backlog and identity checks. */
   readonly connection?: string | undefined;
@@ -53,6 +56,8 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
           store: o.store,
           serverName: o.serverName,
           now: now(),
+          maxWalAgeMs: o.maxWalAgeMs,
+          maxBackupAgeMs: o.maxBackupAgeMs,
           signal: o.signal,
         });
         return backupsCheck(status);
@@ -70,7 +75,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
     const s = status as StatusResult | null;
     if (s) {
       checks.push(await timed('wal-continuity', () => walContinuityCheck(s)));
-      const { ms, basis } = walAgeLimit(o.maxWalAgeMs, pg?.archiveTimeoutMs);
+      const { ms, basis } = walAgeLimit(o.maxWalAgeMs, pg?.archiveTimeoutMs, o.maxWalAgeBasis);
       checks.push(await timed('wal-age', () => walAgeCheck(s, ms, basis)));
       checks.push(
         await timed('backup-age', () => backupAgeCheck(s, o.maxBackupAgeMs ?? DEFAULT_MAX_BACKUP_AGE_MS)),
@@ -103,8 +108,12 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   };
 }
 
-function walAgeLimit(flag: number | undefined, archiveTimeoutMs: number | undefined) {
-  if (flag !== undefined) return { ms: flag, basis: '--max-wal-age' };
+function walAgeLimit(
+  flag: number | undefined,
+  archiveTimeoutMs: number | undefined,
+  basis = '--max-wal-age',
+) {
+  if (flag !== undefined) return { ms: flag, basis };
   if (archiveTimeoutMs !== undefined) {
     const t = formatDuration(archiveTimeoutMs);
     return { ms: archiveTimeoutMs + 60_000, basis: `the server's archive_timeout ${t} + 1m` };

@@ -81,6 +81,24 @@ describe('pgdr demo (embedded PostgreSQL 17, file:// store)', () => {
     assert.ok(readdirSync(dir).includes('repo'), '--keep keeps the files');
   });
 
+  it('answers in JSON with -o json: the narration on stderr, the results on stdout', {
+    timeout: 600_000,
+  }, async () => {
+    const dir = emptyDir();
+    const r = await runPgdr(['-o', 'json', 'demo', '--dir', dir], {
+      timeoutMs: 600_000,
+      env: { PGDR_DEMO_SCENARIOS: 'status' },
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const v = JSON.parse(r.stdout) as { results: Array<{ passed: boolean }>; root: string; kept: boolean };
+    assert.equal(v.results.length, 1, r.stdout);
+    assert.equal(v.results[0]!.passed, true, r.stdout);
+    assert.equal(v.root, dir);
+    assert.equal(v.kept, false);
+    assert.match(r.stderr, /pgdr status/);
+    assert.deepEqual(postgresUnder(dir), []);
+  });
+
   it('stops every server it started when its output is closed (pgdr demo | head)', {
     timeout: 300_000,
   }, async () => {

@@ -27,8 +27,9 @@ describe(`pgdr on Node.js ${MIN_NODE_MAJOR - 2}`, () => {
   it('refuses in JSON with --format json', () => {
     const r = spawnSync(node, [PGDR_BIN, 'backup', 'list', '--format', 'json'], { encoding: 'utf8', env });
     assert.equal(r.status, 2, r.stderr);
-    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
-    assert.equal(error.code, 'USAGE');
+    const { error } = JSON.parse(r.stdout) as { error: { code: number; name: string; message: string } };
+    assert.equal(error.code, 2);
+    assert.equal(error.name, 'USAGE');
     assert.equal(error.message, `pgdr needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${version}`);
   });
 

@@ -22,10 +22,11 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
     const timer = setTimeout(() => reject(new Error(`pgdr serve did not start: ${out}`)), 30_000);
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /pgdr serve: (http:\/\/\S+\/)/.exec(out);
+      // The text line, or the JSON one of --format json.
+      const m = /pgdr serve: (http:\/\/\S+\/)|"url":"(http:\/\/[^"]+\/)"/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve((m[1] ?? m[2])!);
       }
     };
     child.stdout.on('data', onData);

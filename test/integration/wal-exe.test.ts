@@ -28,6 +28,7 @@ import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.j
 
 interface Run {
   readonly code: number;
+  readonly stdout: string;
   readonly stderr: string;
 }
 
@@ -53,24 +54,33 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
     new Promise<Run>((resolve) => {
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env };
       if (o.sh) env.PGDR_NODE = noNode;
-      execFile(PGDR_EXE, args, { cwd: o.cwd, env }, (e, _out, stderr) =>
-        resolve({ code: e ? Number(e.code) : 0, stderr }),
+      execFile(PGDR_EXE, args, { cwd: o.cwd, env }, (e, stdout, stderr) =>
+        resolve({ code: e ? Number(e.code) : 0, stdout, stderr }),
       );
     });
   const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}`);
   const inSh = (r: Run, what: string) => assert.equal(r.code, 0, `${what} must be answered in sh`);
   const toNode = (r: Run, what: string) => assert.equal(r.code, 97, `${what} must go to the CLI`);
 
-  it('archive: a marker answers only the same call for the same unchanged file', async () => {
-    const pgdata = join(work, 'archive');
+  /** A data folder whose first `count` segments wait in pg_wal (.ready), and a config archiving to `server`. */
+  async function archivingFolder(name: string, count: number, server: string) {
+    const pgdata = join(work, name);
     const pgWal = join(pgdata, 'pg_wal');
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < count; i++) {
       await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
       await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
     }
-    const cfg = join(work, 'archive.yaml');
-    await writeFile(cfg, `serverName: a\nobjectStore:\n  destinationPath: file://${join(work, 'repo-a')}\n`);
+    const cfg = join(work, `${name}.yaml`);
+    await writeFile(
+      cfg,
+      `serverName: ${server}\nobjectStore:\n  destinationPath: file://${join(work, `repo-${server}`)}\n`,
+    );
+    return { pgdata, pgWal, cfg };
+  }
+
+  it('archive: a marker answers only the same call for the same unchanged file', async () => {
+    const { pgdata, pgWal, cfg } = await archivingFolder('archive', 5, 'a');
     // As PostgreSQL calls it: working directory PGDATA, %p relative to it.
     const args = (i: number) => ['wal', 'archive', '--max-parallel', '4', '--config', cfg, `pg_wal/${n(i)}`];
     const done = (i: number) =>
@@ -118,6 +128,30 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
       k.endsWith('.gz'),
     );
     assert.equal(stored.length, 5);
+  });
+
+  it('archive: a call asking for JSON goes to the CLI, which prints it', async () => {
+    const { pgdata, pgWal, cfg } = await archivingFolder('archive-json', 2, 'j');
+    const flags = ['--max-parallel', '4', '--config', cfg, '-o', 'json'];
+    const args = (i: number) => ['wal', 'archive', ...flags, `pg_wal/${n(i)}`];
+    const first = await exe(args(0), { cwd: pgdata });
+    ok(first, 'the first call');
+    assert.equal(JSON.parse(first.stdout).outcome, 'stored');
+    await rename(
+      join(pgWal, 'archive_status', `${n(0)}.ready`),
+      join(pgWal, 'archive_status', `${n(0)}.done`),
+    );
+    // Uploaded ahead with these very flags: sh could answer, but it would print nothing.
+    toNode(await exe(args(1), { cwd: pgdata, sh: true }), 'a call with -o json');
+    const second = await exe(args(1), { cwd: pgdata });
+    ok(second, 'the CLI');
+    assert.deepEqual(JSON.parse(second.stdout), {
+      name: n(1),
+      key: `j/wals/${n(1).slice(0, 16)}/${n(1)}.gz`,
+      outcome: 'stored-ahead',
+      bytes: 0,
+      ahead: [],
+    });
   });
 
   it('restore: a spooled segment serves only the same call, fresh, from this boot', async () => {

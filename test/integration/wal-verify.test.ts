@@ -207,9 +207,9 @@ describe('pgdr wal verify on buckets written by pgdr and barman-cloud (s3rver)',
   it('answers in JSON when it cannot run (a timeline without WAL: exit 1)', async () => {
     const r = await pgdr(['wal', 'verify', '--timeline', '9', '--format', 'json']);
     assert.equal(r.code, 1, r.stderr);
-    const out = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
-    assert.equal(out.ok, false);
-    assert.equal(out.error.code, 'NOT_FOUND');
+    const out = JSON.parse(r.stdout) as { error: { code: number; name: string; message: string } };
+    assert.equal(out.error.code, 1);
+    assert.equal(out.error.name, 'NOT_FOUND');
     assert.match(out.error.message, /timeline 9 has no WAL/);
   });
 });

@@ -177,7 +177,7 @@ describe('pgdr config show', () => {
     const r = await show(['--format', 'json'], { MY_KEY_ID: '' });
     assert.equal(r.code, 3);
     const out = JSON.parse(r.stdout);
-    assert.equal(out.error.code, 'CONFIG_INVALID');
+    assert.equal(out.error.name, 'CONFIG_INVALID');
     assert.match(out.error.message, /MY_KEY_ID is not set/);
   });
 });

@@ -16,7 +16,7 @@ const unreadable: DashboardState = {
   destination: 's3://bucket/path',
   refreshedAt: '2025-01-01T00:00:00.000Z',
   refreshMs: 12,
-  objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000 },
+  objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000, drillAgeMs: 3_024_000_000 },
   error: { code: 'STORE_UNREACHABLE', message: 'cannot reach the endpoint', hint: null },
   verdict: null,
   status: null,

@@ -4,7 +4,7 @@ import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
 import { parseRetentionPolicy } from '../../catalog/retention-policy.js';
 import { PgdrError } from '../../errors.js';
-import { oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { findPgdrCommand } from '../pgdr-command.js';
@@ -33,12 +33,14 @@ SIGTERM/SIGINT during a backup aborts it: its backup.info says FAILED (never DON
 is released, and the agent exits 0. A second signal kills it at once.
 
   --log-format F    json (one object per line; the default when stdout is not a terminal) or pretty
+  -o, --format F    the same as --log-format (json or pretty)
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, 'log-format': { type: 'string' } }, NAME);
+    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, 'log-format': { type: 'string' } }, NAME);
     positionals(p, NAME, 0, 0, '');
-    const format = oneOf(p, 'log-format', ['json', 'pretty'] as const, ctx.isTTY ? 'pretty' : 'json', NAME);
+    const asked = str(p, 'format') === undefined ? 'log-format' : 'format';
+    const format = oneOf(p, asked, ['json', 'pretty'] as const, ctx.isTTY ? 'pretty' : 'json', NAME);
     const config = configFrom(p, ctx);
     const agent = config.agent;
     const where = config.source === 'flags' ? 'the configuration file' : config.source;

@@ -7,7 +7,6 @@ import { ERRORS, isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
@@ -50,14 +49,7 @@ Exit code: 0 when everything checked passed (the report says "partial" when some
 51 when anything failed.
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    try {
-      return await verifyCommand(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: verifyCommand,
 };
 
 async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {

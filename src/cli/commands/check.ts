@@ -1,3 +1,4 @@
+import { DURATION_SYNTAX } from '../../config/objectives.js';
 import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
 import { runChecks } from '../../verify/run-checks.js';
 import { type FlagSpec, FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
@@ -27,10 +28,11 @@ Runs named checks, each pass, warn, fail or skip with a one-line finding and a h
   store-reachable, credentials, bucket   the object store answers, accepts the keys, the bucket exists
   backups                                serverName has DONE backups (else: the server names that do exist)
   wal-continuity                         no WAL gap from the oldest backup to the newest WAL, per timeline
-  wal-age                                newest archived WAL vs --max-wal-age, else the primary's
-                                         archive_timeout + 1m, else 6m (the seed's 5m + 1m to upload):
-                                         the data lost if the primary died now (RPO)
-  backup-age                             newest DONE backup vs --max-backup-age (default 26h: daily)
+  wal-age                                newest archived WAL vs --max-wal-age, else objectives.rpo of the
+                                         configuration, else the primary's archive_timeout + 1m, else 6m
+                                         (5m + 1m to upload): the data lost if the primary died now (RPO)
+  backup-age                             newest DONE backup vs --max-backup-age, else objectives.backupAge
+                                         (default 26h: daily)
 With postgres.connection (or --connection), on the primary that archives into serverName:
   postgres, archiver, archive-backlog    connection, pg_stat_archiver failures, .ready files waiting
   cluster-identity                       its system identifier is the one of the backups
@@ -38,23 +40,27 @@ With --new-cluster NAME:
   archive-destination                    NAME/wals/ is empty, so a new or restored cluster may archive there
                                          (else CloudNativePG stops with "WAL archive check failed")
 
-Durations: 90s, 5m, 26h, 2d. Exit code: 0 all passed, 50 some warned, 51 some failed.
+${DURATION_SYNTAX}
+Exit code: 0 all passed, 50 some warned, 51 some failed.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, FLAGS, NAME);
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
-    const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
+    const walAgeFlag = durationFlag(p, 'max-wal-age', NAME);
     const config = configFrom(p, ctx);
+    // The flags, else the configuration's objectives; without either, the RPO limit comes from the primary.
+    const maxWalAgeMs = walAgeFlag ?? config.objectives?.rpoMs;
+    const maxWalAgeBasis = walAgeFlag === undefined ? `objectives.rpo (${config.source})` : '--max-wal-age';
+    const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME) ?? config.objectives?.backupAgeMs;
     const report = await withStore(config, (store) =>
       runChecks({
         store,
         serverName: config.serverName,
         connection: str(p, 'connection') ?? config.postgres.connection,
         newClusterServerName: str(p, 'new-cluster'),
-        ...(maxWalAgeMs !== undefined ? { maxWalAgeMs } : {}),
+        ...(maxWalAgeMs !== undefined ? { maxWalAgeMs, maxWalAgeBasis } : {}),
         ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
         signal: ctx.signal,
       }),

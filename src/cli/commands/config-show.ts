@@ -4,7 +4,6 @@ import { knownSecrets, redactor } from '../../serve/redact.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { type ConfigField, configFields, nested, type Source } from '../config-fields.js';
 import { STORE_USAGE } from '../context.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { findPgdrCommand } from '../pgdr-command.js';
 
@@ -36,14 +35,7 @@ go to stderr.
   --format yaml|json   yaml (default: the configuration with the source of each value as a comment) or json
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    try {
-      return await show(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: show,
 };
 
 async function show(argv: string[], ctx: CliContext): Promise<number> {

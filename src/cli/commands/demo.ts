@@ -1,16 +1,16 @@
 import { runDemo, SCENARIOS } from '../../demo/run-demo.js';
 import { summaryText } from '../../demo/summary.js';
 import { ERRORS, PgdrError } from '../../errors.js';
-import { flag, parse, positionals, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, str } from '../args.js';
 import type { Command } from '../main.js';
-import { line } from '../output.js';
+import { json, line } from '../output.js';
 
 const NAME = 'demo';
 
 export const demoCommand: Command = {
   name: NAME,
   summary: "the runbook's scenarios played end to end on embedded PostgreSQL 17, verified and timed",
-  usage: `Usage: pgdr demo [--dir DIR] [--keep]
+  usage: `Usage: pgdr demo [--dir DIR] [--keep] [--format text|json]
 
 No configuration needed. Starts PostgreSQL 17 (binaries from npm) archiving its WAL through pgdr into a
 file:// object store, creates a Mastodon-shaped database (accounts, users, statuses; about 100 MB), takes a
@@ -25,11 +25,15 @@ and ends with a summary: scenario, result, RTO measured, data lost. Runs in a fe
 
   --dir DIR   put everything under DIR (missing or empty; default: a new folder under the temp folder)
   --keep      keep the files at the end (servers are always stopped)
+  -o, --format text|json
+              json: the narration goes to stderr and stdout gets {"results": [...], "wallSeconds", "root",
+              "kept", "stillRunning"}
 
 Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
   async run(argv, ctx) {
-    const p = parse(argv, { dir: { type: 'string' }, keep: { type: 'boolean' } }, NAME);
+    const p = parse(argv, { dir: { type: 'string' }, keep: { type: 'boolean' }, ...FORMAT_FLAG }, NAME);
     positionals(p, NAME, 0, 0, '');
+    const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     // Test hooks, not options: which scenarios to play, and a verification made to fail on purpose.
     const only = ctx.env.PGDR_DEMO_SCENARIOS?.split(',').map((s) => s.trim());
     const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
@@ -45,19 +49,24 @@ Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
     const r = await runDemo({
       dir: str(p, 'dir'),
       keep: flag(p, 'keep'),
-      out: ctx.stdout,
-      tty: ctx.isTTY,
+      out: asJson ? ctx.stderr : ctx.stdout,
+      tty: ctx.isTTY && !asJson,
       env: ctx.env,
       signal: ctx.signal,
       only,
       fault: ctx.env.PGDR_DEMO_FAULT,
     });
-    line(ctx);
-    line(ctx, summaryText(r.results, r.wallSeconds));
     if (r.stillRunning.length > 0) {
       ctx.stderr.write(`pgdr: warning: PostgreSQL still runs in ${r.stillRunning.join(', ')}\n`);
     }
-    line(ctx, r.kept ? `Files kept in ${r.root}` : `Removed ${r.root}`);
+    if (asJson) {
+      const { root, kept, results, wallSeconds, stillRunning } = r;
+      json(ctx, { results, wallSeconds, root, kept, stillRunning });
+    } else {
+      line(ctx);
+      line(ctx, summaryText(r.results, r.wallSeconds));
+      line(ctx, r.kept ? `Files kept in ${r.root}` : `Removed ${r.root}`);
+    }
     const failed = r.results.length === 0 || r.results.some((s) => !s.passed) || r.stillRunning.length > 0;
     return failed ? ERRORS.DRILL_FAILED.exitCode : 0;
   },

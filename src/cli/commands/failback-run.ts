@@ -106,7 +106,9 @@ ${STORE_USAGE}`,
           signal: ctx.signal,
         });
         const summary = planText(plan, port, flag(p, 'stop-recovered'));
-        if (!flag(p, 'yes')) await confirm(ctx, plan, summary);
+        // Under --format json stdout holds only the result: the question goes to the terminal on stderr.
+        if (!flag(p, 'yes'))
+          await confirm(format === 'json' ? { ...ctx, stdout: ctx.stderr } : ctx, plan, summary);
         else if (format === 'table') line(ctx, summary);
         return failbackOriginal({
           plan,

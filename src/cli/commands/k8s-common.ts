@@ -9,8 +9,9 @@ import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
 import { durationFlag as parseDurationFlag } from '../duration-flag.js';
+import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
-import { line, table } from '../output.js';
+import { json, line, table } from '../output.js';
 
 export const KUBE_FLAGS: FlagSpec = {
   kubeconfig: { type: 'string' },
@@ -81,7 +82,25 @@ const indent = (text: string, n: number) =>
     .join('\n');
 
 /** --dry-run: every step with what it does and the exact objects and patches, nothing contacted. */
-export function printPlan<C>(ctx: CliContext, title: string, steps: readonly Step<C>[]): void {
+export function printPlan<C>(
+  ctx: CliContext,
+  title: string,
+  steps: readonly Step<C>[],
+  asJson = false,
+): void {
+  if (asJson) {
+    const plan = steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      plan: s.plan().map((item) => ({
+        text: item.text,
+        manifest: item.manifest?.object ?? null,
+        patchOf: item.manifest?.patchOf ?? null,
+      })),
+    }));
+    json(ctx, { title, dryRun: true, steps: plan });
+    return;
+  }
   line(ctx, `${title}`);
   line(ctx, 'Dry run: nothing is changed and the Kubernetes API is not contacted.');
   for (const [i, s] of steps.entries()) {
@@ -115,7 +134,7 @@ export async function openRunbook<C>(
   format: string,
 ): Promise<{ api: KubeApi; quiet: boolean; printer: ReturnType<typeof stepPrinter> } | undefined> {
   if (flag(p, 'dry-run')) {
-    printPlan(ctx, title, steps);
+    printPlan(ctx, title, steps, format === 'json');
     return undefined;
   }
   const api = await connect(p);
@@ -159,14 +178,8 @@ export function reportJson(r: RunbookReport): Record<string, unknown> {
     ok: r.ok,
     totalMs: r.totalMs,
     steps: r.steps,
-    failure: r.failure
-      ? {
-          step: r.failure.step,
-          code: r.failure.error.code,
-          message: r.failure.error.message,
-          hint: r.failure.error.hint ?? null,
-        }
-      : null,
+    // The error object every command prints under --format json, and the step it stopped at.
+    failure: r.failure ? { step: r.failure.step, ...jsonError(r.failure.error) } : null,
     state: r.state,
   };
 }

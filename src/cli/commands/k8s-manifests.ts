@@ -4,7 +4,17 @@ import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_FLAGS } from '../args.js';
+import {
+  type FlagSpec,
+  FORMAT_FLAG,
+  flag,
+  oneOf,
+  parse,
+  positionals,
+  STORE_FLAGS,
+  str,
+  TARGET_FLAGS,
+} from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 
@@ -12,7 +22,9 @@ const NAME = 'k8s manifests';
 
 const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
-  output: { type: 'string', short: 'o' },
+  ...FORMAT_FLAG,
+  // The first spelling of -o here, kept: scripts use it.
+  output: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   ...TARGET_FLAGS,
   'archive-server-name': { type: 'string' },
@@ -43,7 +55,7 @@ const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
   'drill-cronjob': [],
   monitoring: [],
 };
-const COMMON = new Set([...Object.keys(STORE_FLAGS), 'output', 'namespace', 'help']);
+const COMMON = new Set([...Object.keys(STORE_FLAGS), 'format', 'output', 'namespace', 'help']);
 
 export const k8sManifests: Command = {
   name: NAME,
@@ -70,8 +82,9 @@ KIND is one of:
                      dashboard ConfigMap (label grafana_dashboard) on pgdr's metrics
 
 Options:
-  -o, --output yaml|json     yaml (default): documents separated by ---, notes as comments;
+  -o, --format yaml|json     yaml (default): documents separated by ---, notes as comments;
                              json: one object, or a v1 List with items when there are several
+                             (--output is the same flag)
   -n, --namespace NS         another namespace than kubernetes.namespace (e.g. a drill in a dev namespace)
 
 Names come from the kubernetes: section of the configuration (namespace, cluster, objectStore,
@@ -94,7 +107,18 @@ ${STORE_USAGE}`,
         });
       }
     }
-    const format = oneOf(p, 'output', ['yaml', 'json'] as const, 'yaml', NAME);
+    if (str(p, 'format') !== undefined && str(p, 'output') !== undefined) {
+      throw new PgdrError('USAGE', `${NAME}: give -o/--format or --output, not both`, {
+        hint: `see: pgdr ${NAME} --help`,
+      });
+    }
+    const format = oneOf(
+      { ...p, values: { ...p.values, format: str(p, 'format') ?? str(p, 'output') } },
+      'format',
+      ['yaml', 'json'] as const,
+      'yaml',
+      NAME,
+    );
     const target: RecoveryTarget = {
       targetTime: str(p, 'target-time'),
       targetLSN: str(p, 'target-lsn'),

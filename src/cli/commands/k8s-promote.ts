@@ -65,7 +65,7 @@ ${STORE_USAGE}`,
       api,
       signal: ctx.signal,
       progress: quiet ? () => undefined : printer.progress,
-      confirm: (summary) => (flag(p, 'yes') ? Promise.resolve() : confirm(ctx, plan.name, summary)),
+      confirm: (summary) => (flag(p, 'yes') ? Promise.resolve() : confirm(ctx, plan.name, summary, quiet)),
       state: {},
     };
     const report = await runRunbook(NAME, plan.steps, pctx, {
@@ -91,7 +91,7 @@ ${STORE_USAGE}`,
   },
 };
 
-async function confirm(ctx: CliContext, name: string, summary: string[]): Promise<void> {
+async function confirm(ctx: CliContext, name: string, summary: string[], asJson: boolean): Promise<void> {
   if (!process.stdin.isTTY || !ctx.isTTY)
     throw new PgdrError(
       'CONFIRMATION_REQUIRED',
@@ -100,8 +100,10 @@ async function confirm(ctx: CliContext, name: string, summary: string[]): Promis
         hint: `pass --yes to promote ${name}`,
       },
     );
-  for (const l of summary) line(ctx, l);
-  const rl = createInterface({ input: process.stdin, output: ctx.stdout });
+  // Under --format json stdout holds only the report: the question goes to the terminal through stderr.
+  const to = asJson ? ctx.stderr : ctx.stdout;
+  for (const l of summary) to.write(`${l}\n`);
+  const rl = createInterface({ input: process.stdin, output: to });
   try {
     const answer = await rl.question(`type the Cluster name (${name}) to promote: `, { signal: ctx.signal });
     if (answer.trim() !== name)

@@ -190,15 +190,16 @@ async function scaleBackOnly(
   k: NonNullable<ReturnType<typeof manifestSource>['k8s']>,
   name: string,
 ): Promise<number> {
+  const asJson = str(p, 'format') === 'json';
+  const configMap = `${k.cluster}-pgdr-replicas`;
   if (flag(p, 'dry-run')) {
-    line(
-      ctx,
-      `pgdr ${name} --scale-back --dry-run: would restore the counts in ConfigMap ${k.cluster}-pgdr-replicas`,
-    );
+    if (asJson) json(ctx, { dryRun: true, scaleBack: { configMap } });
+    else line(ctx, `pgdr ${name} --scale-back --dry-run: would restore the counts in ConfigMap ${configMap}`);
     return 0;
   }
   const api = await connect(p);
   const done = await scaleBack(api, k, await scaleTargets(api, k), ctx.signal);
-  line(ctx, `scaled back: ${done.join(', ') || 'nothing'} (ConfigMap removed)`);
+  if (asJson) json(ctx, { dryRun: false, scaleBack: { configMap, scaled: done } });
+  else line(ctx, `scaled back: ${done.join(', ') || 'nothing'} (ConfigMap removed)`);
   return 0;
 }

@@ -2,7 +2,6 @@ import { PgdrError } from '../../errors.js';
 import { installPostgres } from '../../postgres/install.js';
 import { embeddedPackage, platformKey } from '../../postgres/platform.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals } from '../args.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line } from '../output.js';
 import { binariesCache, optionalConfig } from '../postgres-binaries.js';
@@ -34,14 +33,7 @@ cannot reach the cache (one under /root), the binaries are copied once to a shar
   --force              fetch and unpack again even when the newest version is installed
   --config FILE        read postgres.cacheDir from FILE (default: PGDR_CONFIG, or ./pgdr.yaml when present)
   --format table|json  output format`,
-  async run(argv, ctx) {
-    try {
-      return await install(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: install,
 };
 
 async function install(argv: string[], ctx: CliContext): Promise<number> {

@@ -1,7 +1,6 @@
 import { listBinaries } from '../../postgres/binaries.js';
 import { embeddedPackage, platformKey } from '../../postgres/platform.js';
 import { FORMAT_FLAG, oneOf, parse, positionals } from '../args.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line, table } from '../output.js';
 import { binariesCache, optionalConfig } from '../postgres-binaries.js';
@@ -28,14 +27,7 @@ USED marks the folder each major's restore would use.
   --config FILE        read postgres.binDir and postgres.cacheDir from FILE (default: PGDR_CONFIG, or
                        ./pgdr.yaml when present)
   --format table|json  output format`,
-  async run(argv, ctx) {
-    try {
-      return await list(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: list,
 };
 
 async function list(argv: string[], ctx: CliContext): Promise<number> {

@@ -1,8 +1,8 @@
+import { DURATION_SYNTAX, objectivesOf } from '../../config/objectives.js';
 import { PgdrError } from '../../errors.js';
 import { isLoopbackHost } from '../../http/host-guard.js';
 import { runServe } from '../../serve/run-serve.js';
-import { DEFAULT_MAX_BACKUP_AGE_MS, DEFAULT_MAX_WAL_AGE_MS } from '../../verify/run-checks.js';
-import { type FlagSpec, flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
@@ -10,9 +10,9 @@ import { line } from '../output.js';
 
 const NAME = 'serve';
 
-/** The seed runbook's estimate for a PITR of a small database (10-30 minutes). */
-const DEFAULT_RTO_MS = 30 * 60_000;
 const DEFAULT_REFRESH_MS = 30_000;
+
+const SERVE_PATHS = ['/', '/metrics', '/api/status', '/healthz'];
 
 const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
@@ -23,13 +23,14 @@ const FLAGS: FlagSpec = {
   rto: { type: 'string' },
   'max-backup-age': { type: 'string' },
   refresh: { type: 'string' },
+  ...FORMAT_FLAG,
 };
 
 export const serveCommand: Command = {
   name: NAME,
   summary: 'web dashboard and Prometheus /metrics for the bucket (read-only, 127.0.0.1 by default)',
   usage: `Usage: pgdr serve [--port 8080] [--host 127.0.0.1 | --host ADDR --allow-remote] [--rpo 6m] [--rto 30m]
-                  [--max-backup-age 26h] [--refresh 30s] [store options]
+                  [--max-backup-age 26h] [--refresh 30s] [--format text|json] [store options]
 
 Serves, until SIGINT or SIGTERM:
   /             the dashboard: per timeline the WAL coverage, gaps, backups and recovery window; newest
@@ -44,16 +45,22 @@ per --refresh (default 30s), however often the page reloads or Prometheus scrape
   --host ADDR         address to bind (default 127.0.0.1); any other than a loopback one needs --allow-remote
   --allow-remote      serve on a non-loopback --host: anyone who reaches the port reads the bucket's state,
                       without a password (prefer an SSH tunnel or an authenticating reverse proxy)
-  --rpo D             objective for the newest archived WAL's age (default 6m: archive_timeout 5m + 1m)
-  --max-backup-age D  objective for the newest DONE backup's age (default 26h: daily backups)
-  --rto D             objective for a restore, compared with the drills' RTO (default 30m)
-Durations: 90s, 5m, 26h, 2d. Standbys made by pgdr replica create on this host show their lag; with
+  --rpo D             objective for the newest archived WAL's age (default: objectives.rpo of the
+                      configuration, else 6m: archive_timeout 5m + 1m)
+  --max-backup-age D  objective for the newest DONE backup's age (default: objectives.backupAge, else 26h)
+  --rto D             objective for a restore, compared with the drills' RTO (default: objectives.rto, else 30m)
+The newest drill's age is judged against objectives.drillAge (default 35d).
+  -o, --format json   the line saying where it listens as one JSON object:
+                      {"url", "serverName", "paths": ["/", "/metrics", "/api/status", "/healthz"]}
+${DURATION_SYNTAX}
+Standbys made by pgdr replica create on this host show their lag; with
 postgres.connection configured, so do the primary's archiver and its streaming standbys.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, FLAGS, NAME);
     positionals(p, NAME, 0, 0, '');
+    const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     const portText = str(p, 'port') ?? '8080';
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port > 65535) {
@@ -72,13 +79,14 @@ ${STORE_USAGE}`,
         },
       );
     }
-    const objectives = {
-      rpoMs: durationFlag(p, 'rpo', NAME) ?? DEFAULT_MAX_WAL_AGE_MS,
-      backupAgeMs: durationFlag(p, 'max-backup-age', NAME) ?? DEFAULT_MAX_BACKUP_AGE_MS,
-      rtoMs: durationFlag(p, 'rto', NAME) ?? DEFAULT_RTO_MS,
+    const flags = {
+      rpoMs: durationFlag(p, 'rpo', NAME),
+      backupAgeMs: durationFlag(p, 'max-backup-age', NAME),
+      rtoMs: durationFlag(p, 'rto', NAME),
     };
     const refreshMs = durationFlag(p, 'refresh', NAME) ?? DEFAULT_REFRESH_MS;
     const config = configFrom(p, ctx);
+    const objectives = objectivesOf(config.objectives, flags);
     if (remote) {
       ctx.stderr.write(
         `warning: ${NAME}: bound to ${host} (--allow-remote): anyone who reaches this port reads the backup state of ${config.serverName}\n`,
@@ -93,7 +101,13 @@ ${STORE_USAGE}`,
       env: ctx.env,
       signal: ctx.signal,
       onListening: (url) =>
-        line(ctx, `pgdr serve: ${url} (server ${config.serverName}; /metrics, /api/status; Ctrl-C to stop)`),
+        asJson
+          ? // One line: a script reads it and goes on while the server runs.
+            line(ctx, JSON.stringify({ url, serverName: config.serverName, paths: SERVE_PATHS }))
+          : line(
+              ctx,
+              `pgdr serve: ${url} (server ${config.serverName}; /metrics, /api/status; Ctrl-C to stop)`,
+            ),
     });
     // Stopped by a signal: the normal end of a service.
     return 0;

@@ -2,6 +2,7 @@ import { agentStatusText, readAgentStatus } from '../../agent/status-section.js'
 import { backupInfoKey } from '../../catalog/backup-catalog.js';
 import type { TimelineReport } from '../../catalog/recovery-window.js';
 import { formatGaps } from '../../catalog/wal-gaps.js';
+import { DURATION_SYNTAX, objectivesOf } from '../../config/objectives.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
@@ -17,7 +18,10 @@ export const status: Command = {
 
 Reads the bucket only. Shows, per timeline, the recovery window (first point of recoverability to the last
 archived WAL reachable without a gap), the gaps with the missing segments, the newest backup and its age, the
-newest archived WAL and its age (the data you would lose if the primary died now), and a one-line verdict.
+newest archived WAL and its age (the data you would lose if the primary died now), and a one-line verdict:
+it warns when the newest WAL is older than objectives.rpo (default 6m) or the newest DONE backup older than
+objectives.backupAge (default 26h), set in the configuration (objectives: { rpo: 5m, backupAge: 26h }).
+${DURATION_SYNTAX}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -25,14 +29,23 @@ ${STORE_USAGE}`,
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
+    const objectives = objectivesOf(config.objectives);
     const result = await withStore(config, (store) =>
-      inspectServer({ store, serverName: config.serverName, now: new Date(), signal: ctx.signal }),
+      inspectServer({
+        store,
+        serverName: config.serverName,
+        now: new Date(),
+        maxWalAgeMs: objectives.rpoMs,
+        maxBackupAgeMs: objectives.backupAgeMs,
+        signal: ctx.signal,
+      }),
     );
     // The agent's state file, when this host runs one: `agent` is null otherwise (added field, same JSON).
     const agent = await readAgentStatus(config, ctx.env);
     if (format === 'json')
       json(ctx, {
         ...statusJson(result),
+        objectives,
         agent: agent ? { stateFile: agent.stateFile, ...agent.state } : null,
       });
     else line(ctx, agent ? `${statusText(result)}\n\n${agentStatusText(agent)}` : statusText(result));

@@ -1,9 +1,10 @@
 // Only what a marker hit needs is imported up front (see wal-archive-marker.ts); PostgreSQL waits for each call.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { consumeMarker } from '../../engine/wal-archive-marker.js';
-import { parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { callFingerprint } from '../call-fingerprint.js';
 import type { Command } from '../main.js';
+import { json } from '../output.js';
 import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
@@ -23,13 +24,16 @@ archive (under any compression) with the same content is success; with different
 CONFLICT and nothing is overwritten. With wal.maxParallel N > 1 it also uploads up to N-1 of the next .ready
 files, so PostgreSQL's following calls return at once. The whole call gives up after
 objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR; PostgreSQL calls it again.
+Prints nothing, unless -o/--format json: {"name", "key", "outcome" (stored, already-stored, stored-earlier,
+stored-ahead), "bytes", "ahead": [{"name", "error"?}]}.
 
 ${WAL_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS }, NAME);
+    const p = parse(argv, { ...STORE_FLAGS, ...WAL_FLAGS, ...FORMAT_FLAG }, NAME);
     const [path] = positionals(p, NAME, 1, 1, 'PATH');
+    const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     const file = resolve(ctx.cwd, path!);
     const fingerprint = await callFingerprint({
       argv,
@@ -40,7 +44,12 @@ ${STORE_USAGE}`,
       systemConfigFile: ctx.systemConfigFile,
     });
     // An earlier call with the same settings stored this very file ahead (same inode, size, mtime): done.
-    if ((await consumeMarker(file, fingerprint)) !== undefined) return 0;
+    const ahead = await consumeMarker(file, fingerprint);
+    if (ahead !== undefined) {
+      if (asJson)
+        json(ctx, { name: basename(file), key: ahead, outcome: 'stored-ahead', bytes: 0, ahead: [] });
+      return 0;
+    }
     const [{ configFrom, withCommandBudget, withStore }, { archiveWal }] = await Promise.all([
       import('../context.js'),
       import('../../engine/wal-archive-parallel.js'),
@@ -58,6 +67,8 @@ ${STORE_USAGE}`,
         });
         for (const a of r.ahead)
           if (a.error) ctx.stderr.write(`warning: ${a.name} not archived ahead: ${a.error}\n`);
+        if (asJson)
+          json(ctx, { name: r.name, key: r.key, outcome: r.outcome, bytes: r.bytes, ahead: r.ahead });
         return 0;
       }),
     );

@@ -4,10 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
 import { spoolOrigin, takeFromSpool } from '../../engine/wal-spool.js';
 import { PgdrError } from '../../errors.js';
-import { flag, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { callFingerprint } from '../call-fingerprint.js';
 import { configFrom } from '../context.js';
+import { printJsonError } from '../json-error.js';
 import { type Command, reportError } from '../main.js';
+import { json } from '../output.js';
 import { STORE_USAGE } from '../store-usage.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
@@ -43,13 +45,18 @@ ${STORE_USAGE}`,
     const p = parse(argv, FLAGS, NAME);
     const [name, dest] = positionals(p, NAME, 2, 2, 'WALNAME and DEST');
     const damagedExit = damagedExitOf(p);
+    const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     const config = configFrom(p, ctx);
     const { maxParallel } = walSettings(p, config, NAME);
     const target = resolve(ctx.cwd, dest!);
     const spoolDir = join(dirname(target), '.pgdr-prefetch');
     const origin = spoolOrigin({ ...config.objectStore, serverName: config.serverName });
     if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
-      if ((await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin })) !== undefined) return 0;
+      const bytes = await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin });
+      if (bytes !== undefined) {
+        if (asJson) json(ctx, { name, source: 'spool', key: null, bytes, prefetched: [] });
+        return 0;
+      }
     }
     const [{ withCommandBudget, withStore }, { restoreWal, damagedWalKey }, { controlSegmentSize }] =
       await Promise.all([
@@ -70,7 +77,7 @@ ${STORE_USAGE}`,
     return withStore(config, (store) =>
       withCommandBudget(config, NAME, ctx, async (signal) => {
         try {
-          await restoreWal(name!, target, {
+          const r = await restoreWal(name!, target, {
             store,
             serverName: config.serverName,
             maxParallel,
@@ -81,8 +88,10 @@ ${STORE_USAGE}`,
             segmentSize,
             signal,
           });
+          if (asJson) json(ctx, { ...r, key: r.key ?? null });
         } catch (e) {
           if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
+          if (asJson) printJsonError(ctx, e);
           reportError(e, ctx, ctx.env);
           return damagedExit;
         }
@@ -97,6 +106,7 @@ const FLAGS = {
   ...WAL_FLAGS,
   'no-partial': { type: 'boolean' },
   'damaged-exit': { type: 'string' },
+  ...FORMAT_FLAG,
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { WalVerifyProgress, WalVerifyReport } from '../../engine/wal-verify/report.js';
 import { verifyWal } from '../../engine/wal-verify/verify-wal.js';
-import { ERRORS, isPgdrError, PgdrError } from '../../errors.js';
+import { ERRORS, PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
@@ -38,17 +38,7 @@ Every damaged object is named with what is wrong and where (LSN, byte offset). P
 Exit code: 0 every object intact, 51 (CHECKS_FAILED) at least one damaged.
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    const i = argv.indexOf('--format');
-    const asJson = argv.includes('--format=json') || (i >= 0 && argv[i + 1] === 'json');
-    try {
-      return await verify(argv, ctx);
-    } catch (e) {
-      // A run that could not finish still answers in JSON when asked; the text goes to stderr as always.
-      if (asJson) json(ctx, { ok: false, error: errorJson(e) });
-      throw e;
-    }
-  },
+  run: verify,
 };
 
 async function verify(argv: string[], ctx: CliContext): Promise<number> {
@@ -143,15 +133,4 @@ export function reportText(r: WalVerifyReport, destination: string): string {
     for (const s of r.skipped) out.push(`  ${s.key}: ${s.reason}`);
   }
   return out.join('\n');
-}
-
-function errorJson(e: unknown): Record<string, unknown> {
-  if (!isPgdrError(e)) return { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
-  return {
-    code: e.code,
-    exitCode: e.exitCode,
-    message: e.message,
-    hint: e.hint ?? null,
-    details: e.details ?? null,
-  };
 }
