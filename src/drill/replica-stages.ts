@@ -31,6 +31,7 @@ export async function createStage(
       signal: o.signal,
       // The replay stage measures it, against the archive.
       waitForReplay: false,
+      progress: o.progress,
       onStage: (note) => {
         const chosen = /of backup (\S+)$/.exec(note);
         if (chosen) {
