@@ -2,6 +2,7 @@
 // (stderr, where progress goes) a bar; elsewhere a timestamped line per task every --progress-interval;
 // with --log-format json, JSON lines. -q shows none of it, -v adds the detailed notes.
 import { PgdrError } from '../errors.js';
+import { colourVerdicts } from '../progress/colour.js';
 import { createReporter, type ProgressMode, type Reporter } from '../progress/reporter.js';
 import { parseDuration } from '../verify/duration.js';
 import { type FlagSpec, flag, oneOf, type Parsed, str } from './args.js';
@@ -37,6 +38,11 @@ export function noColor(ctx: CliContext): boolean {
 /** Colour for the result on stdout (verdicts): on a terminal, unless NO_COLOR. */
 export function resultColour(ctx: CliContext): boolean {
   return ctx.isTTY && !noColor(ctx) && ctx.env.TERM !== 'dumb';
+}
+
+/** A report's text with its verdicts (PASS, WARN, FAIL) in colour when it goes to a terminal. */
+export function verdictText(ctx: CliContext, text: string): string {
+  return resultColour(ctx) ? colourVerdicts(text) : text;
 }
 
 export function progressReporter(p: Parsed, ctx: CliContext, command: string): Reporter {

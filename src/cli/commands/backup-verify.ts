@@ -10,7 +10,7 @@ import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 import {
   runResult,
   type VerifiedBackup,
@@ -135,7 +135,7 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
     };
   });
   if (format === 'json') json(ctx, verifyJson(run));
-  else line(ctx, verifyText(run));
+  else line(ctx, verdictText(ctx, verifyText(run)));
   return runResult(run).result === 'pass' ? 0 : ERRORS.CHECKS_FAILED.exitCode;
 }
 

@@ -13,7 +13,7 @@ import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 
 const NAME = 'drill';
 
@@ -125,7 +125,7 @@ ${STORE_USAGE}`,
       await fsp.writeFile(resolve(ctx.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
     }
     if (format === 'json') json(ctx, report);
-    else line(ctx, format === 'markdown' ? drillMarkdown(report) : drillText(report));
+    else line(ctx, format === 'markdown' ? drillMarkdown(report) : verdictText(ctx, drillText(report)));
     return report.result === 'pass' ? 0 : ERRORS.DRILL_FAILED.exitCode;
   },
 };

@@ -6,7 +6,7 @@ import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../arg
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line, table } from '../output.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 import { walSettings } from './wal-flags.js';
 
 const NAME = 'wal verify';
@@ -97,7 +97,7 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
     }),
   ).finally(() => progress.close());
   if (format === 'json') json(ctx, report);
-  else line(ctx, reportText(report, config.objectStore.destinationPath));
+  else line(ctx, verdictText(ctx, reportText(report, config.objectStore.destinationPath)));
   return report.ok ? 0 : ERRORS.CHECKS_FAILED.exitCode;
 }
 
