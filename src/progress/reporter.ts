@@ -2,6 +2,7 @@
 // every interval, for logs and pipes), `json` (the same events as JSON lines) and `bar` (one line redrawn in
 // place on a terminal). `quiet` shows nothing. Every renderer writes to the one stream it is given.
 import type { ProgressEvent, ProgressSink, StageEvent } from './events.js';
+import { clearLine } from './redraw.js';
 import { Throttle } from './throttle.js';
 import { describe, type Measure, measureJson, Tracker } from './tracker.js';
 
@@ -118,7 +119,7 @@ class Bar implements Reporter {
 
   private clear(): void {
     if (this.drawn === 0) return;
-    this.o.out.write(this.o.colour ? '\r\x1b[2K' : `\r${' '.repeat(this.drawn)}\r`);
+    this.o.out.write(clearLine(this.drawn, this.o.colour));
     this.drawn = 0;
   }
 }

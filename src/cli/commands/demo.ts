@@ -4,6 +4,7 @@ import { ERRORS, PgdrError } from '../../errors.js';
 import { flag, parse, positionals, str } from '../args.js';
 import type { Command } from '../main.js';
 import { line } from '../output.js';
+import { noColor } from '../progress-flags.js';
 
 const NAME = 'demo';
 
@@ -47,6 +48,7 @@ Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
       keep: flag(p, 'keep'),
       out: ctx.stdout,
       tty: ctx.isTTY,
+      ansi: !noColor(ctx),
       env: ctx.env,
       signal: ctx.signal,
       only,
