@@ -60,12 +60,15 @@ export function createReporter(o: ReporterOptions): Reporter {
 
 /** Redraws at most this often: a terminal needs no more, and each redraw costs a write. */
 const REDRAW_MS = 100;
+/** The bar leaves a task for another once the first has reported nothing for this long. */
+const STICK_MS = 1000;
 const BAR_WIDTH = 20;
 
 class Bar implements Reporter {
   private drawn = 0;
   private current: Measure | undefined;
   private lastDraw = 0;
+  private currentSeen = 0;
 
   constructor(
     private readonly o: ReporterOptions,
@@ -91,9 +94,13 @@ class Bar implements Reporter {
       if (this.current?.event.task === e.task) this.current = undefined;
       return;
     }
-    const other = this.current !== undefined && this.current.event.task !== e.task;
+    // Tasks running side by side (PGDATA and a tablespace) share the one line: it follows one task while that
+    // one moves, and another once it has been still for a while.
+    const mine = this.current === undefined || this.current.event.task === e.task;
+    if (!mine && t - this.currentSeen < STICK_MS) return;
     this.current = m;
-    if (!m.first && !other && t - this.lastDraw < REDRAW_MS) return;
+    this.currentSeen = t;
+    if (mine && !m.first && t - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = t;
     this.draw(m);
   }

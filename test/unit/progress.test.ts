@@ -174,6 +174,19 @@ describe('progress bar', () => {
     assert.match(h.text, /\n$/, 'nothing left to clear');
   });
 
+  it('tasks side by side: the bar follows one while it moves, the other once the first is still', () => {
+    const h = harness('bar');
+    for (let i = 0; i < 10; i++) {
+      h.at(i * 200);
+      h.r.emit({ type: 'bytes', task: 'pgdata', done: i, total: 100 });
+      h.r.emit({ type: 'bytes', task: 'tablespace', done: i, total: 100 });
+    }
+    assert.doesNotMatch(h.text, /\] tablespace:/);
+    h.at(3_000);
+    h.r.emit({ type: 'bytes', task: 'tablespace', done: 20, total: 100 });
+    assert.match(h.text, /\] tablespace: 20 B/);
+  });
+
   it('NO_COLOR: no escape code at all, the line cleared with spaces', () => {
     const h = harness('bar', { colour: false });
     h.r.emit({ type: 'bytes', task: 't', done: 0, total: 100 });
