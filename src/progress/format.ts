@@ -18,9 +18,10 @@ export function rate(perSecond: number | null, unit?: string): string {
   return unit === undefined ? `${bytes(perSecond)}/s` : `${perSecond.toFixed(1)} ${unit}/s`;
 }
 
-/** 'ETA 1m 5s'; 'ETA ?' while nothing moves yet or the total is unknown. */
+/** 'ETA 1m 5s'; 'ETA <1s' when about to finish; 'ETA ?' while nothing moves yet or the total is unknown. */
 export function eta(seconds: number | null): string {
-  return seconds === null || !Number.isFinite(seconds) ? 'ETA ?' : `ETA ${formatDuration(seconds * 1000)}`;
+  if (seconds === null || !Number.isFinite(seconds)) return 'ETA ?';
+  return seconds > 0 && seconds < 1 ? 'ETA <1s' : `ETA ${formatDuration(seconds * 1000)}`;
 }
 
 export function percent(done: number, total: number | null): number | null {

@@ -58,7 +58,8 @@ function amounts(e: MeasuredEvent): { done: number; total: number | null } {
   return { done: lsnBytes(e.lsn), total: Number.isNaN(target) ? null : target };
 }
 
-const pct = (p: number | null) => (p === null ? '' : ` (${p.toFixed(0)}%)`);
+// Rounded down: 100% only once done.
+const pct = (p: number | null) => (p === null ? '' : ` (${Math.floor(p)}%)`);
 
 /** One line of text: `task: 12.0 MiB / 48.2 MiB (25%), 6.0 MiB/s, ETA 6s`. */
 export function describe(m: Measure): string {

@@ -45,6 +45,7 @@ describe('progress formatting', () => {
     assert.equal(eta(null), 'ETA ?');
     assert.equal(eta(Number.POSITIVE_INFINITY), 'ETA ?');
     assert.equal(eta(0), 'ETA 0s');
+    assert.equal(eta(0.4), 'ETA <1s', 'not 0s before the end');
     assert.equal(eta(65), 'ETA 1m 5s');
     assert.equal(eta(2 * 3600 + 5 * 60), 'ETA 2h 5m');
   });
@@ -168,6 +169,9 @@ describe('progress bar', () => {
     assert.match(h.text, /\r\x1b\[2K\[\x1b\[32m#{10}\x1b\[0m\.{10}\] t: 50 B \/ 100 B \(50%\)/);
     h.r.emit({ type: 'stage', message: 'syncing' });
     assert.match(h.text, /\r\x1b\[2Ksyncing\n\[/, 'the note on its own line, the bar drawn again under it');
+    h.at(300);
+    h.r.emit({ type: 'bytes', task: 't', done: 999, total: 1000 });
+    assert.match(h.text, /t: 999 B \/ 1000 B \(99%\)/, '100% only once done');
     h.r.emit({ type: 'bytes', task: 't', done: 100, total: 100 });
     assert.match(h.text, /\r\x1b\[2Kt: 100 B \/ 100 B \(100%\), .*ETA 0s\n$/);
     h.r.close();
