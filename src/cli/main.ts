@@ -84,7 +84,7 @@ export async function overview(): Promise<string> {
     `  ${'help [COMMAND]'.padEnd(width)}  show help for a command`,
     '',
     'Configuration: --config FILE, else PGDR_CONFIG, else pgdr.yaml in the current folder, else',
-    '/etc/pgdr/pgdr.yaml (see README.md; pgdr config show prints what is read).',
+    '/etc/pgdr/pgdr.yaml (see docs/configuration.md; pgdr config show prints what is read).',
     'Exit codes:',
     ...Object.entries(ERRORS).map(
       ([code, e]) => `  ${String(e.exitCode).padStart(3)}  ${code.padEnd(21)} ${e.summary}`,

@@ -89,7 +89,7 @@ function readRaw(opts: LoadOptions): RawSource {
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new PgdrError('CONFIG_INVALID', `${file}: must be a YAML mapping`, {
-      hint: 'see the configuration reference in README.md',
+      hint: 'see the configuration reference, docs/configuration.md',
     });
   }
   return {
@@ -145,8 +145,8 @@ export function loadConfigDetailed(opts: LoadOptions): LoadedConfig {
         : `${all.length} problems in the configuration:\n  ${all.join('\n  ')}`,
       {
         hint: noFile
-          ? `no ${DEFAULT_CONFIG_FILE} here nor ${opts.systemConfigFile ?? SYSTEM_CONFIG_FILE}: create one (see README.md), pass --config FILE, or give --destination-path and --server-name`
-          : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: README.md)`,
+          ? `no ${DEFAULT_CONFIG_FILE} here nor ${opts.systemConfigFile ?? SYSTEM_CONFIG_FILE}: create one (see docs/configuration.md), pass --config FILE, or give --destination-path and --server-name`
+          : `fix ${source === 'flags' ? 'the flags' : source} (configuration reference: docs/configuration.md)`,
         details: { problems: problems.list },
       },
     );

@@ -35,7 +35,7 @@ export interface ManifestOptions {
 export function manifestSource(config: PgdrConfig): ManifestSource {
   if (!config.kubernetes) {
     throw new PgdrError('CONFIG_INVALID', `the configuration (${config.source}) has no kubernetes: section`, {
-      hint: 'add kubernetes: {namespace, cluster, objectStore, credentialsSecret, applications, pooler} (README.md)',
+      hint: 'add kubernetes: {namespace, cluster, objectStore, credentialsSecret, applications, pooler} (docs/kubernetes.md)',
     });
   }
   return { config, k8s: config.kubernetes };

@@ -66,10 +66,13 @@ function packed(stdout: string): PackResult {
   return list[0]!;
 }
 
-/** What pgdr runs: its bin, the compiled sources, and the files npm always ships. */
+/** What pgdr runs: its bin, the compiled sources, the systemd units, the docs, and the files npm always ships. */
 function shipped(path: string): boolean {
   return (
-    ['package.json', 'README.md', 'LICENSE', 'bin/pgdr'].includes(path) || /^dist\/src\/.+\.js$/.test(path)
+    ['package.json', 'README.md', 'LICENSE', 'bin/pgdr'].includes(path) ||
+    /^dist\/src\/.+\.js$/.test(path) ||
+    /^packaging\/systemd\/pgdr-[a-z]+\.service$/.test(path) ||
+    /^docs\/[a-z/-]+\.md$/.test(path)
   );
 }
 
@@ -103,6 +106,10 @@ describe('npm package: pack, install -g, run', () => {
       [],
     );
     assert.ok(paths.includes('LICENSE'));
+    assert.ok(
+      paths.includes('packaging/systemd/pgdr-agent.service'),
+      'the units docs/getting-started.md installs',
+    );
     assert.match(
       readFileSync(join(ROOT, 'LICENSE'), 'utf8'),
       /^\s+Apache License\s+Version 2\.0, January 2004/,

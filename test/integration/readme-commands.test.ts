@@ -1,4 +1,4 @@
-// The README's archive_command and restore_command examples work when copied: each one, with its
+// The archive_command and restore_command examples of the README and docs/ work when copied: each one, with its
 // placeholders filled in (the pgdr executable, the configuration file), is run the way PostgreSQL runs it --
 // /bin/sh, as the server's OS user, in the data folder, with %p and %f substituted and a PATH of the
 // server's kind -- against a file:// store, and the WAL file comes back byte for byte.
@@ -17,13 +17,16 @@ import {
 import { shQuote } from '../../src/shell-quote.js';
 import { PGDR_EXE } from '../helpers/cli.js';
 
-const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+const pages = ['README.md', 'docs/configuration.md', 'docs/getting-started.md', 'docs/commands.md'];
+const readme = (
+  await Promise.all(pages.map((page) => readFile(new URL(`../../../${page}`, import.meta.url), 'utf8')))
+).join('\n');
 const SEGMENT = '000000010000000000000001';
 /** The placeholders the README's examples use, as a DBA would replace them. */
 const PGDR_PLACEHOLDER = /(^|\s)(?:\/usr\/local\/bin\/)?pgdr(?= )/;
 const CONFIG_PLACEHOLDER = '/etc/pgdr/pgdr.yaml';
 
-/** Every `archive_command = '...'` and `restore_command = '...'` in the README that runs pgdr. */
+/** Every `archive_command = '...'` and `restore_command = '...'` in the text that runs pgdr. */
 export function readmeExamples(text: string): Array<{ setting: string; command: string }> {
   const out: Array<{ setting: string; command: string }> = [];
   for (const m of text.matchAll(/\b(archive_command|restore_command)\s*=\s*'([^']*)'/g)) {
@@ -83,7 +86,7 @@ describe('README archive_command and restore_command examples', () => {
     assert.equal(r.code, 0, `${filled}\n${r.stderr}`);
   };
 
-  it('the README has both kinds', () => {
+  it('the pages have both kinds', () => {
     assert.ok(
       examples.some((e) => e.setting === 'archive_command'),
       'an archive_command example',

@@ -124,7 +124,7 @@ describe('config kubernetes section', () => {
           e instanceof PgdrError &&
           e.code === 'CONFIG_INVALID' &&
           e.message.startsWith('kubernetes.pooler: must be a Kubernetes name') &&
-          e.hint === 'fix pgdr.yaml (configuration reference: README.md)',
+          e.hint === 'fix pgdr.yaml (configuration reference: docs/configuration.md)',
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

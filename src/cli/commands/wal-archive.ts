@@ -11,8 +11,11 @@ const NAME = 'wal archive';
 
 export const walArchive: Command = {
   name: NAME,
-  summary: "archive one WAL file (archive_command = 'pgdr wal archive %p'), as barman-cloud-wal-archive",
+  summary: "archive one WAL file (PostgreSQL's archive_command), as barman-cloud-wal-archive",
   usage: `Usage: pgdr wal archive [options] PATH
+
+In postgresql.conf, with absolute paths (PostgreSQL runs it with its own PATH, in the data directory):
+  archive_command = '/usr/local/bin/pgdr wal archive --config /etc/pgdr/pgdr.yaml %p'
 
 Uploads the WAL file (segment, .partial, .backup or .history) to <serverName>/wals/ with the configured
 compression, where barman-cloud-wal-archive puts it. Exits 0 only once it is stored. A copy already in the

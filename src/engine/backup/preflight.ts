@@ -33,7 +33,7 @@ export function checkArchiving(meta: ServerMetadata): void {
   const archiving = meta.inRecovery ? meta.archiveMode === 'always' : meta.archiveMode !== 'off';
   if (!archiving) {
     throw new PgdrError('POSTGRES_ERROR', `WAL archiving is off (archive_mode = ${meta.archiveMode})`, {
-      hint: "a base backup is useless without the WAL written while it runs: set archive_mode = on and archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive), then restart PostgreSQL",
+      hint: "a base backup is useless without the WAL written while it runs: set archive_mode = on and archive_command = '/usr/local/bin/pgdr wal archive --config /etc/pgdr/pgdr.yaml %p' (the pgdr on PATH and your config, absolute: PostgreSQL runs it with its own PATH and working folder; or barman-cloud-wal-archive), then restart PostgreSQL",
       details: { reason: 'archive-mode-off' },
     });
   }
@@ -43,7 +43,7 @@ export function checkArchiving(meta: ServerMetadata): void {
       'POSTGRES_ERROR',
       'archive_mode is on but archive_command is empty: no WAL is archived',
       {
-        hint: "set archive_command = 'pgdr wal archive %p' (or barman-cloud-wal-archive) and reload PostgreSQL",
+        hint: "set archive_command = '/usr/local/bin/pgdr wal archive --config /etc/pgdr/pgdr.yaml %p' (absolute paths: PostgreSQL runs it with its own PATH and working folder; or barman-cloud-wal-archive) and reload PostgreSQL",
         details: { reason: 'archive-command-empty' },
       },
     );
