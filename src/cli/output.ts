@@ -1,6 +1,9 @@
 // Rendering helpers shared by commands: aligned tables, JSON, human ages and sizes.
 import type { Writable } from 'node:stream';
 
+/** Sizes as progress shows them too (src/progress/format.ts). */
+export { bytes } from '../progress/format.js';
+
 export interface Out {
   readonly stdout: Writable;
   readonly stderr: Writable;
@@ -38,17 +41,6 @@ export function age(ms: number): string {
   s -= m * 60;
   const text = d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s}s` : `${s}s`;
   return neg ? `in ${text}` : text;
-}
-
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 export function isoSeconds(d: Date): string {

@@ -2,6 +2,7 @@
 // what it is waiting for) and is replaced by its outcome; elsewhere (CI logs, pipes) plain lines only, one when
 // a step starts and one when it ends, so a log shows where a slow or stuck step is.
 import type { Writable } from 'node:stream';
+import { clearLine } from '../progress/redraw.js';
 
 export type Update = (status: string) => void;
 
@@ -9,7 +10,17 @@ export class Progress {
   constructor(
     private readonly out: Writable,
     private readonly tty: boolean,
+    /** Escape codes allowed (not NO_COLOR): without, the line is rewritten with spaces. */
+    private readonly ansi = true,
   ) {}
+
+  /** Visible characters of the step line on screen. */
+  private drawn = 0;
+
+  private redraw(text: string, end = ''): void {
+    this.out.write(`${clearLine(this.drawn, this.ansi)}${text}${end}`);
+    this.drawn = end ? 0 : text.length;
+  }
 
   line(text = ''): void {
     this.out.write(`${text}\n`);
@@ -33,9 +44,7 @@ export class Progress {
     // Cut to the terminal's width: a wrapped line cannot be rewritten in place.
     const width = Math.max(20, ((this.out as { columns?: number }).columns ?? 100) - 1);
     const render = () =>
-      this.out.write(
-        `\r\x1b[K${`   ... ${label} ${secs()} s${status ? ` (${status})` : ''}`.slice(0, width)}`,
-      );
+      this.redraw(`   ... ${label} ${secs()} s${status ? ` (${status})` : ''}`.slice(0, width));
     let timer: NodeJS.Timeout | undefined;
     if (this.tty) {
       render();
@@ -48,7 +57,8 @@ export class Progress {
     const end = (mark: string) => {
       if (timer) clearInterval(timer);
       const text = `   ${mark} ${label} (${secs()} s)`;
-      this.out.write(this.tty ? `\r\x1b[K${text}\n` : `${text}\n`);
+      if (this.tty) this.redraw(text, '\n');
+      else this.line(text);
     };
     try {
       const v = await fn(update);

@@ -41,6 +41,8 @@ export interface DemoOptions {
   readonly keep: boolean;
   readonly out: Writable;
   readonly tty: boolean;
+  /** Escape codes allowed on the terminal (false with NO_COLOR). */
+  readonly ansi?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly signal: AbortSignal;
   /** Scenario ids to play (default all), in SCENARIOS' order. */
@@ -60,7 +62,7 @@ export interface DemoResult {
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
-  const progress = new Progress(o.out, o.tty);
+  const progress = new Progress(o.out, o.tty, o.ansi ?? true);
   const user = await demoServerUser((t) => progress.line(t));
   const bin = await findBinaries({ major: 17, runAs: user, cache: { dir: defaultCacheDir(o.env) } });
   const ws = await prepareWorkspace(o.dir, user);

@@ -31,6 +31,7 @@ export async function createStage(
       signal: o.signal,
       // The replay stage measures it, against the archive.
       waitForReplay: false,
+      progress: o.progress,
       onStage: (note) => {
         const chosen = /of backup (\S+)$/.exec(note);
         if (chosen) {
@@ -97,7 +98,18 @@ export async function replayStage(
         logFile: state.logFile,
         signal: o.signal,
       });
+    const report = (x: ReplicaStatus) => {
+      if (x.replayLsn === null) return;
+      o.progress?.emit({
+        type: 'lsn',
+        task: 'replay',
+        lsn: x.replayLsn,
+        target: null,
+        segmentsLeft: x.unreplayedSegments,
+      });
+    };
     const first = await ask();
+    report(first);
     const deadline = Date.now() + deadlineMs;
     let s = first;
     while (!(s.verdict === 'healthy' && s.unreplayedSegments === 0)) {
@@ -117,6 +129,7 @@ export async function replayStage(
       o.signal?.throwIfAborted();
       await new Promise((r) => setTimeout(r, 1000));
       s = await ask();
+      report(s);
     }
     return {
       value: s,

@@ -2,6 +2,7 @@
 // throwaway folder and port, verify, clean up, then record the result in the bucket and notify. Fail-closed:
 // the result is `pass` only when every stage ran and passed. Never throws for a drill failure; only an abort
 // or a usage mistake does.
+
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { BinariesCache } from '../postgres/binaries.js';
+import type { ProgressSink } from '../progress/events.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { AmcheckBounds } from '../verify/amcheck-budget.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
@@ -50,6 +52,8 @@ export interface DrillOptions {
   readonly maxWalAgeMs?: number;
   readonly maxBackupAgeMs?: number;
   readonly onStage?: ((note: string) => void) | undefined;
+  /** Download bytes and replay LSNs of the restore inside the drill (src/progress). */
+  readonly progress?: ProgressSink | undefined;
   readonly random?: () => number;
   readonly signal?: AbortSignal;
 }
@@ -112,6 +116,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
           return j;
         },
         onStage: o.onStage,
+        progress: o.progress,
         onBackup: (b) => {
           backupId = b;
         },

@@ -8,6 +8,7 @@ import type { RetentionPolicy } from '../catalog/retention-policy.js';
 import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
 import { listWal } from '../catalog/wal-catalog.js';
 import { PgdrError } from '../errors.js';
+import type { ProgressSink } from '../progress/events.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface StoredObject {
@@ -47,6 +48,8 @@ interface CommonOptions {
   readonly minimumRedundancy: number;
   readonly dryRun: boolean;
   readonly signal?: AbortSignal | undefined;
+  /** A note per backup deleted and the backups done of those to delete (src/progress). */
+  readonly progress?: ProgressSink | undefined;
 }
 
 export interface ApplyRetentionOptions extends CommonOptions {
@@ -142,7 +145,19 @@ async function execute(
     );
   }
   const out: DeletedBackup[] = [];
-  for (const step of steps) out.push(await deleteStep(o, step));
+  const task = o.dryRun ? 'retention (dry run)' : 'retention';
+  const tick = () =>
+    o.progress?.emit({ type: 'items', task, unit: 'backups', done: out.length, total: steps.length });
+  tick();
+  for (const step of steps) {
+    const d = await deleteStep(o, step);
+    o.progress?.emit({
+      type: 'stage',
+      message: `${o.dryRun ? 'would delete' : 'deleted'} backup ${d.backupId}: ${d.objects.length} object(s), ${d.wal.length} WAL object(s)`,
+    });
+    out.push(d);
+    tick();
+  }
   return out;
 }
 

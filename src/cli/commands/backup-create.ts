@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { createBackup } from '../../engine/backup/create-backup.js';
+import type { BackupProgress } from '../../engine/backup/types.js';
 import { PgdrError } from '../../errors.js';
+import type { ProgressSink } from '../../progress/events.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { bytes, json, line } from '../output.js';
-import { progressRenderer } from './backup-progress.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
 
 const NAME = 'backup create';
 const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-full', 'last-full', 'auto'];
@@ -32,6 +34,8 @@ folders it creates there belong to the data directory's owner, who runs archive_
                             the backup ends FAILED (exit 33) sooner when archive_command keeps failing for 60 s
   --format json             print {id, sizes, timings per phase} instead of a summary
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(
@@ -43,6 +47,7 @@ ${STORE_USAGE}`,
         'compression-level': { type: 'string' },
         'immediate-checkpoint': { type: 'boolean' },
         'wait-archive-timeout': { type: 'string' },
+        ...PROGRESS_FLAGS,
       },
       NAME,
     );
@@ -73,7 +78,8 @@ ${STORE_USAGE}`,
         hint: 'set postgres.connection (e.g. postgresql://postgres@localhost:5432/postgres) in pgdr.yaml',
       });
     }
-    const progress = progressRenderer(ctx, true);
+    const progress = progressReporter(p, ctx, NAME);
+    const report = backupEvents(progress);
     return withStore(config, async (store) => {
       try {
         const r = await createBackup({
@@ -89,9 +95,9 @@ ${STORE_USAGE}`,
           ...(waitBudget !== undefined ? { archiveWait: { budgetMs: waitBudget } } : {}),
           fileRepository: fileRepository(config.objectStore.destinationPath),
           signal: ctx.signal,
-          onProgress: (e) => progress.update(e),
+          onProgress: report,
         });
-        progress.end();
+        progress.close();
         if (format === 'json') {
           json(ctx, {
             backup_id: r.backupId,
@@ -113,12 +119,27 @@ ${STORE_USAGE}`,
         }
         return 0;
       } catch (e) {
-        progress.end();
+        progress.close();
         throw e;
       }
     });
   },
 };
+
+/** The backup's phases as stage notes, its copy as bytes read of the files' total. */
+function backupEvents(sink: ProgressSink): (p: BackupProgress) => void {
+  return (p) => {
+    if (p.message) sink.emit({ type: 'stage', message: p.message });
+    else if (p.phase === 'copy' && p.bytesTotal > 0) {
+      sink.emit({
+        type: 'bytes',
+        task: `backup ${p.backupId ?? ''}`.trim(),
+        done: p.bytesDone,
+        total: p.bytesTotal,
+      });
+    }
+  };
+}
 
 /** The local folder of a file:// destination (as the file:// store reads it), else undefined. */
 function fileRepository(destinationPath: string): string | undefined {

@@ -9,6 +9,7 @@ import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAG
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 import {
   runResult,
   type VerifiedBackup,
@@ -16,7 +17,6 @@ import {
   verifyJson,
   verifyText,
 } from './backup-verify-format.js';
-import { verifyProgress } from './backup-verify-progress.js';
 
 const NAME = 'backup verify';
 
@@ -25,6 +25,7 @@ const FLAGS: FlagSpec = {
   ...FORMAT_FLAG,
   all: { type: 'boolean' },
   'no-record': { type: 'boolean' },
+  ...PROGRESS_FLAGS,
 };
 
 /** barman's STATUS_COPY_DONE: the backups --all verifies. */
@@ -41,12 +42,14 @@ Reads every object of the backup (pgdr- or barman-written) without restoring it:
   - with a pgdr manifest (pgdr.json): every file's size and CRC-32, no file missing or extra;
   - with data checksums on (read from global/pg_control): every data page's checksum, except new pages and
     pages written during the backup (WAL replay rewrites those).
---all verifies every DONE backup, newest first, with progress on stderr. The result of each backup is
+--all verifies every DONE backup, newest first. The result of each backup is
 recorded in the bucket as <server>/pgdr/verify/<ID>.json for pgdr serve and /metrics (--no-record: not).
 Reads nothing else and writes nothing under base/.
 
 Exit code: 0 when everything checked passed (the report says "partial" when something could not be checked),
 51 when anything failed.
+
+${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   run: verifyCommand,
@@ -68,21 +71,45 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
     await assertServerPresent(store, config.serverName, { signal: ctx.signal });
     const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
     const chosen = ref === undefined ? everyComplete(catalog) : [resolveBackup(catalog, ref)];
-    const progress = verifyProgress(ctx, all || ctx.isTTY);
+    const progress = progressReporter(p, ctx, NAME);
     const verified: VerifiedBackup[] = [];
     try {
-      for (const b of chosen) {
+      for (const [i, b] of chosen.entries()) {
+        if (all) {
+          progress.emit({
+            type: 'items',
+            task: 'backup verify',
+            unit: 'backups',
+            done: i,
+            total: chosen.length,
+          });
+        }
         const report = await verifyBackup(b, {
           store,
           serverName: config.serverName,
           jobs: config.objectStore.data.jobs,
           signal: ctx.signal,
-          onProgress: (x) => progress.update(x),
+          onProgress: (x) =>
+            progress.emit({
+              type: 'bytes',
+              task: `verify backup ${x.backupId}`,
+              done: x.bytesDone,
+              total: x.bytesTotal,
+            }),
         });
         verified.push({ report, ...(await record(store, report, !flag(p, 'no-record'), ctx.signal)) });
       }
+      if (all) {
+        progress.emit({
+          type: 'items',
+          task: 'backup verify',
+          unit: 'backups',
+          done: chosen.length,
+          total: chosen.length,
+        });
+      }
     } finally {
-      progress.end();
+      progress.close();
     }
     return {
       serverName: config.serverName,
@@ -100,7 +127,7 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
     };
   });
   if (format === 'json') json(ctx, verifyJson(run));
-  else line(ctx, verifyText(run));
+  else line(ctx, verdictText(ctx, verifyText(run)));
   return runResult(run).result === 'pass' ? 0 : ERRORS.CHECKS_FAILED.exitCode;
 }
 

@@ -6,6 +6,7 @@ import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { verdictText } from '../progress-flags.js';
 
 const NAME = 'check';
 
@@ -68,7 +69,13 @@ ${STORE_USAGE}`,
     if (format === 'json') {
       json(ctx, reportJson(report, { serverName: report.serverName, destination: report.destination }));
     } else {
-      line(ctx, reportText(report, `Checks of server ${report.serverName} in ${report.destination}`));
+      line(
+        ctx,
+        verdictText(
+          ctx,
+          reportText(report, `Checks of server ${report.serverName} in ${report.destination}`),
+        ),
+      );
     }
     return exitCodeOf(report.result);
   },

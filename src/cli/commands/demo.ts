@@ -4,6 +4,7 @@ import { ERRORS, PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, str } from '../args.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { noColor } from '../progress-flags.js';
 
 const NAME = 'demo';
 
@@ -51,6 +52,7 @@ Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
       keep: flag(p, 'keep'),
       out: asJson ? ctx.stderr : ctx.stdout,
       tty: ctx.isTTY && !asJson,
+      ansi: !noColor(ctx),
       env: ctx.env,
       signal: ctx.signal,
       only,

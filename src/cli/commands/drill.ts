@@ -13,6 +13,7 @@ import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 
 const NAME = 'drill';
 
@@ -30,6 +31,7 @@ const FLAGS: FlagSpec = {
   'max-wal-age': { type: 'string' },
   'max-backup-age': { type: 'string' },
   ...AMCHECK_FLAGS,
+  ...PROGRESS_FLAGS,
   ...INSTALL_POSTGRES_FLAG,
 };
 
@@ -71,6 +73,8 @@ ${installPostgresUsage(25)}
 
 Exit code: 0 the drill passed, 52 it failed (the report names the failing stage).
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, FLAGS, NAME);
@@ -91,6 +95,7 @@ ${STORE_USAGE}`,
     const amcheckBounds = amcheckBoundsFromFlags(p, NAME);
     const config = configFrom(p, ctx);
     const command = await pgdrCommandFor(config, ctx);
+    const progress = progressReporter(p, ctx, NAME);
     const report = await withStore(config, (store) =>
       runDrill({
         store,
@@ -108,16 +113,19 @@ ${STORE_USAGE}`,
         notifyUrl: str(p, 'notify'),
         ...(maxWalAgeMs !== undefined ? { maxWalAgeMs } : {}),
         ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
-        onStage: format !== 'json' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+        // The drill's own notes are its stage names: said as such in a log.
+        onStage: (s) =>
+          progress.emit({ type: 'stage', message: /^[a-z]+$/.test(s) ? `drill stage: ${s}` : s }),
+        progress,
         signal: ctx.signal,
       }),
-    );
+    ).finally(() => progress.close());
     const reportFile = str(p, 'report');
     if (reportFile !== undefined) {
       await fsp.writeFile(resolve(ctx.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
     }
     if (format === 'json') json(ctx, report);
-    else line(ctx, format === 'markdown' ? drillMarkdown(report) : drillText(report));
+    else line(ctx, format === 'markdown' ? drillMarkdown(report) : verdictText(ctx, drillText(report)));
     return report.result === 'pass' ? 0 : ERRORS.DRILL_FAILED.exitCode;
   },
 };

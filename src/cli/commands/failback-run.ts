@@ -15,6 +15,7 @@ import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
 
 const NAME = 'failback run';
 
@@ -28,6 +29,7 @@ const FLAGS = {
   port: { type: 'string' },
   yes: { type: 'boolean' },
   'stop-recovered': { type: 'boolean' },
+  ...PROGRESS_FLAGS,
 } as const;
 
 export const failbackRunCommand: Command = {
@@ -58,6 +60,8 @@ without one.
   --yes                do not ask (scripts)
   --stop-recovered     stop the recovered cluster once the new one is verified
   --replica DIR        the promoted standby (default: the one pgdr replica create registered on this host)
+
+${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -95,6 +99,7 @@ ${STORE_USAGE}`,
     const found = recovered;
     if (option === 'original') {
       const command = await pgdrCommandFor(config, ctx);
+      const progress = progressReporter(p, ctx, NAME);
       const r = await withStore(config, async (store) => {
         const plan = await prepareFailbackOriginal({
           recovered: found,
@@ -122,9 +127,10 @@ ${STORE_USAGE}`,
           binariesCache: binariesCache(config, ctx),
           stopRecovered: flag(p, 'stop-recovered'),
           signal: ctx.signal,
-          onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+          onStage: (s) => progress.emit({ type: 'stage', message: s }),
+          progress,
         });
-      });
+      }).finally(() => progress.close());
       if (format === 'json') json(ctx, r);
       else line(ctx, originalText(r));
       return 0;

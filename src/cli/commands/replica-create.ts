@@ -8,6 +8,7 @@ import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
 
 const NAME = 'replica create';
 
@@ -19,6 +20,7 @@ const FLAGS = {
   port: { type: 'string' },
   'backup-id': { type: 'string' },
   ...INSTALL_POSTGRES_FLAG,
+  ...PROGRESS_FLAGS,
 } as const;
 
 export const replicaCreate: Command = {
@@ -41,6 +43,8 @@ pgdr replica status/promote and pgdr connections find it.
   --backup-id ID         the backup to start from (default: the latest)
 ${installPostgresUsage(25)}
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, FLAGS, NAME);
@@ -60,6 +64,7 @@ ${STORE_USAGE}`,
     }
     const config = configFrom(p, ctx);
     const command = await pgdrCommandFor(config, ctx);
+    const progress = progressReporter(p, ctx, NAME);
     const state = await withStore(config, (store) =>
       createReplica({
         store,
@@ -75,9 +80,10 @@ ${STORE_USAGE}`,
         binariesCache: binariesCache(config, ctx, p),
         env: ctx.env,
         signal: ctx.signal,
-        onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+        onStage: (s) => progress.emit({ type: 'stage', message: s }),
+        progress,
       }),
-    );
+    ).finally(() => progress.close());
     if (format === 'json') {
       json(ctx, state);
       return 0;

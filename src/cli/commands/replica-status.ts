@@ -6,6 +6,7 @@ import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { verdictText } from '../progress-flags.js';
 import { replicaStatusText } from './replica-status-format.js';
 
 const NAME = 'replica status';
@@ -74,7 +75,11 @@ ${STORE_USAGE}`,
           signal: ctx.signal,
         });
         if (format === 'json') json(ctx, s);
-        else line(ctx, `${flag(p, 'watch') ? `${new Date().toISOString()}\n` : ''}${replicaStatusText(s)}`);
+        else
+          line(
+            ctx,
+            `${flag(p, 'watch') ? `${new Date().toISOString()}\n` : ''}${verdictText(ctx, replicaStatusText(s))}`,
+          );
         if (!flag(p, 'watch') || ctx.signal.aborted) return s.verdict === 'healthy' ? 0 : 51;
         await new Promise<void>((r) => {
           const t = setTimeout(r, interval * 1000);

@@ -8,6 +8,7 @@ import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
 import { restoreJson, restoreText } from './restore-format.js';
 
 const NAME = 'restore';
@@ -22,6 +23,7 @@ const FLAGS = {
   port: { type: 'string' },
   tablespace: { type: 'string', multiple: true },
   ...INSTALL_POSTGRES_FLAG,
+  ...PROGRESS_FLAGS,
 } as const;
 
 export const restoreCommand: Command = {
@@ -59,6 +61,8 @@ target is reached. The server keeps running afterwards.
 ${installPostgresUsage(29)}
   --format table|json        output format
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(argv, FLAGS, NAME);
@@ -88,6 +92,7 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const command = await pgdrCommandFor(config, ctx);
     const dir = resolve(ctx.cwd, dirArg!);
+    const progress = progressReporter(p, ctx, NAME);
     const result = await withStore(config, (store) =>
       restore({
         store,
@@ -107,9 +112,10 @@ ${STORE_USAGE}`,
         binariesCache: binariesCache(config, ctx, p),
         pgdrCommand: command,
         signal: ctx.signal,
-        onStage: format === 'table' && ctx.isTTY ? (s) => ctx.stderr.write(`${s}...\n`) : undefined,
+        onStage: (s) => progress.emit({ type: 'stage', message: s }),
+        progress,
       }),
-    );
+    ).finally(() => progress.close());
     if (format === 'json') json(ctx, restoreJson(result));
     else line(ctx, restoreText(result));
     return 0;

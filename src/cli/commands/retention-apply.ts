@@ -7,6 +7,7 @@ import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS,
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
 import { DELETE_FLAGS, DELETE_USAGE, minimumRedundancy } from './retention-flags.js';
 import { retentionJson, retentionText } from './retention-format.js';
 
@@ -25,11 +26,13 @@ remaining backup needs. Kept backups (pgdr backup keep) are never deleted.
                              (default: retentionPolicy from the configuration)
 ${DELETE_USAGE}
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   async run(argv, ctx) {
     const p = parse(
       argv,
-      { ...STORE_FLAGS, ...FORMAT_FLAG, ...DELETE_FLAGS, policy: { type: 'string' } },
+      { ...STORE_FLAGS, ...FORMAT_FLAG, ...DELETE_FLAGS, ...PROGRESS_FLAGS, policy: { type: 'string' } },
       NAME,
     );
     positionals(p, NAME, 0, 0, '');
@@ -37,6 +40,7 @@ ${STORE_USAGE}`,
     const min = minimumRedundancy(p, NAME);
     const config = configFrom(p, ctx);
     const policy = policyOf(p, config);
+    const progress = progressReporter(p, ctx, NAME);
     return withStore(config, async (store) => {
       await store.checkAccess({ signal: ctx.signal });
       await assertServerPresent(store, config.serverName, { signal: ctx.signal });
@@ -48,7 +52,8 @@ ${STORE_USAGE}`,
         now: new Date(),
         dryRun: flag(p, 'dry-run'),
         signal: ctx.signal,
-      });
+        progress,
+      }).finally(() => progress.close());
       if (format === 'json') json(ctx, retentionJson(r));
       else line(ctx, retentionText(r, store.displayUrl));
       return 0;

@@ -8,6 +8,7 @@ import { configFrom } from '../context.js';
 import { dataChecksFromFlags, readText } from '../data-checks.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
+import { verdictText } from '../progress-flags.js';
 
 const NAME = 'verify';
 
@@ -74,7 +75,7 @@ Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 
     };
     if (format === 'json')
       json(ctx, reportJson(report, { target: report.target, server, amcheck: report.amcheck }));
-    else line(ctx, reportText(report, `Verification of ${report.target}`));
+    else line(ctx, verdictText(ctx, reportText(report, `Verification of ${report.target}`)));
     return exitCodeOf(report.result);
   },
 };

@@ -1,16 +1,15 @@
 import { availableParallelism } from 'node:os';
-import type { WalVerifyProgress, WalVerifyReport } from '../../engine/wal-verify/report.js';
+import type { WalVerifyReport } from '../../engine/wal-verify/report.js';
 import { verifyWal } from '../../engine/wal-verify/verify-wal.js';
 import { ERRORS, PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line, table } from '../output.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
 import { walSettings } from './wal-flags.js';
 
 const NAME = 'wal verify';
-/** A progress line at most this often on long runs. */
-const PROGRESS_EVERY_MS = 5000;
 
 export const walVerify: Command = {
   name: NAME,
@@ -28,7 +27,7 @@ Reads every WAL object of the server (or of timeline N) and checks, without writ
     which must reach every point where a child timeline branches off);
   - history files parse as recovery reads them and agree with their parent's; backup label (.backup) files
     start where their name says.
-Every damaged object is named with what is wrong and where (LSN, byte offset). Progress goes to stderr.
+Every damaged object is named with what is wrong and where (LSN, byte offset).
 
   --timeline N               only the WAL of timeline N
   --max-parallel N           objects checked at a time (default: objectStore.wal.maxParallel or the number
@@ -37,6 +36,8 @@ Every damaged object is named with what is wrong and where (LSN, byte offset). P
 
 Exit code: 0 every object intact, 51 (CHECKS_FAILED) at least one damaged.
 
+${PROGRESS_USAGE}
+
 ${STORE_USAGE}`,
   run: verify,
 };
@@ -44,7 +45,13 @@ ${STORE_USAGE}`,
 async function verify(argv: string[], ctx: CliContext): Promise<number> {
   const p = parse(
     argv,
-    { ...STORE_FLAGS, ...FORMAT_FLAG, timeline: { type: 'string' }, 'max-parallel': { type: 'string' } },
+    {
+      ...STORE_FLAGS,
+      ...FORMAT_FLAG,
+      ...PROGRESS_FLAGS,
+      timeline: { type: 'string' },
+      'max-parallel': { type: 'string' },
+    },
     NAME,
   );
   positionals(p, NAME, 0, 0, '');
@@ -60,7 +67,7 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
   const { maxParallel } = walSettings(p, config, NAME);
   const concurrency =
     str(p, 'max-parallel') !== undefined ? maxParallel : Math.max(maxParallel, availableParallelism());
-  const progress = format === 'json' ? undefined : progressLine(ctx);
+  const progress = progressReporter(p, ctx, NAME);
   const report = await withStore(config, (store) =>
     verifyWal({
       store,
@@ -68,24 +75,20 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
       timeline,
       concurrency,
       signal: ctx.signal,
-      onProgress: progress,
+      onProgress: (x) =>
+        progress.emit({
+          type: 'items',
+          task: NAME,
+          unit: 'WAL objects',
+          done: x.done,
+          total: x.total,
+          failures: x.failures,
+        }),
     }),
-  );
+  ).finally(() => progress.close());
   if (format === 'json') json(ctx, report);
-  else line(ctx, reportText(report, config.objectStore.destinationPath));
+  else line(ctx, verdictText(ctx, reportText(report, config.objectStore.destinationPath)));
   return report.ok ? 0 : ERRORS.CHECKS_FAILED.exitCode;
-}
-
-function progressLine(ctx: CliContext): (p: WalVerifyProgress) => void {
-  let last = Date.now();
-  return (p) => {
-    const now = Date.now();
-    if (now - last < PROGRESS_EVERY_MS || p.done === p.total) return;
-    last = now;
-    ctx.stderr.write(
-      `${new Date(now).toISOString()} checked ${p.done} of ${p.total} WAL objects (${bytes(p.bytes)} stored), ${p.failures} failure(s) so far\n`,
-    );
-  };
 }
 
 export function reportText(r: WalVerifyReport, destination: string): string {

@@ -12,7 +12,9 @@ import { type BinariesCache, findBinaries } from '../../postgres/binaries.js';
 import { freePort } from '../../postgres/free-port.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
+import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { replayProgress } from '../restore/replay-progress.js';
 import { restore } from '../restore/restore.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { registerReplica } from './registry.js';
@@ -39,6 +41,8 @@ export interface CreateReplicaOptions {
   readonly env?: NodeJS.ProcessEnv | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onStage?: (stage: string) => void;
+  /** Download bytes and replay LSNs (src/progress). */
+  readonly progress?: ProgressSink | undefined;
   /**
    * Wait until the standby has replayed the WAL the plan listed, failing (naming the segment) when it stops
    * or stays stuck on one (default true; the drill measures the replay itself).
@@ -61,6 +65,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     walPrefetch: o.walPrefetch,
     signal: o.signal,
     onStage: o.onStage,
+    progress: o.progress,
   });
   const { plan } = restored;
   const bin = await findBinaries({ major: plan.major, binDir: o.binDir, cache: o.binariesCache });
@@ -131,6 +136,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
       segSize: plan.backup.xlogSegmentSize,
       logFile,
       signal: o.signal,
+      onReplayLsn: replayProgress(o.progress, { walTo: plan.wal.to, segSize: plan.backup.xlogSegmentSize }),
     });
   }
   return state;

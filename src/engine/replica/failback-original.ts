@@ -3,12 +3,14 @@
 // empty folder and promoted there (a new timeline), then archiving and backed up under the original
 // serverName again, whose archive only ever gains files of that new timeline. The recovered cluster keeps
 // running unless asked to stop: applications still write to it until they are pointed at the new one.
+
 import { promises as fsp } from 'node:fs';
 import pg from 'pg';
 import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { BinariesCache } from '../../postgres/binaries.js';
 import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
 import { restore } from '../restore/restore.js';
@@ -32,6 +34,8 @@ export interface FailbackOriginalOptions {
   readonly stopRecovered?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onStage?: ((stage: string) => void) | undefined;
+  /** The restore's download bytes and replay LSNs (src/progress). */
+  readonly progress?: ProgressSink | undefined;
 }
 
 export type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
@@ -98,6 +102,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       pgdrCommand: o.pgdrCommand,
       signal: o.signal,
       onStage: o.onStage,
+      progress: o.progress,
     }),
   );
   const server = restored.server;

@@ -16,6 +16,8 @@ export interface ReplayWatchOptions {
   readonly segSize: number;
   readonly logFile: string;
   readonly signal?: AbortSignal | undefined;
+  /** Called with pg_last_wal_replay_lsn() on every poll (the progress display). */
+  readonly onReplayLsn?: ((lsn: string) => void) | undefined;
 }
 
 const POLL_MS = 500;
@@ -25,6 +27,7 @@ export async function waitForPlannedReplay(o: ReplayWatchOptions): Promise<void>
     o.signal?.throwIfAborted();
     const row = await ask<{ lsn: string | null }>(o.server, 'SELECT pg_last_wal_replay_lsn()::text AS lsn');
     const lsn = row?.lsn ?? null;
+    if (lsn !== null) o.onReplayLsn?.(lsn);
     const next = lsn === null ? undefined : firstUnreplayed(o.wal, o.segSize, parseLsn(lsn));
     if (lsn !== null && next === undefined) return;
     const log = await readLogFindings(o.logFile);

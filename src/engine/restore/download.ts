@@ -5,10 +5,12 @@
 // pg_tblspc/<oid> symlinks to the tablespace folders, and pg_wal when the tar lacked it.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../catalog/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
+import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { PlannedTar, RestorePlan } from './plan.js';
@@ -27,23 +29,36 @@ export interface DownloadResult {
 
 export async function downloadAndExtract(
   plan: RestorePlan,
-  o: { store: ObjectStore; concurrency?: number; signal?: AbortSignal | undefined },
+  o: {
+    store: ObjectStore;
+    concurrency?: number;
+    signal?: AbortSignal | undefined;
+    progress?: ProgressSink | undefined;
+  },
 ): Promise<DownloadResult> {
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o700 });
   for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
+  const count = byteCounter(plan, o.progress);
   const checked: number[] = [];
   const stats = await mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
     const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
     const extractor = new TarExtractor(tar.dest, { onFile: check?.onFile, maxBytes: tar.maxBytes });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
-      if (tar.compression === 'none') await pipeline(body, extractor, { signal: o.signal });
-      else await pipeline(body, decompressStream(tar.compression), extractor, { signal: o.signal });
+      const stages =
+        tar.compression === 'none' ? [extractor] : [decompressStream(tar.compression), extractor];
+      await pipeline(body, count(tar), ...stages, { signal: o.signal });
       check?.finish();
     } catch (e) {
       throw extractError(e, tar, o.signal);
     }
     checked.push(check?.files ?? 0);
+    const { files, bytes } = extractor.extracted;
+    o.progress?.emit({
+      type: 'stage',
+      message: `extracted ${tar.key}: ${files} files, ${bytes} bytes`,
+      verbose: true,
+    });
     return extractor.extracted;
   });
   for (const t of plan.tars) {
@@ -64,6 +79,37 @@ export async function downloadAndExtract(
     extractedBytes: stats.reduce((n, s) => n + s.bytes, 0),
     files: stats.reduce((n, s) => n + s.files, 0),
     manifestFiles: checked.reduce((n, c) => n + c, 0),
+  };
+}
+
+/**
+ * Counts the stored bytes of each task as they stream in: the backup's PGDATA tars are one task, each
+ * tablespace's another, the totals from the objects' sizes in the listing.
+ */
+function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (tar: PlannedTar) => Transform {
+  const tasks = new Map<string, { done: number; total: number }>();
+  const taskOf = (t: PlannedTar) =>
+    t.oid === null
+      ? `download backup ${plan.backup.backupId}`
+      : `download backup ${plan.backup.backupId} tablespace ${t.tablespace ?? t.oid}`;
+  for (const t of plan.tars) {
+    const task = tasks.get(taskOf(t)) ?? { done: 0, total: 0 };
+    task.total += t.size;
+    tasks.set(taskOf(t), task);
+  }
+  const emit = (name: string, t: { done: number; total: number }) =>
+    progress?.emit({ type: 'bytes', task: name, done: t.done, total: t.total });
+  for (const [name, t] of tasks) emit(name, t);
+  return (tar) => {
+    const name = taskOf(tar);
+    const task = tasks.get(name)!;
+    return new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        task.done += chunk.length;
+        emit(name, task);
+        cb(null, chunk);
+      },
+    });
   };
 }
 

@@ -14,6 +14,7 @@ import { isPgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
+import type { ProgressSink } from '../../progress/events.js';
 import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
@@ -25,6 +26,7 @@ import {
   writeRecoveryConfig,
 } from './recovery-config.js';
 import { explainStop, type StopEvidence, shortReplay, type WalProblem } from './replay-end.js';
+import { replayProgress } from './replay-progress.js';
 import { replaySettings } from './replay-settings.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
 import { stopCommandText } from './stop-server.js';
@@ -53,6 +55,8 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly concurrency?: number;
   /** Progress notes for a log; never needed for the result. */
   readonly onStage?: (stage: string) => void;
+  /** Bytes downloaded per backup and tablespace, and the LSN replayed (src/progress). */
+  readonly progress?: ProgressSink | undefined;
 }
 
 export interface StageTimings {
@@ -203,6 +207,7 @@ async function recover(
     store: o.store,
     concurrency: o.concurrency,
     signal: o.signal,
+    progress: o.progress,
   });
   c.extracted();
   const checks: RestoreChecks = {
@@ -288,6 +293,11 @@ async function recover(
     problems: c.walProblems(),
   });
   const replayed = { wal: plan.wal, segSize: plan.backup.xlogSegmentSize, dir: plan.dir };
+  const onReplay = replayProgress(o.progress, {
+    walTo: plan.wal.to,
+    segSize: plan.backup.xlogSegmentSize,
+    targetLsn: plan.target.kind === 'lsn' ? plan.target.lsn : undefined,
+  });
   const confirmation = await waitForTarget({
     server,
     major: plan.major,
@@ -298,10 +308,15 @@ async function recover(
     onTargetReached: () => {
       reached ??= performance.now();
     },
+    onReplayLsn: onReplay,
   }).catch(async (e) => {
     throw isPgdrError(e, 'RECOVERY_FAILED') ? (explainStop(replayed, await evidence()) ?? e) : e;
   });
   const tEnd = performance.now();
+  if (confirmation.replayLsn !== null) {
+    onReplay?.(confirmation.replayLsn);
+    o.onStage?.(`replay ended at LSN ${confirmation.replayLsn}, the server is ${confirmation.state}`);
+  }
   // Promoted: restore_command never runs again, so the bucket's credentials leave the data folder now.
   if (confirmation.state === 'promoted') await removeRestoreCredentials(plan.dir, plan.backup.version);
   // To the end of the archive, PostgreSQL promotes wherever restore_command first fails: check that replay

@@ -24,6 +24,8 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once the target is reached (before a promotion pgdr makes). */
   readonly onTargetReached?: () => void;
+  /** Called with pg_last_wal_replay_lsn() on every poll during recovery (the progress display). */
+  readonly onReplayLsn?: ((lsn: string) => void) | undefined;
 }
 
 export interface Confirmation {
@@ -70,10 +72,11 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
       );
     }
     if (o.promoteEarly) await requestPromotion(server.pgdata, server.runAs);
-    const row = await ask<{ r: boolean; p: string | null }>(
+    const row = await ask<{ r: boolean; p: string | null; l: string | null }>(
       server,
-      `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p`,
+      `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pauseState} END AS p, pg_last_wal_replay_lsn()::text AS l`,
     );
+    if (row?.r === true && row.l !== null) o.onReplayLsn?.(row.l);
     if (row === undefined) {
       if (await server.isRunning()) seenRunning = true;
       // pg_ctl start -W returns before the postmaster writes its pid file: not running yet is not stopped.
