@@ -10,6 +10,7 @@ import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from '.
 import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
 import { formatDuration } from './duration.js';
 import { postgresChecks } from './postgres-checks.js';
+import { uploadSettingsCheck } from './upload-check.js';
 
 export const DEFAULT_MAX_WAL_AGE_MS = 6 * 60_000; // archive_timeout 5 min (the seed's RPO) + 1 min to upload
 export const DEFAULT_MAX_BACKUP_AGE_MS = 26 * 3_600_000; // a daily schedule, with 2 h of slack
@@ -42,6 +43,8 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   const checks: CheckResult[] = [];
   const access = await accessChecks(o.store, o.signal);
   checks.push(...access.checks);
+  const upload = access.ok ? await uploadSettingsCheck(o.store, o.serverName, o.signal) : undefined;
+  if (upload !== undefined) checks.push(upload);
   let status: StatusResult | null = null;
   let pg: Awaited<ReturnType<typeof postgresChecks>> | undefined;
   if (!access.ok) {
