@@ -87,8 +87,18 @@ const REFUSED: ReadonlyArray<[readonly string[], string]> = [
   [['-n', '--name'], 'name one backup with `pgdr backup create --name NAME`'],
   [['--tablespace'], 'pass --tablespace NAME:LOCATION to `pgdr restore`'],
   [
-    ['--max-bandwidth', '--min-chunk-size', '-S', '--max-archive-size', '--compression-level'],
-    'pgdr has no such setting',
+    ['--max-bandwidth'],
+    'pgdr has no bandwidth limit: lower objectStore.data.jobs to send fewer parts at once',
+  ],
+  [['--min-chunk-size'], 'pgdr uploads in parts of 16 MiB'],
+  [['-S', '--max-archive-size'], 'pgdr splits each tar into parts by itself (objectStore.data.jobs)'],
+  [
+    ['--compression-level'],
+    'pass --compression-level to `pgdr backup create`; WAL is compressed at gzip level 1',
+  ],
+  [
+    ['--snapshot-instance', '--snapshot-disk', '--snapshot-zone', '--gcp-zone'],
+    'pgdr takes no disk snapshots',
   ],
 ];
 

@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
+import { endpointCANote, uploadFields } from './upload-fields.js';
 
 const CONFIG_DIR = '/etc/pgdr';
 /** Restores land under TMPDIR: an emptyDir, so a drill never touches a persistent volume. */
@@ -16,6 +17,7 @@ export interface DrillCronJobOptions {
 /** The config the pod reads: the bucket only, credentials from the standard AWS_* variables. */
 export function podConfig(config: ManifestSource['config']): Record<string, unknown> {
   const s = config.objectStore;
+  const uploads = uploadFields(s);
   return {
     serverName: config.serverName,
     objectStore: {
@@ -23,8 +25,9 @@ export function podConfig(config: ManifestSource['config']): Record<string, unkn
       ...(s.endpointURL ? { endpointURL: s.endpointURL } : {}),
       region: s.region,
       forcePathStyle: s.forcePathStyle,
-      wal: { compression: s.wal.compression, maxParallel: s.wal.maxParallel },
-      data: { compression: s.data.compression, jobs: s.data.jobs },
+      wal: { compression: s.wal.compression, maxParallel: s.wal.maxParallel, ...uploads.wal },
+      data: { compression: s.data.compression, jobs: s.data.jobs, ...uploads.data },
+      ...uploads.top,
     },
     ...(config.retentionPolicy ? { retentionPolicy: config.retentionPolicy } : {}),
   };
@@ -104,7 +107,10 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
   return [
     {
       object: configMap,
-      notes: ['pgdr configuration read by the drill (no secrets: those come from the Secret).'],
+      notes: [
+        'pgdr configuration read by the drill (no secrets: those come from the Secret).',
+        ...endpointCANote(src.config.objectStore),
+      ],
     },
     {
       object: cronJob,

@@ -100,7 +100,7 @@ describe('objectStore additional command args', () => {
       ],
       [{ wal: { archiveAdditionalCommandArgs: ['--tags', 'a,b'] } }, /--tags .*objectStore\.tags/],
       [{ wal: { restoreAdditionalCommandArgs: ['--endpoint-url=x'] } }, /--endpoint-url .*endpointURL/],
-      [{ data: { additionalCommandArgs: ['--max-bandwidth=10MB'] } }, /--max-bandwidth .*no such setting/],
+      [{ data: { additionalCommandArgs: ['--max-bandwidth=10MB'] } }, /--max-bandwidth .*no bandwidth limit/],
       [{ data: { additionalCommandArgs: ['--min-chunk-size', '5MB'] } }, /--min-chunk-size/],
       [{ data: { additionalCommandArgs: ['--xz'] } }, /--xz is not taken by pgdr/],
       [{ data: { restoreAdditionalCommandArgs: ['--tablespace', 'a:/b'] } }, /--tablespace .*pgdr restore/],
