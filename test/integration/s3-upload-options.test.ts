@@ -177,6 +177,7 @@ describe('upload settings on the wire', () => {
     const r = await runPgdr(['check', '--config', file, '--format', 'json'], { env: s3Env(s3) });
     proxy.setRules([]);
     assert.equal(r.code, 51, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(s3.secretAccessKey));
     const report = JSON.parse(r.stdout) as {
       checks: Array<{ name: string; status: string; finding: string; hint: string }>;
     };
@@ -297,5 +298,26 @@ describe('S3-compatible stores (R2, MinIO, Ceph): the options they need', () => 
       );
       assert.deepEqual(names, [], `${r.method} ${r.path}`);
     }
+  });
+});
+
+describe('wal.restoreAdditionalCommandArgs: --no-partial', () => {
+  it('pgdr wal restore serves X.partial for X, and not with [--no-partial] in the configuration', async () => {
+    const repo = join(dir, 'repo-partial');
+    const plain = join(dir, 'partial.yaml');
+    const noPartial = join(dir, 'no-partial.yaml');
+    const store = `serverName: ${SERVER}\nobjectStore:\n  destinationPath: file://${repo}\n`;
+    writeFileSync(plain, store);
+    writeFileSync(noPartial, `${store}  wal: {restoreAdditionalCommandArgs: [--no-partial]}\n`);
+    const name = '000000010000000000000009';
+    const partial = join(dir, `${name}.partial`);
+    writeFileSync(partial, Buffer.alloc(16 * MIB, 9));
+    const archived = await runPgdr(['wal', 'archive', '--config', plain, partial]);
+    assert.equal(archived.code, 0, archived.stderr);
+    const served = await runPgdr(['wal', 'restore', '--config', plain, name, join(dir, 'served')]);
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(readFileSync(join(dir, 'served')).length, 16 * MIB);
+    const refused = await runPgdr(['wal', 'restore', '--config', noPartial, name, join(dir, 'refused')]);
+    assert.equal(refused.code, 1, refused.stderr);
   });
 });
