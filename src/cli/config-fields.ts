@@ -2,10 +2,12 @@
 // value came from, for `pgdr config show`. Secrets never appear: s3Credentials show the {env: NAME} or
 // {file: PATH} reference they were read through, a password in postgres.connection and a webhook URL are
 // replaced by [redacted].
+import { type ArgList, type ArgSettings, parseArgList } from '../config/command-args.js';
 import type { LoadedConfig } from '../config/load.js';
 import { objectivesOf, showObjective } from '../config/objectives.js';
 import { showDuration } from '../config/timeouts.js';
 import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
+import { Problems } from '../config/validate.js';
 
 export type SourceKind = 'file' | 'env' | 'flag' | 'default' | 'PATH';
 
@@ -86,8 +88,20 @@ export function redactConnection(c: string): string {
     .replace(/(\bpassword\s*=\s*)('(?:\\.|[^'])*'|\S+)/g, `$1${REDACTED}`);
 }
 
+/** Fields an *AdditionalCommandArgs flag can set: where the value came from when the field itself is absent. */
+const SET_BY_FLAG: Record<string, [ArgList, keyof ArgSettings]> = {
+  'objectStore.wal.compression': ['wal.archiveAdditionalCommandArgs', 'compression'],
+  'objectStore.wal.encryption': ['wal.archiveAdditionalCommandArgs', 'encryption'],
+  'objectStore.data.compression': ['data.additionalCommandArgs', 'compression'],
+  'objectStore.data.encryption': ['data.additionalCommandArgs', 'encryption'],
+  'objectStore.data.jobs': ['data.additionalCommandArgs', 'jobs'],
+  'objectStore.data.immediateCheckpoint': ['data.additionalCommandArgs', 'immediateCheckpoint'],
+};
+
 function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
   const s = c.objectStore;
+  const u = s.uploads;
+  const rawAt = (...path: string[]) => at(raw, ['objectStore', ...path]);
   const t = s.timeouts ?? DEFAULT_STORE_TIMEOUTS;
   const a = c.agent;
   const k = c.kubernetes;
@@ -100,8 +114,25 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
       region: s.region,
       forcePathStyle: s.forcePathStyle,
       s3Credentials: s.s3Credentials === undefined ? undefined : credentialRefs(s.s3Credentials, raw),
-      wal: s.wal,
-      data: s.data,
+      wal: {
+        compression: s.wal.compression,
+        maxParallel: s.wal.maxParallel,
+        encryption: u?.walEncryption?.method,
+        archiveAdditionalCommandArgs: rawAt('wal', 'archiveAdditionalCommandArgs'),
+        restoreAdditionalCommandArgs: rawAt('wal', 'restoreAdditionalCommandArgs'),
+      },
+      data: {
+        compression: s.data.compression,
+        jobs: s.data.jobs,
+        immediateCheckpoint: s.data.immediateCheckpoint,
+        encryption: u?.dataEncryption?.method,
+        additionalCommandArgs: rawAt('data', 'additionalCommandArgs'),
+        restoreAdditionalCommandArgs: rawAt('data', 'restoreAdditionalCommandArgs'),
+      },
+      tags: u?.tags.length ? Object.fromEntries(u.tags) : undefined,
+      historyTags: u?.historyTags.length ? Object.fromEntries(u.historyTags) : undefined,
+      // The reference the CA bundle is read through, not the bundle.
+      endpointCA: s.endpointCA === undefined ? undefined : rawAt('endpointCA'),
       timeouts: {
         connect: showDuration(t.connectMs),
         request: showDuration(t.requestMs),
@@ -172,6 +203,13 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
   const flag = FLAGS[field];
   if (flag !== undefined && i.flags[flag[1]] !== undefined) return { kind: 'flag', name: flag[0] };
   if (at(raw, path) !== undefined) return { kind: 'file', name: i.loaded.file?.path };
+  const byFlag = SET_BY_FLAG[field];
+  if (byFlag !== undefined) {
+    const [list, setting] = byFlag;
+    const words = at(raw, ['objectStore', ...list.split('.')]);
+    if (parseArgList(words, list, new Problems())[setting] !== undefined)
+      return { kind: 'file', name: `${i.loaded.file?.path ?? ''} objectStore.${list}`.trim() };
+  }
   if (field === 'pgdrCommand') {
     if ('error' in i.pgdr) return { kind: 'PATH', name: i.pgdr.error };
     return i.pgdr.from === 'config' ? { kind: 'env', name: 'PGDR_COMMAND' } : { kind: 'PATH' };

@@ -38,11 +38,15 @@ export function checkSchedule(text: unknown, path: string, p: Problems): string 
 export function buildAgent(raw: Raw, p: Problems): AgentConfig | undefined {
   const before = p.list.length;
   const schedule = raw.schedule === undefined ? undefined : checkSchedule(raw.schedule, 'schedule', p);
-  // Only drill.schedule is read here; the rest of `drill:` belongs to the drill command.
+  // `drill:` holds only the agent's drill schedule: the drill command takes everything else as flags.
   let drillSchedule = DEFAULT_DRILL_SCHEDULE;
-  if (raw.drill !== undefined && !isObject(raw.drill)) p.add('drill', 'must be a mapping (schedule, ...)');
-  else if (isObject(raw.drill) && raw.drill.schedule !== undefined)
-    drillSchedule = checkSchedule(raw.drill.schedule, 'drill.schedule', p) ?? drillSchedule;
+  if (raw.drill !== undefined && !isObject(raw.drill)) p.add('drill', 'must be a mapping (schedule)');
+  else if (isObject(raw.drill)) {
+    for (const k of Object.keys(raw.drill))
+      if (k !== 'schedule') p.add(`drill.${k}`, 'unknown field (known: schedule)');
+    if (raw.drill.schedule !== undefined)
+      drillSchedule = checkSchedule(raw.drill.schedule, 'drill.schedule', p) ?? drillSchedule;
+  }
   const a = raw.agent ?? {};
   if (!isObject(a)) {
     p.add('agent', `must be a mapping (${KEYS.join(', ')})`);

@@ -3,6 +3,7 @@
 import type { AgentConfig } from './agent-types.js';
 import type { KubernetesConfig } from './kubernetes-types.js';
 import type { Objectives } from './objectives.js';
+import type { StoreUploads } from './s3-options-types.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -16,6 +17,8 @@ export interface S3Credentials {
 export interface WalConfig {
   readonly compression: Compression;
   readonly maxParallel: number;
+  /** `pgdr wal restore` never serves X.partial for X (wal.restoreAdditionalCommandArgs: --no-partial). */
+  readonly noPartial?: boolean | undefined;
 }
 
 export interface DataConfig {
@@ -60,6 +63,10 @@ export interface ObjectStoreConfig {
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */
   readonly timeouts?: StoreTimeouts | undefined;
+  /** Server-side encryption and tags of uploads (s3:// only); absent: none. */
+  readonly uploads?: StoreUploads | undefined;
+  /** PEM bundle trusted for TLS to the endpoint instead of the system's CAs (objectStore.endpointCA). */
+  readonly endpointCA?: string | undefined;
 }
 
 export interface PostgresConfig {

@@ -5,6 +5,7 @@ import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildObjectives } from './objectives.js';
 import { cacheDirOf } from './postgres-cache.js';
+import { buildStoreOptions, UPLOAD_DATA_KEYS, UPLOAD_STORE_KEYS, UPLOAD_WAL_KEYS } from './s3-options.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
 import { buildTimeouts } from './timeouts.js';
@@ -23,7 +24,7 @@ export interface FieldProblem {
 
 type Raw = Record<string, unknown>;
 
-const TOP_KEYS = [
+export const TOP_KEYS = [
   'serverName',
   'pgdrCommand',
   'objectStore',
@@ -35,7 +36,7 @@ const TOP_KEYS = [
   'agent',
   'objectives',
 ];
-const STORE_KEYS = [
+export const STORE_KEYS = [
   'destinationPath',
   'endpointURL',
   'region',
@@ -44,11 +45,10 @@ const STORE_KEYS = [
   'wal',
   'data',
   'timeouts',
-  // accepted from pasted CloudNativePG ObjectStores, unused by pgdr:
-  'tags',
-  'historyTags',
-  'endpointCA',
+  ...UPLOAD_STORE_KEYS,
 ];
+export const WAL_KEYS = ['compression', 'maxParallel', ...UPLOAD_WAL_KEYS];
+export const DATA_KEYS = ['compression', 'jobs', 'immediateCheckpoint', ...UPLOAD_DATA_KEYS];
 
 export class Problems {
   readonly list: FieldProblem[] = [];
@@ -232,34 +232,11 @@ function buildStore(
   const wal = isObject(s.wal) ? s.wal : {};
   if (s.wal !== undefined && !isObject(s.wal))
     p.add('objectStore.wal', 'must be a mapping (compression, maxParallel)');
-  unknownKeys(
-    wal,
-    [
-      'compression',
-      'maxParallel',
-      'encryption',
-      'archiveAdditionalCommandArgs',
-      'restoreAdditionalCommandArgs',
-    ],
-    'objectStore.wal',
-    p,
-  );
+  unknownKeys(wal, WAL_KEYS, 'objectStore.wal', p);
   const data = isObject(s.data) ? s.data : {};
   if (s.data !== undefined && !isObject(s.data))
     p.add('objectStore.data', 'must be a mapping (compression, jobs)');
-  unknownKeys(
-    data,
-    [
-      'compression',
-      'jobs',
-      'immediateCheckpoint',
-      'encryption',
-      'additionalCommandArgs',
-      'restoreAdditionalCommandArgs',
-    ],
-    'objectStore.data',
-    p,
-  );
+  unknownKeys(data, DATA_KEYS, 'objectStore.data', p);
   const dataCompression = compression(data, 'objectStore.data', p, 'gzip');
   if (['xz', 'zstd'].includes(dataCompression)) {
     p.add(
@@ -275,6 +252,26 @@ function buildStore(
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
 
+  const options = buildStoreOptions(
+    {
+      store: s,
+      wal,
+      data,
+      walConfig: {
+        compression: compression(wal, 'objectStore.wal', p, 'gzip'),
+        maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
+      },
+      dataConfig: {
+        compression: dataCompression,
+        jobs: int(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
+        immediateCheckpoint: ic === true,
+      },
+      destinationPath,
+      endpointURL,
+      env,
+    },
+    p,
+  );
   if (destinationPath === undefined) return undefined;
   return {
     destinationPath,
@@ -282,16 +279,11 @@ function buildStore(
     region,
     forcePathStyle: typeof fps === 'boolean' ? fps : endpointURL !== undefined,
     s3Credentials,
-    wal: {
-      compression: compression(wal, 'objectStore.wal', p, 'gzip'),
-      maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
-    },
-    data: {
-      compression: dataCompression,
-      jobs: int(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
-      immediateCheckpoint: ic === true,
-    },
+    wal: options.wal,
+    data: options.data,
     timeouts,
+    ...(options.uploads ? { uploads: options.uploads } : {}),
+    ...(options.endpointCA ? { endpointCA: options.endpointCA } : {}),
   };
 }
 

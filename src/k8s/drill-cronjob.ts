@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { drillRbacManifests } from './drill-rbac.js';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
+import { endpointCANote, uploadFields } from './upload-fields.js';
 
 const CONFIG_DIR = '/etc/pgdr';
 
@@ -18,6 +19,7 @@ export interface DrillCronJobOptions {
 /** The bucket part of the config a pod reads: credentials come from the ObjectStore's Secret. */
 export function podConfig(config: ManifestSource['config']): Record<string, unknown> {
   const s = config.objectStore;
+  const uploads = uploadFields(s);
   return {
     serverName: config.serverName,
     objectStore: {
@@ -25,8 +27,9 @@ export function podConfig(config: ManifestSource['config']): Record<string, unkn
       ...(s.endpointURL ? { endpointURL: s.endpointURL } : {}),
       region: s.region,
       forcePathStyle: s.forcePathStyle,
-      wal: { compression: s.wal.compression, maxParallel: s.wal.maxParallel },
-      data: { compression: s.data.compression, jobs: s.data.jobs },
+      wal: { compression: s.wal.compression, maxParallel: s.wal.maxParallel, ...uploads.wal },
+      data: { compression: s.data.compression, jobs: s.data.jobs, ...uploads.data },
+      ...uploads.top,
     },
     ...(config.retentionPolicy ? { retentionPolicy: config.retentionPolicy } : {}),
   };
@@ -124,6 +127,7 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
       object: configMap,
       notes: [
         'pgdr configuration read by the drill (no secrets: it reads the bucket with the ObjectStore Secret).',
+        ...endpointCANote(src.config.objectStore),
       ],
     },
     ...drillRbacManifests({ name, namespace, scratch, src }),

@@ -3,6 +3,7 @@
 import { parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { PgdrError } from '../errors.js';
 import { BARMAN_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
+import { endpointCANote, uploadFields } from './upload-fields.js';
 
 export interface ObjectStoreOptions {
   readonly namespace?: string | undefined;
@@ -22,6 +23,7 @@ export function objectStoreManifest(src: ManifestSource, opts: ObjectStoreOption
   }
   const secret = src.k8s.credentialsSecret;
   const retention = cnpgRetention(src.config.retentionPolicy);
+  const uploads = uploadFields(store);
   const configuration = {
     destinationPath: store.destinationPath,
     ...(store.endpointURL ? { endpointURL: store.endpointURL } : {}),
@@ -32,12 +34,15 @@ export function objectStoreManifest(src: ManifestSource, opts: ObjectStoreOption
     wal: {
       ...(store.wal.compression !== 'none' ? { compression: store.wal.compression } : {}),
       maxParallel: store.wal.maxParallel,
+      ...uploads.wal,
     },
     data: {
       ...(store.data.compression !== 'none' ? { compression: store.data.compression } : {}),
       jobs: store.data.jobs,
       ...(store.data.immediateCheckpoint ? { immediateCheckpoint: true } : {}),
+      ...uploads.data,
     },
+    ...uploads.top,
   };
   return {
     object: {
@@ -49,6 +54,7 @@ export function objectStoreManifest(src: ManifestSource, opts: ObjectStoreOption
     notes: [
       `Credentials come from Secret ${secret.name} (keys ${secret.accessKeyIdKey}, ${secret.secretAccessKeyKey}).`,
       'No serverName here: the ObjectStore forbids it; each Cluster names its serverName in its plugin parameters.',
+      ...endpointCANote(store),
     ],
   };
 }

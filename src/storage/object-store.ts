@@ -72,6 +72,14 @@ export interface ObjectStore {
    */
   checkAccess(options?: { signal?: AbortSignal }): Promise<void>;
 
+  /**
+   * Only drivers with upload settings (encryption, tags): stores and deletes one small probe object under
+   * `<serverName>/pgdr/` with each distinct set of those settings, so a store that refuses one is named before
+   * an upload needs it. Resolves undefined when no such setting is configured; throws the store's error,
+   * with details.feature naming the settings it refused.
+   */
+  probeUploads?(serverName: string, options?: { signal?: AbortSignal }): Promise<string[] | undefined>;
+
   /** Releases sockets and file handles. */
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from '.
 import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
 import { formatDuration } from './duration.js';
 import { postgresChecks } from './postgres-checks.js';
+import { uploadSettingsCheck } from './upload-check.js';
 
 export const DEFAULT_MAX_WAL_AGE_MS = DEFAULT_OBJECTIVES.rpoMs;
 export const DEFAULT_MAX_BACKUP_AGE_MS = DEFAULT_OBJECTIVES.backupAgeMs;
@@ -45,6 +46,8 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksReport> {
   const checks: CheckResult[] = [];
   const access = await accessChecks(o.store, o.signal);
   checks.push(...access.checks);
+  const upload = access.ok ? await uploadSettingsCheck(o.store, o.serverName, o.signal) : undefined;
+  if (upload !== undefined) checks.push(upload);
   let status: StatusResult | null = null;
   let pg: Awaited<ReturnType<typeof postgresChecks>> | undefined;
   if (!access.ok) {

@@ -1,14 +1,18 @@
 // A loopback HTTP proxy in front of s3rver that misbehaves on request: per rule (method, path), it stalls
 // (takes the request and never answers), trickles (sends the headers, then the body one byte at a time) or
 // resets the connection after some body bytes. Everything else is passed through untouched, Host header
-// included, so SigV4 signatures made for the proxy's address still verify upstream.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+// included, so SigV4 signatures made for the proxy's address still verify upstream. It records every request
+// with its headers, can answer in place of s3rver (`answer`: a store that refuses a feature), and can
+// terminate TLS itself (`tls`: an https endpoint with a certificate the test made).
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 
 export type FaultAction =
   | { readonly kind: 'stall' }
   | { readonly kind: 'trickle'; readonly intervalMs: number }
-  | { readonly kind: 'reset'; readonly afterBytes: number };
+  | { readonly kind: 'reset'; readonly afterBytes: number }
+  | { readonly kind: 'answer'; readonly status: number; readonly body: string };
 
 export interface FaultRule {
   readonly method?: string;
@@ -16,6 +20,8 @@ export interface FaultRule {
   readonly path?: RegExp;
   /** true: only requests with a Range header; false: only those without; absent: both. */
   readonly ranged?: boolean;
+  /** Only requests carrying this header (lower-case name). */
+  readonly header?: string;
   readonly action: FaultAction;
   /** How many matching requests get the fault (default: every one); counted per path with perPath. */
   readonly times?: number;
@@ -29,10 +35,11 @@ export interface ProxiedRequest {
   readonly path: string;
   readonly range: string | undefined;
   readonly fault: FaultAction['kind'] | undefined;
+  readonly headers: IncomingHttpHeaders;
 }
 
 export interface FaultProxy {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`) */
   readonly endpoint: string;
   /** Replaces the rules (and their counts) and forgets the requests seen so far. */
   setRules(rules: readonly FaultRule[]): void;
@@ -41,7 +48,10 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstreamPort: number,
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<FaultProxy> {
   let rules: Array<{ rule: FaultRule; used: Map<string, number> }> = [];
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -53,6 +63,7 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       if (rule.method !== undefined && rule.method !== req.method) continue;
       if (rule.path !== undefined && !rule.path.test(path)) continue;
       if (rule.ranged !== undefined && rule.ranged !== (req.headers.range !== undefined)) continue;
+      if (rule.header !== undefined && req.headers[rule.header] === undefined) continue;
       const slot = rule.perPath ? path : '';
       const used = r.used.get(slot) ?? 0;
       if (rule.times !== undefined && used >= rule.times) continue;
@@ -62,10 +73,23 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     return undefined;
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(req.url ?? '/');
     const rule = pick(req, path);
-    requests.push({ method: req.method ?? '', path, range: req.headers.range, fault: rule?.action.kind });
+    const headers = req.headers;
+    requests.push({
+      method: req.method ?? '',
+      path,
+      range: headers.range,
+      fault: rule?.action.kind,
+      headers,
+    });
+    if (rule?.action.kind === 'answer') {
+      const { status, body } = rule.action;
+      req.resume();
+      req.on('end', () => res.writeHead(status, { 'content-type': 'application/xml' }).end(body));
+      return;
+    }
     if (rule?.action.kind === 'stall') {
       // Read what the client sends, so it waits for an answer rather than for the upload.
       req.resume();
@@ -73,7 +97,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       return;
     }
     forward(req, res, upstreamPort, rule, timers);
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -82,7 +107,7 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     setRules(next) {
       rules = next.map((rule) => ({ rule, used: new Map() }));
       requests.length = 0;

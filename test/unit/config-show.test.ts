@@ -127,6 +127,55 @@ describe('pgdr config show', () => {
     assert.equal(out.warnings.length, 1);
   });
 
+  it('encryption, tags, endpointCA and the flag lists: shown with their source, the CA as its reference', async () => {
+    const ca = join(root, 'ca.pem');
+    const PEM_BODY = 'MIIBpem-body-not-printed';
+    writeFileSync(ca, `-----BEGIN CERTIFICATE-----\n${PEM_BODY}\n-----END CERTIFICATE-----\n`);
+    const file = join(root, 'uploads.yaml');
+    writeFileSync(
+      file,
+      [
+        'serverName: s',
+        'objectStore:',
+        '  destinationPath: s3://bucket/x',
+        '  endpointURL: https://minio.local:9000',
+        `  endpointCA: {file: ${ca}}`,
+        '  wal: {encryption: AES256}',
+        '  data: {additionalCommandArgs: ["--encryption=aws:kms", "--sse-kms-key-id=alias/pg"]}',
+        '  tags: {team: dba}',
+        '  historyTags: {kind: timeline}',
+        '',
+      ].join('\n'),
+    );
+    const r = await show(['--config', file, '--format', 'json'], {
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes(PEM_BODY), r.stdout);
+    const out = JSON.parse(r.stdout);
+    const field = (name: string) => out.fields.find((f: { field: string }) => f.field === name);
+    assert.deepEqual(field('objectStore.wal.encryption'), {
+      field: 'objectStore.wal.encryption',
+      value: 'AES256',
+      source: { kind: 'file', name: file },
+    });
+    // Set by a flag of the list: the source says which list.
+    assert.deepEqual(field('objectStore.data.encryption'), {
+      field: 'objectStore.data.encryption',
+      value: 'aws:kms',
+      source: { kind: 'file', name: `${file} objectStore.data.additionalCommandArgs` },
+    });
+    assert.deepEqual(field('objectStore.data.additionalCommandArgs').value, [
+      '--encryption=aws:kms',
+      '--sse-kms-key-id=alias/pg',
+    ]);
+    assert.equal(field('objectStore.tags.team').value, 'dba');
+    assert.equal(field('objectStore.historyTags.kind').value, 'timeline');
+    assert.deepEqual(field('objectStore.endpointCA').value, { file: ca });
+    assert.equal(field('objectStore.wal.noPartial'), undefined);
+  });
+
   it('credentials from AWS_* show as {env: NAME} references from the environment', async () => {
     const file = join(root, 'envcreds.yaml');
     writeFileSync(file, 'serverName: s\nobjectStore: {destinationPath: "s3://bucket/x"}\n');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { buildConfig, Problems } from '../../src/config/validate.js';
+import { podConfig } from '../../src/k8s/drill-cronjob.js';
 import type { K8sObject, ManifestSource } from '../../src/k8s/manifest-types.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind } from '../../src/k8s/manifests.js';
 import { checkRecoveryTarget } from '../../src/k8s/recovery-target.js';
@@ -12,6 +14,40 @@ const one = (kind: ManifestKind, o = {}, src: ManifestSource = seed) => firstMan
 const withK8s = (k8s: Partial<ManifestSource['k8s']>) => withKubernetes(seed, k8s);
 
 describe('k8s manifests', () => {
+  it('the ObjectStore and the drill pod carry encryption, the KMS key, tags and --no-partial', () => {
+    const objectStore = {
+      ...seed.config.objectStore,
+      wal: { ...seed.config.objectStore.wal, noPartial: true },
+      uploads: {
+        walEncryption: { method: 'AES256' as const },
+        dataEncryption: { method: 'aws:kms' as const, kmsKeyId: 'alias/pg' },
+        tags: [['team', 'dba'] as const],
+        historyTags: [['kind', 'timeline'] as const],
+      },
+      endpointCA: '-----BEGIN CERTIFICATE-----\n',
+    };
+    const src = { ...seed, config: { ...seed.config, objectStore } };
+    const m = one('objectstore', {}, src);
+    assertValid(m);
+    // biome-ignore lint/suspicious/noExplicitAny: reading the generated document
+    const conf = (m.object as any).spec.configuration;
+    assert.equal(conf.wal.encryption, 'AES256');
+    assert.deepEqual(conf.wal.restoreAdditionalCommandArgs, ['--no-partial']);
+    assert.equal(conf.data.encryption, 'aws:kms');
+    assert.deepEqual(conf.data.additionalCommandArgs, ['--sse-kms-key-id=alias/pg']);
+    assert.deepEqual(conf.tags, { team: 'dba' });
+    assert.deepEqual(conf.historyTags, { kind: 'timeline' });
+    assert.equal(conf.endpointCA, undefined);
+    assert.ok(m.notes.some((n) => /endpointCA is not carried over/.test(n)));
+    // The drill pod's pgdr.yaml reads back as the same settings (the CA aside: a note says so).
+    const pod = podConfig(src.config);
+    const p = new Problems();
+    const back = buildConfig({ raw: pod, env: {}, source: 'pod', defaults: { jobs: 2 } }, p);
+    assert.deepEqual(p.list, []);
+    assert.deepEqual(back?.objectStore.uploads, objectStore.uploads);
+    assert.equal(back?.objectStore.wal.noPartial, true);
+  });
+
   it('every KIND validates strictly against the CRDs and core shapes', () => {
     for (const kind of MANIFEST_KINDS) for (const m of buildManifests(kind, seed)) assertValid(m);
   });

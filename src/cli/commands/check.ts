@@ -27,6 +27,8 @@ export const checkCommand: Command = {
 
 Runs named checks, each pass, warn, fail or skip with a one-line finding and a hint:
   store-reachable, credentials, bucket   the object store answers, accepts the keys, the bucket exists
+  upload-settings                        with encryption or tags configured: the store takes an upload
+                                         carrying them (a probe object under SERVER/pgdr/, deleted again)
   backups                                serverName has DONE backups (else: the server names that do exist)
   wal-continuity                         no WAL gap from the oldest backup to the newest WAL, per timeline
   wal-age                                newest archived WAL vs --max-wal-age, else objectives.rpo of the

@@ -84,7 +84,8 @@ ${STORE_USAGE}`,
             spoolDir,
             origin,
             fingerprint,
-            noPartial: flag(p, 'no-partial'),
+            // objectStore.wal.restoreAdditionalCommandArgs: [--no-partial] sets it for every call.
+            noPartial: flag(p, 'no-partial') || config.objectStore.wal.noPartial === true,
             segmentSize,
             signal,
           });

@@ -121,7 +121,7 @@ export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
   const details = { operation: ctx.operation, errno: code };
   if (code.startsWith('ERR_TLS') || /CERT|SSL|SELF_SIGNED/.test(code)) {
     return new PgdrError('STORE_UNREACHABLE', `TLS to ${ctx.endpoint} failed (${code})`, {
-      hint: `${hint}; the certificate must be trusted (NODE_EXTRA_CA_CERTS can add a CA)`,
+      hint: `${hint}; the certificate must be trusted: objectStore.endpointCA: {file: /path/ca.pem} names the CA of a self-signed or private endpoint`,
       cause,
       details,
     });

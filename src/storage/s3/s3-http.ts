@@ -31,6 +31,8 @@ export interface S3HttpOptions {
   readonly maxAttempts: number;
   readonly retryBaseMs: number;
   readonly timeouts: Pick<StoreTimeouts, 'connectMs' | 'requestMs' | 'operationMs'>;
+  /** PEM CAs trusted for https instead of the system's (objectStore.endpointCA). */
+  readonly ca?: string | undefined;
 }
 
 export interface S3Request {
@@ -67,8 +69,10 @@ export class S3Http {
   private readonly agent: http.Agent;
 
   constructor(private readonly opts: S3HttpOptions) {
-    const Agent = opts.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    this.agent =
+      opts.endpoint.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(opts.ca ? { ca: opts.ca } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   context(req: Pick<S3Request, 'operation' | 'what'>): ErrorContext {

@@ -1,6 +1,7 @@
 // s3:// driver: AWS S3 and compatible stores (MinIO, R2, Ceph...) through a small own client, because the AWS
 // SDK alone takes longer to load than PostgreSQL allows a busy archive_command per WAL segment.
 import type { Readable } from 'node:stream';
+import type { StoreUploads } from '../../config/s3-options-types.js';
 import {
   DEFAULT_STORE_TIMEOUTS,
   type ObjectStoreConfig,
@@ -16,6 +17,8 @@ import { readAll, S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
 import { awsEndpoint, normalizePrefix, parseEndpoint, parseS3Url } from './s3-url.js';
+import { uploadHeaders } from './upload-headers.js';
+import { probeUploads } from './upload-probe.js';
 
 const MIB = 1024 * 1024;
 
@@ -42,6 +45,10 @@ export interface S3StoreOptions {
   readonly maxResumes?: number;
   /** objectStore.timeouts (commandMs is the caller's: it reaches the driver as an AbortSignal). */
   readonly timeouts?: Partial<StoreTimeouts> | undefined;
+  /** Server-side encryption and tags of uploads (objectStore.wal/data.encryption, tags, historyTags). */
+  readonly uploads?: StoreUploads | undefined;
+  /** PEM CAs trusted for an https endpoint instead of the system's (objectStore.endpointCA). */
+  readonly ca?: string | undefined;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -52,6 +59,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly download: { maxResumes: number; retryBaseMs: number; stallMs: number };
+  private readonly uploads: StoreUploads | undefined;
 
   static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
     const { bucket, prefix } = parseS3Url(cfg.destinationPath);
@@ -63,6 +71,8 @@ export class S3ObjectStore implements ObjectStore {
       forcePathStyle: cfg.forcePathStyle,
       credentials: cfg.s3Credentials,
       timeouts: cfg.timeouts,
+      uploads: cfg.uploads,
+      ca: cfg.endpointCA,
     });
   }
 
@@ -74,6 +84,7 @@ export class S3ObjectStore implements ObjectStore {
     this.prefix = normalizePrefix(options.prefix ?? '');
     this.partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
     this.queueSize = Math.max(1, options.queueSize ?? 4);
+    this.uploads = options.uploads;
     const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
     const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...options.timeouts };
@@ -93,6 +104,7 @@ export class S3ObjectStore implements ObjectStore {
       maxAttempts: Math.max(1, options.maxAttempts ?? 4),
       retryBaseMs,
       timeouts,
+      ca: options.ca,
     });
   }
 
@@ -113,6 +125,7 @@ export class S3ObjectStore implements ObjectStore {
       queueSize: this.queueSize,
       ifAbsent: options.ifAbsent === true,
       signal: options.signal,
+      objectHeaders: uploadHeaders(key, this.uploads),
     };
     if (options.signal?.aborted) {
       if (!Buffer.isBuffer(body)) body.destroy();
@@ -190,6 +203,30 @@ export class S3ObjectStore implements ObjectStore {
       operation: 'ListObjectsV2',
       what: this.displayUrl,
     });
+  }
+
+  async probeUploads(
+    serverName: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string[] | undefined> {
+    const target = {
+      put: (key: string, headers: Record<string, string>, signal: AbortSignal | undefined) =>
+        putBuffer(
+          {
+            http: this.http,
+            key: this.fullKey(key),
+            what: this.what(key),
+            partSize: this.partSize,
+            queueSize: this.queueSize,
+            ifAbsent: false,
+            signal,
+            objectHeaders: headers,
+          },
+          Buffer.from('pgdr check: upload settings probe\n'),
+        ),
+      delete: (key: string, signal: AbortSignal | undefined) => this.delete([key], signal ? { signal } : {}),
+    };
+    return probeUploads(target, this.uploads, serverName, options.signal);
   }
 
   async close(): Promise<void> {

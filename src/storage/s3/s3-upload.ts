@@ -21,10 +21,12 @@ export interface UploadOptions {
   readonly queueSize: number;
   readonly ifAbsent: boolean;
   readonly signal: AbortSignal | undefined;
+  /** Encryption and tagging (upload-headers.ts), sent when the object is created. */
+  readonly objectHeaders?: Readonly<Record<string, string>>;
 }
 
 export async function putBuffer(o: UploadOptions, data: Buffer): Promise<void> {
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', ...o.objectHeaders };
   // Real S3, R2 and MinIO refuse the write with 412 when the key exists: closes the race left by the HEAD check.
   if (o.ifAbsent) headers['if-none-match'] = '*';
   await o.http.send({
@@ -64,7 +66,7 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
     method: 'POST',
     key: o.key,
     query: [['uploads', '']],
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': 'application/octet-stream', ...o.objectHeaders },
     signal: o.signal,
     operation: 'CreateMultipartUpload',
     what: o.what,
