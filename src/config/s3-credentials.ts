@@ -109,7 +109,9 @@ function secretField(raw: Raw, k: string, env: NodeJS.ProcessEnv, p: Problems): 
     return undefined;
   }
   try {
-    return resolveSecret(v, path, env);
+    const value = resolveSecret(v, path, env);
+    if (value === '') p.add(path, `${'file' in v ? `the file ${v.file}` : 'the value'} is empty`);
+    return value || undefined;
   } catch (e) {
     p.add(path, (e as Error).message.replace(`${path}: `, ''));
     return undefined;
