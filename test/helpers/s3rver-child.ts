@@ -86,7 +86,7 @@ const secrets = new Map([
 const tokens = new Map<string, string>();
 const expired = new Set<string>();
 /** The access key id (and whether a token came along) of every signed request, for the test to check. */
-const used: { accessKeyId: string; sessionToken: string | undefined }[] = [];
+const used: { accessKeyId: string; sessionToken: string | undefined; expired?: true }[] = [];
 
 /** Requests to answer with an injected error before serving normally again (for retry tests). */
 let failures: { count: number; status: number } = { count: 0, status: 503 };
@@ -115,7 +115,11 @@ function tokenError(req: IncomingMessage): Record<string, string> | undefined {
   const id = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
   if (id === undefined) return undefined;
   const token = req.headers['x-amz-security-token'];
-  used.push({ accessKeyId: id, sessionToken: typeof token === 'string' ? token : undefined });
+  used.push({
+    accessKeyId: id,
+    sessionToken: typeof token === 'string' ? token : undefined,
+    ...(expired.has(id) ? { expired: true } : {}),
+  });
   if (expired.has(id)) return { Code: 'ExpiredToken', Message: 'The provided token has expired.' };
   const want = tokens.get(id);
   if (want !== undefined && token !== want)

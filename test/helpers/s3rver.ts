@@ -32,8 +32,8 @@ export interface S3rverHandle {
   addKeys(keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<void>;
   /** Requests signed with this key id get 400 ExpiredToken from now on. */
   expireKeys(accessKeyId: string): void;
-  /** The key id and session token of every signed request so far. */
-  keysUsed(): Promise<{ accessKeyId: string; sessionToken: string | undefined }[]>;
+  /** The key id and session token of every signed request so far; `expired` when refused as expired. */
+  keysUsed(): Promise<{ accessKeyId: string; sessionToken: string | undefined; expired?: true }[]>;
 }
 
 export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHandle> {
