@@ -7,7 +7,7 @@ import { PgdrError } from '../../../errors.js';
 import { containerConfigured, containerKeys } from './container.js';
 import { ImdsUnreachable, imdsDisabled, imdsEndpoint, imdsKeys } from './imds.js';
 import type { ResolvedKeys } from './keys.js';
-import { profileKeys, profileName, profileSettings, readProfileFiles } from './profile.js';
+import { profileKeys, profileSettings, readProfileFiles } from './profile.js';
 import { webIdentityKeys } from './web-identity.js';
 
 export async function resolveChain(chain: AwsCredentialChain, signal?: AbortSignal): Promise<ResolvedKeys> {
@@ -65,12 +65,8 @@ export async function resolveChain(chain: AwsCredentialChain, signal?: AbortSign
       tried.push(`instance metadata: ${e.message}`);
     }
   }
-  throw new PgdrError(
-    'STORE_AUTH',
-    `no AWS credentials found for ${profileName(env) === 'default' ? 'the object store' : `profile ${profileName(env)}`}`,
-    {
-      hint: `tried, in order: ${tried.join('; ')}. Set objectStore.s3Credentials (accessKeyId/secretAccessKey as {env: NAME} or {file: PATH}), or one of these sources`,
-      details: { credentialSourcesTried: tried, imdsEndpoint: imdsEndpoint(env) },
-    },
-  );
+  throw new PgdrError('STORE_AUTH', 'no AWS credentials found for the object store', {
+    hint: `tried, in order: ${tried.join('; ')}. Set objectStore.s3Credentials (accessKeyId/secretAccessKey as {env: NAME} or {file: PATH}), or one of these sources`,
+    details: { credentialSourcesTried: tried, imdsEndpoint: imdsEndpoint(env) },
+  });
 }
