@@ -161,7 +161,8 @@ describe('k8s manifests from the seed configuration', () => {
     assert.deepEqual(p.list, []);
     assert.deepEqual(c?.objectStore, {
       ...seed.config.objectStore,
-      s3Credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined },
+      s3Credentials: { accessKeyId: 'id', secretAccessKey: 'secret', source: '{env: AWS_ACCESS_KEY_ID}' },
+      awsCredentialChain: undefined,
     });
     assert.equal(c?.serverName, 'database-cnpg');
   });
