@@ -271,6 +271,33 @@ describe('AWS credential chain', () => {
     assert.match(profile.message, /profile absent: no such profile/);
   });
 
+  it('keys from the chain that the store refuses: the hint and pgdr check name their source', async () => {
+    const unknown = await startCredentialFakes({
+      register: async () => undefined,
+      webIdentityToken: OIDC_TOKEN,
+    });
+    try {
+      const e = env({
+        AWS_ENDPOINT_URL_STS: unknown.endpoint,
+        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'oidc-token'),
+        AWS_ROLE_ARN: ROLE,
+      });
+      const err = await chainError(e);
+      assert.equal(err.code, 'STORE_AUTH');
+      assert.equal(err.details?.s3Code, 'InvalidAccessKeyId');
+      assert.match(err.hint ?? '', new RegExp(`the keys came from web identity role ${ROLE}`));
+      const r = await runPgdr(['check', '--config', await configFile(), '--format', 'json'], { env: e });
+      const report = JSON.parse(r.stdout) as { checks: { name: string; status: string; finding: string }[] };
+      const creds = report.checks.find((c) => c.name === 'credentials');
+      assert.equal(creds?.status, 'fail');
+      assert.match(creds?.finding ?? '', new RegExp(`\\(credentials from web identity role ${ROLE}\\)$`));
+      for (const s of unknown.issued.flatMap((k) => [k.secretAccessKey, k.sessionToken]))
+        assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s) && !JSON.stringify(err).includes(s));
+    } finally {
+      await unknown.stop();
+    }
+  });
+
   it('pgdr check names the source used and prints no secret', async () => {
     const r = await runPgdr(['check', '--config', await configFile(), '--format', 'json'], {
       env: env({ AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'oidc-token'), AWS_ROLE_ARN: ROLE }),

@@ -144,7 +144,7 @@ export class S3Http {
           return await finish(res, ctx, watch);
         const body = await readAll(res);
         const parsed = parseError(body.toString('utf8'));
-        const error = mapS3Error(status, parsed, ctx);
+        const error = withSource(mapS3Error(status, parsed, ctx), provider);
         // Keys that expired in flight (clock skew, a revoked session): fetch new ones and try once more.
         if (provider.refreshable && !renewed && EXPIRED.has(parsed?.code ?? '')) {
           renewed = true;
@@ -234,6 +234,17 @@ export class S3Http {
       r.end(req.body ? p.payload : undefined);
     });
   }
+}
+
+/** Keys the store refused that came from the credential chain: the hint says which source gave them. */
+function withSource(e: PgdrError, provider: CredentialProvider): PgdrError {
+  const source = provider.source();
+  if (e.code !== 'STORE_AUTH' || !provider.refreshable || source === undefined) return e;
+  return new PgdrError(e.code, e.message, {
+    hint: `the keys came from ${source}: check that it may use this bucket (its IAM policy, the bucket policy)`,
+    cause: e.cause,
+    details: { ...e.details, credentialSourceUsed: source },
+  });
 }
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */
