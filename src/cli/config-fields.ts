@@ -8,6 +8,7 @@ import { objectivesOf, showObjective } from '../config/objectives.js';
 import { showDuration } from '../config/timeouts.js';
 import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
 import { Problems } from '../config/validate.js';
+import { plannedSource } from '../storage/s3/credentials/planned.js';
 
 export type SourceKind = 'file' | 'env' | 'flag' | 'default' | 'PATH';
 
@@ -113,7 +114,15 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
       endpointURL: s.endpointURL,
       region: s.region,
       forcePathStyle: s.forcePathStyle,
-      s3Credentials: s.s3Credentials === undefined ? undefined : credentialRefs(s.s3Credentials, raw),
+      s3Credentials:
+        s.awsCredentialChain !== undefined
+          ? {
+              inheritFromIAMRole: s.awsCredentialChain.inheritFromIAMRole || undefined,
+              source: `AWS credential chain: ${plannedSource(s.awsCredentialChain).text}`,
+            }
+          : s.s3Credentials === undefined
+            ? undefined
+            : credentialRefs(s.s3Credentials, raw),
       wal: {
         compression: s.wal.compression,
         maxParallel: s.wal.maxParallel,
@@ -217,6 +226,11 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
   if (field === 'objectStore.region') {
     const name = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((n) => i.env[n] !== undefined);
     if (name !== undefined) return { kind: 'env', name };
+  }
+  if (field === 'objectStore.s3Credentials.source') {
+    const chain = i.loaded.config.objectStore.awsCredentialChain;
+    const variable = chain === undefined ? undefined : plannedSource(chain).variable;
+    return variable === undefined ? { kind: 'default' } : { kind: 'env', name: variable };
   }
   if (path[1] === 's3Credentials')
     return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };

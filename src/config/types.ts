@@ -8,10 +8,27 @@ import type { StoreUploads } from './s3-options-types.js';
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
+/** Keys that sign S3 requests: configured static keys, or what the AWS credential chain resolved. */
 export interface S3Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string | undefined;
+  /** Where they were read from, for `pgdr check`: `{env: AWS_ACCESS_KEY_ID}`. Never a secret. */
+  readonly source?: string | undefined;
+}
+
+/**
+ * The AWS credential chain (environment, web identity, container, profile, instance metadata), used when no
+ * static keys are configured or `s3Credentials.inheritFromIAMRole` is true. It is resolved when the store is
+ * first used, so the variables it reads are captured here, at the edge.
+ */
+export interface AwsCredentialChain {
+  /** Every AWS_* variable of the environment, and HOME (for ~/.aws/config and ~/.aws/credentials). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The S3 region: also STS's when AWS_REGION is unset. */
+  readonly region: string;
+  /** `s3Credentials.inheritFromIAMRole: true` was set (else: no static keys were configured). */
+  readonly inheritFromIAMRole: boolean;
 }
 
 export interface WalConfig {
@@ -57,8 +74,10 @@ export interface ObjectStoreConfig {
   readonly region: string;
   /** Path-style addressing (`endpoint/bucket/key`); on by default whenever a custom endpoint is set. */
   readonly forcePathStyle: boolean;
-  /** Resolved credentials for s3://; undefined for file:// or when none are available. */
+  /** Static keys for s3://; undefined for file:// or when the credential chain finds them. */
   readonly s3Credentials?: S3Credentials | undefined;
+  /** For s3:// without static keys: the chain that finds them (exclusive with s3Credentials). */
+  readonly awsCredentialChain?: AwsCredentialChain | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */

@@ -5,17 +5,11 @@ import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildObjectives } from './objectives.js';
 import { cacheDirOf } from './postgres-cache.js';
+import { buildS3Credentials } from './s3-credentials.js';
 import { buildStoreOptions, UPLOAD_DATA_KEYS, UPLOAD_STORE_KEYS, UPLOAD_WAL_KEYS } from './s3-options.js';
-import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
 import { buildTimeouts } from './timeouts.js';
-import {
-  COMPRESSIONS,
-  type Compression,
-  type ObjectStoreConfig,
-  type PgdrConfig,
-  type S3Credentials,
-} from './types.js';
+import { COMPRESSIONS, type Compression, type ObjectStoreConfig, type PgdrConfig } from './types.js';
 
 export interface FieldProblem {
   readonly path: string;
@@ -249,8 +243,9 @@ function buildStore(
     p.add('objectStore.data.immediateCheckpoint', 'must be true or false');
 
   const timeouts = buildTimeouts(s.timeouts, p);
-  let s3Credentials: S3Credentials | undefined;
-  if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
+  const creds = destinationPath?.startsWith('s3://')
+    ? buildS3Credentials(s.s3Credentials, env, region, p)
+    : {};
 
   const options = buildStoreOptions(
     {
@@ -276,63 +271,14 @@ function buildStore(
   return {
     destinationPath,
     endpointURL,
-    region,
+    region: s.region === undefined || s.region === null ? (creds.region ?? region) : region,
     forcePathStyle: typeof fps === 'boolean' ? fps : endpointURL !== undefined,
-    s3Credentials,
+    s3Credentials: creds.s3Credentials,
+    awsCredentialChain: creds.awsCredentialChain,
     wal: options.wal,
     data: options.data,
     timeouts,
     ...(options.uploads ? { uploads: options.uploads } : {}),
     ...(options.endpointCA ? { endpointCA: options.endpointCA } : {}),
-  };
-}
-
-function credentials(raw: unknown, env: NodeJS.ProcessEnv, p: Problems): S3Credentials | undefined {
-  if (raw === undefined || raw === null) {
-    const id = env.AWS_ACCESS_KEY_ID;
-    const secret = env.AWS_SECRET_ACCESS_KEY;
-    if (!id || !secret) return undefined;
-    return { accessKeyId: id, secretAccessKey: secret, sessionToken: env.AWS_SESSION_TOKEN || undefined };
-  }
-  if (!isObject(raw)) {
-    p.add(
-      'objectStore.s3Credentials',
-      'must be a mapping: accessKeyId, secretAccessKey (each {env: NAME} or {file: PATH})',
-    );
-    return undefined;
-  }
-  unknownKeys(
-    raw,
-    ['accessKeyId', 'secretAccessKey', 'sessionToken', 'region', 'inheritFromIAMRole'],
-    'objectStore.s3Credentials',
-    p,
-  );
-  const out: Record<string, string> = {};
-  for (const k of ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const) {
-    const v = raw[k];
-    const path = `objectStore.s3Credentials.${k}`;
-    if (v === undefined) {
-      if (k !== 'sessionToken') p.add(path, 'is required: {env: NAME} or {file: PATH}');
-      continue;
-    }
-    if (typeof v === 'string') {
-      p.add(path, 'must not hold the secret itself: use {env: NAME} or {file: PATH}');
-      continue;
-    }
-    if (!isSecretRef(v)) {
-      p.add(path, 'must be {env: NAME} or {file: PATH}');
-      continue;
-    }
-    try {
-      out[k] = resolveSecret(v, path, env);
-    } catch (e) {
-      p.add(path, (e as Error).message.replace(`${path}: `, ''));
-    }
-  }
-  if (!out.accessKeyId || !out.secretAccessKey) return undefined;
-  return {
-    accessKeyId: out.accessKeyId,
-    secretAccessKey: out.secretAccessKey,
-    sessionToken: out.sessionToken,
   };
 }

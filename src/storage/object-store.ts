@@ -80,6 +80,12 @@ export interface ObjectStore {
    */
   probeUploads?(serverName: string, options?: { signal?: AbortSignal }): Promise<string[] | undefined>;
 
+  /**
+   * Where the credentials this store signs with came from ("web identity role arn:...", "static keys from
+   * {env: AWS_ACCESS_KEY_ID}"): never a secret. Undefined for stores without credentials, or before first use.
+   */
+  credentialSource?(): string | undefined;
+
   /** Releases sockets and file handles. */
   close(): Promise<void>;
 }

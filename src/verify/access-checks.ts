@@ -1,6 +1,6 @@
 // Three checks from one checkAccess: its error code tells how far the request got (connection, signature,
 // bucket), so each failure lands on the check that names its cause and the checks after it are skipped.
-import { isPgdrError } from '../errors.js';
+import { isPgdrError, type PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type CheckResult, oneLine, skipped } from './check-result.js';
 
@@ -21,11 +21,15 @@ export async function accessChecks(
     failedAt = isPgdrError(e, 'STORE_AUTH') ? 1 : isPgdrError(e, 'BUCKET_MISSING') ? 2 : 0;
     finding = oneLine((e as Error).message);
     hint = isPgdrError(e) ? (e.hint ?? '') : '';
+    // The store refused keys from a known source: say which, so the operator knows what to fix.
+    const source = sourceText(store);
+    if (failedAt === 1 && source && (e as PgdrError).details?.credentialSource === undefined)
+      finding += ` (credentials${source})`;
   }
   const durationMs = Math.round(performance.now() - t0);
   const passed: Record<(typeof NAMES)[number], string> = {
     'store-reachable': `${store.displayUrl} answers`,
-    credentials: 'the store accepted the credentials',
+    credentials: `the store accepted the credentials${sourceText(store)}`,
     bucket: `${store.displayUrl} exists and can be listed`,
   };
   const checks = NAMES.map((name, i): CheckResult => {
@@ -36,4 +40,9 @@ export async function accessChecks(
     return skipped(name, `not run: ${NAMES[failedAt]} failed`);
   });
   return { ok: failedAt === -1, checks };
+}
+
+function sourceText(store: ObjectStore): string {
+  const source = store.credentialSource?.();
+  return source ? ` from ${source}` : '';
 }

@@ -82,11 +82,50 @@ const secrets = new Map([
   [cfg.accessKeyId, cfg.secretAccessKey],
 ]);
 
+/** Temporary keys (from the credential fakes): the session token each must come with; expired ones. */
+const tokens = new Map<string, string>();
+const expired = new Set<string>();
+/** The access key id (and whether a token came along) of every signed request, for the test to check. */
+const used: { accessKeyId: string; sessionToken: string | undefined; expired?: true }[] = [];
+
 /** Requests to answer with an injected error before serving normally again (for retry tests). */
 let failures: { count: number; status: number } = { count: 0, status: 503 };
-process.on('message', (m: { type: string; count: number; status: number }) => {
+interface Message {
+  type: string;
+  count: number;
+  status: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+process.on('message', (m: Message) => {
   if (m.type === 'fail') failures = { count: m.count, status: m.status };
+  if (m.type === 'keys') {
+    DUMMY_ACCOUNT.createKeyPair(m.accessKeyId, m.secretAccessKey);
+    secrets.set(m.accessKeyId, m.secretAccessKey);
+    if (m.sessionToken !== undefined) tokens.set(m.accessKeyId, m.sessionToken);
+    process.send?.({ type: 'keys-added', accessKeyId: m.accessKeyId });
+  }
+  if (m.type === 'expire') expired.add(m.accessKeyId);
+  if (m.type === 'used') process.send?.({ type: 'used', used });
 });
+
+/** Temporary keys must carry their session token, and stop working once expired (as real S3 does). */
+function tokenError(req: IncomingMessage): Record<string, string> | undefined {
+  const id = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  if (id === undefined) return undefined;
+  const token = req.headers['x-amz-security-token'];
+  used.push({
+    accessKeyId: id,
+    sessionToken: typeof token === 'string' ? token : undefined,
+    ...(expired.has(id) ? { expired: true } : {}),
+  });
+  if (expired.has(id)) return { Code: 'ExpiredToken', Message: 'The provided token has expired.' };
+  const want = tokens.get(id);
+  if (want !== undefined && token !== want)
+    return { Code: 'InvalidToken', Message: 'The provided token is malformed or otherwise invalid.' };
+  return undefined;
+}
 // The parent is gone (test crashed): do not outlive it.
 process.on('disconnect', () => process.exit(0));
 
@@ -176,14 +215,13 @@ async function main(): Promise<void> {
     const injected = failures.count > 0;
     const error = injected
       ? { Code: 'SlowDown', Message: 'injected by the test' }
-      : cfg.verifySignatures
-        ? signatureError(req)
-        : undefined;
+      : (tokenError(req) ?? (cfg.verifySignatures ? signatureError(req) : undefined));
     if (!error) return handle(req, res);
     if (injected) failures.count--;
     // Read the body first: answering early makes the client see EPIPE instead of the error.
     req.resume();
-    req.on('end', () => reply(res, injected ? failures.status : 403, error));
+    const status = injected ? failures.status : error.Code === 'ExpiredToken' ? 400 : 403;
+    req.on('end', () => reply(res, status, error));
   });
   server.listen(cfg.port, '127.0.0.1', () => {
     const address = server.address();

@@ -28,6 +28,12 @@ export interface S3rverHandle {
   restart(): Promise<void>;
   /** The next `count` requests get `status` (default 503 SlowDown) without reaching s3rver. */
   injectFailures(count: number, status?: number): void;
+  /** Accepts these (temporary) keys from now on; with a session token, only together with it. */
+  addKeys(keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<void>;
+  /** Requests signed with this key id get 400 ExpiredToken from now on. */
+  expireKeys(accessKeyId: string): void;
+  /** The key id and session token of every signed request so far; `expired` when refused as expired. */
+  keysUsed(): Promise<{ accessKeyId: string; sessionToken: string | undefined; expired?: true }[]>;
 }
 
 export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHandle> {
@@ -64,6 +70,9 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHa
       if (!child) throw new Error('s3rver is stopped');
       child.send({ type: 'fail', count, status });
     },
+    addKeys: (keys) => ask(child, { type: 'keys', ...keys }, 'keys-added').then(() => undefined),
+    expireKeys: (accessKeyId) => child?.send({ type: 'expire', accessKeyId }),
+    keysUsed: async () => ((await ask(child, { type: 'used' }, 'used')) as { used: [] }).used,
   };
 }
 
@@ -94,6 +103,20 @@ async function start(config: { port: number }): Promise<{ child: ChildProcess; p
   child.channel?.unref();
   (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   return { child, port };
+}
+
+/** Sends a message to the child and waits for its answer of type `reply`. */
+function ask(child: ChildProcess | undefined, message: object, reply: string): Promise<unknown> {
+  if (!child) return Promise.reject(new Error('s3rver is stopped'));
+  return new Promise((resolve) => {
+    const on = (m: { type: string }) => {
+      if (m.type !== reply) return;
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    child.send(message);
+  });
 }
 
 function kill(child: ChildProcess): Promise<void> {

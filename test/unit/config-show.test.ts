@@ -197,6 +197,36 @@ describe('pgdr config show', () => {
     });
   });
 
+  it('keys from the AWS credential chain: the source it will use, never a secret or session token', async () => {
+    const file = join(root, 'chaincreds.yaml');
+    writeFileSync(file, 'serverName: s\nobjectStore: {destinationPath: "s3://bucket/x"}\n');
+    const field = async (env: NodeJS.ProcessEnv) => {
+      const r = await show(['--config', file, '--format', 'json'], { HOME: root, ...env });
+      assert.equal(r.code, 0, r.stderr);
+      for (const s of [SECRET, 'the-session-token-value']) assert.ok(!r.stdout.includes(s), r.stdout);
+      return JSON.parse(r.stdout).fields.filter((x: { field: string }) => x.field.includes('s3Credentials'));
+    };
+    assert.deepEqual(
+      await field({ AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token', AWS_ROLE_ARN: 'arn:aws:iam::1:role/r' }),
+      [
+        {
+          field: 'objectStore.s3Credentials.source',
+          value: 'AWS credential chain: web identity role arn:aws:iam::1:role/r',
+          source: { kind: 'env', name: 'AWS_WEB_IDENTITY_TOKEN_FILE' },
+        },
+      ],
+    );
+    const temporary = await field({
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+      AWS_SESSION_TOKEN: 'the-session-token-value',
+    });
+    assert.equal(
+      temporary[0].value,
+      'AWS credential chain: environment (AWS_ACCESS_KEY_ID with AWS_SESSION_TOKEN)',
+    );
+  });
+
   it('a webhook URL is [redacted]; the short credentialsSecret form is the name from the file', async () => {
     const file = join(root, 'k8s.yaml');
     const hook = 'https://hooks.example.com/services/T0/B0/webhook-secret-part';

@@ -84,6 +84,63 @@ postgres:
     assert.equal(c.postgres.pgdata, '/var/lib/postgresql/data');
   });
 
+  it('s3Credentials: static keys name their reference; inheritFromIAMRole or nothing set takes the AWS chain', () => {
+    const store = (creds: string) =>
+      write(
+        `creds-${Math.random()}.yaml`,
+        `serverName: db\nobjectStore:\n  destinationPath: s3://bkt/p\n${creds}`,
+      );
+    const secretFile = write('secret-key', 's');
+    const keys = load(
+      store(`  s3Credentials: { accessKeyId: { env: K }, secretAccessKey: { file: ${secretFile} } }\n`),
+      { K: 'AKID' },
+    );
+    assert.equal(keys.objectStore.s3Credentials?.source, '{env: K}');
+    assert.equal(keys.objectStore.awsCredentialChain, undefined);
+
+    const env = {
+      AWS_ROLE_ARN: 'arn:aws:iam::1:role/r',
+      HOME: '/home/pg',
+      PATH: '/usr/bin',
+      AWS_REGION: 'eu-west-1',
+    };
+    const inherit = load(store('  s3Credentials: { inheritFromIAMRole: true }\n'), env);
+    assert.equal(inherit.objectStore.s3Credentials, undefined);
+    assert.deepEqual(inherit.objectStore.awsCredentialChain, {
+      env: { AWS_ROLE_ARN: 'arn:aws:iam::1:role/r', HOME: '/home/pg', AWS_REGION: 'eu-west-1' },
+      region: 'eu-west-1',
+      inheritFromIAMRole: true,
+    });
+    assert.equal(load(store(''), env).objectStore.awsCredentialChain?.inheritFromIAMRole, false);
+
+    const fromEnv = load(store(''), { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' });
+    assert.equal(fromEnv.objectStore.s3Credentials?.source, '{env: AWS_ACCESS_KEY_ID}');
+    const temporary = {
+      AWS_ACCESS_KEY_ID: 'ASIA',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+    };
+    const t = load(store(''), temporary).objectStore;
+    assert.equal(t.s3Credentials, undefined, 'keys with a session token are temporary: read by the chain');
+    assert.ok(t.awsCredentialChain);
+
+    const both = failure(() =>
+      load(store('  s3Credentials: { inheritFromIAMRole: true, accessKeyId: { env: K } }\n'), { K: 'x' }),
+    );
+    assert.match(
+      both.message,
+      /inheritFromIAMRole: takes the credentials from the environment .*leave out accessKeyId/,
+    );
+    const empty = failure(() =>
+      load(store('  s3Credentials: { accessKeyId: { env: K }, secretAccessKey: { file: /dev/null } }\n'), {
+        K: 'x',
+      }),
+    );
+    assert.match(empty.message, /secretAccessKey: the file \/dev\/null is empty/);
+    const notBool = failure(() => load(store('  s3Credentials: { inheritFromIAMRole: yes please }\n')));
+    assert.match(notBool.message, /inheritFromIAMRole: must be true or false/);
+  });
+
   it('reports every mistake with its field path and a hint', () => {
     const f = write(
       'bad.yaml',

@@ -73,7 +73,11 @@ describe('restore recovery configuration', () => {
       }
       const loaded = loadConfig({ overrides: { configFile: rc.configFile }, env: {}, cwd: '/' });
       assert.equal(loaded.serverName, 'pg');
-      assert.deepEqual(loaded.objectStore.s3Credentials, { ...STORE.s3Credentials, sessionToken: undefined });
+      assert.deepEqual(loaded.objectStore.s3Credentials, {
+        ...STORE.s3Credentials,
+        sessionToken: undefined,
+        source: `{file: ${join(own, 's3-accessKeyId')}}`,
+      });
       assert.equal(loaded.objectStore.endpointURL, STORE.endpointURL);
       assert.equal(loaded.objectStore.region, 'eu-west-1');
       assert.equal(loaded.objectStore.wal.maxParallel, 8);
@@ -85,6 +89,39 @@ describe('restore recovery configuration', () => {
       ]);
       assert.deepEqual((await fsp.readdir(own)).sort(), ['pgdr.yaml']);
       assert.deepEqual(await removeRestoreCredentials(dir, 170004), [], 'twice is fine');
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes no key of the credential chain: the restore_command resolves the chain itself', async () => {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rc-chain-'));
+    try {
+      await fsp.writeFile(join(dir, 'postgresql.auto.conf'), '');
+      const own = restoreFilesDir(dir, 170004);
+      const chainEnv = {
+        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/pgdr',
+      };
+      const rc = await writeRecoveryConfig({
+        dir,
+        ownDir: own,
+        serverName: 'pg',
+        objectStore: {
+          ...STORE,
+          s3Credentials: undefined,
+          awsCredentialChain: { env: chainEnv, region: 'eu-west-1', inheritFromIAMRole: false },
+        },
+        pgdrCommand: ['/usr/bin/pgdr'],
+        settings: { target: parseTarget({}), timeline: 'latest', inclusive: true, action: 'promote' },
+        comment: 'pgdr restore test',
+      });
+      assert.deepEqual((await fsp.readdir(own)).sort(), ['pgdr.yaml'], 'no credential file');
+      const doc = JSON.parse(await fsp.readFile(rc.configFile, 'utf8'));
+      assert.deepEqual(doc.objectStore.s3Credentials, { inheritFromIAMRole: true });
+      const loaded = loadConfig({ overrides: { configFile: rc.configFile }, env: chainEnv, cwd: '/' });
+      assert.equal(loaded.objectStore.s3Credentials, undefined);
+      assert.deepEqual(loaded.objectStore.awsCredentialChain?.env, chainEnv);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,8 @@
 // The objectStore section of the small pgdr configurations pgdr writes for PostgreSQL's own commands (the
 // restore_command of a restored or standby server, the archive_command of a promoted one). PostgreSQL runs
-// them as the server user, who cannot read the operator's configuration: the credentials are copied into
+// them as the server user, who cannot read the operator's configuration: static credentials are copied into
 // files of mode 0600 beside the configuration, never put on a command line or in postgresql.conf. Once a
-// server no longer needs them they are removed (removeCredentialFiles).
+// server no longer needs them they are removed (removeCredentialFiles). Temporary keys are never written.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
@@ -34,6 +34,11 @@ export async function writeStoreDocument(
       command: `${t.commandMs}ms`,
     };
   }
+  // Keys from the credential chain are temporary: a copy would expire in the data folder. PostgreSQL's
+  // command finds them itself, from the environment the server inherits (web identity, container, profile,
+  // instance metadata), and refreshes them as this process does.
+  if (objectStore.awsCredentialChain !== undefined && objectStore.s3Credentials === undefined)
+    store.s3Credentials = { inheritFromIAMRole: true };
   const creds = objectStore.s3Credentials;
   if (creds !== undefined) {
     const refs: Record<string, { file: string }> = {};

@@ -6,8 +6,10 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { S3Credentials, StoreTimeouts } from '../../config/types.js';
+import type { StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import type { AwsKeys } from './credentials/keys.js';
+import type { CredentialProvider } from './credentials/provider.js';
 import { AttemptWatch, DeadlineExceeded, type Phase } from './s3-deadline.js';
 import {
   abortedError,
@@ -27,7 +29,7 @@ export interface S3HttpOptions {
   readonly region: string;
   readonly bucket: string;
   readonly forcePathStyle: boolean;
-  readonly credentials: S3Credentials | undefined;
+  readonly credentials: CredentialProvider | undefined;
   readonly maxAttempts: number;
   readonly retryBaseMs: number;
   readonly timeouts: Pick<StoreTimeouts, 'connectMs' | 'requestMs' | 'operationMs'>;
@@ -59,6 +61,8 @@ export interface S3Response {
   readonly body: Buffer;
 }
 
+const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
+
 class RetryableStatus extends Error {
   constructor(readonly error: PgdrError) {
     super(error.message);
@@ -76,14 +80,13 @@ export class S3Http {
   }
 
   context(req: Pick<S3Request, 'operation' | 'what'>): ErrorContext {
-    const c = this.opts.credentials;
     return {
       operation: req.operation,
       what: req.what,
       bucket: this.opts.bucket,
       endpoint: this.opts.endpoint.display,
       customEndpoint: this.opts.customEndpoint,
-      secrets: [c?.secretAccessKey, c?.sessionToken].filter((s): s is string => !!s),
+      secrets: this.opts.credentials?.secrets() ?? [],
     };
   }
 
@@ -108,6 +111,10 @@ export class S3Http {
     });
   }
 
+  credentialSource(): string | undefined {
+    return this.opts.credentials?.source();
+  }
+
   close(): void {
     this.agent.destroy();
   }
@@ -116,9 +123,8 @@ export class S3Http {
     req: S3Request,
     finish: (res: IncomingMessage, ctx: ErrorContext, watch: AttemptWatch) => Promise<T>,
   ): Promise<T> {
-    const ctx = this.context(req);
-    const creds = this.opts.credentials;
-    if (!creds) {
+    const provider = this.opts.credentials;
+    if (!provider) {
       throw new PgdrError('CONFIG_INVALID', `no S3 credentials for s3://${this.opts.bucket}`, {
         hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or objectStore.s3Credentials',
       });
@@ -129,8 +135,11 @@ export class S3Http {
     const t = this.opts.timeouts;
     const end = Date.now() + t.operationMs;
     let phase: Phase = 'answer';
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
-      if (req.signal?.aborted) throw abortedError(ctx, req.signal, phase);
+      if (req.signal?.aborted) throw abortedError(this.context(req), req.signal, phase);
+      const creds = await this.keys(provider, req, phase);
+      const ctx = this.context(req);
       const watch = new AttemptWatch({ ...t, operationLeftMs: end - Date.now() });
       try {
         const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 }, watch);
@@ -138,11 +147,18 @@ export class S3Http {
         if ((status >= 200 && status < 300) || req.accept?.includes(status))
           return await finish(res, ctx, watch);
         const body = await readAll(res);
-        const error = mapS3Error(status, parseError(body.toString('utf8')), ctx);
+        const parsed = parseError(body.toString('utf8'));
+        const error = withSource(mapS3Error(status, parsed, ctx), provider);
+        // Keys that expired in flight (clock skew, a revoked session): fetch new ones and try once more.
+        if (provider.refreshable && !renewed && EXPIRED.has(parsed?.code ?? '')) {
+          renewed = true;
+          provider.invalidate(creds);
+          throw new RetryableStatus(error);
+        }
         if (status >= 500 || status === 429) throw new RetryableStatus(error);
         throw error;
       } catch (e) {
-        if (req.signal?.aborted) throw abortedError(ctx, req.signal, watch.phase);
+        if (req.signal?.aborted) throw abortedError(this.context(req), req.signal, watch.phase);
         const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
         // Full jitter: spreads the retries of many parallel uploads instead of stampeding together.
         const delay = Math.random() * this.opts.retryBaseMs * 2 ** (attempt - 1);
@@ -159,9 +175,19 @@ export class S3Http {
     }
   }
 
+  /** Fetched per attempt: temporary keys replaced meanwhile are the ones a retry signs with. */
+  private async keys(provider: CredentialProvider, req: S3Request, phase: Phase): Promise<AwsKeys> {
+    try {
+      return await provider.current(req.signal);
+    } catch (e) {
+      if (req.signal?.aborted) throw abortedError(this.context(req), req.signal, phase);
+      throw e;
+    }
+  }
+
   private attempt(
     req: S3Request,
-    creds: S3Credentials,
+    creds: AwsKeys,
     p: { payload: Buffer; payloadHash: string; contentMd5: string | undefined },
     watch: AttemptWatch,
   ): Promise<IncomingMessage> {
@@ -212,6 +238,17 @@ export class S3Http {
       r.end(req.body ? p.payload : undefined);
     });
   }
+}
+
+/** Keys the store refused that came from the credential chain: the hint says which source gave them. */
+function withSource(e: PgdrError, provider: CredentialProvider): PgdrError {
+  const source = provider.source();
+  if (e.code !== 'STORE_AUTH' || !provider.refreshable || source === undefined) return e;
+  return new PgdrError(e.code, e.message, {
+    hint: `the keys came from ${source}: check that it may use this bucket (its IAM policy, the bucket policy)`,
+    cause: e.cause,
+    details: { ...e.details, credentialSourceUsed: source },
+  });
 }
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */

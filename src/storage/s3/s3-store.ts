@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { StoreUploads } from '../../config/s3-options-types.js';
 import {
+  type AwsCredentialChain,
   DEFAULT_STORE_TIMEOUTS,
   type ObjectStoreConfig,
   type S3Credentials,
@@ -10,6 +11,7 @@ import {
 } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
+import { credentialProvider } from './credentials/provider.js';
 import { deleteKeys } from './s3-delete.js';
 import { openDownload } from './s3-download.js';
 import { abortedError } from './s3-errors.js';
@@ -31,8 +33,9 @@ export interface S3StoreOptions {
   readonly region?: string;
   /** Path-style addressing; default: on with a custom endpoint, off for AWS. */
   readonly forcePathStyle?: boolean;
-  /** Without credentials every request fails with CONFIG_INVALID. */
+  /** Static keys; else the chain finds them; with neither every request fails with CONFIG_INVALID. */
   readonly credentials?: S3Credentials | undefined;
+  readonly credentialChain?: AwsCredentialChain | undefined;
   /** Multipart part size in bytes: 16 MiB by default, at least 5 MiB (the S3 minimum). */
   readonly partSize?: number;
   /** Parts uploaded in parallel (default 4). */
@@ -70,6 +73,7 @@ export class S3ObjectStore implements ObjectStore {
       region: cfg.region,
       forcePathStyle: cfg.forcePathStyle,
       credentials: cfg.s3Credentials,
+      credentialChain: cfg.awsCredentialChain,
       timeouts: cfg.timeouts,
       uploads: cfg.uploads,
       ca: cfg.endpointCA,
@@ -100,7 +104,7 @@ export class S3ObjectStore implements ObjectStore {
       region,
       bucket: this.bucket,
       forcePathStyle: options.forcePathStyle ?? custom,
-      credentials: options.credentials,
+      credentials: credentialProvider(options.credentials, options.credentialChain),
       maxAttempts: Math.max(1, options.maxAttempts ?? 4),
       retryBaseMs,
       timeouts,
@@ -227,6 +231,10 @@ export class S3ObjectStore implements ObjectStore {
       delete: (key: string, signal: AbortSignal | undefined) => this.delete([key], signal ? { signal } : {}),
     };
     return probeUploads(target, this.uploads, serverName, options.signal);
+  }
+
+  credentialSource(): string | undefined {
+    return this.http.credentialSource();
   }
 
   async close(): Promise<void> {
