@@ -1,6 +1,7 @@
 // The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
 import type { AgentConfig } from './agent-types.js';
+import type { GoogleConfig } from './google.js';
 import type { KubernetesConfig } from './kubernetes-types.js';
 
 export const COMPRESSIONS = ['none', 'gzip', 'bzip2', 'xz', 'snappy', 'zstd', 'lz4'] as const;
@@ -47,7 +48,7 @@ export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = {
 };
 
 export interface ObjectStoreConfig {
-  /** `s3://bucket/prefix` or `file:///absolute/path`. */
+  /** `s3://bucket/prefix`, `gs://bucket/prefix` or `file:///absolute/path`. */
   readonly destinationPath: string;
   readonly endpointURL?: string | undefined;
   readonly region: string;
@@ -55,6 +56,8 @@ export interface ObjectStoreConfig {
   readonly forcePathStyle: boolean;
   /** Resolved credentials for s3://; undefined for file:// or when none are available. */
   readonly s3Credentials?: S3Credentials | undefined;
+  /** gs:// only: googleCredentials resolved (service-account key, metadata server), and the emulator host. */
+  readonly google?: GoogleConfig | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */

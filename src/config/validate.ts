@@ -2,6 +2,8 @@
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { buildAgent } from './agent.js';
+import { gcsDestinationProblem, isGcsDestination } from '../storage/gcs/gcs-url.js';
+import { buildGoogle, type GoogleConfig } from './google.js';
 import { buildKubernetes } from './kubernetes.js';
 import { cacheDirOf } from './postgres-cache.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
@@ -39,6 +41,7 @@ const STORE_KEYS = [
   'region',
   'forcePathStyle',
   's3Credentials',
+  'googleCredentials',
   'wal',
   'data',
   'timeouts',
@@ -105,9 +108,10 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
 }
 
 export function checkDestinationPath(v: string): string | undefined {
+  if (isGcsDestination(v)) return gcsDestinationProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
   if (!m)
-    return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
+    return 'must start with s3://, gs:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }
@@ -207,7 +211,7 @@ function buildStore(
   unknownKeys(s, STORE_KEYS, 'objectStore', p);
   const destinationPath = str(s, 'destinationPath', 'objectStore.destinationPath', p);
   if (destinationPath === undefined)
-    p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH or file:///PATH');
+    p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH, gs://BUCKET/PATH or file:///PATH');
   else {
     const bad = checkDestinationPath(destinationPath);
     if (bad) p.add('objectStore.destinationPath', bad);
@@ -270,6 +274,11 @@ function buildStore(
   const timeouts = buildTimeouts(s.timeouts, p);
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
+  let google: GoogleConfig | undefined;
+  if (destinationPath !== undefined && isGcsDestination(destinationPath))
+    google = buildGoogle(s.googleCredentials, env, p);
+  else if (s.googleCredentials !== undefined && s.googleCredentials !== null)
+    p.add('objectStore.googleCredentials', 'applies to gs:// destinations only: remove it, or fix destinationPath');
 
   if (destinationPath === undefined) return undefined;
   return {
@@ -278,6 +287,7 @@ function buildStore(
     region,
     forcePathStyle: typeof fps === 'boolean' ? fps : endpointURL !== undefined,
     s3Credentials,
+    ...(google ? { google } : {}),
     wal: {
       compression: compression(wal, 'objectStore.wal', p, 'gzip'),
       maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),

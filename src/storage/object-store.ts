@@ -72,6 +72,12 @@ export interface ObjectStore {
    */
   checkAccess(options?: { signal?: AbortSignal }): Promise<void>;
 
+  /**
+   * Where the credentials come from and whom they act as, for `pgdr check`: never the secret. Drivers that
+   * choose among several sources implement it.
+   */
+  credentialSource?(options?: { signal?: AbortSignal }): Promise<string>;
+
   /** Releases sockets and file handles. */
   close(): Promise<void>;
 }

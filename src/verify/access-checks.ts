@@ -22,10 +22,11 @@ export async function accessChecks(
     finding = oneLine((e as Error).message);
     hint = isPgdrError(e) ? (e.hint ?? '') : '';
   }
+  const source = failedAt === -1 ? await credentialSource(store, signal) : '';
   const durationMs = Math.round(performance.now() - t0);
   const passed: Record<(typeof NAMES)[number], string> = {
     'store-reachable': `${store.displayUrl} answers`,
-    credentials: 'the store accepted the credentials',
+    credentials: `the store accepted the credentials${source ? ` of ${source}` : ''}`,
     bucket: `${store.displayUrl} exists and can be listed`,
   };
   const checks = NAMES.map((name, i): CheckResult => {
@@ -36,4 +37,14 @@ export async function accessChecks(
     return skipped(name, `not run: ${NAMES[failedAt]} failed`);
   });
   return { ok: failedAt === -1, checks };
+}
+
+/** Names the credentials the store used; a source that cannot say leaves the finding as it was. */
+async function credentialSource(store: ObjectStore, signal?: AbortSignal): Promise<string> {
+  try {
+    return (await store.credentialSource?.({ ...(signal ? { signal } : {}) })) ?? '';
+  } catch {
+    signal?.throwIfAborted();
+    return '';
+  }
 }
