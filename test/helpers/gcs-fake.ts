@@ -57,6 +57,12 @@ export interface GcsFake {
   breakChunks(n: number, keep: number): void;
   /** The next n chunk PUTs store only their first `keep` bytes and answer 308 saying so. */
   shortChunks(n: number, keep: number): void;
+  /** The next n storage calls answer this status (503: a retry is due). */
+  failNext(n: number, status?: number): void;
+  /** Principals whose valid tokens are refused (403: no IAM permission on the bucket). */
+  readonly forbidden: Set<string>;
+  /** Hands out resumable sessions on this origin instead of the caller's (a hostile store). */
+  sessionOrigin: string | undefined;
   /** Rewrites every listing page before it is sent (hostile answers). */
   tamperList: ((page: Record<string, unknown>) => unknown) | undefined;
   serviceAccount(email?: string): ServiceAccountKeyFile;
@@ -105,6 +111,7 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
   let generation = 1_700_000_000_000_000;
   let broken = { n: 0, keep: 0 };
   let short = { n: 0, keep: 0 };
+  let failing = { n: 0, status: 503 };
   let origin = '';
 
   const fake: GcsFake = {
@@ -118,6 +125,11 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     anonymous: false,
     metadataEmail: 'pgdr-node@pgdr-test.iam.gserviceaccount.com',
     tamperList: undefined,
+    forbidden: new Set(),
+    sessionOrigin: undefined,
+    failNext: (n, status = 503) => {
+      failing = { n, status };
+    },
     breakChunks: (n, keep) => {
       broken = { n, keep };
     },
@@ -155,6 +167,15 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     if (!principal && !fake.anonymous) {
       await readAll(req);
       return apiError(res, 401, 'required', 'Anonymous caller does not have storage.objects.get access, or the token is invalid or expired.');
+    }
+    if (principal && fake.forbidden.has(principal)) {
+      await readAll(req);
+      return apiError(res, 403, 'forbidden', `${principal} does not have storage.objects.list access to the Google Cloud Storage bucket.`);
+    }
+    if (failing.n > 0) {
+      failing.n--;
+      await readAll(req);
+      return apiError(res, failing.status, 'backendError', 'We encountered an internal error. Please try again.');
     }
     let m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
     if (m) return upload(req, res, url, decodeURIComponent(m[1] as string), principal);
@@ -275,7 +296,7 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     const sid = randomBytes(16).toString('hex');
     sessions.set(sid, { bucket: bucketName, name, ifGenerationMatch: want, principal, chunks: [], size: 0 });
     // As the service does: the session lives at the address the client used.
-    const location = new URL(url.pathname, `http://${req.headers.host}`);
+    const location = new URL(url.pathname, fake.sessionOrigin ?? `http://${req.headers.host}`);
     location.searchParams.set('uploadType', 'resumable');
     location.searchParams.set('name', name);
     location.searchParams.set('upload_id', sid);
