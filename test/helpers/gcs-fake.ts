@@ -6,9 +6,12 @@
 // downloads with Range; ifGenerationMatch preconditions. It also serves the metadata server's token path.
 // Faults: a chunk that breaks off after part of it was stored, and hooks to tamper with listings.
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import type { GoogleCredentials } from '../../src/config/google.js';
+import type { StoreAccess } from './archiving-primary.js';
 import { FakeTokens, type ServiceAccountKeyFile } from './gcs-fake-auth.js';
 
 const UNIT = 256 * 1024;
@@ -427,4 +430,20 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
 export function keyCredentials(key: ServiceAccountKeyFile): GoogleCredentials {
   const k = { clientEmail: key.client_email, privateKey: key.private_key, privateKeyId: key.private_key_id, tokenUri: key.token_uri };
   return { kind: 'service-account', key: k, source: `the test key of ${key.client_email}` };
+}
+
+/** A gs:// destination on the fake for archivingPrimary: a service-account key file (test key, 0644). */
+export function gcsAccess(fake: GcsFake, bucket: string): StoreAccess {
+  return {
+    async lines(root) {
+      const file = join(root, 'gcs-key.json');
+      await writeFile(file, JSON.stringify(fake.serviceAccount()), { mode: 0o644 });
+      return [
+        `  destinationPath: gs://${bucket}/dr`,
+        `  endpointURL: ${fake.endpoint}`,
+        '  googleCredentials:',
+        `    applicationCredentials: {file: ${file}}`,
+      ];
+    },
+  };
 }
