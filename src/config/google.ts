@@ -59,7 +59,10 @@ function googleCredentials(
   let gke = false;
   if (raw !== undefined && raw !== null) {
     if (!isObject(raw)) {
-      p.add(PATH, 'must be a mapping: applicationCredentials ({file: PATH} or {env: NAME}) or gkeEnvironment: true');
+      p.add(
+        PATH,
+        'must be a mapping: applicationCredentials ({file: PATH} or {env: NAME}) or gkeEnvironment: true',
+      );
       return undefined;
     }
     for (const k of Object.keys(raw)) {
@@ -159,7 +162,8 @@ function serviceAccount(
     );
     return undefined;
   }
-  const field = (k: string): string | undefined => (typeof doc[k] === 'string' && doc[k] ? doc[k] : undefined);
+  const field = (k: string): string | undefined =>
+    typeof doc[k] === 'string' && doc[k] ? doc[k] : undefined;
   const clientEmail = field('client_email');
   const privateKey = field('private_key');
   const tokenUri = field('token_uri') ?? 'https://oauth2.googleapis.com/token';

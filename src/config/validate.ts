@@ -1,8 +1,8 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
-import { buildAgent } from './agent.js';
 import { gcsDestinationProblem, isGcsDestination } from '../storage/gcs/gcs-url.js';
+import { buildAgent } from './agent.js';
 import { buildGoogle, type GoogleConfig } from './google.js';
 import { buildKubernetes } from './kubernetes.js';
 import { cacheDirOf } from './postgres-cache.js';
@@ -278,7 +278,10 @@ function buildStore(
   if (destinationPath !== undefined && isGcsDestination(destinationPath))
     google = buildGoogle(s.googleCredentials, env, p);
   else if (s.googleCredentials !== undefined && s.googleCredentials !== null)
-    p.add('objectStore.googleCredentials', 'applies to gs:// destinations only: remove it, or fix destinationPath');
+    p.add(
+      'objectStore.googleCredentials',
+      'applies to gs:// destinations only: remove it, or fix destinationPath',
+    );
 
   if (destinationPath === undefined) return undefined;
   return {

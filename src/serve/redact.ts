@@ -10,7 +10,11 @@ const MIN_SECRET_LENGTH = 6;
 export function knownSecrets(config: PgdrConfig): string[] {
   const c = config.objectStore.s3Credentials;
   const g = config.objectStore.google?.credentials;
-  const out = [c?.secretAccessKey, c?.sessionToken, g?.kind === 'service-account' ? g.key.privateKey : undefined];
+  const out = [
+    c?.secretAccessKey,
+    c?.sessionToken,
+    g?.kind === 'service-account' ? g.key.privateKey : undefined,
+  ];
   const conn = config.postgres.connection;
   if (conn) {
     try {

@@ -30,7 +30,10 @@ export class FakeTokens {
   metadataRequests = 0;
 
   /** A new service-account key whose public half the token endpoint trusts. */
-  serviceAccount(tokenUri: string, email = 'pgdr-backup@pgdr-test.iam.gserviceaccount.com'): ServiceAccountKeyFile {
+  serviceAccount(
+    tokenUri: string,
+    email = 'pgdr-backup@pgdr-test.iam.gserviceaccount.com',
+  ): ServiceAccountKeyFile {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const id = randomBytes(20).toString('hex');
     this.keys.set(email, { id, publicKey });
@@ -80,7 +83,8 @@ export class FakeTokens {
     if (header.alg !== 'RS256') return invalid('invalid_grant', 'Invalid JWT: alg must be RS256.');
     const key = this.keys.get(String(claims.iss));
     if (!key) return invalid('invalid_grant', 'Invalid grant: account not found');
-    if (header.kid !== undefined && header.kid !== key.id) return invalid('invalid_grant', 'Invalid JWT Signature.');
+    if (header.kid !== undefined && header.kid !== key.id)
+      return invalid('invalid_grant', 'Invalid JWT Signature.');
     const ok = createVerify('RSA-SHA256').update(`${h}.${c}`).verify(key.publicKey, sig, 'base64url');
     if (!ok) return invalid('invalid_grant', 'Invalid JWT Signature.');
     if (claims.aud !== tokenUri) return invalid('invalid_grant', 'Invalid JWT: Failed audience check.');
@@ -90,7 +94,10 @@ export class FakeTokens {
     const iat = Number(claims.iat);
     const exp = Number(claims.exp);
     if (!(iat <= now + 60 && exp > now && exp - iat <= 3600))
-      return invalid('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+      return invalid(
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
+      );
     return [200, this.issue(String(claims.iss))];
   }
 }

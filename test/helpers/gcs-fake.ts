@@ -73,9 +73,18 @@ export interface GcsFake {
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': text.length, ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': text.length,
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -169,16 +178,31 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     const principal = tokens.principal(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]);
     if (!principal && !fake.anonymous) {
       await readAll(req);
-      return apiError(res, 401, 'required', 'Anonymous caller does not have storage.objects.get access, or the token is invalid or expired.');
+      return apiError(
+        res,
+        401,
+        'required',
+        'Anonymous caller does not have storage.objects.get access, or the token is invalid or expired.',
+      );
     }
     if (principal && fake.forbidden.has(principal)) {
       await readAll(req);
-      return apiError(res, 403, 'forbidden', `${principal} does not have storage.objects.list access to the Google Cloud Storage bucket.`);
+      return apiError(
+        res,
+        403,
+        'forbidden',
+        `${principal} does not have storage.objects.list access to the Google Cloud Storage bucket.`,
+      );
     }
     if (failing.n > 0) {
       failing.n--;
       await readAll(req);
-      return apiError(res, failing.status, 'backendError', 'We encountered an internal error. Please try again.');
+      return apiError(
+        res,
+        failing.status,
+        'backendError',
+        'We encountered an internal error. Please try again.',
+      );
     }
     let m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
     if (m) return upload(req, res, url, decodeURIComponent(m[1] as string), principal);
@@ -203,7 +227,12 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     if (req.method !== 'GET') return apiError(res, 405, 'methodNotAllowed', 'Method not allowed');
     if (!obj) return apiError(res, 404, 'notFound', `No such object: ${bucketName}/${name}`);
     if (preconditionFails(url.searchParams.get('ifGenerationMatch'), obj))
-      return apiError(res, 412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      return apiError(
+        res,
+        412,
+        'conditionNotMet',
+        'At least one of the pre-conditions you specified did not hold.',
+      );
     if (url.searchParams.get('alt') !== 'media') return json(res, 200, resource(bucketName, name, obj));
     return media(req, res, obj);
   }
@@ -213,10 +242,19 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     req.resume();
     const flavor = { 'metadata-flavor': 'Google' };
     // The documented guard against requests forged through the node's other services.
-    if (req.headers['metadata-flavor'] !== 'Google') return json(res, 403, { error: 'Missing Metadata-Flavor:Google header.' }, flavor);
+    if (req.headers['metadata-flavor'] !== 'Google') {
+      json(res, 403, { error: 'Missing Metadata-Flavor:Google header.' }, flavor);
+      return;
+    }
     const account = '/computeMetadata/v1/instance/service-accounts/default/';
-    if (!fake.metadataEmail || !path.startsWith(account)) return json(res, 404, { error: 'not found' }, flavor);
-    if (path === `${account}token`) return json(res, 200, tokens.issue(fake.metadataEmail), flavor);
+    if (!fake.metadataEmail || !path.startsWith(account)) {
+      json(res, 404, { error: 'not found' }, flavor);
+      return;
+    }
+    if (path === `${account}token`) {
+      json(res, 200, tokens.issue(fake.metadataEmail), flavor);
+      return;
+    }
     if (path === `${account}email`) {
       res.writeHead(200, { ...flavor, 'content-type': 'application/text' }).end(fake.metadataEmail);
       return;
@@ -229,7 +267,10 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     const prefix = q.get('prefix') ?? '';
     const delimiter = q.get('delimiter');
     const asked = Number(q.get('maxResults') ?? 1000);
-    if (!Number.isInteger(asked) || asked < 1) return apiError(res, 400, 'invalid', 'Invalid maxResults');
+    if (!Number.isInteger(asked) || asked < 1) {
+      apiError(res, 400, 'invalid', 'Invalid maxResults');
+      return;
+    }
     const max = Math.min(asked, fake.pageSize);
     const entries = new Map<string, string | undefined>();
     for (const name of bucket.keys()) {
@@ -252,13 +293,18 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     const prefixes = page.filter((k) => entries.get(k) === undefined);
     if (items.length) body.items = items.map((k) => resource(bucketName, k, bucket.get(k) as StoredObject));
     if (prefixes.length) body.prefixes = prefixes;
-    if (start + max < sorted.length) body.nextPageToken = Buffer.from(page[page.length - 1] as string).toString('base64url');
+    if (start + max < sorted.length)
+      body.nextPageToken = Buffer.from(page[page.length - 1] as string).toString('base64url');
     json(res, 200, fake.tamperList ? fake.tamperList(body) : body);
   }
 
   function media(req: IncomingMessage, res: ServerResponse, obj: StoredObject): void {
     const size = obj.data.length;
-    const headers = { 'x-goog-generation': String(obj.generation), etag: `"e${obj.generation}"`, 'content-type': 'application/octet-stream' };
+    const headers = {
+      'x-goog-generation': String(obj.generation),
+      etag: `"e${obj.generation}"`,
+      'content-type': 'application/octet-stream',
+    };
     const range = req.headers.range;
     if (range === undefined) {
       res.writeHead(200, { ...headers, 'content-length': size });
@@ -266,18 +312,31 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
       return;
     }
     const r = /^bytes=(\d+)-(\d*)$/.exec(range);
-    if (!r) return apiError(res, 400, 'invalid', 'Invalid Range');
+    if (!r) {
+      apiError(res, 400, 'invalid', 'Invalid Range');
+      return;
+    }
     const from = Number(r[1]);
     const to = r[2] ? Math.min(Number(r[2]), size - 1) : size - 1;
     if (from >= size) {
       res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
       return;
     }
-    res.writeHead(206, { ...headers, 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${size}` });
+    res.writeHead(206, {
+      ...headers,
+      'content-length': to - from + 1,
+      'content-range': `bytes ${from}-${to}/${size}`,
+    });
     res.end(obj.data.subarray(from, to + 1));
   }
 
-  async function upload(req: IncomingMessage, res: ServerResponse, url: URL, bucketName: string, principal: string | undefined): Promise<void> {
+  async function upload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    bucketName: string,
+    principal: string | undefined,
+  ): Promise<void> {
     const q = url.searchParams;
     const bucket = buckets.get(bucketName);
     const type = q.get('uploadType');
@@ -287,10 +346,16 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     if (!bucket) return apiError(res, 404, 'notFound', 'The specified bucket does not exist.');
     const name = q.get('name');
     if (req.method !== 'POST' || !name) return apiError(res, 400, 'required', 'Required parameter: name');
-    if (req.headers['content-length'] === undefined) return apiError(res, 411, 'lengthRequired', 'Length Required');
+    if (req.headers['content-length'] === undefined)
+      return apiError(res, 411, 'lengthRequired', 'Length Required');
     const want = q.get('ifGenerationMatch');
     if (preconditionFails(want, bucket.get(name)))
-      return apiError(res, 412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      return apiError(
+        res,
+        412,
+        'conditionNotMet',
+        'At least one of the pre-conditions you specified did not hold.',
+      );
     if (type === 'media') {
       if (!req.headers['content-type']) return apiError(res, 400, 'required', 'Content-Type required');
       return json(res, 200, resource(bucketName, name, store(bucket, name, body)));
@@ -340,12 +405,17 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     const total = m[3] === '*' ? undefined : Number(m[3]);
     // The documented rules: the next byte only, Content-Length = the range, 256 KiB multiples until the last.
     const rule =
-      s.done !== undefined ? 'the upload is complete'
-      : from !== s.size ? `the chunk starts at ${from}, the session holds ${s.size}`
-      : length !== to - from + 1 ? 'Content-Length differs from Content-Range'
-      : total === undefined && length % UNIT !== 0 ? 'a chunk that is not the last must be a multiple of 256 KiB'
-      : total !== undefined && total !== to + 1 ? 'the last chunk must end at the total size'
-      : undefined;
+      s.done !== undefined
+        ? 'the upload is complete'
+        : from !== s.size
+          ? `the chunk starts at ${from}, the session holds ${s.size}`
+          : length !== to - from + 1
+            ? 'Content-Length differs from Content-Range'
+            : total === undefined && length % UNIT !== 0
+              ? 'a chunk that is not the last must be a multiple of 256 KiB'
+              : total !== undefined && total !== to + 1
+                ? 'the last chunk must end at the total size'
+                : undefined;
     if (rule) {
       await readAll(req);
       return apiError(res, 400, 'invalid', rule);
@@ -382,7 +452,12 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
     if (!bucket) return apiError(res, 404, 'notFound', 'The specified bucket does not exist.');
     if (preconditionFails(s.ifGenerationMatch, bucket.get(s.name))) {
       sessions.delete(id);
-      return apiError(res, 412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      return apiError(
+        res,
+        412,
+        'conditionNotMet',
+        'At least one of the pre-conditions you specified did not hold.',
+      );
     }
     s.done = store(bucket, s.name, Buffer.concat(s.chunks));
     s.chunks = [];
@@ -428,7 +503,12 @@ export async function startGcsFake(o: { buckets: readonly string[]; pageSize?: n
 
 /** The driver's credentials for a key file, as the configuration builds them. */
 export function keyCredentials(key: ServiceAccountKeyFile): GoogleCredentials {
-  const k = { clientEmail: key.client_email, privateKey: key.private_key, privateKeyId: key.private_key_id, tokenUri: key.token_uri };
+  const k = {
+    clientEmail: key.client_email,
+    privateKey: key.private_key,
+    privateKeyId: key.private_key_id,
+    tokenUri: key.token_uri,
+  };
   return { kind: 'service-account', key: k, source: `the test key of ${key.client_email}` };
 }
 

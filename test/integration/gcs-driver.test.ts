@@ -11,8 +11,8 @@ import type { PgdrError } from '../../src/errors.js';
 import { GcsObjectStore, type GcsStoreOptions } from '../../src/storage/gcs/gcs-store.js';
 import { caught } from '../helpers/caught.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import type { ServiceAccountKeyFile } from '../helpers/gcs-fake-auth.js';
 import { type GcsFake, keyCredentials, startGcsFake } from '../helpers/gcs-fake.js';
+import type { ServiceAccountKeyFile } from '../helpers/gcs-fake-auth.js';
 
 const BUCKET = 'gcs-driver';
 const MIB = 1024 * 1024;
@@ -54,13 +54,25 @@ function open(o: Partial<GcsStoreOptions> = {}): GcsObjectStore {
 
 /** Everything a user or a log could see of the error. */
 function visible(e: PgdrError): string {
-  const cause = e.cause instanceof Error ? `${e.cause.message} ${JSON.stringify(e.cause)}` : JSON.stringify(e.cause ?? '');
-  return [e.message, e.hint ?? '', JSON.stringify(e.details ?? {}), cause, JSON.stringify(e), e.stack ?? ''].join('\n');
+  const cause =
+    e.cause instanceof Error
+      ? `${e.cause.message} ${JSON.stringify(e.cause)}`
+      : JSON.stringify(e.cause ?? '');
+  return [
+    e.message,
+    e.hint ?? '',
+    JSON.stringify(e.details ?? {}),
+    cause,
+    JSON.stringify(e),
+    e.stack ?? '',
+  ].join('\n');
 }
 
 /** No private key line, signed assertion or issued token in the text. */
 function assertNoSecret(text: string, keys: readonly ServiceAccountKeyFile[] = [key]): void {
-  for (const k of keys) for (const l of k.private_key.split('\n').filter((x) => x.length > 20)) assert.ok(!text.includes(l), `key leaked: ${text}`);
+  for (const k of keys)
+    for (const l of k.private_key.split('\n').filter((x) => x.length > 20))
+      assert.ok(!text.includes(l), `key leaked: ${text}`);
   for (const t of fake.tokens.issued.keys()) assert.ok(!text.includes(t), `token leaked: ${text}`);
   assert.doesNotMatch(text, /eyJ[\w-]{10,}\.eyJ/, 'a signed assertion leaked');
 }
@@ -83,7 +95,10 @@ describe('gs:// driver: deadlines and retries', () => {
       const e = await caught(call());
       assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
       assert.ok(e.message.startsWith(`${operation} on gs://${BUCKET}/${k}: `), e.message);
-      assert.ok(e.message.includes(`no answer from ${proxy.endpoint} within 0.5 s (objectStore.timeouts.request)`), e.message);
+      assert.ok(
+        e.message.includes(`no answer from ${proxy.endpoint} within 0.5 s (objectStore.timeouts.request)`),
+        e.message,
+      );
       assert.match(e.message, /, after 2 attempts$/);
       assert.match(e.hint ?? '', /raise objectStore\.timeouts\.request/);
       assert.equal(e.details?.deadline, 'request');
@@ -100,7 +115,10 @@ describe('gs:// driver: deadlines and retries', () => {
     const e = await caught(store.getBuffer('retry/ok'));
     assert.equal(e.code, 'STORE_ERROR');
     assert.equal(e.details?.status, 500);
-    assert.match(e.message, /^objects\.get on gs:\/\/gcs-driver\/retry\/ok failed: backendError \(HTTP 500\)/);
+    assert.match(
+      e.message,
+      /^objects\.get on gs:\/\/gcs-driver\/retry\/ok failed: backendError \(HTTP 500\)/,
+    );
     fake.failNext(0);
   });
 
@@ -129,7 +147,12 @@ describe('gs:// driver: deadlines and retries', () => {
     assert.equal(sha(await store.getBuffer('resume/short.bin')), sha(data));
     assert.deepEqual(
       chunkPuts().map((r) => r.contentRange),
-      [`bytes 0-${MIB - 1}/*`, `bytes ${256 * KIB}-${MIB - 1}/*`, `bytes ${MIB}-${2 * MIB - 1}/*`, `bytes ${2 * MIB}-${2 * MIB}/${2 * MIB + 1}`],
+      [
+        `bytes 0-${MIB - 1}/*`,
+        `bytes ${256 * KIB}-${MIB - 1}/*`,
+        `bytes ${MIB}-${2 * MIB - 1}/*`,
+        `bytes ${2 * MIB}-${2 * MIB}/${2 * MIB + 1}`,
+      ],
     );
   });
 
@@ -148,11 +171,16 @@ describe('gs:// driver: deadlines and retries', () => {
     ]);
     const viaProxy = open({ endpoint: proxy.endpoint });
     const body = await viaProxy.get('dl/changing.bin');
-    const e = await caught((async () => {
-      for await (const _ of body) await sleep(1);
-    })());
+    const e = await caught(
+      (async () => {
+        for await (const _ of body) await sleep(1);
+      })(),
+    );
     assert.equal(e.code, 'STORE_ERROR');
-    assert.match(e.message, /object gs:\/\/gcs-driver\/dl\/changing\.bin changed .* while it was being downloaded/);
+    assert.match(
+      e.message,
+      /object gs:\/\/gcs-driver\/dl\/changing\.bin changed .* while it was being downloaded/,
+    );
   });
 });
 
@@ -184,7 +212,10 @@ describe('gs:// driver: tokens', () => {
     const forged = keyCredentials({ ...key, private_key: other.private_key });
     const e = await caught(open({ credentials: forged }).checkAccess());
     assert.equal(e.code, 'STORE_AUTH');
-    assert.match(e.message, /token endpoint http:\/\/127\.0\.0\.1:\d+ refused the service-account key of pgdr-backup@.* \(HTTP 400, invalid_grant: Invalid JWT Signature\.\)/);
+    assert.match(
+      e.message,
+      /token endpoint http:\/\/127\.0\.0\.1:\d+ refused the service-account key of pgdr-backup@.* \(HTTP 400, invalid_grant: Invalid JWT Signature\.\)/,
+    );
     assert.match(e.hint ?? '', /deleted or disabled/);
     assertNoSecret(visible(e), [key, other]);
   });
@@ -193,21 +224,35 @@ describe('gs:// driver: tokens', () => {
     const denied = fake.serviceAccount('denied@pgdr-test.iam.gserviceaccount.com');
     fake.forbidden.add(denied.client_email);
     const store = open({ credentials: keyCredentials(denied) });
-    for (const call of [() => store.checkAccess(), () => store.put('k', Buffer.from('x')), () => store.getBuffer('k')]) {
+    for (const call of [
+      () => store.checkAccess(),
+      () => store.put('k', Buffer.from('x')),
+      () => store.getBuffer('k'),
+    ]) {
       const e = await caught(call());
       assert.equal(e.code, 'STORE_AUTH');
-      assert.match(e.hint ?? '', /check the credentials \(the test key of denied@.*\): the service account needs read and write access/);
+      assert.match(
+        e.hint ?? '',
+        /check the credentials \(the test key of denied@.*\): the service account needs read and write access/,
+      );
       assertNoSecret(visible(e), [denied]);
     }
   });
 
   it('gkeEnvironment: tokens from the metadata server (Metadata-Flavor: Google), the account named', async () => {
-    const metadata: GoogleCredentials = { kind: 'metadata', host: `127.0.0.1:${fake.port}`, source: 'the metadata server (gkeEnvironment)' };
+    const metadata: GoogleCredentials = {
+      kind: 'metadata',
+      host: `127.0.0.1:${fake.port}`,
+      source: 'the metadata server (gkeEnvironment)',
+    };
     const store = open({ credentials: metadata });
     const before = fake.tokens.metadataRequests;
     await store.put('gke/x', Buffer.from('from the node'));
     assert.equal((await store.getBuffer('gke/x')).toString(), 'from the node');
-    assert.equal(await store.credentialSource(), 'the metadata server (gkeEnvironment) as pgdr-node@pgdr-test.iam.gserviceaccount.com');
+    assert.equal(
+      await store.credentialSource(),
+      'the metadata server (gkeEnvironment) as pgdr-node@pgdr-test.iam.gserviceaccount.com',
+    );
     assert.ok(fake.tokens.metadataRequests - before >= 2);
     fake.metadataEmail = undefined;
     try {
@@ -223,7 +268,9 @@ describe('gs:// driver: tokens', () => {
   it('an emulator (STORAGE_EMULATOR_HOST, no credentials) is called without Authorization', async () => {
     fake.anonymous = true;
     try {
-      const store = open({ credentials: { kind: 'anonymous', source: 'none: the emulator of STORAGE_EMULATOR_HOST' } });
+      const store = open({
+        credentials: { kind: 'anonymous', source: 'none: the emulator of STORAGE_EMULATOR_HOST' },
+      });
       await store.put('anon/x', Buffer.from('x'));
       assert.equal((await store.getBuffer('anon/x')).toString(), 'x');
       assert.ok(fake.requests.length > 0 && fake.requests.every((r) => r.authorization === undefined));
@@ -236,7 +283,13 @@ describe('gs:// driver: tokens', () => {
 describe('gs:// driver: refusals and hostile answers', () => {
   it('a missing bucket gives BUCKET_MISSING with a hint', async () => {
     const store = open({ bucket: 'no-such-bucket' });
-    for (const call of [() => store.checkAccess(), () => store.put('k', Buffer.from('x')), () => store.list(''), () => store.head('k'), () => store.getBuffer('k')]) {
+    for (const call of [
+      () => store.checkAccess(),
+      () => store.put('k', Buffer.from('x')),
+      () => store.list(''),
+      () => store.head('k'),
+      () => store.getBuffer('k'),
+    ]) {
       const e = await caught(call());
       assert.equal(e.code, 'BUCKET_MISSING', e.message);
       assert.match(e.hint ?? '', /create the bucket no-such-bucket or fix objectStore\.destinationPath/);
@@ -253,8 +306,14 @@ describe('gs:// driver: refusals and hostile answers', () => {
     const store = open();
     await store.put('hostile/a', Buffer.from('a'));
     const cases: Array<[(p: Record<string, unknown>) => unknown, RegExp]> = [
-      [(p) => ({ ...p, items: [{ name: 'hostile/a', size: 'lots', updated: '2024-01-01T00:00:00Z' }] }), /has no valid size/],
-      [(p) => ({ ...p, items: [{ size: '1', updated: '2024-01-01T00:00:00Z' }] }), /an object without a name/],
+      [
+        (p) => ({ ...p, items: [{ name: 'hostile/a', size: 'lots', updated: '2024-01-01T00:00:00Z' }] }),
+        /has no valid size/,
+      ],
+      [
+        (p) => ({ ...p, items: [{ size: '1', updated: '2024-01-01T00:00:00Z' }] }),
+        /an object without a name/,
+      ],
       [(p) => ({ ...p, items: { name: 'x' } }), /items is not a list/],
       [(p) => ({ ...p, nextPageToken: 'same' }), /repeats a page token/],
       [() => 'not an object', /not a JSON object/],
@@ -277,7 +336,10 @@ describe('gs:// driver: refusals and hostile answers', () => {
     try {
       const e = await caught(open().put('hostile/big', Readable.from([randomBytes(2 * MIB)])));
       assert.equal(e.code, 'STORE_ERROR');
-      assert.match(e.message, /resumable upload of gs:\/\/gcs-driver\/hostile\/big: the store gave no session URL on its own address/);
+      assert.match(
+        e.message,
+        /resumable upload of gs:\/\/gcs-driver\/hostile\/big: the store gave no session URL on its own address/,
+      );
     } finally {
       fake.sessionOrigin = undefined;
     }

@@ -43,7 +43,8 @@ describe('gs:// end to end: wal archive, backup create, check and restore agains
     src = undefined;
   });
   after(async () => {
-    if (restored?.server) await stopPgCtl(restored.server.pgCtl, restored.server.pgdata).catch(() => undefined);
+    if (restored?.server)
+      await stopPgCtl(restored.server.pgCtl, restored.server.pgdata).catch(() => undefined);
     await src?.cleanup();
     await fake?.close();
     if (root) await fsp.rm(root, { recursive: true, force: true });
@@ -53,8 +54,14 @@ describe('gs:// end to end: wal archive, backup create, check and restore agains
 
   it('the bucket holds the barman-cloud layout, written with tokens the fake issued', () => {
     const names = [...(fake.buckets.get(BUCKET)?.keys() ?? [])];
-    assert.ok(names.some((n) => n.startsWith(`dr/${SERVER}/wals/0000000100000000/`)), names.join('\n'));
-    assert.ok(names.some((n) => /^dr\/gcs17\/base\/[^/]+\/backup\.info$/.test(n)), names.join('\n'));
+    assert.ok(
+      names.some((n) => n.startsWith(`dr/${SERVER}/wals/0000000100000000/`)),
+      names.join('\n'),
+    );
+    assert.ok(
+      names.some((n) => /^dr\/gcs17\/base\/[^/]+\/backup\.info$/.test(n)),
+      names.join('\n'),
+    );
     const storage = fake.requests.filter((r) => r.path.includes('/storage/v1/'));
     assert.ok(storage.length > 0 && storage.every((r) => r.authorization?.startsWith('Bearer ya29.fake-')));
     assert.ok(fake.tokens.tokenRequests >= 1);
@@ -80,7 +87,10 @@ describe('gs:// end to end: wal archive, backup create, check and restore agains
     assert.equal(r.code, 0, r.stderr);
     restored = JSON.parse(r.stdout) as RestoreJson;
     assert.equal(restored.confirmation?.state, 'promoted');
-    assert.deepEqual(await tableDigest({ query: (sql) => queryRestored(restored!, sql) }, 'pgdr_load'), digest);
+    assert.deepEqual(
+      await tableDigest({ query: (sql) => queryRestored(restored!, sql) }, 'pgdr_load'),
+      digest,
+    );
     for (const l of keyLines()) assert.ok(!`${r.stdout}${r.stderr}`.includes(l), 'the key is not printed');
   });
 });

@@ -357,8 +357,14 @@ conformance('GcsObjectStore (GCS fake, bucket root)', async () => ({
   cleanup: async () => {
     // Every storage call carried a token the fake issued; listings came in many pages; no session was left.
     assert.ok(gcs.tokens.tokenRequests >= 1);
-    assert.ok(gcs.requests.some((r) => r.query.has('pageToken')), 'listings were paginated');
-    assert.ok(gcs.requests.some((r) => r.contentRange?.endsWith('/*')), 'resumable chunks were sent');
+    assert.ok(
+      gcs.requests.some((r) => r.query.has('pageToken')),
+      'listings were paginated',
+    );
+    assert.ok(
+      gcs.requests.some((r) => r.contentRange?.endsWith('/*')),
+      'resumable chunks were sent',
+    );
     assert.equal(gcs.openSessions(), 0, 'no upload session is left open');
   },
 }));

@@ -31,7 +31,10 @@ const keyLine = privateKey.split('\n')[3] as string;
 
 function load(store: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const file = join(dir, 'pgdr.json');
-  writeFileSync(file, JSON.stringify({ serverName: 'db', objectStore: { destinationPath: 'gs://bkt/cnpg/db', ...store } }));
+  writeFileSync(
+    file,
+    JSON.stringify({ serverName: 'db', objectStore: { destinationPath: 'gs://bkt/cnpg/db', ...store } }),
+  );
   return loadConfig({ overrides: { configFile: file }, env, cwd: dir });
 }
 
@@ -61,7 +64,9 @@ describe('gs:// destinations', () => {
   });
 
   it('refuses a bad bucket name at validation', () => {
-    const e = failure(() => load({ destinationPath: 'gs://No_Such!/x', googleCredentials: { gkeEnvironment: true } }));
+    const e = failure(() =>
+      load({ destinationPath: 'gs://No_Such!/x', googleCredentials: { gkeEnvironment: true } }),
+    );
     assert.match(e.message, /objectStore\.destinationPath: must name a bucket: gs:\/\/BUCKET/);
   });
 });
@@ -75,19 +80,35 @@ describe('googleCredentials', () => {
     assert.equal(g.key.clientEmail, keyDoc.client_email);
     assert.equal(g.key.tokenUri, keyDoc.token_uri);
     assert.equal(g.key.privateKeyId, 'abc123');
-    assert.equal(g.source, `the service-account key {file: ${keyFile}} (applicationCredentials) of ${keyDoc.client_email}`);
+    assert.equal(
+      g.source,
+      `the service-account key {file: ${keyFile}} (applicationCredentials) of ${keyDoc.client_email}`,
+    );
     assert.equal(openStore(c.objectStore).displayUrl, 'gs://bkt/cnpg/db');
   });
 
   it('applicationCredentials {env}: the variable holds the key itself', () => {
-    const c = load({ googleCredentials: { applicationCredentials: { env: 'GCS_KEY' } } }, { GCS_KEY: JSON.stringify(keyDoc) });
-    assert.equal(c.objectStore.google?.credentials.source.startsWith('the service-account key {env: GCS_KEY}'), true);
+    const c = load(
+      { googleCredentials: { applicationCredentials: { env: 'GCS_KEY' } } },
+      { GCS_KEY: JSON.stringify(keyDoc) },
+    );
+    assert.equal(
+      c.objectStore.google?.credentials.source.startsWith('the service-account key {env: GCS_KEY}'),
+      true,
+    );
   });
 
   it('refuses the Kubernetes Secret form with how to mount it, and a key pasted in place', () => {
-    const e = failure(() => load({ googleCredentials: { applicationCredentials: { name: 'gcs-creds', key: 'gcsCredentials' } } }));
-    assert.match(e.message, /mount it as a file \(a Secret volume\) and use \{file: \/mounted\/path\/gcsCredentials\}/);
-    const pasted = failure(() => load({ googleCredentials: { applicationCredentials: JSON.stringify(keyDoc) } }));
+    const e = failure(() =>
+      load({ googleCredentials: { applicationCredentials: { name: 'gcs-creds', key: 'gcsCredentials' } } }),
+    );
+    assert.match(
+      e.message,
+      /mount it as a file \(a Secret volume\) and use \{file: \/mounted\/path\/gcsCredentials\}/,
+    );
+    const pasted = failure(() =>
+      load({ googleCredentials: { applicationCredentials: JSON.stringify(keyDoc) } }),
+    );
     assert.match(pasted.message, /must not hold the key itself/);
   });
 
@@ -99,18 +120,30 @@ describe('googleCredentials', () => {
       source: 'the metadata server (gkeEnvironment)',
     });
     const o = load({ googleCredentials: { gkeEnvironment: true } }, { GCE_METADATA_HOST: '127.0.0.1:8080' });
-    assert.equal(o.objectStore.google?.credentials.kind === 'metadata' && o.objectStore.google.credentials.host, '127.0.0.1:8080');
+    assert.equal(
+      o.objectStore.google?.credentials.kind === 'metadata' && o.objectStore.google.credentials.host,
+      '127.0.0.1:8080',
+    );
   });
 
   it('GOOGLE_APPLICATION_CREDENTIALS when googleCredentials is absent; otherwise a refusal that says what to set', () => {
     const c = load({}, { GOOGLE_APPLICATION_CREDENTIALS: keyFile });
-    assert.match(c.objectStore.google?.credentials.source ?? '', /\(GOOGLE_APPLICATION_CREDENTIALS\) of backup@/);
+    assert.match(
+      c.objectStore.google?.credentials.source ?? '',
+      /\(GOOGLE_APPLICATION_CREDENTIALS\) of backup@/,
+    );
     const e = failure(() => load({}));
-    assert.match(e.message, /googleCredentials: is required for gs:\/\/: applicationCredentials.*gkeEnvironment: true, or GOOGLE_APPLICATION_CREDENTIALS/);
+    assert.match(
+      e.message,
+      /googleCredentials: is required for gs:\/\/: applicationCredentials.*gkeEnvironment: true, or GOOGLE_APPLICATION_CREDENTIALS/,
+    );
     const off = failure(() => load({ googleCredentials: { gkeEnvironment: false } }));
     assert.match(off.message, /is required for gs:\/\//);
     const unreadable = failure(() => load({}, { GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'none.json') }));
-    assert.match(unreadable.message, /GOOGLE_APPLICATION_CREDENTIALS: cannot read the key file .*none\.json \(ENOENT\)/);
+    assert.match(
+      unreadable.message,
+      /GOOGLE_APPLICATION_CREDENTIALS: cannot read the key file .*none\.json \(ENOENT\)/,
+    );
   });
 
   it('STORAGE_EMULATOR_HOST: the endpoint, with no credentials when none are set', () => {
@@ -118,14 +151,19 @@ describe('googleCredentials', () => {
     assert.equal(c.objectStore.google?.credentials.kind, 'anonymous');
     assert.equal(c.objectStore.google?.emulatorEndpoint, 'http://127.0.0.1:9023');
     assert.equal(openStore(c.objectStore).displayUrl, 'gs://bkt/cnpg/db at http://127.0.0.1:9023');
-    const withKey = load({ googleCredentials: { applicationCredentials: { file: keyFile } } }, { STORAGE_EMULATOR_HOST: 'http://h:1/' });
+    const withKey = load(
+      { googleCredentials: { applicationCredentials: { file: keyFile } } },
+      { STORAGE_EMULATOR_HOST: 'http://h:1/' },
+    );
     assert.equal(withKey.objectStore.google?.credentials.kind, 'service-account');
     assert.equal(withKey.objectStore.google?.emulatorEndpoint, 'http://h:1');
   });
 
   it('refuses what cannot work: both sources, other credential types, broken keys, a clear-text token_uri', () => {
     assert.match(
-      failure(() => load({ googleCredentials: { gkeEnvironment: true, applicationCredentials: { file: keyFile } } })).message,
+      failure(() =>
+        load({ googleCredentials: { gkeEnvironment: true, applicationCredentials: { file: keyFile } } }),
+      ).message,
       /either applicationCredentials or gkeEnvironment: true, not both/,
     );
     const write = (name: string, doc: unknown) => {
@@ -137,10 +175,14 @@ describe('googleCredentials', () => {
       [{ ...keyDoc, type: 'authorized_user' }, /type "authorized_user": pgdr takes a service-account key/],
       ['not json', /not JSON/],
       [{ ...keyDoc, client_email: undefined }, /client_email missing/],
-      [{ ...keyDoc, private_key: `${privateKey.slice(0, 200)}broken` }, /private_key is not a PEM private key/],
+      [
+        { ...keyDoc, private_key: `${privateKey.slice(0, 200)}broken` },
+        /private_key is not a PEM private key/,
+      ],
       [{ ...keyDoc, token_uri: 'http://oauth2.example/token' }, /token_uri must be an https:\/\/ URL/],
     ];
-    for (const [i, [doc, want]] of cases.entries()) assert.match(failure(() => load(write(`k${i}.json`, doc))).message, want);
+    for (const [i, [doc, want]] of cases.entries())
+      assert.match(failure(() => load(write(`k${i}.json`, doc))).message, want);
     assert.match(
       failure(() => load({ googleCredentials: { gkeEnvironment: 'yes' } })).message,
       /gkeEnvironment: must be true or false/,
@@ -148,7 +190,9 @@ describe('googleCredentials', () => {
   });
 
   it('googleCredentials on another destination is refused, not ignored', () => {
-    const e = failure(() => load({ destinationPath: 's3://bkt/x', googleCredentials: { gkeEnvironment: true } }));
+    const e = failure(() =>
+      load({ destinationPath: 's3://bkt/x', googleCredentials: { gkeEnvironment: true } }),
+    );
     assert.match(e.message, /googleCredentials: applies to gs:\/\/ destinations only/);
   });
 });

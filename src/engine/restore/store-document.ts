@@ -50,7 +50,13 @@ export async function writeStoreDocument(
   const google = objectStore.google?.credentials;
   if (google?.kind === 'service-account') {
     const k = google.key;
-    const doc = { type: 'service_account', client_email: k.clientEmail, private_key: k.privateKey, private_key_id: k.privateKeyId, token_uri: k.tokenUri };
+    const doc = {
+      type: 'service_account',
+      client_email: k.clientEmail,
+      private_key: k.privateKey,
+      private_key_id: k.privateKeyId,
+      token_uri: k.tokenUri,
+    };
     await fsp.writeFile(join(dir, GCS_KEY), JSON.stringify(doc), { mode: 0o600 });
     store.googleCredentials = { applicationCredentials: { file: join(dir, GCS_KEY) } };
   } else if (google?.kind === 'metadata') store.googleCredentials = { gkeEnvironment: true };

@@ -138,7 +138,9 @@ class CachedToken implements TokenSource {
         const text = scrub(e?.message ?? '', ctx.secrets).slice(0, 300);
         if (status >= 500 || status === 429) {
           const why = `${ctx.operation} to ${url.origin} failed (HTTP ${status}${e?.code ? `, ${e.code}` : ''})`;
-          throw new RetryableStatus(new PgdrError('STORE_ERROR', why, { details: { operation: ctx.operation, status } }));
+          throw new RetryableStatus(
+            new PgdrError('STORE_ERROR', why, { details: { operation: ctx.operation, status } }),
+          );
         }
         throw this.f.refused(status, e?.code ?? '', text);
       }
@@ -169,7 +171,11 @@ class ServiceAccountFetch implements Fetcher {
 
   request() {
     const iat = Math.floor(Date.now() / 1000);
-    const header = { alg: 'RS256', typ: 'JWT', ...(this.key.privateKeyId ? { kid: this.key.privateKeyId } : {}) };
+    const header = {
+      alg: 'RS256',
+      typ: 'JWT',
+      ...(this.key.privateKeyId ? { kid: this.key.privateKeyId } : {}),
+    };
     const claims = { iss: this.key.clientEmail, scope: SCOPE, aud: this.key.tokenUri, iat, exp: iat + 3600 };
     const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(this.key.privateKey);

@@ -3,8 +3,8 @@
 // GET carries ifGenerationMatch, so bytes of two versions are never mixed.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ErrorContext } from '../s3/s3-errors.js';
 import { openDownload } from '../s3/s3-download.js';
+import type { ErrorContext } from '../s3/s3-errors.js';
 import type { S3Request } from '../s3/s3-http.js';
 import { type GcsHttp, objectPath } from './gcs-http.js';
 
@@ -37,7 +37,15 @@ export async function openGcsDownload(d: GcsDownload): Promise<Readable> {
       if (range) headers.range = range;
       const generation = r.headers?.['if-match'];
       if (generation) media.query.push(['ifGenerationMatch', generation]);
-      const res = await d.http.open({ method: 'GET', ...media, headers, accept: r.accept, signal: r.signal, operation: OPERATION, what: r.what });
+      const res = await d.http.open({
+        method: 'GET',
+        ...media,
+        headers,
+        accept: r.accept,
+        signal: r.signal,
+        operation: OPERATION,
+        what: r.what,
+      });
       // The generation names this version of the object; the ETag of a media answer may not.
       const g = res.headers['x-goog-generation'];
       res.headers.etag = typeof g === 'string' && /^\d{1,20}$/.test(g) ? g : undefined;

@@ -19,7 +19,11 @@ export function bucketMissing(ctx: GcsErrorContext, details?: Record<string, unk
 }
 
 /** 404 "The specified bucket does not exist." (reason notFound, as for a missing object). */
-export function isBucketMissing(status: number, body: GcsErrorBody | undefined, ctx: GcsErrorContext): boolean {
+export function isBucketMissing(
+  status: number,
+  body: GcsErrorBody | undefined,
+  ctx: GcsErrorContext,
+): boolean {
   return status === 404 && (ctx.bucketLevel === true || /bucket does not exist/i.test(body?.message ?? ''));
 }
 
@@ -29,16 +33,27 @@ export function mapGcsError(status: number, body: GcsErrorBody | undefined, ctx:
   if (isBucketMissing(status, body, ctx)) return bucketMissing(ctx, details);
   if (status === 404) return new PgdrError('NOT_FOUND', `object ${ctx.what} does not exist`, { details });
   if (status === 401 || status === 403) {
-    return new PgdrError('STORE_AUTH', `${ctx.operation} on ${ctx.what} was refused (${code}, HTTP ${status})`, {
-      hint: `check the credentials (${ctx.credentialSource}): the service account needs read and write access to objects of the bucket ${ctx.bucket} (roles/storage.objectAdmin)`,
+    return new PgdrError(
+      'STORE_AUTH',
+      `${ctx.operation} on ${ctx.what} was refused (${code}, HTTP ${status})`,
+      {
+        hint: `check the credentials (${ctx.credentialSource}): the service account needs read and write access to objects of the bucket ${ctx.bucket} (roles/storage.objectAdmin)`,
+        details,
+      },
+    );
+  }
+  if (status === 412) {
+    return new PgdrError('CONFLICT', `object ${ctx.what} already exists`, {
+      hint: 'it was not overwritten',
       details,
     });
   }
-  if (status === 412) {
-    return new PgdrError('CONFLICT', `object ${ctx.what} already exists`, { hint: 'it was not overwritten', details });
-  }
   const text = body?.message ? `: ${scrub(body.message, ctx.secrets).slice(0, 500)}` : '';
-  return new PgdrError('STORE_ERROR', `${ctx.operation} on ${ctx.what} failed: ${code} (HTTP ${status})${text}`, {
-    details,
-  });
+  return new PgdrError(
+    'STORE_ERROR',
+    `${ctx.operation} on ${ctx.what} failed: ${code} (HTTP ${status})${text}`,
+    {
+      details,
+    },
+  );
 }

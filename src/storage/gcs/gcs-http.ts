@@ -116,7 +116,12 @@ export class GcsHttp {
     const ctx = this.context(req);
     const url = req.url ? new URL(req.url) : this.url(req.path ?? '/', req.query);
     if (req.url) for (const [k, v] of req.query ?? []) url.searchParams.append(k, v);
-    const o = { ...this.opts, maxAttempts: req.maxAttempts ?? this.opts.maxAttempts, ctx, signal: req.signal };
+    const o = {
+      ...this.opts,
+      maxAttempts: req.maxAttempts ?? this.opts.maxAttempts,
+      ctx,
+      signal: req.signal,
+    };
     return retrying(o, async (watch) => {
       const token = await this.opts.tokens.token(req.signal);
       const headers: Record<string, string> = { ...req.headers };
@@ -126,9 +131,13 @@ export class GcsHttp {
         watch,
       );
       const status = res.statusCode ?? 0;
-      if ((status >= 200 && status < 300) || req.accept?.includes(status)) return finish(res, () => watch.release());
+      if ((status >= 200 && status < 300) || req.accept?.includes(status))
+        return finish(res, () => watch.release());
       const body = await readBody(res, MAX_BUFFERED_ERROR);
-      const error = mapGcsError(status, parseErrorBody(body), { ...ctx, secrets: this.opts.tokens.secrets() });
+      const error = mapGcsError(status, parseErrorBody(body), {
+        ...ctx,
+        secrets: this.opts.tokens.secrets(),
+      });
       if (status === 401 && token !== undefined) {
         // An expired or revoked token: the next attempt fetches a new one.
         this.opts.tokens.invalidate(token);

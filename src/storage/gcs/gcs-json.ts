@@ -53,7 +53,8 @@ export function parseObject(v: unknown, what: string): GcsObject {
   if (typeof o.name !== 'string' || o.name === '') throw bad(what, 'an object without a name');
   // The API writes 64-bit integers as decimal strings.
   const size = typeof o.size === 'string' && /^\d{1,16}$/.test(o.size) ? Number(o.size) : Number.NaN;
-  if (!Number.isSafeInteger(size)) throw bad(what, `object ${JSON.stringify(o.name.slice(0, 200))} has no valid size`);
+  if (!Number.isSafeInteger(size))
+    throw bad(what, `object ${JSON.stringify(o.name.slice(0, 200))} has no valid size`);
   const updated = typeof o.updated === 'string' ? new Date(o.updated) : new Date(Number.NaN);
   if (Number.isNaN(updated.getTime()))
     throw bad(what, `object ${JSON.stringify(o.name.slice(0, 200))} has no valid time`);
@@ -72,7 +73,11 @@ export function parseListPage(body: Buffer, what: string): GcsListPage {
   const token = doc.nextPageToken;
   if (token !== undefined && (typeof token !== 'string' || token === '' || token.length > 4096))
     throw bad(what, 'nextPageToken is not a token');
-  return { items: items.map((i) => parseObject(i, what)), prefixes: prefixes as string[], nextPageToken: token };
+  return {
+    items: items.map((i) => parseObject(i, what)),
+    prefixes: prefixes as string[],
+    nextPageToken: token,
+  };
 }
 
 /** {"error": {"code": 404, "message": "...", "errors": [{"reason": "notFound"}]}}, as far as it is there. */
@@ -83,7 +88,8 @@ export function parseErrorBody(body: Buffer): GcsErrorBody | undefined {
     if (typeof e === 'string')
       return { code: e, message: typeof doc.error_description === 'string' ? doc.error_description : '' };
     if (e === null || typeof e !== 'object') return undefined;
-    const reason = Array.isArray(e.errors) && typeof e.errors[0]?.reason === 'string' ? e.errors[0].reason : '';
+    const reason =
+      Array.isArray(e.errors) && typeof e.errors[0]?.reason === 'string' ? e.errors[0].reason : '';
     return { code: reason || String(e.code ?? ''), message: typeof e.message === 'string' ? e.message : '' };
   } catch {
     return undefined;

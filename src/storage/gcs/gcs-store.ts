@@ -73,7 +73,11 @@ export class GcsObjectStore implements ObjectStore {
     const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...options.timeouts };
     const retryBaseMs = options.retryBaseMs ?? 250;
     const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.resume = { maxResumes: Math.max(0, options.maxResumes ?? 5), retryBaseMs, stallMs: timeouts.requestMs };
+    this.resume = {
+      maxResumes: Math.max(0, options.maxResumes ?? 5),
+      retryBaseMs,
+      stallMs: timeouts.requestMs,
+    };
     this.http = new GcsHttp({
       endpoint,
       customEndpoint: custom,
@@ -156,10 +160,14 @@ export class GcsObjectStore implements ObjectStore {
     } as const;
     const res = await this.http.send(req);
     if (res.status === 404) {
-      if (isBucketMissing(404, parseErrorBody(res.body), this.http.context(req))) throw bucketMissing(this.http.context(req));
+      if (isBucketMissing(404, parseErrorBody(res.body), this.http.context(req)))
+        throw bucketMissing(this.http.context(req));
       return undefined;
     }
-    const obj = parseObject(parseJson(res.body, `${req.operation} of ${req.what}`), `${req.operation} of ${req.what}`);
+    const obj = parseObject(
+      parseJson(res.body, `${req.operation} of ${req.what}`),
+      `${req.operation} of ${req.what}`,
+    );
     return { key, size: obj.size, lastModified: obj.updated };
   }
 

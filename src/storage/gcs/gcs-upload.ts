@@ -151,7 +151,8 @@ async function sendChunk(o: UploadOptions, s: Session, data: Buffer, last: boole
       continue;
     }
     if (res.status !== 308) {
-      if (!last) throw noSession(o.what, `the store ended the upload after ${end} bytes, before the last chunk`);
+      if (!last)
+        throw noSession(o.what, `the store ended the upload after ${end} bytes, before the last chunk`);
       stored(o, res.body, end);
       return;
     }
@@ -174,7 +175,8 @@ function held(o: UploadOptions, s: Session, range: unknown, sent: number): void 
   }
   if (n > sent) throw noSession(o.what, `the store says it holds ${n} bytes, more than the ${sent} sent`);
   // Bytes it confirmed before must stay: an upload that lost some would store a different object.
-  if (n < s.floor) throw noSession(o.what, `the store lost bytes it had confirmed (holds ${n} of ${s.floor})`);
+  if (n < s.floor)
+    throw noSession(o.what, `the store lost bytes it had confirmed (holds ${n} of ${s.floor})`);
   s.offset = n;
 }
 
