@@ -7,9 +7,8 @@ import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GoogleCredentials } from '../../src/config/google.js';
-import type { PgdrError } from '../../src/errors.js';
 import { GcsObjectStore, type GcsStoreOptions } from '../../src/storage/gcs/gcs-store.js';
-import { caught } from '../helpers/caught.js';
+import { caught, visible } from '../helpers/caught.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type GcsFake, keyCredentials, startGcsFake } from '../helpers/gcs-fake.js';
 import type { ServiceAccountKeyFile } from '../helpers/gcs-fake-auth.js';
@@ -50,22 +49,6 @@ function open(o: Partial<GcsStoreOptions> = {}): GcsObjectStore {
   });
   stores.push(store);
   return store;
-}
-
-/** Everything a user or a log could see of the error. */
-function visible(e: PgdrError): string {
-  const cause =
-    e.cause instanceof Error
-      ? `${e.cause.message} ${JSON.stringify(e.cause)}`
-      : JSON.stringify(e.cause ?? '');
-  return [
-    e.message,
-    e.hint ?? '',
-    JSON.stringify(e.details ?? {}),
-    cause,
-    JSON.stringify(e),
-    e.stack ?? '',
-  ].join('\n');
 }
 
 /** No private key line, signed assertion or issued token in the text. */

@@ -3,24 +3,15 @@
 // GET carries ifGenerationMatch, so bytes of two versions are never mixed.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { openDownload } from '../s3/s3-download.js';
+import { type DownloadOptions, openDownload } from '../s3/s3-download.js';
 import type { ErrorContext } from '../s3/s3-errors.js';
 import type { S3Request } from '../s3/s3-http.js';
 import { type GcsHttp, objectPath } from './gcs-http.js';
 
 const OPERATION = 'objects.get';
 
-export interface GcsDownload {
-  readonly http: GcsHttp;
-  readonly bucket: string;
-  /** Full key, prefix included. */
-  readonly key: string;
-  readonly what: string;
-  readonly signal?: AbortSignal | undefined;
-  readonly maxResumes: number;
-  readonly retryBaseMs: number;
-  readonly stallMs: number;
-}
+/** The S3 download's options, with the gs:// client and bucket in place of the S3 client. */
+export type GcsDownload = Omit<DownloadOptions, 'http'> & { readonly http: GcsHttp; readonly bucket: string };
 
 export function mediaRequest(bucket: string, key: string) {
   return { path: objectPath(bucket, key), query: [['alt', 'media']] as [string, string][] };
