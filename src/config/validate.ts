@@ -275,9 +275,14 @@ function buildStore(
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
   let google: GoogleConfig | undefined;
-  if (destinationPath !== undefined && isGcsDestination(destinationPath))
+  if (destinationPath !== undefined && isGcsDestination(destinationPath)) {
     google = buildGoogle(s.googleCredentials, env, p);
-  else if (s.googleCredentials !== undefined && s.googleCredentials !== null)
+    if (s.s3Credentials !== undefined && s.s3Credentials !== null)
+      p.add(
+        'objectStore.s3Credentials',
+        'applies to s3:// destinations only: use googleCredentials for gs://',
+      );
+  } else if (s.googleCredentials !== undefined && s.googleCredentials !== null)
     p.add(
       'objectStore.googleCredentials',
       'applies to gs:// destinations only: remove it, or fix destinationPath',

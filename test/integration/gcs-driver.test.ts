@@ -89,6 +89,18 @@ describe('gs:// driver: deadlines and retries', () => {
     }
   });
 
+  it('a stalled metadata server: STORE_UNREACHABLE naming the token request and the deadline', async () => {
+    proxy.setRules([{ path: /^\/computeMetadata\//, action: { kind: 'stall' } }]);
+    const host = new URL(proxy.endpoint).host;
+    const credentials: GoogleCredentials = { kind: 'metadata', host, source: 'the metadata server' };
+    const e = await caught(open({ credentials, timeouts: { requestMs: 500 }, maxAttempts: 2 }).checkAccess());
+    assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
+    assert.match(
+      e.message,
+      /^access token request on http:\/\/127\.0\.0\.1:\d+\/computeMetadata\/v1\/instance\/service-accounts\/default\/token: no answer from .* within 0\.5 s \(objectStore\.timeouts\.request\), after 2 attempts$/,
+    );
+  });
+
   it('retries 5xx answers, and reports STORE_ERROR with the reason once attempts run out', async () => {
     const store = open({ maxAttempts: 4 });
     fake.failNext(3);

@@ -189,10 +189,17 @@ describe('googleCredentials', () => {
     );
   });
 
-  it('googleCredentials on another destination is refused, not ignored', () => {
+  it('googleCredentials on another destination, and s3Credentials on gs://, are refused, not ignored', () => {
     const e = failure(() =>
       load({ destinationPath: 's3://bkt/x', googleCredentials: { gkeEnvironment: true } }),
     );
     assert.match(e.message, /googleCredentials: applies to gs:\/\/ destinations only/);
+    const s3 = failure(() =>
+      load({ googleCredentials: { gkeEnvironment: true }, s3Credentials: { accessKeyId: { env: 'A' } } }),
+    );
+    assert.match(
+      s3.message,
+      /s3Credentials: applies to s3:\/\/ destinations only: use googleCredentials for gs:\/\//,
+    );
   });
 });
