@@ -1,6 +1,6 @@
 // The effective configuration in the configuration file's own words, one field at a time with where its
-// value came from, for `pgdr config show`. Secrets never appear: s3Credentials show the {env: NAME} or
-// {file: PATH} reference they were read through, a password in postgres.connection and a webhook URL are
+// value came from, for `pgdr config show`. Secrets never appear: s3Credentials and googleCredentials show the
+// {env: NAME} or {file: PATH} reference they were read through, a password in postgres.connection and a webhook URL are
 // replaced by [redacted].
 import { type ArgList, type ArgSettings, parseArgList } from '../config/command-args.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -123,6 +123,7 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
           : s.s3Credentials === undefined
             ? undefined
             : credentialRefs(s.s3Credentials, raw),
+      googleCredentials: googleRefs(c.objectStore, raw, i.env),
       wal: {
         compression: s.wal.compression,
         maxParallel: s.wal.maxParallel,
@@ -207,6 +208,14 @@ function credentialRefs(creds: NonNullable<PgdrConfig['objectStore']['s3Credenti
   return out;
 }
 
+/** The file's googleCredentials (references only: a key in place is refused), else the key file of the env. */
+function googleRefs(s: PgdrConfig['objectStore'], raw: Obj, env: NodeJS.ProcessEnv): Obj | undefined {
+  if (s.google === undefined || s.google.credentials.kind === 'anonymous') return undefined;
+  const inFile = at(raw, ['objectStore', 'googleCredentials']);
+  if (isObject(inFile)) return inFile;
+  return { applicationCredentials: { file: env.GOOGLE_APPLICATION_CREDENTIALS } };
+}
+
 function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
   const field = path.join('.');
   const flag = FLAGS[field];
@@ -232,6 +241,7 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
     const variable = chain === undefined ? undefined : plannedSource(chain).variable;
     return variable === undefined ? { kind: 'default' } : { kind: 'env', name: variable };
   }
+  if (path[1] === 'googleCredentials') return { kind: 'env', name: 'GOOGLE_APPLICATION_CREDENTIALS' };
   if (path[1] === 's3Credentials')
     return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };
   return { kind: 'default' };

@@ -1,6 +1,7 @@
 // The typed configuration, built once at the CLI edge (load.ts) and passed down read-only.
 // Field names follow CloudNativePG's barman-cloud ObjectStore `spec.configuration`, so users can paste theirs.
 import type { AgentConfig } from './agent-types.js';
+import type { GoogleConfig } from './google.js';
 import type { KubernetesConfig } from './kubernetes-types.js';
 import type { Objectives } from './objectives.js';
 import type { StoreUploads } from './s3-options-types.js';
@@ -68,7 +69,7 @@ export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = {
 };
 
 export interface ObjectStoreConfig {
-  /** `s3://bucket/prefix` or `file:///absolute/path`. */
+  /** `s3://bucket/prefix`, `gs://bucket/prefix` or `file:///absolute/path`. */
   readonly destinationPath: string;
   readonly endpointURL?: string | undefined;
   readonly region: string;
@@ -78,6 +79,8 @@ export interface ObjectStoreConfig {
   readonly s3Credentials?: S3Credentials | undefined;
   /** For s3:// without static keys: the chain that finds them (exclusive with s3Credentials). */
   readonly awsCredentialChain?: AwsCredentialChain | undefined;
+  /** gs:// only: googleCredentials resolved (service-account key, metadata server), and the emulator host. */
+  readonly google?: GoogleConfig | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */

@@ -1,7 +1,9 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { gcsDestinationProblem, isGcsDestination } from '../storage/gcs/gcs-url.js';
 import { buildAgent } from './agent.js';
+import { buildGoogle, type GoogleConfig } from './google.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildObjectives } from './objectives.js';
 import { cacheDirOf } from './postgres-cache.js';
@@ -36,6 +38,7 @@ export const STORE_KEYS = [
   'region',
   'forcePathStyle',
   's3Credentials',
+  'googleCredentials',
   'wal',
   'data',
   'timeouts',
@@ -101,9 +104,10 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
 }
 
 export function checkDestinationPath(v: string): string | undefined {
+  if (isGcsDestination(v)) return gcsDestinationProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
   if (!m)
-    return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
+    return 'must start with s3://, gs:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }
@@ -205,7 +209,7 @@ function buildStore(
   unknownKeys(s, STORE_KEYS, 'objectStore', p);
   const destinationPath = str(s, 'destinationPath', 'objectStore.destinationPath', p);
   if (destinationPath === undefined)
-    p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH or file:///PATH');
+    p.add('objectStore.destinationPath', 'is required: s3://BUCKET/PATH, gs://BUCKET/PATH or file:///PATH');
   else {
     const bad = checkDestinationPath(destinationPath);
     if (bad) p.add('objectStore.destinationPath', bad);
@@ -246,6 +250,19 @@ function buildStore(
   const creds = destinationPath?.startsWith('s3://')
     ? buildS3Credentials(s.s3Credentials, env, region, p)
     : {};
+  let google: GoogleConfig | undefined;
+  if (destinationPath !== undefined && isGcsDestination(destinationPath)) {
+    google = buildGoogle(s.googleCredentials, env, p);
+    if (s.s3Credentials !== undefined && s.s3Credentials !== null)
+      p.add(
+        'objectStore.s3Credentials',
+        'applies to s3:// destinations only: use googleCredentials for gs://',
+      );
+  } else if (s.googleCredentials !== undefined && s.googleCredentials !== null)
+    p.add(
+      'objectStore.googleCredentials',
+      'applies to gs:// destinations only: remove it, or fix destinationPath',
+    );
 
   const options = buildStoreOptions(
     {
@@ -275,6 +292,7 @@ function buildStore(
     forcePathStyle: typeof fps === 'boolean' ? fps : endpointURL !== undefined,
     s3Credentials: creds.s3Credentials,
     awsCredentialChain: creds.awsCredentialChain,
+    ...(google ? { google } : {}),
     wal: options.wal,
     data: options.data,
     timeouts,

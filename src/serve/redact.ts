@@ -1,5 +1,5 @@
-// The secrets this process knows (the S3 secret key and session token, a password in postgres.connection),
-// so that responses can be scrubbed of them whatever path a value took into a message.
+// The secrets this process knows (the S3 secret key and session token, a Google service-account key, a password
+// in postgres.connection), so that responses can be scrubbed of them whatever path a value took into a message.
 
 import type { PgdrConfig } from '../config/types.js';
 import { clientConfig } from '../engine/backup/pg-connect.js';
@@ -9,7 +9,12 @@ const MIN_SECRET_LENGTH = 6;
 
 export function knownSecrets(config: PgdrConfig): string[] {
   const c = config.objectStore.s3Credentials;
-  const out = [c?.secretAccessKey, c?.sessionToken];
+  const g = config.objectStore.google?.credentials;
+  const out = [
+    c?.secretAccessKey,
+    c?.sessionToken,
+    g?.kind === 'service-account' ? g.key.privateKey : undefined,
+  ];
   const conn = config.postgres.connection;
   if (conn) {
     try {

@@ -81,10 +81,10 @@ export interface ObjectStore {
   probeUploads?(serverName: string, options?: { signal?: AbortSignal }): Promise<string[] | undefined>;
 
   /**
-   * Where the credentials this store signs with came from ("web identity role arn:...", "static keys from
-   * {env: AWS_ACCESS_KEY_ID}"): never a secret. Undefined for stores without credentials, or before first use.
+   * Where the credentials come from and whom they act as ("web identity role arn:...", "the service-account
+   * key {file: ...} of sa@..."), for `pgdr check`: never the secret. Undefined for stores without credentials.
    */
-  credentialSource?(): string | undefined;
+  credentialSource?(options?: { signal?: AbortSignal }): Promise<string | undefined>;
 
   /** Releases sockets and file handles. */
   close(): Promise<void>;

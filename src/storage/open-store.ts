@@ -2,6 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import type { ObjectStoreConfig } from '../config/types.js';
 import { FsObjectStore } from './fs/fs-store.js';
+import { GcsObjectStore } from './gcs/gcs-store.js';
+import { isGcsDestination } from './gcs/gcs-url.js';
 import type { ObjectStore } from './object-store.js';
 import { S3ObjectStore } from './s3/s3-store.js';
 
@@ -9,5 +11,6 @@ export function openStore(cfg: ObjectStoreConfig): ObjectStore {
   if (cfg.destinationPath.startsWith('file://')) {
     return new FsObjectStore(fileURLToPath(cfg.destinationPath).replace(/\/+$/, '') || '/');
   }
+  if (isGcsDestination(cfg.destinationPath)) return GcsObjectStore.fromConfig(cfg);
   return S3ObjectStore.fromConfig(cfg);
 }

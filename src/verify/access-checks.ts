@@ -22,14 +22,15 @@ export async function accessChecks(
     finding = oneLine((e as Error).message);
     hint = isPgdrError(e) ? (e.hint ?? '') : '';
     // The store refused keys from a known source: say which, so the operator knows what to fix.
-    const source = sourceText(store);
-    if (failedAt === 1 && source && (e as PgdrError).details?.credentialSource === undefined)
-      finding += ` (credentials${source})`;
+    const source = failedAt === 1 ? await credentialSource(store, signal) : '';
+    if (source && (e as PgdrError).details?.credentialSource === undefined)
+      finding += ` (credentials from ${source})`;
   }
+  const source = failedAt === -1 ? await credentialSource(store, signal) : '';
   const durationMs = Math.round(performance.now() - t0);
   const passed: Record<(typeof NAMES)[number], string> = {
     'store-reachable': `${store.displayUrl} answers`,
-    credentials: `the store accepted the credentials${sourceText(store)}`,
+    credentials: `the store accepted the credentials${source ? `: ${source}` : ''}`,
     bucket: `${store.displayUrl} exists and can be listed`,
   };
   const checks = NAMES.map((name, i): CheckResult => {
@@ -42,7 +43,12 @@ export async function accessChecks(
   return { ok: failedAt === -1, checks };
 }
 
-function sourceText(store: ObjectStore): string {
-  const source = store.credentialSource?.();
-  return source ? ` from ${source}` : '';
+/** Names the credentials the store used; a source that cannot say leaves the finding as it was. */
+async function credentialSource(store: ObjectStore, signal?: AbortSignal): Promise<string> {
+  try {
+    return (await store.credentialSource?.({ ...(signal ? { signal } : {}) })) ?? '';
+  } catch {
+    signal?.throwIfAborted();
+    return '';
+  }
 }

@@ -81,7 +81,7 @@ describe('pgdr command line', () => {
     assert.equal(r.code, 3);
     assert.match(
       r.stderr,
-      /^pgdr: error: objectStore\.destinationPath: must start with s3:\/\/ or file:\/\//,
+      /^pgdr: error: objectStore\.destinationPath: must start with s3:\/\/, gs:\/\/ or file:\/\//,
     );
     assert.match(r.stderr, /hint: fix pgdr\.yaml/);
   });

@@ -1,5 +1,6 @@
-// A PostgreSQL primary (17 unless told) archiving through `pgdr wal archive` into s3rver, with table t (100 rows) and one
-// pgdr base backup: the starting point of the standby, promotion and failback tests.
+// A PostgreSQL primary (17 unless told) archiving through `pgdr wal archive` into s3rver (or any store given as
+// StoreAccess: the GCS fake), with table t (100 rows) and one pgdr base backup: the starting point of the
+// standby, promotion, failback and end-to-end tests.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -16,24 +17,41 @@ export interface ArchivingPrimary {
   readonly full: string;
 }
 
+/** Where the primary archives: the objectStore lines naming the destination, endpoint and credentials. */
+export interface StoreAccess {
+  /** Writes the credential files into root (readable by the server's OS user) and returns the lines. */
+  lines(root: string): Promise<string[]>;
+}
+
+export function s3Access(s3: S3rverHandle, bucket: string): StoreAccess {
+  return {
+    async lines(root) {
+      await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
+      await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+      return [
+        `  destinationPath: s3://${bucket}/dr`,
+        `  endpointURL: ${s3.endpoint}`,
+        '  s3Credentials:',
+        `    accessKeyId: {file: ${join(root, 'key-id')}}`,
+        `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      ];
+    },
+  };
+}
+
 /** Files go into root, which must be reachable by the server's OS user (0755). */
-export async function archivingPrimary(o: {
-  s3: S3rverHandle;
-  bucket: string;
-  root: string;
-  serverName: string;
-  major?: PgMajor;
-}): Promise<ArchivingPrimary> {
-  const { s3, root } = o;
-  await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-  await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+export async function archivingPrimary(
+  o: ({ s3: S3rverHandle; bucket: string } | { access: StoreAccess }) & {
+    root: string;
+    serverName: string;
+    major?: PgMajor;
+  },
+): Promise<ArchivingPrimary> {
+  const { root } = o;
+  const access = 'access' in o ? o.access : s3Access(o.s3, o.bucket);
   const store = [
     'objectStore:',
-    `  destinationPath: s3://${o.bucket}/dr`,
-    `  endpointURL: ${s3.endpoint}`,
-    '  s3Credentials:',
-    `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-    `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+    ...(await access.lines(root)),
     '  wal: { compression: gzip, maxParallel: 4 }',
     '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
   ];

@@ -11,3 +11,19 @@ export async function caught(p: Promise<unknown>): Promise<PgdrError> {
   }
   assert.fail('expected a rejection');
 }
+
+/** Everything a user or a log could see of an error: message, hint, details, cause, JSON form and stack. */
+export function visible(e: PgdrError): string {
+  const cause =
+    e.cause instanceof Error
+      ? `${e.cause.message} ${JSON.stringify(e.cause)}`
+      : JSON.stringify(e.cause ?? '');
+  return [
+    e.message,
+    e.hint ?? '',
+    JSON.stringify(e.details ?? {}),
+    cause,
+    JSON.stringify(e),
+    e.stack ?? '',
+  ].join('\n');
+}

@@ -306,7 +306,7 @@ describe('AWS credential chain', () => {
     const report = JSON.parse(r.stdout) as { checks: { name: string; status: string; finding: string }[] };
     const creds = report.checks.find((c) => c.name === 'credentials');
     assert.equal(creds?.status, 'pass');
-    assert.equal(creds?.finding, `the store accepted the credentials from web identity role ${ROLE}`);
+    assert.equal(creds?.finding, `the store accepted the credentials: web identity role ${ROLE}`);
     for (const s of [OIDC_TOKEN, ...fakes.issued.flatMap((k) => [k.secretAccessKey, k.sessionToken])])
       assert.ok(!out.includes(s), 'no secret in the output');
   });

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { S3Credentials } from '../../src/config/types.js';
-import type { PgdrError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3/s3-store.js';
-import { caught } from '../helpers/caught.js';
+import { caught, visible } from '../helpers/caught.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const MIB = 1024 * 1024;
@@ -38,22 +37,6 @@ function open(
   });
   stores.push(store);
   return store;
-}
-
-/** Everything a user or a log could see of the error. */
-function visible(e: PgdrError): string {
-  const cause =
-    e.cause instanceof Error
-      ? `${e.cause.message} ${JSON.stringify(e.cause)}`
-      : JSON.stringify(e.cause ?? '');
-  return [
-    e.message,
-    e.hint ?? '',
-    JSON.stringify(e.details ?? {}),
-    cause,
-    JSON.stringify(e),
-    e.stack ?? '',
-  ].join('\n');
 }
 
 async function freePort(): Promise<number> {

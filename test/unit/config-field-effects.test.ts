@@ -115,6 +115,12 @@ const EFFECTS: Record<string, Effect> = {
     shows: (c) => [store(c).s3Credentials, store(c).awsCredentialChain?.inheritFromIAMRole],
     expect: [undefined, true],
   },
+  'objectStore.googleCredentials': {
+    value: { gkeEnvironment: true },
+    with: { objectStore: { destinationPath: 'gs://bucket/x' } },
+    shows: (c) => store(c).google?.credentials.kind,
+    expect: 'metadata',
+  },
   'objectStore.wal.compression': { value: 'zstd', shows: (c) => store(c).wal.compression, expect: 'zstd' },
   'objectStore.wal.maxParallel': { value: 8, shows: (c) => store(c).wal.maxParallel, expect: 8 },
   'objectStore.wal.encryption': {

@@ -1,5 +1,6 @@
 // `pgdr config show`: the configuration in effect, field by field with its source, secrets never printed.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -258,5 +259,35 @@ describe('pgdr config show', () => {
     const out = JSON.parse(r.stdout);
     assert.equal(out.error.name, 'CONFIG_INVALID');
     assert.match(out.error.message, /MY_KEY_ID is not set/);
+  });
+
+  it('googleCredentials: the key file reference, from the file or GOOGLE_APPLICATION_CREDENTIALS, never the key', async () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const key = join(root, 'gcs-key.json');
+    const doc = { type: 'service_account', client_email: 'b@p.iam.gserviceaccount.com', private_key: pem };
+    writeFileSync(key, JSON.stringify(doc));
+    const inFile = join(root, 'gcs.yaml');
+    const base = ['serverName: db', 'objectStore:', '  destinationPath: gs://bkt/dr'];
+    writeFileSync(
+      inFile,
+      [...base, '  googleCredentials:', `    applicationCredentials: {file: ${key}}`, ''].join('\n'),
+    );
+    const fromEnv = join(root, 'gcs-env.yaml');
+    writeFileSync(fromEnv, [...base, ''].join('\n'));
+    const a = await show(['--config', inFile]);
+    assert.ok(
+      a.stdout.split('\n').includes(`    applicationCredentials: { file: ${key} } # file ${inFile}`),
+      a.stdout,
+    );
+    const b = await show(['--config', fromEnv], { GOOGLE_APPLICATION_CREDENTIALS: key });
+    assert.ok(
+      b.stdout
+        .split('\n')
+        .includes(`    applicationCredentials: { file: ${key} } # env GOOGLE_APPLICATION_CREDENTIALS`),
+      b.stdout,
+    );
+    for (const out of [a.stdout, b.stdout]) assert.ok(!out.includes(pem.split('\n')[2] as string), out);
   });
 });

@@ -144,11 +144,11 @@ postgres:
   it('reports every mistake with its field path and a hint', () => {
     const f = write(
       'bad.yaml',
-      'serverName: x\nobjectStore:\n  destinationPath: gs://nope\n  wal: { compression: rar }\n  colour: blue\n',
+      'serverName: x\nobjectStore:\n  destinationPath: ftp://nope\n  wal: { compression: rar }\n  colour: blue\n',
     );
     const e = failure(() => load(f));
     assert.equal(e.code, 'CONFIG_INVALID');
-    assert.match(e.message, /objectStore\.destinationPath: must start with s3:\/\/ or file:\/\//);
+    assert.match(e.message, /objectStore\.destinationPath: must start with s3:\/\/, gs:\/\/ or file:\/\//);
     assert.match(e.message, /objectStore\.wal\.compression: must be one of none, gzip/);
     assert.match(e.message, /objectStore\.colour: unknown field/);
     assert.match(e.hint ?? '', /bad\.yaml/);

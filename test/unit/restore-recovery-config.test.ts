@@ -1,6 +1,7 @@
 // The recovery configuration a restore writes: settings appended to postgresql.auto.conf, recovery.signal,
 // and a pgdr configuration (credentials in 0600 files) that `pgdr wal restore --config` loads back intact.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +123,57 @@ describe('restore recovery configuration', () => {
       const loaded = loadConfig({ overrides: { configFile: rc.configFile }, env: chainEnv, cwd: '/' });
       assert.equal(loaded.objectStore.s3Credentials, undefined);
       assert.deepEqual(loaded.objectStore.awsCredentialChain?.env, chainEnv);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a gs:// store: the service-account key goes to its own 0600 file, gkeEnvironment as it was', async () => {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rc-gcs-'));
+    try {
+      const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const key = {
+        clientEmail: 'b@p.iam.gserviceaccount.com',
+        privateKey,
+        privateKeyId: 'k1',
+        tokenUri: 'https://oauth2.googleapis.com/token',
+      };
+      const gcs: ObjectStoreConfig = {
+        ...STORE,
+        destinationPath: 'gs://bucket/prefix',
+        s3Credentials: undefined,
+        google: { credentials: { kind: 'service-account', key, source: 'test' } },
+      };
+      const own = restoreFilesDir(dir, 170004);
+      const common = { dir, ownDir: own, serverName: 'pg', pgdrCommand: ['/usr/bin/pgdr'], comment: 'gcs' };
+      const settings = {
+        target: parseTarget({}),
+        timeline: 'latest',
+        inclusive: true,
+        action: 'promote',
+      } as const;
+      const rc = await writeRecoveryConfig({ ...common, objectStore: gcs, settings });
+      const file = join(own, 'gcs-application-credentials.json');
+      assert.equal((await fsp.stat(file)).mode & 0o777, 0o600);
+      const loaded = loadConfig({ overrides: { configFile: rc.configFile }, env: {}, cwd: '/' });
+      const c = loaded.objectStore.google?.credentials;
+      assert.ok(c?.kind === 'service-account');
+      assert.deepEqual(c.key, key);
+      assert.ok(
+        !(await fsp.readFile(rc.configFile, 'utf8')).includes('PRIVATE KEY'),
+        'the key is in its file only',
+      );
+      assert.deepEqual(await removeRestoreCredentials(dir, 170004), [file]);
+
+      const gke = {
+        ...gcs,
+        google: { credentials: { kind: 'metadata', host: 'metadata.google.internal', source: 's' } },
+      } as const;
+      const again = await writeRecoveryConfig({ ...common, objectStore: gke, settings });
+      const fromGke = loadConfig({ overrides: { configFile: again.configFile }, env: {}, cwd: '/' });
+      assert.equal(fromGke.objectStore.google?.credentials.kind, 'metadata');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

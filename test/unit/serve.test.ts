@@ -148,4 +148,12 @@ describe('serve: secrets', () => {
     assert.ok(!out.includes('K7MDENG') && !out.includes('w0rd'), out);
     assert.equal(scrub('nothing secret here'), 'nothing secret here');
   });
+
+  it('finds a Google service-account key, also inside a JSON string', () => {
+    const pem = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n${'B'.repeat(64)}\n-----END PRIVATE KEY-----\n`;
+    const credentials = { kind: 'service-account', key: { privateKey: pem }, source: 's' };
+    const gcs = { ...config, objectStore: { google: { credentials } } } as unknown as PgdrConfig;
+    const out = redactor(knownSecrets(gcs))(JSON.stringify({ error: `bad key ${pem}` }));
+    assert.ok(!out.includes('AAAAAAAA') && !out.includes('BBBBBBBB'), out);
+  });
 });

@@ -10,6 +10,8 @@ import { localFileError } from '../../errors.js';
 
 const SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 const fileOf = (dir: string, k: (typeof SECRETS)[number]) => join(dir, `s3-${k}`);
+/** The service-account key of a gs:// destination, as a key file (applicationCredentials: {file}). */
+const GCS_KEY = 'gcs-application-credentials.json';
 
 /** Writes the credential files into `dir` and returns the objectStore section that refers to them. */
 export async function writeStoreDocument(
@@ -50,14 +52,26 @@ export async function writeStoreDocument(
     }
     store.s3Credentials = refs;
   }
+  const google = objectStore.google?.credentials;
+  if (google?.kind === 'service-account') {
+    const k = google.key;
+    const doc = {
+      type: 'service_account',
+      client_email: k.clientEmail,
+      private_key: k.privateKey,
+      private_key_id: k.privateKeyId,
+      token_uri: k.tokenUri,
+    };
+    await fsp.writeFile(join(dir, GCS_KEY), JSON.stringify(doc), { mode: 0o600 });
+    store.googleCredentials = { applicationCredentials: { file: join(dir, GCS_KEY) } };
+  } else if (google?.kind === 'metadata') store.googleCredentials = { gkeEnvironment: true };
   return store;
 }
 
 /** Removes the credential files writeStoreDocument() put in `dir` (none there is fine); returns those removed. */
 export async function removeCredentialFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const k of SECRETS) {
-    const file = fileOf(dir, k);
+  for (const file of [...SECRETS.map((k) => fileOf(dir, k)), join(dir, GCS_KEY)]) {
     try {
       await fsp.unlink(file);
       removed.push(file);

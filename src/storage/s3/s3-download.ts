@@ -13,7 +13,8 @@ import type { S3Http, S3Request } from './s3-http.js';
 const MIB = 1024 * 1024;
 
 export interface DownloadOptions {
-  readonly http: S3Http;
+  /** The S3 client, or another driver that answers S3-shaped GetObject requests (gcs-download.ts). */
+  readonly http: Pick<S3Http, 'open' | 'context'>;
   /** Full key, prefix included. */
   readonly key: string;
   /** For messages. */

@@ -63,7 +63,8 @@ export interface S3Response {
 
 const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
 
-class RetryableStatus extends Error {
+/** A failed answer worth another attempt (5xx, 429); shared with the gs:// driver. */
+export class RetryableStatus extends Error {
   constructor(readonly error: PgdrError) {
     super(error.message);
   }
@@ -252,7 +253,7 @@ function withSource(e: PgdrError, provider: CredentialProvider): PgdrError {
 }
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */
-function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
+export function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
   const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
   if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
   return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {

@@ -233,7 +233,7 @@ export class S3ObjectStore implements ObjectStore {
     return probeUploads(target, this.uploads, serverName, options.signal);
   }
 
-  credentialSource(): string | undefined {
+  async credentialSource(): Promise<string | undefined> {
     return this.http.credentialSource();
   }
 

@@ -1,0 +1,168 @@
+// One request of the storage JSON API with a bearer token, bounded retries and deadlines (gcs-request.ts).
+// A token the API refuses (401) is dropped and the request tried again with a fresh one. Responses are
+// buffered, except `open`, which hands over the body stream once the status is known.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { PgdrError } from '../../errors.js';
+import type { ErrorContext } from '../s3/s3-errors.js';
+import { RetryableStatus } from '../s3/s3-http.js';
+import type { Endpoint } from '../s3/s3-url.js';
+import type { TokenSource } from './gcs-auth.js';
+import { type GcsErrorContext, mapGcsError } from './gcs-errors.js';
+import { parseErrorBody } from './gcs-json.js';
+import { exchange, type Limits, readBody, retrying } from './gcs-request.js';
+
+export interface GcsHttpOptions {
+  readonly endpoint: Endpoint;
+  readonly customEndpoint: boolean;
+  readonly bucket: string;
+  readonly tokens: TokenSource;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly timeouts: Limits;
+}
+
+export interface GcsRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below the endpoint, already encoded (`/storage/v1/b/...`); or `url`, a resumable session's. */
+  readonly path?: string;
+  readonly url?: URL;
+  readonly query?: ReadonlyArray<readonly [string, string]>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  /** Statuses handed back to the caller instead of being turned into errors. */
+  readonly accept?: readonly number[];
+  readonly bucketLevel?: boolean;
+  /** Attempts for this request (default: the store's); 1 where the caller resumes itself. */
+  readonly maxAttempts?: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly operation: string;
+  readonly what: string;
+}
+
+export interface GcsResponse {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+}
+
+const MAX_BUFFERED_ERROR = 64 * 1024;
+
+export class GcsHttp {
+  private readonly agent: http.Agent;
+
+  constructor(readonly opts: GcsHttpOptions) {
+    const Agent = opts.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  get credentialSource(): string {
+    return this.opts.tokens.source;
+  }
+
+  context(req: Pick<GcsRequest, 'operation' | 'what' | 'bucketLevel'>): GcsErrorContext & ErrorContext {
+    return {
+      operation: req.operation,
+      what: req.what,
+      bucket: this.opts.bucket,
+      endpoint: this.opts.endpoint.display,
+      customEndpoint: this.opts.customEndpoint,
+      secrets: this.opts.tokens.secrets(),
+      credentialSource: this.opts.tokens.source,
+      bucketLevel: req.bucketLevel,
+    };
+  }
+
+  /** The URL of a path below the endpoint. */
+  url(path: string, query: ReadonlyArray<readonly [string, string]> = []): URL {
+    const u = new URL(`${this.opts.endpoint.display}${path}`);
+    for (const [k, v] of query) u.searchParams.append(k, v);
+    return u;
+  }
+
+  /** A URL the store handed out (a resumable session) may only point back at the store: it gets our token. */
+  sameOrigin(location: string): URL | undefined {
+    try {
+      const u = new URL(location, this.opts.endpoint.display);
+      return u.origin === new URL(this.opts.endpoint.display).origin ? u : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async send(req: GcsRequest): Promise<GcsResponse> {
+    return this.withRetries(req, async (res) => ({
+      status: res.statusCode ?? 0,
+      headers: res.headers,
+      body: await readBody(res),
+    }));
+  }
+
+  async open(req: GcsRequest): Promise<IncomingMessage> {
+    return this.withRetries(req, async (res, release) => {
+      release();
+      return res;
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async withRetries<T>(
+    req: GcsRequest,
+    finish: (res: IncomingMessage, release: () => void) => Promise<T>,
+  ): Promise<T> {
+    const ctx = this.context(req);
+    const url = req.url ? new URL(req.url) : this.url(req.path ?? '/', req.query);
+    if (req.url) for (const [k, v] of req.query ?? []) url.searchParams.append(k, v);
+    const o = {
+      ...this.opts,
+      maxAttempts: req.maxAttempts ?? this.opts.maxAttempts,
+      ctx,
+      signal: req.signal,
+    };
+    return retrying(o, async (watch) => {
+      const token = await this.opts.tokens.token(req.signal);
+      const headers: Record<string, string> = { ...req.headers };
+      if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      const res = await exchange(
+        { method: req.method, url, headers, body: req.body, signal: req.signal, agent: this.agent },
+        watch,
+      );
+      const status = res.statusCode ?? 0;
+      if ((status >= 200 && status < 300) || req.accept?.includes(status))
+        return finish(res, () => watch.release());
+      const body = await readBody(res, MAX_BUFFERED_ERROR);
+      const error = mapGcsError(status, parseErrorBody(body), {
+        ...ctx,
+        secrets: this.opts.tokens.secrets(),
+      });
+      if (status === 401 && token !== undefined) {
+        // An expired or revoked token: the next attempt fetches a new one.
+        this.opts.tokens.invalidate(token);
+        throw new RetryableStatus(error);
+      }
+      if (status >= 500 || status === 429 || status === 408) throw new RetryableStatus(error);
+      throw error;
+    });
+  }
+}
+
+export function objectPath(bucket: string, key: string): string {
+  return `/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(key)}`;
+}
+
+export function uploadPath(bucket: string): string {
+  return `/upload/storage/v1/b/${encodeURIComponent(bucket)}/o`;
+}
+
+export function listPath(bucket: string): string {
+  return `/storage/v1/b/${encodeURIComponent(bucket)}/o`;
+}
+
+export function noSession(what: string, why: string): PgdrError {
+  return new PgdrError('STORE_ERROR', `resumable upload of ${what}: ${why}`, {
+    hint: 'the endpoint does not speak the Cloud Storage resumable upload protocol: check objectStore.endpointURL and any proxy in front of it',
+  });
+}
