@@ -74,7 +74,7 @@ describe('AWS credential chain', () => {
       await store.put('probe', Buffer.from('chain'));
       assert.equal((await store.getBuffer('probe')).toString(), 'chain');
       const used = await s3.keysUsed();
-      return { source: store.credentialSource?.(), last: used[used.length - 1] };
+      return { source: await store.credentialSource?.(), last: used[used.length - 1] };
     } finally {
       await store.close();
     }
