@@ -12,6 +12,42 @@ export interface S3Credentials {
   readonly sessionToken?: string | undefined;
 }
 
+/**
+ * How pgdr authenticates to Azure Blob Storage (objectStore.azureCredentials, else the AZURE_STORAGE_* variables
+ * barman-cloud reads). `source` names where it came from, for `pgdr check`; it never holds a secret.
+ */
+export type AzureCredentials =
+  | {
+      readonly kind: 'sharedKey';
+      readonly account: string;
+      readonly key: string;
+      readonly source: string;
+      /** BlobEndpoint of a connection string: where requests go, as barman-cloud does. */
+      readonly endpoint?: string | undefined;
+    }
+  | {
+      readonly kind: 'sas';
+      /** Without a leading '?'. */
+      readonly sasToken: string;
+      readonly source: string;
+      readonly endpoint?: string | undefined;
+    }
+  | {
+      readonly kind: 'azureAD';
+      readonly flow: 'managedIdentity' | 'workloadIdentity' | 'clientSecret';
+      readonly source: string;
+      /** User-assigned identity or application (AZURE_CLIENT_ID). */
+      readonly clientId?: string | undefined;
+      readonly tenantId?: string | undefined;
+      /** Workload identity: the projected service-account token, read again for every token request. */
+      readonly tokenFile?: string | undefined;
+      readonly clientSecret?: string | undefined;
+      /** Microsoft Entra ID (AZURE_AUTHORITY_HOST), default https://login.microsoftonline.com/. */
+      readonly authorityHost: string;
+      /** The instance metadata service (AZURE_POD_IDENTITY_AUTHORITY_HOST), default http://169.254.169.254. */
+      readonly imdsHost: string;
+    };
+
 export interface WalConfig {
   readonly compression: Compression;
   readonly maxParallel: number;
@@ -47,7 +83,7 @@ export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = {
 };
 
 export interface ObjectStoreConfig {
-  /** `s3://bucket/prefix` or `file:///absolute/path`. */
+  /** `s3://bucket/prefix`, `file:///absolute/path` or an Azure Blob Storage URL (https://ACCOUNT.blob...). */
   readonly destinationPath: string;
   readonly endpointURL?: string | undefined;
   readonly region: string;
@@ -55,6 +91,8 @@ export interface ObjectStoreConfig {
   readonly forcePathStyle: boolean;
   /** Resolved credentials for s3://; undefined for file:// or when none are available. */
   readonly s3Credentials?: S3Credentials | undefined;
+  /** Resolved credentials for an Azure Blob Storage destination (https://ACCOUNT.blob.core.windows.net/...). */
+  readonly azureCredentials?: AzureCredentials | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */

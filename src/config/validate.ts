@@ -1,7 +1,9 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { azureUrlProblem, isAzureUrl } from '../storage/azure/azure-url.js';
 import { buildAgent } from './agent.js';
+import { buildAzureCredentials } from './azure.js';
 import { buildKubernetes } from './kubernetes.js';
 import { cacheDirOf } from './postgres-cache.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
@@ -39,6 +41,7 @@ const STORE_KEYS = [
   'region',
   'forcePathStyle',
   's3Credentials',
+  'azureCredentials',
   'wal',
   'data',
   'timeouts',
@@ -105,9 +108,10 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
 }
 
 export function checkDestinationPath(v: string): string | undefined {
+  if (isAzureUrl(v)) return azureUrlProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
   if (!m)
-    return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
+    return 'must start with s3://, file:// or https:// (e.g. s3://mastovault/cnpg/mastodon-database, file:///var/lib/pgdr/repo or https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }
@@ -270,6 +274,16 @@ function buildStore(
   const timeouts = buildTimeouts(s.timeouts, p);
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
+  const azure = destinationPath !== undefined && isAzureUrl(destinationPath);
+  const azureCredentials = azure
+    ? buildAzureCredentials(s.azureCredentials, env, destinationPath, p)
+    : undefined;
+  if (!azure && s.azureCredentials !== undefined) {
+    p.add(
+      'objectStore.azureCredentials',
+      'is only used with an Azure destination (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)',
+    );
+  }
 
   if (destinationPath === undefined) return undefined;
   return {
@@ -278,6 +292,7 @@ function buildStore(
     region,
     forcePathStyle: typeof fps === 'boolean' ? fps : endpointURL !== undefined,
     s3Credentials,
+    azureCredentials,
     wal: {
       compression: compression(wal, 'objectStore.wal', p, 'gzip'),
       maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),

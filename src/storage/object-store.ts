@@ -39,6 +39,9 @@ export interface ObjectStore {
   /** The destination, for messages: never holds credentials. */
   readonly displayUrl: string;
 
+  /** Where the credentials come from ("managed identity: ..."), for `pgdr check`: never the secret itself. */
+  readonly credentialSource?: string | undefined;
+
   /**
    * Stores the body under key. Atomic: readers see the whole object or none; a failed or aborted put leaves no
    * partial object. Resolves only once the object is durably stored. Overwrites unless `ifAbsent`.

@@ -1,6 +1,8 @@
 // Chooses the driver from the destination URL. The only place that knows which drivers exist.
 import { fileURLToPath } from 'node:url';
 import type { ObjectStoreConfig } from '../config/types.js';
+import { AzureObjectStore } from './azure/azure-store.js';
+import { isAzureUrl } from './azure/azure-url.js';
 import { FsObjectStore } from './fs/fs-store.js';
 import type { ObjectStore } from './object-store.js';
 import { S3ObjectStore } from './s3/s3-store.js';
@@ -9,5 +11,6 @@ export function openStore(cfg: ObjectStoreConfig): ObjectStore {
   if (cfg.destinationPath.startsWith('file://')) {
     return new FsObjectStore(fileURLToPath(cfg.destinationPath).replace(/\/+$/, '') || '/');
   }
+  if (isAzureUrl(cfg.destinationPath)) return AzureObjectStore.fromConfig(cfg);
   return S3ObjectStore.fromConfig(cfg);
 }

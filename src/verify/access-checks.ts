@@ -25,7 +25,9 @@ export async function accessChecks(
   const durationMs = Math.round(performance.now() - t0);
   const passed: Record<(typeof NAMES)[number], string> = {
     'store-reachable': `${store.displayUrl} answers`,
-    credentials: 'the store accepted the credentials',
+    credentials: store.credentialSource
+      ? `the store accepted the credentials: ${store.credentialSource}`
+      : 'the store accepted the credentials',
     bucket: `${store.displayUrl} exists and can be listed`,
   };
   const checks = NAMES.map((name, i): CheckResult => {

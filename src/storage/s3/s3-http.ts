@@ -57,7 +57,7 @@ export interface S3Response {
   readonly body: Buffer;
 }
 
-class RetryableStatus extends Error {
+export class RetryableStatus extends Error {
   constructor(readonly error: PgdrError) {
     super(error.message);
   }
@@ -211,7 +211,7 @@ export class S3Http {
 }
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */
-function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
+export function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
   const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
   if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
   return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {
