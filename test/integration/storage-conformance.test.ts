@@ -1,5 +1,6 @@
-// One contract, every driver: the same tests run against the file driver and the S3 driver (on s3rver, at the
-// bucket root and under a nested prefix, and through a proxy that breaks every download off once midway).
+// One contract, every driver: the same tests run against the file driver, the S3 driver (on s3rver, at the
+// bucket root and under a nested prefix, and through a proxy that breaks every download off once midway) and the
+// Azure driver (on Azurite, with a shared key, a SAS token, and through the same proxy).
 // A behaviour that differs between drivers is a bug in one of them.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,8 +11,10 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isPgdrError } from '../../src/errors.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
+import { AzureObjectStore } from '../../src/storage/azure/azure-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -19,12 +22,22 @@ const MIB = 1024 * 1024;
 const PART = 5 * MIB;
 
 let s3: S3rverHandle;
+let azurite: AzuriteHandle;
 before(async () => {
   s3 = await startS3rver({ buckets: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
+  azurite = await startAzurite({ containers: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
 });
 after(async () => {
   await s3?.stop();
+  await azurite?.stop();
 });
+
+function azureStore(container: string, prefix: string, sas = false, service = azurite.service): AzureObjectStore {
+  const credentials = sas
+    ? { kind: 'sas' as const, sasToken: azurite.accountSas(), source: 'test SAS' }
+    : { kind: 'sharedKey' as const, account: azurite.account, key: azurite.key, source: 'test key' };
+  return new AzureObjectStore({ service, container, prefix, credentials, partSize: PART, retryBaseMs: 20 });
+}
 
 function s3Store(bucket: string, prefix: string, endpoint = s3.endpoint): S3ObjectStore {
   const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
@@ -330,6 +343,39 @@ conformance('S3ObjectStore (s3rver, every download reset once after 200 KiB)', a
     cleanup: async () => {
       const resumed = resetting.requests.filter((r) => r.range !== undefined);
       await resetting.close();
+      assert.ok(resumed.length >= 2, 'downloads were broken off and resumed');
+    },
+  };
+});
+
+conformance('AzureObjectStore (Azurite, shared key, container root)', async () => ({
+  store: azureStore('conformance-root', ''),
+  cleanup: async () => undefined,
+}));
+
+conformance('AzureObjectStore (Azurite, SAS token, prefix cnpg/mastodon)', async () => ({
+  store: azureStore('conformance-nested', 'cnpg/mastodon', true),
+  cleanup: async () => undefined,
+}));
+
+let azureResetting: FaultProxy;
+conformance('AzureObjectStore (Azurite, every download reset once after 200 KiB)', async () => {
+  azureResetting = await startFaultProxy(azurite.port);
+  azureResetting.setRules([
+    {
+      method: 'GET',
+      path: /^\/pgdrtest\/conformance-reset\/[^?]+$/,
+      ranged: false,
+      times: 1,
+      perPath: true,
+      action: { kind: 'reset', afterBytes: 200 * 1024 },
+    },
+  ]);
+  return {
+    store: azureStore('conformance-reset', 'p', false, `${azureResetting.endpoint}/${azurite.account}`),
+    cleanup: async () => {
+      const resumed = azureResetting.requests.filter((r) => r.range !== undefined);
+      await azureResetting.close();
       assert.ok(resumed.length >= 2, 'downloads were broken off and resumed');
     },
   };
