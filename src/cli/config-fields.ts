@@ -99,6 +99,11 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
       region: s.region,
       forcePathStyle: s.forcePathStyle,
       s3Credentials: s.s3Credentials === undefined ? undefined : credentialRefs(s.s3Credentials, raw),
+      // The file holds only references and switches; credentials from AZURE_* variables are named, not shown.
+      azureCredentials:
+        s.azureCredentials === undefined
+          ? undefined
+          : (at(raw, ['objectStore', 'azureCredentials']) ?? { from: s.azureCredentials.source }),
       wal: s.wal,
       data: s.data,
       timeouts: {

@@ -9,7 +9,7 @@ const MIN_SECRET_LENGTH = 6;
 
 export function knownSecrets(config: PgdrConfig): string[] {
   const c = config.objectStore.s3Credentials;
-  const out = [c?.secretAccessKey, c?.sessionToken];
+  const out = [c?.secretAccessKey, c?.sessionToken, ...azureSecrets(config)];
   const conn = config.postgres.connection;
   if (conn) {
     try {
@@ -21,6 +21,13 @@ export function knownSecrets(config: PgdrConfig): string[] {
     }
   }
   return [...new Set(out.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))];
+}
+
+function azureSecrets(config: PgdrConfig): Array<string | undefined> {
+  const a = config.objectStore.azureCredentials;
+  if (a?.kind === 'sharedKey') return [a.key];
+  if (a?.kind === 'sas') return [a.sasToken, new URLSearchParams(a.sasToken).get('sig') ?? undefined];
+  return [a?.clientSecret];
 }
 
 export function redactor(secrets: readonly string[]): (body: string) => string {

@@ -68,7 +68,12 @@ export async function startAzurite(options: { containers?: readonly string[] } =
         timeouts: { connectMs: 5000, requestMs: 10_000, operationMs: 10_000 },
       });
       try {
-        await http.send({ method: 'PUT', query: [['restype', 'container']], operation: 'CreateContainer', what: name });
+        await http.send({
+          method: 'PUT',
+          query: [['restype', 'container']],
+          operation: 'CreateContainer',
+          what: name,
+        });
       } finally {
         http.close();
       }

@@ -25,14 +25,21 @@ let s3: S3rverHandle;
 let azurite: AzuriteHandle;
 before(async () => {
   s3 = await startS3rver({ buckets: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
-  azurite = await startAzurite({ containers: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
+  azurite = await startAzurite({
+    containers: ['conformance-root', 'conformance-nested', 'conformance-reset'],
+  });
 });
 after(async () => {
   await s3?.stop();
   await azurite?.stop();
 });
 
-function azureStore(container: string, prefix: string, sas = false, service = azurite.service): AzureObjectStore {
+function azureStore(
+  container: string,
+  prefix: string,
+  sas = false,
+  service = azurite.service,
+): AzureObjectStore {
   const credentials = sas
     ? { kind: 'sas' as const, sasToken: azurite.accountSas(), source: 'test SAS' }
     : { kind: 'sharedKey' as const, account: azurite.account, key: azurite.key, source: 'test key' };
