@@ -111,7 +111,7 @@ export function checkDestinationPath(v: string): string | undefined {
   if (isAzureUrl(v)) return azureUrlProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
   if (!m)
-    return 'must start with s3://, file:// or https:// (e.g. s3://mastovault/cnpg/mastodon-database, file:///var/lib/pgdr/repo or https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)';
+    return 'must start with s3:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo), or be an Azure URL: https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }

@@ -90,7 +90,9 @@ export class AzureTokenSource {
         { hint: HINT[c.flow], details: { status: res.status, tokenEndpoint: url.origin } },
       );
     }
-    const lifetime = answer.expiresAt !== undefined ? answer.expiresAt - started : 3600_000;
+    // expires_on (IMDS) is a point in time, expires_in (Entra ID) a lifetime from the request.
+    const lifetime =
+      answer.expiresOn !== undefined ? answer.expiresOn - started : (answer.expiresIn ?? 3600_000);
     const expiresAt = started + Math.max(0, lifetime);
     return {
       value: answer.token,
@@ -126,7 +128,10 @@ function readAssertion(file: string): string {
 /** Only the fields pgdr uses; the answer may be hostile (bounded, and never echoed but for the error code). */
 function parseAnswer(text: string): {
   token?: string;
-  expiresAt?: number;
+  /** ms since the epoch */
+  expiresOn?: number;
+  /** ms */
+  expiresIn?: number;
   error?: string;
   description?: string;
 } {
@@ -146,8 +151,6 @@ function parseAnswer(text: string): {
   const token = str('access_token');
   const on = num('expires_on');
   const inSec = num('expires_in');
-  const expiresAt =
-    on !== undefined ? on * 1000 : inSec !== undefined ? Date.now() + inSec * 1000 : undefined;
   const error = str('error')
     ?.replace(/[^\w.-]/g, '')
     .slice(0, 80);
@@ -156,7 +159,8 @@ function parseAnswer(text: string): {
     ?.slice(0, 200);
   return {
     ...(token && /^[\w.~+/=-]+$/.test(token) ? { token } : {}),
-    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(on !== undefined ? { expiresOn: on * 1000 } : {}),
+    ...(inSec !== undefined ? { expiresIn: inSec * 1000 } : {}),
     ...(error ? { error } : {}),
     ...(description ? { description } : {}),
   };
