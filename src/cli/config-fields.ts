@@ -173,6 +173,10 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
     const name = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((n) => i.env[n] !== undefined);
     if (name !== undefined) return { kind: 'env', name };
   }
+  if (path[1] === 'azureCredentials') {
+    const from = i.loaded.config.objectStore.azureCredentials?.source ?? '';
+    return { kind: 'env', name: /\bAZURE_[A-Z_]+/.exec(from)?.[0] };
+  }
   if (path[1] === 's3Credentials')
     return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };
   return { kind: 'default' };

@@ -1,7 +1,7 @@
 // objectStore.azureCredentials, as in CloudNativePG's ObjectStore, and the environment barman-cloud reads when it
 // is absent (AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_SAS_TOKEN, then AZURE_STORAGE_KEY). Secret values
 // are {env|file} references; a problem names the field, never what a secret holds.
-import { type AzureLocation, parseAzureUrl } from '../storage/azure/azure-url.js';
+import { type AzureLocation, isAzureUrl, parseAzureUrl } from '../storage/azure/azure-url.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import type { AzureCredentials } from './types.js';
 import type { Problems } from './validate.js';
@@ -23,8 +23,39 @@ const ENV_HINT =
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-/** Null when the destination is not an Azure one (the caller checks that first). */
-export function buildAzureCredentials(
+/** S3 settings barman-cloud does not use with Azure: accepted, they would be ignored. */
+const S3_ONLY = ['endpointURL', 'region', 'forcePathStyle', 's3Credentials'];
+
+/** The Azure side of objectStore: its credentials for an Azure destination, and no setting that goes unused. */
+export function azureStore(
+  s: Raw,
+  env: NodeJS.ProcessEnv,
+  destinationPath: string | undefined,
+  p: Problems,
+): AzureCredentials | undefined {
+  if (destinationPath === undefined || !isAzureUrl(destinationPath)) {
+    if (s.azureCredentials !== undefined) {
+      p.add(
+        PATH,
+        'is only used with an Azure destination (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)',
+      );
+    }
+    return undefined;
+  }
+  for (const k of S3_ONLY) {
+    if (s[k] !== undefined && s[k] !== null) {
+      p.add(
+        `objectStore.${k}`,
+        k === 'endpointURL'
+          ? 'is not used with an Azure destination: an emulator or other host goes in destinationPath (http://HOST:PORT/ACCOUNT/CONTAINER/PATH) with a connection string'
+          : 'is not used with an Azure destination: leave it out',
+      );
+    }
+  }
+  return buildAzureCredentials(s.azureCredentials, env, destinationPath, p);
+}
+
+function buildAzureCredentials(
   raw: unknown,
   env: NodeJS.ProcessEnv,
   destinationPath: string,

@@ -3,7 +3,7 @@
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { azureUrlProblem, isAzureUrl } from '../storage/azure/azure-url.js';
 import { buildAgent } from './agent.js';
-import { buildAzureCredentials } from './azure.js';
+import { azureStore } from './azure.js';
 import { buildKubernetes } from './kubernetes.js';
 import { cacheDirOf } from './postgres-cache.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
@@ -274,16 +274,7 @@ function buildStore(
   const timeouts = buildTimeouts(s.timeouts, p);
   let s3Credentials: S3Credentials | undefined;
   if (destinationPath?.startsWith('s3://')) s3Credentials = credentials(s.s3Credentials, env, p);
-  const azure = destinationPath !== undefined && isAzureUrl(destinationPath);
-  const azureCredentials = azure
-    ? buildAzureCredentials(s.azureCredentials, env, destinationPath, p)
-    : undefined;
-  if (!azure && s.azureCredentials !== undefined) {
-    p.add(
-      'objectStore.azureCredentials',
-      'is only used with an Azure destination (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)',
-    );
-  }
+  const azureCredentials = azureStore(s, env, destinationPath, p);
 
   if (destinationPath === undefined) return undefined;
   return {

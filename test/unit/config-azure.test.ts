@@ -196,3 +196,20 @@ describe('objectStore.azureCredentials', () => {
     assert.equal(cred({}), undefined);
   });
 });
+
+describe('objectStore with an Azure destination', () => {
+  it('refuses the S3 settings barman-cloud does not use with Azure', () => {
+    const file = join(dir, 's3-on-azure.yaml');
+    writeFileSync(
+      file,
+      `serverName: db\nobjectStore:\n  destinationPath: ${AZ}\n  endpointURL: http://127.0.0.1:10000\n  region: eu-west-1\n  forcePathStyle: true\n  azureCredentials: {inheritFromAzureAD: true}\n`,
+    );
+    const e = failure(() => loadConfig({ overrides: { configFile: file }, env: {}, cwd: dir }));
+    assert.match(
+      e.message,
+      /objectStore\.endpointURL: is not used with an Azure destination: an emulator or other host goes in destinationPath/,
+    );
+    assert.match(e.message, /objectStore\.region: is not used with an Azure destination/);
+    assert.match(e.message, /objectStore\.forcePathStyle: is not used with an Azure destination/);
+  });
+});
