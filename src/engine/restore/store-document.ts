@@ -7,6 +7,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { localFileError } from '../../errors.js';
+import { isAzureUrl } from '../../storage/azure/azure-url.js';
+import { AZURE_SECRET_FILES, writeAzureCredentials } from './azure-credential-files.js';
 
 const SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 const fileOf = (dir: string, k: (typeof SECRETS)[number]) => join(dir, `s3-${k}`);
@@ -17,10 +19,11 @@ export async function writeStoreDocument(
   objectStore: ObjectStoreConfig,
   wal: Readonly<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
+  // S3 settings are refused with an Azure destination: they would go unused.
+  const azure = isAzureUrl(objectStore.destinationPath);
   const store: Record<string, unknown> = {
     destinationPath: objectStore.destinationPath,
-    region: objectStore.region,
-    forcePathStyle: objectStore.forcePathStyle,
+    ...(azure ? {} : { region: objectStore.region, forcePathStyle: objectStore.forcePathStyle }),
     wal: { ...wal },
   };
   if (objectStore.endpointURL !== undefined) store.endpointURL = objectStore.endpointURL;
@@ -45,14 +48,19 @@ export async function writeStoreDocument(
     }
     store.s3Credentials = refs;
   }
+  if (objectStore.azureCredentials !== undefined) {
+    store.azureCredentials = await writeAzureCredentials(dir, objectStore.azureCredentials);
+  }
   return store;
 }
 
 /** Removes the credential files writeStoreDocument() put in `dir` (none there is fine); returns those removed. */
 export async function removeCredentialFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const k of SECRETS) {
-    const file = fileOf(dir, k);
+  for (const file of [
+    ...SECRETS.map((k) => fileOf(dir, k)),
+    ...AZURE_SECRET_FILES.map((f) => join(dir, f)),
+  ]) {
     try {
       await fsp.unlink(file);
       removed.push(file);
