@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
 import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
 import type { AzureEndpoint } from '../helpers/barman.js';
 import {
@@ -15,7 +16,6 @@ import {
   listBarmanBackups,
   switchWalAndWait,
 } from '../helpers/barman-bucket.js';
-import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {

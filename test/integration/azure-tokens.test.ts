@@ -58,22 +58,27 @@ beforeEach(() => {
   answer = { expiresIn: 3600 };
 });
 
-function handle(req: Seen, res: ServerResponse): void {
-  seen.push(req);
+/** The answer to one request: a status and a JSON body, or XML for the blob service. */
+function answerTo(req: Seen): {
+  status: number;
+  body: unknown;
+  xml?: boolean;
+  headers?: Record<string, string>;
+} {
   const u = new URL(req.url, base);
-  const json = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-  const token = (): void => {
-    if ('status' in answer) return json(answer.status, answer.body);
+  const token = () => {
+    if ('status' in answer) return answer;
     issued++;
-    json(200, { access_token: `token-${issued}`, expires_in: answer.expiresIn, token_type: 'Bearer' });
+    return {
+      status: 200,
+      body: { access_token: `token-${issued}`, expires_in: answer.expiresIn, token_type: 'Bearer' },
+    };
   };
   if (u.pathname === '/metadata/identity/oauth2/token') {
     // IMDS refuses requests without the Metadata header (a guard against server-side request forgery).
-    if (req.headers.metadata !== 'true') return json(400, { error: 'invalid_request' });
+    if (req.headers.metadata !== 'true') return { status: 400, body: { error: 'invalid_request' } };
     if (u.searchParams.get('resource') !== 'https://storage.azure.com/')
-      return json(400, { error: 'invalid_resource' });
+      return { status: 400, body: { error: 'invalid_resource' } };
     return token();
   }
   if (u.pathname === '/tenant-1/oauth2/v2.0/token' && req.method === 'POST') {
@@ -85,18 +90,26 @@ function handle(req: Seen, res: ServerResponse): void {
       f.get('scope') === 'https://storage.azure.com/.default' &&
       f.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' &&
       [ASSERTION_1, ASSERTION_2].includes(f.get('client_assertion') ?? '');
-    return ok
-      ? token()
-      : json(401, { error: 'invalid_client', error_description: 'AADSTS700016: bad assertion' });
+    if (ok) return token();
+    return {
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'AADSTS700016: bad assertion' },
+    };
   }
   // The blob service: an empty container listing for a bearer token, 401 otherwise.
   if (u.pathname.startsWith('/acct/c01') && /^Bearer token-\d+$/.test(req.headers.authorization ?? '')) {
-    res.writeHead(200, { 'content-type': 'application/xml' });
-    return void res.end(
-      '<?xml version="1.0"?><EnumerationResults><Blobs></Blobs><NextMarker/></EnumerationResults>',
-    );
+    const xml = '<?xml version="1.0"?><EnumerationResults><Blobs></Blobs><NextMarker/></EnumerationResults>';
+    return { status: 200, body: xml, xml: true };
   }
-  res.writeHead(401, { 'x-ms-error-code': 'InvalidAuthenticationInfo' }).end();
+  return { status: 401, body: '', xml: true, headers: { 'x-ms-error-code': 'InvalidAuthenticationInfo' } };
+}
+
+function handle(req: Seen, res: ServerResponse): void {
+  seen.push(req);
+  const a = answerTo(req);
+  const type = a.xml ? 'application/xml' : 'application/json';
+  res.writeHead(a.status, { 'content-type': type, ...a.headers });
+  res.end(a.xml ? String(a.body) : JSON.stringify(a.body));
 }
 
 function creds(flow: AzureAD['flow'], extra: Partial<AzureAD> = {}): AzureAD {
