@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { AzureHttp } from '../../src/storage/azure/azure-http.js';
 import { serviceEndpoint } from '../../src/storage/azure/azure-url.js';
+import { kill } from './s3rver.js';
 
 export interface AzuriteHandle {
   /** http://127.0.0.1:PORT/ACCOUNT: the blob service of the account. */
@@ -112,14 +113,5 @@ function listening(child: ChildProcess): Promise<number> {
       clearTimeout(timer);
       reject(new Error(`azurite exited with ${code} before it was ready: ${out}`));
     });
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.ref();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
   });
 }

@@ -96,7 +96,8 @@ async function start(config: { port: number }): Promise<{ child: ChildProcess; p
   return { child, port };
 }
 
-function kill(child: ChildProcess): Promise<void> {
+/** Ends a test server child at once (SIGKILL) and waits for it; also for other servers' helpers. */
+export function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.ref();
