@@ -3,16 +3,21 @@
 // source. No key, SAS or connection string appears in any error or output.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { StoreTimeouts } from '../../src/config/types.js';
 import { isPgdrError, type PgdrError } from '../../src/errors.js';
+import { AzureHttp } from '../../src/storage/azure/azure-http.js';
 import { AzureObjectStore } from '../../src/storage/azure/azure-store.js';
+import { putBuffer, putStream } from '../../src/storage/azure/azure-upload.js';
+import { serviceEndpoint } from '../../src/storage/azure/azure-url.js';
 import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
 import { caught } from '../helpers/caught.js';
 import { runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 
 const CONTAINER = 'drivertest';
+const MIB = 1024 * 1024;
 let azurite: AzuriteHandle;
 let proxy: FaultProxy;
 const stores: AzureObjectStore[] = [];
@@ -132,6 +137,37 @@ describe('Azure driver failures', () => {
         e.message,
         /the container no-such-container does not exist at http:\/\/127\.0\.0\.1:\d+\/pgdrtest/,
       );
+    }
+  });
+});
+
+describe('Azure conditional writes', () => {
+  it('ifAbsent is enforced by the service (If-None-Match: *), not only by the check before the upload', async () => {
+    const http = new AzureHttp({
+      endpoint: serviceEndpoint(azurite.service),
+      container: CONTAINER,
+      credentials: { kind: 'sharedKey', account: azurite.account, key: azurite.key, source: 'test' },
+      maxAttempts: 1,
+      retryBaseMs: 10,
+      timeouts: { connectMs: 5000, requestMs: 10_000, operationMs: 10_000 },
+    });
+    try {
+      const o = {
+        http,
+        key: 'p/race/k',
+        what: 'race/k',
+        partSize: MIB,
+        queueSize: 2,
+        ifAbsent: true,
+        signal: undefined,
+      };
+      await putBuffer(o, Buffer.from('first'));
+      assert.ok(isPgdrError(await caught(putBuffer(o, Buffer.from('second'))), 'CONFLICT'));
+      const blocks = Readable.from([randomBytes(3 * MIB)]);
+      assert.ok(isPgdrError(await caught(putStream(o, blocks)), 'CONFLICT'));
+      assert.equal((await open().getBuffer('race/k')).toString(), 'first');
+    } finally {
+      http.close();
     }
   });
 });
