@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { PgdrError } from '../../src/errors.js';
+import { knownSecrets, redactor } from '../../src/serve/redact.js';
 import { parseAzureUrl } from '../../src/storage/azure/azure-url.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgdr-config-azure-'));
@@ -211,5 +212,16 @@ describe('objectStore with an Azure destination', () => {
     );
     assert.match(e.message, /objectStore\.region: is not used with an Azure destination/);
     assert.match(e.message, /objectStore\.forcePathStyle: is not used with an Azure destination/);
+  });
+});
+
+describe('redaction of Azure secrets', () => {
+  it('the serve redactor knows the key, the SAS token and its signature', () => {
+    const key = load(AZ, '{storageAccount: acct, storageKey: {env: K}}');
+    const sas = load(AZ, '{storageSasToken: {env: S}}');
+    const redact = redactor([...knownSecrets(key), ...knownSecrets(sas)]);
+    const sig = new URLSearchParams(SAS).get('sig') ?? '';
+    const text = redact(`key ${KEY} sas ?${SAS} sig ${sig} escaped ${encodeURIComponent(sig)}`);
+    for (const s of [KEY, SAS, sig, encodeURIComponent(sig)]) assert.ok(!text.includes(s), text);
   });
 });
