@@ -25,6 +25,8 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 
 /** S3 settings barman-cloud does not use with Azure: accepted, they would be ignored. */
 const S3_ONLY = ['endpointURL', 'region', 'forcePathStyle', 's3Credentials'];
+/** Settings pgdr does not apply to Azure blobs (yet): refused rather than ignored. */
+const NOT_FOR_AZURE = ['tags', 'historyTags', 'endpointCA', 'wal.encryption', 'data.encryption'];
 
 /** The Azure side of objectStore: its credentials for an Azure destination, and no setting that goes unused. */
 export function azureStore(
@@ -50,6 +52,13 @@ export function azureStore(
           ? 'is not used with an Azure destination: an emulator or other host goes in destinationPath (http://HOST:PORT/ACCOUNT/CONTAINER/PATH) with a connection string'
           : 'is not used with an Azure destination: leave it out',
       );
+    }
+  }
+  for (const path of NOT_FOR_AZURE) {
+    const [a, b] = path.split('.') as [string, string | undefined];
+    const v = b === undefined ? s[a] : (s[a] as Raw | undefined)?.[b];
+    if (v !== undefined && v !== null) {
+      p.add(`objectStore.${path}`, 'is not supported with an Azure destination: leave it out');
     }
   }
   return buildAzureCredentials(s.azureCredentials, env, destinationPath, p);

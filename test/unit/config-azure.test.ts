@@ -213,6 +213,17 @@ describe('objectStore with an Azure destination', () => {
     assert.match(e.message, /objectStore\.region: is not used with an Azure destination/);
     assert.match(e.message, /objectStore\.forcePathStyle: is not used with an Azure destination/);
   });
+
+  it('refuses what pgdr does not apply to Azure blobs rather than ignore it', () => {
+    const file = join(dir, 'unsupported-on-azure.yaml');
+    writeFileSync(
+      file,
+      `serverName: db\nobjectStore:\n  destinationPath: ${AZ}\n  tags: {a: b}\n  wal: {encryption: AES256}\n  azureCredentials: {inheritFromAzureAD: true}\n`,
+    );
+    const e = failure(() => loadConfig({ overrides: { configFile: file }, env: {}, cwd: dir }));
+    assert.match(e.message, /objectStore\.tags: is not supported with an Azure destination/);
+    assert.match(e.message, /objectStore\.wal\.encryption: is not supported with an Azure destination/);
+  });
 });
 
 describe('redaction of Azure secrets', () => {
