@@ -16,6 +16,8 @@ done
 /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || missing+=(python3-snappy)
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || missing+=(python3-zstandard)
 /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
+# barman-cloud-* --cloud-provider azure-blob-storage (the Azure interop tests on Azurite) needs the Azure SDK.
+/usr/bin/python3 -c 'import azure.storage.blob' >/dev/null 2>&1 || missing+=(python3-azure)
 # The restore durability test watches pgdr's fsync calls with strace.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 # The service files in packaging/systemd are checked with systemd-analyze verify (no running systemd needed).

@@ -124,6 +124,11 @@ function view(c: PgdrConfig, raw: Obj, i: FieldInput): Obj {
             ? undefined
             : credentialRefs(s.s3Credentials, raw),
       googleCredentials: googleRefs(c.objectStore, raw, i.env),
+      // The file holds only references and switches; credentials from AZURE_* variables are named, not shown.
+      azureCredentials:
+        s.azureCredentials === undefined
+          ? undefined
+          : (at(raw, ['objectStore', 'azureCredentials']) ?? { from: s.azureCredentials.source }),
       wal: {
         compression: s.wal.compression,
         maxParallel: s.wal.maxParallel,
@@ -242,6 +247,10 @@ function sourceOf(path: string[], raw: Obj, i: FieldInput): Source {
     return variable === undefined ? { kind: 'default' } : { kind: 'env', name: variable };
   }
   if (path[1] === 'googleCredentials') return { kind: 'env', name: 'GOOGLE_APPLICATION_CREDENTIALS' };
+  if (path[1] === 'azureCredentials') {
+    const from = i.loaded.config.objectStore.azureCredentials?.source ?? '';
+    return { kind: 'env', name: /\bAZURE_[A-Z_]+/.exec(from)?.[0] };
+  }
   if (path[1] === 's3Credentials')
     return { kind: 'env', name: CREDENTIAL_ENV[path[2] as keyof typeof CREDENTIAL_ENV] };
   return { kind: 'default' };

@@ -32,6 +32,42 @@ export interface AwsCredentialChain {
   readonly inheritFromIAMRole: boolean;
 }
 
+/**
+ * How pgdr authenticates to Azure Blob Storage (objectStore.azureCredentials, else the AZURE_STORAGE_* variables
+ * barman-cloud reads). `source` names where it came from, for `pgdr check`; it never holds a secret.
+ */
+export type AzureCredentials =
+  | {
+      readonly kind: 'sharedKey';
+      readonly account: string;
+      readonly key: string;
+      readonly source: string;
+      /** BlobEndpoint of a connection string: where requests go, as barman-cloud does. */
+      readonly endpoint?: string | undefined;
+    }
+  | {
+      readonly kind: 'sas';
+      /** Without a leading '?'. */
+      readonly sasToken: string;
+      readonly source: string;
+      readonly endpoint?: string | undefined;
+    }
+  | {
+      readonly kind: 'azureAD';
+      readonly flow: 'managedIdentity' | 'workloadIdentity' | 'clientSecret';
+      readonly source: string;
+      /** User-assigned identity or application (AZURE_CLIENT_ID). */
+      readonly clientId?: string | undefined;
+      readonly tenantId?: string | undefined;
+      /** Workload identity: the projected service-account token, read again for every token request. */
+      readonly tokenFile?: string | undefined;
+      readonly clientSecret?: string | undefined;
+      /** Microsoft Entra ID (AZURE_AUTHORITY_HOST), default https://login.microsoftonline.com/. */
+      readonly authorityHost: string;
+      /** The instance metadata service (AZURE_POD_IDENTITY_AUTHORITY_HOST), default http://169.254.169.254. */
+      readonly imdsHost: string;
+    };
+
 export interface WalConfig {
   readonly compression: Compression;
   readonly maxParallel: number;
@@ -69,7 +105,7 @@ export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = {
 };
 
 export interface ObjectStoreConfig {
-  /** `s3://bucket/prefix`, `gs://bucket/prefix` or `file:///absolute/path`. */
+  /** `s3://bucket/prefix`, `gs://bucket/prefix`, `file:///absolute/path` or an Azure Blob Storage URL. */
   readonly destinationPath: string;
   readonly endpointURL?: string | undefined;
   readonly region: string;
@@ -81,6 +117,8 @@ export interface ObjectStoreConfig {
   readonly awsCredentialChain?: AwsCredentialChain | undefined;
   /** gs:// only: googleCredentials resolved (service-account key, metadata server), and the emulator host. */
   readonly google?: GoogleConfig | undefined;
+  /** Resolved credentials for an Azure Blob Storage destination (https://ACCOUNT.blob.core.windows.net/...). */
+  readonly azureCredentials?: AzureCredentials | undefined;
   readonly wal: WalConfig;
   readonly data: DataConfig;
   /** Absent (configurations built outside loadConfig): DEFAULT_STORE_TIMEOUTS. */

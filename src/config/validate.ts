@@ -1,8 +1,10 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
 import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { azureUrlProblem, isAzureUrl } from '../storage/azure/azure-url.js';
 import { gcsDestinationProblem, isGcsDestination } from '../storage/gcs/gcs-url.js';
 import { buildAgent } from './agent.js';
+import { azureStore } from './azure.js';
 import { buildGoogle, type GoogleConfig } from './google.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildObjectives } from './objectives.js';
@@ -39,6 +41,7 @@ export const STORE_KEYS = [
   'forcePathStyle',
   's3Credentials',
   'googleCredentials',
+  'azureCredentials',
   'wal',
   'data',
   'timeouts',
@@ -105,9 +108,10 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
 
 export function checkDestinationPath(v: string): string | undefined {
   if (isGcsDestination(v)) return gcsDestinationProblem(v);
+  if (isAzureUrl(v)) return azureUrlProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);
   if (!m)
-    return 'must start with s3://, gs:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo)';
+    return 'must start with s3://, gs:// or file:// (e.g. s3://mastovault/cnpg/mastodon-database or file:///var/lib/pgdr/repo), or be an Azure URL: https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH';
   if (m[1] === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(m[2] ?? '')) {
     return 'must name a bucket: s3://BUCKET/optional/prefix (bucket names are 3-63 lower-case letters, digits, dots, dashes)';
   }
@@ -263,6 +267,7 @@ function buildStore(
       'objectStore.googleCredentials',
       'applies to gs:// destinations only: remove it, or fix destinationPath',
     );
+  const azureCredentials = azureStore(s, env, destinationPath, p);
 
   const options = buildStoreOptions(
     {
@@ -293,6 +298,7 @@ function buildStore(
     s3Credentials: creds.s3Credentials,
     awsCredentialChain: creds.awsCredentialChain,
     ...(google ? { google } : {}),
+    azureCredentials,
     wal: options.wal,
     data: options.data,
     timeouts,

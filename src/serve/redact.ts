@@ -14,6 +14,7 @@ export function knownSecrets(config: PgdrConfig): string[] {
     c?.secretAccessKey,
     c?.sessionToken,
     g?.kind === 'service-account' ? g.key.privateKey : undefined,
+    ...azureSecrets(config),
   ];
   const conn = config.postgres.connection;
   if (conn) {
@@ -26,6 +27,13 @@ export function knownSecrets(config: PgdrConfig): string[] {
     }
   }
   return [...new Set(out.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))];
+}
+
+function azureSecrets(config: PgdrConfig): Array<string | undefined> {
+  const a = config.objectStore.azureCredentials;
+  if (a?.kind === 'sharedKey') return [a.key];
+  if (a?.kind === 'sas') return [a.sasToken, new URLSearchParams(a.sasToken).get('sig') ?? undefined];
+  return [a?.clientSecret];
 }
 
 export function redactor(secrets: readonly string[]): (body: string) => string {

@@ -1,6 +1,8 @@
 // Chooses the driver from the destination URL. The only place that knows which drivers exist.
 import { fileURLToPath } from 'node:url';
 import type { ObjectStoreConfig } from '../config/types.js';
+import { AzureObjectStore } from './azure/azure-store.js';
+import { isAzureUrl } from './azure/azure-url.js';
 import { FsObjectStore } from './fs/fs-store.js';
 import { GcsObjectStore } from './gcs/gcs-store.js';
 import { isGcsDestination } from './gcs/gcs-url.js';
@@ -12,5 +14,6 @@ export function openStore(cfg: ObjectStoreConfig): ObjectStore {
     return new FsObjectStore(fileURLToPath(cfg.destinationPath).replace(/\/+$/, '') || '/');
   }
   if (isGcsDestination(cfg.destinationPath)) return GcsObjectStore.fromConfig(cfg);
+  if (isAzureUrl(cfg.destinationPath)) return AzureObjectStore.fromConfig(cfg);
   return S3ObjectStore.fromConfig(cfg);
 }

@@ -3,12 +3,12 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
-import { barmanCloud, barmanEnv, type S3Endpoint } from './barman.js';
+import { type BarmanStore, barmanCloud, walRestoreCommand } from './barman.js';
 import { type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 
 export async function restoreWithBarmanCloud(options: {
   readonly major: PgMajor;
-  readonly s3: S3Endpoint;
+  readonly s3: BarmanStore;
   readonly destination: string;
   readonly serverName: string;
   readonly backupId: string;
@@ -16,15 +16,7 @@ export async function restoreWithBarmanCloud(options: {
   readonly tablespaces?: readonly string[];
 }): Promise<TestPostgres> {
   const { s3 } = options;
-  const env = barmanEnv(s3);
-  const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
-    (k) => `${k}=${env[k]}`,
-  );
-  const restoreCommand = [
-    ...creds,
-    `barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint}`,
-    `${options.destination} ${options.serverName} %f %p`,
-  ].join(' ');
+  const restoreCommand = walRestoreCommand(s3, options.destination, options.serverName);
   const user = await resolveServerUser();
   const restored = await startPostgres({
     major: options.major,

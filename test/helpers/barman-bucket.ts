@@ -1,14 +1,16 @@
 // Builds a bucket exactly as barman-cloud writes it (real barman-cloud-backup and barman-cloud-wal-archive against
 // a real PostgreSQL), so pgdr's readers and restores are tested against the genuine article, not our idea of it.
-import { promises as fsp } from 'node:fs';
-import { barmanCloud, barmanCloudOk, barmanEnv, type S3Endpoint, walArchiveCommand } from './barman.js';
+import { restoreWithBarmanCloud } from './backup-restore.js';
+import { type BarmanStore, barmanCloudOk, destinationOf, walArchiveCommand } from './barman.js';
 import { loadRows, type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 
 export type BarmanCompression = 'gzip' | 'bzip2' | 'none';
 
 export interface BuildBarmanBucketOptions {
   readonly major: PgMajor;
-  readonly s3: S3Endpoint;
+  /** An S3 endpoint (s3rver), or Azurite through a connection string. */
+  readonly s3: BarmanStore;
+  /** The bucket, or the Azure container. */
   readonly bucket: string;
   /** Path inside the bucket, without slashes at either end; may be ''. */
   readonly prefix: string;
@@ -39,7 +41,7 @@ const COMPRESSION_FLAG: Record<BarmanCompression, string[]> = { gzip: ['-z'], bz
 export async function buildBarmanBucket(options: BuildBarmanBucketOptions): Promise<BarmanBucket> {
   const { s3, serverName } = options;
   const compression = options.compression ?? 'gzip';
-  const destination = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ''}`;
+  const destination = destinationOf(s3, options.bucket, options.prefix);
   const archiveCommand = walArchiveCommand({ s3, destination, serverName, compression });
   const pg = await startPostgres({ major: options.major, archiveCommand, dataChecksums: true });
   try {
@@ -96,7 +98,7 @@ export interface BarmanBackupJson {
 }
 
 export async function listBarmanBackups(options: {
-  readonly s3: S3Endpoint;
+  readonly s3: BarmanStore;
   readonly destination: string;
   readonly serverName: string;
 }): Promise<BarmanBackupJson[]> {
@@ -135,37 +137,12 @@ export async function switchWalAndWait(pg: TestPostgres, timeoutMs = 60_000): Pr
  */
 export async function restoreWithBarman(options: {
   readonly major: PgMajor;
-  readonly s3: S3Endpoint;
+  readonly s3: BarmanStore;
   readonly bucket: Pick<BarmanBucket, 'destination' | 'serverName'>;
   readonly backupId: string;
 }): Promise<TestPostgres> {
-  const { s3, bucket } = options;
-  const env = barmanEnv(s3);
-  const creds = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'].map(
-    (k) => `${k}=${env[k]}`,
-  );
-  const restoreCommand = [
-    ...creds,
-    `barman-cloud-wal-restore --cloud-provider aws-s3 --endpoint-url ${s3.endpoint}`,
-    `${bucket.destination} ${bucket.serverName} %f %p`,
-  ].join(' ');
-  const restored = await startPostgres({
-    major: options.major,
-    settings: { restore_command: restoreCommand },
-    fillPgdata: async (pgdata) => {
-      const args = [bucket.destination, bucket.serverName, options.backupId, pgdata];
-      const r = await barmanCloud('restore', args, s3);
-      if (r.code !== 0) throw new Error(`barman-cloud-restore exited ${r.code}:\n${r.stderr}`);
-      await fsp.writeFile(`${pgdata}/recovery.signal`, '');
-    },
-  });
-  try {
-    await restored.server.waitForRecoveryEnd({ timeoutSeconds: 120 });
-  } catch (e) {
-    await restored.cleanup();
-    throw e;
-  }
-  return restored;
+  const { bucket, ...rest } = options;
+  return restoreWithBarmanCloud({ ...rest, destination: bucket.destination, serverName: bucket.serverName });
 }
 
 /**

@@ -24,12 +24,32 @@ export interface RestoreJson {
   readonly [k: string]: unknown;
 }
 
-export interface StoreTarget {
+export interface S3Target {
   readonly endpoint: string;
   readonly destination: string;
   readonly serverName: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+}
+
+export type StoreTarget =
+  | S3Target
+  | {
+      /** Azure (Azurite): the emulator form of the destination and the connection string pgdr reads from the environment. */
+      readonly destination: string;
+      readonly serverName: string;
+      readonly azureConnectionString: string;
+    };
+
+/** The flags and environment that point pgdr at the target's store. */
+export function storeFlags(t: StoreTarget): { args: string[]; env: NodeJS.ProcessEnv } {
+  if ('azureConnectionString' in t) {
+    return {
+      args: ['--destination-path', t.destination, '--server-name', t.serverName],
+      env: { AZURE_STORAGE_CONNECTION_STRING: t.azureConnectionString },
+    };
+  }
+  return { args: s3Args(t), env: s3Env(t) };
 }
 
 const started: Array<{ pgCtl: string; pgdata: string }> = [];
@@ -39,8 +59,9 @@ export async function pgdrRestore(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult & { json: RestoreJson | undefined }> {
-  const r = await runPgdr(['restore', ...args, ...s3Args(t), '--format', 'json'], {
-    env: { ...s3Env(t), ...env },
+  const store = storeFlags(t);
+  const r = await runPgdr(['restore', ...args, ...store.args, '--format', 'json'], {
+    env: { ...store.env, ...env },
     timeoutMs: 300_000,
   });
   let json: RestoreJson | undefined;

@@ -119,7 +119,8 @@ function ask(child: ChildProcess | undefined, message: object, reply: string): P
   });
 }
 
-function kill(child: ChildProcess): Promise<void> {
+/** Ends a test server child at once (SIGKILL) and waits for it; also for other servers' helpers. */
+export function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.ref();

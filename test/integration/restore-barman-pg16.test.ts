@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { type BarmanBucket, buildBarmanBucket } from '../helpers/barman-bucket.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { testBinaries } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import {
+  pgdrRestore,
+  queryRestored,
+  type S3Target,
+  stopAllRestored,
+  stopPgCtl,
+} from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'barman16';
@@ -20,7 +26,7 @@ describe('pgdr restore of a barman-cloud backup of PostgreSQL 16, binaries fetch
   let root: string;
   let xdg: string;
   let bucket: BarmanBucket;
-  let target: Parameters<typeof pgdrRestore>[0];
+  let target: S3Target;
   let standby: { pgCtl: string; pgdata: string } | undefined;
   /** pgdr against the bucket with --install-postgres and an empty cache of its own (root/NAME). */
   const installing = (name: string, args: string[]) =>

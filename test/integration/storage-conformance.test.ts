@@ -1,6 +1,7 @@
 // One contract, every driver: the same tests run against the file driver, the S3 driver (on s3rver, at the
-// bucket root and under a nested prefix, and through a proxy that breaks every download off once midway) and
-// the GCS driver (on the loopback GCS fake, with small listing pages, and through the same proxy).
+// bucket root and under a nested prefix, and through a proxy that breaks every download off once midway), the
+// GCS driver (on the loopback GCS fake, with small listing pages, and through the same proxy) and the Azure
+// driver (on Azurite, with a shared key, a SAS token, and through the same proxy).
 // A behaviour that differs between drivers is a bug in one of them.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,10 +11,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isPgdrError } from '../../src/errors.js';
+import { AzureObjectStore } from '../../src/storage/azure/azure-store.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { GcsObjectStore } from '../../src/storage/gcs/gcs-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type GcsFake, keyCredentials, startGcsFake } from '../helpers/gcs-fake.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -23,14 +26,31 @@ const PART = 5 * MIB;
 
 let s3: S3rverHandle;
 let gcs: GcsFake;
+let azurite: AzuriteHandle;
 before(async () => {
   s3 = await startS3rver({ buckets: ['conformance-root', 'conformance-nested', 'conformance-reset'] });
   gcs = await startGcsFake({ buckets: ['gcs-root', 'gcs-nested', 'gcs-reset'] });
+  azurite = await startAzurite({
+    containers: ['conformance-root', 'conformance-nested', 'conformance-reset'],
+  });
 });
 after(async () => {
   await s3?.stop();
   await gcs?.close();
+  await azurite?.stop();
 });
+
+function azureStore(
+  container: string,
+  prefix: string,
+  sas = false,
+  service = azurite.service,
+): AzureObjectStore {
+  const credentials = sas
+    ? { kind: 'sas' as const, sasToken: azurite.accountSas(), source: 'test SAS' }
+    : { kind: 'sharedKey' as const, account: azurite.account, key: azurite.key, source: 'test key' };
+  return new AzureObjectStore({ service, container, prefix, credentials, partSize: PART, retryBaseMs: 20 });
+}
 
 function gcsStore(bucket: string, prefix: string, endpoint = gcs.endpoint): GcsObjectStore {
   return new GcsObjectStore({
@@ -392,6 +412,39 @@ conformance('GcsObjectStore (GCS fake, every download reset once after 200 KiB)'
     cleanup: async () => {
       const resumed = gcsResetting.requests.filter((r) => r.range !== undefined);
       await gcsResetting.close();
+      assert.ok(resumed.length >= 2, 'downloads were broken off and resumed');
+    },
+  };
+});
+
+conformance('AzureObjectStore (Azurite, shared key, container root)', async () => ({
+  store: azureStore('conformance-root', ''),
+  cleanup: async () => undefined,
+}));
+
+conformance('AzureObjectStore (Azurite, SAS token, prefix cnpg/mastodon)', async () => ({
+  store: azureStore('conformance-nested', 'cnpg/mastodon', true),
+  cleanup: async () => undefined,
+}));
+
+let azureResetting: FaultProxy;
+conformance('AzureObjectStore (Azurite, every download reset once after 200 KiB)', async () => {
+  azureResetting = await startFaultProxy(azurite.port);
+  azureResetting.setRules([
+    {
+      method: 'GET',
+      path: /^\/pgdrtest\/conformance-reset\/[^?]+$/,
+      ranged: false,
+      times: 1,
+      perPath: true,
+      action: { kind: 'reset', afterBytes: 200 * 1024 },
+    },
+  ]);
+  return {
+    store: azureStore('conformance-reset', 'p', false, `${azureResetting.endpoint}/${azurite.account}`),
+    cleanup: async () => {
+      const resumed = azureResetting.requests.filter((r) => r.range !== undefined);
+      await azureResetting.close();
       assert.ok(resumed.length >= 2, 'downloads were broken off and resumed');
     },
   };

@@ -121,6 +121,12 @@ const EFFECTS: Record<string, Effect> = {
     shows: (c) => store(c).google?.credentials.kind,
     expect: 'metadata',
   },
+  'objectStore.azureCredentials': {
+    value: { storageAccount: 'acct', storageKey: { env: 'AZ_KEY' } },
+    with: { objectStore: { destinationPath: 'https://acct.blob.core.windows.net/container/x' } },
+    shows: (c) => store(c).azureCredentials?.kind,
+    expect: 'sharedKey',
+  },
   'objectStore.wal.compression': { value: 'zstd', shows: (c) => store(c).wal.compression, expect: 'zstd' },
   'objectStore.wal.maxParallel': { value: 8, shows: (c) => store(c).wal.maxParallel, expect: 8 },
   'objectStore.wal.encryption': {
@@ -317,7 +323,12 @@ describe('every accepted configuration field has an effect', () => {
     it(`${field} changes the configuration`, { todo: e.todo }, () => {
       const base = merge(BASE, e.with ?? {});
       const before = build(base);
-      const env = { ...ENV, MY_ID: 'AKIDFILE', MY_REGION: 'eu-north-1' };
+      const env = {
+        ...ENV,
+        MY_ID: 'AKIDFILE',
+        MY_REGION: 'eu-north-1',
+        AZ_KEY: 'c2VjcmV0LWtleS0xMjM0NTY3OA==',
+      };
       const p = new Problems();
       const raw = withField(base, field, e.value);
       const config = buildConfig({ raw, env, source: 'test', defaults: { jobs: 2 } }, p);

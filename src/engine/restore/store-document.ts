@@ -7,6 +7,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { localFileError } from '../../errors.js';
+import { isAzureUrl } from '../../storage/azure/azure-url.js';
+import { AZURE_SECRET_FILES, writeAzureCredentials } from './azure-credential-files.js';
 
 const SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 const fileOf = (dir: string, k: (typeof SECRETS)[number]) => join(dir, `s3-${k}`);
@@ -19,10 +21,11 @@ export async function writeStoreDocument(
   objectStore: ObjectStoreConfig,
   wal: Readonly<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
+  // S3 settings are refused with an Azure destination: they would go unused.
+  const azure = isAzureUrl(objectStore.destinationPath);
   const store: Record<string, unknown> = {
     destinationPath: objectStore.destinationPath,
-    region: objectStore.region,
-    forcePathStyle: objectStore.forcePathStyle,
+    ...(azure ? {} : { region: objectStore.region, forcePathStyle: objectStore.forcePathStyle }),
     wal: { ...wal },
   };
   if (objectStore.endpointURL !== undefined) store.endpointURL = objectStore.endpointURL;
@@ -65,13 +68,20 @@ export async function writeStoreDocument(
     await fsp.writeFile(join(dir, GCS_KEY), JSON.stringify(doc), { mode: 0o600 });
     store.googleCredentials = { applicationCredentials: { file: join(dir, GCS_KEY) } };
   } else if (google?.kind === 'metadata') store.googleCredentials = { gkeEnvironment: true };
+  if (objectStore.azureCredentials !== undefined) {
+    store.azureCredentials = await writeAzureCredentials(dir, objectStore.azureCredentials);
+  }
   return store;
 }
 
 /** Removes the credential files writeStoreDocument() put in `dir` (none there is fine); returns those removed. */
 export async function removeCredentialFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const file of [...SECRETS.map((k) => fileOf(dir, k)), join(dir, GCS_KEY)]) {
+  for (const file of [
+    ...SECRETS.map((k) => fileOf(dir, k)),
+    join(dir, GCS_KEY),
+    ...AZURE_SECRET_FILES.map((f) => join(dir, f)),
+  ]) {
     try {
       await fsp.unlink(file);
       removed.push(file);

@@ -2,6 +2,8 @@
 // handed out once a byte past it has arrived, so the caller knows whether it is the last one: a stream that
 // fits in one part can then be stored with a single PUT.
 import type { Readable } from 'node:stream';
+import { isPgdrError, PgdrError } from '../../errors.js';
+import { abortedError } from './s3-errors.js';
 
 export interface Part {
   readonly data: Buffer;
@@ -73,4 +75,106 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
       },
     );
   });
+}
+
+export interface StreamUpload {
+  readonly partSize: number;
+  /** Parts in flight at once. */
+  readonly queueSize: number;
+  /** The most parts the store takes for one object. */
+  readonly maxParts: number;
+  readonly signal: AbortSignal | undefined;
+  /** For messages: the call ('PutObject', 'PutBlob') and the object. */
+  readonly operation: string;
+  readonly what: string;
+}
+
+/**
+ * A stream that fits in one part goes to `single`; a longer one to `multi`, with the reader and the first part.
+ * Whatever fails, the source is released; an abort that no request named is reported as the caller's abort.
+ */
+export async function uploadStream(
+  o: StreamUpload,
+  body: Readable,
+  single: (data: Buffer) => Promise<void>,
+  multi: (reader: PartReader, first: Buffer) => Promise<void>,
+): Promise<void> {
+  const reader = new PartReader(body, o.partSize);
+  const onAbort = (): void => reader.destroy();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const first = await reader.next(o.signal);
+    if (first.last) await single(first.data);
+    else await multi(reader, first.data);
+  } catch (e) {
+    reader.destroy();
+    if (o.signal?.aborted) {
+      // A request already named the deadline that cut it; otherwise say which upload the abort stopped.
+      const named = isPgdrError(e) && e.code !== 'ABORTED' && e !== o.signal.reason;
+      throw named ? e : abortedError({ operation: o.operation, what: o.what }, o.signal);
+    }
+    throw e;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Sends the parts of a multipart upload, `queueSize` at a time, in order of reading: part n (from 1) goes to
+ * `send` with a signal that fires once any part failed or the caller aborted. Resolves with what each send
+ * returned, by part; rejects with the first failure once no part is in flight any more.
+ */
+export async function sendParts<T>(
+  o: StreamUpload,
+  reader: PartReader,
+  first: Buffer,
+  send: (n: number, data: Buffer, signal: AbortSignal) => Promise<T>,
+): Promise<T[]> {
+  const parts = new AbortController();
+  const onAbort = (): void => parts.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const results: T[] = [];
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  try {
+    let part: Part = { data: first, last: false };
+    for (let n = 1; ; n++) {
+      if (failure !== undefined) throw failure;
+      if (n > o.maxParts) {
+        throw new PgdrError(
+          'STORE_ERROR',
+          `${o.what} needs more than ${o.maxParts} parts of ${o.partSize} bytes`,
+          {
+            hint: 'split the data into smaller objects',
+          },
+        );
+      }
+      const tracked: Promise<void> = send(n, part.data, parts.signal).then(
+        (r) => {
+          results[n - 1] = r;
+          inflight.delete(tracked);
+        },
+        (e: unknown) => {
+          inflight.delete(tracked);
+          failure ??= e;
+          parts.abort();
+          reader.destroy();
+        },
+      );
+      inflight.add(tracked);
+      if (part.last) break;
+      while (inflight.size >= o.queueSize) await Promise.race(inflight);
+      // parts.signal also fires when a part failed: stop waiting for a source that will not be used.
+      part = await reader.next(parts.signal);
+    }
+    await Promise.all(inflight);
+    if (failure !== undefined) throw failure;
+    return results;
+  } catch (e) {
+    parts.abort();
+    await Promise.allSettled(inflight);
+    throw failure ?? e;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
 }

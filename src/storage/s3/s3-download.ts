@@ -8,13 +8,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PgdrError } from '../../errors.js';
 import { DeadlineExceeded, MIN_PROGRESS_BYTES } from './s3-deadline.js';
 import { abortedError, type ErrorContext, isTransientNetworkError, mapNetworkError } from './s3-errors.js';
-import type { S3Http, S3Request } from './s3-http.js';
+import type { S3Request } from './s3-http.js';
+
+/** What a resumable download needs of a driver's HTTP client (the S3 and the Azure driver). */
+export interface RangedGetter {
+  open(req: S3Request): Promise<IncomingMessage>;
+  context(req: Pick<S3Request, 'operation' | 'what'>): ErrorContext;
+}
 
 const MIB = 1024 * 1024;
 
 export interface DownloadOptions {
-  /** The S3 client, or another driver that answers S3-shaped GetObject requests (gcs-download.ts). */
-  readonly http: Pick<S3Http, 'open' | 'context'>;
+  /** The S3 client, or another driver that answers S3-shaped ranged GETs (Azure, GCS). */
+  readonly http: RangedGetter;
+  /** For messages: 'GetObject' (default), 'GetBlob'. */
+  readonly operation?: string;
   /** Full key, prefix included. */
   readonly key: string;
   /** For messages. */
@@ -33,7 +41,7 @@ interface Identity {
 }
 
 function request(o: DownloadOptions): S3Request {
-  return { method: 'GET', key: o.key, signal: o.signal, operation: 'GetObject', what: o.what };
+  return { method: 'GET', key: o.key, signal: o.signal, operation: o.operation ?? 'GetObject', what: o.what };
 }
 
 export async function openDownload(o: DownloadOptions): Promise<Readable> {
@@ -60,7 +68,7 @@ class ResumingBody extends Readable {
     private readonly id: Identity,
   ) {
     super({ highWaterMark: MIB });
-    this.ctx = o.http.context({ operation: 'GetObject', what: o.what });
+    this.ctx = o.http.context({ operation: o.operation ?? 'GetObject', what: o.what });
     this.attach(res);
   }
 
@@ -207,7 +215,7 @@ class ResumingBody extends Readable {
       `object ${this.o.what} ${how} while it was being downloaded, after ${this.delivered} bytes`,
       {
         hint: 'something rewrote or removed the object meanwhile; nothing of the new version was used: run the command again',
-        details: { operation: 'GetObject', offset: this.delivered, status },
+        details: { operation: this.o.operation ?? 'GetObject', offset: this.delivered, status },
       },
     );
   }

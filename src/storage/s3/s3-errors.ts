@@ -17,6 +17,8 @@ export interface ErrorContext {
   readonly customEndpoint: boolean;
   /** Values to cut out of any text that ends up in an error. */
   readonly secrets: readonly string[];
+  /** What to check when the endpoint cannot be reached (other drivers name their own settings). */
+  readonly networkHint?: string;
 }
 
 const AUTH_CODES = new Set([
@@ -112,9 +114,11 @@ export function isTransientNetworkError(e: unknown): boolean {
 
 export function mapNetworkError(e: unknown, ctx: ErrorContext): PgdrError {
   const code = String((e as NodeJS.ErrnoException)?.code ?? 'unknown');
-  const hint = ctx.customEndpoint
-    ? `check objectStore.endpointURL (${ctx.endpoint}) and that the object store is reachable from this host`
-    : `check the network path to ${ctx.endpoint} and objectStore.region`;
+  const hint =
+    ctx.networkHint ??
+    (ctx.customEndpoint
+      ? `check objectStore.endpointURL (${ctx.endpoint}) and that the object store is reachable from this host`
+      : `check the network path to ${ctx.endpoint} and objectStore.region`);
   if (e instanceof DeadlineExceeded) return deadlineError(e, ctx, hint);
   // A plain Error carrying only the code: Node's own error may hold the request, and the request its headers.
   const cause = new Error(`${code}: ${scrub((e as Error)?.message ?? '', ctx.secrets)}`);

@@ -2,9 +2,8 @@
 // becomes an object on CompleteMultipartUpload, so any failure before that (part error, source error, abort)
 // leaves nothing under the key; AbortMultipartUpload then frees the stored parts.
 import type { Readable } from 'node:stream';
-import { isPgdrError, PgdrError } from '../../errors.js';
-import { PartReader } from './part-reader.js';
-import { abortedError } from './s3-errors.js';
+import { PgdrError } from '../../errors.js';
+import { type PartReader, type StreamUpload, sendParts, uploadStream } from './part-reader.js';
 import type { S3Http } from './s3-http.js';
 import { completeUploadXml, parseUploadId } from './s3-xml.js';
 
@@ -41,24 +40,16 @@ export async function putBuffer(o: UploadOptions, data: Buffer): Promise<void> {
 }
 
 export async function putStream(o: UploadOptions, body: Readable): Promise<void> {
-  const reader = new PartReader(body, o.partSize);
-  const onAbort = (): void => reader.destroy();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const first = await reader.next(o.signal);
-    if (first.last) await putBuffer(o, first.data);
-    else await multipart(o, reader, first.data);
-  } catch (e) {
-    reader.destroy();
-    if (o.signal?.aborted) {
-      // A request already named the deadline that cut it; otherwise say which upload the abort stopped.
-      const named = isPgdrError(e) && e.code !== 'ABORTED' && e !== o.signal.reason;
-      throw named ? e : abortedError({ operation: 'PutObject', what: o.what }, o.signal);
-    }
-    throw e;
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
+  await uploadStream(
+    streamUpload(o),
+    body,
+    (data) => putBuffer(o, data),
+    (reader, first) => multipart(o, reader, first),
+  );
+}
+
+function streamUpload(o: UploadOptions): StreamUpload {
+  return { ...o, maxParts: MAX_PARTS, operation: 'PutObject' };
 }
 
 async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer): Promise<void> {
@@ -74,48 +65,10 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
   const uploadId = parseUploadId(init.body.toString('utf8'));
   if (!uploadId)
     throw new PgdrError('STORE_ERROR', `CreateMultipartUpload on ${o.what} returned no UploadId`);
-
-  // Cancels the parts still in flight once one fails or the caller aborts.
-  const parts = new AbortController();
-  const onAbort = (): void => parts.abort();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  const etags: string[] = [];
-  const inflight = new Set<Promise<void>>();
-  let failure: unknown;
   try {
-    let part = { data: firstPart, last: false };
-    for (let n = 1; ; n++) {
-      if (failure !== undefined) throw failure;
-      if (n > MAX_PARTS) {
-        throw new PgdrError(
-          'STORE_ERROR',
-          `${o.what} needs more than ${MAX_PARTS} parts of ${o.partSize} bytes`,
-          {
-            hint: 'split the data into smaller objects',
-          },
-        );
-      }
-      const tracked: Promise<void> = uploadPart(o, uploadId, n, part.data, parts.signal).then(
-        (etag) => {
-          etags[n - 1] = etag;
-          inflight.delete(tracked);
-        },
-        (e: unknown) => {
-          inflight.delete(tracked);
-          failure ??= e;
-          parts.abort();
-          reader.destroy();
-          throw e;
-        },
-      );
-      tracked.catch(() => undefined); // reported through `failure`
-      inflight.add(tracked);
-      if (part.last) break;
-      while (inflight.size >= o.queueSize) await Promise.race(inflight);
-      // parts.signal also fires when a part failed: stop waiting for a source that will not be used.
-      part = await reader.next(parts.signal);
-    }
-    await Promise.all(inflight);
+    const etags = await sendParts(streamUpload(o), reader, firstPart, (n, data, signal) =>
+      uploadPart(o, uploadId, n, data, signal),
+    );
     await o.http.send({
       method: 'POST',
       key: o.key,
@@ -128,13 +81,8 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
       what: o.what,
     });
   } catch (e) {
-    const cause = failure ?? e;
-    parts.abort();
-    await Promise.allSettled(inflight);
     await abortUpload(o, uploadId);
-    throw cause;
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
+    throw e;
   }
 }
 

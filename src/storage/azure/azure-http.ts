@@ -1,0 +1,196 @@
+// One authorized Blob service request with bounded retries, each attempt and the whole bounded in time by the
+// deadlines the S3 driver uses (objectStore.timeouts). Bodies are Buffers, so every attempt can replay them.
+// Responses are buffered, except `open`, which hands over the body stream once the status is known.
+import { createHash } from 'node:crypto';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AzureCredentials, StoreTimeouts } from '../../config/types.js';
+import { PgdrError } from '../../errors.js';
+import { AttemptWatch, DeadlineExceeded, type Phase } from '../s3/s3-deadline.js';
+import { abortedError, type ErrorContext, isTransientNetworkError } from '../s3/s3-errors.js';
+import { finalError, RetryableStatus, readAll, type S3Request, type S3Response } from '../s3/s3-http.js';
+import type { Endpoint } from '../s3/s3-url.js';
+import { parseError } from '../s3/s3-xml.js';
+import { canonicalQuery, encodePath } from '../s3/sigv4.js';
+import { mapAzureError, transientStatus } from './azure-errors.js';
+import { AzureTokenSource } from './azure-token.js';
+import { sharedKeyAuthorization } from './shared-key.js';
+
+/** The REST version pgdr speaks: If-None-Match on Put Block List, bearer tokens, Range on Get Blob. */
+export const AZURE_API_VERSION = '2021-12-02';
+
+export interface AzureHttpOptions {
+  readonly endpoint: Endpoint;
+  readonly container: string;
+  readonly credentials: AzureCredentials | undefined;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly timeouts: Pick<StoreTimeouts, 'connectMs' | 'requestMs' | 'operationMs'>;
+}
+
+/** Same shape as the S3 driver's, so the resuming download serves both; key is relative to the container. */
+export type AzureRequest = S3Request;
+
+export class AzureHttp {
+  private readonly agent: http.Agent;
+  private readonly tokens: AzureTokenSource | undefined;
+
+  constructor(private readonly opts: AzureHttpOptions) {
+    const Agent = opts.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const c = opts.credentials;
+    this.tokens = c?.kind === 'azureAD' ? new AzureTokenSource(c, opts.timeouts.requestMs) : undefined;
+  }
+
+  context(req: Pick<AzureRequest, 'operation' | 'what'>): ErrorContext {
+    const c = this.opts.credentials;
+    const secrets =
+      c?.kind === 'sharedKey'
+        ? [c.key]
+        : c?.kind === 'sas'
+          ? sasSecrets(c.sasToken)
+          : [c?.clientSecret ?? ''];
+    return {
+      operation: req.operation,
+      what: req.what,
+      bucket: this.opts.container,
+      endpoint: this.opts.endpoint.display,
+      customEndpoint: true,
+      secrets: secrets.filter((s) => s !== ''),
+      networkHint: `check objectStore.destinationPath (or the connection string's BlobEndpoint: ${this.opts.endpoint.display}) and that the storage account is reachable from this host`,
+    };
+  }
+
+  async send(req: AzureRequest): Promise<S3Response> {
+    return this.withRetries(req, async (res) => ({
+      status: res.statusCode ?? 0,
+      headers: res.headers,
+      body: await readAll(res),
+    }));
+  }
+
+  /** Resolves with the live response body once a 2xx (or accepted) status arrived. */
+  async open(req: AzureRequest): Promise<IncomingMessage> {
+    return this.withRetries(req, async (res, watch) => {
+      watch.release();
+      return res;
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async withRetries<T>(
+    req: AzureRequest,
+    finish: (res: IncomingMessage, watch: AttemptWatch) => Promise<T>,
+  ): Promise<T> {
+    const ctx = this.context(req);
+    if (!this.opts.credentials) {
+      throw new PgdrError(
+        'CONFIG_INVALID',
+        `no Azure credentials for ${this.opts.endpoint.display}/${this.opts.container}`,
+        {
+          hint: 'set objectStore.azureCredentials (connectionString, storageAccount + storageKey or storageSasToken, or inheritFromAzureAD: true) or AZURE_STORAGE_CONNECTION_STRING',
+        },
+      );
+    }
+    const contentMd5 = req.body ? createHash('md5').update(req.body).digest('base64') : undefined;
+    const t = this.opts.timeouts;
+    const end = Date.now() + t.operationMs;
+    let phase: Phase = 'answer';
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) throw abortedError(ctx, req.signal, phase);
+      const watch = new AttemptWatch({ ...t, operationLeftMs: end - Date.now() });
+      try {
+        const res = await this.attempt(req, contentMd5, watch);
+        const status = res.statusCode ?? 0;
+        if ((status >= 200 && status < 300) || req.accept?.includes(status)) return await finish(res, watch);
+        const body = parseError((await readAll(res)).toString('utf8'));
+        const headerCode = res.headers['x-ms-error-code'];
+        const code = body?.code ?? (typeof headerCode === 'string' ? headerCode : undefined);
+        const error = mapAzureError(status, body, code, ctx);
+        if (transientStatus(status, code)) throw new RetryableStatus(error);
+        throw error;
+      } catch (e) {
+        if (req.signal?.aborted) throw abortedError(ctx, req.signal, watch.phase);
+        const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
+        const delay = Math.random() * this.opts.retryBaseMs * 2 ** (attempt - 1);
+        const overall = e instanceof DeadlineExceeded && e.deadline === 'operation';
+        if (!transient || overall || attempt >= this.opts.maxAttempts || Date.now() + delay >= end) {
+          throw finalError(e, ctx, attempt);
+        }
+        await sleep(delay, undefined, { signal: req.signal }).catch(() => undefined);
+      } finally {
+        watch.release();
+        phase = watch.phase === 'body' ? 'answer' : watch.phase;
+      }
+    }
+  }
+
+  private async attempt(
+    req: AzureRequest,
+    contentMd5: string | undefined,
+    watch: AttemptWatch,
+  ): Promise<IncomingMessage> {
+    const ep = this.opts.endpoint;
+    const path = `${ep.basePath}/${encodePath(this.opts.container)}${req.key === undefined ? '' : `/${encodePath(req.key)}`}`;
+    const query = req.query ?? [];
+    const headers: Record<string, string> = {
+      ...req.headers,
+      'x-ms-version': AZURE_API_VERSION,
+      'x-ms-date': new Date().toUTCString(),
+    };
+    if (req.body) {
+      headers['content-length'] = String(req.body.length);
+      if (contentMd5) headers['content-md5'] = contentMd5;
+    } else if (req.method === 'PUT') headers['content-length'] = '0';
+    let qs = canonicalQuery(query);
+    const c = this.opts.credentials as AzureCredentials;
+    if (c.kind === 'sharedKey') {
+      headers.authorization = sharedKeyAuthorization(c.account, c.key, {
+        method: req.method,
+        path,
+        query,
+        headers,
+      });
+    } else if (c.kind === 'sas') {
+      // Appended as given: re-encoding it could change what the signature covers.
+      qs = qs ? `${qs}&${c.sasToken}` : c.sasToken;
+    } else {
+      headers.authorization = `Bearer ${await (this.tokens as AzureTokenSource).token(req.signal)}`;
+    }
+    const transport = ep.protocol === 'https:' ? https : http;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const r = transport.request({
+        method: req.method,
+        hostname: ep.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: ep.port,
+        path: qs ? `${path}?${qs}` : path,
+        headers: { ...headers, 'user-agent': 'pgdr' },
+        agent: this.agent,
+      });
+      const onAbort = (): void => {
+        r.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+      };
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      watch.watch(r);
+      r.on('error', (e) => {
+        req.signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      });
+      r.on('response', (res) => {
+        res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
+        resolve(res);
+      });
+      r.end(req.body);
+    });
+  }
+}
+
+/** The whole token and its signature: either could be replayed. */
+function sasSecrets(token: string): string[] {
+  const sig = new URLSearchParams(token).get('sig');
+  return [token, sig ?? '', sig ? encodeURIComponent(sig) : ''];
+}
