@@ -81,9 +81,19 @@ const indent = (text: string, n: number) =>
     .join('\n');
 
 /** --dry-run: every step with what it does and the exact objects and patches, nothing contacted. */
-export function printPlan<C>(ctx: CliContext, title: string, steps: readonly Step<C>[]): void {
+export function printPlan<C>(
+  ctx: CliContext,
+  title: string,
+  steps: readonly Step<C>[],
+  reads?: string,
+): void {
   line(ctx, `${title}`);
-  line(ctx, 'Dry run: nothing is changed and the Kubernetes API is not contacted.');
+  line(
+    ctx,
+    reads
+      ? `Dry run: nothing is changed; the Kubernetes API is only read (${reads}).`
+      : 'Dry run: nothing is changed and the Kubernetes API is not contacted.',
+  );
   for (const [i, s] of steps.entries()) {
     line(ctx, `\nStep ${i + 1}/${steps.length}: ${s.title} [${s.id}]`);
     for (const item of s.plan()) {
@@ -102,7 +112,6 @@ function renderManifest(m: Manifest): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Progress as it happens: one line per step start and end, indented detail lines in between. */
 /**
  * What every runbook command does before its steps: with --dry-run print the plan and stop (undefined);
  * otherwise connect, and print the title unless the output is JSON.
@@ -113,9 +122,10 @@ export async function openRunbook<C>(
   title: string,
   steps: readonly Step<C>[],
   format: string,
+  reads?: string,
 ): Promise<{ api: KubeApi; quiet: boolean; printer: ReturnType<typeof stepPrinter> } | undefined> {
   if (flag(p, 'dry-run')) {
-    printPlan(ctx, title, steps);
+    printPlan(ctx, title, steps, reads);
     return undefined;
   }
   const api = await connect(p);
@@ -124,6 +134,7 @@ export async function openRunbook<C>(
   return { api, quiet, printer: stepPrinter(ctx) };
 }
 
+/** Progress as it happens: one line per step start and end, indented detail lines in between. */
 export function stepPrinter(ctx: CliContext) {
   return {
     onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {
