@@ -46,6 +46,7 @@ const COMMANDS: Record<string, Loader> = {
   'k8s status': async () => (await import('./commands/k8s-status.js')).k8sStatusCommand,
   'k8s promote': async () => (await import('./commands/k8s-promote.js')).k8sPromote,
   'k8s drill': async () => (await import('./commands/k8s-drill.js')).k8sDrill,
+  'k8s replica-status': async () => (await import('./commands/k8s-replica-status.js')).k8sReplicaStatus,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
   'replica create': async () => (await import('./commands/replica-create.js')).replicaCreate,
   'replica status': async () => (await import('./commands/replica-status.js')).replicaStatusCommand,
@@ -103,17 +104,43 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   if (argv[0] === 'help') {
     const found = argv.length > 1 ? await findCommand(argv.slice(1)) : undefined;
-    if (argv.length > 1 && !found) throw unknownCommand(argv.slice(1));
-    ctx.stdout.write(`${found ? helpOf(found.cmd) : await overview()}\n`);
+    const group = argv.length === 2 && !found ? await groupHelp(argv[1] as string) : undefined;
+    if (argv.length > 1 && !found && !group) throw unknownCommand(argv.slice(1));
+    ctx.stdout.write(`${found ? helpOf(found.cmd) : (group ?? (await overview()))}\n`);
     return 0;
   }
   const found = await findCommand(argv);
-  if (!found) throw unknownCommand(argv);
+  if (!found) {
+    // `pgdr k8s`, `pgdr k8s --help`: the group's commands.
+    const group =
+      argv.length === 1 || argv[1] === '--help' || argv[1] === '-h'
+        ? await groupHelp(argv[0] as string)
+        : undefined;
+    if (!group) throw unknownCommand(argv);
+    ctx.stdout.write(`${group}\n`);
+    return argv.length === 1 ? ERRORS.USAGE.exitCode : 0;
+  }
   if (found.rest.includes('--help') || found.rest.includes('-h')) {
     ctx.stdout.write(`${helpOf(found.cmd)}\n`);
     return 0;
   }
   return found.cmd.run(found.rest, ctx);
+}
+
+/** `pgdr WORD --help` for a word that only starts commands (k8s, backup, replica, ...): their list. */
+async function groupHelp(word: string): Promise<string | undefined> {
+  const names = COMMAND_NAMES.filter((n) => n.startsWith(`${word} `));
+  if (!names.length) return undefined;
+  const cmds = await Promise.all(names.map((n) => (COMMANDS[n] as Loader)()));
+  const width = Math.max(...cmds.map((c) => c.name.length));
+  return [
+    `Usage: pgdr ${word} COMMAND [options]`,
+    '',
+    'Commands:',
+    ...cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    `pgdr ${word} COMMAND --help shows the options of one.`,
+  ].join('\n');
 }
 
 function helpOf(cmd: Command): string {
