@@ -131,10 +131,14 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.ok(!text.includes(APP_PASSWORD), 'the database password never appears');
   };
 
-  it('--dry-run prints the full plan with the exact manifests and patches, and contacts nothing', async () => {
+  it('--dry-run prints the full plan with the exact manifests and patches, and only reads the source Cluster', async () => {
     const r = await pgdr(['k8s', 'pitr', '--target-time', '2024-12-15 12:00:00', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(api.requests.length, 0);
+    assert.deepEqual(
+      api.requests.map((x) => `${x.method} ${x.path}`),
+      [`GET /apis/postgresql.cnpg.io/v1/namespaces/${NS}/clusters/${CLUSTER}`],
+    );
+    assert.match(r.stdout, /Carried over from Cluster goingdark-social\/database-cnpg \(live\)/);
     for (const id of ['pre-checks', 'remember-replicas', 'scale-down', 'apply', 'wait', 'verify', 'switch'])
       assert.match(r.stdout, new RegExp(`\\[${id}\\]`));
     for (const app of Object.keys(APPS))

@@ -2,55 +2,19 @@
 // for a standby to start (max_connections and the other hot-standby settings), and what should.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type K8sObject, type ManifestSource, MANAGED_BY } from '../../src/k8s/manifest-types.js';
+import type { K8sObject, ManifestSource } from '../../src/k8s/manifest-types.js';
 import { buildManifests } from '../../src/k8s/manifests.js';
 import { quantityBytes, type SourceCluster } from '../../src/k8s/source-cluster.js';
-import { assertValid, errorOf, firstManifest, seedSource, withKubernetes } from './k8s-fixtures.js';
+import {
+  assertValid,
+  errorOf,
+  firstManifest,
+  mastodonCluster,
+  seedSource,
+  withKubernetes,
+} from './k8s-fixtures.js';
 
 type Obj = Record<string, unknown>;
-
-/** A Mastodon Cluster as it runs: tuned, with resources, a WAL volume and the initdb application database. */
-export function mastodonCluster(): K8sObject {
-  return {
-    apiVersion: 'postgresql.cnpg.io/v1',
-    kind: 'Cluster',
-    metadata: { name: 'database-cnpg', namespace: 'goingdark-social', labels: { ...MANAGED_BY } },
-    spec: {
-      instances: 3,
-      imageName: 'ghcr.io/cloudnative-pg/postgresql:17.2-standard-bookworm',
-      postgresql: {
-        parameters: {
-          max_connections: '600',
-          max_worker_processes: '16',
-          shared_buffers: '4GB',
-          'pg_stat_statements.max': '10000',
-        },
-        shared_preload_libraries: ['pg_stat_statements'],
-        pg_hba: ['host all all 10.0.0.0/8 scram-sha-256'],
-      },
-      resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } },
-      storage: { size: '200Gi', storageClass: 'fast-ssd' },
-      walStorage: { size: '50Gi', storageClass: 'fast-ssd' },
-      affinity: { enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname' },
-      monitoring: { enablePodMonitor: true },
-      bootstrap: {
-        initdb: {
-          database: 'mastodon_production',
-          owner: 'mastodon',
-          secret: { name: 'mastodon-db-credentials' },
-        },
-      },
-      plugins: [
-        {
-          name: 'barman-cloud.cloudnative-pg.io',
-          isWALArchiver: true,
-          parameters: { barmanObjectName: 'database-backup', serverName: 'database-cnpg' },
-        },
-      ],
-    },
-    status: { phase: 'Cluster in healthy state' },
-  };
-}
 
 const from = (object: K8sObject = mastodonCluster()): SourceCluster => ({
   object,

@@ -5,7 +5,8 @@ import { readObjectStore } from '../../k8s/runbook/cluster-bucket.js';
 import { type ReplicaLag, replicaLag, replicaSource } from '../../k8s/runbook/replica-lag.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { STORE_USAGE } from '../context.js';
-import type { Command } from '../main.js';
+import { printJsonError, wantsJson } from '../json-error.js';
+import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
 import { bucketConfig, k8sTarget, namespaceOf, TARGET_USAGE_LINES } from './k8s-target.js';
@@ -33,51 +34,56 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(
-      argv,
-      { ...STORE_FLAGS, ...KUBE_FLAGS, ...FORMAT_FLAG, namespace: { type: 'string', short: 'n' } },
-      NAME,
-    );
-    const [clusterArg] = positionals(p, NAME, 0, 1, 'CLUSTER');
-    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    let lag: ReplicaLag;
-    if (clusterArg === undefined) {
-      const t = await k8sTarget(p, ctx, NAME, undefined);
-      const k = t.src.k8s;
-      const c = await t.api.get(ref(CNPG_API, 'Cluster', k.namespace, k.replicaCluster), {
-        signal: ctx.signal,
-      });
-      if (!c)
-        throw new PgdrError(
-          'NOT_FOUND',
-          `replica Cluster ${k.namespace}/${k.replicaCluster} does not exist`,
-          {
-            hint: 'create one: pgdr k8s manifests replica-cluster | kubectl apply -f -; or name it: pgdr k8s replica-status CLUSTER',
-          },
-        );
-      lag = await replicaLag(t.api, t.config, c, ctx.signal);
-    } else {
-      const api = await connect(p);
-      const namespace = namespaceOf(p, ctx, api);
-      const c = await api.get(ref(CNPG_API, 'Cluster', namespace, clusterArg), { signal: ctx.signal });
-      if (!c) throw new PgdrError('NOT_FOUND', `Cluster ${namespace}/${clusterArg} does not exist`);
-      const source = replicaSource(c);
-      const os = await readObjectStore(api, { namespace, objectStore: source.objectStore });
-      const conf = (os.spec as { configuration?: { destinationPath?: unknown; endpointURL?: unknown } })
-        ?.configuration;
-      const config = bucketConfig(p, ctx, {
-        destinationPath: typeof conf?.destinationPath === 'string' ? conf.destinationPath : '',
-        endpointURL: typeof conf?.endpointURL === 'string' ? conf.endpointURL : undefined,
-        serverName: source.serverName,
-        where: `ObjectStore ${namespace}/${source.objectStore}`,
-      });
-      lag = await replicaLag(api, config, c, ctx.signal);
+    try {
+      return await replicaRun(argv, ctx);
+    } catch (e) {
+      if (wantsJson(argv)) printJsonError(ctx, e);
+      throw e;
     }
-    if (format === 'json') json(ctx, replicaLagJson(lag));
-    else line(ctx, replicaLagText(lag));
-    return lag.status.verdict === 'healthy' ? 0 : ERRORS.CHECKS_FAILED.exitCode;
   },
 };
+
+async function replicaRun(argv: string[], ctx: CliContext): Promise<number> {
+  const p = parse(
+    argv,
+    { ...STORE_FLAGS, ...KUBE_FLAGS, ...FORMAT_FLAG, namespace: { type: 'string', short: 'n' } },
+    NAME,
+  );
+  const [clusterArg] = positionals(p, NAME, 0, 1, 'CLUSTER');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  let lag: ReplicaLag;
+  if (clusterArg === undefined) {
+    const t = await k8sTarget(p, ctx, NAME, undefined);
+    const k = t.src.k8s;
+    const c = await t.api.get(ref(CNPG_API, 'Cluster', k.namespace, k.replicaCluster), {
+      signal: ctx.signal,
+    });
+    if (!c)
+      throw new PgdrError('NOT_FOUND', `replica Cluster ${k.namespace}/${k.replicaCluster} does not exist`, {
+        hint: 'create one: pgdr k8s manifests replica-cluster | kubectl apply -f -; or name it: pgdr k8s replica-status CLUSTER',
+      });
+    lag = await replicaLag(t.api, t.config, c, ctx.signal);
+  } else {
+    const api = await connect(p);
+    const namespace = namespaceOf(p, ctx, api);
+    const c = await api.get(ref(CNPG_API, 'Cluster', namespace, clusterArg), { signal: ctx.signal });
+    if (!c) throw new PgdrError('NOT_FOUND', `Cluster ${namespace}/${clusterArg} does not exist`);
+    const source = replicaSource(c);
+    const os = await readObjectStore(api, { namespace, objectStore: source.objectStore });
+    const conf = (os.spec as { configuration?: { destinationPath?: unknown; endpointURL?: unknown } })
+      ?.configuration;
+    const config = bucketConfig(p, ctx, {
+      destinationPath: typeof conf?.destinationPath === 'string' ? conf.destinationPath : '',
+      endpointURL: typeof conf?.endpointURL === 'string' ? conf.endpointURL : undefined,
+      serverName: source.serverName,
+      where: `ObjectStore ${namespace}/${source.objectStore}`,
+    });
+    lag = await replicaLag(api, config, c, ctx.signal);
+  }
+  if (format === 'json') json(ctx, replicaLagJson(lag));
+  else line(ctx, replicaLagText(lag));
+  return lag.status.verdict === 'healthy' ? 0 : ERRORS.CHECKS_FAILED.exitCode;
+}
 
 export function replicaLagText(l: ReplicaLag): string {
   return [

@@ -3,7 +3,8 @@ import { condition } from '../../k8s/cluster-state.js';
 import { type K8sStatus, k8sStatus } from '../../k8s/runbook/k8s-status.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { STORE_USAGE } from '../context.js';
-import type { Command } from '../main.js';
+import { printJsonError, wantsJson } from '../json-error.js';
+import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
 import { replicaLagJson, replicaLagText } from './k8s-replica-status.js';
@@ -35,24 +36,33 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const flags = {
-      ...STORE_FLAGS,
-      ...KUBE_FLAGS,
-      ...FORMAT_FLAG,
-      namespace: { type: 'string', short: 'n' },
-    } as const;
-    const p = parse(argv, flags, NAME);
-    const [cluster] = positionals(p, NAME, 0, 1, 'CLUSTER');
-    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const { api, config, src, via } = await k8sTarget(p, ctx, NAME, cluster);
-    const s = await k8sStatus(api, config, src, { now: new Date(), signal: ctx.signal });
-    if (format === 'json') json(ctx, { found: via, serverName: config.serverName, ...toJson(s) });
-    else line(ctx, `${via}\n\n${text(s, src.k8s.namespace)}`);
-    if (s.diagnoses.some((d) => d.level === 'error')) return ERRORS.CHECKS_FAILED.exitCode;
-    if (s.diagnoses.some((d) => d.level === 'warn')) return ERRORS.CHECKS_WARN.exitCode;
-    return 0;
+    try {
+      return await statusRun(argv, ctx);
+    } catch (e) {
+      if (wantsJson(argv)) printJsonError(ctx, e);
+      throw e;
+    }
   },
 };
+
+async function statusRun(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = {
+    ...STORE_FLAGS,
+    ...KUBE_FLAGS,
+    ...FORMAT_FLAG,
+    namespace: { type: 'string', short: 'n' },
+  } as const;
+  const p = parse(argv, flags, NAME);
+  const [cluster] = positionals(p, NAME, 0, 1, 'CLUSTER');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  const { api, config, src, via } = await k8sTarget(p, ctx, NAME, cluster);
+  const s = await k8sStatus(api, config, src, { now: new Date(), signal: ctx.signal });
+  if (format === 'json') json(ctx, { found: via, serverName: config.serverName, ...toJson(s) });
+  else line(ctx, `${via}\n\n${text(s, src.k8s.namespace)}`);
+  if (s.diagnoses.some((d) => d.level === 'error')) return ERRORS.CHECKS_FAILED.exitCode;
+  if (s.diagnoses.some((d) => d.level === 'warn')) return ERRORS.CHECKS_WARN.exitCode;
+  return 0;
+}
 
 function text(s: K8sStatus, ns: string): string {
   const out: string[] = [];
