@@ -232,7 +232,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     );
     assert.match(
       r.stdout,
-      /Cluster in healthy state, 1\/1 ready, primary database-cnpg-recovered-1, timeline 2/,
+      /Cluster in healthy state, 3\/3 ready, primary database-cnpg-recovered-1, timeline 2/,
     );
     assert.match(r.stdout, /database-cnpg-recovered-rw\s+read-write/);
     assert.match(r.stdout, /metadata.name is immutable/);
@@ -261,7 +261,8 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(other.stdout, /FAILED at step pre-checks/);
 
     // The operator gets there in the end; the rerun must not take the zeros for the counts to restore.
-    api.setStatus(CNPG, 'Cluster', NS, RECOVERED, healthyClusterStatus(RECOVERED, 1));
+    // The recovery Cluster has the source's 3 instances (cloned from the live Cluster).
+    api.setStatus(CNPG, 'Cluster', NS, RECOVERED, healthyClusterStatus(RECOVERED, 3));
     const again = await pgdr(['k8s', 'latest', '--switch', ...FAST]);
     assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
     assert.match(again.stdout, /already exists \(created by pgdr\): a rerun picks it up/);
@@ -519,7 +520,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(r.stdout, /hint: .*resources: \["pods\/portforward"\], verbs: \["get", "create"\]/);
     assert.match(
       r.stdout,
-      /done in \d+\.\d s: status: 1\/1 ready, primary database-cnpg-recovered-1, timeline 2; database checks NOT run \(forbidden: .*\): verification partial/,
+      /done in \d+\.\d s: status: 3\/3 ready, primary database-cnpg-recovered-1, timeline 2; database checks NOT run \(forbidden: .*\): verification partial/,
     );
     assert.match(
       r.stdout,
