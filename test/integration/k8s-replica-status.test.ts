@@ -5,26 +5,24 @@
 // the primary archives into s3rver through pgdr wal archive. Also: a runbook's --dry-run reading the live
 // source Cluster to clone it, and the configuration-only fallback when the API cannot be read.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { archivingPrimary } from '../helpers/archiving-primary.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { type CliResult, runPgdr } from '../helpers/cli.js';
+import { runPgdr } from '../helpers/cli.js';
 import { type FakeKubeApi, healthyClusterStatus, startFakeKubeApi } from '../helpers/fake-kube-api.js';
+import { CLUSTER, NS, putSourceCluster } from '../helpers/k8s-world.js';
 import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
-const NS = 'goingdark-social';
-const CLUSTER = 'database-cnpg';
 const REPLICA = 'database-cnpg-replica';
 const BUCKET = 'k8slag';
 const PLUGIN = 'barman-cloud.cloudnative-pg.io';
@@ -33,22 +31,12 @@ const PASSWORD = `pw-${randomBytes(9).toString('base64url')}`;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** bin/kubectl-pgdr as kubectl runs a plugin: the executable itself, with the user's environment. */
-function kubectlPgdr(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
-  const child = spawn(KUBECTL_PGDR, args, {
+const kubectlPgdr = (args: string[], env: NodeJS.ProcessEnv, cwd: string) =>
+  runPgdr(args, {
+    exe: KUBECTL_PGDR,
     cwd,
-    env: { PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, ...env },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('pgdr k8s status / replica-status against a replica Cluster following the bucket', () => {
   let s3: S3rverHandle;
@@ -94,47 +82,16 @@ describe('pgdr k8s status / replica-status against a replica Cluster following t
     assert.equal(r.code, 0, r.stderr);
     standby = JSON.parse(r.stdout);
     api = await startFakeKubeApi({ clusterScript: { mode: 'none' } });
-    const archiver = (serverName: string) => ({
-      name: PLUGIN,
-      isWALArchiver: true,
-      parameters: { barmanObjectName: 'database-backup', serverName },
-    });
-    api.put({
-      apiVersion: 'postgresql.cnpg.io/v1',
-      kind: 'Cluster',
-      metadata: { name: CLUSTER, namespace: NS },
+    putSourceCluster(api, {
+      destination: `s3://${BUCKET}/dr`,
+      s3,
       spec: {
-        instances: 3,
         imageName: 'ghcr.io/cloudnative-pg/postgresql:17.2',
         postgresql: { parameters: { max_connections: '600', shared_buffers: '2GB' } },
         resources: { requests: { cpu: '2', memory: '8Gi' } },
         storage: { size: '200Gi' },
         bootstrap: { initdb: { database: 'mastodon_production', owner: 'mastodon' } },
-        plugins: [archiver(CLUSTER)],
       },
-    });
-    api.setStatus('postgresql.cnpg.io/v1', 'Cluster', NS, CLUSTER, healthyClusterStatus(CLUSTER, 3, 1));
-    api.put({
-      apiVersion: 'barmancloud.cnpg.io/v1',
-      kind: 'ObjectStore',
-      metadata: { name: 'database-backup', namespace: NS },
-      spec: {
-        configuration: {
-          destinationPath: `s3://${BUCKET}/dr`,
-          endpointURL: s3.endpoint,
-          s3Credentials: {
-            accessKeyId: { name: 'bucket-creds', key: 'ID' },
-            secretAccessKey: { name: 'bucket-creds', key: 'KEY' },
-          },
-          wal: { compression: 'gzip' },
-        },
-      },
-    });
-    api.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'bucket-creds', namespace: NS },
-      data: { ID: b64(s3.accessKeyId), KEY: b64(s3.secretAccessKey) },
     });
     api.put({
       apiVersion: 'postgresql.cnpg.io/v1',
@@ -146,7 +103,13 @@ describe('pgdr k8s status / replica-status against a replica Cluster following t
         enableSuperuserAccess: true,
         bootstrap: { recovery: { source: CLUSTER } },
         replica: { enabled: true, source: CLUSTER },
-        plugins: [archiver(REPLICA)],
+        plugins: [
+          {
+            name: PLUGIN,
+            isWALArchiver: true,
+            parameters: { barmanObjectName: 'database-backup', serverName: REPLICA },
+          },
+        ],
         externalClusters: [
           {
             name: CLUSTER,
@@ -316,7 +279,7 @@ describe('pgdr k8s status / replica-status against a replica Cluster following t
         `  namespace: ${NS}`,
         `  cluster: ${CLUSTER}`,
         '  objectStore: database-backup',
-        '  credentialsSecret: bucket-creds',
+        '  credentialsSecret: mastodon-walg-s3',
         '  storageSize: 20Gi',
         '',
       ].join('\n'),
