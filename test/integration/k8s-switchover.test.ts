@@ -156,6 +156,12 @@ describe('pgdr k8s switchover (distributed topology)', () => {
     const self = await run('--to', A, '--yes');
     assert.equal(self.code, 23, self.stderr);
     assert.match(self.stderr, /database-cnpg is already the primary of the topology/);
+    const noTo = await run('--yes', '--format', 'json');
+    assert.equal(noTo.code, 2, noTo.stderr);
+    assert.equal(JSON.parse(noTo.stdout).error.code, 'USAGE');
+    const failed = JSON.parse((await run('--to', A, '--yes', '--format', 'json')).stdout);
+    assert.equal(failed.ok, false, 'a failed run prints its report once, not a second JSON error');
+    assert.equal(failed.failure.code, 'REFUSED');
     api.put({
       apiVersion: CNPG,
       kind: 'Cluster',

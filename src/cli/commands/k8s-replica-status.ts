@@ -9,7 +9,7 @@ import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
-import { bucketConfig, k8sTarget, namespaceOf, TARGET_USAGE_LINES } from './k8s-target.js';
+import { bucketConfig, k8sTarget, namespaceOf } from './k8s-target.js';
 import { replicaStatusText } from './replica-status-format.js';
 
 const NAME = 'k8s replica-status';
@@ -28,7 +28,10 @@ replica cannot get past one segment, named). A replica fed from the object store
 pg_stat_wal_receiver is empty, and the output says so rather than calling it a fault.
 Exit code 0 when healthy, 51 otherwise (as pgdr replica status), so monitoring can alert on it.
 
-${TARGET_USAGE_LINES.replace('a Cluster to look at', 'the replica Cluster; given,')}
+  CLUSTER                    the replica Cluster, without a configuration file: the externalClusters entry its
+                             spec.replica.source names gives the ObjectStore and serverName it follows
+  -n, --namespace NS         its namespace (default: kubernetes.namespace, else the kubeconfig context's, else
+                             default)
 
 ${KUBE_USAGE}
 

@@ -7,7 +7,8 @@ import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
 import { flag, oneOf, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import type { Command } from '../main.js';
+import { printJsonError, wantsJson } from '../json-error.js';
+import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
   connect,
@@ -54,74 +55,86 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
-    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const to = str(p, 'to');
-    if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);
-    const src = manifestSource(configFrom(p, ctx));
-    const namespace = str(p, 'namespace') ?? src.k8s.namespace;
-    let from: string | undefined;
-    if (flag(p, 'dry-run')) {
-      try {
-        const c = await (await connect(p)).get(ref(CNPG_API, 'Cluster', namespace, to), {
-          signal: ctx.signal,
-        });
-        from = c ? clusterState(c).topologyPrimary : undefined;
-      } catch {
-        from = undefined;
-      }
+    const out = { reported: false };
+    try {
+      return await switchover(argv, ctx, out);
+    } catch (e) {
+      // A failed run's JSON report says it already; anything before the runbook gets the JSON error.
+      if (wantsJson(argv) && !out.reported) printJsonError(ctx, e);
+      throw e;
     }
-    const o = {
-      src,
-      to,
-      namespace,
-      from,
-      timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
-      pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
-    };
-    const steps = switchoverPlan(o);
-    const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;
-    const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${namespace}/${to}`);
-    if (opened === undefined) return 0;
-    const { api, quiet, printer } = opened;
-    const sctx: SwitchoverContext = {
-      api,
-      signal: ctx.signal,
-      progress: quiet ? () => undefined : printer.progress,
-      confirm: (summary) =>
-        flag(p, 'yes')
-          ? Promise.resolve()
-          : confirmByName(ctx, NAME, 'switch over', to, summary, `switch over to ${to}`),
-      state: {},
-    };
-    const report = await runRunbook(NAME, steps, sctx, {
-      onStep: quiet ? undefined : printer.onStep,
-      describeState: async (c) => [
-        c.state.promoted
-          ? `${to} was patched with the promotion token: the operator goes on with it (pgdr k8s status)`
-          : c.state.demoted
-            ? `${c.state.from} was DEMOTED and ${to} not promoted: no Cluster takes writes. Run the same command again to go on, or switch back: kubectl patch cluster ${c.state.from} -n ${namespace} --type merge -p '{"spec":{"replica":{"primary":"${c.state.from}"}}}'`
-            : `nothing was changed: ${c.state.from ?? 'the primary'} is still the primary`,
-      ],
-    });
-    const back = sctx.state.from ? `pgdr k8s switchover --to ${sctx.state.from} -n ${namespace}` : undefined;
-    if (quiet)
-      json(ctx, {
-        ...reportJson(report),
-        to,
-        from: sctx.state.from ?? null,
-        reverse: report.ok ? back : null,
-      });
-    else {
-      printReport(ctx, report);
-      if (report.ok)
-        line(
-          ctx,
-          `\n${to} is the primary (timeline ${sctx.state.after?.timeline ?? '?'}); ${sctx.state.from} follows it. Point the applications at ${to}-rw.\nTo switch back: ${back}`,
-        );
-    }
-    if (report.failure) throw report.failure.error;
-    return 0;
   },
 };
+
+async function switchover(argv: string[], ctx: CliContext, out: { reported: boolean }): Promise<number> {
+  const p = parse(argv, FLAGS, NAME);
+  positionals(p, NAME, 0, 0, '');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  const to = str(p, 'to');
+  if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);
+  const src = manifestSource(configFrom(p, ctx));
+  const namespace = str(p, 'namespace') ?? src.k8s.namespace;
+  let from: string | undefined;
+  if (flag(p, 'dry-run')) {
+    try {
+      const c = await (await connect(p)).get(ref(CNPG_API, 'Cluster', namespace, to), {
+        signal: ctx.signal,
+      });
+      from = c ? clusterState(c).topologyPrimary : undefined;
+    } catch {
+      from = undefined;
+    }
+  }
+  const o = {
+    src,
+    to,
+    namespace,
+    from,
+    timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
+    pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+  };
+  const steps = switchoverPlan(o);
+  const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;
+  const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${namespace}/${to}`);
+  if (opened === undefined) return 0;
+  const { api, quiet, printer } = opened;
+  const sctx: SwitchoverContext = {
+    api,
+    signal: ctx.signal,
+    progress: quiet ? () => undefined : printer.progress,
+    confirm: (summary) =>
+      flag(p, 'yes')
+        ? Promise.resolve()
+        : confirmByName(ctx, NAME, 'switch over', to, summary, `switch over to ${to}`),
+    state: {},
+  };
+  const report = await runRunbook(NAME, steps, sctx, {
+    onStep: quiet ? undefined : printer.onStep,
+    describeState: async (c) => [
+      c.state.promoted
+        ? `${to} was patched with the promotion token: the operator goes on with it (pgdr k8s status)`
+        : c.state.demoted
+          ? `${c.state.from} was DEMOTED and ${to} not promoted: no Cluster takes writes. Run the same command again to go on, or switch back: kubectl patch cluster ${c.state.from} -n ${namespace} --type merge -p '{"spec":{"replica":{"primary":"${c.state.from}"}}}'`
+          : `nothing was changed: ${c.state.from ?? 'the primary'} is still the primary`,
+    ],
+  });
+  const back = sctx.state.from ? `pgdr k8s switchover --to ${sctx.state.from} -n ${namespace}` : undefined;
+  out.reported = quiet;
+  if (quiet)
+    json(ctx, {
+      ...reportJson(report),
+      to,
+      from: sctx.state.from ?? null,
+      reverse: report.ok ? back : null,
+    });
+  else {
+    printReport(ctx, report);
+    if (report.ok)
+      line(
+        ctx,
+        `\n${to} is the primary (timeline ${sctx.state.after?.timeline ?? '?'}); ${sctx.state.from} follows it. Point the applications at ${to}-rw.\nTo switch back: ${back}`,
+      );
+  }
+  if (report.failure) throw report.failure.error;
+  return 0;
+}
