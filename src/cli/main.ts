@@ -49,6 +49,8 @@ const COMMANDS: Record<string, Loader> = {
   'k8s status': async () => (await import('./commands/k8s-status.js')).k8sStatusCommand,
   'k8s promote': async () => (await import('./commands/k8s-promote.js')).k8sPromote,
   'k8s drill': async () => (await import('./commands/k8s-drill.js')).k8sDrill,
+  'k8s switchover': async () => (await import('./commands/k8s-switchover.js')).k8sSwitchover,
+  'k8s replica-status': async () => (await import('./commands/k8s-replica-status.js')).k8sReplicaStatus,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
   'replica create': async () => (await import('./commands/replica-create.js')).replicaCreate,
   'replica status': async () => (await import('./commands/replica-status.js')).replicaStatusCommand,
@@ -140,13 +142,26 @@ async function dispatch(argv: string[], ctx: CliContext, asJson: boolean): Promi
   if (rest[0] === 'help') {
     const words = parse(rest.slice(1), FORMAT_FLAG, 'help').positionals;
     const found = words.length > 0 ? await findCommand(words) : undefined;
-    if (words.length > 0 && !found) throw unknownCommand(words);
+    const group = words.length === 1 && !found ? await groupHelp(words[0] as string) : undefined;
+    if (words.length > 0 && !found && !group) throw unknownCommand(words);
     if (asJson) json(ctx, found ? helpJson(found.cmd) : await overviewJson());
-    else ctx.stdout.write(`${found ? helpOf(found.cmd) : await overview()}\n`);
+    else
+      ctx.stdout.write(`${found ? helpOf(found.cmd) : (group ?? (await overview()))}
+`);
     return 0;
   }
   const found = await findCommand(rest);
-  if (!found) throw unknownCommand(rest);
+  if (!found) {
+    // `pgdr k8s`, `pgdr k8s --help`: the group's commands.
+    const group =
+      rest.length === 1 || rest[1] === '--help' || rest[1] === '-h'
+        ? await groupHelp(rest[0] as string)
+        : undefined;
+    if (!group) throw unknownCommand(rest);
+    ctx.stdout.write(`${group}
+`);
+    return rest.length === 1 ? ERRORS.USAGE.exitCode : 0;
+  }
   if (found.rest.includes('--help') || found.rest.includes('-h')) {
     if (asJson) json(ctx, helpJson(found.cmd));
     else ctx.stdout.write(`${helpOf(found.cmd)}\n`);
@@ -166,6 +181,22 @@ async function overviewJson(): Promise<Record<string, unknown>> {
 
 function helpJson(cmd: Command): Record<string, unknown> {
   return { name: cmd.name, summary: cmd.summary, usage: cmd.usage.trim() };
+}
+
+/** `pgdr WORD --help` for a word that only starts commands (k8s, backup, replica, ...): their list. */
+async function groupHelp(word: string): Promise<string | undefined> {
+  const names = COMMAND_NAMES.filter((n) => n.startsWith(`${word} `));
+  if (!names.length) return undefined;
+  const cmds = await Promise.all(names.map((n) => (COMMANDS[n] as Loader)()));
+  const width = Math.max(...cmds.map((c) => c.name.length));
+  return [
+    `Usage: pgdr ${word} COMMAND [options]`,
+    '',
+    'Commands:',
+    ...cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    `pgdr ${word} COMMAND --help shows the options of one.`,
+  ].join('\n');
 }
 
 function helpOf(cmd: Command): string {

@@ -2,6 +2,7 @@
 // that tie a Cluster to the ObjectStore under an explicit serverName.
 import { PgdrError } from '../errors.js';
 import { BARMAN_PLUGIN, type ManifestSource } from './manifest-types.js';
+import { carryOver } from './source-cluster.js';
 
 export interface StoreRef {
   /** The ObjectStore resource. */
@@ -35,16 +36,72 @@ export function imageName(src: ManifestSource): string | undefined {
   return imageName ?? (postgresVersion ? `ghcr.io/cloudnative-pg/postgresql:${postgresVersion}` : undefined);
 }
 
-/** instances, image and storage of a new Cluster; storage has no safe default, so it must be configured. */
-export function clusterBasics(src: ManifestSource, kind: string): Record<string, unknown> {
+export interface BasicsOptions {
+  /** spec.instances (--instances); default the source's, else kubernetes.instances. */
+  readonly instances?: number | undefined;
+  /** A Cluster in another namespace than the source (a drill): see CarryOptions.scratch. */
+  readonly scratch?: boolean | undefined;
+}
+
+export interface ClusterBasics {
+  readonly spec: Record<string, unknown>;
+  /** database/owner/secret for bootstrap.recovery (from the source's bootstrap), or {}. */
+  readonly recovery: Record<string, unknown>;
+  readonly notes: string[];
+}
+
+/**
+ * instances, image, storage and what the live source carries (source-cluster.ts) of a new Cluster. Without a
+ * source, storage has no safe default, so it must be configured.
+ */
+export function clusterBasics(src: ManifestSource, kind: string, o: BasicsOptions = {}): ClusterBasics {
   const size = src.k8s.storageSize;
+  if (src.from) {
+    const c = carryOver(src.from, { instances: o.instances, storageSize: size, scratch: o.scratch });
+    if (!c.spec.storage && size === undefined)
+      throw new PgdrError(
+        'CONFIG_INVALID',
+        `${src.from.origin} has no spec.storage and kubernetes.storageSize is not set`,
+        {
+          hint: 'set kubernetes.storageSize to the volume size of each instance, e.g. 50Gi',
+        },
+      );
+    const spec: Record<string, unknown> = {
+      instances: src.k8s.instances,
+      ...(c.spec.storage ? {} : { storage: { size } }),
+      ...c.spec,
+    };
+    if (!c.spec.imageName && !c.spec.imageCatalogRef) {
+      const image = imageName(src);
+      if (image) spec.imageName = image;
+    }
+    return {
+      spec,
+      recovery: c.recovery,
+      notes: [`Carried over from ${src.from.origin}:`, ...c.fields.map((f) => `  ${f}`)],
+    };
+  }
   if (size === undefined) {
     throw new PgdrError('CONFIG_INVALID', `kubernetes.storageSize is required for ${kind}`, {
       hint: 'set kubernetes.storageSize to the volume size of each instance (at least the database size), e.g. 50Gi',
     });
   }
   const image = imageName(src);
-  return { instances: src.k8s.instances, ...(image ? { imageName: image } : {}), storage: { size } };
+  return {
+    spec: {
+      instances: o.instances ?? src.k8s.instances,
+      ...(image ? { imageName: image } : {}),
+      storage: { size },
+    },
+    recovery: {},
+    notes: [
+      `Built from the configuration only${src.configOnly ? ` (${src.configOnly})` : ''}: postgresql.parameters,`,
+      'resources and the application database are not carried over from the source Cluster. A lower',
+      'max_connections (and other hot-standby settings) than the source makes the recovery fail: use',
+      '--from-cluster FILE (kubectl get cluster NAME -o yaml), or run with access to the Kubernetes API.',
+      ...imageNote(src),
+    ],
+  };
 }
 
 /** The archive must be a different folder from the one read: the operator refuses a non-empty archive. */
@@ -56,7 +113,7 @@ export function assertNewArchive(archive: StoreRef, source: StoreRef, flag: stri
   }
 }
 
-export function imageNote(src: ManifestSource): string[] {
+function imageNote(src: ManifestSource): string[] {
   return imageName(src)
     ? []
     : [

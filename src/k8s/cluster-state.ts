@@ -38,6 +38,10 @@ export interface ClusterState {
   /** serverNames this Cluster reads from (externalClusters through the plugin) and archives to. */
   readonly sourceServerNames: readonly string[];
   readonly archiveServerName?: string | undefined;
+  /** Distributed topology: spec.replica.primary, the Cluster the topology calls primary. */
+  readonly topologyPrimary?: string | undefined;
+  /** status.demotionToken: set once a demoted primary has archived its last WAL (promotes the other one). */
+  readonly demotionToken?: string | undefined;
 }
 
 export function clusterState(c: K8sObject): ClusterState {
@@ -80,6 +84,8 @@ export function clusterState(c: K8sObject): ClusterState {
       .map((e) => strOf(obj(obj(e.plugin).parameters).serverName) ?? strOf(e.name))
       .filter((s): s is string => s !== undefined),
     archiveServerName: archiver ? (strOf(obj(archiver.parameters).serverName) ?? name) : undefined,
+    topologyPrimary: strOf(replica.primary),
+    demotionToken: strOf(status.demotionToken),
   };
 }
 

@@ -2,6 +2,7 @@
 // same objects to the Kubernetes API, so what `--dry-run` shows is exactly what is applied.
 import type { KubernetesConfig } from '../config/kubernetes-types.js';
 import type { PgdrConfig } from '../config/types.js';
+import type { SourceCluster } from './source-cluster.js';
 
 export const CNPG_API = 'postgresql.cnpg.io/v1';
 export const BARMAN_API = 'barmancloud.cnpg.io/v1';
@@ -42,6 +43,10 @@ export interface Manifest {
 export interface ManifestSource {
   readonly config: Pick<PgdrConfig, 'serverName' | 'objectStore' | 'retentionPolicy'>;
   readonly k8s: KubernetesConfig;
+  /** The live source Cluster (or its YAML): new Clusters take its image, parameters, resources, storage. */
+  readonly from?: SourceCluster | undefined;
+  /** Without `from`: why the Cluster manifests are built from the configuration alone (said in the notes). */
+  readonly configOnly?: string | undefined;
 }
 
 export function meta(name: string, namespace: string): ObjectMeta {

@@ -1,6 +1,7 @@
 // KIND -> builder, for `pgdr k8s manifests KIND`. Runbooks call the builders directly.
 import type { PgdrConfig } from '../config/types.js';
 import { PgdrError } from '../errors.js';
+import { clusterPluginPatch } from './cluster-plugin.js';
 import { drillCronJobManifests } from './drill-cronjob.js';
 import type { Manifest, ManifestSource } from './manifest-types.js';
 import { monitoringManifests } from './monitoring.js';
@@ -13,6 +14,7 @@ import { backupManifest, scheduledBackupManifest } from './scheduled-backup.js';
 
 export const MANIFEST_KINDS = [
   'objectstore',
+  'cluster-plugin',
   'scheduled-backup',
   'backup',
   'replica-cluster',
@@ -32,6 +34,7 @@ export interface ManifestOptions {
   readonly promotionToken?: string | undefined;
   readonly schedule?: string | undefined;
   readonly name?: string | undefined;
+  readonly instances?: number | undefined;
 }
 
 export function manifestSource(config: PgdrConfig): ManifestSource {
@@ -48,6 +51,8 @@ export function buildManifests(kind: ManifestKind, src: ManifestSource, o: Manif
   switch (kind) {
     case 'objectstore':
       return [objectStoreManifest(src, ns)];
+    case 'cluster-plugin':
+      return [clusterPluginPatch(src, ns)];
     case 'scheduled-backup':
       return [scheduledBackupManifest(src, { ...ns, schedule: o.schedule })];
     case 'backup':

@@ -44,17 +44,55 @@ export function objectStoreManifest(src: ManifestSource, opts: ObjectStoreOption
     },
     ...uploads.top,
   };
+  const sidecar = sidecarConfiguration(store.endpointURL);
   return {
     object: {
       apiVersion: BARMAN_API,
       kind: 'ObjectStore',
       metadata: meta(opts.name ?? src.k8s.objectStore, opts.namespace ?? src.k8s.namespace),
-      spec: { configuration, ...(retention ? { retentionPolicy: retention } : {}) },
+      spec: {
+        configuration,
+        ...(retention ? { retentionPolicy: retention } : {}),
+        ...(sidecar.value ? { instanceSidecarConfiguration: sidecar.value } : {}),
+      },
     },
     notes: [
       `Credentials come from Secret ${secret.name} (keys ${secret.accessKeyIdKey}, ${secret.secretAccessKeyKey}).`,
       'No serverName here: the ObjectStore forbids it; each Cluster names its serverName in its plugin parameters.',
       ...endpointCANote(store),
+      ...sidecar.notes,
+    ],
+  };
+}
+
+/** Cloudflare R2's S3 endpoint: `https://ACCOUNT.r2.cloudflarestorage.com` (also `.eu.`/`.fedramp.` ones). */
+export function isR2(endpointURL: string | undefined): boolean {
+  if (!endpointURL) return false;
+  try {
+    return /(^|\.)r2\.cloudflarestorage\.com$/.test(new URL(endpointURL).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The plugin sidecar's environment. R2 rejects the checksums newer AWS SDKs (boto3 1.36+, in barman-cloud)
+ * send by default: only "when required" works (plugin-barman-cloud issue 393).
+ */
+function sidecarConfiguration(endpointURL: string | undefined): {
+  value?: Record<string, unknown>;
+  notes: string[];
+} {
+  if (!isR2(endpointURL)) return { notes: [] };
+  return {
+    value: {
+      env: [
+        { name: 'AWS_REQUEST_CHECKSUM_CALCULATION', value: 'when_required' },
+        { name: 'AWS_RESPONSE_CHECKSUM_VALIDATION', value: 'when_required' },
+      ],
+    },
+    notes: [
+      'R2 endpoint: the sidecar sends checksums only when required, or R2 refuses uploads (plugin-barman-cloud #393).',
     ],
   };
 }

@@ -1,6 +1,6 @@
 // The seed's recovery-cluster.yaml: a new Cluster bootstrapped from the source's backups and WAL (PITR or
 // latest), archiving under a new serverName so the operator's empty-archive check passes.
-import { assertNewArchive, clusterBasics, externalCluster, imageNote, walArchiver } from './cluster-parts.js';
+import { assertNewArchive, clusterBasics, externalCluster, walArchiver } from './cluster-parts.js';
 import { CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { describeTarget, type RecoveryTarget } from './recovery-target.js';
 
@@ -16,6 +16,8 @@ export interface RecoveryClusterOptions {
   readonly archiveServerName?: string | undefined;
   /** false for a throw-away Cluster (drill): no WAL archiver, so nothing is written to the bucket. */
   readonly archive?: boolean | undefined;
+  /** spec.instances; default the source Cluster's, else kubernetes.instances. */
+  readonly instances?: number | undefined;
 }
 
 export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClusterOptions = {}): Manifest {
@@ -25,14 +27,22 @@ export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClust
   const source = { objectStore: k.objectStore, serverName: src.config.serverName };
   const archive = { objectStore: k.objectStore, serverName: opts.archiveServerName ?? name };
   assertNewArchive(archive, source, '--archive-server-name');
-  const recovery = { source: RECOVERY_SOURCE, ...(opts.target ? { recoveryTarget: opts.target } : {}) };
+  const basics = clusterBasics(src, 'recovery-cluster', {
+    instances: opts.instances,
+    scratch: namespace !== k.namespace,
+  });
+  const recovery = {
+    source: RECOVERY_SOURCE,
+    ...basics.recovery,
+    ...(opts.target ? { recoveryTarget: opts.target } : {}),
+  };
   return {
     object: {
       apiVersion: CNPG_API,
       kind: 'Cluster',
       metadata: meta(name, namespace),
       spec: {
-        ...clusterBasics(src, 'recovery-cluster'),
+        ...basics.spec,
         bootstrap: { recovery },
         ...(opts.archive === false ? {} : { plugins: [walArchiver(archive)] }),
         externalClusters: [externalCluster(RECOVERY_SOURCE, source)],
@@ -48,7 +58,7 @@ export function recoveryClusterManifest(src: ManifestSource, opts: RecoveryClust
             `Namespace ${namespace}: ObjectStore ${k.objectStore} and Secret ${k.credentialsSecret.name} must exist there too.`,
           ]
         : []),
-      ...imageNote(src),
+      ...basics.notes,
       // A throw-away Cluster never takes the applications over: how to switch to it is beside the point.
       ...(opts.archive === false
         ? []

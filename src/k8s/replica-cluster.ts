@@ -1,6 +1,6 @@
 // The seed's replica-cluster.yaml: a hot standby Cluster that bootstraps from the source's backups and then
 // follows its WAL through the plugin, archiving its own WAL under a different serverName.
-import { assertNewArchive, clusterBasics, externalCluster, imageNote, walArchiver } from './cluster-parts.js';
+import { assertNewArchive, clusterBasics, externalCluster, walArchiver } from './cluster-parts.js';
 import { CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 
 export interface ReplicaClusterOptions {
@@ -12,6 +12,8 @@ export interface ReplicaClusterOptions {
    * instead of the standalone `replica.enabled` the seed uses.
    */
   readonly distributed?: boolean | undefined;
+  /** spec.instances; default the source Cluster's, else kubernetes.instances. */
+  readonly instances?: number | undefined;
 }
 
 export function replicaClusterManifest(src: ManifestSource, opts: ReplicaClusterOptions = {}): Manifest {
@@ -24,16 +26,21 @@ export function replicaClusterManifest(src: ManifestSource, opts: ReplicaCluster
   const replica = opts.distributed
     ? { primary: k.cluster, self: name, source: k.cluster }
     : { enabled: true, source: k.cluster };
+  const namespace = opts.namespace ?? k.namespace;
+  const basics = clusterBasics(src, 'replica-cluster', {
+    instances: opts.instances,
+    scratch: namespace !== k.namespace,
+  });
   const externalClusters = [externalCluster(k.cluster, source)];
   if (opts.distributed) externalClusters.push(externalCluster(name, archive));
   return {
     object: {
       apiVersion: CNPG_API,
       kind: 'Cluster',
-      metadata: meta(name, opts.namespace ?? k.namespace),
+      metadata: meta(name, namespace),
       spec: {
-        ...clusterBasics(src, 'replica-cluster'),
-        bootstrap: { recovery: { source: k.cluster } },
+        ...basics.spec,
+        bootstrap: { recovery: { source: k.cluster, ...basics.recovery } },
         replica,
         plugins: [walArchiver(archive)],
         externalClusters,
@@ -47,7 +54,7 @@ export function replicaClusterManifest(src: ManifestSource, opts: ReplicaCluster
             `Distributed topology: the source Cluster ${k.cluster} needs the same replica section and externalClusters.`,
           ]
         : []),
-      ...imageNote(src),
+      ...basics.notes,
     ],
   };
 }

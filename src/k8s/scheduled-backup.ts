@@ -42,22 +42,26 @@ export interface BackupOptions {
   readonly name: string;
   readonly namespace?: string | undefined;
   readonly cluster?: string | undefined;
-  /** The ObjectStore to write to, when not the one the Cluster's plugin entry names. */
-  readonly objectStore?: string | undefined;
 }
 
+/**
+ * An on-demand Backup (before a failback). No pluginConfiguration.parameters: the plugin takes the ObjectStore
+ * and serverName from the Cluster's own spec.plugins entry and ignores a barmanObjectName given here.
+ */
 export function backupManifest(src: ManifestSource, opts: BackupOptions): Manifest {
-  const pluginConfiguration = {
-    name: BARMAN_PLUGIN,
-    ...(opts.objectStore ? { parameters: { barmanObjectName: opts.objectStore } } : {}),
-  };
+  const cluster = opts.cluster ?? src.k8s.cluster;
   return {
     object: {
       apiVersion: CNPG_API,
       kind: 'Backup',
       metadata: meta(opts.name, opts.namespace ?? src.k8s.namespace),
-      spec: { cluster: { name: opts.cluster ?? src.k8s.cluster }, method: 'plugin', pluginConfiguration },
+      spec: { cluster: { name: cluster }, method: 'plugin', pluginConfiguration: { name: BARMAN_PLUGIN } },
     },
-    notes: [],
+    notes: [
+      `Writes to the ObjectStore and serverName of ${cluster}'s spec.plugins entry (isWALArchiver).`,
+      'The plugin ignores barmanObjectName in a Backup (pluginConfiguration.parameters): to back up to another',
+      `ObjectStore or serverName (e.g. before a failback), change ${cluster}'s plugin entry first:`,
+      `pgdr k8s manifests cluster-plugin (kubectl patch cluster ${cluster} --type merge -p ...).`,
+    ],
   };
 }

@@ -69,7 +69,7 @@ function packed(stdout: string): PackResult {
 /** What pgdr runs: its bin, the compiled sources, the systemd units, the docs, and the files npm always ships. */
 function shipped(path: string): boolean {
   return (
-    ['package.json', 'README.md', 'LICENSE', 'bin/pgdr'].includes(path) ||
+    ['package.json', 'README.md', 'LICENSE', 'bin/pgdr', 'bin/kubectl-pgdr'].includes(path) ||
     /^dist\/src\/.+\.js$/.test(path) ||
     /^packaging\/systemd\/pgdr-[a-z]+\.service$/.test(path) ||
     /^docs\/[a-z/-]+\.md$/.test(path)
@@ -118,6 +118,11 @@ describe('npm package: pack, install -g, run', () => {
       (pack.files.find((f) => f.path === 'bin/pgdr')?.mode ?? 0) & 0o111,
       0o111,
       'bin/pgdr is executable',
+    );
+    assert.equal(
+      (pack.files.find((f) => f.path === 'bin/kubectl-pgdr')?.mode ?? 0) & 0o111,
+      0o111,
+      'bin/kubectl-pgdr (the kubectl plugin) is executable',
     );
     // One module per source file: none missing, none left over from a removed source.
     const modules = paths

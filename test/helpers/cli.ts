@@ -19,10 +19,14 @@ export interface CliResult {
 
 export async function runPgdr(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; bin?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; bin?: string; exe?: string } = {},
 ): Promise<CliResult> {
-  // bin: another copy's dist/src/cli/bin.js (an installed package, a scratch install).
-  const child = spawn(process.execPath, [options.bin ?? PGDR_BIN, ...args], {
+  // bin: another copy's dist/src/cli/bin.js (an installed package, a scratch install); exe: an executable run
+  // as it is (bin/pgdr, bin/kubectl-pgdr).
+  const [file, argv] = options.exe
+    ? [options.exe, [...args]]
+    : [process.execPath, [options.bin ?? PGDR_BIN, ...args]];
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

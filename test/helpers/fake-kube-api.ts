@@ -250,6 +250,14 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     const following = (r: Obj | undefined) =>
       r?.enabled === true || (typeof r?.primary === 'string' && r.primary !== name);
     if (!following(was) || following(now) || api.clusterScript.mode === 'none') return;
+    // The distributed form promotes only with the token a demoted Cluster published (the operator replays up
+    // to the point the token names first); any other token leaves it waiting.
+    const token = now?.promotionToken;
+    if (
+      token !== undefined &&
+      !api.all('Cluster').some((c) => ((c.status as Obj | undefined)?.demotionToken ?? null) === token)
+    )
+      return;
     const stepMs = api.clusterScript.stepMs ?? 150;
     const t = setTimeout(() => {
       timers.delete(t);
@@ -265,6 +273,36 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
         status: healthyClusterStatus(name, instances, tli),
       });
     }, stepMs);
+    timers.add(t);
+  };
+
+  // The operator's side of a demotion (distributed topology): a primary whose replica.primary now names another
+  // Cluster becomes a replica of it and, once its last WAL is archived, publishes status.demotionToken.
+  const demoteIfAsked = (ns: string, name: string, before: Obj, after: Obj) => {
+    const primaryOf = (o: Obj) => ((o.spec as Obj | undefined)?.replica as Obj | undefined)?.primary;
+    const was = primaryOf(before);
+    const now = primaryOf(after);
+    if (was !== name || typeof now !== 'string' || now === name || api.clusterScript.mode === 'none') return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      const k = kindOf('postgresql.cnpg.io/v1', 'Cluster');
+      const c = store.get(key(k, ns, name));
+      if (!c) return;
+      const st = (c.status as Obj | undefined) ?? {};
+      const tli = Number(st.timelineID ?? 1);
+      const demotionToken = Buffer.from(
+        JSON.stringify({
+          systemID: '7400000000000000001',
+          timelineID: String(tli),
+          latestCheckpointREDOWAL: name,
+        }),
+      ).toString('base64');
+      store.set(key(k, ns, name), {
+        ...c,
+        metadata: { ...(c.metadata as Obj), resourceVersion: String(++rv) },
+        status: { ...healthyClusterStatus(name, Number((c.spec as Obj).instances ?? 1), tli), demotionToken },
+      });
+    }, api.clusterScript.stepMs ?? 150);
     timers.add(t);
   };
 
@@ -430,7 +468,10 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
         );
       const updated = stamp(k, { ...patched, status: existing.status }, ns);
       store.set(key(k, ns, name), updated);
-      if (k.kind === 'Cluster') promoteIfAsked(ns, name, existing, updated);
+      if (k.kind === 'Cluster') {
+        promoteIfAsked(ns, name, existing, updated);
+        demoteIfAsked(ns, name, existing, updated);
+      }
       return send(200, updated);
     }
     return fail(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');

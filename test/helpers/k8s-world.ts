@@ -96,8 +96,12 @@ export async function writeK8sConfig(dir: string, bucket: K8sBucket): Promise<st
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** The seed's objects, as they would be in a running namespace. */
-export function seedObjects(api: FakeKubeApi, bucket: K8sBucket): void {
+/** The source Cluster, its ObjectStore (pointing at bucket) and the Secret the ObjectStore reads. */
+export function putSourceCluster(
+  api: FakeKubeApi,
+  o: { destination: string; s3: S3rverHandle; spec?: Record<string, unknown>; secret?: string },
+): void {
+  const secret = o.secret ?? 'mastodon-walg-s3';
   api.put({
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
@@ -105,6 +109,7 @@ export function seedObjects(api: FakeKubeApi, bucket: K8sBucket): void {
     spec: {
       instances: 3,
       storage: { size: '20Gi' },
+      ...o.spec,
       plugins: [
         {
           name: 'barman-cloud.cloudnative-pg.io',
@@ -121,11 +126,11 @@ export function seedObjects(api: FakeKubeApi, bucket: K8sBucket): void {
     metadata: { name: 'database-backup', namespace: NS },
     spec: {
       configuration: {
-        destinationPath: bucket.destination,
-        endpointURL: bucket.s3.endpoint,
+        destinationPath: o.destination,
+        endpointURL: o.s3.endpoint,
         s3Credentials: {
-          accessKeyId: { name: 'mastodon-walg-s3', key: 'ACCESS_KEY_ID' },
-          secretAccessKey: { name: 'mastodon-walg-s3', key: 'ACCESS_SECRET_KEY' },
+          accessKeyId: { name: secret, key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: secret, key: 'ACCESS_SECRET_KEY' },
         },
         wal: { compression: 'gzip' },
       },
@@ -135,10 +140,15 @@ export function seedObjects(api: FakeKubeApi, bucket: K8sBucket): void {
   api.put({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'mastodon-walg-s3', namespace: NS },
+    metadata: { name: secret, namespace: NS },
     type: 'Opaque',
-    data: { ACCESS_KEY_ID: b64(bucket.s3.accessKeyId), ACCESS_SECRET_KEY: b64(bucket.s3.secretAccessKey) },
+    data: { ACCESS_KEY_ID: b64(o.s3.accessKeyId), ACCESS_SECRET_KEY: b64(o.s3.secretAccessKey) },
   });
+}
+
+/** The seed's objects, as they would be in a running namespace. */
+export function seedObjects(api: FakeKubeApi, bucket: K8sBucket): void {
+  putSourceCluster(api, { destination: bucket.destination, s3: bucket.s3 });
   for (const [name, replicas] of Object.entries(APPS))
     api.put({
       apiVersion: 'apps/v1',

@@ -1,15 +1,18 @@
 // `pgdr k8s manifests` as a user runs it: the built CLI, the seed's config, both output formats.
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { MANIFEST_KINDS } from '../../src/k8s/manifests.js';
 import { runPgdr } from '../helpers/cli.js';
-import { K8S_FIXTURES, registry, SEED_CONFIG } from '../unit/k8s-fixtures.js';
+import { K8S_FIXTURES, mastodonCluster, registry, SEED_CONFIG } from '../unit/k8s-fixtures.js';
 
 const PATCH_OF = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' };
 const validate = (o: unknown, kind: string) =>
   registry()
-    .validate(o, kind === 'promotion-patch' ? { as: PATCH_OF } : {})
+    .validate(o, kind === 'promotion-patch' || kind === 'cluster-plugin' ? { as: PATCH_OF } : {})
     .errors.map((e) => `${e.path}: ${e.message}`);
 const run = (...args: string[]) =>
   runPgdr(['k8s', 'manifests', ...args, '-c', SEED_CONFIG], { cwd: K8S_FIXTURES });
@@ -77,5 +80,39 @@ describe('pgdr k8s manifests (CLI)', () => {
       r.stderr,
       /^pgdr: error: the configuration \(flags\) has no kubernetes: section\nhint: add kubernetes: /,
     );
+  });
+
+  it('--from-cluster FILE clones the source Cluster offline (kubectl get -o yaml, also as a List); --instances', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pgdr-from-cluster-'));
+    const file = join(dir, 'cluster.yaml');
+    await writeFile(file, stringify({ apiVersion: 'v1', kind: 'List', items: [mastodonCluster()] }));
+    const r = await run('recovery-cluster', '--from-cluster', file, '--instances', '2', '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const spec = JSON.parse(r.stdout).spec;
+    assert.deepEqual(validate(JSON.parse(r.stdout), 'recovery-cluster'), []);
+    assert.equal(spec.postgresql.parameters.max_connections, '600');
+    assert.equal(spec.instances, 2);
+    assert.equal(spec.bootstrap.recovery.database, 'mastodon_production');
+    assert.deepEqual(spec.walStorage, { size: '50Gi', storageClass: 'fast-ssd' });
+    const y = await run('replica-cluster', '--from-cluster', file);
+    assert.equal(y.code, 0, y.stderr);
+    assert.match(y.stdout, /^# Carried over from file .*cluster\.yaml \(Cluster database-cnpg\):$/m);
+    assert.match(y.stdout, /^# {3}postgresql \(parameters: max_connections, /m);
+    // Without it: the configuration only, and the notes say so.
+    assert.match(
+      (await run('recovery-cluster')).stdout,
+      /^# Built from the configuration only \(no --from-cluster FILE\)/m,
+    );
+    const two = join(dir, 'two.yaml');
+    await writeFile(two, `${stringify(mastodonCluster())}---\n${stringify(mastodonCluster())}`);
+    const bad = await run('recovery-cluster', '--from-cluster', two);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /holds 2 CloudNativePG Clusters/);
+    const gone = await run('recovery-cluster', '--from-cluster', join(dir, 'missing.yaml'));
+    assert.equal(gone.code, 18, gone.stderr);
+    assert.match(gone.stderr, /missing\.yaml/);
+    const flagElsewhere = await run('objectstore', '--from-cluster', file);
+    assert.equal(flagElsewhere.code, 2);
+    assert.match(flagElsewhere.stderr, /--from-cluster does not apply to objectstore/);
   });
 });

@@ -97,6 +97,11 @@ describe('pgdr k8s promote', () => {
       spec: { instances: 1, replica: { primary: 'database-cnpg', self: REPLICA, source: 'database-cnpg' } },
     });
     api.setStatus(CNPG, 'Cluster', NS, REPLICA, healthyClusterStatus(REPLICA, 1, 1));
+    // The token the demoted primary published: the scripted operator promotes with no other.
+    api.setStatus(CNPG, 'Cluster', NS, 'database-cnpg', {
+      ...healthyClusterStatus('database-cnpg', 3, 1),
+      demotionToken: 'dG9rZW4=',
+    });
     const r = await runPgdr(['k8s', 'promote', '--yes', '--promotion-token', 'dG9rZW4=', ...args()]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(patches()[0]?.body, {

@@ -132,10 +132,14 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.ok(!text.includes(APP_PASSWORD), 'the database password never appears');
   };
 
-  it('--dry-run prints the full plan with the exact manifests and patches, and contacts nothing', async () => {
+  it('--dry-run prints the full plan with the exact manifests and patches, and only reads the source Cluster', async () => {
     const r = await pgdr(['k8s', 'pitr', '--target-time', '2024-12-15 12:00:00', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(api.requests.length, 0);
+    assert.deepEqual(
+      api.requests.map((x) => `${x.method} ${x.path}`),
+      [`GET /apis/postgresql.cnpg.io/v1/namespaces/${NS}/clusters/${CLUSTER}`],
+    );
+    assert.match(r.stdout, /Carried over from Cluster goingdark-social\/database-cnpg \(live\)/);
     for (const id of ['pre-checks', 'remember-replicas', 'scale-down', 'apply', 'wait', 'verify', 'switch'])
       assert.match(r.stdout, new RegExp(`\\[${id}\\]`));
     for (const app of Object.keys(APPS))
@@ -229,7 +233,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     );
     assert.match(
       r.stdout,
-      /Cluster in healthy state, 1\/1 ready, primary database-cnpg-recovered-1, timeline 2/,
+      /Cluster in healthy state, 3\/3 ready, primary database-cnpg-recovered-1, timeline 2/,
     );
     assert.match(r.stdout, /database-cnpg-recovered-rw\s+read-write/);
     assert.match(r.stdout, /metadata.name is immutable/);
@@ -258,7 +262,8 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(other.stdout, /FAILED at step pre-checks/);
 
     // The operator gets there in the end; the rerun must not take the zeros for the counts to restore.
-    api.setStatus(CNPG, 'Cluster', NS, RECOVERED, healthyClusterStatus(RECOVERED, 1));
+    // The recovery Cluster has the source's 3 instances (cloned from the live Cluster).
+    api.setStatus(CNPG, 'Cluster', NS, RECOVERED, healthyClusterStatus(RECOVERED, 3));
     const again = await pgdr(['k8s', 'latest', '--switch', ...FAST]);
     assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
     assert.match(again.stdout, /already exists \(created by pgdr\): a rerun picks it up/);
@@ -609,7 +614,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     assert.match(r.stdout, /hint: .*resources: \["pods\/portforward"\], verbs: \["get", "create"\]/);
     assert.match(
       r.stdout,
-      /done in \d+\.\d s: status: 1\/1 ready, primary database-cnpg-recovered-1, timeline 2; database checks NOT run \(forbidden: .*\): verification partial/,
+      /done in \d+\.\d s: status: 3\/3 ready, primary database-cnpg-recovered-1, timeline 2; database checks NOT run \(forbidden: .*\): verification partial/,
     );
     assert.match(
       r.stdout,

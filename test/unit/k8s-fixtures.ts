@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { PgdrError } from '../../src/errors.js';
 import { clusterAdmissionProblems } from '../../src/k8s/cluster-admission.js';
-import type { Manifest, ManifestSource } from '../../src/k8s/manifest-types.js';
+import {
+  type K8sObject,
+  MANAGED_BY,
+  type Manifest,
+  type ManifestSource,
+} from '../../src/k8s/manifest-types.js';
 import {
   buildManifests,
   type ManifestKind,
@@ -58,4 +63,47 @@ export function errorOf(fn: () => unknown): string {
     return `${e.code}: ${e.message}`;
   }
   assert.fail('expected an error');
+}
+
+/** A Mastodon Cluster as it runs: tuned, with resources, a WAL volume and the initdb application database. */
+export function mastodonCluster(): K8sObject {
+  return {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name: 'database-cnpg', namespace: 'goingdark-social', labels: { ...MANAGED_BY } },
+    spec: {
+      instances: 3,
+      imageName: 'ghcr.io/cloudnative-pg/postgresql:17.2-standard-bookworm',
+      postgresql: {
+        parameters: {
+          max_connections: '600',
+          max_worker_processes: '16',
+          shared_buffers: '4GB',
+          'pg_stat_statements.max': '10000',
+        },
+        shared_preload_libraries: ['pg_stat_statements'],
+        pg_hba: ['host all all 10.0.0.0/8 scram-sha-256'],
+      },
+      resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } },
+      storage: { size: '200Gi', storageClass: 'fast-ssd' },
+      walStorage: { size: '50Gi', storageClass: 'fast-ssd' },
+      affinity: { enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname' },
+      monitoring: { enablePodMonitor: true },
+      bootstrap: {
+        initdb: {
+          database: 'mastodon_production',
+          owner: 'mastodon',
+          secret: { name: 'mastodon-db-credentials' },
+        },
+      },
+      plugins: [
+        {
+          name: 'barman-cloud.cloudnative-pg.io',
+          isWALArchiver: true,
+          parameters: { barmanObjectName: 'database-backup', serverName: 'database-cnpg' },
+        },
+      ],
+    },
+    status: { phase: 'Cluster in healthy state' },
+  };
 }

@@ -31,6 +31,13 @@ describe('k8s manifests from the seed configuration', () => {
         data: { compression: 'gzip', jobs: 2 },
       },
       retentionPolicy: '14d',
+      // The seed's endpoint is R2 (plugin-barman-cloud issue 393).
+      instanceSidecarConfiguration: {
+        env: [
+          { name: 'AWS_REQUEST_CHECKSUM_CALCULATION', value: 'when_required' },
+          { name: 'AWS_RESPONSE_CHECKSUM_VALIDATION', value: 'when_required' },
+        ],
+      },
     });
   });
 

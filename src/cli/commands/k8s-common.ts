@@ -87,6 +87,7 @@ export function printPlan<C>(
   title: string,
   steps: readonly Step<C>[],
   asJson = false,
+  reads?: string,
 ): void {
   if (asJson) {
     const plan = steps.map((s) => ({
@@ -98,11 +99,16 @@ export function printPlan<C>(
         patchOf: item.manifest?.patchOf ?? null,
       })),
     }));
-    json(ctx, { title, dryRun: true, steps: plan });
+    json(ctx, { title, dryRun: true, ...(reads ? { reads } : {}), steps: plan });
     return;
   }
   line(ctx, `${title}`);
-  line(ctx, 'Dry run: nothing is changed and the Kubernetes API is not contacted.');
+  line(
+    ctx,
+    reads
+      ? `Dry run: nothing is changed; the Kubernetes API is only read (${reads}).`
+      : 'Dry run: nothing is changed and the Kubernetes API is not contacted.',
+  );
   for (const [i, s] of steps.entries()) {
     line(ctx, `\nStep ${i + 1}/${steps.length}: ${s.title} [${s.id}]`);
     for (const item of s.plan()) {
@@ -121,7 +127,6 @@ function renderManifest(m: Manifest): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Progress as it happens: one line per step start and end, indented detail lines in between. */
 /**
  * What every runbook command does before its steps: with --dry-run print the plan and stop (undefined);
  * otherwise connect, and print the title unless the output is JSON.
@@ -132,9 +137,10 @@ export async function openRunbook<C>(
   title: string,
   steps: readonly Step<C>[],
   format: string,
+  reads?: string,
 ): Promise<{ api: KubeApi; quiet: boolean; printer: ReturnType<typeof stepPrinter> } | undefined> {
   if (flag(p, 'dry-run')) {
-    printPlan(ctx, title, steps, format === 'json');
+    printPlan(ctx, title, steps, format === 'json', reads);
     return undefined;
   }
   const api = await connect(p);
@@ -143,6 +149,7 @@ export async function openRunbook<C>(
   return { api, quiet, printer: stepPrinter(ctx) };
 }
 
+/** Progress as it happens: one line per step start and end, indented detail lines in between. */
 export function stepPrinter(ctx: CliContext) {
   return {
     onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {

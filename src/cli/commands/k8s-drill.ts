@@ -24,6 +24,7 @@ import {
   VERIFY_FLAGS,
   VERIFY_USAGE,
 } from './k8s-common.js';
+import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
 
 const NAME = 'k8s drill';
 
@@ -36,6 +37,7 @@ const FLAGS: FlagSpec = {
   keep: { type: 'boolean' },
   report: { type: 'string' },
   notify: { type: 'string' },
+  ...SOURCE_FLAGS,
 };
 
 export const k8sDrill: Command = {
@@ -62,6 +64,7 @@ which pgdr drill history, pgdr serve and its metrics read.
   --dry-run                  print every step and the exact manifests; change nothing
   --timeout DURATION         default 30m;  --poll-interval DURATION  default 5s
 ${VERIFY_USAGE}
+${SOURCE_USAGE.replace("(default: the source's)", '(default 1)')}
   --format table|json
 
 ${KUBE_USAGE}
@@ -72,11 +75,13 @@ ${STORE_USAGE}`,
     positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
-    const src = manifestSource(config);
     const target = targetFromFlags(p);
+    const instances = instancesFlag(p, NAME);
+    const src = await sourceFor(p, ctx, manifestSource(config));
     const plan = drillPlan({
       config,
       src,
+      instances: instances ?? 1,
       target,
       namespace: str(p, 'namespace'),
       name: str(p, 'name'),
@@ -96,7 +101,7 @@ ${STORE_USAGE}`,
     const reportFile = str(p, 'report');
     const startedAt = new Date();
     const title = `pgdr ${NAME}: recover serverName ${config.serverName} to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}, verify, delete`;
-    const opened = await openRunbook(ctx, p, title, plan.steps, format);
+    const opened = await openRunbook(ctx, p, title, plan.steps, format, sourceReads(p, src));
     if (opened === undefined) return 0;
     const { api, quiet, printer } = opened;
     const dctx: DrillContext = {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { checkServerNameFlag } from '../../config/server-name.js';
 import { PgdrError } from '../../errors.js';
 import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
@@ -17,6 +18,7 @@ import {
 } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
+import { instancesFlag, readClusterFile, SOURCE_FLAGS } from './k8s-source.js';
 
 const NAME = 'k8s manifests';
 
@@ -32,14 +34,16 @@ const FLAGS: FlagSpec = {
   'promotion-token': { type: 'string' },
   schedule: { type: 'string' },
   name: { type: 'string' },
+  ...SOURCE_FLAGS,
 };
 
 // Which flags each KIND reads: any other is refused rather than silently ignored.
 const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
   objectstore: [],
+  'cluster-plugin': [],
   'scheduled-backup': ['schedule'],
   backup: ['name'],
-  'replica-cluster': ['archive-server-name', 'distributed'],
+  'replica-cluster': ['archive-server-name', 'distributed', 'from-cluster', 'instances'],
   'recovery-cluster': [
     'target-time',
     'target-lsn',
@@ -50,6 +54,8 @@ const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
     'backup-id',
     'exclusive',
     'archive-server-name',
+    'from-cluster',
+    'instances',
   ],
   'promotion-patch': ['promotion-token'],
   'drill-cronjob': [],
@@ -64,9 +70,13 @@ export const k8sManifests: Command = {
   usage: `Usage: pgdr k8s manifests KIND [options] [-o yaml|json] [store options]
 
 KIND is one of:
-  objectstore        barmancloud.cnpg.io ObjectStore from objectStore (credentials from kubernetes.credentialsSecret)
+  objectstore        barmancloud.cnpg.io ObjectStore from objectStore (credentials from kubernetes.credentialsSecret;
+                     with an R2 endpoint, the sidecar environment R2 needs)
+  cluster-plugin     merge patch of the source Cluster: its spec.plugins entry archiving to the ObjectStore under
+                     serverName (barmanObjectName, serverName)
   scheduled-backup   daily base backup at 06:00 UTC through the plugin [--schedule "0 0 6 * * *" (six fields)]
-  backup             an on-demand Backup through the plugin [--name NAME]
+  backup             an on-demand Backup through the plugin [--name NAME] (it writes where the Cluster's plugin
+                     entry says: the plugin ignores barmanObjectName in a Backup)
   replica-cluster    hot standby Cluster following the source [--distributed] [--archive-server-name NAME]
   recovery-cluster   Cluster recovered from the bucket, to the latest WAL or a target:
                        --target-time T | --target-lsn LSN | --target-xid XID | --target-name NAME |
@@ -74,6 +84,11 @@ KIND is one of:
                        --archive-server-name NAME (default: the new Cluster's name; must be empty in the bucket)
                      Its metadata.name cannot be changed later (it is immutable): point the applications at
                      its -rw/-ro services, or back it up and recreate the original name from that backup.
+  With --from-cluster FILE (replica-cluster, recovery-cluster): the source Cluster's YAML (kubectl get cluster
+                     NAME -o yaml): its image, postgresql parameters and libraries, resources, storage and
+                     walStorage (at least the source's size), affinity, monitoring and application database
+                     (initdb database/owner/secret) are carried over, and instances (--instances N to change).
+                     Without it the Cluster is built from the configuration only (the runbooks read the live one).
   promotion-patch    merge patch promoting the replica Cluster: {"spec":{"replica":{"enabled":false}}}, or with
                      --promotion-token TOKEN the distributed form (replica.primary + promotionToken)
   drill-cronjob      ConfigMap + CronJob running pgdr drill on kubernetes.drill.schedule, reporting to the webhook
@@ -129,8 +144,13 @@ ${STORE_USAGE}`,
       backupID: str(p, 'backup-id'),
       exclusive: flag(p, 'exclusive') || undefined,
     };
-    const src = manifestSource(configFrom(p, ctx));
+    const fromFile = str(p, 'from-cluster');
+    const base = manifestSource(configFrom(p, ctx));
+    const src = fromFile
+      ? { ...base, from: await readClusterFile(resolve(ctx.cwd, fromFile)) }
+      : { ...base, configOnly: 'no --from-cluster FILE' };
     const list = buildManifests(kind, src, {
+      instances: instancesFlag(p, NAME),
       namespace: str(p, 'namespace'),
       target: checkRecoveryTarget(target),
       archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),

@@ -65,7 +65,10 @@ ${STORE_USAGE}`,
       api,
       signal: ctx.signal,
       progress: quiet ? () => undefined : printer.progress,
-      confirm: (summary) => (flag(p, 'yes') ? Promise.resolve() : confirm(ctx, plan.name, summary, quiet)),
+      confirm: (summary) =>
+        flag(p, 'yes')
+          ? Promise.resolve()
+          : confirmByName(ctx, NAME, 'promote', plan.name, summary, undefined, quiet),
       state: {},
     };
     const report = await runRunbook(NAME, plan.steps, pctx, {
@@ -91,13 +94,24 @@ ${STORE_USAGE}`,
   },
 };
 
-async function confirm(ctx: CliContext, name: string, summary: string[], asJson: boolean): Promise<void> {
+/** The confirmation rule of the k8s runbooks that change a live Cluster: type its name on a terminal. */
+export async function confirmByName(
+  ctx: CliContext,
+  command: string,
+  verb: string,
+  name: string,
+  summary: string[],
+  /** What --yes does, for the hint; default `VERB NAME`. */
+  doing = `${verb} ${name}`,
+  /** Under --format json the question goes to stderr: stdout holds only the report. */
+  asJson = false,
+): Promise<void> {
   if (!process.stdin.isTTY || !ctx.isTTY)
     throw new PgdrError(
       'CONFIRMATION_REQUIRED',
-      `${NAME}: refusing to promote without confirmation (no terminal); nothing was changed`,
+      `${command}: refusing to ${verb} without confirmation (no terminal); nothing was changed`,
       {
-        hint: `pass --yes to promote ${name}`,
+        hint: `pass --yes to ${doing}`,
       },
     );
   // Under --format json stdout holds only the report: the question goes to the terminal through stderr.
@@ -105,11 +119,14 @@ async function confirm(ctx: CliContext, name: string, summary: string[], asJson:
   for (const l of summary) to.write(`${l}\n`);
   const rl = createInterface({ input: process.stdin, output: to });
   try {
-    const answer = await rl.question(`type the Cluster name (${name}) to promote: `, { signal: ctx.signal });
+    const answer = await rl.question(
+      `type the Cluster name (${name}) to ${doing === `${verb} ${name}` ? verb : doing}: `,
+      { signal: ctx.signal },
+    );
     if (answer.trim() !== name)
       throw new PgdrError(
         'CONFIRMATION_REQUIRED',
-        `${NAME}: the answer did not match ${name}; nothing was changed`,
+        `${command}: the answer did not match ${name}; nothing was changed`,
       );
   } finally {
     rl.close();

@@ -28,6 +28,7 @@ import {
   VERIFY_FLAGS,
   VERIFY_USAGE,
 } from './k8s-common.js';
+import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
 
 type Mode = 'pitr' | 'latest';
 
@@ -38,6 +39,7 @@ const BASE_FLAGS: FlagSpec = {
   switch: { type: 'boolean' },
   'scale-back': { type: 'boolean' },
   ...VERIFY_FLAGS,
+  ...SOURCE_FLAGS,
 };
 
 const COMMON_USAGE = `  --name NAME                the new Cluster (default kubernetes.recoveredCluster, <cluster>-recovered)
@@ -49,6 +51,7 @@ const COMMON_USAGE = `  --name NAME                the new Cluster (default kube
   --timeout DURATION         how long to wait for the Cluster to be ready (default 30m)
   --poll-interval DURATION   how often to read its status (default 5s)
 ${VERIFY_USAGE}
+${SOURCE_USAGE}
   --format table|json
 
 Pre-checks before any change: the Cluster, the ObjectStore and the credentials Secret exist; the bucket is
@@ -108,12 +111,15 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
   positionals(p, name, 0, 0, '');
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', name);
   const config = configFrom(p, ctx);
-  const src = manifestSource(config);
-  if (flag(p, 'scale-back')) return scaleBackOnly(p, ctx, src.k8s, name);
+  const base = manifestSource(config);
+  if (flag(p, 'scale-back')) return scaleBackOnly(p, ctx, base.k8s, name);
   const target = targetOf(p, mode);
+  const instances = instancesFlag(p, name);
+  const src = await sourceFor(p, ctx, base);
   const o: RecoveryOptions = {
     config,
     src,
+    instances,
     target,
     name: str(p, 'name'),
     archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
@@ -127,7 +133,7 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
   };
   const plan = recoveryPlan(o);
   const title = `pgdr ${name}: recover serverName ${config.serverName} (ObjectStore ${src.k8s.objectStore}) to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}`;
-  const opened = await openRunbook(ctx, p, title, plan.steps, format);
+  const opened = await openRunbook(ctx, p, title, plan.steps, format, sourceReads(p, src));
   if (opened === undefined) return 0;
   const { api, quiet, printer } = opened;
   const rctx: RecoveryContext = {

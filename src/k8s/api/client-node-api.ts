@@ -43,7 +43,8 @@ export async function connectKube(o: KubeConnectOptions = {}): Promise<KubeApi> 
   }
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
   const where = `context ${kc.getCurrentContext() || 'in-cluster'} at ${server}`;
-  return new ClientNodeApi(k, kc, where, o.requestTimeoutMs ?? 30_000);
+  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace?.trim() || undefined;
+  return new ClientNodeApi(k, kc, where, o.requestTimeoutMs ?? 30_000, namespace);
 }
 
 class ClientNodeApi implements KubeApi {
@@ -55,6 +56,7 @@ class ClientNodeApi implements KubeApi {
     private readonly kc: K.KubeConfig,
     readonly where: string,
     private readonly timeoutMs: number,
+    readonly namespace: string | undefined,
   ) {
     this.custom = kc.makeApiClient(k.CustomObjectsApi);
     this.core = kc.makeApiClient(k.CoreV1Api);

@@ -13,6 +13,8 @@ export interface ObjectRef {
 export interface KubeApi {
   /** Where requests go, for messages: `context NAME at https://…` (never a token). */
   readonly where: string;
+  /** The current context's namespace (in-cluster: the service account's), as kubectl defaults -n to. */
+  readonly namespace?: string | undefined;
   /** The object, or undefined when it does not exist (404). */
   get(ref: ObjectRef, options?: CallOptions): Promise<K8sObject | undefined>;
   list(

@@ -39,6 +39,7 @@ export function drillPlan(o: DrillOptions): { name: string; namespace: string; s
     name: o.name ?? `${k.cluster}-drill`,
     namespace,
     archive: false,
+    instances: o.instances,
   });
   const bad = clusterAdmissionProblems(manifest.object);
   if (bad.length)

@@ -7,8 +7,9 @@ import { isPgdrError } from '../../errors.js';
 import { type KubeApi, ref } from '../api/kube-api.js';
 import { type ClusterState, clusterState } from '../cluster-state.js';
 import { type BucketFacts, type Diagnosis, diagnose, type Role } from '../diagnose.js';
-import { CNPG_API, type ManifestSource } from '../manifest-types.js';
+import { CNPG_API, type K8sObject, type ManifestSource } from '../manifest-types.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
+import { type ReplicaLag, replicaLag } from './replica-lag.js';
 import { replicasConfigMapName } from './scale.js';
 
 export interface K8sStatus {
@@ -23,6 +24,9 @@ export interface K8sStatus {
   readonly bucketError?: string | undefined;
   readonly servers: ReadonlyMap<string, number>;
   readonly scaledDown?: Readonly<Record<string, string>> | undefined;
+  /** The replica Cluster's replay lag against the bucket, when it exists and is still a replica. */
+  readonly replicaLag?: ReplicaLag | undefined;
+  readonly replicaLagError?: string | undefined;
   readonly diagnoses: readonly Diagnosis[];
 }
 
@@ -39,9 +43,11 @@ export async function k8sStatus(
     ['recovered', k.recoveredCluster],
   ];
   const clusters: { role: Role; name: string; state?: ClusterState }[] = [];
+  let replicaObject: K8sObject | undefined;
   for (const [role, name] of wanted) {
     const c = await api.get(ref(CNPG_API, 'Cluster', k.namespace, name), { signal: o.signal });
     clusters.push({ role, name, ...(c ? { state: clusterState(c) } : {}) });
+    if (role === 'replica' && c && clusterState(c).replica) replicaObject = c;
   }
   const cm = await api.get(ref('v1', 'ConfigMap', k.namespace, replicasConfigMapName(k)), {
     signal: o.signal,
@@ -83,6 +89,16 @@ export async function k8sStatus(
     if (isPgdrError(e, 'K8S_FORBIDDEN') || isPgdrError(e, 'K8S_API') || isPgdrError(e, 'ABORTED')) throw e;
     bucketError = (e as Error).message;
   }
+  let lag: ReplicaLag | undefined;
+  let replicaLagError: string | undefined;
+  if (replicaObject) {
+    try {
+      lag = await replicaLag(api, config, replicaObject, o.signal);
+    } catch (e) {
+      if (isPgdrError(e, 'ABORTED')) throw e;
+      replicaLagError = (e as Error).message;
+    }
+  }
   const facts: BucketFacts | undefined = bucketError ? undefined : { servers, newestWalAgeMs: walAge };
   const diagnoses = diagnose({
     clusters: present,
@@ -116,5 +132,49 @@ export async function k8sStatus(
       finding: `the bucket cannot be read as the cluster would: ${bucketError}`,
       advice: `check ObjectStore ${k.objectStore} and Secret ${k.credentialsSecret.name} (seed: "Backup List Returns Empty")`,
     });
-  return { clusters, bucket, bucketUrl, bucketError, servers, scaledDown, diagnoses };
+  diagnoses.push(...lagDiagnoses(k.replicaCluster, lag, replicaLagError));
+  const rank = { error: 0, warn: 1, info: 2 };
+  diagnoses.sort((a, b) => rank[a.level] - rank[b.level]);
+  return {
+    clusters,
+    bucket,
+    bucketUrl,
+    bucketError,
+    servers,
+    scaledDown,
+    replicaLag: lag,
+    replicaLagError,
+    diagnoses,
+  };
+}
+
+function lagDiagnoses(name: string, lag: ReplicaLag | undefined, error: string | undefined): Diagnosis[] {
+  if (error)
+    return [
+      {
+        level: 'warn',
+        cluster: name,
+        finding: `the replica's lag could not be measured: ${error}`,
+        advice: `pgdr k8s replica-status ${name} says why (port-forward to its primary, the credentials Secret)`,
+      },
+    ];
+  const s = lag?.status;
+  if (!s || s.verdict === 'healthy') return [];
+  if (s.verdict === 'stuck')
+    return [
+      {
+        level: 'error',
+        cluster: name,
+        finding: `replica stuck on segment ${s.stuckSegment}: ${s.reason}`,
+        advice: `the segment is missing or unreadable under serverName ${lag.serverName}: check the source's archiving; the replica cannot get past it (promoting now loses everything after it)`,
+      },
+    ];
+  return [
+    {
+      level: 'warn',
+      cluster: name,
+      finding: `replica ${s.verdict}: ${s.reason}${s.lagSeconds !== null ? `, ${s.lagSeconds.toFixed(0)} s behind` : ''}`,
+      advice: `kubectl logs ${lag.pod} -n ${lag.namespace} -c postgres | tail -100 (restore_command, replay)`,
+    },
+  ];
 }

@@ -54,6 +54,7 @@ export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
     target: o.target,
     name: o.name,
     archiveServerName: o.archiveServerName,
+    instances: o.instances,
   });
   const bad = clusterAdmissionProblems(manifest.object);
   if (bad.length)
@@ -169,7 +170,7 @@ export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
       title: `wait for ${name} to be ready`,
       plan: () => [
         {
-          text: `poll Cluster ${name} every ${o.pollMs / 1000} s until phase "Cluster in healthy state" with ${k.instances} ready instance(s); give up after ${Math.round(o.timeoutMs / 1000)} s`,
+          text: `poll Cluster ${name} every ${o.pollMs / 1000} s until phase "Cluster in healthy state" with ${String((cluster.spec as { instances?: number }).instances)} ready instance(s); give up after ${Math.round(o.timeoutMs / 1000)} s`,
         },
       ],
       run: async (ctx) => {

@@ -21,6 +21,8 @@ export interface RecoveryClusterOptions {
   readonly database?: string | undefined;
   readonly dataChecks?: readonly DataCheck[] | undefined;
   readonly amcheck?: boolean | undefined;
+  /** spec.instances of the new Cluster; default the source Cluster's (kubernetes.instances without one). */
+  readonly instances?: number | undefined;
 }
 
 /** What every runbook's steps run with. */

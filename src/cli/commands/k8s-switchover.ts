@@ -1,0 +1,140 @@
+import { PgdrError } from '../../errors.js';
+import { ref } from '../../k8s/api/kube-api.js';
+import { clusterState } from '../../k8s/cluster-state.js';
+import { CNPG_API } from '../../k8s/manifest-types.js';
+import { manifestSource } from '../../k8s/manifests.js';
+import { runRunbook } from '../../k8s/runbook/runbook.js';
+import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
+import { flag, oneOf, parse, positionals, str } from '../args.js';
+import { configFrom, STORE_USAGE } from '../context.js';
+import { printJsonError, wantsJson } from '../json-error.js';
+import type { CliContext, Command } from '../main.js';
+import { json, line } from '../output.js';
+import {
+  connect,
+  durationFlag,
+  KUBE_USAGE,
+  openRunbook,
+  printReport,
+  RUNBOOK_FLAGS,
+  reportJson,
+} from './k8s-common.js';
+import { confirmByName } from './k8s-promote.js';
+
+const NAME = 'k8s switchover';
+
+const FLAGS = {
+  ...RUNBOOK_FLAGS,
+  to: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  yes: { type: 'boolean' },
+} as const;
+
+export const k8sSwitchover: Command = {
+  name: NAME,
+  summary:
+    'Kubernetes: planned switch of the distributed topology to another Cluster (demotion token, no data loss)',
+  usage: `Usage: pgdr k8s switchover --to CLUSTER [--yes] [--dry-run] [options]
+
+The runbook's planned switch between two Clusters of a distributed topology (both with spec.replica.primary
+and each other in externalClusters): checks both, asks for the target's name on a terminal (refuses without
+one, unless --yes), demotes the current primary (spec.replica.primary = CLUSTER), waits for its
+status.demotionToken (its last WAL archived), promotes CLUSTER with that token (it replays up to exactly that
+point: no data loss), waits for CLUSTER to run as the primary on a new timeline, and prints the command that
+switches back. Fails closed: a target that is not a replica of a ready primary is refused before any change.
+
+  --to CLUSTER               the Cluster to promote
+  -n, --namespace NS         default kubernetes.namespace
+  --yes                      do not ask (scripts)
+  --dry-run                  print the steps and the exact patches; change nothing (reads the target to name the
+                             current primary)
+  --timeout DURATION         each wait (default 10m);  --poll-interval DURATION  default 5s
+  --format table|json
+
+${KUBE_USAGE}
+
+${STORE_USAGE}`,
+  async run(argv, ctx) {
+    const out = { reported: false };
+    try {
+      return await switchover(argv, ctx, out);
+    } catch (e) {
+      // A failed run's JSON report says it already; anything before the runbook gets the JSON error.
+      if (wantsJson(argv) && !out.reported) printJsonError(ctx, e);
+      throw e;
+    }
+  },
+};
+
+async function switchover(argv: string[], ctx: CliContext, out: { reported: boolean }): Promise<number> {
+  const p = parse(argv, FLAGS, NAME);
+  positionals(p, NAME, 0, 0, '');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  const to = str(p, 'to');
+  if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);
+  const src = manifestSource(configFrom(p, ctx));
+  const namespace = str(p, 'namespace') ?? src.k8s.namespace;
+  let from: string | undefined;
+  if (flag(p, 'dry-run')) {
+    try {
+      const c = await (await connect(p)).get(ref(CNPG_API, 'Cluster', namespace, to), {
+        signal: ctx.signal,
+      });
+      from = c ? clusterState(c).topologyPrimary : undefined;
+    } catch {
+      from = undefined;
+    }
+  }
+  const o = {
+    src,
+    to,
+    namespace,
+    from,
+    timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
+    pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+  };
+  const steps = switchoverPlan(o);
+  const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;
+  const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${namespace}/${to}`);
+  if (opened === undefined) return 0;
+  const { api, quiet, printer } = opened;
+  const sctx: SwitchoverContext = {
+    api,
+    signal: ctx.signal,
+    progress: quiet ? () => undefined : printer.progress,
+    confirm: (summary) =>
+      flag(p, 'yes')
+        ? Promise.resolve()
+        : confirmByName(ctx, NAME, 'switch over', to, summary, `switch over to ${to}`, quiet),
+    state: {},
+  };
+  const report = await runRunbook(NAME, steps, sctx, {
+    onStep: quiet ? undefined : printer.onStep,
+    describeState: async (c) => [
+      c.state.promoted
+        ? `${to} was patched with the promotion token: the operator goes on with it (pgdr k8s status)`
+        : c.state.demoted
+          ? `${c.state.from} was DEMOTED and ${to} not promoted: no Cluster takes writes. Run the same command again to go on, or switch back: kubectl patch cluster ${c.state.from} -n ${namespace} --type merge -p '{"spec":{"replica":{"primary":"${c.state.from}"}}}'`
+          : `nothing was changed: ${c.state.from ?? 'the primary'} is still the primary`,
+    ],
+  });
+  const back = sctx.state.from ? `pgdr k8s switchover --to ${sctx.state.from} -n ${namespace}` : undefined;
+  out.reported = quiet;
+  if (quiet)
+    json(ctx, {
+      ...reportJson(report),
+      to,
+      from: sctx.state.from ?? null,
+      reverse: report.ok ? back : null,
+    });
+  else {
+    printReport(ctx, report);
+    if (report.ok)
+      line(
+        ctx,
+        `\n${to} is the primary (timeline ${sctx.state.after?.timeline ?? '?'}); ${sctx.state.from} follows it. Point the applications at ${to}-rw.\nTo switch back: ${back}`,
+      );
+  }
+  if (report.failure) throw report.failure.error;
+  return 0;
+}
