@@ -25,7 +25,7 @@ describe('pgdr k8s manifests (CLI)', () => {
       assert.equal(j.stderr, '');
       const value = JSON.parse(j.stdout);
       const objects = value.kind === 'List' ? value.items : [value];
-      assert.equal(value.kind === 'List', kind === 'drill-cronjob');
+      assert.equal(value.kind === 'List', kind === 'drill-cronjob' || kind === 'monitoring');
       for (const o of objects) assert.deepEqual(validate(o, kind), []);
 
       const y = await run(kind, '-o', 'yaml');

@@ -158,10 +158,10 @@ describe('pgdr k8s switchover (distributed topology)', () => {
     assert.match(self.stderr, /database-cnpg is already the primary of the topology/);
     const noTo = await run('--yes', '--format', 'json');
     assert.equal(noTo.code, 2, noTo.stderr);
-    assert.equal(JSON.parse(noTo.stdout).error.code, 'USAGE');
+    assert.equal(JSON.parse(noTo.stdout).error.name, 'USAGE');
     const failed = JSON.parse((await run('--to', A, '--yes', '--format', 'json')).stdout);
     assert.equal(failed.ok, false, 'a failed run prints its report once, not a second JSON error');
-    assert.equal(failed.failure.code, 'REFUSED');
+    assert.equal(failed.failure.name, 'REFUSED');
     api.put({
       apiVersion: CNPG,
       kind: 'Cluster',
