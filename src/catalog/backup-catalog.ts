@@ -6,7 +6,7 @@ import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BACKUP_ID_RE, type BackupInfo, type KeepTarget, parseBackupInfo } from './backup-info.js';
 import { readBounded } from './bounded-read.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../common/map-limit.js';
 
 export interface BackupCatalog {
   readonly serverName: string;

@@ -5,7 +5,7 @@
 import { decompressBounded } from '../compression/byte-limit.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../common/map-limit.js';
 import {
   HISTORY_LIMIT_HINT,
   MAX_HISTORY_BYTES,

@@ -1,6 +1,6 @@
 // Duration flags (`--max-wal-age 6m`, `--rto 30m`) of the commands that judge ages against objectives.
 import { PgdrError } from '../errors.js';
-import { parseDuration } from '../verify/duration.js';
+import { parseDuration } from '../common/duration.js';
 import { type Parsed, str } from './args.js';
 
 /** Milliseconds, or undefined when the flag is absent; a USAGE error naming the command otherwise. */

@@ -1,6 +1,6 @@
 // Validates what `pgdr agent` reads: the top-level `schedule` and `drill.schedule` (cron) and the `agent:`
 // section. A bad schedule is refused at load, with the field, rather than found at 06:00 by a silent agent.
-import { CRON_HINT, nextFire, parseCron } from '../agent/cron.js';
+import { CRON_HINT, nextFire, parseCron } from '../common/cron.js';
 import type { AgentConfig, ListenAddress } from './agent-types.js';
 import type { Problems } from './validate.js';
 

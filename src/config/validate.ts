@@ -1,9 +1,9 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
-import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
 import { buildAgent } from './agent.js';
 import { buildKubernetes } from './kubernetes.js';
 import { cacheDirOf } from './postgres-cache.js';
+import { POLICY_FORMS, parseRetentionPolicy } from './retention-policy.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import { serverNameProblem } from './server-name.js';
 import { buildTimeouts } from './timeouts.js';

@@ -4,7 +4,7 @@
 import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
 import { keepStatus, obsoleteIds, type RetentionStatus, retentionReport } from '../catalog/retention.js';
-import type { RetentionPolicy } from '../catalog/retention-policy.js';
+import type { RetentionPolicy } from '../config/retention-policy.js';
 import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
 import { listWal } from '../catalog/wal-catalog.js';
 import { PgdrError } from '../errors.js';

@@ -2,7 +2,7 @@
 // many finished segments wait in pg_wal/archive_status (each one is data the bucket does not hold yet).
 import type pg from 'pg';
 import { type Draft, oneLine } from './check-result.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 
 export interface ArchiverRow {
   mode: string;

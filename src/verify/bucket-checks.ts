@@ -4,7 +4,7 @@ import { backupInfoKey } from '../catalog/backup-catalog.js';
 import { formatGapRange } from '../catalog/wal-gaps.js';
 import type { StatusResult } from '../engine/status.js';
 import type { Draft } from './check-result.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 
 export function backupsCheck(s: StatusResult): Draft {
   const all = s.catalog.backups;

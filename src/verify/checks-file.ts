@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { PgdrError } from '../errors.js';
 import type { CheckValue } from './check-result.js';
 import type { DataCheck } from './data-check.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../common/duration.js';
 import type { CompareMode } from './expectation.js';
 
 const KEYS = ['name', 'sql', 'min', 'max', 'equals', 'fresherThan', 'compare', 'severity'];

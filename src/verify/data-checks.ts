@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Captured } from './captured.js';
 import { type CheckResult, type CheckValue, oneLine, timed } from './check-result.js';
 import type { DataCheck } from './data-check.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 import { asTime, compareCaptured, judge, show } from './expectation.js';
 import { RAW_TIME_TYPES, toValue } from './pg-session.js';
 

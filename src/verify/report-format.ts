@@ -1,5 +1,5 @@
 // Renders a checks report as a table or as JSON; shared by `pgdr check`, `pgdr verify` and (later) the drill.
-import { table } from '../cli/output.js';
+import { table } from '../common/text-format.js';
 import { ERRORS } from '../errors.js';
 import type { CheckOutcome, CheckStatus, ChecksReport } from './check-result.js';
 

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { accessChecks } from './access-checks.js';
 import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from './bucket-checks.js';
 import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 import { postgresChecks } from './postgres-checks.js';
 
 export const DEFAULT_MAX_WAL_AGE_MS = 6 * 60_000; // archive_timeout 5 min (the seed's RPO) + 1 min to upload

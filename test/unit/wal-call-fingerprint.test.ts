@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { limiter } from '../../src/catalog/map-limit.js';
+import { limiter } from '../../src/common/map-limit.js';
 import { callFingerprint, FINGERPRINT_HEADER } from '../../src/cli/call-fingerprint.js';
 import { bootId } from '../../src/engine/boot-id.js';
 import { fileIdentity } from '../../src/engine/file-identity.js';

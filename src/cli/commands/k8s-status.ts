@@ -1,3 +1,4 @@
+import { statusJson } from '../../engine/status-json.js';
 import { ERRORS } from '../../errors.js';
 import { condition } from '../../k8s/cluster-state.js';
 import { manifestSource } from '../../k8s/manifests.js';
@@ -7,7 +8,7 @@ import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
-import { statusJson, statusText } from './status.js';
+import { statusText } from './status.js';
 
 const NAME = 'k8s status';
 

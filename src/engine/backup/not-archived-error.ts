@@ -2,7 +2,7 @@
 // and the server log's words when pgdr could read them. The first line names the last failed WAL, since
 // backup.info's `error` keeps only the first line.
 import { PgdrError } from '../../errors.js';
-import { formatDuration } from '../../verify/duration.js';
+import { formatDuration } from '../../common/duration.js';
 import type { FailureWatch } from './archiver-watch.js';
 
 export function notArchivedError(o: {

@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catalog/backup-manifest.js';
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';

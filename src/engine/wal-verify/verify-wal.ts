@@ -4,7 +4,7 @@
 // one system identifier, one PostgreSQL major, history files that agree, .partial files that hold the WAL
 // up to where a child timeline branches off. The store is only read.
 import { availableParallelism } from 'node:os';
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import {
   type AncestrySpan,
   type TimelineHistory,
