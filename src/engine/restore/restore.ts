@@ -13,6 +13,7 @@ import type { ObjectStoreConfig } from '../../config/types.js';
 import { isPgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
+import { HOST_PLATFORM } from '../../postgres/platform.js';
 import { PostgresServer } from '../../postgres/server.js';
 import { chownTree } from './chown-tree.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
@@ -260,7 +261,7 @@ async function recover(
   // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
   // still says what the operator asked for.
   const promoteAfterPause = hasTarget && action === 'promote';
-  const replay = replaySettings({ major: plan.major, segments: plan.wal.segments });
+  const replay = replaySettings({ major: plan.major, segments: plan.wal.segments, platform: HOST_PLATFORM });
   o.onStage?.(`starting PostgreSQL ${plan.binaries.version} on 127.0.0.1:${port}`);
   const server = await PostgresServer.start({
     bin: plan.binaries,
