@@ -3,9 +3,9 @@
 // clock jump or a month-long wait (beyond setTimeout's range) is re-read often.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type CronSchedule, nextFire } from '../common/cron.js';
 import { PgdrError } from '../errors.js';
 import { catchUp, lastServed, nextAfterRun } from './catch-up.js';
-import { type CronSchedule, nextFire } from '../common/cron.js';
 import type { DrillRunnerLoader } from './drill-hook.js';
 import { startHttp } from './http-server.js';
 import { errorFields, type JobContext, runBackup, runRetention } from './jobs.js';

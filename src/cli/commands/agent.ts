@@ -1,7 +1,7 @@
-import { CRON_HINT, parseCron } from '../../common/cron.js';
 import { createLogger } from '../../agent/logger.js';
 import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
+import { CRON_HINT, parseCron } from '../../common/cron.js';
 import { parseRetentionPolicy } from '../../config/retention-policy.js';
 import { PgdrError } from '../../errors.js';
 import { oneOf, parse, positionals, STORE_FLAGS } from '../args.js';

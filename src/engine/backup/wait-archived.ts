@@ -5,8 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseLsn, walSegmentFromLsn } from '../../catalog/wal-name.js';
-import { localFileError } from '../../errors.js';
 import { formatDuration } from '../../common/duration.js';
+import { localFileError } from '../../errors.js';
 import { type ArchiverSample, FailureWatch } from './archiver-watch.js';
 import { notArchivedError } from './not-archived-error.js';
 
