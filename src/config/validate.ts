@@ -14,6 +14,7 @@ import {
   type PgdrConfig,
   type S3Credentials,
 } from './types.js';
+import { wholeNumber } from './whole-number.js';
 
 export interface FieldProblem {
   readonly path: string;
@@ -72,24 +73,6 @@ function str(obj: Raw, key: string, path: string, p: Problems): string | undefin
   if (typeof v !== 'string' || v === '') {
     p.add(path, 'must be a non-empty string');
     return undefined;
-  }
-  return v;
-}
-
-function int(
-  obj: Raw,
-  key: string,
-  path: string,
-  p: Problems,
-  def: number,
-  min: number,
-  max: number,
-): number {
-  const v = obj[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    p.add(path, `must be a whole number from ${min} to ${max}`);
-    return def;
   }
   return v;
 }
@@ -280,11 +263,11 @@ function buildStore(
     s3Credentials,
     wal: {
       compression: compression(wal, 'objectStore.wal', p, 'gzip'),
-      maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
+      maxParallel: wholeNumber(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
     },
     data: {
       compression: dataCompression,
-      jobs: int(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
+      jobs: wholeNumber(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
       immediateCheckpoint: ic === true,
     },
     timeouts,
