@@ -159,22 +159,46 @@ const LOCAL_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'E
  * A failed local file operation as a PgdrError naming the path: permission problems and I/O failures are the
  * operator's to fix, not bugs. Anything already a PgdrError passes through; other errors become LOCAL_IO.
  */
-export function localFileError(e: unknown, path: string, action: string): PgdrError {
+export function localFileError(e: unknown, path: string, action: string, hint?: string): PgdrError {
   if (isPgdrError(e)) return e;
   const errno = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
   const why = (e as Error | undefined)?.message ?? String(e);
-  if (errno === 'EACCES' || errno === 'EPERM') {
+  if (isPermissionError(e)) {
     return new PgdrError('PERMISSION_DENIED', `cannot ${action} ${path}: permission denied`, {
       cause: e,
-      hint: 'check the owner and mode of the path (and of every folder above it) for the OS user pgdr runs as',
+      hint:
+        hint ??
+        'check the owner and mode of the path (and of every folder above it) for the OS user pgdr runs as',
       details: { path, errno },
     });
   }
   return new PgdrError('LOCAL_IO', `cannot ${action} ${path}: ${why}`, {
     cause: e,
-    hint: LOCAL_IO_CODES.has(errno)
-      ? 'free space or fix the file system, then run the command again'
-      : 'check the path and the file system, then run the command again',
+    hint:
+      hint ??
+      (LOCAL_IO_CODES.has(errno)
+        ? 'free space or fix the file system, then run the command again'
+        : 'check the path and the file system, then run the command again'),
     details: { path, errno },
   });
+}
+
+/** EACCES or EPERM: the OS user may not do this to the path. */
+export function isPermissionError(e: unknown): boolean {
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  return errno === 'EACCES' || errno === 'EPERM';
+}
+
+/**
+ * Any thrown value as a PgdrError, for the CLI's report: a file-system error that escaped its caller (it carries
+ * a syscall and a path) is still the operator's to fix, so it becomes PERMISSION_DENIED or LOCAL_IO naming the
+ * path; anything else unexpected is INTERNAL.
+ */
+export function asPgdrError(e: unknown): PgdrError {
+  if (isPgdrError(e)) return e;
+  const fsError = e as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && typeof fsError?.syscall === 'string' && typeof fsError.path === 'string') {
+    return localFileError(e, fsError.path, fsError.syscall);
+  }
+  return new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
 }

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CronSchedule, nextFire } from '../common/cron.js';
-import { PgdrError } from '../errors.js';
+import { localFileError, PgdrError } from '../errors.js';
 import { catchUp, lastServed, nextAfterRun } from './catch-up.js';
 import type { DrillRunnerLoader } from './drill-hook.js';
 import { startHttp } from './http-server.js';
@@ -179,8 +179,11 @@ async function claimStateFile(
   try {
     await writeState(path, initial);
   } catch (e) {
-    throw new PgdrError('CONFIG_INVALID', `agent.stateFile: cannot write ${path}: ${(e as Error).message}`, {
-      hint: 'choose a writable agent.stateFile (e.g. /var/lib/pgdr/agent-state.json) or set XDG_STATE_HOME',
-    });
+    throw localFileError(
+      e,
+      path,
+      'write agent.stateFile',
+      'choose a writable agent.stateFile (e.g. /var/lib/pgdr/agent-state.json) or set XDG_STATE_HOME',
+    );
   }
 }

@@ -1,6 +1,6 @@
 // `--format json` on the error path: the error as JSON on stdout (main.ts still prints it on stderr and sets
 // the exit code), so a script reading stdout always gets JSON.
-import { isPgdrError } from '../errors.js';
+import { asPgdrError } from '../errors.js';
 import { json, type Out } from './output.js';
 
 /** Whether argv asks for JSON, read before the flags are parsed (a usage error is reported as JSON too). */
@@ -9,8 +9,8 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 export function printJsonError(out: Out, e: unknown): void {
-  const error = isPgdrError(e)
-    ? { code: e.code, message: e.message, hint: e.hint ?? null, details: e.details ?? {} }
-    : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), hint: null, details: {} };
-  json(out, { error });
+  const err = asPgdrError(e);
+  json(out, {
+    error: { code: err.code, message: err.message, hint: err.hint ?? null, details: err.details ?? {} },
+  });
 }

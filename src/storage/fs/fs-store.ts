@@ -169,7 +169,10 @@ export class FsObjectStore implements ObjectStore {
     let st: import('node:fs').Stats;
     try {
       st = await fsp.stat(this.root);
-    } catch {
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).code;
+      // Only a folder that is not there is missing; a stat refused or failing is the local error it is.
+      if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw localFileError(e, this.root, 'open');
       throw new PgdrError('BUCKET_MISSING', `the repository folder ${this.root} does not exist`, {
         hint: `check objectStore.destinationPath, or create it: mkdir -p ${this.root}`,
       });
