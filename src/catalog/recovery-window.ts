@@ -26,7 +26,7 @@ export type {
   RecoveryWindow,
   TimelineReport,
 } from './recovery-types.js';
-export { age, type Verdict, type VerdictLevel, type VerdictOptions, verdict } from './recovery-verdict.js';
+export { type Verdict, type VerdictLevel, type VerdictOptions, verdict } from './recovery-verdict.js';
 
 const isDone = (b: BackupInfo): boolean => b.status === 'DONE';
 

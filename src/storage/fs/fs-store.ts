@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { localFileError, PgdrError } from '../../errors.js';
@@ -232,9 +232,4 @@ function mapFsError(e: unknown, key: string, url: string, at: { path: string; ac
   // The path that failed (a folder on the way, say), but never the temporary file: its folder instead.
   const failed = typeof err.path === 'string' ? err.path : at.path;
   return localFileError(e, failed.includes(TMP_MARK) ? dirname(failed) : failed, at.action);
-}
-
-/** For tests and tools: the key of a path below the root. */
-export function keyOf(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
 }
