@@ -146,8 +146,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           dir: walSpoolDir(ownDir),
           user,
           segmentSize: plan.backup.xlogSegmentSize,
-          // One download at a time while the tars extract, then four: bench/restore went from 7.3-7.9 s to
-          // 6.2-7.8 s (the tars and replay both got more of the two cores; a window of 16 was slower).
+          // One download at a time while the tars extract, then four: the extraction and the replay need the
+          // cores more than the WAL downloads do, and a wider window only adds contention.
           concurrencyWhileExtracting: 1,
           signal: o.signal,
         })
@@ -253,9 +253,9 @@ async function recover(
   const hasTarget = plan.target.kind !== 'latest';
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
-  // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (0.3-0.4 s of bench/restore; the
-  // checkpoint follows in the background), as PITR targets get with pause then pg_promote. PostgreSQL removes
-  // standby.signal when it promotes, as it would have removed recovery.signal.
+  // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
+  // as PITR targets get with pause then pg_promote. PostgreSQL removes standby.signal when it promotes, as it
+  // would have removed recovery.signal.
   const promoteEarly = !hasTarget;
   if (promoteEarly) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
   // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
