@@ -19,13 +19,6 @@ import {
   segmentStartLsn,
 } from './wal-name.js';
 
-export type {
-  ArchivedSegment,
-  RecoveryInput,
-  RecoveryReport,
-  RecoveryWindow,
-  TimelineReport,
-} from './recovery-types.js';
 export { type Verdict, type VerdictLevel, type VerdictOptions, verdict } from './recovery-verdict.js';
 
 const isDone = (b: BackupInfo): boolean => b.status === 'DONE';

@@ -1,6 +1,6 @@
 // The JSON shape of `pgdr status` (engine/status.ts's result), shared by the CLI, `pgdr k8s status` and the
 // dashboard, so every reader of it sees the same fields.
-import type { TimelineReport } from '../catalog/recovery-window.js';
+import type { TimelineReport } from '../catalog/recovery-types.js';
 import type { StatusResult } from './status.js';
 
 /** The newest DONE backup and the newest archived segment of a status result. */
