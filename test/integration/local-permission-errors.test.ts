@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { resolveServerUser, runAsServerUser, type ServerUser } from '../../src/postgres/os-user.js';
+import { resolveServerUser, type ServerUser } from '../../src/postgres/os-user.js';
+import { type CallOutcome, callsAsServerUser } from '../helpers/server-user-calls.js';
 
 const module = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../src/${path}`, import.meta.url)));
 
@@ -34,31 +35,19 @@ after(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-/** Runs each call as the server user; the PgdrError code and message each one threw (or 'ok'). */
-async function asServerUser(
-  calls: string,
-): Promise<Record<string, { code: string; message: string } | 'ok'>> {
-  const script = `
-    const { FsObjectStore } = await import(${module('storage/fs/fs-store.js')});
+/** Runs each call as the server user, with the modules under test imported. */
+function asServerUser(calls: string): Promise<Record<string, CallOutcome>> {
+  return callsAsServerUser(
+    user,
+    `const { FsObjectStore } = await import(${module('storage/fs/fs-store.js')});
     const { checkPgdata } = await import(${module('engine/backup/preflight.js')});
     const { walkTree } = await import(${module('engine/backup/walk-tree.js')});
     const { readReplicaState } = await import(${module('engine/replica/replica-state.js')});
     const { asPgdrError } = await import(${module('errors.js')});
     const { readFile } = await import('node:fs/promises');
-    const meta = { dataDirectory: '/pgdata', systemId: '1' };
-    const calls = { ${calls} };
-    const out = {};
-    for (const [name, call] of Object.entries(calls)) {
-      try { await call(); out[name] = 'ok'; } catch (e) { out[name] = { code: e.code, message: e.message }; }
-    }
-    process.stdout.write(JSON.stringify(out));`;
-  const r = await runAsServerUser({
-    file: process.execPath,
-    args: ['--input-type=module', '-e', script],
-    user,
-  });
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
+    const meta = { dataDirectory: '/pgdata', systemId: '1' };`,
+    calls,
+  );
 }
 
 describe('local permission errors (run as the PostgreSQL OS user)', () => {
