@@ -15,16 +15,16 @@ const scratch = mkdtempSync(join(tmpdir(), 'pgdr-layers-'));
 copyFileSync(join(ROOT, 'biome.json'), join(scratch, 'biome.json'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function lint(file: string, from: string): { code: number | null; out: string } {
+function lint(file: string, from: string, name = 'x'): { code: number | null; out: string } {
   const path = join(scratch, file);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `import { x } from '${from}';\n\nexport const y = x;\n`);
+  writeFileSync(path, `import { ${name} } from '${from}';\n\nexport const y = ${name};\n`);
   const r = spawnSync(BIOME, ['lint', '--colors=off', file], { cwd: scratch, encoding: 'utf8' });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-function refused(file: string, from: string): void {
-  const r = lint(file, from);
+function refused(file: string, from: string, name?: string): void {
+  const r = lint(file, from, name);
   assert.notEqual(r.code, 0, `${file} importing ${from} passed the lint:\n${r.out}`);
   assert.match(r.out, /noRestrictedImports/);
   assert.match(r.out, /layer rule/);
@@ -51,14 +51,22 @@ describe('layer rules in the lint step', () => {
     refused('src/probe.ts', './cli/bin.js');
   });
 
+  it('refuses the exit-code table (ERRORS) outside src/cli', () => {
+    refused('src/verify/probe.ts', '../errors.js', 'ERRORS');
+    refused('src/storage/s3/probe.ts', '../../errors.js', 'ERRORS');
+    refused('src/config/probe.ts', '../errors.js', 'ERRORS');
+  });
+
   it('lets a layer import the ones below it and its own', () => {
-    for (const [file, from] of [
+    for (const [file, from, name] of [
       ['src/cli/commands/probe.ts', '../../engine/status.js'],
       ['src/engine/probe.ts', '../catalog/backup-catalog.js'],
       ['src/catalog/probe.ts', '../config/types.js'],
       ['src/config/probe.ts', '../common/duration.js'],
+      ['src/verify/probe.ts', '../errors.js', 'PgdrError'],
+      ['src/cli/probe.ts', '../errors.js', 'ERRORS'],
     ] as const) {
-      const r = lint(file, from);
+      const r = lint(file, from, name);
       assert.equal(r.code, 0, `${file} importing ${from} was refused:\n${r.out}`);
     }
   });
