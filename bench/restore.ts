@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { mapLimit } from '../src/catalog/map-limit.js';
+import { mapLimit } from '../src/common/map-limit.js';
 import { decompressStream } from '../src/compression/codecs.js';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';

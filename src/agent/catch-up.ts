@@ -1,6 +1,6 @@
 // When to run: the next fire time, and whether a start-up must first make up for fires missed while the agent
 // was down. However many fires were missed, the answer is one run: a backup taken now covers them all.
-import { type CronSchedule, nextFire } from './cron.js';
+import { type CronSchedule, nextFire } from '../common/cron.js';
 
 export interface CatchUpInput {
   readonly schedule: CronSchedule;

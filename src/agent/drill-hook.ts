@@ -1,5 +1,6 @@
-// The seam for restore drills (issue 8). The agent only knows when a drill is due; the drill work supplies a
-// DrillRunner. Until it does, a due drill is logged and recorded as `skipped`, never as a result it did not get.
+// The seam for restore drills: the agent only knows when a drill is due; src/drill supplies the DrillRunner, which
+// the agent loads lazily. Without one, a due drill is logged and recorded as `skipped`, never as a result it did
+// not get.
 import type { PgdrConfig } from '../config/types.js';
 import type { Logger } from './logger.js';
 
@@ -23,5 +24,3 @@ export interface DrillRunner {
 
 /** Loaded lazily by the agent, so a drill module can register itself without the agent importing it. */
 export type DrillRunnerLoader = () => Promise<DrillRunner | undefined>;
-
-export const noDrillRunner: DrillRunnerLoader = async () => undefined;

@@ -1,7 +1,8 @@
 // One backup or retention run: open the store, take the bucket lock, do the work, record the outcome. A run
 // never throws: every failure becomes a JSON log line, a state record and an entry in lastErrors.
-import type { RetentionPolicy } from '../catalog/retention-policy.js';
+
 import type { AgentConfig } from '../config/agent-types.js';
+import type { RetentionPolicy } from '../config/retention-policy.js';
 import type { PgdrConfig } from '../config/types.js';
 import { createBackup } from '../engine/backup/create-backup.js';
 import { applyRetention } from '../engine/retention.js';

@@ -3,9 +3,9 @@
 // clock jump or a month-long wait (beyond setTimeout's range) is re-read often.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PgdrError } from '../errors.js';
+import { type CronSchedule, nextFire } from '../common/cron.js';
+import { localFileError, PgdrError } from '../errors.js';
 import { catchUp, lastServed, nextAfterRun } from './catch-up.js';
-import { type CronSchedule, nextFire } from './cron.js';
 import type { DrillRunnerLoader } from './drill-hook.js';
 import { startHttp } from './http-server.js';
 import { errorFields, type JobContext, runBackup, runRetention } from './jobs.js';
@@ -179,8 +179,11 @@ async function claimStateFile(
   try {
     await writeState(path, initial);
   } catch (e) {
-    throw new PgdrError('CONFIG_INVALID', `agent.stateFile: cannot write ${path}: ${(e as Error).message}`, {
-      hint: 'choose a writable agent.stateFile (e.g. /var/lib/pgdr/agent-state.json) or set XDG_STATE_HOME',
-    });
+    throw localFileError(
+      e,
+      path,
+      'write agent.stateFile',
+      'choose a writable agent.stateFile (e.g. /var/lib/pgdr/agent-state.json) or set XDG_STATE_HOME',
+    );
   }
 }

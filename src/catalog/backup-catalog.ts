@@ -2,11 +2,12 @@
 // one without backup.info is skipped, one whose backup.info cannot be read is reported, never fatal to the
 // listing. A command never says "no backups" while backup.info objects exist: when none of them can be read it
 // fails with CATALOG_INVALID naming them (unreadableBackupsError).
+
+import { mapLimit } from '../common/map-limit.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BACKUP_ID_RE, type BackupInfo, type KeepTarget, parseBackupInfo } from './backup-info.js';
 import { readBounded } from './bounded-read.js';
-import { mapLimit } from './map-limit.js';
 
 export interface BackupCatalog {
   readonly serverName: string;

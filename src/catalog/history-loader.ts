@@ -2,10 +2,11 @@
 // files are compressed like the WAL around them, in any codec barman writes, and read through the bounded
 // decompression restored WAL goes through: one inflating past MAX_HISTORY_BYTES (a decompression bomb) is
 // counted unreadable, naming its key, without ever being held in memory whole.
+
+import { mapLimit } from '../common/map-limit.js';
 import { decompressBounded } from '../compression/byte-limit.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { mapLimit } from './map-limit.js';
 import {
   HISTORY_LIMIT_HINT,
   MAX_HISTORY_BYTES,

@@ -97,7 +97,7 @@ function summary(report: RecoveryReport, now: number): string {
 }
 
 /** '45s', '12m', '3h 5m', '2d 4h'. */
-export function age(ms: number): string {
+function age(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m`;

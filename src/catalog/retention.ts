@@ -1,7 +1,8 @@
 // The retention report: the status barman 3.4 gives every backup under a policy (retention_policies.py
 // RedundancyRetentionPolicy / RecoveryWindowRetentionPolicy._backup_report), walking IDs newest first.
+
+import type { RetentionPolicy } from '../config/retention-policy.js';
 import type { BackupInfo } from './backup-info.js';
-import type { RetentionPolicy } from './retention-policy.js';
 
 export type RetentionStatus = 'VALID' | 'OBSOLETE' | 'OBSOLETE*' | 'KEEP:FULL' | 'KEEP:STANDALONE' | '-';
 

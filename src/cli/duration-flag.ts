@@ -1,6 +1,7 @@
 // Duration flags (`--max-wal-age 6m`, `--rto 30m`) of the commands that judge ages against objectives.
+
+import { parseDuration } from '../common/duration.js';
 import { PgdrError } from '../errors.js';
-import { parseDuration } from '../verify/duration.js';
 import { type Parsed, str } from './args.js';
 
 /** Milliseconds, or undefined when the flag is absent; a USAGE error naming the command otherwise. */

@@ -2,7 +2,7 @@
 // the exit code), so a script reading stdout always gets JSON:
 //   {"error": {"code": 13, "name": "NO_BACKUPS", "message": "...", "hint": "..." | null, "details": {...}}}
 // code is the exit code, name the error's name in `pgdr help`; details is plain data, never secrets.
-import { ERRORS, isPgdrError } from '../errors.js';
+import { asPgdrError } from '../errors.js';
 import { json, type Out } from './output.js';
 
 /** The ways to ask for JSON: --format json, -o json (and --output json, the older k8s manifests spelling). */
@@ -20,17 +20,14 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 export function jsonError(e: unknown): Record<string, unknown> {
-  if (isPgdrError(e)) {
-    return {
-      code: e.exitCode,
-      name: e.code,
-      message: e.message,
-      hint: e.hint ?? null,
-      details: e.details ?? {},
-    };
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return { code: ERRORS.INTERNAL.exitCode, name: 'INTERNAL', message, hint: null, details: {} };
+  const err = asPgdrError(e);
+  return {
+    code: err.exitCode,
+    name: err.code,
+    message: err.message,
+    hint: err.hint ?? null,
+    details: err.details ?? {},
+  };
 }
 
 export function printJsonError(out: Out, e: unknown): void {

@@ -1,6 +1,6 @@
 // The entry point: dispatches to command modules (loaded lazily, so `pgdr wal archive` stays cheap to start),
 // and is the only place that turns errors into exit codes.
-import { ERRORS, isPgdrError, PgdrError } from '../errors.js';
+import { asPgdrError, ERRORS, PgdrError } from '../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from './args.js';
 import { GLOBAL_FLAGS_USAGE, splitGlobalFlags } from './global-flags.js';
 import { printJsonError, wantsJson } from './json-error.js';
@@ -211,9 +211,7 @@ function unknownCommand(args: string[]): PgdrError {
 }
 
 export function reportError(e: unknown, out: Out, env: NodeJS.ProcessEnv): number {
-  const err = isPgdrError(e)
-    ? e
-    : new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
+  const err = asPgdrError(e);
   out.stderr.write(`pgdr: error: ${err.message}\n`);
   if (err.hint) out.stderr.write(`hint: ${err.hint}\n`);
   if (env.PGDR_DEBUG) out.stderr.write(`${(err.cause as Error | undefined)?.stack ?? err.stack}\n`);

@@ -1,10 +1,11 @@
 // Progress at the CLI edge: the flags every long command takes and the renderer they choose. On a terminal
 // (stderr, where progress goes) a bar; elsewhere a timestamped line per task every --progress-interval;
 // with --log-format json, JSON lines. -q shows none of it, -v adds the detailed notes.
+
+import { parseDuration } from '../common/duration.js';
 import { PgdrError } from '../errors.js';
 import { colourVerdicts } from '../progress/colour.js';
 import { createReporter, type ProgressMode, type Reporter } from '../progress/reporter.js';
-import { parseDuration } from '../verify/duration.js';
 import { type FlagSpec, flag, oneOf, type Parsed, str } from './args.js';
 import type { CliContext } from './main.js';
 

@@ -1,8 +1,9 @@
 // Validates what `pgdr agent` reads: the top-level `schedule` and `drill.schedule` (cron) and the `agent:`
 // section. A bad schedule is refused at load, with the field, rather than found at 06:00 by a silent agent.
-import { CRON_HINT, nextFire, parseCron } from '../agent/cron.js';
+import { CRON_HINT, nextFire, parseCron } from '../common/cron.js';
 import type { AgentConfig, ListenAddress } from './agent-types.js';
 import type { Problems } from './validate.js';
+import { wholeNumber } from './whole-number.js';
 
 type Raw = Record<string, unknown>;
 
@@ -65,19 +66,19 @@ export function buildAgent(raw: Raw, p: Problems): AgentConfig | undefined {
     drillSchedule,
     listen,
     stateFile,
-    retentionPolicyIntervalSeconds: int(a, 'retentionPolicyIntervalSeconds', 1800, 1, 7 * 86_400, p),
-    minimumRedundancy: int(a, 'minimumRedundancy', 0, 0, 1000, p),
-    lockStaleSeconds: int(a, 'lockStaleSeconds', 900, 5, 7 * 86_400, p),
+    retentionPolicyIntervalSeconds: wholeNumber(
+      a,
+      'retentionPolicyIntervalSeconds',
+      'agent.retentionPolicyIntervalSeconds',
+      p,
+      1800,
+      1,
+      7 * 86_400,
+    ),
+    minimumRedundancy: wholeNumber(a, 'minimumRedundancy', 'agent.minimumRedundancy', p, 0, 0, 1000),
+    lockStaleSeconds: wholeNumber(a, 'lockStaleSeconds', 'agent.lockStaleSeconds', p, 900, 5, 7 * 86_400),
   };
   return p.list.length > before ? undefined : config;
-}
-
-function int(a: Raw, key: string, def: number, min: number, max: number, p: Problems): number {
-  const v = a[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
-  p.add(`agent.${key}`, `must be a whole number from ${min} to ${max} (default ${def})`);
-  return def;
 }
 
 function listenOf(v: unknown, p: Problems): ListenAddress | undefined {

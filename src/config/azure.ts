@@ -1,7 +1,7 @@
 // objectStore.azureCredentials, as in CloudNativePG's ObjectStore, and the environment barman-cloud reads when it
 // is absent (AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_SAS_TOKEN, then AZURE_STORAGE_KEY). Secret values
 // are {env|file} references; a problem names the field, never what a secret holds.
-import { type AzureLocation, isAzureUrl, parseAzureUrl } from '../storage/azure/azure-url.js';
+import { type AzureLocation, isAzureUrl, parseAzureUrl } from '../common/azure-url.js';
 import { isSecretRef, resolveSecret } from './secrets.js';
 import type { AzureCredentials } from './types.js';
 import type { Problems } from './validate.js';

@@ -3,7 +3,7 @@
 //   objectives: { rpo: 5m, rto: 30m, backupAge: 26h, drillAge: 35d }
 // Durations are written as everywhere in pgdr (DURATION_SYNTAX); only retentionPolicy keeps CloudNativePG's
 // meaning, where 1m is a month.
-import { parseDuration } from '../verify/duration.js';
+import { parseDuration } from '../common/duration.js';
 import type { Problems } from './validate.js';
 
 export interface Objectives {

@@ -1,6 +1,6 @@
 // objectStore.timeouts: how long pgdr waits for the object store before it gives up with STORE_UNREACHABLE or
 // STORE_ERROR. Durations are written as everywhere else in pgdr: 10s, 2m, 1h30m.
-import { parseDuration } from '../verify/duration.js';
+import { parseDuration } from '../common/duration.js';
 import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './types.js';
 import type { Problems } from './validate.js';
 

@@ -1,19 +1,20 @@
 // Turns the raw YAML object into a PgdrConfig, collecting every mistake with its field path and a hint.
 
-import { POLICY_FORMS, parseRetentionPolicy } from '../catalog/retention-policy.js';
-import { azureUrlProblem, isAzureUrl } from '../storage/azure/azure-url.js';
-import { gcsDestinationProblem, isGcsDestination } from '../storage/gcs/gcs-url.js';
+import { azureUrlProblem, isAzureUrl } from '../common/azure-url.js';
+import { gcsDestinationProblem, isGcsDestination } from '../common/gcs-url.js';
 import { buildAgent } from './agent.js';
 import { azureStore } from './azure.js';
 import { buildGoogle, type GoogleConfig } from './google.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildObjectives } from './objectives.js';
 import { cacheDirOf } from './postgres-cache.js';
+import { POLICY_FORMS, parseRetentionPolicy } from './retention-policy.js';
 import { buildS3Credentials } from './s3-credentials.js';
 import { buildStoreOptions, UPLOAD_DATA_KEYS, UPLOAD_STORE_KEYS, UPLOAD_WAL_KEYS } from './s3-options.js';
 import { serverNameProblem } from './server-name.js';
 import { buildTimeouts } from './timeouts.js';
 import { COMPRESSIONS, type Compression, type ObjectStoreConfig, type PgdrConfig } from './types.js';
+import { wholeNumber } from './whole-number.js';
 
 export interface FieldProblem {
   readonly path: string;
@@ -74,24 +75,6 @@ function str(obj: Raw, key: string, path: string, p: Problems): string | undefin
   if (typeof v !== 'string' || v === '') {
     p.add(path, 'must be a non-empty string');
     return undefined;
-  }
-  return v;
-}
-
-function int(
-  obj: Raw,
-  key: string,
-  path: string,
-  p: Problems,
-  def: number,
-  min: number,
-  max: number,
-): number {
-  const v = obj[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    p.add(path, `must be a whole number from ${min} to ${max}`);
-    return def;
   }
   return v;
 }
@@ -276,11 +259,11 @@ function buildStore(
       data,
       walConfig: {
         compression: compression(wal, 'objectStore.wal', p, 'gzip'),
-        maxParallel: int(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
+        maxParallel: wholeNumber(wal, 'maxParallel', 'objectStore.wal.maxParallel', p, 1, 1, 256),
       },
       dataConfig: {
         compression: dataCompression,
-        jobs: int(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
+        jobs: wholeNumber(data, 'jobs', 'objectStore.data.jobs', p, defaults.jobs, 1, 64),
         immediateCheckpoint: ic === true,
       },
       destinationPath,

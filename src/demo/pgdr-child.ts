@@ -1,11 +1,9 @@
 // Every pgdr step of the demo runs the real CLI, as the server's OS user (the one archive_command runs as), so
 // the store has a single owner and the demo shows exactly what an operator would type.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { PgdrError } from '../errors.js';
+import { PGDR_NODE_ENTRY } from '../pgdr-executable.js';
 import { type ServerUser, serverSpawnOptions } from '../postgres/os-user.js';
-
-export const PGDR_BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
 
 export interface ChildResult {
   readonly code: number | null;
@@ -29,7 +27,7 @@ export class PgdrRunner {
 
   run(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
     this.o.signal.throwIfAborted();
-    const child = spawn(process.execPath, [PGDR_BIN, ...args], {
+    const child = spawn(process.execPath, [PGDR_NODE_ENTRY, ...args], {
       ...serverSpawnOptions(this.o.user, { ...this.o.env, ...extraEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // The server user may not be allowed into our working directory.

@@ -1,5 +1,5 @@
 // Before any disaster: what the bucket can recover to right now, read from the bucket alone.
-import { age } from '../cli/output.js';
+import { age } from '../common/text-format.js';
 import { PgdrRunner } from './pgdr-child.js';
 import type { Scenario } from './scenario.js';
 

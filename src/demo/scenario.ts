@@ -1,27 +1,14 @@
 // What every scenario gets (the running demo) and gives back (one row of the summary).
 import type pg from 'pg';
-import type { PostgresBinaries } from '../postgres/binaries.js';
-import type { ServerUser } from '../postgres/os-user.js';
 import type { PostgresServer } from '../postgres/server.js';
-import type { Volumes } from './mastodon-data.js';
-import type { PgdrRunner } from './pgdr-child.js';
 import type { PrimaryLoss } from './primary-loss.js';
-import type { Progress } from './progress.js';
-import type { ServerRegistry } from './servers.js';
-import type { Workspace } from './workspace.js';
+import type { SetupOptions } from './setup.js';
 import type { Writer } from './writer.js';
 
-export interface DemoContext {
-  readonly ws: Workspace;
-  readonly bin: PostgresBinaries;
-  readonly user: ServerUser | null;
-  readonly pgdr: PgdrRunner;
-  readonly servers: ServerRegistry;
-  readonly progress: Progress;
-  readonly signal: AbortSignal;
+/** What setup was given, and what it started. */
+export interface DemoContext extends SetupOptions {
   readonly primary: PostgresServer;
   readonly writer: Writer;
-  readonly volumes: Volumes;
   /** The highest statuses.id before the writer started: every later row is the writer's. */
   readonly baselineStatusId: bigint;
   /** PGDR_DEMO_FAULT: makes one scenario's verification fail on purpose (tests). */

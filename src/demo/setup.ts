@@ -1,6 +1,6 @@
 // Before the scenarios: a primary archiving through pgdr, a Mastodon-shaped database, a base backup taken
 // by pgdr, and the application writing from then on.
-import { bytes } from '../cli/output.js';
+import { bytes } from '../common/text-format.js';
 import type { PostgresBinaries } from '../postgres/binaries.js';
 import type { ServerUser } from '../postgres/os-user.js';
 import type { PostgresServer } from '../postgres/server.js';

@@ -1,5 +1,5 @@
 // The demo's last word: one row per scenario, and the verdict the exit code follows.
-import { table } from '../cli/output.js';
+import { table } from '../common/text-format.js';
 import type { ScenarioResult } from './scenario.js';
 
 export function summaryText(results: readonly ScenarioResult[], wallSeconds: number): string {

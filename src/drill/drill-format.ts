@@ -1,5 +1,5 @@
 // Renders a drill report for people: a table for the terminal, Markdown for tickets and chat.
-import { table } from '../cli/output.js';
+import { table } from '../common/text-format.js';
 import { summaryText } from '../verify/amcheck-findings.js';
 import type { DrillReport } from './drill-types.js';
 

@@ -1,5 +1,5 @@
 // `pgdr drill history`: past drills newest first, and the RTO trend over the last passed drills.
-import { table } from '../cli/output.js';
+import { table } from '../common/text-format.js';
 import { msText } from './drill-format.js';
 import type { HistoryEntry } from './drill-history.js';
 

@@ -4,9 +4,9 @@
 import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
 import { keepStatus, obsoleteIds, type RetentionStatus, retentionReport } from '../catalog/retention.js';
-import type { RetentionPolicy } from '../catalog/retention-policy.js';
 import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
 import { listWal } from '../catalog/wal-catalog.js';
+import type { RetentionPolicy } from '../config/retention-policy.js';
 import { PgdrError } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { ObjectStore } from '../storage/object-store.js';

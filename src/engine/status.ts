@@ -1,14 +1,9 @@
 // `pgdr status`: what the bucket can recover to right now. Gathers the catalogs, then the pure report/verdict.
-import { type BackupCatalog, listBackups } from '../catalog/backup-catalog.js';
-import { loadHistories } from '../catalog/history-loader.js';
-import {
-  computeRecoveryReport,
-  type RecoveryReport,
-  type Verdict,
-  verdict,
-} from '../catalog/recovery-window.js';
-import { assertServerPresent } from '../catalog/server-presence.js';
-import { listWal, type WalCatalog } from '../catalog/wal-catalog.js';
+import type { BackupCatalog } from '../catalog/backup-catalog.js';
+import type { RecoveryReport } from '../catalog/recovery-types.js';
+import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recovery-window.js';
+import { readServerState } from '../catalog/server-state.js';
+import type { WalCatalog } from '../catalog/wal-catalog.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface StatusOptions {
@@ -34,13 +29,7 @@ export interface StatusResult {
 
 export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
   const { store, serverName, signal } = o;
-  await store.checkAccess({ signal });
-  await assertServerPresent(store, serverName, { signal });
-  const [catalog, wal] = await Promise.all([
-    listBackups(store, serverName, { signal }),
-    listWal(store, serverName, { signal }),
-  ]);
-  const { histories, problems } = await loadHistories(store, wal, { signal });
+  const { catalog, wal, histories, problems } = await readServerState(store, serverName, { signal });
   const report = computeRecoveryReport({ backups: catalog.backups, wal, histories });
   const v = verdict(report, {
     now: o.now,

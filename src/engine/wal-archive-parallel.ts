@@ -5,8 +5,8 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { limiter } from '../catalog/map-limit.js';
 import { isWalName } from '../catalog/wal-name.js';
+import { limiter } from '../common/map-limit.js';
 import { fileIdentity } from './file-identity.js';
 import { type ArchiveFileOptions, type ArchiveFileResult, archiveFile } from './wal-archive.js';
 import { consumeMarker, MARKER_DIR, writeMarker } from './wal-archive-marker.js';

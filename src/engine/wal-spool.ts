@@ -4,7 +4,7 @@
 // when served. Spool files are not fsynced (eight 16 MiB fsyncs per batch cost more than the rest): only a
 // crash of the machine could tear one, and that changes the boot id, which voids the spool.
 // bin/pgdr serves hits in sh, by the `.call` fingerprint (cli/call-fingerprint.ts): keep it in step.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nextSegment } from '../catalog/wal-name.js';
 import { bootId } from './boot-id.js';
@@ -94,8 +94,4 @@ export function followingSegments(after: string, count: number): string[] {
     names.push(n);
   }
   return names;
-}
-
-export async function spoolContents(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.startsWith('.'));
 }

@@ -1,6 +1,6 @@
 // The barmancloud.cnpg.io ObjectStore from pgdr's objectStore: the same fields, with credentials as references
 // to a Kubernetes Secret (pgdr's own {env}/{file} references mean nothing inside the cluster).
-import { parseRetentionPolicy } from '../catalog/retention-policy.js';
+import { parseRetentionPolicy } from '../config/retention-policy.js';
 import { PgdrError } from '../errors.js';
 import { BARMAN_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { endpointCANote, uploadFields } from './upload-fields.js';

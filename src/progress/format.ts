@@ -1,5 +1,5 @@
 // Numbers as progress shows them: sizes, rates, ETAs and percentages.
-import { formatDuration } from '../verify/duration.js';
+import { formatDuration } from '../common/duration.js';
 
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -3,11 +3,10 @@
 // Never throws for what it finds: an unreadable bucket becomes `error`, and the page and /metrics say so.
 import { readAgentStatus } from '../agent/status-section.js';
 import { verdict } from '../catalog/recovery-window.js';
-import { statusJson } from '../cli/commands/status.js';
-import { VERSION } from '../cli/version.js';
 import type { PgdrConfig } from '../config/types.js';
 import { readHistory } from '../drill/drill-history.js';
 import { inspectServer, type StatusResult } from '../engine/status.js';
+import { statusJson } from '../engine/status-json.js';
 import {
   readVerifyRecords,
   type VerifyRecord,
@@ -15,6 +14,7 @@ import {
 } from '../engine/verify-backup/verify-record.js';
 import { isPgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { VERSION } from '../version.js';
 import type {
   BackupEvent,
   BackupVerifyView,

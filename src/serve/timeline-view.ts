@@ -1,7 +1,7 @@
 // The recovery report (catalog/recovery-window.ts) laid out for drawing: positions on a segment axis for the
 // backups, the gaps and the recovery windows of each timeline. No judgement of its own: only coordinates.
 import type { BackupInfo } from '../catalog/backup-info.js';
-import type { ArchivedSegment, RecoveryWindow, TimelineReport } from '../catalog/recovery-window.js';
+import type { ArchivedSegment, RecoveryWindow, TimelineReport } from '../catalog/recovery-types.js';
 import { presentSegments } from '../catalog/wal-gaps.js';
 import { segmentNumber } from '../catalog/wal-name.js';
 import type { StatusResult } from '../engine/status.js';

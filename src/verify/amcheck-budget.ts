@@ -1,6 +1,6 @@
 // The bounds of an amcheck run (relation and index counts, one time budget shared by heaps and indexes in every
 // database) and the wording of a run they cut short: such a run is "partial", never a plain pass.
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 
 export interface AmcheckBounds {
   /** Heap relations (tables, TOAST tables, materialized views) checked at most, over all databases. */

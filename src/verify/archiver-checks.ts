@@ -1,8 +1,8 @@
 // The archiving side of `pgdr check`, read from the running primary: is archive_command succeeding, and how
 // many finished segments wait in pg_wal/archive_status (each one is data the bucket does not hold yet).
 import type pg from 'pg';
+import { formatDuration } from '../common/duration.js';
 import { type Draft, oneLine } from './check-result.js';
-import { formatDuration } from './duration.js';
 
 export interface ArchiverRow {
   mode: string;

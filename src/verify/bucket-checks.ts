@@ -2,9 +2,9 @@
 // the recovery report, so each finding is unit-testable without a bucket.
 import { backupInfoKey } from '../catalog/backup-catalog.js';
 import { formatGapRange } from '../catalog/wal-gaps.js';
+import { formatDuration } from '../common/duration.js';
 import type { StatusResult } from '../engine/status.js';
 import type { Draft } from './check-result.js';
-import { formatDuration } from './duration.js';
 
 export function backupsCheck(s: StatusResult): Draft {
   const all = s.catalog.backups;

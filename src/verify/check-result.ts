@@ -57,8 +57,3 @@ export function skipped(name: string, finding: string, hint = ''): CheckResult {
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
-
-export function worst(a: CheckStatus, b: CheckStatus): CheckStatus {
-  const rank: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
-  return rank[a] >= rank[b] ? a : b;
-}

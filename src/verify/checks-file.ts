@@ -8,10 +8,10 @@
 //       fresherThan: 2d
 // A bare list works too. Every mistake is reported with its place, before anything connects.
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../common/duration.js';
 import { PgdrError } from '../errors.js';
 import type { CheckValue } from './check-result.js';
 import type { DataCheck } from './data-check.js';
-import { parseDuration } from './duration.js';
 import type { CompareMode } from './expectation.js';
 
 const KEYS = ['name', 'sql', 'min', 'max', 'equals', 'fresherThan', 'compare', 'severity'];

@@ -1,7 +1,8 @@
 // Judges one value against a data check's expectation. Pure (`now` is passed in), so the rules are unit-tested
 // without a database.
+
+import { formatDuration } from '../common/duration.js';
 import type { CheckStatus, CheckValue } from './check-result.js';
-import { formatDuration } from './duration.js';
 
 export interface Expectation {
   readonly min?: number | undefined;

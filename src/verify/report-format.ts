@@ -1,6 +1,5 @@
 // Renders a checks report as a table or as JSON; shared by `pgdr check`, `pgdr verify` and (later) the drill.
-import { table } from '../cli/output.js';
-import { ERRORS } from '../errors.js';
+import { table } from '../common/text-format.js';
 import type { CheckOutcome, CheckStatus, ChecksReport } from './check-result.js';
 
 export function reportJson(r: ChecksReport, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -40,13 +39,4 @@ export function reportText(r: ChecksReport, title: string): string {
 
 function word(r: CheckOutcome): string {
   return r.toUpperCase();
-}
-
-/** 0 / CHECKS_WARN / CHECKS_FAILED: the contract scripts and monitoring rely on. */
-export function exitCodeOf(result: CheckOutcome): number {
-  return result === 'pass'
-    ? 0
-    : result === 'warn'
-      ? ERRORS.CHECKS_WARN.exitCode
-      : ERRORS.CHECKS_FAILED.exitCode;
 }

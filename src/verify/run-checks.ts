@@ -1,6 +1,7 @@
 // `pgdr check` as an engine function (the drill's preflight calls it): named pre-recovery checks over the
 // bucket and, when a connection is given, the archiving primary. Never throws for a finding; a check that could
 // not run is reported as skipped, never as a pass.
+import { formatDuration } from '../common/duration.js';
 import { DEFAULT_OBJECTIVES } from '../config/objectives.js';
 import { checkWalArchive } from '../engine/check-wal-archive.js';
 import { inspectServer, type StatusResult } from '../engine/status.js';
@@ -9,7 +10,6 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { accessChecks } from './access-checks.js';
 import { backupAgeCheck, backupsCheck, walAgeCheck, walContinuityCheck } from './bucket-checks.js';
 import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './check-result.js';
-import { formatDuration } from './duration.js';
 import { postgresChecks } from './postgres-checks.js';
 import { uploadSettingsCheck } from './upload-check.js';
 

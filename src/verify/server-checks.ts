@@ -1,7 +1,7 @@
 // The checks about the server itself: version, recovery state (is the restore finished?), data checksums.
 import type pg from 'pg';
+import { formatDuration } from '../common/duration.js';
 import type { Draft } from './check-result.js';
-import { formatDuration } from './duration.js';
 
 export interface ServerFacts {
   readonly versionNum: number;

@@ -8,8 +8,8 @@ import { amcheckChecks } from './amcheck-run.js';
 import type { Captured } from './captured.js';
 import { type CheckResult, type ChecksReport, oneLine, outcome, skipped, timed } from './check-result.js';
 import type { DataCheck } from './data-check.js';
-import { runDataChecks } from './data-checks.js';
 import { describe, openSession } from './pg-session.js';
+import { runDataChecks } from './run-data-checks.js';
 import {
   checksumCheck,
   recoveryCheck,

@@ -4,8 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { serviceEndpoint } from '../../src/common/azure-url.js';
 import { AzureHttp } from '../../src/storage/azure/azure-http.js';
-import { serviceEndpoint } from '../../src/storage/azure/azure-url.js';
 import { kill } from './s3rver.js';
 
 export interface AzuriteHandle {

@@ -93,7 +93,7 @@ describe('pgdr drill --scenario replica', () => {
     assert.match(statuses?.finding ?? '', new RegExp(String(src.statuses)));
     const removed = /removed (\S+)/.exec(stage('cleanup'))?.[1];
     assert.ok(removed?.includes('pgdr-drill-'), stage('cleanup'));
-    await assert.rejects(fsp.stat(removed!));
+    await assert.rejects(fsp.stat(removed!), { code: 'ENOENT' });
 
     // Same keys, same sizes, plus exactly the one history object: the promoted standby archived nothing.
     const now = await snapshot();

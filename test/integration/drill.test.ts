@@ -170,7 +170,7 @@ describe('pgdr drill on a barman-cloud bucket', () => {
     // The throwaway folder is gone.
     const removed = /removed (\S+)/.exec(stage(rep, 'cleanup')?.detail ?? '')?.[1];
     assert.ok(removed?.includes('pgdr-drill-'), stage(rep, 'cleanup')?.detail);
-    await assert.rejects(fsp.stat(removed!));
+    await assert.rejects(fsp.stat(removed!), { code: 'ENOENT' });
 
     const h = await runPgdr(['drill', 'history', ...s3Args(target('src')), '--format', 'json'], {
       env: s3Env(s3),
@@ -246,7 +246,7 @@ describe('pgdr drill on a barman-cloud bucket', () => {
       }
     }
     assert.ok(rep.kept);
-    await assert.rejects(fsp.stat(rep.kept.dir));
+    await assert.rejects(fsp.stat(rep.kept.dir), { code: 'ENOENT' });
   });
 
   it('fails at verify when a user check is not met', async () => {

@@ -54,7 +54,7 @@ describe('pgdr failback run --option original --stop-recovered (PostgreSQL 17, s
     assert.equal(await count(out.connectionString), want, 'every row in the new cluster');
     // Stopped cleanly: no postmaster.pid left, and connections are refused.
     assert.ok(!existsSync(join(standby.pgdata, 'postmaster.pid')), 'the recovered cluster is stopped');
-    await assert.rejects(count(standby.connectionString));
+    await assert.rejects(count(standby.connectionString), { code: 'ECONNREFUSED' });
     assert.ok(
       out.next.some((n: string) => /is stopped; remove it once the new cluster has run for a while/.test(n)),
       JSON.stringify(out.next),

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveServerUser, runAsServerUser, type ServerUser } from '../../src/postgres/os-user.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { PGDR_BIN } from '../helpers/cli.js';
+import { callsAsServerUser } from '../helpers/server-user-calls.js';
 
 const FS_STORE = fileURLToPath(new URL('../../src/storage/fs/fs-store.js', import.meta.url));
 
@@ -79,29 +80,18 @@ describe('file:// store permission errors (run as the PostgreSQL OS user)', () =
     await fs.chmod(join(repo, 'secret'), 0o755);
     await fs.chmod(join(repo, 'secret', 'key'), 0o000);
     await fs.chmod(join(repo, 'hidden'), 0o000);
-    const script = `
-      const { FsObjectStore } = await import(${JSON.stringify(FS_STORE)});
-      const store = new FsObjectStore(${JSON.stringify(repo)});
-      const calls = {
+    const out = (await callsAsServerUser(
+      user,
+      `const { FsObjectStore } = await import(${JSON.stringify(FS_STORE)});
+      const store = new FsObjectStore(${JSON.stringify(repo)});`,
+      `
         put: () => store.put('locked/new/key', Buffer.from('x')),
         putHere: () => store.put('locked/key2', Buffer.from('x')),
         get: async () => (await store.get('secret/key')).resume(),
         getBuffer: () => store.getBuffer('secret/key'),
         list: () => store.list('hidden/'),
-        delete: () => store.delete(['locked/key']),
-      };
-      const out = {};
-      for (const [name, call] of Object.entries(calls)) {
-        try { await call(); out[name] = 'ok'; } catch (e) { out[name] = { code: e.code, message: e.message }; }
-      }
-      process.stdout.write(JSON.stringify(out));`;
-    const r = await runAsServerUser({
-      file: process.execPath,
-      args: ['--input-type=module', '-e', script],
-      user,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Record<string, { code: string; message: string }>;
+        delete: () => store.delete(['locked/key']),`,
+    )) as Record<string, { code: string; message: string }>;
     const expect: Record<string, [string, string]> = {
       put: ['write', join(repo, 'locked', 'new')],
       putHere: ['write', join(repo, 'locked')],

@@ -49,7 +49,7 @@ for (const major of [17, 15] as const) {
       await pg.stop();
       const dir = pg.dir;
       await pg.cleanup();
-      await assert.rejects(fsp.access(dir));
+      await assert.rejects(fsp.access(dir), { code: 'ENOENT' });
     });
   });
 }

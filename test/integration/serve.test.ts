@@ -358,6 +358,9 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
   it('stops cleanly on SIGTERM (exit 0) and frees its port', async () => {
     const code = await serve.stop('SIGTERM');
     assert.equal(code, 0, serve.output());
-    await assert.rejects(fetch(new URL('/healthz', serve.url)));
+    await assert.rejects(
+      fetch(new URL('/healthz', serve.url)),
+      (e) => (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED',
+    );
   });
 });

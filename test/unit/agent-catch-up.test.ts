@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { catchUp, lastServed, nextAfterRun } from '../../src/agent/catch-up.js';
-import { parseCron } from '../../src/agent/cron.js';
+import { parseCron } from '../../src/common/cron.js';
 
 const daily = parseCron('0 0 6 * * *');
 const d = (s: string) => new Date(s);

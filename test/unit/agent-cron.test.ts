@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CronError, nextFire, parseCron } from '../../src/agent/cron.js';
+import { CronError, nextFire, parseCron } from '../../src/common/cron.js';
 
 const next = (text: string, after: string) => nextFire(parseCron(text), new Date(after))?.toISOString();
 

@@ -143,8 +143,8 @@ describe('maskSecrets', () => {
 
 describe('prepareRepoFolders', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
   it("makes the missing folders and hands them to the data directory's owner, leaving existing ones", async () => {
-    const user = await resolveServerUser();
-    assert.ok(user);
+    // As root (the suite's condition) there is a server user, or resolveServerUser throws.
+    const user = (await resolveServerUser())!;
     const top = await fsp.mkdtemp(join(tmpdir(), 'pgdr-repo-'));
     try {
       const pgdata = join(top, 'data');

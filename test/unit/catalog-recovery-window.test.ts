@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BackupInfo, parseBackupInfo } from '../../src/catalog/backup-info.js';
-import { computeRecoveryReport, type RecoveryInput, verdict } from '../../src/catalog/recovery-window.js';
+import type { RecoveryInput } from '../../src/catalog/recovery-types.js';
+import { computeRecoveryReport, verdict } from '../../src/catalog/recovery-window.js';
 import { parseHistoryFile, type TimelineHistory } from '../../src/catalog/timeline-history.js';
 import { classifyWal } from '../../src/catalog/wal-catalog.js';
 import { expandGaps, formatGapRange, formatGaps } from '../../src/catalog/wal-gaps.js';

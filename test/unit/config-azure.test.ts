@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseAzureUrl } from '../../src/common/azure-url.js';
 import { loadConfig } from '../../src/config/load.js';
 import { PgdrError } from '../../src/errors.js';
 import { knownSecrets, redactor } from '../../src/serve/redact.js';
-import { parseAzureUrl } from '../../src/storage/azure/azure-url.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgdr-config-azure-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

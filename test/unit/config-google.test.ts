@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseGcsDestination } from '../../src/common/gcs-url.js';
 import { loadConfig } from '../../src/config/load.js';
 import { PgdrError } from '../../src/errors.js';
-import { parseGcsDestination } from '../../src/storage/gcs/gcs-url.js';
 import { openStore } from '../../src/storage/open-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgdr-config-google-'));

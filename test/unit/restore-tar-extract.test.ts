@@ -110,8 +110,8 @@ describe('restore tar extractor', () => {
       const dest = join(root, `evil-${label.replace(/\W/g, '')}`);
       await fsp.mkdir(dest);
       await assert.rejects(extract(pythonTar(script, 'w|'), dest), (e) => isPgdrError(e, 'CATALOG_INVALID'));
-      await assert.rejects(fsp.stat('/tmp/pgdr-evil'));
-      await assert.rejects(fsp.stat(join(root, 'evil')));
+      await assert.rejects(fsp.stat('/tmp/pgdr-evil'), { code: 'ENOENT' });
+      await assert.rejects(fsp.stat(join(root, 'evil')), { code: 'ENOENT' });
     });
   }
 

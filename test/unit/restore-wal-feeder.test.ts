@@ -82,7 +82,7 @@ describe('restore WAL feeder', () => {
         '.partial is left to the fallback',
       );
       await feeder.stop();
-      await assert.rejects(fsp.stat(spool), 'the spool is removed');
+      await assert.rejects(fsp.stat(spool), { code: 'ENOENT' }, 'the spool is removed');
       await store.close();
     } finally {
       await fsp.rm(root, { recursive: true, force: true });
@@ -136,7 +136,7 @@ describe('restore WAL feeder', () => {
       assert.deepEqual((await fsp.readdir(join(spool, '.again'))).sort(), [seg(3)], 'only the last one');
       assert.deepEqual((await fsp.readdir(join(spool, '.absent'))).sort(), absent);
       await feeder.stop();
-      await assert.rejects(fsp.stat(spool), 'markers and copy go with the spool');
+      await assert.rejects(fsp.stat(spool), { code: 'ENOENT' }, 'markers and copy go with the spool');
       await store.close();
     } finally {
       await fsp.rm(root, { recursive: true, force: true });
@@ -154,7 +154,7 @@ describe('restore WAL feeder', () => {
         execFileSync('/bin/sh', ['-c', cmd.replaceAll('%f', f).replaceAll('%p', p)], { cwd: root });
       run(seg(1), 'RECOVERYXLOG');
       assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'spooled');
-      await assert.rejects(fsp.stat(join(spool, seg(1))));
+      await assert.rejects(fsp.stat(join(spool, seg(1))), { code: 'ENOENT' });
       run(seg(2), 'RECOVERYXLOG');
       assert.equal(await fsp.readFile(join(root, 'RECOVERYXLOG'), 'utf8'), 'fallback\n');
 
@@ -166,7 +166,7 @@ describe('restore WAL feeder', () => {
         () => run('00000002.history', 'RECOVERYHISTORY'),
         (e: { status?: number }) => e.status === 1,
       );
-      await assert.rejects(fsp.stat(join(root, 'RECOVERYHISTORY')), 'nothing written');
+      await assert.rejects(fsp.stat(join(root, 'RECOVERYHISTORY')), { code: 'ENOENT' }, 'nothing written');
 
       // The kept copy of the last segment is served as often as asked, and stays.
       await fsp.mkdir(join(spool, '.again'));

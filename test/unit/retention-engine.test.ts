@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { parseRetentionPolicy } from '../../src/catalog/retention-policy.js';
+import { parseRetentionPolicy } from '../../src/config/retention-policy.js';
 import { backupKeep } from '../../src/engine/backup-keep.js';
 import { applyRetention, deleteBackup } from '../../src/engine/retention.js';
 import { isPgdrError } from '../../src/errors.js';

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BackupInfo, parseBackupInfo } from '../../src/catalog/backup-info.js';
 import { obsoleteIds, retentionReport } from '../../src/catalog/retention.js';
-import { parseRetentionPolicy } from '../../src/catalog/retention-policy.js';
 import { planDeletions } from '../../src/catalog/retention-wal.js';
 import { classifyWal } from '../../src/catalog/wal-catalog.js';
 import { hashDir } from '../../src/catalog/wal-name.js';
+import { parseRetentionPolicy } from '../../src/config/retention-policy.js';
 import {
   barmanRetentionOracle,
   type OracleBackup,

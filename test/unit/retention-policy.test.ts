@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetentionPolicy } from '../../src/catalog/retention-policy.js';
+import { parseRetentionPolicy } from '../../src/config/retention-policy.js';
 import { isPgdrError } from '../../src/errors.js';
 
 const DAY = 86_400_000;

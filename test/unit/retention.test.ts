@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BackupInfo } from '../../src/catalog/backup-info.js';
 import { obsoleteIds, retentionReport } from '../../src/catalog/retention.js';
-import { parseRetentionPolicy } from '../../src/catalog/retention-policy.js';
+import { parseRetentionPolicy } from '../../src/config/retention-policy.js';
 import { backup, id, NOW } from '../helpers/retention-fixtures.js';
 
 const policy = (p: string) => parseRetentionPolicy(p, { source: 'flag' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { formatDuration, parseDuration } from '../../src/common/duration.js';
 import { outcome } from '../../src/verify/check-result.js';
-import { formatDuration, parseDuration } from '../../src/verify/duration.js';
 import { compareCaptured, judge } from '../../src/verify/expectation.js';
 import { toValue } from '../../src/verify/pg-session.js';
 

@@ -1,8 +1,8 @@
-import { CRON_HINT, parseCron } from '../../agent/cron.js';
 import { createLogger } from '../../agent/logger.js';
 import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
-import { parseRetentionPolicy } from '../../catalog/retention-policy.js';
+import { CRON_HINT, parseCron } from '../../common/cron.js';
+import { parseRetentionPolicy } from '../../config/retention-policy.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';

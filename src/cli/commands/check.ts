@@ -1,7 +1,8 @@
 import { DURATION_SYNTAX } from '../../config/objectives.js';
-import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
+import { reportJson, reportText } from '../../verify/report-format.js';
 import { runChecks } from '../../verify/run-checks.js';
 import { type FlagSpec, FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { exitCodeOf } from '../checks-exit-code.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';

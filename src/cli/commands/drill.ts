@@ -7,7 +7,7 @@ import { ERRORS, PgdrError } from '../../errors.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
-import { dataChecksFromFlags } from '../data-checks.js';
+import { dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';

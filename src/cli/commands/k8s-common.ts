@@ -8,7 +8,6 @@ import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-tar
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
-import { durationFlag as parseDurationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
 import { json, line, table } from '../output.js';
@@ -68,10 +67,6 @@ export function targetFromFlags(p: Parsed): RecoveryTarget | undefined {
 export async function connect(p: Parsed): Promise<KubeApi> {
   const { connectKube } = await import('../../k8s/api/client-node-api.js');
   return connectKube({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
-}
-
-export function durationFlag(p: Parsed, name: string, def: number, command: string): number {
-  return parseDurationFlag(p, name, command) ?? def;
 }
 
 const indent = (text: string, n: number) =>

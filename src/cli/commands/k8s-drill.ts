@@ -9,11 +9,11 @@ import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-checks.js';
+import { dataChecksFromFlags } from '../data-check-flags.js';
+import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
-  durationFlag,
   KUBE_USAGE,
   openRunbook,
   printReport,
@@ -86,8 +86,8 @@ ${STORE_USAGE}`,
       namespace: str(p, 'namespace'),
       name: str(p, 'name'),
       keep: flag(p, 'keep'),
-      timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, NAME),
-      pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+      timeoutMs: durationFlag(p, 'timeout', NAME) ?? 30 * 60_000,
+      pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
       connection: str(p, 'connection'),
       database: str(p, 'database'),
       dataChecks: dataChecksFromFlags(p, ctx.cwd, NAME),

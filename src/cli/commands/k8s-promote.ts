@@ -5,16 +5,10 @@ import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runb
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { flag, oneOf, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
+import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import {
-  durationFlag,
-  KUBE_USAGE,
-  openRunbook,
-  printReport,
-  RUNBOOK_FLAGS,
-  reportJson,
-} from './k8s-common.js';
+import { KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
 
 const NAME = 'k8s promote';
 
@@ -54,8 +48,8 @@ ${STORE_USAGE}`,
       src,
       cluster: str(p, 'cluster'),
       promotionToken: str(p, 'promotion-token'),
-      timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
-      pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+      timeoutMs: durationFlag(p, 'timeout', NAME) ?? 10 * 60_000,
+      pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
     });
     const title = `pgdr ${NAME}: promote Cluster ${plan.namespace}/${plan.name} (it stops following ${src.k8s.cluster})`;
     const opened = await openRunbook(ctx, p, title, plan.steps, format);

@@ -12,12 +12,12 @@ import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
 import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-checks.js';
+import { dataChecksFromFlags } from '../data-check-flags.js';
+import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
   connect,
-  durationFlag,
   KUBE_USAGE,
   openRunbook,
   printReport,
@@ -124,8 +124,8 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     name: str(p, 'name'),
     archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
     switchOver: flag(p, 'switch'),
-    timeoutMs: durationFlag(p, 'timeout', 30 * 60_000, name),
-    pollMs: durationFlag(p, 'poll-interval', 5_000, name),
+    timeoutMs: durationFlag(p, 'timeout', name) ?? 30 * 60_000,
+    pollMs: durationFlag(p, 'poll-interval', name) ?? 5_000,
     connection: str(p, 'connection'),
     database: str(p, 'database'),
     dataChecks: dataChecksFromFlags(p, ctx.cwd, name),

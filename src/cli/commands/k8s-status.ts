@@ -1,3 +1,4 @@
+import { statusJson } from '../../engine/status-json.js';
 import { ERRORS } from '../../errors.js';
 import { condition } from '../../k8s/cluster-state.js';
 import { type K8sStatus, k8sStatus } from '../../k8s/runbook/k8s-status.js';
@@ -9,7 +10,7 @@ import { json, line } from '../output.js';
 import { KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
 import { replicaLagJson, replicaLagText } from './k8s-replica-status.js';
 import { k8sTarget, TARGET_USAGE_LINES } from './k8s-target.js';
-import { statusJson, statusText } from './status.js';
+import { statusText } from './status.js';
 
 const NAME = 'k8s status';
 

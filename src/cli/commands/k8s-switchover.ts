@@ -7,18 +7,11 @@ import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
 import { flag, oneOf, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
+import { durationFlag } from '../duration-flag.js';
 import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
-import {
-  connect,
-  durationFlag,
-  KUBE_USAGE,
-  openRunbook,
-  printReport,
-  RUNBOOK_FLAGS,
-  reportJson,
-} from './k8s-common.js';
+import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
 import { confirmByName } from './k8s-promote.js';
 
 const NAME = 'k8s switchover';
@@ -90,8 +83,8 @@ async function switchover(argv: string[], ctx: CliContext, out: { reported: bool
     to,
     namespace,
     from,
-    timeoutMs: durationFlag(p, 'timeout', 10 * 60_000, NAME),
-    pollMs: durationFlag(p, 'poll-interval', 5_000, NAME),
+    timeoutMs: durationFlag(p, 'timeout', NAME) ?? 10 * 60_000,
+    pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
   };
   const steps = switchoverPlan(o);
   const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;

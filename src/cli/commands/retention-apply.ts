@@ -1,5 +1,5 @@
-import { POLICY_FORMS, parseRetentionPolicy, type RetentionPolicy } from '../../catalog/retention-policy.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
+import { POLICY_FORMS, parseRetentionPolicy, type RetentionPolicy } from '../../config/retention-policy.js';
 import type { PgdrConfig } from '../../config/types.js';
 import { applyRetention } from '../../engine/retention.js';
 import { PgdrError } from '../../errors.js';

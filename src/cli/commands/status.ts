@@ -1,9 +1,9 @@
 import { agentStatusText, readAgentStatus } from '../../agent/status-section.js';
 import { backupInfoKey } from '../../catalog/backup-catalog.js';
-import type { TimelineReport } from '../../catalog/recovery-window.js';
 import { formatGaps } from '../../catalog/wal-gaps.js';
 import { DURATION_SYNTAX, objectivesOf } from '../../config/objectives.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
+import { newest, statusJson } from '../../engine/status-json.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
@@ -52,77 +52,6 @@ ${STORE_USAGE}`,
     return 0;
   },
 };
-
-function newest(r: StatusResult) {
-  const done = r.report.doneBackups;
-  const b = done[done.length - 1];
-  const seg = r.report.current?.lastSegment ?? null;
-  return { backup: b, segment: seg };
-}
-
-export function statusJson(r: StatusResult): Record<string, unknown> {
-  const now = r.now.getTime();
-  const { backup, segment } = newest(r);
-  return {
-    serverName: r.serverName,
-    destination: r.destination,
-    checkedAt: r.now.toISOString(),
-    verdict: r.verdict,
-    backups: {
-      total: r.catalog.backups.length,
-      done: r.report.doneBackups.length,
-      unreadable: r.catalog.unreadable,
-    },
-    newestBackup: backup
-      ? {
-          backupId: backup.backupId,
-          endTime: backup.endTime?.date.toISOString() ?? null,
-          ageMs: backup.endTime ? now - backup.endTime.date.getTime() : null,
-        }
-      : null,
-    newestWal: segment
-      ? {
-          name: segment.name,
-          archivedAt: segment.lastModified.toISOString(),
-          ageMs: now - segment.lastModified.getTime(),
-          partial: segment.partial,
-        }
-      : null,
-    timelines: r.report.timelines.map((t) => timelineJson(t)),
-    problems: [
-      ...r.report.problems,
-      ...[...r.historyProblems].map(([tli, why]) => `timeline ${tli} history: ${why}`),
-    ],
-  };
-}
-
-function timelineJson(t: TimelineReport): Record<string, unknown> {
-  return {
-    timeline: t.timeline,
-    backupIds: t.backupIds,
-    firstRecoverabilityPoint: t.firstRecoverabilityPoint
-      ? {
-          backupId: t.firstRecoverabilityPoint.backupId,
-          time: t.firstRecoverabilityPoint.time?.date.toISOString() ?? null,
-          lsn: t.firstRecoverabilityPoint.lsn,
-        }
-      : null,
-    recoveryWindow: t.window
-      ? {
-          from: t.window.from?.date.toISOString() ?? null,
-          fromBackupId: t.window.fromBackupId,
-          toSegment: t.window.to.name,
-          toArchivedAt: t.window.to.lastModified.toISOString(),
-        }
-      : null,
-    lastSegment: t.lastSegment?.name ?? null,
-    gaps: t.gaps.map((g) => ({ first: g.first, last: g.last, count: g.count })),
-    missing: t.missing,
-    missingCount: t.missingCount,
-    historyMissing: t.historyMissing,
-    unusableBackups: t.unusableBackups,
-  };
-}
 
 export function statusText(r: StatusResult): string {
   const now = r.now.getTime();

@@ -1,11 +1,12 @@
 import { PgdrError } from '../../errors.js';
 import { parseCaptured } from '../../verify/captured.js';
-import { exitCodeOf, reportJson, reportText } from '../../verify/report-format.js';
+import { reportJson, reportText } from '../../verify/report-format.js';
 import { verifyDatabase } from '../../verify/verify-database.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { exitCodeOf } from '../checks-exit-code.js';
 import { configFrom } from '../context.js';
-import { dataChecksFromFlags, readText } from '../data-checks.js';
+import { dataChecksFromFlags, readText } from '../data-check-flags.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { verdictText } from '../progress-flags.js';

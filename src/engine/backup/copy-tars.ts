@@ -2,7 +2,7 @@
 // every other part has read its last file, then takes pg_control (so it is copied after every data file),
 // and finally whatever `finalMembers` returns (pg_backup_stop runs there, so backup_label is the last member).
 
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { type TarCompression, tarSuffix } from '../../compression/suffixes.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { DeflateSlots } from './parallel-gzip.js';

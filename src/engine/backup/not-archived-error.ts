@@ -1,8 +1,9 @@
 // The error a backup ends with when its WAL was not archived: what it waited for, what pg_stat_archiver says,
 // and the server log's words when pgdr could read them. The first line names the last failed WAL, since
 // backup.info's `error` keeps only the first line.
+
+import { formatDuration } from '../../common/duration.js';
 import { PgdrError } from '../../errors.js';
-import { formatDuration } from '../../verify/duration.js';
 import type { FailureWatch } from './archiver-watch.js';
 
 export function notArchivedError(o: {

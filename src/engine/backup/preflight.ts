@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { isTarCompression } from '../../compression/suffixes.js';
-import { PgdrError } from '../../errors.js';
+import { localFileError, PgdrError } from '../../errors.js';
 import { missingPrivileges, type ServerMetadata } from './pg-backup-api.js';
 
 /** Version and privileges first: without them even reading the settings fails, with a less useful message. */
@@ -63,10 +63,12 @@ export async function checkPgdata(pgdata: string, meta: ServerMetadata): Promise
       await fh.close();
     }
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message;
-    throw new PgdrError('CONFIG_INVALID', `cannot read ${control}: ${why}`, {
+    const hint = `pgdr reads the data directory directly: run it on the database host as root or the PostgreSQL OS user, with postgres.pgdata set to the data directory (the server says: ${meta.dataDirectory})`;
+    // A data directory that is there but may not be read is the OS user's to fix, not the configuration's.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw localFileError(e, control, 'read', hint);
+    throw new PgdrError('CONFIG_INVALID', `cannot read ${control}: does not exist`, {
       cause: e,
-      hint: `pgdr reads the data directory directly: run it on the database host as root or the PostgreSQL OS user, with postgres.pgdata set to the data directory (the server says: ${meta.dataDirectory})`,
+      hint,
       details: { reason: 'pgdata-unreadable' },
     });
   }

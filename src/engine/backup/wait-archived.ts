@@ -1,12 +1,12 @@
 // Waits until PostgreSQL has archived the WAL a backup needs (its last segment and backup history file), as
 // pg_backup_stop(wait_for_archive => true) does, but by watching pg_wal/archive_status every 50 ms instead of
-// PostgreSQL's once-a-second poll: that poll alone cost 1-2 s per backup. Same rule as XLogArchiveIsBusy.
+// PostgreSQL's once-a-second poll, which would add up to a second to every wait. Same rule as XLogArchiveIsBusy.
 // Unlike pg_backup_stop, the wait ends: when the archiver keeps failing, or when its budget is spent.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseLsn, walSegmentFromLsn } from '../../catalog/wal-name.js';
+import { formatDuration } from '../../common/duration.js';
 import { localFileError } from '../../errors.js';
-import { formatDuration } from '../../verify/duration.js';
 import { type ArchiverSample, FailureWatch } from './archiver-watch.js';
 import { notArchivedError } from './not-archived-error.js';
 

@@ -2,7 +2,7 @@
 // neither followed nor stored), filtered by barman's rules, with the tar names barman gives each entry.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { PgdrError } from '../../errors.js';
+import { isPermissionError, localFileError, type PgdrError } from '../../errors.js';
 import { type PathRules, pathAllowed } from './path-filter.js';
 import type { TarMember } from './tar-header.js';
 
@@ -90,9 +90,14 @@ function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** A data-directory file pgdr may not read is PERMISSION_DENIED, any other failure LOCAL_IO, naming the path. */
 export function unreadable(path: string, e: unknown): PgdrError {
-  return new PgdrError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`, {
-    cause: e,
-    hint: 'pgdr backup create reads the data directory directly: run it on the database host as root or as the PostgreSQL OS user',
-  });
+  return localFileError(
+    e,
+    path,
+    'read',
+    isPermissionError(e)
+      ? 'pgdr backup create reads the data directory directly: run it on the database host as root or as the PostgreSQL OS user'
+      : undefined,
+  );
 }

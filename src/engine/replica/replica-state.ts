@@ -4,7 +4,7 @@
 // promotion, then beside the data folder (archive-config.ts).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { isPgdrError, PgdrError } from '../../errors.js';
+import { isPgdrError, localFileError, PgdrError } from '../../errors.js';
 
 export const REPLICA_STATE_FILE = 'pgdr-replica.json';
 
@@ -54,10 +54,16 @@ export function replicaStateFile(dir: string): string {
 
 /** The state of DIR, or undefined when DIR holds none (not made by `pgdr replica create`). */
 export async function readReplicaState(dir: string): Promise<ReplicaState | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await fsp.readFile(replicaStateFile(dir), 'utf8')) as ReplicaState;
+    text = await fsp.readFile(replicaStateFile(dir), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw localFileError(e, replicaStateFile(dir), 'read');
+  }
+  try {
+    return JSON.parse(text) as ReplicaState;
+  } catch (e) {
     throw new PgdrError('CONFIG_INVALID', `cannot read ${replicaStateFile(dir)}: ${(e as Error).message}`, {
       cause: e,
     });

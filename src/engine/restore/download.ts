@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';

@@ -1,12 +1,10 @@
 // Plans a restore without writing anything: lists the catalogs, picks backup, timeline and WAL (plan-pure.ts),
 // lists the backup's tars and reads its pgdr manifest, checks the target folders are empty (or an unfinished
 // restore of pgdr's own) and that binaries of the backup's major exist.
-import { listBackups } from '../../catalog/backup-catalog.js';
+
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { type ManifestState, readBackupManifest } from '../../catalog/backup-manifest.js';
-import { loadHistories } from '../../catalog/history-loader.js';
-import { assertServerPresent } from '../../catalog/server-presence.js';
-import { listWal } from '../../catalog/wal-catalog.js';
+import { readServerState } from '../../catalog/server-state.js';
 import { PgdrError } from '../../errors.js';
 import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -71,13 +69,7 @@ const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
 export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const { store, serverName, signal } = o;
   const dataFolder = await checkTargetFolder(o.dir);
-  await store.checkAccess({ signal });
-  await assertServerPresent(store, serverName, { signal });
-  const [catalog, wal] = await Promise.all([
-    listBackups(store, serverName, { signal }),
-    listWal(store, serverName, { signal }),
-  ]);
-  const { histories, problems } = await loadHistories(store, wal, { signal });
+  const { catalog, wal, histories, problems } = await readServerState(store, serverName, { signal });
   const pure = planFromCatalog({
     catalog,
     wal,

@@ -13,6 +13,8 @@ export interface ReplaySettingsInput {
   /** WAL segments the plan replays. */
   readonly segments: number;
   readonly segmentBytes?: number;
+  /** The host's platform (postgres/platform.ts HOST_PLATFORM): syncfs exists on Linux only. */
+  readonly platform: string;
 }
 
 const MiB = 1024 * 1024;
@@ -34,7 +36,7 @@ const CAP_MAX_WAL_MIB = 8192;
 export function replaySettings(o: ReplaySettingsInput): Record<string, string> {
   const out: Record<string, string> = {};
   // Only builds with syncfs(2), Linux ones, know the value; elsewhere it would stop the server from starting.
-  if (o.major >= 14 && process.platform === 'linux') out.recovery_init_sync_method = 'syncfs';
+  if (o.major >= 14 && o.platform === 'linux') out.recovery_init_sync_method = 'syncfs';
   if (o.major >= 15) out.recovery_prefetch = 'off';
   const rangeMiB = Math.ceil((o.segments * (o.segmentBytes ?? 16 * MiB)) / MiB);
   const want = Math.min(2 * rangeMiB + DEFAULT_MAX_WAL_MIB, CAP_MAX_WAL_MIB);

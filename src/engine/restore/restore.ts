@@ -13,6 +13,7 @@ import type { ObjectStoreConfig } from '../../config/types.js';
 import { isPgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
 import { resolveServerUser, type ServerUser } from '../../postgres/os-user.js';
+import { HOST_PLATFORM } from '../../postgres/platform.js';
 import { PostgresServer } from '../../postgres/server.js';
 import type { ProgressSink } from '../../progress/events.js';
 import { chownTree } from './chown-tree.js';
@@ -149,8 +150,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           dir: walSpoolDir(ownDir),
           user,
           segmentSize: plan.backup.xlogSegmentSize,
-          // One download at a time while the tars extract, then four: bench/restore went from 7.3-7.9 s to
-          // 6.2-7.8 s (the tars and replay both got more of the two cores; a window of 16 was slower).
+          // One download at a time while the tars extract, then four: the extraction and the replay need the
+          // cores more than the WAL downloads do, and a wider window only adds contention.
           concurrencyWhileExtracting: 1,
           signal: o.signal,
         })
@@ -257,15 +258,15 @@ async function recover(
   const hasTarget = plan.target.kind !== 'latest';
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
-  // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (0.3-0.4 s of bench/restore; the
-  // checkpoint follows in the background), as PITR targets get with pause then pg_promote. PostgreSQL removes
-  // standby.signal when it promotes, as it would have removed recovery.signal.
+  // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
+  // as PITR targets get with pause then pg_promote. PostgreSQL removes standby.signal when it promotes, as it
+  // would have removed recovery.signal.
   const promoteEarly = !hasTarget;
   if (promoteEarly) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
   // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
   // still says what the operator asked for.
   const promoteAfterPause = hasTarget && action === 'promote';
-  const replay = replaySettings({ major: plan.major, segments: plan.wal.segments });
+  const replay = replaySettings({ major: plan.major, segments: plan.wal.segments, platform: HOST_PLATFORM });
   o.onStage?.(`starting PostgreSQL ${plan.binaries.version} on 127.0.0.1:${port}`);
   const server = await PostgresServer.start({
     bin: plan.binaries,

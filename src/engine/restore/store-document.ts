@@ -5,9 +5,9 @@
 // server no longer needs them they are removed (removeCredentialFiles). Temporary keys are never written.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { isAzureUrl } from '../../common/azure-url.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { localFileError } from '../../errors.js';
-import { isAzureUrl } from '../../storage/azure/azure-url.js';
 import { AZURE_SECRET_FILES, writeAzureCredentials } from './azure-credential-files.js';
 
 const SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;

@@ -5,7 +5,7 @@
 // Entries that vanish while the walk runs (the WAL feeder renames spool files) are skipped.
 import { constants, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { localFileError } from '../../errors.js';
 
 export interface SyncStats {

@@ -3,7 +3,7 @@
 // `pgdr serve` and /metrics can show it. Read back from the bucket, a record may be hostile: its size is
 // capped and its shape checked; a bad one is counted and skipped, never trusted.
 import { BACKUP_ID_RE } from '../../catalog/backup-info.js';
-import { mapLimit } from '../../catalog/map-limit.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { isPgdrError } from '../../errors.js';
 import { joinKey, type ObjectStore } from '../../storage/object-store.js';
 import type { BackupVerifyReport } from './types.js';

@@ -4,7 +4,6 @@
 // one system identifier, one PostgreSQL major, history files that agree, .partial files that hold the WAL
 // up to where a child timeline branches off. The store is only read.
 import { availableParallelism } from 'node:os';
-import { mapLimit } from '../../catalog/map-limit.js';
 import {
   type AncestrySpan,
   type TimelineHistory,
@@ -13,6 +12,7 @@ import {
 } from '../../catalog/timeline-history.js';
 import { listWal, type WalCatalog, type WalObject } from '../../catalog/wal-catalog.js';
 import { formatLsn, historyFileName, walKey } from '../../catalog/wal-name.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { readOnlyStore } from '../read-only-store.js';

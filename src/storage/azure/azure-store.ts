@@ -1,6 +1,7 @@
 // Azure Blob Storage driver (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, or an emulator such as
 // Azurite) through a small own client on the Blob REST API: the Azure SDK would cost `wal archive` its start-up.
 import type { Readable } from 'node:stream';
+import { parseAzureUrl, serviceEndpoint } from '../../common/azure-url.js';
 import {
   type AzureCredentials,
   DEFAULT_STORE_TIMEOUTS,
@@ -15,7 +16,6 @@ import { readAll } from '../s3/s3-http.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
 import { putBuffer, putStream, type UploadOptions } from './azure-upload.js';
-import { parseAzureUrl, serviceEndpoint } from './azure-url.js';
 
 const MIB = 1024 * 1024;
 /** Single Delete Blob calls in flight (the batch API is not on every emulator). */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { localFileError, PgdrError } from '../../errors.js';
@@ -169,7 +169,10 @@ export class FsObjectStore implements ObjectStore {
     let st: import('node:fs').Stats;
     try {
       st = await fsp.stat(this.root);
-    } catch {
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).code;
+      // Only a folder that is not there is missing; a stat refused or failing is the local error it is.
+      if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw localFileError(e, this.root, 'open');
       throw new PgdrError('BUCKET_MISSING', `the repository folder ${this.root} does not exist`, {
         hint: `check objectStore.destinationPath, or create it: mkdir -p ${this.root}`,
       });
@@ -229,9 +232,4 @@ function mapFsError(e: unknown, key: string, url: string, at: { path: string; ac
   // The path that failed (a folder on the way, say), but never the temporary file: its folder instead.
   const failed = typeof err.path === 'string' ? err.path : at.path;
   return localFileError(e, failed.includes(TMP_MARK) ? dirname(failed) : failed, at.action);
-}
-
-/** For tests and tools: the key of a path below the root. */
-export function keyOf(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
 }

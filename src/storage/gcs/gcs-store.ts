@@ -1,6 +1,7 @@
 // gs:// driver: Google Cloud Storage through its JSON API on node's https, with no Google SDK (its start-up
 // alone would cost more than an archive_command may take). Same contract, deadlines and retries as s3://.
 import type { Readable } from 'node:stream';
+import { GCS_API, gcsLocation } from '../../common/gcs-url.js';
 import type { GoogleCredentials } from '../../config/google.js';
 import { DEFAULT_STORE_TIMEOUTS, type ObjectStoreConfig, type StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
@@ -14,7 +15,6 @@ import { GcsHttp, listPath, objectPath } from './gcs-http.js';
 import { parseErrorBody, parseJson, parseObject } from './gcs-json.js';
 import { listAll } from './gcs-list.js';
 import { CHUNK_UNIT, putBuffer, putStream, type UploadOptions } from './gcs-upload.js';
-import { GCS_API, gcsLocation } from './gcs-url.js';
 
 const MIB = 1024 * 1024;
 const DELETE_PARALLEL = 8;

@@ -1,5 +1,7 @@
 // Where requests go: the bucket and prefix from `s3://bucket/prefix`, and the host and path of each request
 // (path-style or virtual-host style).
+
+import { type Endpoint, normalizePrefix, parseEndpoint } from '../../common/endpoint.js';
 import { PgdrError } from '../../errors.js';
 import { encodePath } from './sigv4.js';
 
@@ -23,42 +25,7 @@ export function parseS3Url(destinationPath: string): S3Location {
   return { bucket: m[1], prefix: normalizePrefix(m[2] ?? '') };
 }
 
-export function normalizePrefix(prefix: string): string {
-  return prefix.replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
-}
-
-export interface Endpoint {
-  readonly protocol: 'http:' | 'https:';
-  readonly hostname: string;
-  readonly port: number;
-  /** Path of the endpoint itself (a proxy may serve S3 below a path); '' or '/something' without a trailing '/'. */
-  readonly basePath: string;
-  /** For messages: scheme, host and port, never user info. */
-  readonly display: string;
-}
-
-export function parseEndpoint(url: string): Endpoint {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new PgdrError('CONFIG_INVALID', 'objectStore.endpointURL is not a valid URL', {
-      hint: 'use an http:// or https:// URL, e.g. https://ACCOUNT.r2.cloudflarestorage.com',
-    });
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new PgdrError(
-      'CONFIG_INVALID',
-      `objectStore.endpointURL must be http:// or https://, not ${u.protocol}`,
-      {
-        hint: 'use an http:// or https:// URL',
-      },
-    );
-  }
-  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-  const basePath = u.pathname.replace(/\/+$/, '');
-  return { protocol: u.protocol, hostname: u.hostname, port, basePath, display: `${u.origin}${basePath}` };
-}
+export { type Endpoint, normalizePrefix, parseEndpoint } from '../../common/endpoint.js';
 
 export function awsEndpoint(region: string): Endpoint {
   return parseEndpoint(`https://s3.${region}.amazonaws.com`);

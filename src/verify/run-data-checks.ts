@@ -1,10 +1,10 @@
 // Runs data checks (preset and user): each statement alone in a read-only transaction with a timeout, so a
 // check can neither change the database nor hang the report, and one failing check does not stop the others.
 import type pg from 'pg';
+import { formatDuration } from '../common/duration.js';
 import type { Captured } from './captured.js';
 import { type CheckResult, type CheckValue, oneLine, timed } from './check-result.js';
 import type { DataCheck } from './data-check.js';
-import { formatDuration } from './duration.js';
 import { asTime, compareCaptured, judge, show } from './expectation.js';
 import { RAW_TIME_TYPES, toValue } from './pg-session.js';
 

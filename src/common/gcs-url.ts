@@ -1,8 +1,8 @@
 // gs:// destinations as barman-cloud parses them: `gs://BUCKET/PATH`, or the console's address of the same
 // folder, `https://console.cloud.google.com/storage/browser/BUCKET/PATH`. The bucket is the host part, the
 // prefix the path without its leading and trailing '/'.
-import { PgdrError } from '../../errors.js';
-import { normalizePrefix } from '../s3/s3-url.js';
+import { PgdrError } from '../errors.js';
+import { normalizePrefix } from './endpoint.js';
 
 const CONSOLE = 'https://console.cloud.google.com/storage/browser/';
 export const GCS_API = 'https://storage.googleapis.com';

@@ -1,7 +1,7 @@
 // Azure destination paths, parsed as barman-cloud parses them: https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH,
 // and for an emulator (Azurite) or any other host http(s)://HOST:PORT/ACCOUNT/CONTAINER/PATH.
-import { PgdrError } from '../../errors.js';
-import type { Endpoint } from '../s3/s3-url.js';
+import { PgdrError } from '../errors.js';
+import type { Endpoint } from './endpoint.js';
 
 export const AZURE_DOMAIN = 'blob.core.windows.net';
 
