@@ -46,6 +46,7 @@ const COMMANDS: Record<string, Loader> = {
   'k8s status': async () => (await import('./commands/k8s-status.js')).k8sStatusCommand,
   'k8s promote': async () => (await import('./commands/k8s-promote.js')).k8sPromote,
   'k8s drill': async () => (await import('./commands/k8s-drill.js')).k8sDrill,
+  'k8s support-bundle': async () => (await import('./commands/k8s-support-bundle.js')).k8sSupportBundle,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
   'replica create': async () => (await import('./commands/replica-create.js')).replicaCreate,
   'replica status': async () => (await import('./commands/replica-status.js')).replicaStatusCommand,
