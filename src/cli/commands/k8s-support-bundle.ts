@@ -13,6 +13,7 @@ import { VERSION } from '../../version.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
+import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line, table } from '../output.js';
 import { KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
@@ -58,113 +59,122 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(
-      argv,
-      {
-        ...STORE_FLAGS,
-        ...KUBE_FLAGS,
-        ...FORMAT_FLAG,
-        namespace: { type: 'string', short: 'n' },
-        output: { type: 'string' },
-        since: { type: 'string' },
-      },
-      NAME,
-    );
-    const [clusterArg] = positionals(p, NAME, 0, 1, 'CLUSTER');
-    const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
-    const sinceMs = durationFlag(p, 'since', NAME);
-    let config: PgdrConfig | undefined;
-    let configError: unknown;
     try {
-      config = configFrom(p, ctx);
+      return await supportBundle(argv, ctx);
     } catch (e) {
-      configError = e;
+      if (wantsJson(argv)) printJsonError(ctx, e);
+      throw e;
     }
-    const k8s = config?.kubernetes;
-    const cluster = clusterArg ?? k8s?.cluster;
-    const namespace = str(p, 'namespace') ?? k8s?.namespace;
-    if (!cluster || !namespace) {
-      if (configError) throw configError;
-      throw new PgdrError('USAGE', `${NAME}: which Cluster? give CLUSTER and -n NAMESPACE`, {
-        hint: 'or a configuration with a kubernetes: section (cluster, namespace)',
-      });
-    }
-    const now = new Date();
-    const stamp = now
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z');
-    const output = resolve(ctx.cwd, str(p, 'output') ?? `pgdr-support-${cluster}-${stamp}.tar.gz`);
-    const progress = (text: string) => ctx.stderr.write(`${text}\n`);
-    const kube = await connectRawKube({
-      kubeconfig: str(p, 'kubeconfig'),
-      context: str(p, 'context'),
-      signal: ctx.signal,
-    });
-    progress(`Support bundle of Cluster ${namespace}/${cluster} (Kubernetes API: ${kube.where})`);
-    const sameCluster = k8s?.cluster === cluster && k8s.namespace === namespace;
-    const c = await collectBundle(kube, {
-      namespace,
-      cluster,
-      objectStores: sameCluster && k8s ? [k8s.objectStore] : [],
-      sinceSeconds: sinceMs === undefined ? undefined : Math.max(1, Math.round(sinceMs / 1000)),
-      maxLogBytes: MAX_LOG_BYTES,
-      maxBundleBytes: MAX_BUNDLE_BYTES,
-      progress,
-      status: () =>
-        sameCluster
-          ? statusJson(argv, ctx)
-          : Promise.resolve({
-              error: configError
-                ? `no configuration: ${(configError as Error).message}`
-                : `pgdr k8s status reports the configuration's Cluster (${k8s?.namespace}/${k8s?.cluster}), not this one`,
-            }),
-    });
-    const manifest = {
-      pgdr: VERSION,
-      createdAt: now.toISOString(),
-      namespace,
-      cluster,
-      since: str(p, 'since') ?? null,
-      collected: c.collected,
-      skipped: c.skipped,
-    };
-    const files = [
-      ...c.files,
-      { path: 'version.txt', data: Buffer.from(`pgdr ${VERSION}\nnode ${process.version}\n`) },
-      { path: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
-    ];
-    const folder = `pgdr-support-${cluster}-${stamp}`;
-    const tgz = bundleTarGz(folder, files, now);
-    try {
-      await writeFile(output, tgz, { mode: 0o600 });
-    } catch (e) {
-      throw localFileError(e, output, 'write the support bundle');
-    }
-    progress(`wrote ${output} (${bytes(tgz.length)})`);
-    const summary = {
-      path: output,
-      bytes: tgz.length,
-      collected: c.collected.length,
-      skipped: c.skipped,
-      truncatedLogs: c.collected.filter((x) => x.truncated).map((x) => x.path),
-    };
-    if (format === 'json') json(ctx, summary);
-    else {
-      line(ctx, `Support bundle: ${output} (${bytes(tgz.length)}, ${c.collected.length} files collected)`);
-      if (c.skipped.length)
-        line(
-          ctx,
-          `\nNot collected:\n${table(
-            ['WHAT', 'STATUS', 'REASON'],
-            c.skipped.map((s) => [s.what, s.status ? String(s.status) : '-', s.reason]),
-          )}`,
-        );
-      line(ctx, '\nCheck the files before sending them: redaction is by pattern.');
-    }
-    return 0;
   },
 };
+
+async function supportBundle(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      ...STORE_FLAGS,
+      ...KUBE_FLAGS,
+      ...FORMAT_FLAG,
+      namespace: { type: 'string', short: 'n' },
+      output: { type: 'string' },
+      since: { type: 'string' },
+    },
+    NAME,
+  );
+  const [clusterArg] = positionals(p, NAME, 0, 1, 'CLUSTER');
+  const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
+  const sinceMs = durationFlag(p, 'since', NAME);
+  let config: PgdrConfig | undefined;
+  let configError: unknown;
+  try {
+    config = configFrom(p, ctx);
+  } catch (e) {
+    configError = e;
+  }
+  const k8s = config?.kubernetes;
+  const cluster = clusterArg ?? k8s?.cluster;
+  const namespace = str(p, 'namespace') ?? k8s?.namespace;
+  if (!cluster || !namespace) {
+    if (configError) throw configError;
+    throw new PgdrError('USAGE', `${NAME}: which Cluster? give CLUSTER and -n NAMESPACE`, {
+      hint: 'or a configuration with a kubernetes: section (cluster, namespace)',
+    });
+  }
+  const now = new Date();
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const output = resolve(ctx.cwd, str(p, 'output') ?? `pgdr-support-${cluster}-${stamp}.tar.gz`);
+  const progress = (text: string) => ctx.stderr.write(`${text}\n`);
+  const kube = await connectRawKube({
+    kubeconfig: str(p, 'kubeconfig'),
+    context: str(p, 'context'),
+    signal: ctx.signal,
+  });
+  progress(`Support bundle of Cluster ${namespace}/${cluster} (Kubernetes API: ${kube.where})`);
+  const sameCluster = k8s?.cluster === cluster && k8s.namespace === namespace;
+  const c = await collectBundle(kube, {
+    namespace,
+    cluster,
+    objectStores: sameCluster && k8s ? [k8s.objectStore] : [],
+    sinceSeconds: sinceMs === undefined ? undefined : Math.max(1, Math.round(sinceMs / 1000)),
+    maxLogBytes: MAX_LOG_BYTES,
+    maxBundleBytes: MAX_BUNDLE_BYTES,
+    progress,
+    status: () =>
+      sameCluster
+        ? statusJson(argv, ctx)
+        : Promise.resolve({
+            error: configError
+              ? `no configuration: ${(configError as Error).message}`
+              : `pgdr k8s status reports the configuration's Cluster (${k8s?.namespace}/${k8s?.cluster}), not this one`,
+          }),
+  });
+  const manifest = {
+    pgdr: VERSION,
+    createdAt: now.toISOString(),
+    namespace,
+    cluster,
+    since: str(p, 'since') ?? null,
+    collected: c.collected,
+    skipped: c.skipped,
+  };
+  const files = [
+    ...c.files,
+    { path: 'version.txt', data: Buffer.from(`pgdr ${VERSION}\nnode ${process.version}\n`) },
+    { path: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
+  ];
+  const folder = `pgdr-support-${cluster}-${stamp}`;
+  const tgz = bundleTarGz(folder, files, now);
+  try {
+    await writeFile(output, tgz, { mode: 0o600 });
+  } catch (e) {
+    throw localFileError(e, output, 'write the support bundle');
+  }
+  progress(`wrote ${output} (${bytes(tgz.length)})`);
+  const summary = {
+    path: output,
+    bytes: tgz.length,
+    collected: c.collected.length,
+    skipped: c.skipped,
+    truncatedLogs: c.collected.filter((x) => x.truncated).map((x) => x.path),
+  };
+  if (format === 'json') json(ctx, summary);
+  else {
+    line(ctx, `Support bundle: ${output} (${bytes(tgz.length)}, ${c.collected.length} files collected)`);
+    if (c.skipped.length)
+      line(
+        ctx,
+        `\nNot collected:\n${table(
+          ['WHAT', 'STATUS', 'REASON'],
+          c.skipped.map((s) => [s.what, s.status ? String(s.status) : '-', s.reason]),
+        )}`,
+      );
+    line(ctx, '\nCheck the files before sending them: redaction is by pattern.');
+  }
+  return 0;
+}
 
 /** The k8s status command run in-process with its stdout captured; its exit code (warnings) does not matter. */
 async function statusJson(

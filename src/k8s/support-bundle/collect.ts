@@ -3,8 +3,9 @@
 // and logs of the operator, of the barman-cloud plugin and of each instance (postgres and the
 // plugin-barman-cloud sidecar). A read the identity may not make (403) or of something absent (404) is
 // listed in the manifest and the rest is still collected; only a bundle with nothing read at all fails.
-import { PgdrError } from '../../errors.js';
+
 import { stringify } from 'yaml';
+import { PgdrError } from '../../errors.js';
 import { type BundleFile, segment } from './bundle-tar.js';
 import { KubeReadError, type RawKube } from './raw-kube.js';
 import { redactObject, redactText } from './redact.js';
