@@ -34,6 +34,8 @@ const PLANTED = {
   envAwsSecret: 'EnvAwsSecret-8h2j',
   inlineKey: 'InlineObjStoreKey-6t1c',
   inlineId: 'AKIAINLINEKEY000002',
+  inlineAzureKey: 'InlineAzureStorageKey-4v9p',
+  logAzureKey: 'LogAzureAccountKey-1z7r',
 };
 
 type Obj = Record<string, unknown>;
@@ -64,6 +66,11 @@ function plant(api: FakeKubeApi): void {
     spec: {
       configuration: {
         destinationPath: 's3://old/cnpg',
+        // A field whose name says nothing: only being under *Credentials marks it.
+        azureCredentials: {
+          storageKey: PLANTED.inlineAzureKey,
+          storageAccount: { name: 'old-creds', key: 'ACCOUNT' },
+        },
         s3Credentials: {
           accessKeyId: PLANTED.inlineId,
           secretAccessKey: PLANTED.inlineKey,
@@ -105,6 +112,7 @@ function plant(api: FakeKubeApi): void {
       `{"level":"info","msg":"record","logger":"postgres","instance":"${pod}","record":"checkpoint complete"}`,
       `{"level":"info","msg":"connecting","dsn":"postgresql://app:${PLANTED.logConnection}@${CLUSTER}-rw:5432/app"}`,
       `{"level":"debug","msg":"env","line":"password=${PLANTED.logPassword} sslmode=require"}`,
+      `{"level":"debug","msg":"azure","conn":"DefaultEndpointsProtocol=https;AccountName=x;AccountKey=${PLANTED.logAzureKey};EndpointSuffix=core.windows.net"}`,
     ]);
     api.setLog(NS, pod, 'plugin-barman-cloud', [
       `{"level":"info","msg":"Archived WAL file","walName":"00000001000000000000000${i}"}`,
@@ -263,6 +271,7 @@ describe('pgdr k8s support-bundle', () => {
     assert.match(store, /key: ACCESS_SECRET_KEY/);
     const old = await readFile(join(root, 'objectstores/old-backup.yaml'), 'utf8');
     assert.match(old, /key: REGION/);
+    assert.match(old, /key: ACCOUNT/);
     assert.match(await readFile(join(root, 'events.yaml'), 'utf8'), /ArchiveFailed/);
     const podYaml = await readFile(join(root, `logs/instances/${CLUSTER}-1/pod.yaml`), 'utf8');
     assert.match(podYaml, /value: database-cnpg-1/);

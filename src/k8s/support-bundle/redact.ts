@@ -49,22 +49,31 @@ function walk(v: unknown, inCredentials: boolean): unknown {
   return out;
 }
 
-const TEXT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
+type Replacer = (match: string, ...groups: string[]) => string;
+
+const TEXT_RULES: ReadonlyArray<readonly [RegExp, string | Replacer]> = [
   // AWS access key ids (long-term and temporary).
   [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
   // scheme://user:password@host
   [/([a-z][a-z0-9+.-]*:\/\/[^:@/\s"']+:)[^@\s"']+@/gi, `$1${REDACTED}@`],
+  // The signature of an Azure SAS URL.
+  [/([?&;]sig=)[^&\s"']+/gi, `$1${REDACTED}`],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
-  // password=…, "secretAccessKey": "…", PGPASSWORD: … (not an object or list that follows on its own)
+  // password=…, "secretAccessKey": "…", PGPASSWORD: …, Azure's AccountKey=… (not an object
+  // or list that follows on its own line)
   [
-    /(["']?)(\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)\1([ \t]*[=:][ \t]*)(?![{[\s])("[^"]*"|'[^']*'|[^\s,;&}"']+)/gi,
-    `$1$2$1$3${REDACTED}`,
+    /(["']?)(\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|account[_-]?key)[A-Za-z0-9_.-]*)\1([ \t]*[=:][ \t]*)(?![{[\s])("[^"]*"|'[^']*'|[^\s,;&}"']+)/gi,
+    // A quoted value keeps its quotes, so JSON stays JSON.
+    (_m, q, name, sep, value) => {
+      const quote = value?.[0] === '"' || value?.[0] === "'" ? value[0] : '';
+      return `${q}${name}${q}${sep}${quote}${REDACTED}${quote}`;
+    },
   ],
 ];
 
 export function redactText(text: string): string {
   let out = text;
-  for (const [re, to] of TEXT_RULES) out = out.replace(re, to);
+  for (const [re, to] of TEXT_RULES) out = typeof to === 'string' ? out.replace(re, to) : out.replace(re, to);
   return out;
 }
 
