@@ -309,6 +309,30 @@ describe('pgdr k8s support-bundle', () => {
     }
   });
 
+  it('keeps the last 10 MiB of a log and, with --since, only the newer lines', async () => {
+    const pod = `${CLUSTER}-2`;
+    const filler = 'x'.repeat(1023);
+    api.setLog(NS, pod, 'postgres', [
+      { at: new Date(Date.now() - 3 * 3600_000), text: 'OLD-LINE from three hours ago' },
+      'FIRST-RECENT-LINE',
+      ...Array.from({ length: 11 * 1024 }, () => filler),
+      'LAST-LINE',
+    ]);
+    const log = `logs/instances/${pod}/postgres.log`;
+    const whole = await bundle('capped');
+    const text = await readFile(join(whole.root, log), 'utf8');
+    assert.equal(Buffer.byteLength(text), 10 * 1024 * 1024);
+    assert.ok(text.endsWith('LAST-LINE\n') && !text.includes('FIRST-RECENT-LINE'));
+    assert.deepEqual(whole.summary.truncatedLogs, [log]);
+    api.setLog(NS, pod, 'postgres', [
+      { at: new Date(Date.now() - 3 * 3600_000), text: 'OLD-LINE from three hours ago' },
+      'RECENT-LINE',
+    ]);
+    const since = await bundle('since', ['--since', '1h']);
+    assert.equal(await readFile(join(since.root, log), 'utf8'), 'RECENT-LINE\n');
+    assert.equal(since.manifest.since, '1h');
+  });
+
   it('fails with a JSON error when nothing can be read', async () => {
     const bad = join(dir, 'bad-kubeconfig');
     await writeFile(bad, (await readFile(api.kubeconfig, 'utf8')).replace(api.token, 'fake-wrong-token'));
