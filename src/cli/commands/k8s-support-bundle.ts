@@ -32,7 +32,7 @@ export const k8sSupportBundle: Command = {
 Read-only. Collects what the runbook's "getting help" section asks for: the Cluster (default
 kubernetes.cluster of the configuration) and its ObjectStores (its plugins' barmanObjectName and
 kubernetes.objectStore), the namespace's Backups, ScheduledBackups, Poolers and Events, the pods and logs of
-the CloudNativePG operator (label ${'app.kubernetes.io/name=cloudnative-pg'}) and of the barman-cloud plugin
+the CloudNativePG operator (label app.kubernetes.io/name=cloudnative-pg) and of the barman-cloud plugin
 (app.kubernetes.io/name=plugin-barman-cloud), in any namespace (cnpg-system when pods may not be listed
 cluster-wide), each instance's postgres and plugin-barman-cloud logs (pods labelled cnpg.io/cluster=CLUSTER),
 pgdr k8s status --format json and pgdr's version. Objects are YAML files by kind, logs .log files, and
