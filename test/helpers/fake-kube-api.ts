@@ -34,6 +34,8 @@ const KINDS: readonly Kind[] = [
   { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
   { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
   { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   {
     group: 'apps',
     version: 'v1',
@@ -59,6 +61,13 @@ const KINDS: readonly Kind[] = [
     scalePath: 'instances',
   },
   { group: 'postgresql.cnpg.io', version: 'v1', plural: 'backups', kind: 'Backup', namespaced: true },
+  {
+    group: 'postgresql.cnpg.io',
+    version: 'v1',
+    plural: 'scheduledbackups',
+    kind: 'ScheduledBackup',
+    namespaced: true,
+  },
   {
     group: 'barmancloud.cnpg.io',
     version: 'v1',
@@ -115,12 +124,22 @@ export interface FakeKubeApi {
   deny(d: Denial): () => void;
   /** The pod's container ports as real loopback ports, for its port-forward endpoint. */
   setPod(namespace: string, name: string, ports: PodPorts): void;
+  /**
+   * A container's log, as `GET pods/NAME/log?container=C` answers it (text/plain; sinceSeconds and tailLines
+   * applied). Lines without a time are written now. The Pod itself is put() separately.
+   */
+  setLog(namespace: string, pod: string, container: string, lines: readonly (string | LogLine)[]): void;
   /** Errors thrown by a ClusterScript's prepare hook. */
   readonly operatorErrors: string[];
   /** Sets an object's status, as a controller would (no generation bump). */
   setStatus(apiVersion: string, kind: string, namespace: string, name: string, status: Obj): void;
   clusterScript: ClusterScript;
   close(): Promise<void>;
+}
+
+export interface LogLine {
+  readonly at: Date;
+  readonly text: string;
 }
 
 export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}): Promise<FakeKubeApi> {
@@ -132,6 +151,7 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
   const pods = new Map<string, PodPorts>();
   const upgraded = new Set<Duplex>();
   const operatorErrors: string[] = [];
+  const logs = new Map<string, LogLine[]>();
   let rv = 1000;
   const key = (k: Kind, ns: string, name: string) =>
     `${k.plural}.${k.group}/${k.namespaced ? ns : ''}/${name}`;
@@ -158,6 +178,12 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     clusterScript: o.clusterScript ?? { mode: 'ready' },
     setPod(namespace, name, ports) {
       pods.set(`${namespace}/${name}`, ports);
+    },
+    setLog(namespace, pod, container, lines) {
+      logs.set(
+        `${namespace}/${pod}/${container}`,
+        lines.map((l) => (typeof l === 'string' ? { at: new Date(), text: l } : l)),
+      );
     },
     put(object) {
       const k = kindOf(String(object.apiVersion), String(object.kind));
@@ -306,6 +332,36 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     timers.add(t);
   };
 
+  // GET pods/NAME/log as the kubelet answers through the API server: text/plain, the container required when
+  // the pod has several, 400 for a container the pod does not have.
+  const podLog = (
+    pod: Obj,
+    url: URL,
+    send: (status: number, value: unknown, text?: string) => void,
+    fail: (code: number, reason: string, message: string) => void,
+  ) => {
+    const meta = pod.metadata as Obj;
+    const spec = (pod.spec as Obj | undefined) ?? {};
+    const names = [...((spec.initContainers as Obj[]) ?? []), ...((spec.containers as Obj[]) ?? [])].map(
+      (c) => String(c.name),
+    );
+    const container = url.searchParams.get('container') ?? (names.length === 1 ? names[0] : undefined);
+    if (!container)
+      return fail(
+        400,
+        'BadRequest',
+        `a container name must be specified for pod ${String(meta.name)}, choose one of: [${names.join(' ')}]`,
+      );
+    if (!names.includes(container))
+      return fail(400, 'BadRequest', `container ${container} is not valid for pod ${String(meta.name)}`);
+    let lines = logs.get(`${String(meta.namespace)}/${String(meta.name)}/${container}`) ?? [];
+    const since = Number(url.searchParams.get('sinceSeconds') ?? 0);
+    if (since > 0) lines = lines.filter((l) => l.at.getTime() >= Date.now() - since * 1000);
+    const tail = Number(url.searchParams.get('tailLines') ?? 0);
+    if (tail > 0) lines = lines.slice(-tail);
+    send(200, undefined, lines.map((l) => `${l.text}\n`).join(''));
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const chunks: Buffer[] = [];
@@ -319,10 +375,10 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     }
     const method = req.method ?? 'GET';
     const contentType = req.headers['content-type'];
-    const send = (status: number, value: unknown) => {
+    const send = (status: number, value: unknown, plain?: string) => {
       requests.push({ method, path: url.pathname + url.search, contentType, body, status });
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
+      res.writeHead(status, { 'content-type': plain === undefined ? 'application/json' : 'text/plain' });
+      res.end(plain ?? JSON.stringify(value));
     };
     const fail = (code: number, reason: string, message: string, details: Obj = {}) =>
       send(code, {
@@ -376,8 +432,10 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     if (!name) {
       if (method === 'GET') {
         const selector = url.searchParams.get('labelSelector');
+        // No namespace in the path of a namespaced kind: the list across all namespaces (/api/v1/pods).
+        const prefix = k.namespaced && !ns ? `${k.plural}.${k.group}/` : `${k.plural}.${k.group}/${ns}/`;
         const items = [...store.entries()]
-          .filter(([kk]) => kk.startsWith(`${k.plural}.${k.group}/${k.namespaced ? ns : ''}/`))
+          .filter(([kk]) => kk.startsWith(prefix))
           .map(([, v]) => v)
           .filter((v) => matches(v, selector));
         const list = {
@@ -409,6 +467,7 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
 
     const existing = store.get(key(k, ns, name));
     if (!existing) return notFound(name);
+    if (sub === 'log' && k.kind === 'Pod' && method === 'GET') return podLog(existing, url, send, fail);
     if (sub === 'scale') {
       if (!k.scalePath) return notFound(name);
       const spec = (existing.spec as Obj | undefined) ?? {};

@@ -19,6 +19,15 @@ export interface KubeConnectOptions {
 type Any = Record<string, unknown>;
 
 export async function connectKube(o: KubeConnectOptions = {}): Promise<KubeApi> {
+  const { k, kc, where } = await loadKubeConfig(o);
+  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace?.trim() || undefined;
+  return new ClientNodeApi(k, kc, where, o.requestTimeoutMs ?? 30_000, namespace);
+}
+
+/** The kubeconfig (file, context) as client-node loads it, and where it points, for messages. */
+export async function loadKubeConfig(
+  o: KubeConnectOptions,
+): Promise<{ k: typeof K; kc: K.KubeConfig; where: string }> {
   const k = await import('@kubernetes/client-node');
   const kc = new k.KubeConfig();
   try {
@@ -43,8 +52,7 @@ export async function connectKube(o: KubeConnectOptions = {}): Promise<KubeApi> 
   }
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
   const where = `context ${kc.getCurrentContext() || 'in-cluster'} at ${server}`;
-  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace?.trim() || undefined;
-  return new ClientNodeApi(k, kc, where, o.requestTimeoutMs ?? 30_000, namespace);
+  return { k, kc, where };
 }
 
 class ClientNodeApi implements KubeApi {
