@@ -15,6 +15,7 @@ import {
 } from '../engine/verify-backup/verify-record.js';
 import { isPgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { backupSizes, type SizeCache } from './backup-sizes.js';
 import type {
   BackupEvent,
   BackupVerifyView,
@@ -36,6 +37,8 @@ export interface CollectOptions {
   /** How many drills to read (newest first). */
   readonly drillLimit?: number;
   readonly signal?: AbortSignal | undefined;
+  /** Sizes of finished backups, kept between refreshes (backup-sizes.ts). */
+  readonly sizeCache?: SizeCache;
 }
 
 export async function collectState(o: CollectOptions): Promise<DashboardState> {
@@ -66,6 +69,9 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
   replicas.push(...(primary?.replicas ?? []));
   const r = status.ok ? status.r : undefined;
   const verify = r ? await verifyRecords(o, r) : { records: new Map(), invalid: 0, error: null };
+  const sizes = r
+    ? await backupSizes(store, serverName, r.catalog.backups, o.sizeCache ?? new Map(), signal)
+    : new Map<string, number>();
   const t = started.getTime();
   const newestDone = r?.report.doneBackups.at(-1);
   const lastSeg = r?.report.current?.lastSegment;
@@ -102,7 +108,8 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
       timeline: b.timeline,
       beginTime: b.beginTime?.date.toISOString() ?? null,
       endTime: b.endTime?.date.toISOString() ?? null,
-      size: b.size,
+      size: sizes.get(b.backupId) ?? null,
+      durationMs: b.beginTime && b.endTime ? b.endTime.date.getTime() - b.beginTime.date.getTime() : null,
       verify: verifyView(verify.records.get(b.backupId)),
     })),
     backupVerify: { invalid: verify.invalid, error: verify.error },

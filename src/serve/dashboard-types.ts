@@ -31,6 +31,7 @@ export interface TimelineBackup {
   readonly endSegNo: number;
   readonly beginWal: string;
   readonly endWal: string;
+  readonly beginTime: string | null;
   readonly endTime: string | null;
   /** False when the WAL it needs is missing (reason says which). */
   readonly usable: boolean;
@@ -43,6 +44,9 @@ export interface TimelineGap {
   readonly first: string;
   readonly last: string;
   readonly count: number;
+  /** Archive times of the segments either side of the gap (null when there is none). */
+  readonly fromTime: string | null;
+  readonly toTime: string | null;
 }
 
 export interface TimelineWindow {
@@ -59,6 +63,10 @@ export interface TimelineView {
   /** The timeline a restore to latest follows. */
   readonly current: boolean;
   readonly axis: { readonly fromSegNo: number; readonly toSegNo: number } | null;
+  /** The wall-clock span the page draws: ISO times, `to` after `from`. */
+  readonly timeAxis: { readonly from: string; readonly to: string } | null;
+  /** The oldest archived segment of this timeline and when it was archived. */
+  readonly firstSegment: { readonly name: string; readonly archivedAt: string } | null;
   readonly backups: readonly TimelineBackup[];
   readonly gaps: readonly TimelineGap[];
   readonly missingCount: number;
@@ -78,7 +86,10 @@ export interface BackupView {
   readonly timeline: number | null;
   readonly beginTime: string | null;
   readonly endTime: string | null;
+  /** Bytes: backup.info's size when set, else what its objects occupy in the bucket (null when unknown). */
   readonly size: number | null;
+  /** From begin_time to end_time. */
+  readonly durationMs: number | null;
   /** The last `pgdr backup verify` of this backup, or null when it was never verified. */
   readonly verify: BackupVerifyView | null;
 }

@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { nextSegment } from '../../src/catalog/wal-name.js';
 import {
   type BarmanBackupJson,
@@ -55,6 +56,15 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
   let standby: { pgCtl: string; pgdata: string } | undefined;
   let verified: { finishedAt: string; pages: { checked: number } };
 
+  /** Bytes under a prefix, as the bucket lists them. */
+  const listed = async (prefix: string) => {
+    const store = bucketStore(s3, BUCKET);
+    try {
+      return (await store.list(prefix)).objects.reduce((a, o) => a + o.size, 0);
+    } finally {
+      await store.close();
+    }
+  };
   const get = async (path: string, init?: RequestInit) => {
     const res = await fetch(new URL(path, serve.url), init);
     return { status: res.status, headers: res.headers, body: await res.text() };
@@ -312,6 +322,7 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.ok(((await gap.boundingBox())?.width ?? 0) > 0, 'the gap is visible');
       assert.equal(await tl.locator('rect.window').count(), 2);
       assert.match((await tl.textContent()) ?? '', new RegExp(`Gaps: ${deleted}`));
+      await checkTimeAxis(tl, backups);
       const chart = page.locator('#rto-chart');
       assert.equal(await chart.locator('circle.rto-point').count(), PASSING_DRILLS);
       assert.equal(await chart.locator('g.drill[data-result="fail"]').count(), 1);
@@ -324,6 +335,21 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.equal(await verifyCell(backups[1]!.backup_id).getAttribute('data-verify'), 'pass');
       assert.equal(await verifyCell(backups[0]!.backup_id).getAttribute('data-verify'), 'none');
       assert.match((await page.locator('#verify-records').textContent()) ?? '', /1 verify record/);
+      for (const b of backups) {
+        // What the backup's objects occupy in the bucket (barman-cloud writes size=None), and how long it took.
+        const keys = await listed(`src/${SERVER}/base/${b.backup_id}/`);
+        const row = page.locator(`[data-backup-row="${b.backup_id}"]`);
+        const size = row.locator('td[data-size]');
+        assert.equal(Number(await size.getAttribute('data-size')), keys, b.backup_id);
+        assert.match((await size.textContent()) ?? '', /^\d+(\.\d)? (B|KiB|MiB|GiB)$/);
+        const took = Date.parse(String(b.end_time)) - Date.parse(String(b.begin_time));
+        const ms = Number(await row.locator('td[data-duration-ms]').getAttribute('data-duration-ms'));
+        assert.ok(ms > 0 && Math.abs(ms - took) < 2000, `${b.backup_id} took ${ms} ms, listed ${took}`);
+      }
+      const trend = page.locator('#rto-trend');
+      assert.equal(await trend.getAttribute('data-result'), 'fail');
+      assert.match((await trend.textContent()) ?? '', /newest drill FAIL .* \(failed at verify\)/);
+      assert.match((await page.locator('#primary-down').textContent()) ?? '', /Primary unreachable/);
       if (SCREENSHOTS) {
         await fsp.mkdir(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
@@ -361,3 +387,42 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
     await assert.rejects(fetch(new URL('/healthz', serve.url)));
   });
 });
+
+/** Each backup's marker sits where its end time falls on the chart's UTC axis; tick labels do not overlap. */
+async function checkTimeAxis(tl: Locator, backups: readonly BarmanBackupJson[]): Promise<void> {
+  const chart = tl.locator('svg.tl-svg');
+  const box = (await chart.boundingBox())!;
+  const attr = async (name: string) => Number(await chart.getAttribute(name));
+  const from = await attr('data-from');
+  const to = await attr('data-to');
+  const left = await attr('data-left');
+  const right = await attr('data-right');
+  const scale = box.width / 1000;
+  const xs: Array<[number, number]> = [];
+  for (const b of backups) {
+    const g = tl.locator(`[data-backup-id="${b.backup_id}"]`);
+    const t = Date.parse((await g.getAttribute('data-time')) ?? '');
+    // barman-cloud-backup-list prints whole seconds; backup.info has microseconds.
+    assert.ok(Math.abs(t - Date.parse(String(b.end_time))) < 1000, `${b.backup_id} carries its end time`);
+    const m = (await g.locator('path.marker').boundingBox())!;
+    const want = box.x + (left + ((t - from) / (to - from)) * (1000 - left - right)) * scale;
+    assert.ok(
+      Math.abs(m.x + m.width / 2 - want) < 2,
+      `${b.backup_id} at x=${m.x + m.width / 2}, want ${want}`,
+    );
+    xs.push([t, m.x]);
+  }
+  xs.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < xs.length; i++) assert.ok(xs[i]![1] > xs[i - 1]![1], 'x grows with time');
+  const labels = await chart.locator('text.tick-label').all();
+  assert.ok(labels.length >= 2, `${labels.length} tick labels`);
+  const boxes = (await Promise.all(labels.map((l) => l.boundingBox()))).map((b) => b!);
+  boxes.sort((a, b) => a.x - b.x);
+  for (let i = 1; i < boxes.length; i++)
+    assert.ok(boxes[i]!.x > boxes[i - 1]!.x + boxes[i - 1]!.width, 'tick labels overlap');
+  const texts = await Promise.all(labels.map((l) => l.getAttribute('data-t')));
+  for (const [i, l] of labels.entries()) {
+    const iso = new Date(Number(texts[i])).toISOString();
+    assert.ok(iso.includes((await l.textContent())!.slice(-5)), "the label is the tick's UTC time");
+  }
+}

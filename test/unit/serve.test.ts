@@ -57,6 +57,7 @@ describe('serve: metrics', () => {
       beginTime: null,
       endTime: null,
       size: null,
+      durationMs: null,
       verify,
     });
     const at = '2025-01-01T00:00:00.000Z';
