@@ -9,6 +9,7 @@ import type { DashboardState, Objectives } from './dashboard-types.js';
 import { renderMetrics } from './metrics.js';
 import { knownSecrets, redactor } from './redact.js';
 import { stateCache } from './state-cache.js';
+import { walListingCache } from './wal-listing-cache.js';
 
 export interface DashboardSourceOptions {
   readonly config: PgdrConfig;
@@ -18,6 +19,8 @@ export interface DashboardSourceOptions {
   readonly signal?: AbortSignal | undefined;
   /** Opened from config.objectStore when not given. */
   readonly store?: ObjectStore;
+  /** The whole WAL prefix is listed every this many refreshes, only what changed in between (default 10). */
+  readonly fullWalListEvery?: number;
 }
 
 export interface DashboardSource {
@@ -32,12 +35,13 @@ export function dashboardSource(o: DashboardSourceOptions): DashboardSource {
   const store = o.store ?? openStore(o.config.objectStore);
   // Finished backups never change: their sizes are listed once for the life of the process.
   const sizeCache = new Map<string, number>();
+  const cached = walListingCache(store, o.config.serverName, { fullEvery: o.fullWalListEvery ?? 10 });
   const cache = stateCache({
     ttlMs: o.refreshMs,
     load: () =>
       collectState({
         config: o.config,
-        store,
+        store: cached,
         objectives: o.objectives,
         env: o.env,
         signal: o.signal,
