@@ -4,10 +4,12 @@ import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
 import { parseRetentionPolicy } from '../../catalog/retention-policy.js';
 import { PgdrError } from '../../errors.js';
+import { DEFAULT_MAX_BACKUP_AGE_MS, DEFAULT_MAX_WAL_AGE_MS } from '../../verify/run-checks.js';
 import { oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { findPgdrCommand } from '../pgdr-command.js';
+import { DEFAULT_RTO_MS } from './serve.js';
 
 const NAME = 'agent';
 
@@ -63,30 +65,50 @@ ${STORE_USAGE}`,
       env: ctx.env,
     });
     const log = createLogger({ out: ctx.stdout, pretty: format === 'pretty' });
-    await runAgent({
-      config,
-      agent,
-      connection,
-      policy,
-      schedule: parseCron(agent.schedule),
-      drillSchedule: parseCron(agent.drillSchedule),
-      statePath,
-      previous: await readState(statePath),
-      // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command
-      // runs is found then too: a drill that cannot find one fails as a restore would, with the reason.
-      drill: async () => {
-        const { createDrillRunner } = await import('../../drill/agent-drill-runner.js');
-        return {
-          async run(o) {
-            const found = await findPgdrCommand(config, ctx.env);
-            for (const w of found.warnings) log.log('warn', 'drill.pgdr-command', w);
-            return createDrillRunner({ pgdrCommand: [found.path] }).run(o);
+    // /metrics on agent.listen: the bucket read at most every 30 s, against the same objectives as serve's defaults.
+    // Loaded only with agent.listen: the dashboard pulls in the status engine, which `wal archive` never needs.
+    const source = agent.listen
+      ? (await import('../../serve/dashboard-source.js')).dashboardSource({
+          config,
+          objectives: {
+            rpoMs: DEFAULT_MAX_WAL_AGE_MS,
+            backupAgeMs: DEFAULT_MAX_BACKUP_AGE_MS,
+            rtoMs: DEFAULT_RTO_MS,
           },
-        };
-      },
-      log,
-      signal: ctx.signal,
-    });
+          refreshMs: 30_000,
+          env: ctx.env,
+          signal: ctx.signal,
+        })
+      : undefined;
+    try {
+      await runAgent({
+        config,
+        agent,
+        connection,
+        policy,
+        schedule: parseCron(agent.schedule),
+        drillSchedule: parseCron(agent.drillSchedule),
+        statePath,
+        previous: await readState(statePath),
+        // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command
+        // runs is found then too: a drill that cannot find one fails as a restore would, with the reason.
+        drill: async () => {
+          const { createDrillRunner } = await import('../../drill/agent-drill-runner.js');
+          return {
+            async run(o) {
+              const found = await findPgdrCommand(config, ctx.env);
+              for (const w of found.warnings) log.log('warn', 'drill.pgdr-command', w);
+              return createDrillRunner({ pgdrCommand: [found.path] }).run(o);
+            },
+          };
+        },
+        log,
+        signal: ctx.signal,
+        ...(source ? { metrics: () => source.metrics() } : {}),
+      });
+    } finally {
+      await source?.close();
+    }
     // A stop by signal is the normal end of a service: 0, so systemd and Kubernetes do not count a failure.
     return 0;
   },

@@ -11,7 +11,7 @@ import { line } from '../output.js';
 const NAME = 'serve';
 
 /** The seed runbook's estimate for a PITR of a small database (10-30 minutes). */
-const DEFAULT_RTO_MS = 30 * 60_000;
+export const DEFAULT_RTO_MS = 30 * 60_000;
 const DEFAULT_REFRESH_MS = 30_000;
 
 const FLAGS: FlagSpec = {
