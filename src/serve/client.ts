@@ -5,6 +5,7 @@
 // textContent or an SVG attribute, never as markup.
 import { ago, byId, bytes, dur, el, svg, svgText, when } from './client-dom.js';
 import { drillChart, drillSection, stageColors } from './client-drills.js';
+import { growthSection } from './client-growth.js';
 import { timelineChart, timeTicks } from './client-timeline.js';
 import type { DashboardState } from './dashboard-types.js';
 
@@ -215,7 +216,7 @@ export function render(st: DashboardState): void {
   tl.append(legend);
   if (!st.timelines.length) tl.append(el('p', { class: 'muted' }, 'Nothing in the bucket yet.'));
   for (const t of [...st.timelines].reverse()) tl.append(timelineChart(t));
-  main.append(tl, drillSection(st), backupsSection(st), replicaSection(st));
+  main.append(tl, growthSection(st), drillSection(st), backupsSection(st), replicaSection(st));
   if (st.verdict && st.verdict.reasons.length > 1) {
     const r = el('section', { id: 'reasons' });
     r.append(el('h2', {}, 'Findings'));
@@ -258,6 +259,7 @@ export const CLIENT_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   stageColors,
   drillChart,
   drillSection,
+  growthSection,
   card,
   cards,
   backupsSection,

@@ -25,6 +25,7 @@ import type {
   ReplicaView,
 } from './dashboard-types.js';
 import { drillsView } from './drill-view.js';
+import { growthView } from './growth.js';
 import { primaryFacts, registeredReplicas } from './replicas.js';
 import { segmentRef, timelineViews } from './timeline-view.js';
 
@@ -102,6 +103,7 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
           }
         : null,
     timelines: r ? timelineViews(r) : [],
+    growth: r ? growthView(r.wal, r.catalog.backups, sizes, started) : null,
     backups: (r?.catalog.backups ?? []).map((b) => ({
       backupId: b.backupId,
       status: b.status,

@@ -153,6 +153,23 @@ export interface PrimaryView {
   } | null;
 }
 
+/** What the bucket holds over time (serve/growth.ts): objects still listed, by archive or backup end time. */
+export interface GrowthView {
+  /** Width of each point's interval. */
+  readonly bucketMs: number;
+  /** Oldest first: WAL bytes archived in the interval, and everything listed up to its end. */
+  readonly points: ReadonlyArray<{
+    readonly start: string;
+    readonly walBytes: number;
+    readonly totalBytes: number;
+  }>;
+  /** WAL plus backups listed now. */
+  readonly totalBytes: number;
+  readonly walBytes: number;
+  /** WAL archived in the 24 hours before the refresh. */
+  readonly walBytesLastDay: number;
+}
+
 export interface DashboardState {
   readonly version: string;
   readonly serverName: string;
@@ -176,6 +193,7 @@ export interface DashboardState {
   } | null;
   readonly newestWal: (SegmentRef & { readonly timeline: number; readonly ageMs: number }) | null;
   readonly timelines: readonly TimelineView[];
+  readonly growth: GrowthView | null;
   /** Every backup in the bucket, oldest first. */
   readonly backups: readonly BackupView[];
   /** The verify records read from the bucket (<server>/pgdr/verify/): how many were not valid, or why none could be read. */

@@ -44,6 +44,8 @@ svg { width: 100%; height: auto; display: block; }
 .drill-svg .trend { fill: none; stroke: #111827; stroke-width: 1.5; }
 .drill-svg .rto-point { fill: #111827; stroke: #fff; stroke-width: 1.5; }
 .drill-svg .fail-mark { stroke: var(--fail); stroke-width: 3; }
+.growth-svg .wal-bar { fill: #86efac; } .growth-svg .total-line { fill: none; stroke: #1d4ed8; stroke-width: 2; }
+.growth-svg .grid { stroke: #9ca3af; } .growth-svg .tick { stroke: #9ca3af; } .total-axis { fill: #1d4ed8; }
 .legend { color: var(--muted); font-size: 12px; margin: 4px 0; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin-right: 4px; }
 .swatch.wal { background: #86efac; } .swatch.gap { background: var(--fail); } .swatch.backup { background: #1d4ed8; }

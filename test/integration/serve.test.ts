@@ -350,6 +350,14 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.equal(await trend.getAttribute('data-result'), 'fail');
       assert.match((await trend.textContent()) ?? '', /newest drill FAIL .* \(failed at verify\)/);
       assert.match((await page.locator('#primary-down').textContent()) ?? '', /Primary unreachable/);
+      // WAL and backups listed now: the growth curve ends at what the bucket holds.
+      const walBytes = await listed(`src/${SERVER}/wals/`);
+      let backupBytes = 0;
+      for (const b of backups) backupBytes += await listed(`src/${SERVER}/base/${b.backup_id}/`);
+      const facts = page.locator('#growth-facts');
+      assert.equal(Number(await facts.getAttribute('data-wal')), walBytes);
+      assert.equal(Number(await facts.getAttribute('data-total')), walBytes + backupBytes);
+      assert.ok((await page.locator('#growth rect.wal-bar').count()) >= 1, 'WAL bars drawn');
       if (SCREENSHOTS) {
         await fsp.mkdir(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });

@@ -23,6 +23,7 @@ const unreadable: DashboardState = {
   newestBackup: null,
   newestWal: null,
   timelines: [],
+  growth: null,
   backups: [],
   backupVerify: { invalid: 0, error: null },
   lastSuccessfulBackup: null,
