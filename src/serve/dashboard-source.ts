@@ -38,15 +38,17 @@ export function dashboardSource(o: DashboardSourceOptions): DashboardSource {
   const cached = walListingCache(store, o.config.serverName, { fullEvery: o.fullWalListEvery ?? 10 });
   const cache = stateCache({
     ttlMs: o.refreshMs,
-    load: () =>
-      collectState({
+    load: () => {
+      cached.refresh();
+      return collectState({
         config: o.config,
         store: cached,
         objectives: o.objectives,
         env: o.env,
         signal: o.signal,
         sizeCache,
-      }),
+      });
+    },
   });
   const redact = redactor(knownSecrets(o.config));
   return {

@@ -7,7 +7,18 @@ import type { GrowthView } from './dashboard-types.js';
 
 const MIN = 60_000;
 /** Bucket widths to choose from: the first that gives at most MAX_POINTS points over the span. */
-const WIDTHS = [MIN, 5 * MIN, 15 * MIN, 60 * MIN, 360 * MIN, 1440 * MIN, 10080 * MIN, 43200 * MIN];
+const WIDTHS = [
+  10_000,
+  30_000,
+  MIN,
+  5 * MIN,
+  15 * MIN,
+  60 * MIN,
+  360 * MIN,
+  1440 * MIN,
+  10080 * MIN,
+  43200 * MIN,
+];
 const MAX_POINTS = 60;
 const DAY = 1440 * MIN;
 

@@ -12,16 +12,23 @@ export interface WalListingCacheOptions {
   readonly fullEvery: number;
 }
 
+export interface WalListingCache extends ObjectStore {
+  /** Starts a refresh: until the next call, every list('<server>/wals/') shares one listing. */
+  refresh(): void;
+}
+
 /** The store, with list('<server>/wals/') answered from the cache as above; everything else passes through. */
 export function walListingCache(
   store: ObjectStore,
   serverName: string,
   o: WalListingCacheOptions,
-): ObjectStore {
+): WalListingCache {
   const prefix = `${serverName}/wals/`;
   /** Folder (relative, with the trailing '/') -> its objects, sorted by key. */
   let folders: Map<string, readonly ObjectInfo[]> | undefined;
   let refreshes = 0;
+  /** This refresh's listing: the status and each standby's lag read the WAL prefix in one refresh. */
+  let current: Promise<ListResult> | undefined;
 
   const full = async (options?: ListOptions): Promise<ListResult> => {
     const listed = await store.list(prefix, options);
@@ -59,7 +66,10 @@ export function walListingCache(
     return { objects, prefixes: [] };
   };
 
-  const wrapped: ObjectStore = {
+  const wrapped: WalListingCache = {
+    refresh() {
+      current = undefined;
+    },
     displayUrl: store.displayUrl,
     put: (key, body, options) => store.put(key, body, options),
     get: (key, options) => store.get(key, options),
@@ -70,8 +80,16 @@ export function walListingCache(
     close: () => store.close(),
     list(p: string, options?: ListOptions): Promise<ListResult> {
       if (p !== prefix || options?.delimiter) return store.list(p, options);
+      if (current) return current;
       const n = refreshes++;
-      return folders && n % Math.max(1, o.fullEvery) !== 0 ? incremental(folders, options) : full(options);
+      const listing =
+        folders && n % Math.max(1, o.fullEvery) !== 0 ? incremental(folders, options) : full(options);
+      // A failed listing is not kept: the next caller tries again.
+      current = listing.catch((e: unknown) => {
+        current = undefined;
+        throw e;
+      });
+      return current;
     },
   };
   return wrapped;

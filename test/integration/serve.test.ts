@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { nextSegment } from '../../src/catalog/wal-name.js';
+import { loadConfig } from '../../src/config/load.js';
+import { dashboardSource } from '../../src/serve/dashboard-source.js';
+import { openStore } from '../../src/storage/open-store.js';
 import {
   type BarmanBackupJson,
   buildBarmanBucket,
@@ -20,6 +23,7 @@ import {
 } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Env } from '../helpers/cli.js';
+import { countingStore } from '../helpers/counting-store.js';
 import { openDashboard } from '../helpers/dashboard-browser.js';
 import { loadRows } from '../helpers/postgres.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
@@ -366,6 +370,40 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.deepEqual(d.problems, []);
     } finally {
       await d.close();
+    }
+  });
+
+  it('a refresh makes a fixed number of LIST calls once the WAL listing is cached', async () => {
+    const config = loadConfig({ overrides: { configFile: cfg }, env, cwd: dir });
+    const c = countingStore(openStore(config.objectStore));
+    const objectives = { rpoMs: 7_200_000, backupAgeMs: 7_200_000, rtoMs: 600_000 };
+    const source = dashboardSource({
+      config,
+      objectives,
+      refreshMs: 0,
+      env,
+      store: c.store,
+      fullWalListEvery: 3,
+    });
+    const p = `${SERVER}/`;
+    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`];
+    try {
+      const refresh = async () => {
+        c.calls.length = 0;
+        assert.equal((await source.state()).error, null);
+        return [...c.calls].sort();
+      };
+      // The first refresh lists the WAL whole and each finished backup's objects once (their sizes).
+      const sizes = backups.map((b) => `${p}base/${b.backup_id}/`);
+      const base = [p, `${p}base/`].map((x) => `${x} (/)`);
+      assert.deepEqual(await refresh(), [...base, ...sizes, ...each, `${p}wals/`].sort());
+      // Then: the WAL folders and the newest one of timeline 1 only.
+      const wal = [`${p}wals/ (/)`, `${p}wals/${backups[1]!.end_wal.slice(0, 16)}/`];
+      for (let i = 0; i < 2; i++) assert.deepEqual(await refresh(), [...base, ...each, ...wal].sort());
+      assert.deepEqual(await refresh(), [...base, ...each, `${p}wals/`].sort(), 'every third: all WAL');
+    } finally {
+      await source.close();
+      await c.store.close();
     }
   });
 

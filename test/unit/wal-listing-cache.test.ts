@@ -10,20 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { listWal } from '../../src/catalog/wal-catalog.js';
 import { walListingCache } from '../../src/serve/wal-listing-cache.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
-import type { ListOptions, ObjectStore } from '../../src/storage/object-store.js';
+import { countingStore as counting } from '../helpers/counting-store.js';
 
 const SERVER = 'db';
-
-/** The store, recording each list() call as "prefix" or "prefix (/)" for a delimiter listing. */
-function counting(store: ObjectStore): { store: ObjectStore; calls: string[] } {
-  const calls: string[] = [];
-  const wrapped = Object.create(store) as ObjectStore;
-  wrapped.list = (prefix: string, options?: ListOptions) => {
-    calls.push(options?.delimiter ? `${prefix} (/)` : prefix);
-    return store.list(prefix, options);
-  };
-  return { store: wrapped, calls };
-}
 
 const seg = (tli: number, log: number, seg: number) =>
   `${tli.toString(16).padStart(8, '0')}${log.toString(16).padStart(8, '0')}${seg.toString(16).padStart(8, '0')}`.toUpperCase();
@@ -48,8 +37,14 @@ describe('WAL listing cache', () => {
     await put(key(seg(2, 1, 5)));
     const c = counting(fs);
     const cached = walListingCache(c.store, SERVER, { fullEvery: 3 });
-    const same = async (why: string) =>
+    const same = async (why: string) => {
+      cached.refresh();
       assert.deepEqual(await listWal(cached, SERVER), await listWal(fs, SERVER), why);
+      // Within one refresh the listing is shared.
+      const n = c.calls.length;
+      await listWal(cached, SERVER);
+      assert.equal(c.calls.length, n, 'listed again within one refresh');
+    };
 
     await same('first refresh');
     assert.deepEqual(c.calls, [`${SERVER}/wals/`], 'the first refresh lists everything once');
@@ -70,6 +65,7 @@ describe('WAL listing cache', () => {
     // A deletion in an older folder is seen at the next full listing (every third refresh here).
     c.calls.length = 0;
     await fs.delete([key(seg(1, 0, 0xfd))]);
+    cached.refresh();
     const stale = await listWal(cached, SERVER);
     assert.ok(
       stale.objects.some((o) => o.key === key(seg(1, 0, 0xfd))),
