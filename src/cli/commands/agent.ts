@@ -28,8 +28,8 @@ Only one agent works on a server at a time: <serverName>/pgdr/agent.lock in the 
 refreshed while a job runs and taken over once its heartbeat is agent.lockStaleSeconds old (default 900) or
 its process is gone from this host. A run that finds the lock held is skipped and logged.
 
-Serves GET /healthz and GET /state (read-only, no secrets) on agent.listen (default 127.0.0.1:9187; off to
-disable) and keeps agent.stateFile (default $XDG_STATE_HOME/pgdr/SERVER.agent.json), which pgdr status shows.
+Serves GET /healthz, GET /state and GET /metrics (the gauges of pgdr serve, the bucket read at most every 30 s;
+read-only, no secrets) on agent.listen (default 127.0.0.1:9187; off to disable) and keeps agent.stateFile (default $XDG_STATE_HOME/pgdr/SERVER.agent.json), which pgdr status shows.
 
 SIGTERM/SIGINT during a backup aborts it: its backup.info says FAILED (never DONE with missing files), the lock
 is released, and the agent exits 0. A second signal kills it at once.
