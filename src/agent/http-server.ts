@@ -1,5 +1,5 @@
-// Read-only HTTP: GET /healthz (liveness: the scheduler runs) and GET /state (the state file's content, which
-// holds no secrets). Anything else is 404/405: nothing here can change what the agent does. On a loopback bind
+// Read-only HTTP: GET /healthz (liveness: the scheduler runs), GET /state (the state file's content, which
+// holds no secrets) and GET /metrics (the same gauges as `pgdr serve`'s, serve/dashboard-source.ts). Anything else is 404/405: nothing here can change what the agent does. On a loopback bind
 // only loopback Host headers are answered (421 otherwise), as by `pgdr serve` (http/host-guard.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,8 @@ export interface HttpOptions {
   readonly state: () => unknown;
   /** false once shutdown began: /healthz answers 503. */
   readonly healthy: () => boolean;
+  /** Prometheus text for GET /metrics (404 without it). */
+  readonly metrics?: () => Promise<string>;
 }
 
 export interface HttpHandle {
@@ -31,7 +33,21 @@ export async function startHttp(o: HttpOptions): Promise<HttpHandle> {
     if (path === '/healthz')
       return o.healthy() ? send(200, { status: 'ok' }) : send(503, { status: 'stopping' });
     if (path === '/state') return send(200, o.state());
-    return send(404, { error: 'not found: try /healthz or /state' });
+    if (path === '/metrics' && o.metrics) {
+      o.metrics().then(
+        (text) => {
+          res.writeHead(200, {
+            'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+            'cache-control': 'no-store',
+          });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        // Only reached for a bug: the bucket's failures are inside the metrics (pgdr_up 0).
+        (e: unknown) => send(500, { error: `metrics: ${(e as Error).message}` }),
+      );
+      return;
+    }
+    return send(404, { error: `not found: try /healthz, /state${o.metrics ? ' or /metrics' : ''}` });
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,8 @@ export interface RunAgentOptions extends Omit<JobContext, 'state'> {
   /** The state file's content at start-up (for catch-up). */
   readonly previous: AgentState | undefined;
   readonly drill: DrillRunnerLoader;
+  /** GET /metrics on agent.listen: the same gauges as `pgdr serve` (serve/dashboard-source.ts). */
+  readonly metrics?: () => Promise<string>;
 }
 
 const MAX_SLEEP_MS = 60_000;
@@ -66,7 +68,12 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   let nextDrill = nextFire(o.drillSchedule, now);
   let stopping = false;
   const http = o.agent.listen
-    ? await startHttp({ ...o.agent.listen, state: () => state.state, healthy: () => !stopping })
+    ? await startHttp({
+        ...o.agent.listen,
+        state: () => state.state,
+        healthy: () => !stopping,
+        ...(o.metrics ? { metrics: o.metrics } : {}),
+      })
     : undefined;
   o.log.log('info', 'agent.start', `pgdr agent for ${o.config.serverName} started`, {
     schedule: o.schedule.text,

@@ -117,15 +117,18 @@ export function drillSection(st: DashboardState): Element {
     return box;
   }
   const t = st.drills.rtoTrend;
-  if (t) {
-    box.append(
-      el(
-        'p',
-        { class: 'muted' },
-        `RTO over the last ${t.drills} drill(s): min ${dur(t.minMs)}, median ${dur(t.medianMs)}, max ${dur(t.maxMs)}, latest ${dur(t.latestMs)}`,
-      ),
-    );
-  }
+  const d = drills[0]!;
+  const newest = `newest drill ${d.result.toUpperCase()} ${when(d.finishedAt)}${d.failedStage ? ` (failed at ${d.failedStage})` : d.rtoMs !== null ? ` in ${dur(d.rtoMs)}` : ''}`;
+  const trend = t
+    ? `RTO over the last ${t.drills} passing drill(s): min ${dur(t.minMs)}, median ${dur(t.medianMs)}, max ${dur(t.maxMs)}, latest ${dur(t.latestMs)} · ${newest}`
+    : `No drill has measured an RTO yet · ${newest}`;
+  box.append(
+    el(
+      'p',
+      { class: d.result === 'pass' ? 'muted' : 'bad', id: 'rto-trend', 'data-result': d.result },
+      trend,
+    ),
+  );
   box.append(drillChart(drills.slice(0, 30), st.objectives.rtoMs));
   const legend = el('div', { class: 'legend' });
   for (const [name, color] of Object.entries(stageColors())) {

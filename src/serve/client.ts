@@ -3,9 +3,10 @@
 // dashboardClient. So these files hold only function declarations that call each other by name: no module
 // state, no runtime imports beyond those functions. Every value from /api/status reaches the page through
 // textContent or an SVG attribute, never as markup.
-import { ago, byId, dur, el, svg, svgText, when } from './client-dom.js';
+import { ago, byId, bytes, dur, el, svg, svgText, when } from './client-dom.js';
 import { drillChart, drillSection, stageColors } from './client-drills.js';
-import { timelineChart } from './client-timeline.js';
+import { growthSection } from './client-growth.js';
+import { timelineChart, timeTicks } from './client-timeline.js';
 import type { DashboardState } from './dashboard-types.js';
 
 export function card(
@@ -85,8 +86,17 @@ export function backupsSection(st: DashboardState): Element {
   box.append(el('h2', {}, `Backups (${st.backups.length})`));
   const table = el('table');
   const head = el('tr');
-  for (const h of ['Backup', 'Status', 'Timeline', 'Begin (UTC)', 'End (UTC)', 'Size', 'Verified (UTC)'])
-    head.append(el('th', {}, h));
+  const cols = [
+    'Backup',
+    'Status',
+    'Timeline',
+    'Begin (UTC)',
+    'End (UTC)',
+    'Duration',
+    'Size',
+    'Verified (UTC)',
+  ];
+  for (const h of cols) head.append(el('th', {}, h));
   table.append(head);
   for (const b of [...st.backups].reverse()) {
     const tr = el('tr', { 'data-backup-row': b.backupId });
@@ -98,9 +108,10 @@ export function backupsSection(st: DashboardState): Element {
         b.status,
       ),
     );
-    const size = b.size === null ? '–' : `${(b.size / 1048576).toFixed(1)} MiB`;
     tr.append(el('td', {}, b.backupId), s, el('td', {}, String(b.timeline ?? '–')));
-    tr.append(el('td', {}, when(b.beginTime)), el('td', {}, when(b.endTime)), el('td', {}, size));
+    tr.append(el('td', {}, when(b.beginTime)), el('td', {}, when(b.endTime)));
+    tr.append(el('td', { 'data-duration-ms': String(b.durationMs ?? '') }, dur(b.durationMs)));
+    tr.append(el('td', { 'data-size': String(b.size ?? '') }, bytes(b.size)));
     const v = el('td', { 'data-verify': b.verify ? b.verify.result : 'none' });
     if (b.verify) {
       const label = `${b.verify.result.toUpperCase()}${b.verify.partial ? ' (partial)' : ''}`;
@@ -139,9 +150,11 @@ export function replicaSection(st: DashboardState): Element {
     table.append(head);
     for (const r of st.replicas) {
       const tr = el('tr');
-      const bytes = r.lagBytes === null ? '–' : `${(r.lagBytes / 1048576).toFixed(1)} MiB`;
       tr.append(el('td', {}, r.name), el('td', {}, r.source), el('td', {}, r.verdict));
-      tr.append(el('td', {}, r.lagSeconds === null ? '–' : dur(r.lagSeconds * 1000)), el('td', {}, bytes));
+      tr.append(
+        el('td', {}, r.lagSeconds === null ? '–' : dur(r.lagSeconds * 1000)),
+        el('td', {}, bytes(r.lagBytes)),
+      );
       tr.append(el('td', { class: 'note' }, r.detail));
       table.append(tr);
     }
@@ -178,6 +191,16 @@ export function render(st: DashboardState): void {
     if (st.error.hint) e.append(el('div', { class: 'muted' }, `hint: ${st.error.hint}`));
     main.append(e);
   }
+  if (st.primary && !st.primary.reachable) {
+    const why = st.primary.error ? `: ${st.primary.error}` : '';
+    main.append(
+      el(
+        'div',
+        { class: 'banner', id: 'primary-down' },
+        `Primary unreachable (postgres.connection)${why}. Archiver and streaming standbys cannot be checked; the bucket's state below still holds.`,
+      ),
+    );
+  }
   main.append(cards(st, now));
   const tl = el('section', { id: 'timelines' });
   tl.append(el('h2', {}, 'Recovery timeline'));
@@ -193,7 +216,7 @@ export function render(st: DashboardState): void {
   tl.append(legend);
   if (!st.timelines.length) tl.append(el('p', { class: 'muted' }, 'Nothing in the bucket yet.'));
   for (const t of [...st.timelines].reverse()) tl.append(timelineChart(t));
-  main.append(tl, drillSection(st), backupsSection(st), replicaSection(st));
+  main.append(tl, growthSection(st), drillSection(st), backupsSection(st), replicaSection(st));
   if (st.verdict && st.verdict.reasons.length > 1) {
     const r = el('section', { id: 'reasons' });
     r.append(el('h2', {}, 'Findings'));
@@ -228,12 +251,15 @@ export const CLIENT_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   svg,
   svgText,
   dur,
+  bytes,
   when,
   ago,
   timelineChart,
+  timeTicks,
   stageColors,
   drillChart,
   drillSection,
+  growthSection,
   card,
   cards,
   backupsSection,

@@ -15,6 +15,7 @@ import {
 import { isPgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { VERSION } from '../version.js';
+import { backupSizes, type SizeCache } from './backup-sizes.js';
 import type {
   BackupEvent,
   BackupVerifyView,
@@ -24,6 +25,7 @@ import type {
   ReplicaView,
 } from './dashboard-types.js';
 import { drillsView } from './drill-view.js';
+import { growthView } from './growth.js';
 import { primaryFacts, registeredReplicas } from './replicas.js';
 import { segmentRef, timelineViews } from './timeline-view.js';
 
@@ -36,6 +38,8 @@ export interface CollectOptions {
   /** How many drills to read (newest first). */
   readonly drillLimit?: number;
   readonly signal?: AbortSignal | undefined;
+  /** Sizes of finished backups, kept between refreshes (backup-sizes.ts). */
+  readonly sizeCache?: SizeCache;
 }
 
 export async function collectState(o: CollectOptions): Promise<DashboardState> {
@@ -66,6 +70,9 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
   replicas.push(...(primary?.replicas ?? []));
   const r = status.ok ? status.r : undefined;
   const verify = r ? await verifyRecords(o, r) : { records: new Map(), invalid: 0, error: null };
+  const sizes = r
+    ? await backupSizes(store, serverName, r.catalog.backups, o.sizeCache ?? new Map(), signal)
+    : new Map<string, number>();
   const t = started.getTime();
   const newestDone = r?.report.doneBackups.at(-1);
   const lastSeg = r?.report.current?.lastSegment;
@@ -96,13 +103,15 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
           }
         : null,
     timelines: r ? timelineViews(r) : [],
+    growth: r ? growthView(r.wal, r.catalog.backups, sizes, started) : null,
     backups: (r?.catalog.backups ?? []).map((b) => ({
       backupId: b.backupId,
       status: b.status,
       timeline: b.timeline,
       beginTime: b.beginTime?.date.toISOString() ?? null,
       endTime: b.endTime?.date.toISOString() ?? null,
-      size: b.size,
+      size: sizes.get(b.backupId) ?? null,
+      durationMs: b.beginTime && b.endTime ? b.endTime.date.getTime() - b.beginTime.date.getTime() : null,
       verify: verifyView(verify.records.get(b.backupId)),
     })),
     backupVerify: { invalid: verify.invalid, error: verify.error },

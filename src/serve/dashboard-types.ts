@@ -33,6 +33,7 @@ export interface TimelineBackup {
   readonly endSegNo: number;
   readonly beginWal: string;
   readonly endWal: string;
+  readonly beginTime: string | null;
   readonly endTime: string | null;
   /** False when the WAL it needs is missing (reason says which). */
   readonly usable: boolean;
@@ -45,6 +46,9 @@ export interface TimelineGap {
   readonly first: string;
   readonly last: string;
   readonly count: number;
+  /** Archive times of the segments either side of the gap (null when there is none). */
+  readonly fromTime: string | null;
+  readonly toTime: string | null;
 }
 
 export interface TimelineWindow {
@@ -61,6 +65,10 @@ export interface TimelineView {
   /** The timeline a restore to latest follows. */
   readonly current: boolean;
   readonly axis: { readonly fromSegNo: number; readonly toSegNo: number } | null;
+  /** The wall-clock span the page draws: ISO times, `to` after `from`. */
+  readonly timeAxis: { readonly from: string; readonly to: string } | null;
+  /** The oldest archived segment of this timeline and when it was archived. */
+  readonly firstSegment: { readonly name: string; readonly archivedAt: string } | null;
   readonly backups: readonly TimelineBackup[];
   readonly gaps: readonly TimelineGap[];
   readonly missingCount: number;
@@ -80,7 +88,10 @@ export interface BackupView {
   readonly timeline: number | null;
   readonly beginTime: string | null;
   readonly endTime: string | null;
+  /** Bytes: backup.info's size when set, else what its objects occupy in the bucket (null when unknown). */
   readonly size: number | null;
+  /** From begin_time to end_time. */
+  readonly durationMs: number | null;
   /** The last `pgdr backup verify` of this backup, or null when it was never verified. */
   readonly verify: BackupVerifyView | null;
 }
@@ -144,6 +155,23 @@ export interface PrimaryView {
   } | null;
 }
 
+/** What the bucket holds over time (serve/growth.ts): objects still listed, by archive or backup end time. */
+export interface GrowthView {
+  /** Width of each point's interval. */
+  readonly bucketMs: number;
+  /** Oldest first: WAL bytes archived in the interval, and everything listed up to its end. */
+  readonly points: ReadonlyArray<{
+    readonly start: string;
+    readonly walBytes: number;
+    readonly totalBytes: number;
+  }>;
+  /** WAL plus backups listed now. */
+  readonly totalBytes: number;
+  readonly walBytes: number;
+  /** WAL archived in the 24 hours before the refresh. */
+  readonly walBytesLastDay: number;
+}
+
 export interface DashboardState {
   readonly version: string;
   readonly serverName: string;
@@ -167,6 +195,7 @@ export interface DashboardState {
   } | null;
   readonly newestWal: (SegmentRef & { readonly timeline: number; readonly ageMs: number }) | null;
   readonly timelines: readonly TimelineView[];
+  readonly growth: GrowthView | null;
   /** Every backup in the bucket, oldest first. */
   readonly backups: readonly BackupView[];
   /** The verify records read from the bucket (<server>/pgdr/verify/): how many were not valid, or why none could be read. */

@@ -82,6 +82,20 @@ export function renderMetrics(st: DashboardState): string {
     ms(st.newestWal?.ageMs),
   );
   m.gauge('pgdr_rpo_objective_seconds', 'the newest WAL may be this old', L(), s(st.objectives.rpoMs));
+  const g = st.growth;
+  m.gauge(
+    'pgdr_bucket_listed_bytes',
+    'bytes of WAL and backups listed in the bucket',
+    L(),
+    g?.totalBytes ?? null,
+  );
+  m.gauge('pgdr_wal_listed_bytes', 'bytes of WAL listed in the bucket', L(), g?.walBytes ?? null);
+  m.gauge(
+    'pgdr_wal_archived_last_day_bytes',
+    'bytes of WAL archived in the 24 hours before the refresh (still listed)',
+    L(),
+    g?.walBytesLastDay ?? null,
+  );
   const frp = 'pgdr_first_recoverability_timestamp_seconds';
   const end = 'pgdr_recovery_window_end_timestamp_seconds';
   m.gauge(frp, 'the earliest point a restore can reach: end of the oldest restorable backup', L());

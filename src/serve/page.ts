@@ -34,7 +34,8 @@ svg { width: 100%; height: auto; display: block; }
 .tl-svg .wal { fill: #86efac; } .tl-svg .gap { fill: var(--fail); }
 .tl-svg .backup rect, .tl-svg .backup path { fill: #1d4ed8; } .tl-svg .backup.unusable rect,
 .tl-svg .backup.unusable path { fill: #9ca3af; }
-.tl-svg .window { fill: #0ea5e9; } .tl-svg .window.old { fill: #bae6fd; }
+.tl-svg .window { fill: #0ea5e9; fill-opacity: .22; } .tl-svg .window.old { fill: #7dd3fc; fill-opacity: .18; }
+.tl-svg .tick { stroke: #9ca3af; }
 .blabel { font-size: 12px; fill: #1e3a8a; font-family: ui-monospace, monospace; }
 .axis { font-size: 12px; fill: var(--muted); font-family: ui-monospace, monospace; }
 .drill-svg .grid { stroke: #9ca3af; } .drill-svg .grid.faint { stroke: var(--line); }
@@ -43,10 +44,12 @@ svg { width: 100%; height: auto; display: block; }
 .drill-svg .trend { fill: none; stroke: #111827; stroke-width: 1.5; }
 .drill-svg .rto-point { fill: #111827; stroke: #fff; stroke-width: 1.5; }
 .drill-svg .fail-mark { stroke: var(--fail); stroke-width: 3; }
+.growth-svg .wal-bar { fill: #86efac; } .growth-svg .total-line { fill: none; stroke: #1d4ed8; stroke-width: 2; }
+.growth-svg .grid { stroke: #9ca3af; } .growth-svg .tick { stroke: #9ca3af; } .total-axis { fill: #1d4ed8; }
 .legend { color: var(--muted); font-size: 12px; margin: 4px 0; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin-right: 4px; }
 .swatch.wal { background: #86efac; } .swatch.gap { background: var(--fail); } .swatch.backup { background: #1d4ed8; }
-.swatch.window { background: #0ea5e9; }
+.swatch.window { background: #b6e4f8; }
 .facts { margin: 4px 0 8px; padding-left: 18px; }
 .bad { color: var(--fail); } .caution { color: var(--warn); } .muted { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }

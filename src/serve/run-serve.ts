@@ -1,13 +1,10 @@
 // `pgdr serve` as an engine function: one object store for the server's life, a short-lived cache of the
 // dashboard state in front of it, and the HTTP server; returns when the signal aborts, once every socket closed.
 import type { PgdrConfig } from '../config/types.js';
-import { openStore } from '../storage/open-store.js';
-import { collectState } from './collect.js';
+import { dashboardSource } from './dashboard-source.js';
 import type { Objectives } from './dashboard-types.js';
 import { startServeHttp } from './http-server.js';
 import { dashboardPage } from './page.js';
-import { knownSecrets, redactor } from './redact.js';
-import { stateCache } from './state-cache.js';
 
 export interface ServeOptions {
   readonly config: PgdrConfig;
@@ -23,19 +20,14 @@ export interface ServeOptions {
 }
 
 export async function runServe(o: ServeOptions): Promise<void> {
-  const store = openStore(o.config.objectStore);
+  const source = dashboardSource(o);
   try {
-    const cache = stateCache({
-      ttlMs: o.refreshMs,
-      load: () =>
-        collectState({ config: o.config, store, objectives: o.objectives, env: o.env, signal: o.signal }),
-    });
     const http = await startServeHttp({
       host: o.host,
       port: o.port,
       page: dashboardPage({ refreshSeconds: Math.max(5, Math.round(o.refreshMs / 1000)) }),
-      state: () => cache.get(),
-      redact: redactor(knownSecrets(o.config)),
+      state: () => source.state(),
+      redact: source.redact,
     });
     try {
       o.onListening(http.url);
@@ -47,6 +39,6 @@ export async function runServe(o: ServeOptions): Promise<void> {
       await http.close();
     }
   } finally {
-    await store.close();
+    await source.close();
   }
 }

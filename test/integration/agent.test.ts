@@ -13,6 +13,7 @@ import { assertDoneBackupsComplete } from '../helpers/agent-bucket-check.js';
 import { type AgentEvent, type AgentProcess, startAgent } from '../helpers/agent-process.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'agent';
@@ -126,6 +127,20 @@ describe('pgdr agent on a three-second schedule', () => {
     assert.equal(state.agent, 'running');
     assert.equal((state.lastBackup as { result: string }).result, 'done');
     assert.ok(!JSON.stringify(state).includes(s3.secretAccessKey), 'the state holds no secret');
+    // The same gauges as pgdr serve's /metrics, read from the bucket the agent backs up to.
+    const res = await fetch(`http://${started.listen}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.ok(!text.includes(s3.secretAccessKey), '/metrics holds no secret');
+    const m = parsePrometheus(text);
+    const s = { server: SERVER };
+    assert.equal(sample(m, 'pgdr_up', s), 1);
+    assert.equal(sample(m, 'pgdr_backup_signal_present', s), 1);
+    assert.ok(sample(m, 'pgdr_backups', { ...s, status: 'DONE' }) >= 1);
+    assert.equal(sample(m, 'pgdr_wal_signal_present', s), 1);
+    assert.equal(sample(m, 'pgdr_rpo_objective_seconds', s), 360);
+    for (const f of m.values()) assert.match(f.name, /^pgdr_/);
   });
 
   it('survives an s3rver outage: the failure is logged as a JSON line, the next run succeeds', async () => {

@@ -10,7 +10,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { nextSegment } from '../../src/catalog/wal-name.js';
+import { loadConfig } from '../../src/config/load.js';
+import { dashboardSource } from '../../src/serve/dashboard-source.js';
+import { openStore } from '../../src/storage/open-store.js';
 import {
   type BarmanBackupJson,
   buildBarmanBucket,
@@ -19,6 +23,7 @@ import {
 } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Env } from '../helpers/cli.js';
+import { countingStore } from '../helpers/counting-store.js';
 import { openDashboard } from '../helpers/dashboard-browser.js';
 import { loadRows } from '../helpers/postgres.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
@@ -55,6 +60,15 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
   let standby: { pgCtl: string; pgdata: string } | undefined;
   let verified: { finishedAt: string; pages: { checked: number } };
 
+  /** Bytes under a prefix, as the bucket lists them. */
+  const listed = async (prefix: string) => {
+    const store = bucketStore(s3, BUCKET);
+    try {
+      return (await store.list(prefix)).objects.reduce((a, o) => a + o.size, 0);
+    } finally {
+      await store.close();
+    }
+  };
   const get = async (path: string, init?: RequestInit) => {
     const res = await fetch(new URL(path, serve.url), init);
     return { status: res.status, headers: res.headers, body: await res.text() };
@@ -312,6 +326,7 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.ok(((await gap.boundingBox())?.width ?? 0) > 0, 'the gap is visible');
       assert.equal(await tl.locator('rect.window').count(), 2);
       assert.match((await tl.textContent()) ?? '', new RegExp(`Gaps: ${deleted}`));
+      await checkTimeAxis(tl, backups);
       const chart = page.locator('#rto-chart');
       assert.equal(await chart.locator('circle.rto-point').count(), PASSING_DRILLS);
       assert.equal(await chart.locator('g.drill[data-result="fail"]').count(), 1);
@@ -324,6 +339,29 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.equal(await verifyCell(backups[1]!.backup_id).getAttribute('data-verify'), 'pass');
       assert.equal(await verifyCell(backups[0]!.backup_id).getAttribute('data-verify'), 'none');
       assert.match((await page.locator('#verify-records').textContent()) ?? '', /1 verify record/);
+      for (const b of backups) {
+        // What the backup's objects occupy in the bucket (barman-cloud writes size=None), and how long it took.
+        const keys = await listed(`src/${SERVER}/base/${b.backup_id}/`);
+        const row = page.locator(`[data-backup-row="${b.backup_id}"]`);
+        const size = row.locator('td[data-size]');
+        assert.equal(Number(await size.getAttribute('data-size')), keys, b.backup_id);
+        assert.match((await size.textContent()) ?? '', /^\d+(\.\d)? (B|KiB|MiB|GiB)$/);
+        const took = Date.parse(String(b.end_time)) - Date.parse(String(b.begin_time));
+        const ms = Number(await row.locator('td[data-duration-ms]').getAttribute('data-duration-ms'));
+        assert.ok(ms > 0 && Math.abs(ms - took) < 2000, `${b.backup_id} took ${ms} ms, listed ${took}`);
+      }
+      const trend = page.locator('#rto-trend');
+      assert.equal(await trend.getAttribute('data-result'), 'fail');
+      assert.match((await trend.textContent()) ?? '', /newest drill FAIL .* \(failed at verify\)/);
+      assert.match((await page.locator('#primary-down').textContent()) ?? '', /Primary unreachable/);
+      // WAL and backups listed now: the growth curve ends at what the bucket holds.
+      const walBytes = await listed(`src/${SERVER}/wals/`);
+      let backupBytes = 0;
+      for (const b of backups) backupBytes += await listed(`src/${SERVER}/base/${b.backup_id}/`);
+      const facts = page.locator('#growth-facts');
+      assert.equal(Number(await facts.getAttribute('data-wal')), walBytes);
+      assert.equal(Number(await facts.getAttribute('data-total')), walBytes + backupBytes);
+      assert.ok((await page.locator('#growth rect.wal-bar').count()) >= 1, 'WAL bars drawn');
       if (SCREENSHOTS) {
         await fsp.mkdir(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
@@ -332,6 +370,40 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       assert.deepEqual(d.problems, []);
     } finally {
       await d.close();
+    }
+  });
+
+  it('a refresh makes a fixed number of LIST calls once the WAL listing is cached', async () => {
+    const config = loadConfig({ overrides: { configFile: cfg }, env, cwd: dir });
+    const c = countingStore(openStore(config.objectStore));
+    const objectives = { rpoMs: 7_200_000, backupAgeMs: 7_200_000, rtoMs: 600_000, drillAgeMs: 86_400_000 };
+    const source = dashboardSource({
+      config,
+      objectives,
+      refreshMs: 0,
+      env,
+      store: c.store,
+      fullWalListEvery: 3,
+    });
+    const p = `${SERVER}/`;
+    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`];
+    try {
+      const refresh = async () => {
+        c.calls.length = 0;
+        assert.equal((await source.state()).error, null);
+        return [...c.calls].sort();
+      };
+      // The first refresh lists the WAL whole and each finished backup's objects once (their sizes).
+      const sizes = backups.map((b) => `${p}base/${b.backup_id}/`);
+      const base = [p, `${p}base/`].map((x) => `${x} (/)`);
+      assert.deepEqual(await refresh(), [...base, ...sizes, ...each, `${p}wals/`].sort());
+      // Then: the WAL folders and the newest one of timeline 1 only.
+      const wal = [`${p}wals/ (/)`, `${p}wals/${backups[1]!.end_wal.slice(0, 16)}/`];
+      for (let i = 0; i < 2; i++) assert.deepEqual(await refresh(), [...base, ...each, ...wal].sort());
+      assert.deepEqual(await refresh(), [...base, ...each, `${p}wals/`].sort(), 'every third: all WAL');
+    } finally {
+      await source.close();
+      await c.store.close();
     }
   });
 
@@ -364,3 +436,42 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
     );
   });
 });
+
+/** Each backup's marker sits where its end time falls on the chart's UTC axis; tick labels do not overlap. */
+async function checkTimeAxis(tl: Locator, backups: readonly BarmanBackupJson[]): Promise<void> {
+  const chart = tl.locator('svg.tl-svg');
+  const box = (await chart.boundingBox())!;
+  const attr = async (name: string) => Number(await chart.getAttribute(name));
+  const from = await attr('data-from');
+  const to = await attr('data-to');
+  const left = await attr('data-left');
+  const right = await attr('data-right');
+  const scale = box.width / 1000;
+  const xs: Array<[number, number]> = [];
+  for (const b of backups) {
+    const g = tl.locator(`[data-backup-id="${b.backup_id}"]`);
+    const t = Date.parse((await g.getAttribute('data-time')) ?? '');
+    // barman-cloud-backup-list prints whole seconds; backup.info has microseconds.
+    assert.ok(Math.abs(t - Date.parse(String(b.end_time))) < 1000, `${b.backup_id} carries its end time`);
+    const m = (await g.locator('path.marker').boundingBox())!;
+    const want = box.x + (left + ((t - from) / (to - from)) * (1000 - left - right)) * scale;
+    assert.ok(
+      Math.abs(m.x + m.width / 2 - want) < 2,
+      `${b.backup_id} at x=${m.x + m.width / 2}, want ${want}`,
+    );
+    xs.push([t, m.x]);
+  }
+  xs.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < xs.length; i++) assert.ok(xs[i]![1] > xs[i - 1]![1], 'x grows with time');
+  const labels = await chart.locator('text.tick-label').all();
+  assert.ok(labels.length >= 2, `${labels.length} tick labels`);
+  const boxes = (await Promise.all(labels.map((l) => l.boundingBox()))).map((b) => b!);
+  boxes.sort((a, b) => a.x - b.x);
+  for (let i = 1; i < boxes.length; i++)
+    assert.ok(boxes[i]!.x > boxes[i - 1]!.x + boxes[i - 1]!.width, 'tick labels overlap');
+  const texts = await Promise.all(labels.map((l) => l.getAttribute('data-t')));
+  for (const [i, l] of labels.entries()) {
+    const iso = new Date(Number(texts[i])).toISOString();
+    assert.ok(iso.includes((await l.textContent())!.slice(-5)), "the label is the tick's UTC time");
+  }
+}

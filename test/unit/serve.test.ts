@@ -23,6 +23,7 @@ const unreadable: DashboardState = {
   newestBackup: null,
   newestWal: null,
   timelines: [],
+  growth: null,
   backups: [],
   backupVerify: { invalid: 0, error: null },
   lastSuccessfulBackup: null,
@@ -57,6 +58,7 @@ describe('serve: metrics', () => {
       beginTime: null,
       endTime: null,
       size: null,
+      durationMs: null,
       verify,
     });
     const at = '2025-01-01T00:00:00.000Z';

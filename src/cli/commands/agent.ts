@@ -2,6 +2,7 @@ import { createLogger } from '../../agent/logger.js';
 import { runAgent } from '../../agent/run-agent.js';
 import { readState, stateFilePath } from '../../agent/state-file.js';
 import { CRON_HINT, parseCron } from '../../common/cron.js';
+import { objectivesOf } from '../../config/objectives.js';
 import { parseRetentionPolicy } from '../../config/retention-policy.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
@@ -26,8 +27,8 @@ Only one agent works on a server at a time: <serverName>/pgdr/agent.lock in the 
 refreshed while a job runs and taken over once its heartbeat is agent.lockStaleSeconds old (default 900) or
 its process is gone from this host. A run that finds the lock held is skipped and logged.
 
-Serves GET /healthz and GET /state (read-only, no secrets) on agent.listen (default 127.0.0.1:9187; off to
-disable) and keeps agent.stateFile (default $XDG_STATE_HOME/pgdr/SERVER.agent.json), which pgdr status shows.
+Serves GET /healthz, GET /state and GET /metrics (the gauges of pgdr serve, the bucket read at most every 30 s;
+read-only, no secrets) on agent.listen (default 127.0.0.1:9187; off to disable) and keeps agent.stateFile (default $XDG_STATE_HOME/pgdr/SERVER.agent.json), which pgdr status shows.
 
 SIGTERM/SIGINT during a backup aborts it: its backup.info says FAILED (never DONE with missing files), the lock
 is released, and the agent exits 0. A second signal kills it at once.
@@ -65,30 +66,46 @@ ${STORE_USAGE}`,
       env: ctx.env,
     });
     const log = createLogger({ out: ctx.stdout, pretty: format === 'pretty' });
-    await runAgent({
-      config,
-      agent,
-      connection,
-      policy,
-      schedule: parseCron(agent.schedule),
-      drillSchedule: parseCron(agent.drillSchedule),
-      statePath,
-      previous: await readState(statePath),
-      // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command
-      // runs is found then too: a drill that cannot find one fails as a restore would, with the reason.
-      drill: async () => {
-        const { createDrillRunner } = await import('../../drill/agent-drill-runner.js');
-        return {
-          async run(o) {
-            const found = await findPgdrCommand(config, ctx.env);
-            for (const w of found.warnings) log.log('warn', 'drill.pgdr-command', w);
-            return createDrillRunner({ pgdrCommand: [found.path] }).run(o);
-          },
-        };
-      },
-      log,
-      signal: ctx.signal,
-    });
+    // /metrics on agent.listen: the bucket read at most every 30 s, against the configured objectives.
+    // Loaded only with agent.listen: the dashboard pulls in the status engine, which `wal archive` never needs.
+    const source = agent.listen
+      ? (await import('../../serve/dashboard-source.js')).dashboardSource({
+          config,
+          objectives: objectivesOf(config.objectives),
+          refreshMs: 30_000,
+          env: ctx.env,
+          signal: ctx.signal,
+        })
+      : undefined;
+    try {
+      await runAgent({
+        config,
+        agent,
+        connection,
+        policy,
+        schedule: parseCron(agent.schedule),
+        drillSchedule: parseCron(agent.drillSchedule),
+        statePath,
+        previous: await readState(statePath),
+        // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command
+        // runs is found then too: a drill that cannot find one fails as a restore would, with the reason.
+        drill: async () => {
+          const { createDrillRunner } = await import('../../drill/agent-drill-runner.js');
+          return {
+            async run(o) {
+              const found = await findPgdrCommand(config, ctx.env);
+              for (const w of found.warnings) log.log('warn', 'drill.pgdr-command', w);
+              return createDrillRunner({ pgdrCommand: [found.path] }).run(o);
+            },
+          };
+        },
+        log,
+        signal: ctx.signal,
+        ...(source ? { metrics: () => source.metrics() } : {}),
+      });
+    } finally {
+      await source?.close();
+    }
     // A stop by signal is the normal end of a service: 0, so systemd and Kubernetes do not count a failure.
     return 0;
   },
