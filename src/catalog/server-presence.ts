@@ -1,4 +1,4 @@
-// The seed's "backup list returns empty": the usual cause is a serverName that does not match the folder the
+// The runbook's "backup list returns empty": the usual cause is a serverName that does not match the folder the
 // cluster archives into. Say so, and name the server folders that do exist under the destination.
 import { PgdrError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';

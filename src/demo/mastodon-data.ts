@@ -1,4 +1,4 @@
-// A Mastodon-shaped database (the seed runbook's application): accounts, users and statuses with the columns
+// A Mastodon-shaped database (the runbook's application): accounts, users and statuses with the columns
 // and indexes that matter for recovery checks, filled set-based in SQL (generate_series), never row by row.
 // Volumes are chosen so that the demo stays within a few minutes on two cores: about 100 MB on disk.
 import type pg from 'pg';

@@ -1,4 +1,4 @@
-// `pgdr demo`: the seed runbook's scenarios played one after another on the embedded default, each verified,
+// `pgdr demo`: the runbook's scenarios played one after another on the embedded default, each verified,
 // timed and summarised. Whatever happens (a failing scenario, an error, Ctrl-C), every PostgreSQL the demo
 // started is stopped, and without --keep everything it made is removed.
 import { promises as fsp } from 'node:fs';

@@ -1,4 +1,4 @@
-// `pgdr drill --scenario replica`: the seed's monthly "test replica cluster" item. Builds a hot standby from
+// `pgdr drill --scenario replica`: the runbook's monthly "test replica cluster" item. Builds a hot standby from
 // the archive, measures how far it trails the newest archived WAL until it catches up, promotes it, verifies
 // and removes it, with the restore drill's report and stages. The bucket is only read: the standby's
 // archive_command stays 'false' through promotion, so only the history object (publish-report.ts) is written.

@@ -1,7 +1,7 @@
-// The seed's troubleshooting section, turned into checks of what the API and the bucket show: a recovery stuck
+// The runbook's troubleshooting section, turned into checks of what the API and the bucket show: a recovery stuck
 // in "Setting up primary" because its serverName has no backups, "WAL archive check failed" because the
 // archive serverName is taken, a replica not catching up, archiving failing, applications left scaled down,
-// and the seed's rename step that cannot work.
+// and the runbook's rename step that cannot work.
 import { type ClusterState, condition, isReady } from './cluster-state.js';
 
 export type DiagnosisLevel = 'error' | 'warn' | 'info';
@@ -109,7 +109,7 @@ export function diagnose(i: DiagnoseInput): Diagnosis[] {
     if (role === 'recovered')
       add(
         'info',
-        `metadata.name is immutable: the seed's "kubectl patch ... /metadata/name" cannot rename ${s.name} to ${i.originalName}`,
+        `metadata.name is immutable: the runbook's "kubectl patch ... /metadata/name" cannot rename ${s.name} to ${i.originalName}`,
         `point the applications at ${s.writeService} (pgdr k8s pitr|latest --switch repoints the Pooler), or back ${s.name} up and recreate ${i.originalName} from that backup`,
       );
   }

@@ -1,4 +1,4 @@
-// Promoting the replica Cluster is a merge patch of its spec.replica: the seed's standalone form, or the
+// Promoting the replica Cluster is a merge patch of its spec.replica: the runbook's standalone form, or the
 // distributed form that needs the demoted primary's token to promote without data loss.
 import { PgdrError } from '../errors.js';
 import { CNPG_API, type Manifest, type ManifestSource } from './manifest-types.js';

@@ -1,10 +1,10 @@
-// The seed's recovery-cluster.yaml: a new Cluster bootstrapped from the source's backups and WAL (PITR or
+// The runbook's recovery-cluster.yaml: a new Cluster bootstrapped from the source's backups and WAL (PITR or
 // latest), archiving under a new serverName so the operator's empty-archive check passes.
 import { assertNewArchive, clusterBasics, externalCluster, walArchiver } from './cluster-parts.js';
 import { CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 import { describeTarget, type RecoveryTarget } from './recovery-target.js';
 
-/** The seed's name for the externalClusters entry the recovery reads from. */
+/** The runbook's name for the externalClusters entry the recovery reads from. */
 export const RECOVERY_SOURCE = 'backup-source';
 
 export interface RecoveryClusterOptions {

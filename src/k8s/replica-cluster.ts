@@ -1,4 +1,4 @@
-// The seed's replica-cluster.yaml: a hot standby Cluster that bootstraps from the source's backups and then
+// The runbook's replica-cluster.yaml: a hot standby Cluster that bootstraps from the source's backups and then
 // follows its WAL through the plugin, archiving its own WAL under a different serverName.
 import { assertNewArchive, clusterBasics, externalCluster, walArchiver } from './cluster-parts.js';
 import { CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
@@ -9,7 +9,7 @@ export interface ReplicaClusterOptions {
   readonly archiveServerName?: string | undefined;
   /**
    * The distributed topology (`replica.primary`/`self`): promotion with a demotion token and no data loss,
-   * instead of the standalone `replica.enabled` the seed uses.
+   * instead of the standalone `replica.enabled` the runbook uses.
    */
   readonly distributed?: boolean | undefined;
   /** spec.instances; default the source Cluster's, else kubernetes.instances. */

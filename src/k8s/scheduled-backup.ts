@@ -1,8 +1,8 @@
-// Base backups through the plugin: the seed's daily ScheduledBackup and an on-demand Backup (pre-failback).
+// Base backups through the plugin: the runbook's daily ScheduledBackup and an on-demand Backup (pre-failback).
 import { PgdrError } from '../errors.js';
 import { BARMAN_PLUGIN, CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 
-/** The seed's daily 06:00 UTC; CloudNativePG schedules have six fields, seconds first (robfig/cron). */
+/** The runbook's daily 06:00 UTC; CloudNativePG schedules have six fields, seconds first (robfig/cron). */
 export const DAILY_AT_SIX = '0 0 6 * * *';
 const SIX_FIELDS = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly|every \S+)|(\S+\s+){5}\S+)$/;
 

@@ -112,7 +112,7 @@ export async function backlogCheck(client: pg.Client, a: ArchiverRow, now: Date)
   };
 }
 
-/** The seed's "verify the serverName matches": the backups must come from the cluster that is connected. */
+/** The runbook's "verify the serverName matches": the backups must come from the cluster that is connected. */
 export async function identityCheck(client: pg.Client, backupSystemId: string | null): Promise<Draft> {
   const r = await client.query<{ id: string }>(
     'SELECT system_identifier::text AS id FROM pg_control_system()',

@@ -17,7 +17,7 @@ const MASTODON_HINT =
   'is this the Mastodon database? point --connection at it (e.g. .../mastodon_production)';
 
 /**
- * The seed's post-recovery data check, as checks: the three counts, and the newest status as freshness. A
+ * the runbook's post-recovery data check, as checks: the three counts, and the newest status as freshness. A
  * Mastodon instance always has its instance actor account; users and statuses may legitimately be 0.
  */
 export const MASTODON_PRESET: readonly DataCheck[] = [

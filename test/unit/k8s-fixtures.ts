@@ -20,7 +20,7 @@ import { formatProblems, SchemaRegistry } from '../../src/k8s/validate-crd.js';
 
 export const K8S_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/k8s/', import.meta.url));
 export const CRD_DIR = `${K8S_FIXTURES}crds`;
-export const SEED_CONFIG = `${K8S_FIXTURES}seed-pgdr.yaml`;
+export const SEED_CONFIG = `${K8S_FIXTURES}runbook-pgdr.yaml`;
 
 let cached: SchemaRegistry | undefined;
 export function registry(): SchemaRegistry {

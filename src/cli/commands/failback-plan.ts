@@ -12,7 +12,8 @@ const NAME = 'failback plan';
 
 export const failbackPlanCommand: Command = {
   name: NAME,
-  summary: "the seed's two failback options as filled-in pgdr steps (keep the recovered cluster, or go back)",
+  summary:
+    "the runbook's two failback options as filled-in pgdr steps (keep the recovered cluster, or go back)",
   usage: `Usage: pgdr failback plan [--replica DIR] [--format markdown|json]
 
 Option keep: the recovered (promoted) cluster stays the primary, with its own serverName, backups and agent.

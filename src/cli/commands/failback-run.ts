@@ -44,7 +44,7 @@ export const failbackRunCommand: Command = {
 the archive), writes its own configuration (default ./pgdr-<newServerName>.yaml) and takes its first base
 backup; then prints the agent command that schedules backups.
 
---option original (the seed's option 2): with the original primary's configuration, checks the recovered
+--option original (the runbook's option 2): with the original primary's configuration, checks the recovered
 cluster as above, that DIR is missing or empty, that the original primary is not running as a primary
 (postgres.connection), and that the original serverName's archive holds only older timelines than the one
 the new cluster will end on (barman-cloud-check-wal-archive --timeline). Then: a base backup of the

@@ -46,7 +46,7 @@ export const k8sDrill: Command = {
     'Kubernetes: restore drill — a throw-away recovery Cluster in a scratch namespace, verified, deleted',
   usage: `Usage: pgdr k8s drill [--namespace NS] [--target-time T|...] [--keep] [--dry-run] [options]
 
-The seed's monthly DR test: pre-checks, then in a scratch namespace (created if missing, with copies of the
+The runbook's monthly DR test: pre-checks, then in a scratch namespace (created if missing, with copies of the
 ObjectStore and its Secret) a recovery Cluster that archives nothing, waited for and verified, then deleted
 with everything the drill created. The source Cluster and the applications are never touched. Prints the
 per-step timings: apply + wait + verify is the RTO the drill measured. Fail-closed: database checks that fail

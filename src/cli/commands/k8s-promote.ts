@@ -24,7 +24,7 @@ export const k8sPromote: Command = {
   summary: 'Kubernetes: promote the replica Cluster to a primary (irreversible; asks first)',
   usage: `Usage: pgdr k8s promote [--yes] [--cluster NAME] [--promotion-token TOKEN] [--dry-run] [options]
 
-The seed's failover: checks that the replica Cluster exists and still follows the source, shows the state of
+The runbook's failover: checks that the replica Cluster exists and still follows the source, shows the state of
 both, asks for the Cluster's name on a terminal (refuses without one, unless --yes), applies the promotion
 patch ({"spec":{"replica":{"enabled":false}}}, or with --promotion-token the distributed form) and waits
 until it runs as a primary on a new timeline. Then point the applications at <cluster>-rw.

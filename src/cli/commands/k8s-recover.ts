@@ -70,7 +70,7 @@ export const k8sPitr: Command = {
   summary: 'Kubernetes: recover the CloudNativePG cluster to a point in time as a new Cluster (runbook)',
   usage: `Usage: pgdr k8s pitr --target-time T [options]
 
-The seed's point-in-time recovery: plan and pre-checks, scale the applications and the pooler to 0
+The runbook's point-in-time recovery: plan and pre-checks, scale the applications and the pooler to 0
 (remembering their replicas), create the recovery Cluster, wait for it, verify it, and optionally switch.
 
 ${TARGET_USAGE}
@@ -84,7 +84,7 @@ export const k8sLatest: Command = {
     'Kubernetes: recover the CloudNativePG cluster to the end of the archived WAL as a new Cluster (runbook)',
   usage: `Usage: pgdr k8s latest [options]
 
-The seed's latest-backup recovery (after complete data loss): as pgdr k8s pitr, without a recovery target.
+The runbook's latest-backup recovery (after complete data loss): as pgdr k8s pitr, without a recovery target.
 
 ${COMMON_USAGE}`,
   run: (argv, ctx) => runRecovery('latest', argv, ctx),

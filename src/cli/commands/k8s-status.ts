@@ -25,7 +25,7 @@ Read-only. Shows the source Cluster (CLUSTER, else kubernetes.cluster), the repl
 ContinuousArchiving condition and services; then the bucket's recovery window, read through the ObjectStore
 with the credentials of its Secret; then the replica's replay lag against the bucket and its verdict (as
 pgdr k8s replica-status). Diagnoses the
-seed's troubleshooting cases: a recovery stuck in "Setting up primary" because its serverName has no backups
+runbook's troubleshooting cases: a recovery stuck in "Setting up primary" because its serverName has no backups
 (naming the ones that have), "WAL archive check failed" (proposing a free serverName), a replica not catching
 up, failing archiving, applications left scaled down by pgdr, and the rename that metadata.name forbids.
 

@@ -1,4 +1,4 @@
-// `pgdr failback run --option original`, second half (the first is failback-original-prepare.ts): the seed's
+// `pgdr failback run --option original`, second half (the first is failback-original-prepare.ts): the runbook's
 // option 2 on this host. A base backup of the recovered cluster under its new serverName, restored into an
 // empty folder and promoted there (a new timeline), then archiving and backed up under the original
 // serverName again, whose archive only ever gains files of that new timeline. The recovered cluster keeps

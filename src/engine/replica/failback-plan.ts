@@ -1,4 +1,4 @@
-// The seed's two failback options as concrete steps for this configuration, each a command line to run in
+// The runbook's two failback options as concrete steps for this configuration, each a command line to run in
 // order. Pure: the CLI gathers the configuration and the promoted standby's state, so every case is
 // unit-testable and the plan never depends on what happens to be running.
 import { shQuote } from '../../shell-quote.js';
@@ -111,7 +111,7 @@ export function failbackPlan(i: FailbackPlanInput): FailbackPlan {
         title: 'back up the recovered cluster, restore it under the original name, archive there again',
         kind: 'pgdr',
         command: `pgdr failback run --option original ${c}${replicaArg} --target-dir ${origArg}`,
-        why: `the seed's steps 1-3 with their checks: ${orig} missing or empty (move the old folder aside), the old primary stopped, the archive of ${i.serverName} holding only timelines before ${tl + 1}; then a first base backup under ${i.serverName}`,
+        why: `the runbook's steps 1-3 with their checks: ${orig} missing or empty (move the old folder aside), the old primary stopped, the archive of ${i.serverName} holding only timelines before ${tl + 1}; then a first base backup under ${i.serverName}`,
       },
       {
         title: 'point the configuration and applications at the new primary',

@@ -130,7 +130,7 @@ export async function k8sStatus(
       level: 'error',
       cluster: k.cluster,
       finding: `the bucket cannot be read as the cluster would: ${bucketError}`,
-      advice: `check ObjectStore ${k.objectStore} and Secret ${k.credentialsSecret.name} (seed: "Backup List Returns Empty")`,
+      advice: `check ObjectStore ${k.objectStore} and Secret ${k.credentialsSecret.name} (runbook: "Backup List Returns Empty")`,
     });
   diagnoses.push(...lagDiagnoses(k.replicaCluster, lag, replicaLagError));
   const rank = { error: 0, warn: 1, info: 2 };

@@ -1,4 +1,4 @@
-// `pgdr k8s promote`: the seed's scenario 1 (primary cluster failure). The replica Cluster is promoted with the
+// `pgdr k8s promote`: the runbook's scenario 1 (primary cluster failure). The replica Cluster is promoted with the
 // promotion patch (standalone `replica.enabled: false`, or the distributed form with the demoted primary's
 // token), after pre-checks and a confirmation, then watched until it runs as a primary on a new timeline.
 import { PgdrError } from '../../errors.js';

@@ -22,7 +22,7 @@ const target = (apiVersion: string, kind: string, ns: string, name: string): Sca
 
 /**
  * The applications, then the pooler. A CloudNativePG Pooler is scaled through its own /scale (spec.instances):
- * scaling its Deployment, as the seed does, is undone by the operator at its next reconcile.
+ * scaling its Deployment, as the runbook does, is undone by the operator at its next reconcile.
  */
 export async function scaleTargets(api: KubeApi | undefined, k: KubernetesConfig): Promise<ScaleTarget[]> {
   const apps = k.applications.map((a) => target('apps/v1', 'Deployment', k.namespace, a));
