@@ -193,6 +193,30 @@ const CASES: Record<string, Cases> = {
     empty: fails(['k8s', 'status', ...K8S, ...EMPTY, '--kubeconfig', join(root, 'none')], 'CONFIG_INVALID'),
     error: fails(['k8s', 'status', ...K8S, '--kubeconfig', join(root, 'none')], 'CONFIG_INVALID'),
   },
+  'k8s replica-status': {
+    success: 'test/integration/k8s-replica-status.test.ts (k8s replica-status --format json)',
+    empty: fails(
+      ['k8s', 'replica-status', ...K8S, ...EMPTY, '--kubeconfig', join(root, 'none')],
+      'CONFIG_INVALID',
+    ),
+    error: fails(['k8s', 'replica-status', ...K8S, '--kubeconfig', join(root, 'none')], 'CONFIG_INVALID'),
+  },
+  'k8s switchover': {
+    success: 'test/integration/k8s-switchover.test.ts (--dry-run and the runbook report as JSON)',
+    empty: fails(
+      ['k8s', 'switchover', '--to', 'x', ...K8S, ...EMPTY, '--kubeconfig', join(root, 'none')],
+      'CONFIG_INVALID',
+    ),
+    error: fails(['k8s', 'switchover', ...K8S], 'USAGE'),
+  },
+  'k8s support-bundle': {
+    success: 'test/integration/k8s-support-bundle.test.ts (the summary with --format json)',
+    empty: fails(
+      ['k8s', 'support-bundle', ...K8S, ...EMPTY, '--kubeconfig', join(root, 'none')],
+      'CONFIG_INVALID',
+    ),
+    error: fails(['k8s', 'support-bundle', ...K8S, '--kubeconfig', join(root, 'none')], 'CONFIG_INVALID'),
+  },
   'k8s promote': {
     success: ok(['k8s', 'promote', '--dry-run', ...K8S], has('steps')),
     empty: ok(['k8s', 'promote', '--dry-run', ...K8S, ...EMPTY], has('steps')),
