@@ -350,7 +350,7 @@ describe('pgdr k8s support-bundle', () => {
       'json',
     ]);
     assert.notEqual(r.code, 0);
-    assert.equal(JSON.parse(r.stdout).error.code, 'K8S_API');
+    assert.equal(JSON.parse(r.stdout).error.name, 'K8S_API');
     assert.ok(!r.stdout.includes(api.token) && !r.stderr.includes(api.token));
   });
 

@@ -171,9 +171,12 @@ export async function sendParts<T>(
     if (failure !== undefined) throw failure;
     return results;
   } catch (e) {
+    // What failed first is the cause: a part that failed before, else this error (the source, a refused part
+    // count). The parts this abort then interrupts would only say "interrupted".
+    const cause = failure ?? e;
     parts.abort();
     await Promise.allSettled(inflight);
-    throw failure ?? e;
+    throw cause;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
