@@ -50,6 +50,7 @@ const COMMANDS: Record<string, Loader> = {
   'k8s promote': async () => (await import('./commands/k8s-promote.js')).k8sPromote,
   'k8s drill': async () => (await import('./commands/k8s-drill.js')).k8sDrill,
   'k8s switchover': async () => (await import('./commands/k8s-switchover.js')).k8sSwitchover,
+  'k8s failback': async () => (await import('./commands/k8s-failback.js')).k8sFailback,
   'k8s replica-status': async () => (await import('./commands/k8s-replica-status.js')).k8sReplicaStatus,
   'k8s support-bundle': async () => (await import('./commands/k8s-support-bundle.js')).k8sSupportBundle,
   agent: async () => (await import('./commands/agent.js')).agentCommand,

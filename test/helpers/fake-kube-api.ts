@@ -134,8 +134,19 @@ export interface FakeKubeApi {
   /** Sets an object's status, as a controller would (no generation bump). */
   setStatus(apiVersion: string, kind: string, namespace: string, name: string, status: Obj): void;
   clusterScript: ClusterScript;
+  /** What the scripted plugin does with a Backup created through the API (method plugin). */
+  backupScript: BackupScript;
   close(): Promise<void>;
 }
+
+/**
+ * A created Backup goes `running`, then `completed` with status.backupId (barman's id: the one the test's
+ * bucket holds) and the serverName of its Cluster's archiver, or `failed` with status.error.
+ */
+export type BackupScript =
+  | { readonly mode: 'completed'; readonly backupId: string; readonly stepMs?: number }
+  | { readonly mode: 'failed'; readonly error: string; readonly stepMs?: number }
+  | { readonly mode: 'none' };
 
 export interface LogLine {
   readonly at: Date;
@@ -176,6 +187,7 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
     kubeconfig: '',
     operatorErrors,
     clusterScript: o.clusterScript ?? { mode: 'ready' },
+    backupScript: { mode: 'completed', backupId: '20261205T010000' },
     setPod(namespace, name, ports) {
       pods.set(`${namespace}/${name}`, ports);
     },
@@ -267,6 +279,38 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
       );
     }, step * 2);
     timers.add(t);
+  };
+
+  const backUp = (ns: string, name: string) => {
+    const script = api.backupScript;
+    if (script.mode === 'none') return;
+    const k = kindOf('postgresql.cnpg.io/v1', 'Backup');
+    const at = (ms: number, status: (b: Obj) => Obj) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        const b = store.get(key(k, ns, name));
+        if (!b) return;
+        store.set(key(k, ns, name), {
+          ...b,
+          metadata: { ...(b.metadata as Obj), resourceVersion: String(++rv) },
+          status: status(b),
+        });
+      }, ms);
+      timers.add(t);
+    };
+    const step = script.stepMs ?? 100;
+    at(step, () => ({ phase: 'running', method: 'plugin' }));
+    at(step * 2, (b) => {
+      const cluster = String(((b.spec as Obj).cluster as Obj | undefined)?.name ?? '');
+      const c = store.get(key(kindOf('postgresql.cnpg.io/v1', 'Cluster'), ns, cluster));
+      const plugins = (((c?.spec as Obj | undefined)?.plugins as Obj[] | undefined) ?? []).find(
+        (p) => p.isWALArchiver === true,
+      );
+      const serverName = String((plugins?.parameters as Obj | undefined)?.serverName ?? cluster);
+      return script.mode === 'completed'
+        ? { phase: 'completed', method: 'plugin', backupId: script.backupId, serverName }
+        : { phase: 'failed', method: 'plugin', error: script.error };
+    });
   };
 
   // The operator's side of a promotion: a replica Cluster patched to stop following opens the next timeline.
@@ -460,6 +504,7 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
         const stored = stamp(k, rest, ns);
         store.set(key(k, ns, n), stored);
         if (k.kind === 'Cluster') operate(ns, n);
+        if (k.kind === 'Backup') backUp(ns, n);
         return send(201, stored);
       }
       return fail(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');

@@ -46,7 +46,7 @@ export async function waitForCluster(api: KubeApi, r: ObjectRef, o: WaitOptions)
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new PgdrError('ABORTED', 'interrupted while waiting'));
     const t = setTimeout(() => {
