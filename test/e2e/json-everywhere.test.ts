@@ -209,6 +209,11 @@ const CASES: Record<string, Cases> = {
     ),
     error: fails(['k8s', 'switchover', ...K8S], 'USAGE'),
   },
+  'k8s failback': {
+    success: ok(['k8s', 'failback', '--option', 'keep', '--dry-run', ...K8S], has('steps')),
+    empty: ok(['k8s', 'failback', '--option', 'original', '--dry-run', ...K8S, ...EMPTY], has('steps')),
+    error: fails(['k8s', 'failback', '--dry-run', ...K8S], 'USAGE'),
+  },
   'k8s support-bundle': {
     success: 'test/integration/k8s-support-bundle.test.ts (the summary with --format json)',
     empty: fails(
