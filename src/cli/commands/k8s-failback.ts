@@ -11,7 +11,7 @@ import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
-import { confirmByName } from './k8s-promote.js';
+import { confirmingContext } from './k8s-promote.js';
 
 const NAME = 'k8s failback';
 
@@ -102,23 +102,14 @@ async function failback(argv: string[], ctx: CliContext): Promise<number> {
       : `pgdr ${NAME} --option original: recreate Cluster ${k.namespace}/${k.cluster} from ${recovered}`;
   const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${k.namespace}/${recovered}`);
   if (opened === undefined) return 0;
-  const { api, quiet, printer } = opened;
+  const { quiet, printer } = opened;
   const fctx: FailbackContext = {
-    api,
-    signal: ctx.signal,
-    progress: quiet ? () => undefined : printer.progress,
-    confirm: (summary) =>
-      flag(p, 'yes')
-        ? Promise.resolve()
-        : confirmByName(
-            ctx,
-            NAME,
-            'delete and recreate',
-            k.cluster,
-            summary,
-            `delete and recreate ${k.cluster}`,
-            quiet,
-          ),
+    ...confirmingContext(ctx, p, opened, {
+      command: NAME,
+      verb: 'delete and recreate',
+      name: k.cluster,
+      doing: `delete and recreate ${k.cluster}`,
+    }),
     state: {},
   };
   const report = await runRunbook(NAME, steps, fctx, {

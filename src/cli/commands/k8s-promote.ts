@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import { PgdrError } from '../../errors.js';
+import type { KubeApi } from '../../k8s/api/kube-api.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { flag, oneOf, parse, positionals, str } from '../args.js';
+import { flag, oneOf, type Parsed, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
@@ -54,15 +55,9 @@ ${STORE_USAGE}`,
     const title = `pgdr ${NAME}: promote Cluster ${plan.namespace}/${plan.name} (it stops following ${src.k8s.cluster})`;
     const opened = await openRunbook(ctx, p, title, plan.steps, format);
     if (opened === undefined) return 0;
-    const { api, quiet, printer } = opened;
+    const { quiet, printer } = opened;
     const pctx: PromoteContext = {
-      api,
-      signal: ctx.signal,
-      progress: quiet ? () => undefined : printer.progress,
-      confirm: (summary) =>
-        flag(p, 'yes')
-          ? Promise.resolve()
-          : confirmByName(ctx, NAME, 'promote', plan.name, summary, undefined, quiet),
+      ...confirmingContext(ctx, p, opened, { command: NAME, verb: 'promote', name: plan.name }),
       state: {},
     };
     const report = await runRunbook(NAME, plan.steps, pctx, {
@@ -87,6 +82,24 @@ ${STORE_USAGE}`,
     return 0;
   },
 };
+
+/** What a runbook that asks first runs with: the API, progress lines (none under JSON), the confirmation. */
+export function confirmingContext(
+  ctx: CliContext,
+  p: Parsed,
+  opened: { api: KubeApi; quiet: boolean; printer: { progress: (text: string) => void } },
+  c: { command: string; verb: string; name: string; doing?: string },
+) {
+  return {
+    api: opened.api,
+    signal: ctx.signal,
+    progress: opened.quiet ? () => undefined : opened.printer.progress,
+    confirm: (summary: string[]) =>
+      flag(p, 'yes')
+        ? Promise.resolve()
+        : confirmByName(ctx, c.command, c.verb, c.name, summary, c.doing, opened.quiet),
+  };
+}
 
 /** The confirmation rule of the k8s runbooks that change a live Cluster: type its name on a terminal. */
 export async function confirmByName(

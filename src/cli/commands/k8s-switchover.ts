@@ -12,7 +12,7 @@ import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
-import { confirmByName } from './k8s-promote.js';
+import { confirmingContext } from './k8s-promote.js';
 
 const NAME = 'k8s switchover';
 
@@ -90,15 +90,14 @@ async function switchover(argv: string[], ctx: CliContext, out: { reported: bool
   const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;
   const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${namespace}/${to}`);
   if (opened === undefined) return 0;
-  const { api, quiet, printer } = opened;
+  const { quiet, printer } = opened;
   const sctx: SwitchoverContext = {
-    api,
-    signal: ctx.signal,
-    progress: quiet ? () => undefined : printer.progress,
-    confirm: (summary) =>
-      flag(p, 'yes')
-        ? Promise.resolve()
-        : confirmByName(ctx, NAME, 'switch over', to, summary, `switch over to ${to}`, quiet),
+    ...confirmingContext(ctx, p, opened, {
+      command: NAME,
+      verb: 'switch over',
+      name: to,
+      doing: `switch over to ${to}`,
+    }),
     state: {},
   };
   const report = await runRunbook(NAME, steps, sctx, {
