@@ -180,6 +180,19 @@ describe('pgdr k8s failback', () => {
     assert.match(v.failure.message, /20200101T000000/);
   });
 
+  it('a failed Backup stops the runbook, and a rerun refuses it until it is deleted', async () => {
+    api.backupScript = { mode: 'failed', error: "can't upload: AccessDenied", stepMs: 50 };
+    const r = await run('--option', 'keep', '-o', 'json');
+    assert.equal(r.code, ERRORS.K8S_API.exitCode, r.stderr);
+    const v = JSON.parse(r.stdout) as { failure: { step: string; message: string; hint: string } };
+    assert.equal(v.failure.step, 'backup');
+    assert.match(v.failure.message, /failed: can't upload: AccessDenied/);
+    const again = await run('--option', 'keep', '-o', 'json');
+    const w = JSON.parse(again.stdout) as { failure: { step: string; hint: string } };
+    assert.equal(w.failure.step, 'backup');
+    assert.match(w.failure.hint, new RegExp(`kubectl delete backup ${RECOVERED}-failback -n ${NS}`));
+  });
+
   it('original refuses without a terminal and without --yes, changing nothing', async () => {
     const r = await run('--option', 'original');
     assert.equal(r.code, 25, `${r.stdout}\n${r.stderr}`);
@@ -216,6 +229,9 @@ describe('pgdr k8s failback', () => {
     assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
     assert.equal(backups(), 1, 'the completed Backup of the first run is reused');
     assert.match(second.stdout, /an earlier run's backup is completed/);
+    const posted = api.requests.find((x) => x.method === 'POST' && x.path.endsWith('/clusters'));
+    const valid = registry().validate(posted?.body as Obj);
+    assert.deepEqual(formatProblems(valid), [], JSON.stringify(posted?.body));
     const c = cluster(CLUSTER) as { metadata: { annotations: Obj }; spec: Obj };
     assert.equal(c.metadata.annotations['pgdr.io/failback-from'], RECOVERED);
     const spec = c.spec as {

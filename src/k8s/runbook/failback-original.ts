@@ -7,6 +7,7 @@
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { describeRef, ref } from '../api/kube-api.js';
+import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { clusterState, stateLine } from '../cluster-state.js';
 import { CNPG_API, type K8sObject, type Manifest } from '../manifest-types.js';
 import { recoveryClusterManifest } from '../recovery-cluster.js';
@@ -245,6 +246,13 @@ export function originalPlan(o: FailbackOptions): Step<FailbackContext>[] {
           need(ctx.state.serverName, 'the new serverName'),
           need(ctx.state.backupId, 'the backup'),
         );
+        const bad = clusterAdmissionProblems(m.object);
+        if (bad.length)
+          throw new PgdrError(
+            'USAGE',
+            `the recreated Cluster would be refused: ${bad.map((b) => `${b.path}: ${b.message}`).join('; ')}`,
+            { hint: `${original} was deleted: fix ${o.recovered}'s spec and run again` },
+          );
         await ctx.api.create(m.object as K8sObject, { signal: ctx.signal });
         ctx.state.recreated = true;
         return `created ${describeRef(origRef)} from backup ${ctx.state.backupId}, archiving under ${ctx.state.serverName}`;
