@@ -106,8 +106,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOpt
   switch (path) {
     case '/':
     case '/index.html':
-      res.setHeader('content-security-policy', o.overviewPage.csp);
-      return send(res, req, 200, 'text/html; charset=utf-8', o.overviewPage.html);
+      return html(req, res, o.overviewPage);
     case '/api/servers':
       return json(req, res, o, { servers: (await all()).map(summarize) });
     case '/api/status':
@@ -115,7 +114,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOpt
     case '/metrics':
       return metrics(req, res, o, await all());
     case '/healthz':
-      return send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
+      return healthz(req, res);
     default:
       return notFound(req, res, o);
   }
@@ -133,18 +132,25 @@ async function serveOne(
   switch (path) {
     case '/':
     case '/index.html':
-      res.setHeader('content-security-policy', o.page.csp);
-      return send(res, req, 200, 'text/html; charset=utf-8', o.page.html);
+      return html(req, res, o.page);
     case '/api/status':
       return json(req, res, o, await one.state());
     case '/metrics':
       return metrics(req, res, o, [await one.state()]);
     case '/healthz':
-      if (!prefix) return send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
-      return notFound(req, res, o);
+      return prefix ? notFound(req, res, o) : healthz(req, res);
     default:
       return notFound(req, res, o);
   }
+}
+
+function html(req: IncomingMessage, res: ServerResponse, page: Page): void {
+  res.setHeader('content-security-policy', page.csp);
+  send(res, req, 200, 'text/html; charset=utf-8', page.html);
+}
+
+function healthz(req: IncomingMessage, res: ServerResponse): void {
+  send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
 }
 
 function json(req: IncomingMessage, res: ServerResponse, o: ServeHttpOptions, body: unknown): void {

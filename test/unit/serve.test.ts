@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PgdrConfig } from '../../src/config/types.js';
+import { PgdrError } from '../../src/errors.js';
 import type { DashboardState } from '../../src/serve/dashboard-types.js';
 import { renderMetrics, renderMetricsOf } from '../../src/serve/metrics.js';
 import { failedState, summarize } from '../../src/serve/overview.js';
@@ -12,27 +13,17 @@ import { stateCache } from '../../src/serve/state-cache.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 
 const unreadable: DashboardState = {
-  version: '0.1.0',
-  serverName: 'db',
-  destination: 's3://bucket/path',
+  ...failedState(
+    {
+      version: '0.1.0',
+      serverName: 'db',
+      destination: 's3://bucket/path',
+      objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000, drillAgeMs: 3_024_000_000 },
+    },
+    new PgdrError('STORE_UNREACHABLE', 'cannot reach the endpoint'),
+  ),
   refreshedAt: '2025-01-01T00:00:00.000Z',
   refreshMs: 12,
-  objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000, drillAgeMs: 3_024_000_000 },
-  error: { code: 'STORE_UNREACHABLE', message: 'cannot reach the endpoint', hint: null },
-  verdict: null,
-  status: null,
-  newestBackup: null,
-  newestWal: null,
-  timelines: [],
-  growth: null,
-  backups: [],
-  backupVerify: { invalid: 0, error: null },
-  lastSuccessfulBackup: null,
-  lastFailedBackup: null,
-  drills: { entries: [], unreadable: 0, invalid: [], rtoTrend: null, error: null },
-  agent: null,
-  replicas: [],
-  primary: null,
 };
 
 describe('serve: metrics', () => {
