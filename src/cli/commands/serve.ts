@@ -42,8 +42,9 @@ const FLAGS: FlagSpec = {
 export const serveCommand: Command = {
   name: NAME,
   summary: 'web dashboard and Prometheus /metrics for the bucket (read-only, 127.0.0.1 by default)',
-  usage: `Usage: pgdr serve [--config FILE]... [--port 8080] [--host 127.0.0.1 | --host ADDR --allow-remote] [--rpo 6m] [--rto 30m]
-                  [--max-backup-age 26h] [--refresh 30s] [--format text|json] [store options]
+  usage: `Usage: pgdr serve [--port 8080] [--host 127.0.0.1 | --host ADDR --allow-remote] [--rpo 6m] [--rto 30m]
+                  [--max-backup-age 26h] [--refresh 30s] [--format text|json] [--config FILE]...
+                  [store options]
 
 Serves, until SIGINT or SIGTERM:
   /             the dashboard: per timeline the WAL coverage, gaps, backups and recovery window; newest
