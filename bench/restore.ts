@@ -4,6 +4,7 @@
 // and the store's raw read rate of the same objects.
 // Usage: node dist/bench/restore.js [--scale N] [--wal SEGMENTS] [--major 15|17] [--pgdr-runs N] [--skip-barman]
 // (--pgdr-runs N: N pgdr restores of the same bucket; the median one is compared)
+// (--progress-log FILE: the pgdr restores run with --progress-interval 5 and their stderr written to FILE, no terminal)
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     // pgdr restores against the same bucket (runs vary: the machine is shared); the median one is compared.
     'pgdr-runs': { type: 'string', default: '1' },
     'skip-barman': { type: 'boolean', default: false },
+    'progress-log': { type: 'string' },
   },
 });
 const scale = Number(values.scale);
@@ -134,9 +136,13 @@ try {
     const dir = join(work, `pgdr-${i}`);
     const t = { endpoint: s3.endpoint, destination, serverName };
     settle();
-    const p = await measure(process.execPath, [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json'], {
-      env: { ...process.env, ...PGDR_COMMAND_ENV, ...s3Env(s3) },
-    });
+    const progress = values['progress-log'] ? ['--progress-interval', '5s'] : [];
+    const p = await measure(
+      process.execPath,
+      [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json', ...progress],
+      { env: { ...process.env, ...PGDR_COMMAND_ENV, ...s3Env(s3) } },
+    );
+    if (values['progress-log']) await fsp.appendFile(values['progress-log'], p.stderr + p.stdout);
     if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
     const out = JSON.parse(p.stdout);
     const c = new pg.Client({ connectionString: out.server.connectionString });

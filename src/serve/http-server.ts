@@ -1,19 +1,23 @@
-// The read-only HTTP side of `pgdr serve`: GET/HEAD only (405 otherwise), four routes, and on a loopback bind
+// The read-only HTTP side of `pgdr serve`: GET/HEAD only (405 otherwise), four routes (with several servers: an
+// overview at / and each server's four under /server/NAME/), and on a loopback bind
 // only loopback Host headers (http/host-guard.ts: a page elsewhere cannot rebind a name to 127.0.0.1).
 // Every body passes through `redact` last, so a secret that slipped into a message never leaves the process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgdrError } from '../errors.js';
 import { HOST_REFUSED, hostHeaderAllowed } from '../http/host-guard.js';
-import type { DashboardState } from './dashboard-types.js';
-import { renderMetrics } from './metrics.js';
+import { renderMetricsOf } from './metrics.js';
+import { type ServedServer, summarize } from './overview.js';
 import type { Page } from './page.js';
 
 export interface ServeHttpOptions {
   readonly host: string;
   readonly port: number;
+  /** One server's dashboard: at / when one server is served, at /server/NAME/ for each of several. */
   readonly page: Page;
-  readonly state: () => Promise<DashboardState>;
+  /** With several servers: the overview at /, one row per server linking to its page. */
+  readonly overviewPage?: Page;
+  readonly servers: readonly ServedServer[];
   /** Replaces every secret it knows of in a response body. */
   readonly redact: (body: string) => string;
 }
@@ -80,38 +84,94 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServeHttpOpt
     return send(res, req, 421, 'text/plain; charset=utf-8', `${HOST_REFUSED}\n`);
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (!o.overviewPage) return serveOne(req, res, o, o.servers[0]!, path, '');
+  const m = /^\/server\/([^/]+)(\/.*)?$/.exec(path);
+  if (m) {
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1]!);
+    } catch {
+      name = '';
+    }
+    const one = o.servers.find((s) => s.name === name);
+    if (one && m[2] === undefined) {
+      // The page fetches api/status relative to itself: it must be served under a trailing slash.
+      res.setHeader('location', `${path}/`);
+      return send(res, req, 308, 'text/plain; charset=utf-8', 'see the trailing slash\n');
+    }
+    if (one) return serveOne(req, res, o, one, m[2]!, `/server/${m[1]}`);
+    return notFound(req, res, o);
+  }
+  const all = () => Promise.all(o.servers.map((s) => s.state()));
   switch (path) {
     case '/':
     case '/index.html':
-      res.setHeader('content-security-policy', o.page.csp);
-      return send(res, req, 200, 'text/html; charset=utf-8', o.page.html);
+      return html(req, res, o.overviewPage);
+    case '/api/servers':
+      return json(req, res, o, { servers: (await all()).map(summarize) });
     case '/api/status':
-      return send(
-        res,
-        req,
-        200,
-        'application/json',
-        o.redact(`${JSON.stringify(await o.state(), null, 2)}\n`),
-      );
+      return json(req, res, o, { servers: await all() });
     case '/metrics':
-      return send(
-        res,
-        req,
-        200,
-        'text/plain; version=0.0.4; charset=utf-8',
-        o.redact(renderMetrics(await o.state())),
-      );
+      return metrics(req, res, o, await all());
     case '/healthz':
-      return send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
+      return healthz(req, res);
     default:
-      return send(
-        res,
-        req,
-        404,
-        'text/plain; charset=utf-8',
-        'not found: try /, /api/status, /metrics or /healthz\n',
-      );
+      return notFound(req, res, o);
   }
+}
+
+/** One server's routes, at / or under /server/NAME (prefix). */
+async function serveOne(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: ServeHttpOptions,
+  one: ServedServer,
+  path: string,
+  prefix: string,
+): Promise<void> {
+  switch (path) {
+    case '/':
+    case '/index.html':
+      return html(req, res, o.page);
+    case '/api/status':
+      return json(req, res, o, await one.state());
+    case '/metrics':
+      return metrics(req, res, o, [await one.state()]);
+    case '/healthz':
+      return prefix ? notFound(req, res, o) : healthz(req, res);
+    default:
+      return notFound(req, res, o);
+  }
+}
+
+function html(req: IncomingMessage, res: ServerResponse, page: Page): void {
+  res.setHeader('content-security-policy', page.csp);
+  send(res, req, 200, 'text/html; charset=utf-8', page.html);
+}
+
+function healthz(req: IncomingMessage, res: ServerResponse): void {
+  send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
+}
+
+function json(req: IncomingMessage, res: ServerResponse, o: ServeHttpOptions, body: unknown): void {
+  send(res, req, 200, 'application/json', o.redact(`${JSON.stringify(body, null, 2)}\n`));
+}
+
+function metrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: ServeHttpOptions,
+  states: Parameters<typeof renderMetricsOf>[0],
+): void {
+  const type = 'text/plain; version=0.0.4; charset=utf-8';
+  send(res, req, 200, type, o.redact(renderMetricsOf(states)));
+}
+
+function notFound(req: IncomingMessage, res: ServerResponse, o: ServeHttpOptions): void {
+  const where = o.overviewPage
+    ? '/, /api/servers, /api/status, /metrics, /healthz or /server/NAME/'
+    : '/, /api/status, /metrics or /healthz';
+  send(res, req, 404, 'text/plain; charset=utf-8', `not found: try ${where}\n`);
 }
 
 function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string): void {

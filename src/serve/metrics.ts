@@ -8,8 +8,22 @@ const s = (ms: number) => ms / 1000;
 const ts = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 1000 : null);
 
 export function renderMetrics(st: DashboardState): string {
-  const server = st.serverName;
+  return renderMetricsOf([st]);
+}
+
+/**
+ * Several servers in one exposition (`pgdr serve --config a.yaml --config b.yaml`): each family's HELP and TYPE
+ * once, its samples told apart by their `server` label, so the alerts and the Grafana dashboard read them as they
+ * read one server's.
+ */
+export function renderMetricsOf(states: readonly DashboardState[]): string {
   const m = new MetricsText();
+  for (const st of states) addMetrics(m, st);
+  return m.render();
+}
+
+function addMetrics(m: MetricsText, st: DashboardState): void {
+  const server = st.serverName;
   const L = (extra: Record<string, string | number> = {}) => ({ server, ...extra });
   m.gauge('pgdr_up', '1 when the last refresh read the bucket, 0 when it could not', L(), st.error ? 0 : 1);
   m.gauge('pgdr_build_info', 'pgdr version serving these metrics', L({ version: st.version }), 1);
@@ -192,7 +206,6 @@ export function renderMetrics(st: DashboardState): string {
       ts(a?.lastFailedAt),
     );
   }
-  return m.render();
 }
 
 /** The last `pgdr backup verify` of each backup (only backups verified at least once have a series). */

@@ -3,6 +3,7 @@
 // this server only: no CDN, no external font, nothing leaves the machine.
 import { createHash } from 'node:crypto';
 import { CLIENT_FUNCTIONS } from './client.js';
+import { OVERVIEW_FUNCTIONS } from './client-overview.js';
 
 const CSS = `
 :root { --ok: #15803d; --warn: #b45309; --fail: #b91c1c; --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; }
@@ -60,6 +61,13 @@ td.note { color: var(--muted); max-width: 420px; overflow-wrap: anywhere; }
 .badge.ok { background: var(--ok); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); }
 .banner { background: #fee2e2; border: 1px solid #fecaca; color: var(--fail); padding: 10px 14px; border-radius: 6px;
   margin-top: 16px; }
+a.server-card { display: block; color: inherit; text-decoration: none; }
+a.server-card:hover { box-shadow: 0 1px 6px rgba(0, 0, 0, .12); }
+.servers { grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
+.server-verdict { font-weight: 600; margin: 6px 0; }
+.facts-grid { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0 0; font-size: 13px; }
+.facts-grid dt { color: var(--muted); } .facts-grid dd { margin: 0; font-variant-numeric: tabular-nums; }
+header a { color: #9ca3af; }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 0 0 24px; }
 footer a { color: inherit; }
 `;
@@ -72,10 +80,21 @@ export interface Page {
 
 const sha = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-export function dashboardPage(o: { refreshSeconds: number }): Page {
+export function dashboardPage(o: { refreshSeconds: number; overviewLink?: boolean }): Page {
+  // Under /server/NAME/ when several servers are served: the overview is two folders up.
+  const back = o.overviewLink ? '<a href="../../" id="overview-link">all servers</a> · ' : '';
+  return pageOf(CLIENT_FUNCTIONS, `dashboardClient(${JSON.stringify(o.refreshSeconds)})`, back);
+}
+
+/** The overview of `pgdr serve` with several servers: one card per server, each linking to its dashboard. */
+export function overviewPage(o: { refreshSeconds: number }): Page {
+  return pageOf(OVERVIEW_FUNCTIONS, `overviewClient(${JSON.stringify(o.refreshSeconds)})`, '');
+}
+
+function pageOf(functions: readonly ((...args: never[]) => unknown)[], call: string, back: string): Page {
   // Function declarations inside one IIFE call each other by name, as they do across the client-*.ts modules.
-  const body = CLIENT_FUNCTIONS.map((f) => f.toString()).join('\n');
-  const script = `(() => {\n'use strict';\n${body}\ndashboardClient(${JSON.stringify(o.refreshSeconds)});\n})();`;
+  const body = functions.map((f) => f.toString()).join('\n');
+  const script = `(() => {\n'use strict';\n${body}\n${call};\n})();`;
   if (script.includes('</')) throw new Error('the dashboard script must not contain "</"');
   const html = `<!doctype html>
 <html lang="en">
@@ -92,7 +111,7 @@ export function dashboardPage(o: { refreshSeconds: number }): Page {
 <span class="refreshed" id="refreshed">loading…</span></header>
 <div class="verdict" id="verdict">loading…</div>
 <main id="main"></main>
-<footer>read-only · <a href="metrics">/metrics</a> · <a href="api/status">/api/status</a></footer>
+<footer>read-only · ${back}<a href="metrics">/metrics</a> · <a href="api/status">/api/status</a></footer>
 <script>${script}</script>
 </body>
 </html>

@@ -3,35 +3,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PgdrConfig } from '../../src/config/types.js';
+import { PgdrError } from '../../src/errors.js';
 import type { DashboardState } from '../../src/serve/dashboard-types.js';
-import { renderMetrics } from '../../src/serve/metrics.js';
+import { renderMetrics, renderMetricsOf } from '../../src/serve/metrics.js';
+import { failedState, summarize } from '../../src/serve/overview.js';
 import { MetricsText } from '../../src/serve/prometheus-text.js';
 import { knownSecrets, redactor } from '../../src/serve/redact.js';
 import { stateCache } from '../../src/serve/state-cache.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 
 const unreadable: DashboardState = {
-  version: '0.1.0',
-  serverName: 'db',
-  destination: 's3://bucket/path',
+  ...failedState(
+    {
+      version: '0.1.0',
+      serverName: 'db',
+      destination: 's3://bucket/path',
+      objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000, drillAgeMs: 3_024_000_000 },
+    },
+    new PgdrError('STORE_UNREACHABLE', 'cannot reach the endpoint'),
+  ),
   refreshedAt: '2025-01-01T00:00:00.000Z',
   refreshMs: 12,
-  objectives: { rpoMs: 360_000, backupAgeMs: 93_600_000, rtoMs: 1_800_000, drillAgeMs: 3_024_000_000 },
-  error: { code: 'STORE_UNREACHABLE', message: 'cannot reach the endpoint', hint: null },
-  verdict: null,
-  status: null,
-  newestBackup: null,
-  newestWal: null,
-  timelines: [],
-  growth: null,
-  backups: [],
-  backupVerify: { invalid: 0, error: null },
-  lastSuccessfulBackup: null,
-  lastFailedBackup: null,
-  drills: { entries: [], unreadable: 0, invalid: [], rtoTrend: null, error: null },
-  agent: null,
-  replicas: [],
-  primary: null,
 };
 
 describe('serve: metrics', () => {
@@ -95,6 +87,48 @@ describe('serve: metrics', () => {
     );
     const m = parsePrometheus(text);
     assert.equal(m.get('pgdr_x')?.metrics[0]?.labels?.replica, 'a"b\\c\nd');
+  });
+
+  it('several servers: each family declared once, each series labelled with its server', () => {
+    const text = renderMetricsOf([unreadable, { ...unreadable, serverName: 'other', error: null }]);
+    for (const name of ['pgdr_up', 'pgdr_backups', 'pgdr_rto_objective_seconds']) {
+      assert.equal(text.split('\n').filter((l) => l === `# TYPE ${name} gauge`).length, 1, name);
+    }
+    const m = parsePrometheus(text);
+    assert.equal(sample(m, 'pgdr_up', { server: 'db' }), 0);
+    assert.equal(sample(m, 'pgdr_up', { server: 'other' }), 1);
+  });
+});
+
+describe('serve: overview of several servers', () => {
+  it("a server's row has its newest drill, and a failed load keeps its name and objectives", () => {
+    const drill = {
+      id: 'd1',
+      result: 'fail' as const,
+      scenario: 'latest',
+      target: 'latest',
+      backupId: null,
+      startedAt: '2025-01-01T00:00:00.000Z',
+      finishedAt: '2025-01-01T00:05:00.000Z',
+      rtoMs: null,
+      rpoMs: null,
+      failedStage: 'verify' as const,
+      failure: 'too few rows',
+      stages: [],
+    };
+    const st = { ...unreadable, error: null, drills: { ...unreadable.drills, entries: [drill] } };
+    const row = summarize(st);
+    assert.deepEqual(row.newestDrill, {
+      result: 'fail',
+      finishedAt: drill.finishedAt,
+      failedStage: 'verify',
+    });
+    assert.equal(row.path, 'server/db/');
+    assert.equal(summarize({ ...st, serverName: 'a b/c' }).path, 'server/a%20b%2Fc/');
+    const failed = failedState(unreadable, new Error('boom'));
+    assert.equal(failed.serverName, 'db');
+    assert.deepEqual(failed.objectives, unreadable.objectives);
+    assert.deepEqual(failed.error, { code: 'INTERNAL', message: 'boom', hint: null });
   });
 });
 
