@@ -25,7 +25,19 @@ export interface ReporterOptions {
   readonly columns?: number | undefined;
   /** Milliseconds since the epoch (tests pass their own clock). */
   readonly now?: () => number;
+  /** lines and json: runs fn after ms; tests pass their own to fire it by hand. */
+  readonly schedule?: Schedule;
 }
+
+/** Starts a timer; the returned function cancels it. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const realSchedule: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  // A pending heartbeat must never keep a finished command alive.
+  t.unref();
+  return () => clearTimeout(t);
+};
 
 export interface Reporter extends ProgressSink {
   /** Takes a bar off the screen; call before printing the result. */
@@ -40,6 +52,7 @@ export function createReporter(o: ReporterOptions): Reporter {
   if (o.mode === 'bar') return new Bar(o, now, tracker, shown);
   const throttle = new Throttle(o.intervalMs);
   const ts = () => new Date(now()).toISOString();
+  const heartbeat = new Heartbeat(o, now, ts);
   return {
     emit(e: ProgressEvent) {
       if (e.type === 'stage') {
@@ -47,15 +60,78 @@ export function createReporter(o: ReporterOptions): Reporter {
         if (o.mode === 'json')
           o.out.write(`${JSON.stringify({ time: ts(), event: 'stage', message: e.message })}\n`);
         else o.out.write(`${ts()} ${e.message}\n`);
+        heartbeat.stage(e.message);
         return;
       }
       const m = tracker.measure(e, now());
+      heartbeat.event();
       if (!throttle.due(m, now())) return;
       if (o.mode === 'json') o.out.write(`${JSON.stringify({ time: ts(), ...measureJson(m) })}\n`);
       else o.out.write(`${ts()} ${describe(m)}\n`);
+      heartbeat.wrote();
     },
-    close: () => undefined,
+    close: () => heartbeat.stop(),
   };
+}
+
+/**
+ * A stage with no progress events of its own (syncing files, PostgreSQL start-up, the end-of-recovery checkpoint)
+ * would leave a log silent for as long as it lasts; a log reader must tell a slow step from a hung one, so a line
+ * saying the stage is still running comes every interval until the next report.
+ */
+class Heartbeat {
+  private current: { message: string; since: number } | undefined;
+  private lastEvent = Number.NEGATIVE_INFINITY;
+  private cancel: (() => void) | undefined;
+  private readonly schedule: Schedule;
+
+  constructor(
+    private readonly o: ReporterOptions,
+    private readonly now: () => number,
+    private readonly ts: () => string,
+  ) {
+    this.schedule = o.schedule ?? realSchedule;
+  }
+
+  stage(message: string): void {
+    this.current = { message, since: this.now() };
+    this.wrote();
+  }
+
+  /** A task still reporting gets its own lines from the throttle: the heartbeat waits behind it. */
+  event(): void {
+    this.lastEvent = this.now();
+  }
+
+  wrote(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+    if (this.o.intervalMs <= 0 || this.current === undefined) return;
+    this.cancel = this.schedule(() => this.beat(), this.o.intervalMs);
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+    this.current = undefined;
+  }
+
+  private beat(): void {
+    const c = this.current;
+    if (c === undefined) return;
+    const quiet = this.now() - this.lastEvent;
+    if (quiet < this.o.intervalMs) {
+      this.cancel = this.schedule(() => this.beat(), this.o.intervalMs - quiet);
+      return;
+    }
+    const seconds = Math.round((this.now() - c.since) / 1000);
+    if (this.o.mode === 'json') {
+      this.o.out.write(
+        `${JSON.stringify({ time: this.ts(), event: 'still', message: c.message, elapsed_seconds: seconds })}\n`,
+      );
+    } else this.o.out.write(`${this.ts()} still working, ${seconds}s since: ${c.message}\n`);
+    this.wrote();
+  }
 }
 
 /** Redraws at most this often: a terminal needs no more, and each redraw costs a write. */

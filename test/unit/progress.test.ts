@@ -280,3 +280,84 @@ describe('the CLI picks the renderer', () => {
     assert.equal(colourVerdicts('passed, failed, OKAY'), 'passed, failed, OKAY', 'only the verdict words');
   });
 });
+
+describe('progress heartbeat', () => {
+  function beating(mode: ProgressMode) {
+    let text = '';
+    let t = 0;
+    let pending: { fn: () => void; at: number } | undefined;
+    const r = createReporter({
+      mode,
+      out: { write: (s: string) => (text += s) },
+      intervalMs: 5_000,
+      verbose: false,
+      colour: false,
+      now: () => t,
+      schedule: (fn, ms) => {
+        const timer = { fn, at: t + ms };
+        pending = timer;
+        return () => {
+          if (pending === timer) pending = undefined;
+        };
+      },
+    });
+    return {
+      r,
+      /** Moves the clock to ms, firing the timer when it is due. */
+      at(ms: number) {
+        while (pending !== undefined && pending.at <= ms) {
+          const p = pending;
+          pending = undefined;
+          t = p.at;
+          p.fn();
+        }
+        t = ms;
+      },
+      get pending() {
+        return pending;
+      },
+      get lines() {
+        return text.split('\n').filter(Boolean);
+      },
+    };
+  }
+
+  it('a stage with no events of its own still prints a line every interval, until the next report', () => {
+    const h = beating('lines');
+    h.r.emit({ type: 'stage', message: 'syncing the restored files to disk' });
+    h.at(12_000);
+    h.r.emit({ type: 'stage', message: 'starting PostgreSQL 17' });
+    assert.deepEqual(h.lines, [
+      '1970-01-01T00:00:00.000Z syncing the restored files to disk',
+      '1970-01-01T00:00:05.000Z still working, 5s since: syncing the restored files to disk',
+      '1970-01-01T00:00:10.000Z still working, 10s since: syncing the restored files to disk',
+      '1970-01-01T00:00:12.000Z starting PostgreSQL 17',
+    ]);
+    h.r.close();
+    assert.equal(h.pending, undefined, 'close stops the timer');
+  });
+
+  it('no heartbeat while a task keeps reporting, even between its throttled lines', () => {
+    const h = beating('lines');
+    h.r.emit({ type: 'stage', message: 'downloading 1 tar(s)' });
+    for (let ms = 0; ms <= 12_000; ms += 1_000) {
+      h.at(ms);
+      h.r.emit({ type: 'bytes', task: 'download backup X', done: ms, total: 100_000 });
+    }
+    assert.equal(h.lines.filter((l) => l.includes('still working')).length, 0, h.lines.join('\n'));
+    h.at(20_000);
+    assert.equal(h.lines.at(-1), '1970-01-01T00:00:17.000Z still working, 17s since: downloading 1 tar(s)');
+  });
+
+  it('JSON lines say still with the elapsed seconds', () => {
+    const h = beating('json');
+    h.r.emit({ type: 'stage', message: 'waiting for the end-of-recovery checkpoint' });
+    h.at(5_000);
+    assert.deepEqual(JSON.parse(h.lines[1] ?? ''), {
+      time: '1970-01-01T00:00:05.000Z',
+      event: 'still',
+      message: 'waiting for the end-of-recovery checkpoint',
+      elapsed_seconds: 5,
+    });
+  });
+});
