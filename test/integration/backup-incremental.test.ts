@@ -31,6 +31,7 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
   let s3: S3rverHandle;
   let root: string;
   let src: ArchivingPrimary | undefined;
+  let first = '';
   let full = '';
   let inc1 = '';
   let inc2 = '';
@@ -67,6 +68,8 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     await fsp.chmod(root, 0o755);
     src = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER });
     const db = src.primary;
+    first = JSON.parse((await runPgdr(['backup', 'list', '--config', src.cfg, '--format', 'json'])).stdout)
+      .backups_list[0].backup_id;
     await loadRows({ db, rows: 150_000 });
     full = String((await backup([])).backup_id);
     stored.set(full, await objectBytes(`base/${full}`));
@@ -139,6 +142,53 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     assert.deepEqual(await counts((sql) => queryRestored(r.json!, sql)), atTarget);
   });
 
+  const pgdr = (args: string[], server = SERVER) =>
+    runPgdr([...args, '--config', src!.cfg, '--server-name', server], { timeoutMs: 300_000 });
+
+  it('backup list shows the chains apart from the barman-shaped list; backup verify checks a chain', async () => {
+    const r = await pgdr(['backup', 'list', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(
+      j.backups_list.map((b: { backup_id: string }) => b.backup_id),
+      [first, full],
+    );
+    assert.deepEqual(
+      j.pgdr_incrementals.map((b: { backup_id: string; parent_backup_id: string; backup_type: string }) => [
+        b.backup_id,
+        b.parent_backup_id,
+        b.backup_type,
+      ]),
+      [
+        [inc1, full, 'incremental'],
+        [inc2, inc1, 'incremental'],
+      ],
+    );
+    const text = await pgdr(['backup', 'list']);
+    assert.match(text.stdout, new RegExp(`${inc2}.*${inc1}`));
+    const v = await pgdr(['backup', 'verify', inc2, '--no-record', '--format', 'json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+  });
+
+  it('retention keeps the chain whole and removes the older full backup', async () => {
+    await copyPrefix(s3, BUCKET, `dr/${SERVER}`, 'dr/ret');
+    const refused = await pgdr(['backup', 'delete', full], 'ret');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /parent of incremental/);
+    const r = await pgdr(['retention', 'apply', '--policy', 'REDUNDANCY 1', '--format', 'json'], 'ret');
+    assert.equal(r.code, 0, r.stderr);
+    const j = await pgdr(['backup', 'list', '--format', 'json'], 'ret');
+    const listed = JSON.parse(j.stdout);
+    assert.deepEqual(
+      listed.backups_list.map((b: { backup_id: string }) => b.backup_id),
+      [full],
+    );
+    assert.equal(listed.pgdr_incrementals.length, 2);
+    const plan = await pgdrRestore(target('ret'), [join(root, 'ret'), '--plan']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal(plan.json!.plan.backupId, inc2);
+  });
+
   it('refuses a chain whose middle link lost a tar, naming the object', async () => {
     await copyPrefix(s3, BUCKET, `dr/${SERVER}`, 'dr/broken');
     const store = bucketStore(s3, BUCKET);
@@ -151,6 +201,9 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     const r = await pgdrRestore(target('broken'), [join(root, 'broken'), '--plan']);
     assert.equal(r.code, 15, r.stderr);
     assert.match(r.stderr, new RegExp(`broken/pgdr/incremental/${inc1}/data\\.tar\\.gz`));
+    const v = await pgdr(['backup', 'verify', inc2, '--no-record', '--format', 'json'], 'broken');
+    assert.notEqual(v.code, 0);
+    assert.match(v.stdout, new RegExp(`broken/pgdr/incremental/${inc1}/data\\.tar\\.gz`));
   });
 
   it('barman-cloud-backup-list and barman-cloud-restore see the bucket as without the chains', async () => {
