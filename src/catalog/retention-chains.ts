@@ -4,7 +4,13 @@
 // ancestor of a backup that stays is kept too, whatever the policy said of it.
 import type { RetentionPolicy } from '../config/retention-policy.js';
 import type { BackupInfo } from './backup-info.js';
-import { cmp, keepStatus, type RetentionReportOptions, type RetentionStatus, retentionReport } from './retention.js';
+import {
+  cmp,
+  keepStatus,
+  type RetentionReportOptions,
+  type RetentionStatus,
+  retentionReport,
+} from './retention.js';
 
 export function chainRetentionReport(
   fulls: readonly BackupInfo[],

@@ -68,7 +68,7 @@ export function buildAgent(raw: Raw, p: Problems): AgentConfig | undefined {
       : checkSchedule(a.incrementalSchedule, 'agent.incrementalSchedule', p);
   const config: AgentConfig = {
     schedule,
-    incrementalSchedule,
+    ...(incrementalSchedule !== undefined ? { incrementalSchedule } : {}),
     drillSchedule,
     listen,
     stateFile,

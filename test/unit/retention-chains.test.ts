@@ -81,7 +81,10 @@ describe('retention with incremental chains', () => {
       const got = Object.fromEntries([...report].map(([k, v]) => [Number(k.slice(6, 8)), v]));
       assert.deepEqual(got, c.want);
       const order = chainDeletionOrder(report, new Set(c.incs.map((b) => b.backupId)));
-      assert.deepEqual(order, { incrementals: c.deleted.incrementals.map(id), fulls: c.deleted.fulls.map(id) });
+      assert.deepEqual(order, {
+        incrementals: c.deleted.incrementals.map(id),
+        fulls: c.deleted.fulls.map(id),
+      });
     });
   }
 

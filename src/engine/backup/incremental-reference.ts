@@ -3,8 +3,8 @@
 // replays from, exactly as for a file copied while the cluster runs.
 import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { mapLimit } from '../../common/map-limit.js';
 import { type ChainFile, fileKey } from '../../catalog/incremental-chain.js';
+import { mapLimit } from '../../common/map-limit.js';
 import { type PartPlan, planParts } from './plan-parts.js';
 import { unreadable } from './walk-tree.js';
 
@@ -58,7 +58,10 @@ async function fileCrc(path: string, size: number): Promise<string | undefined> 
   let crc = 0;
   let n = 0;
   try {
-    for await (const chunk of createReadStream(path, { end: size > 0 ? size - 1 : 0, highWaterMark: 1 << 20 })) {
+    for await (const chunk of createReadStream(path, {
+      end: size > 0 ? size - 1 : 0,
+      highWaterMark: 1 << 20,
+    })) {
       const b = chunk as Buffer;
       const take = Math.min(b.length, size - n);
       if (take <= 0) break;

@@ -88,7 +88,9 @@ export async function planChain(o: {
   const found = new Set<string>();
   for (const { info, files } of links) {
     const names = new Set(files.objects.map((x) => x.key.slice(files.prefix.length)));
-    const lost = [...files.manifest.tars.keys()].filter((n) => !names.has(n)).map((n) => `${files.prefix}${n}`);
+    const lost = [...files.manifest.tars.keys()]
+      .filter((n) => !names.has(n))
+      .map((n) => `${files.prefix}${n}`);
     if (lost.length > 0) {
       throw new PgdrError(
         'CATALOG_INVALID',
@@ -100,10 +102,14 @@ export async function planChain(o: {
       const name = t.key.slice(files.prefix.length);
       const listed = files.manifest.tars.get(name);
       if (listed === undefined) {
-        throw new PgdrError('CATALOG_INVALID', `${t.key} is not in the backup's manifest (${files.manifest.key})`, {
-          hint: 'the chain is damaged: restore an older backup with --backup-id',
-          details: { key: t.key },
-        });
+        throw new PgdrError(
+          'CATALOG_INVALID',
+          `${t.key} is not in the backup's manifest (${files.manifest.key})`,
+          {
+            hint: 'the chain is damaged: restore an older backup with --backup-id',
+            details: { key: t.key },
+          },
+        );
       }
       const wanted = new Map<string, ManifestFile>();
       let bytes = 0;

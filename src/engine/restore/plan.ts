@@ -124,19 +124,23 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const chained = incrementals.has(backup.backupId)
     ? await planChain({ store, catalog, backup, dataDir: o.dir, tablespaces, signal })
     : undefined;
-  const manifest = chained?.manifest ?? await readBackupManifest({
-    store,
-    prefix,
-    listed: listed.objects,
-    backupId: backup.backupId,
-    signal,
-  });
-  const tars = chained?.tars ?? plannedTars(backup, backupTars(backup, listed.objects, prefix), {
-    prefix,
-    dataDir: o.dir,
-    tablespaces,
-    manifest,
-  });
+  const manifest =
+    chained?.manifest ??
+    (await readBackupManifest({
+      store,
+      prefix,
+      listed: listed.objects,
+      backupId: backup.backupId,
+      signal,
+    }));
+  const tars =
+    chained?.tars ??
+    plannedTars(backup, backupTars(backup, listed.objects, prefix), {
+      prefix,
+      dataDir: o.dir,
+      tablespaces,
+      manifest,
+    });
   const binaries = o.needBinaries
     ? await findBinaries({ major, binDir: o.binDir, cache: o.binariesCache })
     : undefined;

@@ -5,8 +5,8 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupInfo } from '../../catalog/backup-info.js';
-import { incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catalog/backup-manifest.js';
+import { incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
