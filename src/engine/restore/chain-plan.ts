@@ -16,7 +16,7 @@ import {
   incrementalPrefix,
   readBackupFiles,
 } from '../../catalog/incremental-chain.js';
-import { PgdrError } from '../../errors.js';
+import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import type { PlannedTar } from './planned-tars.js';
@@ -80,6 +80,13 @@ export async function planChain(o: {
             backupId: id,
             incremental: i > 0,
             signal: o.signal,
+          }).catch((e) => {
+            // Within a chain, a link without its manifest is damage, whatever kind of backup it is.
+            if (!isPgdrError(e, 'REFUSED')) throw e;
+            throw new PgdrError('CATALOG_INVALID', e.message, {
+              hint: 'the chain is broken: restore an older backup with --backup-id',
+              details: e.details,
+            });
           });
     links.push({ info, files });
   }
