@@ -102,10 +102,19 @@ export function errorFields(e: unknown): Record<string, unknown> {
   return { code: 'INTERNAL', error: (e as Error)?.message ?? String(e) };
 }
 
-export async function runBackup(ctx: JobContext, scheduledFor: Date): Promise<JobRecord> {
-  ctx.log.log('info', 'backup.scheduled', 'starting a scheduled base backup', {
-    scheduledFor: scheduledFor.toISOString(),
-  });
+export async function runBackup(
+  ctx: JobContext,
+  scheduledFor: Date,
+  incremental = false,
+): Promise<JobRecord> {
+  ctx.log.log(
+    'info',
+    'backup.scheduled',
+    `starting a scheduled ${incremental ? 'incremental' : 'base'} backup`,
+    {
+      scheduledFor: scheduledFor.toISOString(),
+    },
+  );
   const c = ctx.config;
   let backupId: string | undefined;
   const record = await locked(ctx, 'backup', async (store, signal) => {
@@ -117,6 +126,7 @@ export async function runBackup(ctx: JobContext, scheduledFor: Date): Promise<Jo
       compression: c.objectStore.data.compression,
       jobs: c.objectStore.data.jobs,
       immediateCheckpoint: c.objectStore.data.immediateCheckpoint,
+      ...(incremental ? { incremental: {} } : {}),
       signal,
       onProgress: (p) => {
         backupId = p.backupId ?? backupId;

@@ -16,6 +16,8 @@ import { StateKeeper } from './state-keeper.js';
 export interface RunAgentOptions extends Omit<JobContext, 'state'> {
   readonly schedule: CronSchedule;
   readonly drillSchedule: CronSchedule;
+  /** agent.incrementalSchedule: incremental backups between the full ones. */
+  readonly incrementalSchedule?: CronSchedule | undefined;
   readonly statePath: string;
   /** The state file's content at start-up (for catch-up). */
   readonly previous: AgentState | undefined;
@@ -66,6 +68,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   const intervalMs = o.agent.retentionPolicyIntervalSeconds * 1000;
   let nextRetention = o.policy ? new Date(now.getTime() + intervalMs) : undefined;
   let nextDrill = nextFire(o.drillSchedule, now);
+  let nextIncremental = o.incrementalSchedule ? nextFire(o.incrementalSchedule, now) : undefined;
   let stopping = false;
   const http = o.agent.listen
     ? await startHttp({
@@ -91,7 +94,9 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
       await state.update({
         nextRuns: { backup: iso(nextBackup), retention: iso(nextRetention), drill: iso(nextDrill) },
       });
-      const due = Math.min(...[nextBackup, nextRetention, nextDrill].map((d) => d?.getTime() ?? Infinity));
+      const due = Math.min(
+        ...[nextBackup, nextRetention, nextDrill, nextIncremental].map((d) => d?.getTime() ?? Infinity),
+      );
       const wait = Math.min(MAX_SLEEP_MS, Math.max(0, due - Date.now()));
       if (wait > 0) await sleep(wait, undefined, { signal: o.signal });
       if (o.signal.aborted) break;
@@ -100,6 +105,17 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
         const served = nextBackup;
         const r = await runBackup(ctx, served);
         nextBackup = nextAfterRun(o.schedule, served, new Date());
+        // An incremental due at the same time is served by this full backup.
+        if (o.incrementalSchedule && nextIncremental && nextIncremental.getTime() <= Date.now())
+          nextIncremental = nextAfterRun(o.incrementalSchedule, nextIncremental, new Date());
+        if (r.result === 'done' && !o.signal.aborted && o.policy) {
+          await runRetention(ctx);
+          nextRetention = new Date(Date.now() + intervalMs);
+        }
+      } else if (o.incrementalSchedule && nextIncremental && nextIncremental.getTime() <= t) {
+        const served = nextIncremental;
+        const r = await runBackup(ctx, served, true);
+        nextIncremental = nextAfterRun(o.incrementalSchedule, served, new Date());
         if (r.result === 'done' && !o.signal.aborted && o.policy) {
           await runRetention(ctx);
           nextRetention = new Date(Date.now() + intervalMs);

@@ -25,6 +25,8 @@ export interface ListBackupsOptions {
   readonly signal?: AbortSignal;
   /** Parallel reads of backup.info (default 8). */
   readonly concurrency?: number;
+  /** The folder under the server holding one folder per backup (default 'base'; pgdr's incrementals: 'pgdr/incremental'). */
+  readonly folder?: string;
 }
 
 // Failures of the store itself say nothing about one backup: they must stop the listing, not hide a backup.
@@ -39,7 +41,7 @@ export async function listBackups(
   options: ListBackupsOptions = {},
 ): Promise<BackupCatalog> {
   const { signal } = options;
-  const base = `${serverName}/base/`;
+  const base = `${serverName}/${options.folder ?? 'base'}/`;
   const listed = await store.list(base, { delimiter: '/', signal });
   const ids = listed.prefixes.map((p) => p.slice(base.length, -1));
   const results = await mapLimit(ids, options.concurrency ?? 8, async (id) => {

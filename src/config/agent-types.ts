@@ -9,6 +9,11 @@ export interface ListenAddress {
 export interface AgentConfig {
   /** Base backup schedule (cron, UTC); undefined when the configuration has none. */
   readonly schedule?: string | undefined;
+  /**
+   * Incremental backups between the full ones of `schedule` (cron, UTC), e.g. full weekly, incremental daily;
+   * when both fall at once the full backup runs.
+   */
+  readonly incrementalSchedule?: string | undefined;
   /** When restore drills run (cron, UTC); monthly by default. */
   readonly drillSchedule: string;
   /** Where /healthz and /state are served; undefined when turned off (`listen: off`). */

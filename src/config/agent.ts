@@ -13,6 +13,7 @@ const KEYS = [
   'retentionPolicyIntervalSeconds',
   'minimumRedundancy',
   'lockStaleSeconds',
+  'incrementalSchedule',
 ];
 export const DEFAULT_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9187 };
 export const DEFAULT_DRILL_SCHEDULE = '0 2 1 * *';
@@ -61,8 +62,13 @@ export function buildAgent(raw: Raw, p: Problems): AgentConfig | undefined {
     if (typeof a.stateFile === 'string' && a.stateFile.startsWith('/')) stateFile = a.stateFile;
     else p.add('agent.stateFile', 'must be an absolute path, e.g. /var/lib/pgdr/agent-state.json');
   }
+  const incrementalSchedule =
+    a.incrementalSchedule === undefined
+      ? undefined
+      : checkSchedule(a.incrementalSchedule, 'agent.incrementalSchedule', p);
   const config: AgentConfig = {
     schedule,
+    ...(incrementalSchedule !== undefined ? { incrementalSchedule } : {}),
     drillSchedule,
     listen,
     stateFile,

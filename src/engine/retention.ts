@@ -3,7 +3,9 @@
 // order: per backup (oldest first) its files, then backup.info (so a failed run can be retried), then its WAL.
 import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
-import { keepStatus, obsoleteIds, type RetentionStatus, retentionReport } from '../catalog/retention.js';
+import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
+import { keepStatus, type RetentionStatus } from '../catalog/retention.js';
+import { chainDeletionOrder, chainRetentionReport } from '../catalog/retention-chains.js';
 import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
 import { listWal } from '../catalog/wal-catalog.js';
 import type { RetentionPolicy } from '../config/retention-policy.js';
@@ -64,14 +66,37 @@ export interface DeleteBackupOptions extends CommonOptions {
 
 export async function applyRetention(o: ApplyRetentionOptions): Promise<RetentionResult> {
   const catalog = await readCatalog(o);
-  const statuses = retentionReport(catalog.backups, o.policy, {
+  const incs = await readCatalog(o, INCREMENTAL_FOLDER);
+  const statuses = chainRetentionReport(catalog.backups, incs.backups, o.policy, {
     minimumRedundancy: o.minimumRedundancy,
     now: o.now,
   });
-  const report = catalog.backups.map((b) => row(b, statuses.get(b.backupId) ?? '-'));
-  const ids = obsoleteIds(statuses);
-  const deleted = await execute(o, catalog, ids, false);
+  const all = [...catalog.backups, ...incs.backups].sort((a, b) => (a.backupId < b.backupId ? -1 : 1));
+  const report = all.map((b) => row(b, statuses.get(b.backupId) ?? '-'));
+  const order = chainDeletionOrder(statuses, new Set(incs.backups.map((b) => b.backupId)));
+  // Incrementals first (newest first), so a chain never loses a link that a later one still needs; their WAL
+  // goes with the full backups, judged with the incrementals that stay.
+  const gone = new Set(order.incrementals);
+  const deleted: DeletedBackup[] = [];
+  for (const id of order.incrementals) {
+    const backup = incs.backups.find((b) => b.backupId === id)!;
+    deleted.push(await deleteStep(o, { backup, wal: noWal(id) }, INCREMENTAL_FOLDER));
+  }
+  const kept = { ...catalog, backups: all.filter((b) => !gone.has(b.backupId)) };
+  deleted.push(...(await execute(o, kept, order.fulls, false)));
   return { ...summary(o), policy: o.policy.text, report, deleted };
+}
+
+function noWal(backupId: string): DeletionStep['wal'] {
+  return {
+    backupId,
+    removeWals: false,
+    removeUntil: null,
+    removeBefore: null,
+    protectedTimelines: [],
+    protectedRanges: [],
+    objects: [],
+  };
 }
 
 export async function deleteBackup(o: DeleteBackupOptions): Promise<RetentionResult> {
@@ -84,6 +109,16 @@ export async function deleteBackup(o: DeleteBackupOptions): Promise<RetentionRes
       {
         hint: `release it first: pgdr backup keep ${b.backupId} --release`,
       },
+    );
+  }
+  const children = (await readCatalog(o, INCREMENTAL_FOLDER)).backups.filter(
+    (x) => x.parentBackupId === b.backupId,
+  );
+  if (children.length > 0) {
+    throw new PgdrError(
+      'REFUSED',
+      `backup ${b.backupId} is the parent of incremental backup(s) ${children.map((x) => x.backupId).join(', ')}: not deleting it`,
+      { hint: 'retention apply removes a chain whole once none of it is needed' },
     );
   }
   const done = catalog.backups.filter((x) => x.status === 'DONE').length;
@@ -113,8 +148,11 @@ function row(b: BackupInfo, retention: RetentionStatus): ReportRow {
   };
 }
 
-async function readCatalog(o: CommonOptions): Promise<BackupCatalog> {
-  const catalog = await listBackups(o.store, o.serverName, { signal: o.signal });
+async function readCatalog(o: CommonOptions, folder?: string): Promise<BackupCatalog> {
+  const catalog = await listBackups(o.store, o.serverName, {
+    signal: o.signal,
+    ...(folder ? { folder } : {}),
+  });
   if (catalog.unreadable.length > 0) {
     const list = catalog.unreadable.map((id) => `${id} (${catalog.errors.get(id)})`).join(', ');
     throw new PgdrError('CATALOG_INVALID', `cannot read the backup.info of: ${list}`, {
@@ -161,8 +199,8 @@ async function execute(
   return out;
 }
 
-async function deleteStep(o: CommonOptions, step: DeletionStep): Promise<DeletedBackup> {
-  const dir = `${o.serverName}/base/${step.backup.backupId}/`;
+async function deleteStep(o: CommonOptions, step: DeletionStep, folder = 'base'): Promise<DeletedBackup> {
+  const dir = `${o.serverName}/${folder}/${step.backup.backupId}/`;
   const listed = await o.store.list(dir, { signal: o.signal });
   // barman leaves annotations/ alone (it never lists them); backup.info goes last so a failed run can resume.
   const files = listed.objects.filter(

@@ -24,6 +24,12 @@ export function statusJson(r: StatusResult): Record<string, unknown> {
       done: r.report.doneBackups.length,
       unreadable: r.catalog.unreadable,
     },
+    incrementals: (r.incrementals ?? []).map((b) => ({
+      backupId: b.backupId,
+      parentBackupId: b.parentBackupId,
+      status: b.status,
+      endTime: b.endTime?.date.toISOString() ?? null,
+    })),
     newestBackup: backup
       ? {
           backupId: backup.backupId,

@@ -1,5 +1,7 @@
 // `pgdr status`: what the bucket can recover to right now. Gathers the catalogs, then the pure report/verdict.
-import type { BackupCatalog } from '../catalog/backup-catalog.js';
+import { type BackupCatalog, listBackups } from '../catalog/backup-catalog.js';
+import type { BackupInfo } from '../catalog/backup-info.js';
+import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
 import type { RecoveryReport } from '../catalog/recovery-types.js';
 import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recovery-window.js';
 import { readServerState } from '../catalog/server-state.js';
@@ -21,6 +23,8 @@ export interface StatusResult {
   readonly destination: string;
   readonly now: Date;
   readonly catalog: BackupCatalog;
+  /** pgdr's incremental backups (pgdr/incremental/), which count as restore points too. */
+  readonly incrementals?: readonly BackupInfo[];
   readonly wal: WalCatalog;
   readonly report: RecoveryReport;
   readonly verdict: Verdict;
@@ -30,7 +34,9 @@ export interface StatusResult {
 export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
   const { store, serverName, signal } = o;
   const { catalog, wal, histories, problems } = await readServerState(store, serverName, { signal });
-  const report = computeRecoveryReport({ backups: catalog.backups, wal, histories });
+  const incs = await listBackups(store, serverName, { signal, folder: INCREMENTAL_FOLDER });
+  const backups = [...catalog.backups, ...incs.backups].sort((a, b) => (a.backupId < b.backupId ? -1 : 1));
+  const report = computeRecoveryReport({ backups, wal, histories });
   const v = verdict(report, {
     now: o.now,
     ...(o.maxWalAgeMs !== undefined ? { maxWalAgeMs: o.maxWalAgeMs } : {}),
@@ -43,6 +49,7 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
     destination: store.displayUrl,
     now: o.now,
     catalog,
+    incrementals: incs.backups,
     wal,
     report,
     verdict: v,

@@ -386,7 +386,8 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
       fullWalListEvery: 3,
     });
     const p = `${SERVER}/`;
-    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`];
+    // pgdr's incremental backups are listed too (one LIST per refresh): they are restore points.
+    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`, `${p}pgdr/incremental/ (/)`];
     try {
       const refresh = async () => {
         c.calls.length = 0;

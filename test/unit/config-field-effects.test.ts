@@ -224,6 +224,11 @@ const EFFECTS: Record<string, Effect> = {
   },
   'agent.minimumRedundancy': { value: 2, shows: (c) => c.agent?.minimumRedundancy, expect: 2 },
   'agent.lockStaleSeconds': { value: 30, shows: (c) => c.agent?.lockStaleSeconds, expect: 30 },
+  'agent.incrementalSchedule': {
+    value: '0 0 6 * * *',
+    shows: (c) => c.agent?.incrementalSchedule,
+    expect: '0 0 6 * * *',
+  },
 };
 
 type K8s = NonNullable<PgdrConfig['kubernetes']>;

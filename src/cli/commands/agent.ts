@@ -22,6 +22,9 @@ CloudNativePG's ScheduledBackup, "0 0 6 * * *", or five), applies retentionPolic
 agent.retentionPolicyIntervalSeconds (default 1800), and runs a restore drill (target latest, recorded in
 pgdr drill history) on drill.schedule (default monthly). After downtime over
 a scheduled time it backs up once at start-up, however many runs were missed.
+With agent.incrementalSchedule (cron) it takes incremental backups (backup create --incremental) between the
+full ones: e.g. schedule "0 0 6 * * 0" and agent.incrementalSchedule "0 0 6 * * *" for full weekly,
+incremental daily (when both fall at once, the full backup runs).
 
 Only one agent works on a server at a time: <serverName>/pgdr/agent.lock in the bucket (barman ignores it),
 refreshed while a job runs and taken over once its heartbeat is agent.lockStaleSeconds old (default 900) or
@@ -85,6 +88,7 @@ ${STORE_USAGE}`,
         policy,
         schedule: parseCron(agent.schedule),
         drillSchedule: parseCron(agent.drillSchedule),
+        ...(agent.incrementalSchedule ? { incrementalSchedule: parseCron(agent.incrementalSchedule) } : {}),
         statePath,
         previous: await readState(statePath),
         // Loaded only when a drill is due: it pulls in restore and verification. The pgdr its restore_command

@@ -16,7 +16,7 @@ const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-fu
 export const backupCreate: Command = {
   name: NAME,
   summary: 'take a base backup (as barman-cloud-backup, in parallel)',
-  usage: `Usage: pgdr backup create [--name NAME] [--immediate-checkpoint] [--compression-level N]
+  usage: `Usage: pgdr backup create [--incremental [--from ID]] [--name NAME] [--immediate-checkpoint] [--compression-level N]
                           [--wait-archive-timeout DURATION] [--format table|json] [store options]
 
 Takes a base backup of postgres.connection, reading postgres.pgdata directly (run it on the database host, as
@@ -26,6 +26,10 @@ written last, with status DONE only once everything else is stored. WAL archivin
 until PostgreSQL has archived its WAL, showing what it waits for. Run as root with a file:// destination, the
 folders it creates there belong to the data directory's owner, who runs archive_command.
 
+  --incremental             upload only the files that changed since the parent backup (the newest DONE backup,
+                            full or incremental, of this cluster and timeline), under <server>/pgdr/incremental/:
+                            barman-cloud does not see it; pgdr restore combines the chain
+  --from ID                 the parent of --incremental (a backup id or name)
   --name NAME               a name to find the backup by (backup_name)
   --immediate-checkpoint    checkpoint now instead of waiting for the next one
                             (default: objectStore.data.immediateCheckpoint)
@@ -44,6 +48,8 @@ ${STORE_USAGE}`,
         ...STORE_FLAGS,
         ...FORMAT_FLAG,
         name: { type: 'string' },
+        incremental: { type: 'boolean' },
+        from: { type: 'string' },
         'compression-level': { type: 'string' },
         'immediate-checkpoint': { type: 'boolean' },
         'wait-archive-timeout': { type: 'string' },
@@ -62,6 +68,12 @@ ${STORE_USAGE}`,
           hint: `barman refuses such names too; reserved: ${RESERVED.join(', ')}`,
         },
       );
+    }
+    const from = str(p, 'from');
+    if (from !== undefined && !flag(p, 'incremental')) {
+      throw new PgdrError('USAGE', `${NAME}: --from needs --incremental`, {
+        hint: `see: pgdr ${NAME} --help`,
+      });
     }
     const levelText = str(p, 'compression-level');
     const level = levelText === undefined ? undefined : Number(levelText);
@@ -92,6 +104,7 @@ ${STORE_USAGE}`,
           jobs: config.objectStore.data.jobs,
           immediateCheckpoint: flag(p, 'immediate-checkpoint') || config.objectStore.data.immediateCheckpoint,
           backupName: name,
+          ...(flag(p, 'incremental') ? { incremental: { from } } : {}),
           ...(waitBudget !== undefined ? { archiveWait: { budgetMs: waitBudget } } : {}),
           fileRepository: fileRepository(config.objectStore.destinationPath),
           signal: ctx.signal,
@@ -109,6 +122,16 @@ ${STORE_USAGE}`,
             objects: r.objects,
             timings: r.timings,
             total_seconds: r.totalSeconds,
+            backup_type: r.incremental ? 'incremental' : 'full',
+            ...(r.incremental
+              ? {
+                  parent_backup_id: r.incremental.parentBackupId,
+                  chain: r.incremental.chain,
+                  incremental_level: r.incremental.level,
+                  referenced_files: r.incremental.referencedFiles,
+                  referenced_bytes: r.incremental.referencedBytes,
+                }
+              : {}),
           });
         } else {
           const rate = r.totalSeconds > 0 ? r.dataBytes / r.totalSeconds : 0;
@@ -116,6 +139,11 @@ ${STORE_USAGE}`,
             ctx,
             `Backup ${r.backupId} DONE: ${bytes(r.dataBytes)} read, ${bytes(r.storedBytes)} stored in ${r.objects.length} tars, ${r.totalSeconds.toFixed(1)} s (${bytes(rate)}/s); WAL ${r.beginWal} .. ${r.endWal}`,
           );
+          if (r.incremental)
+            line(
+              ctx,
+              `Incremental (file level) from ${r.incremental.parentBackupId}: ${r.incremental.referencedFiles} unchanged files (${bytes(r.incremental.referencedBytes)}) left in the chain ${r.incremental.chain.join(' <- ')}`,
+            );
         }
         return 0;
       } catch (e) {

@@ -1,5 +1,6 @@
 import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalog/backup-catalog.js';
-import { backupListJson } from '../../catalog/backup-json.js';
+import { backupListJson, backupToJson } from '../../catalog/backup-json.js';
+import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
@@ -20,6 +21,9 @@ prints, for every backup whatever its status.
 A backup whose backup.info cannot be read is left out, as barman-cloud-backup-list does, and named on stderr
 (warning: ... its object key); when backup.info objects exist but none can be read, the command fails with
 CATALOG_INVALID (exit 15) naming them: it never says "No backups" while there are some.
+pgdr's incremental backups (backup create --incremental), which barman-cloud does not see, follow in a second
+table with their parent; in JSON they are a separate "pgdr_incrementals" list (present only when there are some),
+each with backup_type "incremental" and parent_backup_id.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -31,6 +35,15 @@ ${STORE_USAGE}`,
       await store.checkAccess({ signal: ctx.signal });
       await assertServerPresent(store, config.serverName, { signal: ctx.signal });
       const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
+      const incs = await listBackups(store, config.serverName, {
+        signal: ctx.signal,
+        folder: INCREMENTAL_FOLDER,
+      });
+      for (const id of incs.unreadable) {
+        ctx.stderr.write(
+          `warning: incremental backup ${id} left out: ${config.serverName}/${INCREMENTAL_FOLDER}/${id}/backup.info cannot be read (${incs.errors.get(id)})\n`,
+        );
+      }
       if (catalog.backups.length === 0 && catalog.unreadable.length > 0)
         throw unreadableBackupsError(catalog);
       for (const id of catalog.unreadable) {
@@ -40,13 +53,22 @@ ${STORE_USAGE}`,
         );
       }
       if (format === 'json') {
-        json(ctx, backupListJson(catalog.backups));
+        const incrementals = incs.backups.map((b) => ({ ...backupToJson(b), backup_type: 'incremental' }));
+        json(ctx, {
+          ...backupListJson(catalog.backups),
+          ...(incrementals.length > 0 ? { pgdr_incrementals: incrementals } : {}),
+        });
         return 0;
       }
       if (catalog.backups.length === 0) {
         line(ctx, `No backups for ${config.serverName} in ${store.displayUrl} yet (WAL is archived there).`);
       } else {
         line(ctx, table(BACKUP_COLUMNS, catalog.backups.map(backupRow)));
+      }
+      if (incs.backups.length > 0) {
+        line(ctx, '\nIncremental backups (pgdr; barman-cloud does not list them):');
+        const rows = incs.backups.map((b) => [...backupRow(b), b.parentBackupId ?? '-']);
+        line(ctx, table([...BACKUP_COLUMNS, 'Parent'], rows));
       }
       return 0;
     });

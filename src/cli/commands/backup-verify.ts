@@ -1,6 +1,7 @@
 import { type BackupCatalog, listBackups, resolveBackup } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
+import { withIncrementals } from '../../engine/restore/chain-plan.js';
 import { verifyBackup } from '../../engine/verify-backup/verify-backup.js';
 import { writeVerifyRecord } from '../../engine/verify-backup/verify-record.js';
 import { ERRORS, isPgdrError, PgdrError } from '../../errors.js';
@@ -42,6 +43,8 @@ Reads every object of the backup (pgdr- or barman-written) without restoring it:
   - with a pgdr manifest (pgdr.json): every file's size and CRC-32, no file missing or extra;
   - with data checksums on (read from global/pg_control): every data page's checksum, except new pages and
     pages written during the backup (WAL replay rewrites those).
+  - for a pgdr incremental backup: its chain, every link present and DONE and holding, with the same size and
+    CRC-32, each file the incremental takes from it.
 --all verifies every DONE backup, newest first. The result of each backup is
 recorded in the bucket as <server>/pgdr/verify/<ID>.json for pgdr serve and /metrics (--no-record: not).
 Reads nothing else and writes nothing under base/.
@@ -69,7 +72,8 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
   const run = await withStore(config, async (store): Promise<VerifyRun> => {
     await store.checkAccess({ signal: ctx.signal });
     await assertServerPresent(store, config.serverName, { signal: ctx.signal });
-    const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
+    const fulls = await listBackups(store, config.serverName, { signal: ctx.signal });
+    const { catalog, incrementals } = await withIncrementals(store, fulls, ctx.signal);
     const chosen = ref === undefined ? everyComplete(catalog) : [resolveBackup(catalog, ref)];
     const progress = progressReporter(p, ctx, NAME);
     const verified: VerifiedBackup[] = [];
@@ -88,6 +92,7 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
           store,
           serverName: config.serverName,
           jobs: config.objectStore.data.jobs,
+          ...(incrementals.has(b.backupId) ? { chainCatalog: catalog } : {}),
           signal: ctx.signal,
           onProgress: (x) =>
             progress.emit({

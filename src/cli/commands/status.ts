@@ -82,6 +82,11 @@ export function statusText(r: StatusResult): string {
       ? `Newest backup:  ${backup.backupId}${backup.endTime ? `, ended ${age(now - backup.endTime.date.getTime())} ago` : ''} (${r.report.doneBackups.length} DONE of ${r.catalog.backups.length})`
       : `Newest backup:  none DONE (${r.catalog.backups.length} in the bucket${r.catalog.unreadable.length ? `, and ${r.catalog.unreadable.length} whose backup.info cannot be read` : ''})`,
   );
+  const incs = (r.incrementals ?? []).filter((b) => b.status === 'DONE');
+  if (incs.length > 0)
+    out.push(
+      `Incrementals:   ${incs.length} DONE (pgdr), newest ${incs[incs.length - 1]!.backupId} on ${incs[incs.length - 1]!.parentBackupId ?? '?'}`,
+    );
   out.push(
     segment
       ? `Newest WAL:     ${segment.name}${segment.partial ? ' (.partial)' : ''}, archived ${age(now - segment.lastModified.getTime())} ago — the RPO if the primary died now`

@@ -14,8 +14,12 @@ export async function reserveBackupId(
 ): Promise<string> {
   for (;;) {
     const id = backupIdOf(now());
-    const used = await store.list(`${serverName}/base/${id}/`, { signal });
-    if (used.objects.length === 0) return id;
+    // Full and incremental backups share one id space: a chain names its links by id.
+    const [full, incremental] = await Promise.all([
+      store.list(`${serverName}/base/${id}/`, { signal }),
+      store.list(`${serverName}/pgdr/incremental/${id}/`, { signal }),
+    ]);
+    if (full.objects.length === 0 && incremental.objects.length === 0) return id;
     await new Promise((r) => setTimeout(r, 1000 - (now().getTime() % 1000) + 5));
     signal.throwIfAborted();
   }

@@ -25,6 +25,8 @@ export interface BackupInfoInput {
   readonly backupName?: string;
   readonly error?: string;
   readonly copyStats?: CopyStats;
+  /** An incremental backup's parent (barman's field for the same relation). */
+  readonly parentBackupId?: string;
 }
 
 export function backupInfoText(i: BackupInfoInput): string {
@@ -69,6 +71,7 @@ export function backupInfoText(i: BackupInfoInput): string {
   if (i.copyStats) set('copy_stats', pythonRepr(copyStatsValue(i.copyStats)));
   if (i.error !== undefined) set('error', oneLine(i.error));
   if (i.backupName !== undefined) set('backup_name', i.backupName);
+  if (i.parentBackupId !== undefined) set('parent_backup_id', i.parentBackupId);
   return serializeBackupInfo(f);
 }
 

@@ -3,6 +3,7 @@
 // it with status FAILED and `error`, as barman does; a killed process leaves no backup.info, which barman lists
 // as nothing at all.
 import type pg from 'pg';
+import { CHAIN_NAME, chainJson, incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { TarCompression } from '../../compression/suffixes.js';
 import { PgdrError } from '../../errors.js';
@@ -10,6 +11,8 @@ import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
 import { writeFailedInfo } from './failed-info.js';
+import { findParent, type IncrementalParent } from './incremental-parent.js';
+import { type Referenced, referenceUnchanged } from './incremental-reference.js';
 import { manifestJson } from './manifest.js';
 import {
   readMetadata,
@@ -74,7 +77,11 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
     backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
     if (o.fileRepository !== undefined)
       await prepareRepoFolders({ root: o.fileRepository, serverName: o.serverName, backupId, pgdata });
-    const prefix = `${o.serverName}/base/${backupId}`;
+    const prefix = o.incremental
+      ? incrementalPrefix(o.serverName, backupId).slice(0, -1)
+      : `${o.serverName}/base/${backupId}`;
+    let parent: IncrementalParent | undefined;
+    let referenced: Referenced | undefined;
     try {
       enter(
         'start',
@@ -87,6 +94,25 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         meta.versionNum,
       );
       const trees = await collectTrees(pgdata, meta, signal, o.jobs);
+      if (o.incremental) {
+        parent = await findParent({
+          store: o.store,
+          serverName: o.serverName,
+          systemId: meta.systemId,
+          timeline: start.timeline,
+          from: o.incremental.from,
+          signal,
+        });
+        report(`incremental from ${parent.info.backupId}: comparing files with its manifest`);
+        referenced = await referenceUnchanged({
+          parts: trees.parts,
+          parent: parent.files.files,
+          jobs: o.jobs,
+          signal,
+        });
+        trees.parts = referenced.parts;
+        trees.bytes = referenced.parts.reduce((n, p) => n + p.bytes, 0);
+      }
       total = trees.bytes;
       enter('copy', `copying ${trees.parts.length} tars`);
       let lastReport = 0;
@@ -139,6 +165,16 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
       });
       const manifest = manifestJson({ backupId, compression, level, parts });
       await o.store.put(`${prefix}/pgdr.json`, Buffer.from(manifest), { signal });
+      if (parent && referenced) {
+        const doc = chainJson({
+          backupId,
+          parent: parent.info.backupId,
+          chain: parent.chain,
+          level: 'file',
+          references: referenced.references,
+        });
+        await o.store.put(`${prefix}/${CHAIN_NAME}`, Buffer.from(doc), { signal });
+      }
       const info = backupInfoText({
         status: 'DONE',
         meta,
@@ -146,6 +182,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         stop: stop!,
         copyStats: copyStats(parts, (Date.now() - t0) / 1000, o.jobs),
         ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
+        ...(parent ? { parentBackupId: parent.info.backupId } : {}),
       });
       await o.store.put(`${prefix}/backup.info`, Buffer.from(info), { signal });
       enter('finish', `backup ${backupId} done`);
@@ -167,6 +204,17 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         storedBytes: stored,
         timings,
         totalSeconds: (Date.now() - t0) / 1000,
+        ...(parent && referenced
+          ? {
+              incremental: {
+                parentBackupId: parent.info.backupId,
+                chain: [...parent.chain, backupId],
+                level: 'file' as const,
+                referencedFiles: referenced.references.length,
+                referencedBytes: referenced.referencedBytes,
+              },
+            }
+          : {}),
       };
     } catch (caught) {
       // An abort surfaces from the streams as 'Premature close' and the like: report the abort itself.

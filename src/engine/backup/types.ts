@@ -25,6 +25,11 @@ export interface CreateBackupOptions {
   readonly fileRepository?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: BackupProgress) => void) | undefined;
+  /**
+   * Upload only the files that changed since the parent (the newest DONE backup of this cluster and timeline,
+   * or `from`), under <server>/pgdr/incremental/<id>/.
+   */
+  readonly incremental?: { readonly from?: string | undefined } | undefined;
   /** Test seam: the clock that names the backup. */
   readonly now?: () => Date;
 }
@@ -73,4 +78,15 @@ export interface BackupResult {
   /** Seconds spent in each phase. */
   readonly timings: Readonly<Record<BackupPhase, number>>;
   readonly totalSeconds: number;
+  readonly incremental?: IncrementalSummary;
+}
+
+export interface IncrementalSummary {
+  readonly parentBackupId: string;
+  /** The full backup first, this backup last. */
+  readonly chain: readonly string[];
+  readonly level: 'file';
+  /** Files left in earlier backups of the chain, and their bytes. */
+  readonly referencedFiles: number;
+  readonly referencedBytes: number;
 }

@@ -42,7 +42,12 @@ export async function downloadAndExtract(
   const checked: number[] = [];
   const stats = await mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
     const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
-    const extractor = new TarExtractor(tar.dest, { onFile: check?.onFile, maxBytes: tar.maxBytes });
+    const only = tar.only ? tar.manifest?.files : undefined;
+    const extractor = new TarExtractor(tar.dest, {
+      onFile: check?.onFile,
+      maxBytes: tar.maxBytes,
+      ...(only ? { skip: (name: string) => !only.has(name) } : {}),
+    });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
       const stages =

@@ -9,6 +9,7 @@ import { PgdrError } from '../../errors.js';
 import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
+import { planChain, withIncrementals } from './chain-plan.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import { type PlannedTar, plannedTars } from './planned-tars.js';
@@ -69,7 +70,9 @@ const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
 export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const { store, serverName, signal } = o;
   const dataFolder = await checkTargetFolder(o.dir);
-  const { catalog, wal, histories, problems } = await readServerState(store, serverName, { signal });
+  const state = await readServerState(store, serverName, { signal });
+  const { wal, histories, problems } = state;
+  const { catalog, incrementals } = await withIncrementals(store, state.catalog, signal);
   const pure = planFromCatalog({
     catalog,
     wal,
@@ -118,19 +121,26 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   });
   const folders = [dataFolder];
   for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
-  const manifest = await readBackupManifest({
-    store,
-    prefix,
-    listed: listed.objects,
-    backupId: backup.backupId,
-    signal,
-  });
-  const tars = plannedTars(backup, backupTars(backup, listed.objects, prefix), {
-    prefix,
-    dataDir: o.dir,
-    tablespaces,
-    manifest,
-  });
+  const chained = incrementals.has(backup.backupId)
+    ? await planChain({ store, catalog, backup, dataDir: o.dir, tablespaces, signal })
+    : undefined;
+  const manifest =
+    chained?.manifest ??
+    (await readBackupManifest({
+      store,
+      prefix,
+      listed: listed.objects,
+      backupId: backup.backupId,
+      signal,
+    }));
+  const tars =
+    chained?.tars ??
+    plannedTars(backup, backupTars(backup, listed.objects, prefix), {
+      prefix,
+      dataDir: o.dir,
+      tablespaces,
+      manifest,
+    });
   const binaries = o.needBinaries
     ? await findBinaries({ major, binDir: o.binDir, cache: o.binariesCache })
     : undefined;
@@ -138,6 +148,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const tarBytes = tars.reduce((n, t) => n + t.size, 0);
   const totalBytes = tarBytes + pure.wal.bytes;
   const notes = [...problems].map(([tli, why]) => `history of timeline ${tli} unreadable: ${why}`);
+  if (chained) notes.push(`incremental backup: its chain ${chained.chain.join(' <- ')} is combined`);
   if (!o.needBinaries) notes.push(`PostgreSQL ${major} binaries were not checked (--no-start)`);
   if (manifest.kind === 'skipped')
     notes.push(`the backup's manifest ${manifest.key} is not checked: ${manifest.reason}`);

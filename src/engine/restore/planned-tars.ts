@@ -13,6 +13,8 @@ export interface PlannedTar extends BackupTar {
   readonly manifest: ManifestTar | undefined;
   /** Refuse the tar once its files exceed this (a decompression bomb); undefined: no bound known. */
   readonly maxBytes: number | undefined;
+  /** Extract only the files of `manifest`, reading past the others (a link of an incremental chain). */
+  readonly only?: boolean;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface ExtractOptions {
   readonly onFile?: (f: ExtractedFile) => void;
   /** Refuse the tar once its files exceed this many bytes (a decompression bomb). */
   readonly maxBytes?: number | undefined;
+  /** Files (and hard links) for which this says true are read past, not written. */
+  readonly skip?: ((name: string) => boolean) | undefined;
 }
 
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -92,6 +94,7 @@ class ExtractVisitor implements TarVisitor {
     }
     if (rel === '')
       throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
+    if ((e.kind === 'file' || e.kind === 'hardlink') && this.o.skip?.(rel)) return undefined;
     await this.ensureDir(parentOf(rel), e.name);
     if (e.kind === 'symlink') {
       if (!ALLOWED_LINK.test(rel)) {

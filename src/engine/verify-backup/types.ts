@@ -1,4 +1,5 @@
 // What `pgdr backup verify` finds, as plain data: the CLI renders it, the verify record stores a summary of it.
+import type { BackupCatalog } from '../../catalog/backup-catalog.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
 export type FindingKind = 'object' | 'tar' | 'manifest' | 'page' | 'control';
@@ -85,4 +86,9 @@ export interface VerifyBackupOptions {
   readonly jobs: number;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: VerifyProgress) => void) | undefined;
+  /**
+   * The backup is a pgdr incremental (under pgdr/incremental/): its chain is checked too (every link present,
+   * DONE and holding the files the incremental takes from it), against this catalog of fulls and incrementals.
+   */
+  readonly chainCatalog?: BackupCatalog | undefined;
 }

@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catalog/backup-manifest.js';
+import { incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
@@ -13,6 +14,7 @@ import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
 import { TarReader } from '../../tar/reader.js';
 import { type BackupTar, backupTars } from '../restore/backup-files.js';
+import { planChain } from '../restore/chain-plan.js';
 import { FindingList } from './findings.js';
 import { type Lsn, PageChecks } from './page-scan.js';
 import { judgePages } from './pages-verdict.js';
@@ -27,8 +29,11 @@ interface TarRun {
 
 export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): Promise<BackupVerifyReport> {
   const startedAt = new Date().toISOString();
-  const prefix = `${o.serverName}/base/${backup.backupId}/`;
+  const prefix = o.chainCatalog
+    ? incrementalPrefix(o.serverName, backup.backupId)
+    : `${o.serverName}/base/${backup.backupId}/`;
   const failures = new FindingList();
+  if (o.chainCatalog) await checkChain(backup, o.chainCatalog, o, prefix, failures);
   const notes: string[] = [];
   const listed = await o.store.list(prefix, { signal: o.signal });
   let tars: BackupTar[] = [];
@@ -54,7 +59,8 @@ export async function verifyBackup(backup: BackupInfo, o: VerifyBackupOptions): 
   const runs = await readTars(backup.backupId, tars, manifest, pages, o, failures);
   for (const r of runs) failures.addAll(r.v.failures);
   const dataRuns = runs.filter((r) => r.tar.oid === null);
-  if (dataRuns.length > 0 && dataRuns.every((r) => r.ok)) {
+  // An incremental's tars hold only what changed: the chain check above covers the members it takes elsewhere.
+  if (!o.chainCatalog && dataRuns.length > 0 && dataRuns.every((r) => r.ok)) {
     for (const m of REQUIRED_MEMBERS) {
       if (dataRuns.some((r) => r.v.present.has(m))) continue;
       failures.add({
@@ -211,6 +217,29 @@ async function readTars(
       return { tar, v, ok: false };
     }
   });
+}
+
+async function checkChain(
+  backup: BackupInfo,
+  catalog: NonNullable<VerifyBackupOptions['chainCatalog']>,
+  o: VerifyBackupOptions,
+  prefix: string,
+  failures: FindingList,
+): Promise<void> {
+  const tablespaces = (backup.tablespaces ?? []).map((t) => ({
+    name: t.name,
+    oid: t.oid,
+    location: t.location,
+    dest: t.location,
+    mapped: false,
+  }));
+  try {
+    await planChain({ store: o.store, catalog, backup, dataDir: '/', tablespaces, signal: o.signal });
+  } catch (e) {
+    if (!isPgdrError(e, 'CATALOG_INVALID')) throw e;
+    const key = typeof e.details?.key === 'string' ? e.details.key : `${prefix}pgdr-chain.json`;
+    failures.add({ kind: 'manifest', key, message: e.message });
+  }
 }
 
 function startLsn(text: string | null): Lsn | null {

@@ -1,0 +1,201 @@
+// pgdr's incremental backups live under <server>/pgdr/incremental/<id>/, a folder barman-cloud never lists as a
+// backup: its tars hold only the files that changed since the parent backup, backup.info (barman's format, with
+// parent_backup_id) is written last, and pgdr-chain.json names every other file of the cluster with the backup
+// that holds it. The file map of any pgdr backup (full or incremental) is read here, bounded and checked, for
+// `backup create --incremental` (what the parent holds) and for a restore of a chain (where each file comes from).
+import { PgdrError } from '../errors.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { printable } from '../tar/reader.js';
+import { BACKUP_ID_RE } from './backup-info.js';
+import { type ManifestState, type ManifestTar, readBackupManifest } from './backup-manifest.js';
+import { readBounded } from './bounded-read.js';
+
+export const INCREMENTAL_FOLDER = 'pgdr/incremental';
+export const CHAIN_NAME = 'pgdr-chain.json';
+const MAX_CHAIN_BYTES = 128 << 20;
+
+export function incrementalPrefix(serverName: string, backupId: string): string {
+  return `${serverName}/${INCREMENTAL_FOLDER}/${backupId}/`;
+}
+
+export function fullPrefix(serverName: string, backupId: string): string {
+  return `${serverName}/base/${backupId}/`;
+}
+
+/** One file of the cluster as a backup restores it, and the backup whose tars hold its bytes. */
+export interface ChainFile {
+  readonly size: number;
+  readonly crc32: string;
+  readonly source: string;
+  /** The file shrank while the source copied it (zero-padded): never referenced by a later backup. */
+  readonly truncated?: true;
+}
+
+/** A file's key across tars: its tar group ('data' or a tablespace OID) and its name in that tar. */
+export function fileKey(group: string, name: string): string {
+  return `${group}/${name.startsWith('./') ? name.slice(2) : name}`;
+}
+
+/** 'data.tar.gz' -> 'data', '16385_0001.tar' -> '16385'. */
+export function groupOfTar(tarName: string): string {
+  return /^[^._]+/.exec(tarName)?.[0] ?? tarName;
+}
+
+export interface ChainDocument {
+  readonly backupId: string;
+  readonly parent: string;
+  /** The full backup first, then each incremental up to the parent. */
+  readonly chain: readonly string[];
+  /** 'file' (every file compared whole). */
+  readonly level: string;
+  /** Files this backup does not hold: [group, name, size, crc32, source backup]. */
+  readonly references: ReadonlyArray<readonly [string, string, number, string, string]>;
+}
+
+export function chainJson(d: ChainDocument): string {
+  return `${JSON.stringify({ format: 'pgdr-incremental-chain', version: 1, ...d })}\n`;
+}
+
+export interface BackupFiles {
+  readonly backupId: string;
+  readonly prefix: string;
+  readonly manifest: Extract<ManifestState, { kind: 'present' }>;
+  readonly chain: ChainDocument | null;
+  /** The objects under prefix. */
+  readonly objects: readonly ObjectInfo[];
+  /** Every file of the cluster, by fileKey. */
+  readonly files: ReadonlyMap<string, ChainFile>;
+}
+
+/** The file map of a pgdr backup: its own tars' files (source: itself) plus, for an incremental, its references. */
+export async function readBackupFiles(o: {
+  store: ObjectStore;
+  serverName: string;
+  backupId: string;
+  incremental: boolean;
+  signal?: AbortSignal | undefined;
+}): Promise<BackupFiles> {
+  const prefix = o.incremental
+    ? incrementalPrefix(o.serverName, o.backupId)
+    : fullPrefix(o.serverName, o.backupId);
+  const listed = await o.store.list(prefix, { signal: o.signal });
+  const manifest = await readBackupManifest({
+    store: o.store,
+    prefix,
+    listed: listed.objects,
+    backupId: o.backupId,
+    signal: o.signal,
+  });
+  if (manifest.kind !== 'present') {
+    const why =
+      manifest.kind === 'absent'
+        ? `${prefix}pgdr.json is missing`
+        : `${manifest.key} cannot be used: ${manifest.reason}`;
+    throw new PgdrError(
+      o.incremental ? 'CATALOG_INVALID' : 'REFUSED',
+      `backup ${o.backupId} has no pgdr manifest to compare files with (${why})`,
+      {
+        hint: o.incremental
+          ? 'this link of the incremental chain is damaged: restore an older backup with --backup-id'
+          : 'an incremental backup needs a parent taken by pgdr backup create: take a full backup first',
+        details: { key: `${prefix}pgdr.json` },
+      },
+    );
+  }
+  const files = new Map<string, ChainFile>();
+  for (const tar of manifest.tars.values()) addTar(files, tar, o.backupId);
+  let chain: ChainDocument | null = null;
+  if (o.incremental) {
+    const key = `${prefix}${CHAIN_NAME}`;
+    const body = await readBounded(o.store, key, {
+      maxBytes: MAX_CHAIN_BYTES,
+      what: 'pgdr chain document',
+      signal: o.signal,
+    }).catch((e) => {
+      throw new PgdrError('CATALOG_INVALID', `${key} cannot be read: ${(e as Error).message}`, {
+        hint: 'this link of the incremental chain is damaged: restore an older backup with --backup-id',
+        details: { key },
+        cause: e,
+      });
+    });
+    chain = parseChain(body, key, o.backupId);
+    for (const [group, name, size, crc32, source] of chain.references) {
+      const k = fileKey(group, name);
+      if (files.has(k)) throw invalid(key, `file '${printable(k)}' is both stored and referenced`);
+      files.set(k, { size, crc32, source });
+    }
+  }
+  return { backupId: o.backupId, prefix, manifest, chain, objects: listed.objects, files };
+}
+
+function addTar(files: Map<string, ChainFile>, tar: ManifestTar, backupId: string): void {
+  const group = groupOfTar(tar.name);
+  for (const [name, f] of tar.files) {
+    files.set(fileKey(group, name), {
+      size: f.size,
+      crc32: f.crc32,
+      source: backupId,
+      ...(f.truncated ? { truncated: true as const } : {}),
+    });
+  }
+}
+
+export function parseChain(body: Buffer, key: string, backupId: string): ChainDocument {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw invalid(key, `it is not JSON (${(e as Error).message})`);
+  }
+  if (typeof doc !== 'object' || doc === null || doc.format !== 'pgdr-incremental-chain')
+    throw invalid(key, 'it is not a pgdr chain document');
+  if (doc.version !== 1) throw invalid(key, `unknown format version ${printable(String(doc.version))}`);
+  if (doc.backupId !== backupId) throw invalid(key, `it names backup ${printable(String(doc.backupId))}`);
+  const isId = (v: unknown): v is string => typeof v === 'string' && BACKUP_ID_RE.test(v);
+  if (!isId(doc.parent)) throw invalid(key, "'parent' is not a backup id");
+  const chain = doc.chain;
+  if (!Array.isArray(chain) || chain.length === 0 || chain.length > 10_000 || !chain.every(isId))
+    throw invalid(key, "'chain' is not a list of backup ids");
+  if (chain[chain.length - 1] !== doc.parent) throw invalid(key, "'chain' does not end with the parent");
+  const sorted = chain.every((id, i) => i === 0 || chain[i - 1]! < id) && doc.parent < backupId;
+  if (!sorted) throw invalid(key, "'chain' is not in the order the backups were taken");
+  const links = new Set<string>(chain as string[]);
+  if (!Array.isArray(doc.references)) throw invalid(key, "'references' is not a list");
+  const references: Array<[string, string, number, string, string]> = [];
+  for (const [i, r] of doc.references.entries()) {
+    const ok =
+      Array.isArray(r) &&
+      r.length === 5 &&
+      typeof r[0] === 'string' &&
+      /^(data|\d{1,10})$/.test(r[0]) &&
+      typeof r[1] === 'string' &&
+      safeName(r[1]) &&
+      Number.isSafeInteger(r[2]) &&
+      r[2] >= 0 &&
+      typeof r[3] === 'string' &&
+      /^[0-9a-f]{8}$/.test(r[3]) &&
+      links.has(r[4]);
+    if (!ok) throw invalid(key, `references[${i}] is not [group, name, size, crc32, backup of the chain]`);
+    references.push(r as [string, string, number, string, string]);
+  }
+  return {
+    backupId,
+    parent: doc.parent,
+    chain: chain as string[],
+    level: typeof doc.level === 'string' ? doc.level : 'file',
+    references,
+  };
+}
+
+function safeName(n: string): boolean {
+  const rel = n.startsWith('./') ? n.slice(2) : n;
+  if (rel === '' || rel.length > 4096 || rel.includes('\u0000')) return false;
+  return !rel.split('/').some((p) => p === '' || p === '.' || p === '..' || Buffer.byteLength(p) > 255);
+}
+
+function invalid(key: string, why: string): PgdrError {
+  return new PgdrError('CATALOG_INVALID', `${key}: ${why}`, {
+    hint: 'this link of the incremental chain is damaged: restore an older backup with --backup-id',
+    details: { key },
+  });
+}
