@@ -5,6 +5,7 @@ import { listBarmanBackups } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN } from '../test/helpers/cli.js';
 import { attempt, barmanArgs, barmanDir, type MatrixContext, SERVER_NAME } from './matrix-context.js';
 import { cell, dirBytes, unknownOption } from './matrix-step.js';
+import type { Cell } from './matrix-table.js';
 import { measure } from './process-meter.js';
 
 export interface BackupIds {
@@ -37,6 +38,17 @@ async function pgdrBackup(ctx: MatrixContext, extra: string[]) {
   return measure(process.execPath, args);
 }
 
+/** A pgBackRest backup of this type; bytes: what its repository's backup folder grew by. */
+async function pgbackrestBackup(ctx: MatrixContext, type: 'full' | 'incr'): Promise<Cell> {
+  const br = ctx.pgbackrest!;
+  const size = () => dirBytes(join(br.repo, 'backup'));
+  const before = await size();
+  return cell(() => br.run([`--type=${type}`, 'backup']), {
+    basisBytes: ctx.dataBytes,
+    bytes: async () => (await size()) - before,
+  });
+}
+
 async function latestPgbackrestLabel(ctx: MatrixContext): Promise<string> {
   const m = await ctx.pgbackrest!.run(['info', '--output=json']);
   const info = JSON.parse(m.stdout) as { backup: { label: string }[] }[];
@@ -64,12 +76,7 @@ export async function fullBackups(ctx: MatrixContext, ids: BackupIds): Promise<v
   const br = ctx.pgbackrest;
   if (br) {
     await attempt(ctx, 'full backup', 'pgBackRest', async () => {
-      const size = () => dirBytes(join(br.repo, 'backup'));
-      const before = await size();
-      const c = await cell(() => br.run(['--type=full', 'backup']), {
-        basisBytes,
-        bytes: async () => (await size()) - before,
-      });
+      const c = await pgbackrestBackup(ctx, 'full');
       ids.pgbackrestFull = await latestPgbackrestLabel(ctx);
       ids.bytes.pgBackRest = c.bytes;
       return { status: 'ok', cell: c };
@@ -131,15 +138,10 @@ export async function incrementalBackups(ctx: MatrixContext): Promise<void> {
   });
   const br = ctx.pgbackrest;
   if (br) {
-    await attempt(ctx, 'incremental backup', 'pgBackRest', async () => {
-      const size = () => dirBytes(join(br.repo, 'backup'));
-      const before = await size();
-      const c = await cell(() => br.run(['--type=incr', 'backup']), {
-        basisBytes,
-        bytes: async () => (await size()) - before,
-      });
-      return { status: 'ok', cell: c };
-    });
+    await attempt(ctx, 'incremental backup', 'pgBackRest', async () => ({
+      status: 'ok',
+      cell: await pgbackrestBackup(ctx, 'incr'),
+    }));
   }
   await attempt(ctx, 'incremental backup', 'barman-cloud', async () => ({
     status: 'n/a',

@@ -4,7 +4,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerUser } from '../src/postgres/os-user.js';
-import { barmanEnv } from '../test/helpers/barman.js';
 import { PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import type { TestPostgres } from '../test/helpers/postgres.js';
 import type { S3rverHandle } from '../test/helpers/s3rver.js';
@@ -65,11 +64,12 @@ export async function attempt(
 export const barmanDir = (ctx: MatrixContext, sub: string): string =>
   join(ctx.s3.dir, BUCKET, 'pg', SERVER_NAME, sub);
 
-export const pgdrEnv = (ctx: MatrixContext): NodeJS.ProcessEnv => ({
+/** pgdr's environment: nothing of ours (no AWS_* keys) but PATH, HOME and this checkout's pgdr executable. */
+export const PGDR_ENV: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   ...PGDR_COMMAND_ENV,
-});
+};
 
 export const barmanArgs = (ctx: MatrixContext): string[] => [
   '--cloud-provider',
@@ -77,8 +77,6 @@ export const barmanArgs = (ctx: MatrixContext): string[] => [
   '--endpoint-url',
   ctx.s3.endpoint,
 ];
-
-export { barmanEnv };
 
 /** A fresh folder under work owned by the server user (mode 0700, as a data directory must be). */
 export async function serverFolder(ctx: MatrixContext, name: string): Promise<string> {

@@ -11,7 +11,7 @@ import {
   barmanArgs,
   barmanDir,
   type MatrixContext,
-  pgdrEnv,
+  PGDR_ENV,
   SERVER_NAME,
   serverFolder,
 } from './matrix-context.js';
@@ -87,7 +87,7 @@ export async function walRows(ctx: MatrixContext, segDir: string, names: readonl
   await archive(
     'pgdr',
     (p) => pgdrCmd(['wal', 'archive', p]),
-    { ...as, env: pgdrEnv(ctx) },
+    { ...as, env: PGDR_ENV },
     () => dirBytes(join(ctx.pgdr.repo, SERVER_NAME, 'wals')),
   );
   const br = ctx.pgbackrest;
@@ -133,7 +133,7 @@ export async function walRows(ctx: MatrixContext, segDir: string, names: readonl
       return { status: 'ok', cell: c };
     });
   };
-  await fetch('pgdr', (n, p) => pgdrCmd(['wal', 'restore', n, p]), { ...as, env: pgdrEnv(ctx) });
+  await fetch('pgdr', (n, p) => pgdrCmd(['wal', 'restore', n, p]), { ...as, env: PGDR_ENV });
   if (br) {
     await fetch(
       'pgBackRest',
