@@ -1,0 +1,198 @@
+// bench/matrix: pgdr, pgBackRest and barman-cloud side by side on one pgbench database, in one run: WAL archive,
+// WAL fetch, full and incremental backup, full and delta restore, end-to-end latest restore and PITR. Prints one
+// table and the goals (pass/miss), and writes the run as JSON under --out.
+// PostgreSQL 15 (Debian's): the newest major Debian's pgBackRest 2.45 supports.
+// Usage: node dist/bench/matrix.js [--scale 60|600] [--wal-segments N] [--wal-parallel N] [--skip-barman-gzip9]
+//        [--out bench/results] [--note TEXT]
+import { promises as fsp } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXCLUDE, PGDATA_EXCLUDE } from '../src/engine/backup/path-filter.js';
+import { walkTree } from '../src/engine/backup/walk-tree.js';
+import { resolveServerUser } from '../src/postgres/os-user.js';
+import { barmanEnv, barmanShellCommand } from '../test/helpers/barman.js';
+import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
+import { PGDR_EXE } from '../test/helpers/cli.js';
+import { pgbench, startPostgres } from '../test/helpers/postgres.js';
+import { startS3rver } from '../test/helpers/s3rver.js';
+import { type BackupIds, changeTwoPercent, fullBackups, incrementalBackups } from './matrix-backup.js';
+import { BUCKET, type MatrixContext, SERVER_NAME } from './matrix-context.js';
+import { deltaRows, endToEndRows, filesOnlyRows, type Markers } from './matrix-restore.js';
+import { evaluateGoals, formatGoals, formatTable } from './matrix-table.js';
+import { walRows } from './matrix-wal.js';
+import { pgbackrestInstalled, pgbackrestStanza } from './pgbackrest.js';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '60' },
+    'wal-segments': { type: 'string', default: '32' },
+    'wal-parallel': { type: 'string', default: '8' },
+    'skip-barman-gzip9': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results' },
+    // Recorded in the JSON and printed with the table: e.g. "small scale, shared machine under load".
+    note: { type: 'string', default: '' },
+  },
+});
+const scale = Number(values.scale);
+const walSegments = Number(values['wal-segments']);
+const MAJOR = 15;
+const cores = availableParallelism();
+const started = new Date();
+
+const user = await resolveServerUser();
+const work = await fsp.mkdtemp(join(tmpdir(), 'pgdr-matrix-'));
+await fsp.chmod(work, 0o755);
+if (user) await fsp.chown(work, user.uid, user.gid);
+const segDir = join(work, 'segments');
+await fsp.mkdir(segDir);
+if (user) await fsp.chown(segDir, user.uid, user.gid);
+// archive_command runs this script: first a plain copy (to collect the segments the WAL rows replay), then
+// all three archivers, so every tool's archive holds the WAL its restores need.
+const archiveScript = join(work, 'archive.sh');
+await fsp.writeFile(archiveScript, `#!/bin/sh\nexec cp "$1" '${segDir}'/\n`, { mode: 0o755 });
+const s3 = await startS3rver({ buckets: [BUCKET] });
+const pg = await startPostgres({
+  major: MAJOR, // pgBackRest's backup refuses an archive_command that does not name it: the unused last word does.
+  archiveCommand: `sh ${archiveScript} %p pgbackrest`,
+});
+const pgdrRepo = join(work, 'pgdr-repo');
+await fsp.mkdir(pgdrRepo);
+if (user) await fsp.chown(pgdrRepo, user.uid, user.gid);
+const pgdrConfig = join(work, 'pgdr.yaml');
+const walParallel = Number(values['wal-parallel']);
+await fsp.writeFile(
+  pgdrConfig,
+  [
+    `serverName: ${SERVER_NAME}`,
+    'objectStore:',
+    `  destinationPath: file://${pgdrRepo}`,
+    `  wal: { compression: gzip, maxParallel: ${walParallel} }`,
+    `  data: { compression: gzip, jobs: ${cores} }`,
+    'postgres:',
+    `  connection: ${pg.connectionString}`,
+    `  pgdata: ${pg.pgdata}`,
+    '',
+  ].join('\n'),
+  { mode: 0o644 },
+);
+const ctx: MatrixContext = {
+  pg,
+  s3,
+  work,
+  cores,
+  dataBytes: 0,
+  pgdr: { config: pgdrConfig, repo: pgdrRepo, walParallel },
+  barman: { destination: `s3://${BUCKET}/pg`, env: barmanEnv(s3), skipBackup: values['skip-barman-gzip9'] },
+  pgbackrest: pgbackrestInstalled()
+    ? await pgbackrestStanza({ pg, cores, dir: join(work, 'pgbackrest'), archive: true })
+    : undefined,
+  user,
+  rows: [],
+};
+if (!ctx.pgbackrest)
+  console.error('pgbackrest is not installed (bash scripts/setup.sh --bench): its rows are missing');
+
+try {
+  console.error(`pgbench -i -s ${scale} on PostgreSQL ${MAJOR} ...`);
+  await pgbench({ connectionString: pg.connectionString, init: { scale } });
+  await pg.query('CREATE TABLE bench_wal (id bigserial PRIMARY KEY, payload text)');
+  const segments = async () => (await fsp.readdir(segDir)).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort();
+  while ((await segments()).length < walSegments) {
+    await pg.query(
+      'INSERT INTO bench_wal (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 20000) g',
+    );
+    await switchWalAndWait(pg, 600_000);
+  }
+  const names = (await segments()).slice(-walSegments);
+  const br = ctx.pgbackrest;
+  const barmanArchive = barmanShellCommand(s3, 'wal-archive', [
+    '-z',
+    ctx.barman.destination,
+    SERVER_NAME,
+    '%p',
+  ]).replace(/%p$/, '"$1"');
+  await fsp.writeFile(
+    archiveScript,
+    [
+      '#!/bin/sh',
+      'set -e',
+      `PGDR_COMMAND='${PGDR_EXE}' '${PGDR_EXE}' wal archive --config '${pgdrConfig}' "$1"`,
+      ...(br ? [`pgbackrest --config='${br.conf}' --stanza=bench archive-push "$1"`] : []),
+      barmanArchive,
+      '',
+    ].join('\n'),
+  );
+  const entries = await walkTree(pg.pgdata, { exclude: [...PGDATA_EXCLUDE, ...EXCLUDE] });
+  ctx.dataBytes = entries.reduce((n, e) => n + e.size, 0);
+  console.error(`data: ${(ctx.dataBytes / 1e6).toFixed(0)} MB; ${names.length} WAL segments; ${cores} cores`);
+
+  console.error('WAL archive and fetch ...');
+  await walRows(ctx, segDir, names);
+  await fsp.rm(segDir, { recursive: true, force: true });
+  await switchWalAndWait(pg, 600_000);
+
+  console.error('full backups ...');
+  const ids: BackupIds = { bytes: {} };
+  await fullBackups(ctx, ids);
+  const changed = await changeTwoPercent(ctx);
+  console.error(`changed ${changed} rows of pgbench_accounts (every 50th page); incremental backups ...`);
+  await incrementalBackups(ctx);
+
+  await pg.query('CREATE TABLE bench_marker (id int)');
+  await pg.query('INSERT INTO bench_marker SELECT generate_series(1, 1000)');
+  await switchWalAndWait(pg, 600_000);
+  const [t] = await pg.query<{ t: string }>(
+    "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t",
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  await pg.query('INSERT INTO bench_marker SELECT generate_series(1001, 1500)');
+  await switchWalAndWait(pg, 600_000);
+  const markers: Markers = { atTarget: 1000, atEnd: 1500, targetTime: t!.t };
+  await pg.stop();
+
+  console.error('restores ...');
+  await filesOnlyRows(ctx, ids);
+  await deltaRows(ctx, ids);
+  await endToEndRows(ctx, ids, markers);
+
+  const header = `bench/matrix: pgbench scale ${scale} (${(ctx.dataBytes / 1e6).toFixed(0)} MB of files), PostgreSQL ${MAJOR} (the newest major Debian's pgBackRest 2.45 supports), ${cores} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`;
+  const compression = {
+    pgdr: `gzip level 1 (WAL and data), data jobs ${cores}, wal.maxParallel ${walParallel}, repository file://`,
+    pgBackRest: `gz level 1, process-max ${cores}, archive-async=y, repository posix`,
+    'barman-cloud': 'gzip (-z: Python gzip, level 9), repository s3rver on 127.0.0.1',
+  };
+  const goals = evaluateGoals(ctx.rows);
+  console.log(`\n${header}`);
+  if (values.note) console.log(`  note: ${values.note}`);
+  for (const [k, v] of Object.entries(compression)) console.log(`  ${k}: ${v}`);
+  console.log(
+    `  WAL rows: ${names.length} segments of 16 MiB, one command per segment; pgdr/this < 1: pgdr faster\n`,
+  );
+  console.log(formatTable(ctx.rows));
+  console.log(`\ngoals:\n${formatGoals(goals)}`);
+  await fsp.mkdir(values.out, { recursive: true });
+  const file = join(values.out, `matrix-scale${scale}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const json = {
+    date: started.toISOString(),
+    note: values.note,
+    scale,
+    postgresMajor: MAJOR,
+    dataBytes: ctx.dataBytes,
+    walSegments: names.length,
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    loadAverageAtEnd: loadavg(),
+    compression,
+    rows: ctx.rows,
+    goals,
+  };
+  await fsp.writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nwritten: ${file}`);
+} finally {
+  await pg.cleanup();
+  await s3.stop();
+  await fsp.rm(work, { recursive: true, force: true });
+}
