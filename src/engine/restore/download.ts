@@ -12,6 +12,7 @@ import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import type { DeltaStats } from './delta.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { PlannedTar, RestorePlan } from './plan.js';
 import { type ExtractStats, TarExtractor } from './tar-extract.js';
@@ -25,6 +26,8 @@ export interface DownloadResult {
   readonly files: number;
   /** Files checked against the backup's pgdr manifest (0 when it has none). */
   readonly manifestFiles: number;
+  /** What a delta restore (delta.ts) kept, wrote and removed. */
+  readonly delta?: DeltaStats;
 }
 
 export async function downloadAndExtract(
@@ -86,7 +89,7 @@ export async function downloadAndExtract(
  * Counts the stored bytes of each task as they stream in: the backup's PGDATA tars are one task, each
  * tablespace's another, the totals from the objects' sizes in the listing.
  */
-function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (tar: PlannedTar) => Transform {
+export function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (tar: PlannedTar) => Transform {
   const tasks = new Map<string, { done: number; total: number }>();
   const taskOf = (t: PlannedTar) =>
     t.oid === null
@@ -113,7 +116,7 @@ function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (ta
   };
 }
 
-function extractError(e: unknown, tar: PlannedTar, signal: AbortSignal | undefined): PgdrError {
+export function extractError(e: unknown, tar: PlannedTar, signal: AbortSignal | undefined): PgdrError {
   if (signal?.aborted) return new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
   // The reader and the manifest check do not know which object they read: name it, as every bucket error must.
   if (isPgdrError(e, 'CATALOG_INVALID')) {
