@@ -2,7 +2,8 @@
 // brought back from that backup (and the archived WAL) writing and downloading less than a full restore, with
 // the same rows; the bytes are counted by a proxy in front of the store. Refusals change nothing: another
 // system's data directory, a running server, a folder that is not a data directory. A backup written by the
-// real barman-cloud-backup (no pgdr manifest: every member compared as it streams) delta-restores too.
+// real barman-cloud-backup (no pgdr manifest: every member compared as it streams) delta-restores too. An
+// interrupted delta restore leaves its marker and a rerun finishes it.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +170,18 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     const fullJson = full.json!;
     assert.deepEqual(await digests(fullJson), before_);
 
+    // Interrupted (the store refuses the main tar): the marker stays, so the folder never looks complete...
+    proxy.setRules([
+      {
+        method: 'GET',
+        path: /\/base\/[^/]+\/data\.tar/,
+        action: { kind: 'answer', status: 403, body: '<Error><Code>AccessDenied</Code></Error>' },
+      },
+    ]);
+    const cut = await pgdrRestore(target, [primary!.pgdata, '--delta']);
+    assert.notEqual(cut.code, 0, 'the interrupted delta restore fails');
+    await fsp.access(join(primary!.pgdata, MARKER_NAME));
+    // ...and a rerun finishes it.
     proxy.setRules([]);
     const r = await pgdrRestore(target, [primary!.pgdata, '--delta']);
     assert.equal(r.code, 0, r.stderr);
@@ -185,6 +198,7 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     assert.ok(delta.bytesWritten < written / 2, `${delta.bytesWritten} < ${written} / 2`);
     assert.ok(delta.keptFiles > delta.fetchedFiles, JSON.stringify(delta));
     assert.ok(delta.removedFiles >= 1, 'postmaster.pid and the like are gone');
+    assert.equal((json.restarted as unknown[]).length, 1, 'the unfinished delta restore was finished');
     await assert.rejects(fsp.access(join(primary!.pgdata, MARKER_NAME)));
   });
 });

@@ -81,7 +81,8 @@ class DeltaVisitor implements TarVisitor {
       this.dirModes.set(rel, e.mode & 0o1777);
       return undefined;
     }
-    if (rel === '') throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
+    if (rel === '')
+      throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
     if (e.kind === 'symlink') {
       if (!ALLOWED_LINK.test(rel)) {
         throw damaged(

@@ -89,7 +89,10 @@ export async function downloadAndExtract(
  * Counts the stored bytes of each task as they stream in: the backup's PGDATA tars are one task, each
  * tablespace's another, the totals from the objects' sizes in the listing.
  */
-export function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (tar: PlannedTar) => Transform {
+export function byteCounter(
+  plan: RestorePlan,
+  progress: ProgressSink | undefined,
+): (tar: PlannedTar) => Transform {
   const tasks = new Map<string, { done: number; total: number }>();
   const taskOf = (t: PlannedTar) =>
     t.oid === null
