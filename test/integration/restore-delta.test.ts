@@ -14,10 +14,17 @@ import { MARKER_NAME } from '../../src/engine/restore/restore-marker.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { buildBarmanBucket, switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
+import { PGDR_BIN, runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, type RestoreJson, stopAllRestored } from '../helpers/restore-run.js';
+import {
+  pgdrRestore,
+  queryRestored,
+  type RestoreJson,
+  type S3Target,
+  stopAllRestored,
+  stopPgCtl,
+} from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 import { treeHash } from '../helpers/tree-hash.js';
 
@@ -55,7 +62,7 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
   let root: string;
   let primary: TestPostgres | undefined;
   let other: TestPostgres | undefined;
-  let target: Parameters<typeof pgdrRestore>[0];
+  let target: S3Target;
   let before_: unknown;
 
   before(async () => {
@@ -180,6 +187,7 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     ]);
     const cut = await pgdrRestore(target, [primary!.pgdata, '--delta']);
     assert.notEqual(cut.code, 0, 'the interrupted delta restore fails');
+    assert.match(cut.stderr, /run pgdr restore --delta again to finish it/);
     await fsp.access(join(primary!.pgdata, MARKER_NAME));
     // ...and a rerun finishes it.
     proxy.setRules([]);
@@ -200,6 +208,24 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     assert.ok(delta.removedFiles >= 1, 'postmaster.pid and the like are gone');
     assert.equal((json.restarted as unknown[]).length, 1, 'the unfinished delta restore was finished');
     await assert.rejects(fsp.access(join(primary!.pgdata, MARKER_NAME)));
+  });
+
+  it('replica create --delta turns the same folder into a hot standby', async () => {
+    await stopAllRestored();
+    const r = await runPgdr(
+      ['replica', 'create', primary!.pgdata, '--delta', ...s3Args(target), '--format', 'json'],
+      { env: { ...s3Env(s3), XDG_STATE_HOME: join(root, 'state') }, timeoutMs: 300_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const state = JSON.parse(r.stdout) as { pgCtl: string; pgdata: string; connectionString: string };
+    try {
+      const json = { server: { connectionString: state.connectionString } } as RestoreJson;
+      const [row] = await queryRestored<{ r: boolean }>(json, 'SELECT pg_is_in_recovery() AS r');
+      assert.equal(row?.r, true);
+      assert.deepEqual(await digests(json), before_);
+    } finally {
+      await stopPgCtl(state.pgCtl, state.pgdata);
+    }
   });
 });
 
