@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { localFileError } from '../../errors.js';
 import { damaged, type EntryData, type TarEntry, TarReader, type TarVisitor } from '../../tar/reader.js';
-import { type ExtractedFile, safeRelative } from './tar-extract.js';
+import { applyDirModes, assertAllowedLink, type ExtractedFile, safeRelative } from './tar-extract.js';
 
 export interface DeltaExtractStats {
   /** Files the tar holds. */
@@ -35,8 +35,6 @@ export interface DeltaExtractOptions {
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const PATCH_FILE = constants.O_RDWR | constants.O_NOFOLLOW;
-const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-const ALLOWED_LINK = /^(pg_wal|pg_xlog|pg_tblspc\/\d+)$/;
 
 export class DeltaExtractor extends TarReader {
   readonly delta: DeltaExtractStats;
@@ -84,12 +82,7 @@ class DeltaVisitor implements TarVisitor {
     if (rel === '')
       throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
     if (e.kind === 'symlink') {
-      if (!ALLOWED_LINK.test(rel)) {
-        throw damaged(
-          `tar member '${e.name}' is a symbolic link (to '${e.linkname}'): only pg_wal and pg_tblspc/<oid> may be links in a PostgreSQL data directory`,
-          e.name,
-        );
-      }
+      assertAllowedLink(rel, e);
       return undefined;
     }
     if (e.kind === 'hardlink') {
@@ -163,17 +156,7 @@ class DeltaVisitor implements TarVisitor {
   }
 
   async finish(): Promise<void> {
-    const dirs = [...this.dirModes].sort((a, b) => b[0].length - a[0].length);
-    for (const [rel, mode] of dirs) {
-      const h = await fsp.open(this.path(rel), DIR_FLAGS).catch((e) => {
-        throw localFileError(e, this.path(rel), 'set the mode of');
-      });
-      try {
-        await h.chmod(mode);
-      } finally {
-        await h.close();
-      }
-    }
+    await applyDirModes(this.dirModes, (rel) => this.path(rel));
   }
 
   /** rel and every folder above it are real folders: a file or link in the way is replaced by one. */

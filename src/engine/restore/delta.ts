@@ -15,11 +15,9 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
-import { isPgdrError, localFileError, PgdrError } from '../../errors.js';
-import type { ProgressSink } from '../../progress/events.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import { localFileError } from '../../errors.js';
 import { DeltaExtractor, type DeltaExtractStats } from './delta-extract.js';
-import { byteCounter, type DownloadResult, extractError } from './download.js';
+import { byteCounter, type DownloadOptions, type DownloadResult, extractError } from './download.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { RestorePlan } from './plan.js';
 import { MARKER_NAME, markerBody, writeMarker } from './restore-marker.js';
@@ -58,25 +56,9 @@ export async function markDelta(plan: RestorePlan): Promise<RestartedFolder[]> {
   return f.unfinished === null ? [] : [{ dir: plan.dir, previous: f.unfinished, removed: 0 }];
 }
 
-/** An error of a delta restore after its marker went in: a rerun with --delta compares again and finishes. */
-export function withDeltaRerunHint(e: unknown, dir: string): unknown {
-  if (!isPgdrError(e)) return e;
-  const rerun = `${dir} holds this unfinished delta restore (marker ${MARKER_NAME}): run pgdr restore --delta again to finish it`;
-  return new PgdrError(e.code, e.message, {
-    cause: e.cause,
-    hint: e.hint ? `${e.hint}; ${rerun}` : rerun,
-    details: e.details,
-  });
-}
-
 export async function deltaDownload(
   plan: RestorePlan,
-  o: {
-    store: ObjectStore;
-    concurrency?: number;
-    signal?: AbortSignal | undefined;
-    progress?: ProgressSink | undefined;
-  },
+  o: DownloadOptions,
 ): Promise<DownloadResult & { readonly delta: DeltaStats }> {
   const local = await inventory(plan.dir);
   const manifest = plan.manifest.kind === 'present' ? plan.manifest : undefined;

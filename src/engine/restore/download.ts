@@ -30,15 +30,14 @@ export interface DownloadResult {
   readonly delta?: DeltaStats;
 }
 
-export async function downloadAndExtract(
-  plan: RestorePlan,
-  o: {
-    store: ObjectStore;
-    concurrency?: number;
-    signal?: AbortSignal | undefined;
-    progress?: ProgressSink | undefined;
-  },
-): Promise<DownloadResult> {
+export interface DownloadOptions {
+  readonly store: ObjectStore;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly progress?: ProgressSink | undefined;
+}
+
+export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions): Promise<DownloadResult> {
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o700 });
   for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
   const count = byteCounter(plan, o.progress);

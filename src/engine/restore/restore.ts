@@ -17,7 +17,7 @@ import { HOST_PLATFORM } from '../../postgres/platform.js';
 import { PostgresServer } from '../../postgres/server.js';
 import type { ProgressSink } from '../../progress/events.js';
 import { chownTree } from './chown-tree.js';
-import { deltaDownload, markDelta, withDeltaRerunHint } from './delta.js';
+import { deltaDownload, markDelta } from './delta.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import {
@@ -170,8 +170,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       walProblems: () => feeder?.problems ?? new Map(),
     });
   } catch (e) {
-    if (!marked.still) throw e;
-    throw plan.delta ? withDeltaRerunHint(e, plan.dir) : withRerunHint(e, plan.dir);
+    throw marked.still ? withRerunHint(e, plan.dir, plan.delta !== undefined) : e;
   } finally {
     await feeder?.stop();
   }
