@@ -36,6 +36,8 @@ export interface ProxiedRequest {
   readonly range: string | undefined;
   readonly fault: FaultAction['kind'] | undefined;
   readonly headers: IncomingHttpHeaders;
+  /** Body bytes sent back so far (passed-through answers only): what a client downloaded. */
+  bytes: number;
 }
 
 export interface FaultProxy {
@@ -77,13 +79,15 @@ export async function startFaultProxy(
     const path = decodeURIComponent(req.url ?? '/');
     const rule = pick(req, path);
     const headers = req.headers;
-    requests.push({
+    const seen: ProxiedRequest = {
       method: req.method ?? '',
       path,
       range: headers.range,
       fault: rule?.action.kind,
       headers,
-    });
+      bytes: 0,
+    };
+    requests.push(seen);
     if (rule?.action.kind === 'answer') {
       const { status, body } = rule.action;
       req.resume();
@@ -96,7 +100,7 @@ export async function startFaultProxy(
       void rule.onFault?.();
       return;
     }
-    forward(req, res, upstreamPort, rule, timers);
+    forward(req, res, upstreamPort, rule, timers, seen);
   };
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.on('connection', (s: Socket) => {
@@ -127,6 +131,7 @@ function forward(
   upstreamPort: number,
   rule: FaultRule | undefined,
   timers: Set<NodeJS.Timeout>,
+  seen: ProxiedRequest,
 ): void {
   const up = http.request(
     {
@@ -140,6 +145,9 @@ function forward(
     (upRes) => {
       if (!rule) {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.on('data', (c: Buffer) => {
+          seen.bytes += c.length;
+        });
         upRes.pipe(res);
         return;
       }

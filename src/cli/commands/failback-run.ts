@@ -29,6 +29,7 @@ const FLAGS = {
   port: { type: 'string' },
   yes: { type: 'boolean' },
   'stop-recovered': { type: 'boolean' },
+  delta: { type: 'boolean' },
   ...PROGRESS_FLAGS,
 } as const;
 
@@ -37,7 +38,7 @@ export const failbackRunCommand: Command = {
   summary:
     'execute a failback option: keep the recovered cluster, or move it back under the original serverName',
   usage: `Usage: pgdr failback run --option keep [--replica DIR] [--write-config FILE] [--format table|json]
-       pgdr failback run --option original --target-dir DIR [--port P] [--replica DIR] [--yes]
+       pgdr failback run --option original --target-dir DIR [--delta] [--port P] [--replica DIR] [--yes]
          [--stop-recovered] [--format table|json]
 
 --option keep: checks the promoted standby is a primary archiving under its new serverName (history file in
@@ -56,6 +57,8 @@ keeps running unless --stop-recovered. Without --yes it asks for the serverName 
 without one.
 
   --target-dir DIR     data folder of the cluster under the original name (missing or empty; required)
+  --delta              DIR is the original primary's stopped data directory: update it in place, writing
+                       only what differs (pgdr restore --delta; refused unless it is of the same system)
   --port P             its port (default: a free one)
   --yes                do not ask (scripts)
   --stop-recovered     stop the recovered cluster once the new one is verified
@@ -71,7 +74,8 @@ ${STORE_USAGE}`,
     const option = str(p, 'option');
     if (option !== 'keep' && option !== 'original')
       throw new PgdrError('USAGE', `${NAME}: --option keep|original is required`);
-    const only = option === 'keep' ? ['target-dir', 'port', 'yes', 'stop-recovered'] : ['write-config'];
+    const only =
+      option === 'keep' ? ['target-dir', 'port', 'yes', 'stop-recovered', 'delta'] : ['write-config'];
     for (const f of only) {
       if (p.values[f] !== undefined)
         throw new PgdrError('USAGE', `${NAME}: --${f} does not apply to --option ${option}`);
@@ -108,6 +112,7 @@ ${STORE_USAGE}`,
           destinationPath: config.objectStore.destinationPath,
           targetDir: resolve(ctx.cwd, targetArg!),
           originalConnection: config.postgres.connection,
+          delta: flag(p, 'delta'),
           signal: ctx.signal,
         });
         const summary = planText(plan, port, flag(p, 'stop-recovered'));

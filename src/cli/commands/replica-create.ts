@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createReplica } from '../../engine/replica/create.js';
 import { PgdrError } from '../../errors.js';
 import { shCommand, shQuote } from '../../shell-quote.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -19,6 +19,7 @@ const FLAGS = {
   'min-apply-delay': { type: 'string' },
   port: { type: 'string' },
   'backup-id': { type: 'string' },
+  delta: { type: 'boolean' },
   ...INSTALL_POSTGRES_FLAG,
   ...PROGRESS_FLAGS,
 } as const;
@@ -27,7 +28,7 @@ export const replicaCreate: Command = {
   name: NAME,
   summary: 'restore the latest backup into DIR and run it as a hot standby following the WAL archive',
   usage: `Usage: pgdr replica create DIR [--primary-conninfo CONNINFO] [--min-apply-delay D] [--port P]
-  [--backup-id ID|latest] [--install-postgres] [--format table|json]
+  [--backup-id ID|latest] [--delta] [--install-postgres] [--format table|json]
 
 Restores the backup into DIR (missing or empty) as pgdr restore does, then writes standby.signal and the
 standby settings (hot_standby, restore_command = pgdr wal restore with prefetch, primary_conninfo,
@@ -41,6 +42,8 @@ pgdr replica status/promote and pgdr connections find it.
   --min-apply-delay D    a delayed standby, e.g. 30min (recovery_min_apply_delay)
   --port P               port to listen on (default: a free one)
   --backup-id ID         the backup to start from (default: the latest)
+  --delta                DIR is a stopped data directory of the same cluster (a former primary, a replica
+                         to rebuild): only what differs from the backup is written (as pgdr restore --delta)
 ${installPostgresUsage(25)}
 
 ${PROGRESS_USAGE}
@@ -76,6 +79,7 @@ ${STORE_USAGE}`,
         minApplyDelay: delay,
         port,
         backupRef: str(p, 'backup-id'),
+        delta: flag(p, 'delta'),
         binDir: config.postgres.binDir,
         binariesCache: binariesCache(config, ctx, p),
         env: ctx.env,

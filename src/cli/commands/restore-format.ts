@@ -59,6 +59,7 @@ export function restoreJson(r: RestoreResult): Record<string, unknown> {
       notes: plan.notes,
     },
     download: r.download,
+    delta: r.download?.delta ?? (plan.delta ? null : undefined),
     restarted: r.restarted,
     checks: r.checks,
     synced: r.synced,
@@ -124,11 +125,16 @@ export function restoreText(r: RestoreResult): string {
   out.push('');
   for (const f of r.restarted) {
     out.push(
-      `Restarted an unfinished restore: cleared ${f.dir} (${describeMarker(f.previous)}), which held pgdr's marker.`,
+      plan.delta
+        ? `Finished an unfinished delta restore in ${f.dir} (${describeMarker(f.previous)}), which held pgdr's marker.`
+        : `Restarted an unfinished restore: cleared ${f.dir} (${describeMarker(f.previous)}), which held pgdr's marker.`,
     );
   }
+  const d = r.download.delta;
   out.push(
-    `Extracted ${r.download.files} files (${bytes(r.download.extractedBytes)}) from ${r.download.tars} tar(s).`,
+    d === undefined
+      ? `Extracted ${r.download.files} files (${bytes(r.download.extractedBytes)}) from ${r.download.tars} tar(s).`
+      : `Delta restore: kept ${d.keptFiles} files, wrote ${d.fetchedFiles} (${bytes(d.bytesWritten)}), removed ${d.removedFiles}; downloaded ${d.fetchedTars} of ${d.fetchedTars + d.skippedTars} tar(s) (${bytes(r.download.downloadedBytes)}).`,
   );
   if (r.checks) out.push(checksText(r.checks));
   if (r.synced) {

@@ -20,6 +20,7 @@ const FLAGS = {
   'target-action': { type: 'string' },
   plan: { type: 'boolean' },
   'no-start': { type: 'boolean' },
+  delta: { type: 'boolean' },
   port: { type: 'string' },
   tablespace: { type: 'string', multiple: true },
   ...INSTALL_POSTGRES_FLAG,
@@ -31,7 +32,7 @@ export const restoreCommand: Command = {
   summary: 'restore a backup into DIR and recover to a point in time (PITR), timing every stage (RTO)',
   usage: `Usage: pgdr restore DIR [--backup-id ID|latest] [--target-time T | --target-lsn L | --target-xid X |
   --target-name N | --target-immediate] [--target-tli latest|N] [--exclusive]
-  [--target-action promote|pause|shutdown] [--tablespace NAME:LOCATION]... [--plan] [--no-start] [--port P]
+  [--target-action promote|pause|shutdown] [--tablespace NAME:LOCATION]... [--delta] [--plan] [--no-start] [--port P]
   [--install-postgres] [--format table|json]
 
 Plans first (backup chosen as CloudNativePG does, WAL range checked segment by segment, target inside the
@@ -55,6 +56,11 @@ target is reached. The server keeps running afterwards.
   --tablespace NAME:LOCATION extract tablespace NAME into LOCATION (absolute, missing or empty) instead of
                              its original location (as barman-cloud-restore --tablespace); repeatable;
                              needed when backup.info gives a location that is not absolute or lies in DIR
+  --delta                    DIR is an existing data directory of the same cluster (a stopped former primary,
+                             a replica to rebuild): keep the files that already match the backup, write only
+                             what differs, remove what the backup does not hold, empty pg_wal, then recover as
+                             usual. Refused, with nothing changed, unless DIR is provably a PostgreSQL data
+                             directory of the backup's system identifier and major with no server running
   --plan                     print the plan and stop (nothing is written)
   --no-start                 prepare DIR but do not start PostgreSQL
   --port P                   port to listen on (default: a free one)
@@ -102,6 +108,7 @@ ${STORE_USAGE}`,
         target,
         backupRef: str(p, 'backup-id'),
         tablespaceMap,
+        delta: flag(p, 'delta'),
         targetTli: tli === undefined || tli === 'latest' ? 'latest' : Number(tli),
         inclusive: !flag(p, 'exclusive'),
         action,

@@ -27,8 +27,10 @@ export interface CreateReplicaOptions {
   readonly store: ObjectStore;
   readonly objectStore: ObjectStoreConfig;
   readonly serverName: string;
-  /** The data folder (absolute; missing or empty). */
+  /** The data folder (absolute; missing or empty, or with `delta` a stopped data directory of the system). */
   readonly dir: string;
+  /** Update an existing data directory in place (restore --delta) instead of restoring into an empty one. */
+  readonly delta?: boolean | undefined;
   readonly pgdrCommand: readonly string[];
   readonly primaryConninfo?: string | undefined;
   readonly minApplyDelay?: string | undefined;
@@ -59,6 +61,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     target: { kind: 'latest' },
     backupRef: o.backupRef,
     targetTli: 'latest',
+    delta: o.delta,
     start: false,
     binDir: o.binDir,
     pgdrCommand: o.pgdrCommand,

@@ -8,6 +8,7 @@ import { listWal } from '../../catalog/wal-catalog.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
+import { checkDeltaFolder } from '../restore/delta-target.js';
 import { assertEmptyDir, assertReachable } from '../restore/empty-dir.js';
 import { checkRecoveredPrimary } from './recovered-check.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
@@ -22,6 +23,8 @@ export interface PrepareFailbackOriginalOptions {
   readonly targetDir: string;
   /** postgres.connection of the configuration: the original primary, which must not run as one. */
   readonly originalConnection?: string | undefined;
+  /** targetDir is the original's stopped data directory, updated in place (restore --delta). */
+  readonly delta?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -34,12 +37,16 @@ export interface FailbackOriginalPlan {
   readonly expectedTimeline: number;
   /** WAL files of the old primary (older timelines) in the original archive: never touched. */
   readonly originalWalFiles: number;
+  /** Restore into targetDir with --delta. */
+  readonly delta: boolean;
 }
 
 export async function prepareFailbackOriginal(
   o: PrepareFailbackOriginalOptions,
 ): Promise<FailbackOriginalPlan> {
-  await assertEmptyDir(o.targetDir);
+  // With delta, the restore checks the system identifier against the backup before it changes anything.
+  if (o.delta) await checkDeltaFolder(o.targetDir);
+  else await assertEmptyDir(o.targetDir);
   await assertReachable(o.targetDir);
   const r = o.recovered;
   if (r.serverName !== o.serverName || r.destinationPath !== o.destinationPath) {
@@ -69,6 +76,7 @@ export async function prepareFailbackOriginal(
     targetDir: o.targetDir,
     expectedTimeline,
     originalWalFiles: check,
+    delta: o.delta === true,
   };
 }
 

@@ -96,6 +96,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       target: { kind: 'latest' },
       backupRef: source.backupId,
       targetTli: 'latest',
+      delta: plan.delta,
       port: o.port,
       binDir: o.binDir,
       binariesCache: o.binariesCache,

@@ -12,6 +12,7 @@ import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import type { DeltaStats } from './delta.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { PlannedTar, RestorePlan } from './plan.js';
 import { type ExtractStats, TarExtractor } from './tar-extract.js';
@@ -25,17 +26,18 @@ export interface DownloadResult {
   readonly files: number;
   /** Files checked against the backup's pgdr manifest (0 when it has none). */
   readonly manifestFiles: number;
+  /** What a delta restore (delta.ts) kept, wrote and removed. */
+  readonly delta?: DeltaStats;
 }
 
-export async function downloadAndExtract(
-  plan: RestorePlan,
-  o: {
-    store: ObjectStore;
-    concurrency?: number;
-    signal?: AbortSignal | undefined;
-    progress?: ProgressSink | undefined;
-  },
-): Promise<DownloadResult> {
+export interface DownloadOptions {
+  readonly store: ObjectStore;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly progress?: ProgressSink | undefined;
+}
+
+export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions): Promise<DownloadResult> {
   await fsp.mkdir(plan.dir, { recursive: true, mode: 0o700 });
   for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
   const count = byteCounter(plan, o.progress);
@@ -91,7 +93,10 @@ export async function downloadAndExtract(
  * Counts the stored bytes of each task as they stream in: the backup's PGDATA tars are one task, each
  * tablespace's another, the totals from the objects' sizes in the listing.
  */
-function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (tar: PlannedTar) => Transform {
+export function byteCounter(
+  plan: RestorePlan,
+  progress: ProgressSink | undefined,
+): (tar: PlannedTar) => Transform {
   const tasks = new Map<string, { done: number; total: number }>();
   const taskOf = (t: PlannedTar) =>
     t.oid === null
@@ -118,7 +123,7 @@ function byteCounter(plan: RestorePlan, progress: ProgressSink | undefined): (ta
   };
 }
 
-function extractError(e: unknown, tar: PlannedTar, signal: AbortSignal | undefined): PgdrError {
+export function extractError(e: unknown, tar: PlannedTar, signal: AbortSignal | undefined): PgdrError {
   if (signal?.aborted) return new PgdrError('ABORTED', 'the restore was interrupted', { cause: e });
   // The reader and the manifest check do not know which object they read: name it, as every bucket error must.
   if (isPgdrError(e, 'CATALOG_INVALID')) {

@@ -10,6 +10,7 @@ import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../p
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import { planChain, withIncrementals } from './chain-plan.js';
+import { checkDeltaBackup, checkDeltaFolder, type DeltaFolder } from './delta-target.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import { type PlannedTar, plannedTars } from './planned-tars.js';
@@ -34,6 +35,8 @@ export interface PlanOptions {
   readonly binariesCache?: BinariesCache | undefined;
   /** Tablespace name -> new location; default: the original location (as barman-cloud-restore). */
   readonly tablespaceMap?: Readonly<Record<string, string>> | undefined;
+  /** Update DIR, an existing data directory of the backup's system, in place (delta.ts). */
+  readonly delta?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -64,12 +67,15 @@ export interface RestorePlan {
   readonly estimatedSeconds: number;
   readonly binaries: PostgresBinaries | undefined;
   readonly notes: readonly string[];
+  /** Set for restore --delta: the existing data directory it updates. */
+  readonly delta?: DeltaFolder | undefined;
 }
 
 const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
 export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   const { store, serverName, signal } = o;
-  const dataFolder = await checkTargetFolder(o.dir);
+  const delta = o.delta ? await checkDeltaFolder(o.dir) : undefined;
+  const dataFolder = delta?.folder ?? (await checkTargetFolder(o.dir));
   const state = await readServerState(store, serverName, { signal });
   const { wal, histories, problems } = state;
   const { catalog, incrementals } = await withIncrementals(store, state.catalog, signal);
@@ -96,6 +102,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
       },
     );
   }
+  if (delta !== undefined) checkDeltaBackup(delta, backup);
   const major =
     backup.version >= 100000 ? Math.floor(backup.version / 10000) : Math.floor(backup.version / 100);
   const prefix = `${serverName}/base/${backup.backupId}/`;
@@ -121,6 +128,17 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   });
   const folders = [dataFolder];
   for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
+  if (delta !== undefined && incrementals.has(backup.backupId)) {
+    // The delta extractor compares whole tars against the folder; a chain's tars each hold only some files.
+    throw new PgdrError(
+      'REFUSED',
+      `restore --delta: backup ${backup.backupId} is an incremental backup; the folder was not changed`,
+      {
+        hint: 'give --backup-id of a full backup (pgdr backup list), or restore the chain without --delta into an empty folder',
+        details: { reason: 'incremental' },
+      },
+    );
+  }
   const chained = incrementals.has(backup.backupId)
     ? await planChain({ store, catalog, backup, dataDir: o.dir, tablespaces, signal })
     : undefined;
@@ -155,7 +173,7 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   for (const f of folders) {
     if (f.unfinished !== null)
       notes.push(
-        `${f.dir} holds an unfinished pgdr restore (${describeMarker(f.unfinished)}): it is cleared and restored again`,
+        `${f.dir} holds an unfinished pgdr restore (${describeMarker(f.unfinished)}): ${delta ? 'it is compared with the backup again and finished' : 'it is cleared and restored again'}`,
       );
   }
   return {
@@ -179,5 +197,6 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     estimatedSeconds: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND + pure.wal.segments * 0.1 + 5),
     binaries,
     notes,
+    delta,
   };
 }

@@ -17,6 +17,7 @@ import { HOST_PLATFORM } from '../../postgres/platform.js';
 import { PostgresServer } from '../../postgres/server.js';
 import type { ProgressSink } from '../../progress/events.js';
 import { chownTree } from './chown-tree.js';
+import { deltaDownload, markDelta } from './delta.js';
 import { type DownloadResult, downloadAndExtract } from './download.js';
 import { type PlanOptions, planRestore, type RestorePlan } from './plan.js';
 import {
@@ -136,7 +137,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   };
   if (o.planOnly) return { ...base, timings: { ...timings, totalSeconds: secs(t0) } };
 
-  const restarted = await markFolders(plan, o.onStage);
+  const restarted = plan.delta ? await markDelta(plan) : await markFolders(plan, o.onStage);
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
   const user = await resolveServerUser();
   const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
@@ -169,7 +170,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       walProblems: () => feeder?.problems ?? new Map(),
     });
   } catch (e) {
-    throw marked.still ? withRerunHint(e, plan.dir) : e;
+    throw marked.still ? withRerunHint(e, plan.dir, plan.delta !== undefined) : e;
   } finally {
     await feeder?.stop();
   }
@@ -204,7 +205,8 @@ async function recover(
     replaySeconds: null,
     promoteSeconds: null,
   };
-  const download = await downloadAndExtract(plan, {
+  const fetch = plan.delta ? deltaDownload : downloadAndExtract;
+  const download = await fetch(plan, {
     store: o.store,
     concurrency: o.concurrency,
     signal: o.signal,

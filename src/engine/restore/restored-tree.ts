@@ -101,7 +101,7 @@ export function checkPgControl(buf: Buffer, major: number): PgControlCheck {
 }
 
 /** At most `max` bytes of a regular file (never through a link), or undefined when there is none. */
-async function readSmall(dir: string, rel: string, max: number): Promise<Buffer | undefined> {
+export async function readSmall(dir: string, rel: string, max: number): Promise<Buffer | undefined> {
   const path = join(dir, rel);
   let fh: fsp.FileHandle;
   try {

@@ -97,12 +97,7 @@ class ExtractVisitor implements TarVisitor {
     if ((e.kind === 'file' || e.kind === 'hardlink') && this.o.skip?.(rel)) return undefined;
     await this.ensureDir(parentOf(rel), e.name);
     if (e.kind === 'symlink') {
-      if (!ALLOWED_LINK.test(rel)) {
-        throw damaged(
-          `tar member '${e.name}' is a symbolic link (to '${e.linkname}'): only pg_wal and pg_tblspc/<oid> may be links in a PostgreSQL data directory`,
-          e.name,
-        );
-      }
+      assertAllowedLink(rel, e);
       this.skippedLinks.set(rel, e.linkname);
       this.stats.links++;
       return undefined;
@@ -112,18 +107,7 @@ class ExtractVisitor implements TarVisitor {
   }
 
   async finish(): Promise<void> {
-    // Deepest first, so a parent's mode never blocks a child's.
-    const dirs = [...this.dirModes].sort((a, b) => b[0].length - a[0].length);
-    for (const [rel, mode] of dirs) {
-      const h = await fsp.open(this.path(rel), DIR_FLAGS).catch((e) => {
-        throw localFileError(e, this.path(rel), 'set the mode of');
-      });
-      try {
-        await h.chmod(mode);
-      } finally {
-        await h.close();
-      }
-    }
+    await applyDirModes(this.dirModes, (rel) => this.path(rel));
   }
 
   private async file(rel: string, e: TarEntry): Promise<EntryData> {
@@ -207,6 +191,33 @@ class ExtractVisitor implements TarVisitor {
 
   private path(rel: string): string {
     return rel === '' ? this.dest : join(this.dest, rel);
+  }
+}
+
+/** Only pg_wal and pg_tblspc/<oid> may be symbolic links in a data directory: any other link member is refused. */
+export function assertAllowedLink(rel: string, e: TarEntry): void {
+  if (ALLOWED_LINK.test(rel)) return;
+  throw damaged(
+    `tar member '${e.name}' is a symbolic link (to '${e.linkname}'): only pg_wal and pg_tblspc/<oid> may be links in a PostgreSQL data directory`,
+    e.name,
+  );
+}
+
+/** Folder modes from the tar, set through descriptors (never a link), deepest first so none blocks a child. */
+export async function applyDirModes(
+  modes: ReadonlyMap<string, number>,
+  path: (rel: string) => string,
+): Promise<void> {
+  const dirs = [...modes].sort((a, b) => b[0].length - a[0].length);
+  for (const [rel, mode] of dirs) {
+    const h = await fsp.open(path(rel), DIR_FLAGS).catch((e) => {
+      throw localFileError(e, path(rel), 'set the mode of');
+    });
+    try {
+      await h.chmod(mode);
+    } finally {
+      await h.close();
+    }
   }
 }
 

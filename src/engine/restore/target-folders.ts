@@ -41,9 +41,12 @@ export async function markFolders(
   return restarted;
 }
 
-export function withRerunHint(e: unknown, dir: string): unknown {
+/** `delta`: a rerun of restore --delta compares again and finishes, rather than clearing the folder. */
+export function withRerunHint(e: unknown, dir: string, delta = false): unknown {
   if (!isPgdrError(e)) return e;
-  const rerun = `${dir} holds this unfinished restore (marker ${MARKER_NAME}): running pgdr restore again clears it and starts over`;
+  const rerun = delta
+    ? `${dir} holds this unfinished delta restore (marker ${MARKER_NAME}): run pgdr restore --delta again to finish it`
+    : `${dir} holds this unfinished restore (marker ${MARKER_NAME}): running pgdr restore again clears it and starts over`;
   return new PgdrError(e.code, e.message, {
     cause: e.cause,
     hint: e.hint ? `${e.hint}; ${rerun}` : rerun,

@@ -1,0 +1,126 @@
+// What a delta restore (restore --delta) must prove about its folder before it changes anything: it is a
+// PostgreSQL data directory (PG_VERSION, a global/pg_control whose CRC holds), no server runs on it
+// (postmaster.pid absent, or naming a process that is gone or is not PostgreSQL), and, once the backup is
+// chosen, it is of the backup's system identifier and major. A folder pgdr's marker says a delta restore left
+// unfinished passes the same checks: its pg_control is either the old one or the backup's, both of the system.
+import { existsSync, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { BackupInfo } from '../../catalog/backup-info.js';
+import { PgdrError } from '../../errors.js';
+import { PG_CONTROL_SIZE, readControlFile } from '../../postgres/control-file.js';
+import { printable } from '../../tar/reader.js';
+import { majorOf } from '../backup/trees.js';
+import type { TargetFolder } from './empty-dir.js';
+import { MARKER_NAME, readMarker } from './restore-marker.js';
+import { readSmall } from './restored-tree.js';
+
+export interface DeltaFolder {
+  readonly folder: TargetFolder;
+  /** PG_VERSION's text, e.g. '15'. */
+  readonly pgVersion: string;
+  readonly systemIdentifier: string;
+}
+
+const NOTHING = 'nothing was changed';
+
+function refuse(dir: string, why: string, reason: string, hint: string): PgdrError {
+  return new PgdrError('REFUSED', `restore --delta: ${dir} ${why}; ${NOTHING}`, {
+    hint,
+    details: { dir, reason },
+  });
+}
+
+/** The checks that need no backup: a PostgreSQL data directory with no server running on it. */
+export async function checkDeltaFolder(dir: string): Promise<DeltaFolder> {
+  const notPg = (why: string) =>
+    refuse(
+      dir,
+      `is not provably a PostgreSQL data directory (${why})`,
+      'not-a-data-directory',
+      'give the data directory of a stopped cluster of the same system, or restore without --delta into a new or empty folder',
+    );
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  if (st === undefined || !st.isDirectory()) throw notPg('no such folder');
+  const version = await readSmall(dir, 'PG_VERSION', 64);
+  if (version === undefined) throw notPg('no PG_VERSION');
+  const pgVersion = version.toString('utf8').trim();
+  if (!/^\d+(\.\d+)?$/.test(pgVersion)) throw notPg(`PG_VERSION says '${printable(pgVersion.slice(0, 20))}'`);
+  const control = await readSmall(dir, 'global/pg_control', PG_CONTROL_SIZE + 1);
+  if (control === undefined) throw notPg('no global/pg_control');
+  if (control.length !== PG_CONTROL_SIZE) throw notPg(`global/pg_control has ${control.length} bytes`);
+  const read = readControlFile(control);
+  if (!read.ok) throw notPg(`global/pg_control: ${read.problem}`);
+  const pid = await runningPostmaster(dir);
+  if (pid !== undefined) {
+    throw refuse(
+      dir,
+      `has a running PostgreSQL server (postmaster.pid names process ${pid})`,
+      'server-running',
+      `stop it first (pg_ctl stop -D ${dir} -m fast)`,
+    );
+  }
+  const marker = existsSync(join(dir, MARKER_NAME)) ? await readMarker(dir) : undefined;
+  return {
+    folder: { dir, unfinished: marker ?? null },
+    pgVersion,
+    systemIdentifier: read.control.systemIdentifier,
+  };
+}
+
+/** The checks against the chosen backup: same system, same major, no tablespaces. */
+export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
+  const dir = d.folder.dir;
+  const want = majorOf(backup.version ?? 0);
+  if (backup.systemid === null) {
+    throw refuse(
+      dir,
+      `cannot be compared with backup ${backup.backupId}: its backup.info has no systemid`,
+      'system-identifier-unknown',
+      'restore without --delta into a new or empty folder',
+    );
+  }
+  if (backup.systemid !== d.systemIdentifier) {
+    throw refuse(
+      dir,
+      `belongs to another system (system identifier ${d.systemIdentifier}, backup ${backup.backupId} has ${printable(backup.systemid.slice(0, 30))})`,
+      'system-identifier',
+      'a delta restore only updates a data directory of the same cluster; restore into a new or empty folder instead',
+    );
+  }
+  if (d.pgVersion !== want) {
+    throw refuse(
+      dir,
+      `holds PostgreSQL ${printable(d.pgVersion)}, while backup ${backup.backupId} is of PostgreSQL ${want}`,
+      'major',
+      'restore into a new or empty folder instead',
+    );
+  }
+  if ((backup.tablespaces ?? []).length > 0) {
+    throw refuse(
+      dir,
+      `cannot be delta-restored from backup ${backup.backupId}: it has tablespaces`,
+      'tablespaces',
+      'restore without --delta into a new or empty folder (with --tablespace NAME:LOCATION as needed)',
+    );
+  }
+}
+
+/**
+ * The pid postmaster.pid names when that process is alive and, where /proc tells, is PostgreSQL; undefined
+ * when there is no postmaster.pid or it is stale (PostgreSQL itself removes such a file when it starts).
+ */
+async function runningPostmaster(dir: string): Promise<number | undefined> {
+  const text = await readSmall(dir, 'postmaster.pid', 4096);
+  if (text === undefined) return undefined;
+  const pid = Number(text.toString('utf8').split('\n')[0]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+  }
+  if (!existsSync('/proc/self/comm')) return pid;
+  const comm = await fsp.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => undefined);
+  if (comm === undefined) return undefined;
+  return ['postgres', 'postmaster'].includes(comm.trim()) ? pid : undefined;
+}
