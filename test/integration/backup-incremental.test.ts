@@ -16,7 +16,7 @@ import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr } from '../helpers/cli.js';
 import { loadRows } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { pgdrRestore, queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrinc';
@@ -141,6 +141,15 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json!.plan.backupId, inc2);
     assert.deepEqual(await counts((sql) => queryRestored(r.json!, sql)), atTarget);
+    // The same cluster's stopped folder: --delta onto an incremental backup is refused and changes nothing.
+    await stopPgCtl(r.json!.server!.pgCtl, dir);
+    const before = await filesDigest(dir);
+    const delta = await pgdrRestore(target(), ['--delta', dir, '--backup-id', inc2, '--no-start']);
+    assert.equal(delta.code, 23, delta.stderr);
+    const err = JSON.parse(delta.stdout) as { error: { name: string; details: { reason: string } } };
+    assert.equal(err.error.name, 'REFUSED');
+    assert.equal(err.error.details.reason, 'incremental');
+    assert.equal(await filesDigest(dir), before, 'the folder is unchanged');
   });
 
   const pgdr = (args: string[], server = SERVER) =>
