@@ -1,4 +1,5 @@
 // Builds the typed configuration from flags + file + environment (once, at the edge) and opens the store.
+import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
 import { isPgdrError, PgdrError } from '../errors.js';
@@ -23,11 +24,18 @@ export function configFrom(p: Parsed, ctx: CliContext): PgdrConfig {
 export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) => Promise<T>): Promise<T> {
   // Loaded here, not up front: a command can read its configuration without the store drivers' start-up cost.
   const { openStore } = await import('../storage/open-store.js');
-  const store = openStore(config.objectStore);
+  const opened = openStore(config.objectStore);
+  // The catalog benchmark asks for the number of store calls a command makes (written when it ends).
+  const countsFile = process.env.PGDR_STORE_CALLS_FILE;
+  const counted = countsFile
+    ? (await import('../storage/call-counter.js')).countStoreCalls(opened)
+    : undefined;
+  const store = counted?.store ?? opened;
   try {
     return await fn(store);
   } finally {
-    await store.close();
+    await opened.close();
+    if (countsFile && counted) await writeFile(countsFile, `${JSON.stringify(counted.calls)}\n`);
   }
 }
 

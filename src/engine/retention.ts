@@ -1,6 +1,7 @@
 // `pgdr retention apply` and `pgdr backup delete`: barman-cloud-backup-delete's -r and -b. The decisions are
 // pure (catalog/retention*.ts); this file reads the bucket, refuses what barman refuses, and deletes in barman's
 // order: per backup (oldest first) its files, then backup.info (so a failed run can be retried), then its WAL.
+
 import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
 import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
@@ -8,10 +9,13 @@ import { keepStatus, type RetentionStatus } from '../catalog/retention.js';
 import { chainDeletionOrder, chainRetentionReport } from '../catalog/retention-chains.js';
 import { type DeletionStep, planDeletions } from '../catalog/retention-wal.js';
 import { listWal } from '../catalog/wal-catalog.js';
+import { mapLimit } from '../common/map-limit.js';
 import type { RetentionPolicy } from '../config/retention-policy.js';
 import { PgdrError } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ListResult, ObjectStore } from '../storage/object-store.js';
+
+const LIST_CONCURRENCY = 8;
 
 export interface StoredObject {
   readonly key: string;
@@ -80,7 +84,7 @@ export async function applyRetention(o: ApplyRetentionOptions): Promise<Retentio
   const deleted: DeletedBackup[] = [];
   for (const id of order.incrementals) {
     const backup = incs.backups.find((b) => b.backupId === id)!;
-    deleted.push(await deleteStep(o, { backup, wal: noWal(id) }, INCREMENTAL_FOLDER));
+    deleted.push(await deleteStep(o, { backup, wal: noWal(id) }, undefined, INCREMENTAL_FOLDER));
   }
   const kept = { ...catalog, backups: all.filter((b) => !gone.has(b.backupId)) };
   deleted.push(...(await execute(o, kept, order.fulls, false)));
@@ -187,8 +191,12 @@ async function execute(
   const tick = () =>
     o.progress?.emit({ type: 'items', task, unit: 'backups', done: out.length, total: steps.length });
   tick();
-  for (const step of steps) {
-    const d = await deleteStep(o, step);
+  // The folders are listed ahead, a few at a time (a round trip each on a remote store); deleting stays in order.
+  const listings = await mapLimit(steps, LIST_CONCURRENCY, (step) =>
+    o.store.list(backupDir(o, step), { signal: o.signal }),
+  );
+  for (const [i, step] of steps.entries()) {
+    const d = await deleteStep(o, step, listings[i]!);
     o.progress?.emit({
       type: 'stage',
       message: `${o.dryRun ? 'would delete' : 'deleted'} backup ${d.backupId}: ${d.objects.length} object(s), ${d.wal.length} WAL object(s)`,
@@ -199,9 +207,18 @@ async function execute(
   return out;
 }
 
-async function deleteStep(o: CommonOptions, step: DeletionStep, folder = 'base'): Promise<DeletedBackup> {
-  const dir = `${o.serverName}/${folder}/${step.backup.backupId}/`;
-  const listed = await o.store.list(dir, { signal: o.signal });
+function backupDir(o: CommonOptions, step: DeletionStep, folder = 'base'): string {
+  return `${o.serverName}/${folder}/${step.backup.backupId}/`;
+}
+
+async function deleteStep(
+  o: CommonOptions,
+  step: DeletionStep,
+  listed?: ListResult,
+  folder = 'base',
+): Promise<DeletedBackup> {
+  const dir = backupDir(o, step, folder);
+  listed ??= await o.store.list(dir, { signal: o.signal });
   // barman leaves annotations/ alone (it never lists them); backup.info goes last so a failed run can resume.
   const files = listed.objects.filter(
     (x) => x.key !== `${dir}backup.info` && !x.key.startsWith(`${dir}annotations/`),

@@ -4,6 +4,7 @@
 // SigV4 verifier in front of it, rebuilt from the request as received on the wire: a wrong secret gets a real
 // 403 SignatureDoesNotMatch, and a client that signs something other than what it sends is caught.
 import { createHash, createHmac } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 
@@ -39,37 +40,80 @@ interface ListOptions {
   delimiter?: string;
   prefix?: string;
   maxKeys?: number;
+  startAfter?: string;
+}
+interface Store {
+  getBucketPath(bucket: string): string;
+  getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
 }
 const FilesystemStore = require('s3rver/lib/stores/filesystem') as {
-  prototype: { listObjects(bucket: string, o: ListOptions): Promise<ListResult> };
+  prototype: { listObjects(this: Store, bucket: string, o: ListOptions): Promise<ListResult> };
 };
+const S3Object = require('s3rver/lib/models/object') as new (
+  bucket: string,
+  key: string,
+  content: null,
+  metadata: Record<string, unknown>,
+) => ListedObject;
+const OBJECT_SUFFIX = '._S3rver_object';
+
+/** Every object key below prefix, sorted (readdir entries come sorted), without reading any metadata. */
+function keysBelow(bucketPath: string, prefix: string): string[] {
+  const keys: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const key = rel + e.name;
+      if (e.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) walk(`${dir}/${e.name}`, `${key}/`);
+      } else if (key.endsWith(OBJECT_SUFFIX) && key.startsWith(prefix)) {
+        keys.push(key.slice(0, -OBJECT_SUFFIX.length));
+      }
+    }
+  };
+  walk(bucketPath, '');
+  return keys.sort();
+}
 const listObjects = FilesystemStore.prototype.listObjects;
 // s3rver 3.7 prunes folders below a common prefix before it has seen an object in them, so a "folder" that holds
 // only sub-folders (e.g. `server/` with `base/` and `wals/`) is never reported as a CommonPrefix, which real S3
 // does report. List without the delimiter and fold here instead.
-FilesystemStore.prototype.listObjects = async function (this: unknown, bucket: string, o: ListOptions) {
+// Only the objects of the page are read for their metadata: a listing of a few common prefixes over a large
+// bucket costs a walk of its folders, not a read of every object's metadata.
+FilesystemStore.prototype.listObjects = async function (this: Store, bucket: string, o: ListOptions) {
   if (!o.delimiter) return listObjects.call(this, bucket, o);
   const prefix = o.prefix ?? '';
-  const all = await listObjects.call(this, bucket, {
-    ...o,
-    delimiter: '',
-    maxKeys: Number.POSITIVE_INFINITY,
-  });
-  const entries: Array<{ sortKey: string; object?: ListedObject; prefix?: string }> = [];
+  const startAfter = o.startAfter ?? '';
+  const entries: Array<{ sortKey: string; key?: string; prefix?: string }> = [];
   const seen = new Set<string>();
-  for (const object of all.objects) {
-    const i = object.key.slice(prefix.length).indexOf(o.delimiter);
-    if (i < 0) entries.push({ sortKey: object.key, object });
+  for (const key of keysBelow(this.getBucketPath(bucket), prefix)) {
+    if (key <= startAfter) continue;
+    const i = key.slice(prefix.length).indexOf(o.delimiter);
+    if (i < 0) entries.push({ sortKey: key, key });
     else {
-      const p = object.key.slice(0, prefix.length + i + 1);
+      const p = key.slice(0, prefix.length + i + 1);
       if (!seen.has(p)) entries.push({ sortKey: p, prefix: p });
       seen.add(p);
     }
   }
   entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
   const page = entries.slice(0, o.maxKeys ?? entries.length);
+  const objects: ListedObject[] = [];
+  for (const e of page) {
+    if (e.key === undefined) continue;
+    const metadata = await this.getMetadata(bucket, e.key).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (metadata) objects.push(new S3Object(bucket, e.key, null, metadata));
+  }
   return {
-    objects: page.flatMap((e) => (e.object ? [e.object] : [])),
+    objects,
     commonPrefixes: page.flatMap((e) => (e.prefix ? [e.prefix] : [])),
     isTruncated: page.length < entries.length,
   };

@@ -3,7 +3,7 @@
 // page needs a marker, and a marker the service already gave ends the listing with STORE_ERROR.
 import { PgdrError } from '../../errors.js';
 import type { ListResult, ObjectInfo } from '../object-store.js';
-import { addressable, byteOrder } from '../s3/s3-list.js';
+import { addressable, byteOrder, sortByKey } from '../s3/s3-list.js';
 import { MAX_XML_CHARS, tagBlocks, tagText } from '../s3/s3-xml.js';
 import type { AzureHttp } from './azure-http.js';
 
@@ -61,8 +61,7 @@ export async function listAll(r: ListRequest): Promise<ListResult> {
     }
     if (marker !== undefined) seen.add(marker);
   } while (marker);
-  objects.sort((a, b) => byteOrder(a.key, b.key));
-  return { objects, prefixes: [...prefixes].sort(byteOrder) };
+  return { objects: sortByKey(objects), prefixes: [...prefixes].sort(byteOrder) };
 }
 
 export function parsePage(xml: string, what: string): Page {

@@ -8,10 +8,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { mapLimit } from '../../common/map-limit.js';
 import { localFileError, PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 
 const TMP_MARK = '.pgdr-tmp-';
+const STAT_CONCURRENCY = 32;
 
 export class FsObjectStore implements ObjectStore {
   readonly displayUrl: string;
@@ -116,6 +118,7 @@ export class FsObjectStore implements ObjectStore {
         if (code === 'ENOENT' || code === 'ENOTDIR') return;
         throw mapFsError(e, dirKey, this.displayUrl, { path: dirPath, action: 'list' });
       }
+      const files: string[] = [];
       for (const ent of entries) {
         if (ent.name.startsWith(TMP_MARK)) continue;
         const key = dirKey === '' ? ent.name : `${dirKey}/${ent.name}`;
@@ -129,10 +132,21 @@ export class FsObjectStore implements ObjectStore {
           await walk(key);
         } else if (ent.isFile() && key.startsWith(prefix)) {
           if (options.delimiter && key.slice(prefix.length).includes('/')) continue;
-          const st = await fsp.stat(join(this.root, key.split('/').join(sep)));
-          objects.push({ key, size: st.size, lastModified: st.mtime });
+          files.push(key);
         }
       }
+      // A WAL folder holds 256 segments: one stat after another would wait on each in turn.
+      const stats = await mapLimit(files, STAT_CONCURRENCY, (key) =>
+        fsp.stat(join(this.root, key.split('/').join(sep))).then(
+          (st) => ({ key, size: st.size, lastModified: st.mtime }),
+          (e: unknown) => {
+            // Deleted between readdir and stat: not there any more, as for a listing a moment later.
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+            throw mapFsError(e, key, this.displayUrl, { path: dirPath, action: 'list' });
+          },
+        ),
+      );
+      for (const st of stats) if (st) objects.push(st);
     };
     await walk(base);
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -2,7 +2,7 @@
 // are hostile input: parsed by gcs-json.ts, their count bounded, a repeated token refused.
 import { PgdrError } from '../../errors.js';
 import type { ListResult, ObjectInfo } from '../object-store.js';
-import { addressable, byteOrder } from '../s3/s3-list.js';
+import { addressable, byteOrder, sortByKey } from '../s3/s3-list.js';
 import { type GcsHttp, listPath } from './gcs-http.js';
 import { parseListPage } from './gcs-json.js';
 
@@ -61,6 +61,5 @@ export async function listAll(r: ListRequest): Promise<ListResult> {
     }
     seen.add(token);
   }
-  objects.sort((a, b) => byteOrder(a.key, b.key));
-  return { objects, prefixes: [...prefixes].sort(byteOrder) };
+  return { objects: sortByKey(objects), prefixes: [...prefixes].sort(byteOrder) };
 }
