@@ -1,6 +1,6 @@
 // A large archive of fake objects (test/helpers/fake-archive.ts): status finds exactly the gaps left in it and the
 // right recovery window, retention marks the right backups obsolete and plans the right WAL, and the number of
-// LIST calls is what the layout requires: three listings on file://, and on S3 one page per 1,000 WAL objects.
+// LIST calls is what the layout requires: four listings on file://, and on S3 one page per 1,000 WAL objects.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,18 +95,18 @@ describe('catalog cost on a large archive', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('file://: status finds the gaps and the window with three listings', async () => {
+  it('file://: status finds the gaps and the window with four listings', async () => {
     const { store, calls } = countingStore(new FsObjectStore(root));
     await checkStatus(store);
-    assert.deepEqual([...calls].sort(), ['pg/ (/)', 'pg/base/ (/)', 'pg/wals/']);
+    assert.deepEqual([...calls].sort(), ['pg/ (/)', 'pg/base/ (/)', 'pg/pgdr/incremental/ (/)', 'pg/wals/']);
   });
 
   it('file://: retention plans the obsolete backups and their WAL', async () => {
     const { store, calls } = countingStore(new FsObjectStore(root));
     await checkRetention(store);
-    // The backup folders, one listing each, then the WAL once.
+    // The server folder, the incremental backups' folder, the backup folders (one listing each), then the WAL once.
     assert.equal(calls.filter((c) => c === 'pg/wals/').length, 1);
-    assert.equal(calls.length, 2 + (SHAPE.backups - 5));
+    assert.equal(calls.length, 3 + (SHAPE.backups - 5));
   });
 
   it('s3: status lists the WAL in pages of 1,000 and reads each backup.info once', async () => {
@@ -124,8 +124,8 @@ describe('catalog cost on a large archive', () => {
       const lists = proxy.requests.filter((q) => q.method === 'GET' && q.path.includes('list-type=2'));
       const walPages = lists.filter((q) => q.path.includes(`prefix=cat/${SERVER}/wals/`));
       assert.equal(walPages.length, Math.ceil(WAL_OBJECTS / 1000));
-      // Access check, the server folder, base/, then the WAL pages.
-      assert.equal(lists.length, 3 + walPages.length);
+      // Access check, the server folder, base/, pgdr/incremental/, then the WAL pages.
+      assert.equal(lists.length, 4 + walPages.length);
       const infos = proxy.requests.filter((q) => q.method === 'GET' && q.path.endsWith('/backup.info'));
       assert.equal(infos.length, SHAPE.backups);
     } finally {
