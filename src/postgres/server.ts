@@ -4,10 +4,11 @@
 // never change PGDATA, and vanish with the process. They are visible to `ps`, so never pass secrets this way.
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { PgdrError } from '../errors.js';
 import { shQuote } from '../shell-quote.js';
 import type { PostgresBinaries } from './binaries.js';
+import { withClient } from './connect.js';
 import { lastLines } from './initdb.js';
 import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from './os-user.js';
 
@@ -25,6 +26,8 @@ export interface StartOptions {
   readonly runAs?: ServerUser | null;
   /** The database superuser used by connectionString/query; default `postgres`. */
   readonly user?: string;
+  /** application_name of pgdr's own sessions on this server (`pgdr_restore`, `pgdr_drill`); default `pgdr`. */
+  readonly application?: string;
   /** Wait until the server accepts connections (or is a hot standby); default true. */
   readonly wait?: boolean;
   readonly timeoutSeconds?: number;
@@ -108,27 +111,17 @@ export class PostgresServer {
     sql: string,
     params?: unknown[],
   ): Promise<R[]> {
-    const client = new pg.Client({ connectionString: this.connectionString() });
-    // A server shutting down resets the connection, possibly after the query: without a listener that error
-    // would end the process; the query's own promise reports what matters.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-    } catch (e) {
-      throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to PostgreSQL on port ${this.port}`, {
-        cause: e,
-      });
-    }
-    try {
-      return (await client.query<R>(sql, params)).rows;
-    } catch (e) {
-      throw new PgdrError('POSTGRES_ERROR', `query failed: ${(e as Error).message}`, {
-        cause: e,
-        details: { sql },
-      });
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    const session = { application: this.options.application ?? 'pgdr' };
+    return withClient(this.connectionString(), session, async (client) => {
+      try {
+        return (await client.query<R>(sql, params)).rows;
+      } catch (e) {
+        throw new PgdrError('POSTGRES_ERROR', `query failed: ${(e as Error).message}`, {
+          cause: e,
+          details: { sql },
+        });
+      }
+    });
   }
 
   /** Stops the server; a server that is not running is not an error. */

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { TarCompression } from '../../compression/suffixes.js';
 import { PgdrError } from '../../errors.js';
+import { connect } from '../../postgres/connect.js';
 import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
@@ -19,7 +20,6 @@ import {
   serverVersion,
   startBackup,
 } from './pg-backup-api.js';
-import { connect } from './pg-connect.js';
 import { checkAccess, checkArchiving, checkCompression, checkPgdata } from './preflight.js';
 import { prepareRepoFolders } from './repo-folders.js';
 import { stopSequence } from './stop-sequence.js';
@@ -61,7 +61,10 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
   };
 
   report('connecting to PostgreSQL');
-  const client: pg.Client = await connect(o.connection);
+  const client: pg.Client = await connect(o.connection, {
+    application: 'pgdr_backup',
+    setting: 'postgres.connection',
+  });
   let start: StartInfo | undefined;
   let stop: StopInfo | undefined;
   let meta: ServerMetadata | undefined;
