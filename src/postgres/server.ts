@@ -11,6 +11,7 @@ import type { PostgresBinaries } from './binaries.js';
 import { withClient } from './connect.js';
 import { lastLines } from './initdb.js';
 import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from './os-user.js';
+import { isRunning, type PgCtlTarget, type StopMode, stopServer } from './pg-ctl.js';
 
 // initdb lives in its own file to keep this one small; servers and clusters are made together.
 export { type InitdbOptions, initdb } from './initdb.js';
@@ -33,7 +34,7 @@ export interface StartOptions {
   readonly timeoutSeconds?: number;
 }
 
-export type StopMode = 'smart' | 'fast' | 'immediate';
+export type { StopMode };
 
 export class PostgresServer {
   readonly host = '127.0.0.1';
@@ -126,19 +127,12 @@ export class PostgresServer {
 
   /** Stops the server; a server that is not running is not an error. */
   async stop(options: { mode?: StopMode; timeoutSeconds?: number } = {}): Promise<void> {
-    if (!(await this.isRunning())) return;
-    const timeout = options.timeoutSeconds ?? 60;
-    const args = ['stop', '-D', this.pgdata, '-m', options.mode ?? 'fast', '-w', '-t', String(timeout), '-s'];
-    const r = await this.pgCtl(args, timeout + 30);
-    if (r.code !== 0 && (await this.isRunning())) {
-      throw new PgdrError(
-        'POSTGRES_ERROR',
-        `PostgreSQL on port ${this.port} did not stop (${options.mode ?? 'fast'})`,
-        {
-          hint: `${r.stderr.trim()}\nlast lines of ${this.options.logFile}:\n${await this.logTail()}`,
-        },
-      );
-    }
+    await stopServer(this.control, options);
+  }
+
+  private get control(): PgCtlTarget {
+    const { bin, pgdata, logFile } = this.options;
+    return { pgCtl: bin.pgCtl, pgdata, logFile, user: this.runAs };
   }
 
   /**
@@ -162,8 +156,7 @@ export class PostgresServer {
   }
 
   async isRunning(): Promise<boolean> {
-    const r = await this.pgCtl(['status', '-D', this.pgdata], 30);
-    return r.code === 0;
+    return isRunning(this.control);
   }
 
   async logTail(lines = 20): Promise<string> {

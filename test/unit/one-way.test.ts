@@ -40,6 +40,11 @@ const RULES: { what: string; pattern: RegExp; only: string[] }[] = [
     pattern: /pg_walfile_name\(pg_current_wal_lsn\(\)\), 1, 8\)/,
     only: ['postgres/timeline.ts'],
   },
+  {
+    what: 'pg_ctl stop, restart and status (waiting, timeouts, the error a DBA sees)',
+    pattern: /\[\s*'(stop|restart|status)',\s*'-D'/,
+    only: ['postgres/pg-ctl.ts'],
+  },
 ];
 
 describe('one way to do each thing', () => {

@@ -9,7 +9,7 @@ import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/type
 import { PgdrError } from '../../errors.js';
 import type { BinariesCache } from '../../postgres/binaries.js';
 import { withClient } from '../../postgres/connect.js';
-import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import { stopServer } from '../../postgres/pg-ctl.js';
 import { currentTimeline as timeline } from '../../postgres/timeline.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -161,13 +161,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
   });
   if (o.stopRecovered) {
     await timed('stop-recovered', `stopping the recovered cluster in ${recovered.pgdata}`, async () => {
-      const args = ['stop', '-D', recovered.pgdata, '-m', 'fast', '-w', '-t', '120'];
-      const r = await runAsServerUser({ file: recovered.pgCtl, args, user: await resolveServerUser() });
-      if (r.code !== 0) {
-        throw new PgdrError('POSTGRES_ERROR', `the recovered cluster did not stop: ${r.stderr.trim()}`, {
-          hint: stopCommandText(recovered),
-        });
-      }
+      await stopServer(recovered, { timeoutSeconds: 120, hint: stopCommandText(recovered) });
     });
   }
   // `pgdr connections` must now send applications to the new cluster, not to the recovered one.

@@ -5,7 +5,7 @@
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
 import { connect, withClient } from '../../postgres/connect.js';
-import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import { restartServer } from '../../postgres/pg-ctl.js';
 import { currentTimeline } from '../../postgres/timeline.js';
 import { removeRestoreCredentials } from '../restore/recovery-config.js';
 import type { ReplicaState } from './replica-state.js';
@@ -37,10 +37,7 @@ export async function promoteServer(o: {
     await client.end().catch(() => undefined);
   }
   if (restart) {
-    const args = ['restart', '-D', o.state.pgdata, '-m', 'fast', '-w', '-t', '120', '-l', o.state.logFile];
-    const r = await runAsServerUser({ file: o.state.pgCtl, args, user: await resolveServerUser() });
-    if (r.code !== 0)
-      throw new PgdrError('POSTGRES_ERROR', `restart after promotion failed: ${r.stderr.trim()}`);
+    await restartServer(o.state);
   }
   const tli = await withClient(o.state.connectionString, session, async (after) => {
     const now = await currentTimeline(after);
