@@ -1,0 +1,86 @@
+// Writing a file so that readers see all of it or nothing, with one fsync rule: temp file in the same folder,
+// fsync it, rename (or link) it into place, fsync the folder. A failure removes the temp file. Calls go through
+// `promises` of node:fs so a test can watch which folders are fsynced.
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+
+let tmpCount = 0;
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates dir and any missing parents, then fsyncs the parent of each folder created, top down. */
+export async function mkdirDurable(dir: string, mode?: number): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let d = dir; d !== dirname(first); d = dirname(d)) created.unshift(d);
+  for (const d of created) await syncDir(dirname(d));
+}
+
+export interface AtomicWriteOptions {
+  signal?: AbortSignal | undefined;
+  /** false: no fsync (the caller voids the file after a machine crash some other way). */
+  durable?: boolean | undefined;
+  /** The file's mode; 0600 unless said. */
+  mode?: number | undefined;
+  /** The temp file's path (in dest's folder), where readers of the folder must recognise it. */
+  tempPath?: string | undefined;
+  /** Fail with EEXIST rather than replace an existing dest: link() checks and publishes in one step. */
+  noReplace?: boolean | undefined;
+}
+
+/** Returns the number of bytes written. */
+export async function writeFileAtomic(
+  dest: string,
+  source: Readable | Buffer | string,
+  options: AtomicWriteOptions = {},
+): Promise<number> {
+  const durable = options.durable ?? true;
+  // Unique per process and call; 'wx' refuses a leftover of the same name rather than sharing it.
+  const tmp =
+    options.tempPath ??
+    join(
+      dirname(dest),
+      `.${basename(dest)}.pgdr-${process.pid}-${Date.now().toString(36)}-${tmpCount++}.tmp`,
+    );
+  const chunks =
+    typeof source === 'string' ? [Buffer.from(source)] : Buffer.isBuffer(source) ? [source] : source;
+  // A source that stalls must still end at the abort, not at its next chunk.
+  if (options.signal && !Array.isArray(chunks)) addAbortSignal(options.signal, chunks as Readable);
+  let bytes = 0;
+  try {
+    const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o600);
+    try {
+      for await (const chunk of chunks) {
+        options.signal?.throwIfAborted();
+        const b = chunk as Buffer;
+        for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+        bytes += b.length;
+      }
+      if (durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    options.signal?.throwIfAborted();
+    if (options.noReplace) {
+      await fsp.link(tmp, dest);
+      await fsp.unlink(tmp);
+    } else {
+      await fsp.rename(tmp, dest);
+    }
+  } catch (e) {
+    if (!Array.isArray(chunks)) (chunks as Readable).destroy();
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  if (durable) await syncDir(dirname(dest));
+  return bytes;
+}
