@@ -2,8 +2,10 @@
 // fsync it, rename (or link) it into place, fsync the folder. A failure removes the temp file. Calls go through
 // `promises` of node:fs so a test can watch which folders are fsynced.
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 let tmpCount = 0;
 
@@ -51,20 +53,16 @@ export async function writeFileAtomic(
       dirname(dest),
       `.${basename(dest)}.pgdr-${process.pid}-${Date.now().toString(36)}-${tmpCount++}.tmp`,
     );
-  const chunks =
-    typeof source === 'string' ? [Buffer.from(source)] : Buffer.isBuffer(source) ? [source] : source;
-  // A source that stalls must still end at the abort, not at its next chunk.
-  if (options.signal && !Array.isArray(chunks)) addAbortSignal(options.signal, chunks as Readable);
   let bytes = 0;
   try {
     const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o600);
     try {
-      for await (const chunk of chunks) {
-        options.signal?.throwIfAborted();
-        const b = chunk as Buffer;
-        for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-        bytes += b.length;
-      }
+      const sink = handleSink(fh, (n) => {
+        bytes += n;
+      });
+      const body = typeof source === 'string' || Buffer.isBuffer(source) ? [Buffer.from(source)] : source;
+      // pipeline ends at the abort even while the source waits for data that never comes.
+      await (options.signal ? pipeline(body, sink, { signal: options.signal }) : pipeline(body, sink));
       if (durable) await fh.sync();
     } finally {
       await fh.close();
@@ -77,10 +75,27 @@ export async function writeFileAtomic(
       await fsp.rename(tmp, dest);
     }
   } catch (e) {
-    if (!Array.isArray(chunks)) (chunks as Readable).destroy();
+    if (typeof source !== 'string' && !Buffer.isBuffer(source)) source.destroy();
     await fsp.rm(tmp, { force: true });
     throw e;
   }
   if (durable) await syncDir(dirname(dest));
   return bytes;
+}
+
+// Writes through the handle without owning it. A stream on the bare fd closes that fd when destroyed (abort),
+// and the fh.close() that follows would close the number a second time, when it may be another file's.
+function handleSink(fh: FileHandle, written: (n: number) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      writeAll(fh, chunk).then(() => {
+        written(chunk.length);
+        done();
+      }, done);
+    },
+  });
+}
+
+async function writeAll(fh: FileHandle, b: Buffer): Promise<void> {
+  for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
 }
