@@ -61,8 +61,20 @@ export async function writeFileAtomic(
         bytes += n;
       });
       const body = typeof source === 'string' || Buffer.isBuffer(source) ? [Buffer.from(source)] : source;
-      // pipeline ends at the abort even while the source waits for data that never comes.
-      await (options.signal ? pipeline(body, sink, { signal: options.signal }) : pipeline(body, sink));
+      // The write ends at the abort even while the source waits for data that never comes; a source that
+      // watches the same signal fails first (its listener is older), and its error is the one reported.
+      const onAbort = (): void => {
+        sink.destroy(
+          Object.assign(new Error('the write was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+        );
+      };
+      options.signal?.throwIfAborted();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await pipeline(body, sink);
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
       if (durable) await fh.sync();
     } finally {
       await fh.close();

@@ -45,6 +45,21 @@ const RULES: { what: string; pattern: RegExp; only: string[] }[] = [
     pattern: /\[\s*'(stop|restart|status)',\s*'-D'/,
     only: ['postgres/pg-ctl.ts'],
   },
+  {
+    what: 'the retry loop of the cloud drivers (attempts, full-jitter backoff, the operation deadline)',
+    pattern: /2 \*\* \(attempt - 1\)/,
+    only: ['storage/retry.ts'],
+  },
+  {
+    what: "a cloud driver's abortable HTTP request",
+    pattern: /new Promise<IncomingMessage>/,
+    only: ['storage/exchange.ts'],
+  },
+  {
+    what: "a cloud driver's put guard (a CONFLICT before uploading)",
+    pattern: /already exists`, \{ hint: 'it was not overwritten' \}/,
+    only: ['storage/fs/fs-store.ts', 'storage/put-guard.ts'],
+  },
 ];
 
 describe('one way to do each thing', () => {
