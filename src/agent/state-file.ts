@@ -1,8 +1,10 @@
 // The agent's small memory: what it last did and what it will do next. Read by `pgdr status` and by the agent's
 // next start (to catch up once). Written whole through a rename, so a reader never sees half of it.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 export type JobResult = 'done' | 'failed' | 'aborted' | 'skipped';
 
@@ -77,7 +79,5 @@ export async function readState(path: string): Promise<AgentState | undefined> {
 
 export async function writeState(path: string, state: AgentState): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }

@@ -1,11 +1,13 @@
 // The demo's primary: embedded PostgreSQL 17 whose archive_command is `pgdr wal archive`, into a file://
 // object store, with a short archive_timeout so that the RPO the scenarios show is seconds, not minutes.
+
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { DEFAULT_SEGMENT_SIZE, segmentStartLsn } from '../catalog/wal-name.js';
 import { PgdrError } from '../errors.js';
 import { PGDR_EXECUTABLE } from '../pgdr-executable.js';
 import type { PostgresBinaries } from '../postgres/binaries.js';
+import { connect as connectTo } from '../postgres/connect.js';
 import { freePort } from '../postgres/free-port.js';
 import type { ServerUser } from '../postgres/os-user.js';
 import { initdb, PostgresServer } from '../postgres/server.js';
@@ -56,9 +58,7 @@ export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: S
 }
 
 export async function connect(server: PostgresServer, database = 'postgres'): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: server.connectionString({ database }) });
-  await c.connect();
-  return c;
+  return connectTo(server.connectionString({ database }), { application: 'pgdr_demo' });
 }
 
 /** Closes the current WAL segment and waits until archive_command has stored it. */

@@ -1,12 +1,13 @@
 // `pgdr demo`: the runbook's scenarios played one after another on the embedded default, each verified,
 // timed and summarised. Whatever happens (a failing scenario, an error, Ctrl-C), every PostgreSQL the demo
 // started is stopped, and without --keep everything it made is removed.
+
 import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
-import pg from 'pg';
 import { defaultCacheDir } from '../config/postgres-cache.js';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
+import { connect } from '../postgres/connect.js';
 import { DEFAULT_VOLUMES, type Volumes } from './mastodon-data.js';
 import { PgdrRunner } from './pgdr-child.js';
 import { losePrimary, type PrimaryLoss } from './primary-loss.js';
@@ -109,9 +110,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       connectTo: async (connectionString, database) => {
         const url = new URL(connectionString);
         if (database !== undefined) url.pathname = `/${encodeURIComponent(database)}`;
-        const c = new pg.Client({ connectionString: url.toString() });
-        await c.connect();
-        return c;
+        return connect(url.toString(), { application: 'pgdr_demo' });
       },
     };
     for (const s of SCENARIOS.filter((s) => o.only === undefined || o.only.includes(s.id))) {

@@ -4,12 +4,14 @@
 // never change PGDATA, and vanish with the process. They are visible to `ps`, so never pass secrets this way.
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { PgdrError } from '../errors.js';
 import { shQuote } from '../shell-quote.js';
 import type { PostgresBinaries } from './binaries.js';
+import { withClient } from './connect.js';
 import { lastLines } from './initdb.js';
 import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from './os-user.js';
+import { isRunning, type PgCtlTarget, type StopMode, stopServer } from './pg-ctl.js';
 
 // initdb lives in its own file to keep this one small; servers and clusters are made together.
 export { type InitdbOptions, initdb } from './initdb.js';
@@ -25,12 +27,14 @@ export interface StartOptions {
   readonly runAs?: ServerUser | null;
   /** The database superuser used by connectionString/query; default `postgres`. */
   readonly user?: string;
+  /** application_name of pgdr's own sessions on this server (`pgdr_restore`, `pgdr_drill`); default `pgdr`. */
+  readonly application?: string;
   /** Wait until the server accepts connections (or is a hot standby); default true. */
   readonly wait?: boolean;
   readonly timeoutSeconds?: number;
 }
 
-export type StopMode = 'smart' | 'fast' | 'immediate';
+export type { StopMode };
 
 export class PostgresServer {
   readonly host = '127.0.0.1';
@@ -108,44 +112,27 @@ export class PostgresServer {
     sql: string,
     params?: unknown[],
   ): Promise<R[]> {
-    const client = new pg.Client({ connectionString: this.connectionString() });
-    // A server shutting down resets the connection, possibly after the query: without a listener that error
-    // would end the process; the query's own promise reports what matters.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-    } catch (e) {
-      throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to PostgreSQL on port ${this.port}`, {
-        cause: e,
-      });
-    }
-    try {
-      return (await client.query<R>(sql, params)).rows;
-    } catch (e) {
-      throw new PgdrError('POSTGRES_ERROR', `query failed: ${(e as Error).message}`, {
-        cause: e,
-        details: { sql },
-      });
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    const session = { application: this.options.application ?? 'pgdr' };
+    return withClient(this.connectionString(), session, async (client) => {
+      try {
+        return (await client.query<R>(sql, params)).rows;
+      } catch (e) {
+        throw new PgdrError('POSTGRES_ERROR', `query failed: ${(e as Error).message}`, {
+          cause: e,
+          details: { sql },
+        });
+      }
+    });
   }
 
   /** Stops the server; a server that is not running is not an error. */
   async stop(options: { mode?: StopMode; timeoutSeconds?: number } = {}): Promise<void> {
-    if (!(await this.isRunning())) return;
-    const timeout = options.timeoutSeconds ?? 60;
-    const args = ['stop', '-D', this.pgdata, '-m', options.mode ?? 'fast', '-w', '-t', String(timeout), '-s'];
-    const r = await this.pgCtl(args, timeout + 30);
-    if (r.code !== 0 && (await this.isRunning())) {
-      throw new PgdrError(
-        'POSTGRES_ERROR',
-        `PostgreSQL on port ${this.port} did not stop (${options.mode ?? 'fast'})`,
-        {
-          hint: `${r.stderr.trim()}\nlast lines of ${this.options.logFile}:\n${await this.logTail()}`,
-        },
-      );
-    }
+    await stopServer(this.control, options);
+  }
+
+  private get control(): PgCtlTarget {
+    const { bin, pgdata, logFile } = this.options;
+    return { pgCtl: bin.pgCtl, pgdata, logFile, user: this.runAs };
   }
 
   /**
@@ -169,8 +156,7 @@ export class PostgresServer {
   }
 
   async isRunning(): Promise<boolean> {
-    const r = await this.pgCtl(['status', '-D', this.pgdata], 30);
-    return r.code === 0;
+    return isRunning(this.control);
   }
 
   async logTail(lines = 20): Promise<string> {

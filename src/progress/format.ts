@@ -1,16 +1,8 @@
 // Numbers as progress shows them: sizes, rates, ETAs and percentages.
 import { formatDuration } from '../common/duration.js';
+import { bytes } from '../common/text-format.js';
 
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+export { bytes };
 
 /** '12.0 MiB/s' for bytes, '40.5 WAL objects/s' for items; '?' before a rate can be measured. */
 export function rate(perSecond: number | null, unit?: string): string {

@@ -2,7 +2,7 @@
 // in postgres.connection), so that responses can be scrubbed of them whatever path a value took into a message.
 
 import type { PgdrConfig } from '../config/types.js';
-import { clientConfig } from '../engine/backup/pg-connect.js';
+import { clientConfig } from '../postgres/connect.js';
 
 /** Shorter values are not scrubbed: they would mangle ordinary text and are no secret worth the name. */
 const MIN_SECRET_LENGTH = 6;
@@ -19,7 +19,7 @@ export function knownSecrets(config: PgdrConfig): string[] {
   const conn = config.postgres.connection;
   if (conn) {
     try {
-      const pw = clientConfig(conn).password;
+      const pw = clientConfig(conn, { application: 'pgdr' }).password;
       out.push(typeof pw === 'string' ? pw : undefined);
       if (/^postgres(ql)?:\/\//.test(conn)) out.push(decodeURIComponent(new URL(conn).password));
     } catch {

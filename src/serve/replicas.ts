@@ -1,9 +1,10 @@
 // Replica lag "if known": the standbys `pgdr replica create` registered on this host (asked directly, judged
 // against the archive as `pgdr replica status` does), and the primary's pg_stat_replication when
 // postgres.connection is configured. A source that cannot answer is reported, never fatal to the dashboard.
-import { connect } from '../engine/backup/pg-connect.js';
+
 import { knownReplicas } from '../engine/replica/registry.js';
 import { replicaStatus } from '../engine/replica/status.js';
+import { connect } from '../postgres/connect.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { archiverFacts } from '../verify/archiver-checks.js';
 import type { PrimaryView, ReplicaView } from './dashboard-types.js';
@@ -84,7 +85,10 @@ export async function primaryFacts(
 ): Promise<{ primary: PrimaryView; replicas: ReplicaView[] }> {
   let client: Awaited<ReturnType<typeof connect>>;
   try {
-    client = await withTimeout(connect(connection), 'postgres.connection');
+    client = await withTimeout(
+      connect(connection, { application: 'pgdr_serve', setting: 'postgres.connection' }),
+      'postgres.connection',
+    );
   } catch (e) {
     const code = (e as { code?: string }).code;
     return {

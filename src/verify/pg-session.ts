@@ -1,10 +1,10 @@
 // The one session verify runs in (UTC; data checks open their own read-only transactions), and query values
 // normalised to CheckValue so reports round-trip through JSON (bigint counts as numbers, times as ISO strings).
 import pg from 'pg';
-import { connect as connectOrThrow } from '../engine/backup/pg-connect.js';
+import { connect } from '../postgres/connect.js';
 import type { CheckValue } from './check-result.js';
 
-export { describe } from '../engine/backup/pg-connect.js';
+export { describe } from '../postgres/connect.js';
 
 const TIMESTAMP = 1114;
 const TIMESTAMPTZ = 1184;
@@ -12,9 +12,7 @@ const INT8 = 20;
 const NUMERIC = 1700;
 
 export async function openSession(connection: string): Promise<pg.Client> {
-  // pg-connect maps connection failures to POSTGRES_UNREACHABLE / POSTGRES_ERROR with hints; reuse them.
-  const client = await connectOrThrow(connection);
-  await client.query("SET application_name = 'pgdr_verify'");
+  const client = await connect(connection, { application: 'pgdr_verify', setting: 'postgres.connection' });
   await client.query("SET TIME ZONE 'UTC'");
   return client;
 }

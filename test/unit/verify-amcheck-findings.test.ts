@@ -3,7 +3,7 @@
 // a database's connection text is rewritten for the others.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientConfig } from '../../src/engine/backup/pg-connect.js';
+import { clientConfig } from '../../src/postgres/connect.js';
 import {
   type AmcheckBounds,
   AmcheckBudget,
@@ -179,6 +179,6 @@ describe('withDatabase', () => {
     );
     const kv = withDatabase('host=/run/pg user=postgres dbname=x', "o'hara");
     assert.equal(kv, "host=/run/pg user=postgres dbname=x dbname='o\\'hara'");
-    assert.equal(clientConfig(kv).database, "o'hara");
+    assert.equal(clientConfig(kv, { application: 'pgdr_verify' }).database, "o'hara");
   });
 });

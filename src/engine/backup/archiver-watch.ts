@@ -6,8 +6,8 @@
 // grace period. PostgreSQL retries a failed segment about once a minute, so a 60 s grace lets a second round
 // fail before the backup is given up: a blip of the store does not cost a whole backup.
 import type pg from 'pg';
+import { queryError } from '../../postgres/connect.js';
 import { archiverFacts } from '../../verify/archiver-checks.js';
-import { queryError } from './pg-connect.js';
 
 /** PostgreSQL's NUM_ARCHIVE_RETRIES: the archiver tries a segment this many times, then sleeps. */
 export const ARCHIVE_RETRIES = 3;

@@ -7,6 +7,7 @@ import { CHAIN_NAME, chainJson, incrementalPrefix } from '../../catalog/incremen
 import { walSegmentFromLsn } from '../../catalog/wal-name.js';
 import type { TarCompression } from '../../compression/suffixes.js';
 import { PgdrError } from '../../errors.js';
+import { connect } from '../../postgres/connect.js';
 import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
@@ -22,7 +23,6 @@ import {
   serverVersion,
   startBackup,
 } from './pg-backup-api.js';
-import { connect } from './pg-connect.js';
 import { checkAccess, checkArchiving, checkCompression, checkPgdata } from './preflight.js';
 import { prepareRepoFolders } from './repo-folders.js';
 import { stopSequence } from './stop-sequence.js';
@@ -64,7 +64,10 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
   };
 
   report('connecting to PostgreSQL');
-  const client: pg.Client = await connect(o.connection);
+  const client: pg.Client = await connect(o.connection, {
+    application: 'pgdr_backup',
+    setting: 'postgres.connection',
+  });
   let start: StartInfo | undefined;
   let stop: StopInfo | undefined;
   let meta: ServerMetadata | undefined;

@@ -2,7 +2,7 @@
 // non-exclusive backup lives exactly as long as this session, so a crash of pgdr aborts it server-side.
 import type pg from 'pg';
 import { PgdrError } from '../../errors.js';
-import { queryError } from './pg-connect.js';
+import { queryError } from '../../postgres/connect.js';
 
 export interface ServerMetadata {
   readonly versionNum: number;

@@ -3,9 +3,10 @@
 // original serverName again, whose archive still holds the old primary's WAL: that is safe only when every
 // file there is of an older timeline than the one the restored cluster will end on (barman-cloud-check-wal-
 // archive --timeline, xlog.check_archive_usable); anything else is refused, with the old WAL left as it is.
-import pg from 'pg';
+
 import { listWal } from '../../catalog/wal-catalog.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
+import { connect } from '../../postgres/connect.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
 import { checkDeltaFolder } from '../restore/delta-target.js';
@@ -115,13 +116,10 @@ async function assertOriginalStopped(
   recovered: ReplicaState,
   targetDir: string,
 ): Promise<void> {
-  const client = new pg.Client({ connectionString: conn, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch {
-    return;
-  }
+  const client = await connect(conn, { application: 'pgdr_failback', timeoutMs: 5000 }).catch(
+    () => undefined,
+  );
+  if (client === undefined) return;
   try {
     const [row] = (
       await client.query<{ r: boolean; d: string }>(

@@ -5,11 +5,12 @@
 // running unless asked to stop: applications still write to it until they are pointed at the new one.
 
 import { promises as fsp } from 'node:fs';
-import pg from 'pg';
 import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { BinariesCache } from '../../postgres/binaries.js';
-import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import { withClient } from '../../postgres/connect.js';
+import { stopServer } from '../../postgres/pg-ctl.js';
+import { currentTimeline as timeline } from '../../postgres/timeline.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
@@ -161,13 +162,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
   });
   if (o.stopRecovered) {
     await timed('stop-recovered', `stopping the recovered cluster in ${recovered.pgdata}`, async () => {
-      const args = ['stop', '-D', recovered.pgdata, '-m', 'fast', '-w', '-t', '120'];
-      const r = await runAsServerUser({ file: recovered.pgCtl, args, user: await resolveServerUser() });
-      if (r.code !== 0) {
-        throw new PgdrError('POSTGRES_ERROR', `the recovered cluster did not stop: ${r.stderr.trim()}`, {
-          hint: stopCommandText(recovered),
-        });
-      }
+      await stopServer(recovered, { timeoutSeconds: 120, hint: stopCommandText(recovered) });
     });
   }
   // `pgdr connections` must now send applications to the new cluster, not to the recovered one.
@@ -214,14 +209,11 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
 }
 
 async function currentTimeline(conn: string): Promise<number> {
-  const client = new pg.Client({ connectionString: conn });
-  await client.connect();
-  try {
-    const sql = `SELECT pg_is_in_recovery() AS r, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
-    const [row] = (await client.query<{ r: boolean; tli: number }>(sql)).rows;
-    if (row?.r !== false) throw new PgdrError('POSTGRES_ERROR', 'the restored cluster is still in recovery');
-    return row.tli;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const now = await withClient(
+    conn,
+    { application: 'pgdr_failback', what: 'the restored cluster' },
+    timeline,
+  );
+  if (now.inRecovery) throw new PgdrError('POSTGRES_ERROR', 'the restored cluster is still in recovery');
+  return now.timeline;
 }

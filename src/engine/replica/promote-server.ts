@@ -1,10 +1,12 @@
 // The PostgreSQL side of a promotion: archive_command first (archive_mode is already on, so a reload does),
 // then pg_promote(), then the new timeline read back from the server rather than assumed. Once promoted, the
 // standby's restore_command never runs again: its credentials are removed from the data folder.
-import pg from 'pg';
+
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
-import { resolveServerUser, runAsServerUser } from '../../postgres/os-user.js';
+import { connect, withClient } from '../../postgres/connect.js';
+import { restartServer } from '../../postgres/pg-ctl.js';
+import { currentTimeline } from '../../postgres/timeline.js';
 import { removeRestoreCredentials } from '../restore/recovery-config.js';
 import type { ReplicaState } from './replica-state.js';
 
@@ -12,14 +14,8 @@ export async function promoteServer(o: {
   state: ReplicaState;
   alterArchiveCommand: string;
 }): Promise<number> {
-  const client = new pg.Client({ connectionString: o.state.connectionString });
-  await client.connect().catch((e: unknown) => {
-    throw new PgdrError(
-      'POSTGRES_UNREACHABLE',
-      `cannot connect to the standby (${o.state.connectionString})`,
-      { cause: e },
-    );
-  });
+  const session = { application: 'pgdr_replica', what: 'the standby' };
+  const client = await connect(o.state.connectionString, session);
   let restart = false;
   try {
     const mode = (await client.query<{ m: string }>('SELECT current_setting($1) AS m', ['archive_mode']))
@@ -41,25 +37,16 @@ export async function promoteServer(o: {
     await client.end().catch(() => undefined);
   }
   if (restart) {
-    const args = ['restart', '-D', o.state.pgdata, '-m', 'fast', '-w', '-t', '120', '-l', o.state.logFile];
-    const r = await runAsServerUser({ file: o.state.pgCtl, args, user: await resolveServerUser() });
-    if (r.code !== 0)
-      throw new PgdrError('POSTGRES_ERROR', `restart after promotion failed: ${r.stderr.trim()}`);
+    await restartServer(o.state);
   }
-  const after = new pg.Client({ connectionString: o.state.connectionString });
-  await after.connect();
-  let tli: number;
-  try {
-    const sql = `SELECT pg_is_in_recovery() AS r, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
-    const [row] = (await after.query<{ r: boolean; tli: number }>(sql)).rows;
-    if (row?.r !== false)
+  const tli = await withClient(o.state.connectionString, session, async (after) => {
+    const now = await currentTimeline(after);
+    if (now.inRecovery)
       throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_promote()');
     // A commit makes the new timeline's first segment worth archiving soon; the history file goes at once.
     await after.query('SELECT pg_current_xact_id()');
-    tli = row.tli;
-  } finally {
-    await after.end().catch(() => undefined);
-  }
+    return now.timeline;
+  });
   await removeRestoreCredentials(o.state.pgdata, o.state.major * 10000);
   return tli;
 }

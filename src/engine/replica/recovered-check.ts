@@ -1,9 +1,10 @@
 // The checks both failback options start with: the recovered (promoted) cluster is a primary whose
 // archive_command still writes with the configuration promote gave it, and its new serverName's archive holds
 // the history file of its timeline. Without them a backup of it could depend on WAL that is archived nowhere.
-import pg from 'pg';
+
 import { listWal } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
+import { connect } from '../../postgres/connect.js';
 import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
@@ -21,13 +22,9 @@ export async function checkRecoveredPrimary(o: {
       { hint: shCommand(['pgdr', 'replica', 'promote', o.recovered.pgdata]) },
     );
   }
-  const client = new pg.Client({ connectionString: o.recovered.connectionString });
-  await client.connect().catch((e: unknown) => {
-    throw new PgdrError(
-      'POSTGRES_UNREACHABLE',
-      `cannot connect to the recovered cluster (${o.recovered.connectionString})`,
-      { cause: e },
-    );
+  const client = await connect(o.recovered.connectionString, {
+    application: 'pgdr_failback',
+    what: 'the recovered cluster',
   });
   try {
     const [row] = (

@@ -1,9 +1,11 @@
 // The standbys pgdr created on this host, so that `pgdr connections` and `pgdr failback plan` find them
 // without being told their folders: $XDG_STATE_HOME/pgdr/replicas.json (~/.local/state when unset), a list of
 // data folders. Each folder's own pgdr-replica.json stays the truth; entries whose folder is gone are skipped.
+
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import { type ReplicaState, readReplicaState } from './replica-state.js';
 
 export function registryFile(env: NodeJS.ProcessEnv): string {
@@ -24,9 +26,7 @@ export async function registerReplica(env: NodeJS.ProcessEnv, dir: string): Prom
   const file = registryFile(env);
   const dirs = [...new Set([...(await readDirs(file)), dir])];
   await fsp.mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(tmp, `${JSON.stringify({ dirs }, null, 2)}\n`);
-  await fsp.rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify({ dirs }, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** The registered standbys (and promoted ones) of `serverName` (the archive they follow), newest first. */

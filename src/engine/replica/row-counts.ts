@@ -1,8 +1,9 @@
 // Exact row counts of the user tables in every database of a cluster, to compare the recovered cluster with
 // its copy under the original name. Capped: a failback is not the place to scan a thousand huge tables, and
 // a sample of the first ones (by name) still catches a restore from the wrong backup.
-import pg from 'pg';
-import { PgdrError } from '../../errors.js';
+
+import type pg from 'pg';
+import { withClient } from '../../postgres/connect.js';
 
 const MAX_TABLES = 200;
 
@@ -60,22 +61,6 @@ function withDatabase(conn: string, db: string): string {
   return u.toString();
 }
 
-async function run<T>(conn: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: conn });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to ${redact(conn)} to count rows`, {
-      cause: e,
-    });
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function redact(conn: string): string {
-  return conn.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@').replace(/password=\S+/g, 'password=***');
+function run<T>(conn: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(conn, { application: 'pgdr_failback', what: 'PostgreSQL to count rows' }, fn);
 }

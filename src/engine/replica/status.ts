@@ -1,6 +1,7 @@
 // `pgdr replica status`: asks the standby where it is, the archive what exists, and the server log what
 // failed, and turns them into lag numbers and a verdict (status-verdict.ts).
-import pg from 'pg';
+
+import type pg from 'pg';
 import { listWal } from '../../catalog/wal-catalog.js';
 import {
   DEFAULT_SEGMENT_SIZE,
@@ -9,7 +10,8 @@ import {
   segmentNumber,
   segmentStartLsn,
 } from '../../catalog/wal-name.js';
-import { PgdrError } from '../../errors.js';
+import { connect } from '../../postgres/connect.js';
+import { CURRENT_TIMELINE_SQL } from '../../postgres/timeline.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { readLogFindings, stoppedError } from './server-log.js';
 import { replicaVerdict, type Verdict } from './status-verdict.js';
@@ -68,25 +70,20 @@ interface ServerRow {
 const SERVER_SQL = `SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS replay,
   pg_last_wal_receive_lsn()::text AS receive, pg_last_xact_replay_timestamp() AS ts,
   extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS lag,
-  CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
-    ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS tli,
+  ${CURRENT_TIMELINE_SQL} AS tli,
   (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size' AND unit = 'B') AS seg`;
 
 const RECEIVER_SQL = `SELECT status, sender_host, sender_port, flushed_lsn::text AS flushed,
   latest_end_lsn::text AS latest, last_msg_receipt_time AS last, received_tli FROM pg_stat_wal_receiver`;
 
 export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaStatus> {
-  const client = new pg.Client({ connectionString: o.connectionString });
-  // A standby whose recovery aborts resets its connections at any moment.
-  client.on('error', () => undefined);
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connect(o.connectionString, { application: 'pgdr_replica', what: 'the standby' });
   } catch (e) {
     const log = o.logFile === undefined ? undefined : await readLogFindings(o.logFile);
     if (log?.stoppedAt) throw stoppedError(log.stoppedAt, o.logFile!);
-    throw new PgdrError('POSTGRES_UNREACHABLE', `cannot connect to the standby (${o.connectionString})`, {
-      cause: e,
-    });
+    throw e;
   }
   let s: ServerRow;
   let rx: Record<string, unknown> | undefined;

@@ -17,10 +17,10 @@
 // travels into a backup.
 import { constants, promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { mkdirDurable, syncDir, writeFileAtomic } from '../../common/atomic-file.js';
 import { localFileError } from '../../errors.js';
-import { syncDir, writeFileAtomic } from '../atomic-file.js';
 
 export const MARKER_NAME = 'pgsql_tmp.pgdr-restore-unfinished';
 const MAX_MARKER_BYTES = 64 * 1024;
@@ -105,7 +105,7 @@ export function describeMarker(m: MarkerInfo): string {
 export async function writeMarker(dir: string, body: string, replace: boolean): Promise<void> {
   const path = join(dir, MARKER_NAME);
   try {
-    const made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdirDurable(dir, 0o700);
     if (replace) {
       await writeFileAtomic(path, Readable.from([Buffer.from(body)]));
       return;
@@ -119,11 +119,6 @@ export async function writeMarker(dir: string, body: string, replace: boolean): 
       await fh.close();
     }
     await syncDir(dir);
-    // Every folder mkdir made, up to the first that existed, must survive a crash as well.
-    if (made !== undefined) {
-      for (let d = dir; d !== dirname(d) && d.length >= made.length; d = dirname(d))
-        await syncDir(dirname(d));
-    }
   } catch (e) {
     throw localFileError(e, path, 'write');
   }

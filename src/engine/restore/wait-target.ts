@@ -1,10 +1,13 @@
 // Waits for a started recovery to reach its end state, since pg_ctl -w returns as soon as a hot standby
 // accepts connections: promoted (pg_is_in_recovery() false), paused at the target, or shut down at the target.
 // When pgdr itself promotes (the server was told to pause), the promotion is timed on its own.
-import pg from 'pg';
+
+import type pg from 'pg';
 import { PgdrError } from '../../errors.js';
+import { withClient } from '../../postgres/connect.js';
 import { requestPromotion, withdrawPromotion } from '../../postgres/promote-signal.js';
 import type { PostgresServer } from '../../postgres/server.js';
+import { CURRENT_TIMELINE_SQL } from '../../postgres/timeline.js';
 import { shCommand } from '../../shell-quote.js';
 
 export type EndState = 'promoted' | 'paused' | 'shutdown';
@@ -103,16 +106,10 @@ export async function ask<R extends pg.QueryResultRow>(
   server: PostgresServer,
   sql: string,
 ): Promise<R | undefined> {
-  const client = new pg.Client({ connectionString: server.connectionString() });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.query<R>(sql)).rows[0];
-  } catch {
-    return undefined;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const session = { application: 'pgdr_restore' };
+  return withClient(server.connectionString(), session, async (c) => (await c.query<R>(sql)).rows[0]).catch(
+    () => undefined,
+  );
 }
 
 const REFUSED_CONNECTION =
@@ -145,7 +142,7 @@ async function stopped(o: WaitOptions): Promise<Confirmation> {
 async function confirm(server: PostgresServer, state: EndState): Promise<Confirmation> {
   const timelineSql =
     state === 'promoted'
-      ? `('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int`
+      ? CURRENT_TIMELINE_SQL
       : '(SELECT min_recovery_end_timeline FROM pg_control_recovery())';
   const [row] = await server.query<{ tli: number | null; lsn: string | null; t: Date | null }>(
     `SELECT ${timelineSql} AS tli, pg_last_wal_replay_lsn()::text AS lsn, pg_last_xact_replay_timestamp() AS t`,

@@ -4,12 +4,13 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AzureCredentials, StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import { AttemptWatch, DeadlineExceeded, type Phase } from '../s3/s3-deadline.js';
-import { abortedError, type ErrorContext, isTransientNetworkError } from '../s3/s3-errors.js';
-import { finalError, RetryableStatus, readAll, type S3Request, type S3Response } from '../s3/s3-http.js';
+import { exchange } from '../exchange.js';
+import { RetryableStatus, retrying } from '../retry.js';
+import type { AttemptWatch } from '../s3/s3-deadline.js';
+import type { ErrorContext } from '../s3/s3-errors.js';
+import { readAll, type S3Request, type S3Response } from '../s3/s3-http.js';
 import type { Endpoint } from '../s3/s3-url.js';
 import { parseError } from '../s3/s3-xml.js';
 import { canonicalQuery, encodePath } from '../s3/sigv4.js';
@@ -97,36 +98,18 @@ export class AzureHttp {
       );
     }
     const contentMd5 = req.body ? createHash('md5').update(req.body).digest('base64') : undefined;
-    const t = this.opts.timeouts;
-    const end = Date.now() + t.operationMs;
-    let phase: Phase = 'answer';
-    for (let attempt = 1; ; attempt++) {
-      if (req.signal?.aborted) throw abortedError(ctx, req.signal, phase);
-      const watch = new AttemptWatch({ ...t, operationLeftMs: end - Date.now() });
-      try {
-        const res = await this.attempt(req, contentMd5, watch);
-        const status = res.statusCode ?? 0;
-        if ((status >= 200 && status < 300) || req.accept?.includes(status)) return await finish(res, watch);
-        const body = parseError((await readAll(res)).toString('utf8'));
-        const headerCode = res.headers['x-ms-error-code'];
-        const code = body?.code ?? (typeof headerCode === 'string' ? headerCode : undefined);
-        const error = mapAzureError(status, body, code, ctx);
-        if (transientStatus(status, code)) throw new RetryableStatus(error);
-        throw error;
-      } catch (e) {
-        if (req.signal?.aborted) throw abortedError(ctx, req.signal, watch.phase);
-        const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
-        const delay = Math.random() * this.opts.retryBaseMs * 2 ** (attempt - 1);
-        const overall = e instanceof DeadlineExceeded && e.deadline === 'operation';
-        if (!transient || overall || attempt >= this.opts.maxAttempts || Date.now() + delay >= end) {
-          throw finalError(e, ctx, attempt);
-        }
-        await sleep(delay, undefined, { signal: req.signal }).catch(() => undefined);
-      } finally {
-        watch.release();
-        phase = watch.phase === 'body' ? 'answer' : watch.phase;
-      }
-    }
+    const { maxAttempts, retryBaseMs, timeouts } = this.opts;
+    return retrying({ ctx, maxAttempts, retryBaseMs, timeouts, signal: req.signal }, async (watch) => {
+      const res = await this.attempt(req, contentMd5, watch);
+      const status = res.statusCode ?? 0;
+      if ((status >= 200 && status < 300) || req.accept?.includes(status)) return await finish(res, watch);
+      const body = parseError((await readAll(res)).toString('utf8'));
+      const headerCode = res.headers['x-ms-error-code'];
+      const code = body?.code ?? (typeof headerCode === 'string' ? headerCode : undefined);
+      const error = mapAzureError(status, body, code, ctx);
+      if (transientStatus(status, code)) throw new RetryableStatus(error);
+      throw error;
+    });
   }
 
   private async attempt(
@@ -161,31 +144,18 @@ export class AzureHttp {
     } else {
       headers.authorization = `Bearer ${await (this.tokens as AzureTokenSource).token(req.signal)}`;
     }
-    const transport = ep.protocol === 'https:' ? https : http;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const r = transport.request({
-        method: req.method,
-        hostname: ep.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: ep.port,
-        path: qs ? `${path}?${qs}` : path,
-        headers: { ...headers, 'user-agent': 'pgdr' },
-        agent: this.agent,
-      });
-      const onAbort = (): void => {
-        r.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-      };
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      watch.watch(r);
-      r.on('error', (e) => {
-        req.signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      });
-      r.on('response', (res) => {
-        res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
-        resolve(res);
-      });
-      r.end(req.body);
-    });
+    const wire = {
+      method: req.method,
+      tls: ep.protocol === 'https:',
+      hostname: ep.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: ep.port,
+      path: qs ? `${path}?${qs}` : path,
+      headers,
+      body: req.body,
+      signal: req.signal,
+      agent: this.agent,
+    };
+    return exchange(wire, watch);
   }
 }
 

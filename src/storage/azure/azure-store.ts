@@ -2,16 +2,16 @@
 // Azurite) through a small own client on the Blob REST API: the Azure SDK would cost `wal archive` its start-up.
 import type { Readable } from 'node:stream';
 import { parseAzureUrl, serviceEndpoint } from '../../common/azure-url.js';
+import { mapLimit } from '../../common/map-limit.js';
 import {
   type AzureCredentials,
   DEFAULT_STORE_TIMEOUTS,
   type ObjectStoreConfig,
   type StoreTimeouts,
 } from '../../config/types.js';
-import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
+import { guardedPut } from '../put-guard.js';
 import { openDownload } from '../s3/s3-download.js';
-import { abortedError } from '../s3/s3-errors.js';
 import { readAll } from '../s3/s3-http.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
@@ -104,17 +104,12 @@ export class AzureObjectStore implements ObjectStore {
       ifAbsent: options.ifAbsent === true,
       signal: options.signal,
     };
-    if (options.signal?.aborted) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw abortedError({ operation: 'PutBlob', what: o.what }, options.signal);
-    }
-    // Spares uploading a whole stream only to have If-None-Match refuse it at the end.
-    if (o.ifAbsent && (await this.head(key, options)) !== undefined) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw new PgdrError('CONFLICT', `object ${o.what} already exists`, { hint: 'it was not overwritten' });
-    }
-    if (Buffer.isBuffer(body)) await putBuffer(o, body);
-    else await putStream(o, body);
+    const guard = { operation: 'PutBlob', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
+    await guardedPut(
+      body,
+      { ...guard, head: () => this.head(key, options) },
+      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
+    );
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
@@ -168,21 +163,16 @@ export class AzureObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const key = keys[next++] as string;
-        await this.http.send({
-          method: 'DELETE',
-          key: this.fullKey(key),
-          accept: [404],
-          signal: options.signal,
-          operation: 'DeleteBlob',
-          what: this.what(key),
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_PARALLEL, keys.length) }, worker));
+    await mapLimit(keys, DELETE_PARALLEL, (key) =>
+      this.http.send({
+        method: 'DELETE',
+        key: this.fullKey(key),
+        accept: [404],
+        signal: options.signal,
+        operation: 'DeleteBlob',
+        what: this.what(key),
+      }),
+    );
   }
 
   async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {

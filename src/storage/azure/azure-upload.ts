@@ -3,24 +3,21 @@
 // source error, abort) leaves nothing under the name; the service discards uncommitted blocks by itself.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { type PartReader, type StreamUpload, sendParts, uploadStream } from '../s3/part-reader.js';
+import {
+  type PartReader,
+  type PartUpload,
+  type StreamUpload,
+  sendParts,
+  uploadStream,
+} from '../s3/part-reader.js';
 import { escapeXml } from '../s3/s3-xml.js';
 import type { AzureHttp } from './azure-http.js';
 
 /** The Blob service's limit of blocks per blob. */
 const MAX_BLOCKS = 50_000;
 
-export interface UploadOptions {
+export interface UploadOptions extends PartUpload {
   readonly http: AzureHttp;
-  /** Full name in the container, prefix included. */
-  readonly key: string;
-  /** For messages. */
-  readonly what: string;
-  readonly partSize: number;
-  /** Blocks in flight at once; memory use is about partSize × (queueSize + 1). */
-  readonly queueSize: number;
-  readonly ifAbsent: boolean;
-  readonly signal: AbortSignal | undefined;
 }
 
 function conditions(o: UploadOptions): Record<string, string> {

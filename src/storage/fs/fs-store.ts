@@ -2,12 +2,12 @@
 // renamed into place, and the folder is fsynced, so a crash never leaves a partial object under its real name;
 // a folder created on the way is fsynced into its parent, so it survives the crash too. Local failures are the
 // operator's to fix and say so: PERMISSION_DENIED or LOCAL_IO naming the path.
+
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { type Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { mkdirDurable, writeFileAtomic } from '../../common/atomic-file.js';
 import { mapLimit } from '../../common/map-limit.js';
 import { localFileError, PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
@@ -37,34 +37,16 @@ export class FsObjectStore implements ObjectStore {
     const tmp = join(dir, `${TMP_MARK}${randomBytes(6).toString('hex')}`);
     try {
       await mkdirDurable(dir);
-      const fh = await fsp.open(tmp, 'wx', 0o644);
-      try {
-        if (Buffer.isBuffer(body)) await fh.writeFile(body);
-        else await pipeline(body, handleSink(fh), { signal: options.signal });
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      options.signal?.throwIfAborted();
-      if (options.ifAbsent) {
-        // link() fails if the target exists, which makes the check and the publish one atomic step.
-        try {
-          await fsp.link(tmp, target);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new PgdrError('CONFLICT', `object ${key} already exists`, {
-              hint: 'it was not overwritten',
-            });
-          }
-          throw e;
-        }
-        await fsp.unlink(tmp);
-      } else {
-        await fsp.rename(tmp, target);
-      }
-      await syncDir(dir);
+      await writeFileAtomic(target, body, {
+        signal: options.signal,
+        mode: 0o644,
+        tempPath: tmp,
+        noReplace: options.ifAbsent,
+      });
     } catch (e) {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      if (options.ifAbsent && (e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new PgdrError('CONFLICT', `object ${key} already exists`, { hint: 'it was not overwritten' });
+      }
       throw mapFsError(e, key, this.displayUrl, { path: target, action: 'write' });
     }
   }
@@ -206,34 +188,6 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
-}
-
-// Writes through the handle without owning it. A stream on the bare fd closes that fd when destroyed (abort),
-// and the fh.close() that follows would close the number a second time, when it may be another file's.
-function handleSink(fh: FileHandle): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      fh.write(chunk).then(() => done(), done);
-    },
-  });
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Creates dir and any missing parents, then fsyncs the parent of each folder created, top down. */
-async function mkdirDurable(dir: string): Promise<void> {
-  const first = await fsp.mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  const created: string[] = [];
-  for (let d = dir; d !== dirname(first); d = dirname(d)) created.unshift(d);
-  for (const d of created) await syncDir(dirname(d));
 }
 
 function mapFsError(e: unknown, key: string, url: string, at: { path: string; action: string }): PgdrError {

@@ -5,8 +5,8 @@
 import { createSign } from 'node:crypto';
 import type { GoogleCredentials, ServiceAccountKey } from '../../config/google.js';
 import { PgdrError } from '../../errors.js';
+import { RetryableStatus } from '../retry.js';
 import { scrub } from '../s3/s3-errors.js';
-import { RetryableStatus } from '../s3/s3-http.js';
 import { type AccessToken, parseAccessToken, parseErrorBody } from './gcs-json.js';
 import { exchange, type Limits, readBody, retrying } from './gcs-request.js';
 

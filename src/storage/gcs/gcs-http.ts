@@ -4,8 +4,8 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { PgdrError } from '../../errors.js';
+import { RetryableStatus } from '../retry.js';
 import type { ErrorContext } from '../s3/s3-errors.js';
-import { RetryableStatus } from '../s3/s3-http.js';
 import type { Endpoint } from '../s3/s3-url.js';
 import type { TokenSource } from './gcs-auth.js';
 import { type GcsErrorContext, mapGcsError } from './gcs-errors.js';

@@ -1,16 +1,15 @@
 // One HTTP exchange of the gs:// driver (storage API, token endpoint, metadata server) with the S3 driver's
 // deadlines (AttemptWatch: connect, request, operation) and bounded retries with full-jitter backoff. Bodies
 // are Buffers, so every attempt can replay them.
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { StoreTimeouts } from '../../config/types.js';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { PgdrError } from '../../errors.js';
-import { AttemptWatch, DeadlineExceeded, type Phase } from '../s3/s3-deadline.js';
-import { abortedError, type ErrorContext, isTransientNetworkError } from '../s3/s3-errors.js';
-import { finalError, RetryableStatus } from '../s3/s3-http.js';
+import { exchange as send } from '../exchange.js';
+import { type RetryOptions, retrying as retry } from '../retry.js';
+import type { AttemptWatch } from '../s3/s3-deadline.js';
+import type { ErrorContext } from '../s3/s3-errors.js';
 
-export type Limits = Pick<StoreTimeouts, 'connectMs' | 'requestMs' | 'operationMs'>;
+export type { Limits } from '../retry.js';
 
 export interface Wire {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -21,39 +20,14 @@ export interface Wire {
   readonly agent?: http.Agent | undefined;
 }
 
-export interface RetryOptions {
-  readonly ctx: ErrorContext;
-  readonly maxAttempts: number;
-  readonly retryBaseMs: number;
-  readonly timeouts: Limits;
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** Runs `once` until it succeeds, fails for good, or the attempts or the operation deadline run out. */
-export async function retrying<T>(
-  o: RetryOptions,
+/** The shared retry loop, with Google's hint. */
+export function retrying<T>(
+  o: RetryOptions & { ctx: ErrorContext },
   once: (watch: AttemptWatch, attempt: number) => Promise<T>,
 ): Promise<T> {
-  const end = Date.now() + o.timeouts.operationMs;
-  let phase: Phase = 'answer';
-  for (let attempt = 1; ; attempt++) {
-    if (o.signal?.aborted) throw abortedError(o.ctx, o.signal, phase);
-    const watch = new AttemptWatch({ ...o.timeouts, operationLeftMs: end - Date.now() });
-    try {
-      return await once(watch, attempt);
-    } catch (e) {
-      if (o.signal?.aborted) throw abortedError(o.ctx, o.signal, watch.phase);
-      const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
-      const delay = Math.random() * o.retryBaseMs * 2 ** (attempt - 1);
-      const overall = e instanceof DeadlineExceeded && e.deadline === 'operation';
-      if (!transient || overall || attempt >= o.maxAttempts || Date.now() + delay >= end)
-        throw rehint(finalError(e, o.ctx, attempt), o.ctx.customEndpoint);
-      await sleep(delay, undefined, { signal: o.signal }).catch(() => undefined);
-    } finally {
-      watch.release();
-      phase = watch.phase === 'body' ? 'answer' : watch.phase;
-    }
-  }
+  return retry({ ...o, finalize: (e) => rehint(e, o.ctx.customEndpoint) }, (watch, attempt) =>
+    once(watch, attempt),
+  );
 }
 
 /** Google's endpoints have no region to check: the S3 hint's mention of one would mislead. */
@@ -68,33 +42,20 @@ function rehint(e: PgdrError, custom: boolean): PgdrError {
 
 /** Sends one request under the watch; resolves with the response once its status arrived. */
 export function exchange(w: Wire, watch: AttemptWatch): Promise<IncomingMessage> {
-  const transport = w.url.protocol === 'https:' ? https : http;
-  const headers: Record<string, string> = { 'user-agent': 'pgdr', ...w.headers };
+  const tls = w.url.protocol === 'https:';
+  const headers: Record<string, string> = { ...w.headers };
   if (w.body) headers['content-length'] = String(w.body.length);
-  return new Promise<IncomingMessage>((resolve, reject) => {
-    const r = transport.request({
-      method: w.method,
+  return send(
+    {
+      ...w,
+      tls,
       hostname: w.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: w.url.port || (w.url.protocol === 'https:' ? 443 : 80),
+      port: w.url.port || (tls ? 443 : 80),
       path: `${w.url.pathname}${w.url.search}`,
       headers,
-      agent: w.agent,
-    });
-    const onAbort = (): void => {
-      r.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-    };
-    w.signal?.addEventListener('abort', onAbort, { once: true });
-    watch.watch(r);
-    r.on('error', (e) => {
-      w.signal?.removeEventListener('abort', onAbort);
-      reject(e);
-    });
-    r.on('response', (res) => {
-      res.on('close', () => w.signal?.removeEventListener('abort', onAbort));
-      resolve(res);
-    });
-    r.end(w.body);
-  });
+    },
+    watch,
+  );
 }
 
 /** Reads a buffered answer, at most `max` bytes: a larger one is cut off and refused by its parser. */

@@ -2,11 +2,11 @@
 // alone would cost more than an archive_command may take). Same contract, deadlines and retries as s3://.
 import type { Readable } from 'node:stream';
 import { GCS_API, gcsLocation } from '../../common/gcs-url.js';
+import { mapLimit } from '../../common/map-limit.js';
 import type { GoogleCredentials } from '../../config/google.js';
 import { DEFAULT_STORE_TIMEOUTS, type ObjectStoreConfig, type StoreTimeouts } from '../../config/types.js';
-import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
-import { abortedError } from '../s3/s3-errors.js';
+import { guardedPut } from '../put-guard.js';
 import { normalizePrefix, parseEndpoint } from '../s3/s3-url.js';
 import { tokenSource } from './gcs-auth.js';
 import { mediaRequest, openGcsDownload } from './gcs-download.js';
@@ -114,17 +114,12 @@ export class GcsObjectStore implements ObjectStore {
       retryBaseMs: this.resume.retryBaseMs,
       signal: options.signal,
     };
-    if (options.signal?.aborted) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw abortedError({ operation: 'objects.insert', what: o.what }, options.signal);
-    }
-    // Spares uploading a whole stream only to have ifGenerationMatch=0 refuse it at the end.
-    if (o.ifAbsent && (await this.head(key, options)) !== undefined) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw new PgdrError('CONFLICT', `object ${o.what} already exists`, { hint: 'it was not overwritten' });
-    }
-    if (Buffer.isBuffer(body)) await putBuffer(o, body);
-    else await putStream(o, body);
+    const guard = { operation: 'objects.insert', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
+    await guardedPut(
+      body,
+      { ...guard, head: () => this.head(key, options) },
+      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
+    );
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
@@ -184,21 +179,16 @@ export class GcsObjectStore implements ObjectStore {
 
   async delete(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
     // The JSON API deletes one object per request; a few at once keep a retention run short.
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const key = keys[next++] as string;
-        await this.http.send({
-          method: 'DELETE',
-          path: objectPath(this.bucket, this.fullKey(key)),
-          accept: [404],
-          signal: options.signal,
-          operation: 'objects.delete',
-          what: this.what(key),
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_PARALLEL, keys.length) }, worker));
+    await mapLimit(keys, DELETE_PARALLEL, (key) =>
+      this.http.send({
+        method: 'DELETE',
+        path: objectPath(this.bucket, this.fullKey(key)),
+        accept: [404],
+        signal: options.signal,
+        operation: 'objects.delete',
+        what: this.what(key),
+      }),
+    );
   }
 
   async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -77,6 +77,19 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   });
 }
 
+/** What a driver's upload knows besides its HTTP client (S3 parts, Azure blocks). */
+export interface PartUpload {
+  /** Full name in the bucket or container, prefix included. */
+  readonly key: string;
+  /** For messages. */
+  readonly what: string;
+  readonly partSize: number;
+  /** Parts in flight at once; memory use is about partSize × (queueSize + 1). */
+  readonly queueSize: number;
+  readonly ifAbsent: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
 export interface StreamUpload {
   readonly partSize: number;
   /** Parts in flight at once. */

@@ -5,19 +5,14 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { exchange } from '../exchange.js';
+import { RetryableStatus, retrying } from '../retry.js';
 import type { AwsKeys } from './credentials/keys.js';
 import type { CredentialProvider } from './credentials/provider.js';
-import { AttemptWatch, DeadlineExceeded, type Phase } from './s3-deadline.js';
-import {
-  abortedError,
-  type ErrorContext,
-  isTransientNetworkError,
-  mapNetworkError,
-  mapS3Error,
-} from './s3-errors.js';
+import type { AttemptWatch, Phase } from './s3-deadline.js';
+import { abortedError, type ErrorContext, mapS3Error } from './s3-errors.js';
 import type { Endpoint } from './s3-url.js';
 import { requestTarget } from './s3-url.js';
 import { parseError } from './s3-xml.js';
@@ -62,13 +57,6 @@ export interface S3Response {
 }
 
 const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
-
-/** A failed answer worth another attempt (5xx, 429); shared with the gs:// driver. */
-export class RetryableStatus extends Error {
-  constructor(readonly error: PgdrError) {
-    super(error.message);
-  }
-}
 
 export class S3Http {
   private readonly agent: http.Agent;
@@ -133,47 +121,34 @@ export class S3Http {
     const payload = req.body ?? Buffer.alloc(0);
     const payloadHash = req.body ? sha256Hex(payload) : EMPTY_SHA256;
     const contentMd5 = req.body ? createHash('md5').update(payload).digest('base64') : undefined;
-    const t = this.opts.timeouts;
-    const end = Date.now() + t.operationMs;
-    let phase: Phase = 'answer';
     let renewed = false;
-    for (let attempt = 1; ; attempt++) {
-      if (req.signal?.aborted) throw abortedError(this.context(req), req.signal, phase);
-      const creds = await this.keys(provider, req, phase);
+    const { maxAttempts, retryBaseMs, timeouts } = this.opts;
+    const o = {
+      ctx: () => this.context(req),
+      maxAttempts,
+      retryBaseMs,
+      timeouts,
+      signal: req.signal,
+      prepare: (phase: Phase) => this.keys(provider, req, phase),
+    };
+    return retrying(o, async (watch, _attempt, creds) => {
       const ctx = this.context(req);
-      const watch = new AttemptWatch({ ...t, operationLeftMs: end - Date.now() });
-      try {
-        const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 }, watch);
-        const status = res.statusCode ?? 0;
-        if ((status >= 200 && status < 300) || req.accept?.includes(status))
-          return await finish(res, ctx, watch);
-        const body = await readAll(res);
-        const parsed = parseError(body.toString('utf8'));
-        const error = withSource(mapS3Error(status, parsed, ctx), provider);
-        // Keys that expired in flight (clock skew, a revoked session): fetch new ones and try once more.
-        if (provider.refreshable && !renewed && EXPIRED.has(parsed?.code ?? '')) {
-          renewed = true;
-          provider.invalidate(creds);
-          throw new RetryableStatus(error);
-        }
-        if (status >= 500 || status === 429) throw new RetryableStatus(error);
-        throw error;
-      } catch (e) {
-        if (req.signal?.aborted) throw abortedError(this.context(req), req.signal, watch.phase);
-        const transient = e instanceof RetryableStatus || isTransientNetworkError(e);
-        // Full jitter: spreads the retries of many parallel uploads instead of stampeding together.
-        const delay = Math.random() * this.opts.retryBaseMs * 2 ** (attempt - 1);
-        const overall = e instanceof DeadlineExceeded && e.deadline === 'operation';
-        if (!transient || overall || attempt >= this.opts.maxAttempts || Date.now() + delay >= end) {
-          throw finalError(e, ctx, attempt);
-        }
-        await sleep(delay, undefined, { signal: req.signal }).catch(() => undefined);
-      } finally {
-        watch.release();
-        // A status already came back: a deadline during the backoff is waiting for the next answer.
-        phase = watch.phase === 'body' ? 'answer' : watch.phase;
+      const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 }, watch);
+      const status = res.statusCode ?? 0;
+      if ((status >= 200 && status < 300) || req.accept?.includes(status))
+        return await finish(res, ctx, watch);
+      const body = await readAll(res);
+      const parsed = parseError(body.toString('utf8'));
+      const error = withSource(mapS3Error(status, parsed, ctx), provider);
+      // Keys that expired in flight (clock skew, a revoked session): fetch new ones and try once more.
+      if (provider.refreshable && !renewed && EXPIRED.has(parsed?.code ?? '')) {
+        renewed = true;
+        provider.invalidate(creds);
+        throw new RetryableStatus(error);
       }
-    }
+      if (status >= 500 || status === 429) throw new RetryableStatus(error);
+      throw error;
+    });
   }
 
   /** Fetched per attempt: temporary keys replaced meanwhile are the ones a retry signs with. */
@@ -211,33 +186,20 @@ export class S3Http {
       now: new Date(),
     });
     const qs = canonicalQuery(query);
-    const transport = this.opts.endpoint.protocol === 'https:' ? https : http;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const r = transport.request({
-        method: req.method,
-        hostname: target.hostname,
-        port: this.opts.endpoint.port,
-        path: qs ? `${target.path}?${qs}` : target.path,
-        headers: { ...signed.headers, 'user-agent': 'pgdr' },
-        agent: this.agent,
-        // Not the URL host: with virtual-host style the TLS name is bucket.host.
-        servername: target.hostname,
-      } as https.RequestOptions);
-      const onAbort = (): void => {
-        r.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-      };
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      watch.watch(r);
-      r.on('error', (e) => {
-        req.signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      });
-      r.on('response', (res) => {
-        res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
-        resolve(res);
-      });
-      r.end(req.body ? p.payload : undefined);
-    });
+    const wire = {
+      method: req.method,
+      tls: this.opts.endpoint.protocol === 'https:',
+      hostname: target.hostname,
+      port: this.opts.endpoint.port,
+      path: qs ? `${target.path}?${qs}` : target.path,
+      headers: signed.headers,
+      body: req.body ? p.payload : undefined,
+      signal: req.signal,
+      agent: this.agent,
+      // Not the URL host: with virtual-host style the TLS name is bucket.host.
+      servername: target.hostname,
+    };
+    return exchange(wire, watch);
   }
 }
 
@@ -249,17 +211,6 @@ function withSource(e: PgdrError, provider: CredentialProvider): PgdrError {
     hint: `the keys came from ${source}: check that it may use this bucket (its IAM policy, the bucket policy)`,
     cause: e.cause,
     details: { ...e.details, credentialSourceUsed: source },
-  });
-}
-
-/** The error a request ends with once it may not be tried again; says how often it was tried. */
-export function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
-  const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
-  if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
-  return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {
-    ...(err.hint ? { hint: err.hint } : {}),
-    cause: err.cause,
-    details: { ...err.details, attempts },
   });
 }
 

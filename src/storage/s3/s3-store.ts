@@ -9,12 +9,11 @@ import {
   type S3Credentials,
   type StoreTimeouts,
 } from '../../config/types.js';
-import { PgdrError } from '../../errors.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
+import { guardedPut } from '../put-guard.js';
 import { credentialProvider } from './credentials/provider.js';
 import { deleteKeys } from './s3-delete.js';
 import { openDownload } from './s3-download.js';
-import { abortedError } from './s3-errors.js';
 import { readAll, S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
@@ -131,17 +130,12 @@ export class S3ObjectStore implements ObjectStore {
       signal: options.signal,
       objectHeaders: uploadHeaders(key, this.uploads),
     };
-    if (options.signal?.aborted) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw abortedError({ operation: 'PutObject', what: o.what }, options.signal);
-    }
-    // The HEAD spares uploading a whole stream only to have If-None-Match refuse it at the end.
-    if (o.ifAbsent && (await this.head(key, options)) !== undefined) {
-      if (!Buffer.isBuffer(body)) body.destroy();
-      throw new PgdrError('CONFLICT', `object ${o.what} already exists`, { hint: 'it was not overwritten' });
-    }
-    if (Buffer.isBuffer(body)) await putBuffer(o, body);
-    else await putStream(o, body);
+    const guard = { operation: 'PutObject', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
+    await guardedPut(
+      body,
+      { ...guard, head: () => this.head(key, options) },
+      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
+    );
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {

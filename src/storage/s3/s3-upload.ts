@@ -3,23 +3,20 @@
 // leaves nothing under the key; AbortMultipartUpload then frees the stored parts.
 import type { Readable } from 'node:stream';
 import { PgdrError } from '../../errors.js';
-import { type PartReader, type StreamUpload, sendParts, uploadStream } from './part-reader.js';
+import {
+  type PartReader,
+  type PartUpload,
+  type StreamUpload,
+  sendParts,
+  uploadStream,
+} from './part-reader.js';
 import type { S3Http } from './s3-http.js';
 import { completeUploadXml, parseUploadId } from './s3-xml.js';
 
 const MAX_PARTS = 10_000;
 
-export interface UploadOptions {
+export interface UploadOptions extends PartUpload {
   readonly http: S3Http;
-  /** Full key, prefix included. */
-  readonly key: string;
-  /** For messages. */
-  readonly what: string;
-  readonly partSize: number;
-  /** Parts in flight at once; memory use is about partSize × (queueSize + 1). */
-  readonly queueSize: number;
-  readonly ifAbsent: boolean;
-  readonly signal: AbortSignal | undefined;
   /** Encryption and tagging (upload-headers.ts), sent when the object is created. */
   readonly objectHeaders?: Readonly<Record<string, string>>;
 }
