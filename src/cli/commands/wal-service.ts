@@ -1,0 +1,77 @@
+// `pgdr wal service`: the resident WAL service of one WAL folder (engine/wal-service/). `wal archive` and
+// `wal restore` start it detached, with their own options after `--`, when they find none healthy.
+import { join } from 'node:path';
+import { runWalService } from '../../engine/wal-service/service.js';
+import { PgdrError } from '../../errors.js';
+import { FORMAT_FLAG, flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { configFrom, withStore } from '../context.js';
+import type { Command } from '../main.js';
+import { walServiceClient } from '../wal-request.js';
+import { WAL_FLAGS, walSettings } from './wal-flags.js';
+
+const NAME = 'wal service';
+const IDLE_S = 30;
+
+export const walService: Command = {
+  name: NAME,
+  summary: 'the WAL service of one WAL folder (started by wal archive / wal restore)',
+  usage: `Usage: pgdr wal service --wal-dir DIR [--restore-after WALNAME] [--idle SECONDS] -- [OPTIONS]
+
+Runs in the data directory, as PostgreSQL runs archive_command and restore_command. Archives DIR's .ready
+files wal.maxParallel at a time and prefetches the segments after the one restore_command asked for last,
+into DIR/.pgdr-wal (see docs/wal-service.md); exits after --idle seconds (default ${IDLE_S}) without work.
+OPTIONS are those of the wal archive or wal restore call that started it. One service per DIR: a second one
+exits at once.`,
+  async run(argv, ctx) {
+    const cut = argv.indexOf('--');
+    const own = parse(
+      cut < 0 ? argv : argv.slice(0, cut),
+      { 'wal-dir': { type: 'string' }, 'restore-after': { type: 'string' }, idle: { type: 'string' } },
+      NAME,
+    );
+    positionals(own, NAME, 0, 0, '');
+    const walDir = str(own, 'wal-dir');
+    const idle = Number(str(own, 'idle') ?? IDLE_S);
+    if (walDir === undefined || !Number.isInteger(idle) || idle < 1) {
+      throw new PgdrError('USAGE', `${NAME}: --wal-dir DIR is required, --idle is whole seconds`, {
+        hint: `see: pgdr ${NAME} --help`,
+      });
+    }
+    const rest = cut < 0 ? [] : argv.slice(cut + 1);
+    const p = parse(rest, FLAGS, NAME);
+    const config = configFrom(p, ctx);
+    const wal = walSettings(p, config, NAME);
+    const client = await walServiceClient(
+      { argv: rest, positionals: 0, configFlag: str(p, 'config'), walPath: join(walDir, 'x') },
+      ctx,
+    );
+    if (!client) return 0;
+    const { controlSegmentSize } = await import('../../postgres/control-file.js');
+    const segmentSize = await controlSegmentSize(ctx.cwd);
+    await withStore(config, (store) =>
+      runWalService({
+        spool: client.spool,
+        walDir,
+        cwd: ctx.cwd,
+        request: client.request,
+        store,
+        serverName: config.serverName,
+        ...wal,
+        noPartial: flag(p, 'no-partial') || config.objectStore.wal.noPartial === true,
+        segmentSize,
+        idleMs: idle * 1000,
+        restoreAfter: str(own, 'restore-after'),
+        signal: ctx.signal,
+      }),
+    );
+    return 0;
+  },
+};
+
+const FLAGS = {
+  ...STORE_FLAGS,
+  ...WAL_FLAGS,
+  'no-partial': { type: 'boolean' },
+  'damaged-exit': { type: 'string' },
+  ...FORMAT_FLAG,
+} as const;
