@@ -39,11 +39,15 @@ export async function restoreWal(
   o: RestoreWalOptions,
 ): Promise<RestoreWalResult & { key: string }> {
   mustBeWalName(name);
-  const found = await findForRestore(o.store, o.serverName, name, { signal: o.signal, noPartial: o.noPartial });
+  const found = await findForRestore(o.store, o.serverName, name, {
+    signal: o.signal,
+    noPartial: o.noPartial,
+  });
   if (!found) {
     throw new PgdrError('NOT_FOUND', `WAL file ${name} for server ${o.serverName} does not exist`);
   }
-  if (o.exactOnly && found.name !== name) throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
+  if (o.exactOnly && found.name !== name)
+    throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
   const bytes = await writeFileAtomic(dest, await download(found, o), {
     signal: o.signal,
     durable: o.durable ?? false,

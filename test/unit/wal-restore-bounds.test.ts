@@ -50,25 +50,16 @@ describe('restored WAL is bounded to the segment size', () => {
       const dir = join(root, server, 'pg_wal');
       await fsp.mkdir(dir, { recursive: true });
       const dest = join(dir, 'RECOVERYXLOG');
-      const spoolDir = join(dir, '.pgdr-prefetch');
-      for (const maxParallel of [1, 4]) {
+      // durable: as the WAL service writes its prefetched segments.
+      for (const durable of [false, true]) {
         await assert.rejects(
-          restoreWal(seg(1), dest, { store, serverName: server, maxParallel, spoolDir, segmentSize: SEG }),
+          restoreWal(seg(1), dest, { store, serverName: server, durable, segmentSize: SEG }),
           (e) =>
             isPgdrError(e, 'CATALOG_INVALID') &&
             e.message.includes(k(seg(1))) &&
             /more than 16777216 bytes/.test(e.message),
         );
-        assert.deepEqual(
-          await files(dir),
-          maxParallel > 1 ? ['.pgdr-prefetch'] : [],
-          'no DEST, no temp file',
-        );
-        assert.deepEqual(
-          (await files(spoolDir)).filter((f) => f !== '.origin'),
-          [],
-          'no prefetched segment, no temp file in the spool',
-        );
+        assert.deepEqual(await files(dir), [], 'no DEST, no temp file');
       }
     });
   }
@@ -81,7 +72,7 @@ describe('restored WAL is bounded to the segment size', () => {
       const k = `${server}/wals/0000000100000000/${seg(1)}${walSuffix(c)}`;
       await store.put(k, Buffer.from('this is not compressed data, just text in the bucket'));
       await assert.rejects(
-        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server, maxParallel: 1 }),
+        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server }),
         (e) => isPgdrError(e, 'CATALOG_INVALID') && e.message.includes(`${k} is damaged`),
         c,
       );
@@ -130,7 +121,7 @@ describe('restored WAL is bounded to the segment size', () => {
       key(seg(2), 'gzip').replace('pg/', `${server}/`),
       await compressBuffer('gzip', Buffer.alloc(3 << 20)),
     );
-    const o = { store, serverName: server, maxParallel: 1 };
+    const o = { store, serverName: server };
     await assert.rejects(
       restoreWal(seg(1), dest, { ...o, segmentSize: SEG }),
       (e) =>
@@ -152,11 +143,7 @@ describe('restored WAL is bounded to the segment size', () => {
     await fsp.mkdir(dir, { recursive: true });
     await store.put(`${server}/wals/00000002.history.gz`, bombs.get('gzip')!);
     await assert.rejects(
-      restoreWal('00000002.history', join(dir, 'RECOVERYHISTORY'), {
-        store,
-        serverName: server,
-        maxParallel: 4,
-      }),
+      restoreWal('00000002.history', join(dir, 'RECOVERYHISTORY'), { store, serverName: server }),
       (e) =>
         isPgdrError(e, 'CATALOG_INVALID') && /00000002\.history\.gz.*more than 1048576 bytes/.test(e.message),
     );

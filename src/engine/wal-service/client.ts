@@ -54,7 +54,13 @@ export async function archiveThroughService(
     for (let waited = 0; ; waited += POLL_MS) {
       c.signal?.throwIfAborted();
       if (await takeDone(c.spool, path)) return 'stored';
-      if (await rm(failed).then(() => true, () => false)) return undefined;
+      if (
+        await rm(failed).then(
+          () => true,
+          () => false,
+        )
+      )
+        return undefined;
       if (waited % HEALTH_EVERY_MS === 0 && waited > 0 && (await healthyService(p.lock)) === undefined)
         return undefined;
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -90,7 +96,12 @@ export async function restoreThroughService(
   if (size !== undefined) {
     // PostgreSQL removed DEST before asking; a leftover is replaced.
     await rm(dest, { force: true });
-    if (await rename(file, dest).then(() => true, () => false)) {
+    if (
+      await rename(file, dest).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await markRestoreAt(c.spool, name);
       return size;
     }

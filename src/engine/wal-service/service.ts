@@ -143,7 +143,8 @@ class Service {
     const want = new Set(wanted.filter(isWalName));
     // A marker whose file PostgreSQL no longer waits for (archived through another call) holds its inode.
     for (const d of done)
-      if (!ready.has(d) && !want.has(d) && !this.uploading.has(d)) await unlink(join(p.done, d)).catch(() => {});
+      if (!ready.has(d) && !want.has(d) && !this.uploading.has(d))
+        await unlink(join(p.done, d)).catch(() => {});
     for (const n of this.stored) if (!ready.has(n) && !want.has(n)) this.stored.delete(n);
     if (want.size + ready.size > 0) this.lastWork = Date.now();
     const rank = (n: string) => (n.endsWith('.history') ? 0 : 1);
