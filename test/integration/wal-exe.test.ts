@@ -28,11 +28,11 @@ import { restoreWal } from '../../src/engine/wal-restore.js';
 import { formatRequest, SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { stopServices } from '../helpers/wal-service.js';
 import { PGDR_BIN, PGDR_EXE } from '../helpers/cli.js';
 import { type CountedPgdr, countedPgdr } from '../helpers/pgdr-exe.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
+import { stopServices } from '../helpers/wal-service.js';
 
 interface Run {
   readonly code: number;

@@ -7,10 +7,8 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { classifyWal } from '../../src/catalog/wal-catalog.js';
 import { compressBuffer } from '../../src/compression/codecs.js';
 import { COMPRESSIONS, type Compression, walSuffix } from '../../src/compression/suffixes.js';
-import { WalFeeder } from '../../src/engine/restore/wal-feeder.js';
 import { restoreWal } from '../../src/engine/wal-restore.js';
 import { isPgdrError } from '../../src/errors.js';
 import { findBinaries } from '../../src/postgres/binaries.js';
@@ -79,33 +77,6 @@ describe('restored WAL is bounded to the segment size', () => {
       await store.delete([k]);
       assert.deepEqual(await files(dir), []);
     }
-  });
-
-  it('the WAL feeder spools no bomb and leaves no temp file', async () => {
-    const server = 'bomb-feeder';
-    const listed: { key: string; size: number; lastModified: Date }[] = [];
-    for (const c of ['gzip', 'zstd', 'none'] as const) {
-      const n = listed.length + 1;
-      const k = `${server}/wals/0000000100000000/${seg(n)}${walSuffix(c)}`;
-      await store.put(k, bombs.get(c)!);
-      listed.push({ key: k, size: 1, lastModified: new Date() });
-    }
-    const spool = join(root, server, 'spool');
-    const feeder = new WalFeeder({
-      store,
-      objects: classifyWal(server, listed).objects,
-      dir: spool,
-      user: null,
-      segmentSize: SEG,
-    });
-    // Each failed download removes its temp file and then its busy marker.
-    for (let i = 0; i < 400 && (feeder.failures < 3 || (await files(spool)).length > 0); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.equal(feeder.failures, 3);
-    assert.equal(feeder.fetched, 0);
-    assert.deepEqual(await files(spool), []);
-    await feeder.stop();
   });
 
   it('a segment shorter than the segment size is refused; without a known size, any power of two 1 MiB-1 GiB', async () => {

@@ -3,8 +3,9 @@
 // maxParallel uploads, leaving done/X only once X is stored, and prefetches the segments after the last one
 // restore_command asked for into ready/. Protocol: spool.ts. Nothing here decides an exit code: a caller that
 // finds no answer from the service does the work itself.
-import { availableParallelism } from 'node:os';
+
 import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
 import { limiter } from '../../common/map-limit.js';
@@ -39,8 +40,8 @@ export interface WalServiceOptions {
 const TICK_MS = 20;
 /** A .ready file the service failed to store is tried again after this long (PostgreSQL retries it too). */
 const RETRY_MS = 5000;
-/** A segment the bucket did not have is asked for again after this long (the archive grows). */
-const ABSENT_RETRY_MS = 1000;
+/** A segment the bucket did not have is asked for again after this long (PostgreSQL's own retry interval). */
+const ABSENT_RETRY_MS = 5000;
 
 /** Runs until idle, aborted or voided; false when another healthy service holds the spool. */
 export async function runWalService(o: WalServiceOptions): Promise<boolean> {
@@ -65,7 +66,7 @@ async function adopt(o: WalServiceOptions): Promise<void> {
     readFile(p.request, 'utf8').catch(() => ''),
     readFile(p.config).catch(() => undefined),
   ]);
-  const same = had === text && (config === undefined || (copy !== undefined && copy.equals(config)));
+  const same = had === text && (config === undefined || copy?.equals(config));
   if (!same) {
     await voidSpool(o.spool);
     if (config !== undefined) await writeFile(p.config, config, { mode: 0o600 });
@@ -115,9 +116,19 @@ class Service {
       await this.restoreTick();
       const busy = this.uploading.size + this.fetching.size > 0;
       if (busy) this.lastWork = Date.now();
-      else if (Date.now() - this.lastWork > this.o.idleMs) return;
+      else if (Date.now() - this.lastWork > this.o.idleMs) return this.clearAnswers();
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
+  }
+
+  /**
+   * Idle: nobody asks any more (recovery ended, archiving caught up). Prefetched segments would only take
+   * room in pg_wal, and done/ links hold the inodes of files PostgreSQL may remove.
+   */
+  private async clearAnswers(): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    for (const d of [p.ready, p.done])
+      for (const f of await readdir(d).catch(() => [] as string[])) await rm(join(d, f), { force: true });
   }
 
   /** A restarted server (pg_rewind, a boot) or an edited configuration voids what the spool says. */
@@ -214,7 +225,9 @@ class Service {
       }
     for (const name of window) {
       if (this.fetching.has(name) || present.has(name)) continue;
-      if (Date.now() - (this.absentAt.get(name) ?? 0) < ABSENT_RETRY_MS) continue;
+      // The archive is written in order: past a missing segment (the end of the archive so far, as a standby
+      // sees it for hours), nothing is asked for until it is asked for again.
+      if (Date.now() - (this.absentAt.get(name) ?? 0) < ABSENT_RETRY_MS) break;
       this.fetching.add(name);
       void this.fetch(name).finally(() => this.fetching.delete(name));
     }
@@ -235,7 +248,11 @@ class Service {
 
   private window(): string[] {
     const w: string[] = [];
-    for (let i = 0, n = this.restoreAt; i < this.o.maxParallel; i++) w.push((n = nextSegment(n)));
+    let n = this.restoreAt;
+    for (let i = 0; i < this.o.maxParallel; i++) {
+      n = nextSegment(n);
+      w.push(n);
+    }
     return w;
   }
 }

@@ -68,7 +68,7 @@ export async function spoolServes(spool: string, r: SpoolRequest): Promise<boole
   if (written !== formatRequest(r)) return false;
   if (r.configPath === '') return true;
   const now = await readFile(r.configPath).catch(() => undefined);
-  return copy !== undefined && now !== undefined && now.equals(copy);
+  return copy !== undefined && now?.equals(copy) === true;
 }
 
 /** Refuses a request the thin client could not compare line by line. */
