@@ -95,7 +95,11 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
   /** As the WAL service leaves it: the request of exactly this call, and the configuration it read. */
   async function fillSpool(cwd: string, args: string[], positionals: number, walPath: string, cfg: string) {
     const ctx = { env: env(), cwd } as unknown as CliContext;
-    const c = await walServiceClient({ argv: args.slice(2), positionals, configFlag: cfg, walPath }, ctx);
+    const mode = args[1] as 'archive' | 'restore';
+    const c = await walServiceClient(
+      { mode, argv: args.slice(2), positionals, configFlag: cfg, walPath },
+      ctx,
+    );
     const p = spoolPaths(c!.spool);
     for (const d of [p.done, p.ready]) await mkdir(d, { recursive: true });
     await writeFile(p.config, await readFile(cfg));

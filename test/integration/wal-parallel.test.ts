@@ -68,6 +68,7 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
     const running = runWalService({
       spool,
       walDir: pgWal,
+      mode: 'archive',
       cwd: work,
       request,
       store,
@@ -94,6 +95,7 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
         await runWalService({
           spool,
           walDir: pgWal,
+          mode: 'archive',
           cwd: work,
           request,
           store,
@@ -147,6 +149,7 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
       ...base,
       spool,
       walDir: pgWal,
+      mode: 'restore',
       cwd: work,
       request,
       maxParallel: 3,

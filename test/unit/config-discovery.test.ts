@@ -79,7 +79,7 @@ describe('configuration discovery', () => {
   it("the WAL service's request names the file discovery found, the host-wide one included", async () => {
     const ctx = { env: {}, cwd, systemConfigFile: system } as unknown as CliContext;
     const c = await walServiceClient(
-      { argv: ['X'], positionals: 1, configFlag: undefined, walPath: 'X' },
+      { mode: 'archive', argv: ['X'], positionals: 1, configFlag: undefined, walPath: 'X' },
       ctx,
     );
     assert.equal(c?.request.configPath, system);

@@ -42,7 +42,10 @@ ${STORE_USAGE}`,
     const wal = walSettings(p, config, NAME);
     const client =
       wal.maxParallel > 1
-        ? await walServiceClient({ argv, positionals: 1, configFlag: str(p, 'config'), walPath: file }, ctx)
+        ? await walServiceClient(
+            { mode: 'archive', argv, positionals: 1, configFlag: str(p, 'config'), walPath: file },
+            ctx,
+          )
         : undefined;
     return withCommandBudget(config, NAME, ctx, async (signal) => {
       // The WAL service stored it (before this call or while it waited), or this call archives it itself.

@@ -52,7 +52,10 @@ ${STORE_USAGE}`,
     const target = resolve(ctx.cwd, dest!);
     const client =
       maxParallel > 1 && parseWalName(name!)?.kind === 'segment'
-        ? await walServiceClient({ argv, positionals: 2, configFlag: str(p, 'config'), walPath: target }, ctx)
+        ? await walServiceClient(
+            { mode: 'restore', argv, positionals: 2, configFlag: str(p, 'config'), walPath: target },
+            ctx,
+          )
         : undefined;
     return withCommandBudget(config, NAME, ctx, async (signal) => {
       const bytes = client && (await restoreThroughService(name!, target, { ...client, signal }));

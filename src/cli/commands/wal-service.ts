@@ -15,34 +15,52 @@ const IDLE_S = 30;
 export const walService: Command = {
   name: NAME,
   summary: 'the WAL service of one WAL folder (started by wal archive / wal restore)',
-  usage: `Usage: pgdr wal service --wal-dir DIR [--restore-after WALNAME] [--idle SECONDS] -- [OPTIONS]
+  usage: `Usage: pgdr wal service --mode archive|restore --wal-dir DIR [--restore-after WALNAME] [--archiving WALNAME] [--idle SECONDS]
+                        -- [OPTIONS]
 
-Runs in the data directory, as PostgreSQL runs archive_command and restore_command. Archives DIR's .ready
-files wal.maxParallel at a time and prefetches the segments after the one restore_command asked for last,
-into DIR/.pgdr-wal (see docs/wal-service.md); exits after --idle seconds (default ${IDLE_S}) without work.
+Runs in the data directory, as PostgreSQL runs archive_command and restore_command. --mode archive: archives
+DIR's .ready files wal.maxParallel at a time; --mode restore: prefetches the segments after the one
+restore_command asked for last,
+into DIR/.pgdr-wal (see docs/wal-service.md), leaving --archiving's file to the call archiving it; exits after --idle seconds (default ${IDLE_S}) without work.
 OPTIONS are those of the wal archive or wal restore call that started it. One service per DIR: a second one
 exits at once.`,
   async run(argv, ctx) {
     const cut = argv.indexOf('--');
     const own = parse(
       cut < 0 ? argv : argv.slice(0, cut),
-      { 'wal-dir': { type: 'string' }, 'restore-after': { type: 'string' }, idle: { type: 'string' } },
+      {
+        'wal-dir': { type: 'string' },
+        mode: { type: 'string' },
+        'restore-after': { type: 'string' },
+        archiving: { type: 'string' },
+        idle: { type: 'string' },
+      },
       NAME,
     );
     positionals(own, NAME, 0, 0, '');
     const walDir = str(own, 'wal-dir');
+    const mode = str(own, 'mode');
     const idle = Number(str(own, 'idle') ?? IDLE_S);
-    if (walDir === undefined || !Number.isInteger(idle) || idle < 1) {
-      throw new PgdrError('USAGE', `${NAME}: --wal-dir DIR is required, --idle is whole seconds`, {
-        hint: `see: pgdr ${NAME} --help`,
-      });
+    if (
+      walDir === undefined ||
+      (mode !== 'archive' && mode !== 'restore') ||
+      !Number.isInteger(idle) ||
+      idle < 1
+    ) {
+      throw new PgdrError(
+        'USAGE',
+        `${NAME}: --mode archive|restore and --wal-dir DIR are required, --idle is whole seconds`,
+        {
+          hint: `see: pgdr ${NAME} --help`,
+        },
+      );
     }
     const rest = cut < 0 ? [] : argv.slice(cut + 1);
     const p = parse(rest, FLAGS, NAME);
     const config = configFrom(p, ctx);
     const wal = walSettings(p, config, NAME);
     const client = await walServiceClient(
-      { argv: rest, positionals: 0, configFlag: str(p, 'config'), walPath: join(walDir, 'x') },
+      { mode, argv: rest, positionals: 0, configFlag: str(p, 'config'), walPath: join(walDir, 'x') },
       ctx,
     );
     if (!client) return 0;
@@ -52,6 +70,7 @@ exits at once.`,
       runWalService({
         spool: client.spool,
         walDir,
+        mode,
         cwd: ctx.cwd,
         request: client.request,
         store,
@@ -61,6 +80,7 @@ exits at once.`,
         segmentSize,
         idleMs: idle * 1000,
         restoreAfter: str(own, 'restore-after'),
+        archiving: str(own, 'archiving'),
         signal: ctx.signal,
       }),
     );

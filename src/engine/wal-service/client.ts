@@ -10,8 +10,11 @@ import { type SpoolRequest, spoolPaths, spoolServes } from './spool.js';
 export interface ServiceClient {
   readonly spool: string;
   readonly request: SpoolRequest;
-  /** Starts a detached service for this spool (the CLI knows how); restoreAfter: a segment to prefetch after. */
-  readonly start: (restoreAfter?: string) => void;
+  /**
+   * Starts a detached service for this spool (the CLI knows how). restoreAfter: a segment to prefetch after;
+   * archiving: the file this call is archiving itself, which the service leaves to it.
+   */
+  readonly start: (o?: { restoreAfter?: string; archiving?: string }) => void;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -39,13 +42,13 @@ export async function archiveThroughService(
   c: ServiceClient,
 ): Promise<'stored-ahead' | 'stored' | undefined> {
   const p = spoolPaths(c.spool);
-  if (!(await usable(c))) return undefined;
+  if (!(await usable(c, { archiving: basename(path) }))) return undefined;
   if (await takeDone(c.spool, path)) return 'stored-ahead';
+  const name = basename(path);
   if ((await healthyService(p.lock)) === undefined) {
-    c.start();
+    c.start({ archiving: name });
     return undefined;
   }
-  const name = basename(path);
   const want = join(p.want, name);
   const failed = join(p.failed, name);
   await mkdir(p.want, { recursive: true });
@@ -80,7 +83,7 @@ export async function restoreThroughService(
   c: ServiceClient,
 ): Promise<number | undefined> {
   const p = spoolPaths(c.spool);
-  if (!(await usable(c, name))) return undefined;
+  if (!(await usable(c, { restoreAfter: name }))) return undefined;
   const file = join(p.ready, name);
   const healthy = (await healthyService(p.lock)) !== undefined;
   // A download in flight for this very segment is waited for while the service is healthy.
@@ -107,7 +110,7 @@ export async function restoreThroughService(
     }
   }
   await markRestoreAt(c.spool, name);
-  if (!healthy) c.start(name);
+  if (!healthy) c.start({ restoreAfter: name });
   return undefined;
 }
 
@@ -121,13 +124,16 @@ async function markRestoreAt(spool: string, name: string): Promise<void> {
  * The spool serves this request; otherwise a service filling it for another request is stopped and one for
  * this request started (it takes over once the other has gone), and this call works alone.
  */
-async function usable(c: ServiceClient, restoreAfter?: string): Promise<boolean> {
+async function usable(
+  c: ServiceClient,
+  start: { restoreAfter?: string; archiving?: string },
+): Promise<boolean> {
   if (await spoolServes(c.spool, c.request)) return true;
   const pid = await healthyService(spoolPaths(c.spool).lock);
   if (pid !== undefined) {
     const other = await readFile(spoolPaths(c.spool).request, 'utf8').catch(() => '');
     // A spool whose request file is missing is being set up by the service itself.
     if (other !== '') process.kill(pid, 'SIGTERM');
-  } else c.start(restoreAfter);
+  } else c.start(start);
   return false;
 }

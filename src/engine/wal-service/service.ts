@@ -4,7 +4,7 @@
 // restore_command asked for into ready/. Protocol: spool.ts. Nothing here decides an exit code: a caller that
 // finds no answer from the service does the work itself.
 
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
@@ -20,6 +20,8 @@ export interface WalServiceOptions {
   readonly spool: string;
   /** The WAL folder (pg_wal) whose archive_status/*.ready the service archives. */
   readonly walDir: string;
+  /** The work of the call that started it: a restore's service never archives with the restore's settings. */
+  readonly mode: 'archive' | 'restore';
   /** The data directory (the callers' working folder): its postmaster.pid is the epoch. */
   readonly cwd: string;
   readonly request: SpoolRequest;
@@ -34,14 +36,14 @@ export interface WalServiceOptions {
   readonly idleMs: number;
   /** The segment restore_command asked for last, when it started the service: prefetch what follows. */
   readonly restoreAfter?: string | undefined;
+  /** The file the call that started the service is archiving itself: not uploaded a second time beside it. */
+  readonly archiving?: string | undefined;
   readonly signal: AbortSignal;
 }
 
 const TICK_MS = 20;
 /** A .ready file the service failed to store is tried again after this long (PostgreSQL retries it too). */
 const RETRY_MS = 5000;
-/** A segment the bucket did not have is asked for again after this long (PostgreSQL's own retry interval). */
-const ABSENT_RETRY_MS = 5000;
 
 /** Runs until idle, aborted or voided; false when another healthy service holds the spool. */
 export async function runWalService(o: WalServiceOptions): Promise<boolean> {
@@ -99,7 +101,9 @@ class Service {
   private lastBeat = Date.now();
   private restoreAt = '';
 
-  constructor(private readonly o: WalServiceOptions) {}
+  constructor(private readonly o: WalServiceOptions) {
+    if (o.archiving !== undefined) this.failedAt.set(o.archiving, Date.now());
+  }
 
   async run(): Promise<void> {
     const p = spoolPaths(this.o.spool);
@@ -112,8 +116,8 @@ class Service {
           return;
         }
       }
-      await this.archiveTick();
-      await this.restoreTick();
+      if (this.o.mode === 'archive') await this.archiveTick();
+      else await this.restoreTick();
       const busy = this.uploading.size + this.fetching.size > 0;
       if (busy) this.lastWork = Date.now();
       else if (Date.now() - this.lastWork > this.o.idleMs) return this.clearAnswers();
@@ -195,8 +199,12 @@ class Service {
 
   private async restoreTick(): Promise<void> {
     const p = spoolPaths(this.o.spool);
-    const [asked, files] = await Promise.all([
+    const [asked, askedAt, files] = await Promise.all([
       readFile(p.restoreAt, 'utf8').catch(() => ''),
+      stat(p.restoreAt).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
       readdir(p.ready).catch(() => [] as string[]),
     ]);
     // Where replay is: the last name asked for, or a later one the thin client took from ready/ (it tells
@@ -226,8 +234,10 @@ class Service {
     for (const name of window) {
       if (this.fetching.has(name) || present.has(name)) continue;
       // The archive is written in order: past a missing segment (the end of the archive so far, as a standby
-      // sees it for hours), nothing is asked for until it is asked for again.
-      if (Date.now() - (this.absentAt.get(name) ?? 0) < ABSENT_RETRY_MS) break;
+      // sees it for hours) nothing is fetched until restore_command asks again. A paused standby asks nothing,
+      // so the service fetches nothing for it either.
+      const absent = this.absentAt.get(name);
+      if (absent !== undefined && absent >= askedAt) break;
       this.fetching.add(name);
       void this.fetch(name).finally(() => this.fetching.delete(name));
     }

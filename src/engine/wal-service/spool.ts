@@ -5,8 +5,8 @@
 //   request     what the spool was filled for, one item a line: "pgdr-wal 1", the epoch (postmaster.pid's
 //               first and third lines, the postmaster's pid and start time, joined by a space; "" without a
 //               running server), the configuration file named by --config or PGDR_CONFIG ("" for none), then
-//               the request key (the caller's working folder, PGDR_CONFIG, the number of its options, the
-//               options: cli/wal-request.ts).
+//               the request key (the command, archive or restore, the caller's working folder, PGDR_CONFIG,
+//               the number of its options, the options: cli/wal-request.ts).
 //   config      a copy of that configuration file as read: a changed file (a ConfigMap update) voids the spool.
 //   done/X      a hard link to the WAL file X, made only after X is durably stored in the bucket: `X -ef
 //               done/X` (same inode) is the file PostgreSQL asks about. Used up by the call it answers.
