@@ -65,19 +65,20 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
     const spool = join(pgWal, SPOOL_NAME);
     const p = spoolPaths(spool);
     const ac = new AbortController();
-    const running = runWalService({
+    const options = {
       spool,
       walDir: pgWal,
-      mode: 'archive',
+      mode: 'archive' as const,
       cwd: work,
       request,
       store,
       serverName: 's',
-      compression: 'gzip',
+      compression: 'gzip' as const,
       maxParallel: 4,
       idleMs: 600_000,
       signal: ac.signal,
-    });
+    };
+    const running = runWalService(options);
     try {
       const marked = await until('six done markers', async () => {
         const d = (await readdir(p.done).catch(() => [] as string[])).filter((m) => !m.startsWith('.'));
@@ -91,22 +92,7 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
       }
       assert.ok(!stored.has(`${n(5)}.gz`));
       // A second service for the same spool refuses to run beside the first.
-      assert.equal(
-        await runWalService({
-          spool,
-          walDir: pgWal,
-          mode: 'archive',
-          cwd: work,
-          request,
-          store,
-          serverName: 's',
-          compression: 'gzip',
-          maxParallel: 4,
-          idleMs: 1000,
-          signal: ac.signal,
-        }),
-        false,
-      );
+      assert.equal(await runWalService({ ...options, idleMs: 1000 }), false);
       // Asked for explicitly, a failing file gets failed/X (the caller then archives it itself).
       await writeFile(join(p.want, n(5)), join(pgWal, n(5)));
       const why = await until('failed/5', () =>

@@ -92,7 +92,8 @@ ${STORE_USAGE}`,
   },
 };
 
-const FLAGS = {
+/** Also the flags `wal service` accepts after `--`: those of the call that started it. */
+export const FLAGS = {
   ...STORE_FLAGS,
   ...WAL_FLAGS,
   'no-partial': { type: 'boolean' },

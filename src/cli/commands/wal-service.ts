@@ -3,11 +3,12 @@
 import { join } from 'node:path';
 import { runWalService } from '../../engine/wal-service/service.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { flag, parse, positionals, str } from '../args.js';
 import { configFrom, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { walServiceClient } from '../wal-request.js';
-import { WAL_FLAGS, walSettings } from './wal-flags.js';
+import { walSettings } from './wal-flags.js';
+import { FLAGS as RESTORE_FLAGS } from './wal-restore.js';
 
 const NAME = 'wal service';
 const IDLE_S = 30;
@@ -56,7 +57,7 @@ exits at once.`,
       );
     }
     const rest = cut < 0 ? [] : argv.slice(cut + 1);
-    const p = parse(rest, FLAGS, NAME);
+    const p = parse(rest, RESTORE_FLAGS, NAME);
     const config = configFrom(p, ctx);
     const wal = walSettings(p, config, NAME);
     const client = await walServiceClient(
@@ -87,11 +88,3 @@ exits at once.`,
     return 0;
   },
 };
-
-const FLAGS = {
-  ...STORE_FLAGS,
-  ...WAL_FLAGS,
-  'no-partial': { type: 'boolean' },
-  'damaged-exit': { type: 'string' },
-  ...FORMAT_FLAG,
-} as const;
