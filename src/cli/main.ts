@@ -37,6 +37,7 @@ const COMMANDS: Record<string, Loader> = {
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   'wal archive': async () => (await import('./commands/wal-archive.js')).walArchive,
   'wal restore': async () => (await import('./commands/wal-restore.js')).walRestore,
+  'wal service': async () => (await import('./commands/wal-service.js')).walService,
   'wal verify': async () => (await import('./commands/wal-verify.js')).walVerify,
   'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,

@@ -1,5 +1,5 @@
-// Which configuration file a call reads. Kept apart from load.ts (validation, YAML) because `wal archive` and
-// `wal restore` fingerprint their call with it before they load anything (see cli/call-fingerprint.ts).
+// Which configuration file a call reads. Kept apart from load.ts (validation, YAML): `wal archive` and
+// `wal restore` name it in the WAL service's request (cli/wal-request.ts).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 

@@ -1,241 +1,270 @@
-// The `pgdr` executable (bin/pgdr) answers, in sh, the calls an earlier call did ahead: a WAL file uploaded
-// ahead (marker) and a segment prefetched into the spool. Here a "node" that only exits 97 shows which calls
-// were answered in sh (exit 0) and which went on to the CLI (97): the sh path must answer exactly the calls the
-// CLI would answer from the same marker or spool, and leave everything else to it.
+// The thin client (bin/pgdr) against the CLI (node dist/src/cli/bin.js): one table of requests, each run
+// from the same starting state once through each; they must agree on the exit code and the result (what is
+// in the bucket, what DEST holds). The spool is filled as the WAL service fills it (its request file from the
+// CLI's own walServiceClient, done/ links, ready/ segments), and the thin client must answer the cases marked
+// `inSh` without starting node.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmod,
   copyFile,
+  link,
   mkdir,
   mkdtemp,
   readdir,
   readFile,
-  rename,
   rm,
-  utimes,
+  symlink,
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MARKER_DIR } from '../../src/engine/wal-archive-parallel.js';
+import type { CliContext } from '../../src/cli/main.js';
+import { walServiceClient } from '../../src/cli/wal-request.js';
+import { archiveFile } from '../../src/engine/wal-archive.js';
+import { restoreWal } from '../../src/engine/wal-restore.js';
+import { formatRequest, SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
+import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_EXE } from '../helpers/cli.js';
-import { countedPgdr } from '../helpers/pgdr-exe.js';
+import { PGDR_BIN, PGDR_EXE } from '../helpers/cli.js';
+import { type CountedPgdr, countedPgdr } from '../helpers/pgdr-exe.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
+import { stopServices } from '../helpers/wal-service.js';
 
 interface Run {
   readonly code: number;
-  readonly stdout: string;
   readonly stderr: string;
 }
 
-describe('bin/pgdr answers calls done ahead in sh', () => {
+/** A starting state: a data folder, its config, and the call to make in it. */
+interface Setup {
+  readonly cwd: string;
+  readonly args: string[];
+  /** What the call left that matters: the bucket's WAL keys, DEST's hash. */
+  readonly result: () => Promise<string>;
+}
+
+interface Case {
+  readonly name: string;
+  /** The thin client answers it without node. */
+  readonly inSh: boolean;
+  readonly setup: (dir: string) => Promise<Setup>;
+}
+
+describe('bin/pgdr and the CLI agree on one table of requests', () => {
   let segs: WalSegments;
   let work: string;
-  let noNode: string;
+  let counted: CountedPgdr;
   before(async () => {
-    segs = await generateWalSegments({ count: 5 });
+    segs = await generateWalSegments({ count: 3 });
     work = await mkdtemp(join(tmpdir(), 'pgdr-exe-'));
     await chmod(work, 0o755);
-    noNode = join(work, 'no-node');
-    await writeFile(noNode, '#!/bin/sh\nexit 97\n', { mode: 0o755 });
+    counted = await countedPgdr(work);
   });
   after(async () => {
     await segs?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) {
+      await stopServices(work);
+      await rm(work, { recursive: true, force: true });
+    }
   });
   const n = (i: number) => segs.names[i]!;
-
-  /** Runs the executable; `sh` true: with a node that exits 97, so 0 means answered in sh. */
-  const exe = (args: string[], o: { cwd: string; sh?: boolean; env?: NodeJS.ProcessEnv }) =>
+  const env = () => ({ PATH: process.env.PATH, HOME: process.env.HOME });
+  const exec = (file: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) =>
     new Promise<Run>((resolve) => {
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env };
-      if (o.sh) env.PGDR_NODE = noNode;
-      execFile(PGDR_EXE, args, { cwd: o.cwd, env }, (e, stdout, stderr) =>
-        resolve({ code: e ? Number(e.code) : 0, stdout, stderr }),
+      execFile(file, args, { cwd, env: { ...env(), ...extra } }, (e, _out, stderr) =>
+        resolve({ code: e ? Number(e.code) : 0, stderr }),
       );
     });
-  const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  const inSh = (r: Run, what: string) => assert.equal(r.code, 0, `${what} must be answered in sh`);
-  const toNode = (r: Run, what: string) => assert.equal(r.code, 97, `${what} must go to the CLI`);
-
-  /** A data folder whose first `count` segments wait in pg_wal (.ready), and a config archiving to `server`. */
-  async function archivingFolder(name: string, count: number, server: string) {
-    const pgdata = join(work, name);
-    const pgWal = join(pgdata, 'pg_wal');
-    await mkdir(join(pgWal, 'archive_status'), { recursive: true });
-    for (let i = 0; i < count; i++) {
-      await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
-      await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
-    }
-    const cfg = join(work, `${name}.yaml`);
-    await writeFile(
-      cfg,
-      `serverName: ${server}\nobjectStore:\n  destinationPath: file://${join(work, `repo-${server}`)}\n`,
+  const hash = async (f: string) =>
+    readFile(f).then(
+      (b) => createHash('sha256').update(b).digest('hex'),
+      () => 'absent',
     );
-    return { pgdata, pgWal, cfg };
+  const keys = async (repo: string) =>
+    (await readdir(repo, { recursive: true }).catch(() => [] as string[]))
+      .filter((k) => k.endsWith('.gz'))
+      .sort()
+      .join(',');
+  const yaml = (server: string, repo: string) =>
+    `serverName: ${server}\nobjectStore:\n  destinationPath: file://${repo}\n  wal:\n    maxParallel: 4\n`;
+
+  /** As the WAL service leaves it: the request of exactly this call, and the configuration it read. */
+  async function fillSpool(cwd: string, args: string[], positionals: number, walPath: string, cfg: string) {
+    const ctx = { env: env(), cwd } as unknown as CliContext;
+    const mode = args[1] as 'archive' | 'restore';
+    const c = await walServiceClient(
+      { mode, argv: args.slice(2), positionals, configFlag: cfg, walPath },
+      ctx,
+    );
+    const p = spoolPaths(c!.spool);
+    for (const d of [p.done, p.ready]) await mkdir(d, { recursive: true });
+    await writeFile(p.config, await readFile(cfg));
+    await writeFile(p.request, formatRequest(c!.request));
+    return p;
   }
 
-  it('archive: a marker answers only the same call for the same unchanged file', async () => {
-    const { pgdata, pgWal, cfg } = await archivingFolder('archive', 5, 'a');
-    // As PostgreSQL calls it: working directory PGDATA, %p relative to it.
-    const args = (i: number) => ['wal', 'archive', '--max-parallel', '4', '--config', cfg, `pg_wal/${n(i)}`];
-    const done = (i: number) =>
-      rename(join(pgWal, 'archive_status', `${n(i)}.ready`), join(pgWal, 'archive_status', `${n(i)}.done`));
-    const markers = async () => (await readdir(join(pgWal, 'archive_status', MARKER_DIR))).sort();
-
-    ok(await exe(args(0), { cwd: pgdata }), 'the first call');
-    await done(0);
-    assert.deepEqual(await markers(), [n(1), n(2), n(3)]);
-    inSh(await exe(args(1), { cwd: pgdata, sh: true }), 'a file uploaded ahead');
-    await done(1);
-    assert.deepEqual(await markers(), [n(2), n(3)], 'the marker is used up');
-
-    // Other settings: another serverName, another config file, PGDR_CONFIG, another working folder.
-    const other = [
-      'wal',
-      'archive',
-      '--max-parallel',
-      '4',
-      '--config',
-      cfg,
-      '--server-name',
-      'b',
-      `pg_wal/${n(2)}`,
-    ];
-    toNode(await exe(other, { cwd: pgdata, sh: true }), 'another serverName');
-    toNode(await exe(args(2), { cwd: pgdata, sh: true, env: { PGDR_CONFIG: cfg } }), 'PGDR_CONFIG set');
-    const elsewhere = ['wal', 'archive', '--max-parallel', '4', '--config', cfg, join(pgWal, n(2))];
-    toNode(await exe(elsewhere, { cwd: work, sh: true }), 'another working folder');
-    // The configuration edited since (same text, new identity).
-    await writeFile(cfg, await readFile(cfg));
-    toNode(await exe(args(2), { cwd: pgdata, sh: true }), 'an edited configuration');
-    assert.deepEqual(await markers(), [n(2), n(3)], 'the sh path leaves markers it does not use to the CLI');
-    // The CLI then takes the full path (n(2) is stored already with the same content) and uploads n(4) ahead.
-    ok(await exe(args(2), { cwd: pgdata }), 'the CLI');
-    await done(2);
-    assert.deepEqual(await markers(), [n(3), n(4)]);
-
-    // A file changed since it was uploaded ahead (recycled, rewound) is never answered from its marker.
-    const later = new Date(Date.now() + 5000);
-    await utimes(join(pgWal, n(4)), later, later);
-    toNode(await exe(args(4), { cwd: pgdata, sh: true }), 'a file changed since');
-    assert.deepEqual(await markers(), [n(3), n(4)]);
-    const stored = (await readdir(join(work, 'repo-a', 'a', 'wals'), { recursive: true })).filter((k) =>
-      k.endsWith('.gz'),
-    );
-    assert.equal(stored.length, 5);
-  });
-
-  it('archive: a call asking for JSON goes to the CLI, which prints it', async () => {
-    const { pgdata, pgWal, cfg } = await archivingFolder('archive-json', 2, 'j');
-    const flags = ['--max-parallel', '4', '--config', cfg, '-o', 'json'];
-    const args = (i: number) => ['wal', 'archive', ...flags, `pg_wal/${n(i)}`];
-    const first = await exe(args(0), { cwd: pgdata });
-    ok(first, 'the first call');
-    assert.equal(JSON.parse(first.stdout).outcome, 'stored');
-    await rename(
-      join(pgWal, 'archive_status', `${n(0)}.ready`),
-      join(pgWal, 'archive_status', `${n(0)}.done`),
-    );
-    // Uploaded ahead with these very flags: sh could answer, but it would print nothing.
-    toNode(await exe(args(1), { cwd: pgdata, sh: true }), 'a call with -o json');
-    const second = await exe(args(1), { cwd: pgdata });
-    ok(second, 'the CLI');
-    assert.deepEqual(JSON.parse(second.stdout), {
-      name: n(1),
-      key: `j/wals/${n(1).slice(0, 16)}/${n(1)}.gz`,
-      outcome: 'stored-ahead',
-      bytes: 0,
-      ahead: [],
-    });
-  });
-
-  it('restore: a spooled segment serves only the same call, fresh, from this boot', async () => {
-    const repo = join(work, 'repo-r');
-    const cfg = join(work, 'restore.yaml');
-    await writeFile(cfg, `serverName: r\nobjectStore:\n  destinationPath: file://${repo}\n`);
-    const archiveDir = join(work, 'r-src');
-    await mkdir(join(archiveDir, 'pg_wal', 'archive_status'), { recursive: true });
-    for (let i = 0; i < 5; i++) {
-      await copyFile(join(segs.dir, n(i)), join(archiveDir, 'pg_wal', n(i)));
-      ok(await exe(['wal', 'archive', '--config', cfg, `pg_wal/${n(i)}`], { cwd: archiveDir }), 'archive');
+  /** A data folder with segment 0 in pg_wal; `stored`: archived already, `marked`: done/ links it. */
+  async function archiving(dir: string, o: { stored: boolean; marked: boolean; symlinked?: boolean }) {
+    const pgWal = join(dir, 'pg_wal');
+    await mkdir(pgWal, { recursive: true });
+    const repo = join(dir, 'repo');
+    let cfg = join(dir, 'pgdr.yaml');
+    if (o.symlinked) {
+      // As Kubernetes mounts a ConfigMap: pgdr.yaml -> ..data/pgdr.yaml, ..data -> ..v1.
+      await mkdir(join(dir, 'cm', '..v1'), { recursive: true });
+      await writeFile(join(dir, 'cm', '..v1', 'pgdr.yaml'), yaml('a', repo));
+      await symlink('..v1', join(dir, 'cm', '..data'));
+      await symlink('..data/pgdr.yaml', join(dir, 'cm', 'pgdr.yaml'));
+      cfg = join(dir, 'cm', 'pgdr.yaml');
+    } else await writeFile(cfg, yaml('a', repo));
+    const wal = join(pgWal, n(0));
+    await copyFile(join(segs.dir, n(0)), wal);
+    const args = ['wal', 'archive', '--config', cfg, `pg_wal/${n(0)}`];
+    if (o.stored) {
+      await archiveFile(wal, { store: new FsObjectStore(repo), serverName: 'a', compression: 'gzip' });
+      const p = await fillSpool(dir, args, 1, wal, cfg);
+      if (o.marked) await link(wal, join(p.done, n(0)));
     }
-    const pgdata = join(work, 'restore');
-    await mkdir(join(pgdata, 'pg_wal'), { recursive: true });
-    const spool = join(pgdata, 'pg_wal', '.pgdr-prefetch');
-    const restore = (extra: string[], i: number) => [
-      ...['wal', 'restore', '--max-parallel', '4', '--config', cfg],
-      ...extra,
-      n(i),
-      'pg_wal/RECOVERYXLOG',
-    ];
-    const args = (i: number) => restore([], i);
-    const dest = join(pgdata, 'pg_wal', 'RECOVERYXLOG');
-    const restored = async (i: number) =>
-      assert.ok((await readFile(dest)).equals(await readFile(join(segs.dir, n(i)))), `segment ${i} restored`);
+    return { args, cfg, wal, repo, result: () => keys(repo) };
+  }
 
-    ok(await exe(args(0), { cwd: pgdata }), 'the first call');
-    await restored(0);
-    // PostgreSQL removes RECOVERYXLOG before it asks again; a leftover one is replaced all the same.
-    inSh(await exe(args(1), { cwd: pgdata, sh: true }), 'a spooled segment');
-    await restored(1);
+  /** A restore folder whose bucket holds segments 0..1 and whose spool holds segment 1 prefetched. */
+  async function restoring(dir: string, o: { symlinked?: boolean; ask: string }) {
+    const a = await archiving(dir, { stored: false, marked: false, symlinked: o.symlinked });
+    const store = new FsObjectStore(a.repo);
+    for (const i of [0, 1])
+      await archiveFile(join(segs.dir, n(i)), { store, serverName: 'a', compression: 'gzip' });
+    const dest = join(dir, 'pg_wal', 'RECOVERYXLOG');
+    const args = ['wal', 'restore', '--config', a.cfg, o.ask, 'pg_wal/RECOVERYXLOG'];
+    const p = await fillSpool(dir, args, 2, dest, a.cfg);
+    await restoreWal(n(1), join(p.ready, n(1)), { store, serverName: 'a', durable: true });
+    return { ...a, args, result: async () => `${await hash(dest)} ${await keys(a.repo)}` };
+  }
 
-    const other = restore(['--no-partial'], 2);
-    toNode(await exe(other, { cwd: pgdata, sh: true }), 'other flags');
-    toNode(await exe(args(2), { cwd: pgdata, sh: true, env: { PGDR_CONFIG: cfg } }), 'PGDR_CONFIG set');
-    // A spool from another boot (its files were not fsynced) is never served.
-    const callFile = join(spool, '.call');
-    const call = await readFile(callFile, 'utf8');
-    const lines = call.split('\n');
-    await writeFile(callFile, [lines[0], 'another-boot', ...lines.slice(2)].join('\n'));
-    toNode(await exe(args(2), { cwd: pgdata, sh: true }), 'a spool from another boot');
-    await writeFile(callFile, call);
-    // Nor an old one.
-    const old = new Date(Date.now() - 11 * 60_000);
-    await utimes(join(spool, n(2)), old, old);
-    toNode(await exe(args(2), { cwd: pgdata, sh: true }), 'a spooled segment 11 minutes old');
-    const fresh = new Date();
-    await utimes(join(spool, n(2)), fresh, fresh);
-    inSh(await exe(args(2), { cwd: pgdata, sh: true }), 'the same segment, fresh again');
-    await restored(2);
-    await rm(dest);
-    inSh(await exe(args(3), { cwd: pgdata, sh: true }), 'the last spooled segment');
-    await restored(3);
-    assert.deepEqual((await readdir(spool)).sort(), ['.call', '.origin']);
-    // Past the spool: the CLI fetches (and prefetches what there is).
-    await rm(dest);
-    toNode(await exe(args(4), { cwd: pgdata, sh: true }), 'a segment not spooled');
-    ok(await exe(args(4), { cwd: pgdata }), 'the CLI');
-    await restored(4);
+  const changed = (b: Buffer) => {
+    const c = Buffer.from(b);
+    c[5000] = c[5000]! ^ 1;
+    return c;
+  };
 
-    // Flags only (no configuration file): a pgdr.yaml appearing in the working folder would be read.
-    const flagsOnly = (i: number) => [
-      'wal',
-      'restore',
-      '--max-parallel',
-      '4',
-      '--destination-path',
-      `file://${repo}`,
-      '--server-name',
-      'r',
-      n(i),
-      'pg_wal/RECOVERYXLOG',
-    ];
-    await rm(dest);
-    ok(await exe(flagsOnly(0), { cwd: pgdata }), 'the first call, flags only');
-    await rm(dest);
-    inSh(await exe(flagsOnly(1), { cwd: pgdata, sh: true }), 'a spooled segment, flags only');
-    await restored(1);
-    await writeFile(join(pgdata, 'pgdr.yaml'), 'serverName: x\n');
-    toNode(await exe(flagsOnly(2), { cwd: pgdata, sh: true }), 'a pgdr.yaml appeared');
-    await rm(join(pgdata, 'pgdr.yaml'));
-    inSh(await exe(flagsOnly(2), { cwd: pgdata, sh: true }), 'the pgdr.yaml gone again');
-    await restored(2);
-  });
+  const CASES: Case[] = [
+    {
+      name: 'archive of a new file',
+      inSh: false,
+      setup: async (dir) => ({ cwd: dir, ...(await archiving(dir, { stored: false, marked: false })) }),
+    },
+    {
+      name: 'archive of the same file again (done marker)',
+      inSh: true,
+      setup: async (dir) => ({ cwd: dir, ...(await archiving(dir, { stored: true, marked: true })) }),
+    },
+    {
+      name: 'archive of the same file, stored, no marker',
+      inSh: false,
+      setup: async (dir) => ({ cwd: dir, ...(await archiving(dir, { stored: true, marked: false })) }),
+    },
+    {
+      name: 'archive of different content under the same name',
+      inSh: false,
+      setup: async (dir) => {
+        const a = await archiving(dir, { stored: true, marked: true });
+        // A new file (new inode) where the marked one was.
+        const other = changed(await readFile(a.wal));
+        await rm(a.wal);
+        await writeFile(a.wal, other);
+        return { cwd: dir, ...a };
+      },
+    },
+    {
+      name: 'archive with a stale spool after a configuration change',
+      inSh: false,
+      setup: async (dir) => {
+        const a = await archiving(dir, { stored: true, marked: true });
+        await writeFile(a.cfg, yaml('b', a.repo));
+        return { cwd: dir, ...a };
+      },
+    },
+    {
+      name: 'archive, symlinked configuration (done marker)',
+      inSh: true,
+      setup: async (dir) => ({
+        cwd: dir,
+        ...(await archiving(dir, { stored: true, marked: true, symlinked: true })),
+      }),
+    },
+    {
+      name: 'archive, symlinked configuration updated (ConfigMap swap)',
+      inSh: false,
+      setup: async (dir) => {
+        const a = await archiving(dir, { stored: true, marked: true, symlinked: true });
+        await mkdir(join(dir, 'cm', '..v2'));
+        await writeFile(join(dir, 'cm', '..v2', 'pgdr.yaml'), yaml('c', a.repo));
+        await rm(join(dir, 'cm', '..data'));
+        await symlink('..v2', join(dir, 'cm', '..data'));
+        return { cwd: dir, ...a };
+      },
+    },
+    {
+      name: 'restore of a prefetched segment',
+      inSh: true,
+      setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: n(1) })) }),
+    },
+    {
+      name: 'restore, symlinked configuration, prefetched segment',
+      inSh: true,
+      setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: n(1), symlinked: true })) }),
+    },
+    {
+      name: 'restore of a segment not prefetched',
+      inSh: false,
+      setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: n(0) })) }),
+    },
+    {
+      name: 'restore of an absent segment',
+      inSh: false,
+      setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: n(2) })) }),
+    },
+    {
+      name: 'restore on another timeline than the prefetched segment',
+      inSh: false,
+      setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: `00000002${n(1).slice(8)}` })) }),
+    },
+    {
+      name: 'restore with a stale spool after a configuration change',
+      inSh: false,
+      setup: async (dir) => {
+        const r = await restoring(dir, { ask: n(1) });
+        await writeFile(r.cfg, yaml('other', r.repo));
+        return { cwd: dir, ...r };
+      },
+    },
+  ];
+
+  let caseNo = 0;
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const base = join(work, `case-${caseNo++}`);
+      await mkdir(join(base, 'sh'), { recursive: true });
+      const sh = await c.setup(join(base, 'sh'));
+      const before = (await counted.nodeStarts()).length;
+      const viaSh = await exec(PGDR_EXE, sh.args, sh.cwd, counted.env);
+      const started = (await counted.nodeStarts()).length - before;
+      const shResult = await sh.result();
+
+      await mkdir(join(base, 'node'), { recursive: true });
+      const nd = await c.setup(join(base, 'node'));
+      const viaNode = await exec(process.execPath, [PGDR_BIN, ...nd.args], nd.cwd);
+      const nodeResult = await nd.result();
+
+      assert.equal(viaSh.code, viaNode.code, `exit codes: sh ${viaSh.stderr} / node ${viaNode.stderr}`);
+      assert.equal(shResult.replaceAll(join(base, 'sh'), ''), nodeResult.replaceAll(join(base, 'node'), ''));
+      assert.equal(started === 0, c.inSh, `node started ${started} times`);
+    });
+  }
 
   it('PostgreSQL draining a backlog through the executable starts node once per batch', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pgdr-exe-pg-'));
@@ -281,10 +310,13 @@ describe('bin/pgdr answers calls done ahead in sh', () => {
         k.endsWith('.gz'),
       );
       assert.equal(stored.length, archived);
-      const starts = (await pgdr.nodeStarts()).length;
-      // 8 files per node start, the rest answered in sh; a few more starts for files that became ready later.
-      assert.ok(starts <= Math.ceil(archived / 8) + 3, `node started ${starts} times for ${archived} files`);
-      assert.deepEqual(await readdir(join(statusDir, MARKER_DIR)), []);
+      // Every done marker the WAL service left names a stored file.
+      const marked = await readdir(join(pg.pgdata, 'pg_wal', SPOOL_NAME, 'done')).catch(() => [] as string[]);
+      const names = new Set(stored.map((k) => k.split('/').pop()!.replace(/\.gz$/, '')));
+      assert.deepEqual(
+        marked.filter((m) => !m.startsWith('.') && !names.has(m)),
+        [],
+      );
     } finally {
       await pg?.cleanup();
       await rm(dir, { recursive: true, force: true });

@@ -1,16 +1,17 @@
-// Parallel archiving (markers for files uploaded ahead) and restore prefetch (spool), on real segments and the
-// real file-system store; a thin wrapper around it injects upload failures and counts requests.
+// The WAL service (engine/wal-service/service.ts) run in this process on real segments and the real file-system
+// store: parallel archiving of .ready files with done markers, and restore prefetch into ready/. A thin wrapper
+// around the store injects upload failures and counts requests.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { archiveFile } from '../../src/engine/wal-archive.js';
-import { archiveWal, MARKER_DIR } from '../../src/engine/wal-archive-parallel.js';
-import { restoreWal } from '../../src/engine/wal-restore.js';
-import { isPgdrError } from '../../src/errors.js';
+import { runWalService } from '../../src/engine/wal-service/service.js';
+import { SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import type { Body, ObjectStore, PutOptions } from '../../src/storage/object-store.js';
+import { until } from '../helpers/poll.js';
 import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
 
 class FaultyStore implements ObjectStore {
@@ -34,7 +35,7 @@ class FaultyStore implements ObjectStore {
   close = () => this.inner.close();
 }
 
-describe('parallel WAL archive and restore prefetch', () => {
+describe('the WAL service: parallel archive and restore prefetch', () => {
   let segs: WalSegments;
   let work: string;
   before(async () => {
@@ -46,119 +47,122 @@ describe('parallel WAL archive and restore prefetch', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
   const n = (i: number) => segs.names[i]!;
+  const request = { epoch: '', configPath: '', key: ['test'] };
+  const sameInode = async (a: string, b: string) => {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.ino === y.ino && x.dev === y.dev;
+  };
 
-  it('archives the next .ready files ahead; later calls answer from markers; failures are never marked', async () => {
+  it('stores .ready files maxParallel at a time and marks each only once stored; failures are never marked', async () => {
     const store = new FaultyStore(new FsObjectStore(join(work, 'repo-a')));
+    store.failPut = (key) => key.includes(n(5));
     const pgWal = join(work, 'pg_wal');
     await mkdir(join(pgWal, 'archive_status'), { recursive: true });
     for (let i = 0; i < 7; i++) {
       await copyFile(join(segs.dir, n(i)), join(pgWal, n(i)));
       await writeFile(join(pgWal, 'archive_status', `${n(i)}.ready`), '');
     }
-    const o = { store, serverName: 's', compression: 'gzip' as const, maxParallel: 4, fingerprint: 'call A' };
-    // PostgreSQL marks a file done after archive_command succeeds.
-    const archive = async (i: number, fingerprint = o.fingerprint) => {
-      const r = await archiveWal(join(pgWal, n(i)), { ...o, fingerprint });
-      await rename(
-        join(pgWal, 'archive_status', `${n(i)}.ready`),
-        join(pgWal, 'archive_status', `${n(i)}.done`),
-      );
-      return r;
+    const spool = join(pgWal, SPOOL_NAME);
+    const p = spoolPaths(spool);
+    const ac = new AbortController();
+    const options = {
+      spool,
+      walDir: pgWal,
+      mode: 'archive' as const,
+      cwd: work,
+      request,
+      store,
+      serverName: 's',
+      compression: 'gzip' as const,
+      maxParallel: 4,
+      idleMs: 600_000,
+      signal: ac.signal,
     };
-    const markers = async () =>
-      (await readdir(join(pgWal, 'archive_status', MARKER_DIR))).filter((m) => !m.startsWith('.')).sort();
-
-    const first = await archive(0);
-    assert.equal(first.outcome, 'stored');
-    assert.deepEqual(
-      first.ahead.map((a) => [a.name, a.error]),
-      [1, 2, 3].map((i) => [n(i), undefined]),
-    );
-    assert.deepEqual(await markers(), [n(1), n(2), n(3)]);
-    assert.equal(store.puts.length, 4);
-
-    assert.equal((await archive(1)).outcome, 'stored-earlier');
-    assert.equal(store.puts.length, 4, 'a marked file is not uploaded again');
-    // A marked file that changed since (recycled, rewound) goes through the full check, which refuses it.
-    // That call still uploads ahead (4, 5, 6); the failing upload of 5 leaves no marker.
-    store.failPut = (key) => key.includes(n(5));
-    const changed = await readFile(join(pgWal, n(2)));
-    changed[5000] = changed[5000]! ^ 1;
-    await writeFile(join(pgWal, n(2)), changed);
-    await assert.rejects(archive(2), (e) => isPgdrError(e, 'CONFLICT'));
-    assert.deepEqual(await markers(), [n(3), n(4), n(6)]);
-    await copyFile(join(segs.dir, n(2)), join(pgWal, n(2)));
-    const again = await archive(2);
-    assert.equal(again.outcome, 'already-stored');
-    assert.match(again.ahead.find((a) => a.name === n(5))?.error ?? '', /injected failure/);
-    assert.deepEqual(await markers(), [n(3), n(4), n(6)]);
-    store.failPut = () => false;
-    assert.equal((await archive(3)).outcome, 'stored-earlier');
-    // A call with other settings (another serverName, config) never trusts the markers: the full check.
-    const putsBefore = store.puts.length;
-    const other = await archive(4, 'call B');
-    assert.equal(other.outcome, 'already-stored');
-    assert.equal(store.puts.length, putsBefore + 1, 'only 5 was uploaded (ahead), not 4 again');
-    // ... and its marker for 5 does not serve call A either.
-    assert.equal((await archive(5)).outcome, 'already-stored');
-    assert.equal((await archive(6)).outcome, 'stored-earlier');
-    assert.deepEqual(await markers(), []);
-    const stored = (await store.list('s/wals/')).objects.map((x) => x.key);
-    assert.equal(stored.length, 7);
+    const running = runWalService(options);
+    try {
+      const marked = await until('six done markers', async () => {
+        const d = (await readdir(p.done).catch(() => [] as string[])).filter((m) => !m.startsWith('.'));
+        return d.length === 6 ? d.sort() : undefined;
+      });
+      assert.deepEqual(marked, [0, 1, 2, 3, 4, 6].map(n));
+      const stored = new Set((await store.list('s/wals/')).objects.map((x) => x.key.split('/').pop()));
+      for (const m of marked) {
+        assert.ok(stored.has(`${m}.gz`), `${m} is marked, so it is stored`);
+        assert.ok(await sameInode(join(p.done, m), join(pgWal, m)), `done/${m} is the file itself`);
+      }
+      assert.ok(!stored.has(`${n(5)}.gz`));
+      // A second service for the same spool refuses to run beside the first.
+      assert.equal(await runWalService({ ...options, idleMs: 1000 }), false);
+      // Asked for explicitly, a failing file gets failed/X (the caller then archives it itself).
+      await writeFile(join(p.want, n(5)), join(pgWal, n(5)));
+      const why = await until('failed/5', () =>
+        readFile(join(p.failed, n(5)), 'utf8').catch(() => undefined),
+      );
+      assert.match(why, /injected failure/);
+      assert.ok(!(await readdir(p.done)).includes(n(5)));
+      // PostgreSQL moved on (.done): the markers of files no longer .ready go, not holding their inodes.
+      for (let i = 0; i < 7; i++)
+        await rename(
+          join(pgWal, 'archive_status', `${n(i)}.ready`),
+          join(pgWal, 'archive_status', `${n(i)}.done`),
+        );
+      await rm(join(p.want, n(5)));
+      await until('markers cleared', async () => ((await readdir(p.done)).length === 0 ? true : undefined));
+      assert.equal(store.puts.filter((k) => k.includes(n(0))).length, 1, 'each file uploaded once');
+    } finally {
+      ac.abort();
+      assert.equal(await running, true);
+    }
+    await assert.rejects(stat(p.lock), { code: 'ENOENT' });
   });
 
-  it('restore prefetches the next segments; spool hits are exact, fresh and from the same archive', async () => {
+  it('prefetches the segments after the last one asked for, exact names only, within its window', async () => {
     const store = new FsObjectStore(join(work, 'repo-r'));
     const base = { store, serverName: 'r', compression: 'gzip' as const };
     for (let i = 0; i < 5; i++) await archiveFile(join(segs.dir, n(i)), base);
-    // Only a .partial of segment 5: prefetch must not spool it, a direct request serves it.
+    // Only a .partial of segment 5: never prefetched (the full one may replace it).
     const partial = join(work, `${n(5)}.partial`);
     await copyFile(join(segs.dir, n(5)), partial);
     await archiveFile(partial, base);
     const pgWal = join(work, 'restore', 'pg_wal');
     await mkdir(pgWal, { recursive: true });
-    const spoolDir = join(pgWal, '.pgdr-prefetch');
-    const o = { store, serverName: 'r', maxParallel: 4, spoolDir };
-    const dest = join(pgWal, 'RECOVERYXLOG');
-    const same = async (i: number) =>
-      assert.ok((await readFile(dest)).equals(await readFile(join(segs.dir, n(i)))));
-    const spooled = async () => (await readdir(spoolDir)).filter((f) => !f.startsWith('.')).sort();
-
-    const r0 = await restoreWal(n(0), dest, o);
-    assert.equal(r0.source, 'bucket');
-    assert.deepEqual([...r0.prefetched].sort(), [n(1), n(2), n(3)]);
-    await same(0);
-    assert.equal((await restoreWal(n(1), dest, o)).source, 'spool');
-    await same(1);
-    assert.deepEqual(await spooled(), [n(2), n(3)]);
-    // Another serverName never gets this spool's files.
-    await assert.rejects(restoreWal(n(2), dest, { ...o, serverName: 'other' }), (e) =>
-      isPgdrError(e, 'NOT_FOUND'),
-    );
-    // That miss started a new batch for 'other' (all missing), replacing the spool.
-    assert.deepEqual(await spooled(), []);
-    const r2 = await restoreWal(n(2), dest, o);
-    assert.equal(r2.source, 'bucket');
-    await same(2);
-    // Segment 5 exists only as a .partial: not prefetched.
-    assert.deepEqual(await spooled(), [n(3), n(4)]);
-    // Old entries are not trusted either.
-    const old = new Date(Date.now() - 3600_000);
-    await utimes(join(spoolDir, n(3)), old, old);
-    const r3 = await restoreWal(n(3), dest, o);
-    assert.equal(r3.source, 'bucket');
-    await same(3);
-    assert.deepEqual(r3.prefetched, [n(4)]);
-    assert.deepEqual(await spooled(), [n(4)]);
-    assert.equal((await restoreWal(n(4), dest, o)).source, 'spool');
-    const r5 = await restoreWal(n(5), dest, o);
-    assert.equal(r5.source, 'bucket');
-    await same(5);
-    await assert.rejects(restoreWal(n(6), dest, o), (e) => isPgdrError(e, 'NOT_FOUND'));
-    assert.deepEqual(await spooled(), []);
-    assert.deepEqual(
-      (await readdir(pgWal)).filter((f) => f.includes('.tmp')),
-      [],
-    );
+    const spool = join(pgWal, SPOOL_NAME);
+    const p = spoolPaths(spool);
+    const ready = async () =>
+      (await readdir(p.ready).catch(() => [] as string[])).filter((f) => !f.startsWith('.')).sort();
+    const ac = new AbortController();
+    const running = runWalService({
+      ...base,
+      spool,
+      walDir: pgWal,
+      mode: 'restore',
+      cwd: work,
+      request,
+      maxParallel: 3,
+      idleMs: 600_000,
+      restoreAfter: n(0),
+      signal: ac.signal,
+    });
+    try {
+      assert.deepEqual(
+        await until('1..3 prefetched', async () => ((await ready()).length === 3 ? ready() : undefined)),
+        [n(1), n(2), n(3)],
+      );
+      for (const i of [1, 2, 3])
+        assert.ok((await readFile(join(p.ready, n(i)))).equals(await readFile(join(segs.dir, n(i)))));
+      // restore_command (the thin client) takes 1 and 2: the window moves on; 5 exists only as a .partial.
+      await rename(join(p.ready, n(1)), join(pgWal, 'RECOVERYXLOG'));
+      await rename(join(p.ready, n(2)), join(pgWal, 'RECOVERYXLOG'));
+      assert.deepEqual(
+        await until('4 prefetched', async () => ((await ready()).includes(n(4)) ? ready() : undefined)),
+        [n(3), n(4)],
+      );
+      // A timeline switch: what the spool holds of timeline 1 goes.
+      await writeFile(p.restoreAt, `00000002${n(4).slice(8)}`);
+      await until('timeline 1 dropped', async () => ((await ready()).length === 0 ? true : undefined));
+    } finally {
+      ac.abort();
+      await running;
+    }
   });
 });

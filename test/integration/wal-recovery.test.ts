@@ -3,7 +3,7 @@
 // recovery needs, the backup's own included, comes through pgdr from the bucket.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,10 +85,7 @@ describe('recovery through pgdr wal restore with prefetch', () => {
     const log = await restored.server.logTail(400);
     const fetched = log.match(/restored log file "[0-9A-F]{24}" from archive/g) ?? [];
     assert.ok(fetched.length >= 6, `expected segments from the archive, log:\n${log}`);
-    const spool = join(restored.pgdata, 'pg_wal', '.pgdr-prefetch');
-    const left = (await readdir(spool).catch(() => [] as string[])).filter((f) => !f.startsWith('.'));
-    assert.deepEqual(left, [], 'recovery ends on a miss, which empties the spool');
-    // Segments taken from the spool were answered in sh: node started for about one segment in four.
+    // Segments the WAL service prefetched were answered in sh: node started for at most half of them.
     const segmentStarts = (await counted.nodeStarts()).filter((l) => / wal restore .* [0-9A-F]{24} /.test(l));
     assert.ok(
       segmentStarts.length <= fetched.length / 2,

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { callFingerprint } from '../../src/cli/call-fingerprint.js';
+import type { CliContext } from '../../src/cli/main.js';
+import { walServiceClient } from '../../src/cli/wal-request.js';
 import { loadConfig, loadConfigDetailed } from '../../src/config/load.js';
 import { caught } from '../helpers/caught.js';
 
@@ -75,16 +76,13 @@ describe('configuration discovery', () => {
     assert.match(e.hint ?? '', /this user may read it/);
   });
 
-  it('the wal call fingerprint names the file discovery found, the host-wide one included', async () => {
-    const fp = await callFingerprint({
-      argv: ['X'],
-      positionals: ['X'],
-      configFlag: undefined,
-      env: {},
-      cwd,
-      systemConfigFile: system,
-    });
-    assert.equal(fp.split('\n')[5], system);
+  it("the WAL service's request names the file discovery found, the host-wide one included", async () => {
+    const ctx = { env: {}, cwd, systemConfigFile: system } as unknown as CliContext;
+    const c = await walServiceClient(
+      { mode: 'archive', argv: ['X'], positionals: 1, configFlag: undefined, walPath: 'X' },
+      ctx,
+    );
+    assert.equal(c?.request.configPath, system);
   });
 });
 

@@ -7,10 +7,8 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { classifyWal } from '../../src/catalog/wal-catalog.js';
 import { compressBuffer } from '../../src/compression/codecs.js';
 import { COMPRESSIONS, type Compression, walSuffix } from '../../src/compression/suffixes.js';
-import { WalFeeder } from '../../src/engine/restore/wal-feeder.js';
 import { restoreWal } from '../../src/engine/wal-restore.js';
 import { isPgdrError } from '../../src/errors.js';
 import { findBinaries } from '../../src/postgres/binaries.js';
@@ -50,25 +48,16 @@ describe('restored WAL is bounded to the segment size', () => {
       const dir = join(root, server, 'pg_wal');
       await fsp.mkdir(dir, { recursive: true });
       const dest = join(dir, 'RECOVERYXLOG');
-      const spoolDir = join(dir, '.pgdr-prefetch');
-      for (const maxParallel of [1, 4]) {
+      // durable: as the WAL service writes its prefetched segments.
+      for (const durable of [false, true]) {
         await assert.rejects(
-          restoreWal(seg(1), dest, { store, serverName: server, maxParallel, spoolDir, segmentSize: SEG }),
+          restoreWal(seg(1), dest, { store, serverName: server, durable, segmentSize: SEG }),
           (e) =>
             isPgdrError(e, 'CATALOG_INVALID') &&
             e.message.includes(k(seg(1))) &&
             /more than 16777216 bytes/.test(e.message),
         );
-        assert.deepEqual(
-          await files(dir),
-          maxParallel > 1 ? ['.pgdr-prefetch'] : [],
-          'no DEST, no temp file',
-        );
-        assert.deepEqual(
-          (await files(spoolDir)).filter((f) => f !== '.origin'),
-          [],
-          'no prefetched segment, no temp file in the spool',
-        );
+        assert.deepEqual(await files(dir), [], 'no DEST, no temp file');
       }
     });
   }
@@ -81,40 +70,13 @@ describe('restored WAL is bounded to the segment size', () => {
       const k = `${server}/wals/0000000100000000/${seg(1)}${walSuffix(c)}`;
       await store.put(k, Buffer.from('this is not compressed data, just text in the bucket'));
       await assert.rejects(
-        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server, maxParallel: 1 }),
+        restoreWal(seg(1), join(dir, 'RECOVERYXLOG'), { store, serverName: server }),
         (e) => isPgdrError(e, 'CATALOG_INVALID') && e.message.includes(`${k} is damaged`),
         c,
       );
       await store.delete([k]);
       assert.deepEqual(await files(dir), []);
     }
-  });
-
-  it('the WAL feeder spools no bomb and leaves no temp file', async () => {
-    const server = 'bomb-feeder';
-    const listed: { key: string; size: number; lastModified: Date }[] = [];
-    for (const c of ['gzip', 'zstd', 'none'] as const) {
-      const n = listed.length + 1;
-      const k = `${server}/wals/0000000100000000/${seg(n)}${walSuffix(c)}`;
-      await store.put(k, bombs.get(c)!);
-      listed.push({ key: k, size: 1, lastModified: new Date() });
-    }
-    const spool = join(root, server, 'spool');
-    const feeder = new WalFeeder({
-      store,
-      objects: classifyWal(server, listed).objects,
-      dir: spool,
-      user: null,
-      segmentSize: SEG,
-    });
-    // Each failed download removes its temp file and then its busy marker.
-    for (let i = 0; i < 400 && (feeder.failures < 3 || (await files(spool)).length > 0); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.equal(feeder.failures, 3);
-    assert.equal(feeder.fetched, 0);
-    assert.deepEqual(await files(spool), []);
-    await feeder.stop();
   });
 
   it('a segment shorter than the segment size is refused; without a known size, any power of two 1 MiB-1 GiB', async () => {
@@ -130,7 +92,7 @@ describe('restored WAL is bounded to the segment size', () => {
       key(seg(2), 'gzip').replace('pg/', `${server}/`),
       await compressBuffer('gzip', Buffer.alloc(3 << 20)),
     );
-    const o = { store, serverName: server, maxParallel: 1 };
+    const o = { store, serverName: server };
     await assert.rejects(
       restoreWal(seg(1), dest, { ...o, segmentSize: SEG }),
       (e) =>
@@ -152,11 +114,7 @@ describe('restored WAL is bounded to the segment size', () => {
     await fsp.mkdir(dir, { recursive: true });
     await store.put(`${server}/wals/00000002.history.gz`, bombs.get('gzip')!);
     await assert.rejects(
-      restoreWal('00000002.history', join(dir, 'RECOVERYHISTORY'), {
-        store,
-        serverName: server,
-        maxParallel: 4,
-      }),
+      restoreWal('00000002.history', join(dir, 'RECOVERYHISTORY'), { store, serverName: server }),
       (e) =>
         isPgdrError(e, 'CATALOG_INVALID') && /00000002\.history\.gz.*more than 1048576 bytes/.test(e.message),
     );

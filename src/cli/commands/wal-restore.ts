@@ -1,16 +1,16 @@
-// A spool hit needs only the configuration (for the spool's origin): the store client and codecs are loaded
+// A segment the WAL service prefetched needs only the configuration: the store client and codecs are loaded
 // after it, since most calls under prefetch are hits and PostgreSQL waits for each one.
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
-import { spoolOrigin, takeFromSpool } from '../../engine/wal-spool.js';
+import { restoreThroughService } from '../../engine/wal-service/client.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { callFingerprint } from '../call-fingerprint.js';
-import { configFrom } from '../context.js';
+import { configFrom, withCommandBudget, withStore } from '../context.js';
 import { printJsonError } from '../json-error.js';
 import { type Command, reportError } from '../main.js';
 import { json } from '../output.js';
 import { STORE_USAGE } from '../store-usage.js';
+import { walServiceClient } from '../wal-request.js';
 import { WAL_FLAGS, WAL_USAGE, walSettings } from './wal-flags.js';
 
 const NAME = 'wal restore';
@@ -25,8 +25,9 @@ Finds WALNAME in the archive whatever its compression suffix (serving X.partial 
 size (read from global/pg_control of the current folder, PostgreSQL's data directory; otherwise any size
 PostgreSQL allows), a history or backup label file to at most 1 MiB or 64 KiB: anything else is refused
 (CATALOG_INVALID, exit 15) and no file is written. Exit codes: 0 restored, 1 not found (PostgreSQL
-then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, a fetch
-also prefetches the next N-1 segments into DEST's folder/.pgdr-prefetch, so later calls are local renames.
+then ends recovery normally), others for real errors (see pgdr --help). With wal.maxParallel N > 1, the WAL
+service of DEST's folder (started on demand, see docs/wal-service.md) prefetches the N segments after the
+one asked for, so later calls are local renames.
 The whole call gives up after objectStore.timeouts.command (default 2m) with STORE_UNREACHABLE or STORE_ERROR.
 
 PostgreSQL reads every failing restore_command as "not found" and, at the end of an archive recovery, ends
@@ -49,60 +50,50 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const { maxParallel } = walSettings(p, config, NAME);
     const target = resolve(ctx.cwd, dest!);
-    const spoolDir = join(dirname(target), '.pgdr-prefetch');
-    const origin = spoolOrigin({ ...config.objectStore, serverName: config.serverName });
-    if (maxParallel > 1 && parseWalName(name!)?.kind === 'segment') {
-      const bytes = await takeFromSpool({ dir: spoolDir, name: name!, dest: target, origin });
+    const client =
+      maxParallel > 1 && parseWalName(name!)?.kind === 'segment'
+        ? await walServiceClient(
+            { mode: 'restore', argv, positionals: 2, configFlag: str(p, 'config'), walPath: target },
+            ctx,
+          )
+        : undefined;
+    return withCommandBudget(config, NAME, ctx, async (signal) => {
+      const bytes = client && (await restoreThroughService(name!, target, { ...client, signal }));
       if (bytes !== undefined) {
-        if (asJson) json(ctx, { name, source: 'spool', key: null, bytes, prefetched: [] });
+        if (asJson) json(ctx, { name, source: 'spool', key: null, bytes });
         return 0;
       }
-    }
-    const [{ withCommandBudget, withStore }, { restoreWal, damagedWalKey }, { controlSegmentSize }] =
-      await Promise.all([
-        import('../context.js'),
+      const [{ restoreWal, damagedWalKey }, { controlSegmentSize }] = await Promise.all([
         import('../../engine/wal-restore.js'),
         import('../../postgres/control-file.js'),
       ]);
-    // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
-    const segmentSize = await controlSegmentSize(ctx.cwd);
-    const fingerprint = await callFingerprint({
-      argv,
-      positionals: [name!, dest!],
-      configFlag: str(p, 'config'),
-      env: ctx.env,
-      cwd: ctx.cwd,
-      systemConfigFile: ctx.systemConfigFile,
-    });
-    return withStore(config, (store) =>
-      withCommandBudget(config, NAME, ctx, async (signal) => {
-        try {
-          const r = await restoreWal(name!, target, {
+      // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
+      const segmentSize = await controlSegmentSize(ctx.cwd);
+      try {
+        const r = await withStore(config, (store) =>
+          restoreWal(name!, target, {
             store,
             serverName: config.serverName,
-            maxParallel,
-            spoolDir,
-            origin,
-            fingerprint,
             // objectStore.wal.restoreAdditionalCommandArgs: [--no-partial] sets it for every call.
             noPartial: flag(p, 'no-partial') || config.objectStore.wal.noPartial === true,
             segmentSize,
             signal,
-          });
-          if (asJson) json(ctx, { ...r, key: r.key ?? null });
-        } catch (e) {
-          if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
-          if (asJson) printJsonError(ctx, e);
-          reportError(e, ctx, ctx.env);
-          return damagedExit;
-        }
-        return 0;
-      }),
-    );
+          }),
+        );
+        if (asJson) json(ctx, r);
+      } catch (e) {
+        if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
+        if (asJson) printJsonError(ctx, e);
+        reportError(e, ctx, ctx.env);
+        return damagedExit;
+      }
+      return 0;
+    });
   },
 };
 
-const FLAGS = {
+/** Also the flags `wal service` accepts after `--`: those of the call that started it. */
+export const FLAGS = {
   ...STORE_FLAGS,
   ...WAL_FLAGS,
   'no-partial': { type: 'boolean' },

@@ -1,5 +1,5 @@
 // Hands a restored tree to the server user. Unlike chownToServerUser it tolerates entries vanishing while it
-// walks: the WAL feeder renames and removes spool files in the same tree at the same time.
+// walks: the WAL service (pg_wal/.pgdr-wal) renames and removes spool files in the same tree at the same time.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerUser } from '../../postgres/os-user.js';

@@ -12,7 +12,6 @@ import type { ObjectStoreConfig } from '../../config/types.js';
 import { shCommand } from '../../shell-quote.js';
 import { removeCredentialFiles, writeStoreDocument } from './store-document.js';
 import { confLine, type RecoverySettingsInput, recoverySettings } from './target.js';
-import { feederRestoreCommand } from './wal-feeder.js';
 
 export interface RecoveryConfigOptions {
   readonly dir: string;
@@ -47,11 +46,6 @@ const DEFAULT_PREFETCH = 8;
  */
 export const DAMAGED_EXIT = 126;
 
-/** Where the WAL feeder spools segments for restore_command (inside restoreFilesDir). */
-export function walSpoolDir(ownDir: string): string {
-  return join(ownDir, 'wal');
-}
-
 /** Where restore keeps its files inside the data folder (pg_xlog before PostgreSQL 10). */
 export function restoreFilesDir(dir: string, version: number | null): string {
   return join(dir, version !== null && version < 100000 ? 'pg_xlog' : 'pg_wal', 'pgdr-restore');
@@ -75,7 +69,9 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
   // JSON is YAML, and JSON.stringify quotes every path and value safely.
   const doc = { serverName: o.serverName, objectStore: store };
   await fsp.writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const fallback = `${shCommand([
+  // The WAL service of pg_wal prefetches what replay asks for next (maxParallel above); bin/pgdr takes a
+  // prefetched segment without starting node.
+  const restoreCommand = `${shCommand([
     ...o.pgdrCommand,
     'wal',
     'restore',
@@ -84,7 +80,6 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
     '--damaged-exit',
     String(DAMAGED_EXIT),
   ])} %f %p`;
-  const restoreCommand = feederRestoreCommand(walSpoolDir(own), fallback);
   const settings = recoverySettings({ ...o.settings, restoreCommand });
   const block = ['', `# ${o.comment}`, ...settings.map(([k, v]) => confLine(k, v)), ''].join('\n');
   await fsp.appendFile(join(o.dir, 'postgresql.auto.conf'), block, { mode: 0o600 });

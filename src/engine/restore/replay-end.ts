@@ -2,13 +2,13 @@
 // restore_command does not deliver, whatever the reason (missing, a store error, a damaged object before
 // `--damaged-exit`), and at the first record it cannot read: to the end of the archive, that looks like
 // success. So the end is checked against the plan, and when recovery stopped short, the first planned segment
-// it did not use is named with what the WAL feeder, restore_command (its errors go to the server log) or
+// it did not use is named with what restore_command (its errors go to the server log) or
 // PostgreSQL said about it. Segments archived after the plan was made are not expected.
 import { formatLsn, parseLsn, segmentStartLsn } from '../../catalog/wal-name.js';
 import { PgdrError } from '../../errors.js';
 import type { WalRange } from './wal-range.js';
 
-/** What went wrong fetching one WAL file (the feeder's record, or restore_command's error in the log). */
+/** What went wrong fetching one WAL file (restore_command's error in the server log). */
 export interface WalProblem {
   readonly key: string | undefined;
   readonly reason: string;
@@ -19,7 +19,7 @@ export interface StopEvidence {
   /** The server log (its tail). */
   readonly log: string;
   readonly logFile: string;
-  /** WAL name -> what the feeder saw. */
+  /** WAL name -> what restore_command reported for it. */
   readonly problems: ReadonlyMap<string, WalProblem>;
 }
 

@@ -24,10 +24,9 @@ import {
   type RecoveryConfig,
   removeRestoreCredentials,
   restoreFilesDir,
-  walSpoolDir,
   writeRecoveryConfig,
 } from './recovery-config.js';
-import { explainStop, type StopEvidence, shortReplay, type WalProblem } from './replay-end.js';
+import { explainStop, type StopEvidence, shortReplay } from './replay-end.js';
 import { replayProgress } from './replay-progress.js';
 import { replaySettings } from './replay-settings.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
@@ -36,7 +35,6 @@ import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { markFolders, type RestartedFolder, unmarkFolders, withRerunHint } from './target-folders.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
-import { WalFeeder } from './wal-feeder.js';
 
 export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly objectStore: ObjectStoreConfig;
@@ -141,22 +139,6 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
   const user = await resolveServerUser();
   const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
-  // WAL downloads start with the tars and run ahead of replay (wal-feeder.ts), when we start the server.
-  const feeder =
-    start && plan.binaries !== undefined
-      ? new WalFeeder({
-          store: o.store,
-          objects: plan.wal.objects,
-          absent: plan.absentWal,
-          dir: walSpoolDir(ownDir),
-          user,
-          segmentSize: plan.backup.xlogSegmentSize,
-          // One download at a time while the tars extract, then four: the extraction and the replay need the
-          // cores more than the WAL downloads do, and a wider window only adds contention.
-          concurrencyWhileExtracting: 1,
-          signal: o.signal,
-        })
-      : undefined;
   const marked = { still: true };
   try {
     return await recover(o, plan, {
@@ -166,13 +148,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       ownDir,
       restarted,
       marked,
-      extracted: () => feeder?.fullSpeed(),
-      walProblems: () => feeder?.problems ?? new Map(),
     });
   } catch (e) {
     throw marked.still ? withRerunHint(e, plan.dir, plan.delta !== undefined) : e;
-  } finally {
-    await feeder?.stop();
   }
 }
 
@@ -191,9 +169,6 @@ async function recover(
     ownDir: string;
     restarted: readonly RestartedFolder[];
     marked: { still: boolean };
-    extracted: () => void;
-    /** What the WAL feeder could not spool, by WAL name. */
-    walProblems: () => ReadonlyMap<string, WalProblem>;
   },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
@@ -212,7 +187,6 @@ async function recover(
     signal: o.signal,
     progress: o.progress,
   });
-  c.extracted();
   const checks: RestoreChecks = {
     tree: await checkRestoredTree(plan),
     manifest: manifestChecks(plan.manifest, download.manifestFiles),
@@ -293,7 +267,7 @@ async function recover(
   const evidence = async (): Promise<StopEvidence> => ({
     log: await server.logTail(EVIDENCE_LINES),
     logFile,
-    problems: c.walProblems(),
+    problems: new Map(),
   });
   const replayed = { wal: plan.wal, segSize: plan.backup.xlogSegmentSize, dir: plan.dir };
   const onReplay = replayProgress(o.progress, {

@@ -2,7 +2,7 @@
 // folder below each root (a folder's fsync makes its entries durable, the symbolic links in pg_tblspc
 // included), then of each root's parent. Node has no syncfs(2), and syncfs would flush unrelated writers too and
 // (before Linux 5.8) not report write-back errors; per-file fsync does, as PostgreSQL's own start-up sync does.
-// Entries that vanish while the walk runs (the WAL feeder renames spool files) are skipped.
+// Entries that vanish while the walk runs (the WAL service renames spool files) are skipped.
 import { constants, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mapLimit } from '../../common/map-limit.js';

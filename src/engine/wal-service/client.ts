@@ -1,0 +1,139 @@
+// The node side of `wal archive` and `wal restore` against the WAL service (service.ts): take what the service
+// left for exactly this call (spool.ts), hand the request to a healthy service and wait, or start one for the
+// calls after this one. Every answer here is "done" or "do it yourself": a caller never reports a file stored
+// that the service did not mark as stored, and when in doubt it archives or fetches synchronously.
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { healthyService } from './lock.js';
+import { type SpoolRequest, spoolPaths, spoolServes } from './spool.js';
+
+export interface ServiceClient {
+  readonly spool: string;
+  readonly request: SpoolRequest;
+  /**
+   * Starts a detached service for this spool (the CLI knows how). restoreAfter: a segment to prefetch after;
+   * archiving: the file this call is archiving itself, which the service leaves to it.
+   */
+  readonly start: (o?: { restoreAfter?: string; archiving?: string }) => void;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const POLL_MS = 5;
+const HEALTH_EVERY_MS = 250;
+
+/** done/X is a link to this very file (same device and inode): used up, and true. */
+export async function takeDone(spool: string, path: string): Promise<boolean> {
+  const marker = join(spoolPaths(spool).done, basename(path));
+  const [a, b] = await Promise.all([
+    stat(marker, { bigint: true }).catch(() => undefined),
+    stat(path, { bigint: true }).catch(() => undefined),
+  ]);
+  if (!a || !b || a.ino !== b.ino || a.dev !== b.dev) return false;
+  await rm(marker, { force: true });
+  return true;
+}
+
+/**
+ * Archives `path` through the service: 'stored-ahead' (done before this call), 'stored' (the service stored
+ * it while this call waited), or undefined: the caller archives synchronously.
+ */
+export async function archiveThroughService(
+  path: string,
+  c: ServiceClient,
+): Promise<'stored-ahead' | 'stored' | undefined> {
+  const p = spoolPaths(c.spool);
+  if (!(await usable(c, { archiving: basename(path) }))) return undefined;
+  if (await takeDone(c.spool, path)) return 'stored-ahead';
+  const name = basename(path);
+  if ((await healthyService(p.lock)) === undefined) {
+    c.start({ archiving: name });
+    return undefined;
+  }
+  const want = join(p.want, name);
+  const failed = join(p.failed, name);
+  await mkdir(p.want, { recursive: true });
+  await writeFile(want, path);
+  try {
+    for (let waited = 0; ; waited += POLL_MS) {
+      c.signal?.throwIfAborted();
+      if (await takeDone(c.spool, path)) return 'stored';
+      if (
+        await rm(failed).then(
+          () => true,
+          () => false,
+        )
+      )
+        return undefined;
+      if (waited % HEALTH_EVERY_MS === 0 && waited > 0 && (await healthyService(p.lock)) === undefined)
+        return undefined;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    await rm(want, { force: true });
+  }
+}
+
+/**
+ * Moves a prefetched segment to dest (its size), or undefined after telling the service where restore is, so
+ * that it prefetches what follows; the caller then fetches synchronously.
+ */
+export async function restoreThroughService(
+  name: string,
+  dest: string,
+  c: ServiceClient,
+): Promise<number | undefined> {
+  const p = spoolPaths(c.spool);
+  if (!(await usable(c, { restoreAfter: name }))) return undefined;
+  const file = join(p.ready, name);
+  const healthy = (await healthyService(p.lock)) !== undefined;
+  // A download in flight for this very segment is waited for while the service is healthy.
+  for (let waited = 0; healthy && waited < 5000; waited += POLL_MS) {
+    const names = await readdir(p.ready).catch(() => [] as string[]);
+    if (names.includes(name) || !names.some((n) => n.startsWith(`.${name}.`))) break;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (size !== undefined) {
+    // PostgreSQL removed DEST before asking; a leftover is replaced.
+    await rm(dest, { force: true });
+    if (
+      await rename(file, dest).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await markRestoreAt(c.spool, name);
+      return size;
+    }
+  }
+  await markRestoreAt(c.spool, name);
+  if (!healthy) c.start({ restoreAfter: name });
+  return undefined;
+}
+
+async function markRestoreAt(spool: string, name: string): Promise<void> {
+  const at = spoolPaths(spool).restoreAt;
+  await writeFile(`${at}.${process.pid}.tmp`, name).catch(() => {});
+  await rename(`${at}.${process.pid}.tmp`, at).catch(() => {});
+}
+
+/**
+ * The spool serves this request; otherwise a service filling it for another request is stopped and one for
+ * this request started (it takes over once the other has gone), and this call works alone.
+ */
+async function usable(
+  c: ServiceClient,
+  start: { restoreAfter?: string; archiving?: string },
+): Promise<boolean> {
+  if (await spoolServes(c.spool, c.request)) return true;
+  const pid = await healthyService(spoolPaths(c.spool).lock);
+  if (pid !== undefined) {
+    const other = await readFile(spoolPaths(c.spool).request, 'utf8').catch(() => '');
+    // A spool whose request file is missing is being set up by the service itself.
+    if (other !== '') process.kill(pid, 'SIGTERM');
+  } else c.start(start);
+  return false;
+}

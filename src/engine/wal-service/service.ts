@@ -1,0 +1,268 @@
+// The WAL service: one resident process per WAL folder, started on demand by `wal archive`/`wal restore`
+// (client.ts) and gone after idleMs without work. It archives `.ready` files (and want/ requests) with up to
+// maxParallel uploads, leaving done/X only once X is stored, and prefetches the segments after the last one
+// restore_command asked for into ready/. Protocol: spool.ts. Nothing here decides an exit code: a caller that
+// finds no answer from the service does the work itself.
+
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
+import { limiter } from '../../common/map-limit.js';
+import type { Compression } from '../../compression/suffixes.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { archiveFile } from '../wal-archive.js';
+import { restoreWal } from '../wal-restore.js';
+import { HEARTBEAT_MS, heartbeat, releaseLock, takeLock } from './lock.js';
+import { epochOf, formatRequest, type SpoolRequest, spoolPaths } from './spool.js';
+
+export interface WalServiceOptions {
+  readonly spool: string;
+  /** The WAL folder (pg_wal) whose archive_status/*.ready the service archives. */
+  readonly walDir: string;
+  /** The work of the call that started it: a restore's service never archives with the restore's settings. */
+  readonly mode: 'archive' | 'restore';
+  /** The data directory (the callers' working folder): its postmaster.pid is the epoch. */
+  readonly cwd: string;
+  readonly request: SpoolRequest;
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly compression: Compression;
+  readonly level?: number | undefined;
+  /** Uploads, and segments prefetched ahead, at a time (wal.maxParallel). */
+  readonly maxParallel: number;
+  readonly noPartial?: boolean | undefined;
+  readonly segmentSize?: number | undefined;
+  readonly idleMs: number;
+  /** The segment restore_command asked for last, when it started the service: prefetch what follows. */
+  readonly restoreAfter?: string | undefined;
+  /** The file the call that started the service is archiving itself: not uploaded a second time beside it. */
+  readonly archiving?: string | undefined;
+  readonly signal: AbortSignal;
+}
+
+const TICK_MS = 20;
+/** A .ready file the service failed to store is tried again after this long (PostgreSQL retries it too). */
+const RETRY_MS = 5000;
+
+/** Runs until idle, aborted or voided; false when another healthy service holds the spool. */
+export async function runWalService(o: WalServiceOptions): Promise<boolean> {
+  const p = spoolPaths(o.spool);
+  await mkdir(o.spool, { recursive: true, mode: 0o700 });
+  if (!(await takeLock(p.lock))) return false;
+  try {
+    await adopt(o);
+    await new Service(o).run();
+  } finally {
+    await releaseLock(p.lock);
+  }
+  return true;
+}
+
+/** Keeps the spool if it was filled for this very request, else starts it empty. Request written last. */
+async function adopt(o: WalServiceOptions): Promise<void> {
+  const p = spoolPaths(o.spool);
+  const text = formatRequest(o.request);
+  const config = o.request.configPath === '' ? undefined : await readFile(o.request.configPath);
+  const [had, copy] = await Promise.all([
+    readFile(p.request, 'utf8').catch(() => ''),
+    readFile(p.config).catch(() => undefined),
+  ]);
+  const same = had === text && (config === undefined || copy?.equals(config));
+  if (!same) {
+    await voidSpool(o.spool);
+    if (config !== undefined) await writeFile(p.config, config, { mode: 0o600 });
+    await writeFile(`${p.request}.tmp`, text, { mode: 0o600 });
+    await rename(`${p.request}.tmp`, p.request);
+  }
+  for (const d of [p.done, p.want, p.failed, p.ready]) await mkdir(d, { recursive: true, mode: 0o700 });
+  if (o.restoreAfter !== undefined) await writeFile(p.restoreAt, o.restoreAfter);
+}
+
+/** Removes what the spool answers with; the request goes first, so no reader trusts a half-emptied spool. */
+export async function voidSpool(spool: string): Promise<void> {
+  const p = spoolPaths(spool);
+  await rm(p.request, { force: true });
+  for (const d of [p.done, p.want, p.failed, p.ready, p.restoreAt, p.config])
+    await rm(d, { recursive: true, force: true });
+}
+
+class Service {
+  private readonly uploading = new Set<string>();
+  /** Names stored in this run: never uploaded twice, even in the moment between a hit and PostgreSQL's .done. */
+  private readonly stored = new Set<string>();
+  private readonly failedAt = new Map<string, number>();
+  private readonly fetching = new Set<string>();
+  private readonly absentAt = new Map<string, number>();
+  /** Segments this service put in ready/: one gone was taken by restore_command. */
+  private readonly placed = new Set<string>();
+  private readonly compressSlot = limiter(availableParallelism());
+  private lastWork = Date.now();
+  private lastBeat = Date.now();
+  private restoreAt = '';
+
+  constructor(private readonly o: WalServiceOptions) {
+    if (o.archiving !== undefined) this.failedAt.set(o.archiving, Date.now());
+  }
+
+  async run(): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    while (!this.o.signal.aborted) {
+      if (Date.now() - this.lastBeat >= HEARTBEAT_MS) {
+        this.lastBeat = Date.now();
+        await heartbeat(p.lock).catch(() => {});
+        if (!(await this.stillValid())) {
+          await voidSpool(this.o.spool);
+          return;
+        }
+      }
+      if (this.o.mode === 'archive') await this.archiveTick();
+      else await this.restoreTick();
+      const busy = this.uploading.size + this.fetching.size > 0;
+      if (busy) this.lastWork = Date.now();
+      else if (Date.now() - this.lastWork > this.o.idleMs) return this.clearAnswers();
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    }
+  }
+
+  /**
+   * Idle: nobody asks any more (recovery ended, archiving caught up). Prefetched segments would only take
+   * room in pg_wal, and done/ links hold the inodes of files PostgreSQL may remove.
+   */
+  private async clearAnswers(): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    for (const d of [p.ready, p.done])
+      for (const f of await readdir(d).catch(() => [] as string[])) await rm(join(d, f), { force: true });
+  }
+
+  /** A restarted server (pg_rewind, a boot) or an edited configuration voids what the spool says. */
+  private async stillValid(): Promise<boolean> {
+    if ((await epochOf(this.o.cwd)) !== this.o.request.epoch) return false;
+    if (this.o.request.configPath === '') return true;
+    const [now, copy] = await Promise.all([
+      readFile(this.o.request.configPath).catch(() => undefined),
+      readFile(spoolPaths(this.o.spool).config).catch(() => undefined),
+    ]);
+    return now !== undefined && copy !== undefined && now.equals(copy);
+  }
+
+  private async archiveTick(): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    const statusDir = join(this.o.walDir, 'archive_status');
+    const [wanted, status, done] = await Promise.all([
+      readdir(p.want).catch(() => [] as string[]),
+      readdir(statusDir).catch(() => [] as string[]),
+      readdir(p.done).catch(() => [] as string[]),
+    ]);
+    const ready = new Set(status.filter((e) => e.endsWith('.ready')).map((e) => e.slice(0, -6)));
+    const want = new Set(wanted.filter(isWalName));
+    // A marker whose file PostgreSQL no longer waits for (archived through another call) holds its inode.
+    for (const d of done)
+      if (!ready.has(d) && !want.has(d) && !this.uploading.has(d))
+        await unlink(join(p.done, d)).catch(() => {});
+    for (const n of this.stored) if (!ready.has(n) && !want.has(n)) this.stored.delete(n);
+    if (want.size + ready.size > 0) this.lastWork = Date.now();
+    const rank = (n: string) => (n.endsWith('.history') ? 0 : 1);
+    const queue = [
+      ...[...want].sort(),
+      ...[...ready].filter(isWalName).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)),
+    ];
+    const doneSet = new Set(done);
+    for (const name of queue) {
+      if (this.uploading.size >= this.o.maxParallel) break;
+      if (this.uploading.has(name) || this.stored.has(name) || doneSet.has(name)) continue;
+      if (Date.now() - (this.failedAt.get(name) ?? 0) < RETRY_MS && !want.has(name)) continue;
+      const path = want.has(name)
+        ? (await readFile(join(p.want, name), 'utf8').catch(() => '')) || join(this.o.walDir, name)
+        : join(this.o.walDir, name);
+      this.uploading.add(name);
+      void this.upload(name, path, want.has(name)).finally(() => this.uploading.delete(name));
+    }
+  }
+
+  private async upload(name: string, path: string, wanted: boolean): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    try {
+      await archiveFile(path, { ...this.o, compressSlot: this.compressSlot, signal: this.o.signal });
+      // The marker is the file itself (its inode), linked only now that the object is stored.
+      const tmp = join(p.done, `.${name}.${process.pid}.tmp`);
+      await rm(tmp, { force: true });
+      await link(path, tmp);
+      await rename(tmp, join(p.done, name));
+      this.stored.add(name);
+    } catch (e) {
+      this.failedAt.set(name, Date.now());
+      if (wanted && !this.o.signal.aborted)
+        await writeFile(join(p.failed, name), (e as Error).message ?? String(e)).catch(() => {});
+    }
+  }
+
+  private async restoreTick(): Promise<void> {
+    const p = spoolPaths(this.o.spool);
+    const [asked, askedAt, files] = await Promise.all([
+      readFile(p.restoreAt, 'utf8').catch(() => ''),
+      stat(p.restoreAt).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+      readdir(p.ready).catch(() => [] as string[]),
+    ]);
+    // Where replay is: the last name asked for, or a later one the thin client took from ready/ (it tells
+    // nothing else). Names only grow: a later timeline's names sort after the earlier ones'.
+    let at = this.restoreAt;
+    const present = new Set(files);
+    for (const n of this.placed)
+      if (!present.has(n)) {
+        this.placed.delete(n);
+        if (n > at) at = n;
+      }
+    const named = asked.trim();
+    if (parseWalName(named)?.kind === 'segment' && named > at) at = named;
+    if (at === '') return;
+    if (at !== this.restoreAt) {
+      this.restoreAt = at;
+      this.lastWork = Date.now();
+    }
+    const window = this.window();
+    const keep = new Set(window);
+    // Bounded: only the window stays (older segments were consumed or skipped, other timelines are void).
+    for (const f of files)
+      if (!keep.has(f) && !f.startsWith('.')) {
+        this.placed.delete(f);
+        await rm(join(p.ready, f), { force: true });
+      }
+    for (const name of window) {
+      if (this.fetching.has(name) || present.has(name)) continue;
+      // The archive is written in order: past a missing segment (the end of the archive so far, as a standby
+      // sees it for hours) nothing is fetched until restore_command asks again. A paused standby asks nothing,
+      // so the service fetches nothing for it either.
+      const absent = this.absentAt.get(name);
+      if (absent !== undefined && absent >= askedAt) break;
+      this.fetching.add(name);
+      void this.fetch(name).finally(() => this.fetching.delete(name));
+    }
+  }
+
+  private async fetch(name: string): Promise<void> {
+    const dest = join(spoolPaths(this.o.spool).ready, name);
+    try {
+      await restoreWal(name, dest, { ...this.o, exactOnly: true, durable: true, signal: this.o.signal });
+      // Moved out of the window while it downloaded: not kept.
+      if (this.window().includes(name)) this.placed.add(name);
+      else await rm(dest, { force: true });
+    } catch {
+      // Missing so far, damaged or failing: restore_command fetches it itself and reports what it finds.
+      this.absentAt.set(name, Date.now());
+    }
+  }
+
+  private window(): string[] {
+    const w: string[] = [];
+    let n = this.restoreAt;
+    for (let i = 0; i < this.o.maxParallel; i++) {
+      n = nextSegment(n);
+      w.push(n);
+    }
+    return w;
+  }
+}
