@@ -58,15 +58,11 @@ describe('restore recovery configuration', () => {
       assert.match(conf, /recovery_target_name = 'it''s'/);
       assert.match(conf, /recovery_target_action = 'pause'/);
       const quotedCfg = `'${rc.configFile.replace(/'/g, "'\\''")}'`;
-      // A segment being downloaded is waited for; a spooled one is one mv away, the kept last one a cp, a
-      // known-absent name exit 1; anything else goes through pgdr wal restore (written once), which answers a
-      // damaged object with a status that aborts recovery.
-      const spool = `'${join(own, 'wal').replace(/'/g, "'\\''")}'`;
+      // One plain call: the WAL service's spool (and the thin client in front of node) answer prefetched
+      // segments; --damaged-exit makes a damaged object abort recovery.
       assert.equal(
         rc.restoreCommand,
-        `s=${spool}; i=0; while [ ! -f "$s/%f" ] && [ -f "$s/.busy-%f" ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done; ` +
-          `{ [ -f "$s/%f" ] && mv -f "$s/%f" %p; } || { [ -f "$s/.again/%f" ] && cp "$s/.again/%f" %p; } || ` +
-          `{ [ -f "$s/.absent/%f" ] && exit 1; } || /usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} --damaged-exit 126 %f %p`,
+        `/usr/bin/node /opt/pgdr/bin.js wal restore --config ${quotedCfg} --damaged-exit 126 %f %p`,
       );
       assert.equal((await fsp.stat(join(dir, 'recovery.signal'))).size, 0);
       for (const f of ['pgdr.yaml', 's3-secretAccessKey', 's3-accessKeyId']) {
