@@ -1,0 +1,120 @@
+// A block-level incremental's member for one relation segment file, `<name>.pgdr-blocks`: the file's length at
+// the backup, the numbers of the 8 kB blocks it holds (within the segment, ascending), then those blocks. Restore
+// writes them over the parent's version of the file, cut or extended to the recorded length. Read from the
+// bucket, so every field is bounded and checked before a byte is written.
+import { promises as fsp } from 'node:fs';
+import { localFileError, PgdrError } from '../../errors.js';
+
+export const BLOCK_SIZE = 8192;
+/** Blocks in a 1 GB segment file. */
+export const SEGMENT_BLOCKS = 131072;
+export const BLOCKS_SUFFIX = '.pgdr-blocks';
+const MAGIC = Buffer.from('PGDRBLK1');
+const FIXED = MAGIC.length + 8 + 4;
+
+export interface BlockHeader {
+  /** The file's length in bytes once the blocks are applied. */
+  readonly length: number;
+  /** Block numbers within the segment file, ascending, each below ceil(length / 8192). */
+  readonly blocks: readonly number[];
+}
+
+export function headerBytes(blocks: number): number {
+  return FIXED + 4 * blocks;
+}
+
+export function encodeHeader(h: BlockHeader): Buffer {
+  checkHeader(h, 'the block list being written');
+  const b = Buffer.alloc(headerBytes(h.blocks.length));
+  MAGIC.copy(b, 0);
+  b.writeBigUInt64BE(BigInt(h.length), MAGIC.length);
+  b.writeUInt32BE(h.blocks.length, MAGIC.length + 8);
+  h.blocks.forEach((n, i) => b.writeUInt32BE(n, FIXED + 4 * i));
+  return b;
+}
+
+/** Parses the header at the start of a block member; `what` names it (object key and member) in errors. */
+export function decodeHeader(b: Buffer, what: string): BlockHeader {
+  if (b.length < FIXED || !b.subarray(0, MAGIC.length).equals(MAGIC))
+    throw bad(what, 'it does not start with a pgdr block header');
+  const length = Number(b.readBigUInt64BE(MAGIC.length));
+  const count = b.readUInt32BE(MAGIC.length + 8);
+  if (count > SEGMENT_BLOCKS) throw bad(what, `it claims ${count} blocks, more than a segment holds`);
+  if (b.length !== headerBytes(count) + count * BLOCK_SIZE)
+    throw bad(what, `its size ${b.length} does not match ${count} blocks`);
+  const blocks = Array.from({ length: count }, (_, i) => b.readUInt32BE(FIXED + 4 * i));
+  const h = { length, blocks };
+  checkHeader(h, what);
+  return h;
+}
+
+function checkHeader(h: BlockHeader, what: string): void {
+  if (!Number.isSafeInteger(h.length) || h.length < 0 || h.length > SEGMENT_BLOCKS * BLOCK_SIZE)
+    throw bad(what, `length ${h.length} is not that of a relation segment file`);
+  const limit = Math.ceil(h.length / BLOCK_SIZE);
+  h.blocks.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 0 || n >= limit || (i > 0 && n <= h.blocks[i - 1]!))
+      throw bad(what, `block ${n} is out of order or beyond the file's length ${h.length}`);
+  });
+}
+
+/**
+ * The blocks a segment file of `size` bytes must carry, given the parent's length and what the WAL summaries
+ * name for its relation: modified blocks, every block at or past the parent's length or a truncation point
+ * (the parent's bytes there are stale), all within this segment and its current length.
+ */
+export function blocksToSend(o: {
+  segment: number;
+  size: number;
+  parentSize: number;
+  modified: ReadonlySet<number>;
+  /** The lowest limit block in the range (the relation was cut there), relative to the relation. */
+  limit?: number | undefined;
+}): number[] {
+  const first = o.segment * SEGMENT_BLOCKS;
+  const count = Math.ceil(o.size / BLOCK_SIZE);
+  const fresh = Math.min(
+    Math.floor(o.parentSize / BLOCK_SIZE),
+    o.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, o.limit - first),
+  );
+  const out: number[] = [];
+  for (let n = 0; n < count; n++) if (n >= fresh || o.modified.has(first + n)) out.push(n);
+  return out;
+}
+
+/** Applies a block member (already on disk at `patch`) over `target`, then removes the member. */
+export async function applyBlockFile(target: string, patch: string, what: string): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await fsp.readFile(patch);
+  } catch (e) {
+    throw localFileError(e, patch, 'read');
+  }
+  const h = decodeHeader(body, what);
+  const fh = await fsp.open(target, 'r+').catch((e) => {
+    throw localFileError(e, target, 'open');
+  });
+  try {
+    await fh.truncate(h.length);
+    let off = headerBytes(h.blocks.length);
+    for (const n of h.blocks) {
+      const len = Math.min(BLOCK_SIZE, h.length - n * BLOCK_SIZE);
+      await fh.write(body, off, len, n * BLOCK_SIZE);
+      off += BLOCK_SIZE;
+    }
+  } catch (e) {
+    throw localFileError(e, target, 'write');
+  } finally {
+    await fh.close();
+  }
+  await fsp.rm(patch).catch((e) => {
+    throw localFileError(e, patch, 'remove');
+  });
+}
+
+function bad(what: string, why: string): PgdrError {
+  return new PgdrError('CATALOG_INVALID', `${what}: ${why}`, {
+    hint: 'this link of the incremental chain is damaged: restore an older backup with --backup-id',
+    details: { member: what },
+  });
+}
