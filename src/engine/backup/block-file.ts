@@ -29,7 +29,7 @@ export function encodeHeader(h: BlockHeader): Buffer {
   MAGIC.copy(b, 0);
   b.writeBigUInt64BE(BigInt(h.length), MAGIC.length);
   b.writeUInt32BE(h.blocks.length, MAGIC.length + 8);
-  h.blocks.forEach((n, i) => b.writeUInt32BE(n, FIXED + 4 * i));
+  for (const [i, n] of h.blocks.entries()) b.writeUInt32BE(n, FIXED + 4 * i);
   return b;
 }
 
