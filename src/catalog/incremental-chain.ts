@@ -29,7 +29,20 @@ export interface ChainFile {
   readonly source: string;
   /** The file shrank while the source copied it (zero-padded): never referenced by a later backup. */
   readonly truncated?: true;
+  /**
+   * Block level: the backups (in chain order) whose `<name>.<id>.pgdr-blocks` members are written over the
+   * source's bytes. Its crc32 is then '' (the combined bytes were never read whole), so it is never referenced.
+   */
+  readonly patches?: readonly string[];
 }
+
+/** The member of backup `id` that holds the changed blocks of file `name`. */
+export function blockMember(name: string, id: string): string {
+  return `${name}.${id}.pgdr-blocks`;
+}
+
+/** A block-level file: [group, name, size once combined, backup holding its whole bytes, backups patching it]. */
+export type BlockFileRow = readonly [string, string, number, string, readonly string[]];
 
 /** A file's key across tars: its tar group ('data' or a tablespace OID) and its name in that tar. */
 export function fileKey(group: string, name: string): string {
@@ -46,14 +59,20 @@ export interface ChainDocument {
   readonly parent: string;
   /** The full backup first, then each incremental up to the parent. */
   readonly chain: readonly string[];
-  /** 'file' (every file compared whole). */
+  /** 'file' (every file compared whole) or 'block' (relation files from the WAL summaries). */
   readonly level: string;
+  /** Why a block-level request stayed file level. */
+  readonly fallbackReason?: string | undefined;
+  /** Files this backup holds as changed blocks over an earlier link's bytes. */
+  readonly blocks?: readonly BlockFileRow[] | undefined;
   /** Files this backup does not hold: [group, name, size, crc32, source backup]. */
   readonly references: ReadonlyArray<readonly [string, string, number, string, string]>;
 }
 
 export function chainJson(d: ChainDocument): string {
-  return `${JSON.stringify({ format: 'pgdr-incremental-chain', version: 1, ...d })}\n`;
+  // Version 2 only with block files: an older pgdr then refuses the chain instead of restoring the members as files.
+  const version = d.blocks !== undefined && d.blocks.length > 0 ? 2 : 1;
+  return `${JSON.stringify({ format: 'pgdr-incremental-chain', version, ...d })}\n`;
 }
 
 export interface BackupFiles {
@@ -124,6 +143,16 @@ export async function readBackupFiles(o: {
       if (files.has(k)) throw invalid(key, `file '${printable(k)}' is both stored and referenced`);
       files.set(k, { size, crc32, source });
     }
+    for (const [group, name, size, source, patches] of chain.blocks ?? []) {
+      const k = fileKey(group, name);
+      const member = fileKey(group, blockMember(name, o.backupId));
+      if (files.has(k) || !files.delete(member))
+        throw invalid(
+          key,
+          `block file '${printable(k)}' is also stored whole, or its blocks are not in the tars`,
+        );
+      files.set(k, { size, crc32: '', source, patches });
+    }
   }
   return { backupId: o.backupId, prefix, manifest, chain, objects: listed.objects, files };
 }
@@ -149,7 +178,8 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
   }
   if (typeof doc !== 'object' || doc === null || doc.format !== 'pgdr-incremental-chain')
     throw invalid(key, 'it is not a pgdr chain document');
-  if (doc.version !== 1) throw invalid(key, `unknown format version ${printable(String(doc.version))}`);
+  if (doc.version !== 1 && doc.version !== 2)
+    throw invalid(key, `unknown format version ${printable(String(doc.version))}`);
   if (doc.backupId !== backupId) throw invalid(key, `it names backup ${printable(String(doc.backupId))}`);
   const isId = (v: unknown): v is string => typeof v === 'string' && BACKUP_ID_RE.test(v);
   if (!isId(doc.parent)) throw invalid(key, "'parent' is not a backup id");
@@ -184,7 +214,34 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
     chain: chain as string[],
     level: typeof doc.level === 'string' ? doc.level : 'file',
     references,
+    blocks: parseBlocks(doc.blocks, key, links, backupId),
   };
+}
+
+function parseBlocks(v: unknown, key: string, links: ReadonlySet<string>, backupId: string): BlockFileRow[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw invalid(key, "'blocks' is not a list");
+  return v.map((r, i) => {
+    const patches = Array.isArray(r) ? (r[4] as unknown) : undefined;
+    const ok =
+      Array.isArray(r) &&
+      r.length === 5 &&
+      r[0] === 'data' &&
+      typeof r[1] === 'string' &&
+      safeName(r[1]) &&
+      Number.isSafeInteger(r[2]) &&
+      r[2] >= 0 &&
+      links.has(r[3]) &&
+      Array.isArray(patches) &&
+      patches.length > 0 &&
+      patches[patches.length - 1] === backupId &&
+      patches.every(
+        (p, j) => (j === patches.length - 1 || links.has(p)) && (j === 0 ? p > r[3] : p > patches[j - 1]),
+      );
+    if (!ok)
+      throw invalid(key, `blocks[${i}] is not [group, name, size, backup of the chain, patching backups]`);
+    return r as unknown as BlockFileRow;
+  });
 }
 
 function safeName(n: string): boolean {

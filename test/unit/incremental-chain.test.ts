@@ -22,6 +22,14 @@ describe('incremental chain document', () => {
     assert.deepEqual(d.references, good.references);
   });
 
+  it('writes version 2 with block files, so that an older pgdr refuses the chain', () => {
+    const blocks = [['data', 'base/5/16384', 16384, '20241201T060000', ['20241202T060000', ID]]] as const;
+    const text = chainJson({ ...good, level: 'block', blocks });
+    assert.equal(JSON.parse(text).version, 2);
+    assert.deepEqual(parseChain(Buffer.from(text), KEY, ID).blocks, blocks);
+    assert.equal(JSON.parse(chainJson(good)).version, 1);
+  });
+
   const bad: Array<[string, Record<string, unknown>]> = [
     ['another backup', { backupId: '20241204T060000' }],
     ['a chain not ending with the parent', { chain: ['20241202T060000', '20241201T060000'] }],
@@ -33,7 +41,13 @@ describe('incremental chain document', () => {
     ['a name climbing out', { references: [['data', '../etc/passwd', 1, '0a1b2c3d', '20241201T060000']] }],
     ['a bad group', { references: [['../x', 'a', 1, '0a1b2c3d', '20241201T060000']] }],
     ['a negative size', { references: [['data', 'a', -1, '0a1b2c3d', '20241201T060000']] }],
-    ['a newer version', { version: 2 }],
+    ['a newer version', { version: 3 }],
+    ['block rows outside the data tar', { blocks: [['16385', 'a', 8192, '20241201T060000', [ID]]] }],
+    ['block rows not patched by this backup last', { blocks: [['data', 'a', 8192, '20241201T060000', []]] }],
+    [
+      'block rows patched out of order',
+      { blocks: [['data', 'a', 8192, '20241202T060000', ['20241201T060000', ID]]] },
+    ],
   ];
   for (const [what, over] of bad) {
     it(`refuses ${what}, naming the object`, () => {

@@ -16,7 +16,7 @@ const RESERVED = ['latest', 'last', 'oldest', 'first', 'last-failed', 'latest-fu
 export const backupCreate: Command = {
   name: NAME,
   summary: 'take a base backup (as barman-cloud-backup, in parallel)',
-  usage: `Usage: pgdr backup create [--incremental [--from ID]] [--name NAME] [--immediate-checkpoint] [--compression-level N]
+  usage: `Usage: pgdr backup create [--incremental [--from ID] [--incremental-level block|file]] [--name NAME] [--immediate-checkpoint] [--compression-level N]
                           [--wait-archive-timeout DURATION] [--format table|json] [store options]
 
 Takes a base backup of postgres.connection, reading postgres.pgdata directly (run it on the database host, as
@@ -30,6 +30,9 @@ folders it creates there belong to the data directory's owner, who runs archive_
                             full or incremental, of this cluster and timeline), under <server>/pgdr/incremental/:
                             barman-cloud does not see it; pgdr restore combines the chain
   --from ID                 the parent of --incremental (a backup id or name)
+  --incremental-level L     block (default): on PostgreSQL 17+ with summarize_wal = on, changed relation files
+                            are uploaded as their changed blocks when the WAL summaries cover the range from the
+                            parent's start, else file level, and the output says why; file: always whole files
   --name NAME               a name to find the backup by (backup_name)
   --immediate-checkpoint    checkpoint now instead of waiting for the next one
                             (default: objectStore.data.immediateCheckpoint)
@@ -50,6 +53,7 @@ ${STORE_USAGE}`,
         name: { type: 'string' },
         incremental: { type: 'boolean' },
         from: { type: 'string' },
+        'incremental-level': { type: 'string' },
         'compression-level': { type: 'string' },
         'immediate-checkpoint': { type: 'boolean' },
         'wait-archive-timeout': { type: 'string' },
@@ -72,6 +76,12 @@ ${STORE_USAGE}`,
     const from = str(p, 'from');
     if (from !== undefined && !flag(p, 'incremental')) {
       throw new PgdrError('USAGE', `${NAME}: --from needs --incremental`, {
+        hint: `see: pgdr ${NAME} --help`,
+      });
+    }
+    const incLevel = oneOf(p, 'incremental-level', ['block', 'file'] as const, 'block', NAME);
+    if (str(p, 'incremental-level') !== undefined && !flag(p, 'incremental')) {
+      throw new PgdrError('USAGE', `${NAME}: --incremental-level needs --incremental`, {
         hint: `see: pgdr ${NAME} --help`,
       });
     }
@@ -104,7 +114,7 @@ ${STORE_USAGE}`,
           jobs: config.objectStore.data.jobs,
           immediateCheckpoint: flag(p, 'immediate-checkpoint') || config.objectStore.data.immediateCheckpoint,
           backupName: name,
-          ...(flag(p, 'incremental') ? { incremental: { from } } : {}),
+          ...(flag(p, 'incremental') ? { incremental: { from, level: incLevel } } : {}),
           ...(waitBudget !== undefined ? { archiveWait: { budgetMs: waitBudget } } : {}),
           fileRepository: fileRepository(config.objectStore.destinationPath),
           signal: ctx.signal,
@@ -128,6 +138,12 @@ ${STORE_USAGE}`,
                   parent_backup_id: r.incremental.parentBackupId,
                   chain: r.incremental.chain,
                   incremental_level: r.incremental.level,
+                  ...(r.incremental.fallbackReason !== undefined
+                    ? { fallback_reason: r.incremental.fallbackReason }
+                    : {}),
+                  block_files: r.incremental.blockFiles,
+                  block_file_bytes: r.incremental.blockFileBytes,
+                  block_bytes: r.incremental.blockBytes,
                   referenced_files: r.incremental.referencedFiles,
                   referenced_bytes: r.incremental.referencedBytes,
                 }
@@ -142,8 +158,15 @@ ${STORE_USAGE}`,
           if (r.incremental)
             line(
               ctx,
-              `Incremental (file level) from ${r.incremental.parentBackupId}: ${r.incremental.referencedFiles} unchanged files (${bytes(r.incremental.referencedBytes)}) left in the chain ${r.incremental.chain.join(' <- ')}`,
+              `Incremental (${r.incremental.level} level) from ${r.incremental.parentBackupId}: ${r.incremental.referencedFiles} unchanged files (${bytes(r.incremental.referencedBytes)}) left in the chain ${r.incremental.chain.join(' <- ')}`,
             );
+          if (r.incremental?.level === 'block')
+            line(
+              ctx,
+              `  ${r.incremental.blockFiles} changed relation files (${bytes(r.incremental.blockFileBytes)}) stored as their changed blocks (${bytes(r.incremental.blockBytes)})`,
+            );
+          if (r.incremental?.fallbackReason !== undefined)
+            line(ctx, `  file level, not block level: ${r.incremental.fallbackReason}`);
         }
         return 0;
       } catch (e) {

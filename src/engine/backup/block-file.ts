@@ -3,6 +3,7 @@
 // writes them over the parent's version of the file, cut or extended to the recorded length. Read from the
 // bucket, so every field is bounded and checked before a byte is written.
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { localFileError, PgdrError } from '../../errors.js';
 
 export const BLOCK_SIZE = 8192;
@@ -11,6 +12,7 @@ export const SEGMENT_BLOCKS = 131072;
 export const BLOCKS_SUFFIX = '.pgdr-blocks';
 const MAGIC = Buffer.from('PGDRBLK1');
 const FIXED = MAGIC.length + 8 + 4;
+const BATCH = 128;
 
 export interface BlockHeader {
   /** The file's length in bytes once the blocks are applied. */
@@ -80,6 +82,17 @@ export function blocksToSend(o: {
   const out: number[] = [];
   for (let n = 0; n < count; n++) if (n >= fresh || o.modified.has(first + n)) out.push(n);
   return out;
+}
+
+/** The member's bytes: the header, then each listed block read from the file (zero-padded past its end). */
+export async function* blockChunks(fh: FileHandle, h: BlockHeader): AsyncGenerator<Buffer> {
+  yield encodeHeader(h);
+  for (let i = 0; i < h.blocks.length; i += BATCH) {
+    const batch = h.blocks.slice(i, i + BATCH);
+    const buf = Buffer.alloc(batch.length * BLOCK_SIZE);
+    for (const [j, n] of batch.entries()) await fh.read(buf, j * BLOCK_SIZE, BLOCK_SIZE, n * BLOCK_SIZE);
+    yield buf;
+  }
 }
 
 /** Applies a block member (already on disk at `patch`) over `target`, then removes the member. */

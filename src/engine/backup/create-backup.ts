@@ -12,6 +12,7 @@ import { reserveBackupId } from './backup-id.js';
 import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
 import { writeFailedInfo } from './failed-info.js';
+import { type BlockLevel, blockLevel } from './incremental-blocks.js';
 import { findParent, type IncrementalParent } from './incremental-parent.js';
 import { type Referenced, referenceUnchanged } from './incremental-reference.js';
 import { manifestJson } from './manifest.js';
@@ -85,6 +86,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
       : `${o.serverName}/base/${backupId}`;
     let parent: IncrementalParent | undefined;
     let referenced: Referenced | undefined;
+    let blocks: BlockLevel | undefined;
     try {
       enter(
         'start',
@@ -113,8 +115,25 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
           jobs: o.jobs,
           signal,
         });
-        trees.parts = referenced.parts;
-        trees.bytes = referenced.parts.reduce((n, p) => n + p.bytes, 0);
+        blocks = await blockLevel({
+          client,
+          versionNum: meta.versionNum,
+          timeline: start.timeline,
+          parentStart: parent.info.beginXlog,
+          start: start.lsn,
+          backupId,
+          parts: referenced.parts,
+          parent: parent.files.files,
+          jobs: o.jobs,
+          fileOnly: o.incremental.level === 'file',
+        });
+        report(
+          blocks.level === 'block'
+            ? `block level: ${blocks.blocks.length} relation files as their changed blocks`
+            : `file level: ${blocks.fallbackReason}`,
+        );
+        trees.parts = blocks.parts;
+        trees.bytes = blocks.parts.reduce((n, p) => n + p.bytes, 0);
       }
       total = trees.bytes;
       enter('copy', `copying ${trees.parts.length} tars`);
@@ -168,13 +187,15 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
       });
       const manifest = manifestJson({ backupId, compression, level, parts });
       await o.store.put(`${prefix}/pgdr.json`, Buffer.from(manifest), { signal });
-      if (parent && referenced) {
+      if (parent && referenced && blocks) {
         const doc = chainJson({
           backupId,
           parent: parent.info.backupId,
           chain: parent.chain,
-          level: 'file',
+          level: blocks.level,
+          ...(blocks.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
           references: referenced.references,
+          ...(blocks.blocks.length > 0 ? { blocks: blocks.blocks } : {}),
         });
         await o.store.put(`${prefix}/${CHAIN_NAME}`, Buffer.from(doc), { signal });
       }
@@ -207,12 +228,16 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         storedBytes: stored,
         timings,
         totalSeconds: (Date.now() - t0) / 1000,
-        ...(parent && referenced
+        ...(parent && referenced && blocks
           ? {
               incremental: {
                 parentBackupId: parent.info.backupId,
                 chain: [...parent.chain, backupId],
-                level: 'file' as const,
+                level: blocks.level,
+                ...(blocks.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
+                blockFiles: blocks.blocks.length,
+                blockFileBytes: blocks.wholeBytes,
+                blockBytes: blocks.blockBytes,
                 referencedFiles: referenced.references.length,
                 referencedBytes: referenced.referencedBytes,
               },

@@ -3,6 +3,7 @@
 // that vanish are skipped, as barman's TarFileIgnoringTruncate does; WAL replay repairs both.
 import { promises as fsp } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { blockChunks } from './block-file.js';
 import { endOfArchive, memberHeader, padding, type TarMember } from './tar-header.js';
 import { type TreeEntry, unreadable } from './walk-tree.js';
 
@@ -71,6 +72,18 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
   }
   try {
     yield memberHeader(entry);
+    if (entry.blocks !== undefined) {
+      let crc = 0;
+      for await (const b of blockChunks(fh, entry.blocks)) {
+        crc = crc32(b, crc);
+        o.onRead?.(b.length);
+        yield b;
+      }
+      const pad = padding(entry.size);
+      if (pad > 0) yield Buffer.alloc(pad);
+      o.onFile?.({ name: entry.name, size: entry.size, crc32: hex(crc) });
+      return;
+    }
     let done = 0;
     let crc = 0;
     let truncated = false;

@@ -29,7 +29,13 @@ export interface CreateBackupOptions {
    * Upload only the files that changed since the parent (the newest DONE backup of this cluster and timeline,
    * or `from`), under <server>/pgdr/incremental/<id>/.
    */
-  readonly incremental?: { readonly from?: string | undefined } | undefined;
+  readonly incremental?:
+    | {
+        readonly from?: string | undefined;
+        /** 'file': never block level, even where the WAL summaries would allow it. */
+        readonly level?: 'file' | 'block' | undefined;
+      }
+    | undefined;
   /** Test seam: the clock that names the backup. */
   readonly now?: () => Date;
 }
@@ -85,7 +91,14 @@ export interface IncrementalSummary {
   readonly parentBackupId: string;
   /** The full backup first, this backup last. */
   readonly chain: readonly string[];
-  readonly level: 'file';
+  /** 'block' when the WAL summaries covered the range (PostgreSQL 17+, summarize_wal = on). */
+  readonly level: 'file' | 'block';
+  /** Why the backup stayed file level. */
+  readonly fallbackReason?: string;
+  /** Relation files uploaded as changed blocks: their count, their whole size and what was stored of them. */
+  readonly blockFiles: number;
+  readonly blockFileBytes: number;
+  readonly blockBytes: number;
   /** Files left in earlier backups of the chain, and their bytes. */
   readonly referencedFiles: number;
   readonly referencedBytes: number;

@@ -3,12 +3,15 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isPermissionError, localFileError, type PgdrError } from '../../errors.js';
+import type { BlockHeader } from './block-file.js';
 import { type PathRules, pathAllowed } from './path-filter.js';
 import type { TarMember } from './tar-header.js';
 
 export interface TreeEntry extends TarMember {
   /** Absolute path on disk. */
   readonly path: string;
+  /** A block-level incremental's member: these blocks of the file at `path`, not the whole file. */
+  readonly blocks?: BlockHeader;
 }
 
 export async function walkTree(src: string, rules: PathRules, signal?: AbortSignal): Promise<TreeEntry[]> {

@@ -4,11 +4,14 @@
 // twice, the links extract in parallel, and each file is checked against the incremental's size and CRC-32 as it
 // lands. A link missing from the bucket, or one that lacks a file the chain says it holds, is CATALOG_INVALID
 // naming the object, before anything is written.
+
+import { join } from 'node:path';
 import { type BackupCatalog, listBackups } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import type { ManifestFile, ManifestState, ManifestTar } from '../../catalog/backup-manifest.js';
 import {
   type BackupFiles,
+  blockMember,
   fileKey,
   fullPrefix,
   groupOfTar,
@@ -19,6 +22,7 @@ import {
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
+import type { BlockPatch } from './block-apply.js';
 import type { PlannedTar } from './planned-tars.js';
 import type { TablespaceDest } from './tablespace-dests.js';
 
@@ -38,6 +42,8 @@ export interface ChainPlan {
   readonly chain: readonly string[];
   readonly tars: PlannedTar[];
   readonly manifest: ManifestState;
+  /** Block-level files: written over once every tar is extracted (block-apply.ts). */
+  readonly blocks: BlockPatch[];
 }
 
 export async function planChain(o: {
@@ -93,6 +99,22 @@ export async function planChain(o: {
   const tars: PlannedTar[] = [];
   const shown = new Map<string, ManifestTar>();
   const found = new Set<string>();
+  // The block members each link must hold: member key -> the file it patches.
+  const patchOf = new Map<string, string>();
+  const blocks: BlockPatch[] = [];
+  for (const [k, f] of top.files) {
+    if (f.patches === undefined) continue;
+    const name = k.slice('data/'.length);
+    for (const id of f.patches) patchOf.set(fileKey('data', blockMember(name, id)), k);
+    blocks.push({
+      file: join(o.dataDir, name),
+      size: f.size,
+      patches: f.patches.map((id) => ({
+        path: join(o.dataDir, blockMember(name, id)),
+        what: `${chainPrefix(server, chain, id)}: ${blockMember(name, id)}`,
+      })),
+    });
+  }
   for (const { info, files } of links) {
     const names = new Set(files.objects.map((x) => x.key.slice(files.prefix.length)));
     const lost = [...files.manifest.tars.keys()]
@@ -124,8 +146,14 @@ export async function planChain(o: {
       for (const [member, f] of listed.files) {
         const k = fileKey(group, member);
         const want = top.files.get(k);
-        if (want === undefined || want.source !== info.backupId) continue;
-        if (want.size !== f.size || want.crc32 !== f.crc32) throw linkMismatch(top, files, k);
+        const patch = want === undefined && patchOf.has(k) && k.endsWith(`.${info.backupId}.pgdr-blocks`);
+        if (!patch && (want === undefined || want.source !== info.backupId)) continue;
+        if (
+          want !== undefined &&
+          want.patches === undefined &&
+          (want.size !== f.size || want.crc32 !== f.crc32)
+        )
+          throw linkMismatch(top, files, k);
         wanted.set(member, { size: f.size, crc32: f.crc32, truncated: f.truncated });
         bytes += f.size;
         found.add(k);
@@ -143,11 +171,21 @@ export async function planChain(o: {
     const link = links.find((l) => l.info.backupId === f.source)!;
     throw linkMismatch(top, link.files, k);
   }
+  for (const [member, k] of patchOf) {
+    if (found.has(member)) continue;
+    const id = member.slice(0, -'.pgdr-blocks'.length).split('.').pop()!;
+    throw linkMismatch(top, links.find((l) => l.info.backupId === id)?.files ?? top, k);
+  }
   return {
     chain,
     tars: tars.sort((a, b) => b.size - a.size),
     manifest: { kind: 'present', key: top.manifest.key, tars: shown },
+    blocks,
   };
+}
+
+function chainPrefix(server: string, chain: readonly string[], id: string): string {
+  return id === chain[0] ? fullPrefix(server, id) : incrementalPrefix(server, id);
 }
 
 function linkMismatch(top: BackupFiles, link: BackupFiles, file: string): PgdrError {

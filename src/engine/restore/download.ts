@@ -12,6 +12,7 @@ import { decompressStream } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { applyBlockPatches } from './block-apply.js';
 import type { DeltaStats } from './delta.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { PlannedTar, RestorePlan } from './plan.js';
@@ -68,6 +69,7 @@ export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions):
     });
     return extractor.extracted;
   });
+  if (plan.blocks !== undefined) await applyBlockPatches(plan.blocks, o.concurrency ?? 4);
   for (const t of plan.tars) {
     if (t.oid === null) continue;
     const link = join(plan.dir, 'pg_tblspc', String(t.oid));

@@ -9,6 +9,7 @@ import { PgdrError } from '../../errors.js';
 import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
+import type { BlockPatch } from './block-apply.js';
 import { planChain, withIncrementals } from './chain-plan.js';
 import { checkDeltaBackup, checkDeltaFolder, type DeltaFolder } from './delta-target.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
@@ -69,6 +70,8 @@ export interface RestorePlan {
   readonly notes: readonly string[];
   /** Set for restore --delta: the existing data directory it updates. */
   readonly delta?: DeltaFolder | undefined;
+  /** Block-level files of an incremental chain, written over once every tar is extracted. */
+  readonly blocks?: readonly BlockPatch[] | undefined;
 }
 
 const ASSUMED_BYTES_PER_SECOND = 50 * 1024 * 1024;
@@ -198,5 +201,6 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     binaries,
     notes,
     delta,
+    ...(chained && chained.blocks.length > 0 ? { blocks: chained.blocks } : {}),
   };
 }

@@ -1,0 +1,100 @@
+// Block-level incremental: of the relation files the file-level pass still uploads, those the parent holds and
+// the WAL summaries cover are uploaded as their changed blocks only (block-file.ts), in a member named after
+// this backup so that several links' blocks for one file never collide on restore. Everything else stays
+// whole. When the summaries do not cover the range from the parent's start, nothing changes and the reason is
+// returned for the command output and the chain document.
+import type pg from 'pg';
+import { type BlockFileRow, blockMember, type ChainFile, fileKey } from '../../catalog/incremental-chain.js';
+import { BLOCK_SIZE, blocksToSend, headerBytes, SEGMENT_BLOCKS } from './block-file.js';
+import { readBlockSummary } from './block-summary.js';
+import { type PartPlan, planParts } from './plan-parts.js';
+import type { TreeEntry } from './walk-tree.js';
+
+export type IncrementalLevel = 'file' | 'block';
+
+export interface BlockLevel {
+  readonly level: IncrementalLevel;
+  readonly fallbackReason?: string;
+  readonly parts: PartPlan[];
+  readonly blocks: BlockFileRow[];
+  /** Bytes of the files now sent as blocks, and of their block members. */
+  readonly wholeBytes: number;
+  readonly blockBytes: number;
+}
+
+const RELATION = /^(data\/(?:base\/\d+|global)\/\d+)(?:\.(\d+))?$/;
+
+export async function blockLevel(o: {
+  client: pg.Client;
+  versionNum: number;
+  timeline: number;
+  parentStart: string | null;
+  start: string;
+  backupId: string;
+  parts: readonly PartPlan[];
+  parent: ReadonlyMap<string, ChainFile>;
+  jobs: number;
+  /** --incremental-level file: never look at the summaries. */
+  fileOnly?: boolean;
+}): Promise<BlockLevel> {
+  const same = (fallbackReason: string): BlockLevel => ({
+    level: 'file',
+    fallbackReason,
+    parts: [...o.parts],
+    blocks: [],
+    wholeBytes: 0,
+    blockBytes: 0,
+  });
+  if (o.fileOnly) return same('--incremental-level file was given');
+  if (o.parentStart === null) return same("the parent's backup.info has no begin_xlog");
+  const summary = await readBlockSummary(o.client, {
+    versionNum: o.versionNum,
+    timeline: o.timeline,
+    from: o.parentStart,
+    to: o.start,
+  });
+  if (!summary.covered) return same(summary.reason);
+  const blocks: BlockFileRow[] = [];
+  let wholeBytes = 0;
+  let blockBytes = 0;
+  const groups = new Map<string, TreeEntry[]>();
+  for (const p of o.parts) {
+    const entries = groups.get(p.group) ?? [];
+    groups.set(p.group, entries);
+    for (const e of p.entries) {
+      const key = fileKey(p.group, e.name);
+      const rel = e.type === 'file' ? RELATION.exec(key) : null;
+      const was = o.parent.get(key);
+      if (rel === null || was === undefined || was.truncated) {
+        entries.push(e);
+        continue;
+      }
+      const changes = summary.relations.get(rel[1]!);
+      const list = blocksToSend({
+        segment: Number(rel[2] ?? 0),
+        size: e.size,
+        parentSize: was.size,
+        modified: changes?.modified ?? new Set(),
+        limit: changes?.limit,
+      });
+      const size = headerBytes(list.length) + list.length * BLOCK_SIZE;
+      if (size >= e.size || e.size > SEGMENT_BLOCKS * BLOCK_SIZE) {
+        entries.push(e);
+        continue;
+      }
+      const name = key.slice(p.group.length + 1);
+      entries.push({
+        ...e,
+        name: blockMember(e.name, o.backupId),
+        size,
+        blocks: { length: e.size, blocks: list },
+      });
+      blocks.push([p.group, name, e.size, was.source, [...(was.patches ?? []), o.backupId]]);
+      wholeBytes += e.size;
+      blockBytes += size;
+    }
+  }
+  const parts = [...groups].flatMap(([group, entries]) => planParts(group, entries, o.jobs));
+  blocks.sort((a, b) => (a[1] < b[1] ? -1 : 1));
+  return { level: 'block', parts, blocks, wholeBytes, blockBytes };
+}
