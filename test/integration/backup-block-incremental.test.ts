@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ERRORS } from '../../src/errors.js';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
@@ -106,6 +107,17 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     assert.equal(jsons.get('block2')!.incremental_level, 'block');
   });
 
+  it('refuses --incremental-level without --incremental, and an unknown level', async () => {
+    for (const args of [
+      ['--incremental-level', 'file'],
+      ['--incremental', '--incremental-level', 'page'],
+    ]) {
+      const r = await runPgdr(['backup', 'create', '--config', src!.cfg, '--format', 'json', ...args]);
+      assert.equal(r.code, ERRORS.USAGE.exitCode, r.stdout + r.stderr);
+      assert.match(r.stdout, /incremental-level/);
+    }
+  });
+
   it('with summarize_wal off the incremental stays file level and says why', () => {
     const off = jsons.get('off')!;
     assert.equal(off.incremental_level, 'file');
@@ -119,5 +131,12 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     assert.equal(r.json!.plan.backupId, id);
     const [got] = (await queryRestored(r.json!, DIGEST)) as Array<{ n: string; h: string }>;
     assert.deepEqual(got, atEnd);
+    const v = await runPgdr(
+      ['backup', 'verify', id, '--no-record', '--format', 'json', '--config', src!.cfg],
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    assert.equal(v.code, 0, v.stdout + v.stderr);
   });
 });
