@@ -83,6 +83,18 @@ describe('block member format', () => {
         await fsp.readFile(target),
         Buffer.concat([block(1), block(9), block(1), block(7), block(8)]),
       );
+      const before = await fsp.readFile(target);
+      const many = Array.from({ length: 300 }, (_, i) => i);
+      const big = Buffer.concat([
+        encodeHeader({ length: 300 * BLOCK_SIZE, blocks: many }),
+        ...many.map((i) => block(i % 250)),
+      ]);
+      await fsp.writeFile(patch, big.subarray(0, big.length - 1));
+      await assert.rejects(applyBlockFile(target, patch, 'key: m'), (e) => isPgdrError(e, 'CATALOG_INVALID'));
+      assert.deepEqual(await fsp.readFile(target), before, 'a damaged member changes nothing');
+      await fsp.writeFile(patch, big);
+      await applyBlockFile(target, patch, 'm');
+      assert.deepEqual(await fsp.readFile(target), big.subarray(headerBytes(300)));
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

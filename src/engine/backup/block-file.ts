@@ -2,7 +2,7 @@
 // the backup, the numbers of the 8 kB blocks it holds (within the segment, ascending), then those blocks. Restore
 // writes them over the parent's version of the file, cut or extended to the recorded length. Read from the
 // bucket, so every field is bounded and checked before a byte is written.
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { localFileError, PgdrError } from '../../errors.js';
 
@@ -35,19 +35,26 @@ export function encodeHeader(h: BlockHeader): Buffer {
   return b;
 }
 
-/** Parses the header at the start of a block member; `what` names it (object key and member) in errors. */
-export function decodeHeader(b: Buffer, what: string): BlockHeader {
-  if (b.length < FIXED || !b.subarray(0, MAGIC.length).equals(MAGIC))
-    throw bad(what, 'it does not start with a pgdr block header');
-  const length = Number(b.readBigUInt64BE(MAGIC.length));
-  const count = b.readUInt32BE(MAGIC.length + 8);
-  if (count > SEGMENT_BLOCKS) throw bad(what, `it claims ${count} blocks, more than a segment holds`);
-  if (b.length !== headerBytes(count) + count * BLOCK_SIZE)
-    throw bad(what, `its size ${b.length} does not match ${count} blocks`);
+/**
+ * Parses the header at the start of a block member of `total` bytes (`b` holds at least its header); `what`
+ * names it (object key and member) in errors.
+ */
+export function decodeHeader(b: Buffer, what: string, total: number = b.length): BlockHeader {
+  const count = blockCount(b, what);
+  if (b.length < headerBytes(count) || total !== headerBytes(count) + count * BLOCK_SIZE)
+    throw bad(what, `its size ${total} does not match ${count} blocks`);
   const blocks = Array.from({ length: count }, (_, i) => b.readUInt32BE(FIXED + 4 * i));
-  const h = { length, blocks };
+  const h = { length: Number(b.readBigUInt64BE(MAGIC.length)), blocks };
   checkHeader(h, what);
   return h;
+}
+
+function blockCount(b: Buffer, what: string): number {
+  if (b.length < FIXED || !b.subarray(0, MAGIC.length).equals(MAGIC))
+    throw bad(what, 'it does not start with a pgdr block header');
+  const count = b.readUInt32BE(MAGIC.length + 8);
+  if (count > SEGMENT_BLOCKS) throw bad(what, `it claims ${count} blocks, more than a segment holds`);
+  return count;
 }
 
 function checkHeader(h: BlockHeader, what: string): void {
@@ -97,32 +104,51 @@ export async function* blockChunks(fh: FileHandle, h: BlockHeader): AsyncGenerat
 
 /** Applies a block member (already on disk at `patch`) over `target`, then removes the member. */
 export async function applyBlockFile(target: string, patch: string, what: string): Promise<void> {
-  let body: Buffer;
-  try {
-    body = await fsp.readFile(patch);
-  } catch (e) {
-    throw localFileError(e, patch, 'read');
-  }
-  const h = decodeHeader(body, what);
-  const fh = await fsp.open(target, 'r+').catch((e) => {
-    throw localFileError(e, target, 'open');
+  const src = await fsp.open(patch, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e) => {
+    throw localFileError(e, patch, 'open');
   });
   try {
-    await fh.truncate(h.length);
-    let off = headerBytes(h.blocks.length);
-    for (const n of h.blocks) {
-      const len = Math.min(BLOCK_SIZE, h.length - n * BLOCK_SIZE);
-      await fh.write(body, off, len, n * BLOCK_SIZE);
-      off += BLOCK_SIZE;
+    const total = (await src.stat()).size;
+    const fixed = await readAt(src, FIXED, 0, patch);
+    const head = await readAt(src, headerBytes(blockCount(fixed, what)), 0, patch);
+    const h = decodeHeader(head, what, total);
+    const fh = await fsp.open(target, constants.O_RDWR | constants.O_NOFOLLOW).catch((e) => {
+      throw localFileError(e, target, 'open');
+    });
+    try {
+      await fh.truncate(h.length);
+      for (let i = 0; i < h.blocks.length; i += BATCH) {
+        const batch = h.blocks.slice(i, i + BATCH);
+        const buf = await readAt(src, batch.length * BLOCK_SIZE, head.length + i * BLOCK_SIZE, patch);
+        for (const [j, n] of batch.entries()) {
+          const len = Math.min(BLOCK_SIZE, h.length - n * BLOCK_SIZE);
+          await fh.write(buf, j * BLOCK_SIZE, len, n * BLOCK_SIZE);
+        }
+      }
+    } catch (e) {
+      throw e instanceof PgdrError ? e : localFileError(e, target, 'write');
+    } finally {
+      await fh.close();
     }
-  } catch (e) {
-    throw localFileError(e, target, 'write');
   } finally {
-    await fh.close();
+    await src.close();
   }
   await fsp.rm(patch).catch((e) => {
     throw localFileError(e, patch, 'remove');
   });
+}
+
+async function readAt(fh: FileHandle, n: number, at: number, path: string): Promise<Buffer> {
+  const buf = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const { bytesRead } = await fh.read(buf, got, n - got, at + got).catch((e) => {
+      throw localFileError(e, path, 'read');
+    });
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
 }
 
 function bad(what: string, why: string): PgdrError {
