@@ -118,10 +118,16 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     }
   });
 
-  it('with summarize_wal off the incremental stays file level and says why', () => {
+  it('with summarize_wal off the incremental stays file level, says why, and restores over block links', async () => {
     const off = jsons.get('off')!;
     assert.equal(off.incremental_level, 'file');
     assert.match(String(off.fallback_reason), /summarize_wal is off/);
+    assert.equal(off.parent_backup_id, jsons.get('block2')!.backup_id);
+    const r = await pgdrRestore(target(), [join(root, 'off')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.plan.backupId, off.backup_id);
+    const [got] = (await queryRestored(r.json!, DIGEST)) as Array<{ n: string; h: string }>;
+    assert.deepEqual(got, atEnd);
   });
 
   it('restores a chain of two block-level incrementals to the source rows', async () => {
