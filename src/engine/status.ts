@@ -2,12 +2,12 @@
 import { type BackupCatalog, listBackups } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
 import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
-import { type BrokenChain, brokenChains, withChainWarnings } from './status-chains.js';
 import type { RecoveryReport } from '../catalog/recovery-types.js';
 import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recovery-window.js';
 import { readServerState } from '../catalog/server-state.js';
 import type { WalCatalog } from '../catalog/wal-catalog.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { type BrokenChain, brokenChains, withChainWarnings } from './status-chains.js';
 
 export interface StatusOptions {
   readonly store: ObjectStore;

@@ -1,8 +1,8 @@
 import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalog/backup-catalog.js';
 import { backupListJson, backupToJson } from '../../catalog/backup-json.js';
 import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
-import { brokenChainText, brokenChains } from '../../engine/status-chains.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
+import { brokenChains, brokenChainText } from '../../engine/status-chains.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';

@@ -110,12 +110,14 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         o.immediateCheckpoint,
         meta.versionNum,
       );
-      if (parent && parent.info.timeline !== start.timeline)
-        throw (unrecorded = new PgdrError(
+      if (parent && parent.info.timeline !== start.timeline) {
+        unrecorded = new PgdrError(
           'REFUSED',
           `the server is on timeline ${start.timeline} since the backup started, its parent ${parent.info.backupId} on timeline ${parent.info.timeline}`,
           { hint: 'run the backup again' },
-        ));
+        );
+        throw unrecorded;
+      }
       const trees = await collectTrees(pgdata, meta, signal, o.jobs);
       if (parent) {
         report(`incremental from ${parent.info.backupId}: comparing files with its manifest`);
