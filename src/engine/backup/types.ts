@@ -29,7 +29,13 @@ export interface CreateBackupOptions {
    * Upload only the files that changed since the parent (the newest DONE backup of this cluster and timeline,
    * or `from`), under <server>/pgdr/incremental/<id>/.
    */
-  readonly incremental?: { readonly from?: string | undefined } | undefined;
+  readonly incremental?:
+    | {
+        readonly from?: string | undefined;
+        /** With no parent to start from (and no `from`), take a full backup instead of refusing. */
+        readonly orFull?: boolean | undefined;
+      }
+    | undefined;
   /** Test seam: the clock that names the backup. */
   readonly now?: () => Date;
 }
@@ -79,6 +85,8 @@ export interface BackupResult {
   readonly timings: Readonly<Record<BackupPhase, number>>;
   readonly totalSeconds: number;
   readonly incremental?: IncrementalSummary;
+  /** An incremental was asked for with `orFull` and no parent existed: this is a full backup. */
+  readonly fullInsteadOfIncremental?: true;
 }
 
 export interface IncrementalSummary {
