@@ -126,13 +126,21 @@ export async function runBackup(
       compression: c.objectStore.data.compression,
       jobs: c.objectStore.data.jobs,
       immediateCheckpoint: c.objectStore.data.immediateCheckpoint,
-      ...(incremental ? { incremental: {} } : {}),
+      // The first run, or a chain whose full backup is gone: a full backup starts a new chain.
+      ...(incremental ? { incremental: { orFull: true } } : {}),
       signal,
       onProgress: (p) => {
         backupId = p.backupId ?? backupId;
         if (p.message) ctx.log.log('info', `backup.${p.phase}`, p.message, { backupId: p.backupId });
       },
     });
+    if (r.fullInsteadOfIncremental)
+      ctx.log.log(
+        'warn',
+        'backup.full-instead',
+        `no DONE backup with a whole chain to start an incremental from: backup ${r.backupId} is a full backup`,
+        { backupId: r.backupId },
+      );
     ctx.log.log('info', 'backup.done', `backup ${r.backupId} DONE`, {
       backupId: r.backupId,
       dataBytes: r.dataBytes,
@@ -141,7 +149,10 @@ export async function runBackup(
       beginWal: r.beginWal,
       endWal: r.endWal,
     });
-    return { backupId: r.backupId };
+    return {
+      backupId: r.backupId,
+      ...(r.fullInsteadOfIncremental ? { fullInsteadOfIncremental: true } : {}),
+    };
   });
   const full: JobRecord = {
     ...record,

@@ -15,6 +15,8 @@ export interface JobRecord {
   readonly startedAt: string;
   readonly endedAt: string;
   readonly backupId?: string | undefined;
+  /** A scheduled incremental found no parent and took a full backup. */
+  readonly fullInsteadOfIncremental?: boolean | undefined;
   /** Backups deleted (retention). */
   readonly deleted?: readonly string[] | undefined;
   readonly error?: { readonly code: string; readonly message: string } | undefined;

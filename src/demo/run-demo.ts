@@ -2,8 +2,8 @@
 // timed and summarised. Whatever happens (a failing scenario, an error, Ctrl-C), every PostgreSQL the demo
 // started is stopped, and without --keep everything it made is removed.
 
-import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { removeTree } from '../common/remove-tree.js';
 import { defaultCacheDir } from '../config/postgres-cache.js';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
@@ -105,7 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
       discard: async (pgdata) => {
         await servers.stop(pgdata);
-        if (!o.keep) await fsp.rm(pgdata, { recursive: true, force: true });
+        if (!o.keep) await removeTree(pgdata);
       },
       connectTo: async (connectionString, database) => {
         const url = new URL(connectionString);

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeTree } from '../common/remove-tree.js';
 import { PgdrError } from '../errors.js';
 import { chownToServerUser, firstBlockedPath, type ServerUser } from '../postgres/os-user.js';
 
@@ -49,7 +50,7 @@ export async function prepareWorkspace(dir: string | undefined, user: ServerUser
   await chownToServerUser(root, user);
   const blocked = await firstBlockedPath(root, user);
   if (blocked !== undefined) {
-    if (ownRoot) await fsp.rm(root, { recursive: true, force: true });
+    if (ownRoot) await removeTree(root);
     throw new PgdrError('USAGE', `demo: the server user '${user?.name}' cannot reach ${root}`, {
       hint: `${blocked} is not traversable by '${user?.name}': choose a folder under /tmp or make it traversable (chmod o+x)`,
     });
@@ -78,11 +79,11 @@ export async function prepareWorkspace(dir: string | undefined, user: ServerUser
 /** Removes everything the demo made: the root when it made it, else the root's contents. */
 export async function removeWorkspace(ws: Workspace): Promise<void> {
   if (ws.ownRoot) {
-    await fsp.rm(ws.root, { recursive: true, force: true });
+    await removeTree(ws.root);
     return;
   }
   for (const name of await fsp.readdir(ws.root).catch(() => [] as string[])) {
-    await fsp.rm(join(ws.root, name), { recursive: true, force: true });
+    await removeTree(join(ws.root, name));
   }
 }
 

@@ -30,6 +30,7 @@ export function statusJson(r: StatusResult): Record<string, unknown> {
       status: b.status,
       endTime: b.endTime?.date.toISOString() ?? null,
     })),
+    brokenChains: r.brokenChains ?? [],
     newestBackup: backup
       ? {
           backupId: backup.backupId,

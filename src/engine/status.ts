@@ -7,6 +7,7 @@ import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recover
 import { readServerState } from '../catalog/server-state.js';
 import type { WalCatalog } from '../catalog/wal-catalog.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { type BrokenChain, brokenChains, withChainWarnings } from './status-chains.js';
 
 export interface StatusOptions {
   readonly store: ObjectStore;
@@ -28,6 +29,8 @@ export interface StatusResult {
   readonly wal: WalCatalog;
   readonly report: RecoveryReport;
   readonly verdict: Verdict;
+  /** Incrementals whose chain lost a link (see status-chains.ts). */
+  readonly brokenChains?: readonly BrokenChain[];
   readonly historyProblems: ReadonlyMap<number, string>;
 }
 
@@ -35,7 +38,10 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
   const { store, serverName, signal } = o;
   const { catalog, wal, histories, problems } = await readServerState(store, serverName, { signal });
   const incs = await listBackups(store, serverName, { signal, folder: INCREMENTAL_FOLDER });
-  const backups = [...catalog.backups, ...incs.backups].sort((a, b) => (a.backupId < b.backupId ? -1 : 1));
+  // An incremental whose chain lost a link is no restore point.
+  const broken = brokenChains(catalog.backups, incs.backups);
+  const restorable = incs.backups.filter((b) => !broken.some((x) => x.backupId === b.backupId));
+  const backups = [...catalog.backups, ...restorable].sort((a, b) => (a.backupId < b.backupId ? -1 : 1));
   const report = computeRecoveryReport({ backups, wal, histories });
   const v = verdict(report, {
     now: o.now,
@@ -52,7 +58,8 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
     incrementals: incs.backups,
     wal,
     report,
-    verdict: v,
+    verdict: withChainWarnings(v, broken),
+    brokenChains: broken,
     historyProblems: problems,
   };
 }

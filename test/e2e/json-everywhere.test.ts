@@ -132,6 +132,12 @@ const CASES: Record<string, Cases> = {
     empty: fails(['wal', 'restore', '000000010000000000000006', join(work, 'w6e'), ...EMPTY], 'NOT_FOUND'),
     error: fails(['wal', 'restore', 'notawal', join(work, 'w')], 'USAGE'),
   },
+  // Started by wal archive/restore, never by hand: it prints nothing when it runs.
+  'wal service': {
+    success: 'test/integration/wal-parallel.test.ts and wal-service-kill.test.ts (the service at work)',
+    empty: fails(['wal', 'service', '--mode', 'archive'], 'USAGE'),
+    error: fails(['wal', 'service', '--mode', 'copy', '--wal-dir', work], 'USAGE'),
+  },
   // The synthetic segments are zeros: the report says so, exit 51.
   'wal verify': {
     success: ok(['wal', 'verify'], has('timelines', 'failures'), ERRORS.CHECKS_FAILED.exitCode),

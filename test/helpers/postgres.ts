@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type pg from 'pg';
+import { removeTree } from '../../src/common/remove-tree.js';
 import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../src/postgres/binaries.js';
 import { freePort } from '../../src/postgres/free-port.js';
 import { chownToServerUser, resolveServerUser, serverSpawnOptions } from '../../src/postgres/os-user.js';
@@ -89,7 +90,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Test
   live.set(dir, { pgCtl: bin.pgCtl, pgdata });
   const removeDir = async () => {
     live.delete(dir);
-    await fsp.rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   };
   let server: PostgresServer;
   try {

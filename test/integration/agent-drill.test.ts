@@ -1,64 +1,27 @@
 // Issue 8 part 5: `pgdr agent` runs restore drills on drill.schedule, and they land in the drill history that
 // `pgdr drill history` reads. The built CLI against PostgreSQL 17 archiving through pgdr, and s3rver.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AgentProcess, startAgent } from '../helpers/agent-process.js';
+import { type AgentWorld, agentWorld } from '../helpers/agent-world.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
-
-const BUCKET = 'agentdrill';
-const SERVER = 'pg17';
+import { runPgdr } from '../helpers/cli.js';
+import { loadRows } from '../helpers/postgres.js';
 
 describe('pgdr agent runs drills on drill.schedule', () => {
-  let s3: S3rverHandle;
-  let pg: TestPostgres;
-  let dir: string;
+  let w: AgentWorld | undefined;
   let agent: AgentProcess | undefined;
   let configFile: string;
 
   before(async () => {
-    s3 = await startS3rver({ buckets: [BUCKET] });
-    dir = await mkdtemp(join(tmpdir(), 'pgdr-agent-drill-'));
-    await chmod(dir, 0o755);
-    await writeFile(join(dir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await writeFile(join(dir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-    configFile = join(dir, 'pgdr.yaml');
-    const write = (connection: string, pgdata: string) =>
-      writeFile(
-        configFile,
-        [
-          `serverName: ${SERVER}`,
-          // No backup falls due during the test: only the drills run.
-          'schedule: "0 0 6 1 1 *"',
-          'drill: { schedule: "*/4 * * * * *" }',
-          'objectStore:',
-          `  destinationPath: s3://${BUCKET}/pgdr`,
-          `  endpointURL: ${s3.endpoint}`,
-          '  s3Credentials:',
-          `    accessKeyId: {file: ${join(dir, 'key-id')}}`,
-          `    secretAccessKey: {file: ${join(dir, 'secret')}}`,
-          '  data: {jobs: 2, immediateCheckpoint: true}',
-          'postgres:',
-          `  connection: ${connection}`,
-          `  pgdata: ${pgdata}`,
-          'agent:',
-          '  listen: 127.0.0.1:0',
-          `  stateFile: ${join(dir, 'state.json')}`,
-          '',
-        ].join('\n'),
-        { mode: 0o644 },
-      );
-    await write('postgresql://localhost/postgres', '/nonexistent');
-    pg = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${configFile} %p`,
+    w = await agentWorld({
+      bucket: 'agentdrill',
+      serverName: 'pg17',
+      // No backup falls due during the test: only the drills run.
+      schedules: ['schedule: "0 0 6 1 1 *"', 'drill: { schedule: "*/4 * * * * *" }'],
     });
-    await write(pg.connectionString, pg.pgdata);
+    configFile = w.configFile;
+    const pg = w.pg;
     await loadRows({ db: pg, rows: 5_000 });
     const backup = await runPgdr(['backup', 'create', '--config', configFile]);
     assert.equal(backup.code, 0, backup.stderr);
@@ -67,9 +30,7 @@ describe('pgdr agent runs drills on drill.schedule', () => {
   });
   after(async () => {
     await agent?.stop('SIGKILL');
-    await pg?.cleanup();
-    await s3?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await w?.cleanup();
   });
 
   it('a scheduled drill passes and shows in pgdr drill history', async () => {

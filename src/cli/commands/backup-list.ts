@@ -2,6 +2,7 @@ import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalo
 import { backupListJson, backupToJson } from '../../catalog/backup-json.js';
 import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
 import { assertServerPresent } from '../../catalog/server-presence.js';
+import { brokenChains, brokenChainText } from '../../engine/status-chains.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
@@ -24,6 +25,8 @@ CATALOG_INVALID (exit 15) naming them: it never says "No backups" while there ar
 pgdr's incremental backups (backup create --incremental), which barman-cloud does not see, follow in a second
 table with their parent; in JSON they are a separate "pgdr_incrementals" list (present only when there are some),
 each with backup_type "incremental" and parent_backup_id.
+An incremental whose chain lost a link (its full backup deleted by barman-cloud-backup-delete, say) is named on
+stderr: warning: incremental backup ID cannot be restored: its chain needs backup ID.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -52,6 +55,8 @@ ${STORE_USAGE}`,
           `warning: backup ${id} left out: ${key} cannot be read (${catalog.errors.get(id)})\n`,
         );
       }
+      for (const b of brokenChains(catalog.backups, incs.backups))
+        ctx.stderr.write(`warning: ${brokenChainText(b)}\n`);
       if (format === 'json') {
         const incrementals = incs.backups.map((b) => ({ ...backupToJson(b), backup_type: 'incremental' }));
         json(ctx, {

@@ -13,7 +13,7 @@ import { backupInfoText } from './backup-info-fields.js';
 import { type CopiedPart, copyTars } from './copy-tars.js';
 import { writeFailedInfo } from './failed-info.js';
 import { type BlockLevel, blockLevel } from './incremental-blocks.js';
-import { findParent, type IncrementalParent } from './incremental-parent.js';
+import { currentTimeline, findParent, type IncrementalParent, noParentError } from './incremental-parent.js';
 import { type Referenced, referenceUnchanged } from './incremental-reference.js';
 import { manifestJson } from './manifest.js';
 import {
@@ -78,15 +78,29 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
     checkArchiving(meta);
     const pgdata = o.pgdata ?? meta.dataDirectory;
     await checkPgdata(pgdata, meta);
+    // The parent is resolved before anything is written: a refusal leaves no FAILED backup.info behind.
+    let parent: IncrementalParent | undefined;
+    if (o.incremental) {
+      const q = {
+        serverName: o.serverName,
+        systemId: meta.systemId,
+        timeline: await currentTimeline(client),
+        from: o.incremental.from,
+      };
+      parent = await findParent({ ...q, store: o.store, signal });
+      if (parent === undefined && !o.incremental.orFull) throw noParentError(q);
+      if (parent === undefined) report('no backup to start an incremental from: taking a full backup');
+    }
     backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
     if (o.fileRepository !== undefined)
       await prepareRepoFolders({ root: o.fileRepository, serverName: o.serverName, backupId, pgdata });
-    const prefix = o.incremental
+    const prefix = parent
       ? incrementalPrefix(o.serverName, backupId).slice(0, -1)
       : `${o.serverName}/base/${backupId}`;
-    let parent: IncrementalParent | undefined;
     let referenced: Referenced | undefined;
     let blocks: BlockLevel | undefined;
+    // A refusal before anything is uploaded, recorded nowhere in the bucket.
+    let unrecorded: unknown;
     try {
       enter(
         'start',
@@ -98,16 +112,16 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         o.immediateCheckpoint,
         meta.versionNum,
       );
+      if (parent && parent.info.timeline !== start.timeline) {
+        unrecorded = new PgdrError(
+          'REFUSED',
+          `the server is on timeline ${start.timeline} since the backup started, its parent ${parent.info.backupId} on timeline ${parent.info.timeline}`,
+          { hint: 'run the backup again' },
+        );
+        throw unrecorded;
+      }
       const trees = await collectTrees(pgdata, meta, signal, o.jobs);
-      if (o.incremental) {
-        parent = await findParent({
-          store: o.store,
-          serverName: o.serverName,
-          systemId: meta.systemId,
-          timeline: start.timeline,
-          from: o.incremental.from,
-          signal,
-        });
+      if (parent) {
         report(`incremental from ${parent.info.backupId}: comparing files with its manifest`);
         referenced = await referenceUnchanged({
           parts: trees.parts,
@@ -125,7 +139,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
           parts: referenced.parts,
           parent: parent.files.files,
           jobs: o.jobs,
-          fileOnly: o.incremental.level === 'file',
+          fileOnly: o.incremental?.level === 'file',
         });
         report(
           blocks.level === 'block'
@@ -228,6 +242,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         storedBytes: stored,
         timings,
         totalSeconds: (Date.now() - t0) / 1000,
+        ...(o.incremental && !parent ? { fullInsteadOfIncremental: true as const } : {}),
         ...(parent && referenced && blocks
           ? {
               incremental: {
@@ -247,6 +262,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
     } catch (caught) {
       // An abort surfaces from the streams as 'Premature close' and the like: report the abort itself.
       const e = signal.aborted ? abortError(signal.reason) : caught;
+      if (caught === unrecorded) throw e;
       await writeFailedInfo({
         store: o.store,
         prefix,

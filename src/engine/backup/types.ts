@@ -34,6 +34,8 @@ export interface CreateBackupOptions {
         readonly from?: string | undefined;
         /** 'file': never block level, even where the WAL summaries would allow it. */
         readonly level?: 'file' | 'block' | undefined;
+        /** With no parent to start from (and no `from`), take a full backup instead of refusing. */
+        readonly orFull?: boolean | undefined;
       }
     | undefined;
   /** Test seam: the clock that names the backup. */
@@ -85,6 +87,8 @@ export interface BackupResult {
   readonly timings: Readonly<Record<BackupPhase, number>>;
   readonly totalSeconds: number;
   readonly incremental?: IncrementalSummary;
+  /** An incremental was asked for with `orFull` and no parent existed: this is a full backup. */
+  readonly fullInsteadOfIncremental?: true;
 }
 
 export interface IncrementalSummary {

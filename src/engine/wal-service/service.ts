@@ -48,6 +48,9 @@ const RETRY_MS = 5000;
 /** Runs until idle, aborted or voided; false when another healthy service holds the spool. */
 export async function runWalService(o: WalServiceOptions): Promise<boolean> {
   const p = spoolPaths(o.spool);
+  // Started by a call of a server that has stopped since (the archiver's last round at shutdown): nobody will
+  // ask, and the data directory may be on its way out (a rebuild, a test's clean-up), so nothing is created.
+  if ((await epochOf(o.cwd)) !== o.request.epoch) return true;
   await mkdir(o.spool, { recursive: true, mode: 0o700 });
   if (!(await takeLock(p.lock))) return false;
   try {
