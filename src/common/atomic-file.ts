@@ -61,11 +61,14 @@ export async function writeFileAtomic(
         bytes += n;
       });
       const body = typeof source === 'string' || Buffer.isBuffer(source) ? [Buffer.from(source)] : source;
-      // The write ends at the abort even while the source waits for data that never comes; a source that
-      // watches the same signal fails first (its listener is older), and its error is the one reported.
+      // The write ends at the abort even while the source waits for data that never comes. A source that
+      // watches the same signal (a download naming its object) fails first, and its error is the one reported:
+      // the sink waits a turn of the event loop, as the source's error may cross a decompressor on its way.
       const onAbort = (): void => {
-        sink.destroy(
-          Object.assign(new Error('the write was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+        setImmediate(() =>
+          sink.destroy(
+            Object.assign(new Error('the write was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+          ),
         );
       };
       options.signal?.throwIfAborted();

@@ -1,6 +1,6 @@
 // A loopback HTTP proxy in front of s3rver that misbehaves on request: per rule (method, path), it stalls
 // (takes the request and never answers), trickles (sends the headers, then the body one byte at a time) or
-// resets the connection after some body bytes. Everything else is passed through untouched, Host header
+// resets the connection after some body bytes, or delays it. Everything else is passed through untouched, Host header
 // included, so SigV4 signatures made for the proxy's address still verify upstream. It records every request
 // with its headers, can answer in place of s3rver (`answer`: a store that refuses a feature), and can
 // terminate TLS itself (`tls`: an https endpoint with a certificate the test made).
@@ -12,7 +12,8 @@ export type FaultAction =
   | { readonly kind: 'stall' }
   | { readonly kind: 'trickle'; readonly intervalMs: number }
   | { readonly kind: 'reset'; readonly afterBytes: number }
-  | { readonly kind: 'answer'; readonly status: number; readonly body: string };
+  | { readonly kind: 'answer'; readonly status: number; readonly body: string }
+  | { readonly kind: 'delay'; readonly ms: number };
 
 export interface FaultRule {
   readonly method?: string;
@@ -98,6 +99,15 @@ export async function startFaultProxy(
       // Read what the client sends, so it waits for an answer rather than for the upload.
       req.resume();
       void rule.onFault?.();
+      return;
+    }
+    if (rule?.action.kind === 'delay') {
+      // A slow store that answers in the end: the request waits, then goes through untouched.
+      const t = setTimeout(() => {
+        timers.delete(t);
+        forward(req, res, upstreamPort, rule, timers, seen);
+      }, rule.action.ms);
+      timers.add(t);
       return;
     }
     forward(req, res, upstreamPort, rule, timers, seen);

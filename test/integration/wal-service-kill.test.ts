@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
 import { listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { countedPgdr } from '../helpers/pgdr-exe.js';
 import { until } from '../helpers/poll.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -20,11 +21,15 @@ const PREFIX = 'pgdr/kill/wals/';
 
 describe('SIGKILL of the WAL service under a running PostgreSQL', () => {
   let s3: S3rverHandle;
+  let proxy: FaultProxy;
   let pg: TestPostgres;
   let cfgDir: string;
   before(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
-    const cfg = await serverConfigDir(s3, `s3://${BUCKET}/pgdr`);
+    // Every WAL upload takes a while, so the kill always finds uploads in flight however fast the machine is.
+    proxy = await startFaultProxy(Number(new URL(s3.endpoint).port));
+    proxy.setRules([{ method: 'PUT', path: /\/wals\//, action: { kind: 'delay', ms: 400 } }]);
+    const cfg = await serverConfigDir({ ...s3, endpoint: proxy.endpoint }, `s3://${BUCKET}/pgdr`);
     cfgDir = cfg.dir;
     await cfg.write('pgdr.yaml', {
       serverName: 'kill',
@@ -37,6 +42,7 @@ describe('SIGKILL of the WAL service under a running PostgreSQL', () => {
   after(async () => {
     if (pg) await stopServices(join(pg.pgdata, 'pg_wal'));
     await pg?.cleanup();
+    await proxy?.close();
     await s3?.stop();
     if (cfgDir) await rm(cfgDir, { recursive: true, force: true });
   });

@@ -57,38 +57,40 @@ ${STORE_USAGE}`,
             ctx,
           )
         : undefined;
-    return withCommandBudget(config, NAME, ctx, async (signal) => {
-      const bytes = client && (await restoreThroughService(name!, target, { ...client, signal }));
-      if (bytes !== undefined) {
-        if (asJson) json(ctx, { name, source: 'spool', key: null, bytes });
-        return 0;
-      }
-      const [{ restoreWal, damagedWalKey }, { controlSegmentSize }] = await Promise.all([
-        import('../../engine/wal-restore.js'),
-        import('../../postgres/control-file.js'),
-      ]);
-      // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
-      const segmentSize = await controlSegmentSize(ctx.cwd);
-      try {
-        const r = await withStore(config, (store) =>
-          restoreWal(name!, target, {
+    // The store is opened outside the budget, so that what the budget cut short fails with its own error
+    // (naming the object) rather than waiting for the store to close.
+    return withStore(config, (store) =>
+      withCommandBudget(config, NAME, ctx, async (signal) => {
+        const bytes = client && (await restoreThroughService(name!, target, { ...client, signal }));
+        if (bytes !== undefined) {
+          if (asJson) json(ctx, { name, source: 'spool', key: null, bytes });
+          return 0;
+        }
+        const [{ restoreWal, damagedWalKey }, { controlSegmentSize }] = await Promise.all([
+          import('../../engine/wal-restore.js'),
+          import('../../postgres/control-file.js'),
+        ]);
+        // PostgreSQL runs restore_command in the data directory, whose pg_control holds the segment size.
+        const segmentSize = await controlSegmentSize(ctx.cwd);
+        try {
+          const r = await restoreWal(name!, target, {
             store,
             serverName: config.serverName,
             // objectStore.wal.restoreAdditionalCommandArgs: [--no-partial] sets it for every call.
             noPartial: flag(p, 'no-partial') || config.objectStore.wal.noPartial === true,
             segmentSize,
             signal,
-          }),
-        );
-        if (asJson) json(ctx, r);
-      } catch (e) {
-        if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
-        if (asJson) printJsonError(ctx, e);
-        reportError(e, ctx, ctx.env);
-        return damagedExit;
-      }
-      return 0;
-    });
+          });
+          if (asJson) json(ctx, r);
+        } catch (e) {
+          if (damagedExit === undefined || damagedWalKey(e) === undefined) throw e;
+          if (asJson) printJsonError(ctx, e);
+          reportError(e, ctx, ctx.env);
+          return damagedExit;
+        }
+        return 0;
+      }),
+    );
   },
 };
 

@@ -20,6 +20,11 @@ export interface ServiceClient {
 
 const POLL_MS = 5;
 const HEALTH_EVERY_MS = 250;
+/**
+ * A healthy service that has not stored a handed-over file by then is not trusted with it: the call archives
+ * it itself (a second upload of the same content is a success), so PostgreSQL never waits on the service.
+ */
+const HANDOVER_MAX_MS = 30_000;
 
 /** done/X is a link to this very file (same device and inode): used up, and true. */
 export async function takeDone(spool: string, path: string): Promise<boolean> {
@@ -53,6 +58,7 @@ export async function archiveThroughService(
   const failed = join(p.failed, name);
   await mkdir(p.want, { recursive: true });
   await writeFile(want, path);
+  const since = Date.now();
   try {
     for (let waited = 0; ; waited += POLL_MS) {
       c.signal?.throwIfAborted();
@@ -66,6 +72,7 @@ export async function archiveThroughService(
         return undefined;
       if (waited % HEALTH_EVERY_MS === 0 && waited > 0 && (await healthyService(p.lock)) === undefined)
         return undefined;
+      if (Date.now() - since >= HANDOVER_MAX_MS) return undefined;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   } finally {

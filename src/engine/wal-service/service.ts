@@ -42,6 +42,8 @@ export interface WalServiceOptions {
 }
 
 const TICK_MS = 20;
+const WINDOW_DEPTH = 4;
+const WINDOW_MAX = 32;
 /** A .ready file the service failed to store is tried again after this long (PostgreSQL retries it too). */
 const RETRY_MS = 5000;
 
@@ -172,6 +174,9 @@ class Service {
     ];
     const doneSet = new Set(done);
     for (const name of queue) {
+      // Asked for again after its marker was used up (the call that took it failed afterwards): stored once
+      // more (the same content is a success), so that a marker exists for this call.
+      if (want.has(name) && this.stored.has(name) && !doneSet.has(name)) this.stored.delete(name);
       if (this.uploading.size >= this.o.maxParallel) break;
       if (this.uploading.has(name) || this.stored.has(name) || doneSet.has(name)) continue;
       if (Date.now() - (this.failedAt.get(name) ?? 0) < RETRY_MS && !want.has(name)) continue;
@@ -236,6 +241,7 @@ class Service {
       }
     for (const name of window) {
       if (this.fetching.has(name) || present.has(name)) continue;
+      if (this.fetching.size >= this.o.maxParallel) break;
       // The archive is written in order: past a missing segment (the end of the archive so far, as a standby
       // sees it for hours) nothing is fetched until restore_command asks again. A paused standby asks nothing,
       // so the service fetches nothing for it either.
@@ -259,10 +265,15 @@ class Service {
     }
   }
 
+  /**
+   * The segments kept ready: replay consumes a segment far faster than one is downloaded, so the window runs
+   * several downloads deep (maxParallel at a time), bounded at WINDOW_MAX segments of pg_wal space.
+   */
   private window(): string[] {
     const w: string[] = [];
     let n = this.restoreAt;
-    for (let i = 0; i < this.o.maxParallel; i++) {
+    const size = Math.min(WINDOW_MAX, this.o.maxParallel * WINDOW_DEPTH);
+    for (let i = 0; i < size; i++) {
       n = nextSegment(n);
       w.push(n);
     }

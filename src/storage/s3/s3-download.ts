@@ -70,7 +70,14 @@ class ResumingBody extends Readable {
     super({ highWaterMark: MIB });
     this.ctx = o.http.context({ operation: o.operation ?? 'GetObject', what: o.what });
     this.attach(res);
+    // The request's own abort handling ends with its headers: the body, however slow, ends at the abort too,
+    // with the error naming this request (and the caller's deadline, when the abort is one).
+    o.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly onAbort = (): void => {
+    if (this.res) this.broke(new Error('aborted'));
+  };
 
   override _read(): void {
     const res = this.res;
@@ -81,6 +88,7 @@ class ResumingBody extends Readable {
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.o.signal?.removeEventListener('abort', this.onAbort);
     this.detach();
     callback(err);
   }
