@@ -73,7 +73,7 @@ describe('block member format', () => {
       );
       await applyBlockFile(target, patch, 'm');
       assert.deepEqual(await fsp.readFile(target), Buffer.concat([block(1), block(9), block(1)]));
-      await assert.rejects(fsp.access(patch));
+      await assert.rejects(fsp.access(patch), { code: 'ENOENT' }, 'the applied block member is removed');
       await fsp.writeFile(
         patch,
         Buffer.concat([encodeHeader({ length: 5 * BLOCK_SIZE, blocks: [3, 4] }), block(7), block(8)]),
