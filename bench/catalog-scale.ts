@@ -4,9 +4,9 @@
 // label in wals/ and a small data.tar. Three segments are left out, so status has gaps to find.
 // The s3rver archive is written straight into s3rver's on-disk layout (KEY._S3rver_object, .md5 and
 // ._S3rver_metadata.json, which is how its filesystem store keeps an object): uploading 100,000 objects through
-// its HTTP API would take minutes and measure s3rver, not pgdr. s3rver lists common prefixes wrongly; the test
-// child (test/helpers/s3rver-child.ts) folds them itself by listing everything below the prefix, so a LIST with
-// a delimiter costs s3rver a walk of the whole prefix here, unlike real S3.
+// its HTTP API would take minutes and measure s3rver, not pgdr. s3rver lists common prefixes wrongly and pages
+// in the file system's order; the test child (test/helpers/s3rver-child.ts) lists in key order and folds common
+// prefixes itself, reading the folders below the prefix (one key of each folder under a common prefix).
 // Counting: for s3rver, a proxy in front of it counts requests (LIST = GET with list-type, GET, HEAD); for
 // file://, the CLI counts store calls when PGDR_STORE_CALLS_FILE is set (a list() is one call, whatever size).
 // Each command runs as its own process (dist/src/cli/bin.js): wall time and peak RSS of the process.
