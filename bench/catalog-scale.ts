@@ -4,12 +4,14 @@
 // label in wals/ and a small data.tar. Three segments are left out, so status has gaps to find.
 // The s3rver archive is written straight into s3rver's on-disk layout (KEY._S3rver_object, .md5 and
 // ._S3rver_metadata.json, which is how its filesystem store keeps an object): uploading 100,000 objects through
-// its HTTP API would take minutes and measure s3rver, not pgdr. s3rver lists common prefixes wrongly; the test
-// child (test/helpers/s3rver-child.ts) folds them itself by listing everything below the prefix, so a LIST with
-// a delimiter costs s3rver a walk of the whole prefix here, unlike real S3.
+// its HTTP API would take minutes and measure s3rver, not pgdr. s3rver lists common prefixes wrongly and pages
+// in the file system's order; the test child (test/helpers/s3rver-child.ts) lists in key order and folds common
+// prefixes itself, reading the folders below the prefix (one key of each folder under a common prefix).
 // Counting: for s3rver, a proxy in front of it counts requests (LIST = GET with list-type, GET, HEAD); for
 // file://, the CLI counts store calls when PGDR_STORE_CALLS_FILE is set (a list() is one call, whatever size).
 // Each command runs as its own process (dist/src/cli/bin.js): wall time and peak RSS of the process.
+// On s3rver, a first row times a plain ListObjectsV2 loop over <server>/wals/ (bench/raw-list.ts): what the
+// store alone takes to list the WAL, below which no pgdr command that lists it can go.
 // Usage: node dist/bench/catalog-scale.js [--wal 100000] [--backups 60] [--stores file,s3] [--refreshes 4]
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -26,6 +28,7 @@ import {
 } from '../test/helpers/fake-archive.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { measure } from './process-meter.js';
+import { rawListLoop } from './raw-list.js';
 
 const { values } = parseArgs({
   options: {
@@ -224,7 +227,7 @@ async function fileTarget(root: string, now: Date): Promise<Target> {
   };
 }
 
-async function s3Target(now: Date): Promise<Target & { stop(): Promise<void> }> {
+async function s3Target(now: Date): Promise<Target & { stop(): Promise<void>; raw(): Promise<Row> }> {
   const s3 = await startS3rver({ buckets: [BUCKET] });
   const bucketDir = join(s3.dir, BUCKET, 'cat');
   await writeFakeS3rver(bucketDir, fakeArchive({ serverName: SERVER, wal: WAL, backups: BACKUPS, now }));
@@ -242,6 +245,20 @@ async function s3Target(now: Date): Promise<Target & { stop(): Promise<void> }> 
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...s3Env(s3) },
     take: async () => proxy.take(),
     addSegment: (i) => writeFakeS3rver(bucketDir, [fakeSegment(SERVER, i)]),
+    async raw() {
+      const r = await rawListLoop({ ...s3, bucket: BUCKET, prefix: `cat/${SERVER}/wals/` });
+      return {
+        store: 's3rver',
+        command: 'raw ListObjectsV2 of wals/',
+        seconds: r.seconds,
+        peakRssMiB: 0,
+        exit: 0,
+        list: r.pages,
+        get: 0,
+        head: 0,
+        note: `${r.keys} keys, no pgdr`,
+      };
+    },
     async stop() {
       proxy.close();
       await s3.stop();
@@ -282,6 +299,8 @@ async function main(): Promise<void> {
       const t = await s3Target(now);
       process.stderr.write(`s3rver archive built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       try {
+        rows.push(await t.raw());
+        progress(rows.at(-1)!);
         rows.push(...(await runCommands(t)));
       } finally {
         await t.stop();

@@ -2,7 +2,7 @@
 // take names with at most one compression suffix, and report the rest instead of failing.
 import { type Compression, stripCompressionSuffix } from '../compression/suffixes.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
-import { hashDir, parseWalName, type WalKind } from './wal-name.js';
+import { parseWalName, type WalKind } from './wal-name.js';
 
 export interface WalObject {
   readonly key: string;
@@ -57,43 +57,12 @@ export async function listWal(
 
 /** The pure part of listWal, for objects already listed (keys relative to the destination). */
 export function classifyWal(serverName: string, listed: readonly ObjectInfo[]): WalCatalog {
-  const prefix = `${serverName}/wals/`;
   const objects: WalObject[] = [];
   const unknown: UnknownWalObject[] = [];
   for (const obj of listed) {
-    const rel = obj.key.startsWith(prefix) ? obj.key.slice(prefix.length) : obj.key;
-    const slash = rel.lastIndexOf('/');
-    const base = rel.slice(slash + 1);
-    const dir = slash < 0 ? '' : rel.slice(0, slash);
-    // barman takes the name as it is, or with one compression suffix removed.
-    let name = base;
-    let compression: Compression = 'none';
-    let parsed = parseWalName(base);
-    if (!parsed) {
-      ({ base: name, compression } = stripCompressionSuffix(base));
-      if (name !== base) parsed = parseWalName(name);
-    }
-    if (!parsed) {
-      unknown.push({ ...info(obj), reason: 'not a WAL, .partial, .backup or .history name' });
-      continue;
-    }
-    const home = hashDir(name);
-    if (dir !== home) {
-      const want = home === '' ? 'wals/' : `wals/${home}/`;
-      unknown.push({ ...info(obj), reason: `misplaced: barman-cloud-wal-restore looks for it in ${want}` });
-      continue;
-    }
-    // One literal of one shape: 100,000 of these are built for a big archive.
-    objects.push({
-      key: obj.key,
-      size: obj.size,
-      lastModified: obj.lastModified,
-      name,
-      kind: parsed.kind,
-      timeline: parsed.timeline,
-      segmentName: parsed.segmentName,
-      compression,
-    });
+    const c = classified(serverName, obj);
+    if ('reason' in c) unknown.push(c);
+    else objects.push(c);
   }
   // A listing comes sorted: checking costs one pass, sorting again would cost many comparisons.
   if (!isSorted(objects)) objects.sort((a, b) => cmp(a.key, b.key));
@@ -103,6 +72,52 @@ export function classifyWal(serverName: string, listed: readonly ObjectInfo[]): 
     timelines: groupByTimeline(objects),
     bySegment: groupBySegment(objects),
     unknown,
+  };
+}
+
+// The dashboard classifies the same listed objects on every refresh (serve/wal-listing-cache.ts hands back the
+// same ObjectInfo for a folder that did not change): what one object is, is worked out once per object.
+const seen = new WeakMap<ObjectInfo, { serverName: string; c: WalObject | UnknownWalObject }>();
+
+function classified(serverName: string, obj: ObjectInfo): WalObject | UnknownWalObject {
+  const hit = seen.get(obj);
+  if (hit?.serverName === serverName) return hit.c;
+  const c = classify(serverName, obj);
+  seen.set(obj, { serverName, c });
+  return c;
+}
+
+function classify(serverName: string, obj: ObjectInfo): WalObject | UnknownWalObject {
+  const prefix = `${serverName}/wals/`;
+  const rel = obj.key.startsWith(prefix) ? obj.key.slice(prefix.length) : obj.key;
+  const slash = rel.lastIndexOf('/');
+  const base = rel.slice(slash + 1);
+  const dir = slash < 0 ? '' : rel.slice(0, slash);
+  // barman takes the name as it is, or with one compression suffix removed.
+  let name = base;
+  let compression: Compression = 'none';
+  let parsed = parseWalName(base);
+  if (!parsed) {
+    ({ base: name, compression } = stripCompressionSuffix(base));
+    if (name !== base) parsed = parseWalName(name);
+  }
+  if (!parsed) return { ...info(obj), reason: 'not a WAL, .partial, .backup or .history name' };
+  // hashDir(name), from the name already parsed.
+  const home = parsed.segmentName === undefined ? '' : parsed.segmentName.slice(0, 16);
+  if (dir !== home) {
+    const want = home === '' ? 'wals/' : `wals/${home}/`;
+    return { ...info(obj), reason: `misplaced: barman-cloud-wal-restore looks for it in ${want}` };
+  }
+  // One literal of one shape: 100,000 of these are built for a big archive.
+  return {
+    key: obj.key,
+    size: obj.size,
+    lastModified: obj.lastModified,
+    name,
+    kind: parsed.kind,
+    timeline: parsed.timeline,
+    segmentName: parsed.segmentName,
+    compression,
   };
 }
 

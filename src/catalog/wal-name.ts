@@ -111,19 +111,25 @@ export function segmentName(timeline: number, log: number, seg: number): string 
   return `${hex8(timeline)}${hex8(log)}${hex8(seg)}`;
 }
 
+const SEGMENT_RE = /^[0-9A-F]{24}$/i;
+
 /** A segment as one counter (PostgreSQL's XLogSegNo), so ranges and distances are plain subtraction. */
 export function segmentNumber(name: string, segSize: number = DEFAULT_SEGMENT_SIZE): number {
-  const w = mustParse(name);
-  if (w.log === undefined || w.seg === undefined) {
+  // A bare segment name (what the catalog holds for 100,000s of segments) is read without building a WalName.
+  const bare = SEGMENT_RE.test(name);
+  const w = bare ? undefined : mustParse(name);
+  const log = w ? w.log : Number.parseInt(name.slice(8, 16), 16);
+  const seg = w ? w.seg : Number.parseInt(name.slice(16, 24), 16);
+  if (log === undefined || seg === undefined) {
     throw new PgdrError('CATALOG_INVALID', `'${name}' names a history file, not a segment`);
   }
   const perId = segmentsPerLogId(segSize);
-  if (w.seg >= perId) {
+  if (seg >= perId) {
     throw new PgdrError('CATALOG_INVALID', `'${name}' cannot exist with ${segSize}-byte segments`, {
       hint: `the last 8 digits must be below ${hex8(perId)}`,
     });
   }
-  return w.log * perId + w.seg;
+  return log * perId + seg;
 }
 
 export function segmentFromNumber(

@@ -4,6 +4,7 @@
 import type { PgdrConfig } from '../config/types.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openStore } from '../storage/open-store.js';
+import { backupInfoCache } from './backup-info-cache.js';
 import { collectState } from './collect.js';
 import type { DashboardState, Objectives } from './dashboard-types.js';
 import { renderMetrics } from './metrics.js';
@@ -19,7 +20,10 @@ export interface DashboardSourceOptions {
   readonly signal?: AbortSignal | undefined;
   /** Opened from config.objectStore when not given. */
   readonly store?: ObjectStore;
-  /** The whole WAL prefix is listed every this many refreshes, only what changed in between (default 10). */
+  /**
+   * The whole WAL prefix is listed, and every backup.info read, every this many refreshes; only what changed in
+   * between (default 10).
+   */
   readonly fullWalListEvery?: number;
 }
 
@@ -35,10 +39,13 @@ export function dashboardSource(o: DashboardSourceOptions): DashboardSource {
   const store = o.store ?? openStore(o.config.objectStore);
   // Finished backups never change: their sizes are listed once for the life of the process.
   const sizeCache = new Map<string, number>();
-  const cached = walListingCache(store, o.config.serverName, { fullEvery: o.fullWalListEvery ?? 10 });
+  const fullEvery = o.fullWalListEvery ?? 10;
+  const wal = walListingCache(store, o.config.serverName, { fullEvery });
+  const cached = backupInfoCache(wal, o.config.serverName, { fullEvery });
   const cache = stateCache({
     ttlMs: o.refreshMs,
     load: () => {
+      wal.refresh();
       cached.refresh();
       return collectState({
         config: o.config,

@@ -3,6 +3,7 @@
 // early part of the curve is what is still kept, not what was ever written.
 import type { BackupInfo } from '../catalog/backup-info.js';
 import type { WalCatalog } from '../catalog/wal-catalog.js';
+import { maxOf, minOf } from '../common/extremes.js';
 import type { GrowthView } from './dashboard-types.js';
 
 const MIN = 60_000;
@@ -37,8 +38,8 @@ export function growthView(
     if (size !== undefined && at) events.push({ t: at.date.getTime(), wal: 0, backup: size });
   }
   if (!events.length) return null;
-  const end = Math.max(now.getTime(), ...events.map((e) => e.t));
-  const start = Math.min(...events.map((e) => e.t));
+  const end = Math.max(now.getTime(), maxOf(events.map((e) => e.t)));
+  const start = minOf(events.map((e) => e.t));
   const width = WIDTHS.find((w) => (end - start) / w <= MAX_POINTS) ?? WIDTHS.at(-1)!;
   const first = Math.floor(start / width) * width;
   const n = Math.floor((end - first) / width) + 1;

@@ -5,6 +5,7 @@ import type { BackupInfo } from '../catalog/backup-info.js';
 import type { ArchivedSegment, RecoveryWindow, TimelineReport } from '../catalog/recovery-types.js';
 import { presentSegments } from '../catalog/wal-gaps.js';
 import { segmentNumber } from '../catalog/wal-name.js';
+import { maxOf } from '../common/extremes.js';
 import type { StatusResult } from '../engine/status.js';
 import type {
   SegmentRef,
@@ -118,7 +119,7 @@ function axis(
     ...(t.lastSegment ? [t.lastSegment.segNo] : []),
   ];
   if (from === undefined || !ends.length) return null;
-  return { fromSegNo: from, toSegNo: Math.max(from, ...ends) };
+  return { fromSegNo: from, toSegNo: Math.max(from, maxOf(ends)) };
 }
 
 interface SegmentTime {

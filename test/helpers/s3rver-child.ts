@@ -57,65 +57,101 @@ const S3Object = require('s3rver/lib/models/object') as new (
 ) => ListedObject;
 const OBJECT_SUFFIX = '._S3rver_object';
 
-/** Every object key below prefix, sorted (readdir entries come sorted), without reading any metadata. */
-function keysBelow(bucketPath: string, prefix: string): string[] {
-  const keys: string[] = [];
-  const walk = (dir: string, rel: string): void => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
+/**
+ * Object keys below `prefix` and after `startAfter`, in key order, without reading any metadata. readdir gives
+ * the file system's order (hash order on ext4), not S3's: s3rver 3.7 walks in that order and pages with the last
+ * key of a page, so a listing of more than one page loses and repeats keys. Each folder is sorted here, a
+ * folder as `name/`, which makes the walk's order the keys' order. With `fold`, only the first key of a folder
+ * whose name holds the delimiter after the prefix is read: the rest would fold into the same common prefix.
+ */
+function* keysInOrder(
+  dir: string,
+  rel: string,
+  prefix: string,
+  startAfter: string,
+  fold: boolean,
+): Generator<string> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  const items: Array<{ key: string; dir?: string }> = [];
+  for (const e of entries) {
+    if (e.isDirectory()) items.push({ key: `${rel}${e.name}/`, dir: e.name });
+    else if (e.name.endsWith(OBJECT_SUFFIX))
+      items.push({ key: rel + e.name.slice(0, -OBJECT_SUFFIX.length) });
+  }
+  items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const it of items) {
+    if (it.dir === undefined) {
+      if (it.key.startsWith(prefix) && it.key > startAfter) yield it.key;
+      continue;
     }
-    for (const e of entries) {
-      const key = rel + e.name;
-      if (e.isDirectory()) {
-        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) walk(`${dir}/${e.name}`, `${key}/`);
-      } else if (key.endsWith(OBJECT_SUFFIX) && key.startsWith(prefix)) {
-        keys.push(key.slice(0, -OBJECT_SUFFIX.length));
-      }
-    }
-  };
-  walk(bucketPath, '');
-  return keys.sort();
+    const p = it.key;
+    if (!p.startsWith(prefix) && !prefix.startsWith(p)) continue;
+    // Every key below p sorts before startAfter.
+    if (p < startAfter && !startAfter.startsWith(p)) continue;
+    const below = keysInOrder(`${dir}/${it.dir}`, p, prefix, startAfter, fold);
+    if (fold && p.length > prefix.length && p.startsWith(prefix)) {
+      // Every key below p folds into one common prefix: one key proves it holds an object.
+      const first = below.next();
+      if (!first.done) yield first.value;
+    } else yield* below;
+  }
 }
-const listObjects = FilesystemStore.prototype.listObjects;
 // s3rver 3.7 prunes folders below a common prefix before it has seen an object in them, so a "folder" that holds
 // only sub-folders (e.g. `server/` with `base/` and `wals/`) is never reported as a CommonPrefix, which real S3
-// does report. List without the delimiter and fold here instead.
-// Only the objects of the page are read for their metadata: a listing of a few common prefixes over a large
-// bucket costs a walk of its folders, not a read of every object's metadata.
+// does report; and it pages in readdir order (above). This listing walks in key order, folds common prefixes
+// itself, stops after one page, and reads the metadata of that page's objects only, all at once as s3rver does.
 FilesystemStore.prototype.listObjects = async function (this: Store, bucket: string, o: ListOptions) {
-  if (!o.delimiter) return listObjects.call(this, bucket, o);
   const prefix = o.prefix ?? '';
-  const startAfter = o.startAfter ?? '';
-  const entries: Array<{ sortKey: string; key?: string; prefix?: string }> = [];
-  const seen = new Set<string>();
-  for (const key of keysBelow(this.getBucketPath(bucket), prefix)) {
-    if (key <= startAfter) continue;
-    const i = key.slice(prefix.length).indexOf(o.delimiter);
-    if (i < 0) entries.push({ sortKey: key, key });
+  const delimiter = o.delimiter ?? '';
+  if (delimiter !== '' && delimiter !== '/')
+    throw new Error(`s3rver-child: delimiter '${delimiter}' unsupported`);
+  const max = o.maxKeys ?? Number.POSITIVE_INFINITY;
+  const page: Array<{ key?: string; prefix?: string }> = [];
+  let isTruncated = false;
+  let lastPrefix: string | undefined;
+  for (const key of keysInOrder(
+    this.getBucketPath(bucket),
+    '',
+    prefix,
+    o.startAfter ?? '',
+    delimiter !== '',
+  )) {
+    const i = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    const p = i < 0 ? undefined : key.slice(0, i + 1);
+    if (p !== undefined && p === lastPrefix) continue;
+    if (page.length >= max) {
+      isTruncated = true;
+      break;
+    }
+    if (p === undefined) page.push({ key });
     else {
-      const p = key.slice(0, prefix.length + i + 1);
-      if (!seen.has(p)) entries.push({ sortKey: p, prefix: p });
-      seen.add(p);
+      page.push({ prefix: p });
+      lastPrefix = p;
     }
   }
-  entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-  const page = entries.slice(0, o.maxKeys ?? entries.length);
+  const listed = page.flatMap((e) => (e.key === undefined ? [] : [e.key]));
+  const metadata = await Promise.all(
+    listed.map((key) =>
+      this.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      }),
+    ),
+  );
   const objects: ListedObject[] = [];
-  for (const e of page) {
-    if (e.key === undefined) continue;
-    const metadata = await this.getMetadata(bucket, e.key).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (metadata) objects.push(new S3Object(bucket, e.key, null, metadata));
-  }
+  listed.forEach((key, i) => {
+    const m = metadata[i];
+    if (m) objects.push(new S3Object(bucket, key, null, m));
+  });
   return {
     objects,
     commonPrefixes: page.flatMap((e) => (e.prefix ? [e.prefix] : [])),
-    isTruncated: page.length < entries.length,
+    isTruncated,
   };
 };
 

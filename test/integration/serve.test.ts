@@ -373,7 +373,7 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
     }
   });
 
-  it('a refresh makes a fixed number of LIST calls once the WAL listing is cached', async () => {
+  it('a refresh makes a fixed number of LIST calls once the WAL listing is cached, and re-reads no backup.info', async () => {
     const config = loadConfig({ overrides: { configFile: cfg }, env, cwd: dir });
     const c = countingStore(openStore(config.objectStore));
     const objectives = { rpoMs: 7_200_000, backupAgeMs: 7_200_000, rtoMs: 600_000, drillAgeMs: 86_400_000 };
@@ -387,20 +387,31 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
     });
     const p = `${SERVER}/`;
     // pgdr's incremental backups are listed too (one LIST per refresh): they are restore points.
-    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`, `${p}pgdr/incremental/ (/)`];
+    const each = [`${p}pgdr/drills/`, `${p}pgdr/verify/`, `${p}pgdr/incremental/`];
     try {
       const refresh = async () => {
         c.calls.length = 0;
+        c.gets.length = 0;
         assert.equal((await source.state()).error, null);
         return [...c.calls].sort();
       };
       // The first refresh lists the WAL whole and each finished backup's objects once (their sizes).
       const sizes = backups.map((b) => `${p}base/${b.backup_id}/`);
-      const base = [p, `${p}base/`].map((x) => `${x} (/)`);
+      // The backup folders are listed whole (no delimiter): the listing says which backup.info changed.
+      const base = [`${p} (/)`, `${p}base/`];
+      const infos = (gets: string[]) => gets.filter((k) => k.endsWith('/backup.info')).sort();
       assert.deepEqual(await refresh(), [...base, ...sizes, ...each, `${p}wals/`].sort());
+      assert.deepEqual(
+        infos(c.gets),
+        backups.map((b) => `${p}base/${b.backup_id}/backup.info`).sort(),
+        'the first refresh reads each backup.info once',
+      );
       // Then: the WAL folders and the newest one of timeline 1 only.
       const wal = [`${p}wals/ (/)`, `${p}wals/${backups[1]!.end_wal.slice(0, 16)}/`];
-      for (let i = 0; i < 2; i++) assert.deepEqual(await refresh(), [...base, ...each, ...wal].sort());
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(await refresh(), [...base, ...each, ...wal].sort());
+        assert.deepEqual(infos(c.gets), [], 'an unchanged bucket: no backup.info read again');
+      }
       assert.deepEqual(await refresh(), [...base, ...each, `${p}wals/`].sort(), 'every third: all WAL');
     } finally {
       await source.close();

@@ -10,6 +10,7 @@ import {
   segmentNumber,
   segmentStartLsn,
 } from '../../catalog/wal-name.js';
+import { maxOf } from '../../common/extremes.js';
 import { connect } from '../../postgres/connect.js';
 import { CURRENT_TIMELINE_SQL } from '../../postgres/timeline.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -124,7 +125,7 @@ export async function replicaStatus(o: ReplicaStatusOptions): Promise<ReplicaSta
     receiverStreaming: walReceiver?.status === 'streaming',
     lagSeconds: s.lag,
   });
-  const newest = archived.size ? Math.max(...archived) : null;
+  const newest = maxOf(archived, null);
   const damaged = [...(log?.damaged ?? [])].find(
     ([name]) => name.length === 24 && segmentNumber(name, segSize) === v.stuckSegNo,
   )?.[1];
