@@ -54,9 +54,7 @@ The runbook's failback, once the recovered Cluster runs as the primary.
 ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    return failback(argv, ctx);
-  },
+  run: failback,
 };
 
 async function failback(argv: string[], ctx: CliContext): Promise<number> {

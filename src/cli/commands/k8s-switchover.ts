@@ -8,7 +8,6 @@ import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switch
 import { flag, oneOf, parse, positionals, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
@@ -47,19 +46,10 @@ switches back. Fails closed: a target that is not a replica of a ready primary i
 ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    const out = { reported: false };
-    try {
-      return await switchover(argv, ctx, out);
-    } catch (e) {
-      // A failed run's JSON report says it already; anything before the runbook gets the JSON error.
-      if (wantsJson(argv) && !out.reported) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: switchover,
 };
 
-async function switchover(argv: string[], ctx: CliContext, out: { reported: boolean }): Promise<number> {
+async function switchover(argv: string[], ctx: CliContext): Promise<number> {
   const p = parse(argv, FLAGS, NAME);
   positionals(p, NAME, 0, 0, '');
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
@@ -111,7 +101,6 @@ async function switchover(argv: string[], ctx: CliContext, out: { reported: bool
     ],
   });
   const back = sctx.state.from ? `pgdr k8s switchover --to ${sctx.state.from} -n ${namespace}` : undefined;
-  out.reported = quiet;
   if (quiet)
     json(ctx, {
       ...reportJson(report),
