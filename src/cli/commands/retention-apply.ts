@@ -1,10 +1,9 @@
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { POLICY_FORMS, parseRetentionPolicy, type RetentionPolicy } from '../../config/retention-policy.js';
 import type { PgdrConfig } from '../../config/types.js';
 import { applyRetention } from '../../engine/retention.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
@@ -41,9 +40,7 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const policy = policyOf(p, config);
     const progress = progressReporter(p, ctx, NAME);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const r = await applyRetention({
         store,
         serverName: config.serverName,
