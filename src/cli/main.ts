@@ -1,7 +1,7 @@
 // The entry point: dispatches to command modules (loaded lazily, so `pgdr wal archive` stays cheap to start),
 // and is the only place that turns errors into exit codes.
 import { asPgdrError, ERRORS, PgdrError } from '../errors.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from './args.js';
+import { FORMAT_FLAG, oneOf, parse, parseFlagsOnly, STORE_FLAGS } from './args.js';
 import { GLOBAL_FLAGS_USAGE, splitGlobalFlags } from './global-flags.js';
 import { printJsonError, wantsJson } from './json-error.js';
 import { json, type Out } from './output.js';
@@ -151,8 +151,7 @@ async function dispatch(argv: string[], ctx: CliContext, asJson: boolean): Promi
     return rest.length === 0 ? ERRORS.USAGE.exitCode : 0;
   }
   if (rest[0] === '--version' || rest[0] === '-V' || rest[0] === 'version') {
-    const p = parse([...globals, ...rest.slice(1)], { ...STORE_FLAGS, ...FORMAT_FLAG }, 'version');
-    positionals(p, 'version', 0, 0, '');
+    const p = parseFlagsOnly([...globals, ...rest.slice(1)], { ...STORE_FLAGS, ...FORMAT_FLAG }, 'version');
     if (oneOf(p, 'format', ['text', 'json'] as const, 'text', 'version') === 'json')
       json(ctx, { version: VERSION });
     else ctx.stdout.write(`pgdr ${VERSION}\n`);

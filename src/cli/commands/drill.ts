@@ -5,7 +5,7 @@ import { checkTargetInput } from '../../drill/drill-target.js';
 import { runDrill } from '../../drill/run-drill.js';
 import { ERRORS, PgdrError } from '../../errors.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
-import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
@@ -77,8 +77,7 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json', 'markdown'] as const, 'table', NAME);
     const scenario = oneOf(p, 'scenario', ['restore', 'replica'] as const, 'restore', NAME);
     const target = str(p, 'target') ?? 'latest';

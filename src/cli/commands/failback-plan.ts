@@ -3,7 +3,7 @@ import { configEnv } from '../../config/config-file.js';
 import { failbackMarkdown, failbackPlan } from '../../engine/replica/failback-plan.js';
 import { knownReplicas } from '../../engine/replica/registry.js';
 import { assertDataDir, type ReplicaState, readReplicaState } from '../../engine/replica/replica-state.js';
-import { FORMAT_FLAG, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, type Parsed, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -22,8 +22,7 @@ The promoted standby is found among those pgdr replica create made on this host,
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, replica: { type: 'string' } }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, replica: { type: 'string' } }, NAME);
     const format = oneOf(p, 'format', ['markdown', 'json'] as const, 'markdown', NAME);
     const config = configFrom(p, ctx);
     const recovered = await promotedStandby(p, ctx, config.serverName);

@@ -7,7 +7,7 @@ import {
   prepareFailbackOriginal,
 } from '../../engine/replica/failback-original-prepare.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -67,8 +67,7 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const option = str(p, 'option');
     if (option !== 'keep' && option !== 'original')

@@ -7,7 +7,7 @@ import { describeTarget } from '../../k8s/recovery-target.js';
 import { k8sDrillReport, publishK8sDrill } from '../../k8s/runbook/drill-report.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
+import { type FlagSpec, flag, oneOf, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
@@ -71,8 +71,7 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
     const target = targetFromFlags(p);

@@ -5,7 +5,7 @@ import { manifestSource } from '../../k8s/manifests.js';
 import { originalPlan } from '../../k8s/runbook/failback-original.js';
 import { type FailbackContext, type FailbackOptions, keepPlan } from '../../k8s/runbook/failback-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { flag, oneOf, parse, positionals, str } from '../args.js';
+import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
@@ -58,8 +58,7 @@ ${STORE_USAGE}`,
 };
 
 async function failback(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(argv, FLAGS, NAME);
-  positionals(p, NAME, 0, 0, '');
+  const p = parseFlagsOnly(argv, FLAGS, NAME);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   if (str(p, 'option') === undefined)
     throw new PgdrError('USAGE', `${NAME}: which failback? give --option keep or --option original`, {

@@ -4,7 +4,7 @@ import type { KubeApi } from '../../k8s/api/kube-api.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { flag, oneOf, type Parsed, parse, positionals, str } from '../args.js';
+import { flag, oneOf, type Parsed, parseFlagsOnly, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
@@ -41,8 +41,7 @@ ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const src = manifestSource(configFrom(p, ctx));
     const plan = promotePlan({

@@ -10,7 +10,7 @@ import {
 } from '../../k8s/runbook/recovery-runbook.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
+import { type FlagSpec, flag, oneOf, type Parsed, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
@@ -90,7 +90,7 @@ ${COMMON_USAGE}`,
   run: (argv, ctx) => runRecovery('latest', argv, ctx),
 };
 
-function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | undefined {
+function targetOf(p: Parsed, mode: Mode): RecoveryTarget | undefined {
   if (mode === 'latest') return undefined;
   const t = targetFromFlags(p);
   const stops = ['targetTime', 'targetLSN', 'targetXID', 'targetName', 'targetImmediate'] as const;
@@ -107,8 +107,7 @@ function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | und
 
 async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise<number> {
   const name = `k8s ${mode}`;
-  const p = parse(argv, mode === 'pitr' ? { ...BASE_FLAGS, ...TARGET_FLAGS } : BASE_FLAGS, name);
-  positionals(p, name, 0, 0, '');
+  const p = parseFlagsOnly(argv, mode === 'pitr' ? { ...BASE_FLAGS, ...TARGET_FLAGS } : BASE_FLAGS, name);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', name);
   const config = configFrom(p, ctx);
   const base = manifestSource(config);
@@ -191,7 +190,7 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
 }
 
 async function scaleBackOnly(
-  p: ReturnType<typeof parse>,
+  p: Parsed,
   ctx: CliContext,
   k: NonNullable<ReturnType<typeof manifestSource>['k8s']>,
   name: string,

@@ -5,7 +5,7 @@ import { CNPG_API } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
-import { flag, oneOf, parse, positionals, str } from '../args.js';
+import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
@@ -50,8 +50,7 @@ ${STORE_USAGE}`,
 };
 
 async function switchover(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(argv, FLAGS, NAME);
-  positionals(p, NAME, 0, 0, '');
+  const p = parseFlagsOnly(argv, FLAGS, NAME);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   const to = str(p, 'to');
   if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);

@@ -2,7 +2,7 @@ import { POLICY_FORMS, parseRetentionPolicy, type RetentionPolicy } from '../../
 import type { PgdrConfig } from '../../config/types.js';
 import { applyRetention } from '../../engine/retention.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, type Parsed, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -29,12 +29,11 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(
+    const p = parseFlagsOnly(
       argv,
       { ...STORE_FLAGS, ...FORMAT_FLAG, ...DELETE_FLAGS, ...PROGRESS_FLAGS, policy: { type: 'string' } },
       NAME,
     );
-    positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const min = minimumRedundancy(p, NAME);
     const config = configFrom(p, ctx);
