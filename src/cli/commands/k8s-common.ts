@@ -8,6 +8,8 @@ import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-tar
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
+import { dataChecksFromFlags } from '../data-check-flags.js';
+import { durationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
 import { json, line, table } from '../output.js';
@@ -62,6 +64,24 @@ export function targetFromFlags(p: Parsed): RecoveryTarget | undefined {
     backupID: str(p, 'backup-id'),
     exclusive: flag(p, 'exclusive') || undefined,
   });
+}
+
+/** --timeout and --poll-interval: how long each of the runbook's waits may last, and how often it reads. */
+export function waitsFromFlags(p: Parsed, command: string, defaultTimeoutMs: number) {
+  return {
+    timeoutMs: durationFlag(p, 'timeout', command) ?? defaultTimeoutMs,
+    pollMs: durationFlag(p, 'poll-interval', command) ?? 5_000,
+  };
+}
+
+/** VERIFY_FLAGS, as the runbooks' verification step takes them. */
+export function verifyFromFlags(p: Parsed, cwd: string, command: string) {
+  return {
+    connection: str(p, 'connection'),
+    database: str(p, 'database'),
+    dataChecks: dataChecksFromFlags(p, cwd, command),
+    amcheck: !flag(p, 'no-amcheck'),
+  };
 }
 
 export async function connect(p: Parsed): Promise<KubeApi> {

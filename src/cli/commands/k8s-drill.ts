@@ -9,8 +9,6 @@ import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js
 import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, flag, oneOf, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
-import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
@@ -23,6 +21,8 @@ import {
   targetFromFlags,
   VERIFY_FLAGS,
   VERIFY_USAGE,
+  verifyFromFlags,
+  waitsFromFlags,
 } from './k8s-common.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
 
@@ -85,12 +85,8 @@ ${STORE_USAGE}`,
       namespace: str(p, 'namespace'),
       name: str(p, 'name'),
       keep: flag(p, 'keep'),
-      timeoutMs: durationFlag(p, 'timeout', NAME) ?? 30 * 60_000,
-      pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
-      connection: str(p, 'connection'),
-      database: str(p, 'database'),
-      dataChecks: dataChecksFromFlags(p, ctx.cwd, NAME),
-      amcheck: !flag(p, 'no-amcheck'),
+      ...waitsFromFlags(p, NAME, 30 * 60_000),
+      ...verifyFromFlags(p, ctx.cwd, NAME),
     });
     const notifyUrl = str(p, 'notify');
     if (notifyUrl !== undefined && !/^https?:\/\/[^/]+/.test(notifyUrl))

@@ -12,8 +12,6 @@ import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
 import { type FlagSpec, flag, oneOf, type Parsed, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
-import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
@@ -27,6 +25,8 @@ import {
   targetFromFlags,
   VERIFY_FLAGS,
   VERIFY_USAGE,
+  verifyFromFlags,
+  waitsFromFlags,
 } from './k8s-common.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
 
@@ -123,12 +123,8 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     name: str(p, 'name'),
     archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
     switchOver: flag(p, 'switch'),
-    timeoutMs: durationFlag(p, 'timeout', name) ?? 30 * 60_000,
-    pollMs: durationFlag(p, 'poll-interval', name) ?? 5_000,
-    connection: str(p, 'connection'),
-    database: str(p, 'database'),
-    dataChecks: dataChecksFromFlags(p, ctx.cwd, name),
-    amcheck: !flag(p, 'no-amcheck'),
+    ...waitsFromFlags(p, name, 30 * 60_000),
+    ...verifyFromFlags(p, ctx.cwd, name),
   };
   const plan = recoveryPlan(o);
   const title = `pgdr ${name}: recover serverName ${config.serverName} (ObjectStore ${src.k8s.objectStore}) to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}`;
