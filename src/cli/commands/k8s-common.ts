@@ -8,7 +8,6 @@ import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-tar
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
@@ -33,22 +32,6 @@ export const KUBE_USAGE = `Kubernetes options:
   --kubeconfig FILE          default: KUBECONFIG, ~/.kube/config, else the in-cluster service account
   --context NAME             a context of the kubeconfig (default: its current-context)`;
 
-/** The runbooks' verification flags: the user's own connection, or the database reached through the port-forward. */
-export const VERIFY_FLAGS: FlagSpec = {
-  connection: { type: 'string' },
-  database: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
-  'no-amcheck': { type: 'boolean' },
-};
-
-export const VERIFY_USAGE = `  --connection URL           postgresql://… reaching the new Cluster (e.g. kubectl port-forward): checks run
-                             there. Without it pgdr opens a port-forward to the primary's 5432 itself and
-                             logs in as the user of the Secret CloudNativePG keeps (<name>-superuser with
-                             enableSuperuserAccess, else <name>-app); the password is never printed
-  --database NAME            through the port-forward: the database to check (default: the Secret's dbname)
-  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify`;
-
 export const TARGET_USAGE = `  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
                              --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive`;
 
@@ -71,16 +54,6 @@ export function waitsFromFlags(p: Parsed, command: string, defaultTimeoutMs: num
   return {
     timeoutMs: durationFlag(p, 'timeout', command) ?? defaultTimeoutMs,
     pollMs: durationFlag(p, 'poll-interval', command) ?? 5_000,
-  };
-}
-
-/** VERIFY_FLAGS, as the runbooks' verification step takes them. */
-export function verifyFromFlags(p: Parsed, cwd: string, command: string) {
-  return {
-    connection: str(p, 'connection'),
-    database: str(p, 'database'),
-    dataChecks: dataChecksFromFlags(p, cwd, command),
-    amcheck: !flag(p, 'no-amcheck'),
   };
 }
 

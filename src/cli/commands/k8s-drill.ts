@@ -9,18 +9,10 @@ import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js
 import { type FlagSpec, flag, oneOf, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
-import {
-  KUBE_USAGE,
-  RUNBOOK_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  VERIFY_FLAGS,
-  VERIFY_USAGE,
-  verifyFromFlags,
-  waitsFromFlags,
-} from './k8s-common.js';
+import { KUBE_USAGE, RUNBOOK_FLAGS, TARGET_USAGE, targetFromFlags, waitsFromFlags } from './k8s-common.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
+import { VERIFY_FLAGS, VERIFY_USAGE, verifyFromFlags } from './k8s-verify-flags.js';
 
 const NAME = 'k8s drill';
 

@@ -19,13 +19,11 @@ import {
   RUNBOOK_FLAGS,
   TARGET_USAGE,
   targetFromFlags,
-  VERIFY_FLAGS,
-  VERIFY_USAGE,
-  verifyFromFlags,
   waitsFromFlags,
 } from './k8s-common.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
+import { VERIFY_FLAGS, VERIFY_USAGE, verifyFromFlags } from './k8s-verify-flags.js';
 
 type Mode = 'pitr' | 'latest';
 
