@@ -7,7 +7,7 @@ import { ERRORS, PgdrError } from '../../errors.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
+import { DATA_CHECK_FLAGS, dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -21,8 +21,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   ...FORMAT_FLAG,
   target: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
+  ...DATA_CHECK_FLAGS,
   database: { type: 'string' },
   keep: { type: 'boolean' },
   report: { type: 'string' },

@@ -1,13 +1,12 @@
 // The verification flags of the runbooks that bring up a Cluster (k8s pitr, latest, drill): the user's own
 // connection, or the database reached through a port-forward, and the checks to run there.
 import { type FlagSpec, flag, type Parsed, str } from '../args.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
+import { DATA_CHECK_FLAGS, dataChecksFromFlags } from '../data-check-flags.js';
 
 export const VERIFY_FLAGS: FlagSpec = {
   connection: { type: 'string' },
   database: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
+  ...DATA_CHECK_FLAGS,
   'no-amcheck': { type: 'boolean' },
 };
 

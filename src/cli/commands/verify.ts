@@ -7,7 +7,7 @@ import type { FlagSpec, Parsed } from '../args.js';
 import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { exitCodeOf } from '../checks-exit-code.js';
 import { configFrom } from '../context.js';
-import { dataChecksFromFlags, readText } from '../data-check-flags.js';
+import { DATA_CHECK_FLAGS, dataChecksFromFlags, readText } from '../data-check-flags.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { verdictText } from '../progress-flags.js';
@@ -18,8 +18,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   ...FORMAT_FLAG,
   connection: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
+  ...DATA_CHECK_FLAGS,
   'expect-from': { type: 'string' },
   'expect-standby': { type: 'boolean' },
   'no-amcheck': { type: 'boolean' },
