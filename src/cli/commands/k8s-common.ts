@@ -12,6 +12,7 @@ import { durationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
 import { json, line, table } from '../output.js';
+import { STORE_USAGE } from '../store-usage.js';
 
 export const KUBE_FLAGS: FlagSpec = {
   kubeconfig: { type: 'string' },
@@ -31,6 +32,13 @@ export const RUNBOOK_FLAGS: FlagSpec = {
 export const KUBE_USAGE = `Kubernetes options:
   --kubeconfig FILE          default: KUBECONFIG, ~/.kube/config, else the in-cluster service account
   --context NAME             a context of the kubeconfig (default: its current-context)`;
+
+/** The end of a runbook command's help: --format, then the Kubernetes and the store options. */
+export const RUNBOOK_USAGE_END = `  --format table|json
+
+${KUBE_USAGE}
+
+${STORE_USAGE}`;
 
 export const TARGET_USAGE = `  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
                              --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive`;

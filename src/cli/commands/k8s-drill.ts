@@ -7,9 +7,15 @@ import { describeTarget } from '../../k8s/recovery-target.js';
 import { k8sDrillReport, publishK8sDrill } from '../../k8s/runbook/drill-report.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
 import { type FlagSpec, flag, oneOf, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
+import { configFrom } from '../context.js';
 import type { Command } from '../main.js';
-import { KUBE_USAGE, RUNBOOK_FLAGS, TARGET_USAGE, targetFromFlags, waitsFromFlags } from './k8s-common.js';
+import {
+  RUNBOOK_FLAGS,
+  RUNBOOK_USAGE_END,
+  TARGET_USAGE,
+  targetFromFlags,
+  waitsFromFlags,
+} from './k8s-common.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
 import { VERIFY_FLAGS, VERIFY_USAGE, verifyFromFlags } from './k8s-verify-flags.js';
@@ -53,11 +59,7 @@ which pgdr drill history, pgdr serve and its metrics read.
   --timeout DURATION         default 30m;  --poll-interval DURATION  default 5s
 ${VERIFY_USAGE}
 ${SOURCE_USAGE.replace("(default: the source's)", '(default 1)')}
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   async run(argv, ctx) {
     const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);

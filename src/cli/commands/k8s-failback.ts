@@ -5,9 +5,9 @@ import { manifestSource } from '../../k8s/manifests.js';
 import { originalPlan } from '../../k8s/runbook/failback-original.js';
 import { type FailbackContext, type FailbackOptions, keepPlan } from '../../k8s/runbook/failback-runbook.js';
 import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { connect, KUBE_USAGE, RUNBOOK_FLAGS, waitsFromFlags } from './k8s-common.js';
+import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 
@@ -47,11 +47,7 @@ The runbook's failback, once the recovered Cluster runs as the primary.
                              recovered Cluster, to clone its spec)
   --connection URL, --database NAME   the verification of option original, as for pgdr k8s latest
   --timeout DURATION         each wait (default 30m);  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   run: failback,
 };
 

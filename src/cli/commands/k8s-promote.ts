@@ -3,9 +3,9 @@ import { PgdrError } from '../../errors.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
 import { flag, oneOf, type Parsed, parseFlagsOnly, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { KUBE_USAGE, RUNBOOK_FLAGS, waitsFromFlags } from './k8s-common.js';
+import { RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { type RunbookBase, runRunbookCommand } from './k8s-runbook-command.js';
 
 const NAME = 'k8s promote';
@@ -32,11 +32,7 @@ until it runs as a primary on a new timeline. Then point the applications at <cl
   --yes                      do not ask (scripts)
   --dry-run                  print the steps and the exact patch; change nothing
   --timeout DURATION         default 10m;  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   async run(argv, ctx) {
     const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);

@@ -5,9 +5,9 @@ import { CNPG_API } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
 import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { connect, KUBE_USAGE, RUNBOOK_FLAGS, waitsFromFlags } from './k8s-common.js';
+import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 
@@ -39,11 +39,7 @@ switches back. Fails closed: a target that is not a replica of a ready primary i
   --dry-run                  print the steps and the exact patches; change nothing (reads the target to name the
                              current primary)
   --timeout DURATION         each wait (default 10m);  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   run: switchover,
 };
 
