@@ -6,14 +6,14 @@ import { runDrill } from '../../drill/run-drill.js';
 import { ERRORS, PgdrError } from '../../errors.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { STORE_USAGE } from '../context.js';
 import { DATA_CHECK_FLAGS, dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommandFor } from '../pgdr-command.js';
-import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
+import { INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, verdictText } from '../progress-flags.js';
+import { withRestoreRun } from '../restore-run.js';
 
 const NAME = 'drill';
 
@@ -91,17 +91,9 @@ ${STORE_USAGE}`,
     const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
     const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const amcheckBounds = amcheckBoundsFromFlags(p, NAME);
-    const config = configFrom(p, ctx);
-    const command = await pgdrCommandFor(config, ctx);
-    const progress = progressReporter(p, ctx, NAME);
-    const report = await withStore(config, (store) =>
+    const report = await withRestoreRun(p, ctx, NAME, (run) =>
       runDrill({
-        store,
-        serverName: config.serverName,
-        objectStore: config.objectStore,
-        pgdrCommand: command,
-        binDir: config.postgres.binDir,
-        binariesCache: binariesCache(config, ctx, p),
+        ...run,
         target,
         scenario,
         dataChecks,
@@ -113,11 +105,9 @@ ${STORE_USAGE}`,
         ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
         // The drill's own notes are its stage names: said as such in a log.
         onStage: (s) =>
-          progress.emit({ type: 'stage', message: /^[a-z]+$/.test(s) ? `drill stage: ${s}` : s }),
-        progress,
-        signal: ctx.signal,
+          run.progress.emit({ type: 'stage', message: /^[a-z]+$/.test(s) ? `drill stage: ${s}` : s }),
       }),
-    ).finally(() => progress.close());
+    );
     const reportFile = str(p, 'report');
     if (reportFile !== undefined) {
       await fsp.writeFile(resolve(ctx.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
