@@ -50,6 +50,13 @@ export function parse(argv: readonly string[], flags: FlagSpec, command: string)
   }
 }
 
+/** parse() for a command that takes flags only: a positional argument is a usage error. */
+export function parseFlagsOnly(argv: readonly string[], flags: FlagSpec, command: string): Parsed {
+  const p = parse(argv, flags, command);
+  positionals(p, command, 0, 0, '');
+  return p;
+}
+
 export function str(p: Parsed, name: string): string | undefined {
   const v = p.values[name];
   return typeof v === 'string' ? v : undefined;

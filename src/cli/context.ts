@@ -39,6 +39,23 @@ export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) 
   }
 }
 
+/**
+ * withStore for a command about the serverName's backups: first the store answers and holds the serverName,
+ * so that a wrong bucket or serverName is said as such, not as an empty catalog.
+ */
+export async function withServerStore<T>(
+  config: PgdrConfig,
+  signal: AbortSignal,
+  fn: (store: ObjectStore) => Promise<T>,
+): Promise<T> {
+  const { assertServerPresent } = await import('../catalog/server-presence.js');
+  return withStore(config, async (store) => {
+    await store.checkAccess({ signal });
+    await assertServerPresent(store, config.serverName, { signal });
+    return fn(store);
+  });
+}
+
 /** After the budget ran out, how long a call may take to fail with its own, more precise, error. */
 const BUDGET_GRACE_MS = 1000;
 

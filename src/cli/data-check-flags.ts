@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
 import { parseChecksFile } from '../verify/checks-file.js';
 import { type DataCheck, PRESETS } from '../verify/data-check.js';
-import { type Parsed, str } from './args.js';
+import { type FlagSpec, type Parsed, str } from './args.js';
+
+/** What dataChecksFromFlags reads. */
+export const DATA_CHECK_FLAGS: FlagSpec = {
+  preset: { type: 'string' },
+  checks: { type: 'string' },
+};
 
 export function readText(cwd: string, file: string, what: string): string {
   try {

@@ -1,7 +1,7 @@
 // The entry point: dispatches to command modules (loaded lazily, so `pgdr wal archive` stays cheap to start),
 // and is the only place that turns errors into exit codes.
 import { asPgdrError, ERRORS, PgdrError } from '../errors.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from './args.js';
+import { FORMAT_FLAG, oneOf, parse, parseFlagsOnly, STORE_FLAGS } from './args.js';
 import { GLOBAL_FLAGS_USAGE, splitGlobalFlags } from './global-flags.js';
 import { printJsonError, wantsJson } from './json-error.js';
 import { json, type Out } from './output.js';
@@ -23,64 +23,80 @@ export interface CliContext extends Out {
   readonly systemConfigFile?: string | undefined;
 }
 
-type Loader = () => Promise<Command>;
+/**
+ * The commands, in the order `pgdr help` lists them. Each is exported by commands/WORDS.js (its words joined by
+ * a dash), loaded only when needed: `pgdr wal archive` stays cheap to start.
+ */
+export const COMMAND_NAMES: readonly string[] = [
+  'backup create',
+  'backup list',
+  'backup show',
+  'backup delete',
+  'backup keep',
+  'backup verify',
+  'retention apply',
+  'status',
+  'restore',
+  'wal archive',
+  'wal restore',
+  'wal service',
+  'wal verify',
+  'check-wal-archive',
+  'check',
+  'verify',
+  'drill',
+  'drill history',
+  'k8s manifests',
+  'k8s pitr',
+  'k8s latest',
+  'k8s status',
+  'k8s promote',
+  'k8s drill',
+  'k8s switchover',
+  'k8s failback',
+  'k8s replica-status',
+  'k8s support-bundle',
+  'agent',
+  'replica create',
+  'replica status',
+  'replica promote',
+  'failback plan',
+  'failback run',
+  'connections',
+  'demo',
+  'serve',
+  'postgres install',
+  'postgres list',
+  'config show',
+];
 
-const COMMANDS: Record<string, Loader> = {
-  'backup create': async () => (await import('./commands/backup-create.js')).backupCreate,
-  'backup list': async () => (await import('./commands/backup-list.js')).backupList,
-  'backup show': async () => (await import('./commands/backup-show.js')).backupShow,
-  'backup delete': async () => (await import('./commands/backup-delete.js')).backupDelete,
-  'backup keep': async () => (await import('./commands/backup-keep.js')).backupKeepCommand,
-  'backup verify': async () => (await import('./commands/backup-verify.js')).backupVerify,
-  'retention apply': async () => (await import('./commands/retention-apply.js')).retentionApply,
-  status: async () => (await import('./commands/status.js')).status,
-  restore: async () => (await import('./commands/restore.js')).restoreCommand,
-  'wal archive': async () => (await import('./commands/wal-archive.js')).walArchive,
-  'wal restore': async () => (await import('./commands/wal-restore.js')).walRestore,
-  'wal service': async () => (await import('./commands/wal-service.js')).walService,
-  'wal verify': async () => (await import('./commands/wal-verify.js')).walVerify,
-  'check-wal-archive': async () => (await import('./commands/check-wal-archive.js')).checkWalArchiveCommand,
-  check: async () => (await import('./commands/check.js')).checkCommand,
-  verify: async () => (await import('./commands/verify.js')).verifyCommand,
-  drill: async () => (await import('./commands/drill.js')).drillCommand,
-  'drill history': async () => (await import('./commands/drill-history.js')).drillHistoryCommand,
-  'k8s manifests': async () => (await import('./commands/k8s-manifests.js')).k8sManifests,
-  'k8s pitr': async () => (await import('./commands/k8s-recover.js')).k8sPitr,
-  'k8s latest': async () => (await import('./commands/k8s-recover.js')).k8sLatest,
-  'k8s status': async () => (await import('./commands/k8s-status.js')).k8sStatusCommand,
-  'k8s promote': async () => (await import('./commands/k8s-promote.js')).k8sPromote,
-  'k8s drill': async () => (await import('./commands/k8s-drill.js')).k8sDrill,
-  'k8s switchover': async () => (await import('./commands/k8s-switchover.js')).k8sSwitchover,
-  'k8s failback': async () => (await import('./commands/k8s-failback.js')).k8sFailback,
-  'k8s replica-status': async () => (await import('./commands/k8s-replica-status.js')).k8sReplicaStatus,
-  'k8s support-bundle': async () => (await import('./commands/k8s-support-bundle.js')).k8sSupportBundle,
-  agent: async () => (await import('./commands/agent.js')).agentCommand,
-  'replica create': async () => (await import('./commands/replica-create.js')).replicaCreate,
-  'replica status': async () => (await import('./commands/replica-status.js')).replicaStatusCommand,
-  'replica promote': async () => (await import('./commands/replica-promote.js')).replicaPromote,
-  'failback plan': async () => (await import('./commands/failback-plan.js')).failbackPlanCommand,
-  'failback run': async () => (await import('./commands/failback-run.js')).failbackRunCommand,
-  connections: async () => (await import('./commands/connections.js')).connectionsCommand,
-  demo: async () => (await import('./commands/demo.js')).demoCommand,
-  serve: async () => (await import('./commands/serve.js')).serveCommand,
-  'postgres install': async () => (await import('./commands/postgres-install.js')).postgresInstall,
-  'postgres list': async () => (await import('./commands/postgres-list.js')).postgresList,
-  'config show': async () => (await import('./commands/config-show.js')).configShow,
+/** The commands that share a module with another. */
+const MODULE_OF: Readonly<Record<string, string>> = {
+  'k8s pitr': 'k8s-recover',
+  'k8s latest': 'k8s-recover',
 };
 
-export const COMMAND_NAMES = Object.keys(COMMANDS);
+async function loadCommand(name: string): Promise<Command> {
+  const file = `./commands/${MODULE_OF[name] ?? name.replace(' ', '-')}.js`;
+  const exported: Record<string, unknown> = await import(file);
+  const cmd = Object.values(exported).find(
+    (v): v is Command => typeof v === 'object' && v !== null && (v as Command).name === name,
+  );
+  if (!cmd) throw new PgdrError('INTERNAL', `${file} exports no command '${name}'`);
+  return cmd;
+}
 
 async function findCommand(args: string[]): Promise<{ cmd: Command; rest: string[] } | undefined> {
   for (const words of [2, 1]) {
     const key = args.slice(0, words).join(' ');
-    const load = COMMANDS[key];
-    if (load && args.length >= words) return { cmd: await load(), rest: args.slice(words) };
+    if (COMMAND_NAMES.includes(key) && args.length >= words)
+      return { cmd: await loadCommand(key), rest: args.slice(words) };
   }
   return undefined;
 }
 
 export async function overview(): Promise<string> {
-  const cmds = await Promise.all(Object.values(COMMANDS).map((l) => l()));
+  const cmds = await Promise.all(COMMAND_NAMES.map(loadCommand));
   const width = Math.max(14, ...cmds.map((c) => c.name.length));
   return [
     `pgdr ${VERSION} — PostgreSQL disaster recovery on the barman-cloud bucket format`,
@@ -135,8 +151,7 @@ async function dispatch(argv: string[], ctx: CliContext, asJson: boolean): Promi
     return rest.length === 0 ? ERRORS.USAGE.exitCode : 0;
   }
   if (rest[0] === '--version' || rest[0] === '-V' || rest[0] === 'version') {
-    const p = parse([...globals, ...rest.slice(1)], { ...STORE_FLAGS, ...FORMAT_FLAG }, 'version');
-    positionals(p, 'version', 0, 0, '');
+    const p = parseFlagsOnly([...globals, ...rest.slice(1)], { ...STORE_FLAGS, ...FORMAT_FLAG }, 'version');
     if (oneOf(p, 'format', ['text', 'json'] as const, 'text', 'version') === 'json')
       json(ctx, { version: VERSION });
     else ctx.stdout.write(`pgdr ${VERSION}\n`);
@@ -174,7 +189,7 @@ async function dispatch(argv: string[], ctx: CliContext, asJson: boolean): Promi
 }
 
 async function overviewJson(): Promise<Record<string, unknown>> {
-  const cmds = await Promise.all(Object.values(COMMANDS).map((l) => l()));
+  const cmds = await Promise.all(COMMAND_NAMES.map(loadCommand));
   return {
     version: VERSION,
     commands: cmds.map((c) => ({ name: c.name, summary: c.summary })),
@@ -190,7 +205,7 @@ function helpJson(cmd: Command): Record<string, unknown> {
 async function groupHelp(word: string): Promise<string | undefined> {
   const names = COMMAND_NAMES.filter((n) => n.startsWith(`${word} `));
   if (!names.length) return undefined;
-  const cmds = await Promise.all(names.map((n) => (COMMANDS[n] as Loader)()));
+  const cmds = await Promise.all(names.map(loadCommand));
   const width = Math.max(...cmds.map((c) => c.name.length));
   return [
     `Usage: pgdr ${word} COMMAND [options]`,

@@ -5,7 +5,7 @@ import { CRON_HINT, parseCron } from '../../common/cron.js';
 import { objectivesOf } from '../../config/objectives.js';
 import { parseRetentionPolicy } from '../../config/retention-policy.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { findPgdrCommand } from '../pgdr-command.js';
@@ -41,8 +41,11 @@ is released, and the agent exits 0. A second signal kills it at once.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, 'log-format': { type: 'string' } }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(
+      argv,
+      { ...STORE_FLAGS, ...FORMAT_FLAG, 'log-format': { type: 'string' } },
+      NAME,
+    );
     const asked = str(p, 'format') === undefined ? 'log-format' : 'format';
     const format = oneOf(p, asked, ['json', 'pretty'] as const, ctx.isTTY ? 'pretty' : 'json', NAME);
     const config = configFrom(p, ctx);

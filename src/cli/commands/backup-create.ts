@@ -3,7 +3,7 @@ import { createBackup } from '../../engine/backup/create-backup.js';
 import type { BackupProgress } from '../../engine/backup/types.js';
 import { PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
@@ -45,7 +45,7 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(
+    const p = parseFlagsOnly(
       argv,
       {
         ...STORE_FLAGS,
@@ -61,7 +61,6 @@ ${STORE_USAGE}`,
       },
       NAME,
     );
-    positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const name = str(p, 'name');
     if (name !== undefined && (name.trim() === '' || /^\d{8}T\d{6}$/.test(name) || RESERVED.includes(name))) {

@@ -1,7 +1,6 @@
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { deleteBackup } from '../../engine/retention.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { DELETE_FLAGS, DELETE_USAGE, minimumRedundancy } from './retention-flags.js';
@@ -27,9 +26,7 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const min = minimumRedundancy(p, NAME);
     const config = configFrom(p, ctx);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const r = await deleteBackup({
         store,
         serverName: config.serverName,

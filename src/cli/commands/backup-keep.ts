@@ -1,8 +1,7 @@
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { backupKeep, type KeepAction } from '../../engine/backup-keep.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 
@@ -36,9 +35,7 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const action = actionOf(p);
     const config = configFrom(p, ctx);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const r = await backupKeep({
         store,
         serverName: config.serverName,

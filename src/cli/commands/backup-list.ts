@@ -1,10 +1,9 @@
 import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalog/backup-catalog.js';
 import { backupListJson, backupToJson } from '../../catalog/backup-json.js';
 import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { brokenChains, brokenChainText } from '../../engine/status-chains.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS } from '../args.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line, table } from '../output.js';
 import { BACKUP_COLUMNS, backupRow } from './backup-format.js';
@@ -30,13 +29,10 @@ stderr: warning: incremental backup ID cannot be restored: its chain needs backu
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
       const incs = await listBackups(store, config.serverName, {
         signal: ctx.signal,

@@ -1,9 +1,8 @@
 import { listBackups, resolveBackup } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { backupShowJson } from '../../catalog/backup-json.js';
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line, table } from '../output.js';
 import { endTimeText, sizeText } from './backup-format.js';
@@ -23,9 +22,7 @@ ${STORE_USAGE}`,
     const [ref] = positionals(p, NAME, 1, 1, 'the backup: ID, latest, oldest or a backup name');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
       const b = resolveBackup(catalog, ref as string);
       if (format === 'json') json(ctx, backupShowJson(b));

@@ -1,13 +1,12 @@
 import { type BackupCatalog, listBackups, resolveBackup } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { withIncrementals } from '../../engine/restore/chain-plan.js';
 import { verifyBackup } from '../../engine/verify-backup/verify-backup.js';
 import { writeVerifyRecord } from '../../engine/verify-backup/verify-record.js';
 import { ERRORS, isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
@@ -69,9 +68,7 @@ async function verifyCommand(argv: string[], ctx: CliContext): Promise<number> {
     });
   }
   const config = configFrom(p, ctx);
-  const run = await withStore(config, async (store): Promise<VerifyRun> => {
-    await store.checkAccess({ signal: ctx.signal });
-    await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+  const run = await withServerStore(config, ctx.signal, async (store): Promise<VerifyRun> => {
     const fulls = await listBackups(store, config.serverName, { signal: ctx.signal });
     const { catalog, incrementals } = await withIncrementals(store, fulls, ctx.signal);
     const chosen = ref === undefined ? everyComplete(catalog) : [resolveBackup(catalog, ref)];

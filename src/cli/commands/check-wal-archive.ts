@@ -1,6 +1,6 @@
 import { checkWalArchive } from '../../engine/check-wal-archive.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -22,8 +22,7 @@ serverName instead.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, timeline: { type: 'string' } }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, timeline: { type: 'string' } }, NAME);
     const format = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME);
     const t = str(p, 'timeline');
     const timeline = t === undefined ? undefined : Number(t);

@@ -1,7 +1,7 @@
 import { DURATION_SYNTAX } from '../../config/objectives.js';
 import { reportJson, reportText } from '../../verify/report-format.js';
 import { runChecks } from '../../verify/run-checks.js';
-import { type FlagSpec, FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { exitCodeOf } from '../checks-exit-code.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
@@ -49,8 +49,7 @@ Exit code: 0 all passed, 50 some warned, 51 some failed.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const walAgeFlag = durationFlag(p, 'max-wal-age', NAME);
     const config = configFrom(p, ctx);

@@ -1,7 +1,7 @@
 import { loadConfigDetailed } from '../../config/load.js';
 import { isPgdrError } from '../../errors.js';
 import { knownSecrets, redactor } from '../../serve/redact.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { type ConfigField, configFields, nested, type Source } from '../config-fields.js';
 import { STORE_USAGE } from '../context.js';
 import type { CliContext, Command } from '../main.js';
@@ -39,8 +39,7 @@ ${STORE_USAGE}`,
 };
 
 async function show(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
-  positionals(p, NAME, 0, 0, '');
+  const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
   const format = oneOf(p, 'format', ['yaml', 'json'] as const, 'yaml', NAME);
   const flags = {
     serverName: str(p, 'server-name'),

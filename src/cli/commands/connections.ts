@@ -1,6 +1,6 @@
 import { knownReplicas } from '../../engine/replica/registry.js';
 import type { ReplicaState } from '../../engine/replica/replica-state.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS } from '../args.js';
 import { configFrom } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line, table } from '../output.js';
@@ -79,8 +79,7 @@ From the configuration (postgres.connection) and the standbys pgdr replica creat
 ($XDG_STATE_HOME/pgdr/replicas.json). After pgdr replica promote, the promoted server comes first: it is
 the one to write to.`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
     const replicas = await knownReplicas(ctx.env, config.serverName);

@@ -1,7 +1,7 @@
 import { runDemo, SCENARIOS } from '../../demo/run-demo.js';
 import { summaryText } from '../../demo/summary.js';
 import { ERRORS, PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, str } from '../args.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { noColor } from '../progress-flags.js';
@@ -32,8 +32,11 @@ and ends with a summary: scenario, result, RTO measured, data lost. Runs in a fe
 
 Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
   async run(argv, ctx) {
-    const p = parse(argv, { dir: { type: 'string' }, keep: { type: 'boolean' }, ...FORMAT_FLAG }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(
+      argv,
+      { dir: { type: 'string' }, keep: { type: 'boolean' }, ...FORMAT_FLAG },
+      NAME,
+    );
     const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     // Test hooks, not options: which scenarios to play, and a verification made to fail on purpose.
     const only = ctx.env.PGDR_DEMO_SCENARIOS?.split(',').map((s) => s.trim());

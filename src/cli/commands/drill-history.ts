@@ -1,7 +1,7 @@
 import { readHistory } from '../../drill/drill-history.js';
 import { historyJson, historyText } from '../../drill/history-format.js';
 import { PgdrError } from '../../errors.js';
-import { type FlagSpec, FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { type FlagSpec, FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
@@ -20,8 +20,7 @@ Reads the drill reports recorded in the bucket under <server>/pgdr/drills/ (newe
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const limitText = str(p, 'limit') ?? '50';
     const limit = Number(limitText);

@@ -5,15 +5,15 @@ import { checkTargetInput } from '../../drill/drill-target.js';
 import { runDrill } from '../../drill/run-drill.js';
 import { ERRORS, PgdrError } from '../../errors.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
-import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
+import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
+import { STORE_USAGE } from '../context.js';
+import { DATA_CHECK_FLAGS, dataChecksFromFlags } from '../data-check-flags.js';
 import { durationFlag } from '../duration-flag.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommandFor } from '../pgdr-command.js';
-import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter, verdictText } from '../progress-flags.js';
+import { INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE, verdictText } from '../progress-flags.js';
+import { withRestoreRun } from '../restore-run.js';
 
 const NAME = 'drill';
 
@@ -21,8 +21,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   ...FORMAT_FLAG,
   target: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
+  ...DATA_CHECK_FLAGS,
   database: { type: 'string' },
   keep: { type: 'boolean' },
   report: { type: 'string' },
@@ -77,8 +76,7 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json', 'markdown'] as const, 'table', NAME);
     const scenario = oneOf(p, 'scenario', ['restore', 'replica'] as const, 'restore', NAME);
     const target = str(p, 'target') ?? 'latest';
@@ -93,17 +91,9 @@ ${STORE_USAGE}`,
     const maxWalAgeMs = durationFlag(p, 'max-wal-age', NAME);
     const maxBackupAgeMs = durationFlag(p, 'max-backup-age', NAME);
     const amcheckBounds = amcheckBoundsFromFlags(p, NAME);
-    const config = configFrom(p, ctx);
-    const command = await pgdrCommandFor(config, ctx);
-    const progress = progressReporter(p, ctx, NAME);
-    const report = await withStore(config, (store) =>
+    const report = await withRestoreRun(p, ctx, NAME, (run) =>
       runDrill({
-        store,
-        serverName: config.serverName,
-        objectStore: config.objectStore,
-        pgdrCommand: command,
-        binDir: config.postgres.binDir,
-        binariesCache: binariesCache(config, ctx, p),
+        ...run,
         target,
         scenario,
         dataChecks,
@@ -115,11 +105,9 @@ ${STORE_USAGE}`,
         ...(maxBackupAgeMs !== undefined ? { maxBackupAgeMs } : {}),
         // The drill's own notes are its stage names: said as such in a log.
         onStage: (s) =>
-          progress.emit({ type: 'stage', message: /^[a-z]+$/.test(s) ? `drill stage: ${s}` : s }),
-        progress,
-        signal: ctx.signal,
+          run.progress.emit({ type: 'stage', message: /^[a-z]+$/.test(s) ? `drill stage: ${s}` : s }),
       }),
-    ).finally(() => progress.close());
+    );
     const reportFile = str(p, 'report');
     if (reportFile !== undefined) {
       await fsp.writeFile(resolve(ctx.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);

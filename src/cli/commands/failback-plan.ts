@@ -3,9 +3,9 @@ import { configEnv } from '../../config/config-file.js';
 import { failbackMarkdown, failbackPlan } from '../../engine/replica/failback-plan.js';
 import { knownReplicas } from '../../engine/replica/registry.js';
 import { assertDataDir, type ReplicaState, readReplicaState } from '../../engine/replica/replica-state.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, type Parsed, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import type { Command } from '../main.js';
+import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 
 const NAME = 'failback plan';
@@ -22,18 +22,10 @@ The promoted standby is found among those pgdr replica create made on this host,
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, replica: { type: 'string' } }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG, replica: { type: 'string' } }, NAME);
     const format = oneOf(p, 'format', ['markdown', 'json'] as const, 'markdown', NAME);
     const config = configFrom(p, ctx);
-    const dir = str(p, 'replica');
-    let recovered: ReplicaState | undefined;
-    if (dir !== undefined) {
-      await assertDataDir(resolve(ctx.cwd, dir));
-      recovered = await readReplicaState(resolve(ctx.cwd, dir));
-    } else {
-      recovered = (await knownReplicas(ctx.env, config.serverName)).find((r) => r.promoted !== undefined);
-    }
+    const recovered = await promotedStandby(p, ctx, config.serverName);
     const plan = failbackPlan({
       serverName: config.serverName,
       destinationPath: config.objectStore.destinationPath,
@@ -47,3 +39,16 @@ ${STORE_USAGE}`,
     return 0;
   },
 };
+
+/** The promoted standby a failback starts from: --replica DIR, else the one pgdr replica create registered. */
+export async function promotedStandby(
+  p: Parsed,
+  ctx: CliContext,
+  serverName: string,
+): Promise<ReplicaState | undefined> {
+  const dir = str(p, 'replica');
+  if (dir === undefined)
+    return (await knownReplicas(ctx.env, serverName)).find((r) => r.promoted !== undefined);
+  await assertDataDir(resolve(ctx.cwd, dir));
+  return readReplicaState(resolve(ctx.cwd, dir));
+}

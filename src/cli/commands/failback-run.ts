@@ -6,16 +6,15 @@ import {
   type FailbackOriginalPlan,
   prepareFailbackOriginal,
 } from '../../engine/replica/failback-original-prepare.js';
-import { knownReplicas } from '../../engine/replica/registry.js';
-import { assertDataDir, type ReplicaState, readReplicaState } from '../../engine/replica/replica-state.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache } from '../postgres-binaries.js';
 import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { promotedStandby } from './failback-plan.js';
 
 const NAME = 'failback run';
 
@@ -68,8 +67,7 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const option = str(p, 'option');
     if (option !== 'keep' && option !== 'original')
@@ -88,13 +86,7 @@ ${STORE_USAGE}`,
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
       throw new PgdrError('USAGE', `${NAME}: --port must be 1..65535 (got '${portText}')`);
     const config = configFrom(p, ctx);
-    const dir = str(p, 'replica');
-    let recovered: ReplicaState | undefined;
-    if (dir !== undefined) {
-      await assertDataDir(resolve(ctx.cwd, dir));
-      recovered = await readReplicaState(resolve(ctx.cwd, dir));
-    } else
-      recovered = (await knownReplicas(ctx.env, config.serverName)).find((r) => r.promoted !== undefined);
+    const recovered = await promotedStandby(p, ctx, config.serverName);
     if (recovered === undefined) {
       throw new PgdrError('NOT_FOUND', `no promoted standby of ${config.serverName} is known on this host`, {
         hint: 'pass --replica DIR',

@@ -8,9 +8,11 @@ import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-tar
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
 import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from '../args.js';
+import { durationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
 import { json, line, table } from '../output.js';
+import { STORE_USAGE } from '../store-usage.js';
 
 export const KUBE_FLAGS: FlagSpec = {
   kubeconfig: { type: 'string' },
@@ -31,21 +33,12 @@ export const KUBE_USAGE = `Kubernetes options:
   --kubeconfig FILE          default: KUBECONFIG, ~/.kube/config, else the in-cluster service account
   --context NAME             a context of the kubeconfig (default: its current-context)`;
 
-/** The runbooks' verification flags: the user's own connection, or the database reached through the port-forward. */
-export const VERIFY_FLAGS: FlagSpec = {
-  connection: { type: 'string' },
-  database: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
-  'no-amcheck': { type: 'boolean' },
-};
+/** The end of a runbook command's help: --format, then the Kubernetes and the store options. */
+export const RUNBOOK_USAGE_END = `  --format table|json
 
-export const VERIFY_USAGE = `  --connection URL           postgresql://… reaching the new Cluster (e.g. kubectl port-forward): checks run
-                             there. Without it pgdr opens a port-forward to the primary's 5432 itself and
-                             logs in as the user of the Secret CloudNativePG keeps (<name>-superuser with
-                             enableSuperuserAccess, else <name>-app); the password is never printed
-  --database NAME            through the port-forward: the database to check (default: the Secret's dbname)
-  --preset mastodon, --checks FILE, --no-amcheck   as for pgdr verify`;
+${KUBE_USAGE}
+
+${STORE_USAGE}`;
 
 export const TARGET_USAGE = `  --target-time T            e.g. 2024-12-15T12:00:00Z (no zone means UTC); or --target-lsn, --target-xid,
                              --target-name, --target-immediate; with optional --backup-id, --target-tli, --exclusive`;
@@ -62,6 +55,14 @@ export function targetFromFlags(p: Parsed): RecoveryTarget | undefined {
     backupID: str(p, 'backup-id'),
     exclusive: flag(p, 'exclusive') || undefined,
   });
+}
+
+/** --timeout and --poll-interval: how long each of the runbook's waits may last, and how often it reads. */
+export function waitsFromFlags(p: Parsed, command: string, defaultTimeoutMs: number) {
+  return {
+    timeoutMs: durationFlag(p, 'timeout', command) ?? defaultTimeoutMs,
+    pollMs: durationFlag(p, 'poll-interval', command) ?? 5_000,
+  };
 }
 
 export async function connect(p: Parsed): Promise<KubeApi> {

@@ -6,25 +6,19 @@ import { manifestSource } from '../../k8s/manifests.js';
 import { describeTarget } from '../../k8s/recovery-target.js';
 import { k8sDrillReport, publishK8sDrill } from '../../k8s/runbook/drill-report.js';
 import { type DrillContext, drillPlan } from '../../k8s/runbook/drill-runbook.js';
-import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
-import { durationFlag } from '../duration-flag.js';
+import { type FlagSpec, flag, oneOf, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
+import { configFrom } from '../context.js';
 import type { Command } from '../main.js';
-import { json, line } from '../output.js';
 import {
-  KUBE_USAGE,
-  openRunbook,
-  printReport,
   RUNBOOK_FLAGS,
-  reportJson,
+  RUNBOOK_USAGE_END,
   TARGET_USAGE,
   targetFromFlags,
-  VERIFY_FLAGS,
-  VERIFY_USAGE,
+  waitsFromFlags,
 } from './k8s-common.js';
+import { runRunbookCommand } from './k8s-runbook-command.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
+import { VERIFY_FLAGS, VERIFY_USAGE, verifyFromFlags } from './k8s-verify-flags.js';
 
 const NAME = 'k8s drill';
 
@@ -65,14 +59,9 @@ which pgdr drill history, pgdr serve and its metrics read.
   --timeout DURATION         default 30m;  --poll-interval DURATION  default 5s
 ${VERIFY_USAGE}
 ${SOURCE_USAGE.replace("(default: the source's)", '(default 1)')}
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
     const target = targetFromFlags(p);
@@ -86,12 +75,8 @@ ${STORE_USAGE}`,
       namespace: str(p, 'namespace'),
       name: str(p, 'name'),
       keep: flag(p, 'keep'),
-      timeoutMs: durationFlag(p, 'timeout', NAME) ?? 30 * 60_000,
-      pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
-      connection: str(p, 'connection'),
-      database: str(p, 'database'),
-      dataChecks: dataChecksFromFlags(p, ctx.cwd, NAME),
-      amcheck: !flag(p, 'no-amcheck'),
+      ...waitsFromFlags(p, NAME, 30 * 60_000),
+      ...verifyFromFlags(p, ctx.cwd, NAME),
     });
     const notifyUrl = str(p, 'notify');
     if (notifyUrl !== undefined && !/^https?:\/\/[^/]+/.test(notifyUrl))
@@ -101,69 +86,55 @@ ${STORE_USAGE}`,
     const reportFile = str(p, 'report');
     const startedAt = new Date();
     const title = `pgdr ${NAME}: recover serverName ${config.serverName} to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}, verify, delete`;
-    const opened = await openRunbook(ctx, p, title, plan.steps, format, sourceReads(p, src));
-    if (opened === undefined) return 0;
-    const { api, quiet, printer } = opened;
-    const dctx: DrillContext = {
-      api,
-      signal: ctx.signal,
-      progress: quiet ? () => undefined : printer.progress,
-      created: [],
-    };
-    const report = await runRunbook(NAME, plan.steps, dctx, {
-      onStep: quiet ? undefined : printer.onStep,
+    return runRunbookCommand<DrillContext>(ctx, p, {
+      name: NAME,
+      title,
+      steps: plan.steps,
+      format,
+      reads: sourceReads(p, src),
+      context: (base) => ({ ...base, created: [] }),
       describeState: async (c) => [
         `Cluster ${src.k8s.cluster} and the applications were not touched.`,
         c.created.length
           ? `left in place: ${c.created.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`).join(', ')}`
           : 'nothing the drill created is left.',
       ],
+      outcome: async (report, _c, api) => {
+        const drill = await publishK8sDrill({
+          api,
+          config,
+          src,
+          notifyUrl,
+          signal: ctx.signal,
+          report: k8sDrillReport({
+            report,
+            serverName: config.serverName,
+            destination: config.objectStore.destinationPath,
+            target: describeTarget(target),
+            startedAt,
+          }),
+        });
+        if (reportFile !== undefined) await writeReportFile(resolve(ctx.cwd, reportFile), drill);
+        return { json: { result: drill.result, rtoMs: drill.rtoMs, drill }, text: drillText(drill) };
+      },
     });
-    const drill = await publishK8sDrill({
-      api,
-      config,
-      src,
-      notifyUrl,
-      signal: ctx.signal,
-      report: k8sDrillReport({
-        report,
-        serverName: config.serverName,
-        destination: config.objectStore.destinationPath,
-        target: describeTarget(target),
-        startedAt,
-      }),
-    });
-    if (reportFile !== undefined) await writeReportFile(resolve(ctx.cwd, reportFile), drill);
-    const rtoMs = drill.rtoMs ?? 0;
-    if (quiet)
-      json(ctx, {
-        ...reportJson(report),
-        result: drill.result,
-        rtoMs: drill.rtoMs,
-        drill,
-      });
-    else {
-      printReport(ctx, report);
-      line(
-        ctx,
-        `\nDrill ${drill.result === 'pass' ? `PASSED: RTO ${(rtoMs / 1000).toFixed(1)} s (create, recover, verify)` : 'FAILED'}`,
-      );
-      line(
-        ctx,
-        drill.historyKey
-          ? `report kept in the bucket: ${drill.historyKey}`
-          : `report NOT kept in the bucket: ${drill.historyProblem ?? ''}`,
-      );
-      if (drill.notification)
-        line(
-          ctx,
-          `webhook ${drill.notification.url}: ${drill.notification.ok ? 'sent' : `failed (${drill.notification.detail})`}`,
-        );
-    }
-    if (report.failure) throw report.failure.error;
-    return 0;
   },
 };
+
+function drillText(drill: DrillReport): string[] {
+  const rtoMs = drill.rtoMs ?? 0;
+  return [
+    `\nDrill ${drill.result === 'pass' ? `PASSED: RTO ${(rtoMs / 1000).toFixed(1)} s (create, recover, verify)` : 'FAILED'}`,
+    drill.historyKey
+      ? `report kept in the bucket: ${drill.historyKey}`
+      : `report NOT kept in the bucket: ${drill.historyProblem ?? ''}`,
+    ...(drill.notification
+      ? [
+          `webhook ${drill.notification.url}: ${drill.notification.ok ? 'sent' : `failed (${drill.notification.detail})`}`,
+        ]
+      : []),
+  ];
+}
 
 async function writeReportFile(path: string, report: DrillReport): Promise<void> {
   try {

@@ -4,14 +4,12 @@ import { CNPG_API, type K8sObject } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { originalPlan } from '../../k8s/runbook/failback-original.js';
 import { type FailbackContext, type FailbackOptions, keepPlan } from '../../k8s/runbook/failback-runbook.js';
-import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { flag, oneOf, parse, positionals, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
-import { durationFlag } from '../duration-flag.js';
+import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { json, line } from '../output.js';
-import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
+import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
+import { runRunbookCommand } from './k8s-runbook-command.js';
 
 const NAME = 'k8s failback';
 
@@ -49,19 +47,12 @@ The runbook's failback, once the recovered Cluster runs as the primary.
                              recovered Cluster, to clone its spec)
   --connection URL, --database NAME   the verification of option original, as for pgdr k8s latest
   --timeout DURATION         each wait (default 30m);  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
-  async run(argv, ctx) {
-    return failback(argv, ctx);
-  },
+${RUNBOOK_USAGE_END}`,
+  run: failback,
 };
 
 async function failback(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(argv, FLAGS, NAME);
-  positionals(p, NAME, 0, 0, '');
+  const p = parseFlagsOnly(argv, FLAGS, NAME);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   if (str(p, 'option') === undefined)
     throw new PgdrError('USAGE', `${NAME}: which failback? give --option keep or --option original`, {
@@ -92,49 +83,45 @@ async function failback(argv: string[], ctx: CliContext): Promise<number> {
     recoveredObject,
     connection: str(p, 'connection'),
     database: str(p, 'database'),
-    timeoutMs: durationFlag(p, 'timeout', NAME) ?? 30 * 60_000,
-    pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
+    ...waitsFromFlags(p, NAME, 30 * 60_000),
   };
   const steps = option === 'keep' ? keepPlan(o) : originalPlan(o);
   const title =
     option === 'keep'
       ? `pgdr ${NAME} --option keep: Cluster ${k.namespace}/${recovered} stays the primary`
       : `pgdr ${NAME} --option original: recreate Cluster ${k.namespace}/${k.cluster} from ${recovered}`;
-  const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${k.namespace}/${recovered}`);
-  if (opened === undefined) return 0;
-  const { quiet, printer } = opened;
-  const fctx: FailbackContext = {
-    ...confirmingContext(ctx, p, opened, {
-      command: NAME,
-      verb: 'delete and recreate',
-      name: k.cluster,
-      doing: `delete and recreate ${k.cluster}`,
+  return runRunbookCommand<FailbackContext>(ctx, p, {
+    name: NAME,
+    title,
+    steps,
+    format,
+    reads: `Cluster ${k.namespace}/${recovered}`,
+    context: (base) => ({
+      ...confirmingContext(ctx, p, base, {
+        command: NAME,
+        verb: 'delete and recreate',
+        name: k.cluster,
+        doing: `delete and recreate ${k.cluster}`,
+      }),
+      state: {},
     }),
-    state: {},
-  };
-  const report = await runRunbook(NAME, steps, fctx, {
-    onStep: quiet ? undefined : printer.onStep,
     describeState: async (c) => describeState(o, c),
+    outcome: (report, { state: s }) => {
+      const next = report.ok ? nextSteps(o, s) : [];
+      return {
+        json: {
+          option,
+          namespace: k.namespace,
+          recovered,
+          original: k.cluster,
+          backupId: s.backupId ?? null,
+          serverName: option === 'keep' ? (s.recoveredServerName ?? null) : (s.serverName ?? null),
+          next,
+        },
+        text: report.ok ? [`\nNext:\n${next.map((n) => `  - ${n}`).join('\n')}`] : [],
+      };
+    },
   });
-  const s = fctx.state;
-  const next = report.ok ? nextSteps(o, s) : [];
-  if (quiet)
-    json(ctx, {
-      ...reportJson(report),
-      option,
-      namespace: k.namespace,
-      recovered,
-      original: k.cluster,
-      backupId: s.backupId ?? null,
-      serverName: option === 'keep' ? (s.recoveredServerName ?? null) : (s.serverName ?? null),
-      next,
-    });
-  else {
-    printReport(ctx, report);
-    if (report.ok) line(ctx, `\nNext:\n${next.map((n) => `  - ${n}`).join('\n')}`);
-  }
-  if (report.failure) throw report.failure.error;
-  return 0;
 }
 
 function nextSteps(o: FailbackOptions, s: FailbackContext['state']): string[] {

@@ -3,7 +3,6 @@ import { checkServerNameFlag } from '../../config/server-name.js';
 import { PgdrError } from '../../errors.js';
 import { clusterAdmissionProblems } from '../../k8s/cluster-admission.js';
 import { buildManifests, MANIFEST_KINDS, type ManifestKind, manifestSource } from '../../k8s/manifests.js';
-import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
 import {
   type FlagSpec,
@@ -18,6 +17,7 @@ import {
 } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
+import { targetFromFlags } from './k8s-common.js';
 import { instancesFlag, readClusterFile, SOURCE_FLAGS } from './k8s-source.js';
 
 const NAME = 'k8s manifests';
@@ -44,19 +44,7 @@ const KIND_FLAGS: Record<ManifestKind, readonly string[]> = {
   'scheduled-backup': ['schedule'],
   backup: ['name'],
   'replica-cluster': ['archive-server-name', 'distributed', 'from-cluster', 'instances'],
-  'recovery-cluster': [
-    'target-time',
-    'target-lsn',
-    'target-xid',
-    'target-name',
-    'target-immediate',
-    'target-tli',
-    'backup-id',
-    'exclusive',
-    'archive-server-name',
-    'from-cluster',
-    'instances',
-  ],
+  'recovery-cluster': [...Object.keys(TARGET_FLAGS), 'archive-server-name', 'from-cluster', 'instances'],
   'promotion-patch': ['promotion-token'],
   'drill-cronjob': [],
   monitoring: [],
@@ -134,16 +122,6 @@ ${STORE_USAGE}`,
       'yaml',
       NAME,
     );
-    const target: RecoveryTarget = {
-      targetTime: str(p, 'target-time'),
-      targetLSN: str(p, 'target-lsn'),
-      targetXID: str(p, 'target-xid'),
-      targetName: str(p, 'target-name'),
-      targetImmediate: flag(p, 'target-immediate') || undefined,
-      targetTLI: str(p, 'target-tli'),
-      backupID: str(p, 'backup-id'),
-      exclusive: flag(p, 'exclusive') || undefined,
-    };
     const fromFile = str(p, 'from-cluster');
     const base = manifestSource(configFrom(p, ctx));
     const src = fromFile
@@ -152,7 +130,7 @@ ${STORE_USAGE}`,
     const list = buildManifests(kind, src, {
       instances: instancesFlag(p, NAME),
       namespace: str(p, 'namespace'),
-      target: checkRecoveryTarget(target),
+      target: targetFromFlags(p),
       archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
       distributed: flag(p, 'distributed'),
       promotionToken: str(p, 'promotion-token'),

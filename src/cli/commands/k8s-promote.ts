@@ -1,15 +1,12 @@
 import { createInterface } from 'node:readline/promises';
 import { PgdrError } from '../../errors.js';
-import type { KubeApi } from '../../k8s/api/kube-api.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type PromoteContext, promotePlan } from '../../k8s/runbook/promote-runbook.js';
-import { runRunbook } from '../../k8s/runbook/runbook.js';
-import { flag, oneOf, type Parsed, parse, positionals, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
-import { durationFlag } from '../duration-flag.js';
+import { flag, oneOf, type Parsed, parseFlagsOnly, str } from '../args.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { json, line } from '../output.js';
-import { KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
+import { RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
+import { type RunbookBase, runRunbookCommand } from './k8s-runbook-command.js';
 
 const NAME = 'k8s promote';
 
@@ -35,51 +32,42 @@ until it runs as a primary on a new timeline. Then point the applications at <cl
   --yes                      do not ask (scripts)
   --dry-run                  print the steps and the exact patch; change nothing
   --timeout DURATION         default 10m;  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
+${RUNBOOK_USAGE_END}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const src = manifestSource(configFrom(p, ctx));
     const plan = promotePlan({
       src,
       cluster: str(p, 'cluster'),
       promotionToken: str(p, 'promotion-token'),
-      timeoutMs: durationFlag(p, 'timeout', NAME) ?? 10 * 60_000,
-      pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
+      ...waitsFromFlags(p, NAME, 10 * 60_000),
     });
     const title = `pgdr ${NAME}: promote Cluster ${plan.namespace}/${plan.name} (it stops following ${src.k8s.cluster})`;
-    const opened = await openRunbook(ctx, p, title, plan.steps, format);
-    if (opened === undefined) return 0;
-    const { quiet, printer } = opened;
-    const pctx: PromoteContext = {
-      ...confirmingContext(ctx, p, opened, { command: NAME, verb: 'promote', name: plan.name }),
-      state: {},
-    };
-    const report = await runRunbook(NAME, plan.steps, pctx, {
-      onStep: quiet ? undefined : printer.onStep,
+    return runRunbookCommand<PromoteContext>(ctx, p, {
+      name: NAME,
+      title,
+      steps: plan.steps,
+      format,
+      context: (base) => ({
+        ...confirmingContext(ctx, p, base, { command: NAME, verb: 'promote', name: plan.name }),
+        state: {},
+      }),
       describeState: async (c) => [
         c.state.patched
           ? `the promotion patch was applied to ${plan.name}: the operator goes on with it (pgdr k8s status)`
           : `nothing was changed: ${plan.name} still follows ${src.k8s.cluster}`,
         `Cluster ${src.k8s.cluster} was not modified by pgdr.`,
       ],
+      outcome: (report, c) => ({
+        json: { cluster: plan.name, namespace: plan.namespace },
+        text: report.ok
+          ? [
+              `\n${plan.name} is a primary (timeline ${c.state.after?.timeline ?? '?'}). Point the applications at ${c.state.after?.writeService ?? `${plan.name}-rw`} (read-write) and ${plan.name}-ro (read-only).`,
+            ]
+          : [],
+      }),
     });
-    if (quiet) json(ctx, { ...reportJson(report), cluster: plan.name, namespace: plan.namespace });
-    else {
-      printReport(ctx, report);
-      if (report.ok)
-        line(
-          ctx,
-          `\n${plan.name} is a primary (timeline ${pctx.state.after?.timeline ?? '?'}). Point the applications at ${pctx.state.after?.writeService ?? `${plan.name}-rw`} (read-write) and ${plan.name}-ro (read-only).`,
-        );
-    }
-    if (report.failure) throw report.failure.error;
-    return 0;
   },
 };
 
@@ -87,17 +75,17 @@ ${STORE_USAGE}`,
 export function confirmingContext(
   ctx: CliContext,
   p: Parsed,
-  opened: { api: KubeApi; quiet: boolean; printer: { progress: (text: string) => void } },
+  base: RunbookBase,
   c: { command: string; verb: string; name: string; doing?: string },
 ) {
   return {
-    api: opened.api,
-    signal: ctx.signal,
-    progress: opened.quiet ? () => undefined : opened.printer.progress,
+    api: base.api,
+    signal: base.signal,
+    progress: base.progress,
     confirm: (summary: string[]) =>
       flag(p, 'yes')
         ? Promise.resolve()
-        : confirmByName(ctx, c.command, c.verb, c.name, summary, c.doing, opened.quiet),
+        : confirmByName(ctx, c.command, c.verb, c.name, summary, c.doing, base.quiet),
   };
 }
 

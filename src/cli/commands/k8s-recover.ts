@@ -8,27 +8,22 @@ import {
   type RecoveryOptions,
   recoveryPlan,
 } from '../../k8s/runbook/recovery-runbook.js';
-import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { scaleBack, scaleTargets } from '../../k8s/runbook/scale.js';
-import { type FlagSpec, flag, oneOf, parse, positionals, str, TARGET_FLAGS } from '../args.js';
+import { type FlagSpec, flag, oneOf, type Parsed, parseFlagsOnly, str, TARGET_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
-import { dataChecksFromFlags } from '../data-check-flags.js';
-import { durationFlag } from '../duration-flag.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import {
   connect,
   KUBE_USAGE,
-  openRunbook,
-  printReport,
   RUNBOOK_FLAGS,
-  reportJson,
   TARGET_USAGE,
   targetFromFlags,
-  VERIFY_FLAGS,
-  VERIFY_USAGE,
+  waitsFromFlags,
 } from './k8s-common.js';
+import { runRunbookCommand } from './k8s-runbook-command.js';
 import { instancesFlag, SOURCE_FLAGS, SOURCE_USAGE, sourceFor, sourceReads } from './k8s-source.js';
+import { VERIFY_FLAGS, VERIFY_USAGE, verifyFromFlags } from './k8s-verify-flags.js';
 
 type Mode = 'pitr' | 'latest';
 
@@ -90,7 +85,7 @@ ${COMMON_USAGE}`,
   run: (argv, ctx) => runRecovery('latest', argv, ctx),
 };
 
-function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | undefined {
+function targetOf(p: Parsed, mode: Mode): RecoveryTarget | undefined {
   if (mode === 'latest') return undefined;
   const t = targetFromFlags(p);
   const stops = ['targetTime', 'targetLSN', 'targetXID', 'targetName', 'targetImmediate'] as const;
@@ -107,8 +102,7 @@ function targetOf(p: ReturnType<typeof parse>, mode: Mode): RecoveryTarget | und
 
 async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise<number> {
   const name = `k8s ${mode}`;
-  const p = parse(argv, mode === 'pitr' ? { ...BASE_FLAGS, ...TARGET_FLAGS } : BASE_FLAGS, name);
-  positionals(p, name, 0, 0, '');
+  const p = parseFlagsOnly(argv, mode === 'pitr' ? { ...BASE_FLAGS, ...TARGET_FLAGS } : BASE_FLAGS, name);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', name);
   const config = configFrom(p, ctx);
   const base = manifestSource(config);
@@ -124,74 +118,66 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     name: str(p, 'name'),
     archiveServerName: checkServerNameFlag(str(p, 'archive-server-name'), '--archive-server-name'),
     switchOver: flag(p, 'switch'),
-    timeoutMs: durationFlag(p, 'timeout', name) ?? 30 * 60_000,
-    pollMs: durationFlag(p, 'poll-interval', name) ?? 5_000,
-    connection: str(p, 'connection'),
-    database: str(p, 'database'),
-    dataChecks: dataChecksFromFlags(p, ctx.cwd, name),
-    amcheck: !flag(p, 'no-amcheck'),
+    ...waitsFromFlags(p, name, 30 * 60_000),
+    ...verifyFromFlags(p, ctx.cwd, name),
   };
   const plan = recoveryPlan(o);
   const title = `pgdr ${name}: recover serverName ${config.serverName} (ObjectStore ${src.k8s.objectStore}) to ${describeTarget(target)} as Cluster ${plan.namespace}/${plan.name}`;
-  const opened = await openRunbook(ctx, p, title, plan.steps, format, sourceReads(p, src));
-  if (opened === undefined) return 0;
-  const { api, quiet, printer } = opened;
-  const rctx: RecoveryContext = {
-    api,
-    signal: ctx.signal,
-    progress: quiet ? () => undefined : printer.progress,
-    state: {},
-  };
-  const report = await runRunbook(name, plan.steps, rctx, {
-    onStep: quiet ? undefined : printer.onStep,
+  return runRunbookCommand<RecoveryContext>(ctx, p, {
+    name,
+    title,
+    steps: plan.steps,
+    format,
+    reads: sourceReads(p, src),
+    context: (base) => ({ ...base, state: {} }),
     describeState: (c) => describeRecoveryState(o, plan, c),
+    outcome: (report, { state }) => {
+      const verification =
+        report.steps.find((st) => st.id === 'verify')?.status !== 'done'
+          ? null
+          : state.partial
+            ? 'partial'
+            : 'full';
+      return {
+        json: {
+          cluster: plan.name,
+          namespace: plan.namespace,
+          verification,
+          ...(state.partial ? { verificationGap: state.partial } : {}),
+        },
+        text: report.ok ? readyText(state, plan, src.k8s.cluster) : [],
+      };
+    },
   });
-  const verification =
-    report.steps.find((st) => st.id === 'verify')?.status !== 'done'
-      ? null
-      : rctx.state.partial
-        ? 'partial'
-        : 'full';
-  if (quiet)
-    json(ctx, {
-      ...reportJson(report),
-      cluster: plan.name,
-      namespace: plan.namespace,
-      verification,
-      ...(rctx.state.partial ? { verificationGap: rctx.state.partial } : {}),
-    });
-  else {
-    printReport(ctx, report);
-    if (report.ok) {
-      const s = rctx.state.ready;
-      line(ctx, '');
-      if (rctx.state.partial)
-        line(
-          ctx,
-          `Verification was PARTIAL: the Cluster's status checks passed, the database checks did not run (${rctx.state.partial}).`,
-        );
-      line(ctx, `Cluster ${plan.namespace}/${plan.name} is ready. Its services:`);
-      line(ctx, `  ${s?.writeService ?? `${plan.name}-rw`}  read-write (the primary)`);
-      line(ctx, `  ${plan.name}-ro  read-only (replicas)`);
-      line(ctx, `  ${s?.readService ?? `${plan.name}-r`}   any instance`);
-      line(
-        ctx,
-        rctx.state.switched
-          ? `Switched: the pooler and the applications are back. ${src.k8s.cluster} is untouched: delete it yourself once sure.`
-          : `Not switched: applications are still at 0. Point them at ${plan.name}-rw, or run again with --switch.`,
-      );
-      line(
-        ctx,
-        `metadata.name is immutable, ${plan.name} cannot be renamed to ${src.k8s.cluster}: keep the new services, or back ${plan.name} up and recreate ${src.k8s.cluster} from that backup.`,
-      );
-    }
-  }
-  if (report.failure) throw report.failure.error;
-  return 0;
+}
+
+/** After a recovery: the new Cluster's services, whether it was switched, and what its name means. */
+function readyText(
+  state: RecoveryContext['state'],
+  plan: { name: string; namespace: string },
+  original: string,
+) {
+  const s = state.ready;
+  return [
+    '',
+    ...(state.partial
+      ? [
+          `Verification was PARTIAL: the Cluster's status checks passed, the database checks did not run (${state.partial}).`,
+        ]
+      : []),
+    `Cluster ${plan.namespace}/${plan.name} is ready. Its services:`,
+    `  ${s?.writeService ?? `${plan.name}-rw`}  read-write (the primary)`,
+    `  ${plan.name}-ro  read-only (replicas)`,
+    `  ${s?.readService ?? `${plan.name}-r`}   any instance`,
+    state.switched
+      ? `Switched: the pooler and the applications are back. ${original} is untouched: delete it yourself once sure.`
+      : `Not switched: applications are still at 0. Point them at ${plan.name}-rw, or run again with --switch.`,
+    `metadata.name is immutable, ${plan.name} cannot be renamed to ${original}: keep the new services, or back ${plan.name} up and recreate ${original} from that backup.`,
+  ];
 }
 
 async function scaleBackOnly(
-  p: ReturnType<typeof parse>,
+  p: Parsed,
   ctx: CliContext,
   k: NonNullable<ReturnType<typeof manifestSource>['k8s']>,
   name: string,

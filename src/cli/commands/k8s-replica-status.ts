@@ -5,7 +5,6 @@ import { readObjectStore } from '../../k8s/runbook/cluster-bucket.js';
 import { type ReplicaLag, replicaLag, replicaSource } from '../../k8s/runbook/replica-lag.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { STORE_USAGE } from '../context.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { connect, KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
@@ -36,14 +35,7 @@ Exit code 0 when healthy, 51 otherwise (as pgdr replica status), so monitoring c
 ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    try {
-      return await replicaRun(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: replicaRun,
 };
 
 async function replicaRun(argv: string[], ctx: CliContext): Promise<number> {

@@ -4,7 +4,6 @@ import { condition } from '../../k8s/cluster-state.js';
 import { type K8sStatus, k8sStatus } from '../../k8s/runbook/k8s-status.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { STORE_USAGE } from '../context.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
@@ -36,14 +35,7 @@ ${TARGET_USAGE_LINES}
 ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    try {
-      return await statusRun(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: statusRun,
 };
 
 async function statusRun(argv: string[], ctx: CliContext): Promise<number> {

@@ -13,7 +13,6 @@ import { VERSION } from '../../version.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE } from '../context.js';
 import { durationFlag } from '../duration-flag.js';
-import { printJsonError, wantsJson } from '../json-error.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line, table } from '../output.js';
 import { KUBE_FLAGS, KUBE_USAGE } from './k8s-common.js';
@@ -58,14 +57,7 @@ RBAC the identity needs (read-only; a missing rule only leaves that part out):
 ${KUBE_USAGE}
 
 ${STORE_USAGE}`,
-  async run(argv, ctx) {
-    try {
-      return await supportBundle(argv, ctx);
-    } catch (e) {
-      if (wantsJson(argv)) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+  run: supportBundle,
 };
 
 async function supportBundle(argv: readonly string[], ctx: CliContext): Promise<number> {

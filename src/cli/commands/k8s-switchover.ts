@@ -3,16 +3,13 @@ import { ref } from '../../k8s/api/kube-api.js';
 import { clusterState } from '../../k8s/cluster-state.js';
 import { CNPG_API } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
-import { runRunbook } from '../../k8s/runbook/runbook.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
-import { flag, oneOf, parse, positionals, str } from '../args.js';
-import { configFrom, STORE_USAGE } from '../context.js';
-import { durationFlag } from '../duration-flag.js';
-import { printJsonError, wantsJson } from '../json-error.js';
+import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
+import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { json, line } from '../output.js';
-import { connect, KUBE_USAGE, openRunbook, printReport, RUNBOOK_FLAGS, reportJson } from './k8s-common.js';
+import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
+import { runRunbookCommand } from './k8s-runbook-command.js';
 
 const NAME = 'k8s switchover';
 
@@ -42,26 +39,12 @@ switches back. Fails closed: a target that is not a replica of a ready primary i
   --dry-run                  print the steps and the exact patches; change nothing (reads the target to name the
                              current primary)
   --timeout DURATION         each wait (default 10m);  --poll-interval DURATION  default 5s
-  --format table|json
-
-${KUBE_USAGE}
-
-${STORE_USAGE}`,
-  async run(argv, ctx) {
-    const out = { reported: false };
-    try {
-      return await switchover(argv, ctx, out);
-    } catch (e) {
-      // A failed run's JSON report says it already; anything before the runbook gets the JSON error.
-      if (wantsJson(argv) && !out.reported) printJsonError(ctx, e);
-      throw e;
-    }
-  },
+${RUNBOOK_USAGE_END}`,
+  run: switchover,
 };
 
-async function switchover(argv: string[], ctx: CliContext, out: { reported: boolean }): Promise<number> {
-  const p = parse(argv, FLAGS, NAME);
-  positionals(p, NAME, 0, 0, '');
+async function switchover(argv: string[], ctx: CliContext): Promise<number> {
+  const p = parseFlagsOnly(argv, FLAGS, NAME);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   const to = str(p, 'to');
   if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);
@@ -83,25 +66,25 @@ async function switchover(argv: string[], ctx: CliContext, out: { reported: bool
     to,
     namespace,
     from,
-    timeoutMs: durationFlag(p, 'timeout', NAME) ?? 10 * 60_000,
-    pollMs: durationFlag(p, 'poll-interval', NAME) ?? 5_000,
+    ...waitsFromFlags(p, NAME, 10 * 60_000),
   };
   const steps = switchoverPlan(o);
   const title = `pgdr ${NAME}: make Cluster ${namespace}/${to} the primary of the distributed topology`;
-  const opened = await openRunbook(ctx, p, title, steps, format, `Cluster ${namespace}/${to}`);
-  if (opened === undefined) return 0;
-  const { quiet, printer } = opened;
-  const sctx: SwitchoverContext = {
-    ...confirmingContext(ctx, p, opened, {
-      command: NAME,
-      verb: 'switch over',
-      name: to,
-      doing: `switch over to ${to}`,
+  return runRunbookCommand<SwitchoverContext>(ctx, p, {
+    name: NAME,
+    title,
+    steps,
+    format,
+    reads: `Cluster ${namespace}/${to}`,
+    context: (base) => ({
+      ...confirmingContext(ctx, p, base, {
+        command: NAME,
+        verb: 'switch over',
+        name: to,
+        doing: `switch over to ${to}`,
+      }),
+      state: {},
     }),
-    state: {},
-  };
-  const report = await runRunbook(NAME, steps, sctx, {
-    onStep: quiet ? undefined : printer.onStep,
     describeState: async (c) => [
       c.state.promoted
         ? `${to} was patched with the promotion token: the operator goes on with it (pgdr k8s status)`
@@ -109,24 +92,16 @@ async function switchover(argv: string[], ctx: CliContext, out: { reported: bool
           ? `${c.state.from} was DEMOTED and ${to} not promoted: no Cluster takes writes. Run the same command again to go on, or switch back: kubectl patch cluster ${c.state.from} -n ${namespace} --type merge -p '{"spec":{"replica":{"primary":"${c.state.from}"}}}'`
           : `nothing was changed: ${c.state.from ?? 'the primary'} is still the primary`,
     ],
+    outcome: (report, c) => {
+      const back = c.state.from ? `pgdr k8s switchover --to ${c.state.from} -n ${namespace}` : undefined;
+      return {
+        json: { to, from: c.state.from ?? null, reverse: report.ok ? back : null },
+        text: report.ok
+          ? [
+              `\n${to} is the primary (timeline ${c.state.after?.timeline ?? '?'}); ${c.state.from} follows it. Point the applications at ${to}-rw.\nTo switch back: ${back}`,
+            ]
+          : [],
+      };
+    },
   });
-  const back = sctx.state.from ? `pgdr k8s switchover --to ${sctx.state.from} -n ${namespace}` : undefined;
-  out.reported = quiet;
-  if (quiet)
-    json(ctx, {
-      ...reportJson(report),
-      to,
-      from: sctx.state.from ?? null,
-      reverse: report.ok ? back : null,
-    });
-  else {
-    printReport(ctx, report);
-    if (report.ok)
-      line(
-        ctx,
-        `\n${to} is the primary (timeline ${sctx.state.after?.timeline ?? '?'}); ${sctx.state.from} follows it. Point the applications at ${to}-rw.\nTo switch back: ${back}`,
-      );
-  }
-  if (report.failure) throw report.failure.error;
-  return 0;
 }

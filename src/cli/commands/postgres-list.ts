@@ -1,6 +1,6 @@
 import { listBinaries } from '../../postgres/binaries.js';
 import { embeddedPackage, platformKey } from '../../postgres/platform.js';
-import { FORMAT_FLAG, oneOf, parse, positionals } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly } from '../args.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line, table } from '../output.js';
 import { binariesCache, optionalConfig } from '../postgres-binaries.js';
@@ -31,8 +31,7 @@ USED marks the folder each major's restore would use.
 };
 
 async function list(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(argv, FLAGS, NAME);
-  positionals(p, NAME, 0, 0, '');
+  const p = parseFlagsOnly(argv, FLAGS, NAME);
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   const config = optionalConfig(p, ctx);
   const cacheDir = binariesCache(config, ctx).dir;

@@ -3,12 +3,12 @@ import { createReplica } from '../../engine/replica/create.js';
 import { PgdrError } from '../../errors.js';
 import { shCommand, shQuote } from '../../shell-quote.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommandFor } from '../pgdr-command.js';
-import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE } from '../progress-flags.js';
+import { withRestoreRun } from '../restore-run.js';
 
 const NAME = 'replica create';
 
@@ -65,29 +65,18 @@ ${STORE_USAGE}`,
         `${NAME}: --min-apply-delay must be a duration such as 30min (got '${delay}')`,
       );
     }
-    const config = configFrom(p, ctx);
-    const command = await pgdrCommandFor(config, ctx);
-    const progress = progressReporter(p, ctx, NAME);
-    const state = await withStore(config, (store) =>
+    const state = await withRestoreRun(p, ctx, NAME, (run) =>
       createReplica({
-        store,
-        objectStore: config.objectStore,
-        serverName: config.serverName,
+        ...run,
         dir: resolve(ctx.cwd, dirArg!),
-        pgdrCommand: command,
         primaryConninfo: str(p, 'primary-conninfo'),
         minApplyDelay: delay,
         port,
         backupRef: str(p, 'backup-id'),
         delta: flag(p, 'delta'),
-        binDir: config.postgres.binDir,
-        binariesCache: binariesCache(config, ctx, p),
         env: ctx.env,
-        signal: ctx.signal,
-        onStage: (s) => progress.emit({ type: 'stage', message: s }),
-        progress,
       }),
-    ).finally(() => progress.close());
+    );
     if (format === 'json') {
       json(ctx, state);
       return 0;

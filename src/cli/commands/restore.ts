@@ -3,12 +3,12 @@ import { restore } from '../../engine/restore/restore.js';
 import { parseTarget, type TargetAction } from '../../engine/restore/target.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str, TARGET_FLAGS } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { STORE_USAGE } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
-import { pgdrCommandFor } from '../pgdr-command.js';
-import { binariesCache, INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
-import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { INSTALL_POSTGRES_FLAG, installPostgresUsage } from '../postgres-binaries.js';
+import { PROGRESS_FLAGS, PROGRESS_USAGE } from '../progress-flags.js';
+import { withRestoreRun } from '../restore-run.js';
 import { restoreJson, restoreText } from './restore-format.js';
 
 const NAME = 'restore';
@@ -95,15 +95,10 @@ ${STORE_USAGE}`,
       throw new PgdrError('USAGE', `restore: --port must be 1..65535 (got '${portText}')`);
     }
     const tablespaceMap = tablespaces(p.values.tablespace as string[] | undefined);
-    const config = configFrom(p, ctx);
-    const command = await pgdrCommandFor(config, ctx);
     const dir = resolve(ctx.cwd, dirArg!);
-    const progress = progressReporter(p, ctx, NAME);
-    const result = await withStore(config, (store) =>
+    const result = await withRestoreRun(p, ctx, NAME, (run) =>
       restore({
-        store,
-        serverName: config.serverName,
-        objectStore: config.objectStore,
+        ...run,
         dir,
         target,
         backupRef: str(p, 'backup-id'),
@@ -115,14 +110,8 @@ ${STORE_USAGE}`,
         planOnly: flag(p, 'plan'),
         start: !flag(p, 'no-start'),
         port,
-        binDir: config.postgres.binDir,
-        binariesCache: binariesCache(config, ctx, p),
-        pgdrCommand: command,
-        signal: ctx.signal,
-        onStage: (s) => progress.emit({ type: 'stage', message: s }),
-        progress,
       }),
-    ).finally(() => progress.close());
+    );
     if (format === 'json') json(ctx, restoreJson(result));
     else line(ctx, restoreText(result));
     return 0;

@@ -1,10 +1,9 @@
-import { assertServerPresent } from '../../catalog/server-presence.js';
 import { POLICY_FORMS, parseRetentionPolicy, type RetentionPolicy } from '../../config/retention-policy.js';
 import type { PgdrConfig } from '../../config/types.js';
 import { applyRetention } from '../../engine/retention.js';
 import { PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
-import { configFrom, STORE_USAGE, withStore } from '../context.js';
+import { FORMAT_FLAG, flag, oneOf, type Parsed, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
+import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
@@ -30,20 +29,17 @@ ${PROGRESS_USAGE}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(
+    const p = parseFlagsOnly(
       argv,
       { ...STORE_FLAGS, ...FORMAT_FLAG, ...DELETE_FLAGS, ...PROGRESS_FLAGS, policy: { type: 'string' } },
       NAME,
     );
-    positionals(p, NAME, 0, 0, '');
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const min = minimumRedundancy(p, NAME);
     const config = configFrom(p, ctx);
     const policy = policyOf(p, config);
     const progress = progressReporter(p, ctx, NAME);
-    return withStore(config, async (store) => {
-      await store.checkAccess({ signal: ctx.signal });
-      await assertServerPresent(store, config.serverName, { signal: ctx.signal });
+    return withServerStore(config, ctx.signal, async (store) => {
       const r = await applyRetention({
         store,
         serverName: config.serverName,

@@ -9,8 +9,7 @@ import {
   flag,
   oneOf,
   type Parsed,
-  parse,
-  positionals,
+  parseFlagsOnly,
   STORE_FLAGS,
   str,
 } from '../args.js';
@@ -79,8 +78,7 @@ postgres.connection configured, so do the primary's archiver and its streaming s
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const asJson = oneOf(p, 'format', ['text', 'json'] as const, 'text', NAME) === 'json';
     const portText = str(p, 'port') ?? '8080';
     const port = Number(portText);

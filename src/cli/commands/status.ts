@@ -4,7 +4,7 @@ import { formatGaps } from '../../catalog/wal-gaps.js';
 import { DURATION_SYNTAX, objectivesOf } from '../../config/objectives.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
 import { newest, statusJson } from '../../engine/status-json.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { Command } from '../main.js';
 import { age, isoSeconds, json, line, table } from '../output.js';
@@ -25,8 +25,7 @@ ${DURATION_SYNTAX}
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
-    const p = parse(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, { ...STORE_FLAGS, ...FORMAT_FLAG }, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const config = configFrom(p, ctx);
     const objectives = objectivesOf(config.objectives);

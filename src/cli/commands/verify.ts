@@ -3,10 +3,11 @@ import { parseCaptured } from '../../verify/captured.js';
 import { reportJson, reportText } from '../../verify/report-format.js';
 import { verifyDatabase } from '../../verify/verify-database.js';
 import { AMCHECK_FLAGS, AMCHECK_USAGE, amcheckBoundsFromFlags } from '../amcheck-flags.js';
-import { type FlagSpec, FORMAT_FLAG, flag, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import type { FlagSpec, Parsed } from '../args.js';
+import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { exitCodeOf } from '../checks-exit-code.js';
 import { configFrom } from '../context.js';
-import { dataChecksFromFlags, readText } from '../data-check-flags.js';
+import { DATA_CHECK_FLAGS, dataChecksFromFlags, readText } from '../data-check-flags.js';
 import type { CliContext, Command } from '../main.js';
 import { json, line } from '../output.js';
 import { verdictText } from '../progress-flags.js';
@@ -17,8 +18,7 @@ const FLAGS: FlagSpec = {
   ...STORE_FLAGS,
   ...FORMAT_FLAG,
   connection: { type: 'string' },
-  preset: { type: 'string' },
-  checks: { type: 'string' },
+  ...DATA_CHECK_FLAGS,
   'expect-from': { type: 'string' },
   'expect-standby': { type: 'boolean' },
   'no-amcheck': { type: 'boolean' },
@@ -49,8 +49,7 @@ ${AMCHECK_USAGE}
 
 Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 some warned, 51 some failed.`,
   async run(argv, ctx) {
-    const p = parse(argv, FLAGS, NAME);
-    positionals(p, NAME, 0, 0, '');
+    const p = parseFlagsOnly(argv, FLAGS, NAME);
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const dataChecks = dataChecksFromFlags(p, ctx.cwd, NAME);
     const expectFrom = str(p, 'expect-from');
@@ -81,7 +80,7 @@ Data checks run read-only with a statement timeout. Exit code: 0 all passed, 50 
   },
 };
 
-function connectionOf(p: ReturnType<typeof parse>, ctx: CliContext): string {
+function connectionOf(p: Parsed, ctx: CliContext): string {
   const given = str(p, 'connection');
   if (given !== undefined) return given;
   let fromConfig: string | undefined;

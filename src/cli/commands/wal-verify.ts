@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { WalVerifyReport } from '../../engine/wal-verify/report.js';
 import { verifyWal } from '../../engine/wal-verify/verify-wal.js';
 import { ERRORS, PgdrError } from '../../errors.js';
-import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS, str } from '../args.js';
+import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS, str } from '../args.js';
 import { configFrom, STORE_USAGE, withStore } from '../context.js';
 import type { CliContext, Command } from '../main.js';
 import { bytes, json, line, table } from '../output.js';
@@ -43,7 +43,7 @@ ${STORE_USAGE}`,
 };
 
 async function verify(argv: string[], ctx: CliContext): Promise<number> {
-  const p = parse(
+  const p = parseFlagsOnly(
     argv,
     {
       ...STORE_FLAGS,
@@ -54,7 +54,6 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
     },
     NAME,
   );
-  positionals(p, NAME, 0, 0, '');
   const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
   const t = str(p, 'timeline');
   const timeline = t === undefined ? undefined : Number(t);
