@@ -9,10 +9,10 @@ import {
   type ObjectStoreConfig,
   type StoreTimeouts,
 } from '../../config/types.js';
+import { readAll } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
 import { openDownload } from '../s3/s3-download.js';
-import { readAll } from '../s3/s3-http.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
 import { putBuffer, putStream, type UploadOptions } from './azure-upload.js';

@@ -9,12 +9,13 @@ import {
   type S3Credentials,
   type StoreTimeouts,
 } from '../../config/types.js';
+import { readAll } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
 import { credentialProvider } from './credentials/provider.js';
 import { deleteKeys } from './s3-delete.js';
 import { openDownload } from './s3-download.js';
-import { readAll, S3Http } from './s3-http.js';
+import { S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
 import { awsEndpoint, normalizePrefix, parseEndpoint, parseS3Url } from './s3-url.js';

@@ -1,0 +1,81 @@
+// What the cloud drivers' HTTP clients (S3, Azure, GCS) share around their own signing and error mapping: one
+// keep-alive agent per store, the request fields every call carries, which statuses count as an answer, and
+// the two ways to take one: buffered (`send`) or as the live body stream (`open`, retried only until the
+// status is known; a body that breaks off later is the resuming download's business).
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { AttemptWatch } from './s3/s3-deadline.js';
+import type { Endpoint } from './s3/s3-url.js';
+
+export interface DriverRequest {
+  readonly query?: ReadonlyArray<readonly [string, string]>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  /** Statuses handed back to the caller instead of being turned into errors (404 for HEAD). */
+  readonly accept?: readonly number[];
+  readonly signal?: AbortSignal | undefined;
+  /** For messages: the call ('PutObject', 'objects.list'...). */
+  readonly operation: string;
+  /** For messages: the object as the user knows it. */
+  readonly what: string;
+}
+
+export interface DriverResponse {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+}
+
+/** A 2xx, or a status the caller takes itself: anything else is an error of the store. */
+export function answered(req: Pick<DriverRequest, 'accept'>, status: number): boolean {
+  return (status >= 200 && status < 300) || req.accept?.includes(status) === true;
+}
+
+export abstract class DriverHttp<R extends DriverRequest> {
+  protected readonly agent: http.Agent;
+
+  /** `ca`: PEM CAs trusted for an https endpoint instead of the system's. */
+  constructor(endpoint: Endpoint, ca?: string | undefined) {
+    this.agent =
+      endpoint.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  async send(req: R): Promise<DriverResponse> {
+    return this.withRetries(req, async (res) => {
+      // The attempt's timers stay armed while the body is read: a listing that trickles in is cut too.
+      const body = await readAll(res);
+      const status = res.statusCode ?? 0;
+      this.checkBody(req, status, body);
+      return { status, headers: res.headers, body };
+    });
+  }
+
+  /** Resolves with the live response body once a 2xx (or accepted) status arrived. */
+  async open(req: R): Promise<IncomingMessage> {
+    return this.withRetries(req, async (res, watch) => {
+      watch.release();
+      return res;
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** A store that can fail in a 2xx body (S3's CompleteMultipartUpload) throws here, inside the attempt. */
+  protected checkBody(_req: R, _status: number, _body: Buffer): void {}
+
+  /** Runs attempts of `req` until one is answered (then `finish` takes the response) or it fails for good. */
+  protected abstract withRetries<T>(
+    req: R,
+    finish: (res: IncomingMessage, watch: AttemptWatch) => Promise<T>,
+  ): Promise<T>;
+}
+
+export async function readAll(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
