@@ -4,6 +4,8 @@
 // status is known; a body that breaks off later is the resuming download's business).
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from '../config/types.js';
+import type { ObjectInfo } from './object-store.js';
 import type { AttemptWatch } from './s3/s3-deadline.js';
 import type { Endpoint } from './s3/s3-url.js';
 
@@ -78,4 +80,38 @@ export async function readAll(res: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The retry, resume and deadline settings every cloud driver takes (objectStore.timeouts and test knobs). */
+export interface DriverOptions {
+  /** Names are stored at `prefix/<key>`; '' (default) stores them at the bucket (container) root. */
+  readonly prefix?: string;
+  /** Attempts per request, including the first (default 4). */
+  readonly maxAttempts?: number;
+  /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
+  readonly retryBaseMs?: number;
+  /** Ranged GETs that continue a download whose body broke off (GCS: and resumed upload chunks), at most, per call (default 5). */
+  readonly maxResumes?: number;
+  /** objectStore.timeouts (commandMs is the caller's: it reaches the driver as an AbortSignal). */
+  readonly timeouts?: Partial<StoreTimeouts> | undefined;
+}
+
+/** DriverOptions with their defaults: what the HTTP client and the resuming transfers are built with. */
+export function driverSettings(o: DriverOptions) {
+  const timeouts: StoreTimeouts = { ...DEFAULT_STORE_TIMEOUTS, ...o.timeouts };
+  const retryBaseMs = o.retryBaseMs ?? 250;
+  const maxAttempts = Math.max(1, o.maxAttempts ?? 4);
+  /** What a resuming download (or upload) needs: resumes left, backoff, and the stall period of a body. */
+  const resume = { maxResumes: Math.max(0, o.maxResumes ?? 5), retryBaseMs, stallMs: timeouts.requestMs };
+  return { timeouts, retryBaseMs, maxAttempts, resume };
+}
+
+/** The ObjectInfo of a HEAD answer (S3, Azure): size and date from its headers. */
+export function headInfo(key: string, headers: IncomingMessage['headers']): ObjectInfo {
+  const modified = headers['last-modified'];
+  return {
+    key,
+    size: Number(headers['content-length'] ?? 0),
+    lastModified: modified ? new Date(modified) : new Date(0),
+  };
 }
