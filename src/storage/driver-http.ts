@@ -7,6 +7,7 @@ import https from 'node:https';
 import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from '../config/types.js';
 import type { ObjectInfo } from './object-store.js';
 import type { AttemptWatch } from './s3/s3-deadline.js';
+import type { ErrorContext } from './s3/s3-errors.js';
 import type { Endpoint } from './s3/s3-url.js';
 
 export interface DriverRequest {
@@ -33,11 +34,23 @@ export function answered(req: Pick<DriverRequest, 'accept'>, status: number): bo
   return (status >= 200 && status < 300) || req.accept?.includes(status) === true;
 }
 
+/** Where a driver's requests go, for its error messages: the bucket (container) and the endpoint. */
+export interface StorePlace {
+  readonly bucket: string;
+  readonly endpoint: Endpoint;
+  /** Not the provider's own endpoint: messages then name the endpoint setting. */
+  readonly customEndpoint: boolean;
+}
+
 export abstract class DriverHttp<R extends DriverRequest> {
   protected readonly agent: http.Agent;
 
   /** `ca`: PEM CAs trusted for an https endpoint instead of the system's. */
-  constructor(endpoint: Endpoint, ca?: string | undefined) {
+  constructor(
+    private readonly place: StorePlace,
+    ca?: string | undefined,
+  ) {
+    const { endpoint } = place;
     this.agent =
       endpoint.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) })
@@ -64,6 +77,22 @@ export abstract class DriverHttp<R extends DriverRequest> {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /** The error context of `req`, with the values its messages must never show. */
+  protected placeContext(
+    req: Pick<DriverRequest, 'operation' | 'what'>,
+    secrets: readonly string[],
+  ): ErrorContext {
+    const { bucket, endpoint, customEndpoint } = this.place;
+    return {
+      operation: req.operation,
+      what: req.what,
+      bucket,
+      endpoint: endpoint.display,
+      customEndpoint,
+      secrets,
+    };
   }
 
   /** A store that can fail in a 2xx body (S3's CompleteMultipartUpload) throws here, inside the attempt. */

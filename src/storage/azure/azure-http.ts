@@ -37,7 +37,7 @@ export class AzureHttp extends DriverHttp<AzureRequest> {
   private readonly tokens: AzureTokenSource | undefined;
 
   constructor(private readonly opts: AzureHttpOptions) {
-    super(opts.endpoint);
+    super({ bucket: opts.container, endpoint: opts.endpoint, customEndpoint: true });
     const c = opts.credentials;
     this.tokens = c?.kind === 'azureAD' ? new AzureTokenSource(c, opts.timeouts.requestMs) : undefined;
   }
@@ -51,12 +51,10 @@ export class AzureHttp extends DriverHttp<AzureRequest> {
           ? sasSecrets(c.sasToken)
           : [c?.clientSecret ?? ''];
     return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.container,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: true,
-      secrets: secrets.filter((s) => s !== ''),
+      ...this.placeContext(
+        req,
+        secrets.filter((s) => s !== ''),
+      ),
       networkHint: `check objectStore.destinationPath (or the connection string's BlobEndpoint: ${this.opts.endpoint.display}) and that the storage account is reachable from this host`,
     };
   }

@@ -39,7 +39,7 @@ const MAX_BUFFERED_ERROR = 64 * 1024;
 
 export class GcsHttp extends DriverHttp<GcsRequest> {
   constructor(readonly opts: GcsHttpOptions) {
-    super(opts.endpoint);
+    super(opts);
   }
 
   get credentialSource(): string {
@@ -48,12 +48,7 @@ export class GcsHttp extends DriverHttp<GcsRequest> {
 
   context(req: Pick<GcsRequest, 'operation' | 'what' | 'bucketLevel'>): GcsErrorContext & ErrorContext {
     return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.bucket,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: this.opts.customEndpoint,
-      secrets: this.opts.tokens.secrets(),
+      ...this.placeContext(req, this.opts.tokens.secrets()),
       credentialSource: this.opts.tokens.source,
       bucketLevel: req.bucketLevel,
     };

@@ -46,18 +46,11 @@ const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired
 
 export class S3Http extends DriverHttp<S3Request> {
   constructor(private readonly opts: S3HttpOptions) {
-    super(opts.endpoint, opts.ca);
+    super(opts, opts.ca);
   }
 
   context(req: Pick<S3Request, 'operation' | 'what'>): ErrorContext {
-    return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.bucket,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: this.opts.customEndpoint,
-      secrets: this.opts.credentials?.secrets() ?? [],
-    };
+    return this.placeContext(req, this.opts.credentials?.secrets() ?? []);
   }
 
   protected override checkBody(req: S3Request, status: number, body: Buffer): void {
