@@ -5,18 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPgdrError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 import { isStale, type LockBody, parseLock, pidAlive } from './stale-lock.js';
 
 export const lockKey = (serverName: string): string => `${serverName}/pgdr/agent.lock`;
 
-export interface LockOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface LockOptions extends ServerTarget {
   readonly staleAfterMs: number;
   /** Pause before the read-back; default 1 s. */
   readonly settleMs?: number;
-  readonly signal?: AbortSignal | undefined;
   /** Called when the heartbeat finds the lock gone or taken: the job must stop. */
   readonly onLost?: (why: string) => void;
   readonly onHeartbeatError?: (e: unknown) => void;

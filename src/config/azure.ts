@@ -2,7 +2,7 @@
 // is absent (AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_SAS_TOKEN, then AZURE_STORAGE_KEY). Secret values
 // are {env|file} references; a problem names the field, never what a secret holds.
 import { type AzureLocation, isAzureUrl, parseAzureUrl } from '../common/azure-url.js';
-import { isSecretRef, resolveSecret } from './secrets.js';
+import { readSecretField } from './secrets.js';
 import type { AzureCredentials } from './types.js';
 import type { Problems } from './validate.js';
 
@@ -201,29 +201,9 @@ function storageAccount(
 }
 
 function secret(c: Raw, key: string, env: NodeJS.ProcessEnv, p: Problems): string | undefined {
-  const path = `${PATH}.${key}`;
-  const v = c[key];
-  if (typeof v === 'string') {
-    p.add(path, 'must not hold the secret itself: use {env: NAME} or {file: PATH}');
-    return undefined;
-  }
-  if (!isSecretRef(v)) {
-    p.add(path, 'must be {env: NAME} or {file: PATH}');
-    return undefined;
-  }
-  if ('name' in v) {
-    p.add(
-      path,
-      `Kubernetes secret references ({name, key}) cannot be read outside the cluster: use {env: NAME} or {file: PATH}, ${ENV_HINT}`,
-    );
-    return undefined;
-  }
-  try {
-    return resolveSecret(v, path, env);
-  } catch (e) {
-    p.add(path, (e as Error).message.replace(`${path}: `, ''));
-    return undefined;
-  }
+  const kubernetes = () =>
+    `Kubernetes secret references ({name, key}) cannot be read outside the cluster: use {env: NAME} or {file: PATH}, ${ENV_HINT}`;
+  return readSecretField(c[key], { path: `${PATH}.${key}`, kubernetes }, env, p)?.value;
 }
 
 type SharedKey = Extract<AzureCredentials, { kind: 'sharedKey' }>;

@@ -4,7 +4,7 @@
 // messages name where it came from, never what it holds.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isSecretRef, resolveSecret } from './secrets.js';
+import { readSecretField } from './secrets.js';
 import type { Problems } from './validate.js';
 
 export interface ServiceAccountKey {
@@ -106,30 +106,21 @@ function googleCredentials(
 
 function fromReference(v: unknown, env: NodeJS.ProcessEnv, p: Problems): GoogleCredentials | undefined {
   const path = `${PATH}.applicationCredentials`;
-  if (typeof v === 'string') {
-    p.add(path, 'must not hold the key itself: use {file: /path/to/key.json} or {env: NAME}');
-    return undefined;
-  }
-  if (!isSecretRef(v)) {
-    p.add(path, 'must be {file: /path/to/key.json} or {env: NAME}');
-    return undefined;
-  }
-  if ('name' in v) {
-    p.add(
+  const r = readSecretField(
+    v,
+    {
       path,
-      `a Kubernetes Secret ({name: ${v.name}, key: ${v.key}}) cannot be read here: mount it as a file (a Secret volume) and use {file: /mounted/path/${v.key}}, or set GOOGLE_APPLICATION_CREDENTIALS to that file`,
-    );
-    return undefined;
-  }
-  let text: string;
-  try {
-    text = resolveSecret(v, path, env);
-  } catch (e) {
-    p.add(path, (e as Error).message.replace(`${path}: `, ''));
-    return undefined;
-  }
-  const where = 'file' in v ? `{file: ${v.file}}` : `{env: ${v.env}}`;
-  return serviceAccount(text, path, `the service-account key ${where} (applicationCredentials)`, p);
+      itself: 'the key itself',
+      forms: '{file: /path/to/key.json} or {env: NAME}',
+      kubernetes: (k) =>
+        `a Kubernetes Secret ({name: ${k.name}, key: ${k.key}}) cannot be read here: mount it as a file (a Secret volume) and use {file: /mounted/path/${k.key}}, or set GOOGLE_APPLICATION_CREDENTIALS to that file`,
+    },
+    env,
+    p,
+  );
+  if (!r) return undefined;
+  const where = 'file' in r.ref ? `{file: ${r.ref.file}}` : `{env: ${r.ref.env}}`;
+  return serviceAccount(r.value, path, `the service-account key ${where} (applicationCredentials)`, p);
 }
 
 /** Parses the key; errors say which field is wrong, never a value. */

@@ -2,7 +2,7 @@
 // credential chain (inheritFromIAMRole: true, or nothing configured at all). The chain is resolved later, when
 // the store is first used; here it only captures the environment it will read.
 
-import { isSecretRef, resolveSecret } from './secrets.js';
+import { readSecretField } from './secrets.js';
 import type { AwsCredentialChain, S3Credentials } from './types.js';
 import type { Problems } from './validate.js';
 
@@ -100,20 +100,7 @@ function secretField(raw: Raw, k: string, env: NodeJS.ProcessEnv, p: Problems): 
   const v = raw[k];
   const path = `${FIELD}.${k}`;
   if (typeof v === 'string' && k === 'region') return v;
-  if (typeof v === 'string') {
-    p.add(path, 'must not hold the secret itself: use {env: NAME} or {file: PATH}');
-    return undefined;
-  }
-  if (!isSecretRef(v)) {
-    p.add(path, 'must be {env: NAME} or {file: PATH}');
-    return undefined;
-  }
-  try {
-    const value = resolveSecret(v, path, env);
-    if (value === '') p.add(path, `${'file' in v ? `the file ${v.file}` : 'the value'} is empty`);
-    return value || undefined;
-  } catch (e) {
-    p.add(path, (e as Error).message.replace(`${path}: `, ''));
-    return undefined;
-  }
+  const r = readSecretField(v, { path }, env, p);
+  if (r?.value === '') p.add(path, `${'file' in r.ref ? `the file ${r.ref.file}` : 'the value'} is empty`);
+  return r?.value || undefined;
 }

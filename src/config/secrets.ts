@@ -43,3 +43,45 @@ export function resolveSecret(ref: SecretRef, field: string, env: NodeJS.Process
     },
   );
 }
+
+export interface SecretField {
+  /** The field, for messages: `objectStore.s3Credentials.accessKeyId`. */
+  readonly path: string;
+  /** What a literal string in the field would be (default `the secret itself`), and the forms it takes instead. */
+  readonly itself?: string;
+  readonly forms?: string;
+  /** Why a Kubernetes `{name, key}` reference cannot be used here; without it, resolveSecret's message. */
+  readonly kubernetes?: (ref: { name: string; key: string }) => string;
+}
+
+/**
+ * The value of a secret field, with the reference it came from; a problem (a literal secret, not a reference,
+ * a reference that cannot be read) is added to `p` under the field's path, and the answer is undefined.
+ */
+export function readSecretField(
+  v: unknown,
+  f: SecretField,
+  env: NodeJS.ProcessEnv,
+  p: { add(path: string, message: string): void },
+): { value: string; ref: Exclude<SecretRef, { name: string }> } | undefined {
+  const forms = f.forms ?? '{env: NAME} or {file: PATH}';
+  if (typeof v === 'string') {
+    p.add(f.path, `must not hold ${f.itself ?? 'the secret itself'}: use ${forms}`);
+    return undefined;
+  }
+  if (!isSecretRef(v)) {
+    p.add(f.path, `must be ${forms}`);
+    return undefined;
+  }
+  if ('name' in v && f.kubernetes) {
+    p.add(f.path, f.kubernetes(v));
+    return undefined;
+  }
+  try {
+    const value = resolveSecret(v, f.path, env);
+    return { value, ref: v as Exclude<SecretRef, { name: string }> };
+  } catch (e) {
+    p.add(f.path, (e as Error).message.replace(`${f.path}: `, ''));
+    return undefined;
+  }
+}

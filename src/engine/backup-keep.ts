@@ -3,20 +3,17 @@
 import { listBackups, resolveBackup } from '../catalog/backup-catalog.js';
 import type { KeepTarget } from '../catalog/backup-info.js';
 import { PgdrError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 
 export type KeepAction =
   | { readonly kind: 'keep'; readonly target: KeepTarget }
   | { readonly kind: 'release' }
   | { readonly kind: 'status' };
 
-export interface KeepOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface KeepOptions extends ServerTarget {
   /** ID, latest/oldest/last-failed or a backup name. */
   readonly ref: string;
   readonly action: KeepAction;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface KeepResult {

@@ -2,13 +2,10 @@
 // new server starts archiving: the archive must be empty, or hold only timelines older than --timeline.
 import { listWal } from '../catalog/wal-catalog.js';
 import { isPgdrError, PgdrError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 
-export interface CheckWalArchiveOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface CheckWalArchiveOptions extends ServerTarget {
   readonly timeline?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface CheckWalArchiveResult {

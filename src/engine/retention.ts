@@ -13,7 +13,7 @@ import { mapLimit } from '../common/map-limit.js';
 import type { RetentionPolicy } from '../config/retention-policy.js';
 import { PgdrError } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
-import type { ListResult, ObjectStore } from '../storage/object-store.js';
+import type { ListResult, ServerTarget } from '../storage/object-store.js';
 
 const LIST_CONCURRENCY = 8;
 
@@ -48,12 +48,9 @@ export interface RetentionResult {
   readonly deleted: readonly DeletedBackup[];
 }
 
-interface CommonOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+interface CommonOptions extends ServerTarget {
   readonly minimumRedundancy: number;
   readonly dryRun: boolean;
-  readonly signal?: AbortSignal | undefined;
   /** A note per backup deleted and the backups done of those to delete (src/progress). */
   readonly progress?: ProgressSink | undefined;
 }

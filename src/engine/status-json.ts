@@ -1,5 +1,6 @@
 // The JSON shape of `pgdr status` (engine/status.ts's result), shared by the CLI, `pgdr k8s status` and the
 // dashboard, so every reader of it sees the same fields.
+import type { BackupInfo } from '../catalog/backup-info.js';
 import type { TimelineReport } from '../catalog/recovery-types.js';
 import type { StatusResult } from './status.js';
 
@@ -9,6 +10,16 @@ export function newest(r: StatusResult) {
   const b = done[done.length - 1];
   const seg = r.report.current?.lastSegment ?? null;
   return { backup: b, segment: seg };
+}
+
+/** The newest DONE backup as every status reader shows it: its id, end and age at `now` (ms). */
+export function backupAgeJson(b: BackupInfo | undefined, now: number) {
+  if (!b) return null;
+  return {
+    backupId: b.backupId,
+    endTime: b.endTime?.date.toISOString() ?? null,
+    ageMs: b.endTime ? now - b.endTime.date.getTime() : null,
+  };
 }
 
 export function statusJson(r: StatusResult): Record<string, unknown> {
@@ -31,13 +42,7 @@ export function statusJson(r: StatusResult): Record<string, unknown> {
       endTime: b.endTime?.date.toISOString() ?? null,
     })),
     brokenChains: r.brokenChains ?? [],
-    newestBackup: backup
-      ? {
-          backupId: backup.backupId,
-          endTime: backup.endTime?.date.toISOString() ?? null,
-          ageMs: backup.endTime ? now - backup.endTime.date.getTime() : null,
-        }
-      : null,
+    newestBackup: backupAgeJson(backup, now),
     newestWal: segment
       ? {
           name: segment.name,

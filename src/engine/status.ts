@@ -6,17 +6,14 @@ import type { RecoveryReport } from '../catalog/recovery-types.js';
 import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recovery-window.js';
 import { readServerState } from '../catalog/server-state.js';
 import type { WalCatalog } from '../catalog/wal-catalog.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 import { type BrokenChain, brokenChains, withChainWarnings } from './status-chains.js';
 
-export interface StatusOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface StatusOptions extends ServerTarget {
   readonly now: Date;
   /** The verdict's age limits (objectives.rpo and objectives.backupAge); verdict()'s defaults otherwise. */
   readonly maxWalAgeMs?: number | undefined;
   readonly maxBackupAgeMs?: number | undefined;
-  readonly signal?: AbortSignal;
 }
 
 export interface StatusResult {

@@ -2,14 +2,12 @@
 // atomically written DEST. Prefetching ahead is the WAL service's (wal-service/service.ts).
 import { basename } from 'node:path';
 import { isPgdrError, PgdrError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { boundedWalBody } from './wal-body.js';
 import { type FoundWal, findForRestore, mustBeWalName } from './wal-object.js';
 
-export interface RestoreWalOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface RestoreWalOptions extends ServerTarget {
   readonly noPartial?: boolean | undefined;
   /**
    * The cluster's WAL segment size (from pg_control); a restored segment must be exactly this long. Unknown:
@@ -23,7 +21,6 @@ export interface RestoreWalOptions {
    * after a crash asks again for the others). The service's spool is fsynced: it outlives a crash.
    */
   readonly durable?: boolean | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface RestoreWalResult {

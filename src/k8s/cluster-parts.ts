@@ -1,7 +1,7 @@
 // Pieces shared by the Cluster manifests (replica, recovery): the image, storage and the plugin references
 // that tie a Cluster to the ObjectStore under an explicit serverName.
 import { PgdrError } from '../errors.js';
-import { BARMAN_PLUGIN, type ManifestSource } from './manifest-types.js';
+import { BARMAN_PLUGIN, CNPG_API, type K8sObject, type ManifestSource, meta } from './manifest-types.js';
 import { carryOver } from './source-cluster.js';
 
 export interface StoreRef {
@@ -102,6 +102,40 @@ export function clusterBasics(src: ManifestSource, kind: string, o: BasicsOption
       ...imageNote(src),
     ],
   };
+}
+
+/** What every new Cluster built from the source's archive (replica, recovery) takes. */
+export interface NewClusterOptions {
+  readonly name?: string | undefined;
+  readonly namespace?: string | undefined;
+  /** Where the new Cluster archives; default its own name. Must hold nothing in the bucket yet. */
+  readonly archiveServerName?: string | undefined;
+  /** spec.instances; default the source Cluster's, else kubernetes.instances. */
+  readonly instances?: number | undefined;
+}
+
+export type NewClusterKind = 'recovery-cluster' | 'replica-cluster';
+
+/**
+ * Name, namespace, the archive read (`source`) and the one written (`archive`, checked to be another folder)
+ * and the basics of a new Cluster of `kind`, and the Cluster object itself.
+ */
+export function newCluster(src: ManifestSource, kind: NewClusterKind, o: NewClusterOptions) {
+  const k = src.k8s;
+  const name = o.name ?? (kind === 'recovery-cluster' ? k.recoveredCluster : k.replicaCluster);
+  const namespace = o.namespace ?? k.namespace;
+  const source = { objectStore: k.objectStore, serverName: src.config.serverName };
+  const archive = { objectStore: k.objectStore, serverName: o.archiveServerName ?? name };
+  assertNewArchive(archive, source, '--archive-server-name');
+  const basics = clusterBasics(src, kind, { instances: o.instances, scratch: namespace !== k.namespace });
+  /** The Cluster with these basics and `spec` (bootstrap, plugins, externalClusters...). */
+  const cluster = (spec: Record<string, unknown>): K8sObject => ({
+    apiVersion: CNPG_API,
+    kind: 'Cluster',
+    metadata: meta(name, namespace),
+    spec: { ...basics.spec, ...spec },
+  });
+  return { name, namespace, source, archive, basics, cluster };
 }
 
 /** The archive must be a different folder from the one read: the operator refuses a non-empty archive. */

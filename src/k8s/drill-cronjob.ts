@@ -6,10 +6,8 @@
 import { stringify } from 'yaml';
 import { drillRbacManifests } from './drill-rbac.js';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
-import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
+import { PGDR_CONFIG_DIR, PGDR_IMAGE, PGDR_IMAGE_UID, pgdrContainerParts } from './pgdr-image.js';
 import { endpointCANote, uploadFields } from './upload-fields.js';
-
-const CONFIG_DIR = '/etc/pgdr';
 
 export interface DrillCronJobOptions {
   readonly namespace?: string | undefined;
@@ -70,7 +68,7 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
   };
   const hook = k.drill.webhook;
   const env = [
-    { name: 'PGDR_CONFIG', value: `${CONFIG_DIR}/pgdr.yaml` },
+    { name: 'PGDR_CONFIG', value: `${PGDR_CONFIG_DIR}/pgdr.yaml` },
     ...(hook === undefined
       ? []
       : 'url' in hook
@@ -90,6 +88,7 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
     // $(VAR) is expanded by Kubernetes from the container's env, so the URL never sits in the args.
     ...(hook ? ['--notify', '$(PGDR_WEBHOOK)'] : []),
   ];
+  const parts = pgdrContainerParts(name);
   const podSpec = {
     restartPolicy: 'Never',
     serviceAccountName: name,
@@ -101,11 +100,10 @@ export function drillCronJobManifests(src: ManifestSource, opts: DrillCronJobOpt
         command: ['pgdr'],
         args,
         env,
-        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-        volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+        ...parts.container,
       },
     ],
-    volumes: [{ name: 'config', configMap: { name } }],
+    volumes: parts.volumes,
   };
   const cronJob: K8sObject = {
     apiVersion: 'batch/v1',

@@ -6,11 +6,10 @@ import { drillCronJobManifests } from './drill-cronjob.js';
 import type { Manifest, ManifestSource } from './manifest-types.js';
 import { monitoringManifests } from './monitoring.js';
 import { objectStoreManifest } from './object-store.js';
-import { promotionPatch } from './promotion-patch.js';
-import { recoveryClusterManifest } from './recovery-cluster.js';
-import type { RecoveryTarget } from './recovery-target.js';
-import { replicaClusterManifest } from './replica-cluster.js';
-import { backupManifest, scheduledBackupManifest } from './scheduled-backup.js';
+import { type PromotionOptions, promotionPatch } from './promotion-patch.js';
+import { type RecoveryClusterOptions, recoveryClusterManifest } from './recovery-cluster.js';
+import { type ReplicaClusterOptions, replicaClusterManifest } from './replica-cluster.js';
+import { backupManifest, type ScheduledBackupOptions, scheduledBackupManifest } from './scheduled-backup.js';
 
 export const MANIFEST_KINDS = [
   'objectstore',
@@ -25,17 +24,11 @@ export const MANIFEST_KINDS = [
 ] as const;
 export type ManifestKind = (typeof MANIFEST_KINDS)[number];
 
-export interface ManifestOptions {
-  readonly namespace?: string | undefined;
-  readonly target?: RecoveryTarget | undefined;
-  readonly archiveServerName?: string | undefined;
-  readonly archive?: boolean | undefined;
-  readonly distributed?: boolean | undefined;
-  readonly promotionToken?: string | undefined;
-  readonly schedule?: string | undefined;
-  readonly name?: string | undefined;
-  readonly instances?: number | undefined;
-}
+/** The flags of `pgdr k8s manifests`: each builder takes the part it knows. */
+export type ManifestOptions = RecoveryClusterOptions &
+  ReplicaClusterOptions &
+  Pick<ScheduledBackupOptions, 'schedule'> &
+  Pick<PromotionOptions, 'promotionToken'>;
 
 export function manifestSource(config: PgdrConfig): ManifestSource {
   if (!config.kubernetes) {

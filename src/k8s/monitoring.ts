@@ -6,11 +6,10 @@ import { stringify } from 'yaml';
 import { podConfig } from './drill-cronjob.js';
 import { grafanaDashboard } from './grafana-dashboard.js';
 import { type K8sObject, MANAGED_BY, type Manifest, type ManifestSource, meta } from './manifest-types.js';
-import { PGDR_IMAGE, PGDR_IMAGE_UID } from './pgdr-image.js';
+import { PGDR_CONFIG_DIR, PGDR_IMAGE, PGDR_IMAGE_UID, pgdrContainerParts } from './pgdr-image.js';
 import { PGDR_ALERTS } from './prometheus-alerts.js';
 
 const PORT = 8080;
-const CONFIG_DIR = '/etc/pgdr';
 
 export interface MonitoringOptions {
   readonly namespace?: string | undefined;
@@ -39,6 +38,7 @@ export function monitoringManifests(src: ManifestSource, opts: MonitoringOptions
     metadata: withLabels(),
     data: { 'pgdr.yaml': stringify(podConfig(src.config)) },
   };
+  const parts = pgdrContainerParts(name);
   const deployment: K8sObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -60,16 +60,15 @@ export function monitoringManifests(src: ManifestSource, opts: MonitoringOptions
               env: [
                 secretEnv('AWS_ACCESS_KEY_ID', k.credentialsSecret.accessKeyIdKey),
                 secretEnv('AWS_SECRET_ACCESS_KEY', k.credentialsSecret.secretAccessKeyKey),
-                { name: 'PGDR_CONFIG', value: `${CONFIG_DIR}/pgdr.yaml` },
+                { name: 'PGDR_CONFIG', value: `${PGDR_CONFIG_DIR}/pgdr.yaml` },
               ],
               ports: [{ name: 'http', containerPort: PORT }],
               readinessProbe: probe,
               livenessProbe: { ...probe, failureThreshold: 5 },
-              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+              ...parts.container,
             },
           ],
-          volumes: [{ name: 'config', configMap: { name } }],
+          volumes: parts.volumes,
         },
       },
     },

@@ -10,3 +10,21 @@ export const PGDR_IMAGE = `${PGDR_IMAGE_REPOSITORY}:${VERSION}`;
  * (started by a drill) needs its uid in the image's /etc/passwd.
  */
 export const PGDR_IMAGE_UID = 26;
+
+/** Where a pod running pgdr mounts its configuration: the ConfigMap holding pgdr.yaml. */
+export const PGDR_CONFIG_DIR = '/etc/pgdr';
+
+/**
+ * What a pgdr container gets besides its name, command and environment: modest resources and the configuration
+ * mounted read-only; and its pod's volume, the ConfigMap `configMap`. Fresh objects each call, so no rendered
+ * manifest shares one (YAML would print an alias).
+ */
+export function pgdrContainerParts(configMap: string) {
+  return {
+    container: {
+      resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+      volumeMounts: [{ name: 'config', mountPath: PGDR_CONFIG_DIR, readOnly: true }],
+    },
+    volumes: [{ name: 'config', configMap: { name: configMap } }],
+  };
+}

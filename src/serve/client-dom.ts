@@ -76,3 +76,21 @@ export function when(iso: string | null | undefined): string {
 export function ago(iso: string | null | undefined, now: number): string {
   return iso ? `${dur(now - Date.parse(iso))} ago` : 'never';
 }
+
+/** Fetches the JSON at `path` and draws it with `render`; a failure says so in the verdict line. */
+export async function loadAndRender<T>(path: string, render: (v: T) => void): Promise<void> {
+  try {
+    const res = await fetch(path, { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    render((await res.json()) as T);
+  } catch (e) {
+    byId('verdict').textContent = `dashboard cannot reach pgdr serve: ${(e as Error).message}`;
+    byId('verdict').className = 'verdict fail';
+  }
+}
+
+/** Loads now, then every `refreshSeconds` (0: once). */
+export function refreshing(load: () => Promise<void>, refreshSeconds: number): void {
+  void load();
+  if (refreshSeconds > 0) setInterval(() => void load(), refreshSeconds * 1000);
+}

@@ -1,7 +1,7 @@
 // Browser code (see client.ts) of the overview page of `pgdr serve` with several servers: one card per server
 // from /api/servers (verdict, RPO now, newest backup age, newest drill, recovery window), each linking to that
 // server's full dashboard. A server whose bucket cannot be read is an error card; the others draw as usual.
-import { ago, byId, dur, el, when } from './client-dom.js';
+import { ago, byId, dur, el, loadAndRender, refreshing, when } from './client-dom.js';
 import type { ServerSummary } from './overview.js';
 
 export function overviewFact(dl: HTMLElement, name: string, value: string, level: string, key: string): void {
@@ -73,23 +73,17 @@ export function renderOverview(servers: readonly ServerSummary[]): void {
 }
 
 export async function loadOverview(): Promise<void> {
-  try {
-    const res = await fetch('api/servers', { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    renderOverview(((await res.json()) as { servers: ServerSummary[] }).servers);
-  } catch (e) {
-    byId('verdict').textContent = `dashboard cannot reach pgdr serve: ${(e as Error).message}`;
-    byId('verdict').className = 'verdict fail';
-  }
+  await loadAndRender('api/servers', (v: { servers: ServerSummary[] }) => renderOverview(v.servers));
 }
 
 export function overviewClient(refreshSeconds: number): void {
-  void loadOverview();
-  if (refreshSeconds > 0) setInterval(() => void loadOverview(), refreshSeconds * 1000);
+  refreshing(loadOverview, refreshSeconds);
 }
 
 export const OVERVIEW_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   byId,
+  loadAndRender,
+  refreshing,
   el,
   dur,
   when,

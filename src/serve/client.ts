@@ -3,7 +3,7 @@
 // dashboardClient. So these files hold only function declarations that call each other by name: no module
 // state, no runtime imports beyond those functions. Every value from /api/status reaches the page through
 // textContent or an SVG attribute, never as markup.
-import { ago, byId, bytes, dur, el, svg, svgText, when } from './client-dom.js';
+import { ago, byId, bytes, dur, el, loadAndRender, refreshing, svg, svgText, when } from './client-dom.js';
 import { drillChart, drillSection, stageColors } from './client-drills.js';
 import { growthSection } from './client-growth.js';
 import { timelineChart, timeTicks } from './client-timeline.js';
@@ -229,24 +229,18 @@ export function render(st: DashboardState): void {
 }
 
 export async function load(): Promise<void> {
-  try {
-    const res = await fetch('api/status', { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    render((await res.json()) as DashboardState);
-  } catch (e) {
-    byId('verdict').textContent = `dashboard cannot reach pgdr serve: ${(e as Error).message}`;
-    byId('verdict').className = 'verdict fail';
-  }
+  await loadAndRender('api/status', (st: DashboardState) => render(st));
 }
 
 export function dashboardClient(refreshSeconds: number): void {
-  void load();
-  if (refreshSeconds > 0) setInterval(() => void load(), refreshSeconds * 1000);
+  refreshing(load, refreshSeconds);
 }
 
 /** Every function the page needs, in no particular order (declarations are hoisted). */
 export const CLIENT_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   byId,
+  loadAndRender,
+  refreshing,
   el,
   svg,
   svgText,

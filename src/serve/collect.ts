@@ -6,7 +6,7 @@ import { verdict } from '../catalog/recovery-window.js';
 import type { PgdrConfig } from '../config/types.js';
 import { readHistory } from '../drill/drill-history.js';
 import { inspectServer, type StatusResult } from '../engine/status.js';
-import { statusJson } from '../engine/status-json.js';
+import { backupAgeJson, statusJson } from '../engine/status-json.js';
 import {
   readVerifyRecords,
   type VerifyRecord,
@@ -87,13 +87,7 @@ export async function collectState(o: CollectOptions): Promise<DashboardState> {
     error: status.ok ? null : status.e,
     verdict: r ? { level: r.verdict.level, text: r.verdict.text, reasons: r.verdict.reasons } : null,
     status: r ? statusJson(r) : null,
-    newestBackup: newestDone
-      ? {
-          backupId: newestDone.backupId,
-          endTime: newestDone.endTime?.date.toISOString() ?? null,
-          ageMs: newestDone.endTime ? t - newestDone.endTime.date.getTime() : null,
-        }
-      : null,
+    newestBackup: backupAgeJson(newestDone, t),
     newestWal:
       lastSeg && r?.report.current
         ? {

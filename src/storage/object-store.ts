@@ -96,3 +96,13 @@ export function joinKey(...parts: string[]): string {
     .join('/')
     .replace(/\/{2,}/g, '/');
 }
+
+/**
+ * One server's folder in a store (destination path + serverName), and the caller's abort: where the engine's
+ * operations on an archive start from.
+ */
+export interface ServerTarget {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly signal?: AbortSignal | undefined;
+}

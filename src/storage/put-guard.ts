@@ -6,31 +6,42 @@ import { PgdrError } from '../errors.js';
 import type { Body, ObjectInfo } from './object-store.js';
 import { abortedError } from './s3/s3-errors.js';
 
-export interface PutGuard {
-  /** The driver's name of the write, as in its other errors (PutObject, PutBlob, objects.insert). */
-  operation: string;
-  what: string;
-  ifAbsent: boolean;
-  signal?: AbortSignal | undefined;
-  head: () => Promise<ObjectInfo | undefined>;
+/** What the guard reads of a driver's upload options. */
+export interface GuardedUpload {
+  readonly what: string;
+  readonly ifAbsent: boolean;
+  readonly signal?: AbortSignal | undefined;
 }
 
-export async function guardedPut(
+/** A driver's upload: a Buffer in one request, a stream however the store takes it. */
+export interface Uploader<O> {
+  putBuffer(o: O, data: Buffer): Promise<void>;
+  putStream(o: O, body: Readable): Promise<void>;
+}
+
+export interface PutGuard {
+  /** The driver's name of the write, as in its other errors (PutObject, PutBlob, objects.insert). */
+  readonly operation: string;
+  readonly head: () => Promise<ObjectInfo | undefined>;
+}
+
+export async function guardedPut<O extends GuardedUpload>(
   body: Body,
+  o: O,
   g: PutGuard,
-  send: { buffer: (b: Buffer) => Promise<void>; stream: (s: Readable) => Promise<void> },
+  up: Uploader<O>,
 ): Promise<void> {
   const release = (): void => {
     if (!Buffer.isBuffer(body)) body.destroy();
   };
-  if (g.signal?.aborted) {
+  if (o.signal?.aborted) {
     release();
-    throw abortedError({ operation: g.operation, what: g.what }, g.signal);
+    throw abortedError({ operation: g.operation, what: o.what }, o.signal);
   }
-  if (g.ifAbsent && (await g.head()) !== undefined) {
+  if (o.ifAbsent && (await g.head()) !== undefined) {
     release();
-    throw new PgdrError('CONFLICT', `object ${g.what} already exists`, { hint: 'it was not overwritten' });
+    throw new PgdrError('CONFLICT', `object ${o.what} already exists`, { hint: 'it was not overwritten' });
   }
-  if (Buffer.isBuffer(body)) await send.buffer(body);
-  else await send.stream(body);
+  if (Buffer.isBuffer(body)) await up.putBuffer(o, body);
+  else await up.putStream(o, body);
 }

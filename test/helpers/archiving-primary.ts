@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { tableDigest } from './backup-restore.js';
 import { switchWalAndWait } from './barman-bucket.js';
 import { PGDR_BIN, runPgdr } from './cli.js';
-import { type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
+import { loadRows, type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 import type { S3rverHandle } from './s3rver.js';
 
 export interface ArchivingPrimary {
@@ -70,4 +71,16 @@ export async function archivingPrimary(
   assert.equal(b.code, 0, b.stderr);
   await switchWalAndWait(primary);
   return { primary, cfg, full };
+}
+
+/**
+ * Rows a restore can only get by replaying the archived WAL: written after the backup, their WAL switched
+ * and archived, then the primary stopped and removed. Returns the rows' digest, to compare with the restored.
+ */
+export async function rowsOnlyInWal(src: TestPostgres): Promise<{ rows: number; md5: string | null }> {
+  await loadRows({ db: src, rows: 5000 });
+  const digest = await tableDigest(src, 'pgdr_load');
+  await switchWalAndWait(src);
+  await src.cleanup();
+  return digest;
 }

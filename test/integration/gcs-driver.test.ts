@@ -12,6 +12,7 @@ import { caught, visible } from '../helpers/caught.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type GcsFake, keyCredentials, startGcsFake } from '../helpers/gcs-fake.js';
 import type { ServiceAccountKeyFile } from '../helpers/gcs-fake-auth.js';
+import { assertStalledCalls } from '../helpers/stalled-store.js';
 
 const BUCKET = 'gcs-driver';
 const MIB = 1024 * 1024;
@@ -67,26 +68,17 @@ describe('gs:// driver: deadlines and retries', () => {
   it('a stalled endpoint: every call ends with STORE_UNREACHABLE naming the call, key and deadline', async () => {
     proxy.setRules([{ action: { kind: 'stall' } }]);
     const store = open({ endpoint: proxy.endpoint, timeouts: { requestMs: 500 }, maxAttempts: 2 });
-    const calls: Array<[string, string, () => Promise<unknown>]> = [
-      ['objects.list', 'obj/', () => store.list('obj/')],
-      ['objects.get', 'obj/small.txt', () => store.getBuffer('obj/small.txt')],
-      ['objects.get', 'obj/big.bin', () => store.get('obj/big.bin')],
-      ['objects.get (metadata)', 'obj/small.txt', () => store.head('obj/small.txt')],
-      ['objects.insert', 'obj/new.txt', () => store.put('obj/new.txt', Buffer.from('new'))],
-    ];
-    for (const [operation, k, call] of calls) {
-      const e = await caught(call());
-      assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
-      assert.ok(e.message.startsWith(`${operation} on gs://${BUCKET}/${k}: `), e.message);
-      assert.ok(
-        e.message.includes(`no answer from ${proxy.endpoint} within 0.5 s (objectStore.timeouts.request)`),
-        e.message,
-      );
-      assert.match(e.message, /, after 2 attempts$/);
-      assert.match(e.hint ?? '', /raise objectStore\.timeouts\.request/);
-      assert.equal(e.details?.deadline, 'request');
-      assertNoSecret(visible(e));
-    }
+    const names = {
+      list: 'objects.list',
+      get: 'objects.get',
+      head: 'objects.get (metadata)',
+      put: 'objects.insert',
+    };
+    await assertStalledCalls(store, names, {
+      where: `gs://${BUCKET}/`,
+      endpoint: proxy.endpoint,
+      more: (e) => assertNoSecret(visible(e)),
+    });
   });
 
   it('a stalled metadata server: STORE_UNREACHABLE naming the token request and the deadline', async () => {

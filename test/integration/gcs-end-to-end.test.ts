@@ -7,12 +7,11 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { archivingPrimary } from '../helpers/archiving-primary.js';
+import { archivingPrimary, rowsOnlyInWal } from '../helpers/archiving-primary.js';
 import { tableDigest } from '../helpers/backup-restore.js';
-import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { runPgdr } from '../helpers/cli.js';
 import { type GcsFake, gcsAccess, startGcsFake } from '../helpers/gcs-fake.js';
-import { loadRows, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 import { queryRestored, type RestoreJson, stopPgCtl } from '../helpers/restore-run.js';
 
 const BUCKET = 'pgdr-gcs-e2e';
@@ -35,11 +34,7 @@ describe('gs:// end to end: wal archive, backup create, check and restore agains
     src = made.primary;
     cfg = made.cfg;
     key = JSON.parse(await fsp.readFile(join(root, 'gcs-key.json'), 'utf8')).private_key;
-    // After the backup: replayed from the archived WAL.
-    await loadRows({ db: src, rows: 5000 });
-    digest = await tableDigest(src, 'pgdr_load');
-    await switchWalAndWait(src);
-    await src.cleanup();
+    digest = await rowsOnlyInWal(src);
     src = undefined;
   });
   after(async () => {

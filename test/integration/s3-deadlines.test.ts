@@ -14,6 +14,7 @@ import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { caught } from '../helpers/caught.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { assertStalledCalls } from '../helpers/stalled-store.js';
 
 const BUCKET = 'deadlines';
 const MIB = 1024 * 1024;
@@ -70,25 +71,8 @@ describe('S3 driver deadlines', () => {
   it('a stalled endpoint: every call ends with STORE_UNREACHABLE naming the call, key and deadline', async () => {
     proxy.setRules([{ action: { kind: 'stall' } }]);
     const store = open({ timeouts: { requestMs: 500 }, maxAttempts: 2 });
-    const calls: Array<[string, string, () => Promise<unknown>]> = [
-      ['ListObjectsV2', 'obj/', () => store.list('obj/')],
-      ['GetObject', 'obj/small.txt', () => store.getBuffer('obj/small.txt')],
-      ['GetObject', 'obj/big.bin', () => store.get('obj/big.bin')],
-      ['HeadObject', 'obj/small.txt', () => store.head('obj/small.txt')],
-      ['PutObject', 'obj/new.txt', () => store.put('obj/new.txt', Buffer.from('new'))],
-    ];
-    for (const [operation, key, call] of calls) {
-      const e = await caught(call());
-      assert.equal(e.code, 'STORE_UNREACHABLE', e.message);
-      assert.ok(e.message.startsWith(`${operation} on s3://${BUCKET}/${key}: `), e.message);
-      assert.ok(
-        e.message.includes(`no answer from ${proxy.endpoint} within 0.5 s (objectStore.timeouts.request)`),
-        e.message,
-      );
-      assert.match(e.message, /, after 2 attempts$/);
-      assert.match(e.hint ?? '', /raise objectStore\.timeouts\.request/);
-      assert.equal(e.details?.deadline, 'request');
-    }
+    const names = { list: 'ListObjectsV2', get: 'GetObject', head: 'HeadObject', put: 'PutObject' };
+    await assertStalledCalls(store, names, { where: `s3://${BUCKET}/`, endpoint: proxy.endpoint });
   });
 
   it('an endpoint that never accepts the connection: STORE_UNREACHABLE naming the connect deadline', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { isAbsolute, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { addressable } from '../../src/storage/s3/s3-list.js';
+import { addressable } from '../../src/storage/list-pages.js';
 import {
   escapeXml,
   parseDeleteFailures,
@@ -138,7 +138,7 @@ describe('fuzz: S3 XML', () => {
             page.objects,
             objects.map((o) => ({ ...o })),
           );
-          assert.equal(page.nextToken, token);
+          assert.equal(page.next, token);
         },
       ),
       fuzzRuns(1000),

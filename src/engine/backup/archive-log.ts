@@ -1,9 +1,9 @@
 // pg_stat_archiver keeps no error text: the reason an archive_command failed is only in the server log. When
 // logging_collector writes a file pgdr can read (pg_current_logfile()), the lines around the last archive
 // failure are the best "why" a DBA can get, so they go into the error. Secrets in them are masked.
-import { promises as fsp } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type pg from 'pg';
+import { readLogTail } from '../../postgres/log-tail.js';
 
 const TAIL_BYTES = 64 * 1024;
 const LINES_BEFORE = 8;
@@ -22,7 +22,7 @@ export async function archiveFailureLog(client: pg.Client, pgdata: string): Prom
     return undefined;
   }
   if (!file) return undefined;
-  const text = await readTail(isAbsolute(file) ? file : join(pgdata, file));
+  const text = await readLogTail(isAbsolute(file) ? file : join(pgdata, file), TAIL_BYTES);
   if (text === undefined) return undefined;
   const lines = text.split('\n');
   let last = -1;
@@ -36,25 +36,6 @@ export async function archiveFailureLog(client: pg.Client, pgdata: string): Prom
     .slice(first, end)
     .filter((l) => l.trim() !== '')
     .map((l) => maskSecrets(l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}...` : l));
-}
-
-async function readTail(path: string): Promise<string | undefined> {
-  try {
-    const fh = await fsp.open(path, 'r');
-    try {
-      const { size } = await fh.stat();
-      const start = Math.max(0, size - TAIL_BYTES);
-      const buf = Buffer.alloc(size - start);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, start);
-      const text = buf.subarray(0, bytesRead).toString('utf8');
-      // Read from the middle of the file, the first line is a fragment.
-      return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
-  }
 }
 
 /** An archive_command may carry credentials (AWS_SECRET_ACCESS_KEY=... barman-cloud-wal-archive, a URI). */

@@ -1,10 +1,8 @@
 // Plain options in, plain result out: the engine reads no environment and prints nothing.
 import type { Compression } from '../../compression/suffixes.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ServerTarget } from '../../storage/object-store.js';
 
-export interface CreateBackupOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface CreateBackupOptions extends ServerTarget {
   /** libpq URI or key=value string. */
   readonly connection: string;
   /** Where pgdr reads the data directory; default: PostgreSQL's data_directory. */
@@ -23,7 +21,6 @@ export interface CreateBackupOptions {
    * and handed to the server's OS user, whose archive_command writes <server>/wals (see repo-folders.ts).
    */
   readonly fileRepository?: string | undefined;
-  readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: BackupProgress) => void) | undefined;
   /**
    * Upload only the files that changed since the parent (the newest DONE backup of this cluster and timeline,

@@ -12,24 +12,21 @@ import type { PostgresBinaries } from '../../postgres/binaries.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
 import { shCommand } from '../../shell-quote.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ServerTarget } from '../../storage/object-store.js';
 import type { RunningServer } from '../restore/restore.js';
 import { stopRestoredServer } from '../restore/stop-server.js';
 import { confLine } from '../restore/target.js';
 import { writeArchiveConfig } from './archive-config.js';
 import { waitForHistory } from './promote-server.js';
 
-export interface ArchiveOriginalOptions {
+export interface ArchiveOriginalOptions extends ServerTarget {
   readonly server: RunningServer;
   readonly bin: PostgresBinaries;
   /** The store, as configured: the restored cluster archives into it (archive-config.ts). */
   readonly objectStore: ObjectStoreConfig;
-  readonly store: ObjectStore;
-  readonly serverName: string;
   readonly timeline: number;
   readonly wal: WalConfig;
   readonly pgdrCommand: readonly string[];
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ArchiveOriginalResult {

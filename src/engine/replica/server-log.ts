@@ -2,8 +2,9 @@
 // restore_command keeps failing for. `pgdr wal restore` writes its errors to stderr, which pg_ctl sends to the
 // log; PostgreSQL itself logs nothing on a failed restore_command (it is how "not archived yet" looks), except
 // when the status aborts recovery (`--damaged-exit`): then its startup process stops, and the server with it.
-import { promises as fsp } from 'node:fs';
+
 import { PgdrError } from '../../errors.js';
+import { readLogTail } from '../../postgres/log-tail.js';
 import { abortedRestore, damagedInLog, type WalProblem } from '../restore/replay-end.js';
 
 export interface LogFindings {
@@ -23,21 +24,9 @@ const RESTORED = /restored log file "([0-9A-F]{24})" from archive/;
 const FAILED = /pgdr: error: .*?\b([0-9A-F]{24})\b/;
 
 export async function readLogFindings(logFile: string): Promise<LogFindings> {
-  let text: string;
-  try {
-    const fh = await fsp.open(logFile, 'r');
-    try {
-      const { size } = await fh.stat();
-      const start = Math.max(0, size - TAIL_BYTES);
-      const buf = Buffer.alloc(size - start);
-      await fh.read(buf, 0, buf.length, start);
-      text = buf.toString('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch {
+  const text = await readLogTail(logFile, TAIL_BYTES);
+  if (text === undefined)
     return { lastRestored: null, failures: new Map(), damaged: new Map(), stoppedAt: null };
-  }
   return parseLog(text);
 }
 

@@ -7,11 +7,10 @@
 // pg_tblspc/<oid> links are accepted as members (recorded, not created).
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { localFileError } from '../../errors.js';
-import { damaged, type EntryData, type TarEntry, TarReader, type TarVisitor } from '../../tar/reader.js';
-import { applyDirModes, assertAllowedLink, type ExtractedFile, safeRelative } from './tar-extract.js';
+import { damaged, type EntryData, type TarEntry, TarReader } from '../../tar/reader.js';
+import { assertAllowedLink, type ExtractedFile, FolderVisitor } from './tar-extract.js';
 
 export interface DeltaExtractStats {
   /** Files the tar holds. */
@@ -51,28 +50,20 @@ export class DeltaExtractor extends TarReader {
   }
 }
 
-class DeltaVisitor implements TarVisitor {
+class DeltaVisitor extends FolderVisitor {
   readonly stats: DeltaExtractStats = { files: 0, kept: 0, fetched: 0, bytesWritten: 0, memberBytes: 0 };
   readonly files = new Set<string>();
   readonly named = new Set<string>(['']);
   private readonly checked = new Set<string>(['']);
-  private readonly dirModes = new Map<string, number>();
 
   constructor(
-    private readonly dest: string,
+    dest: string,
     private readonly o: DeltaExtractOptions,
-  ) {}
-
-  async entry(e: TarEntry): Promise<EntryData | undefined> {
-    const rel = safeRelative(e.name);
-    try {
-      return await this.visit(rel, e);
-    } catch (err) {
-      throw localFileError(err, this.path(rel), 'extract');
-    }
+  ) {
+    super(dest);
   }
 
-  private async visit(rel: string, e: TarEntry): Promise<EntryData | undefined> {
+  protected async member(rel: string, e: TarEntry): Promise<EntryData | undefined> {
     if (e.kind === 'directory') {
       await this.ensureDir(rel);
       this.named.add(rel);
@@ -155,10 +146,6 @@ class DeltaVisitor implements TarVisitor {
     };
   }
 
-  async finish(): Promise<void> {
-    await applyDirModes(this.dirModes, (rel) => this.path(rel));
-  }
-
   /** rel and every folder above it are real folders: a file or link in the way is replaced by one. */
   private async ensureDir(rel: string): Promise<void> {
     if (this.checked.has(rel)) return;
@@ -169,10 +156,6 @@ class DeltaVisitor implements TarVisitor {
     if (st === undefined || !st.isDirectory()) await fsp.mkdir(path, { mode: 0o700 });
     else if ((st.mode & 0o700) !== 0o700) await fsp.chmod(path, st.mode | 0o700);
     this.checked.add(rel);
-  }
-
-  private path(rel: string): string {
-    return rel === '' ? this.dest : join(this.dest, rel);
   }
 }
 

@@ -7,7 +7,7 @@ import { type ManifestState, readBackupManifest } from '../../catalog/backup-man
 import { readServerState } from '../../catalog/server-state.js';
 import { PgdrError } from '../../errors.js';
 import { type BinariesCache, findBinaries, type PostgresBinaries } from '../../postgres/binaries.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ServerTarget } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import type { BlockPatch } from './block-apply.js';
 import { planChain, withIncrementals } from './chain-plan.js';
@@ -21,9 +21,7 @@ import type { RecoveryTarget } from './target.js';
 import { absentHistoryFiles } from './wal-absent.js';
 import type { WalRange } from './wal-range.js';
 
-export interface PlanOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface PlanOptions extends ServerTarget {
   /** The data folder to restore into (absolute). */
   readonly dir: string;
   readonly target: RecoveryTarget;
@@ -38,7 +36,6 @@ export interface PlanOptions {
   readonly tablespaceMap?: Readonly<Record<string, string>> | undefined;
   /** Update DIR, an existing data directory of the backup's system, in place (delta.ts). */
   readonly delta?: boolean | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export type { PlannedTar };

@@ -61,31 +61,53 @@ export class TarExtractor extends TarReader {
   }
 }
 
-class ExtractVisitor implements TarVisitor {
+/**
+ * What both extractions (into an empty folder, and delta over a data directory) share: member names made
+ * relative and safe, a local failure named by its path, and directory modes applied once every member is in.
+ */
+export abstract class FolderVisitor implements TarVisitor {
+  /** Directory modes are applied at the end: a read-only directory would block its own members. */
+  protected readonly dirModes = new Map<string, number>();
+
+  constructor(protected readonly dest: string) {}
+
+  async entry(e: TarEntry): Promise<EntryData | undefined> {
+    const rel = safeRelative(e.name);
+    try {
+      return await this.member(rel, e);
+    } catch (err) {
+      throw localFileError(err, this.path(rel), 'extract');
+    }
+  }
+
+  async finish(): Promise<void> {
+    await applyDirModes(this.dirModes, (rel) => this.path(rel));
+  }
+
+  /** Writes member `e` at `rel` ('' is dest); for a file, says where its data goes. */
+  protected abstract member(rel: string, e: TarEntry): Promise<EntryData | undefined>;
+
+  protected path(rel: string): string {
+    return rel === '' ? this.dest : join(this.dest, rel);
+  }
+}
+
+class ExtractVisitor extends FolderVisitor {
   readonly stats: ExtractStats = { files: 0, dirs: 0, links: 0, bytes: 0 };
   readonly skippedLinks = new Map<string, string>();
   /** Folders known to be real directories made (or checked) by this extraction; '' is dest. */
   private readonly dirs = new Set<string>(['']);
   /** Regular files this tar wrote, for hard links: name -> size and CRC. */
   private readonly files = new Map<string, ExtractedFile>();
-  /** Directory modes are applied at the end: a read-only directory would block its own members. */
-  private readonly dirModes = new Map<string, number>();
 
   constructor(
-    private readonly dest: string,
+    dest: string,
     private readonly o: ExtractOptions,
-  ) {}
-
-  async entry(e: TarEntry): Promise<EntryData | undefined> {
-    const rel = safeRelative(e.name);
-    try {
-      return await this.create(rel, e);
-    } catch (err) {
-      throw localFileError(err, this.path(rel), 'extract');
-    }
+  ) {
+    super(dest);
   }
 
-  private async create(rel: string, e: TarEntry): Promise<EntryData | undefined> {
+  protected async member(rel: string, e: TarEntry): Promise<EntryData | undefined> {
     if (e.kind === 'directory') {
       await this.ensureDir(rel, e.name);
       this.dirModes.set(rel, e.mode & 0o1777);
@@ -104,10 +126,6 @@ class ExtractVisitor implements TarVisitor {
     }
     if (e.kind === 'hardlink') return this.hardlink(rel, e);
     return this.file(rel, e);
-  }
-
-  async finish(): Promise<void> {
-    await applyDirModes(this.dirModes, (rel) => this.path(rel));
   }
 
   private async file(rel: string, e: TarEntry): Promise<EntryData> {
@@ -187,10 +205,6 @@ class ExtractVisitor implements TarVisitor {
       }
     }
     this.dirs.add(rel);
-  }
-
-  private path(rel: string): string {
-    return rel === '' ? this.dest : join(this.dest, rel);
   }
 }
 

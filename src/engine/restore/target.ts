@@ -32,22 +32,16 @@ export function parseTarget(input: TargetInput): RecoveryTarget {
     });
   }
   if (input.time !== undefined) {
-    try {
-      return { kind: 'time', time: parseBackupTime(input.time) };
-    } catch {
-      throw new PgdrError('USAGE', `restore: --target-time '${input.time}' is not a time`, {
-        hint: "use 'YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]' (no zone means UTC), e.g. '2024-12-15 07:30:00+00'",
-      });
-    }
+    const time = flagValue('time', input.time, 'a time', parseBackupTime, {
+      hint: "use 'YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]' (no zone means UTC), e.g. '2024-12-15 07:30:00+00'",
+    });
+    return { kind: 'time', time };
   }
   if (input.lsn !== undefined) {
-    try {
-      return { kind: 'lsn', lsn: parseLsn(input.lsn) };
-    } catch {
-      throw new PgdrError('USAGE', `restore: --target-lsn '${input.lsn}' is not an LSN`, {
-        hint: 'expected X/Y in hex, e.g. 0/6000028 (SELECT pg_current_wal_lsn())',
-      });
-    }
+    const lsn = flagValue('lsn', input.lsn, 'an LSN', parseLsn, {
+      hint: 'expected X/Y in hex, e.g. 0/6000028 (SELECT pg_current_wal_lsn())',
+    });
+    return { kind: 'lsn', lsn };
   }
   if (input.xid !== undefined) {
     if (!/^\d+$/.test(input.xid) || input.xid === '0') {
@@ -68,6 +62,21 @@ export function parseTarget(input: TargetInput): RecoveryTarget {
   }
   if (input.immediate) return { kind: 'immediate' };
   return { kind: 'latest' };
+}
+
+/** `--target-FLAG VALUE` parsed, or USAGE saying it is not `what`. */
+function flagValue<T>(
+  flag: string,
+  value: string,
+  what: string,
+  parse: (v: string) => T,
+  o: { hint: string },
+): T {
+  try {
+    return parse(value);
+  } catch {
+    throw new PgdrError('USAGE', `restore: --target-${flag} '${value}' is not ${what}`, o);
+  }
 }
 
 export function describeTarget(t: RecoveryTarget): string {

@@ -1,6 +1,6 @@
 // What `pgdr backup verify` finds, as plain data: the CLI renders it, the verify record stores a summary of it.
 import type { BackupCatalog } from '../../catalog/backup-catalog.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ServerTarget } from '../../storage/object-store.js';
 
 export type FindingKind = 'object' | 'tar' | 'manifest' | 'page' | 'control';
 
@@ -79,12 +79,9 @@ export interface VerifyProgress {
   readonly bytesTotal: number;
 }
 
-export interface VerifyBackupOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface VerifyBackupOptions extends ServerTarget {
   /** Tars read at once. */
   readonly jobs: number;
-  readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: VerifyProgress) => void) | undefined;
   /**
    * The backup is a pgdr incremental (under pgdr/incremental/): its chain is checked too (every link present,

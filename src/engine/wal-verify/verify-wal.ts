@@ -14,7 +14,7 @@ import { listWal, type WalCatalog, type WalObject } from '../../catalog/wal-cata
 import { formatLsn, historyFileName, walKey } from '../../catalog/wal-name.js';
 import { mapLimit } from '../../common/map-limit.js';
 import { PgdrError } from '../../errors.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ObjectStore, ServerTarget } from '../../storage/object-store.js';
 import { readOnlyStore } from '../read-only-store.js';
 import { agreement, type Fail, neighbours, partialsReachSwitchpoints } from './archive-checks.js';
 import { joinRecords } from './record-join.js';
@@ -23,13 +23,10 @@ import type { TimelineCounts, WalVerifyFailure, WalVerifyProgress, WalVerifyRepo
 import { checkSegment, type SegmentCheck } from './segment-check.js';
 import { backupLabelProblem, checkHistory, historyDisagreement, readWalText } from './text-checks.js';
 
-export interface WalVerifyOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface WalVerifyOptions extends ServerTarget {
   readonly timeline?: number | undefined;
   /** Objects checked at a time (default: the number of cores). */
   readonly concurrency?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((p: WalVerifyProgress) => void) | undefined;
 }
 

@@ -2,15 +2,15 @@
 // deadlines the S3 driver uses (objectStore.timeouts). Bodies are Buffers, so every attempt can replay them.
 // Responses are buffered, except `open`, which hands over the body stream once the status is known.
 import { createHash } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { AzureCredentials, StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { answered, DriverHttp, readAll } from '../driver-http.js';
 import { exchange } from '../exchange.js';
 import { RetryableStatus, retrying } from '../retry.js';
 import type { AttemptWatch } from '../s3/s3-deadline.js';
 import type { ErrorContext } from '../s3/s3-errors.js';
-import { readAll, type S3Request, type S3Response } from '../s3/s3-http.js';
+import type { S3Request } from '../s3/s3-http.js';
 import type { Endpoint } from '../s3/s3-url.js';
 import { parseError } from '../s3/s3-xml.js';
 import { canonicalQuery, encodePath } from '../s3/sigv4.js';
@@ -33,13 +33,11 @@ export interface AzureHttpOptions {
 /** Same shape as the S3 driver's, so the resuming download serves both; key is relative to the container. */
 export type AzureRequest = S3Request;
 
-export class AzureHttp {
-  private readonly agent: http.Agent;
+export class AzureHttp extends DriverHttp<AzureRequest> {
   private readonly tokens: AzureTokenSource | undefined;
 
   constructor(private readonly opts: AzureHttpOptions) {
-    const Agent = opts.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    super({ bucket: opts.container, endpoint: opts.endpoint, customEndpoint: true });
     const c = opts.credentials;
     this.tokens = c?.kind === 'azureAD' ? new AzureTokenSource(c, opts.timeouts.requestMs) : undefined;
   }
@@ -53,37 +51,15 @@ export class AzureHttp {
           ? sasSecrets(c.sasToken)
           : [c?.clientSecret ?? ''];
     return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.container,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: true,
-      secrets: secrets.filter((s) => s !== ''),
+      ...this.placeContext(
+        req,
+        secrets.filter((s) => s !== ''),
+      ),
       networkHint: `check objectStore.destinationPath (or the connection string's BlobEndpoint: ${this.opts.endpoint.display}) and that the storage account is reachable from this host`,
     };
   }
 
-  async send(req: AzureRequest): Promise<S3Response> {
-    return this.withRetries(req, async (res) => ({
-      status: res.statusCode ?? 0,
-      headers: res.headers,
-      body: await readAll(res),
-    }));
-  }
-
-  /** Resolves with the live response body once a 2xx (or accepted) status arrived. */
-  async open(req: AzureRequest): Promise<IncomingMessage> {
-    return this.withRetries(req, async (res, watch) => {
-      watch.release();
-      return res;
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private async withRetries<T>(
+  protected async withRetries<T>(
     req: AzureRequest,
     finish: (res: IncomingMessage, watch: AttemptWatch) => Promise<T>,
   ): Promise<T> {
@@ -102,7 +78,7 @@ export class AzureHttp {
     return retrying({ ctx, maxAttempts, retryBaseMs, timeouts, signal: req.signal }, async (watch) => {
       const res = await this.attempt(req, contentMd5, watch);
       const status = res.statusCode ?? 0;
-      if ((status >= 200 && status < 300) || req.accept?.includes(status)) return await finish(res, watch);
+      if (answered(req, status)) return await finish(res, watch);
       const body = parseError((await readAll(res)).toString('utf8'));
       const headerCode = res.headers['x-ms-error-code'];
       const code = body?.code ?? (typeof headerCode === 'string' ? headerCode : undefined);

@@ -1,70 +1,46 @@
-// List Blobs over every page (marker pagination), with names made relative to the store prefix. The answer is
+// List Blobs over every page (marker pagination, list-pages.ts), with names made relative to the store prefix. The answer is
 // hostile input: bounded in size, every blob needs a name, a size in digits and a readable date, a truncated
 // page needs a marker, and a marker the service already gave ends the listing with STORE_ERROR.
 import { PgdrError } from '../../errors.js';
-import type { ListResult, ObjectInfo } from '../object-store.js';
-import { addressable, byteOrder, sortByKey } from '../s3/s3-list.js';
+import { type ListRequest as Listing, type ListPage, listPages, wantedPrefix } from '../list-pages.js';
+import type { ListResult } from '../object-store.js';
 import { MAX_XML_CHARS, tagBlocks, tagText } from '../s3/s3-xml.js';
 import type { AzureHttp } from './azure-http.js';
 
-export interface ListRequest {
+export interface ListRequest extends Listing {
   readonly http: AzureHttp;
   /** For messages: the destination as the user wrote it, without the prefix. */
   readonly where: string;
-  /** The store prefix ('' or 'a/b', no trailing '/'). */
-  readonly storePrefix: string;
-  /** The caller's prefix, relative to the store prefix. */
-  readonly prefix: string;
-  readonly delimiter?: '/';
-  readonly signal?: AbortSignal | undefined;
-}
-
-interface Page {
-  readonly objects: ObjectInfo[];
-  readonly prefixes: string[];
-  readonly marker: string | undefined;
 }
 
 export async function listAll(r: ListRequest): Promise<ListResult> {
-  const base = r.storePrefix ? `${r.storePrefix}/` : '';
-  const wanted = base + r.prefix;
-  const what = `List Blobs of ${r.where}/${wanted}`;
-  const objects: ObjectInfo[] = [];
-  const prefixes = new Set<string>();
-  const seen = new Set<string>();
-  let marker: string | undefined;
-  do {
-    const query: [string, string][] = [
-      ['restype', 'container'],
-      ['comp', 'list'],
-      ['prefix', wanted],
-    ];
-    if (r.delimiter) query.push(['delimiter', r.delimiter]);
-    if (marker) query.push(['marker', marker]);
-    const res = await r.http.send({
-      method: 'GET',
-      query,
-      signal: r.signal,
-      operation: 'ListBlobs',
-      what: `${r.where}/${wanted}`,
-    });
-    const page = parsePage(res.body.toString('utf8'), what);
-    for (const o of page.objects) {
-      if (addressable(o.key, wanted)) objects.push({ ...o, key: o.key.slice(base.length) });
-    }
-    for (const p of page.prefixes) if (addressable(p, wanted)) prefixes.add(p.slice(base.length));
-    marker = page.marker;
-    if (marker !== undefined && seen.has(marker)) {
-      throw new PgdrError('STORE_ERROR', `${what}: the storage account repeats a continuation marker`, {
-        hint: 'the listing never ends: check the storage endpoint (or the proxy in front of it)',
+  const what = `List Blobs of ${r.where}/${wantedPrefix(r)}`;
+  return listPages(r, {
+    what,
+    tokenName: 'continuation marker',
+    storeName: 'storage account',
+    hint: 'the listing never ends: check the storage endpoint (or the proxy in front of it)',
+    page: async (wanted, marker) => {
+      const query: [string, string][] = [
+        ['restype', 'container'],
+        ['comp', 'list'],
+        ['prefix', wanted],
+      ];
+      if (r.delimiter) query.push(['delimiter', r.delimiter]);
+      if (marker) query.push(['marker', marker]);
+      const res = await r.http.send({
+        method: 'GET',
+        query,
+        signal: r.signal,
+        operation: 'ListBlobs',
+        what: `${r.where}/${wanted}`,
       });
-    }
-    if (marker !== undefined) seen.add(marker);
-  } while (marker);
-  return { objects: sortByKey(objects), prefixes: [...prefixes].sort(byteOrder) };
+      return parsePage(res.body.toString('utf8'), what);
+    },
+  });
 }
 
-export function parsePage(xml: string, what: string): Page {
+export function parsePage(xml: string, what: string): ListPage {
   try {
     return page(xml);
   } catch (e) {
@@ -78,7 +54,7 @@ export function parsePage(xml: string, what: string): Page {
   }
 }
 
-function page(xml: string): Page {
+function page(xml: string): ListPage {
   if (xml.length > MAX_XML_CHARS) throw new Error(`the page is larger than ${MAX_XML_CHARS} characters`);
   if (!xml.includes('<EnumerationResults')) throw new Error('it is not an EnumerationResults document');
   const blobs = tagBlocks(xml, 'Blobs')[0] ?? '';
@@ -94,8 +70,7 @@ function page(xml: string): Page {
     return { key, size: Number(sizeText), lastModified };
   });
   const prefixes = tagBlocks(blobs, 'BlobPrefix').map(blobName);
-  const marker = tagText(xml, 'NextMarker') || undefined;
-  return { objects, prefixes, marker };
+  return { objects, prefixes, next: tagText(xml, 'NextMarker') || undefined };
 }
 
 /** <Name>, or <Name Encoded="true"> (percent-encoded: names holding characters XML cannot carry). */

@@ -3,16 +3,11 @@
 import type { Readable } from 'node:stream';
 import { parseAzureUrl, serviceEndpoint } from '../../common/azure-url.js';
 import { mapLimit } from '../../common/map-limit.js';
-import {
-  type AzureCredentials,
-  DEFAULT_STORE_TIMEOUTS,
-  type ObjectStoreConfig,
-  type StoreTimeouts,
-} from '../../config/types.js';
+import type { AzureCredentials, ObjectStoreConfig } from '../../config/types.js';
+import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
-import { openDownload } from '../s3/s3-download.js';
-import { readAll } from '../s3/s3-http.js';
+import { KeyedReads } from '../s3/keyed-reads.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
 import { putBuffer, putStream, type UploadOptions } from './azure-upload.js';
@@ -21,25 +16,16 @@ const MIB = 1024 * 1024;
 /** Single Delete Blob calls in flight (the batch API is not on every emulator). */
 const DELETE_PARALLEL = 16;
 
-export interface AzureStoreOptions {
+export interface AzureStoreOptions extends DriverOptions {
   /** The blob service: https://ACCOUNT.blob.core.windows.net, or http://HOST:PORT/ACCOUNT for an emulator. */
   readonly service: string;
   readonly container: string;
-  /** Names are stored at `prefix/<key>`; '' (default) stores them at the container root. */
-  readonly prefix?: string;
   /** Without credentials every request fails with CONFIG_INVALID. */
   readonly credentials?: AzureCredentials | undefined;
   /** Block size for streams in bytes: 16 MiB by default. */
   readonly partSize?: number;
   /** Blocks uploaded in parallel (default 4). */
   readonly queueSize?: number;
-  /** Attempts per request, including the first (default 4). */
-  readonly maxAttempts?: number;
-  /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
-  readonly retryBaseMs?: number;
-  /** Ranged GETs that continue a download whose body broke off, at most, per get() (default 5). */
-  readonly maxResumes?: number;
-  readonly timeouts?: Partial<StoreTimeouts> | undefined;
 }
 
 export class AzureObjectStore implements ObjectStore {
@@ -50,7 +36,7 @@ export class AzureObjectStore implements ObjectStore {
   private readonly http: AzureHttp;
   private readonly partSize: number;
   private readonly queueSize: number;
-  private readonly download: { maxResumes: number; retryBaseMs: number; stallMs: number };
+  private readonly reads: KeyedReads;
 
   static fromConfig(cfg: ObjectStoreConfig): AzureObjectStore {
     const where = parseAzureUrl(cfg.destinationPath);
@@ -73,16 +59,22 @@ export class AzureObjectStore implements ObjectStore {
     this.queueSize = Math.max(1, o.queueSize ?? 4);
     this.displayUrl = `${endpoint.display}/${o.container}${this.prefix ? `/${this.prefix}` : ''}`;
     this.source = o.credentials?.source;
-    const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...o.timeouts };
-    const retryBaseMs = o.retryBaseMs ?? 250;
-    this.download = { maxResumes: Math.max(0, o.maxResumes ?? 5), retryBaseMs, stallMs: timeouts.requestMs };
+    const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(o);
     this.http = new AzureHttp({
       endpoint,
       container: o.container,
       credentials: o.credentials,
-      maxAttempts: Math.max(1, o.maxAttempts ?? 4),
+      maxAttempts,
       retryBaseMs,
       timeouts,
+    });
+    this.reads = new KeyedReads({
+      http: this.http,
+      fullKey: (key) => this.fullKey(key),
+      what: (key) => this.what(key),
+      getOperation: 'GetBlob',
+      headOperation: 'GetBlobProperties',
+      resume,
     });
   }
 
@@ -104,54 +96,26 @@ export class AzureObjectStore implements ObjectStore {
       ifAbsent: options.ifAbsent === true,
       signal: options.signal,
     };
-    const guard = { operation: 'PutBlob', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
-    await guardedPut(
-      body,
-      { ...guard, head: () => this.head(key, options) },
-      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
-    );
+    const guard = { operation: 'PutBlob', head: () => this.head(key, options) };
+    await guardedPut(body, o, guard, { putBuffer, putStream });
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return openDownload({
-      http: this.http,
-      operation: 'GetBlob',
-      key: this.fullKey(key),
-      what: this.what(key),
-      signal: options.signal,
-      ...this.download,
-    });
+    return this.reads.get(key, options.signal);
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    const req = {
-      method: 'GET',
-      key: this.fullKey(key),
-      signal: options.signal,
-      operation: 'GetBlob',
-      what: this.what(key),
-    } as const;
-    return (await this.http.send(req)).body;
+    return this.reads.getBuffer(key, options.signal);
   }
 
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.http.open({
-      method: 'HEAD',
-      key: this.fullKey(key),
-      accept: [404],
-      signal: options.signal,
-      operation: 'GetBlobProperties',
-      what: this.what(key),
-    });
-    await readAll(res);
+    const res = await this.reads.head(key, options.signal);
     if (res.statusCode === 404) {
       // A missing container is not a missing object: say so, as listing would.
       if (res.headers['x-ms-error-code'] === 'ContainerNotFound') await this.checkAccess(options);
       return undefined;
     }
-    const size = Number(res.headers['content-length'] ?? 0);
-    const modified = res.headers['last-modified'];
-    return { key, size, lastModified: modified ? new Date(modified) : new Date(0) };
+    return headInfo(key, res.headers);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {

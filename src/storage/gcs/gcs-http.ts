@@ -1,10 +1,11 @@
 // One request of the storage JSON API with a bearer token, bounded retries and deadlines (gcs-request.ts).
 // A token the API refuses (401) is dropped and the request tried again with a fresh one. Responses are
 // buffered, except `open`, which hands over the body stream once the status is known.
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { PgdrError } from '../../errors.js';
+import { answered, DriverHttp, type DriverRequest, type DriverResponse } from '../driver-http.js';
 import { RetryableStatus } from '../retry.js';
+import type { AttemptWatch } from '../s3/s3-deadline.js';
 import type { ErrorContext } from '../s3/s3-errors.js';
 import type { Endpoint } from '../s3/s3-url.js';
 import type { TokenSource } from './gcs-auth.js';
@@ -22,38 +23,23 @@ export interface GcsHttpOptions {
   readonly timeouts: Limits;
 }
 
-export interface GcsRequest {
+export interface GcsRequest extends DriverRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below the endpoint, already encoded (`/storage/v1/b/...`); or `url`, a resumable session's. */
   readonly path?: string;
   readonly url?: URL;
-  readonly query?: ReadonlyArray<readonly [string, string]>;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
-  /** Statuses handed back to the caller instead of being turned into errors. */
-  readonly accept?: readonly number[];
   readonly bucketLevel?: boolean;
   /** Attempts for this request (default: the store's); 1 where the caller resumes itself. */
   readonly maxAttempts?: number;
-  readonly signal?: AbortSignal | undefined;
-  readonly operation: string;
-  readonly what: string;
 }
 
-export interface GcsResponse {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: Buffer;
-}
+export type GcsResponse = DriverResponse;
 
 const MAX_BUFFERED_ERROR = 64 * 1024;
 
-export class GcsHttp {
-  private readonly agent: http.Agent;
-
+export class GcsHttp extends DriverHttp<GcsRequest> {
   constructor(readonly opts: GcsHttpOptions) {
-    const Agent = opts.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    super(opts);
   }
 
   get credentialSource(): string {
@@ -62,12 +48,7 @@ export class GcsHttp {
 
   context(req: Pick<GcsRequest, 'operation' | 'what' | 'bucketLevel'>): GcsErrorContext & ErrorContext {
     return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.bucket,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: this.opts.customEndpoint,
-      secrets: this.opts.tokens.secrets(),
+      ...this.placeContext(req, this.opts.tokens.secrets()),
       credentialSource: this.opts.tokens.source,
       bucketLevel: req.bucketLevel,
     };
@@ -90,28 +71,9 @@ export class GcsHttp {
     }
   }
 
-  async send(req: GcsRequest): Promise<GcsResponse> {
-    return this.withRetries(req, async (res) => ({
-      status: res.statusCode ?? 0,
-      headers: res.headers,
-      body: await readBody(res),
-    }));
-  }
-
-  async open(req: GcsRequest): Promise<IncomingMessage> {
-    return this.withRetries(req, async (res, release) => {
-      release();
-      return res;
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private async withRetries<T>(
+  protected async withRetries<T>(
     req: GcsRequest,
-    finish: (res: IncomingMessage, release: () => void) => Promise<T>,
+    finish: (res: IncomingMessage, watch: AttemptWatch) => Promise<T>,
   ): Promise<T> {
     const ctx = this.context(req);
     const url = req.url ? new URL(req.url) : this.url(req.path ?? '/', req.query);
@@ -131,8 +93,7 @@ export class GcsHttp {
         watch,
       );
       const status = res.statusCode ?? 0;
-      if ((status >= 200 && status < 300) || req.accept?.includes(status))
-        return finish(res, () => watch.release());
+      if (answered(req, status)) return finish(res, watch);
       const body = await readBody(res, MAX_BUFFERED_ERROR);
       const error = mapGcsError(status, parseErrorBody(body), {
         ...ctx,

@@ -1,6 +1,7 @@
 // The JSON answers of the storage API and the token endpoints, read as hostile input: bounded in size, every
 // field checked for its type. A malformed answer fails with STORE_ERROR naming the call, never INTERNAL.
 import { PgdrError } from '../../errors.js';
+import type { ListPage } from '../list-pages.js';
 
 /** Listing pages hold at most 1000 items; a page beyond this is no storage answer. */
 export const MAX_JSON_BYTES = 8 * 1024 * 1024;
@@ -10,12 +11,6 @@ export interface GcsObject {
   readonly size: number;
   readonly updated: Date;
   readonly generation: string | undefined;
-}
-
-export interface GcsListPage {
-  readonly items: readonly GcsObject[];
-  readonly prefixes: readonly string[];
-  readonly nextPageToken: string | undefined;
 }
 
 export interface GcsErrorBody {
@@ -63,7 +58,8 @@ export function parseObject(v: unknown, what: string): GcsObject {
   return { name: o.name, size, updated, generation };
 }
 
-export function parseListPage(body: Buffer, what: string): GcsListPage {
+/** One objects.list page, its names full (store prefix included). */
+export function parseListPage(body: Buffer, what: string): ListPage {
   const doc = parseJson(body, what);
   const items = doc.items ?? [];
   const prefixes = doc.prefixes ?? [];
@@ -73,11 +69,11 @@ export function parseListPage(body: Buffer, what: string): GcsListPage {
   const token = doc.nextPageToken;
   if (token !== undefined && (typeof token !== 'string' || token === '' || token.length > 4096))
     throw bad(what, 'nextPageToken is not a token');
-  return {
-    items: items.map((i) => parseObject(i, what)),
-    prefixes: prefixes as string[],
-    nextPageToken: token,
-  };
+  const objects = items.map((i) => {
+    const o = parseObject(i, what);
+    return { key: o.name, size: o.size, lastModified: o.updated };
+  });
+  return { objects, prefixes: prefixes as string[], next: token };
 }
 
 /** {"error": {"code": 404, "message": "...", "errors": [{"reason": "notFound"}]}}, as far as it is there. */

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { GCS_API, gcsLocation } from '../../common/gcs-url.js';
 import { mapLimit } from '../../common/map-limit.js';
 import type { GoogleCredentials } from '../../config/google.js';
-import { DEFAULT_STORE_TIMEOUTS, type ObjectStoreConfig, type StoreTimeouts } from '../../config/types.js';
+import type { ObjectStoreConfig } from '../../config/types.js';
+import { type DriverOptions, driverSettings } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
 import { normalizePrefix, parseEndpoint } from '../s3/s3-url.js';
@@ -19,25 +20,16 @@ import { CHUNK_UNIT, putBuffer, putStream, type UploadOptions } from './gcs-uplo
 const MIB = 1024 * 1024;
 const DELETE_PARALLEL = 8;
 
-export interface GcsStoreOptions {
+export interface GcsStoreOptions extends DriverOptions {
   readonly bucket: string;
-  /** Keys are stored at `prefix/<key>`; '' (default) stores them at the bucket root. */
-  readonly prefix?: string;
   /** Default https://storage.googleapis.com. */
   readonly endpoint?: string | undefined;
   /** Without credentials every request fails with CONFIG_INVALID. */
   readonly credentials?: GoogleCredentials | undefined;
   /** Resumable upload chunk size: 16 MiB by default, a multiple of 256 KiB. */
   readonly chunkSize?: number;
-  /** Attempts per request, including the first (default 4). */
-  readonly maxAttempts?: number;
-  /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
-  readonly retryBaseMs?: number;
-  /** Resumed downloads and resumed upload chunks, at most, per call (default 5). */
-  readonly maxResumes?: number;
   /** Items per listing page (default: the API's, 1000). */
   readonly pageSize?: number;
-  readonly timeouts?: Partial<StoreTimeouts> | undefined;
 }
 
 export class GcsObjectStore implements ObjectStore {
@@ -70,14 +62,8 @@ export class GcsObjectStore implements ObjectStore {
     this.pageSize = options.pageSize;
     const where = `gs://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
-    const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...options.timeouts };
-    const retryBaseMs = options.retryBaseMs ?? 250;
-    const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.resume = {
-      maxResumes: Math.max(0, options.maxResumes ?? 5),
-      retryBaseMs,
-      stallMs: timeouts.requestMs,
-    };
+    const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(options);
+    this.resume = resume;
     this.http = new GcsHttp({
       endpoint,
       customEndpoint: custom,
@@ -114,12 +100,8 @@ export class GcsObjectStore implements ObjectStore {
       retryBaseMs: this.resume.retryBaseMs,
       signal: options.signal,
     };
-    const guard = { operation: 'objects.insert', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
-    await guardedPut(
-      body,
-      { ...guard, head: () => this.head(key, options) },
-      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
-    );
+    const guard = { operation: 'objects.insert', head: () => this.head(key, options) };
+    await guardedPut(body, o, guard, { putBuffer, putStream });
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {

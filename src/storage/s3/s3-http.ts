@@ -3,10 +3,10 @@
 // get here. Responses are buffered, except `open`, which hands over the body stream once the status is known
 // (and retries only until then; s3-download.ts resumes a body that breaks off later).
 import { createHash } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
+import { answered, DriverHttp, type DriverRequest, type DriverResponse, readAll } from '../driver-http.js';
 import { exchange } from '../exchange.js';
 import { RetryableStatus, retrying } from '../retry.js';
 import type { AwsKeys } from './credentials/keys.js';
@@ -32,85 +32,41 @@ export interface S3HttpOptions {
   readonly ca?: string | undefined;
 }
 
-export interface S3Request {
+export interface S3Request extends DriverRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
   /** Full object key (prefix included); omitted for bucket-level requests. */
   readonly key?: string;
-  readonly query?: ReadonlyArray<readonly [string, string]>;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
-  /** Statuses handed back to the caller instead of being turned into errors (404 for HEAD). */
-  readonly accept?: readonly number[];
   /** CompleteMultipartUpload can answer 200 with an error document: treat that as a server error. */
   readonly errorIn200?: boolean;
-  readonly signal?: AbortSignal | undefined;
-  /** For messages: 'PutObject', 'ListObjectsV2'... */
-  readonly operation: string;
-  /** For messages: the key as the user knows it. */
-  readonly what: string;
 }
 
-export interface S3Response {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: Buffer;
-}
+export type S3Response = DriverResponse;
 
 const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
 
-export class S3Http {
-  private readonly agent: http.Agent;
-
+export class S3Http extends DriverHttp<S3Request> {
   constructor(private readonly opts: S3HttpOptions) {
-    this.agent =
-      opts.endpoint.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(opts.ca ? { ca: opts.ca } : {}) })
-        : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    super(opts, opts.ca);
   }
 
   context(req: Pick<S3Request, 'operation' | 'what'>): ErrorContext {
-    return {
-      operation: req.operation,
-      what: req.what,
-      bucket: this.opts.bucket,
-      endpoint: this.opts.endpoint.display,
-      customEndpoint: this.opts.customEndpoint,
-      secrets: this.opts.credentials?.secrets() ?? [],
-    };
+    return this.placeContext(req, this.opts.credentials?.secrets() ?? []);
   }
 
-  async send(req: S3Request): Promise<S3Response> {
-    return this.withRetries(req, async (res, ctx) => {
-      // The attempt's timers stay armed while the body is read: a listing that trickles in is cut too.
-      const body = await readAll(res);
-      const status = res.statusCode ?? 0;
-      if (req.errorIn200 && status === 200) {
-        const err = parseError(body.toString('utf8'));
-        if (err) throw new RetryableStatus(mapS3Error(500, err, ctx));
-      }
-      return { status, headers: res.headers, body };
-    });
-  }
-
-  /** Resolves with the live response body once a 2xx (or accepted) status arrived. */
-  async open(req: S3Request): Promise<IncomingMessage> {
-    return this.withRetries(req, async (res, _ctx, watch) => {
-      watch.release();
-      return res;
-    });
+  protected override checkBody(req: S3Request, status: number, body: Buffer): void {
+    if (req.errorIn200 && status === 200) {
+      const err = parseError(body.toString('utf8'));
+      if (err) throw new RetryableStatus(mapS3Error(500, err, this.context(req)));
+    }
   }
 
   credentialSource(): string | undefined {
     return this.opts.credentials?.source();
   }
 
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private async withRetries<T>(
+  protected async withRetries<T>(
     req: S3Request,
-    finish: (res: IncomingMessage, ctx: ErrorContext, watch: AttemptWatch) => Promise<T>,
+    finish: (res: IncomingMessage, watch: AttemptWatch) => Promise<T>,
   ): Promise<T> {
     const provider = this.opts.credentials;
     if (!provider) {
@@ -135,8 +91,7 @@ export class S3Http {
       const ctx = this.context(req);
       const res = await this.attempt(req, creds, { payload, payloadHash, contentMd5 }, watch);
       const status = res.statusCode ?? 0;
-      if ((status >= 200 && status < 300) || req.accept?.includes(status))
-        return await finish(res, ctx, watch);
+      if (answered(req, status)) return await finish(res, watch);
       const body = await readAll(res);
       const parsed = parseError(body.toString('utf8'));
       const error = withSource(mapS3Error(status, parsed, ctx), provider);
@@ -212,10 +167,4 @@ function withSource(e: PgdrError, provider: CredentialProvider): PgdrError {
     cause: e.cause,
     details: { ...e.details, credentialSourceUsed: source },
   });
-}
-
-export async function readAll(res: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }

@@ -2,19 +2,14 @@
 // SDK alone takes longer to load than PostgreSQL allows a busy archive_command per WAL segment.
 import type { Readable } from 'node:stream';
 import type { StoreUploads } from '../../config/s3-options-types.js';
-import {
-  type AwsCredentialChain,
-  DEFAULT_STORE_TIMEOUTS,
-  type ObjectStoreConfig,
-  type S3Credentials,
-  type StoreTimeouts,
-} from '../../config/types.js';
+import type { AwsCredentialChain, ObjectStoreConfig, S3Credentials } from '../../config/types.js';
+import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
 import { credentialProvider } from './credentials/provider.js';
+import { KeyedReads } from './keyed-reads.js';
 import { deleteKeys } from './s3-delete.js';
-import { openDownload } from './s3-download.js';
-import { readAll, S3Http } from './s3-http.js';
+import { S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
 import { putBuffer, putStream, type UploadOptions } from './s3-upload.js';
 import { awsEndpoint, normalizePrefix, parseEndpoint, parseS3Url } from './s3-url.js';
@@ -23,10 +18,8 @@ import { probeUploads } from './upload-probe.js';
 
 const MIB = 1024 * 1024;
 
-export interface S3StoreOptions {
+export interface S3StoreOptions extends DriverOptions {
   readonly bucket: string;
-  /** Keys are stored at `prefix/<key>`; '' (default) stores them at the bucket root. */
-  readonly prefix?: string;
   /** Custom endpoint (http or https); default https://s3.<region>.amazonaws.com. */
   readonly endpoint?: string | undefined;
   readonly region?: string;
@@ -39,14 +32,6 @@ export interface S3StoreOptions {
   readonly partSize?: number;
   /** Parts uploaded in parallel (default 4). */
   readonly queueSize?: number;
-  /** Attempts per request, including the first (default 4). */
-  readonly maxAttempts?: number;
-  /** First backoff step in ms, doubled per attempt, with full jitter (default 250). */
-  readonly retryBaseMs?: number;
-  /** Ranged GETs that continue a download whose body broke off, at most, per get() (default 5). */
-  readonly maxResumes?: number;
-  /** objectStore.timeouts (commandMs is the caller's: it reaches the driver as an AbortSignal). */
-  readonly timeouts?: Partial<StoreTimeouts> | undefined;
   /** Server-side encryption and tags of uploads (objectStore.wal/data.encryption, tags, historyTags). */
   readonly uploads?: StoreUploads | undefined;
   /** PEM CAs trusted for an https endpoint instead of the system's (objectStore.endpointCA). */
@@ -60,7 +45,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly http: S3Http;
   private readonly partSize: number;
   private readonly queueSize: number;
-  private readonly download: { maxResumes: number; retryBaseMs: number; stallMs: number };
+  private readonly reads: KeyedReads;
   private readonly uploads: StoreUploads | undefined;
 
   static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
@@ -90,13 +75,7 @@ export class S3ObjectStore implements ObjectStore {
     this.uploads = options.uploads;
     const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
-    const timeouts = { ...DEFAULT_STORE_TIMEOUTS, ...options.timeouts };
-    const retryBaseMs = options.retryBaseMs ?? 250;
-    this.download = {
-      maxResumes: Math.max(0, options.maxResumes ?? 5),
-      retryBaseMs,
-      stallMs: timeouts.requestMs,
-    };
+    const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(options);
     this.http = new S3Http({
       endpoint,
       customEndpoint: custom,
@@ -104,10 +83,18 @@ export class S3ObjectStore implements ObjectStore {
       bucket: this.bucket,
       forcePathStyle: options.forcePathStyle ?? custom,
       credentials: credentialProvider(options.credentials, options.credentialChain),
-      maxAttempts: Math.max(1, options.maxAttempts ?? 4),
+      maxAttempts,
       retryBaseMs,
       timeouts,
       ca: options.ca,
+    });
+    this.reads = new KeyedReads({
+      http: this.http,
+      fullKey: (key) => this.fullKey(key),
+      what: (key) => this.what(key),
+      getOperation: 'GetObject',
+      headOperation: 'HeadObject',
+      resume,
     });
   }
 
@@ -130,49 +117,21 @@ export class S3ObjectStore implements ObjectStore {
       signal: options.signal,
       objectHeaders: uploadHeaders(key, this.uploads),
     };
-    const guard = { operation: 'PutObject', what: o.what, ifAbsent: o.ifAbsent, signal: options.signal };
-    await guardedPut(
-      body,
-      { ...guard, head: () => this.head(key, options) },
-      { buffer: (b) => putBuffer(o, b), stream: (s) => putStream(o, s) },
-    );
+    const guard = { operation: 'PutObject', head: () => this.head(key, options) };
+    await guardedPut(body, o, guard, { putBuffer, putStream });
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return openDownload({
-      http: this.http,
-      key: this.fullKey(key),
-      what: this.what(key),
-      signal: options.signal,
-      ...this.download,
-    });
+    return this.reads.get(key, options.signal);
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    const req = {
-      method: 'GET',
-      key: this.fullKey(key),
-      signal: options.signal,
-      operation: 'GetObject',
-      what: this.what(key),
-    } as const;
-    return (await this.http.send(req)).body;
+    return this.reads.getBuffer(key, options.signal);
   }
 
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.http.open({
-      method: 'HEAD',
-      key: this.fullKey(key),
-      accept: [404],
-      signal: options.signal,
-      operation: 'HeadObject',
-      what: this.what(key),
-    });
-    await readAll(res);
-    if (res.statusCode === 404) return undefined;
-    const size = Number(res.headers['content-length'] ?? 0);
-    const modified = res.headers['last-modified'];
-    return { key, size, lastModified: modified ? new Date(modified) : new Date(0) };
+    const res = await this.reads.head(key, options.signal);
+    return res.statusCode === 404 ? undefined : headInfo(key, res.headers);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {

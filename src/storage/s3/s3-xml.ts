@@ -1,6 +1,7 @@
 // The few S3 XML documents pgdr reads and writes. S3 responses are flat and machine-generated, so a tag
 // matcher is enough and keeps an XML library (and its start-up cost) out of every `wal archive` call.
 import { PgdrError } from '../../errors.js';
+import type { ListPage } from '../list-pages.js';
 
 export interface S3ErrorBody {
   readonly code: string | undefined;
@@ -8,12 +9,6 @@ export interface S3ErrorBody {
   readonly requestId: string | undefined;
   /** The region S3 says the bucket lives in (PermanentRedirect, AuthorizationHeaderMalformed). */
   readonly region: string | undefined;
-}
-
-export interface ListPage {
-  readonly objects: { key: string; size: number; lastModified: Date }[];
-  readonly prefixes: string[];
-  readonly nextToken: string | undefined;
 }
 
 export interface DeleteFailure {
@@ -176,7 +171,7 @@ function listPage(xml: string): ListPage {
   const truncated = tagText(xml, 'IsTruncated')?.trim() === 'true';
   const token = tagText(xml, 'NextContinuationToken');
   if (truncated && !token) throw malformed('the page is truncated but holds no NextContinuationToken');
-  return { objects, prefixes, nextToken: truncated ? token : undefined };
+  return { objects, prefixes, next: truncated ? token : undefined };
 }
 
 /** The UploadId of a CreateMultipartUpload answer; one that could not be sent back is STORE_ERROR. */

@@ -1,11 +1,10 @@
 // What a credential source hands back, and the error every source fails with. A message names the source and
 // the reason, never a key, secret or token: those only travel in the keys themselves.
+import type { S3Credentials } from '../../../config/types.js';
 import { PgdrError } from '../../../errors.js';
 
-export interface AwsKeys {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string | undefined;
+/** The keys that sign a request: configured ones (S3Credentials), or what a source resolved. */
+export interface AwsKeys extends Pick<S3Credentials, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'> {
   /** Temporary keys: when they stop working. Absent: static keys, never refreshed. */
   readonly expiration?: Date | undefined;
 }
