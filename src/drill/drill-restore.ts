@@ -5,7 +5,8 @@
 import { type RestoreOptions, type RestoreResult, restore } from '../engine/restore/restore.js';
 import type { RecoveryTarget } from '../engine/restore/target.js';
 import type { StageName } from './drill-types.js';
-import { errorText, type StageRunner } from './stage-runner.js';
+import { errorText, NOT_RUN } from '../common/steps.js';
+import type { StageRunner } from './drill-types.js';
 
 export interface DrillRestoreOptions
   extends Omit<RestoreOptions, 'target' | 'dir' | 'onStage' | 'action' | 'start' | 'planOnly'> {
@@ -53,7 +54,7 @@ export async function drillRestore(
       const dur = Math.round((next && marks[next] ? marks[next] : performance.now()) - (marks[s] ?? 0));
       if (i < at) runner.record({ name: s, status: 'pass', durationMs: dur, detail: 'done' });
       else if (i === at) runner.fail(s, errorText(e), dur);
-      else runner.skip(s, 'not run: an earlier stage failed');
+      else runner.skip(s, NOT_RUN);
     }
     return undefined;
   }

@@ -6,7 +6,7 @@ import { appendHistory } from './drill-history.js';
 import type { DrillReport } from './drill-types.js';
 import { notifyWebhook } from './notify.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText } from './stage-runner.js';
+import { errorText } from '../common/steps.js';
 
 export async function publishReport(o: DrillOptions, report0: DrillReport): Promise<DrillReport> {
   let report = report0;

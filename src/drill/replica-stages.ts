@@ -7,7 +7,8 @@ import type { ReplicaState } from '../engine/replica/replica-state.js';
 import { type ReplicaStatus, replicaStatus } from '../engine/replica/status.js';
 import type { StageName } from './drill-types.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText, type StageRunner } from './stage-runner.js';
+import { errorText, NOT_RUN } from '../common/steps.js';
+import type { StageRunner } from './drill-types.js';
 
 export async function createStage(
   runner: StageRunner,
@@ -86,7 +87,7 @@ export async function replayStage(
   deadlineMs = REPLAY_DEADLINE_MS,
 ): Promise<ReplicaStatus | undefined> {
   if (!state) {
-    runner.skip('replay', 'not run: an earlier stage failed');
+    runner.skip('replay', NOT_RUN);
     return undefined;
   }
   return runner.run('replay', async () => {
@@ -150,7 +151,7 @@ export async function promoteStage(
 ): Promise<number | undefined> {
   if (!state || !caughtUp) {
     if (!runner.failed) runner.fail('promote', 'no caught-up standby to promote');
-    else runner.skip('promote', 'not run: an earlier stage failed');
+    else runner.skip('promote', NOT_RUN);
     return undefined;
   }
   return runner.run('promote', async () => {

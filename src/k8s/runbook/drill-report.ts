@@ -8,7 +8,7 @@ import { drillSummary } from '../../drill/drill-format.js';
 import { appendHistory } from '../../drill/drill-history.js';
 import type { DrillReport, DrillStage, StageName } from '../../drill/drill-types.js';
 import { notifyWebhook } from '../../drill/notify.js';
-import { errorText } from '../../drill/stage-runner.js';
+import { errorText } from '../../common/steps.js';
 import type { KubeApi } from '../api/kube-api.js';
 import type { ManifestSource } from '../manifest-types.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
