@@ -112,7 +112,8 @@ export class StepRunner<N extends string = string> {
       }
       const status = out.status ?? 'pass';
       this.push({ name, title, status, durationMs: out.durationMs ?? measured, detail: out.detail });
-      if (status === 'fail') this.failure ??= { step: name, error: new PgdrError('CHECKS_FAILED', out.detail) };
+      if (status === 'fail')
+        this.failure ??= { step: name, error: new PgdrError('CHECKS_FAILED', out.detail) };
       return status === 'pass' ? out.value : undefined;
     } catch (e) {
       this.fail(name, e, Math.round(performance.now() - t0), title);
@@ -189,7 +190,10 @@ export async function runSteps<C, N extends string>(
       { title: step.title, always: step.always },
     );
   }
-  return stepsReport(runner, steps.map((s) => s.id));
+  return stepsReport(
+    runner,
+    steps.map((s) => s.id),
+  );
 }
 
 export function stepsReport<N extends string>(runner: StepRunner<N>, expected: readonly N[]): StepsReport<N> {

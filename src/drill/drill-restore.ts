@@ -2,11 +2,10 @@
 // times each stage when it succeeds; when it throws, the progress notes it gives tell which stage it was in,
 // so the failure is named and the stages it never reached are skipped.
 
+import { errorText, NOT_RUN } from '../common/steps.js';
 import { type RestoreOptions, type RestoreResult, restore } from '../engine/restore/restore.js';
 import type { RecoveryTarget } from '../engine/restore/target.js';
-import type { StageName } from './drill-types.js';
-import { errorText, NOT_RUN } from '../common/steps.js';
-import type { StageRunner } from './drill-types.js';
+import type { StageName, StageRunner } from './drill-types.js';
 
 export interface DrillRestoreOptions
   extends Omit<RestoreOptions, 'target' | 'dir' | 'onStage' | 'action' | 'start' | 'planOnly'> {

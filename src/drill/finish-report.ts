@@ -2,6 +2,7 @@
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { StatusResult } from '../engine/status.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
+import type { StageRunner } from './drill-types.js';
 import {
   type DrillCheck,
   type DrillReport,
@@ -9,7 +10,6 @@ import {
   RTO_STAGES,
   STAGE_NAMES,
 } from './drill-types.js';
-import type { StageRunner } from './drill-types.js';
 
 export interface FinishInput {
   readonly id: string;

@@ -1,14 +1,14 @@
 // The replica drill's middle stages. createReplica() plans and downloads inside one call: its progress notes
 // split it into plan and fetch, as drill-restore.ts does for restore(). Replay is measured against the archive
 // (replicaStatus), not assumed from the server having started.
+
+import { errorText, NOT_RUN } from '../common/steps.js';
 import { createReplica } from '../engine/replica/create.js';
 import { promoteServer } from '../engine/replica/promote-server.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import { type ReplicaStatus, replicaStatus } from '../engine/replica/status.js';
-import type { StageName } from './drill-types.js';
+import type { StageName, StageRunner } from './drill-types.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText, NOT_RUN } from '../common/steps.js';
-import type { StageRunner } from './drill-types.js';
 
 export async function createStage(
   runner: StageRunner,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorText, StepRunner } from '../common/steps.js';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { BinariesCache } from '../postgres/binaries.js';
@@ -24,7 +25,6 @@ import { verifyStage } from './drill-verify.js';
 import { finishReport } from './finish-report.js';
 import { publishReport } from './publish-report.js';
 import { runReplicaDrill } from './run-replica-drill.js';
-import { errorText, StepRunner } from '../common/steps.js';
 
 export interface DrillOptions {
   readonly store: ObjectStore;

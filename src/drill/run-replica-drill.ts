@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorText, NOT_RUN, StepRunner } from '../common/steps.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import type { ReplicaStatus } from '../engine/replica/status.js';
 import { PgdrError } from '../errors.js';
@@ -18,7 +19,6 @@ import { finishReport } from './finish-report.js';
 import { publishReport } from './publish-report.js';
 import { createStage, promoteStage, replayStage } from './replica-stages.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText, NOT_RUN, StepRunner } from '../common/steps.js';
 
 export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
   if ((o.target ?? 'latest') !== 'latest') {

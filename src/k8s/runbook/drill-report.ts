@@ -3,12 +3,12 @@
 // steps map onto the drill stages: the operator's recovery (create the Cluster, wait for it) is fetch and
 // replay, and its promotion happens inside the wait.
 import { randomBytes } from 'node:crypto';
+import { errorText } from '../../common/steps.js';
 import type { PgdrConfig } from '../../config/types.js';
 import { drillSummary } from '../../drill/drill-format.js';
 import { appendHistory } from '../../drill/drill-history.js';
 import type { DrillReport, DrillStage, StageName } from '../../drill/drill-types.js';
 import { notifyWebhook } from '../../drill/notify.js';
-import { errorText } from '../../common/steps.js';
 import type { KubeApi } from '../api/kube-api.js';
 import type { ManifestSource } from '../manifest-types.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
@@ -34,10 +34,10 @@ export interface K8sDrillReportInput {
 export function k8sDrillReport(i: K8sDrillReportInput): DrillReport {
   const stages: DrillStage[] = [];
   for (const step of i.report.steps) {
-    const name = STAGE_OF[step.id];
+    const name = STAGE_OF[step.name];
     if (name === undefined) continue;
-    const status = step.status === 'done' ? 'pass' : step.status === 'failed' ? 'fail' : 'skip';
-    stages.push({ name, status, durationMs: step.durationMs, detail: step.summary ?? '' });
+    const status = step.status;
+    stages.push({ name, status, durationMs: step.durationMs, detail: step.detail });
     if (name === 'replay')
       stages.push({
         name: 'promote',
