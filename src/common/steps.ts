@@ -121,6 +121,36 @@ export class StepRunner<N extends string = string> {
     }
   }
 
+  /**
+   * For operations that stop at their first error: runs and records the step, then throws what the body threw
+   * (unchanged, so an abort stays an abort).
+   */
+  async runOrThrow<T>(
+    name: N,
+    body: () => Promise<T>,
+    opts: RunOptions & { detail?: (v: T) => string } = {},
+  ) {
+    let thrown: { e: unknown } | undefined;
+    const v = await this.run(
+      name,
+      async () => {
+        try {
+          const value = await body();
+          return { value, detail: opts.detail?.(value) ?? opts.title ?? name };
+        } catch (e) {
+          thrown = { e };
+          throw e;
+        }
+      },
+      opts,
+    );
+    if (thrown) throw thrown.e;
+    const last = this.results.at(-1);
+    if (last?.status !== 'pass')
+      throw this.failure?.error ?? new PgdrError('INTERNAL', `${name}: ${last?.detail}`);
+    return v as T;
+  }
+
   /** A step timed elsewhere. One that passed after a failure is kept, but never counted as a pass. */
   record(step: StepResult<N>): void {
     if (this.failed && step.status === 'pass') {
