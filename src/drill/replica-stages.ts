@@ -4,7 +4,7 @@
 
 import { errorText, NOT_RUN } from '../common/steps.js';
 import { createReplica } from '../engine/replica/create.js';
-import { promoteServer } from '../engine/replica/promote-server.js';
+import { promoteStandby } from '../engine/replica/promote-server.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import { type ReplicaStatus, replicaStatus } from '../engine/replica/status.js';
 import type { StageName, StageRunner } from './drill-types.js';
@@ -156,7 +156,7 @@ export async function promoteStage(
   }
   return runner.run('promote', async () => {
     // archive_command stays 'false' (as createReplica wrote it): a drill must never archive into the bucket.
-    const tli = await promoteServer({
+    const tli = await promoteStandby({
       state,
       alterArchiveCommand: "ALTER SYSTEM SET archive_command = 'false'",
     });

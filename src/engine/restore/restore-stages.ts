@@ -70,7 +70,7 @@ export function restoreStages(m: StageMarks): StepResult<RestoreStageName>[] {
       detail:
         rec.promoteMs === null
           ? 'promoted by PostgreSQL itself at the end of the archived WAL (timed within replay)'
-          : 'promoted (pg_promote) after pausing at the target',
+          : 'promoted (pg_ctl promote) after pausing at the target',
     });
   return r.results;
 }

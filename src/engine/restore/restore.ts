@@ -227,7 +227,7 @@ async function recover(
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
   // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
-  // as PITR targets get with pause then pg_promote. PostgreSQL removes standby.signal when it promotes, as it
+  // as PITR targets get with pause then pg_ctl promote. PostgreSQL removes standby.signal when it promotes, as it
   // would have removed recovery.signal.
   const promoteEarly = !hasTarget;
   if (promoteEarly) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
