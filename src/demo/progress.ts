@@ -2,6 +2,7 @@
 // what it is waiting for) and is replaced by its outcome; elsewhere (CI logs, pipes) plain lines only, one when
 // a step starts and one when it ends, so a log shows where a slow or stuck step is.
 import type { Writable } from 'node:stream';
+import { StepRunner } from '../common/steps.js';
 import { clearLine } from '../progress/redraw.js';
 
 export type Update = (status: string) => void;
@@ -16,6 +17,15 @@ export class Progress {
 
   /** Visible characters of the step line on screen. */
   private drawn = 0;
+
+  /** Where the current scenario's steps are recorded (each label is a step). */
+  private steps = new StepRunner();
+
+  /** Starts recording a new scenario's steps and returns their runner. */
+  newScenario(): StepRunner {
+    this.steps = new StepRunner();
+    return this.steps;
+  }
 
   private redraw(text: string, end = ''): void {
     this.out.write(`${clearLine(this.drawn, this.ansi)}${text}${end}`);
@@ -40,6 +50,7 @@ export class Progress {
   async step<T>(label: string, fn: (update: Update) => Promise<T>): Promise<T> {
     const t0 = performance.now();
     const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
+    const steps = this.steps;
     let status = '';
     // Cut to the terminal's width: a wrapped line cannot be rewritten in place.
     const width = Math.max(20, ((this.out as { columns?: number }).columns ?? 100) - 1);
@@ -56,12 +67,13 @@ export class Progress {
     };
     const end = (mark: string) => {
       if (timer) clearInterval(timer);
-      const text = `   ${mark} ${label} (${secs()} s)`;
+      const ms = steps.results.at(-1)?.durationMs;
+      const text = `   ${mark} ${label} (${ms === undefined ? secs() : (ms / 1000).toFixed(1)} s)`;
       if (this.tty) this.redraw(text, '\n');
       else this.line(text);
     };
     try {
-      const v = await fn(update);
+      const v = await steps.runOrThrow(label, () => fn(update), { title: label });
       end('ok ');
       return v;
     } catch (e) {

@@ -4,6 +4,7 @@
 
 import type { Writable } from 'node:stream';
 import { removeTree } from '../common/remove-tree.js';
+import { type StepOutcome, StepRunner } from '../common/steps.js';
 import { defaultCacheDir } from '../config/postgres-cache.js';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
@@ -12,7 +13,7 @@ import { DEFAULT_VOLUMES, type Volumes } from './mastodon-data.js';
 import { PgdrRunner } from './pgdr-child.js';
 import { losePrimary, type PrimaryLoss } from './primary-loss.js';
 import { Progress } from './progress.js';
-import type { DemoContext, Scenario, ScenarioResult } from './scenario.js';
+import type { DemoContext, Scenario, ScenarioOutcome, ScenarioResult } from './scenario.js';
 import { drillScenario } from './scenario-drill.js';
 import { failoverScenario } from './scenario-failover.js';
 import { latestScenario } from './scenario-latest.js';
@@ -59,6 +60,30 @@ export interface DemoResult {
   readonly wallSeconds: number;
   /** Data folders whose server could not be stopped (their files are then kept). */
   readonly stillRunning: readonly string[];
+}
+
+/** One scenario as a step: its outcome judges it; an error is shown with its hint and fails it. */
+async function playScenario(
+  s: Scenario,
+  ctx: DemoContext,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<StepOutcome<ScenarioOutcome>> {
+  try {
+    const out = await s.run(ctx);
+    return { value: out, status: out.passed ? 'pass' : 'fail', detail: out.note ?? '' };
+  } catch (e) {
+    signal.throwIfAborted();
+    const message = (e as Error).message;
+    progress.fact(`error: ${message}`);
+    const hint = isPgdrError(e) ? e.hint : undefined;
+    for (const l of hint?.split('\n') ?? []) progress.fact(`  ${l}`);
+    return { value: failedOutcome(message), status: 'fail', detail: message };
+  }
+}
+
+function failedOutcome(note: string): ScenarioOutcome {
+  return { passed: false, rtoSeconds: null, dataLost: '-', note };
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -113,26 +138,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         return connect(url.toString(), { application: 'pgdr_demo' });
       },
     };
+    // Scenarios are independent: each runs (and is judged) even after an earlier one failed.
+    const scenarios = new StepRunner();
     for (const s of SCENARIOS.filter((s) => o.only === undefined || o.only.includes(s.id))) {
       o.signal.throwIfAborted();
       progress.heading(s.title, s.explanation);
-      try {
-        results.push({ id: s.id, title: s.title, ...(await s.run(ctx)) });
-      } catch (e) {
-        o.signal.throwIfAborted();
-        const message = (e as Error).message;
-        progress.fact(`error: ${message}`);
-        const hint = isPgdrError(e) ? e.hint : undefined;
-        for (const l of hint?.split('\n') ?? []) progress.fact(`  ${l}`);
-        results.push({
-          id: s.id,
-          title: s.title,
-          passed: false,
-          rtoSeconds: null,
-          dataLost: '-',
-          note: message,
-        });
-      }
+      const steps = progress.newScenario();
+      // A failed step gives no value back: the outcome (what was lost, why) is kept from the body.
+      let outcome: ScenarioOutcome | undefined;
+      const play = async () => {
+        const r = await playScenario(s, ctx, progress, o.signal);
+        outcome = r.value;
+        return r;
+      };
+      await scenarios.run(s.id, play, { title: s.title, always: true });
+      o.signal.throwIfAborted();
+      const played = scenarios.results.at(-1)!;
+      results.push({
+        id: s.id,
+        title: s.title,
+        ...(outcome ?? failedOutcome(played.detail)),
+        durationMs: played.durationMs,
+        steps: steps.results,
+      });
       if (setup.writer.error) progress.fact(`the application's writes failed: ${setup.writer.error.message}`);
     }
   } finally {

@@ -44,11 +44,11 @@ export const failoverScenario: Scenario = {
     const first = await replicaStatus(ctx, statusArgs);
     ctx.progress.fact(`lag right after start: ${lagText(first)} (${first.verdict})`);
     const caughtUp = await ctx.progress.step('standby catching up with the archive while writes go on', (u) =>
-      waitFor(ctx, statusArgs, (s) => s.verdict === 'healthy', u),
+      follow(ctx, statusArgs, u, { done: (s) => s.verdict === 'healthy' }),
     );
     ctx.progress.fact(`lag: ${lagText(caughtUp)} (${caughtUp.verdict}: ${caughtUp.reason})`);
     const watched = await ctx.progress.step(`${WATCH_SECONDS} s of writes while the standby follows`, (u) =>
-      watch(ctx, statusArgs, WATCH_SECONDS * 1000, u),
+      follow(ctx, statusArgs, u, { forMs: WATCH_SECONDS * 1000 }),
     );
     ctx.progress.fact(`lag: ${lagText(watched)} (${watched.verdict})`);
 
@@ -60,7 +60,7 @@ export const failoverScenario: Scenario = {
       `primary gone; last archived WAL ${loss.lastArchivedWal ?? 'none'}; ${loss.committedRows - loss.archivedRows} committed row(s) were in WAL not archived yet`,
     );
     const ready = await ctx.progress.step('standby replaying the last archived WAL', (u) =>
-      waitFor(ctx, statusArgs, (s) => s.verdict === 'healthy' && s.unreplayedSegments === 0, u),
+      follow(ctx, statusArgs, u, { done: (s) => s.verdict === 'healthy' && s.unreplayedSegments === 0 }),
     );
     const promote = ['replica', 'promote', ctx.ws.standby, '--yes', '--config', ctx.ws.config];
     ctx.progress.fact(PgdrRunner.show(promote));
@@ -107,33 +107,22 @@ async function replicaStatus(ctx: DemoContext, args: string[]): Promise<ReplicaS
   return (await ctx.pgdr.json<ReplicaStatusJson>([...args, '--format', 'json'], { okCodes: [51] })).value;
 }
 
-async function watch(
+/**
+ * Polls the standby's status once a second: until `done` holds (at most CATCH_UP_MS), or, with `forMs`, for
+ * that long whatever it says.
+ */
+async function follow(
   ctx: DemoContext,
   args: string[],
-  ms: number,
   update: (s: string) => void,
+  o: { done?: (s: ReplicaStatusJson) => boolean; forMs?: number },
 ): Promise<ReplicaStatusJson> {
-  const end = Date.now() + ms;
+  const t0 = Date.now();
   for (;;) {
     const s = await replicaStatus(ctx, args);
     update(`${s.verdict}, lag ${lagText(s)}`);
-    if (Date.now() >= end) return s;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-async function waitFor(
-  ctx: DemoContext,
-  args: string[],
-  done: (s: ReplicaStatusJson) => boolean,
-  update: (s: string) => void,
-): Promise<ReplicaStatusJson> {
-  const deadline = Date.now() + CATCH_UP_MS;
-  for (;;) {
-    const s = await replicaStatus(ctx, args);
-    update(`${s.verdict}, lag ${lagText(s)}`);
-    if (done(s)) return s;
-    if (Date.now() > deadline) {
+    if (o.forMs !== undefined ? Date.now() - t0 >= o.forMs : o.done?.(s)) return s;
+    if (o.forMs === undefined && Date.now() - t0 > CATCH_UP_MS) {
       throw new Error(`the standby did not catch up: ${s.verdict}: ${s.reason}`);
     }
     await new Promise((r) => setTimeout(r, 1000));

@@ -24,7 +24,7 @@ export const latestScenario: Scenario = {
       ctx.pgdr.json<RestoreJson>([...args, '--format', 'json']),
     );
     ctx.progress.fact(
-      `backup ${r.plan.backupId} + ${r.plan.wal.segments} WAL segment(s): ${stagesText(r.timings)}`,
+      `backup ${r.plan.backupId} + ${r.plan.wal.segments} WAL segment(s): ${stagesText(r.stages)}`,
     );
     const db = await ctx.connectTo(r.server?.connectionString ?? '', DATABASE);
     let check: Awaited<ReturnType<typeof checkArchivedRows>>;

@@ -8,18 +8,13 @@ export interface RestoreJson {
   plan: { backupId: string; wal: { segments: number } };
   server: { connectionString: string } | null;
   confirmation: { state: string; timeline: number | null; lastReplayedTransaction: string | null } | null;
-  timings: {
-    planSeconds: number;
-    downloadSeconds: number | null;
-    replaySeconds: number | null;
-    promoteSeconds: number | null;
-    totalSeconds: number;
-  };
+  stages: Array<{ name: string; status: string; durationMs: number }>;
+  timings: { totalSeconds: number };
 }
 
-export function stagesText(t: RestoreJson['timings']): string {
-  const s = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
-  return `plan ${s(t.planSeconds)}, download ${s(t.downloadSeconds)}, replay ${s(t.replaySeconds)}, promote ${s(t.promoteSeconds)}`;
+export function stagesText(stages: RestoreJson['stages']): string {
+  const s = (ms: number, status: string) => (status === 'skip' ? '-' : `${(ms / 1000).toFixed(1)} s`);
+  return stages.map((st) => `${st.name} ${s(st.durationMs, st.status)}`).join(', ');
 }
 
 const DELETE_SQL =
@@ -62,7 +57,7 @@ export const pitrScenario: Scenario = {
       ctx.pgdr.json<RestoreJson>([...args, '--format', 'json']),
     );
     ctx.progress.fact(
-      `backup ${r.plan.backupId} + ${r.plan.wal.segments} WAL segment(s): ${stagesText(r.timings)}`,
+      `backup ${r.plan.backupId} + ${r.plan.wal.segments} WAL segment(s): ${stagesText(r.stages)}`,
     );
     let back = 0;
     const restored = await ctx.connectTo(r.server?.connectionString ?? '', DATABASE);

@@ -1,5 +1,6 @@
 // What every scenario gets (the running demo) and gives back (one row of the summary).
 import type pg from 'pg';
+import type { StepResult } from '../common/steps.js';
 import type { PostgresServer } from '../postgres/server.js';
 import type { PrimaryLoss } from './primary-loss.js';
 import type { SetupOptions } from './setup.js';
@@ -41,4 +42,8 @@ export interface Scenario {
 export interface ScenarioResult extends ScenarioOutcome {
   readonly id: string;
   readonly title: string;
+  /** Wall time of the scenario. */
+  readonly durationMs: number;
+  /** The steps it showed, as every step list has them (src/common/steps.ts). */
+  readonly steps: readonly StepResult[];
 }

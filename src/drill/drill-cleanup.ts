@@ -4,6 +4,12 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningServer } from '../engine/restore/restore.js';
 import { stopRestoredServer } from '../engine/restore/stop-server.js';
+import type { StageRunner } from './drill-types.js';
+
+/** The cleanup stage runs even after a failure: it is recorded, never skipped. */
+export async function cleanupStage(runner: StageRunner, body: () => Promise<string>): Promise<void> {
+  await runner.run('cleanup', async () => ({ value: undefined, detail: await body() }), { always: true });
+}
 
 export async function cleanupDrill(o: {
   readonly workDir: string;

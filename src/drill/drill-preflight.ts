@@ -3,8 +3,7 @@
 import type { StatusResult } from '../engine/status.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { runChecks } from '../verify/run-checks.js';
-import type { DrillCheck } from './drill-types.js';
-import type { StageRunner } from './stage-runner.js';
+import type { DrillCheck, StageRunner } from './drill-types.js';
 
 export async function preflightStage(
   runner: StageRunner,

@@ -2,10 +2,10 @@
 // times each stage when it succeeds; when it throws, the progress notes it gives tell which stage it was in,
 // so the failure is named and the stages it never reached are skipped.
 
+import { errorText, NOT_RUN } from '../common/steps.js';
 import { type RestoreOptions, type RestoreResult, restore } from '../engine/restore/restore.js';
 import type { RecoveryTarget } from '../engine/restore/target.js';
-import type { StageName } from './drill-types.js';
-import { errorText, type StageRunner } from './stage-runner.js';
+import type { StageName, StageRunner } from './drill-types.js';
 
 export interface DrillRestoreOptions
   extends Omit<RestoreOptions, 'target' | 'dir' | 'onStage' | 'action' | 'start' | 'planOnly'> {
@@ -18,8 +18,6 @@ export interface DrillRestoreOptions
   /** Told the chosen backup as soon as the plan is made, so a later failure can still name it. */
   readonly onBackup?: (backupId: string) => void;
 }
-
-const ms = (s: number | null) => (s === null ? 0 : Math.round(s * 1000));
 
 export async function drillRestore(
   runner: StageRunner,
@@ -53,42 +51,20 @@ export async function drillRestore(
       const dur = Math.round((next && marks[next] ? marks[next] : performance.now()) - (marks[s] ?? 0));
       if (i < at) runner.record({ name: s, status: 'pass', durationMs: dur, detail: 'done' });
       else if (i === at) runner.fail(s, errorText(e), dur);
-      else runner.skip(s, 'not run: an earlier stage failed');
+      else runner.skip(s, NOT_RUN);
     }
     return undefined;
   }
-  const { plan, timings, confirmation, download } = result;
-  runner.record({
-    name: 'plan',
-    status: 'pass',
-    durationMs: ms(timings.planSeconds),
-    detail: `backup ${plan.backup.backupId} (${plan.reason}), timeline ${plan.timeline}, ${plan.wal.segments} WAL segment(s), ${o.targetDetail}`,
-  });
-  runner.record({
-    name: 'fetch',
-    status: 'pass',
-    durationMs: ms(timings.downloadSeconds),
-    detail: `${plan.tars.length} tar(s), ${download?.downloadedBytes ?? plan.tarBytes} bytes downloaded, ${download?.files ?? '?'} files extracted`,
-  });
-  const judged = o.judge(confirmation?.lastReplayedTransaction ?? null);
-  runner.record({
-    name: 'replay',
-    status: judged.ok ? 'pass' : 'fail',
-    durationMs: ms(timings.replaySeconds),
-    detail:
-      `replayed to ${confirmation?.replayLsn ?? '?'} on timeline ${confirmation?.timeline ?? '?'}` +
-      (judged.detail ? `; ${judged.detail}` : ''),
-  });
-  const promoted = confirmation?.state === 'promoted';
-  runner.record({
-    name: 'promote',
-    status: promoted ? 'pass' : 'fail',
-    durationMs: ms(timings.promoteSeconds),
-    detail: !promoted
-      ? `server ended ${confirmation?.state ?? 'in an unknown state'}, not promoted`
-      : timings.promoteSeconds === null
-        ? 'promoted by PostgreSQL itself at the end of the archived WAL (timed within replay)'
-        : 'promoted (pg_promote) after pausing at the target',
-  });
+  // restore()'s own stages and durations; the drill adds what it asked for and judges the outcome.
+  for (const s of result.stages) {
+    if (s.name === 'plan') runner.record({ ...s, detail: `${s.detail}, ${o.targetDetail}` });
+    else if (s.name === 'replay') {
+      const judged = o.judge(result.confirmation?.lastReplayedTransaction ?? null);
+      const detail = judged.detail ? `${s.detail}; ${judged.detail}` : s.detail;
+      runner.record({ ...s, status: judged.ok ? s.status : 'fail', detail });
+    } else if (s.name === 'promote' && s.status !== 'pass')
+      runner.record({ ...s, status: 'fail', detail: `not promoted: ${s.detail}` });
+    else runner.record(s);
+  }
   return result;
 }

@@ -6,8 +6,7 @@ import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { DataCheck } from '../verify/data-check.js';
 import { withDatabase } from '../verify/database-connection.js';
 import { verifyDatabase } from '../verify/verify-database.js';
-import type { DrillCheck } from './drill-types.js';
-import type { StageRunner } from './stage-runner.js';
+import type { DrillCheck, StageRunner } from './drill-types.js';
 
 export interface VerifyStageResult {
   readonly checks: DrillCheck[];

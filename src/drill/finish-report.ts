@@ -2,6 +2,7 @@
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { StatusResult } from '../engine/status.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
+import type { StageRunner } from './drill-types.js';
 import {
   type DrillCheck,
   type DrillReport,
@@ -9,7 +10,6 @@ import {
   RTO_STAGES,
   STAGE_NAMES,
 } from './drill-types.js';
-import type { StageRunner } from './stage-runner.js';
 
 export interface FinishInput {
   readonly id: string;
@@ -30,9 +30,9 @@ export interface FinishInput {
 }
 
 export function finishReport(i: FinishInput): DrillReport {
-  const stages = i.runner.stages;
-  // Every stage must be present and passed: a missing stage (a bug) fails the drill too.
-  const allPassed = STAGE_NAMES.every((n) => stages.some((s) => s.name === n && s.status === 'pass'));
+  const stages = i.runner.results;
+  // Every stage must be present and passed: a missing or skipped stage fails the drill too.
+  const allPassed = i.runner.verdict(STAGE_NAMES) === 'pass';
   const failed = stages.find((s) => s.status === 'fail');
   const rtoParts = RTO_STAGES.map((n) => stages.find((s) => s.name === n));
   const rtoMs = rtoParts.every((s) => s?.status === 'pass')

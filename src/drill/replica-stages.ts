@@ -1,13 +1,14 @@
 // The replica drill's middle stages. createReplica() plans and downloads inside one call: its progress notes
 // split it into plan and fetch, as drill-restore.ts does for restore(). Replay is measured against the archive
 // (replicaStatus), not assumed from the server having started.
+
+import { errorText, NOT_RUN } from '../common/steps.js';
 import { createReplica } from '../engine/replica/create.js';
-import { promoteServer } from '../engine/replica/promote-server.js';
+import { promoteStandby } from '../engine/replica/promote-server.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import { type ReplicaStatus, replicaStatus } from '../engine/replica/status.js';
-import type { StageName } from './drill-types.js';
+import type { StageName, StageRunner } from './drill-types.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText, type StageRunner } from './stage-runner.js';
 
 export async function createStage(
   runner: StageRunner,
@@ -86,7 +87,7 @@ export async function replayStage(
   deadlineMs = REPLAY_DEADLINE_MS,
 ): Promise<ReplicaStatus | undefined> {
   if (!state) {
-    runner.skip('replay', 'not run: an earlier stage failed');
+    runner.skip('replay', NOT_RUN);
     return undefined;
   }
   return runner.run('replay', async () => {
@@ -150,12 +151,12 @@ export async function promoteStage(
 ): Promise<number | undefined> {
   if (!state || !caughtUp) {
     if (!runner.failed) runner.fail('promote', 'no caught-up standby to promote');
-    else runner.skip('promote', 'not run: an earlier stage failed');
+    else runner.skip('promote', NOT_RUN);
     return undefined;
   }
   return runner.run('promote', async () => {
     // archive_command stays 'false' (as createReplica wrote it): a drill must never archive into the bucket.
-    const tli = await promoteServer({
+    const tli = await promoteStandby({
       state,
       alterArchiveCommand: "ALTER SYSTEM SET archive_command = 'false'",
     });

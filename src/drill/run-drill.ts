@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorText, StepRunner } from '../common/steps.js';
 import type { ObjectStoreConfig } from '../config/types.js';
 import type { RestoreResult } from '../engine/restore/restore.js';
 import type { BinariesCache } from '../postgres/binaries.js';
@@ -15,16 +16,15 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { AmcheckBounds } from '../verify/amcheck-budget.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { DataCheck } from '../verify/data-check.js';
-import { cleanupDrill } from './drill-cleanup.js';
+import { cleanupDrill, cleanupStage } from './drill-cleanup.js';
 import { preflightStage } from './drill-preflight.js';
 import { drillRestore } from './drill-restore.js';
 import { type DrillTargetInput, judgeReached, resolveTarget } from './drill-target.js';
-import type { DrillCheck, DrillReport, DrillScenario } from './drill-types.js';
+import type { DrillCheck, DrillReport, DrillScenario, StageName } from './drill-types.js';
 import { verifyStage } from './drill-verify.js';
 import { finishReport } from './finish-report.js';
 import { publishReport } from './publish-report.js';
 import { runReplicaDrill } from './run-replica-drill.js';
-import { errorText, StageRunner } from './stage-runner.js';
 
 export interface DrillOptions {
   readonly store: ObjectStore;
@@ -62,7 +62,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   if ((o.scenario ?? 'restore') === 'replica') return runReplicaDrill(o);
   const startedAt = new Date();
   const id = randomBytes(4).toString('hex');
-  const runner = new StageRunner();
+  const runner = new StepRunner<StageName>();
   const note = (s: string) => o.onStage?.(s);
   note('preflight');
   let backupId: string | null = null;
@@ -139,7 +139,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   note('cleanup');
   if (workDir) {
     const w = workDir;
-    await runner.always('cleanup', () =>
+    await cleanupStage(runner, () =>
       cleanupDrill({
         workDir: w,
         dataDir: dataDir(),
@@ -148,7 +148,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       }),
     );
   } else {
-    await runner.always('cleanup', async () => 'nothing to clean up');
+    await cleanupStage(runner, async () => 'nothing to clean up');
   }
   const report = finishReport({
     id,

@@ -6,19 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorText, NOT_RUN, StepRunner } from '../common/steps.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import type { ReplicaStatus } from '../engine/replica/status.js';
 import { PgdrError } from '../errors.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
-import { cleanupDrill } from './drill-cleanup.js';
+import { cleanupDrill, cleanupStage } from './drill-cleanup.js';
 import { preflightStage } from './drill-preflight.js';
-import type { DrillCheck, DrillReport } from './drill-types.js';
+import type { DrillCheck, DrillReport, StageName, StageRunner } from './drill-types.js';
 import { verifyStage } from './drill-verify.js';
 import { finishReport } from './finish-report.js';
 import { publishReport } from './publish-report.js';
 import { createStage, promoteStage, replayStage } from './replica-stages.js';
 import type { DrillOptions } from './run-drill.js';
-import { errorText, StageRunner } from './stage-runner.js';
 
 export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
   if ((o.target ?? 'latest') !== 'latest') {
@@ -28,7 +28,7 @@ export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
   }
   const startedAt = new Date();
   const id = randomBytes(4).toString('hex');
-  const runner = new StageRunner();
+  const runner = new StepRunner<StageName>();
   const note = (s: string) => o.onStage?.(s);
   note('preflight');
   const pre = await preflightStage(runner, o);
@@ -76,7 +76,7 @@ export async function runReplicaDrill(o: DrillOptions): Promise<DrillReport> {
   }
   note('cleanup');
   const w = workDir;
-  await runner.always('cleanup', async () =>
+  await cleanupStage(runner, async () =>
     w
       ? cleanupDrill({ workDir: w, dataDir: dataDir(), server: state ?? null, keep: o.keep ?? false })
       : 'nothing to clean up',
@@ -118,5 +118,5 @@ function withRpo(r: DrillReport, caughtUp: ReplicaStatus | undefined): DrillRepo
 
 /** createStage records plan (and fetch when it got there); a plan failure leaves fetch unrecorded. */
 function skipIfMissing(runner: StageRunner, name: 'fetch'): void {
-  if (!runner.stages.some((s) => s.name === name)) runner.skip(name, 'not run: an earlier stage failed');
+  if (!runner.results.some((s) => s.name === name)) runner.skip(name, NOT_RUN);
 }

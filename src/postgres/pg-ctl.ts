@@ -1,5 +1,7 @@
 // Controlling a server in a data folder through its pg_ctl, one way for every command: whether it runs, a
-// stop that waits and says why it failed, a restart. pg_ctl runs as the server's OS user (os-user.ts).
+// start, a stop that waits and says why it failed, a restart, a promotion. pg_ctl runs as the server's OS user
+// (os-user.ts). A recovery that must promote before its checkpoint record is read asks the postmaster itself
+// (promote-signal.ts): pg_ctl promote refuses until then.
 import { promises as fsp } from 'node:fs';
 import { PgdrError } from '../errors.js';
 import { lastLines } from './initdb.js';
@@ -37,6 +39,65 @@ export async function stopServer(
   if (r.code === 0 || !(await isRunning(t))) return;
   throw new PgdrError('POSTGRES_ERROR', `PostgreSQL in ${t.pgdata} did not stop (${mode})`, {
     hint: [o.hint, r.stderr.trim() || r.stdout.trim(), await logTail(t)].filter(Boolean).join('\n'),
+  });
+}
+
+export interface StartSettings {
+  /** The postgres command line (pg_ctl -o): `-p`, `-k`, `-c name=value`, already quoted. */
+  readonly options: string;
+  /** Wait until the server accepts connections (or is a hot standby); default true. */
+  readonly wait?: boolean;
+  readonly timeoutSeconds?: number;
+  /** What the error calls the server ("PostgreSQL 17.2"); default "PostgreSQL in <pgdata>". */
+  readonly what?: string;
+  /** Said after "did not start" ("on port 5433"). */
+  readonly where?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Starts the server with its log in t.logFile. A start that fails is followed by an immediate stop: a pg_ctl
+ * that timed out leaves a server running that nobody would own afterwards.
+ */
+export async function startServer(t: PgCtlTarget & { logFile: string }, o: StartSettings): Promise<void> {
+  const timeout = o.timeoutSeconds ?? 60;
+  const waitFlag = o.wait === false ? '-W' : '-w';
+  const args = [
+    'start',
+    '-D',
+    t.pgdata,
+    '-l',
+    t.logFile,
+    waitFlag,
+    '-t',
+    String(timeout),
+    '-s',
+    '-o',
+    o.options,
+  ];
+  const r = await run(t, args, timeout + 30);
+  if (r.code === 0) return;
+  await stopServer(t, { mode: 'immediate' }).catch(() => undefined);
+  throw new PgdrError(
+    'POSTGRES_ERROR',
+    `${o.what ?? `PostgreSQL in ${t.pgdata}`} did not start${o.where ? ` ${o.where}` : ''}`,
+    {
+      hint: [r.stderr.trim() || r.stdout.trim(), await logTail(t)].filter(Boolean).join('\n'),
+      ...(o.details ? { details: o.details } : {}),
+    },
+  );
+}
+
+/** Promotes a server in recovery and waits until it accepts writes (pg_ctl promote -w). */
+export async function promoteServer(t: PgCtlTarget, timeoutSeconds = 300): Promise<void> {
+  const r = await run(
+    t,
+    ['promote', '-D', t.pgdata, '-w', '-t', String(timeoutSeconds)],
+    timeoutSeconds + 30,
+  );
+  if (r.code === 0) return;
+  throw new PgdrError('POSTGRES_ERROR', `PostgreSQL in ${t.pgdata} did not promote: ${r.stderr.trim()}`, {
+    hint: await logTail(t),
   });
 }
 

@@ -10,8 +10,15 @@ import { shQuote } from '../shell-quote.js';
 import type { PostgresBinaries } from './binaries.js';
 import { withClient } from './connect.js';
 import { lastLines } from './initdb.js';
-import { chownToServerUser, resolveServerUser, runAsServerUser, type ServerUser } from './os-user.js';
-import { isRunning, type PgCtlTarget, type StopMode, stopServer } from './pg-ctl.js';
+import { chownToServerUser, resolveServerUser, type ServerUser } from './os-user.js';
+import {
+  isRunning,
+  type PgCtlTarget,
+  promoteServer,
+  type StopMode,
+  startServer,
+  stopServer,
+} from './pg-ctl.js';
 
 // initdb lives in its own file to keep this one small; servers and clusters are made together.
 export { type InitdbOptions, initdb } from './initdb.js';
@@ -83,22 +90,14 @@ export class PostgresServer {
         throw new PgdrError('USAGE', `invalid setting name '${name}'`);
       opts.push(`-c ${shQuote(`${name}=${value}`)}`);
     }
-    const timeout = String(options.timeoutSeconds ?? 60);
-    const waitFlag = options.wait === false ? '-W' : '-w';
-    const args = ['start', '-D', options.pgdata, '-l', options.logFile, waitFlag, '-t', timeout, '-s', '-o'];
-    const r = await server.pgCtl([...args, opts.join(' ')], (options.timeoutSeconds ?? 60) + 30);
-    if (r.code !== 0) {
-      // A timed-out pg_ctl leaves the server running; nobody would own it afterwards.
-      await server.stop({ mode: 'immediate' }).catch(() => undefined);
-      throw new PgdrError(
-        'POSTGRES_ERROR',
-        `PostgreSQL ${options.bin.version} did not start on port ${options.port}`,
-        {
-          hint: `${r.stderr.trim() || r.stdout.trim()}\nlast lines of ${options.logFile}:\n${await server.logTail()}`,
-          details: { pgdata: options.pgdata, port: options.port, logFile: options.logFile },
-        },
-      );
-    }
+    await startServer(server.control, {
+      options: opts.join(' '),
+      wait: options.wait,
+      timeoutSeconds: options.timeoutSeconds,
+      what: `PostgreSQL ${options.bin.version}`,
+      where: `on port ${options.port}`,
+      details: { pgdata: options.pgdata, port: options.port, logFile: options.logFile },
+    });
     return server;
   }
 
@@ -125,12 +124,18 @@ export class PostgresServer {
     });
   }
 
+  /** Promotes the server (in recovery) and waits until it accepts writes. */
+  async promote(timeoutSeconds?: number): Promise<void> {
+    await promoteServer(this.control, timeoutSeconds);
+  }
+
   /** Stops the server; a server that is not running is not an error. */
   async stop(options: { mode?: StopMode; timeoutSeconds?: number } = {}): Promise<void> {
     await stopServer(this.control, options);
   }
 
-  private get control(): PgCtlTarget {
+  /** How pg_ctl reaches this server (pg-ctl.ts). */
+  get control(): PgCtlTarget & { logFile: string } {
     const { bin, pgdata, logFile } = this.options;
     return { pgCtl: bin.pgCtl, pgdata, logFile, user: this.runAs };
   }
@@ -161,14 +166,5 @@ export class PostgresServer {
 
   async logTail(lines = 20): Promise<string> {
     return lastLines(await fsp.readFile(this.options.logFile, 'utf8').catch(() => ''), lines);
-  }
-
-  private pgCtl(args: string[], timeoutSeconds: number) {
-    return runAsServerUser({
-      file: this.options.bin.pgCtl,
-      args,
-      user: this.runAs,
-      timeoutMs: timeoutSeconds * 1000,
-    });
   }
 }

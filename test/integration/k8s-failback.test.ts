@@ -153,7 +153,7 @@ describe('pgdr k8s failback', () => {
     assert.equal(v.ok, true);
     assert.deepEqual(
       v.steps.map((s) => `${s.id}:${s.status}`),
-      ['pre-checks:done', 'point-applications:done', 'backup:done', 'check-archive:done'],
+      ['pre-checks:pass', 'point-applications:pass', 'backup:pass', 'check-archive:pass'],
     );
     assert.equal(v.backupId, bucket.backupId);
     assert.equal(v.serverName, RECOVERED);
@@ -252,7 +252,7 @@ describe('pgdr k8s failback', () => {
     assert.equal(third.code, 0, third.stderr);
     const t = JSON.parse(third.stdout) as { steps: { id: string; status: string }[] };
     for (const id of ['backup', 'delete-original', 'recreate'])
-      assert.equal(t.steps.find((s) => s.id === id)?.status, 'skipped', id);
+      assert.equal(t.steps.find((s) => s.id === id)?.status, 'skip', id);
     assert.equal(
       api.requests.filter((x) => x.method === 'DELETE' && x.path.includes('/clusters/')).length,
       2,

@@ -5,14 +5,15 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { StepRunner } from '../../src/common/steps.js';
+import { cleanupStage } from '../../src/drill/drill-cleanup.js';
 import { drillSummary, drillText } from '../../src/drill/drill-format.js';
 import { historyKey } from '../../src/drill/drill-history.js';
 import { judgeReached, resolveTarget } from '../../src/drill/drill-target.js';
-import type { DrillReport, StageName } from '../../src/drill/drill-types.js';
+import type { DrillReport, StageName, StageRunner } from '../../src/drill/drill-types.js';
 import { finishReport } from '../../src/drill/finish-report.js';
 import { rtoTrend, sparkline } from '../../src/drill/history-format.js';
 import { notifyWebhook, redactUrl } from '../../src/drill/notify.js';
-import { StageRunner } from '../../src/drill/stage-runner.js';
 import type { StatusResult } from '../../src/engine/status.js';
 import type { AmcheckSummary } from '../../src/verify/amcheck-findings.js';
 
@@ -37,15 +38,15 @@ const ALL: StageName[] = ['preflight', 'plan', 'fetch', 'replay', 'promote', 've
 
 describe('drill stages and result', () => {
   it('skips every stage after a failure, still runs cleanup, and fails', async () => {
-    const r = new StageRunner();
+    const r = new StepRunner<StageName>();
     await r.run('preflight', async () => ({ value: 1, detail: 'ok' }));
     await r.run('plan', async () => {
       throw Object.assign(new Error('no backups'), { code: 'NO_BACKUPS', hint: 'check serverName' });
     });
     assert.equal(await r.run('fetch', async () => ({ value: 1, detail: 'ran' })), undefined);
-    await r.always('cleanup', async () => 'removed');
+    await cleanupStage(r, async () => 'removed');
     assert.deepEqual(
-      r.stages.map((s) => [s.name, s.status]),
+      r.results.map((s) => [s.name, s.status]),
       [
         ['preflight', 'pass'],
         ['plan', 'fail'],
@@ -53,7 +54,7 @@ describe('drill stages and result', () => {
         ['cleanup', 'pass'],
       ],
     );
-    assert.equal(r.stages[1]?.detail, 'NO_BACKUPS: no backups (check serverName)');
+    assert.equal(r.results[1]?.detail, 'NO_BACKUPS: no backups (check serverName)');
     const rep = finish(r);
     assert.equal(rep.result, 'fail');
     assert.equal(rep.failedStage, 'plan');
@@ -61,24 +62,24 @@ describe('drill stages and result', () => {
   });
 
   it('passes only when every stage is present and passed; RTO sums plan..verify', () => {
-    const r = new StageRunner();
+    const r = new StepRunner<StageName>();
     for (const [i, name] of ALL.entries()) r.record({ name, status: 'pass', durationMs: i + 1, detail: '' });
     const rep = finish(r);
     assert.equal(rep.result, 'pass');
     assert.equal(rep.rtoMs, 2 + 3 + 4 + 5 + 6);
-    const missing = new StageRunner();
+    const missing = new StepRunner<StageName>();
     for (const name of ALL.filter((n) => n !== 'verify')) {
       missing.record({ name, status: 'pass', durationMs: 1, detail: '' });
     }
     assert.equal(finish(missing).result, 'fail');
-    const skipped = new StageRunner();
+    const skipped = new StepRunner<StageName>();
     for (const name of ALL)
       skipped.record({ name, status: name === 'verify' ? 'skip' : 'pass', durationMs: 1, detail: '' });
     assert.equal(finish(skipped).result, 'fail');
   });
 
   it('a stage body may judge itself failed', async () => {
-    const r = new StageRunner();
+    const r = new StepRunner<StageName>();
     const v = await r.run('verify', async () => ({
       value: 1,
       status: 'fail' as const,
@@ -195,7 +196,7 @@ describe('drill webhook', () => {
 
 describe('the drill report says partial', () => {
   const report = (verification: AmcheckSummary) => {
-    const runner = new StageRunner();
+    const runner = new StepRunner<StageName>();
     for (const name of ALL) runner.record({ name, status: 'pass', durationMs: 1, detail: '' });
     return finish(runner, verification);
   };

@@ -78,14 +78,15 @@ describe('runbook engine', () => {
     assert.equal(r.ok, false);
     assert.deepEqual(ran, ['a', 'cleanup']);
     assert.deepEqual(
-      r.steps.map((s) => [s.id, s.status]),
+      r.steps.map((s) => [s.name, s.status, s.detail]),
       [
-        ['a', 'done'],
-        ['b', 'failed'],
-        ['c', 'not run'],
-        ['cleanup', 'skipped'],
+        ['a', 'pass', 'ok'],
+        ['b', 'fail', 'K8S_TIMEOUT: never ready'],
+        ['c', 'skip', 'not run: an earlier step failed'],
+        ['cleanup', 'skip', 'nothing'],
       ],
     );
+    assert.equal(r.result, 'fail');
     assert.equal(r.failure?.step, 'b');
     assert.equal(r.failure?.error.code, 'K8S_TIMEOUT');
     assert.deepEqual(r.state, ['ran a,cleanup']);

@@ -65,7 +65,7 @@ pgdr drill history). --notify POSTs the JSON report (10 s timeout, one retry); a
 reported but does not change the result. --report FILE writes the JSON report too.
 --scenario replica plays the monthly "test replica cluster" item instead: fetch downloads the latest backup
 and starts it as a hot standby, replay waits until it has replayed the newest archived WAL (its lag at start
-and at catch-up in the detail), promote runs pg_promote with archiving left off, then verify and cleanup.
+and at catch-up in the detail), promote runs pg_ctl promote with archiving left off, then verify and cleanup.
 
 ${AMCHECK_USAGE}
 ${installPostgresUsage(25)}

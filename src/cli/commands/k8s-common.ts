@@ -2,6 +2,7 @@
 // lazily, never from shared modules), and printing a runbook's plan (--dry-run) and its report (timings, the
 // failed step, the state things are in).
 
+import { NOT_RUN } from '../../common/steps.js';
 import type { KubeApi } from '../../k8s/api/kube-api.js';
 import type { Manifest } from '../../k8s/manifest-types.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
@@ -150,7 +151,7 @@ export function stepPrinter(ctx: CliContext) {
   return {
     onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {
       if (!r) line(ctx, `[${i + 1}/${total}] ${step.title}`);
-      else line(ctx, `      ${r.status} in ${seconds(r.durationMs)}${r.summary ? `: ${r.summary}` : ''}`);
+      else line(ctx, `      ${statusWord(r)} in ${seconds(r.durationMs)}${r.detail ? `: ${r.detail}` : ''}`);
     },
     progress(text: string) {
       line(ctx, `      ${text}`);
@@ -158,11 +159,18 @@ export function stepPrinter(ctx: CliContext) {
   };
 }
 
+/** The words the runbook printout has always used. */
+function statusWord(s: StepResult): string {
+  if (s.status === 'pass') return 'done';
+  if (s.status === 'fail') return 'failed';
+  return s.detail === NOT_RUN ? 'not run' : 'skipped';
+}
+
 export function printReport(ctx: CliContext, r: RunbookReport): void {
   line(ctx, '');
   line(ctx, 'Timings (RTO):');
-  const rows = r.steps.map((s) => [s.id, s.status, s.status === 'not run' ? '' : seconds(s.durationMs)]);
-  rows.push(['total', r.ok ? 'ok' : 'FAILED', seconds(r.totalMs)]);
+  const rows = r.steps.map((s) => [s.name, statusWord(s), s.detail === NOT_RUN ? '' : seconds(s.durationMs)]);
+  rows.push(['total', r.result === 'pass' ? 'ok' : r.ok ? 'ok (partial)' : 'FAILED', seconds(r.totalMs)]);
   line(ctx, indent(table(['step', 'status', 'duration'], rows), 2));
   if (r.failure) {
     line(ctx, '');
@@ -180,7 +188,9 @@ export function reportJson(r: RunbookReport): Record<string, unknown> {
     runbook: r.runbook,
     ok: r.ok,
     totalMs: r.totalMs,
-    steps: r.steps,
+    // `id` and `summary` are the names these fields had before every step list shared one shape.
+    steps: r.steps.map((s) => ({ ...s, id: s.name, summary: s.detail })),
+    result: r.result,
     // The error object every command prints under --format json, and the step it stopped at.
     failure: r.failure ? { step: r.failure.step, ...jsonError(r.failure.error) } : null,
     state: r.state,

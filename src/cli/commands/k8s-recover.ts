@@ -133,7 +133,7 @@ async function runRecovery(mode: Mode, argv: string[], ctx: CliContext): Promise
     describeState: (c) => describeRecoveryState(o, plan, c),
     outcome: (report, { state }) => {
       const verification =
-        report.steps.find((st) => st.id === 'verify')?.status !== 'done'
+        report.steps.find((st) => st.name === 'verify')?.status !== 'pass'
           ? null
           : state.partial
             ? 'partial'

@@ -26,7 +26,7 @@ export const replicaPromote: Command = {
 
 The irreversible failover step. Shows the lag and the archived WAL the standby has not replayed (lost by
 promoting now), checks that the new serverName's archive is empty (barman-cloud-check-wal-archive), points
-archive_command at it, then runs pg_promote() and confirms the new timeline. The old primary's archive is
+archive_command at it, then runs pg_ctl promote and confirms the new timeline. The old primary's archive is
 never written to. Without --yes it asks for the serverName on a terminal, and refuses without one.
 The archive configuration and its credentials go to DIR.pgdr/ beside the data folder (server user, 0700);
 the credentials the standby's restore_command read are removed from DIR once it is promoted.

@@ -71,6 +71,7 @@ export function restoreJson(r: RestoreResult): Record<string, unknown> {
       : null,
     server: r.server,
     confirmation: r.confirmation,
+    stages: r.stages,
     timings: r.timings,
   };
 }

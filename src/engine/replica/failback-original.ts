@@ -5,6 +5,7 @@
 // running unless asked to stop: applications still write to it until they are pointed at the new one.
 
 import { promises as fsp } from 'node:fs';
+import { msToSeconds, type StepResult, StepRunner } from '../../common/steps.js';
 import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import type { BinariesCache } from '../../postgres/binaries.js';
@@ -57,7 +58,8 @@ export interface FailbackOriginalResult {
   readonly archiveCommand: string;
   readonly rows: RowComparison;
   readonly recoveredStopped: boolean;
-  readonly steps: ReadonlyArray<{ step: FailbackStepName; seconds: number }>;
+  /** Each step as every step list has it (durationMs), plus `step` and `seconds`, its older names. */
+  readonly steps: ReadonlyArray<StepResult<FailbackStepName> & { step: FailbackStepName; seconds: number }>;
   readonly totalSeconds: number;
   readonly next: readonly string[];
 }
@@ -65,15 +67,10 @@ export interface FailbackOriginalResult {
 export async function failbackOriginal(o: FailbackOriginalOptions): Promise<FailbackOriginalResult> {
   const { plan } = o;
   const { recovered, promotion, originalServerName: name } = plan;
-  const t0 = performance.now();
-  const steps: Array<{ step: FailbackStepName; seconds: number }> = [];
-  const timed = async <T>(step: FailbackStepName, what: string, fn: () => Promise<T>): Promise<T> => {
-    o.onStage?.(what);
-    const t = performance.now();
-    const v = await fn();
-    steps.push({ step, seconds: Math.round(performance.now() - t) / 1000 });
-    return v;
-  };
+  // Each step's title is its progress note.
+  const runner = new StepRunner<FailbackStepName>({ progress: { emit: (e) => o.onStage?.(e.message) } });
+  const timed = <T>(step: FailbackStepName, what: string, fn: () => Promise<T>): Promise<T> =>
+    runner.runOrThrow(step, fn, { title: what });
   const source = await timed('backup', `backing up the recovered cluster under ${promotion.serverName}`, () =>
     createBackup({
       store: o.store,
@@ -202,8 +199,8 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     archiveCommand: archive.archiveCommand,
     rows,
     recoveredStopped: o.stopRecovered === true,
-    steps,
-    totalSeconds: Math.round(performance.now() - t0) / 1000,
+    steps: runner.results.map((r) => ({ ...r, step: r.name, seconds: msToSeconds(r.durationMs) })),
+    totalSeconds: msToSeconds(runner.elapsedMs()),
     next,
   };
 }

@@ -1,16 +1,16 @@
 // The PostgreSQL side of a promotion: archive_command first (archive_mode is already on, so a reload does),
-// then pg_promote(), then the new timeline read back from the server rather than assumed. Once promoted, the
+// then pg_ctl promote, then the new timeline read back from the server rather than assumed. Once promoted, the
 // standby's restore_command never runs again: its credentials are removed from the data folder.
 
 import type { WalObject } from '../../catalog/wal-catalog.js';
 import { PgdrError } from '../../errors.js';
 import { connect, withClient } from '../../postgres/connect.js';
-import { restartServer } from '../../postgres/pg-ctl.js';
+import { promoteServer, restartServer } from '../../postgres/pg-ctl.js';
 import { currentTimeline } from '../../postgres/timeline.js';
 import { removeRestoreCredentials } from '../restore/recovery-config.js';
 import type { ReplicaState } from './replica-state.js';
 
-export async function promoteServer(o: {
+export async function promoteStandby(o: {
   state: ReplicaState;
   alterArchiveCommand: string;
 }): Promise<number> {
@@ -27,22 +27,20 @@ export async function promoteServer(o: {
       restart = true;
     }
     await client.query('SELECT pg_reload_conf()');
-    const [ok] = (await client.query<{ p: boolean }>('SELECT pg_promote(true, 300) AS p')).rows;
-    if (ok?.p !== true)
-      throw new PgdrError('POSTGRES_ERROR', 'pg_promote() did not finish within 300 seconds');
   } catch (e) {
     if (e instanceof PgdrError) throw e;
     throw new PgdrError('POSTGRES_ERROR', `promotion failed: ${(e as Error).message}`, { cause: e });
   } finally {
     await client.end().catch(() => undefined);
   }
+  await promoteServer(o.state, 300);
   if (restart) {
     await restartServer(o.state);
   }
   const tli = await withClient(o.state.connectionString, session, async (after) => {
     const now = await currentTimeline(after);
     if (now.inRecovery)
-      throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_promote()');
+      throw new PgdrError('POSTGRES_ERROR', 'the server is still in recovery after pg_ctl promote');
     // A commit makes the new timeline's first segment worth archiving soon; the history file goes at once.
     await after.query('SELECT pg_current_xact_id()');
     return now.timeline;

@@ -1,6 +1,6 @@
 // `pgdr replica promote`, in two calls so that the CLI can show what would be lost and ask in between:
 // preparePromotion() changes nothing (and refuses a missing folder, a non-standby, or a new serverName whose
-// archive is not empty); promoteReplica() points archive_command at the new serverName, then pg_promote(),
+// archive is not empty); promoteReplica() points archive_command at the new serverName, then pg_ctl promote,
 // so the new timeline's history file and WAL go to <destination>/<newServerName>/wals/ and never to the old
 // primary's archive. The archive configuration and its credentials live beside the data folder
 // (archive-config.ts); the standby's restore credentials leave it at the promotion (promote-server.ts).
@@ -12,7 +12,7 @@ import { shCommand } from '../../shell-quote.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
 import { sqlLiteral, writeArchiveConfig } from './archive-config.js';
-import { promoteServer, waitForHistory } from './promote-server.js';
+import { promoteStandby, waitForHistory } from './promote-server.js';
 import { assertDataDir, type ReplicaState, readReplicaState, writeReplicaState } from './replica-state.js';
 import { type ReplicaStatus, replicaStatus } from './status.js';
 
@@ -101,7 +101,7 @@ export async function promoteReplica(o: PromoteOptions): Promise<PromoteResult> 
     wal: o.objectStore.wal,
   });
   const archiveCommand = `${shCommand([...o.pgdrCommand, 'wal', 'archive', '--config', configFile])} %p`;
-  const timeline = await promoteServer({
+  const timeline = await promoteStandby({
     state,
     alterArchiveCommand: `ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`,
   });

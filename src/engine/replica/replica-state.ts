@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isPgdrError, localFileError, PgdrError } from '../../errors.js';
+import type { RunningServer } from '../restore/restore.js';
 
 export const REPLICA_STATE_FILE = 'pgdr-replica.json';
 
@@ -26,16 +27,8 @@ export interface ReplicaFailback {
   readonly connectionString: string;
 }
 
-export interface ReplicaState {
-  readonly pgdata: string;
-  readonly host: string;
-  readonly port: number;
-  readonly socketDir: string;
-  readonly logFile: string;
-  readonly pgCtl: string;
-  readonly osUser: string | null;
-  readonly connectionString: string;
-  readonly stopCommand: string;
+/** The standby as restore() left it running (how to reach and stop it), and what it follows. */
+export interface ReplicaState extends Omit<RunningServer, 'startSettings'> {
   /** The server whose archive the standby follows. */
   readonly serverName: string;
   readonly destinationPath: string;

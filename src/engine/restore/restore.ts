@@ -9,6 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ManifestState } from '../../catalog/backup-manifest.js';
+import type { StepResult } from '../../common/steps.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { isPgdrError } from '../../errors.js';
 import { freePort } from '../../postgres/free-port.js';
@@ -29,6 +30,13 @@ import {
 import { explainStop, type StopEvidence, shortReplay } from './replay-end.js';
 import { replayProgress } from './replay-progress.js';
 import { replaySettings } from './replay-settings.js';
+import {
+  type RestoreStageName,
+  restoreStages,
+  type StageMarks,
+  type StageTimings,
+  stageTimings,
+} from './restore-stages.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
 import { stopCommandText } from './stop-server.js';
 import { type SyncStats, syncTrees } from './sync-tree.js';
@@ -59,14 +67,7 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly progress?: ProgressSink | undefined;
 }
 
-export interface StageTimings {
-  readonly planSeconds: number;
-  readonly downloadSeconds: number | null;
-  readonly replaySeconds: number | null;
-  readonly promoteSeconds: number | null;
-  /** Wall time of the whole call: the recovery time objective measured. */
-  readonly totalSeconds: number;
-}
+export type { RestoreStageName, StageTimings };
 
 export interface RunningServer {
   readonly host: string;
@@ -105,6 +106,9 @@ export interface RestoreResult {
   readonly recoveryConfig: RecoveryConfig | null;
   readonly server: RunningServer | null;
   readonly confirmation: Confirmation | null;
+  /** plan, fetch, replay, promote: each step's time in ms and what it did; their sum is the RTO. */
+  readonly stages: readonly StepResult<RestoreStageName>[];
+  /** The same durations in seconds (the JSON field `timings`). */
   readonly timings: StageTimings;
 }
 
@@ -113,7 +117,6 @@ const EVIDENCE_LINES = 400;
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = performance.now();
-  const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
   const start = o.start ?? true;
   const plan = await planRestore({ ...o, needBinaries: start && !o.planOnly });
   const tPlan = performance.now();
@@ -127,13 +130,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     server: null,
     confirmation: null,
   };
-  const timings = {
-    planSeconds: secs(t0, tPlan),
-    downloadSeconds: null,
-    replaySeconds: null,
-    promoteSeconds: null,
-  };
-  if (o.planOnly) return { ...base, timings: { ...timings, totalSeconds: secs(t0) } };
+  if (o.planOnly)
+    return { ...base, ...timed({ plan, planMs: ms(t0, tPlan), stoppedBecause: 'plan only (--plan)' }, t0) };
 
   const restarted = plan.delta ? await markDelta(plan) : await markFolders(plan, o.onStage);
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
@@ -172,14 +170,7 @@ async function recover(
   },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
-  const secs = (from: number, to: number = performance.now()) => Math.round(to - from) / 1000;
   const start = o.start ?? true;
-  const timings = {
-    planSeconds: secs(t0, tPlan),
-    downloadSeconds: null,
-    replaySeconds: null,
-    promoteSeconds: null,
-  };
   const fetch = plan.delta ? deltaDownload : downloadAndExtract;
   const download = await fetch(plan, {
     store: o.store,
@@ -212,7 +203,7 @@ async function recover(
   await unmarkFolders(plan);
   c.marked.still = false;
   const tDownload = performance.now();
-  const afterDownload = { ...timings, downloadSeconds: secs(tPlan, tDownload) };
+  const marks = { plan, planMs: ms(t0, tPlan), fetched: { ms: ms(tPlan, tDownload), download } };
   const base = {
     plan,
     download,
@@ -224,7 +215,8 @@ async function recover(
     confirmation: null,
   };
   if (!start || plan.binaries === undefined) {
-    return { ...base, timings: { ...afterDownload, totalSeconds: secs(t0) } };
+    const why = start ? 'no PostgreSQL binaries to start' : 'not started (--no-start)';
+    return { ...base, ...timed({ ...marks, stoppedBecause: why }, t0) };
   }
 
   const port = o.port ?? (await freePort());
@@ -235,7 +227,7 @@ async function recover(
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
   // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
-  // as PITR targets get with pause then pg_promote. PostgreSQL removes standby.signal when it promotes, as it
+  // as PITR targets get with pause then pg_ctl promote. PostgreSQL removes standby.signal when it promotes, as it
   // would have removed recovery.signal.
   const promoteEarly = !hasTarget;
   if (promoteEarly) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
@@ -326,11 +318,24 @@ async function recover(
             startSettings: replay,
           },
     confirmation,
-    timings: {
-      ...afterDownload,
-      replaySeconds: secs(tDownload, tReached),
-      promoteSeconds: promoteAfterPause ? secs(tReached, tEnd) : null,
-      totalSeconds: secs(t0),
-    },
+    ...timed(
+      {
+        ...marks,
+        recovered: {
+          replayMs: ms(tDownload, tReached),
+          promoteMs: promoteAfterPause ? ms(tReached, tEnd) : null,
+          confirmation,
+        },
+      },
+      t0,
+    ),
   };
+}
+
+const ms = (from: number, to: number = performance.now()) => Math.round(to - from);
+
+/** The stages and their timings from the marks, with the whole call's wall time since t0. */
+function timed(m: Omit<StageMarks, 'totalMs'>, t0: number) {
+  const marks = { ...m, totalMs: ms(t0) };
+  return { stages: restoreStages(marks), timings: stageTimings(marks) };
 }

@@ -17,7 +17,7 @@ export interface WaitOptions {
   readonly major: number;
   /** The state the operator asked for. */
   readonly want: EndState;
-  /** The server pauses at the target and pgdr calls pg_promote() (to time the promotion). */
+  /** The server pauses at the target and pgdr promotes it with pg_ctl promote (to time the promotion). */
   readonly promoteAfterPause: boolean;
   /**
    * The server runs as a standby: pgdr asks for the promotion from the start, and PostgreSQL promotes once the
@@ -91,7 +91,7 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
     } else if (row.p === 'paused') {
       o.onTargetReached?.();
       if (!o.promoteAfterPause) return confirm(server, 'paused');
-      await server.query('SELECT pg_promote(true, 3600)');
+      await server.promote(3600);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

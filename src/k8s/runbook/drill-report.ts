@@ -4,11 +4,9 @@
 // replay, and its promotion happens inside the wait.
 import { randomBytes } from 'node:crypto';
 import type { PgdrConfig } from '../../config/types.js';
-import { drillSummary } from '../../drill/drill-format.js';
 import { appendHistory } from '../../drill/drill-history.js';
 import type { DrillReport, DrillStage, StageName } from '../../drill/drill-types.js';
-import { notifyWebhook } from '../../drill/notify.js';
-import { errorText } from '../../drill/stage-runner.js';
+import { publishDrillReport } from '../../drill/publish-report.js';
 import type { KubeApi } from '../api/kube-api.js';
 import type { ManifestSource } from '../manifest-types.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
@@ -34,10 +32,10 @@ export interface K8sDrillReportInput {
 export function k8sDrillReport(i: K8sDrillReportInput): DrillReport {
   const stages: DrillStage[] = [];
   for (const step of i.report.steps) {
-    const name = STAGE_OF[step.id];
+    const name = STAGE_OF[step.name];
     if (name === undefined) continue;
-    const status = step.status === 'done' ? 'pass' : step.status === 'failed' ? 'fail' : 'skip';
-    stages.push({ name, status, durationMs: step.durationMs, detail: step.summary ?? '' });
+    const status = step.status;
+    stages.push({ name, status, durationMs: step.durationMs, detail: step.detail });
     if (name === 'replay')
       stages.push({
         name: 'promote',
@@ -86,30 +84,20 @@ export async function publishK8sDrill(o: {
   readonly notifyUrl?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }): Promise<DrillReport> {
-  let report = o.report;
-  try {
-    const os = await readObjectStore(o.api, {
-      namespace: o.src.k8s.namespace,
-      objectStore: o.src.k8s.objectStore,
-    });
-    const bucket = await openClusterBucket(o.api, o.config, os);
-    try {
-      report = { ...report, historyKey: await appendHistory(bucket.store, report, o.signal) };
-    } finally {
-      await bucket.store.close();
-    }
-  } catch (e) {
-    o.signal?.throwIfAborted();
-    report = { ...report, historyKey: null, historyProblem: errorText(e) };
-  }
-  if (o.notifyUrl !== undefined)
-    report = {
-      ...report,
-      notification: await notifyWebhook({
-        url: o.notifyUrl,
-        body: { text: drillSummary(report), ...report },
-        signal: o.signal,
-      }),
-    };
-  return report;
+  return publishDrillReport(o.report, {
+    append: async (report) => {
+      const os = await readObjectStore(o.api, {
+        namespace: o.src.k8s.namespace,
+        objectStore: o.src.k8s.objectStore,
+      });
+      const bucket = await openClusterBucket(o.api, o.config, os);
+      try {
+        return await appendHistory(bucket.store, report, o.signal);
+      } finally {
+        await bucket.store.close();
+      }
+    },
+    notifyUrl: o.notifyUrl,
+    signal: o.signal,
+  });
 }

@@ -1,15 +1,13 @@
 import { isPgdrError, PgdrError } from '../../errors.js';
 import { describeRef, type ObjectRef, ref } from '../api/kube-api.js';
-import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { type ClusterState, stateLine } from '../cluster-state.js';
 import { BARMAN_API, CNPG_API, type K8sObject, MANAGED_BY } from '../manifest-types.js';
-import { recoveryClusterManifest } from '../recovery-cluster.js';
 import { describeTarget } from '../recovery-target.js';
 import { credentialsSecret } from './db-credentials.js';
-import { preChecks } from './prechecks.js';
+import { admittedRecoveryCluster, recoveryPreChecks } from './prechecks.js';
 import type { RecoveryClusterOptions, RunbookContext, Step } from './runbook.js';
 import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
-import { waitForCluster } from './wait-cluster.js';
+import { waitInStep } from './wait-cluster.js';
 
 export interface DrillOptions extends RecoveryClusterOptions {
   /** Default `<namespace>-pgdr-drill`. */
@@ -34,21 +32,17 @@ const managed = (name: string, namespace: string) => ({
 export function drillPlan(o: DrillOptions): { name: string; namespace: string; steps: Step<DrillContext>[] } {
   const k = o.src.k8s;
   const namespace = o.namespace ?? `${k.namespace}-pgdr-drill`.slice(0, 63).replace(/-+$/, '');
-  const manifest = recoveryClusterManifest(o.src, {
-    target: o.target,
-    name: o.name ?? `${k.cluster}-drill`,
-    namespace,
-    archive: false,
-    instances: o.instances,
-  });
-  const bad = clusterAdmissionProblems(manifest.object);
-  if (bad.length)
-    throw new PgdrError(
-      'USAGE',
-      `the drill Cluster would be refused: ${bad.map((b) => `${b.path}: ${b.message}`).join('; ')}`,
-    );
-  const cluster = manifest.object as K8sObject;
-  const name = cluster.metadata.name;
+  const { manifest, cluster, name } = admittedRecoveryCluster(
+    o.src,
+    {
+      target: o.target,
+      name: o.name ?? `${k.cluster}-drill`,
+      namespace,
+      archive: false,
+      instances: o.instances,
+    },
+    'drill Cluster',
+  );
   const clusterRef = ref(CNPG_API, 'Cluster', namespace, name);
   const scratch = namespace !== k.namespace;
   const secretName = k.credentialsSecret.name;
@@ -63,16 +57,10 @@ export function drillPlan(o: DrillOptions): { name: string; namespace: string; s
         },
       ],
       run: async (ctx) => {
-        const r = await preChecks({
-          api: ctx.api,
-          config: o.config,
-          src: o.src,
+        const r = await recoveryPreChecks(ctx, o, {
           namespace,
           newCluster: name,
           archiveServerName: undefined,
-          target: o.target,
-          now: new Date(),
-          signal: ctx.signal,
         });
         if (r.existing)
           throw new PgdrError('CONFLICT', `${describeRef(clusterRef)} is left over from an earlier drill`, {
@@ -158,11 +146,9 @@ export function drillPlan(o: DrillOptions): { name: string; namespace: string; s
         },
       ],
       run: async (ctx) => {
-        ctx.ready = await waitForCluster(ctx.api, clusterRef, {
+        ctx.ready = await waitInStep(ctx, clusterRef, {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
         });
         return stateLine(ctx.ready);
       },

@@ -24,7 +24,7 @@ import { archiveCheckFailed } from './recovery-runbook.js';
 import type { Step } from './runbook.js';
 import { rememberReplicas, replicasConfigMapName, scaleAll, scaleBack, scaleTargets } from './scale.js';
 import { verifyCluster } from './verify-cluster.js';
-import { sleep, waitForCluster } from './wait-cluster.js';
+import { sleep, waitInStep } from './wait-cluster.js';
 
 /** Marks the recreated Cluster: a rerun recognises it and goes on with it instead of deleting it. */
 export const FAILBACK_FROM = 'pgdr.io/failback-from';
@@ -265,11 +265,9 @@ export function originalPlan(o: FailbackOptions): Step<FailbackContext>[] {
         { text: `poll Cluster ${original} until it is healthy with every instance ready ${waitLine(o)}` },
       ],
       run: async (ctx) => {
-        ctx.state.ready = await waitForCluster(ctx.api, origRef, {
+        ctx.state.ready = await waitInStep(ctx, origRef, {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
           hopeless: (s) => archiveCheckFailed(s),
         });
         const archive = ctx.state.ready.archiveServerName;

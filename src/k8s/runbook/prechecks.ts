@@ -7,10 +7,22 @@ import { inspectServer, type StatusResult } from '../../engine/status.js';
 import { PgdrError } from '../../errors.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { describeRef, type KubeApi, ref } from '../api/kube-api.js';
+import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { clusterState } from '../cluster-state.js';
-import { CNPG_API, type K8sObject, MANAGED_BY, type ManifestSource } from '../manifest-types.js';
+import {
+  CNPG_API,
+  type K8sObject,
+  MANAGED_BY,
+  type Manifest,
+  type ManifestSource,
+} from '../manifest-types.js';
+import {
+  type RecoveryClusterOptions as ClusterOptions,
+  recoveryClusterManifest,
+} from '../recovery-cluster.js';
 import type { RecoveryTarget } from '../recovery-target.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
+import type { RecoveryClusterOptions, RunbookContext } from './runbook.js';
 
 export interface PreCheckInput {
   readonly api: KubeApi;
@@ -31,6 +43,40 @@ export interface PreCheckResult {
   readonly status: StatusResult;
   /** The recovery Cluster already exists, created by pgdr: a rerun picks it up instead of creating it. */
   readonly existing?: K8sObject | undefined;
+}
+
+/** The recovery Cluster's manifest, refused up front (USAGE) when CloudNativePG's admission would refuse it. */
+export function admittedRecoveryCluster(
+  src: ManifestSource,
+  opts: ClusterOptions,
+  what: string,
+): { manifest: Manifest; cluster: K8sObject; name: string } {
+  const manifest = recoveryClusterManifest(src, opts);
+  const bad = clusterAdmissionProblems(manifest.object);
+  if (bad.length)
+    throw new PgdrError(
+      'USAGE',
+      `the ${what} would be refused: ${bad.map((b) => `${b.path}: ${b.message}`).join('; ')}`,
+    );
+  const cluster = manifest.object as K8sObject;
+  return { manifest, cluster, name: cluster.metadata.name };
+}
+
+/** The pre-checks of a runbook that brings up a recovery Cluster (pitr, latest, drill), from its step. */
+export function recoveryPreChecks(
+  ctx: RunbookContext,
+  o: RecoveryClusterOptions,
+  to: Pick<PreCheckInput, 'namespace' | 'newCluster' | 'archiveServerName'>,
+): Promise<PreCheckResult> {
+  return preChecks({
+    api: ctx.api,
+    config: o.config,
+    src: o.src,
+    ...to,
+    target: o.target,
+    now: new Date(),
+    signal: ctx.signal,
+  });
 }
 
 export async function preChecks(i: PreCheckInput): Promise<PreCheckResult> {

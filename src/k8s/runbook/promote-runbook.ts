@@ -7,7 +7,7 @@ import { type ClusterState, clusterState, isReady, stateLine } from '../cluster-
 import { CNPG_API, type ManifestSource } from '../manifest-types.js';
 import { promotionPatch } from '../promotion-patch.js';
 import type { RunbookContext, Step } from './runbook.js';
-import { waitForCluster } from './wait-cluster.js';
+import { waitInStep } from './wait-cluster.js';
 
 export interface PromoteOptions {
   readonly src: ManifestSource;
@@ -110,11 +110,9 @@ export function promotePlan(o: PromoteOptions): {
       ],
       run: async (ctx) => {
         const before = ctx.state.before?.timeline ?? 0;
-        const after = await waitForCluster(ctx.api, r, {
+        const after = await waitInStep(ctx, r, {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
           until: {
             test: (s) => isReady(s) && (s.timeline ?? 0) > before,
             what: `a ready primary on a timeline after ${before}`,

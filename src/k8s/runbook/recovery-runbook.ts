@@ -1,12 +1,10 @@
 import { PgdrError } from '../../errors.js';
 import { describeRef, ref } from '../api/kube-api.js';
-import { clusterAdmissionProblems } from '../cluster-admission.js';
 import { type ClusterState, clusterState, condition, stateLine } from '../cluster-state.js';
 import { CNPG_API, type K8sObject, type Manifest } from '../manifest-types.js';
-import { recoveryClusterManifest } from '../recovery-cluster.js';
 import { describeTarget } from '../recovery-target.js';
 import { credentialsSecret } from './db-credentials.js';
-import { preChecks } from './prechecks.js';
+import { admittedRecoveryCluster, recoveryPreChecks } from './prechecks.js';
 import type { RecoveryClusterOptions, RunbookContext, Step } from './runbook.js';
 import {
   rememberReplicas,
@@ -18,7 +16,7 @@ import {
   scaleTargets,
 } from './scale.js';
 import { POSTGRES_PORT, verifyCluster } from './verify-cluster.js';
-import { waitForCluster } from './wait-cluster.js';
+import { waitInStep } from './wait-cluster.js';
 
 export interface RecoveryOptions extends RecoveryClusterOptions {
   /** The new Cluster (default kubernetes.recoveredCluster). */
@@ -50,20 +48,11 @@ export interface RecoveryPlan {
 
 export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
   const k = o.src.k8s;
-  const manifest = recoveryClusterManifest(o.src, {
-    target: o.target,
-    name: o.name,
-    archiveServerName: o.archiveServerName,
-    instances: o.instances,
-  });
-  const bad = clusterAdmissionProblems(manifest.object);
-  if (bad.length)
-    throw new PgdrError(
-      'USAGE',
-      `the recovery Cluster would be refused: ${bad.map((b) => `${b.path}: ${b.message}`).join('; ')}`,
-    );
-  const cluster = manifest.object as K8sObject;
-  const name = cluster.metadata.name;
+  const { manifest, cluster, name } = admittedRecoveryCluster(
+    o.src,
+    { target: o.target, name: o.name, archiveServerName: o.archiveServerName, instances: o.instances },
+    'recovery Cluster',
+  );
   const namespace = cluster.metadata.namespace ?? k.namespace;
   const clusterRef = ref(CNPG_API, 'Cluster', namespace, name);
   const archive = ((cluster.spec as { plugins?: { parameters?: { serverName?: string } }[] }).plugins ??
@@ -82,16 +71,10 @@ export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
         },
       ],
       run: async (ctx) => {
-        const r = await preChecks({
-          api: ctx.api,
-          config: o.config,
-          src: o.src,
+        const r = await recoveryPreChecks(ctx, o, {
           namespace,
           newCluster: name,
           archiveServerName: archive,
-          target: o.target,
-          now: new Date(),
-          signal: ctx.signal,
         });
         existing = r.existing;
         // Only what pgdr set: the operator's webhook adds defaults (database, owner) to bootstrap.recovery.
@@ -174,11 +157,9 @@ export function recoveryPlan(o: RecoveryOptions): RecoveryPlan {
         },
       ],
       run: async (ctx) => {
-        ctx.state.ready = await waitForCluster(ctx.api, clusterRef, {
+        ctx.state.ready = await waitInStep(ctx, clusterRef, {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
           hopeless: (s) => archiveCheckFailed(s),
         });
         return stateLine(ctx.state.ready);

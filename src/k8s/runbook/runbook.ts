@@ -1,9 +1,16 @@
 // A runbook is a list of steps run in order. Each step can describe itself without touching anything (for
 // --dry-run: the text and the exact manifests and patches), and is timed when it runs (the RTO report). The
-// first failure stops the runbook: later steps are `not run`, and the report says what state things are in.
+// first failure stops the runbook: later steps are skipped (`not run`), and the report says what state things
+// are in. The runner and the result shape are every step list's (src/common/steps.ts).
 
+import {
+  type Step as BaseStep,
+  NOT_RUN,
+  runSteps,
+  type StepResult,
+  type StepsReport,
+} from '../../common/steps.js';
 import type { PgdrConfig } from '../../config/types.js';
-import { isPgdrError, PgdrError } from '../../errors.js';
 import type { DataCheck } from '../../verify/data-check.js';
 import type { KubeApi } from '../api/kube-api.js';
 import type { Manifest, ManifestSource } from '../manifest-types.js';
@@ -32,40 +39,22 @@ export interface RunbookContext {
   readonly progress: (line: string) => void;
 }
 
-export type StepStatus = 'done' | 'skipped' | 'failed' | 'not run';
-
 export interface PlanItem {
   readonly text: string;
   /** The exact object created or merge patch sent, printed as YAML in --dry-run. */
   readonly manifest?: Manifest | undefined;
 }
 
-export interface Step<C> {
-  readonly id: string;
-  readonly title: string;
-  /** Runs even after an earlier step failed (clean-up of what the runbook itself created). */
-  readonly always?: boolean;
+/** A runbook step: a step (src/common/steps.ts) that can also describe itself without touching anything. */
+export interface Step<C> extends BaseStep<C> {
   /** What the step does, without contacting anything. */
   plan(): PlanItem[];
-  /** Returns a one-line summary; `{ skipped: reason }` when there was nothing to do. */
-  run(ctx: C): Promise<string | { skipped: string }>;
 }
 
-export interface StepResult {
-  readonly id: string;
-  readonly title: string;
-  readonly status: StepStatus;
-  readonly durationMs: number;
-  readonly summary: string;
-}
+export type { StepResult };
 
-export interface RunbookReport {
+export interface RunbookReport extends StepsReport {
   readonly runbook: string;
-  readonly ok: boolean;
-  readonly steps: readonly StepResult[];
-  readonly totalMs: number;
-  /** The step that failed and its error, when one did. */
-  readonly failure?: { readonly step: string; readonly error: PgdrError } | undefined;
   /** After a failure: what was changed and what is left as it was, read back from the cluster. */
   readonly state: readonly string[];
 }
@@ -83,50 +72,16 @@ export async function runRunbook<C>(
   ctx: C,
   hooks: RunHooks<C> = {},
 ): Promise<RunbookReport> {
-  const results: StepResult[] = [];
-  const t0 = performance.now();
-  let failure: RunbookReport['failure'];
-  for (const [i, step] of steps.entries()) {
-    if (failure && !step.always) {
-      results.push({ id: step.id, title: step.title, status: 'not run', durationMs: 0, summary: '' });
-      continue;
-    }
-    hooks.onStep?.(i, steps.length, step);
-    const s0 = performance.now();
-    let result: StepResult;
-    try {
-      const out = await step.run(ctx);
-      const durationMs = Math.round(performance.now() - s0);
-      result =
-        typeof out === 'string'
-          ? { id: step.id, title: step.title, status: 'done', durationMs, summary: out }
-          : { id: step.id, title: step.title, status: 'skipped', durationMs, summary: out.skipped };
-    } catch (e) {
-      const error = asPgdrError(e);
-      failure ??= { step: step.id, error };
-      result = {
-        id: step.id,
-        title: step.title,
-        status: 'failed',
-        durationMs: Math.round(performance.now() - s0),
-        summary: error.message,
-      };
-    }
-    results.push(result);
-    hooks.onStep?.(i, steps.length, step, result);
-  }
-  const state = failure && hooks.describeState ? await hooks.describeState(ctx).catch(() => []) : [];
-  return {
-    runbook: name,
-    ok: failure === undefined,
-    steps: results,
-    totalMs: Math.round(performance.now() - t0),
-    failure,
-    state,
-  };
-}
-
-function asPgdrError(e: unknown): PgdrError {
-  if (isPgdrError(e)) return e;
-  return new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
+  let at = 0;
+  const report = await runSteps(steps, ctx, {
+    onStep: (id, result) => {
+      if (!result) at = steps.findIndex((s, i) => i >= at && s.id === id);
+      // Steps skipped after a failure never started: they are listed in the report only.
+      else if (result.detail === NOT_RUN) return;
+      const step = steps[at];
+      if (step) hooks.onStep?.(at, steps.length, step, result);
+    },
+  });
+  const state = report.failure && hooks.describeState ? await hooks.describeState(ctx).catch(() => []) : [];
+  return { runbook: name, ...report, state };
 }

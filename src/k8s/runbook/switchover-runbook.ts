@@ -8,7 +8,7 @@ import { type ClusterState, clusterState, isReady, stateLine } from '../cluster-
 import { CNPG_API, type Manifest, type ManifestSource } from '../manifest-types.js';
 import { promotionPatch } from '../promotion-patch.js';
 import type { RunbookContext, Step } from './runbook.js';
-import { waitForCluster } from './wait-cluster.js';
+import { waitInStep } from './wait-cluster.js';
 
 export interface SwitchoverOptions {
   readonly src: ManifestSource;
@@ -179,11 +179,9 @@ export function switchoverPlan(o: SwitchoverOptions): Step<SwitchoverContext>[] 
       ],
       run: async (ctx) => {
         const from = fromOf(ctx);
-        const s = await waitForCluster(ctx.api, ref(CNPG_API, 'Cluster', namespace, from), {
+        const s = await waitInStep(ctx, ref(CNPG_API, 'Cluster', namespace, from), {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
           until: { test: (x) => x.demotionToken !== undefined, what: 'demoted with a status.demotionToken' },
         });
         ctx.state.token = s.demotionToken;
@@ -218,11 +216,9 @@ export function switchoverPlan(o: SwitchoverOptions): Step<SwitchoverContext>[] 
       ],
       run: async (ctx) => {
         const before = ctx.state.before?.timeline ?? 0;
-        ctx.state.after = await waitForCluster(ctx.api, toRef, {
+        ctx.state.after = await waitInStep(ctx, toRef, {
           timeoutMs: o.timeoutMs,
           pollMs: o.pollMs,
-          signal: ctx.signal,
-          onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
           until: {
             test: (s) => isReady(s) && !s.replica && (s.timeline ?? 0) > before,
             what: `a ready primary on a timeline after ${before}`,

@@ -3,6 +3,7 @@
 import { PgdrError } from '../../errors.js';
 import { describeRef, type KubeApi, type ObjectRef } from '../api/kube-api.js';
 import { type ClusterState, clusterState, isReady, stateLine } from '../cluster-state.js';
+import type { RunbookContext } from './runbook.js';
 
 export interface WaitOptions {
   readonly timeoutMs: number;
@@ -44,6 +45,19 @@ export async function waitForCluster(api: KubeApi, r: ObjectRef, o: WaitOptions)
       );
     await sleep(Math.min(o.pollMs, Math.max(0, o.timeoutMs - (Date.now() - t0))), o.signal);
   }
+}
+
+/** waitForCluster inside a runbook step: its context's API and signal, each change a progress line. */
+export function waitInStep(
+  ctx: RunbookContext,
+  r: ObjectRef,
+  o: Pick<WaitOptions, 'timeoutMs' | 'pollMs' | 'hopeless' | 'until'>,
+): Promise<ClusterState> {
+  return waitForCluster(ctx.api, r, {
+    ...o,
+    signal: ctx.signal,
+    onChange: (line, _s, ms) => ctx.progress(`${(ms / 1000).toFixed(1).padStart(6)} s  ${line}`),
+  });
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
