@@ -7,12 +7,29 @@ import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_EXE } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { changeTwoPercent, pgdrBackupRow } from './matrix-backup.js';
-import { attempt, type MatrixContext, serverFolder, writePgdrConfig } from './matrix-context.js';
+import { attempt, type MatrixContext, record, serverFolder, writePgdrConfig } from './matrix-context.js';
 import { dataDirBytes } from './matrix-step.js';
+import type { MatrixPath } from './matrix-table.js';
 
 export const BLOCK_MAJOR = 17;
 
+const PATHS: readonly MatrixPath[] = [
+  'full backup (PostgreSQL 17)',
+  'incremental backup (block level, PostgreSQL 17)',
+];
+
+/** The rows; a server that cannot be set up fails the rows not yet recorded, and the run goes on to its table. */
 export async function blockLevelRows(ctx: MatrixContext, scale: number): Promise<void> {
+  try {
+    await rows(ctx, scale);
+  } catch (e) {
+    const why = `PostgreSQL ${BLOCK_MAJOR} setup: ${String((e as Error).message ?? e).split('\n')[0]}`;
+    for (const path of PATHS)
+      if (!ctx.rows.some((r) => r.path === path)) record(ctx, path, 'pgdr', { status: 'failed', why });
+  }
+}
+
+async function rows(ctx: MatrixContext, scale: number): Promise<void> {
   const repo = await serverFolder(ctx, 'pgdr-repo-17');
   const config = join(ctx.work, 'pgdr-17.yaml');
   const db = await startPostgres({
@@ -26,19 +43,14 @@ export async function blockLevelRows(ctx: MatrixContext, scale: number): Promise
     await pgbench({ connectionString: db.connectionString, init: { scale } });
     await switchWalAndWait(db, 600_000);
     const basisBytes = await dataDirBytes(db.pgdata);
-    await attempt(
-      ctx,
-      'full backup (PostgreSQL 17)',
-      'pgdr',
-      async () => (await pgdrBackupRow(config, [], basisBytes)).outcome,
-    );
+    await attempt(ctx, PATHS[0]!, 'pgdr', async () => (await pgdrBackupRow(config, [], basisBytes)).outcome);
     const changed = await changeTwoPercent(db);
     // The change's WAL is archived before the backup starts, as for the PostgreSQL 15 rows.
     await switchWalAndWait(db, 600_000);
     console.error(
       `changed ${changed} rows of pgbench_accounts (every 50th page); block-level incremental ...`,
     );
-    await attempt(ctx, 'incremental backup (block level, PostgreSQL 17)', 'pgdr', async () => {
+    await attempt(ctx, PATHS[1]!, 'pgdr', async () => {
       const args = ['--incremental', '--incremental-level', 'block'];
       const { outcome, out } = await pgdrBackupRow(config, args, basisBytes);
       // A backup that fell back to file level is not a figure for this row.
