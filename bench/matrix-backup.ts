@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import { listBarmanBackups } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN } from '../test/helpers/cli.js';
+import type { TestPostgres } from '../test/helpers/postgres.js';
 import { attempt, barmanArgs, barmanDir, type MatrixContext, SERVER_NAME } from './matrix-context.js';
 import { cell, dirBytes, unknownOption } from './matrix-step.js';
-import type { Cell } from './matrix-table.js';
+import type { Cell, Outcome } from './matrix-table.js';
 import { measure } from './process-meter.js';
 
 export interface BackupIds {
@@ -16,26 +17,79 @@ export interface BackupIds {
   bytes: { pgdr?: number; pgBackRest?: number; 'barman-cloud'?: number };
 }
 
-export async function changeTwoPercent(ctx: MatrixContext): Promise<number> {
-  const [r] = await ctx.pg.query<{ n: string }>(
+export async function changeTwoPercent(db: TestPostgres): Promise<number> {
+  const [r] = await db.query<{ n: string }>(
     'WITH u AS (UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE (ctid::text::point)[0]::bigint % 50 = 0 RETURNING 1) SELECT count(*) AS n FROM u',
   );
   return Number(r?.n);
 }
 
-async function pgdrBackup(ctx: MatrixContext, extra: string[]) {
+/** `pgdr backup create` with this config (the matrix's, or the PostgreSQL 17 row's), its phases logged. */
+export async function pgdrBackup(config: string, extra: string[]) {
   const args = [
     PGDR_BIN,
     'backup',
     'create',
     ...extra,
     '--config',
-    ctx.pgdr.config,
+    config,
     '--immediate-checkpoint',
     '--format',
     'json',
   ];
-  return measure(process.execPath, args);
+  const m = await measure(process.execPath, args);
+  if (m.code === 0) logPhases(extra, m.stdout);
+  return m;
+}
+
+/** pgdr's own phase times and, for an incremental, what it referenced: what bounded the row, on stderr. */
+function logPhases(extra: readonly string[], stdout: string): void {
+  const out = JSON.parse(stdout) as Record<string, unknown> & { timings: Record<string, number> };
+  const phases = Object.entries(out.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`);
+  const inc =
+    out.incremental_level === undefined
+      ? ''
+      : `; ${out.incremental_level} level, ${out.referenced_files} files referenced (${mb(out.referenced_bytes)} MB)${out.block_files ? `, ${out.block_files} files as blocks` : ''}`;
+  console.error(
+    `    pgdr backup create ${extra.join(' ')}: ${phases.join(', ')}; read ${mb(out.data_bytes)} MB, stored ${mb(out.stored_bytes)} MB${inc}`,
+  );
+}
+
+const mb = (n: unknown) => (Number(n) / 1e6).toFixed(1);
+
+/** What `pgdr backup create --format json` prints that the rows use. */
+export interface PgdrBackupOut {
+  readonly backup_id: string;
+  readonly stored_bytes: number;
+  readonly incremental_level?: string;
+  readonly fallback_reason?: string;
+}
+
+/**
+ * One measured pgdr backup as a row's outcome (bytes: what it uploaded); "not available" when this build
+ * refuses a flag given.
+ */
+export async function pgdrBackupRow(
+  config: string,
+  extra: string[],
+  basisBytes: number,
+): Promise<{ outcome: Outcome; out?: PgdrBackupOut }> {
+  let out: PgdrBackupOut | undefined;
+  let refused: string | undefined;
+  const c = await cell(
+    async () => {
+      const m = await pgdrBackup(config, extra);
+      refused = extra.find((a) => a.startsWith('--') && unknownOption(m.stdout, m.stderr, a));
+      if (refused === undefined && m.code !== 0)
+        throw new Error(`pgdr backup create ${extra.join(' ')}: ${m.stderr}`);
+      if (refused === undefined) out = JSON.parse(m.stdout) as PgdrBackupOut;
+      return m;
+    },
+    { basisBytes, bytes: async () => out?.stored_bytes },
+  );
+  if (refused !== undefined)
+    return { outcome: { status: 'not available', why: `this pgdr has no backup create ${refused}` } };
+  return { outcome: { status: 'ok', cell: c }, ...(out ? { out } : {}) };
 }
 
 /** A pgBackRest backup of this type; bytes: what its repository's backup folder grew by. */
@@ -58,20 +112,10 @@ async function latestPgbackrestLabel(ctx: MatrixContext): Promise<string> {
 export async function fullBackups(ctx: MatrixContext, ids: BackupIds): Promise<void> {
   const basisBytes = ctx.dataBytes;
   await attempt(ctx, 'full backup', 'pgdr', async () => {
-    let stored: number | undefined;
-    const c = await cell(
-      async () => {
-        const m = await pgdrBackup(ctx, []);
-        if (m.code !== 0) throw new Error(`pgdr backup create: ${m.stderr}`);
-        const out = JSON.parse(m.stdout) as { backup_id: string; stored_bytes: number };
-        ids.pgdrFull = out.backup_id;
-        stored = out.stored_bytes;
-        return m;
-      },
-      { basisBytes, bytes: async () => stored },
-    );
-    ids.bytes.pgdr = stored;
-    return { status: 'ok', cell: c };
+    const { outcome, out } = await pgdrBackupRow(ctx.pgdr.config, [], basisBytes);
+    ids.pgdrFull = out?.backup_id;
+    ids.bytes.pgdr = out?.stored_bytes;
+    return outcome;
   });
   const br = ctx.pgbackrest;
   if (br) {
@@ -120,22 +164,12 @@ async function barmanBackup(ctx: MatrixContext) {
 
 export async function incrementalBackups(ctx: MatrixContext): Promise<void> {
   const basisBytes = ctx.dataBytes;
-  await attempt(ctx, 'incremental backup', 'pgdr', async () => {
-    let stored: number | undefined;
-    let refused = false;
-    const c = await cell(
-      async () => {
-        const m = await pgdrBackup(ctx, ['--incremental']);
-        if (unknownOption(m.stdout, m.stderr, '--incremental')) refused = true;
-        else if (m.code !== 0) throw new Error(`pgdr backup create --incremental: ${m.stderr}`);
-        else stored = (JSON.parse(m.stdout) as { stored_bytes: number }).stored_bytes;
-        return m;
-      },
-      { basisBytes, bytes: async () => stored },
-    );
-    if (refused) return { status: 'not available', why: 'this pgdr has no backup create --incremental' };
-    return { status: 'ok', cell: c };
-  });
+  await attempt(
+    ctx,
+    'incremental backup',
+    'pgdr',
+    async () => (await pgdrBackupRow(ctx.pgdr.config, ['--incremental'], basisBytes)).outcome,
+  );
   const br = ctx.pgbackrest;
   if (br) {
     await attempt(ctx, 'incremental backup', 'pgBackRest', async () => ({

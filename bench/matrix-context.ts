@@ -78,6 +78,25 @@ export const barmanArgs = (ctx: MatrixContext): string[] => [
   ctx.s3.endpoint,
 ];
 
+/** pgdr's configuration for a bench server: gzip level 1 (the default) for WAL and data, a file:// repository. */
+export async function writePgdrConfig(
+  file: string,
+  o: { repo: string; walParallel: number; jobs: number; pg: TestPostgres },
+): Promise<void> {
+  const text = [
+    `serverName: ${SERVER_NAME}`,
+    'objectStore:',
+    `  destinationPath: file://${o.repo}`,
+    `  wal: { compression: gzip, maxParallel: ${o.walParallel} }`,
+    `  data: { compression: gzip, jobs: ${o.jobs} }`,
+    'postgres:',
+    `  connection: ${o.pg.connectionString}`,
+    `  pgdata: ${o.pg.pgdata}`,
+    '',
+  ];
+  await fsp.writeFile(file, text.join('\n'), { mode: 0o644 });
+}
+
 /** A fresh folder under work owned by the server user (mode 0700, as a data directory must be). */
 export async function serverFolder(ctx: MatrixContext, name: string): Promise<string> {
   const dir = join(ctx.work, name);

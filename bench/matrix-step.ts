@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXCLUDE, PGDATA_EXCLUDE } from '../src/engine/backup/path-filter.js';
+import { walkTree } from '../src/engine/backup/walk-tree.js';
 import type { Cell } from './matrix-table.js';
 import { startMeter } from './process-meter.js';
 
@@ -32,6 +34,12 @@ export async function cell(
     basisBytes: o.basisBytes,
     machineBusy,
   };
+}
+
+/** Bytes of the files a backup copies from a data directory: what MB/s of backup and restore rows is over. */
+export async function dataDirBytes(pgdata: string): Promise<number> {
+  const entries = await walkTree(pgdata, { exclude: [...PGDATA_EXCLUDE, ...EXCLUDE] });
+  return entries.reduce((n, e) => n + e.size, 0);
 }
 
 /** Sum of file sizes under dir; with suffix, only files whose name ends so (s3rver's ._S3rver_object bodies). */

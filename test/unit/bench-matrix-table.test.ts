@@ -24,7 +24,9 @@ const rows: MatrixRow[] = [
   ok('WAL archive', 'barman-cloud', { seconds: 40 }),
   ok('full backup', 'pgdr', { seconds: 12, bytes: 50 * MB, machineBusy: 0.97 }),
   ok('full backup', 'pgBackRest', { seconds: 10 }),
-  ok('incremental backup', 'pgdr', { seconds: 1, bytes: 4 * MB }),
+  ok('incremental backup', 'pgdr', { seconds: 1, bytes: 45 * MB }),
+  ok('full backup (PostgreSQL 17)', 'pgdr', { seconds: 12, bytes: 50 * MB }),
+  ok('incremental backup (block level, PostgreSQL 17)', 'pgdr', { seconds: 1, bytes: 4 * MB }),
   { path: 'incremental backup', tool: 'barman-cloud', outcome: { status: 'n/a', why: 'no incremental' } },
   ok('full restore (files only)', 'pgdr', { seconds: 10, machineBusy: 0.4 }),
   ok('full restore (files only)', 'pgBackRest', { seconds: 10 }),
@@ -35,10 +37,12 @@ const rows: MatrixRow[] = [
 describe('bench/matrix table', () => {
   it('prints pgdr/this time ratios, MB/s, MB moved, and why a row has no figure', () => {
     const t = formatTable(rows).split('\n');
-    const line = (path: string, tool: string) => t.find((l) => l.startsWith(`${path.padEnd(28)} ${tool}`))!;
+    const line = (path: string, tool: string) => t.find((l) => l.startsWith(`${path.padEnd(47)} ${tool}`))!;
     assert.match(line('WAL archive', 'pgBackRest'), /4\.00\s+25\s+100\s+-\s+0\.50x$/);
     assert.match(line('WAL archive', 'barman-cloud'), /0\.05x$/);
     assert.match(line('full backup', 'pgdr'), /12\.00\s+8\s+100\s+50\.0\s*$/);
+    const block = 'incremental backup (block level, PostgreSQL 17)';
+    assert.match(line(block, 'pgdr'), /1\.00\s+100\s+100\s+4\.0\s*$/);
     assert.match(line('incremental backup', 'barman-cloud'), /n\/a: no incremental$/);
     assert.match(line('delta restore', 'pgdr'), /not available: no --delta$/);
   });
@@ -58,10 +62,20 @@ describe('bench/matrix goals', () => {
     assert.match(goal('full backup').detail, /20% longer; bound: CPU \(97%/);
   });
 
-  it('passes a tie (at most pgBackRest time) and judges bytes of the incremental against the full', () => {
+  it('passes a tie (at most pgBackRest time) and judges the block-level incremental against its full', () => {
     assert.equal(goal('full restore').status, 'pass');
     assert.equal(goal('incremental').status, 'pass');
-    assert.match(goal('incremental').detail, /^8\.0% \(4\.0 of 50\.0 MB\)$/);
+    assert.equal(
+      goal('incremental').detail,
+      'block level on PostgreSQL 17: 8.0% (4.0 of 50.0 MB); file level on PostgreSQL 15: 90.0%',
+    );
+  });
+
+  it('reports the incremental goal not available without the PostgreSQL 17 rows, file level said', () => {
+    const g = evaluateGoals(rows.filter((r) => !r.path.endsWith('PostgreSQL 17)')));
+    const inc = g.find((x) => x.goal.startsWith('incremental'))!;
+    assert.equal(inc.status, 'not available');
+    assert.equal(inc.detail, 'no figure; file level on PostgreSQL 15: 90.0%');
   });
 
   it('reports a goal pgdr cannot be measured on as not available, not as a miss', () => {
@@ -76,8 +90,8 @@ describe('bench/matrix goals', () => {
 
   it('misses the incremental goal at 10% or more, and delta below 5x', () => {
     const more = [
-      ...rows.filter((r) => r.path !== 'incremental backup' && r.path !== 'delta restore'),
-      ok('incremental backup', 'pgdr', { bytes: 6 * MB }),
+      ...rows.filter((r) => !r.path.startsWith('incremental backup (block') && r.path !== 'delta restore'),
+      ok('incremental backup (block level, PostgreSQL 17)', 'pgdr', { bytes: 6 * MB }),
       ok('delta restore', 'pgdr', { seconds: 2.5, machineBusy: 0.3 }),
     ];
     const g = evaluateGoals(more);
