@@ -169,6 +169,23 @@ function addTar(files: Map<string, ChainFile>, tar: ManifestTar, backupId: strin
   }
 }
 
+/** An incremental's level and fallback reason, from its chain document (for backups whose backup.info lacks them). */
+export async function readChainLevel(
+  store: ObjectStore,
+  serverName: string,
+  backupId: string,
+  signal?: AbortSignal,
+): Promise<{ level: string; fallbackReason: string | null }> {
+  const key = `${incrementalPrefix(serverName, backupId)}${CHAIN_NAME}`;
+  const body = await readBounded(store, key, {
+    maxBytes: MAX_CHAIN_BYTES,
+    what: 'pgdr chain document',
+    signal,
+  });
+  const doc = parseChain(body, key, backupId);
+  return { level: doc.level, fallbackReason: doc.fallbackReason ?? null };
+}
+
 export function parseChain(body: Buffer, key: string, backupId: string): ChainDocument {
   let doc: Record<string, unknown>;
   try {
@@ -213,6 +230,7 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
     parent: doc.parent,
     chain: chain as string[],
     level: typeof doc.level === 'string' ? doc.level : 'file',
+    ...(typeof doc.fallbackReason === 'string' ? { fallbackReason: doc.fallbackReason } : {}),
     references,
     blocks: parseBlocks(doc.blocks, key, links, backupId),
   };

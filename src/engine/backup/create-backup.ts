@@ -221,6 +221,8 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         copyStats: copyStats(parts, (Date.now() - t0) / 1000, o.jobs),
         ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
         ...(parent ? { parentBackupId: parent.info.backupId } : {}),
+        ...(blocks ? { incrementalLevel: blocks.level } : {}),
+        ...(blocks?.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
       });
       await o.store.put(`${prefix}/backup.info`, Buffer.from(info), { signal });
       enter('finish', `backup ${backupId} done`);
