@@ -109,6 +109,7 @@ export async function planChain(o: {
     blocks.push({
       file: join(o.dataDir, name),
       size: f.size,
+      ...(f.readCrc32 !== undefined ? { readCrc32: f.readCrc32 } : {}),
       patches: f.patches.map((id) => ({
         path: join(o.dataDir, blockMember(name, id)),
         what: `${chainPrefix(server, chain, id)}: ${blockMember(name, id)}`,

@@ -28,6 +28,8 @@ export interface DeltaExtractStats {
 export interface DeltaExtractOptions {
   /** True when the local file is known to hold the member's bytes already (its data is then dropped). */
   readonly known: (rel: string) => boolean;
+  /** True for a member to read past without a trace (a link of a chain that does not hold that file). */
+  readonly skip?: ((rel: string) => boolean) | undefined;
   /** Every file written or compared, with the size and CRC-32 of the member's bytes. */
   readonly onFile?: (f: ExtractedFile) => void;
   readonly maxBytes?: number | undefined;
@@ -91,6 +93,7 @@ class DeltaVisitor implements TarVisitor {
         e.name,
       );
     }
+    if (this.o.skip?.(rel)) return undefined;
     if (this.files.has(rel)) throw damaged(`tar member '${e.name}' appears twice`, e.name);
     this.files.add(rel);
     this.stats.files++;

@@ -10,12 +10,13 @@
 // the tree is complete and synced: an interrupted delta restore is never taken for a complete one, and a
 // rerun with --delta compares again and finishes the job (without --delta, the folder is wiped and restored).
 import { constants, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { localFileError } from '../../errors.js';
+import { applyBlockPatches, type BlockPatch } from './block-apply.js';
 import { DeltaExtractor, type DeltaExtractStats } from './delta-extract.js';
 import { byteCounter, type DownloadOptions, type DownloadResult, extractError } from './download.js';
 import { ManifestCheck } from './manifest-check.js';
@@ -31,6 +32,8 @@ export interface DeltaStats {
   /** Tars downloaded, and those left in the store because every file in them already matched. */
   readonly fetchedTars: number;
   readonly skippedTars: number;
+  /** Block-level files of a chain kept as they were (their whole-file CRC-32 matched). */
+  readonly keptBlockFiles: number;
 }
 
 /** Top-level entries no backup holds and a delta restore leaves alone (pg_wal is emptied by markDelta). */
@@ -62,17 +65,11 @@ export async function deltaDownload(
 ): Promise<DownloadResult & { readonly delta: DeltaStats }> {
   const local = await inventory(plan.dir);
   const manifest = plan.manifest.kind === 'present' ? plan.manifest : undefined;
-  const known = new Set<string>();
-  let fetch = plan.tars;
-  if (manifest !== undefined) {
-    const same = plan.tars.flatMap((t) =>
-      [...(t.manifest?.files ?? [])].filter(([n, f]) => !f.truncated && local.files.get(n) === f.size),
-    );
-    await mapLimit(same, 4, async ([n, f]) => {
-      if ((await fileCrc(join(plan.dir, n))) === f.crc32) known.add(n);
-    });
-    fetch = plan.tars.filter((t) => [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(n)));
-  }
+  const { known, keptBlocks, patchNames } = await knownFiles(plan, local, manifest !== undefined);
+  const fetch =
+    manifest === undefined
+      ? plan.tars
+      : plan.tars.filter((t) => [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(n)));
   const count = byteCounter({ ...plan, tars: fetch }, o.progress);
   const done = await mapLimit([...fetch], o.concurrency ?? 4, async (tar) => {
     const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
@@ -85,6 +82,7 @@ export async function deltaDownload(
       },
       onFile: check?.onFile,
       maxBytes: tar.maxBytes,
+      ...(tar.only && tar.manifest ? { skip: (n: string) => !tar.manifest!.files.has(n) } : {}),
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
@@ -96,6 +94,8 @@ export async function deltaDownload(
     }
     return { tar, x, checked: check?.files ?? 0 };
   });
+  const blocks = (plan.blocks ?? []).filter((b) => !keptBlocks.has(b));
+  if (blocks.length > 0) await applyBlockPatches(blocks, o.concurrency ?? 4);
   const inBackup = new Set<string>();
   const dirs = new Set<string>(['']);
   for (const d of done) {
@@ -105,9 +105,13 @@ export async function deltaDownload(
   let unfetchedFiles = 0;
   for (const t of plan.tars) {
     if (fetch.includes(t)) continue;
-    for (const n of t.manifest?.files.keys() ?? []) inBackup.add(n);
-    unfetchedFiles += t.manifest?.files.size ?? 0;
+    for (const n of t.manifest?.files.keys() ?? []) {
+      inBackup.add(n);
+      if (!patchNames.has(n)) unfetchedFiles++;
+    }
   }
+  // Block members are written over their file and removed: one still here is a leftover of an interrupted run.
+  for (const n of patchNames) inBackup.delete(n);
   const removed = await removeExtras(plan.dir, local, inBackup, dirs, dirsKnown(plan, fetch));
   const sum = (k: keyof DeltaExtractStats) => done.reduce((n, d) => n + d.x.delta[k], 0);
   const delta: DeltaStats = {
@@ -117,6 +121,7 @@ export async function deltaDownload(
     bytesWritten: sum('bytesWritten'),
     fetchedTars: fetch.length,
     skippedTars: plan.tars.length - fetch.length,
+    keptBlockFiles: keptBlocks.size,
   };
   o.progress?.emit({
     type: 'stage',
@@ -130,6 +135,44 @@ export async function deltaDownload(
     manifestFiles: done.reduce((n, d) => n + d.checked, 0) + unfetchedFiles,
     delta,
   };
+}
+
+/**
+ * The files (relative names) whose local bytes already match the backup: size and CRC-32 as the manifest
+ * records them. A block-level file of a chain (plan.blocks) is compared as a whole with the CRC-32 its backup
+ * recorded of the file as read; when it matches, its base member and every block member count as known and
+ * its blocks are not applied; without a recorded CRC-32 it is always fetched and combined again.
+ */
+async function knownFiles(
+  plan: RestorePlan,
+  local: Inventory,
+  hasManifest: boolean,
+): Promise<{ known: Set<string>; keptBlocks: Set<BlockPatch>; patchNames: Set<string> }> {
+  const known = new Set<string>();
+  const keptBlocks = new Set<BlockPatch>();
+  const rel = (path: string) => relative(plan.dir, path);
+  const blocks = plan.blocks ?? [];
+  const blockNames = new Set(blocks.map((b) => rel(b.file)));
+  const patchNames = new Set(blocks.flatMap((b) => b.patches.map((p) => rel(p.path))));
+  if (!hasManifest) return { known, keptBlocks, patchNames };
+  const same = plan.tars.flatMap((t) =>
+    [...(t.manifest?.files ?? [])].filter(
+      ([n, f]) => !f.truncated && !blockNames.has(n) && !patchNames.has(n) && local.files.get(n) === f.size,
+    ),
+  );
+  await mapLimit(same, 4, async ([n, f]) => {
+    if ((await fileCrc(join(plan.dir, n))) === f.crc32) known.add(n);
+  });
+  const candidates = blocks.filter(
+    (b) => b.readCrc32 !== undefined && local.files.get(rel(b.file)) === b.size,
+  );
+  await mapLimit(candidates, 4, async (b) => {
+    if ((await fileCrc(b.file)) !== b.readCrc32) return;
+    keptBlocks.add(b);
+    known.add(rel(b.file));
+    for (const p of b.patches) known.add(rel(p.path));
+  });
+  return { known, keptBlocks, patchNames };
 }
 
 /**

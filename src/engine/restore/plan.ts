@@ -131,17 +131,6 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
   });
   const folders = [dataFolder];
   for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
-  if (delta !== undefined && incrementals.has(backup.backupId)) {
-    // The delta extractor compares whole tars against the folder; a chain's tars each hold only some files.
-    throw new PgdrError(
-      'REFUSED',
-      `restore --delta: backup ${backup.backupId} is an incremental backup; the folder was not changed`,
-      {
-        hint: 'give --backup-id of a full backup (pgdr backup list), or restore the chain without --delta into an empty folder',
-        details: { reason: 'incremental' },
-      },
-    );
-  }
   const chained = incrementals.has(backup.backupId)
     ? await planChain({ store, catalog, backup, dataDir: o.dir, tablespaces, signal })
     : undefined;
