@@ -128,8 +128,14 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     await stopAllRestored();
 
     proxy.setRules([]);
-    const r = await pgdrRestore(target, [src!.primary.pgdata, '--delta']);
+    const r = await pgdrRestore(target, [src!.primary.pgdata, '--delta', '-v']);
     assert.equal(r.code, 0, r.stderr);
+    console.log(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.includes('differ'))
+        .join('\n'),
+    );
     const deltaBytes = tarBytes(proxy);
     const json = r.json!;
     assert.equal(json.plan.backupId, ids[2]);

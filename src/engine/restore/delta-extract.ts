@@ -169,7 +169,11 @@ class DeltaVisitor implements TarVisitor {
     const path = this.path(rel);
     const st = await fsp.lstat(path).catch(() => undefined);
     if (st !== undefined && !st.isDirectory()) await fsp.rm(path, { force: true });
-    if (st === undefined || !st.isDirectory()) await fsp.mkdir(path, { mode: 0o700 });
+    // The links of a chain each name every folder and extract in parallel: another may create it first.
+    if (st === undefined || !st.isDirectory())
+      await fsp.mkdir(path, { mode: 0o700 }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST' || !(await fsp.lstat(path)).isDirectory()) throw e;
+      });
     else if ((st.mode & 0o700) !== 0o700) await fsp.chmod(path, st.mode | 0o700);
     this.checked.add(rel);
   }

@@ -44,15 +44,37 @@ function walDirOf(plan: RestorePlan): string {
   return join(plan.dir, v !== null && v < 100000 ? 'pg_xlog' : 'pg_wal');
 }
 
-/** Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed). */
+/** pg_wal/summaries (PostgreSQL 17+ WAL summaries), which backups hold: compared like any file, never emptied. */
+const SUMMARIES = 'pg_wal/summaries';
+
+/**
+ * Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed), but
+ * for the WAL summaries the backup holds under the same names: those are compared with the backup's and
+ * rewritten where they differ, like any other file; summaries the backup lacks go.
+ */
 export async function markDelta(plan: RestorePlan): Promise<RestartedFolder[]> {
   const f = plan.folders[0]!;
   const body = markerBody({ serverName: plan.serverName, backupId: plan.backup.backupId, dataDir: plan.dir });
   await writeMarker(plan.dir, body, f.unfinished !== null);
   const wal = walDirOf(plan);
+  const held = new Set(
+    plan.tars
+      .filter((t) => t.oid === null)
+      .flatMap((t) => [...(t.manifest?.files.keys() ?? [])])
+      .filter((n) => n.startsWith(`${SUMMARIES}/`))
+      .map((n) => n.slice(SUMMARIES.length + 1)),
+  );
   try {
     await fsp.mkdir(wal, { recursive: true, mode: 0o700 });
-    for (const n of await fsp.readdir(wal)) await fsp.rm(join(wal, n), { recursive: true, force: true });
+    for (const n of await fsp.readdir(wal)) {
+      if (n === 'summaries' && held.size > 0) continue;
+      await fsp.rm(join(wal, n), { recursive: true, force: true });
+    }
+    if (held.size > 0) {
+      const dir = join(plan.dir, SUMMARIES);
+      for (const n of await fsp.readdir(dir))
+        if (!held.has(n)) await fsp.rm(join(dir, n), { recursive: true });
+    }
   } catch (e) {
     throw localFileError(e, wal, 'empty');
   }
@@ -70,6 +92,14 @@ export async function deltaDownload(
     manifest === undefined
       ? plan.tars
       : plan.tars.filter((t) => [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(n)));
+  for (const t of fetch) {
+    const differ = [...(t.manifest?.files.keys() ?? [])].filter((n) => !known.has(n));
+    o.progress?.emit({
+      type: 'stage',
+      message: `delta: ${t.key}: ${differ.length || 'its'} file(s) differ${differ.length ? ` (${differ.slice(0, 3).join(', ')}${differ.length > 3 ? ', ...' : ''})` : ''}`,
+      verbose: true,
+    });
+  }
   const count = byteCounter({ ...plan, tars: fetch }, o.progress);
   const done = await mapLimit([...fetch], o.concurrency ?? 4, async (tar) => {
     const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
@@ -215,6 +245,13 @@ async function inventory(dir: string): Promise<Inventory> {
     }
   };
   await walk('');
+  // The WAL summaries markDelta kept: files of the backup to compare (the rest of pg_wal is left alone).
+  const summaries = await fsp.readdir(join(dir, SUMMARIES), { withFileTypes: true }).catch(() => []);
+  for (const e of summaries) {
+    if (!e.isFile()) continue;
+    const st = await fsp.lstat(join(dir, SUMMARIES, e.name)).catch(() => undefined);
+    if (st?.isFile()) inv.files.set(`${SUMMARIES}/${e.name}`, st.size);
+  }
   return inv;
 }
 
