@@ -13,6 +13,8 @@ import { readBounded } from './bounded-read.js';
 export const INCREMENTAL_FOLDER = 'pgdr/incremental';
 export const CHAIN_NAME = 'pgdr-chain.json';
 const MAX_CHAIN_BYTES = 128 << 20;
+/** A tar group: 'data' or a tablespace OID. */
+const GROUP = /^(data|\d{1,10})$/;
 
 export function incrementalPrefix(serverName: string, backupId: string): string {
   return `${serverName}/${INCREMENTAL_FOLDER}/${backupId}/`;
@@ -232,7 +234,7 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
       Array.isArray(r) &&
       r.length === 5 &&
       typeof r[0] === 'string' &&
-      /^(data|\d{1,10})$/.test(r[0]) &&
+      GROUP.test(r[0]) &&
       typeof r[1] === 'string' &&
       safeName(r[1]) &&
       Number.isSafeInteger(r[2]) &&
@@ -262,7 +264,8 @@ function parseReadCrcs(v: unknown, key: string): ReadCrcRow[] {
     const ok =
       Array.isArray(r) &&
       r.length === 3 &&
-      r[0] === 'data' &&
+      typeof r[0] === 'string' &&
+      GROUP.test(r[0]) &&
       typeof r[1] === 'string' &&
       safeName(r[1]) &&
       typeof r[2] === 'string' &&
@@ -280,7 +283,8 @@ function parseBlocks(v: unknown, key: string, links: ReadonlySet<string>, backup
     const ok =
       Array.isArray(r) &&
       r.length === 5 &&
-      r[0] === 'data' &&
+      typeof r[0] === 'string' &&
+      GROUP.test(r[0]) &&
       typeof r[1] === 'string' &&
       safeName(r[1]) &&
       Number.isSafeInteger(r[2]) &&

@@ -38,6 +38,21 @@ export interface BlockLevel {
 }
 
 const RELATION = /^(data\/(?:base\/\d+|global)\/\d+)(?:\.(\d+))?$/;
+/** A main-fork segment in a tablespace's tar: 'OID/PG_17_202406281/DB/REL[.SEG]'. */
+const TABLESPACE_RELATION = /^(\d+)\/PG_[^/]+\/(\d+)\/(\d+)(?:\.(\d+))?$/;
+
+/**
+ * The summaries' key of a relation segment file and its segment number; undefined for anything else (other
+ * forks: the free space map is not WAL-logged, so the summaries cannot say which of its blocks changed; the
+ * visibility map is tiny: both stay whole).
+ */
+export function relationOf(key: string): { relation: string; segment: number } | undefined {
+  const d = RELATION.exec(key);
+  if (d !== null) return { relation: d[1]!, segment: Number(d[2] ?? 0) };
+  const t = TABLESPACE_RELATION.exec(key);
+  if (t !== null) return { relation: `${t[1]}/${t[2]}/${t[3]}`, segment: Number(t[4] ?? 0) };
+  return undefined;
+}
 
 export async function blockLevel(o: {
   client: pg.Client;
@@ -82,15 +97,15 @@ export async function blockLevel(o: {
     groups.set(p.group, entries);
     for (const e of p.entries) {
       const key = fileKey(p.group, e.name);
-      const rel = e.type === 'file' ? RELATION.exec(key) : null;
+      const rel = e.type === 'file' ? relationOf(key) : undefined;
       const was = o.parent.get(key);
-      if (rel === null || was === undefined || was.truncated) {
+      if (rel === undefined || was === undefined || was.truncated) {
         entries.push(e);
         continue;
       }
-      const changes = summary.relations.get(rel[1]!);
+      const changes = summary.relations.get(rel.relation);
       const list = blocksToSend({
-        segment: Number(rel[2] ?? 0),
+        segment: rel.segment,
         size: e.size,
         parentSize: was.size,
         modified: changes?.modified ?? new Set(),
