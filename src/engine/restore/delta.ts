@@ -92,11 +92,12 @@ export async function deltaDownload(
     manifest === undefined
       ? plan.tars
       : plan.tars.filter((t) => [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(n)));
-  for (const t of fetch) {
+  for (const t of manifest === undefined ? [] : fetch) {
     const differ = [...(t.manifest?.files.keys() ?? [])].filter((n) => !known.has(n));
+    const some = `${differ.slice(0, 3).join(', ')}${differ.length > 3 ? ', ...' : ''}`;
     o.progress?.emit({
       type: 'stage',
-      message: `delta: ${t.key}: ${differ.length || 'its'} file(s) differ${differ.length ? ` (${differ.slice(0, 3).join(', ')}${differ.length > 3 ? ', ...' : ''})` : ''}`,
+      message: `delta: ${t.key}: ${differ.length} file(s) differ (${some})`,
       verbose: true,
     });
   }
