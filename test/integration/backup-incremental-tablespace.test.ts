@@ -1,7 +1,7 @@
 // Block-level incremental backups of a cluster with a tablespace (PostgreSQL 17, summarize_wal on): the changed
 // main-fork files under pg_tblspc/OID are stored as their changed blocks (rows of the tablespace's group in
 // pgdr-chain.json), and a chain of two such links restores, with the tablespace mapped elsewhere, to the
-// source's exact rows.
+// source's exact rows; restore --delta brings the stopped source, tablespace included, back to the chain.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,8 +74,7 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
     await db.query("UPDATE in_ts SET payload = 'after' WHERE id = 5");
     await switchWalAndWait(db);
     [atEnd] = await db.query(DIGEST);
-    await db.cleanup();
-    src = { ...src, primary: undefined as never };
+    await db.stop();
   });
   after(async () => {
     await stopAllRestored();
@@ -93,17 +92,20 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
     }
   });
 
+  const target = () => ({
+    endpoint: s3.endpoint,
+    destination: `s3://${BUCKET}/dr`,
+    serverName: SERVER,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
+
   it('restores the chain, the tablespace mapped elsewhere, to the source rows', async () => {
-    const r = await pgdrRestore(
-      {
-        endpoint: s3.endpoint,
-        destination: `s3://${BUCKET}/dr`,
-        serverName: SERVER,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-      },
-      [join(root, 'restored'), '--tablespace', `ts:${join(root, 'ts-restored')}`],
-    );
+    const r = await pgdrRestore(target(), [
+      join(root, 'restored'),
+      '--tablespace',
+      `ts:${join(root, 'ts-restored')}`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json!.plan.backupId, ids[2]);
     assert.deepEqual((await queryRestored(r.json!, DIGEST))[0], atEnd);
@@ -111,5 +113,28 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
       String(n).endsWith('.pgdr-blocks'),
     );
     assert.deepEqual(left, [], 'every block member was applied and removed');
+  });
+
+  it('restore --delta brings the stopped source and its tablespace back to the chain, keeping what matches', async () => {
+    await stopAllRestored();
+    const pgdata = src!.primary.pgdata;
+    // A tablespace location that is not the folder pg_tblspc/<oid> points to is refused, nothing changed.
+    const stray = join(root, 'stray');
+    await fsp.mkdir(stray);
+    await fsp.writeFile(join(stray, 'precious'), 'x');
+    const refused = await pgdrRestore(target(), [pgdata, '--delta', '--tablespace', `ts:${stray}`]);
+    assert.equal(refused.code, 23, refused.stderr);
+    assert.equal(JSON.parse(refused.stdout).error.details.reason, 'tablespace-location');
+    assert.deepEqual(await fsp.readdir(stray), ['precious']);
+    const r = await pgdrRestore(target(), [pgdata, '--delta']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.plan.backupId, ids[2]);
+    assert.deepEqual((await queryRestored(r.json!, DIGEST))[0], atEnd);
+    const delta = r.json!.delta as { keptFiles: number; fetchedFiles: number };
+    assert.ok(delta.keptFiles > delta.fetchedFiles, JSON.stringify(delta));
+    const left = (await fsp.readdir(join(root, 'tblspc'), { recursive: true })).filter((n) =>
+      String(n).endsWith('.pgdr-blocks'),
+    );
+    assert.deepEqual(left, []);
   });
 });
