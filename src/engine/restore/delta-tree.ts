@@ -1,7 +1,7 @@
 // The local trees a delta restore (delta.ts) compares with a backup and prunes: the data directory and each
 // tablespace's folder, walked without following a link, every path absolute. What a restore never writes is
-// left out: in the data directory pgdr's marker, server logs and pg_wal (but for the WAL summaries delta.ts
-// keeps); in a tablespace's folder everything but this major's PG_<major>_* folder (another major's, left by
+// left out: in the data directory pgdr's marker, server logs and pg_wal (but for the files of the backup
+// delta.ts keeps there); in a tablespace's folder everything but this major's PG_<major>_* folder (another major's, left by
 // pg_upgrade, is not this cluster's).
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +11,6 @@ import { MARKER_NAME } from './restore-marker.js';
 
 /** Top-level entries of the data directory no backup holds and a delta restore leaves alone. */
 const KEPT_TOP = new Set([MARKER_NAME, 'log', 'pg_log', 'pg_wal', 'pg_xlog']);
-
-/** pg_wal/summaries (PostgreSQL 17+ WAL summaries), which backups hold: compared like any file, never emptied. */
-export const SUMMARIES = 'pg_wal/summaries';
 
 export interface DeltaRoot {
   readonly dir: string;
@@ -37,7 +34,7 @@ export interface Inventory {
   readonly dirs: string[];
 }
 
-export async function inventory(roots: readonly DeltaRoot[], summaries: string): Promise<Inventory> {
+export async function inventory(roots: readonly DeltaRoot[], wal: string): Promise<Inventory> {
   const inv: Inventory = { files: new Map(), others: [], dirs: [] };
   const walk = async (root: DeltaRoot, path: string): Promise<void> => {
     const entries = await fsp.readdir(path, { withFileTypes: true }).catch((e) => {
@@ -59,11 +56,8 @@ export async function inventory(roots: readonly DeltaRoot[], summaries: string):
     }
   };
   for (const r of roots) await walk(r, r.dir);
-  // The WAL summaries markDelta kept: files of the backup to compare (the rest of pg_wal is left alone).
-  for (const e of await fsp.readdir(summaries, { withFileTypes: true }).catch(() => [])) {
-    const st = e.isFile() ? await fsp.lstat(join(summaries, e.name)).catch(() => undefined) : undefined;
-    if (st?.isFile()) inv.files.set(join(summaries, e.name), st.size);
-  }
+  // What markDelta kept of pg_wal: files of the backup, compared like the rest.
+  await walk({ dir: wal, holds: () => true }, wal);
   return inv;
 }
 

@@ -18,15 +18,7 @@ import { localFileError } from '../../errors.js';
 import { majorOf } from '../backup/trees.js';
 import { applyBlockPatches, type BlockPatch } from './block-apply.js';
 import { DeltaExtractor, type DeltaExtractStats } from './delta-extract.js';
-import {
-  dataRoot,
-  fileCrc,
-  type Inventory,
-  inventory,
-  removeExtras,
-  SUMMARIES,
-  tablespaceRoot,
-} from './delta-tree.js';
+import { dataRoot, fileCrc, type Inventory, inventory, removeExtras, tablespaceRoot } from './delta-tree.js';
 import { byteCounter, type DownloadOptions, type DownloadResult, extractError } from './download.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { RestorePlan } from './plan.js';
@@ -51,9 +43,10 @@ function walDirOf(plan: RestorePlan): string {
 }
 
 /**
- * Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed), but
- * for the WAL summaries the backup holds under the same names: those are compared with the backup's and
- * rewritten where they differ, like any other file; summaries the backup lacks go.
+ * Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed) but
+ * for the files the backup itself holds there under the same names (WAL summaries, archive_status, the WAL
+ * service's small files): those are compared with the backup's and rewritten where they differ, like any other
+ * file, so pg_wal ends holding exactly what a restore into an empty folder writes.
  */
 export async function markDelta(plan: RestorePlan): Promise<RestartedFolder[]> {
   const f = plan.folders[0]!;
@@ -63,21 +56,19 @@ export async function markDelta(plan: RestorePlan): Promise<RestartedFolder[]> {
   const held = new Set(
     plan.tars
       .filter((t) => t.oid === null)
-      .flatMap((t) => [...(t.manifest?.files.keys() ?? [])])
-      .filter((n) => n.startsWith(`${SUMMARIES}/`))
-      .map((n) => n.slice(SUMMARIES.length + 1)),
+      .flatMap((t) => [...(t.manifest?.files.keys() ?? [])].map((n) => join(t.dest, n)))
+      .filter((p) => p.startsWith(`${wal}/`)),
   );
+  const clean = async (dir: string): Promise<void> => {
+    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory() && [...held].some((h) => h.startsWith(`${p}/`))) await clean(p);
+      else if (!(e.isFile() && held.has(p))) await fsp.rm(p, { recursive: true, force: true });
+    }
+  };
   try {
     await fsp.mkdir(wal, { recursive: true, mode: 0o700 });
-    for (const n of await fsp.readdir(wal)) {
-      if (n === 'summaries' && held.size > 0) continue;
-      await fsp.rm(join(wal, n), { recursive: true, force: true });
-    }
-    if (held.size > 0) {
-      const dir = join(plan.dir, SUMMARIES);
-      for (const n of await fsp.readdir(dir))
-        if (!held.has(n)) await fsp.rm(join(dir, n), { recursive: true });
-    }
+    await clean(wal);
   } catch (e) {
     throw localFileError(e, wal, 'empty');
   }
@@ -90,7 +81,7 @@ export async function deltaDownload(
 ): Promise<DownloadResult & { readonly delta: DeltaStats }> {
   const major = majorOf(plan.backup.version ?? 0);
   const roots = [dataRoot(plan.dir), ...plan.tablespaces.map((t) => tablespaceRoot(t.dest, major))];
-  const local = await inventory(roots, join(plan.dir, SUMMARIES));
+  const local = await inventory(roots, walDirOf(plan));
   for (const t of plan.tablespaces) {
     await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 }).catch((e) => {
       throw localFileError(e, t.dest, 'create');
