@@ -13,6 +13,8 @@ import { readBounded } from './bounded-read.js';
 export const INCREMENTAL_FOLDER = 'pgdr/incremental';
 export const CHAIN_NAME = 'pgdr-chain.json';
 const MAX_CHAIN_BYTES = 128 << 20;
+/** A tar group: 'data' or a tablespace OID. */
+const GROUP = /^(data|\d{1,10})$/;
 
 export function incrementalPrefix(serverName: string, backupId: string): string {
   return `${serverName}/${INCREMENTAL_FOLDER}/${backupId}/`;
@@ -34,6 +36,12 @@ export interface ChainFile {
    * source's bytes. Its crc32 is then '' (the combined bytes were never read whole), so it is never referenced.
    */
   readonly patches?: readonly string[];
+  /**
+   * Block level: CRC-32 of the whole file as the backup read it (a valid content for this backup, not
+   * necessarily the combined bytes): what a delta restore compares the local file with. Absent in chains
+   * written before it was recorded; the file is then always fetched.
+   */
+  readonly readCrc32?: string;
 }
 
 /** The member of backup `id` that holds the changed blocks of file `name`. */
@@ -43,6 +51,9 @@ export function blockMember(name: string, id: string): string {
 
 /** A block-level file: [group, name, size once combined, backup holding its whole bytes, backups patching it]. */
 export type BlockFileRow = readonly [string, string, number, string, readonly string[]];
+
+/** A block-level file's [group, name, CRC-32 of the whole file as the backup read it]. */
+export type ReadCrcRow = readonly [string, string, string];
 
 /** A file's key across tars: its tar group ('data' or a tablespace OID) and its name in that tar. */
 export function fileKey(group: string, name: string): string {
@@ -65,6 +76,8 @@ export interface ChainDocument {
   readonly fallbackReason?: string | undefined;
   /** Files this backup holds as changed blocks over an earlier link's bytes. */
   readonly blocks?: readonly BlockFileRow[] | undefined;
+  /** For the block files of this backup (every block file of the chain), where their read completed. */
+  readonly readCrcs?: readonly ReadCrcRow[] | undefined;
   /** Files this backup does not hold: [group, name, size, crc32, source backup]. */
   readonly references: ReadonlyArray<readonly [string, string, number, string, string]>;
 }
@@ -153,6 +166,13 @@ export async function readBackupFiles(o: {
         );
       files.set(k, { size, crc32: '', source, patches });
     }
+    for (const [group, name, crc] of chain.readCrcs ?? []) {
+      const k = fileKey(group, name);
+      const f = files.get(k);
+      if (f?.patches === undefined)
+        throw invalid(key, `readCrcs names '${printable(k)}', which is no block file`);
+      files.set(k, { ...f, readCrc32: crc });
+    }
   }
   return { backupId: o.backupId, prefix, manifest, chain, objects: listed.objects, files };
 }
@@ -167,6 +187,23 @@ function addTar(files: Map<string, ChainFile>, tar: ManifestTar, backupId: strin
       ...(f.truncated ? { truncated: true as const } : {}),
     });
   }
+}
+
+/** An incremental's level and fallback reason, from its chain document (for backups whose backup.info lacks them). */
+export async function readChainLevel(
+  store: ObjectStore,
+  serverName: string,
+  backupId: string,
+  signal?: AbortSignal,
+): Promise<{ level: string; fallbackReason: string | null }> {
+  const key = `${incrementalPrefix(serverName, backupId)}${CHAIN_NAME}`;
+  const body = await readBounded(store, key, {
+    maxBytes: MAX_CHAIN_BYTES,
+    what: 'pgdr chain document',
+    signal,
+  });
+  const doc = parseChain(body, key, backupId);
+  return { level: doc.level, fallbackReason: doc.fallbackReason ?? null };
 }
 
 export function parseChain(body: Buffer, key: string, backupId: string): ChainDocument {
@@ -197,7 +234,7 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
       Array.isArray(r) &&
       r.length === 5 &&
       typeof r[0] === 'string' &&
-      /^(data|\d{1,10})$/.test(r[0]) &&
+      GROUP.test(r[0]) &&
       typeof r[1] === 'string' &&
       safeName(r[1]) &&
       Number.isSafeInteger(r[2]) &&
@@ -213,9 +250,29 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
     parent: doc.parent,
     chain: chain as string[],
     level: typeof doc.level === 'string' ? doc.level : 'file',
+    ...(typeof doc.fallbackReason === 'string' ? { fallbackReason: doc.fallbackReason } : {}),
     references,
     blocks: parseBlocks(doc.blocks, key, links, backupId),
+    readCrcs: parseReadCrcs(doc.readCrcs, key),
   };
+}
+
+function parseReadCrcs(v: unknown, key: string): ReadCrcRow[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw invalid(key, "'readCrcs' is not a list");
+  return v.map((r, i) => {
+    const ok =
+      Array.isArray(r) &&
+      r.length === 3 &&
+      typeof r[0] === 'string' &&
+      GROUP.test(r[0]) &&
+      typeof r[1] === 'string' &&
+      safeName(r[1]) &&
+      typeof r[2] === 'string' &&
+      /^[0-9a-f]{8}$/.test(r[2]);
+    if (!ok) throw invalid(key, `readCrcs[${i}] is not [group, name, crc32]`);
+    return r as unknown as ReadCrcRow;
+  });
 }
 
 function parseBlocks(v: unknown, key: string, links: ReadonlySet<string>, backupId: string): BlockFileRow[] {
@@ -226,7 +283,8 @@ function parseBlocks(v: unknown, key: string, links: ReadonlySet<string>, backup
     const ok =
       Array.isArray(r) &&
       r.length === 5 &&
-      r[0] === 'data' &&
+      typeof r[0] === 'string' &&
+      GROUP.test(r[0]) &&
       typeof r[1] === 'string' &&
       safeName(r[1]) &&
       Number.isSafeInteger(r[2]) &&

@@ -35,12 +35,19 @@ export function statusJson(r: StatusResult): Record<string, unknown> {
       done: r.report.doneBackups.length,
       unreadable: r.catalog.unreadable,
     },
-    incrementals: (r.incrementals ?? []).map((b) => ({
-      backupId: b.backupId,
-      parentBackupId: b.parentBackupId,
-      status: b.status,
-      endTime: b.endTime?.date.toISOString() ?? null,
-    })),
+    incrementals: (r.incrementals ?? []).map((b, i) => {
+      const v = r.incrementalViews?.[i];
+      return {
+        backupId: b.backupId,
+        parentBackupId: b.parentBackupId,
+        status: b.status,
+        endTime: b.endTime?.date.toISOString() ?? null,
+        chain: v?.chain ?? null,
+        chainDepth: v?.depth ?? null,
+        level: v?.level ?? null,
+        fallbackReason: v?.fallbackReason ?? null,
+      };
+    }),
     brokenChains: r.brokenChains ?? [],
     newestBackup: backupAgeJson(backup, now),
     newestWal: segment

@@ -7,6 +7,7 @@ import { computeRecoveryReport, type Verdict, verdict } from '../catalog/recover
 import { readServerState } from '../catalog/server-state.js';
 import type { WalCatalog } from '../catalog/wal-catalog.js';
 import type { ServerTarget } from '../storage/object-store.js';
+import { type IncrementalView, incrementalViews } from './incremental-views.js';
 import { type BrokenChain, brokenChains, withChainWarnings } from './status-chains.js';
 
 export interface StatusOptions extends ServerTarget {
@@ -23,6 +24,8 @@ export interface StatusResult {
   readonly catalog: BackupCatalog;
   /** pgdr's incremental backups (pgdr/incremental/), which count as restore points too. */
   readonly incrementals?: readonly BackupInfo[];
+  /** Parent, chain, depth and level of each of `incrementals`, in the same order. */
+  readonly incrementalViews?: readonly IncrementalView[];
   readonly wal: WalCatalog;
   readonly report: RecoveryReport;
   readonly verdict: Verdict;
@@ -53,6 +56,13 @@ export async function inspectServer(o: StatusOptions): Promise<StatusResult> {
     now: o.now,
     catalog,
     incrementals: incs.backups,
+    incrementalViews: await incrementalViews({
+      store,
+      serverName,
+      fulls: catalog.backups,
+      incrementals: incs.backups,
+      signal,
+    }),
     wal,
     report,
     verdict: withChainWarnings(v, broken),

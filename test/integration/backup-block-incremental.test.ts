@@ -145,4 +145,51 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     );
     assert.equal(v.code, 0, v.stdout + v.stderr);
   });
+  it('backup list and status show each incremental level, fallback reason, parent and chain depth', async () => {
+    const id = (k: string) => String(jsons.get(k)!.backup_id);
+    const pgdr = (args: string[]) => runPgdr([...args, '--config', src!.cfg], { timeoutMs: 120_000 });
+    const list = await pgdr(['backup', 'list', '--format', 'json']);
+    assert.equal(list.code, 0, list.stderr);
+    type Listed = {
+      backup_id: string;
+      parent_backup_id: string;
+      chain: string[];
+      chain_depth: number;
+      incremental_level: string;
+      fallback_reason: string | null;
+    };
+    const incs = (JSON.parse(list.stdout).pgdr_incrementals as Listed[]).map((b) => [
+      b.backup_id,
+      b.parent_backup_id,
+      b.chain_depth,
+      b.incremental_level,
+      b.fallback_reason,
+    ]);
+    assert.deepEqual(incs, [
+      [id('file'), full, 1, 'file', '--incremental-level file was given'],
+      [id('block'), full, 1, 'block', null],
+      [id('block2'), id('block'), 2, 'block', null],
+      [id('off'), id('block2'), 3, 'file', jsons.get('off')!.fallback_reason],
+    ]);
+    const text = await pgdr(['backup', 'list']);
+    assert.match(text.stdout, /Parent +Depth +Level/);
+    assert.match(text.stdout, new RegExp(`${id('block2')} .* ${id('block')} +2 +block`));
+    assert.match(text.stdout, new RegExp(`${id('off')}: file level: .*summarize_wal is off`));
+    const status = await pgdr(['status', '--format', 'json']);
+    type Inc = {
+      backupId: string;
+      chain: string[];
+      chainDepth: number;
+      level: string;
+      fallbackReason: string;
+    };
+    const newest = (JSON.parse(status.stdout).incrementals as Inc[]).at(-1)!;
+    assert.deepEqual(newest.chain, [full, id('block'), id('block2'), id('off')]);
+    assert.equal(newest.chainDepth, 3);
+    assert.equal(newest.level, 'file');
+    assert.match(newest.fallbackReason, /summarize_wal is off/);
+    const st = await pgdr(['status']);
+    assert.match(st.stdout, new RegExp(`newest ${id('off')} on ${id('block2')}, chain depth 3, file level`));
+    assert.match(st.stdout, /file level because .*summarize_wal is off/);
+  });
 });

@@ -16,6 +16,7 @@ import {
   SEGMENT_BLOCKS,
 } from '../../src/engine/backup/block-file.js';
 import { coverage, relationKey } from '../../src/engine/backup/block-summary.js';
+import { relationOf } from '../../src/engine/backup/incremental-blocks.js';
 import { isPgdrError } from '../../src/errors.js';
 
 const block = (fill: number) => Buffer.alloc(BLOCK_SIZE, fill);
@@ -115,6 +116,20 @@ describe('WAL summary coverage', () => {
   it('takes only pg_default and global relations block by block', () => {
     assert.equal(relationKey(1663, 5, 16384), 'data/base/5/16384');
     assert.equal(relationKey(1664, 0, 1262), 'data/global/1262');
-    assert.equal(relationKey(16390, 5, 16384), undefined);
+    assert.equal(relationKey(16390, 5, 16384), '16390/5/16384');
+    // The files' keys map onto those; other forks (fsm, vm, init) stay whole.
+    assert.deepEqual(relationOf('data/base/5/16384.2'), { relation: 'data/base/5/16384', segment: 2 });
+    assert.deepEqual(relationOf('data/global/1262'), { relation: 'data/global/1262', segment: 0 });
+    assert.deepEqual(relationOf('16390/PG_17_202406281/5/16384.1'), {
+      relation: '16390/5/16384',
+      segment: 1,
+    });
+    for (const k of [
+      'data/base/5/16384_fsm',
+      'data/base/5/16384_vm',
+      '16390/PG_17_202406281/5/16384_vm',
+      'data/base/5/PG_VERSION',
+    ])
+      assert.equal(relationOf(k), undefined, k);
   });
 });

@@ -42,7 +42,8 @@ describe('incremental chain document', () => {
     ['a bad group', { references: [['../x', 'a', 1, '0a1b2c3d', '20241201T060000']] }],
     ['a negative size', { references: [['data', 'a', -1, '0a1b2c3d', '20241201T060000']] }],
     ['a newer version', { version: 3 }],
-    ['block rows outside the data tar', { blocks: [['16385', 'a', 8192, '20241201T060000', [ID]]] }],
+    ['block rows of a bad group', { blocks: [['../x', 'a', 8192, '20241201T060000', [ID]]] }],
+    ['a malformed read CRC', { readCrcs: [['data', 'a', 'xyz']] }],
     ['block rows not patched by this backup last', { blocks: [['data', 'a', 8192, '20241201T060000', []]] }],
     [
       'block rows patched out of order',

@@ -1,6 +1,7 @@
 import { backupInfoKey, listBackups, unreadableBackupsError } from '../../catalog/backup-catalog.js';
 import { backupListJson, backupToJson } from '../../catalog/backup-json.js';
 import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
+import { incrementalViews } from '../../engine/incremental-views.js';
 import { brokenChains, brokenChainText } from '../../engine/status-chains.js';
 import { FORMAT_FLAG, oneOf, parseFlagsOnly, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
@@ -22,8 +23,10 @@ A backup whose backup.info cannot be read is left out, as barman-cloud-backup-li
 (warning: ... its object key); when backup.info objects exist but none can be read, the command fails with
 CATALOG_INVALID (exit 15) naming them: it never says "No backups" while there are some.
 pgdr's incremental backups (backup create --incremental), which barman-cloud does not see, follow in a second
-table with their parent; in JSON they are a separate "pgdr_incrementals" list (present only when there are some),
-each with backup_type "incremental" and parent_backup_id.
+table with their parent, chain depth (1: the parent is a full backup) and level (block, or file with the reason
+a block-level request fell back, printed under the table); in JSON they are a separate "pgdr_incrementals" list
+(present only when there are some), each with backup_type "incremental", parent_backup_id, chain (the full backup
+first, itself last; null when a link is missing), chain_depth, incremental_level and fallback_reason.
 An incremental whose chain lost a link (its full backup deleted by barman-cloud-backup-delete, say) is named on
 stderr: warning: incremental backup ID cannot be restored: its chain needs backup ID.
 
@@ -53,8 +56,22 @@ ${STORE_USAGE}`,
       }
       for (const b of brokenChains(catalog.backups, incs.backups))
         ctx.stderr.write(`warning: ${brokenChainText(b)}\n`);
+      const views = await incrementalViews({
+        store,
+        serverName: config.serverName,
+        fulls: catalog.backups,
+        incrementals: incs.backups,
+        signal: ctx.signal,
+      });
       if (format === 'json') {
-        const incrementals = incs.backups.map((b) => ({ ...backupToJson(b), backup_type: 'incremental' }));
+        const incrementals = incs.backups.map((b, i) => ({
+          ...backupToJson(b),
+          backup_type: 'incremental',
+          chain: views[i]!.chain,
+          chain_depth: views[i]!.depth,
+          incremental_level: views[i]!.level,
+          fallback_reason: views[i]!.fallbackReason,
+        }));
         json(ctx, {
           ...backupListJson(catalog.backups),
           ...(incrementals.length > 0 ? { pgdr_incrementals: incrementals } : {}),
@@ -68,8 +85,15 @@ ${STORE_USAGE}`,
       }
       if (incs.backups.length > 0) {
         line(ctx, '\nIncremental backups (pgdr; barman-cloud does not list them):');
-        const rows = incs.backups.map((b) => [...backupRow(b), b.parentBackupId ?? '-']);
-        line(ctx, table([...BACKUP_COLUMNS, 'Parent'], rows));
+        const rows = incs.backups.map((b, i) => [
+          ...backupRow(b),
+          b.parentBackupId ?? '-',
+          String(views[i]!.depth ?? '-'),
+          views[i]!.level ?? '-',
+        ]);
+        line(ctx, table([...BACKUP_COLUMNS, 'Parent', 'Depth', 'Level'], rows));
+        for (const v of views)
+          if (v.fallbackReason !== null) line(ctx, `${v.backupId}: file level: ${v.fallbackReason}`);
       }
       return 0;
     });

@@ -59,7 +59,9 @@ target is reached. The server keeps running afterwards.
   --delta                    DIR is an existing data directory of the same cluster (a stopped former primary,
                              a replica to rebuild): keep the files that already match the backup, write only
                              what differs, remove what the backup does not hold, empty pg_wal, then recover as
-                             usual. Refused, with nothing changed, unless DIR is provably a PostgreSQL data
+                             usual; a pgdr incremental chain too (only the links' tars holding a differing file
+                             are downloaded), and each tablespace's folder (the one pg_tblspc/<oid> points to, or
+                             an empty one). Refused, with nothing changed, unless DIR is provably a PostgreSQL data
                              directory of the backup's system identifier and major with no server running
   --plan                     print the plan and stop (nothing is written)
   --no-start                 prepare DIR but do not start PostgreSQL

@@ -1,5 +1,6 @@
 import { agentStatusText, readAgentStatus } from '../../agent/status-section.js';
 import { backupInfoKey } from '../../catalog/backup-catalog.js';
+import type { BackupInfo } from '../../catalog/backup-info.js';
 import { formatGaps } from '../../catalog/wal-gaps.js';
 import { DURATION_SYNTAX, objectivesOf } from '../../config/objectives.js';
 import { inspectServer, type StatusResult } from '../../engine/status.js';
@@ -82,10 +83,7 @@ export function statusText(r: StatusResult): string {
       : `Newest backup:  none DONE (${r.catalog.backups.length} in the bucket${r.catalog.unreadable.length ? `, and ${r.catalog.unreadable.length} whose backup.info cannot be read` : ''})`,
   );
   const incs = (r.incrementals ?? []).filter((b) => b.status === 'DONE');
-  if (incs.length > 0)
-    out.push(
-      `Incrementals:   ${incs.length} DONE (pgdr), newest ${incs[incs.length - 1]!.backupId} on ${incs[incs.length - 1]!.parentBackupId ?? '?'}`,
-    );
+  if (incs.length > 0) out.push(...incrementalLines(r, incs[incs.length - 1]!, incs.length));
   out.push(
     segment
       ? `Newest WAL:     ${segment.name}${segment.partial ? ' (.partial)' : ''}, archived ${age(now - segment.lastModified.getTime())} ago — the RPO if the primary died now`
@@ -102,4 +100,16 @@ export function statusText(r: StatusResult): string {
     );
   out.push('', `Verdict: ${r.verdict.text}`);
   return out.join('\n');
+}
+
+/** The incrementals' line: how many, the newest with its parent, chain depth and level (and why file level). */
+function incrementalLines(r: StatusResult, newestInc: BackupInfo, done: number): string[] {
+  const v = r.incrementalViews?.find((x) => x.backupId === newestInc.backupId);
+  const depth = v?.depth == null ? '' : `, chain depth ${v.depth}`;
+  const level = v?.level == null ? '' : `, ${v.level} level`;
+  const lines = [
+    `Incrementals:   ${done} DONE (pgdr), newest ${newestInc.backupId} on ${newestInc.parentBackupId ?? '?'}${depth}${level}`,
+  ];
+  if (v?.fallbackReason != null) lines.push(`                (file level because ${v.fallbackReason})`);
+  return lines;
 }

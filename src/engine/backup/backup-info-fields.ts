@@ -27,6 +27,12 @@ export interface BackupInfoInput {
   readonly copyStats?: CopyStats;
   /** An incremental backup's parent (barman's field for the same relation). */
   readonly parentBackupId?: string;
+  /**
+   * An incremental's level and why it fell back to file level: keys barman never reads (barman-cloud never
+   * lists pgdr's incrementals), so `backup list` and `status` show them without reading the chain document.
+   */
+  readonly incrementalLevel?: string;
+  readonly fallbackReason?: string;
 }
 
 export function backupInfoText(i: BackupInfoInput): string {
@@ -72,6 +78,8 @@ export function backupInfoText(i: BackupInfoInput): string {
   if (i.error !== undefined) set('error', oneLine(i.error));
   if (i.backupName !== undefined) set('backup_name', i.backupName);
   if (i.parentBackupId !== undefined) set('parent_backup_id', i.parentBackupId);
+  if (i.incrementalLevel !== undefined) set('pgdr_incremental_level', i.incrementalLevel);
+  if (i.fallbackReason !== undefined) set('pgdr_fallback_reason', oneLine(i.fallbackReason));
   return serializeBackupInfo(f);
 }
 

@@ -38,11 +38,15 @@ export function coverage(all: readonly Summary[], tli: number, from: bigint, to:
   return `the WAL summaries on timeline ${tli} do not cover ${lsn(reached)} to ${lsn(to)}`;
 }
 
-/** The file key of a relation's main fork (first segment), or undefined when it stays file level. */
-export function relationKey(tablespace: number, database: number, relfilenode: number): string | undefined {
+/**
+ * The key of a relation's main fork in the summaries: 'data/base/DB/REL', 'data/global/REL', or, in a
+ * tablespace, 'SPC/DB/REL' (the file's own key has the PG_<major>_<catversion> folder between, see
+ * incremental-blocks.ts).
+ */
+export function relationKey(tablespace: number, database: number, relfilenode: number): string {
   if (tablespace === 1663) return `data/base/${database}/${relfilenode}`;
   if (tablespace === 1664) return `data/global/${relfilenode}`;
-  return undefined;
+  return `${tablespace}/${database}/${relfilenode}`;
 }
 
 export async function readBlockSummary(
@@ -82,7 +86,6 @@ export async function readBlockSummary(
     ]);
     for (const r of rows.rows) {
       const key = relationKey(Number(r.reltablespace), Number(r.reldatabase), Number(r.relfilenode));
-      if (key === undefined) continue;
       let c = relations.get(key);
       if (c === undefined) {
         c = { modified: new Set(), limit: undefined };

@@ -138,6 +138,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
           backupId,
           parts: referenced.parts,
           parent: parent.files.files,
+          crcs: referenced.crcs,
           jobs: o.jobs,
           fileOnly: o.incremental?.level === 'file',
         });
@@ -209,7 +210,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
           level: blocks.level,
           ...(blocks.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
           references: referenced.references,
-          ...(blocks.blocks.length > 0 ? { blocks: blocks.blocks } : {}),
+          ...(blocks.blocks.length > 0 ? { blocks: blocks.blocks, readCrcs: blocks.readCrcs } : {}),
         });
         await o.store.put(`${prefix}/${CHAIN_NAME}`, Buffer.from(doc), { signal });
       }
@@ -221,6 +222,8 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         copyStats: copyStats(parts, (Date.now() - t0) / 1000, o.jobs),
         ...(o.backupName !== undefined ? { backupName: o.backupName } : {}),
         ...(parent ? { parentBackupId: parent.info.backupId } : {}),
+        ...(blocks ? { incrementalLevel: blocks.level } : {}),
+        ...(blocks?.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
       });
       await o.store.put(`${prefix}/backup.info`, Buffer.from(info), { signal });
       enter('finish', `backup ${backupId} done`);

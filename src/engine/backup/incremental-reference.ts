@@ -14,6 +14,8 @@ export interface Referenced {
   readonly parts: PartPlan[];
   readonly references: Reference[];
   readonly referencedBytes: number;
+  /** CRC-32 of each compared file that differed, by fileKey: a block-level file records it (incremental-blocks.ts). */
+  readonly crcs: ReadonlyMap<string, string>;
 }
 
 export async function referenceUnchanged(o: {
@@ -31,6 +33,7 @@ export async function referenceUnchanged(o: {
       .map((e) => ({ group: p.group, entry: e })),
   );
   const same = new Set<string>();
+  const crcs = new Map<string, string>();
   const references: Reference[] = [];
   let referencedBytes = 0;
   await mapLimit(candidates, Math.max(2, o.jobs), async ({ group, entry }) => {
@@ -38,7 +41,10 @@ export async function referenceUnchanged(o: {
     const key = fileKey(group, entry.name);
     const want = o.parent.get(key)!;
     const crc = await fileCrc(entry.path, entry.size);
-    if (crc !== want.crc32) return;
+    if (crc !== want.crc32) {
+      if (crc !== undefined) crcs.set(key, crc);
+      return;
+    }
     same.add(key);
     references.push([group, key.slice(group.length + 1), want.size, want.crc32, want.source]);
     referencedBytes += want.size;
@@ -50,11 +56,11 @@ export async function referenceUnchanged(o: {
   }
   const parts = [...groups].flatMap(([group, entries]) => planParts(group, entries, o.jobs));
   references.sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
-  return { parts, references, referencedBytes };
+  return { parts, references, referencedBytes, crcs };
 }
 
 /** CRC-32 of the file's first `size` bytes, zero-padded as the tar would store it; undefined once it vanished. */
-async function fileCrc(path: string, size: number): Promise<string | undefined> {
+export async function fileCrc(path: string, size: number): Promise<string | undefined> {
   let crc = 0;
   let n = 0;
   try {

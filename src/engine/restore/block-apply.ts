@@ -13,6 +13,8 @@ export interface BlockPatch {
   /** The restored file (absolute path). */
   readonly file: string;
   readonly size: number;
+  /** CRC-32 of the whole file as the backup read it, when recorded: a delta restore keeps a local file matching it. */
+  readonly readCrc32?: string | undefined;
   /** The extracted block members, in chain order; `what` names the object and member for errors. */
   readonly patches: ReadonlyArray<{ readonly path: string; readonly what: string }>;
 }

@@ -104,13 +104,18 @@ export async function planChain(o: {
   const blocks: BlockPatch[] = [];
   for (const [k, f] of top.files) {
     if (f.patches === undefined) continue;
-    const name = k.slice('data/'.length);
-    for (const id of f.patches) patchOf.set(fileKey('data', blockMember(name, id)), k);
+    const group = k.slice(0, k.indexOf('/'));
+    const name = k.slice(group.length + 1);
+    // A tablespace's block files are combined in its destination, where its tars extract.
+    const dest = group === 'data' ? o.dataDir : o.tablespaces.find((x) => String(x.oid) === group)?.dest;
+    if (dest === undefined) throw linkMismatch(top, top, k);
+    for (const id of f.patches) patchOf.set(fileKey(group, blockMember(name, id)), k);
     blocks.push({
-      file: join(o.dataDir, name),
+      file: join(dest, name),
       size: f.size,
+      ...(f.readCrc32 !== undefined ? { readCrc32: f.readCrc32 } : {}),
       patches: f.patches.map((id) => ({
-        path: join(o.dataDir, blockMember(name, id)),
+        path: join(dest, blockMember(name, id)),
         what: `${chainPrefix(server, chain, id)}: ${blockMember(name, id)}`,
       })),
     });

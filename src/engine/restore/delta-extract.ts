@@ -27,6 +27,8 @@ export interface DeltaExtractStats {
 export interface DeltaExtractOptions {
   /** True when the local file is known to hold the member's bytes already (its data is then dropped). */
   readonly known: (rel: string) => boolean;
+  /** True for a member to read past without a trace (a link of a chain that does not hold that file). */
+  readonly skip?: ((rel: string) => boolean) | undefined;
   /** Every file written or compared, with the size and CRC-32 of the member's bytes. */
   readonly onFile?: (f: ExtractedFile) => void;
   readonly maxBytes?: number | undefined;
@@ -82,6 +84,7 @@ class DeltaVisitor extends FolderVisitor {
         e.name,
       );
     }
+    if (this.o.skip?.(rel)) return undefined;
     if (this.files.has(rel)) throw damaged(`tar member '${e.name}' appears twice`, e.name);
     this.files.add(rel);
     this.stats.files++;
@@ -153,7 +156,11 @@ class DeltaVisitor extends FolderVisitor {
     const path = this.path(rel);
     const st = await fsp.lstat(path).catch(() => undefined);
     if (st !== undefined && !st.isDirectory()) await fsp.rm(path, { force: true });
-    if (st === undefined || !st.isDirectory()) await fsp.mkdir(path, { mode: 0o700 });
+    // The links of a chain each name every folder and extract in parallel: another may create it first.
+    if (st === undefined || !st.isDirectory())
+      await fsp.mkdir(path, { mode: 0o700 }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST' || !(await fsp.lstat(path)).isDirectory()) throw e;
+      });
     else if ((st.mode & 0o700) !== 0o700) await fsp.chmod(path, st.mode | 0o700);
     this.checked.add(rel);
   }

@@ -67,7 +67,7 @@ export async function checkDeltaFolder(dir: string): Promise<DeltaFolder> {
   };
 }
 
-/** The checks against the chosen backup: same system, same major, no tablespaces. */
+/** The checks against the chosen backup: same system, same major. */
 export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
   const dir = d.folder.dir;
   const want = majorOf(backup.version ?? 0);
@@ -95,14 +95,31 @@ export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
       'restore into a new or empty folder instead',
     );
   }
-  if ((backup.tablespaces ?? []).length > 0) {
-    throw refuse(
-      dir,
-      `cannot be delta-restored from backup ${backup.backupId}: it has tablespaces`,
-      'tablespaces',
-      'restore without --delta into a new or empty folder (with --tablespace NAME:LOCATION as needed)',
-    );
-  }
+}
+
+/**
+ * A tablespace's destination for a delta restore: empty or missing (it is restored there whole), or the very
+ * folder the data directory's pg_tblspc/<oid> link points to (this cluster's tablespace, compared like the
+ * rest). Anything else may be another cluster's and is refused.
+ */
+export async function checkDeltaTablespace(
+  d: DeltaFolder,
+  t: { readonly name: string; readonly oid: number; readonly dest: string },
+): Promise<TargetFolder> {
+  const entries = await fsp.readdir(t.dest).catch(() => [] as string[]);
+  if (entries.length === 0) return { dir: t.dest, unfinished: null };
+  const link = join(d.folder.dir, 'pg_tblspc', String(t.oid));
+  const [linked, dest] = await Promise.all([
+    fsp.realpath(link).catch(() => undefined),
+    fsp.realpath(t.dest).catch(() => undefined),
+  ]);
+  if (linked !== undefined && linked === dest) return { dir: t.dest, unfinished: null };
+  throw refuse(
+    d.folder.dir,
+    `cannot take tablespace '${printable(t.name)}' (oid ${t.oid}) into ${t.dest}: that folder is not empty and ${link} does not point to it`,
+    'tablespace-location',
+    `give --tablespace ${printable(t.name)}:LOCATION with LOCATION the tablespace's folder of this cluster, or a new or empty folder`,
+  );
 }
 
 /**

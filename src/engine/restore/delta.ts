@@ -9,18 +9,20 @@
 // The folder carries pgdr's restore marker from before the first change until restore.ts removes it once
 // the tree is complete and synced: an interrupted delta restore is never taken for a complete one, and a
 // rerun with --delta compares again and finishes the job (without --delta, the folder is wiped and restored).
-import { constants, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
 import { mapLimit } from '../../common/map-limit.js';
 import { decompressStream } from '../../compression/codecs.js';
 import { localFileError } from '../../errors.js';
+import { majorOf } from '../backup/trees.js';
+import { applyBlockPatches, type BlockPatch } from './block-apply.js';
 import { DeltaExtractor, type DeltaExtractStats } from './delta-extract.js';
+import { dataRoot, fileCrc, type Inventory, inventory, removeExtras, tablespaceRoot } from './delta-tree.js';
 import { byteCounter, type DownloadOptions, type DownloadResult, extractError } from './download.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { RestorePlan } from './plan.js';
-import { MARKER_NAME, markerBody, writeMarker } from './restore-marker.js';
+import { markerBody, writeMarker } from './restore-marker.js';
 import type { RestartedFolder } from './target-folders.js';
 
 export interface DeltaStats {
@@ -31,25 +33,42 @@ export interface DeltaStats {
   /** Tars downloaded, and those left in the store because every file in them already matched. */
   readonly fetchedTars: number;
   readonly skippedTars: number;
+  /** Block-level files of a chain kept as they were (their whole-file CRC-32 matched). */
+  readonly keptBlockFiles: number;
 }
-
-/** Top-level entries no backup holds and a delta restore leaves alone (pg_wal is emptied by markDelta). */
-const KEPT_TOP = new Set([MARKER_NAME, 'log', 'pg_log', 'pg_wal', 'pg_xlog']);
 
 function walDirOf(plan: RestorePlan): string {
   const v = plan.backup.version;
   return join(plan.dir, v !== null && v < 100000 ? 'pg_xlog' : 'pg_wal');
 }
 
-/** Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed). */
+/**
+ * Before the first change: the marker, then pg_wal emptied (the old server's WAL must never be replayed) but
+ * for the files the backup itself holds there under the same names (WAL summaries, archive_status, the WAL
+ * service's small files): those are compared with the backup's and rewritten where they differ, like any other
+ * file, so pg_wal ends holding exactly what a restore into an empty folder writes.
+ */
 export async function markDelta(plan: RestorePlan): Promise<RestartedFolder[]> {
   const f = plan.folders[0]!;
   const body = markerBody({ serverName: plan.serverName, backupId: plan.backup.backupId, dataDir: plan.dir });
   await writeMarker(plan.dir, body, f.unfinished !== null);
   const wal = walDirOf(plan);
+  const held = new Set(
+    plan.tars
+      .filter((t) => t.oid === null)
+      .flatMap((t) => [...(t.manifest?.files.keys() ?? [])].map((n) => join(t.dest, n)))
+      .filter((p) => p.startsWith(`${wal}/`)),
+  );
+  const clean = async (dir: string): Promise<void> => {
+    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory() && [...held].some((h) => h.startsWith(`${p}/`))) await clean(p);
+      else if (!(e.isFile() && held.has(p))) await fsp.rm(p, { recursive: true, force: true });
+    }
+  };
   try {
     await fsp.mkdir(wal, { recursive: true, mode: 0o700 });
-    for (const n of await fsp.readdir(wal)) await fsp.rm(join(wal, n), { recursive: true, force: true });
+    await clean(wal);
   } catch (e) {
     throw localFileError(e, wal, 'empty');
   }
@@ -60,18 +79,30 @@ export async function deltaDownload(
   plan: RestorePlan,
   o: DownloadOptions,
 ): Promise<DownloadResult & { readonly delta: DeltaStats }> {
-  const local = await inventory(plan.dir);
-  const manifest = plan.manifest.kind === 'present' ? plan.manifest : undefined;
-  const known = new Set<string>();
-  let fetch = plan.tars;
-  if (manifest !== undefined) {
-    const same = plan.tars.flatMap((t) =>
-      [...(t.manifest?.files ?? [])].filter(([n, f]) => !f.truncated && local.files.get(n) === f.size),
-    );
-    await mapLimit(same, 4, async ([n, f]) => {
-      if ((await fileCrc(join(plan.dir, n))) === f.crc32) known.add(n);
+  const major = majorOf(plan.backup.version ?? 0);
+  const roots = [dataRoot(plan.dir), ...plan.tablespaces.map((t) => tablespaceRoot(t.dest, major))];
+  const local = await inventory(roots, walDirOf(plan));
+  for (const t of plan.tablespaces) {
+    await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 }).catch((e) => {
+      throw localFileError(e, t.dest, 'create');
     });
-    fetch = plan.tars.filter((t) => [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(n)));
+  }
+  const manifest = plan.manifest.kind === 'present' ? plan.manifest : undefined;
+  const { known, keptBlocks, patchPaths } = await knownFiles(plan, local, manifest !== undefined);
+  const fetch =
+    manifest === undefined
+      ? plan.tars
+      : plan.tars.filter((t) =>
+          [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(join(t.dest, n))),
+        );
+  for (const t of manifest === undefined ? [] : fetch) {
+    const differ = [...(t.manifest?.files.keys() ?? [])].filter((n) => !known.has(join(t.dest, n)));
+    const some = `${differ.slice(0, 3).join(', ')}${differ.length > 3 ? ', ...' : ''}`;
+    o.progress?.emit({
+      type: 'stage',
+      message: `delta: ${t.key}: ${differ.length} file(s) differ (${some})`,
+      verbose: true,
+    });
   }
   const count = byteCounter({ ...plan, tars: fetch }, o.progress);
   const done = await mapLimit([...fetch], o.concurrency ?? 4, async (tar) => {
@@ -79,12 +110,13 @@ export async function deltaDownload(
     const x = new DeltaExtractor(tar.dest, {
       known: (n) => {
         const m = tar.manifest?.files.get(n);
-        if (m === undefined || !known.has(n)) return false;
+        if (m === undefined || !known.has(join(tar.dest, n))) return false;
         check?.onFile({ name: n, size: m.size, crc32: m.crc32 });
         return true;
       },
       onFile: check?.onFile,
       maxBytes: tar.maxBytes,
+      ...(tar.only && tar.manifest ? { skip: (n: string) => !tar.manifest!.files.has(n) } : {}),
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
@@ -96,19 +128,32 @@ export async function deltaDownload(
     }
     return { tar, x, checked: check?.files ?? 0 };
   });
+  const blocks = (plan.blocks ?? []).filter((b) => !keptBlocks.has(b));
+  if (blocks.length > 0) await applyBlockPatches(blocks, o.concurrency ?? 4);
   const inBackup = new Set<string>();
-  const dirs = new Set<string>(['']);
+  const dirs = new Set<string>(roots.map((r) => r.dir));
   for (const d of done) {
-    for (const n of d.x.files) inBackup.add(n);
-    for (const n of d.x.dirs) dirs.add(n);
+    for (const n of d.x.files) inBackup.add(join(d.tar.dest, n));
+    for (const n of d.x.dirs) dirs.add(n === '' ? d.tar.dest : join(d.tar.dest, n));
   }
   let unfetchedFiles = 0;
   for (const t of plan.tars) {
     if (fetch.includes(t)) continue;
-    for (const n of t.manifest?.files.keys() ?? []) inBackup.add(n);
-    unfetchedFiles += t.manifest?.files.size ?? 0;
+    for (const n of t.manifest?.files.keys() ?? []) {
+      const path = join(t.dest, n);
+      inBackup.add(path);
+      if (!patchPaths.has(path)) unfetchedFiles++;
+    }
   }
-  const removed = await removeExtras(plan.dir, local, inBackup, dirs, dirsKnown(plan, fetch));
+  // Block members are written over their file and removed: one still here is a leftover of an interrupted run.
+  for (const p of patchPaths) inBackup.delete(p);
+  const links = plan.tablespaces.map((t) => ({
+    link: join(plan.dir, 'pg_tblspc', String(t.oid)),
+    dest: t.dest,
+  }));
+  for (const l of links) inBackup.add(l.link);
+  const removed = await removeExtras(local, inBackup, dirs, pruneRoots(plan, fetch));
+  await linkTablespaces(links);
   const sum = (k: keyof DeltaExtractStats) => done.reduce((n, d) => n + d.x.delta[k], 0);
   const delta: DeltaStats = {
     keptFiles: sum('kept') + unfetchedFiles,
@@ -117,6 +162,7 @@ export async function deltaDownload(
     bytesWritten: sum('bytesWritten'),
     fetchedTars: fetch.length,
     skippedTars: plan.tars.length - fetch.length,
+    keptBlockFiles: keptBlocks.size,
   };
   o.progress?.emit({
     type: 'stage',
@@ -133,96 +179,67 @@ export async function deltaDownload(
 }
 
 /**
- * Whether the tars read named every folder of the backup: barman's are all read; pgdr puts every folder
- * entry into the main data tar (plan-parts.ts), so it must be among them.
+ * The files (absolute paths) whose local bytes already match the backup: size and CRC-32 as the manifest
+ * records them. A block-level file of a chain (plan.blocks) is compared as a whole with the CRC-32 its backup
+ * recorded of the file as read; when it matches, its base member and every block member count as known and
+ * its blocks are not applied; without a recorded CRC-32 it is always fetched and combined again.
  */
-function dirsKnown(plan: RestorePlan, fetched: readonly RestorePlan['tars'][number][]): boolean {
-  if (plan.manifest.kind !== 'present') return true;
-  return fetched.some((t) => t.oid === null && /\/data\.tar[^/]*$/.test(t.key));
-}
-
-interface Inventory {
-  /** Regular files: relative name -> size. */
-  readonly files: Map<string, number>;
-  /** Anything else that is not a folder (links, sockets...). */
-  readonly others: string[];
-  readonly dirs: string[];
-}
-
-/** The local tree, never following a link, without the top-level entries a delta restore leaves alone. */
-async function inventory(dir: string): Promise<Inventory> {
-  const inv: Inventory = { files: new Map(), others: [], dirs: [] };
-  const walk = async (rel: string): Promise<void> => {
-    const path = rel === '' ? dir : join(dir, rel);
-    const entries = await fsp.readdir(path, { withFileTypes: true }).catch((e) => {
-      throw localFileError(e, path, 'read');
-    });
-    for (const e of entries) {
-      if (rel === '' && KEPT_TOP.has(e.name)) continue;
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        inv.dirs.push(r);
-        await walk(r);
-      } else if (e.isFile()) {
-        const st = await fsp.lstat(join(dir, r)).catch((err) => {
-          throw localFileError(err, join(dir, r), 'read');
-        });
-        inv.files.set(r, st.size);
-      } else inv.others.push(r);
-    }
-  };
-  await walk('');
-  return inv;
-}
-
-async function removeExtras(
-  dir: string,
+async function knownFiles(
+  plan: RestorePlan,
   local: Inventory,
-  inBackup: ReadonlySet<string>,
-  dirs: ReadonlySet<string>,
-  pruneDirs: boolean,
-): Promise<number> {
-  let removed = 0;
-  for (const n of [...local.files.keys(), ...local.others]) {
-    if (inBackup.has(n) || dirs.has(n)) continue;
-    const path = join(dir, n);
-    await fsp.rm(path, { force: true }).catch((e) => {
-      throw localFileError(e, path, 'remove');
-    });
-    removed++;
-  }
-  if (!pruneDirs) return removed;
-  for (const d of [...local.dirs].sort((a, b) => b.length - a.length)) {
-    if (dirs.has(d)) continue;
-    const path = join(dir, d);
-    // Never recursive: a folder still holding anything after the extras went is left as it is.
-    await fsp.rmdir(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST' && e.code !== 'ENOENT')
-        throw localFileError(e, path, 'remove');
-    });
-  }
-  return removed;
+  hasManifest: boolean,
+): Promise<{ known: Set<string>; keptBlocks: Set<BlockPatch>; patchPaths: Set<string> }> {
+  const known = new Set<string>();
+  const keptBlocks = new Set<BlockPatch>();
+  const blocks = plan.blocks ?? [];
+  const blockPaths = new Set(blocks.map((b) => b.file));
+  const patchPaths = new Set(blocks.flatMap((b) => b.patches.map((p) => p.path)));
+  if (!hasManifest) return { known, keptBlocks, patchPaths };
+  const same = plan.tars.flatMap((t) =>
+    [...(t.manifest?.files ?? [])]
+      .map(([n, f]) => [join(t.dest, n), f] as const)
+      .filter(
+        ([p, f]) => !f.truncated && !blockPaths.has(p) && !patchPaths.has(p) && local.files.get(p) === f.size,
+      ),
+  );
+  await mapLimit(same, 4, async ([p, f]) => {
+    if ((await fileCrc(p)) === f.crc32) known.add(p);
+  });
+  const candidates = blocks.filter((b) => b.readCrc32 !== undefined && local.files.get(b.file) === b.size);
+  await mapLimit(candidates, 4, async (b) => {
+    if ((await fileCrc(b.file)) !== b.readCrc32) return;
+    keptBlocks.add(b);
+    known.add(b.file);
+    for (const p of b.patches) known.add(p.path);
+  });
+  return { known, keptBlocks, patchPaths };
 }
 
-async function fileCrc(path: string): Promise<string | undefined> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let crc = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      crc = crc32(buf.subarray(0, bytesRead), crc);
+/**
+ * The roots whose folder list the tars read were complete for: barman's tars are all read; pgdr puts every
+ * folder entry of a group into its main tar (plan-parts.ts), so that one must be among them.
+ */
+function pruneRoots(plan: RestorePlan, fetched: readonly RestorePlan['tars'][number][]): string[] {
+  const all = [plan.dir, ...plan.tablespaces.map((t) => t.dest)];
+  if (plan.manifest.kind !== 'present') return all;
+  const main = (name: string) => fetched.some((t) => new RegExp(`/${name}\\.tar[^/]*$`).test(t.key));
+  return [
+    ...(main('data') ? [plan.dir] : []),
+    ...plan.tablespaces.filter((t) => main(String(t.oid))).map((t) => t.dest),
+  ];
+}
+
+/** pg_tblspc/<oid> pointing at each tablespace's destination, as a restore into empty folders leaves it. */
+async function linkTablespaces(links: ReadonlyArray<{ link: string; dest: string }>): Promise<void> {
+  for (const l of links) {
+    const now = await fsp.readlink(l.link).catch(() => undefined);
+    if (now === l.dest) continue;
+    try {
+      await fsp.mkdir(join(l.link, '..'), { recursive: true, mode: 0o700 });
+      await fsp.rm(l.link, { recursive: true, force: true });
+      await fsp.symlink(l.dest, l.link);
+    } catch (e) {
+      throw localFileError(e, l.link, 'link');
     }
-    return (crc >>> 0).toString(16).padStart(8, '0');
-  } catch (e) {
-    throw localFileError(e, path, 'read');
-  } finally {
-    await fh.close();
   }
 }

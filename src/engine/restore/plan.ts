@@ -11,7 +11,12 @@ import type { ServerTarget } from '../../storage/object-store.js';
 import { backupTars } from './backup-files.js';
 import type { BlockPatch } from './block-apply.js';
 import { planChain, withIncrementals } from './chain-plan.js';
-import { checkDeltaBackup, checkDeltaFolder, type DeltaFolder } from './delta-target.js';
+import {
+  checkDeltaBackup,
+  checkDeltaFolder,
+  checkDeltaTablespace,
+  type DeltaFolder,
+} from './delta-target.js';
 import { assertReachable, checkTargetFolder, type TargetFolder } from './empty-dir.js';
 import { planFromCatalog, type TimelineChoice } from './plan-pure.js';
 import { type PlannedTar, plannedTars } from './planned-tars.js';
@@ -127,18 +132,8 @@ export async function planRestore(o: PlanOptions): Promise<RestorePlan> {
     map: o.tablespaceMap,
   });
   const folders = [dataFolder];
-  for (const t of tablespaces) folders.push(await checkTargetFolder(t.dest));
-  if (delta !== undefined && incrementals.has(backup.backupId)) {
-    // The delta extractor compares whole tars against the folder; a chain's tars each hold only some files.
-    throw new PgdrError(
-      'REFUSED',
-      `restore --delta: backup ${backup.backupId} is an incremental backup; the folder was not changed`,
-      {
-        hint: 'give --backup-id of a full backup (pgdr backup list), or restore the chain without --delta into an empty folder',
-        details: { reason: 'incremental' },
-      },
-    );
-  }
+  for (const t of tablespaces)
+    folders.push(delta ? await checkDeltaTablespace(delta, t) : await checkTargetFolder(t.dest));
   const chained = incrementals.has(backup.backupId)
     ? await planChain({ store, catalog, backup, dataDir: o.dir, tablespaces, signal })
     : undefined;

@@ -1,0 +1,169 @@
+// pgdr restore --delta of an incremental chain (PostgreSQL 17, summarize_wal on: block-level links) onto the
+// stopped former primary: the same rows as a full restore of the chain into an empty folder, fewer tar bytes
+// sent by the store (counted by a proxy in front of it), and a block-level file whose local bytes match the
+// whole-file CRC-32 its backup recorded kept as it is, its blocks not applied.
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type pg from 'pg';
+import { MARKER_NAME } from '../../src/engine/restore/restore-marker.js';
+import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { tableDigest } from '../helpers/backup-restore.js';
+import { switchWalAndWait } from '../helpers/barman-bucket.js';
+import { runPgdr } from '../helpers/cli.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import type { TestPostgres } from '../helpers/postgres.js';
+import {
+  pgdrRestore,
+  queryRestored,
+  type RestoreJson,
+  type S3Target,
+  stopAllRestored,
+} from '../helpers/restore-run.js';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+
+const BUCKET = 'pgdrdchain';
+const SERVER = 'dchain';
+
+/** Bytes of backup tars (full or incremental) the store sent since the last reset. */
+function tarBytes(proxy: FaultProxy): number {
+  return proxy.requests
+    .filter((r) => r.method === 'GET' && /\/(base|pgdr\/incremental)\/[^/]+\/[^/]+\.tar/.test(r.path))
+    .reduce((n, r) => n + r.bytes, 0);
+}
+
+async function digests(db: Pick<TestPostgres, 'query'>): Promise<unknown> {
+  return {
+    t: await tableDigest(db, 't'),
+    big: await tableDigest(db, 'big'),
+    blk: await tableDigest(db, 'blk'),
+  };
+}
+
+function restoredDb(json: RestoreJson): Pick<TestPostgres, 'query'> {
+  return { query: <R extends pg.QueryResultRow>(sql: string) => queryRestored<R>(json, sql) };
+}
+
+describe('restore --delta of an incremental chain onto a stopped former primary', () => {
+  let s3: S3rverHandle;
+  let proxy: FaultProxy;
+  let root: string;
+  let src: ArchivingPrimary | undefined;
+  let target: S3Target;
+  let atEnd: unknown;
+  const ids: string[] = [];
+
+  const backup = async (args: string[]): Promise<Record<string, unknown>> => {
+    const r = await runPgdr(['backup', 'create', '--config', src!.full, '--format', 'json', ...args], {
+      timeoutMs: 300_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    ids.push(String(j.backup_id));
+    return j;
+  };
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: [BUCKET] });
+    proxy = await startFaultProxy(s3.port);
+    root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-dchain-'));
+    await fsp.chmod(root, 0o755);
+    src = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER });
+    const db = src.primary;
+    await db.query('ALTER SYSTEM SET summarize_wal = on');
+    await db.query('SELECT pg_reload_conf()');
+    // big is never written after the full backup; blk changes in a few blocks before the first incremental and
+    // is frozen then, so that no later read dirties its pages (its file stays as that backup read it).
+    await db.query(
+      'CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 250000) g',
+    );
+    await db.query(
+      'CREATE TABLE blk AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 60000) g',
+    );
+    await db.query('ALTER TABLE big SET (autovacuum_enabled = off)');
+    await db.query('ALTER TABLE blk SET (autovacuum_enabled = off)');
+    await db.query('VACUUM (FREEZE, ANALYZE) big');
+    await db.query('VACUUM (FREEZE, ANALYZE) blk');
+    await db.query('CHECKPOINT');
+    await backup([]);
+    await db.query("UPDATE blk SET payload = 'changed' WHERE id % 10000 = 0");
+    await db.query('VACUUM (FREEZE) blk');
+    await db.query('CHECKPOINT');
+    const i1 = await backup(['--incremental']);
+    assert.equal(i1.incremental_level, 'block', JSON.stringify(i1));
+    await db.query('INSERT INTO t SELECT generate_series(101, 200)');
+    const i2 = await backup(['--incremental']);
+    assert.equal(i2.incremental_level, 'block', JSON.stringify(i2));
+    assert.deepEqual(i2.chain, ids);
+    // After the last backup: what a failed primary holds beyond it, replayed from the archive.
+    await db.query('INSERT INTO t SELECT generate_series(201, 260)');
+    await switchWalAndWait(db);
+    atEnd = await digests(db);
+    await db.stop();
+    target = {
+      endpoint: proxy.endpoint,
+      destination: `s3://${BUCKET}/dr`,
+      serverName: SERVER,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    };
+  });
+  after(async () => {
+    await stopAllRestored();
+    await src?.primary?.cleanup();
+    await proxy?.close();
+    await s3?.stop();
+    if (root) await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  it('gives the rows of a full restore of the chain, the store sending fewer bytes', async () => {
+    proxy.setRules([]);
+    const full = await pgdrRestore(target, [join(root, 'full')]);
+    assert.equal(full.code, 0, full.stderr);
+    const fullBytes = tarBytes(proxy);
+    assert.equal(full.json!.plan.backupId, ids[2]);
+    assert.deepEqual(await digests(restoredDb(full.json!)), atEnd);
+    await stopAllRestored();
+
+    proxy.setRules([]);
+    const r = await pgdrRestore(target, [src!.primary.pgdata, '--delta', '-v']);
+    assert.equal(r.code, 0, r.stderr);
+    console.log(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.includes('differ'))
+        .join('\n'),
+    );
+    const deltaBytes = tarBytes(proxy);
+    const json = r.json!;
+    assert.equal(json.plan.backupId, ids[2]);
+    assert.deepEqual(await digests(restoredDb(json)), atEnd);
+    const delta = json.delta as {
+      keptFiles: number;
+      fetchedFiles: number;
+      keptBlockFiles: number;
+      skippedTars: number;
+    };
+    console.log(
+      `chain: full restore ${fullBytes} tar bytes from the store, delta ${deltaBytes} (${JSON.stringify(delta)})`,
+    );
+    assert.ok(deltaBytes > 0 && deltaBytes < fullBytes, `${deltaBytes} < ${fullBytes}`);
+    // The full backup's tar holding big (never written since) stays in the store.
+    assert.ok(delta.skippedTars >= 2, JSON.stringify(delta));
+    assert.ok(deltaBytes * 2 < fullBytes, `${deltaBytes} < ${fullBytes} / 2`);
+    assert.ok(delta.keptBlockFiles >= 1, `a block-level file kept: ${JSON.stringify(delta)}`);
+    assert.ok(delta.keptFiles > delta.fetchedFiles, JSON.stringify(delta));
+    await assert.rejects(fsp.access(join(src!.primary.pgdata, MARKER_NAME)), { code: 'ENOENT' });
+    const left = await leftoverMembers(src!.primary.pgdata);
+    assert.deepEqual(left, [], 'no block member is left in the data directory');
+  });
+});
+
+async function leftoverMembers(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fsp.readdir(dir, { recursive: true }))
+    if (String(e).endsWith('.pgdr-blocks')) out.push(String(e));
+  return out;
+}
