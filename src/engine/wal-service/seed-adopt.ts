@@ -17,8 +17,12 @@ export interface SeedAdopter {
   readonly serverName: string;
 }
 
-/** The segment names moved into ready/ (none when the seed did not match or there was none). */
-export async function adoptSeed(o: SeedAdopter): Promise<string[]> {
+/**
+ * Moves a matching seed's segments into ready/: the names moved (none when the seed did not match or there
+ * was none). The caller writes the spool's request, then removes the seed (dropSeed): a call that sees the
+ * seed gone finds the spool serving it, or not adopted at all.
+ */
+export async function takeSeed(o: SeedAdopter): Promise<string[]> {
   const p = spoolPaths(o.spool);
   const taken: string[] = [];
   const matches =
@@ -40,6 +44,9 @@ export async function adoptSeed(o: SeedAdopter): Promise<string[]> {
         taken.push(name);
     }
   }
-  await rm(p.seed, { recursive: true, force: true });
   return taken;
+}
+
+export async function dropSeed(spool: string): Promise<void> {
+  await rm(spoolPaths(spool).seed, { recursive: true, force: true });
 }

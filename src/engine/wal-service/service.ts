@@ -14,7 +14,7 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { archiveFile } from '../wal-archive.js';
 import { restoreWal } from '../wal-restore.js';
 import { HEARTBEAT_MS, heartbeat, releaseLock, takeLock } from './lock.js';
-import { adoptSeed } from './seed-adopt.js';
+import { dropSeed, takeSeed } from './seed-adopt.js';
 import { epochOf, formatRequest, prefetchWindow, type SpoolRequest, spoolPaths } from './spool.js';
 
 export interface WalServiceOptions {
@@ -91,11 +91,12 @@ async function adopt(o: WalServiceOptions): Promise<string[]> {
     if (config !== undefined) await writeFile(p.config, config, { mode: 0o600 });
   }
   for (const d of [p.done, p.want, p.failed, p.ready]) await mkdir(d, { recursive: true, mode: 0o700 });
-  const seeded = await adoptSeed(o);
+  const seeded = await takeSeed(o);
   if (!same) {
     await writeFile(`${p.request}.tmp`, text, { mode: 0o600 });
     await rename(`${p.request}.tmp`, p.request);
   }
+  await dropSeed(o.spool);
   if (o.restoreAfter !== undefined) await writeFile(p.restoreAt, o.restoreAfter);
   return seeded;
 }
