@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { writeWalObject } from '../wal-restore.js';
 import { formatSeedRequest, prefetchWindow, SPOOL_NAME, spoolPaths } from '../wal-service/spool.js';
 import { chownTree } from './chown-tree.js';
+import { syncTrees } from './sync-tree.js';
 
 export interface WalSeedOptions {
   readonly store: ObjectStore;
@@ -79,6 +80,9 @@ export class WalSeed {
         return 0;
       }
       const p = spoolPaths(this.spool);
+      // Written without fsync while the tars extracted (the restore's own sync covers most of them by now):
+      // each is fsynced before the request makes any of them servable.
+      await syncTrees([this.seedDir]);
       const configPath = resolve(configFile);
       await writeFileAtomic(p.seedConfig, await fsp.readFile(configPath));
       const text = formatSeedRequest({
@@ -144,7 +148,7 @@ export class WalSeed {
         {
           store: this.o.store,
           segmentSize: this.o.segmentSize,
-          durable: true,
+          durable: false,
           signal: this.signal,
         },
       );

@@ -135,23 +135,15 @@ export async function restoreThroughService(
  */
 async function seedAdopted(name: string, c: ServiceClient): Promise<boolean> {
   const p = spoolPaths(c.spool);
-  const held = await stat(join(p.seed, name)).then(
-    () => true,
-    () => false,
-  );
-  if (c.seed === undefined || !held || !(await seedServes(c.spool, c.seed))) return false;
+  if (c.seed === undefined || !(await exists(join(p.seed, name))) || !(await seedServes(c.spool, c.seed)))
+    return false;
   let started = false;
   for (const since = Date.now(); Date.now() - since < SEED_WAIT_MS; ) {
     c.signal?.throwIfAborted();
     if (await spoolServes(c.spool, c.request)) return true;
-    // Gone without a spool for this request: a service for another request removed it.
-    if (
-      !(await stat(p.seedRequest).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return spoolServes(c.spool, c.request);
+    // The service writes its request before it removes the seed: gone, and the spool does not serve this
+    // request, a service for another request removed it.
+    if (!(await exists(p.seedRequest))) return spoolServes(c.spool, c.request);
     if (!started && (await healthyService(p.lock)) === undefined) {
       c.start();
       started = true;
@@ -160,6 +152,12 @@ async function seedAdopted(name: string, c: ServiceClient): Promise<boolean> {
   }
   return false;
 }
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 async function markRestoreAt(spool: string, name: string): Promise<void> {
   const at = spoolPaths(spool).restoreAt;
