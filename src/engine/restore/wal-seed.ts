@@ -119,8 +119,10 @@ export class WalSeed {
   }
 
   private async run(): Promise<void> {
+    // maxParallel segments, not the whole window: every seeded byte is fsynced before the server starts, while
+    // the service fetches the rest of the window as replay runs.
     const segments = this.o.objects
-      .slice(0, prefetchWindow(this.o.maxParallel))
+      .slice(0, Math.min(this.o.maxParallel, prefetchWindow(this.o.maxParallel)))
       .filter((x) => x.kind === 'segment' && x.name === x.segmentName);
     await fsp.rm(this.seedDir, { recursive: true, force: true });
     if (segments.length === 0) return;
