@@ -45,14 +45,23 @@ export async function restoreWal(
   }
   if (o.exactOnly && found.name !== name)
     throw new PgdrError('NOT_FOUND', `only ${basename(found.key)} exists`);
-  const bytes = await writeFileAtomic(dest, await download(found, o), {
-    signal: o.signal,
-    durable: o.durable ?? false,
-  });
+  const bytes = await writeWalObject(found, dest, o);
   return { name, source: 'bucket', key: found.key, bytes };
 }
 
-async function download(found: FoundWal, o: RestoreWalOptions) {
+/** One stored WAL object, already found, downloaded to dest (atomically, bounded to its kind's size). */
+export async function writeWalObject(
+  found: FoundWal,
+  dest: string,
+  o: Omit<RestoreWalOptions, 'serverName' | 'noPartial' | 'exactOnly'>,
+): Promise<number> {
+  return writeFileAtomic(dest, await download(found, o), {
+    signal: o.signal,
+    durable: o.durable ?? false,
+  });
+}
+
+async function download(found: FoundWal, o: Pick<RestoreWalOptions, 'store' | 'segmentSize' | 'signal'>) {
   const body = await o.store.get(found.key, { signal: o.signal });
   const kind = mustBeWalName(found.name).kind;
   // Errors on either side end up on the returned stream; writeFileAtomic then removes its temp file.

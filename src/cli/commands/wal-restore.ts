@@ -61,7 +61,13 @@ ${STORE_USAGE}`,
     // (naming the object) rather than waiting for the store to close.
     return withStore(config, (store) =>
       withCommandBudget(config, NAME, ctx, async (signal) => {
-        const bytes = client && (await restoreThroughService(name!, target, { ...client, signal }));
+        // A restore's seed serves this call only if fetched from this very store and serverName.
+        const seed = client && {
+          store: store.displayUrl,
+          serverName: config.serverName,
+          configPath: client.request.configPath,
+        };
+        const bytes = client && (await restoreThroughService(name!, target, { ...client, seed, signal }));
         if (bytes !== undefined) {
           if (asJson) json(ctx, { name, source: 'spool', key: null, bytes });
           return 0;

@@ -63,6 +63,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     targetTli: 'latest',
     delta: o.delta,
     start: false,
+    seedWal: true,
     binDir: o.binDir,
     pgdrCommand: o.pgdrCommand,
     walPrefetch: o.walPrefetch,

@@ -39,6 +39,11 @@ export interface RecoveryConfig {
 
 const DEFAULT_PREFETCH = 8;
 
+/** wal.maxParallel of the configuration restore_command reads (see walPrefetch). */
+export function restorePrefetch(o: Pick<RecoveryConfigOptions, 'walPrefetch' | 'objectStore'>): number {
+  return o.walPrefetch ?? Math.max(o.objectStore.wal.maxParallel, DEFAULT_PREFETCH);
+}
+
 /**
  * What the written restore_command exits with for an archived object that exists but is damaged: above 125,
  * so PostgreSQL aborts recovery (FATAL) instead of taking it for the end of the archive and promoting
@@ -63,7 +68,7 @@ export async function writeRecoveryConfig(o: RecoveryConfigOptions): Promise<Rec
   const own = o.ownDir;
   await fsp.mkdir(own, { recursive: true, mode: 0o700 });
   const store = await writeStoreDocument(own, o.objectStore, {
-    maxParallel: o.walPrefetch ?? Math.max(o.objectStore.wal.maxParallel, DEFAULT_PREFETCH),
+    maxParallel: restorePrefetch(o),
   });
   const configFile = join(own, 'pgdr.yaml');
   // JSON is YAML, and JSON.stringify quotes every path and value safely.

@@ -7,7 +7,7 @@
 // tree is complete and synced; PostgreSQL starts only once the markers are gone, so a folder with a marker never
 // held a running server and a rerun may clear it.
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ManifestState } from '../../catalog/backup-manifest.js';
 import type { StepResult } from '../../common/steps.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
@@ -25,6 +25,7 @@ import {
   type RecoveryConfig,
   removeRestoreCredentials,
   restoreFilesDir,
+  restorePrefetch,
   writeRecoveryConfig,
 } from './recovery-config.js';
 import { explainStop, type StopEvidence, shortReplay } from './replay-end.js';
@@ -43,6 +44,7 @@ import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
 import { markFolders, type RestartedFolder, unmarkFolders, withRerunHint } from './target-folders.js';
 import { type Confirmation, type EndState, waitForTarget } from './wait-target.js';
+import { WalSeed } from './wal-seed.js';
 
 export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly objectStore: ObjectStoreConfig;
@@ -55,6 +57,11 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly planOnly?: boolean;
   /** Start PostgreSQL and wait for the target (default true). */
   readonly start?: boolean;
+  /**
+   * Fetch the first WAL segments while extracting, for the WAL service of the restored pg_wal to serve
+   * (wal-seed.ts). Default: when the server is started here; replica create starts it itself.
+   */
+  readonly seedWal?: boolean;
   /** Default: a free port. */
   readonly port?: number | undefined;
   /** WAL segments per restore_command call (prefetch); default max(objectStore.wal.maxParallel, 8). */
@@ -138,17 +145,33 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const user = await resolveServerUser();
   const ownDir = restoreFilesDir(plan.dir, plan.backup.version);
   const marked = { still: true };
+  const prefetch = restorePrefetch(o);
+  const seed =
+    (o.seedWal ?? start) && prefetch > 1
+      ? new WalSeed({
+          store: o.store,
+          serverName: o.serverName,
+          walDir: dirname(ownDir),
+          objects: plan.wal.objects,
+          maxParallel: prefetch,
+          segmentSize: plan.backup.xlogSegmentSize,
+          user,
+          signal: o.signal,
+          note: (message, problem) =>
+            problem ? o.onStage?.(message) : o.progress?.emit({ type: 'stage', message, verbose: true }),
+        })
+      : undefined;
+  let kept = false;
   try {
-    return await recover(o, plan, {
-      t0,
-      tPlan,
-      user,
-      ownDir,
-      restarted,
-      marked,
-    });
+    const result = await recover(o, plan, { t0, tPlan, user, ownDir, restarted, marked, seed });
+    kept = !start;
+    return result;
   } catch (e) {
     throw marked.still ? withRerunHint(e, plan.dir, plan.delta !== undefined) : e;
+  } finally {
+    // Adopted by the server's WAL service by now, or of no use; kept only for the caller that starts the
+    // server itself (replica create), whose first restore_command call comes next.
+    if (!kept) await seed?.discard();
   }
 }
 
@@ -167,6 +190,7 @@ async function recover(
     ownDir: string;
     restarted: readonly RestartedFolder[];
     marked: { still: boolean };
+    seed: WalSeed | undefined;
   },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
@@ -178,6 +202,7 @@ async function recover(
     signal: o.signal,
     progress: o.progress,
   });
+  c.seed?.fullSpeed();
   const checks: RestoreChecks = {
     tree: await checkRestoredTree(plan),
     manifest: manifestChecks(plan.manifest, download.manifestFiles),
@@ -202,6 +227,7 @@ async function recover(
   const synced = await syncTrees(plan.folders.map((f) => f.dir));
   await unmarkFolders(plan);
   c.marked.still = false;
+  await c.seed?.finish(recoveryConfig.configFile);
   const tDownload = performance.now();
   const marks = { plan, planMs: ms(t0, tPlan), fetched: { ms: ms(tPlan, tDownload), download } };
   const base = {

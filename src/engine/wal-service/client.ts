@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { healthyService } from './lock.js';
-import { type SpoolRequest, spoolPaths, spoolServes } from './spool.js';
+import { type SeedRequest, type SpoolRequest, seedServes, spoolPaths, spoolServes } from './spool.js';
 
 export interface ServiceClient {
   readonly spool: string;
@@ -15,6 +15,8 @@ export interface ServiceClient {
    * archiving: the file this call is archiving itself, which the service leaves to it.
    */
   readonly start: (o?: { restoreAfter?: string; archiving?: string }) => void;
+  /** What a restore's seed must have been fetched for to serve this call (restore calls only). */
+  readonly seed?: SeedRequest | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -25,6 +27,11 @@ const HEALTH_EVERY_MS = 250;
  * it itself (a second upload of the same content is a success), so PostgreSQL never waits on the service.
  */
 const HANDOVER_MAX_MS = 30_000;
+/**
+ * How long the first restore call waits for a service to adopt a seed holding its segment: a node start or
+ * two. Past it (no service could start), the call fetches the segment itself.
+ */
+const SEED_WAIT_MS = 5000;
 
 /** done/X is a link to this very file (same device and inode): used up, and true. */
 export async function takeDone(spool: string, path: string): Promise<boolean> {
@@ -90,7 +97,7 @@ export async function restoreThroughService(
   c: ServiceClient,
 ): Promise<number | undefined> {
   const p = spoolPaths(c.spool);
-  if (!(await usable(c, { restoreAfter: name }))) return undefined;
+  if (!(await seedAdopted(name, c)) && !(await usable(c, { restoreAfter: name }))) return undefined;
   const file = join(p.ready, name);
   const healthy = (await healthyService(p.lock)) !== undefined;
   // A download in flight for this very segment is waited for while the service is healthy.
@@ -120,6 +127,37 @@ export async function restoreThroughService(
   if (!healthy) c.start({ restoreAfter: name });
   return undefined;
 }
+
+/**
+ * The spool holds a restore's seed with this very segment, fetched for this call's store, serverName and
+ * configuration: a service is started (prefetching nothing until a segment is taken) and the call waits until
+ * it has adopted the seed and serves this request. False when there is no such seed, or no service took it.
+ */
+async function seedAdopted(name: string, c: ServiceClient): Promise<boolean> {
+  const p = spoolPaths(c.spool);
+  if (c.seed === undefined || !(await exists(join(p.seed, name))) || !(await seedServes(c.spool, c.seed)))
+    return false;
+  let started = false;
+  for (const since = Date.now(); Date.now() - since < SEED_WAIT_MS; ) {
+    c.signal?.throwIfAborted();
+    if (await spoolServes(c.spool, c.request)) return true;
+    // The service writes its request before it removes the seed: gone, and the spool does not serve this
+    // request, a service for another request removed it.
+    if (!(await exists(p.seedRequest))) return spoolServes(c.spool, c.request);
+    if (!started && (await healthyService(p.lock)) === undefined) {
+      c.start();
+      started = true;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return false;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 async function markRestoreAt(spool: string, name: string): Promise<void> {
   const at = spoolPaths(spool).restoreAt;

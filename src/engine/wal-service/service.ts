@@ -14,7 +14,8 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { archiveFile } from '../wal-archive.js';
 import { restoreWal } from '../wal-restore.js';
 import { HEARTBEAT_MS, heartbeat, releaseLock, takeLock } from './lock.js';
-import { epochOf, formatRequest, type SpoolRequest, spoolPaths } from './spool.js';
+import { dropSeed, takeSeed } from './seed-adopt.js';
+import { epochOf, formatRequest, prefetchWindow, type SpoolRequest, spoolPaths } from './spool.js';
 
 export interface WalServiceOptions {
   readonly spool: string;
@@ -42,8 +43,6 @@ export interface WalServiceOptions {
 }
 
 const TICK_MS = 20;
-const WINDOW_DEPTH = 4;
-const WINDOW_MAX = 32;
 /** A .ready file the service failed to store is tried again after this long (PostgreSQL retries it too). */
 const RETRY_MS = 5000;
 
@@ -56,16 +55,29 @@ export async function runWalService(o: WalServiceOptions): Promise<boolean> {
   await mkdir(o.spool, { recursive: true, mode: 0o700 });
   if (!(await takeLock(p.lock))) return false;
   try {
-    await adopt(o);
-    await new Service(o).run();
+    await removeOldProtocol(o.walDir);
+    const seeded = await adopt(o);
+    await new Service(o, seeded).run();
   } finally {
     await releaseLock(p.lock);
   }
   return true;
 }
 
-/** Keeps the spool if it was filled for this very request, else starts it empty. Request written last. */
-async function adopt(o: WalServiceOptions): Promise<void> {
+/**
+ * What pgdr versions before the WAL service left in pg_wal: a prefetch spool and archive markers (hard links
+ * to WAL files, holding their space). Nothing reads them any more.
+ */
+async function removeOldProtocol(walDir: string): Promise<void> {
+  for (const old of [join(walDir, '.pgdr-prefetch'), join(walDir, 'archive_status', '.pgdr-archived')])
+    await rm(old, { recursive: true, force: true }).catch(() => {});
+}
+
+/**
+ * Keeps the spool if it was filled for this very request, else starts it empty; takes a restore's seed into
+ * ready/ when it matches (the names it took). Request written last.
+ */
+async function adopt(o: WalServiceOptions): Promise<string[]> {
   const p = spoolPaths(o.spool);
   const text = formatRequest(o.request);
   const config = o.request.configPath === '' ? undefined : await readFile(o.request.configPath);
@@ -77,11 +89,16 @@ async function adopt(o: WalServiceOptions): Promise<void> {
   if (!same) {
     await voidSpool(o.spool);
     if (config !== undefined) await writeFile(p.config, config, { mode: 0o600 });
+  }
+  for (const d of [p.done, p.want, p.failed, p.ready]) await mkdir(d, { recursive: true, mode: 0o700 });
+  const seeded = await takeSeed(o);
+  if (!same) {
     await writeFile(`${p.request}.tmp`, text, { mode: 0o600 });
     await rename(`${p.request}.tmp`, p.request);
   }
-  for (const d of [p.done, p.want, p.failed, p.ready]) await mkdir(d, { recursive: true, mode: 0o700 });
+  await dropSeed(o.spool);
   if (o.restoreAfter !== undefined) await writeFile(p.restoreAt, o.restoreAfter);
+  return seeded;
 }
 
 /** Removes what the spool answers with; the request goes first, so no reader trusts a half-emptied spool. */
@@ -106,8 +123,12 @@ class Service {
   private lastBeat = Date.now();
   private restoreAt = '';
 
-  constructor(private readonly o: WalServiceOptions) {
+  constructor(
+    private readonly o: WalServiceOptions,
+    seeded: readonly string[],
+  ) {
     if (o.archiving !== undefined) this.failedAt.set(o.archiving, Date.now());
+    for (const n of seeded) this.placed.add(n);
   }
 
   async run(): Promise<void> {
@@ -267,12 +288,12 @@ class Service {
 
   /**
    * The segments kept ready: replay consumes a segment far faster than one is downloaded, so the window runs
-   * several downloads deep (maxParallel at a time), bounded at WINDOW_MAX segments of pg_wal space.
+   * several downloads deep (maxParallel at a time), bounded by prefetchWindow (spool.ts) in pg_wal space.
    */
   private window(): string[] {
     const w: string[] = [];
     let n = this.restoreAt;
-    const size = Math.min(WINDOW_MAX, this.o.maxParallel * WINDOW_DEPTH);
+    const size = prefetchWindow(this.o.maxParallel);
     for (let i = 0; i < size; i++) {
       n = nextSegment(n);
       w.push(n);

@@ -15,6 +15,14 @@
 //   ready/X     a prefetched segment, complete and fsynced; the thin client moves it to DEST.
 //   restore-at  the last segment name restore_command asked for: the service prefetches the ones after it.
 //   lock        the service's pid; its mtime is the service's heartbeat.
+//   seed/X      a segment a restore fetched before its server started (while the base backup was extracted),
+//               complete and fsynced. Never served from here: the first service of the folder moves it to
+//               ready/ if seed/request describes its own store, serverName and configuration, and removes seed/
+//               whatever it finds.
+//   seed/request what the seed was fetched for, one item a line: "pgdr-wal-seed 1", the store (its display
+//               URL), the serverName, the configuration file restore_command names. Written last: a seed
+//               without it is incomplete and never adopted.
+//   seed/config a copy of that configuration file as the restore wrote it.
 //
 // Anything a party cannot decide goes to the slower path: the thin client to node, node to the bucket.
 import { readFile } from 'node:fs/promises';
@@ -22,6 +30,10 @@ import { join } from 'node:path';
 
 export const SPOOL_NAME = '.pgdr-wal';
 export const REQUEST_HEADER = 'pgdr-wal 1';
+export const SEED_HEADER = 'pgdr-wal-seed 1';
+/** Prefetched segments the spool holds at most: WINDOW_DEPTH x maxParallel, never more than WINDOW_MAX. */
+const WINDOW_DEPTH = 4;
+const WINDOW_MAX = 32;
 
 export interface SpoolRequest {
   /** postmaster.pid's pid and start time in the caller's working folder, or "". */
@@ -41,7 +53,42 @@ export const spoolPaths = (spool: string) => ({
   ready: join(spool, 'ready'),
   restoreAt: join(spool, 'restore-at'),
   lock: join(spool, 'lock'),
+  seed: join(spool, 'seed'),
+  seedRequest: join(spool, 'seed', 'request'),
+  seedConfig: join(spool, 'seed', 'config'),
 });
+
+/** How many segments ahead of replay the spool holds (the seed included) for this wal.maxParallel. */
+export function prefetchWindow(maxParallel: number): number {
+  return Math.min(WINDOW_MAX, maxParallel * WINDOW_DEPTH);
+}
+
+/** What a seed's segments are: the objects of this store and serverName, for this configuration file. */
+export interface SeedRequest {
+  /** The store's display URL (bucket, prefix and a custom endpoint; never credentials). */
+  readonly store: string;
+  readonly serverName: string;
+  /** The configuration file restore_command names, resolved. */
+  readonly configPath: string;
+}
+
+export function formatSeedRequest(s: SeedRequest): string {
+  return [SEED_HEADER, s.store, s.serverName, s.configPath].map((l) => `${l}\n`).join('');
+}
+
+/**
+ * True when the spool's seed is complete and was fetched for this store, serverName and configuration file,
+ * which still has the content the restore wrote.
+ */
+export async function seedServes(spool: string, s: SeedRequest): Promise<boolean> {
+  const p = spoolPaths(spool);
+  const [written, copy, now] = await Promise.all([
+    readFile(p.seedRequest, 'utf8').catch(() => undefined),
+    readFile(p.seedConfig).catch(() => undefined),
+    s.configPath === '' ? undefined : readFile(s.configPath).catch(() => undefined),
+  ]);
+  return written === formatSeedRequest(s) && copy !== undefined && now?.equals(copy) === true;
+}
 
 /** Every line ends in a newline, so that sh's `read` sees each one and then the end. */
 export function formatRequest(r: SpoolRequest): string {
