@@ -9,13 +9,6 @@ export type ArgList =
   | 'data.additionalCommandArgs'
   | 'data.restoreAdditionalCommandArgs';
 
-export const ARG_LISTS: readonly ArgList[] = [
-  'wal.archiveAdditionalCommandArgs',
-  'wal.restoreAdditionalCommandArgs',
-  'data.additionalCommandArgs',
-  'data.restoreAdditionalCommandArgs',
-];
-
 /** What the flags of one list set; each key is the pgdr setting it stands for. */
 export interface ArgSettings {
   encryption?: string;

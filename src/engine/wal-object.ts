@@ -82,15 +82,3 @@ export function chooseForRestore(
   }
   return found;
 }
-
-/** Every key in the wals/ folders holding these names: one LIST per folder instead of one per name. */
-export async function listWalFolders(
-  store: ObjectStore,
-  serverName: string,
-  names: readonly string[],
-  signal?: AbortSignal,
-): Promise<string[]> {
-  const folders = [...new Set(names.map((n) => walKey(serverName, n, 'none').replace(/[^/]*$/, '')))];
-  const lists = await Promise.all(folders.map((f) => store.list(f, { signal })));
-  return lists.flatMap((l) => l.objects.map((o) => o.key)).sort();
-}

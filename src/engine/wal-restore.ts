@@ -1,9 +1,9 @@
 // `pgdr wal restore`: barman-cloud-wal-restore's lookup (wal-object.ts), streamed through the codec into an
 // atomically written DEST. Prefetching ahead is the WAL service's (wal-service/service.ts).
 import { basename } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 import type { ServerTarget } from '../storage/object-store.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { boundedWalBody } from './wal-body.js';
 import { type FoundWal, findForRestore, mustBeWalName } from './wal-object.js';
 

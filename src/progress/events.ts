@@ -47,9 +47,6 @@ export interface ProgressSink {
   emit(event: ProgressEvent): void;
 }
 
-/** The sink of a caller that shows nothing. */
-export const NO_PROGRESS: ProgressSink = { emit: () => undefined };
-
 /** '0/3000060' -> 50331744; NaN when the text is not an LSN. */
 export function lsnBytes(lsn: string): number {
   const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn);

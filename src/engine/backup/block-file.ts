@@ -9,7 +9,6 @@ import { localFileError, PgdrError } from '../../errors.js';
 export const BLOCK_SIZE = 8192;
 /** Blocks in a 1 GB segment file. */
 export const SEGMENT_BLOCKS = 131072;
-export const BLOCKS_SUFFIX = '.pgdr-blocks';
 const MAGIC = Buffer.from('PGDRBLK1');
 const FIXED = MAGIC.length + 8 + 4;
 const BATCH = 128;

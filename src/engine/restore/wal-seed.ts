@@ -7,9 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { WalObject } from '../../catalog/wal-catalog.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import type { ServerUser } from '../../postgres/os-user.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { writeFileAtomic } from '../atomic-file.js';
 import { writeWalObject } from '../wal-restore.js';
 import { formatSeedRequest, prefetchWindow, SPOOL_NAME, spoolPaths } from '../wal-service/spool.js';
 import { chownTree } from './chown-tree.js';
