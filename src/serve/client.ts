@@ -43,28 +43,10 @@ export function ageCard(
 export function cards(st: DashboardState, now: number): HTMLElement {
   const row = el('div', { class: 'cards' });
   const o = st.objectives;
-  const wal = st.newestWal;
-  row.append(
-    ageCard(
-      'Newest WAL (RPO now)',
-      wal && { ...wal, id: wal.name },
-      o.rpoMs,
-      'no WAL archived',
-      'fail',
-      'card-rpo',
-    ),
-  );
-  const b = st.newestBackup;
-  row.append(
-    ageCard(
-      'Newest backup',
-      b && { ...b, id: b.backupId },
-      o.backupAgeMs,
-      'no DONE backup',
-      'warn',
-      'card-backup',
-    ),
-  );
+  const wal = st.newestWal && { ...st.newestWal, id: st.newestWal.name };
+  const b = st.newestBackup && { ...st.newestBackup, id: st.newestBackup.backupId };
+  row.append(ageCard('Newest WAL (RPO now)', wal, o.rpoMs, 'no WAL archived', 'fail', 'card-rpo'));
+  row.append(ageCard('Newest backup', b, o.backupAgeMs, 'no DONE backup', 'warn', 'card-backup'));
   const d = st.drills.entries[0];
   row.append(
     card(
