@@ -230,18 +230,7 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
   if (!Array.isArray(doc.references)) throw invalid(key, "'references' is not a list");
   const references: Array<[string, string, number, string, string]> = [];
   for (const [i, r] of doc.references.entries()) {
-    const ok =
-      Array.isArray(r) &&
-      r.length === 5 &&
-      typeof r[0] === 'string' &&
-      GROUP.test(r[0]) &&
-      typeof r[1] === 'string' &&
-      safeName(r[1]) &&
-      Number.isSafeInteger(r[2]) &&
-      r[2] >= 0 &&
-      typeof r[3] === 'string' &&
-      /^[0-9a-f]{8}$/.test(r[3]) &&
-      links.has(r[4]);
+    const ok = fileRow(r, 5) && isSize(r[2]) && isCrc(r[3]) && links.has(r[4] as string);
     if (!ok) throw invalid(key, `references[${i}] is not [group, name, size, crc32, backup of the chain]`);
     references.push(r as [string, string, number, string, string]);
   }
@@ -261,15 +250,7 @@ function parseReadCrcs(v: unknown, key: string): ReadCrcRow[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw invalid(key, "'readCrcs' is not a list");
   return v.map((r, i) => {
-    const ok =
-      Array.isArray(r) &&
-      r.length === 3 &&
-      typeof r[0] === 'string' &&
-      GROUP.test(r[0]) &&
-      typeof r[1] === 'string' &&
-      safeName(r[1]) &&
-      typeof r[2] === 'string' &&
-      /^[0-9a-f]{8}$/.test(r[2]);
+    const ok = fileRow(r, 3) && isCrc(r[2]);
     if (!ok) throw invalid(key, `readCrcs[${i}] is not [group, name, crc32]`);
     return r as unknown as ReadCrcRow;
   });
@@ -281,25 +262,40 @@ function parseBlocks(v: unknown, key: string, links: ReadonlySet<string>, backup
   return v.map((r, i) => {
     const patches = Array.isArray(r) ? (r[4] as unknown) : undefined;
     const ok =
-      Array.isArray(r) &&
-      r.length === 5 &&
-      typeof r[0] === 'string' &&
-      GROUP.test(r[0]) &&
-      typeof r[1] === 'string' &&
-      safeName(r[1]) &&
-      Number.isSafeInteger(r[2]) &&
-      r[2] >= 0 &&
-      links.has(r[3]) &&
+      fileRow(r, 5) &&
+      isSize(r[2]) &&
+      links.has(r[3] as string) &&
       Array.isArray(patches) &&
       patches.length > 0 &&
       patches[patches.length - 1] === backupId &&
       patches.every(
-        (p, j) => (j === patches.length - 1 || links.has(p)) && (j === 0 ? p > r[3] : p > patches[j - 1]),
+        (p, j) =>
+          (j === patches.length - 1 || links.has(p)) && (j === 0 ? p > (r[3] as string) : p > patches[j - 1]),
       );
     if (!ok)
       throw invalid(key, `blocks[${i}] is not [group, name, size, backup of the chain, patching backups]`);
     return r as unknown as BlockFileRow;
   });
+}
+
+/** A row that starts [group, name, ...] with `length` fields: every row kind of the incremental document. */
+function fileRow(r: unknown, length: number): r is [string, string, ...unknown[]] {
+  return (
+    Array.isArray(r) &&
+    r.length === length &&
+    typeof r[0] === 'string' &&
+    GROUP.test(r[0]) &&
+    typeof r[1] === 'string' &&
+    safeName(r[1])
+  );
+}
+
+function isSize(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+function isCrc(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{8}$/.test(v);
 }
 
 function safeName(n: string): boolean {

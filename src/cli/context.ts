@@ -39,6 +39,13 @@ export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) 
   }
 }
 
+/** What every call on one server's backups takes: the store, the server, and the command's signal. */
+export interface ServerScope {
+  readonly store: ObjectStore;
+  readonly serverName: string;
+  readonly signal: AbortSignal;
+}
+
 /**
  * withStore for a command about the serverName's backups: first the store answers and holds the serverName,
  * so that a wrong bucket or serverName is said as such, not as an empty catalog.
@@ -46,13 +53,13 @@ export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) 
 export async function withServerStore<T>(
   config: PgdrConfig,
   signal: AbortSignal,
-  fn: (store: ObjectStore) => Promise<T>,
+  fn: (store: ObjectStore, server: ServerScope) => Promise<T>,
 ): Promise<T> {
   const { assertServerPresent } = await import('../catalog/server-presence.js');
   return withStore(config, async (store) => {
     await store.checkAccess({ signal });
     await assertServerPresent(store, config.serverName, { signal });
-    return fn(store);
+    return fn(store, { store, serverName: config.serverName, signal });
   });
 }
 

@@ -22,29 +22,31 @@ export function card(
   return c;
 }
 
+/** The age of the newest of something against its objective: `late` past it, fail when there is none. */
+export function ageCard(
+  title: string,
+  newest: { ageMs: number | null; id: string } | null,
+  objectiveMs: number,
+  none: string,
+  late: 'warn' | 'fail',
+  id: string,
+) {
+  return card(
+    title,
+    newest ? dur(newest.ageMs) : 'none',
+    newest ? `objective ${dur(objectiveMs)} · ${newest.id}` : none,
+    newest?.ageMs != null ? (newest.ageMs <= objectiveMs ? 'ok' : late) : 'fail',
+    id,
+  );
+}
+
 export function cards(st: DashboardState, now: number): HTMLElement {
   const row = el('div', { class: 'cards' });
   const o = st.objectives;
-  const wal = st.newestWal;
-  row.append(
-    card(
-      'Newest WAL (RPO now)',
-      wal ? dur(wal.ageMs) : 'none',
-      wal ? `objective ${dur(o.rpoMs)} · ${wal.name}` : 'no WAL archived',
-      wal ? (wal.ageMs <= o.rpoMs ? 'ok' : 'fail') : 'fail',
-      'card-rpo',
-    ),
-  );
-  const b = st.newestBackup;
-  row.append(
-    card(
-      'Newest backup',
-      b ? dur(b.ageMs) : 'none',
-      b ? `objective ${dur(o.backupAgeMs)} · ${b.backupId}` : 'no DONE backup',
-      b?.ageMs !== null && b?.ageMs !== undefined ? (b.ageMs <= o.backupAgeMs ? 'ok' : 'warn') : 'fail',
-      'card-backup',
-    ),
-  );
+  const wal = st.newestWal && { ...st.newestWal, id: st.newestWal.name };
+  const b = st.newestBackup && { ...st.newestBackup, id: st.newestBackup.backupId };
+  row.append(ageCard('Newest WAL (RPO now)', wal, o.rpoMs, 'no WAL archived', 'fail', 'card-rpo'));
+  row.append(ageCard('Newest backup', b, o.backupAgeMs, 'no DONE backup', 'warn', 'card-backup'));
   const d = st.drills.entries[0];
   row.append(
     card(
@@ -255,6 +257,7 @@ export const CLIENT_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   drillSection,
   growthSection,
   card,
+  ageCard,
   cards,
   backupsSection,
   replicaSection,

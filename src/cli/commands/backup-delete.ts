@@ -26,14 +26,12 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const min = minimumRedundancy(p, NAME);
     const config = configFrom(p, ctx);
-    return withServerStore(config, ctx.signal, async (store) => {
+    return withServerStore(config, ctx.signal, async (store, server) => {
       const r = await deleteBackup({
-        store,
-        serverName: config.serverName,
+        ...server,
         ref: ref as string,
         minimumRedundancy: min,
         dryRun: flag(p, 'dry-run'),
-        signal: ctx.signal,
       });
       if (format === 'json') json(ctx, retentionJson(r));
       else line(ctx, retentionText(r, store.displayUrl));

@@ -35,13 +35,11 @@ ${STORE_USAGE}`,
     const format = oneOf(p, 'format', ['table', 'json'] as const, 'table', NAME);
     const action = actionOf(p);
     const config = configFrom(p, ctx);
-    return withServerStore(config, ctx.signal, async (store) => {
+    return withServerStore(config, ctx.signal, async (_store, server) => {
       const r = await backupKeep({
-        store,
-        serverName: config.serverName,
+        ...server,
         ref: ref as string,
         action,
-        signal: ctx.signal,
       });
       if (format === 'json') json(ctx, { backupId: r.backupId, keep: r.keep });
       else if (action.kind === 'status') line(ctx, `Keep: ${r.keep ?? 'nokeep'}`);

@@ -39,15 +39,13 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const policy = policyOf(p, config);
     const progress = progressReporter(p, ctx, NAME);
-    return withServerStore(config, ctx.signal, async (store) => {
+    return withServerStore(config, ctx.signal, async (store, server) => {
       const r = await applyRetention({
-        store,
-        serverName: config.serverName,
+        ...server,
         policy,
         minimumRedundancy: min,
         now: new Date(),
         dryRun: flag(p, 'dry-run'),
-        signal: ctx.signal,
         progress,
       }).finally(() => progress.close());
       if (format === 'json') json(ctx, retentionJson(r));

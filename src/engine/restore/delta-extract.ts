@@ -65,13 +65,12 @@ class DeltaVisitor extends FolderVisitor {
     super(dest);
   }
 
+  protected async folder(rel: string): Promise<void> {
+    await this.ensureDir(rel);
+    this.named.add(rel);
+  }
+
   protected async member(rel: string, e: TarEntry): Promise<EntryData | undefined> {
-    if (e.kind === 'directory') {
-      await this.ensureDir(rel);
-      this.named.add(rel);
-      this.dirModes.set(rel, e.mode & 0o1777);
-      return undefined;
-    }
     if (rel === '')
       throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
     if (e.kind === 'symlink') {

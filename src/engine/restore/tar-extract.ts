@@ -74,7 +74,10 @@ export abstract class FolderVisitor implements TarVisitor {
   async entry(e: TarEntry): Promise<EntryData | undefined> {
     const rel = safeRelative(e.name);
     try {
-      return await this.member(rel, e);
+      if (e.kind !== 'directory') return await this.member(rel, e);
+      await this.folder(rel, e);
+      this.dirModes.set(rel, e.mode & 0o1777);
+      return undefined;
     } catch (err) {
       throw localFileError(err, this.path(rel), 'extract');
     }
@@ -84,7 +87,10 @@ export abstract class FolderVisitor implements TarVisitor {
     await applyDirModes(this.dirModes, (rel) => this.path(rel));
   }
 
-  /** Writes member `e` at `rel` ('' is dest); for a file, says where its data goes. */
+  /** Makes the folder member `e` at `rel` ('' is dest); its mode is applied by finish(). */
+  protected abstract folder(rel: string, e: TarEntry): Promise<void>;
+
+  /** Writes the member `e` that is not a folder at `rel`; for a file, says where its data goes. */
   protected abstract member(rel: string, e: TarEntry): Promise<EntryData | undefined>;
 
   protected path(rel: string): string {
@@ -107,13 +113,12 @@ class ExtractVisitor extends FolderVisitor {
     super(dest);
   }
 
+  protected async folder(rel: string, e: TarEntry): Promise<void> {
+    await this.ensureDir(rel, e.name);
+    this.stats.dirs++;
+  }
+
   protected async member(rel: string, e: TarEntry): Promise<EntryData | undefined> {
-    if (e.kind === 'directory') {
-      await this.ensureDir(rel, e.name);
-      this.dirModes.set(rel, e.mode & 0o1777);
-      this.stats.dirs++;
-      return undefined;
-    }
     if (rel === '')
       throw damaged(`tar member '${e.name}' names the target folder itself as a ${e.kind}`, e.name);
     if ((e.kind === 'file' || e.kind === 'hardlink') && this.o.skip?.(rel)) return undefined;

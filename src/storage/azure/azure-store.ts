@@ -7,7 +7,7 @@ import type { AzureCredentials, ObjectStoreConfig } from '../../config/types.js'
 import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js';
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
-import { KeyedReads } from '../s3/keyed-reads.js';
+import { KeyedObjects } from '../s3/keyed-objects.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
 import { putBuffer, putStream, type UploadOptions } from './azure-upload.js';
@@ -34,9 +34,7 @@ export class AzureObjectStore implements ObjectStore {
   private readonly source: string | undefined;
   private readonly prefix: string;
   private readonly http: AzureHttp;
-  private readonly partSize: number;
-  private readonly queueSize: number;
-  private readonly reads: KeyedReads;
+  private readonly objects: KeyedObjects;
 
   static fromConfig(cfg: ObjectStoreConfig): AzureObjectStore {
     const where = parseAzureUrl(cfg.destinationPath);
@@ -55,8 +53,8 @@ export class AzureObjectStore implements ObjectStore {
   constructor(o: AzureStoreOptions) {
     const endpoint = serviceEndpoint(o.service);
     this.prefix = (o.prefix ?? '').replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
-    this.partSize = Math.max(MIB, o.partSize ?? 16 * MIB);
-    this.queueSize = Math.max(1, o.queueSize ?? 4);
+    const partSize = Math.max(MIB, o.partSize ?? 16 * MIB);
+    const queueSize = Math.max(1, o.queueSize ?? 4);
     this.displayUrl = `${endpoint.display}/${o.container}${this.prefix ? `/${this.prefix}` : ''}`;
     this.source = o.credentials?.source;
     const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(o);
@@ -68,48 +66,37 @@ export class AzureObjectStore implements ObjectStore {
       retryBaseMs,
       timeouts,
     });
-    this.reads = new KeyedReads({
+    this.objects = new KeyedObjects({
       http: this.http,
-      fullKey: (key) => this.fullKey(key),
-      what: (key) => this.what(key),
+      prefix: this.prefix,
+      what: (key) => `${this.displayUrl}/${key}`,
+      partSize,
+      queueSize,
       getOperation: 'GetBlob',
       headOperation: 'GetBlobProperties',
       resume,
     });
   }
 
-  private fullKey(key: string): string {
-    return this.prefix ? `${this.prefix}/${key}` : key;
-  }
-
-  private what(key: string): string {
-    return `${this.displayUrl}/${key}`;
-  }
-
   async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
     const o: UploadOptions = {
       http: this.http,
-      key: this.fullKey(key),
-      what: this.what(key),
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      ifAbsent: options.ifAbsent === true,
-      signal: options.signal,
+      ...this.objects.upload(key, options),
     };
     const guard = { operation: 'PutBlob', head: () => this.head(key, options) };
     await guardedPut(body, o, guard, { putBuffer, putStream });
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return this.reads.get(key, options.signal);
+    return this.objects.get(key, options.signal);
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.reads.getBuffer(key, options.signal);
+    return this.objects.getBuffer(key, options.signal);
   }
 
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.reads.head(key, options.signal);
+    const res = await this.objects.head(key, options.signal);
     if (res.statusCode === 404) {
       // A missing container is not a missing object: say so, as listing would.
       if (res.headers['x-ms-error-code'] === 'ContainerNotFound') await this.checkAccess(options);
@@ -130,11 +117,11 @@ export class AzureObjectStore implements ObjectStore {
     await mapLimit(keys, DELETE_PARALLEL, (key) =>
       this.http.send({
         method: 'DELETE',
-        key: this.fullKey(key),
+        key: this.objects.fullKey(key),
         accept: [404],
         signal: options.signal,
         operation: 'DeleteBlob',
-        what: this.what(key),
+        what: this.objects.what(key),
       }),
     );
   }

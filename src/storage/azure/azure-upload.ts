@@ -2,13 +2,12 @@
 // Block List. Staged blocks are not a blob until the list is committed, so any failure before that (block error,
 // source error, abort) leaves nothing under the name; the service discards uncommitted blocks by itself.
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import {
   type PartReader,
   type PartUpload,
   type StreamUpload,
   sendParts,
-  uploadStream,
+  streamPut,
 } from '../s3/part-reader.js';
 import { escapeXml } from '../s3/s3-xml.js';
 import type { AzureHttp } from './azure-http.js';
@@ -37,23 +36,17 @@ export async function putBuffer(o: UploadOptions, data: Buffer): Promise<void> {
   });
 }
 
-export async function putStream(o: UploadOptions, body: Readable): Promise<void> {
-  await uploadStream(
-    streamUpload(o),
-    body,
-    (data) => putBuffer(o, data),
-    (reader, first) => putBlocks(o, reader, first),
-  );
-}
+export const putStream = streamPut({ maxParts: MAX_BLOCKS, operation: 'PutBlob' }, putBuffer, putBlocks);
 
-function streamUpload(o: UploadOptions): StreamUpload {
-  return { ...o, maxParts: MAX_BLOCKS, operation: 'PutBlob' };
-}
-
-async function putBlocks(o: UploadOptions, reader: PartReader, firstPart: Buffer): Promise<void> {
+async function putBlocks(
+  o: UploadOptions,
+  s: StreamUpload,
+  reader: PartReader,
+  firstPart: Buffer,
+): Promise<void> {
   // Block ids must all have the same length; a random stem keeps two uploads of one name from mixing blocks.
   const stem = randomBytes(9).toString('hex');
-  const ids = await sendParts(streamUpload(o), reader, firstPart, async (n, data, signal) => {
+  const ids = await sendParts(s, reader, firstPart, async (n, data, signal) => {
     const id = Buffer.from(`${stem}-${String(n).padStart(6, '0')}`).toString('base64');
     await putBlock(o, id, n, data, signal);
     return id;

@@ -133,6 +133,26 @@ export async function uploadStream(
 }
 
 /**
+ * A driver's streamed put, from its one-request put and its multipart protocol (S3 parts, Azure blocks): both
+ * get the driver's options; the protocol also gets the StreamUpload that sendParts takes.
+ */
+export function streamPut<O extends PartUpload>(
+  limits: { readonly maxParts: number; readonly operation: string },
+  single: (o: O, data: Buffer) => Promise<void>,
+  multi: (o: O, s: StreamUpload, reader: PartReader, first: Buffer) => Promise<void>,
+): (o: O, body: Readable) => Promise<void> {
+  return async (o, body) => {
+    const s: StreamUpload = { ...o, ...limits };
+    await uploadStream(
+      s,
+      body,
+      (data) => single(o, data),
+      (reader, first) => multi(o, s, reader, first),
+    );
+  };
+}
+
+/**
  * Sends the parts of a multipart upload, `queueSize` at a time, in order of reading: part n (from 1) goes to
  * `send` with a signal that fires once any part failed or the caller aborted. Resolves with what each send
  * returned, by part; rejects with the first failure once no part is in flight any more.

@@ -7,7 +7,7 @@ import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js'
 import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import { guardedPut } from '../put-guard.js';
 import { credentialProvider } from './credentials/provider.js';
-import { KeyedReads } from './keyed-reads.js';
+import { KeyedObjects } from './keyed-objects.js';
 import { deleteKeys } from './s3-delete.js';
 import { S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
@@ -43,9 +43,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly http: S3Http;
-  private readonly partSize: number;
-  private readonly queueSize: number;
-  private readonly reads: KeyedReads;
+  private readonly objects: KeyedObjects;
   private readonly uploads: StoreUploads | undefined;
 
   static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
@@ -70,8 +68,8 @@ export class S3ObjectStore implements ObjectStore {
     const endpoint = custom ? parseEndpoint(options.endpoint as string) : awsEndpoint(region);
     this.bucket = options.bucket;
     this.prefix = normalizePrefix(options.prefix ?? '');
-    this.partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
-    this.queueSize = Math.max(1, options.queueSize ?? 4);
+    const partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
+    const queueSize = Math.max(1, options.queueSize ?? 4);
     this.uploads = options.uploads;
     const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
@@ -88,33 +86,22 @@ export class S3ObjectStore implements ObjectStore {
       timeouts,
       ca: options.ca,
     });
-    this.reads = new KeyedReads({
+    this.objects = new KeyedObjects({
       http: this.http,
-      fullKey: (key) => this.fullKey(key),
-      what: (key) => this.what(key),
+      prefix: this.prefix,
+      what: (_key, fullKey) => `s3://${this.bucket}/${fullKey}`,
+      partSize,
+      queueSize,
       getOperation: 'GetObject',
       headOperation: 'HeadObject',
       resume,
     });
   }
 
-  private fullKey(key: string): string {
-    return this.prefix ? `${this.prefix}/${key}` : key;
-  }
-
-  private what(key: string): string {
-    return `s3://${this.bucket}/${this.fullKey(key)}`;
-  }
-
   async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
     const o: UploadOptions = {
       http: this.http,
-      key: this.fullKey(key),
-      what: this.what(key),
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      ifAbsent: options.ifAbsent === true,
-      signal: options.signal,
+      ...this.objects.upload(key, options),
       objectHeaders: uploadHeaders(key, this.uploads),
     };
     const guard = { operation: 'PutObject', head: () => this.head(key, options) };
@@ -122,15 +109,15 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return this.reads.get(key, options.signal);
+    return this.objects.get(key, options.signal);
   }
 
   async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.reads.getBuffer(key, options.signal);
+    return this.objects.getBuffer(key, options.signal);
   }
 
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.reads.head(key, options.signal);
+    const res = await this.objects.head(key, options.signal);
     return res.statusCode === 404 ? undefined : headInfo(key, res.headers);
   }
 
@@ -142,7 +129,7 @@ export class S3ObjectStore implements ObjectStore {
     await deleteKeys({
       http: this.http,
       bucket: this.bucket,
-      keys: keys.map((k) => this.fullKey(k)),
+      keys: keys.map((k) => this.objects.fullKey(k)),
       signal: options.signal,
     });
   }
@@ -171,12 +158,7 @@ export class S3ObjectStore implements ObjectStore {
         putBuffer(
           {
             http: this.http,
-            key: this.fullKey(key),
-            what: this.what(key),
-            partSize: this.partSize,
-            queueSize: this.queueSize,
-            ifAbsent: false,
-            signal,
+            ...this.objects.upload(key, { signal }),
             objectHeaders: headers,
           },
           Buffer.from('pgdr check: upload settings probe\n'),

@@ -1,15 +1,8 @@
 // Uploads: one PUT for a Buffer or a stream that fits in a part, multipart otherwise. A multipart upload only
 // becomes an object on CompleteMultipartUpload, so any failure before that (part error, source error, abort)
 // leaves nothing under the key; AbortMultipartUpload then frees the stored parts.
-import type { Readable } from 'node:stream';
 import { PgdrError } from '../../errors.js';
-import {
-  type PartReader,
-  type PartUpload,
-  type StreamUpload,
-  sendParts,
-  uploadStream,
-} from './part-reader.js';
+import { type PartReader, type PartUpload, type StreamUpload, sendParts, streamPut } from './part-reader.js';
 import type { S3Http } from './s3-http.js';
 import { completeUploadXml, parseUploadId } from './s3-xml.js';
 
@@ -36,20 +29,14 @@ export async function putBuffer(o: UploadOptions, data: Buffer): Promise<void> {
   });
 }
 
-export async function putStream(o: UploadOptions, body: Readable): Promise<void> {
-  await uploadStream(
-    streamUpload(o),
-    body,
-    (data) => putBuffer(o, data),
-    (reader, first) => multipart(o, reader, first),
-  );
-}
+export const putStream = streamPut({ maxParts: MAX_PARTS, operation: 'PutObject' }, putBuffer, multipart);
 
-function streamUpload(o: UploadOptions): StreamUpload {
-  return { ...o, maxParts: MAX_PARTS, operation: 'PutObject' };
-}
-
-async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer): Promise<void> {
+async function multipart(
+  o: UploadOptions,
+  s: StreamUpload,
+  reader: PartReader,
+  firstPart: Buffer,
+): Promise<void> {
   const init = await o.http.send({
     method: 'POST',
     key: o.key,
@@ -63,7 +50,7 @@ async function multipart(o: UploadOptions, reader: PartReader, firstPart: Buffer
   if (!uploadId)
     throw new PgdrError('STORE_ERROR', `CreateMultipartUpload on ${o.what} returned no UploadId`);
   try {
-    const etags = await sendParts(streamUpload(o), reader, firstPart, (n, data, signal) =>
+    const etags = await sendParts(s, reader, firstPart, (n, data, signal) =>
       uploadPart(o, uploadId, n, data, signal),
     );
     await o.http.send({
