@@ -152,7 +152,6 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     assert.ok(deltaBytes > 0 && deltaBytes < fullBytes, `${deltaBytes} < ${fullBytes}`);
     // The full backup's tar holding big (never written since) stays in the store.
     assert.ok(delta.skippedTars >= 2, JSON.stringify(delta));
-    assert.ok(deltaBytes * 2 < fullBytes, `${deltaBytes} < ${fullBytes} / 2`);
     assert.ok(delta.keptBlockFiles >= 1, `a block-level file kept: ${JSON.stringify(delta)}`);
     assert.ok(delta.keptFiles > delta.fetchedFiles, JSON.stringify(delta));
     await assert.rejects(fsp.access(join(src!.primary.pgdata, MARKER_NAME)), { code: 'ENOENT' });
