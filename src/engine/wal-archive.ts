@@ -14,7 +14,7 @@ import { findExact, mustBeWalName } from './wal-object.js';
  * bytes (level 9, barman-cloud-wal-archive's, is ~10x slower still), and PostgreSQL waits for every segment.
  * It is standard gzip: barman-cloud-wal-restore reads any level.
  */
-export const WAL_GZIP_LEVEL = 1;
+const WAL_GZIP_LEVEL = 1;
 
 export interface ArchiveFileOptions {
   readonly store: ObjectStore;
@@ -26,7 +26,7 @@ export interface ArchiveFileOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type ArchiveOutcome = 'stored' | 'already-stored';
+type ArchiveOutcome = 'stored' | 'already-stored';
 
 export interface ArchiveFileResult {
   readonly name: string;

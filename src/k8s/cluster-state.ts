@@ -8,7 +8,7 @@ const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !=
 const numOf = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 /** The phase CloudNativePG reports once every instance is up. */
-export const HEALTHY_PHASE = 'Cluster in healthy state';
+const HEALTHY_PHASE = 'Cluster in healthy state';
 
 export interface Condition {
   readonly type: string;

@@ -40,7 +40,7 @@ export interface FailbackOriginalOptions {
   readonly progress?: ProgressSink | undefined;
 }
 
-export type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
+type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
 
 export interface FailbackOriginalResult {
   readonly serverName: string;

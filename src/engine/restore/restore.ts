@@ -74,8 +74,6 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly progress?: ProgressSink | undefined;
 }
 
-export type { RestoreStageName, StageTimings };
-
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
@@ -101,8 +99,6 @@ export interface RestoreChecks {
     | { readonly kind: 'absent' }
     | { readonly kind: 'skipped'; readonly key: string; readonly reason: string };
 }
-
-export type { RestartedFolder };
 
 export interface RestoreResult {
   readonly plan: RestorePlan;
