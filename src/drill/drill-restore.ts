@@ -30,8 +30,13 @@ export async function drillRestore(
     // restore()'s error names the stage it failed in and carries the stages as far as it got.
     const failed = failedStages(e);
     if (failed?.backupId) o.onBackup?.(failed.backupId);
-    if (failed) for (const s of failed.stages) runner.record(planned(s, o.targetDetail));
-    else {
+    if (failed) {
+      for (const s of failed.stages) {
+        // The failed stage's detail is the error's text: recorded as the runner's failure, with the error.
+        if (s.status === 'fail') runner.fail(s.name, e, s.durationMs);
+        else runner.record(planned(s, o.targetDetail));
+      }
+    } else {
       runner.fail('plan', `${errorText(e)} (not a restore error: the stage it failed in is unknown)`);
       for (const s of ['fetch', 'replay', 'promote'] as const) runner.skip(s, NOT_RUN);
     }
