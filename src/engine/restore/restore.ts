@@ -75,7 +75,7 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly progress?: ProgressSink | undefined;
 }
 
-export { type FailedStages, failedStages } from './stage-clock.js';
+export { failedStages } from './stage-clock.js';
 
 export interface RunningServer {
   readonly host: string;
