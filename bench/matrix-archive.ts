@@ -29,7 +29,7 @@ export class ArchiveSwitch {
     work: string,
     private readonly archivers: Archivers,
     private readonly user: ServerUser | null,
-    /** --chained-archiving: every backup also waits for the other tools' archivers, as before. */
+    /** --chained-archiving: the chain stays during backup rows too (each backup waits for every archiver). */
     private readonly chained = false,
   ) {
     this.spool = join(work, 'archive-spool', 'pg_wal');
@@ -92,11 +92,12 @@ export class ArchiveSwitch {
     const script = [
       'set -e',
       `cd ${shQuote(this.spool)}`,
-      'while read -r f; do',
+      // A file PostgreSQL retried after a failure is listed twice: pushed once.
+      `awk '!seen[$0]++' ${shQuote(this.order)} | while read -r f; do`,
       '  set -- "$PWD/$f"',
       ...others.map((l) => `  ${l}`),
       '  mv archive_status/"$f".ready archive_status/"$f".done',
-      `done < ${shQuote(this.order)}`,
+      'done',
     ].join('\n');
     const as = this.user ? { uid: this.user.uid, gid: this.user.gid } : {};
     const env = this.user ? { ...process.env, HOME: this.user.home, USER: this.user.name } : process.env;

@@ -32,7 +32,7 @@ const { values } = parseArgs({
     'wal-segments': { type: 'string', default: '32' },
     'wal-parallel': { type: 'string', default: '8' },
     'skip-barman-gzip9': { type: 'boolean', default: false },
-    // Every backup row waits for all three archivers (archive_command chains them), as runs before 2026-12-06.
+    // The backup rows keep archive_command's chain: each backup waits for all three archivers.
     'chained-archiving': { type: 'boolean', default: false },
     // Row groups to run (comma-separated); the incremental and restore rows bring the full backups they need.
     rows: { type: 'string', default: 'all' },
