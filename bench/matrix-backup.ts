@@ -1,12 +1,12 @@
 // Full and incremental backup rows, and the change between them: ~2% of pgbench_accounts' rows, all those on
 // every 50th page, so 2% of the table's pages are changed, spread evenly over it.
 import { join } from 'node:path';
-import { listBarmanBackups } from '../test/helpers/barman-bucket.js';
+import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN } from '../test/helpers/cli.js';
 import type { TestPostgres } from '../test/helpers/postgres.js';
 import { attempt, barmanArgs, barmanDir, type MatrixContext, SERVER_NAME } from './matrix-context.js';
 import { cell, dirBytes, unknownOption } from './matrix-step.js';
-import type { Cell, Outcome } from './matrix-table.js';
+import type { Cell, MatrixPath, Outcome, Tool } from './matrix-table.js';
 import { measure } from './process-meter.js';
 
 export interface BackupIds {
@@ -36,10 +36,32 @@ export async function pgdrBackup(config: string, extra: string[]) {
     '--immediate-checkpoint',
     '--format',
     'json',
+    // Stage notes as timestamped JSON lines: where the seconds went, beside pgBackRest's info log.
+    '--log-format',
+    'json',
+    '--verbose',
   ];
+  const spawned = Date.now();
   const m = await measure(process.execPath, args);
-  if (m.code === 0) logPhases(extra, m.stdout);
+  if (m.code === 0) {
+    logPhases(extra, m.stdout);
+    logStages(m.stderr, spawned, m.seconds);
+  }
   return m;
+}
+
+/** The stage notes as seconds since the process was spawned (its start-up included), and when it ended. */
+function logStages(stderr: string, spawned: number, seconds: number): void {
+  const stages = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { time: string; event: string; message?: string })
+    .filter((e) => e.event === 'stage');
+  for (const e of stages)
+    console.error(
+      `    pgdr +${((Date.parse(e.time) - spawned) / 1000).toFixed(2)} s: ${e.message?.slice(0, 140)}`,
+    );
+  console.error(`    pgdr +${seconds.toFixed(2)} s: process ended`);
 }
 
 /** pgdr's own phase times and, for an incremental, what it referenced: what bounded the row, on stderr. */
@@ -97,10 +119,29 @@ async function pgbackrestBackup(ctx: MatrixContext, type: 'full' | 'incr'): Prom
   const br = ctx.pgbackrest!;
   const size = () => dirBytes(join(br.repo, 'backup'));
   const before = await size();
-  return cell(() => br.run([`--type=${type}`, 'backup']), {
+  const run = async () => {
+    const m = await br.run([`--type=${type}`, 'backup', '--log-level-console=info']);
+    logPgbackrestSteps(type, m.stdout);
+    return m;
+  };
+  return cell(run, {
     basisBytes: ctx.dataBytes,
     bytes: async () => (await size()) - before,
   });
+}
+
+/**
+ * pgBackRest's own step times (its info log: start, copy, stop, the archive check), as seconds since its first
+ * line, on stderr beside pgdr's phases.
+ */
+function logPgbackrestSteps(type: string, stdout: string): void {
+  const lines = stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /.test(l));
+  const at = (l: string) => Date.parse(`${l.slice(0, 10)}T${l.slice(11, 23)}Z`);
+  const t0 = lines.length > 0 ? at(lines[0]!) : 0;
+  for (const l of lines) {
+    const what = l.slice(24).replace(/^P\d+\s+INFO: /, '');
+    console.error(`    pgbackrest ${type} +${((at(l) - t0) / 1000).toFixed(2)} s: ${what.slice(0, 140)}`);
+  }
 }
 
 async function latestPgbackrestLabel(ctx: MatrixContext): Promise<string> {
@@ -109,9 +150,19 @@ async function latestPgbackrestLabel(ctx: MatrixContext): Promise<string> {
   return info[0]!.backup.at(-1)!.label;
 }
 
+/**
+ * A backup row run with only this tool's archiver in archive_command (bench/matrix-archive.ts): a backup waits
+ * for its own WAL to be archived, not for the other tools' archivers.
+ */
+function backupRow(ctx: MatrixContext, path: MatrixPath, tool: Tool, row: () => Promise<Outcome>) {
+  return attempt(ctx, path, tool, () =>
+    ctx.archive.alone(tool, () => switchWalAndWait(ctx.pg, 600_000), row),
+  );
+}
+
 export async function fullBackups(ctx: MatrixContext, ids: BackupIds): Promise<void> {
   const basisBytes = ctx.dataBytes;
-  await attempt(ctx, 'full backup', 'pgdr', async () => {
+  await backupRow(ctx, 'full backup', 'pgdr', async () => {
     const { outcome, out } = await pgdrBackupRow(ctx.pgdr.config, [], basisBytes);
     ids.pgdrFull = out?.backup_id;
     ids.bytes.pgdr = out?.stored_bytes;
@@ -119,14 +170,16 @@ export async function fullBackups(ctx: MatrixContext, ids: BackupIds): Promise<v
   });
   const br = ctx.pgbackrest;
   if (br) {
-    await attempt(ctx, 'full backup', 'pgBackRest', async () => {
+    await backupRow(ctx, 'full backup', 'pgBackRest', async () => {
       const c = await pgbackrestBackup(ctx, 'full');
       ids.pgbackrestFull = await latestPgbackrestLabel(ctx);
       ids.bytes.pgBackRest = c.bytes;
       return { status: 'ok', cell: c };
     });
   }
-  await attempt(ctx, 'full backup', 'barman-cloud', async () => {
+  await backupRow(ctx, 'full backup', 'barman-cloud', async () => {
+    if (ctx.barman.skipBackup && !ctx.barman.restoreRows)
+      return { status: 'skipped', why: '--skip-barman-gzip9 (and no restore rows that would need it)' };
     if (ctx.barman.skipBackup) {
       // barman-cloud-restore rows still need a backup: taken outside the measurement.
       await barmanBackup(ctx);
@@ -164,7 +217,7 @@ async function barmanBackup(ctx: MatrixContext) {
 
 export async function incrementalBackups(ctx: MatrixContext): Promise<void> {
   const basisBytes = ctx.dataBytes;
-  await attempt(
+  await backupRow(
     ctx,
     'incremental backup',
     'pgdr',
@@ -172,7 +225,7 @@ export async function incrementalBackups(ctx: MatrixContext): Promise<void> {
   );
   const br = ctx.pgbackrest;
   if (br) {
-    await attempt(ctx, 'incremental backup', 'pgBackRest', async () => ({
+    await backupRow(ctx, 'incremental backup', 'pgBackRest', async () => ({
       status: 'ok',
       cell: await pgbackrestBackup(ctx, 'incr'),
     }));

@@ -7,6 +7,7 @@ import type { ServerUser } from '../src/postgres/os-user.js';
 import { PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import type { TestPostgres } from '../test/helpers/postgres.js';
 import type { S3rverHandle } from '../test/helpers/s3rver.js';
+import type { ArchiveSwitch } from './matrix-archive.js';
 import type { MatrixPath, MatrixRow, Outcome, Tool } from './matrix-table.js';
 import type { PgbackrestStanza } from './pgbackrest.js';
 
@@ -26,9 +27,13 @@ export interface MatrixContext {
     readonly destination: string;
     readonly env: NodeJS.ProcessEnv;
     readonly skipBackup: boolean;
+    /** The restore rows run (--rows): a skipped barman-cloud backup is still taken for them. */
+    readonly restoreRows: boolean;
   };
   readonly pgbackrest: PgbackrestStanza | undefined;
   readonly user: ServerUser | null;
+  /** archive_command: every archiver, or one tool's alone while its backup row runs. */
+  readonly archive: ArchiveSwitch;
   readonly rows: MatrixRow[];
 }
 

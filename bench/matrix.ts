@@ -4,7 +4,7 @@
 // PostgreSQL 15 (Debian's): the newest major Debian's pgBackRest 2.45 supports. Then pgdr alone on PostgreSQL 17
 // (bench/matrix-block.ts): full and block-level incremental backup, which the incremental goal is judged on.
 // Usage: node dist/bench/matrix.js [--scale 60|600] [--wal-segments N] [--wal-parallel N] [--skip-barman-gzip9]
-//        [--out bench/results] [--note TEXT]
+//        [--chained-archiving] [--rows wal,full-backup,incremental-backup,restore,block-level] [--out bench/results] [--note TEXT]
 import { promises as fsp } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,12 @@ import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_EXE } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
+import { ArchiveSwitch } from './matrix-archive.js';
 import { type BackupIds, changeTwoPercent, fullBackups, incrementalBackups } from './matrix-backup.js';
 import { BLOCK_MAJOR, blockLevelRows } from './matrix-block.js';
 import { BUCKET, type MatrixContext, SERVER_NAME, writePgdrConfig } from './matrix-context.js';
 import { deltaRows, endToEndRows, filesOnlyRows, type Markers } from './matrix-restore.js';
+import { parseRowGroups } from './matrix-rows.js';
 import { dataDirBytes } from './matrix-step.js';
 import { evaluateGoals, formatGoals, formatTable } from './matrix-table.js';
 import { walRows } from './matrix-wal.js';
@@ -30,6 +32,10 @@ const { values } = parseArgs({
     'wal-segments': { type: 'string', default: '32' },
     'wal-parallel': { type: 'string', default: '8' },
     'skip-barman-gzip9': { type: 'boolean', default: false },
+    // The backup rows keep archive_command's chain: each backup waits for all three archivers.
+    'chained-archiving': { type: 'boolean', default: false },
+    // Row groups to run (comma-separated); the incremental and restore rows bring the full backups they need.
+    rows: { type: 'string', default: 'all' },
     out: { type: 'string', default: 'bench/results' },
     // Recorded in the JSON and printed with the table: e.g. "small scale, shared machine under load".
     note: { type: 'string', default: '' },
@@ -38,6 +44,7 @@ const { values } = parseArgs({
 const scale = Number(values.scale);
 const walSegments = Number(values['wal-segments']);
 const MAJOR = 15;
+const groups = parseRowGroups(values.rows);
 const cores = availableParallelism();
 const started = new Date();
 
@@ -49,9 +56,11 @@ const segDir = join(work, 'segments');
 await fsp.mkdir(segDir);
 if (user) await fsp.chown(segDir, user.uid, user.gid);
 // archive_command runs this script: first a plain copy (to collect the segments the WAL rows replay), then
-// all three archivers, so every tool's archive holds the WAL its restores need.
+// the archivers (bench/matrix-archive.ts).
 const archiveScript = join(work, 'archive.sh');
-await fsp.writeFile(archiveScript, `#!/bin/sh\nexec cp "$1" '${segDir}'/\n`, { mode: 0o755 });
+// Without the WAL rows nothing is collected: pgbench's WAL is not needed by any row.
+const collect = groups.has('wal') ? `exec cp "$1" '${segDir}'/` : 'exit 0';
+await fsp.writeFile(archiveScript, `#!/bin/sh\n${collect}\n`, { mode: 0o755 });
 const s3 = await startS3rver({ buckets: [BUCKET] });
 const pg = await startPostgres({
   major: MAJOR, // pgBackRest's backup refuses an archive_command that does not name it: the unused last word does.
@@ -63,6 +72,38 @@ if (user) await fsp.chown(pgdrRepo, user.uid, user.gid);
 const pgdrConfig = join(work, 'pgdr.yaml');
 const walParallel = Number(values['wal-parallel']);
 await writePgdrConfig(pgdrConfig, { repo: pgdrRepo, walParallel, jobs: cores, pg });
+const pgbackrest = pgbackrestInstalled()
+  ? await pgbackrestStanza({ pg, cores, dir: join(work, 'pgbackrest'), archive: true })
+  : undefined;
+const barmanDestination = `s3://${BUCKET}/pg`;
+const barmanArchive = barmanShellCommand(s3, 'wal-archive', [
+  '-z',
+  barmanDestination,
+  SERVER_NAME,
+  '%p',
+]).replace(/%p$/, '"$1"');
+const pgdrArchive = `PGDR_COMMAND='${PGDR_EXE}' '${PGDR_EXE}' wal archive --config '${pgdrConfig}' "$1"`;
+const brArchive = (o: string) =>
+  `pgbackrest --config='${pgbackrest?.conf}' --stanza=bench${o} archive-push "$1"`;
+const archive = new ArchiveSwitch(
+  archiveScript,
+  work,
+  {
+    lines: {
+      pgdr: pgdrArchive,
+      ...(pgbackrest ? { pgBackRest: brArchive('') } : {}),
+      'barman-cloud': barmanArchive,
+    },
+    // A segment PostgreSQL no longer waits on: pgBackRest's async queue follows pg_wal's .ready files only.
+    catchUp: {
+      pgdr: pgdrArchive,
+      ...(pgbackrest ? { pgBackRest: brArchive(' --no-archive-async') } : {}),
+      'barman-cloud': barmanArchive,
+    },
+  },
+  user,
+  values['chained-archiving'],
+);
 const ctx: MatrixContext = {
   pg,
   s3,
@@ -70,11 +111,15 @@ const ctx: MatrixContext = {
   cores,
   dataBytes: 0,
   pgdr: { config: pgdrConfig, repo: pgdrRepo, walParallel },
-  barman: { destination: `s3://${BUCKET}/pg`, env: barmanEnv(s3), skipBackup: values['skip-barman-gzip9'] },
-  pgbackrest: pgbackrestInstalled()
-    ? await pgbackrestStanza({ pg, cores, dir: join(work, 'pgbackrest'), archive: true })
-    : undefined,
+  barman: {
+    destination: barmanDestination,
+    env: barmanEnv(s3),
+    skipBackup: values['skip-barman-gzip9'],
+    restoreRows: groups.has('restore'),
+  },
+  pgbackrest,
   user,
+  archive,
   rows: [],
 };
 if (!ctx.pgbackrest)
@@ -85,71 +130,33 @@ try {
   await pgbench({ connectionString: pg.connectionString, init: { scale } });
   await pg.query('CREATE TABLE bench_wal (id bigserial PRIMARY KEY, payload text)');
   const segments = async () => (await fsp.readdir(segDir)).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort();
-  while ((await segments()).length < walSegments) {
+  while (groups.has('wal') && (await segments()).length < walSegments) {
     await pg.query(
       'INSERT INTO bench_wal (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 20000) g',
     );
     await switchWalAndWait(pg, 600_000);
   }
   const names = (await segments()).slice(-walSegments);
-  const br = ctx.pgbackrest;
-  const barmanArchive = barmanShellCommand(s3, 'wal-archive', [
-    '-z',
-    ctx.barman.destination,
-    SERVER_NAME,
-    '%p',
-  ]).replace(/%p$/, '"$1"');
-  await fsp.writeFile(
-    archiveScript,
-    [
-      '#!/bin/sh',
-      'set -e',
-      `PGDR_COMMAND='${PGDR_EXE}' '${PGDR_EXE}' wal archive --config '${pgdrConfig}' "$1"`,
-      ...(br ? [`pgbackrest --config='${br.conf}' --stanza=bench archive-push "$1"`] : []),
-      barmanArchive,
-      '',
-    ].join('\n'),
-  );
+  await archive.all();
   ctx.dataBytes = await dataDirBytes(pg.pgdata);
   console.error(`data: ${(ctx.dataBytes / 1e6).toFixed(0)} MB; ${names.length} WAL segments; ${cores} cores`);
 
-  console.error('WAL archive and fetch ...');
-  await walRows(ctx, segDir, names);
+  if (groups.has('wal')) {
+    console.error('WAL archive and fetch ...');
+    await walRows(ctx, segDir, names);
+  }
   await fsp.rm(segDir, { recursive: true, force: true });
   await switchWalAndWait(pg, 600_000);
 
-  console.error('full backups ...');
   const ids: BackupIds = { bytes: {} };
-  await fullBackups(ctx, ids);
-  const changed = await changeTwoPercent(ctx.pg);
-  // The change's WAL goes through all three archivers first: a backup waits until its own WAL is archived,
-  // and whichever tool went first would otherwise also wait out the change's backlog.
-  const drain = process.hrtime.bigint();
-  await switchWalAndWait(pg, 600_000);
-  const drained = (Number(process.hrtime.bigint() - drain) / 1e9).toFixed(1);
-  console.error(
-    `changed ${changed} rows of pgbench_accounts (every 50th page), its WAL archived in ${drained} s (not measured); incremental backups ...`,
-  );
-  await incrementalBackups(ctx);
-
-  await pg.query('CREATE TABLE bench_marker (id int)');
-  await pg.query('INSERT INTO bench_marker SELECT generate_series(1, 1000)');
-  await switchWalAndWait(pg, 600_000);
-  const [t] = await pg.query<{ t: string }>(
-    "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t",
-  );
-  await new Promise((r) => setTimeout(r, 1500));
-  await pg.query('INSERT INTO bench_marker SELECT generate_series(1001, 1500)');
-  await switchWalAndWait(pg, 600_000);
-  const markers: Markers = { atTarget: 1000, atEnd: 1500, targetTime: t!.t };
-  await pg.stop();
-
-  console.error('restores ...');
-  await filesOnlyRows(ctx, ids);
-  await deltaRows(ctx, ids);
-  await endToEndRows(ctx, ids, markers);
+  if (groups.has('full-backup')) {
+    console.error('full backups ...');
+    await fullBackups(ctx, ids);
+  }
+  if (groups.has('incremental-backup')) await incrementalRows(ctx);
+  if (groups.has('restore')) await restoreRows(ctx, ids);
   await pg.cleanup();
-  const changedPages = await blockLevelRows(ctx, scale);
+  const changedPages = groups.has('block-level') ? await blockLevelRows(ctx, scale) : undefined;
 
   const header = `bench/matrix: pgbench scale ${scale} (${(ctx.dataBytes / 1e6).toFixed(0)} MB of files), PostgreSQL ${MAJOR} (the newest major Debian's pgBackRest 2.45 supports), ${cores} cores, load average ${loadavg()
     .map((l) => l.toFixed(1))
@@ -194,4 +201,38 @@ try {
   await pg.cleanup();
   await s3.stop();
   await fsp.rm(work, { recursive: true, force: true });
+}
+
+/** The change, its WAL archived (not measured), then the incremental rows. */
+async function incrementalRows(ctx: MatrixContext): Promise<void> {
+  const changed = await changeTwoPercent(ctx.pg);
+  // The change's WAL goes through all three archivers first: a backup waits until its own WAL is archived,
+  // and whichever tool went first would otherwise also wait out the change's backlog.
+  const drain = process.hrtime.bigint();
+  await switchWalAndWait(ctx.pg, 600_000);
+  const drained = (Number(process.hrtime.bigint() - drain) / 1e9).toFixed(1);
+  console.error(
+    `changed ${changed} rows of pgbench_accounts (every 50th page), its WAL archived in ${drained} s (not measured); incremental backups ...`,
+  );
+  await incrementalBackups(ctx);
+}
+
+/** Marker rows for the PITR target, then every restore row from the full backups (the source stopped). */
+async function restoreRows(ctx: MatrixContext, ids: BackupIds): Promise<void> {
+  const { pg } = ctx;
+  await pg.query('CREATE TABLE bench_marker (id int)');
+  await pg.query('INSERT INTO bench_marker SELECT generate_series(1, 1000)');
+  await switchWalAndWait(pg, 600_000);
+  const [t] = await pg.query<{ t: string }>(
+    "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t",
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  await pg.query('INSERT INTO bench_marker SELECT generate_series(1001, 1500)');
+  await switchWalAndWait(pg, 600_000);
+  const markers: Markers = { atTarget: 1000, atEnd: 1500, targetTime: t!.t };
+  await pg.stop();
+  console.error('restores ...');
+  await filesOnlyRows(ctx, ids);
+  await deltaRows(ctx, ids);
+  await endToEndRows(ctx, ids, markers);
 }

@@ -120,6 +120,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
         );
         throw unrecorded;
       }
+      report(`backup started at ${start.lsn}: listing the files`);
       const trees = await collectTrees(pgdata, meta, signal, o.jobs);
       if (parent) {
         report(`incremental from ${parent.info.backupId}: comparing files with its manifest`);
@@ -194,12 +195,14 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
                 signal,
                 wait: { ...DEFAULT_ARCHIVE_WAIT, ...o.archiveWait },
                 onSlow: report,
+                onStep: report,
               });
               enter('finish', 'closing the tars');
               return stop;
             },
           }),
       });
+      report('tars stored: writing the manifest and backup.info');
       const manifest = manifestJson({ backupId, compression, level, parts });
       await o.store.put(`${prefix}/pgdr.json`, Buffer.from(manifest), { signal });
       if (parent && referenced && blocks) {

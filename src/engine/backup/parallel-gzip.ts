@@ -5,6 +5,8 @@
 // member, so a concatenation of members would silently lose files: this never produces more than one.
 import { Transform, type TransformCallback } from 'node:stream';
 import { constants, crc32, deflateRaw } from 'node:zlib';
+import { crc32Combine } from '../../compression/crc32-combine.js';
+import { knownCrc } from './known-crc.js';
 
 const BLOCK = 1 << 20;
 // BFINAL=1, fixed Huffman, end-of-block: the 10 bits zlib writes for an empty final block.
@@ -66,6 +68,10 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    // The CRC is over the input in order, on the main thread: taken from the reader when it already has it.
+    const known = knownCrc(chunk);
+    this.crc = known === undefined ? crc32(chunk, this.crc) : crc32Combine(this.crc, known, chunk.length);
+    this.size += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.drainFull().then(() => done(), done);
@@ -85,20 +91,20 @@ export class ParallelGzip extends Transform {
     })().then(() => done(), done);
   }
 
+  /**
+   * Whatever is pending once it reaches a block goes to deflate: a reader's whole chunk as it is, and only
+   * small pieces (tar headers, small files) copied together. Deflate blocks need not be of one size; a very
+   * large chunk is still cut (without a copy) so that it spreads over the threads.
+   */
   private async drainFull(): Promise<void> {
-    while (this.pendingBytes >= BLOCK) {
-      const all = Buffer.concat(this.pending);
-      await this.submit(all.subarray(0, BLOCK));
-      const rest = all.subarray(BLOCK);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
-    }
+    if (this.pendingBytes < BLOCK) return;
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let at = 0; at < all.length; at += 2 * BLOCK) await this.submit(all.subarray(at, at + 2 * BLOCK));
   }
 
   private async submit(block: Buffer): Promise<void> {
-    // The CRC is over the input in order; it is cheap next to deflate, so the main thread does it.
-    this.crc = crc32(block, this.crc);
-    this.size += block.length;
     // Our own oldest block first: waiting for a slot while holding finished blocks would only add latency.
     while (this.inflight.length >= this.threads) this.emit_(await this.inflight.shift()!);
     await this.slots.acquire();

@@ -23,6 +23,8 @@ export async function stopSequence(o: {
   signal: AbortSignal;
   wait: ArchiveWait;
   onSlow: (message: string) => void;
+  /** A note as each step ends: pg_backup_stop, the archive wait. */
+  onStep?: (message: string) => void;
 }): Promise<StopInfo> {
   const { meta } = o;
   const stop = await stopBackup(o.client, meta.versionNum);
@@ -33,6 +35,7 @@ export async function stopSequence(o: {
     beginWal: walSegmentFromLsn(o.start.lsn, o.start.timeline, meta.segmentSize),
     segmentSize: meta.segmentSize,
   });
+  o.onStep?.(`pg_backup_stop returned ${stop.lsn}: waiting for PostgreSQL to archive ${files.join(', ')}`);
   await waitArchived({
     pgdata: o.pgdata,
     files,
@@ -43,6 +46,7 @@ export async function stopSequence(o: {
     failureGraceMs: o.wait.failureGraceMs,
     onWaiting: o.onSlow,
   });
+  o.onStep?.('WAL archived: switching WAL and creating the restore point');
   await finishWal(o.client, o.backupId, meta.inRecovery);
   return stop;
 }

@@ -3,7 +3,9 @@
 // that vanish are skipped, as barman's TarFileIgnoringTruncate does; WAL replay repairs both.
 import { promises as fsp } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../../compression/crc32-combine.js';
 import { blockChunks } from './block-file.js';
+import { tagCrc } from './known-crc.js';
 import { endOfArchive, memberHeader, padding, type TarMember } from './tar-header.js';
 import { type TreeEntry, unreadable } from './walk-tree.js';
 
@@ -95,10 +97,11 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
         buf.fill(0, bytesRead);
         truncated = true;
       }
-      crc = crc32(buf, crc);
+      const own = crc32(buf);
+      crc = crc32Combine(crc, own, want);
       done += want;
       o.onRead?.(want);
-      yield buf;
+      yield tagCrc(buf, own);
     }
     const pad = padding(entry.size);
     if (pad > 0) yield Buffer.alloc(pad);
