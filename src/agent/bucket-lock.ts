@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRuns } from '../common/process-runs.js';
 import { isPgdrError } from '../errors.js';
 import type { ServerTarget } from '../storage/object-store.js';
-import { isStale, type LockBody, parseLock, pidAlive } from './stale-lock.js';
+import { isStale, type LockBody, parseLock } from './stale-lock.js';
 
 export const lockKey = (serverName: string): string => `${serverName}/pgdr/agent.lock`;
 
@@ -39,7 +40,7 @@ export async function acquireLock(o: LockOptions, job: string): Promise<LockAtte
           staleAfterMs: o.staleAfterMs,
           host: agentIdentity.host,
           pid: agentIdentity.pid,
-          pidAlive,
+          pidAlive: processRuns,
         })
       : await garbageVerdict(o, key);
     if (!verdict.stale) return { acquired: false, holder };

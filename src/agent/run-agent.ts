@@ -4,12 +4,12 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CronSchedule, nextFire } from '../common/cron.js';
+import { processRuns } from '../common/process-runs.js';
 import { localFileError, PgdrError } from '../errors.js';
 import { catchUp, lastServed, nextAfterRun } from './catch-up.js';
 import type { DrillRunnerLoader } from './drill-hook.js';
 import { startHttp } from './http-server.js';
 import { errorFields, type JobContext, runBackup, runRetention } from './jobs.js';
-import { pidAlive } from './stale-lock.js';
 import { type AgentState, writeState } from './state-file.js';
 import { StateKeeper } from './state-keeper.js';
 
@@ -189,7 +189,7 @@ async function claimStateFile(
     prev?.agent === 'running' &&
     prev.host === initial.host &&
     prev.pid !== initial.pid &&
-    pidAlive(prev.pid)
+    processRuns(prev.pid)
   ) {
     throw new PgdrError(
       'CONFIG_INVALID',

@@ -39,16 +39,6 @@ export function isStale(i: StaleInput): StaleVerdict {
   return { stale: false };
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function parseLock(text: string): LockBody | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockBody>;

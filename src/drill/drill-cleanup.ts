@@ -2,6 +2,7 @@
 // RunningServer to stop, so the postmaster is found through its postmaster.pid instead.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { processRuns } from '../common/process-runs.js';
 import type { RunningServer } from '../engine/restore/restore.js';
 import { stopRestoredServer } from '../engine/restore/stop-server.js';
 import type { StageRunner } from './drill-types.js';
@@ -31,18 +32,9 @@ export async function cleanupDrill(o: {
 async function killPostmaster(dataDir: string): Promise<void> {
   const text = await fsp.readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
   const pid = Number(text.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 1 || !processRuns(pid)) return;
   // SIGQUIT is PostgreSQL's immediate shutdown: the throwaway copy needs no checkpoint.
   process.kill(pid, 'SIGQUIT');
-  for (let i = 0; i < 120 && alive(pid); i++) await new Promise((r) => setTimeout(r, 250));
-  if (alive(pid)) throw new Error(`PostgreSQL (pid ${pid}) in ${dataDir} did not stop`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 120 && processRuns(pid); i++) await new Promise((r) => setTimeout(r, 250));
+  if (processRuns(pid)) throw new Error(`PostgreSQL (pid ${pid}) in ${dataDir} did not stop`);
 }

@@ -102,10 +102,11 @@ export async function startFaultProxy(
       return;
     }
     if (rule?.action.kind === 'delay') {
-      // A slow store that answers in the end: the request waits, then goes through untouched.
+      // A slow store that answers in the end: the request waits, then goes through untouched (no rule: the
+      // answer is piped as it comes, and ends, so the client's kept-alive connection is free again).
       const t = setTimeout(() => {
         timers.delete(t);
-        forward(req, res, upstreamPort, rule, timers, seen);
+        forward(req, res, upstreamPort, undefined, timers, seen);
       }, rule.action.ms);
       timers.add(t);
       return;

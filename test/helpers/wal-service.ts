@@ -2,6 +2,7 @@
 // files, stopped before the folder is removed.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processRuns } from '../../src/common/process-runs.js';
 import { SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
 
 /** The pids in the lock files of every spool under root. */
@@ -21,14 +22,5 @@ export async function stopServices(root: string): Promise<void> {
       process.kill(pid, 'SIGTERM');
     } catch {}
   }
-  for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 100 && pids.some(processRuns); i++) await new Promise((r) => setTimeout(r, 50));
 }

@@ -6,6 +6,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { BackupInfo } from '../../catalog/backup-info.js';
+import { processRuns } from '../../common/process-runs.js';
 import { PgdrError } from '../../errors.js';
 import { PG_CONTROL_SIZE, readControlFile } from '../../postgres/control-file.js';
 import { printable } from '../../tar/reader.js';
@@ -131,11 +132,7 @@ async function runningPostmaster(dir: string): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const pid = Number(text.toString('utf8').split('\n')[0]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
-  }
+  if (!processRuns(pid)) return undefined;
   if (!existsSync('/proc/self/comm')) return pid;
   const comm = await fsp.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => undefined);
   if (comm === undefined) return undefined;

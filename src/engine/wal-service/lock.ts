@@ -2,18 +2,10 @@
 // whose pid is gone or whose heartbeat is older than STALE_MS is unhealthy: callers archive synchronously and
 // the next one starting a service takes the lock over.
 import { readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { processRuns } from '../../common/process-runs.js';
 
 export const HEARTBEAT_MS = 1000;
 const STALE_MS = 10_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The healthy service's pid, or undefined. */
 export async function healthyService(lock: string): Promise<number | undefined> {
@@ -23,7 +15,7 @@ export async function healthyService(lock: string): Promise<number | undefined> 
   ]);
   const pid = Number(text.trim());
   if (!info || !Number.isInteger(pid) || pid <= 0) return undefined;
-  if (Date.now() - info.mtimeMs > STALE_MS || !alive(pid)) return undefined;
+  if (Date.now() - info.mtimeMs > STALE_MS || !processRuns(pid)) return undefined;
   return pid;
 }
 

@@ -42,6 +42,7 @@ export class AttemptWatch {
   private readonly timers = new Set<NodeJS.Timeout>();
   private req: ClientRequest | undefined;
   private res: IncomingMessage | undefined;
+  private released = false;
 
   constructor(private readonly limits: AttemptLimits) {}
 
@@ -75,18 +76,23 @@ export class AttemptWatch {
 
   /** The caller reads the body itself from now on: no timer of this attempt may cut it. */
   release(): void {
+    this.released = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.req?.setTimeout(0);
   }
 
-  private after(ms: number, make: () => DeadlineExceeded): NodeJS.Timeout {
+  private after(ms: number, make: () => DeadlineExceeded): NodeJS.Timeout | undefined {
+    // A request's 'finish' can come after its answer was taken and the attempt released: a timer armed then
+    // would cut nothing, yet hold the process up to the request deadline after its work is done.
+    if (this.released) return undefined;
     const t = setTimeout(() => this.fire(make()), Math.max(0, ms));
     this.timers.add(t);
     return t;
   }
 
-  private clear(t: NodeJS.Timeout): void {
+  private clear(t: NodeJS.Timeout | undefined): void {
+    if (t === undefined) return;
     clearTimeout(t);
     this.timers.delete(t);
   }
