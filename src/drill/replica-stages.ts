@@ -1,13 +1,16 @@
-// The replica drill's middle stages. createReplica() plans and downloads inside one call: its progress notes
-// split it into plan and fetch, as drill-restore.ts does for restore(). Replay is measured against the archive
-// (replicaStatus), not assumed from the server having started.
+// The replica drill's middle stages. createReplica() restores and starts the standby in one call: plan and fetch
+// are restore()'s own stages (its result, or its error's details when it throws), fetch also covering the
+// standby's start. Replay is measured against the archive (replicaStatus), not assumed from the server having
+// started.
 
-import { errorText, NOT_RUN } from '../common/steps.js';
+import { errorText, NOT_RUN, type StepResult } from '../common/steps.js';
 import { createReplica } from '../engine/replica/create.js';
 import { promoteStandby } from '../engine/replica/promote-server.js';
 import type { ReplicaState } from '../engine/replica/replica-state.js';
 import { type ReplicaStatus, replicaStatus } from '../engine/replica/status.js';
-import type { StageName, StageRunner } from './drill-types.js';
+import { failedStages } from '../engine/restore/restore.js';
+import type { RestoreStageName } from '../engine/restore/restore-stages.js';
+import type { StageRunner } from './drill-types.js';
 import type { DrillOptions } from './run-drill.js';
 
 export async function createStage(
@@ -16,9 +19,8 @@ export async function createStage(
   dir: string,
   onBackup: (id: string) => void,
 ): Promise<ReplicaState | undefined> {
-  let phase: StageName = 'plan';
-  const marks: Partial<Record<StageName, number>> = { plan: performance.now() };
-  let backup = '?';
+  let restored: readonly StepResult<RestoreStageName>[] | undefined;
+  let restoredAt = 0;
   try {
     const state = await createReplica({
       store: o.store,
@@ -33,48 +35,62 @@ export async function createStage(
       // The replay stage measures it, against the archive.
       waitForReplay: false,
       progress: o.progress,
-      onStage: (note) => {
-        const chosen = /of backup (\S+)$/.exec(note);
-        if (chosen) {
-          backup = chosen[1]!;
-          onBackup(backup);
-        }
-        if (note.startsWith('downloading')) {
-          phase = 'fetch';
-          marks.fetch = performance.now();
-        }
-        o.onStage?.(note);
+      onStage: o.onStage,
+      onRestored: (stages) => {
+        restored = stages;
+        restoredAt = performance.now();
       },
     });
-    const fetchAt = marks.fetch ?? performance.now();
-    runner.record({
-      name: 'plan',
-      status: 'pass',
-      durationMs: Math.round(fetchAt - marks.plan!),
-      detail: `backup ${state.backupId} (latest, planned by restore inside replica create), following the archive to its end`,
-    });
-    runner.record({
-      name: 'fetch',
-      status: 'pass',
-      durationMs: Math.round(performance.now() - fetchAt),
-      detail: `downloaded backup ${state.backupId} and started a hot standby (PostgreSQL ${state.major}) on port ${state.port}`,
+    onBackup(state.backupId);
+    recordRestored(runner, restored!, restoredAt, {
+      plan: `backup ${state.backupId} (latest, planned by restore inside replica create), following the archive to its end`,
+      fetch: `downloaded backup ${state.backupId} and started a hot standby (PostgreSQL ${state.major}) on port ${state.port}`,
     });
     return state;
   } catch (e) {
-    const now = performance.now();
-    if (phase === 'plan') runner.fail('plan', errorText(e), Math.round(now - marks.plan!));
-    else {
-      const at = marks.fetch!;
-      runner.record({
-        name: 'plan',
-        status: 'pass',
-        durationMs: Math.round(at - marks.plan!),
-        detail: `backup ${backup}`,
-      });
-      runner.fail('fetch', errorText(e), Math.round(now - at));
+    if (restored) {
+      // The files were in place; starting the standby failed: part of fetch.
+      recordRestored(runner, restored, restoredAt, { fail: e });
+      return undefined;
     }
+    const failed = failedStages(e);
+    if (failed?.backupId) onBackup(failed.backupId);
+    const stages = failed?.stages.filter((s) => s.name === 'plan' || s.name === 'fetch') ?? [];
+    if (stages.length === 0) {
+      runner.fail('plan', `${errorText(e)} (not a restore error: the stage it failed in is unknown)`);
+      return undefined;
+    }
+    for (const s of stages) {
+      if (s.status === 'fail') runner.fail(s.name, e, s.durationMs);
+      else if (s.status === 'pass') runner.record(s);
+    }
+    // Failed after its files were in place (a later restore stage): still this drill's fetch.
+    if (!stages.some((s) => s.status === 'fail')) runner.fail('fetch', e);
     return undefined;
   }
+}
+
+/**
+ * plan as restore() timed it; fetch is restore's fetch and the standby's start (from the end of restore to
+ * now), passed with `detail`'s text or failed with the standby's error.
+ */
+function recordRestored(
+  runner: StageRunner,
+  stages: readonly StepResult<RestoreStageName>[],
+  restoredAt: number,
+  how: { plan: string; fetch: string } | { fail: unknown },
+): void {
+  const plan = stages.find((s) => s.name === 'plan');
+  const fetch = stages.find((s) => s.name === 'fetch');
+  runner.record({
+    name: 'plan',
+    status: 'pass',
+    durationMs: plan?.durationMs ?? 0,
+    detail: 'plan' in how ? how.plan : (plan?.detail ?? ''),
+  });
+  const durationMs = (fetch?.durationMs ?? 0) + Math.round(performance.now() - restoredAt);
+  if ('fail' in how) runner.fail('fetch', how.fail, durationMs);
+  else runner.record({ name: 'fetch', status: 'pass', durationMs, detail: how.fetch });
 }
 
 /** How long the standby may take to replay what the archive holds before the drill calls it failed. */

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bucketStore } from '../helpers/bucket-copy.js';
+import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { buildDrillBucket, type DrillBucket } from '../helpers/drill-bucket.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -100,5 +100,47 @@ describe('pgdr drill --scenario replica', () => {
     const added = [...now.keys()].filter((k) => !before0.has(k));
     assert.deepEqual(added, [`src/${rep.historyKey}`]);
     assert.deepEqual(new Map([...now].filter(([k]) => before0.has(k))), before0);
+  });
+
+  it('fails at fetch when a tar object is corrupted: plan and fetch come from the restore inside replica create', async () => {
+    await copyPrefix(s3, BUCKET, 'src', 'corrupt');
+    const store = bucketStore(s3, BUCKET);
+    try {
+      const key = `corrupt/mastodon/base/${src.backupId}/data.tar.gz`;
+      const buf = await store.getBuffer(key);
+      for (let i = 0; i < 64; i++) buf[Math.floor(buf.length / 2) + i]! ^= 0xff;
+      await store.put(key, buf);
+    } finally {
+      await store.close();
+    }
+    const target = {
+      endpoint: s3.endpoint,
+      destination: `s3://${BUCKET}/corrupt`,
+      serverName: src.serverName,
+    };
+    const r = await runPgdr(['drill', ...s3Args(target), '--scenario', 'replica', '--format', 'json'], {
+      env: s3Env(s3),
+      timeoutMs: 600_000,
+    });
+    assert.notEqual(r.code, 0, r.stdout + r.stderr);
+    const rep = JSON.parse(r.stdout) as Report;
+    assert.equal(rep.result, 'fail');
+    const status = (n: string) => rep.stages.find((s) => s.name === n)?.status;
+    assert.deepEqual(
+      ['plan', 'fetch', 'replay', 'promote'].map((n) => [n, status(n)]),
+      [
+        ['plan', 'pass'],
+        ['fetch', 'fail'],
+        ['replay', 'skip'],
+        ['promote', 'skip'],
+      ],
+    );
+    const plan = rep.stages.find((s) => s.name === 'plan')!;
+    const fetch = rep.stages.find((s) => s.name === 'fetch')!;
+    // restore()'s own plan detail and timing, not a progress note's.
+    assert.match(plan.detail, new RegExp(`^backup ${src.backupId} \\(.+\\), timeline 1, `));
+    assert.ok(fetch.durationMs > 0, r.stdout);
+    assert.match(fetch.detail, /^[A-Z_]+: /);
+    assert.equal(rep.backupId, src.backupId);
   });
 });

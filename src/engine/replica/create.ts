@@ -6,6 +6,7 @@
 // standby, which holds recent commits back on purpose.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { StepResult } from '../../common/steps.js';
 import type { ObjectStoreConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
 import { type BinariesCache, findBinaries } from '../../postgres/binaries.js';
@@ -16,6 +17,7 @@ import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { replayProgress } from '../restore/replay-progress.js';
 import { restore } from '../restore/restore.js';
+import type { RestoreStageName } from '../restore/restore-stages.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { registerReplica } from './registry.js';
 import { waitForPlannedReplay } from './replay-watch.js';
@@ -43,6 +45,8 @@ export interface CreateReplicaOptions {
   readonly env?: NodeJS.ProcessEnv | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onStage?: (stage: string) => void;
+  /** restore()'s stages, once the files are in place (before the standby starts). */
+  readonly onRestored?: (stages: readonly StepResult<RestoreStageName>[]) => void;
   /** Download bytes and replay LSNs (src/progress). */
   readonly progress?: ProgressSink | undefined;
   /**
@@ -71,6 +75,7 @@ export async function createReplica(o: CreateReplicaOptions): Promise<ReplicaSta
     onStage: o.onStage,
     progress: o.progress,
   });
+  o.onRestored?.(restored.stages);
   const { plan } = restored;
   const bin = await findBinaries({ major: plan.major, binDir: o.binDir, cache: o.binariesCache });
   const user = await resolveServerUser();
