@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_EXE } from '../test/helpers/cli.js';
-import { pgbench, startPostgres } from '../test/helpers/postgres.js';
+import { pgbench, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { changeTwoPercent, pgdrBackupRow } from './matrix-backup.js';
 import { attempt, type MatrixContext, record, serverFolder, writePgdrConfig } from './matrix-context.js';
 import { dataDirBytes } from './matrix-step.js';
-import type { MatrixPath } from './matrix-table.js';
+import { type ChangedPages, changedPagesText, type MatrixPath } from './matrix-table.js';
 
 export const BLOCK_MAJOR = 17;
 
@@ -18,18 +18,22 @@ const PATHS: readonly MatrixPath[] = [
   'incremental backup (block level, PostgreSQL 17)',
 ];
 
-/** The rows; a server that cannot be set up fails the rows not yet recorded, and the run goes on to its table. */
-export async function blockLevelRows(ctx: MatrixContext, scale: number): Promise<void> {
+/**
+ * The rows; a server that cannot be set up fails the rows not yet recorded, and the run goes on to its table.
+ * Returns what the change modified, when the WAL summaries could say.
+ */
+export async function blockLevelRows(ctx: MatrixContext, scale: number): Promise<ChangedPages | undefined> {
   try {
-    await rows(ctx, scale);
+    return await rows(ctx, scale);
   } catch (e) {
     const why = `PostgreSQL ${BLOCK_MAJOR} setup: ${String((e as Error).message ?? e).split('\n')[0]}`;
     for (const path of PATHS)
       if (!ctx.rows.some((r) => r.path === path)) record(ctx, path, 'pgdr', { status: 'failed', why });
+    return undefined;
   }
 }
 
-async function rows(ctx: MatrixContext, scale: number): Promise<void> {
+async function rows(ctx: MatrixContext, scale: number): Promise<ChangedPages | undefined> {
   const repo = await serverFolder(ctx, 'pgdr-repo-17');
   const config = join(ctx.work, 'pgdr-17.yaml');
   const db = await startPostgres({
@@ -44,7 +48,9 @@ async function rows(ctx: MatrixContext, scale: number): Promise<void> {
     await switchWalAndWait(db, 600_000);
     const basisBytes = await dataDirBytes(db.pgdata);
     await attempt(ctx, PATHS[0]!, 'pgdr', async () => (await pgdrBackupRow(config, [], basisBytes)).outcome);
+    const [from] = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     const changed = await changeTwoPercent(db);
+    const [to] = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     // The change's WAL is archived before the backup starts, as for the PostgreSQL 15 rows.
     await switchWalAndWait(db, 600_000);
     console.error(
@@ -58,7 +64,54 @@ async function rows(ctx: MatrixContext, scale: number): Promise<void> {
         throw new Error(`the backup stayed ${out.incremental_level} level: ${out.fallback_reason}`);
       return outcome;
     });
+    // Counted after the backup: the summaries end at checkpoints, and the backup's own one closes the change's.
+    const pages = await changedPages(db, from!.lsn, to!.lsn, basisBytes).catch((e) => {
+      console.error(`  could not count the changed pages: ${String((e as Error).message ?? e)}`);
+      return undefined;
+    });
+    if (pages) console.error(`  ${changedPagesText(pages)}`);
+    return pages;
   } finally {
     await db.cleanup();
   }
+}
+
+/** Distinct blocks of the WAL summaries covering [from, to), the change's WAL, by relation of this database. */
+async function changedPages(
+  db: TestPostgres,
+  from: string,
+  to: string,
+  dataBytes: number,
+): Promise<ChangedPages> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const [s] = await db.query<{ done: boolean }>(
+      'SELECT summarized_lsn >= $1::pg_lsn AS done FROM pg_get_wal_summarizer_state()',
+      [to],
+    );
+    if (s?.done) break;
+    if (Date.now() > deadline) throw new Error(`the WAL summarizer did not reach ${to} in 120 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const rows = await db.query<{ name: string; blocks: string }>(
+    `WITH s AS (
+       SELECT * FROM pg_available_wal_summaries() WHERE end_lsn > $1::pg_lsn AND start_lsn < $2::pg_lsn),
+     b AS (
+       SELECT DISTINCT c.reldatabase, c.relfilenode, c.relforknumber, c.relblocknumber
+       FROM s, pg_wal_summary_contents(s.tli, s.start_lsn, s.end_lsn) c WHERE NOT c.is_limit_block),
+     r AS (
+       SELECT relname::text AS name, pg_relation_filenode(oid) AS filenode,
+         (SELECT oid FROM pg_database WHERE datname = current_database()) AS db
+       FROM pg_class WHERE pg_relation_filenode(oid) IS NOT NULL)
+     SELECT coalesce(r.name, 'other relations') AS name, count(*) AS blocks
+     FROM b LEFT JOIN r ON r.db = b.reldatabase AND r.filenode = b.relfilenode
+     GROUP BY 1 ORDER BY 2 DESC`,
+    [from, to],
+  );
+  const relations = rows.map((r) => ({ name: r.name, blocks: Number(r.blocks) }));
+  return {
+    blocks: relations.reduce((n, r) => n + r.blocks, 0),
+    total: Math.round(dataBytes / 8192),
+    relations,
+  };
 }

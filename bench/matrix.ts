@@ -149,7 +149,7 @@ try {
   await deltaRows(ctx, ids);
   await endToEndRows(ctx, ids, markers);
   await pg.cleanup();
-  await blockLevelRows(ctx, scale);
+  const changedPages = await blockLevelRows(ctx, scale);
 
   const header = `bench/matrix: pgbench scale ${scale} (${(ctx.dataBytes / 1e6).toFixed(0)} MB of files), PostgreSQL ${MAJOR} (the newest major Debian's pgBackRest 2.45 supports), ${cores} cores, load average ${loadavg()
     .map((l) => l.toFixed(1))
@@ -159,7 +159,7 @@ try {
     pgBackRest: `gz level 1, process-max ${cores}, archive-async=y, repository posix`,
     'barman-cloud': 'gzip (-z: Python gzip, level 9), repository s3rver on 127.0.0.1',
   };
-  const goals = evaluateGoals(ctx.rows);
+  const goals = evaluateGoals(ctx.rows, changedPages);
   console.log(`\n${header}`);
   if (values.note) console.log(`  note: ${values.note}`);
   for (const [k, v] of Object.entries(compression)) console.log(`  ${k}: ${v}`);

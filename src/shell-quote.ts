@@ -6,7 +6,7 @@
 const SAFE = /^[A-Za-z0-9_./:@+=,-]+$/;
 
 /** Whether sh reads `s` as the same single word without quotes. */
-export function shSafe(s: string): boolean {
+function shSafe(s: string): boolean {
   return SAFE.test(s);
 }
 

@@ -2,7 +2,7 @@
 // readable line when a person watches a terminal. Fields never hold secrets (the config's are resolved apart).
 import type { Writable } from 'node:stream';
 
-export type Level = 'info' | 'warn' | 'error';
+type Level = 'info' | 'warn' | 'error';
 
 export interface Logger {
   log(level: Level, event: string, msg: string, fields?: Record<string, unknown>): void;

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 
-export type JobResult = 'done' | 'failed' | 'aborted' | 'skipped';
+type JobResult = 'done' | 'failed' | 'aborted' | 'skipped';
 
 export interface JobRecord {
   readonly result: JobResult;

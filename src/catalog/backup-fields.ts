@@ -43,7 +43,7 @@ export const BARMAN_34_FIELDS = [
  * Keys added later (3.11: cluster_size, data_checksums, summarize_wal, parent/children ids; 3.14: encryption).
  * Barman 3.4 cannot read a backup.info holding any of them: it treats the whole file as unreadable.
  */
-export const BARMAN_NEWER_FIELDS = [
+const BARMAN_NEWER_FIELDS = [
   'children_backup_ids',
   'cluster_size',
   'data_checksums',
@@ -126,7 +126,7 @@ export function decodeField(key: string, raw: string): FieldValue {
 }
 
 /** Python int(): optional sign, digits with single underscores between them. */
-export function parsePythonInt(raw: string): number {
+function parsePythonInt(raw: string): number {
   if (!/^[+-]?\d+(?:_\d+)*$/.test(raw)) throw new Error(`'${raw}' is not an integer`);
   const n = Number(raw.replace(/_/g, ''));
   if (!Number.isSafeInteger(n)) throw new Error(`'${raw}' is too large`);

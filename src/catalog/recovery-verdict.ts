@@ -4,7 +4,7 @@
 import type { RecoveryReport } from './recovery-types.js';
 import { formatGapRange } from './wal-gaps.js';
 
-export type VerdictLevel = 'ok' | 'warn' | 'fail';
+type VerdictLevel = 'ok' | 'warn' | 'fail';
 
 export interface Verdict {
   readonly level: VerdictLevel;

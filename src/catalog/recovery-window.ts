@@ -19,7 +19,7 @@ import {
   segmentStartLsn,
 } from './wal-name.js';
 
-export { type Verdict, type VerdictLevel, type VerdictOptions, verdict } from './recovery-verdict.js';
+export { type Verdict, verdict } from './recovery-verdict.js';
 
 const isDone = (b: BackupInfo): boolean => b.status === 'DONE';
 

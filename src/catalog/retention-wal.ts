@@ -9,7 +9,7 @@ import type { WalObject } from './wal-catalog.js';
 /** barman's DEFAULT_STATUS_FILTER for previous/next backup: STATUS_COPY_DONE. */
 const COPY_DONE = new Set(['DONE', 'WAITING_FOR_WALS']);
 
-export interface WalCleanupPlan {
+interface WalCleanupPlan {
   readonly backupId: string;
   /** should_remove_wals: no earlier usable backup, or only keep:standalone ones. */
   readonly removeWals: boolean;
@@ -57,7 +57,7 @@ export function planDeletions(
 }
 
 /** The WAL cleanup after deleting `deleted`; `available` still holds it (barman's catalog does at that point). */
-export function walCleanupFor(
+function walCleanupFor(
   deleted: BackupInfo,
   available: readonly BackupInfo[],
   wal: readonly WalObject[],

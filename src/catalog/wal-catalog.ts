@@ -17,14 +17,14 @@ export interface WalObject {
   readonly lastModified: Date;
 }
 
-export interface UnknownWalObject {
+interface UnknownWalObject {
   readonly key: string;
   readonly size: number;
   readonly lastModified: Date;
   readonly reason: string;
 }
 
-export interface TimelineWal {
+interface TimelineWal {
   readonly timeline: number;
   /** Sorted by name. */
   readonly segments: readonly WalObject[];

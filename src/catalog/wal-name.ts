@@ -86,7 +86,7 @@ export function historyFileName(timeline: number): string {
 
 // ---- segment arithmetic ----
 
-export function checkSegmentSize(segSize: number): void {
+function checkSegmentSize(segSize: number): void {
   // PostgreSQL allows powers of two from 1 MiB to 1 GiB (initdb --wal-segsize).
   const ok =
     Number.isInteger(segSize) && segSize >= 1 << 20 && segSize <= 1 << 30 && (segSize & (segSize - 1)) === 0;
@@ -107,7 +107,7 @@ function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
 }
 
-export function segmentName(timeline: number, log: number, seg: number): string {
+function segmentName(timeline: number, log: number, seg: number): string {
   return `${hex8(timeline)}${hex8(log)}${hex8(seg)}`;
 }
 

@@ -10,7 +10,7 @@ import { DEFAULT_STORE_TIMEOUTS, type PgdrConfig } from '../config/types.js';
 import { Problems } from '../config/validate.js';
 import { plannedSource } from '../storage/s3/credentials/planned.js';
 
-export type SourceKind = 'file' | 'env' | 'flag' | 'default' | 'PATH';
+type SourceKind = 'file' | 'env' | 'flag' | 'default' | 'PATH';
 
 export interface Source {
   readonly kind: SourceKind;
@@ -34,7 +34,7 @@ export interface FieldInput {
   readonly pgdr: { path: string; from: 'config' | 'PATH' } | { error: string };
 }
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 /** The fields a flag overrides, with the flag. */
 const FLAGS: Record<string, [string, keyof FieldInput['flags']]> = {
   serverName: ['--server-name', 'serverName'],
@@ -82,7 +82,7 @@ export function nested(fields: readonly ConfigField[]): Obj {
   return doc;
 }
 
-export function redactConnection(c: string): string {
+function redactConnection(c: string): string {
   return c
     .replace(/^(postgres(?:ql)?:\/\/[^/@:]*:)[^@]*@/, `$1${REDACTED}@`)
     .replace(/([?&]password=)[^&]*/g, `$1${REDACTED}`)

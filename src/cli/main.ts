@@ -95,7 +95,7 @@ async function findCommand(args: string[]): Promise<{ cmd: Command; rest: string
   return undefined;
 }
 
-export async function overview(): Promise<string> {
+async function overview(): Promise<string> {
   const cmds = await Promise.all(COMMAND_NAMES.map(loadCommand));
   const width = Math.max(14, ...cmds.map((c) => c.name.length));
   return [

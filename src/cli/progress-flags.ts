@@ -37,7 +37,7 @@ export function noColor(ctx: CliContext): boolean {
 }
 
 /** Colour for the result on stdout (verdicts): on a terminal, unless NO_COLOR. */
-export function resultColour(ctx: CliContext): boolean {
+function resultColour(ctx: CliContext): boolean {
   return ctx.isTTY && !noColor(ctx) && ctx.env.TERM !== 'dumb';
 }
 

@@ -3,7 +3,7 @@
 import { PgdrError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 
-export const AZURE_DOMAIN = 'blob.core.windows.net';
+const AZURE_DOMAIN = 'blob.core.windows.net';
 
 export interface AzureLocation {
   /** The account of an https://ACCOUNT.blob.core.windows.net URL; undefined for another host. */

@@ -5,7 +5,7 @@
 // which makes the whole `partial`, never `pass`. Durations are milliseconds everywhere.
 import { isPgdrError, PgdrError } from '../errors.js';
 
-export type StepStatus = 'pass' | 'fail' | 'skip';
+type StepStatus = 'pass' | 'fail' | 'skip';
 
 export interface StepResult<N extends string = string> {
   readonly name: N;
@@ -40,7 +40,7 @@ export interface NotApplicable {
 }
 
 /** A progress sink (src/progress/events.ts ProgressSink fits): each step's start is a stage event. */
-export interface StepEvents {
+interface StepEvents {
   emit(event: { readonly type: 'stage'; readonly message: string; readonly verbose?: boolean }): void;
 }
 
@@ -226,7 +226,7 @@ export async function runSteps<C, N extends string>(
   );
 }
 
-export function stepsReport<N extends string>(runner: StepRunner<N>, expected: readonly N[]): StepsReport<N> {
+function stepsReport<N extends string>(runner: StepRunner<N>, expected: readonly N[]): StepsReport<N> {
   const result = runner.verdict(expected);
   return {
     ok: result !== 'fail',
@@ -237,7 +237,7 @@ export function stepsReport<N extends string>(runner: StepRunner<N>, expected: r
   };
 }
 
-export function asPgdrError(e: unknown): PgdrError {
+function asPgdrError(e: unknown): PgdrError {
   if (isPgdrError(e)) return e;
   return new PgdrError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
 }
@@ -250,7 +250,7 @@ export function errorText(e: unknown): string {
   return err?.hint ? `${withCode} (${oneLine(err.hint)})` : withCode;
 }
 
-export function oneLine(text: string): string {
+function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 

@@ -16,7 +16,7 @@ export interface ByteLimitOptions {
   readonly error: (reason: string) => Error;
 }
 
-export class ByteLimit extends Transform {
+class ByteLimit extends Transform {
   private total = 0;
 
   constructor(private readonly o: ByteLimitOptions) {

@@ -25,7 +25,7 @@ export interface CompressOptions {
   readonly level?: number;
 }
 
-export const DEFAULT_LEVELS: Readonly<Record<Compression, number | undefined>> = {
+const DEFAULT_LEVELS: Readonly<Record<Compression, number | undefined>> = {
   none: undefined,
   gzip: 6,
   bzip2: 9,

@@ -19,7 +19,7 @@ const PACKAGE: Record<ToolCommand['tool'], string> = {
   lz4: 'lz4',
 };
 
-export function codecMissing(tool: ToolCommand['tool'], cause?: unknown): PgdrError {
+function codecMissing(tool: ToolCommand['tool'], cause?: unknown): PgdrError {
   return new PgdrError(
     'CODEC_MISSING',
     `the '${tool}' command is not installed (needed for ${tool} compression)`,

@@ -6,7 +6,7 @@ const HASH_BITS = 14;
 // The reference encoder stops matching this close to the end so 4-byte loads never run past the input.
 const INPUT_MARGIN = 15;
 
-export function maxCompressedLength(n: number): number {
+function maxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 

@@ -15,12 +15,12 @@ const KEYS = [
   'lockStaleSeconds',
   'incrementalSchedule',
 ];
-export const DEFAULT_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9187 };
-export const DEFAULT_DRILL_SCHEDULE = '0 2 1 * *';
+const DEFAULT_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9187 };
+const DEFAULT_DRILL_SCHEDULE = '0 2 1 * *';
 
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export function checkSchedule(text: unknown, path: string, p: Problems): string | undefined {
+function checkSchedule(text: unknown, path: string, p: Problems): string | undefined {
   if (typeof text !== 'string' || text.trim() === '') {
     p.add(path, `must be a cron string: ${CRON_HINT}`);
     return undefined;

@@ -220,7 +220,7 @@ function sharedKey(account: string, key: string, from: string, p: Problems): Sha
  * A storage connection string: AccountName + AccountKey or SharedAccessSignature, and where the blob service is
  * (BlobEndpoint, else DefaultEndpointsProtocol + AccountName + EndpointSuffix), which barman-cloud also uses.
  */
-export function connectionString(text: string, from: string, p: Problems): AzureCredentials | undefined {
+function connectionString(text: string, from: string, p: Problems): AzureCredentials | undefined {
   const f = new Map<string, string>();
   for (const part of text.split(';')) {
     const eq = part.indexOf('=');

@@ -37,7 +37,7 @@ const compression = (value: string, ...names: string[]): FlagDef => ({
 });
 
 /** The flags each barman-cloud command takes that pgdr carries out, by list. */
-export const MAPPED_FLAGS: Readonly<Record<ArgList, readonly FlagDef[]>> = {
+const MAPPED_FLAGS: Readonly<Record<ArgList, readonly FlagDef[]>> = {
   'wal.archiveAdditionalCommandArgs': [
     ENCRYPTION,
     KMS_KEY,

@@ -29,7 +29,7 @@ export interface GoogleConfig {
   readonly emulatorEndpoint?: string | undefined;
 }
 
-export const DEFAULT_METADATA_HOST = 'metadata.google.internal';
+const DEFAULT_METADATA_HOST = 'metadata.google.internal';
 const PATH = 'objectStore.googleCredentials';
 const MAX_KEY_BYTES = 64 * 1024;
 
@@ -38,7 +38,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** STORAGE_EMULATOR_HOST holds `host:port` or a URL, as Google's libraries accept it. */
-export function emulatorEndpoint(v: string | undefined): string | undefined {
+function emulatorEndpoint(v: string | undefined): string | undefined {
   if (!v) return undefined;
   return /^https?:\/\//.test(v) ? v.replace(/\/+$/, '') : `http://${v.replace(/\/+$/, '')}`;
 }
@@ -196,6 +196,6 @@ function tokenUriProblem(uri: string): string | undefined {
   return 'must be an https:// URL (http:// only on loopback)';
 }
 
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || /^127\./.test(hostname) || hostname === '[::1]' || hostname === '::1';
 }

@@ -13,8 +13,6 @@ import {
 import type { ConfigOverrides, PgdrConfig } from './types.js';
 import { buildConfig, Problems } from './validate.js';
 
-export { DEFAULT_CONFIG_FILE };
-
 // Loaded only when there is a file to parse: the YAML parser is a noticeable part of the start-up of
 // `pgdr wal archive`, which PostgreSQL runs once per WAL segment.
 // JSON is YAML too: the configuration `pgdr restore` writes for its restore_command is JSON, so it is read
@@ -100,7 +98,7 @@ function readRaw(opts: LoadOptions): RawSource {
 }
 
 /** A barmancloud.cnpg.io ObjectStore manifest is accepted as it is: its spec.configuration is our objectStore. */
-export function fromObjectStoreManifest(doc: Record<string, unknown>): Record<string, unknown> {
+function fromObjectStoreManifest(doc: Record<string, unknown>): Record<string, unknown> {
   if (
     doc.kind !== 'ObjectStore' ||
     typeof doc.apiVersion !== 'string' ||

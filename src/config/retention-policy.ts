@@ -3,7 +3,7 @@
 // case-insensitive; CloudNativePG turns `Nd|Nw|Nm` into the barman form (pkg/utils/barman.go ParsePolicy).
 import { PgdrError } from '../errors.js';
 
-export type WindowUnit = 'DAYS' | 'WEEKS' | 'MONTHS';
+type WindowUnit = 'DAYS' | 'WEEKS' | 'MONTHS';
 
 export type RetentionPolicy =
   | { readonly kind: 'redundancy'; readonly count: number; readonly text: string }

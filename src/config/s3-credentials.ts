@@ -20,7 +20,7 @@ type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The variables the chain reads: every AWS_* one, and HOME for the default ~/.aws files. */
-export function chainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function chainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if ((k.startsWith('AWS_') || k === 'HOME') && v !== undefined && v !== '') out[k] = v;

@@ -129,7 +129,7 @@ export interface ObjectStoreConfig {
   readonly endpointCA?: string | undefined;
 }
 
-export interface PostgresConfig {
+interface PostgresConfig {
   readonly connection?: string | undefined;
   readonly pgdata?: string | undefined;
   /** Folder with initdb/pg_ctl/postgres; when set, the only one used (default: looked up, binaries.ts). */

@@ -23,7 +23,7 @@ export interface FieldProblem {
 
 type Raw = Record<string, unknown>;
 
-export const TOP_KEYS = [
+const TOP_KEYS = [
   'serverName',
   'pgdrCommand',
   'objectStore',
@@ -35,7 +35,7 @@ export const TOP_KEYS = [
   'agent',
   'objectives',
 ];
-export const STORE_KEYS = [
+const STORE_KEYS = [
   'destinationPath',
   'endpointURL',
   'region',
@@ -48,8 +48,8 @@ export const STORE_KEYS = [
   'timeouts',
   ...UPLOAD_STORE_KEYS,
 ];
-export const WAL_KEYS = ['compression', 'maxParallel', ...UPLOAD_WAL_KEYS];
-export const DATA_KEYS = ['compression', 'jobs', 'immediateCheckpoint', ...UPLOAD_DATA_KEYS];
+const WAL_KEYS = ['compression', 'maxParallel', ...UPLOAD_WAL_KEYS];
+const DATA_KEYS = ['compression', 'jobs', 'immediateCheckpoint', ...UPLOAD_DATA_KEYS];
 
 export class Problems {
   readonly list: FieldProblem[] = [];
@@ -89,7 +89,7 @@ function compression(obj: Raw, path: string, p: Problems, def: Compression): Com
   return v as Compression;
 }
 
-export function checkDestinationPath(v: string): string | undefined {
+function checkDestinationPath(v: string): string | undefined {
   if (isGcsDestination(v)) return gcsDestinationProblem(v);
   if (isAzureUrl(v)) return azureUrlProblem(v);
   const m = /^(s3|file):\/\/(.*)$/.exec(v);

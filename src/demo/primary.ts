@@ -14,7 +14,7 @@ import { initdb, PostgresServer } from '../postgres/server.js';
 import { shQuote } from '../shell-quote.js';
 import { type Workspace, writeConfig } from './workspace.js';
 
-export const SERVER_NAME = 'demo';
+const SERVER_NAME = 'demo';
 export const ARCHIVE_TIMEOUT_SECONDS = 10;
 
 export async function startPrimary(ws: Workspace, bin: PostgresBinaries, user: ServerUser | null) {

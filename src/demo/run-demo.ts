@@ -4,7 +4,7 @@
 
 import type { Writable } from 'node:stream';
 import { removeTree } from '../common/remove-tree.js';
-import { type StepOutcome, StepRunner } from '../common/steps.js';
+import { msToSeconds, type StepOutcome, type StepResult, StepRunner } from '../common/steps.js';
 import { defaultCacheDir } from '../config/postgres-cache.js';
 import { isPgdrError } from '../errors.js';
 import { findBinaries } from '../postgres/binaries.js';
@@ -57,6 +57,10 @@ export interface DemoResult {
   readonly root: string;
   readonly kept: boolean;
   readonly results: readonly ScenarioResult[];
+  /** Each scenario played, as every step list has it: its id, title, pass or fail, durationMs, note. */
+  readonly steps: readonly StepResult[];
+  readonly wallMs: number;
+  /** wallMs in seconds, the field's older name. */
   readonly wallSeconds: number;
   /** Data folders whose server could not be stopped (their files are then kept). */
   readonly stillRunning: readonly string[];
@@ -83,7 +87,7 @@ async function playScenario(
 }
 
 function failedOutcome(note: string): ScenarioOutcome {
-  return { passed: false, rtoSeconds: null, dataLost: '-', note };
+  return { passed: false, rtoMs: null, dataLost: '-', note };
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -101,6 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let writer: Writer | undefined;
   const results: ScenarioResult[] = [];
   let stillRunning: string[] = [];
+  const scenarios = new StepRunner();
   progress.line(`pgdr demo: everything lives in ${ws.root}${o.keep ? ' (kept)' : ' (removed at the end)'}`);
   try {
     progress.heading(
@@ -139,7 +144,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
     };
     // Scenarios are independent: each runs (and is judged) even after an earlier one failed.
-    const scenarios = new StepRunner();
     for (const s of SCENARIOS.filter((s) => o.only === undefined || o.only.includes(s.id))) {
       o.signal.throwIfAborted();
       progress.heading(s.title, s.explanation);
@@ -154,10 +158,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       await scenarios.run(s.id, play, { title: s.title, always: true });
       o.signal.throwIfAborted();
       const played = scenarios.results.at(-1)!;
+      const judged = outcome ?? failedOutcome(played.detail);
       results.push({
         id: s.id,
         title: s.title,
-        ...(outcome ?? failedOutcome(played.detail)),
+        ...judged,
+        rtoSeconds: judged.rtoMs === null ? null : msToSeconds(judged.rtoMs),
         durationMs: played.durationMs,
         steps: steps.results,
       });
@@ -169,11 +175,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     stillRunning = await servers.stopAll();
     if (!o.keep && stillRunning.length === 0) await removeWorkspace(ws);
   }
+  const wallMs = Math.round(performance.now() - t0);
   return {
     root: ws.root,
     kept: o.keep || stillRunning.length > 0,
     results,
-    wallSeconds: (performance.now() - t0) / 1000,
+    steps: scenarios.results,
+    wallMs,
+    wallSeconds: msToSeconds(wallMs),
     stillRunning,
   };
 }

@@ -37,7 +37,7 @@ export const drillScenario: Scenario = {
     const passed = d.result === 'pass';
     return {
       passed,
-      rtoSeconds: d.rtoMs === null ? null : d.rtoMs / 1000,
+      rtoMs: d.rtoMs,
       dataLost: d.rpoMs === null ? 'RPO unknown' : `RPO ${(d.rpoMs / 1000).toFixed(1)} s`,
       note: passed ? undefined : `drill failed at ${d.failedStage ?? '?'}`,
     };

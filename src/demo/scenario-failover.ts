@@ -67,7 +67,7 @@ export const failoverScenario: Scenario = {
     const { value: p } = await ctx.progress.step('promoting the standby', () =>
       ctx.pgdr.json<PromoteJson>([...promote, '--format', 'json']),
     );
-    const rtoSeconds = (Date.now() - loss.at) / 1000;
+    const rtoMs = Date.now() - loss.at;
     ctx.progress.fact(
       `lag at promotion: ${lagText(p.before)}; now timeline ${p.timeline}, archiving to serverName ${p.newServerName}` +
         (p.historyArchived ? ' (history file archived)' : ''),
@@ -90,7 +90,7 @@ export const failoverScenario: Scenario = {
     const passed = check.passed && writable && p.timeline >= 2 && ready.unreplayedSegments === 0;
     return {
       passed,
-      rtoSeconds,
+      rtoMs,
       dataLost: lostText(check.lost, loss),
       note: passed ? `lag at promotion ${lagText(p.before)}` : check.text,
     };

@@ -4,7 +4,7 @@ import { DATABASE } from './mastodon-data.js';
 import { PgdrRunner } from './pgdr-child.js';
 import { checkArchivedRows, lostText } from './primary-loss.js';
 import type { Scenario } from './scenario.js';
-import { type RestoreJson, stagesText } from './scenario-pitr.js';
+import { type RestoreJson, restoreRtoMs, stagesText } from './scenario-pitr.js';
 
 export const latestScenario: Scenario = {
   id: 'latest',
@@ -46,7 +46,7 @@ export const latestScenario: Scenario = {
     const passed = check.passed && countsOk;
     return {
       passed,
-      rtoSeconds: r.timings.totalSeconds,
+      rtoMs: restoreRtoMs(r.stages),
       dataLost: lostText(check.lost, loss),
       note: passed ? undefined : countsOk ? check.text : 'accounts or users are missing',
     };

@@ -38,7 +38,7 @@ export const statusScenario: Scenario = {
     const passed = s.verdict.level === 'ok' && w !== undefined && w !== null && gaps === 0;
     return {
       passed,
-      rtoSeconds: null,
+      rtoMs: null,
       dataLost: `RPO now ${rpo}`,
       note: passed ? undefined : `status verdict: ${s.verdict.text}`,
     };

@@ -25,7 +25,7 @@ export interface DemoContext extends SetupOptions {
 export interface ScenarioOutcome {
   readonly passed: boolean;
   /** Time until the database served again; null when the scenario recovers nothing. */
-  readonly rtoSeconds: number | null;
+  readonly rtoMs: number | null;
   readonly dataLost: string;
   /** Why it failed, or a fact worth repeating under the summary. */
   readonly note?: string | undefined;
@@ -40,6 +40,8 @@ export interface Scenario {
 }
 
 export interface ScenarioResult extends ScenarioOutcome {
+  /** rtoMs in seconds, the field's older name (other tools read it). */
+  readonly rtoSeconds: number | null;
   readonly id: string;
   readonly title: string;
   /** Wall time of the scenario. */

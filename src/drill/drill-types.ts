@@ -1,6 +1,6 @@
 // The drill report: the JSON contract of `pgdr drill --format json`, the history objects in the bucket, the
 // webhook body and what `pgdr drill history` reads back. Plain JSON values only (ISO strings, numbers).
-import type { StepResult, StepRunner, StepStatus } from '../common/steps.js';
+import type { StepResult, StepRunner } from '../common/steps.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { CheckStatus } from '../verify/check-result.js';
 
@@ -17,8 +17,6 @@ export const STAGE_NAMES: readonly StageName[] = [
 
 /** The stages whose sum is the RTO: what an operator waits through before the database serves again. */
 export const RTO_STAGES: readonly StageName[] = ['plan', 'fetch', 'replay', 'promote', 'verify'];
-
-export type StageStatus = StepStatus;
 
 /** A drill stage is a step (src/common/steps.ts) named after one of STAGE_NAMES. */
 export type DrillStage = StepResult<StageName>;

@@ -22,7 +22,7 @@ export interface KeepResult {
   readonly keep: string | null;
 }
 
-export function keepKey(serverName: string, backupId: string): string {
+function keepKey(serverName: string, backupId: string): string {
   return `${serverName}/base/${backupId}/annotations/keep`;
 }
 

@@ -8,8 +8,8 @@ import { readChainLevel } from '../catalog/incremental-chain.js';
 import { mapLimit } from '../common/map-limit.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
-export const LEVEL_FIELD = 'pgdr_incremental_level';
-export const FALLBACK_FIELD = 'pgdr_fallback_reason';
+const LEVEL_FIELD = 'pgdr_incremental_level';
+const FALLBACK_FIELD = 'pgdr_fallback_reason';
 
 export interface IncrementalView {
   readonly backupId: string;

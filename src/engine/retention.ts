@@ -22,7 +22,7 @@ export interface StoredObject {
   readonly size: number;
 }
 
-export interface DeletedBackup {
+interface DeletedBackup {
   readonly backupId: string;
   readonly status: string;
   /** Tars and any other object of the backup; backup.info is last. */
@@ -31,7 +31,7 @@ export interface DeletedBackup {
   readonly wal: readonly StoredObject[];
 }
 
-export interface ReportRow {
+interface ReportRow {
   readonly backupId: string;
   readonly backupStatus: string;
   readonly endTime: string | null;

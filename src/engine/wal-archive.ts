@@ -14,7 +14,7 @@ import { findExact, mustBeWalName } from './wal-object.js';
  * bytes (level 9, barman-cloud-wal-archive's, is ~10x slower still), and PostgreSQL waits for every segment.
  * It is standard gzip: barman-cloud-wal-restore reads any level.
  */
-export const WAL_GZIP_LEVEL = 1;
+const WAL_GZIP_LEVEL = 1;
 
 export interface ArchiveFileOptions extends ServerTarget {
   readonly compression: Compression;
@@ -23,7 +23,7 @@ export interface ArchiveFileOptions extends ServerTarget {
   readonly compressSlot?: (<R>(fn: () => Promise<R>) => Promise<R>) | undefined;
 }
 
-export type ArchiveOutcome = 'stored' | 'already-stored';
+type ArchiveOutcome = 'stored' | 'already-stored';
 
 export interface ArchiveFileResult {
   readonly name: string;

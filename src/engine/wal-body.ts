@@ -8,13 +8,13 @@ import { decompressBounded } from '../compression/byte-limit.js';
 import type { Compression } from '../compression/suffixes.js';
 import { isPgdrError, PgdrError } from '../errors.js';
 
-export const MIN_SEGMENT_SIZE = 1 << 20;
+const MIN_SEGMENT_SIZE = 1 << 20;
 /** The largest segment PostgreSQL allows (initdb --wal-segsize 1024). */
-export const MAX_SEGMENT_SIZE = 1 << 30;
+const MAX_SEGMENT_SIZE = 1 << 30;
 /** A history file holds one short line per ancestor timeline. */
-export const MAX_HISTORY_SIZE = 1 << 20;
+const MAX_HISTORY_SIZE = 1 << 20;
 /** A backup label (.backup) file is a dozen lines, one of them a label of at most 1 KiB. */
-export const MAX_BACKUP_LABEL_SIZE = 64 << 10;
+const MAX_BACKUP_LABEL_SIZE = 64 << 10;
 
 export function isSegmentSize(n: number): boolean {
   return Number.isInteger(n) && n >= MIN_SEGMENT_SIZE && n <= MAX_SEGMENT_SIZE && (n & (n - 1)) === 0;

@@ -60,7 +60,7 @@ export async function findForRestore(
 }
 
 /** findForRestore's choice among keys listed beforehand (any superset of the keys under `name`, sorted). */
-export function chooseForRestore(
+function chooseForRestore(
   keys: readonly string[],
   serverName: string,
   name: string,

@@ -31,12 +31,12 @@ export function walArchiver(ref: StoreRef): Record<string, unknown> {
   };
 }
 
-export function imageName(src: ManifestSource): string | undefined {
+function imageName(src: ManifestSource): string | undefined {
   const { imageName, postgresVersion } = src.k8s;
   return imageName ?? (postgresVersion ? `ghcr.io/cloudnative-pg/postgresql:${postgresVersion}` : undefined);
 }
 
-export interface BasicsOptions {
+interface BasicsOptions {
   /** spec.instances (--instances); default the source's, else kubernetes.instances. */
   readonly instances?: number | undefined;
   /** A Cluster in another namespace than the source (a drill): see CarryOptions.scratch. */
@@ -54,7 +54,7 @@ export interface ClusterBasics {
  * instances, image, storage and what the live source carries (source-cluster.ts) of a new Cluster. Without a
  * source, storage has no safe default, so it must be configured.
  */
-export function clusterBasics(src: ManifestSource, kind: string, o: BasicsOptions = {}): ClusterBasics {
+function clusterBasics(src: ManifestSource, kind: string, o: BasicsOptions = {}): ClusterBasics {
   const size = src.k8s.storageSize;
   if (src.from) {
     const c = carryOver(src.from, { instances: o.instances, storageSize: size, scratch: o.scratch });
@@ -139,7 +139,7 @@ export function newCluster(src: ManifestSource, kind: NewClusterKind, o: NewClus
 }
 
 /** The archive must be a different folder from the one read: the operator refuses a non-empty archive. */
-export function assertNewArchive(archive: StoreRef, source: StoreRef, flag: string): void {
+function assertNewArchive(archive: StoreRef, source: StoreRef, flag: string): void {
   if (archive.serverName === source.serverName && archive.objectStore === source.objectStore) {
     throw new PgdrError('USAGE', `${flag} '${archive.serverName}' is the source's own serverName`, {
       hint: `CloudNativePG refuses to archive into a serverName that already holds WAL: choose a new one with ${flag}`,

@@ -6,7 +6,7 @@ import { obj, strOf } from './object-fields.js';
 const numOf = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 /** The phase CloudNativePG reports once every instance is up. */
-export const HEALTHY_PHASE = 'Cluster in healthy state';
+const HEALTHY_PHASE = 'Cluster in healthy state';
 
 export interface Condition {
   readonly type: string;

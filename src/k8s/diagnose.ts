@@ -4,7 +4,7 @@
 // and the runbook's rename step that cannot work.
 import { type ClusterState, condition, isReady } from './cluster-state.js';
 
-export type DiagnosisLevel = 'error' | 'warn' | 'info';
+type DiagnosisLevel = 'error' | 'warn' | 'info';
 
 export interface Diagnosis {
   readonly level: DiagnosisLevel;

@@ -34,7 +34,7 @@ export function podConfig(config: ManifestSource['config']): Record<string, unkn
 }
 
 /** The scratch namespace of the in-cluster drill (`pgdr k8s drill --namespace`). */
-export function drillNamespace(namespace: string): string {
+function drillNamespace(namespace: string): string {
   return `${namespace}-pgdr-drill`.slice(0, 63).replace(/-+$/, '');
 }
 

@@ -11,7 +11,7 @@ import {
   meta,
 } from './manifest-types.js';
 
-export interface PolicyRule {
+interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
   readonly verbs: readonly string[];
@@ -22,7 +22,7 @@ const CNPG = CNPG_API.split('/')[0]!;
 const BARMAN = BARMAN_API.split('/')[0]!;
 
 /** The rules of the drill in the source namespace, in its scratch namespace, and cluster-wide. */
-export function drillRules(src: ManifestSource, scratch: string) {
+function drillRules(src: ManifestSource, scratch: string) {
   const k = src.k8s;
   const source: PolicyRule[] = [
     // Pre-checks: the source Cluster, its ObjectStore and the Secret with the bucket credentials.

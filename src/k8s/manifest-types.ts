@@ -24,7 +24,7 @@ export interface K8sObject {
 }
 
 /** The object a merge patch applies to (a patch carries no apiVersion, kind or name of its own). */
-export interface PatchTarget {
+interface PatchTarget {
   readonly apiVersion: string;
   readonly kind: string;
   readonly name: string;

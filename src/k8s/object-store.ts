@@ -66,7 +66,7 @@ export function objectStoreManifest(src: ManifestSource, opts: ObjectStoreOption
 }
 
 /** Cloudflare R2's S3 endpoint: `https://ACCOUNT.r2.cloudflarestorage.com` (also `.eu.`/`.fedramp.` ones). */
-export function isR2(endpointURL: string | undefined): boolean {
+function isR2(endpointURL: string | undefined): boolean {
   if (!endpointURL) return false;
   try {
     return /(^|\.)r2\.cloudflarestorage\.com$/.test(new URL(endpointURL).hostname);

@@ -1,9 +1,9 @@
 // The OpenAPI v3 subset of Kubernetes structural schemas (what CRDs and pgdr's core shapes use), with the
 // keywords the API server enforces. Unsupported keywords fail at load, so a newer CRD cannot pass by accident.
 
-export type SchemaType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+type SchemaType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
 
-export interface CelRule {
+interface CelRule {
   readonly rule: string;
   readonly message?: string;
   readonly messageExpression?: string;

@@ -10,7 +10,7 @@ export interface AlertRule {
 }
 
 /** A drill older than this alerts: a monthly schedule plus a few days of slack. */
-export const DRILL_MAX_AGE_DAYS = 35;
+const DRILL_MAX_AGE_DAYS = 35;
 
 const server = '{{ $labels.server }}';
 

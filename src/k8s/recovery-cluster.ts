@@ -5,7 +5,7 @@ import type { Manifest, ManifestSource } from './manifest-types.js';
 import { describeTarget, type RecoveryTarget } from './recovery-target.js';
 
 /** The runbook's name for the externalClusters entry the recovery reads from. */
-export const RECOVERY_SOURCE = 'backup-source';
+const RECOVERY_SOURCE = 'backup-source';
 
 export interface RecoveryClusterOptions extends NewClusterOptions {
   /** Already checked (checkRecoveryTarget); undefined recovers to the end of the archive. */

@@ -23,7 +23,7 @@ function bad(message: string, hint: string): PgdrError {
 }
 
 /** RFC 3339 with an explicit zone: CloudNativePG reads a time without zone as UTC, say so in the manifest. */
-export function normalizeTargetTime(text: string): string {
+function normalizeTargetTime(text: string): string {
   const m = TIME.exec(text.trim());
   const hint = 'give a time like 2024-12-15T12:00:00Z or "2024-12-15 12:00:00+01" (no zone means UTC)';
   if (!m) throw bad(`--target-time '${text}' is not a date and time`, hint);

@@ -3,7 +3,7 @@ import { PgdrError } from '../errors.js';
 import { BARMAN_PLUGIN, CNPG_API, type Manifest, type ManifestSource, meta } from './manifest-types.js';
 
 /** The runbook's daily 06:00 UTC; CloudNativePG schedules have six fields, seconds first (robfig/cron). */
-export const DAILY_AT_SIX = '0 0 6 * * *';
+const DAILY_AT_SIX = '0 0 6 * * *';
 const SIX_FIELDS = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly|every \S+)|(\S+\s+){5}\S+)$/;
 
 export interface ScheduledBackupOptions {

@@ -9,7 +9,7 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
-export interface UncheckedRule {
+interface UncheckedRule {
   readonly path: string;
   readonly rule: string;
   readonly message: string;

@@ -19,7 +19,7 @@ import { type PostgresBinaries, probe } from './probe.js';
 import { sharedCopyOfNative } from './shared-copy.js';
 
 export type { BinariesCache } from './cache.js';
-export type { BinariesSource, PostgresBinaries } from './probe.js';
+export type { PostgresBinaries } from './probe.js';
 
 export interface FindBinariesOptions {
   readonly major?: number;
@@ -73,7 +73,7 @@ export async function findBinaries(options: FindBinariesOptions = {}): Promise<P
 }
 
 /** Every folder that may hold binaries, in the order findBinaries tries them; they are not checked here. */
-export async function candidateDirs(o: { cacheDir?: string | undefined } = {}): Promise<Candidate[]> {
+async function candidateDirs(o: { cacheDir?: string | undefined } = {}): Promise<Candidate[]> {
   const all = [...(await systemCandidates())];
   if (o.cacheDir !== undefined) all.push(...(await cacheCandidates(o.cacheDir)));
   const embedded = embeddedBinDir();

@@ -15,7 +15,7 @@ export interface BinariesCache {
   readonly install?: InstallSettings | undefined;
 }
 
-export interface InstallSettings {
+interface InstallSettings {
   /** Progress notes (what is fetched from where); the CLI prints them on stderr. */
   readonly onProgress?: ((note: string) => void) | undefined;
 }

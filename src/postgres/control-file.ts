@@ -19,7 +19,7 @@ import { crc32c } from '../compression/crc32c.js';
 /** The size of the file on disk (PG_CONTROL_FILE_SIZE); the struct is at its start. */
 export const PG_CONTROL_SIZE = 8192;
 
-export interface ControlFile {
+interface ControlFile {
   readonly systemIdentifier: string;
   /** PG_CONTROL_VERSION: 1300, 1700 or 1800. */
   readonly controlVersion: number;

@@ -4,10 +4,6 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { PgdrError } from '../errors.js';
 
-export interface NpmResult {
-  readonly stdout: string;
-}
-
 /** npm on PATH, else the one installed beside this node (a global install of pgdr has both). */
 function npmCandidates(): string[] {
   return ['npm', join(dirname(process.execPath), 'npm')];

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PgdrError } from '../errors.js';
 
-export const DEFAULT_SERVER_USER = 'postgres';
+const DEFAULT_SERVER_USER = 'postgres';
 
 export interface ServerUser {
   readonly name: string;

@@ -11,7 +11,7 @@ import { isPgdrError, localFileError, PgdrError } from '../errors.js';
 import { type EntryData, type TarEntry, TarReader } from '../tar/reader.js';
 
 /** A PostgreSQL build is ~60 MB unpacked; these bounds are far above any real one. */
-export const UNPACK_LIMITS = { bytes: 2 * 1024 ** 3, files: 20_000, symlinks: 1000, manifestBytes: 1 << 20 };
+const UNPACK_LIMITS = { bytes: 2 * 1024 ** 3, files: 20_000, symlinks: 1000, manifestBytes: 1 << 20 };
 
 const LINKS_FILE = 'pg-symlinks.json';
 

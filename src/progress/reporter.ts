@@ -6,7 +6,7 @@ import { clearLine } from './redraw.js';
 import { Throttle } from './throttle.js';
 import { describe, type Measure, measureJson, Tracker } from './tracker.js';
 
-export interface TextStream {
+interface TextStream {
   write(text: string): unknown;
 }
 
@@ -30,7 +30,7 @@ export interface ReporterOptions {
 }
 
 /** Starts a timer; the returned function cancels it. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
+type Schedule = (fn: () => void, ms: number) => () => void;
 
 const realSchedule: Schedule = (fn, ms) => {
   const t = setTimeout(fn, ms);

@@ -4,11 +4,11 @@
 import { ago, byId, dur, el, loadAndRender, refreshing, when } from './client-dom.js';
 import type { ServerSummary } from './overview.js';
 
-export function overviewFact(dl: HTMLElement, name: string, value: string, level: string, key: string): void {
+function overviewFact(dl: HTMLElement, name: string, value: string, level: string, key: string): void {
   dl.append(el('dt', {}, name), el('dd', { class: level, 'data-fact': key }, value));
 }
 
-export function serverCard(s: ServerSummary, now: number): HTMLElement {
+function serverCard(s: ServerSummary, now: number): HTMLElement {
   const level = s.error ? 'fail' : (s.verdict?.level ?? 'fail');
   const c = el('a', {
     class: `card server-card ${level}`,
@@ -48,7 +48,7 @@ export function serverCard(s: ServerSummary, now: number): HTMLElement {
   return c;
 }
 
-export function renderOverview(servers: readonly ServerSummary[]): void {
+function renderOverview(servers: readonly ServerSummary[]): void {
   const now = Date.now();
   byId('server').textContent = `${servers.length} servers`;
   const worst = servers.some((s) => s.error || s.verdict?.level === 'fail')
@@ -72,11 +72,11 @@ export function renderOverview(servers: readonly ServerSummary[]): void {
   document.body.setAttribute('data-ready', 'true');
 }
 
-export async function loadOverview(): Promise<void> {
+async function loadOverview(): Promise<void> {
   await loadAndRender('api/servers', (v: { servers: ServerSummary[] }) => renderOverview(v.servers));
 }
 
-export function overviewClient(refreshSeconds: number): void {
+function overviewClient(refreshSeconds: number): void {
   refreshing(loadOverview, refreshSeconds);
 }
 

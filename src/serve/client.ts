@@ -9,13 +9,7 @@ import { growthSection } from './client-growth.js';
 import { timelineChart, timeTicks } from './client-timeline.js';
 import type { DashboardState } from './dashboard-types.js';
 
-export function card(
-  title: string,
-  value: string,
-  sub: string,
-  level: 'ok' | 'warn' | 'fail' | 'none',
-  id: string,
-) {
+function card(title: string, value: string, sub: string, level: 'ok' | 'warn' | 'fail' | 'none', id: string) {
   const c = el('div', { class: `card ${level}`, id, 'data-level': level });
   c.append(el('div', { class: 'card-title' }, title), el('div', { class: 'card-value' }, value));
   c.append(el('div', { class: 'card-sub' }, sub));
@@ -23,7 +17,7 @@ export function card(
 }
 
 /** The age of the newest of something against its objective: `late` past it, fail when there is none. */
-export function ageCard(
+function ageCard(
   title: string,
   newest: { ageMs: number | null; id: string } | null,
   objectiveMs: number,
@@ -40,7 +34,7 @@ export function ageCard(
   );
 }
 
-export function cards(st: DashboardState, now: number): HTMLElement {
+function cards(st: DashboardState, now: number): HTMLElement {
   const row = el('div', { class: 'cards' });
   const o = st.objectives;
   const wal = st.newestWal && { ...st.newestWal, id: st.newestWal.name };
@@ -83,7 +77,7 @@ export function cards(st: DashboardState, now: number): HTMLElement {
   return row;
 }
 
-export function backupsSection(st: DashboardState): Element {
+function backupsSection(st: DashboardState): Element {
   const box = el('section', { id: 'backups' });
   box.append(el('h2', {}, `Backups (${st.backups.length})`));
   const table = el('table');
@@ -133,7 +127,7 @@ export function backupsSection(st: DashboardState): Element {
   return box;
 }
 
-export function replicaSection(st: DashboardState): Element {
+function replicaSection(st: DashboardState): Element {
   const box = el('section', { id: 'replicas' });
   box.append(el('h2', {}, 'Replicas'));
   if (!st.replicas.length) {
@@ -175,7 +169,7 @@ export function replicaSection(st: DashboardState): Element {
   return box;
 }
 
-export function render(st: DashboardState): void {
+function render(st: DashboardState): void {
   const now = Date.parse(st.refreshedAt);
   byId('server').textContent = st.serverName;
   byId('destination').textContent = st.destination;
@@ -230,11 +224,11 @@ export function render(st: DashboardState): void {
   document.body.setAttribute('data-ready', 'true');
 }
 
-export async function load(): Promise<void> {
+async function load(): Promise<void> {
   await loadAndRender('api/status', (st: DashboardState) => render(st));
 }
 
-export function dashboardClient(refreshSeconds: number): void {
+function dashboardClient(refreshSeconds: number): void {
   refreshing(load, refreshSeconds);
 }
 

@@ -82,7 +82,7 @@ export interface TimelineView {
   readonly historyProblem: string | null;
 }
 
-export interface BackupView {
+interface BackupView {
   readonly backupId: string;
   readonly status: string;
   readonly timeline: number | null;
@@ -111,7 +111,7 @@ export interface BackupEvent {
   readonly error: string | null;
 }
 
-export interface DrillStageView {
+interface DrillStageView {
   readonly name: StageName;
   readonly status: 'pass' | 'fail' | 'skip';
   readonly durationMs: number;

@@ -31,7 +31,7 @@ export interface ServerSummary {
   readonly recoveryWindow: { readonly from: string | null; readonly to: string } | null;
 }
 
-export function serverPath(name: string): string {
+function serverPath(name: string): string {
   return `server/${encodeURIComponent(name)}/`;
 }
 

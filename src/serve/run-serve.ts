@@ -9,7 +9,7 @@ import { startServeHttp } from './http-server.js';
 import { failedState, type ServedServer } from './overview.js';
 import { dashboardPage, overviewPage } from './page.js';
 
-export interface ServedConfig {
+interface ServedConfig {
   readonly config: PgdrConfig;
   readonly objectives: Objectives;
 }

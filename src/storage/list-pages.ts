@@ -65,7 +65,7 @@ export async function listPages(r: ListRequest, p: Pager): Promise<ListResult> {
 }
 
 /** Byte order of the UTF-8 encoding, which is S3's order (JS string comparison is UTF-16 order). */
-export function byteOrder(a: string, b: string): number {
+function byteOrder(a: string, b: string): number {
   // Below U+0080 UTF-16 and UTF-8 order agree: only keys with other characters need encoding (and WAL names never do).
   if (ASCII.test(a) && ASCII.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -74,7 +74,7 @@ export function byteOrder(a: string, b: string): number {
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Sorts in byte order; the pages of a listing come sorted already, and checking that costs one pass. */
-export function sortByKey<T extends { readonly key: string }>(items: T[]): T[] {
+function sortByKey<T extends { readonly key: string }>(items: T[]): T[] {
   for (let i = 1; i < items.length; i++) {
     if (byteOrder(items[i - 1]!.key, items[i]!.key) > 0) return items.sort((a, b) => byteOrder(a.key, b.key));
   }

@@ -63,7 +63,7 @@ export async function retrying<T, P = undefined>(
 }
 
 /** The error a request ends with once it may not be tried again; says how often it was tried. */
-export function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
+function finalError(e: unknown, ctx: ErrorContext, attempts: number): PgdrError {
   const err = e instanceof RetryableStatus ? e.error : e instanceof PgdrError ? e : mapNetworkError(e, ctx);
   if (attempts <= 1 || err.code === 'CONFIG_INVALID') return err;
   return new PgdrError(err.code, `${err.message}, after ${attempts} attempts`, {

@@ -20,7 +20,7 @@ import {
 export const MAX_META_BYTES = 1 << 20;
 const MAX_NAME_BYTES = 4096;
 
-export type TarEntryKind = 'file' | 'directory' | 'symlink' | 'hardlink';
+type TarEntryKind = 'file' | 'directory' | 'symlink' | 'hardlink';
 
 export interface TarEntry {
   /** The member name as stored (after PAX and GNU long names). */

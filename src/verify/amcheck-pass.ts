@@ -95,7 +95,7 @@ export async function runPass<T extends Target>(o: PassOptions<T>): Promise<void
 }
 
 /** "public.t in database app (base/16384/16390)". */
-export function where(t: Target, database: string | null): string {
+function where(t: Target, database: string | null): string {
   const db = database === null ? '' : ` in database ${database}`;
   return `${t.name}${db}${t.path ? ` (${t.path})` : ''}`;
 }

@@ -32,7 +32,7 @@ export interface AmcheckRunOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface AmcheckOutcome {
+interface AmcheckOutcome {
   readonly heap: CheckResult;
   readonly btree: CheckResult;
   readonly summary: AmcheckSummary;
@@ -63,7 +63,7 @@ interface Prepared {
 /** Listing and setup get a fixed timeout; the checks get what is left of the budget. */
 const LIST_TIMEOUT_MS = 60_000;
 
-export async function runAmcheck(o: AmcheckRunOptions): Promise<AmcheckOutcome> {
+async function runAmcheck(o: AmcheckRunOptions): Promise<AmcheckOutcome> {
   const t0 = performance.now();
   const budget = new AmcheckBudget(o.bounds);
   const databases = await databasesOf(o.client, o.allDatabases);

@@ -74,7 +74,7 @@ export function archiverCheck(a: ArchiverRow, now: Date): Draft {
 }
 
 /** More than this many `.ready` files means archiving lags behind WAL generation. */
-export const READY_BACKLOG_WARN = 8;
+const READY_BACKLOG_WARN = 8;
 
 export async function backlogCheck(client: pg.Client, a: ArchiverRow, now: Date): Promise<Draft> {
   if (a.num < 120000) {

@@ -20,7 +20,7 @@ const MASTODON_HINT =
  * the runbook's post-recovery data check, as checks: the three counts, and the newest status as freshness. A
  * Mastodon instance always has its instance actor account; users and statuses may legitimately be 0.
  */
-export const MASTODON_PRESET: readonly DataCheck[] = [
+const MASTODON_PRESET: readonly DataCheck[] = [
   { name: 'mastodon:accounts', sql: 'SELECT count(*) FROM accounts', expect: { min: 1 } },
   { name: 'mastodon:users', sql: 'SELECT count(*) FROM users', expect: { min: 0 } },
   { name: 'mastodon:statuses', sql: 'SELECT count(*) FROM statuses', expect: { min: 0 } },

@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import type { Target } from './amcheck-pass.js';
 
-export type HeapKind = 'r' | 't' | 'm';
+type HeapKind = 'r' | 't' | 'm';
 
 export interface HeapTarget extends Target {
   readonly kind: HeapKind;

@@ -13,8 +13,8 @@ import { type CheckResult, type ChecksReport, outcome, skipped, timed } from './
 import { postgresChecks } from './postgres-checks.js';
 import { uploadSettingsCheck } from './upload-check.js';
 
-export const DEFAULT_MAX_WAL_AGE_MS = DEFAULT_OBJECTIVES.rpoMs;
-export const DEFAULT_MAX_BACKUP_AGE_MS = DEFAULT_OBJECTIVES.backupAgeMs;
+const DEFAULT_MAX_WAL_AGE_MS = DEFAULT_OBJECTIVES.rpoMs;
+const DEFAULT_MAX_BACKUP_AGE_MS = DEFAULT_OBJECTIVES.backupAgeMs;
 
 export interface RunChecksOptions {
   readonly store: ObjectStore;

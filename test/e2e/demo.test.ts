@@ -76,6 +76,9 @@ describe('pgdr demo (embedded PostgreSQL 17, file:// store)', () => {
     assert.equal(rows.get('Recovery window and RPO'), 'passed');
     assert.equal(rows.get('Scenario 2: PITR after an accidental deletion'), 'FAILED');
     assert.match(r.stdout, /1 of 2 scenarios FAILED: pitr\./);
+    // Each row also has the scenario's time and its RTO, from the scenario steps and their results.
+    assert.match(r.stdout, /\nScenario\s+Result\s+Time\s+RTO measured\s+Data lost\n/);
+    assert.match(r.stdout, /\nRecovery window and RPO\s+passed\s+\d+\.\d s\s+-\s+RPO now /);
     assert.match(r.stdout, /deleted rows back in the restored copy: 0 of \d+/);
     assert.deepEqual(postgresUnder(dir), [], '--keep keeps files, never servers');
     assert.ok(readdirSync(dir).includes('repo'), '--keep keeps the files');
@@ -90,9 +93,32 @@ describe('pgdr demo (embedded PostgreSQL 17, file:// store)', () => {
       env: { PGDR_DEMO_SCENARIOS: 'status' },
     });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const v = JSON.parse(r.stdout) as { results: Array<{ passed: boolean }>; root: string; kept: boolean };
+    const v = JSON.parse(r.stdout) as {
+      results: Array<{
+        passed: boolean;
+        rtoMs: number | null;
+        rtoSeconds: number | null;
+        durationMs: number;
+      }>;
+      steps: Array<{ name: string; title: string; status: string; durationMs: number }>;
+      wallMs: number;
+      wallSeconds: number;
+      root: string;
+      kept: boolean;
+    };
     assert.equal(v.results.length, 1, r.stdout);
     assert.equal(v.results[0]!.passed, true, r.stdout);
+    // The status scenario recovers nothing: no RTO, in either unit.
+    assert.equal(v.results[0]!.rtoMs, null);
+    assert.equal(v.results[0]!.rtoSeconds, null);
+    // The scenarios played, as every step list has them; the same durations as the results'.
+    assert.deepEqual(
+      v.steps.map((s) => [s.name, s.title, s.status]),
+      [['status', 'Recovery window and RPO', 'pass']],
+    );
+    assert.equal(v.steps[0]!.durationMs, v.results[0]!.durationMs);
+    assert.equal(v.wallSeconds, v.wallMs / 1000);
+    assert.ok(v.wallMs >= v.steps[0]!.durationMs, r.stdout);
     assert.equal(v.root, dir);
     assert.equal(v.kept, false);
     assert.match(r.stderr, /pgdr status/);

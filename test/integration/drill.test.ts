@@ -293,6 +293,37 @@ describe('pgdr drill on a barman-cloud bucket', () => {
     const r = await drill('corrupt', ['--notify', hookUrl]);
     assertFailed(r, ['fetch']);
     assert.equal(r.report.backupId, src.backupId);
+    // The stages come from restore's error (its details), not from its progress notes: the plan stage says
+    // what restore planned, and the failed fetch carries the error, timed.
+    assert.equal(stage(r.report, 'plan')?.status, 'pass');
+    assert.match(
+      stage(r.report, 'plan')?.detail ?? '',
+      new RegExp(`^backup ${src.backupId} \\(.+\\), timeline 1, `),
+    );
+    assert.ok((stage(r.report, 'fetch')?.durationMs ?? -1) > 0, r.stdout);
+    assert.match(stage(r.report, 'fetch')?.detail ?? '', /^[A-Z_]+: /);
+
+    // pgdr restore says the same in its JSON error: the stage, the backup and the stages as far as it got.
+    const into = join(dir, 'corrupt-restore');
+    const rr = await runPgdr(['restore', into, ...s3Args(target('corrupt')), '-o', 'json'], {
+      env: s3Env(s3),
+      timeoutMs: 300_000,
+    });
+    assert.notEqual(rr.code, 0, rr.stdout);
+    const e = JSON.parse(rr.stdout) as {
+      error: { details: { stage: string; backupId: string; stages: { name: string; status: string }[] } };
+    };
+    assert.equal(e.error.details.stage, 'fetch', rr.stdout);
+    assert.equal(e.error.details.backupId, src.backupId);
+    assert.deepEqual(
+      e.error.details.stages.map((s) => [s.name, s.status]),
+      [
+        ['plan', 'pass'],
+        ['fetch', 'fail'],
+        ['replay', 'skip'],
+        ['promote', 'skip'],
+      ],
+    );
   });
 
   it('fails when the embedded PostgreSQL of that major cannot start', async () => {

@@ -147,6 +147,12 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
       ['backup', 'restore', 'archive', 'base-backup', 'verify'],
     );
     assert.ok(out.steps.every((s: { seconds: number }) => s.seconds >= 0));
+    // One shape with the older names beside it: seconds is durationMs, totalSeconds is totalMs.
+    for (const s of out.steps as { status: string; durationMs: number; seconds: number }[]) {
+      assert.equal(s.status, 'pass');
+      assert.equal(s.seconds, s.durationMs / 1000);
+    }
+    assert.equal(out.totalSeconds, out.totalMs / 1000);
     assert.deepEqual(out.rows.differing, []);
     assert.ok(out.rows.tables >= 1);
     assert.equal(out.recoveredStopped, false);

@@ -202,7 +202,12 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`Backup\\s+${b2}`));
       assert.match(r.stdout, /Recovery promoted: timeline 2, last replayed LSN [0-9A-F]+\/[0-9A-F]+/);
-      assert.match(r.stdout, /total \(RTO\)\s+\d+\.\d s/);
+      // The stage table is the JSON's stages: each stage's status, time and detail, then their sum.
+      assert.match(r.stdout, new RegExp(`\\nplan\\s+done\\s+\\d+\\.\\d s\\s+backup ${b2} `));
+      assert.match(r.stdout, /\nfetch\s+done\s+\d+\.\d s\s+\d+ tar\(s\), \d+ bytes downloaded/);
+      assert.match(r.stdout, /\nreplay\s+done\s+\d+\.\d s\s+replayed to [0-9A-F]+\/[0-9A-F]+ on timeline 2/);
+      assert.match(r.stdout, /\npromote\s+done\s+\d+\.\d s\s+promoted \(pg_ctl promote\) after pausing/);
+      assert.match(r.stdout, /\ntotal \(RTO\)\s+done\s+\d+\.\d s/);
       const port = Number(/Connect: psql "host=127\.0\.0\.1 port=(\d+) /.exec(r.stdout)?.[1]);
       const server = { connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` };
       assert.deepEqual(await labels({ server } as unknown as RestoreJson), ['c0']);

@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EXCLUDE, PGDATA_EXCLUDE, pathAllowed } from '../../src/engine/backup/path-filter.js';
+import { EXCLUDE, PGDATA_EXCLUDE, PGDR_EXCLUDE, pathAllowed } from '../../src/engine/backup/path-filter.js';
 import { type FileRecord, tarStream } from '../../src/engine/backup/tar-stream.js';
 import { walkTree } from '../../src/engine/backup/walk-tree.js';
 
@@ -106,5 +106,61 @@ describe('path rules', () => {
       ];
       assert.deepEqual(got, want[i], `${path} (dir: ${isDir})`);
     });
+  });
+
+  it("walk a data directory as barman's upload_directory does; pgdr's WAL spool is never included", async () => {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'pgdr-walk-'));
+    try {
+      const files = [
+        'PG_VERSION',
+        'base/5/16384',
+        'pg_wal/000000010000000000000001',
+        'pg_wal/archive_status/000000010000000000000001.done',
+        'pg_wal/summaries/0000000100000000010000000001000000.summary',
+        'pg_wal/.pgdr-wal/config',
+        'pg_wal/.pgdr-wal/ready/000000010000000000000002',
+        'pg_wal/.pgdr-wal/seed/000000010000000000000003',
+        'pg_stat_tmp/global.stat',
+        'pg_stat_tmp/sub/deep.stat',
+      ];
+      for (const f of files) {
+        await fsp.mkdir(join(dir, f, '..'), { recursive: true });
+        await fsp.writeFile(join(dir, f), f);
+      }
+      const py = [
+        'import os, sys',
+        'from barman.fs import path_allowed',
+        'from barman.postgres_plumbing import EXCLUDE_LIST, PGDATA_EXCLUDE_LIST',
+        'rules = PGDATA_EXCLUDE_LIST + EXCLUDE_LIST',
+        'src = sys.argv[1]',
+        'for root, dirs, files in os.walk(src):',
+        '    tar_root = os.path.relpath(root, src)',
+        '    if not path_allowed(rules, None, tar_root, True):',
+        '        continue',
+        '    print(tar_root)',
+        '    for f in files:',
+        '        item = os.path.join(tar_root, f)',
+        '        if path_allowed(rules, None, item, False):',
+        '            print(item)',
+      ].join('\n');
+      const r = spawnSync(PY, ['-c', py, dir]);
+      assert.equal(r.status, 0, r.stderr.toString());
+      const barman = r.stdout.toString().trim().split('\n').sort();
+      const walk = async (exclude: string[]) => (await walkTree(dir, { exclude })).map((e) => e.name).sort();
+      assert.deepEqual(await walk([...PGDATA_EXCLUDE, ...EXCLUDE]), barman);
+      // barman would take the files of folders nested two deep in pg_wal; pgdr's spool lives there.
+      const ours = await walk([...PGDATA_EXCLUDE, ...PGDR_EXCLUDE, ...EXCLUDE]);
+      assert.ok(barman.includes('pg_wal/.pgdr-wal/seed/000000010000000000000003'), barman.join(' '));
+      assert.deepEqual(
+        ours,
+        barman.filter((n) => !n.startsWith('pg_wal/.pgdr-wal/')),
+      );
+      assert.ok(
+        !ours.some((n) => n.includes('archive_status/') || n.includes('pg_stat_tmp/global')),
+        ours.join(' '),
+      );
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -71,6 +71,24 @@ describe('bench/matrix goals', () => {
     );
   });
 
+  it('says how many pages the change modified, as the WAL summaries count them', () => {
+    const changed = {
+      blocks: 650,
+      total: 10_000,
+      relations: [
+        { name: 'pgbench_accounts_pkey', blocks: 400 },
+        { name: 'pgbench_accounts', blocks: 240 },
+        { name: 'pg_class', blocks: 8 },
+        { name: 'other relations', blocks: 2 },
+      ],
+    };
+    const inc = evaluateGoals(rows, changed).find((x) => x.goal.startsWith('incremental'))!;
+    assert.equal(
+      inc.detail,
+      'block level on PostgreSQL 17: 8.0% (4.0 of 50.0 MB); file level on PostgreSQL 15: 90.0%; the change modified 6.5% of the pages (650 of 10000 blocks, per the WAL summaries: pgbench_accounts_pkey 400, pgbench_accounts 240, pg_class 8)',
+    );
+  });
+
   it('reports the incremental goal not available without the PostgreSQL 17 rows, file level said', () => {
     const g = evaluateGoals(rows.filter((r) => !r.path.endsWith('PostgreSQL 17)')));
     const inc = g.find((x) => x.goal.startsWith('incremental'))!;

@@ -1,10 +1,10 @@
 import { runDemo, SCENARIOS } from '../../demo/run-demo.js';
-import { summaryText } from '../../demo/summary.js';
 import { ERRORS, PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, parseFlagsOnly, str } from '../args.js';
 import type { Command } from '../main.js';
 import { json, line } from '../output.js';
 import { noColor } from '../progress-flags.js';
+import { summaryText } from './demo-summary.js';
 
 const NAME = 'demo';
 
@@ -27,8 +27,8 @@ and ends with a summary: scenario, result, RTO measured, data lost. Runs in a fe
   --dir DIR   put everything under DIR (missing or empty; default: a new folder under the temp folder)
   --keep      keep the files at the end (servers are always stopped)
   -o, --format text|json
-              json: the narration goes to stderr and stdout gets {"results": [...], "wallSeconds", "root",
-              "kept", "stillRunning"}
+              json: the narration goes to stderr and stdout gets {"results": [...], "steps": [...],
+              "wallMs", "wallSeconds", "root", "kept", "stillRunning"}
 
 Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
   async run(argv, ctx) {
@@ -65,11 +65,11 @@ Exit code: 0 when every scenario passed, 52 (DRILL_FAILED) when one failed.`,
       ctx.stderr.write(`pgdr: warning: PostgreSQL still runs in ${r.stillRunning.join(', ')}\n`);
     }
     if (asJson) {
-      const { root, kept, results, wallSeconds, stillRunning } = r;
-      json(ctx, { results, wallSeconds, root, kept, stillRunning });
+      const { root, kept, results, steps, wallMs, wallSeconds, stillRunning } = r;
+      json(ctx, { results, steps, wallMs, wallSeconds, root, kept, stillRunning });
     } else {
       line(ctx);
-      line(ctx, summaryText(r.results, r.wallSeconds));
+      line(ctx, summaryText(r));
       line(ctx, r.kept ? `Files kept in ${r.root}` : `Removed ${r.root}`);
     }
     const failed = r.results.length === 0 || r.results.some((s) => !s.passed) || r.stillRunning.length > 0;

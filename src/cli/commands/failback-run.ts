@@ -14,6 +14,7 @@ import { json, line } from '../output.js';
 import { pgdrCommandFor } from '../pgdr-command.js';
 import { binariesCache } from '../postgres-binaries.js';
 import { PROGRESS_FLAGS, PROGRESS_USAGE, progressReporter } from '../progress-flags.js';
+import { indent, stepsTable } from '../steps-text.js';
 import { promotedStandby } from './failback-plan.js';
 
 const NAME = 'failback run';
@@ -184,7 +185,7 @@ function originalText(r: FailbackOriginalResult): string {
     `failed back: ${r.pgdata} is the primary of ${r.serverName} on timeline ${r.timeline}, read-write at ${r.connectionString}`,
     `  restored from backup ${r.sourceBackupId} of ${r.recoveredServerName}; archiving under ${r.serverName}; first backup ${r.backupId}`,
     `  ${rows}`,
-    `  steps: ${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}; total ${r.totalSeconds.toFixed(1)} s`,
+    indent(stepsTable(r.steps, { total: ['total', 'done', r.totalMs] }), 2),
     `  stop it with: ${r.stopCommand}`,
     'next:',
     ...r.next.map((n) => `  ${n}`),

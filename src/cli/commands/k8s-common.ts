@@ -2,7 +2,6 @@
 // lazily, never from shared modules), and printing a runbook's plan (--dry-run) and its report (timings, the
 // failed step, the state things are in).
 
-import { NOT_RUN } from '../../common/steps.js';
 import { type KubeApi, ref } from '../../k8s/api/kube-api.js';
 import { CNPG_API, type K8sObject, type Manifest } from '../../k8s/manifest-types.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
@@ -12,7 +11,8 @@ import { type FlagSpec, FORMAT_FLAG, flag, type Parsed, STORE_FLAGS, str } from 
 import { durationFlag } from '../duration-flag.js';
 import { jsonError } from '../json-error.js';
 import type { CliContext } from '../main.js';
-import { json, line, table } from '../output.js';
+import { json, line } from '../output.js';
+import { indent, seconds, stepStatusWord, stepsTable } from '../steps-text.js';
 import { STORE_USAGE } from '../store-usage.js';
 
 export const KUBE_FLAGS: FlagSpec = {
@@ -89,13 +89,6 @@ export async function dryRunCluster(
   }
 }
 
-const indent = (text: string, n: number) =>
-  text
-    .trimEnd()
-    .split('\n')
-    .map((l) => `${' '.repeat(n)}${l}`)
-    .join('\n');
-
 /** --dry-run: every step with what it does and the exact objects and patches, nothing contacted. */
 export function printPlan<C>(
   ctx: CliContext,
@@ -140,8 +133,6 @@ function renderManifest(m: Manifest): string {
   return head + renderManifests([m], 'yaml');
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 /**
  * What every runbook command does before its steps: with --dry-run print the plan and stop (undefined);
  * otherwise connect, and print the title unless the output is JSON.
@@ -169,7 +160,8 @@ export function stepPrinter(ctx: CliContext) {
   return {
     onStep<C>(i: number, total: number, step: Step<C>, r?: StepResult) {
       if (!r) line(ctx, `[${i + 1}/${total}] ${step.title}`);
-      else line(ctx, `      ${statusWord(r)} in ${seconds(r.durationMs)}${r.detail ? `: ${r.detail}` : ''}`);
+      else
+        line(ctx, `      ${stepStatusWord(r)} in ${seconds(r.durationMs)}${r.detail ? `: ${r.detail}` : ''}`);
     },
     progress(text: string) {
       line(ctx, `      ${text}`);
@@ -177,19 +169,11 @@ export function stepPrinter(ctx: CliContext) {
   };
 }
 
-/** The words the runbook printout has always used. */
-function statusWord(s: StepResult): string {
-  if (s.status === 'pass') return 'done';
-  if (s.status === 'fail') return 'failed';
-  return s.detail === NOT_RUN ? 'not run' : 'skipped';
-}
-
 export function printReport(ctx: CliContext, r: RunbookReport): void {
   line(ctx, '');
   line(ctx, 'Timings (RTO):');
-  const rows = r.steps.map((s) => [s.name, statusWord(s), s.detail === NOT_RUN ? '' : seconds(s.durationMs)]);
-  rows.push(['total', r.result === 'pass' ? 'ok' : r.ok ? 'ok (partial)' : 'FAILED', seconds(r.totalMs)]);
-  line(ctx, indent(table(['step', 'status', 'duration'], rows), 2));
+  const whole = r.result === 'pass' ? 'ok' : r.ok ? 'ok (partial)' : 'FAILED';
+  line(ctx, indent(stepsTable(r.steps, { total: ['total', whole, r.totalMs] }), 2));
   if (r.failure) {
     line(ctx, '');
     line(ctx, `FAILED at step ${r.failure.step}: ${r.failure.error.message}`);

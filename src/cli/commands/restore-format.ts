@@ -7,6 +7,7 @@ import { describeMarker } from '../../engine/restore/restore-marker.js';
 import { describeTarget } from '../../engine/restore/target.js';
 import { shCommand } from '../../shell-quote.js';
 import { bytes, table } from '../output.js';
+import { stepsTable } from '../steps-text.js';
 
 export function restoreJson(r: RestoreResult): Record<string, unknown> {
   const { plan } = r;
@@ -166,20 +167,15 @@ export function restoreText(r: RestoreResult): string {
         `Started with ${started.map(([k, v]) => `${k}=${v}`).join(' ')} for the replay only (command line, not in postgresql.auto.conf): in effect until the next restart.`,
       );
   }
-  const t = r.timings;
-  const s = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
+  // The stages' sum is the RTO (restore-stages.ts).
+  const rto = r.stages.reduce((n, s) => n + s.durationMs, 0);
   out.push(
     '',
-    table(
-      ['Stage', 'Time'],
-      [
-        ['plan', s(t.planSeconds)],
-        ['download+extract', s(t.downloadSeconds)],
-        ['WAL replay', s(t.replaySeconds)],
-        ['promote', t.promoteSeconds === null && c?.state === 'promoted' ? 'in replay' : s(t.promoteSeconds)],
-        ['total (RTO)', s(t.totalSeconds)],
-      ],
-    ),
+    stepsTable(r.stages, {
+      head: ['Stage', 'Status', 'Time'],
+      columns: [['Detail', (s) => s.detail]],
+      total: ['total (RTO)', r.stages.every((s) => s.status === 'pass') ? 'done' : 'partial', rto],
+    }),
   );
   return out.join('\n');
 }

@@ -10,7 +10,7 @@ import { queryError } from '../../postgres/connect.js';
 import { archiverFacts } from '../../verify/archiver-checks.js';
 
 /** PostgreSQL's NUM_ARCHIVE_RETRIES: the archiver tries a segment this many times, then sleeps. */
-export const ARCHIVE_RETRIES = 3;
+const ARCHIVE_RETRIES = 3;
 
 export interface ArchiverSample {
   readonly archivedCount: number;

@@ -2,7 +2,7 @@
 // second backup in the same second (e.g. right after a killed one) would mix its tars with the first one's.
 import type { ObjectStore } from '../../storage/object-store.js';
 
-export function backupIdOf(d: Date): string {
+function backupIdOf(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').slice(0, 15);
 }
 

@@ -13,7 +13,7 @@ export interface Summary {
 }
 
 /** Per relation file path prefix ('data/base/5/16384'): the modified block numbers and the lowest limit block. */
-export interface RelationChanges {
+interface RelationChanges {
   readonly modified: Set<number>;
   limit: number | undefined;
 }

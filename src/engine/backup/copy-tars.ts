@@ -32,7 +32,7 @@ export interface CopiedPart extends UploadedPart {
   readonly files: FileRecord[];
 }
 
-export function partKey(prefix: string, plan: Pick<PartPlan, 'group' | 'index'>, c: TarCompression): string {
+function partKey(prefix: string, plan: Pick<PartPlan, 'group' | 'index'>, c: TarCompression): string {
   const n = plan.index > 0 ? `_${String(plan.index).padStart(4, '0')}` : '';
   return `${prefix}/${plan.group}${n}${tarSuffix(c)}`;
 }

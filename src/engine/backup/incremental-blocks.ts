@@ -23,7 +23,7 @@ import { fileCrc } from './incremental-reference.js';
 import { type PartPlan, planParts } from './plan-parts.js';
 import type { TreeEntry } from './walk-tree.js';
 
-export type IncrementalLevel = 'file' | 'block';
+type IncrementalLevel = 'file' | 'block';
 
 export interface BlockLevel {
   readonly level: IncrementalLevel;

@@ -8,7 +8,7 @@ import { mapLimit } from '../../common/map-limit.js';
 import { type PartPlan, planParts } from './plan-parts.js';
 import { unreadable } from './walk-tree.js';
 
-export type Reference = readonly [group: string, name: string, size: number, crc32: string, source: string];
+type Reference = readonly [group: string, name: string, size: number, crc32: string, source: string];
 
 export interface Referenced {
   readonly parts: PartPlan[];

@@ -4,6 +4,9 @@
 /** Anchored to PGDATA; pg_control is added on its own, after every other file. */
 export const PGDATA_EXCLUDE = ['/pg_log/*', '/log/*', '/pg_xlog/*', '/pg_wal/*', '/global/pg_control'];
 
+/** pgdr's WAL spool (pg_wal/.pgdr-wal, at any depth) is this host's state, never backup content. */
+export const PGDR_EXCLUDE = ['/pg_wal/**'];
+
 /** Any depth (PostgreSQL's excludeFiles and excludeDirContents), as barman 3.4 lists them. */
 export const EXCLUDE = [
   'pgsql_tmp*',

@@ -2,9 +2,9 @@
 // what barman-cloud-restore reads in stream mode): a ustar header, preceded by a PAX extended header ('x')
 // only when a value does not fit ustar (long or non-ASCII names, sizes >= 8 GiB, large ids).
 
-export const BLOCK = 512;
+const BLOCK = 512;
 
-export type TarType = 'file' | 'dir' | 'symlink';
+type TarType = 'file' | 'dir' | 'symlink';
 
 export interface TarMember {
   /** Member name as barman writes it: relative, '/'-separated ('.', './PG_VERSION', 'base/1/1259'). */

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CopyStats } from './backup-info-fields.js';
 import type { CopiedPart } from './copy-tars.js';
-import { EXCLUDE, PGDATA_EXCLUDE } from './path-filter.js';
+import { EXCLUDE, PGDATA_EXCLUDE, PGDR_EXCLUDE } from './path-filter.js';
 import type { ServerMetadata, StopInfo } from './pg-backup-api.js';
 import { type PartPlan, planParts } from './plan-parts.js';
 import type { TailItem } from './tar-stream.js';
@@ -18,7 +18,7 @@ export async function collectTrees(
 ): Promise<{ parts: PartPlan[]; bytes: number }> {
   const root = await fsp.realpath(pgdata);
   const parts: PartPlan[] = [];
-  const exclude = [...PGDATA_EXCLUDE, ...EXCLUDE];
+  const exclude = [...PGDATA_EXCLUDE, ...PGDR_EXCLUDE, ...EXCLUDE];
   for (const ts of meta.tablespaces) {
     // A tablespace inside PGDATA is copied once, in its own tar.
     if (ts.location.startsWith(`${meta.dataDirectory}/`))

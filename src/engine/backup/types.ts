@@ -61,7 +61,7 @@ export interface BackupProgress {
   readonly message?: string;
 }
 
-export interface StoredObject {
+interface StoredObject {
   readonly key: string;
   /** Bytes of file data in the tar. */
   readonly dataBytes: number;
@@ -88,7 +88,7 @@ export interface BackupResult {
   readonly fullInsteadOfIncremental?: true;
 }
 
-export interface IncrementalSummary {
+interface IncrementalSummary {
   readonly parentBackupId: string;
   /** The full backup first, this backup last. */
   readonly chain: readonly string[];

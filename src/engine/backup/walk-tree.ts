@@ -29,8 +29,10 @@ export async function walkTree(src: string, rules: PathRules, signal?: AbortSign
       if (code(e) === 'ENOENT') continue;
       throw unreadable(dir, e);
     }
-    // os.walk still descends into a directory whose own entry the rules exclude (tablespaces rely on that).
-    if (pathAllowed(rules, rel, true)) {
+    // As barman's upload_directory: an excluded directory's own files are skipped, but os.walk still descends into
+    // its subdirectories (tablespaces rely on that).
+    const dirAllowed = pathAllowed(rules, rel, true);
+    if (dirAllowed) {
       const entry = await statEntry(dir, rel, 'dir');
       if (entry) out.push(entry);
     }
@@ -42,6 +44,7 @@ export async function walkTree(src: string, rules: PathRules, signal?: AbortSign
         if (d.isDirectory()) subdirs.push(childRel);
         continue;
       }
+      if (!dirAllowed) continue;
       // Top-level files get a './' prefix: os.path.join('.', name).
       const tarName = rel === '.' ? `./${d.name}` : childRel;
       if (!pathAllowed(rules, tarName, false)) continue;

@@ -20,7 +20,7 @@ export interface ArchiveConfigOptions {
 }
 
 /** <parent>/<name>.pgdr for the data folder <parent>/<name>. */
-export function archiveConfigDir(pgdata: string): string {
+function archiveConfigDir(pgdata: string): string {
   return join(dirname(pgdata), `${basename(pgdata)}.pgdr`);
 }
 

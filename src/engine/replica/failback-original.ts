@@ -29,7 +29,7 @@ export interface FailbackOriginalOptions extends RestoreInputs {
   readonly onStage?: ((stage: string) => void) | undefined;
 }
 
-export type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
+type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';
 
 export interface FailbackOriginalResult {
   readonly serverName: string;
@@ -49,6 +49,9 @@ export interface FailbackOriginalResult {
   readonly recoveredStopped: boolean;
   /** Each step as every step list has it (durationMs), plus `step` and `seconds`, its older names. */
   readonly steps: ReadonlyArray<StepResult<FailbackStepName> & { step: FailbackStepName; seconds: number }>;
+  /** Wall time of the whole failback. */
+  readonly totalMs: number;
+  /** The same in seconds, its older name. */
   readonly totalSeconds: number;
   readonly next: readonly string[];
 }
@@ -174,6 +177,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
       `${rows.differing.length} table(s) differ from the recovered cluster: it was written to after the backup, and those writes are NOT in the new cluster`,
     );
   }
+  const totalMs = runner.elapsedMs();
   return {
     serverName: name,
     recoveredServerName: promotion.serverName,
@@ -189,7 +193,8 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     rows,
     recoveredStopped: o.stopRecovered === true,
     steps: runner.results.map((r) => ({ ...r, step: r.name, seconds: msToSeconds(r.durationMs) })),
-    totalSeconds: msToSeconds(runner.elapsedMs()),
+    totalMs,
+    totalSeconds: msToSeconds(totalMs),
     next,
   };
 }

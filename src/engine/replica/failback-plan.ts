@@ -5,9 +5,9 @@ import { shQuote } from '../../shell-quote.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import type { ReplicaState } from './replica-state.js';
 
-export type FailbackOption = 'keep' | 'original';
+type FailbackOption = 'keep' | 'original';
 
-export interface FailbackStep {
+interface FailbackStep {
   readonly title: string;
   /** A pgdr command line, or a PostgreSQL/shell one where pgdr has none (kind says which). */
   readonly command: string;
@@ -15,7 +15,7 @@ export interface FailbackStep {
   readonly why: string;
 }
 
-export interface FailbackOptionPlan {
+interface FailbackOptionPlan {
   readonly option: FailbackOption;
   readonly summary: string;
   readonly steps: readonly FailbackStep[];

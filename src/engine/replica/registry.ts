@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { type ReplicaState, readReplicaState } from './replica-state.js';
 
-export function registryFile(env: NodeJS.ProcessEnv): string {
+function registryFile(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'pgdr', 'replicas.json');
 }

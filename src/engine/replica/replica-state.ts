@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isPgdrError, localFileError, PgdrError } from '../../errors.js';
 import type { RunningServer } from '../restore/restore.js';
 
-export const REPLICA_STATE_FILE = 'pgdr-replica.json';
+const REPLICA_STATE_FILE = 'pgdr-replica.json';
 
 export interface ReplicaPromotion {
   readonly at: string;
@@ -19,7 +19,7 @@ export interface ReplicaPromotion {
 }
 
 /** Set by `pgdr failback run --option original`: the cluster that took the original serverName back. */
-export interface ReplicaFailback {
+interface ReplicaFailback {
   readonly at: string;
   readonly serverName: string;
   readonly timeline: number;

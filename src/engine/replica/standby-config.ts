@@ -16,7 +16,7 @@ export interface StandbySettingsOptions {
   readonly minApplyDelay?: string | undefined;
 }
 
-export function standbySettings(o: StandbySettingsOptions): Array<[string, string]> {
+function standbySettings(o: StandbySettingsOptions): Array<[string, string]> {
   const s: Array<[string, string]> = [
     ['hot_standby', 'on'],
     ['listen_addresses', '127.0.0.1'],

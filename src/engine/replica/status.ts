@@ -27,7 +27,7 @@ export interface ReplicaStatusOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface WalReceiver {
+interface WalReceiver {
   readonly status: string;
   readonly senderHost: string | null;
   readonly senderPort: number | null;

@@ -49,7 +49,7 @@ export function restorePrefetch(o: Pick<RecoveryConfigOptions, 'walPrefetch' | '
  * so PostgreSQL aborts recovery (FATAL) instead of taking it for the end of the archive and promoting
  * without the WAL after it (`pgdr wal restore --damaged-exit`).
  */
-export const DAMAGED_EXIT = 126;
+const DAMAGED_EXIT = 126;
 
 /** Where restore keeps its files inside the data folder (pg_xlog before PostgreSQL 10). */
 export function restoreFilesDir(dir: string, version: number | null): string {

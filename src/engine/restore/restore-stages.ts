@@ -30,23 +30,28 @@ export interface StageMarks {
   readonly totalMs: number;
 }
 
+/** What the plan stage did: the backup chosen and the WAL to replay. */
+export function planDetail(plan: RestorePlan): string {
+  return `backup ${plan.backup.backupId} (${plan.reason}), timeline ${plan.timeline}, ${plan.wal.segments} WAL segment(s)`;
+}
+
+/** What the fetch stage did: tars downloaded and files extracted. */
+export function fetchDetail(plan: RestorePlan, download: DownloadResult): string {
+  return `${plan.tars.length} tar(s), ${download.downloadedBytes} bytes downloaded, ${download.files} files extracted`;
+}
+
 export function restoreStages(m: StageMarks): StepResult<RestoreStageName>[] {
   const r = new StepRunner<RestoreStageName>();
   const { plan } = m;
   const why = m.stoppedBecause ?? 'not run';
-  r.record({
-    name: 'plan',
-    status: 'pass',
-    durationMs: m.planMs,
-    detail: `backup ${plan.backup.backupId} (${plan.reason}), timeline ${plan.timeline}, ${plan.wal.segments} WAL segment(s)`,
-  });
+  r.record({ name: 'plan', status: 'pass', durationMs: m.planMs, detail: planDetail(plan) });
   if (!m.fetched) r.skip('fetch', why);
   else
     r.record({
       name: 'fetch',
       status: 'pass',
       durationMs: m.fetched.ms,
-      detail: `${plan.tars.length} tar(s), ${m.fetched.download.downloadedBytes} bytes downloaded, ${m.fetched.download.files} files extracted`,
+      detail: fetchDetail(plan, m.fetched.download),
     });
   const rec = m.recovered;
   if (!rec) {

@@ -39,6 +39,7 @@ import {
   stageTimings,
 } from './restore-stages.js';
 import { checkRestoredTree, type TreeCheck } from './restored-tree.js';
+import { StageClock } from './stage-clock.js';
 import { stopCommandText } from './stop-server.js';
 import { type SyncStats, syncTrees } from './sync-tree.js';
 import { describeTarget, type TargetAction } from './target.js';
@@ -84,7 +85,7 @@ export type RestoreInputs = Pick<
   'store' | 'objectStore' | 'pgdrCommand' | 'binDir' | 'binariesCache' | 'signal' | 'progress'
 >;
 
-export type { RestoreStageName, StageTimings };
+export { failedStages } from './stage-clock.js';
 
 export interface RunningServer {
   readonly host: string;
@@ -112,8 +113,6 @@ export interface RestoreChecks {
     | { readonly kind: 'skipped'; readonly key: string; readonly reason: string };
 }
 
-export type { RestartedFolder };
-
 export interface RestoreResult {
   readonly plan: RestorePlan;
   readonly download: DownloadResult | null;
@@ -132,7 +131,20 @@ export interface RestoreResult {
 /** Server log lines read to explain a recovery that ended early: pgdr's own errors sit near its end. */
 const EVIDENCE_LINES = 400;
 
+/**
+ * Restores as the options say. A failure is a PgdrError whose details name the stage it failed in and carry the
+ * stages as far as it got (stage-clock.ts: FailedStages, read back with failedStages()).
+ */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const clock = new StageClock();
+  try {
+    return await stagedRestore(o, clock);
+  } catch (e) {
+    throw clock.failed(e, o.signal);
+  }
+}
+
+async function stagedRestore(o: RestoreOptions, clock: StageClock): Promise<RestoreResult> {
   const t0 = performance.now();
   const start = o.start ?? true;
   const plan = await planRestore({ ...o, needBinaries: start && !o.planOnly });
@@ -150,6 +162,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   if (o.planOnly)
     return { ...base, ...timed({ plan, planMs: ms(t0, tPlan), stoppedBecause: 'plan only (--plan)' }, t0) };
 
+  clock.planned(plan);
   const restarted = plan.delta ? await markDelta(plan) : await markFolders(plan, o.onStage);
   o.onStage?.(`downloading ${plan.tars.length} tar(s) of backup ${plan.backup.backupId}`);
   const user = await resolveServerUser();
@@ -173,7 +186,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       : undefined;
   let kept = false;
   try {
-    const result = await recover(o, plan, { t0, tPlan, user, ownDir, restarted, marked, seed });
+    const result = await recover(o, plan, { t0, tPlan, user, ownDir, restarted, marked, seed, clock });
     kept = !start;
     return result;
   } catch (e) {
@@ -201,6 +214,7 @@ async function recover(
     restarted: readonly RestartedFolder[];
     marked: { still: boolean };
     seed: WalSeed | undefined;
+    clock: StageClock;
   },
 ): Promise<RestoreResult> {
   const { t0, tPlan, user } = c;
@@ -239,6 +253,7 @@ async function recover(
   c.marked.still = false;
   await c.seed?.finish(recoveryConfig.configFile);
   const tDownload = performance.now();
+  c.clock.fetched(plan, download);
   const marks = { plan, planMs: ms(t0, tPlan), fetched: { ms: ms(tPlan, tDownload), download } };
   const base = {
     plan,
@@ -310,8 +325,11 @@ async function recover(
     promoteAfterPause,
     promoteEarly,
     signal: o.signal,
+    // Called on every poll from the target on: the first call is the moment.
     onTargetReached: () => {
-      reached ??= performance.now();
+      if (reached !== undefined) return;
+      reached = performance.now();
+      if (promoteAfterPause) c.clock.reached();
     },
     onReplayLsn: onReplay,
   }).catch(async (e) => {

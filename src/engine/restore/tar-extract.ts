@@ -223,7 +223,7 @@ export function assertAllowedLink(rel: string, e: TarEntry): void {
 }
 
 /** Folder modes from the tar, set through descriptors (never a link), deepest first so none blocks a child. */
-export async function applyDirModes(
+async function applyDirModes(
   modes: ReadonlyMap<string, number>,
   path: (rel: string) => string,
 ): Promise<void> {
@@ -241,7 +241,7 @@ export async function applyDirModes(
 }
 
 /** The member name as a path relative to the destination ('' for the root), or a refusal. */
-export function safeRelative(name: string): string {
+function safeRelative(name: string): string {
   if (name.startsWith('/')) {
     throw new PgdrError('CATALOG_INVALID', `tar member '${printable(name)}' has an absolute path`, {
       hint: 'refusing to write outside the target folder',

@@ -2,7 +2,7 @@
 // backup can hold millions of bad pages); every one is counted.
 import type { Finding } from './types.js';
 
-export const MAX_LISTED = 100;
+const MAX_LISTED = 100;
 
 export class FindingList {
   count = 0;

@@ -2,7 +2,7 @@
 import type { BackupCatalog } from '../../catalog/backup-catalog.js';
 import type { ServerTarget } from '../../storage/object-store.js';
 
-export type FindingKind = 'object' | 'tar' | 'manifest' | 'page' | 'control';
+type FindingKind = 'object' | 'tar' | 'manifest' | 'page' | 'control';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -15,7 +15,7 @@ export interface Finding {
   readonly message: string;
 }
 
-export interface TarSummary {
+interface TarSummary {
   readonly key: string;
   readonly compression: string;
   readonly storedBytes: number;
@@ -72,7 +72,7 @@ export interface BackupVerifyReport {
   readonly notes: readonly string[];
 }
 
-export interface VerifyProgress {
+interface VerifyProgress {
   readonly backupId: string;
   /** Stored (compressed) bytes read so far, and in all the backup's tars. */
   readonly bytesDone: number;

@@ -29,11 +29,11 @@ export interface VerifyRecord {
   readonly notes: readonly string[];
 }
 
-export function verifyPrefix(serverName: string): string {
+function verifyPrefix(serverName: string): string {
   return `${joinKey(serverName, 'pgdr', 'verify')}/`;
 }
 
-export function verifyRecordKey(serverName: string, backupId: string): string {
+function verifyRecordKey(serverName: string, backupId: string): string {
   return `${verifyPrefix(serverName)}${backupId}.json`;
 }
 

@@ -34,7 +34,7 @@ const HANDOVER_MAX_MS = 30_000;
 const SEED_WAIT_MS = 5000;
 
 /** done/X is a link to this very file (same device and inode): used up, and true. */
-export async function takeDone(spool: string, path: string): Promise<boolean> {
+async function takeDone(spool: string, path: string): Promise<boolean> {
   const marker = join(spoolPaths(spool).done, basename(path));
   const [a, b] = await Promise.all([
     stat(marker, { bigint: true }).catch(() => undefined),

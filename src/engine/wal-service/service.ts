@@ -97,7 +97,7 @@ async function adopt(o: WalServiceOptions): Promise<string[]> {
 }
 
 /** Removes what the spool answers with; the request goes first, so no reader trusts a half-emptied spool. */
-export async function voidSpool(spool: string): Promise<void> {
+async function voidSpool(spool: string): Promise<void> {
   const p = spoolPaths(spool);
   await rm(p.request, { force: true });
   for (const d of [p.done, p.want, p.failed, p.ready, p.restoreAt, p.config])

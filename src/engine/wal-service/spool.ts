@@ -29,8 +29,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const SPOOL_NAME = '.pgdr-wal';
-export const REQUEST_HEADER = 'pgdr-wal 1';
-export const SEED_HEADER = 'pgdr-wal-seed 1';
+const REQUEST_HEADER = 'pgdr-wal 1';
+const SEED_HEADER = 'pgdr-wal-seed 1';
 /** Prefetched segments the spool holds at most: WINDOW_DEPTH x maxParallel, never more than WINDOW_MAX. */
 const WINDOW_DEPTH = 4;
 const WINDOW_MAX = 32;

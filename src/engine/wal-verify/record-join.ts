@@ -9,7 +9,7 @@ import type { SegmentCheck } from './segment-check.js';
 import { hex } from './wal-page.js';
 import type { Continuation, OpenRecord } from './walk-result.js';
 
-export interface JoinFailure {
+interface JoinFailure {
   readonly check: SegmentCheck;
   readonly lsn: bigint | undefined;
   readonly message: string;

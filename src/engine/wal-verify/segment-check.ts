@@ -8,7 +8,7 @@ import { RecordWalker } from './record-walker.js';
 import { isWalBlockSize, LONG_HEADER, pageProblem, readPageHeader } from './wal-page.js';
 import type { WalkResult } from './walk-result.js';
 
-export interface ObjectFailure {
+interface ObjectFailure {
   readonly lsn?: bigint | undefined;
   readonly message: string;
 }

@@ -20,10 +20,10 @@ export function majorOfMagic(magic: number): number | undefined {
   return undefined;
 }
 
-export const SHORT_HEADER = 24;
+const SHORT_HEADER = 24;
 export const LONG_HEADER = 40;
 export const XLP_FIRST_IS_CONTRECORD = 0x1;
-export const XLP_LONG_HEADER = 0x2;
+const XLP_LONG_HEADER = 0x2;
 /** Since 15 (and 10-14 minor releases of late 2021): the page replaces a continuation lost in a crash. */
 export const XLP_FIRST_IS_OVERWRITE_CONTRECORD = 0x8;
 const XLP_ALL_FLAGS = 0xf;

@@ -27,12 +27,12 @@ import { verifyCluster } from './verify-cluster.js';
 import { sleep, waitInStep } from './wait-cluster.js';
 
 /** Marks the recreated Cluster: a rerun recognises it and goes on with it instead of deleting it. */
-export const FAILBACK_FROM = 'pgdr.io/failback-from';
+const FAILBACK_FROM = 'pgdr.io/failback-from';
 
 const BACKUP_ID_PLACEHOLDER = 'BACKUPIDTXXXXXX';
 
 /** The Cluster under the original name, recovering from `backupId` of the recovered Cluster's archive. */
-export function recreatedCluster(
+function recreatedCluster(
   o: FailbackOptions,
   recovered: K8sObject | undefined,
   recoveredServerName: string,
@@ -67,11 +67,7 @@ export function recreatedCluster(
 }
 
 /** `<name>-v<N>`, N one past the highest version the bucket has (from 2): never a serverName holding WAL. */
-export async function nextServerName(
-  store: ObjectStore,
-  base: string,
-  signal?: AbortSignal,
-): Promise<string> {
+async function nextServerName(store: ObjectStore, base: string, signal?: AbortSignal): Promise<string> {
   const top = (await store.list('', { delimiter: '/', signal })).prefixes.map((p) => p.slice(0, -1));
   const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-v([0-9]+)$`);
   const taken = top.map((p) => re.exec(p)?.[1]).filter((n): n is string => n !== undefined);

@@ -14,7 +14,7 @@ import type { RunbookContext, Step } from './runbook.js';
 import type { ScaleTarget } from './scale.js';
 import { sleep } from './wait-cluster.js';
 
-export type FailbackOption = 'keep' | 'original';
+type FailbackOption = 'keep' | 'original';
 
 export interface FailbackOptions {
   readonly config: PgdrConfig;
@@ -52,7 +52,7 @@ export interface FailbackContext extends RunbookContext {
 }
 
 /** One Backup per failback, named after the recovered Cluster: a rerun finds it. */
-export const failbackBackupName = (recovered: string): string => `${recovered}-failback`;
+const failbackBackupName = (recovered: string): string => `${recovered}-failback`;
 
 export const waitLine = (o: FailbackOptions) =>
   `(every ${o.pollMs / 1000} s; give up after ${Math.round(o.timeoutMs / 1000)} s)`;
@@ -144,7 +144,7 @@ export function backupStep(o: FailbackOptions): Step<FailbackContext> {
 }
 
 /** The backup is DONE in the bucket under the recovered Cluster's serverName, with WAL after it. */
-export function checkArchiveStep(o: FailbackOptions): Step<FailbackContext> {
+function checkArchiveStep(o: FailbackOptions): Step<FailbackContext> {
   const k = o.src.k8s;
   return {
     id: 'check-archive',

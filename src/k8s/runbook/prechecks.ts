@@ -79,7 +79,7 @@ export function recoveryPreChecks(
   });
 }
 
-export async function preChecks(i: PreCheckInput): Promise<PreCheckResult> {
+async function preChecks(i: PreCheckInput): Promise<PreCheckResult> {
   const { api, src, signal } = i;
   const k = src.k8s;
   const lines: string[] = [];

@@ -39,7 +39,7 @@ export interface RunbookContext {
   readonly progress: (line: string) => void;
 }
 
-export interface PlanItem {
+interface PlanItem {
   readonly text: string;
   /** The exact object created or merge patch sent, printed as YAML in --dry-run. */
   readonly manifest?: Manifest | undefined;

@@ -17,7 +17,7 @@ export interface WaitOptions {
   readonly until?: { readonly test: (s: ClusterState) => boolean; readonly what: string } | undefined;
 }
 
-export async function waitForCluster(api: KubeApi, r: ObjectRef, o: WaitOptions): Promise<ClusterState> {
+async function waitForCluster(api: KubeApi, r: ObjectRef, o: WaitOptions): Promise<ClusterState> {
   const t0 = Date.now();
   let last = '';
   let state: ClusterState | undefined;

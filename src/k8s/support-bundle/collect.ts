@@ -28,14 +28,14 @@ export interface CollectOptions {
   readonly status: () => Promise<{ json: string } | { error: string }>;
 }
 
-export interface CollectedItem {
+interface CollectedItem {
   readonly path: string;
   readonly what: string;
   readonly bytes: number;
   readonly truncated?: boolean;
 }
 
-export interface SkippedItem {
+interface SkippedItem {
   readonly what: string;
   /** HTTP status of the refusal (403, 404), 0 when there was no answer, absent for a local reason. */
   readonly status?: number;
@@ -49,10 +49,10 @@ export interface Collection {
 }
 
 /** Label selectors of the operator's and the plugin's pods (their Helm charts and release manifests set them). */
-export const OPERATOR_SELECTOR = 'app.kubernetes.io/name=cloudnative-pg';
-export const PLUGIN_SELECTOR = 'app.kubernetes.io/name=plugin-barman-cloud';
+const OPERATOR_SELECTOR = 'app.kubernetes.io/name=cloudnative-pg';
+const PLUGIN_SELECTOR = 'app.kubernetes.io/name=plugin-barman-cloud';
 /** Where both are installed by default: the namespace tried when pods may not be listed cluster-wide. */
-export const OPERATOR_NAMESPACE = 'cnpg-system';
+const OPERATOR_NAMESPACE = 'cnpg-system';
 const INSTANCE_CONTAINERS = ['postgres', 'plugin-barman-cloud'];
 const MAX_LIST_BYTES = 32 * 1024 * 1024;
 
@@ -205,7 +205,7 @@ export async function collectBundle(kube: RawKube, o: CollectOptions): Promise<C
 }
 
 /** barmanObjectName of the Cluster's plugins and of its externalClusters' plugins. */
-export function objectStoresOf(cluster: Obj | undefined): string[] {
+function objectStoresOf(cluster: Obj | undefined): string[] {
   const spec = (cluster?.spec as Obj | undefined) ?? {};
   const params = [
     ...((spec.plugins as Obj[] | undefined) ?? []).map((p) => p.parameters),

@@ -5,7 +5,7 @@ import { PgdrError } from '../../errors.js';
 import { type ErrorContext, scrub } from '../s3/s3-errors.js';
 import type { S3ErrorBody } from '../s3/s3-xml.js';
 
-export const AZURE_CREDENTIALS_HINT =
+const AZURE_CREDENTIALS_HINT =
   'check objectStore.azureCredentials (or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN) and that it may read and write the container';
 
 const AUTH_CODES = new Set([

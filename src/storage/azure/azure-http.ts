@@ -19,7 +19,7 @@ import { AzureTokenSource } from './azure-token.js';
 import { sharedKeyAuthorization } from './shared-key.js';
 
 /** The REST version pgdr speaks: If-None-Match on Put Block List, bearer tokens, Range on Get Blob. */
-export const AZURE_API_VERSION = '2021-12-02';
+const AZURE_API_VERSION = '2021-12-02';
 
 export interface AzureHttpOptions {
   readonly endpoint: Endpoint;

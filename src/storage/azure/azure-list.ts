@@ -40,7 +40,7 @@ export async function listAll(r: ListRequest): Promise<ListResult> {
   });
 }
 
-export function parsePage(xml: string, what: string): ListPage {
+function parsePage(xml: string, what: string): ListPage {
   try {
     return page(xml);
   } catch (e) {

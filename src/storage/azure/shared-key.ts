@@ -26,7 +26,7 @@ const STANDARD = [
   'range',
 ];
 
-export function stringToSign(account: string, s: SignInput): string {
+function stringToSign(account: string, s: SignInput): string {
   const standard = STANDARD.map((h) => {
     const v = s.headers[h] ?? '';
     // Since 2015-02-21 a zero Content-Length is signed as empty.

@@ -10,7 +10,7 @@ import { scrub } from '../s3/s3-errors.js';
 import { type AccessToken, parseAccessToken, parseErrorBody } from './gcs-json.js';
 import { exchange, type Limits, readBody, retrying } from './gcs-request.js';
 
-export const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
+const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
 const GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Google's libraries renew this long before expiry; a request started now must not outlive its token. */
 const REFRESH_BEFORE_MS = 5 * 60_000;

@@ -3,7 +3,7 @@
 // buffered, except `open`, which hands over the body stream once the status is known.
 import type { IncomingMessage } from 'node:http';
 import { PgdrError } from '../../errors.js';
-import { answered, DriverHttp, type DriverRequest, type DriverResponse } from '../driver-http.js';
+import { answered, DriverHttp, type DriverRequest } from '../driver-http.js';
 import { RetryableStatus } from '../retry.js';
 import type { AttemptWatch } from '../s3/s3-deadline.js';
 import type { ErrorContext } from '../s3/s3-errors.js';
@@ -32,8 +32,6 @@ export interface GcsRequest extends DriverRequest {
   /** Attempts for this request (default: the store's); 1 where the caller resumes itself. */
   readonly maxAttempts?: number;
 }
-
-export type GcsResponse = DriverResponse;
 
 const MAX_BUFFERED_ERROR = 64 * 1024;
 

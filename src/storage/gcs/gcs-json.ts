@@ -4,7 +4,7 @@ import { PgdrError } from '../../errors.js';
 import type { ListPage } from '../list-pages.js';
 
 /** Listing pages hold at most 1000 items; a page beyond this is no storage answer. */
-export const MAX_JSON_BYTES = 8 * 1024 * 1024;
+const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
 export interface GcsObject {
   readonly name: string;

@@ -106,7 +106,7 @@ export interface StreamUpload {
  * A stream that fits in one part goes to `single`; a longer one to `multi`, with the reader and the first part.
  * Whatever fails, the source is released; an abort that no request named is reported as the caller's abort.
  */
-export async function uploadStream(
+async function uploadStream(
   o: StreamUpload,
   body: Readable,
   single: (data: Buffer) => Promise<void>,

@@ -5,7 +5,7 @@ import { PgdrError } from '../../errors.js';
 import { DeadlineExceeded, MIN_PROGRESS_BYTES, type Phase, seconds } from './s3-deadline.js';
 import type { S3ErrorBody } from './s3-xml.js';
 
-export const CREDENTIALS_HINT =
+const CREDENTIALS_HINT =
   'check the credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or objectStore.s3Credentials';
 
 export interface ErrorContext {

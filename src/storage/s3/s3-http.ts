@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { StoreTimeouts } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import { answered, DriverHttp, type DriverRequest, type DriverResponse, readAll } from '../driver-http.js';
+import { answered, DriverHttp, type DriverRequest, readAll } from '../driver-http.js';
 import { exchange } from '../exchange.js';
 import { RetryableStatus, retrying } from '../retry.js';
 import type { AwsKeys } from './credentials/keys.js';
@@ -39,8 +39,6 @@ export interface S3Request extends DriverRequest {
   /** CompleteMultipartUpload can answer 200 with an error document: treat that as a server error. */
   readonly errorIn200?: boolean;
 }
-
-export type S3Response = DriverResponse;
 
 const EXPIRED = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
 

@@ -27,7 +27,7 @@ interface Ctx {
 
 const MAX_CHAIN = 10;
 
-export function profileName(env: ChainEnv): string {
+function profileName(env: ChainEnv): string {
   return env.AWS_PROFILE ?? 'default';
 }
 

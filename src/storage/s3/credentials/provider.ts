@@ -25,7 +25,7 @@ export function refreshMarginMs(obtainedAt: number, expiration: number): number 
   return Math.min(MAX_MARGIN_MS, Math.max(0, (expiration - obtainedAt) / 4));
 }
 
-export function staticProvider(c: S3Credentials): CredentialProvider {
+function staticProvider(c: S3Credentials): CredentialProvider {
   const keys: AwsKeys = c;
   return {
     current: async () => keys,

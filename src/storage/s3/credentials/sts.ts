@@ -25,7 +25,7 @@ export interface StsCall {
  * The STS endpoint as the SDKs choose it: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional
  * endpoint (the SDKs' default), or the global one with AWS_STS_REGIONAL_ENDPOINTS=legacy.
  */
-export function stsEndpoint(env: ChainEnv, region: string): { url: URL; region: string } {
+function stsEndpoint(env: ChainEnv, region: string): { url: URL; region: string } {
   const custom = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
   if (custom !== undefined) return { url: new URL(custom), region };
   if (env.AWS_STS_REGIONAL_ENDPOINTS === 'legacy' || region === 'aws-global')
