@@ -3,7 +3,7 @@
 //   objectives: { rpo: 5m, rto: 30m, backupAge: 26h, drillAge: 35d }
 // Durations are written as everywhere in pgdr (DURATION_SYNTAX); only retentionPolicy keeps CloudNativePG's
 // meaning, where 1m is a month.
-import { parseDuration } from '../common/duration.js';
+import { readDurationMap } from './duration-map.js';
 import type { Problems } from './validate.js';
 
 export interface Objectives {
@@ -35,50 +35,28 @@ export const DURATION_SYNTAX =
   'Durations: 90s, 5m, 26h, 35d, 2w, 1h30m (s seconds, m MINUTES, h hours, d days, w weeks); only\n' +
   "retentionPolicy follows CloudNativePG, where '1m' is a month (31 days).";
 
-const FIELDS = {
-  rpo: 'rpoMs',
-  rto: 'rtoMs',
-  backupAge: 'backupAgeMs',
-  drillAge: 'drillAgeMs',
-} as const satisfies Record<string, keyof Objectives>;
-
 /** Below this, backupAge or drillAge is surely a month written as 1m. */
 const AGE_MIN_MS = HOUR;
 
 /** The objectives the file sets (the others take DEFAULT_OBJECTIVES), or undefined without the section. */
 export function buildObjectives(raw: unknown, p: Problems): Partial<Objectives> | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const known = Object.keys(FIELDS);
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    p.add(
-      'objectives',
-      `must be a mapping (${known.join(', ')}), e.g. { rpo: 5m, rto: 30m, backupAge: 26h }`,
-    );
-    return undefined;
-  }
-  const out: Partial<Record<keyof Objectives, number>> = {};
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Object.hasOwn(FIELDS, k)) {
-      p.add(`objectives.${k}`, `unknown field (known: ${known.join(', ')})`);
-      continue;
-    }
-    const field = FIELDS[k as keyof typeof FIELDS];
-    const ms = typeof v === 'string' ? parseDuration(v) : undefined;
-    const got = typeof v === 'number' ? `${v} (a number needs a unit: ${v}m)` : JSON.stringify(v);
-    if (ms === undefined || ms <= 0) {
-      p.add(`objectives.${k}`, `must be a duration such as 5m, 26h, 35d (m is minutes; got ${got})`);
-      continue;
-    }
-    if ((field === 'backupAgeMs' || field === 'drillAgeMs') && ms < AGE_MIN_MS) {
-      p.add(
-        `objectives.${k}`,
-        `${String(v)} is ${ms / 1000} seconds: m means minutes here (only retentionPolicy reads 1m as a month); write days, e.g. 31d`,
-      );
-      continue;
-    }
-    out[field] = ms;
-  }
-  return out;
+  return readDurationMap(
+    raw,
+    {
+      path: 'objectives',
+      names: ['rpo', 'rto', 'backupAge', 'drillAge'],
+      example: '{ rpo: 5m, rto: 30m, backupAge: 26h }',
+      unit: 'm',
+      refuse: (name, ms, v, got) => {
+        if (ms === undefined || ms <= 0)
+          return `must be a duration such as 5m, 26h, 35d (m is minutes; got ${got})`;
+        if ((name === 'backupAge' || name === 'drillAge') && ms < AGE_MIN_MS)
+          return `${String(v)} is ${ms / 1000} seconds: m means minutes here (only retentionPolicy reads 1m as a month); write days, e.g. 31d`;
+        return undefined;
+      },
+    },
+    p,
+  );
 }
 
 /** The objectives for one run: the command's flags, else the configuration's, else the defaults. */

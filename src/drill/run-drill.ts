@@ -8,11 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorText, StepRunner } from '../common/steps.js';
-import type { ObjectStoreConfig } from '../config/types.js';
-import type { RestoreResult } from '../engine/restore/restore.js';
-import type { BinariesCache } from '../postgres/binaries.js';
-import type { ProgressSink } from '../progress/events.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { RestoreInputs, RestoreResult } from '../engine/restore/restore.js';
 import type { AmcheckBounds } from '../verify/amcheck-budget.js';
 import type { AmcheckSummary } from '../verify/amcheck-findings.js';
 import type { DataCheck } from '../verify/data-check.js';
@@ -26,14 +22,8 @@ import { finishReport } from './finish-report.js';
 import { publishReport } from './publish-report.js';
 import { runReplicaDrill } from './run-replica-drill.js';
 
-export interface DrillOptions {
-  readonly store: ObjectStore;
+export interface DrillOptions extends RestoreInputs {
   readonly serverName: string;
-  readonly objectStore: ObjectStoreConfig;
-  /** argv prefix that runs pgdr, for the restored server's restore_command. */
-  readonly pgdrCommand: readonly string[];
-  readonly binDir?: string | undefined;
-  readonly binariesCache?: BinariesCache | undefined;
   /** 'latest' (default), 'random', or a time. */
   readonly target?: DrillTargetInput;
   readonly scenario?: DrillScenario;
@@ -52,10 +42,7 @@ export interface DrillOptions {
   readonly maxWalAgeMs?: number;
   readonly maxBackupAgeMs?: number;
   readonly onStage?: ((note: string) => void) | undefined;
-  /** Download bytes and replay LSNs of the restore inside the drill (src/progress). */
-  readonly progress?: ProgressSink | undefined;
   readonly random?: () => number;
-  readonly signal?: AbortSignal;
 }
 
 export async function runDrill(o: DrillOptions): Promise<DrillReport> {

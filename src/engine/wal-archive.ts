@@ -6,7 +6,7 @@ import { walKey } from '../catalog/wal-name.js';
 import { compressBuffer, decompressBuffer } from '../compression/codecs.js';
 import type { Compression } from '../compression/suffixes.js';
 import { isPgdrError, localFileError, PgdrError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ServerTarget } from '../storage/object-store.js';
 import { findExact, mustBeWalName } from './wal-object.js';
 
 /**
@@ -16,14 +16,11 @@ import { findExact, mustBeWalName } from './wal-object.js';
  */
 const WAL_GZIP_LEVEL = 1;
 
-export interface ArchiveFileOptions {
-  readonly store: ObjectStore;
-  readonly serverName: string;
+export interface ArchiveFileOptions extends ServerTarget {
   readonly compression: Compression;
   readonly level?: number | undefined;
   /** Runs the compression; parallel archiving passes a limiter so uploads overlap later compressions. */
   readonly compressSlot?: (<R>(fn: () => Promise<R>) => Promise<R>) | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 type ArchiveOutcome = 'stored' | 'already-stored';

@@ -1,10 +1,9 @@
 // Cross-field checks of a Cluster that the CRD schema cannot express and CloudNativePG's admission webhook
 // (or the operator, later and less visibly) enforces; plus pgdr's own rule that a Cluster never archives into
 // the serverName it recovers from. Runbooks run these before applying anything.
+import { type Obj, obj } from './object-fields.js';
 import type { SchemaProblem } from './validate-value.js';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 
 const STOP_TARGETS = ['targetTime', 'targetXID', 'targetName', 'targetLSN', 'targetImmediate'];

@@ -1,10 +1,8 @@
 // What a CloudNativePG Cluster's status says, read once into a typed shape: the runbooks wait on it, verify
 // it and `pgdr k8s status` prints it.
 import type { K8sObject } from './manifest-types.js';
+import { obj, strOf } from './object-fields.js';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const numOf = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 /** The phase CloudNativePG reports once every instance is up. */

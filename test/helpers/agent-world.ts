@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PGDR_BIN } from './cli.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 import { type S3rverHandle, startS3rver } from './s3rver.js';
+import { s3StoreLines } from './server-config.js';
 
 export interface AgentWorld {
   readonly s3: S3rverHandle;
@@ -25,8 +26,7 @@ export async function agentWorld(o: {
   const s3 = await startS3rver({ buckets: [o.bucket] });
   const dir = await mkdtemp(join(tmpdir(), 'pgdr-agent-'));
   await chmod(dir, 0o755);
-  await writeFile(join(dir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-  await writeFile(join(dir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+  const storeLines = await s3StoreLines(s3, `s3://${o.bucket}/pgdr`, dir);
   const configFile = join(dir, 'pgdr.yaml');
   const write = (connection: string, pgdata: string) =>
     writeFile(
@@ -35,11 +35,7 @@ export async function agentWorld(o: {
         `serverName: ${o.serverName}`,
         ...o.schedules,
         'objectStore:',
-        `  destinationPath: s3://${o.bucket}/pgdr`,
-        `  endpointURL: ${s3.endpoint}`,
-        '  s3Credentials:',
-        `    accessKeyId: {file: ${join(dir, 'key-id')}}`,
-        `    secretAccessKey: {file: ${join(dir, 'secret')}}`,
+        ...storeLines,
         '  data: {jobs: 2, immediateCheckpoint: true}',
         'postgres:',
         `  connection: ${connection}`,

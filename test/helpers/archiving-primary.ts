@@ -1,14 +1,15 @@
 // A PostgreSQL primary (17 unless told) archiving through `pgdr wal archive` into s3rver (or any store given as
 // StoreAccess: the GCS fake), with table t (100 rows) and one pgdr base backup: the starting point of the
 // standby, promotion, failback and end-to-end tests.
-import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { backupCreate } from './backup-create.js';
 import { tableDigest } from './backup-restore.js';
 import { switchWalAndWait } from './barman-bucket.js';
-import { PGDR_BIN, runPgdr } from './cli.js';
+import { PGDR_BIN } from './cli.js';
 import { loadRows, type PgMajor, startPostgres, type TestPostgres } from './postgres.js';
 import type { S3rverHandle } from './s3rver.js';
+import { s3StoreLines } from './server-config.js';
 
 export interface ArchivingPrimary {
   readonly primary: TestPostgres;
@@ -26,21 +27,34 @@ export interface StoreAccess {
 
 export function s3Access(s3: S3rverHandle, bucket: string): StoreAccess {
   return {
-    async lines(root) {
-      await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-      await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
-      return [
-        `  destinationPath: s3://${bucket}/dr`,
-        `  endpointURL: ${s3.endpoint}`,
-        '  s3Credentials:',
-        `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-        `    secretAccessKey: {file: ${join(root, 'secret')}}`,
-      ];
-    },
+    lines: (root) => s3StoreLines(s3, `s3://${bucket}/dr`, root),
   };
 }
 
-/** Files go into root, which must be reachable by the server's OS user (0755). */
+/**
+ * A primary (17 unless told) archiving through `pgdr wal archive` with the configuration `cfg`: serverName and
+ * the objectStore section `store`; `full` adds the primary's postgres section. Files go into root, which must be
+ * reachable by the server's OS user (0755).
+ */
+export async function configuredPrimary(o: {
+  root: string;
+  serverName: string;
+  store: readonly string[];
+  major?: PgMajor;
+}): Promise<ArchivingPrimary> {
+  const cfg = join(o.root, 'pgdr.yaml');
+  await fsp.writeFile(cfg, [`serverName: ${o.serverName}`, ...o.store, ''].join('\n'), { mode: 0o644 });
+  const primary = await startPostgres({
+    major: o.major ?? 17,
+    archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
+  });
+  const full = join(o.root, 'pgdr-primary.yaml');
+  const pg = ['postgres:', `  connection: ${primary.connectionString}`, `  pgdata: ${primary.pgdata}`];
+  await fsp.writeFile(full, [`serverName: ${o.serverName}`, ...o.store, ...pg, ''].join('\n'));
+  return { primary, cfg, full };
+}
+
+/** configuredPrimary, with table t and one base backup. */
 export async function archivingPrimary(
   o: ({ s3: S3rverHandle; bucket: string } | { access: StoreAccess }) & {
     root: string;
@@ -56,21 +70,13 @@ export async function archivingPrimary(
     '  wal: { compression: gzip, maxParallel: 4 }',
     '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
   ];
-  const cfg = join(root, 'pgdr.yaml');
-  await fsp.writeFile(cfg, [`serverName: ${o.serverName}`, ...store, ''].join('\n'), { mode: 0o644 });
-  const primary = await startPostgres({
-    major: o.major ?? 17,
-    archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-  });
+  const made = await configuredPrimary({ ...o, store });
+  const { primary, full } = made;
   await primary.query('CREATE TABLE t (id int)');
   await primary.query('INSERT INTO t SELECT generate_series(1, 100)');
-  const full = join(root, 'pgdr-primary.yaml');
-  const pg = ['postgres:', `  connection: ${primary.connectionString}`, `  pgdata: ${primary.pgdata}`];
-  await fsp.writeFile(full, [`serverName: ${o.serverName}`, ...store, ...pg, ''].join('\n'));
-  const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-  assert.equal(b.code, 0, b.stderr);
+  await backupCreate(full);
   await switchWalAndWait(primary);
-  return { primary, cfg, full };
+  return made;
 }
 
 /**

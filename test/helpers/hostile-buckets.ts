@@ -18,8 +18,9 @@ import {
 } from '../../src/compression/suffixes.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { shQuote } from '../../src/shell-quote.js';
+import { backupCreate } from './backup-create.js';
 import { switchWalAndWait } from './barman-bucket.js';
-import { PGDR_BIN, PGDR_EXE, runPgdr } from './cli.js';
+import { PGDR_BIN, PGDR_EXE } from './cli.js';
 import { memberData } from './hostile-bucket-bytes.js';
 import { HOSTILE_CASES, type HostileCase } from './hostile-bucket-cases.js';
 import { startPostgres } from './postgres.js';
@@ -96,8 +97,7 @@ export async function buildBaseBucket(l: Layout): Promise<BaseBucket> {
     const full = join(l.root, 'base-backup.yaml');
     const db = ['postgres:', `  connection: ${pg.connectionString}`, `  pgdata: ${pg.pgdata}`];
     await fsp.writeFile(full, `${[...store, ...db].join('\n')}\n`, { mode: 0o600 });
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
+    await backupCreate(full);
     for (let i = 1; i <= 2; i++) {
       await pg.query(
         `INSERT INTO t SELECT g, 'after ${i}' FROM generate_series(${i * 1000 + 1}, ${i * 1000 + 100}) g`,

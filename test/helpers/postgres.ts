@@ -186,3 +186,24 @@ export async function loadRows(options: {
   const [row] = await options.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(row?.n);
 }
+
+/** ALTER SYSTEM SET `name` = `value`, then a reload: for the settings that take effect without a restart. */
+export async function reloadSetting(
+  db: Pick<TestPostgres, 'query'>,
+  name: string,
+  value: string,
+): Promise<void> {
+  await db.query(`ALTER SYSTEM SET ${name} = '${value.replaceAll("'", "''")}'`);
+  await db.query('SELECT pg_reload_conf()');
+}
+
+/** Tablespace `name` in `dir` (made here, owned by the server's OS user, which must be able to reach it). */
+export async function createTablespace(
+  db: Pick<TestPostgres, 'query'>,
+  name: string,
+  dir: string,
+): Promise<void> {
+  await fsp.mkdir(dir, { mode: 0o700 });
+  await chownToServerUser(dir, await resolveServerUser());
+  await db.query(`CREATE TABLESPACE ${name} LOCATION '${dir}'`);
+}

@@ -6,6 +6,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { resolveServerUser, runAsServerUser } from '../../src/postgres/os-user.js';
+import type { S3Endpoint } from './barman.js';
 import { type CliResult, runPgdr, s3Args, s3Env } from './cli.js';
 import { assertStableCommands } from './stable-commands.js';
 
@@ -30,6 +31,17 @@ export interface S3Target {
   readonly serverName: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+}
+
+/** A server's folder in an s3rver bucket, reached at `endpoint` (s3rver's own, or a proxy's in front of it). */
+export function s3Target(
+  s3: S3Endpoint,
+  destination: string,
+  serverName: string,
+  endpoint = s3.endpoint,
+): S3Target {
+  const { accessKeyId, secretAccessKey } = s3;
+  return { endpoint, destination, serverName, accessKeyId, secretAccessKey };
 }
 
 export type StoreTarget =

@@ -3,6 +3,7 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { S3Endpoint } from './barman.js';
 import type { S3rverHandle } from './s3rver.js';
 
 export interface ServerConfigDir {
@@ -14,11 +15,31 @@ export interface ServerConfigDir {
   ): Promise<string>;
 }
 
+/**
+ * objectStore's lines (indented under it) for `destination` at `endpoint` (s3rver's, or a proxy's in front of
+ * it), the keys read from files this writes into dir.
+ */
+export async function s3StoreLines(
+  s3: S3Endpoint,
+  destination: string,
+  dir: string,
+  endpoint = s3.endpoint,
+): Promise<string[]> {
+  await writeFile(join(dir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
+  await writeFile(join(dir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+  return [
+    `  destinationPath: ${destination}`,
+    `  endpointURL: ${endpoint}`,
+    '  s3Credentials:',
+    `    accessKeyId: {file: ${join(dir, 'key-id')}}`,
+    `    secretAccessKey: {file: ${join(dir, 'secret')}}`,
+  ];
+}
+
 export async function serverConfigDir(s3: S3rverHandle, destination: string): Promise<ServerConfigDir> {
   const dir = await mkdtemp(join(tmpdir(), 'pgdr-cfg-'));
   await chmod(dir, 0o755);
-  await writeFile(join(dir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-  await writeFile(join(dir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+  const storeLines = await s3StoreLines(s3, destination, dir);
   return {
     dir,
     async write(name, o) {
@@ -26,11 +47,7 @@ export async function serverConfigDir(s3: S3rverHandle, destination: string): Pr
         `serverName: ${o.serverName}`,
         ...(o.extra ?? []),
         'objectStore:',
-        `  destinationPath: ${destination}`,
-        `  endpointURL: ${s3.endpoint}`,
-        '  s3Credentials:',
-        `    accessKeyId: {file: ${join(dir, 'key-id')}}`,
-        `    secretAccessKey: {file: ${join(dir, 'secret')}}`,
+        ...storeLines,
         ...(o.objectStoreExtra ?? []).map((l) => `  ${l}`),
       ];
       const file = join(dir, name);

@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lockKey } from '../../src/agent/bucket-lock.js';
 import { listBackups } from '../../src/catalog/backup-catalog.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import type { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { assertDoneBackupsComplete } from '../helpers/agent-bucket-check.js';
 import { type AgentEvent, type AgentProcess, startAgent } from '../helpers/agent-process.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { s3StoreLines } from '../helpers/server-config.js';
 
 const BUCKET = 'agent';
 const SERVER = 'pg17';
@@ -23,6 +25,7 @@ describe('pgdr agent on a three-second schedule', () => {
   let s3: S3rverHandle;
   let pg: TestPostgres;
   let dir: string;
+  let storeLines: string[];
   let store: S3ObjectStore;
   const agents: AgentProcess[] = [];
 
@@ -32,11 +35,7 @@ describe('pgdr agent on a three-second schedule', () => {
       `retentionPolicy: ${extra.retentionPolicy ?? 'REDUNDANCY 2'}`,
       `schedule: "${extra.schedule ?? '*/3 * * * * *'}"`,
       'objectStore:',
-      `  destinationPath: s3://${BUCKET}/pgdr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(dir, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(dir, 'secret')}}`,
+      ...storeLines,
       '  data: {jobs: 2, immediateCheckpoint: true}',
       'postgres:',
       `  connection: ${pg?.connectionString ?? 'postgresql://localhost/postgres'}`,
@@ -63,21 +62,13 @@ describe('pgdr agent on a three-second schedule', () => {
     dir = await mkdtemp(join(tmpdir(), 'pgdr-agent-'));
     // PostgreSQL's archive_command runs as the postgres OS user: config and credentials must be readable.
     await chmod(dir, 0o755);
-    await writeFile(join(dir, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await writeFile(join(dir, 'secret'), s3.secretAccessKey, { mode: 0o644 });
+    storeLines = await s3StoreLines(s3, `s3://${BUCKET}/pgdr`, dir);
     await writeFile(join(dir, 'wal.yaml'), config('wal'), { mode: 0o644 });
     const archiveCommand = `${process.execPath} ${PGDR_BIN} wal archive --config ${join(dir, 'wal.yaml')} %p`;
     pg = await startPostgres({ major: 17, archiveCommand });
     // Large enough that a backup spends a moment copying: SIGTERM must land mid-backup.
     await loadRows({ db: pg, rows: 1_500_000 });
-    store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'pgdr',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    store = bucketStore(s3, BUCKET, 'pgdr');
   });
   after(async () => {
     for (const a of agents) await a.stop('SIGKILL');

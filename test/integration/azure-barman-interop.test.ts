@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AzuriteHandle, startAzurite } from '../helpers/azurite.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
 import type { AzureEndpoint } from '../helpers/barman.js';
 import {
@@ -136,11 +137,7 @@ describe('a backup and WAL written by pgdr on Azurite', () => {
       const full = join(dir, 'pgdr-full.yaml');
       const pgSection = ['postgres:', `  connection: ${pg.connectionString}`, `  pgdata: ${pg.pgdata}`];
       await fsp.writeFile(full, `${[...storeYaml, ...pgSection].join('\n')}\n`);
-      const b = await runPgdr(['backup', 'create', '--config', full, '--format', 'json'], {
-        timeoutMs: 300_000,
-      });
-      assert.equal(b.code, 0, b.stderr);
-      const backupId = (JSON.parse(b.stdout) as { backup_id: string }).backup_id;
+      const backupId = String((await backupJson(full)).backup_id);
       // Rows after the backup come back only through the archived WAL.
       await pg.query("INSERT INTO t SELECT g, repeat('y', 200) FROM generate_series(5001, 6000) g");
       await switchWalAndWait(pg);

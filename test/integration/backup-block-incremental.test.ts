@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ERRORS } from '../../src/errors.js';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr } from '../helpers/cli.js';
-import { loadRows } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { loadRows, reloadSetting } from '../helpers/postgres.js';
+import { pgdrRestore, queryRestored, s3Target, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrblk';
@@ -30,11 +31,7 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
   let atEnd: { n: string; h: string } | undefined;
 
   const backup = async (args: string[]): Promise<Record<string, unknown>> => {
-    const r = await runPgdr(['backup', 'create', '--config', src!.full, '--format', 'json', ...args], {
-      timeoutMs: 300_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    const j = await backupJson(src!.full, args);
     const store = bucketStore(s3, BUCKET);
     try {
       const folder = args.includes('--incremental') ? 'pgdr/incremental' : 'base';
@@ -55,8 +52,7 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     await fsp.chmod(root, 0o755);
     src = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER });
     const db = src.primary;
-    await db.query('ALTER SYSTEM SET summarize_wal = on');
-    await db.query('SELECT pg_reload_conf()');
+    await reloadSetting(db, 'summarize_wal', 'on');
     await db.query('CHECKPOINT');
     await loadRows({ db, rows: 200_000 });
     full = String((await backup([])).backup_id);
@@ -70,8 +66,7 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     jsons.set('block2', await backup(['--incremental', '--from', inc1]));
     await db.query("UPDATE pgdr_load SET payload = 'after' WHERE id = 7");
     [atEnd] = (await db.query(DIGEST)) as Array<{ n: string; h: string }>;
-    await db.query('ALTER SYSTEM SET summarize_wal = off');
-    await db.query('SELECT pg_reload_conf()');
+    await reloadSetting(db, 'summarize_wal', 'off');
     jsons.set('off', await backup(['--incremental']));
     await switchWalAndWait(db);
     await db.cleanup();
@@ -84,13 +79,7 @@ describe('incremental backups (block level, PostgreSQL 17)', () => {
     if (root) await fsp.rm(root, { recursive: true, force: true });
   });
 
-  const target = () => ({
-    endpoint: s3.endpoint,
-    destination: `s3://${BUCKET}/dr`,
-    serverName: SERVER,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  const target = () => s3Target(s3, `s3://${BUCKET}/dr`, SERVER);
 
   it('stores only the changed blocks: fewer bytes than file level for the same change', (t) => {
     const file = jsons.get('file')!;

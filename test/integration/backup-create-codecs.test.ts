@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TarCompression } from '../../src/compression/suffixes.js';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import type { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
 import { walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { SNAPPY_FIX } from '../helpers/python-codecs.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -32,14 +33,7 @@ describe('backup create with bzip2 and snappy tars, restored by barman-cloud-res
       major: 17,
       archiveCommand: walArchiveCommand({ s3, destination, serverName: SERVER }),
     });
-    store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'backups',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    store = bucketStore(s3, BUCKET, 'backups');
   });
   after(async () => {
     if (pythonPath === undefined) delete process.env.PYTHONPATH;

@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
 import { freePort } from '../../src/postgres/free-port.js';
 import type { Body, ObjectStore, PutOptions } from '../../src/storage/object-store.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { barmanCloud, walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, listBucketKeys } from '../helpers/barman-bucket.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Env } from '../helpers/cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -108,14 +108,7 @@ describe('pgdr backup create refusals and failures', () => {
   });
 
   it('a failed upload leaves backup.info with status FAILED and the error, never DONE', async () => {
-    const s3store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'e',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const s3store = bucketStore(s3, BUCKET, 'e');
     // Breaks the main data tar only, after its stream started: the other parts and backup.info still work.
     const store: ObjectStore = Object.assign(Object.create(s3store) as ObjectStore, {
       put: async (key: string, body: Body, options?: PutOptions) => {

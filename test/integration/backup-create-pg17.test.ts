@@ -2,17 +2,16 @@
 // by the real barman-cloud-wal-archive; then the real barman-cloud-backup-list and barman-cloud-restore.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
 import type { BackupProgress, BackupResult } from '../../src/engine/backup/types.js';
-import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import type { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
 import { barmanCloud, walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
+import { createTablespace, loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdr';
@@ -31,21 +30,12 @@ describe('backup create on PostgreSQL 17 with a tablespace', () => {
     const archiveCommand = walArchiveCommand({ s3, destination, serverName: SERVER });
     pg = await startPostgres({ major: 17, archiveCommand, dataChecksums: true });
     const tsDir = join(pg.dir, 'ts1');
-    await fsp.mkdir(tsDir);
-    await chownToServerUser(tsDir, await resolveServerUser());
-    await pg.query(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
+    await createTablespace(pg, 'ts1', tsDir);
     await pg.query('CREATE TABLE in_ts (id bigserial PRIMARY KEY, v text) TABLESPACE ts1');
     await pg.query('INSERT INTO in_ts (v) SELECT repeat(md5(g::text), 20) FROM generate_series(1, 30000) g');
     await loadRows({ db: pg, rows: 200_000 });
     await switchWalAndWait(pg);
-    store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'backups',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    store = bucketStore(s3, BUCKET, 'backups');
   });
   after(async () => {
     await store?.close();

@@ -7,12 +7,12 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore } from '../helpers/bucket-copy.js';
-import { runPgdr } from '../helpers/cli.js';
-import { pgdrRestore, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { createTablespace, reloadSetting } from '../helpers/postgres.js';
+import { pgdrRestore, queryRestored, s3Target, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrincts';
@@ -29,11 +29,7 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
   let atEnd: unknown;
 
   const backup = async (args: string[]): Promise<Record<string, unknown>> => {
-    const r = await runPgdr(['backup', 'create', '--config', src!.full, '--format', 'json', ...args], {
-      timeoutMs: 300_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    const j = await backupJson(src!.full, args);
     ids.push(String(j.backup_id));
     if (args.includes('--incremental')) {
       const store = bucketStore(s3, BUCKET);
@@ -53,12 +49,9 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
     await fsp.chmod(root, 0o755);
     src = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER });
     const db = src.primary;
-    await db.query('ALTER SYSTEM SET summarize_wal = on');
-    await db.query('SELECT pg_reload_conf()');
+    await reloadSetting(db, 'summarize_wal', 'on');
     const tsDir = join(root, 'tblspc');
-    await fsp.mkdir(tsDir, { mode: 0o700 });
-    await chownToServerUser(tsDir, await resolveServerUser());
-    await db.query(`CREATE TABLESPACE ts LOCATION '${tsDir}'`);
+    await createTablespace(db, 'ts', tsDir);
     const [row] = await db.query<{ oid: string }>("SELECT oid::text FROM pg_tablespace WHERE spcname = 'ts'");
     oid = row!.oid;
     await db.query(
@@ -92,13 +85,7 @@ describe('block-level incrementals with a tablespace (PostgreSQL 17)', () => {
     }
   });
 
-  const target = () => ({
-    endpoint: s3.endpoint,
-    destination: `s3://${BUCKET}/dr`,
-    serverName: SERVER,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  const target = () => s3Target(s3, `s3://${BUCKET}/dr`, SERVER);
 
   it('restores the chain, the tablespace mapped elsewhere, to the source rows', async () => {
     const r = await pgdrRestore(target(), [

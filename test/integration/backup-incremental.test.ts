@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { barmanCloud, barmanCloudOk, destinationOf } from '../helpers/barman.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr } from '../helpers/cli.js';
 import { loadRows } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
+import { pgdrRestore, queryRestored, s3Target, stopAllRestored, stopPgCtl } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdrinc';
@@ -48,11 +49,7 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     return { t: Number(t!.n), load: Number(l!.n) };
   };
   const backup = async (args: string[]): Promise<Record<string, unknown>> => {
-    const r = await runPgdr(['backup', 'create', '--config', src!.full, '--format', 'json', ...args], {
-      timeoutMs: 300_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as Record<string, unknown>;
+    return backupJson(src!.full, args);
   };
   /** Bytes of every object under the backup's folder, as the store lists them. */
   const objectBytes = async (prefix: string): Promise<number> => {
@@ -132,13 +129,7 @@ describe('incremental backups (file level, PostgreSQL 17)', () => {
     if (root) await fsp.rm(root, { recursive: true, force: true });
   });
 
-  const target = (serverName = SERVER) => ({
-    endpoint: s3.endpoint,
-    destination: `s3://${BUCKET}/dr`,
-    serverName,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  const target = (serverName = SERVER) => s3Target(s3, `s3://${BUCKET}/dr`, serverName);
 
   it('refuses --incremental without a parent before writing anything', () => {
     assert.deepEqual(noParent, [

@@ -4,19 +4,17 @@
 // (barman: only the page checksum can tell; pgdr: the manifest CRC and the page both), a member removed from a
 // pgdr tar, a tar cut at a member boundary and a gzip stream cut short.
 import assert from 'node:assert/strict';
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { parseLsn } from '../../src/catalog/wal-name.js';
 import { createBackup } from '../../src/engine/backup/create-backup.js';
-import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import type { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import { barmanCloudOk, walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
-import { loadRows, startPostgres } from '../helpers/postgres.js';
+import { createTablespace, loadRows, startPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 import { flipByte, membersOf, rewriteTar, withoutMember } from '../helpers/tar-surgery.js';
 
@@ -88,9 +86,7 @@ describe('backup verify (PostgreSQL 17, data checksums, pgdr and barman backups)
     const pg = await startPostgres({ major: 17, archiveCommand, dataChecksums: true });
     try {
       const tsDir = join(pg.dir, 'ts1');
-      await fsp.mkdir(tsDir);
-      await chownToServerUser(tsDir, await resolveServerUser());
-      await pg.query(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
+      await createTablespace(pg, 'ts1', tsDir);
       await pg.query('CREATE TABLE in_ts (id int PRIMARY KEY, v text) TABLESPACE ts1');
       await pg.query('INSERT INTO in_ts SELECT g, md5(g::text) FROM generate_series(1, 3000) g');
       await pg.query('CREATE TABLE stable (id int PRIMARY KEY, v text)');

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import {
   type BarmanBucket,
   buildBarmanBucket,
   listBarmanBackups,
   listBucketKeys,
 } from '../helpers/barman-bucket.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -98,14 +98,7 @@ describe('pgdr on a bucket written by barman-cloud', () => {
       .sort();
     assert.ok(keys.length >= 4, `expected several archived segments, got ${keys.join(', ')}`);
     const victim = keys[Math.floor(keys.length / 2)]!;
-    const store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'cnpg',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const store = bucketStore(s3, BUCKET, 'cnpg');
     await store.delete([victim.slice('cnpg/'.length)]);
     await store.close();
     const missing = victim.split('/').pop()!.replace(/\.gz$/, '');

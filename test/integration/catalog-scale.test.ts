@@ -10,7 +10,7 @@ import { parseRetentionPolicy } from '../../src/config/retention-policy.js';
 import { applyRetention } from '../../src/engine/retention.js';
 import { inspectServer } from '../../src/engine/status.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { countingStore } from '../helpers/counting-store.js';
 import {
   backupId,
@@ -110,14 +110,7 @@ describe('catalog cost on a large archive', () => {
   });
 
   it('s3: status lists the WAL in pages of 1,000 and reads each backup.info once', async () => {
-    const store = new S3ObjectStore({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      bucket: 'big',
-      prefix: 'cat',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const store = bucketStore({ ...s3, endpoint: proxy.endpoint }, 'big', 'cat');
     try {
       proxy.setRules([]);
       await checkStatus(store);

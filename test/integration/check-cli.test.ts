@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { S3ObjectStore } from '../../src/storage/s3/s3-store.js';
 import {
   type BarmanBucket,
   buildBarmanBucket,
@@ -11,6 +10,7 @@ import {
   listBucketKeys,
   switchWalAndWait,
 } from '../helpers/barman-bucket.js';
+import { bucketStore } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -187,14 +187,7 @@ describe('pgdr check on a barman-cloud bucket', () => {
     const after = keys.filter((k) => name(k) > endWal);
     assert.ok(after.length >= 2, `segments after ${endWal}: ${after.join(', ')}`);
     const victim = after[0]!;
-    const s3store = new S3ObjectStore({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      prefix: 'cnpg',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const s3store = bucketStore(s3, BUCKET, 'cnpg');
     await s3store.delete([victim.slice('cnpg/'.length)]);
     await s3store.close();
     const r = await check(store());

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
@@ -98,11 +99,7 @@ describe('pgdr drill: verify reads every heap', () => {
     // The file is found before the backup; nothing touches the table afterwards, so no WAL recreates it.
     const [p] = await ap.primary.query<{ f: string }>("SELECT pg_relation_filepath('precious') AS f");
     preciousFile = String(p?.f);
-    const b = await runPgdr(['backup', 'create', '--config', ap.full, '--format', 'json'], {
-      timeoutMs: 300_000,
-    });
-    assert.equal(b.code, 0, b.stderr);
-    backupId = String((JSON.parse(b.stdout) as { backup_id: string }).backup_id);
+    backupId = String((await backupJson(ap.full)).backup_id);
     await switchWalAndWait(ap.primary);
   });
   after(async () => {

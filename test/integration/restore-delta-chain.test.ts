@@ -10,16 +10,18 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { MARKER_NAME } from '../../src/engine/restore/restore-marker.js';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
+import { backupJson } from '../helpers/backup-create.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import type { TestPostgres } from '../helpers/postgres.js';
+import { reloadSetting } from '../helpers/postgres.js';
 import {
   pgdrRestore,
   queryRestored,
   type RestoreJson,
   type S3Target,
+  s3Target,
   stopAllRestored,
 } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -56,11 +58,7 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
   const ids: string[] = [];
 
   const backup = async (args: string[]): Promise<Record<string, unknown>> => {
-    const r = await runPgdr(['backup', 'create', '--config', src!.full, '--format', 'json', ...args], {
-      timeoutMs: 300_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    const j = await backupJson(src!.full, args);
     ids.push(String(j.backup_id));
     return j;
   };
@@ -72,8 +70,7 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     await fsp.chmod(root, 0o755);
     src = await archivingPrimary({ s3, bucket: BUCKET, root, serverName: SERVER });
     const db = src.primary;
-    await db.query('ALTER SYSTEM SET summarize_wal = on');
-    await db.query('SELECT pg_reload_conf()');
+    await reloadSetting(db, 'summarize_wal', 'on');
     // big is never written after the full backup; blk changes in a few blocks before the first incremental and
     // is frozen then, so that no later read dirties its pages (its file stays as that backup read it).
     await db.query(
@@ -102,13 +99,7 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     await switchWalAndWait(db);
     atEnd = await digests(db);
     await db.stop();
-    target = {
-      endpoint: proxy.endpoint,
-      destination: `s3://${BUCKET}/dr`,
-      serverName: SERVER,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-    };
+    target = s3Target(s3, `s3://${BUCKET}/dr`, SERVER, proxy.endpoint);
   });
   after(async () => {
     await stopAllRestored();

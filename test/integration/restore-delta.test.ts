@@ -12,9 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { MARKER_NAME } from '../../src/engine/restore/restore-marker.js';
 import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
+import { configuredPrimary } from '../helpers/archiving-primary.js';
+import { backupCreate } from '../helpers/backup-create.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { buildBarmanBucket, switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr, s3Args, s3Env } from '../helpers/cli.js';
+import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {
@@ -22,10 +24,12 @@ import {
   queryRestored,
   type RestoreJson,
   type S3Target,
+  s3Target,
   stopAllRestored,
   stopPgCtl,
 } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { s3StoreLines } from '../helpers/server-config.js';
 import { treeHash } from '../helpers/tree-hash.js';
 
 const BUCKET = 'pgdrdelta';
@@ -70,24 +74,14 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     proxy = await startFaultProxy(s3.port);
     root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-delta-'));
     await fsp.chmod(root, 0o755);
-    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
     const store = [
       'objectStore:',
-      `  destinationPath: s3://${BUCKET}/dr`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      ...(await s3StoreLines(s3, `s3://${BUCKET}/dr`, root)),
       '  wal: { compression: gzip, maxParallel: 4 }',
       '  data: { compression: gzip, jobs: 4, immediateCheckpoint: true }',
     ];
-    const cfg = join(root, 'pgdr.yaml');
-    await fsp.writeFile(cfg, ['serverName: delta', ...store, ''].join('\n'), { mode: 0o644 });
-    primary = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
+    const made = await configuredPrimary({ root, serverName: 'delta', store });
+    primary = made.primary;
     // big is never written after the backup: its file fills a tar of its own, which the delta leaves in the store.
     await primary.query(
       'CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 250000) g',
@@ -99,20 +93,7 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     await primary.query('VACUUM (FREEZE, ANALYZE) big');
     await primary.query('VACUUM (FREEZE, ANALYZE) t');
     await primary.query('CHECKPOINT');
-    const full = join(root, 'pgdr-primary.yaml');
-    await fsp.writeFile(
-      full,
-      [
-        'serverName: delta',
-        ...store,
-        'postgres:',
-        `  connection: ${primary.connectionString}`,
-        `  pgdata: ${primary.pgdata}`,
-        '',
-      ].join('\n'),
-    );
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
+    await backupCreate(made.full);
     // 2% of t's rows change after the backup; the archive holds them.
     await primary.query(`UPDATE t SET payload = 'changed ' || id WHERE id % 50 = 0`);
     await switchWalAndWait(primary);
@@ -123,13 +104,7 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     await primary.stop();
     // A stale postmaster.pid (a crash) names a process that is gone: not a running server.
     await fsp.writeFile(join(primary.pgdata, 'postmaster.pid'), '999999\n/nowhere\n');
-    target = {
-      endpoint: proxy.endpoint,
-      destination: `s3://${BUCKET}/dr`,
-      serverName: 'delta',
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-    };
+    target = s3Target(s3, `s3://${BUCKET}/dr`, 'delta', proxy.endpoint);
   });
   after(async () => {
     await stopAllRestored();

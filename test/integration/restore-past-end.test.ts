@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { ERRORS } from '../../src/errors.js';
 import { type BarmanBucket, buildBarmanBucket } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
-import { pgdrRestore, stopAllRestored } from '../helpers/restore-run.js';
+import { pgdrRestore, s3Target, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pastend';
@@ -19,13 +19,7 @@ describe('pgdr restore: an xid or restore point beyond the archived WAL', () => 
   let s3: S3rverHandle;
   let bucket: BarmanBucket;
   let root: string;
-  const target = (serverName = 'pg17') => ({
-    endpoint: s3.endpoint,
-    destination: bucket.destination,
-    serverName,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  const target = (serverName = 'pg17') => s3Target(s3, bucket.destination, serverName);
   const newDir = async () => {
     const parent = await fsp.mkdtemp(join(root, 'r-'));
     await fsp.chmod(parent, 0o755);

@@ -10,14 +10,16 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { compressBuffer, decompressBuffer } from '../../src/compression/codecs.js';
 import { stopRestoredServer } from '../../src/engine/restore/stop-server.js';
-import { chownToServerUser, resolveServerUser } from '../../src/postgres/os-user.js';
 import { type TarEntry, TarReader } from '../../src/tar/reader.js';
+import { configuredPrimary } from '../helpers/archiving-primary.js';
+import { backupCreate } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { runPgdr } from '../helpers/cli.js';
+import { createTablespace, loadRows, type TestPostgres } from '../helpers/postgres.js';
 import { assertFastPromotion, filesHolding, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { s3StoreLines } from '../helpers/server-config.js';
 import { assertStableCommands } from '../helpers/stable-commands.js';
 
 const BUCKET = 'pgdrrst';
@@ -35,45 +37,20 @@ describe('pgdr restore of a pgdr backup (PostgreSQL 15, snappy tars, zstd WAL, a
     s3 = await startS3rver({ buckets: [BUCKET] });
     root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-rp-'));
     await fsp.chmod(root, 0o755);
-    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
     const store = [
       'objectStore:',
-      `  destinationPath: s3://${BUCKET}/p`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      ...(await s3StoreLines(s3, `s3://${BUCKET}/p`, root)),
       '  wal: { compression: zstd, maxParallel: 4 }',
       '  data: { compression: snappy, jobs: 2, immediateCheckpoint: true }',
     ];
-    cfg = join(root, 'pgdr.yaml');
-    await fsp.writeFile(cfg, ['serverName: pg15', ...store, ''].join('\n'), { mode: 0o644 });
-    src = await startPostgres({
-      major: 15,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
+    const made = await configuredPrimary({ root, serverName: 'pg15', store, major: 15 });
+    ({ primary: src, cfg } = made);
     tsDir = join(root, 'tblspc');
-    await fsp.mkdir(tsDir, { mode: 0o700 });
-    await chownToServerUser(tsDir, await resolveServerUser());
-    await src.query(`CREATE TABLESPACE ts LOCATION '${tsDir}'`);
+    await createTablespace(src, 'ts', tsDir);
     await src.query('CREATE TABLE in_ts (id int PRIMARY KEY) TABLESPACE ts');
     await src.query('INSERT INTO in_ts SELECT generate_series(1, 500)');
     await loadRows({ db: src, rows: 20_000 });
-    const full = `${cfg}.full`;
-    await fsp.writeFile(
-      full,
-      [
-        'serverName: pg15',
-        ...store,
-        'postgres:',
-        `  connection: ${src.connectionString}`,
-        `  pgdata: ${src.pgdata}`,
-        '',
-      ].join('\n'),
-    );
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
+    await backupCreate(made.full);
     await src.query('INSERT INTO in_ts SELECT generate_series(501, 700)');
     rows = await loadRows({ db: src, rows: 30_000 });
     tsRows = 700;

@@ -20,6 +20,7 @@ import {
   pgdrRestore,
   queryRestored,
   type RestoreJson,
+  s3Target,
   stopAllRestored,
   stopPgCtl,
 } from '../helpers/restore-run.js';
@@ -35,13 +36,7 @@ describe('pgdr restore: point-in-time recovery of a barman-cloud bucket', () => 
   let b1: string;
   let b2: string;
   const canary = { time: '', lsn: '', xid: '', finalRows: 0 };
-  const target = (serverName = 'pg17') => ({
-    endpoint: s3.endpoint,
-    destination: bucket.destination,
-    serverName,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  const target = (serverName = 'pg17') => s3Target(s3, bucket.destination, serverName);
   const newDir = async () => {
     const parent = await fsp.mkdtemp(join(root, 'r-'));
     // The server runs as the postgres OS user, who must be able to reach the data folder.

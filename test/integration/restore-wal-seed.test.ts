@@ -7,12 +7,20 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { configuredPrimary } from '../helpers/archiving-primary.js';
+import { backupCreate } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { pgdrRestore, queryRestored, type S3Target, stopAllRestored } from '../helpers/restore-run.js';
+import { loadRows, type TestPostgres } from '../helpers/postgres.js';
+import {
+  pgdrRestore,
+  queryRestored,
+  type S3Target,
+  s3Target,
+  stopAllRestored,
+} from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { s3StoreLines } from '../helpers/server-config.js';
 import { stopServices } from '../helpers/wal-service.js';
 
 const BUCKET = 'walseed';
@@ -31,52 +39,23 @@ describe('pgdr restore seeds the WAL service while it extracts', () => {
     proxy = await startFaultProxy(s3.port);
     root = await fsp.mkdtemp(join(tmpdir(), 'pgdr-seed-'));
     await fsp.chmod(root, 0o755);
-    await fsp.writeFile(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    await fsp.writeFile(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
     const store = [
       'objectStore:',
-      `  destinationPath: s3://${BUCKET}/s`,
-      `  endpointURL: ${s3.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      ...(await s3StoreLines(s3, `s3://${BUCKET}/s`, root)),
       '  wal: { compression: gzip, maxParallel: 4 }',
       '  data: { compression: gzip, jobs: 2, immediateCheckpoint: true }',
     ];
-    const cfg = join(root, 'pgdr.yaml');
-    await fsp.writeFile(cfg, ['serverName: seed', ...store, ''].join('\n'), { mode: 0o644 });
-    src = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
+    const made = await configuredPrimary({ root, serverName: 'seed', store });
+    src = made.primary;
     await loadRows({ db: src, rows: 10_000 });
-    const full = join(root, 'pgdr-src.yaml');
-    await fsp.writeFile(
-      full,
-      [
-        'serverName: seed',
-        ...store,
-        'postgres:',
-        `  connection: ${src.connectionString}`,
-        `  pgdata: ${src.pgdata}`,
-        '',
-      ].join('\n'),
-    );
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
+    await backupCreate(made.full);
     for (let i = 0; i < 5; i++) {
       rows = await loadRows({ db: src, rows: 40_000 });
       await switchWalAndWait(src, 120_000);
     }
     await src.cleanup();
     src = undefined;
-    target = {
-      endpoint: proxy.endpoint,
-      destination: `s3://${BUCKET}/s`,
-      serverName: 'seed',
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-    };
+    target = s3Target(s3, `s3://${BUCKET}/s`, 'seed', proxy.endpoint);
   });
   after(async () => {
     await stopAllRestored();

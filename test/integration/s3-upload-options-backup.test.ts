@@ -4,15 +4,17 @@
 // and barman-cloud-backup would send them: WAL (and the .backup file) the WAL settings, every object under
 // base/<id>/ (tars, backup.info, pgdr.json) the data settings.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { configuredPrimary } from '../helpers/archiving-primary.js';
+import { backupCreate } from '../helpers/backup-create.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
-import { PGDR_BIN, runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { s3StoreLines } from '../helpers/server-config.js';
 
 const BUCKET = 'sse';
 const SERVER = 'main';
@@ -28,34 +30,16 @@ describe('pgdr wal archive and backup create send the configured encryption and 
   before(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
     proxy = await startFaultProxy(s3.port);
-    writeFileSync(join(root, 'key-id'), s3.accessKeyId, { mode: 0o644 });
-    writeFileSync(join(root, 'secret'), s3.secretAccessKey, { mode: 0o644 });
     const store = [
-      `serverName: ${SERVER}`,
       'objectStore:',
-      `  destinationPath: s3://${BUCKET}/dr`,
-      `  endpointURL: ${proxy.endpoint}`,
-      '  s3Credentials:',
-      `    accessKeyId: {file: ${join(root, 'key-id')}}`,
-      `    secretAccessKey: {file: ${join(root, 'secret')}}`,
+      ...(await s3StoreLines(s3, `s3://${BUCKET}/dr`, root, proxy.endpoint)),
       '  wal: {encryption: AES256}',
       '  data:',
       '    immediateCheckpoint: true',
       '    additionalCommandArgs: [--encryption=aws:kms, --sse-kms-key-id=alias/backups]',
       '  tags: {app: mastodon}',
-      '',
-    ].join('\n');
-    const cfg = join(root, 'pgdr.yaml');
-    writeFileSync(cfg, store, { mode: 0o644 });
-    primary = await startPostgres({
-      major: 17,
-      archiveCommand: `${process.execPath} ${PGDR_BIN} wal archive --config ${cfg} %p`,
-    });
-    full = join(root, 'pgdr-full.yaml');
-    writeFileSync(
-      full,
-      `${store}postgres:\n  connection: ${primary.connectionString}\n  pgdata: ${primary.pgdata}\n`,
-    );
+    ];
+    ({ primary, full } = await configuredPrimary({ root, serverName: SERVER, store }));
   });
   after(async () => {
     await primary?.cleanup();
@@ -66,8 +50,7 @@ describe('pgdr wal archive and backup create send the configured encryption and 
 
   it('WAL and .backup files the WAL settings; every object of the base backup the data settings', async () => {
     await primary!.query('CREATE TABLE t AS SELECT generate_series(1, 1000) AS id');
-    const b = await runPgdr(['backup', 'create', '--config', full], { timeoutMs: 300_000 });
-    assert.equal(b.code, 0, b.stderr);
+    await backupCreate(full);
     await switchWalAndWait(primary!);
 
     const created = proxy.requests.filter(

@@ -10,7 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-primary.js';
 import { type CliResult, runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '../helpers/fault-proxy.js';
-import { pgdrRestore, queryRestored, stopAllRestored } from '../helpers/restore-run.js';
+import { pgdrRestore, queryRestored, s3Target, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'deadlines';
@@ -163,16 +163,9 @@ describe('commands against an object store that stalls or trickles', { timeout: 
         action: { kind: 'reset', afterBytes: 512 * 1024 },
       },
     ]);
-    const r = await pgdrRestore(
-      {
-        endpoint: proxy.endpoint,
-        destination: `s3://${BUCKET}/dr`,
-        serverName: SERVER,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-      },
-      [join(root, 'r-reset-once')],
-    );
+    const r = await pgdrRestore(s3Target(s3, `s3://${BUCKET}/dr`, SERVER, proxy.endpoint), [
+      join(root, 'r-reset-once'),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const resumed = proxy.requests.filter((q) => q.range !== undefined && tars.test(q.path));
     assert.equal(resumed.length, 1, JSON.stringify(proxy.requests.filter((q) => tars.test(q.path))));

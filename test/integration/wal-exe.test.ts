@@ -20,7 +20,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CliContext } from '../../src/cli/main.js';
 import { walServiceClient } from '../../src/cli/wal-request.js';
 import { archiveFile } from '../../src/engine/wal-archive.js';
@@ -29,10 +29,9 @@ import { formatRequest, SPOOL_NAME, spoolPaths } from '../../src/engine/wal-serv
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, PGDR_EXE } from '../helpers/cli.js';
-import { type CountedPgdr, countedPgdr } from '../helpers/pgdr-exe.js';
-import { loadRows, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
-import { stopServices } from '../helpers/wal-service.js';
+import { countedPgdr } from '../helpers/pgdr-exe.js';
+import { loadRows, reloadSetting, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { walBench } from '../helpers/wal-bench.js';
 
 interface Run {
   readonly code: number;
@@ -55,23 +54,8 @@ interface Case {
 }
 
 describe('bin/pgdr and the CLI agree on one table of requests', () => {
-  let segs: WalSegments;
-  let work: string;
-  let counted: CountedPgdr;
-  before(async () => {
-    segs = await generateWalSegments({ count: 3 });
-    work = await mkdtemp(join(tmpdir(), 'pgdr-exe-'));
-    await chmod(work, 0o755);
-    counted = await countedPgdr(work);
-  });
-  after(async () => {
-    await segs?.cleanup();
-    if (work) {
-      await stopServices(work);
-      await rm(work, { recursive: true, force: true });
-    }
-  });
-  const n = (i: number) => segs.names[i]!;
+  const w = walBench('pgdr-exe-');
+  const n = w.name;
   const env = () => ({ PATH: process.env.PATH, HOME: process.env.HOME });
   const exec = (file: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) =>
     new Promise<Run>((resolve) => {
@@ -122,7 +106,7 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
       cfg = join(dir, 'cm', 'pgdr.yaml');
     } else await writeFile(cfg, yaml('a', repo));
     const wal = join(pgWal, n(0));
-    await copyFile(join(segs.dir, n(0)), wal);
+    await copyFile(join(w.segs.dir, n(0)), wal);
     const args = ['wal', 'archive', '--config', cfg, `pg_wal/${n(0)}`];
     if (o.stored) {
       await archiveFile(wal, { store: new FsObjectStore(repo), serverName: 'a', compression: 'gzip' });
@@ -137,7 +121,7 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
     const a = await archiving(dir, { stored: false, marked: false, symlinked: o.symlinked });
     const store = new FsObjectStore(a.repo);
     for (const i of [0, 1])
-      await archiveFile(join(segs.dir, n(i)), { store, serverName: 'a', compression: 'gzip' });
+      await archiveFile(join(w.segs.dir, n(i)), { store, serverName: 'a', compression: 'gzip' });
     const dest = join(dir, 'pg_wal', 'RECOVERYXLOG');
     const args = ['wal', 'restore', '--config', a.cfg, o.ask, 'pg_wal/RECOVERYXLOG'];
     const p = await fillSpool(dir, args, 2, dest, a.cfg);
@@ -247,12 +231,12 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
   let caseNo = 0;
   for (const c of CASES) {
     it(c.name, async () => {
-      const base = join(work, `case-${caseNo++}`);
+      const base = join(w.work, `case-${caseNo++}`);
       await mkdir(join(base, 'sh'), { recursive: true });
       const sh = await c.setup(join(base, 'sh'));
-      const before = (await counted.nodeStarts()).length;
-      const viaSh = await exec(PGDR_EXE, sh.args, sh.cwd, counted.env);
-      const started = (await counted.nodeStarts()).length - before;
+      const before = (await w.counted.nodeStarts()).length;
+      const viaSh = await exec(PGDR_EXE, sh.args, sh.cwd, w.counted.env);
+      const started = (await w.counted.nodeStarts()).length - before;
       const shResult = await sh.result();
 
       await mkdir(join(base, 'node'), { recursive: true });
@@ -294,10 +278,7 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
       const statusDir = join(pg.pgdata, 'pg_wal', 'archive_status');
       const ready = (await readdir(statusDir)).filter((f) => f.endsWith('.ready')).length;
       assert.ok(ready >= 12, `a backlog of ${ready} .ready files`);
-      await pg.query(
-        `ALTER SYSTEM SET archive_command = '${pgdr.command.replaceAll("'", "''")} wal archive --config ${cfg} %p'`,
-      );
-      await pg.query('SELECT pg_reload_conf()');
+      await reloadSetting(pg, 'archive_command', `${pgdr.command} wal archive --config ${cfg} %p`);
       await switchWalAndWait(pg, 120_000);
 
       const [a] = await pg.query<{ failed: string; archived: string }>(

@@ -6,55 +6,26 @@
 // before it left in pg_wal.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import {
-  appendFile,
-  chmod,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { WalObject } from '../../src/catalog/wal-catalog.js';
 import { WalSeed } from '../../src/engine/restore/wal-seed.js';
 import { archiveFile } from '../../src/engine/wal-archive.js';
 import { SPOOL_NAME, spoolPaths } from '../../src/engine/wal-service/spool.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
 import { PGDR_EXE } from '../helpers/cli.js';
-import { type CountedPgdr, countedPgdr } from '../helpers/pgdr-exe.js';
 import { until } from '../helpers/poll.js';
-import { generateWalSegments, type WalSegments } from '../helpers/wal-segments.js';
-import { stopServices } from '../helpers/wal-service.js';
+import { walBench } from '../helpers/wal-bench.js';
 
 describe("a restore's WAL seed, as restore_command calls meet it", () => {
-  let segs: WalSegments;
-  let work: string;
-  let counted: CountedPgdr;
-  before(async () => {
-    segs = await generateWalSegments({ count: 3 });
-    work = await mkdtemp(join(tmpdir(), 'pgdr-wseed-'));
-    await chmod(work, 0o755);
-    counted = await countedPgdr(work);
-  });
-  after(async () => {
-    await segs?.cleanup();
-    if (work) {
-      await stopServices(work);
-      await rm(work, { recursive: true, force: true });
-    }
-  });
-  const n = (i: number) => segs.names[i]!;
+  const w = walBench('pgdr-wseed-');
+  const n = w.name;
   const marker = (name: string) => Buffer.from(`seeded ${name}\n`);
 
   /** A data folder whose bucket holds segments 0-2, and a seed of them made as pgdr restore makes it. */
   async function seeded(name: string) {
-    const dir = join(work, name);
+    const dir = join(w.work, name);
     const pgWal = join(dir, 'pg_wal');
     await mkdir(pgWal, { recursive: true });
     const repo = join(dir, 'repo');
@@ -65,7 +36,7 @@ describe("a restore's WAL seed, as restore_command calls meet it", () => {
     );
     const store = new FsObjectStore(repo);
     for (let i = 0; i < 3; i++)
-      await archiveFile(join(segs.dir, n(i)), { store, serverName: 'a', compression: 'gzip' });
+      await archiveFile(join(w.segs.dir, n(i)), { store, serverName: 'a', compression: 'gzip' });
     const objects: WalObject[] = (await store.list('a/wals/')).objects.map((o, i) => ({
       key: o.key,
       name: n(i),
@@ -82,7 +53,7 @@ describe("a restore's WAL seed, as restore_command calls meet it", () => {
     assert.equal(await seed.finish(cfg), 3);
     const p = spoolPaths(join(pgWal, SPOOL_NAME));
     for (let i = 0; i < 3; i++) {
-      assert.ok((await readFile(join(p.seed, n(i)))).equals(await readFile(join(segs.dir, n(i)))));
+      assert.ok((await readFile(join(p.seed, n(i)))).equals(await readFile(join(w.segs.dir, n(i)))));
       await writeFile(join(p.seed, n(i)), marker(n(i)));
     }
     const call = (file: string, i: number) =>
@@ -90,7 +61,7 @@ describe("a restore's WAL seed, as restore_command calls meet it", () => {
         execFile(
           file,
           ['wal', 'restore', '--config', cfg, n(i), join(pgWal, 'RECOVERYXLOG')],
-          { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...counted.env } },
+          { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...w.counted.env } },
           (e) => resolve(e ? Number(e.code) : 0),
         );
       });
@@ -98,7 +69,7 @@ describe("a restore's WAL seed, as restore_command calls meet it", () => {
     return { dir, pgWal, cfg, p, call, got };
   }
 
-  const fromBucket = async (b: Buffer, i: number) => b.equals(await readFile(join(segs.dir, n(i))));
+  const fromBucket = async (b: Buffer, i: number) => b.equals(await readFile(join(w.segs.dir, n(i))));
   const gone = (path: string) =>
     until(`${path} removed`, () =>
       stat(path).then(
@@ -117,10 +88,10 @@ describe("a restore's WAL seed, as restore_command calls meet it", () => {
     assert.equal(await s.call(PGDR_EXE, 0), 0);
     assert.ok((await s.got()).equals(marker(n(0))), 'segment 0 came from the seed');
     await rm(join(s.pgWal, 'RECOVERYXLOG'));
-    const before = (await counted.nodeStarts()).length;
+    const before = (await w.counted.nodeStarts()).length;
     assert.equal(await s.call(PGDR_EXE, 1), 0);
     assert.ok((await s.got()).equals(marker(n(1))), 'segment 1 came from the seed');
-    assert.equal((await counted.nodeStarts()).length, before, 'answered by the thin client');
+    assert.equal((await w.counted.nodeStarts()).length, before, 'answered by the thin client');
     await assert.rejects(stat(s.p.seed), { code: 'ENOENT' });
     await assert.rejects(stat(join(s.pgWal, '.pgdr-prefetch')), { code: 'ENOENT' });
     await assert.rejects(stat(join(s.pgWal, 'archive_status', '.pgdr-archived')), { code: 'ENOENT' });

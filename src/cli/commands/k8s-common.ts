@@ -2,8 +2,8 @@
 // lazily, never from shared modules), and printing a runbook's plan (--dry-run) and its report (timings, the
 // failed step, the state things are in).
 
-import type { KubeApi } from '../../k8s/api/kube-api.js';
-import type { Manifest } from '../../k8s/manifest-types.js';
+import { type KubeApi, ref } from '../../k8s/api/kube-api.js';
+import { CNPG_API, type K8sObject, type Manifest } from '../../k8s/manifest-types.js';
 import { checkRecoveryTarget, type RecoveryTarget } from '../../k8s/recovery-target.js';
 import { renderManifests } from '../../k8s/render.js';
 import type { RunbookReport, Step, StepResult } from '../../k8s/runbook/runbook.js';
@@ -69,6 +69,24 @@ export function waitsFromFlags(p: Parsed, command: string, defaultTimeoutMs: num
 export async function connect(p: Parsed): Promise<KubeApi> {
   const { connectKube } = await import('../../k8s/api/client-node-api.js');
   return connectKube({ kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context') });
+}
+
+/**
+ * With --dry-run, Cluster namespace/name as it is now, for the plan to name what it will change (undefined
+ * when it cannot be read: the plan then says so); the run itself reads it again. Without: undefined.
+ */
+export async function dryRunCluster(
+  p: Parsed,
+  ctx: CliContext,
+  namespace: string,
+  name: string,
+): Promise<K8sObject | undefined> {
+  if (!flag(p, 'dry-run')) return undefined;
+  try {
+    return await (await connect(p)).get(ref(CNPG_API, 'Cluster', namespace, name), { signal: ctx.signal });
+  } catch {
+    return undefined;
+  }
 }
 
 /** --dry-run: every step with what it does and the exact objects and patches, nothing contacted. */

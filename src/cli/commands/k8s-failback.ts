@@ -1,13 +1,11 @@
 import { PgdrError } from '../../errors.js';
-import { ref } from '../../k8s/api/kube-api.js';
-import { CNPG_API, type K8sObject } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { originalPlan } from '../../k8s/runbook/failback-original.js';
 import { type FailbackContext, type FailbackOptions, keepPlan } from '../../k8s/runbook/failback-runbook.js';
-import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
+import { oneOf, parseFlagsOnly, str } from '../args.js';
 import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
+import { dryRunCluster, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 
@@ -65,16 +63,7 @@ async function failback(argv: string[], ctx: CliContext): Promise<number> {
   const recovered = str(p, 'recovered') ?? k.recoveredCluster;
   if (recovered === k.cluster)
     throw new PgdrError('USAGE', `${NAME}: --recovered ${recovered} is the original Cluster itself`);
-  let recoveredObject: K8sObject | undefined;
-  if (flag(p, 'dry-run')) {
-    try {
-      recoveredObject = await (await connect(p)).get(ref(CNPG_API, 'Cluster', k.namespace, recovered), {
-        signal: ctx.signal,
-      });
-    } catch {
-      recoveredObject = undefined;
-    }
-  }
+  const recoveredObject = await dryRunCluster(p, ctx, k.namespace, recovered);
   const o: FailbackOptions = {
     config,
     src,

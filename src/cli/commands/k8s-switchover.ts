@@ -1,13 +1,11 @@
 import { PgdrError } from '../../errors.js';
-import { ref } from '../../k8s/api/kube-api.js';
 import { clusterState } from '../../k8s/cluster-state.js';
-import { CNPG_API } from '../../k8s/manifest-types.js';
 import { manifestSource } from '../../k8s/manifests.js';
 import { type SwitchoverContext, switchoverPlan } from '../../k8s/runbook/switchover-runbook.js';
-import { flag, oneOf, parseFlagsOnly, str } from '../args.js';
+import { oneOf, parseFlagsOnly, str } from '../args.js';
 import { configFrom } from '../context.js';
 import type { CliContext, Command } from '../main.js';
-import { connect, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
+import { dryRunCluster, RUNBOOK_FLAGS, RUNBOOK_USAGE_END, waitsFromFlags } from './k8s-common.js';
 import { confirmingContext } from './k8s-promote.js';
 import { runRunbookCommand } from './k8s-runbook-command.js';
 
@@ -50,17 +48,8 @@ async function switchover(argv: string[], ctx: CliContext): Promise<number> {
   if (!to) throw new PgdrError('USAGE', `${NAME}: which Cluster becomes the primary? give --to CLUSTER`);
   const src = manifestSource(configFrom(p, ctx));
   const namespace = str(p, 'namespace') ?? src.k8s.namespace;
-  let from: string | undefined;
-  if (flag(p, 'dry-run')) {
-    try {
-      const c = await (await connect(p)).get(ref(CNPG_API, 'Cluster', namespace, to), {
-        signal: ctx.signal,
-      });
-      from = c ? clusterState(c).topologyPrimary : undefined;
-    } catch {
-      from = undefined;
-    }
-  }
+  const target = await dryRunCluster(p, ctx, namespace, to);
+  const from = target ? clusterState(target).topologyPrimary : undefined;
   const o = {
     src,
     to,

@@ -7,16 +7,13 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { StepResult } from '../../common/steps.js';
-import type { ObjectStoreConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import { type BinariesCache, findBinaries } from '../../postgres/binaries.js';
+import { findBinaries } from '../../postgres/binaries.js';
 import { freePort } from '../../postgres/free-port.js';
 import { chownToServerUser, resolveServerUser } from '../../postgres/os-user.js';
 import { PostgresServer } from '../../postgres/server.js';
-import type { ProgressSink } from '../../progress/events.js';
-import type { ObjectStore } from '../../storage/object-store.js';
 import { replayProgress } from '../restore/replay-progress.js';
-import { restore } from '../restore/restore.js';
+import { type RestoreInputs, restore } from '../restore/restore.js';
 import type { RestoreStageName } from '../restore/restore-stages.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { registerReplica } from './registry.js';
@@ -25,30 +22,22 @@ import { type ReplicaState, writeReplicaState } from './replica-state.js';
 import { readLogFindings, stoppedError } from './server-log.js';
 import { writeStandbyConfig } from './standby-config.js';
 
-export interface CreateReplicaOptions {
-  readonly store: ObjectStore;
-  readonly objectStore: ObjectStoreConfig;
+export interface CreateReplicaOptions extends RestoreInputs {
   readonly serverName: string;
   /** The data folder (absolute; missing or empty, or with `delta` a stopped data directory of the system). */
   readonly dir: string;
   /** Update an existing data directory in place (restore --delta) instead of restoring into an empty one. */
   readonly delta?: boolean | undefined;
-  readonly pgdrCommand: readonly string[];
   readonly primaryConninfo?: string | undefined;
   readonly minApplyDelay?: string | undefined;
   readonly port?: number | undefined;
   readonly backupRef?: string | undefined;
-  readonly binDir?: string | undefined;
-  readonly binariesCache?: BinariesCache | undefined;
   readonly walPrefetch?: number | undefined;
   /** Registers the standby for `pgdr connections` (registry.ts); tests pass their own environment. */
   readonly env?: NodeJS.ProcessEnv | undefined;
-  readonly signal?: AbortSignal | undefined;
   readonly onStage?: (stage: string) => void;
   /** restore()'s stages, once the files are in place (before the standby starts). */
   readonly onRestored?: (stages: readonly StepResult<RestoreStageName>[]) => void;
-  /** Download bytes and replay LSNs (src/progress). */
-  readonly progress?: ProgressSink | undefined;
   /**
    * Wait until the standby has replayed the WAL the plan listed, failing (naming the segment) when it stops
    * or stays stuck on one (default true; the drill measures the replay itself).

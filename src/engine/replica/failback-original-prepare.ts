@@ -7,18 +7,17 @@
 import { listWal } from '../../catalog/wal-catalog.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import { connect } from '../../postgres/connect.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ObjectStore, ServerTarget } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
 import { checkDeltaFolder } from '../restore/delta-target.js';
 import { assertEmptyDir, assertReachable } from '../restore/empty-dir.js';
 import { checkRecoveredPrimary } from './recovered-check.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
 
-export interface PrepareFailbackOriginalOptions {
+/** `store` and `serverName` are the configuration's: the original primary's archive. */
+export interface PrepareFailbackOriginalOptions extends ServerTarget {
   readonly recovered: ReplicaState;
-  readonly store: ObjectStore;
-  /** The configuration's serverName and destination: those of the original primary. */
-  readonly serverName: string;
+  /** The configuration's destination: the original primary's. */
   readonly destinationPath: string;
   /** Where the cluster under the original name is restored (absolute; missing or empty). */
   readonly targetDir: string;
@@ -26,7 +25,6 @@ export interface PrepareFailbackOriginalOptions {
   readonly originalConnection?: string | undefined;
   /** targetDir is the original's stopped data directory, updated in place (restore --delta). */
   readonly delta?: boolean | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface FailbackOriginalPlan {

@@ -6,38 +6,27 @@
 
 import { promises as fsp } from 'node:fs';
 import { msToSeconds, type StepResult, StepRunner } from '../../common/steps.js';
-import type { DataConfig, ObjectStoreConfig, WalConfig } from '../../config/types.js';
+import type { DataConfig, WalConfig } from '../../config/types.js';
 import { PgdrError } from '../../errors.js';
-import type { BinariesCache } from '../../postgres/binaries.js';
 import { withClient } from '../../postgres/connect.js';
 import { stopServer } from '../../postgres/pg-ctl.js';
 import { currentTimeline as timeline } from '../../postgres/timeline.js';
-import type { ProgressSink } from '../../progress/events.js';
-import type { ObjectStore } from '../../storage/object-store.js';
 import { createBackup } from '../backup/create-backup.js';
-import { restore } from '../restore/restore.js';
+import { type RestoreInputs, restore } from '../restore/restore.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { archiveUnderOriginal } from './archive-original.js';
 import { checkOriginalArchive, type FailbackOriginalPlan } from './failback-original-prepare.js';
 import { replicaStateFile, writeReplicaState } from './replica-state.js';
 import { compareRowCounts, type RowComparison, tableRowCounts } from './row-counts.js';
 
-export interface FailbackOriginalOptions {
+export interface FailbackOriginalOptions extends RestoreInputs {
   readonly plan: FailbackOriginalPlan;
-  readonly store: ObjectStore;
-  readonly objectStore: ObjectStoreConfig;
   readonly data: DataConfig;
   readonly wal: WalConfig;
-  readonly pgdrCommand: readonly string[];
   readonly port?: number | undefined;
-  readonly binDir?: string | undefined;
-  readonly binariesCache?: BinariesCache | undefined;
   /** Stop the recovered cluster once the new one is verified (never by default). */
   readonly stopRecovered?: boolean | undefined;
-  readonly signal?: AbortSignal | undefined;
   readonly onStage?: ((stage: string) => void) | undefined;
-  /** The restore's download bytes and replay LSNs (src/progress). */
-  readonly progress?: ProgressSink | undefined;
 }
 
 type FailbackStepName = 'backup' | 'restore' | 'archive' | 'base-backup' | 'verify' | 'stop-recovered';

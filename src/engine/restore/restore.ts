@@ -75,6 +75,16 @@ export interface RestoreOptions extends Omit<PlanOptions, 'needBinaries'> {
   readonly progress?: ProgressSink | undefined;
 }
 
+/**
+ * What the commands built on restore() (drills, replica create, failback) take from their callers and hand on
+ * to it as they are: the bucket and its configuration, the pgdr of restore_command, where the binaries come
+ * from, and the call's abort and progress.
+ */
+export type RestoreInputs = Pick<
+  RestoreOptions,
+  'store' | 'objectStore' | 'pgdrCommand' | 'binDir' | 'binariesCache' | 'signal' | 'progress'
+>;
+
 export { failedStages } from './stage-clock.js';
 
 export interface RunningServer {

@@ -9,15 +9,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
 import { limiter } from '../../common/map-limit.js';
-import type { Compression } from '../../compression/suffixes.js';
-import type { ObjectStore } from '../../storage/object-store.js';
-import { archiveFile } from '../wal-archive.js';
-import { restoreWal } from '../wal-restore.js';
+import { type ArchiveFileOptions, archiveFile } from '../wal-archive.js';
+import { type RestoreWalOptions, restoreWal } from '../wal-restore.js';
 import { HEARTBEAT_MS, heartbeat, releaseLock, takeLock } from './lock.js';
 import { dropSeed, takeSeed } from './seed-adopt.js';
 import { epochOf, formatRequest, prefetchWindow, type SpoolRequest, spoolPaths } from './spool.js';
 
-export interface WalServiceOptions {
+/** What it archives and restores with (archiveFile, restoreWal), and its own settings. */
+export interface WalServiceOptions
+  extends Omit<ArchiveFileOptions, 'compressSlot'>,
+    Pick<RestoreWalOptions, 'noPartial' | 'segmentSize'> {
   readonly spool: string;
   /** The WAL folder (pg_wal) whose archive_status/*.ready the service archives. */
   readonly walDir: string;
@@ -26,14 +27,8 @@ export interface WalServiceOptions {
   /** The data directory (the callers' working folder): its postmaster.pid is the epoch. */
   readonly cwd: string;
   readonly request: SpoolRequest;
-  readonly store: ObjectStore;
-  readonly serverName: string;
-  readonly compression: Compression;
-  readonly level?: number | undefined;
   /** Uploads, and segments prefetched ahead, at a time (wal.maxParallel). */
   readonly maxParallel: number;
-  readonly noPartial?: boolean | undefined;
-  readonly segmentSize?: number | undefined;
   readonly idleMs: number;
   /** The segment restore_command asked for last, when it started the service: prefetch what follows. */
   readonly restoreAfter?: string | undefined;

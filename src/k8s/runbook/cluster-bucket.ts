@@ -7,9 +7,7 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { openStore } from '../../storage/open-store.js';
 import { type KubeApi, ref } from '../api/kube-api.js';
 import { BARMAN_API, type K8sObject } from '../manifest-types.js';
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+import { type Obj, obj } from '../object-fields.js';
 
 export interface ClusterBucket {
   readonly store: ObjectStore;

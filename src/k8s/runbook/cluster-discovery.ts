@@ -4,11 +4,8 @@
 import { PgdrError } from '../../errors.js';
 import { type KubeApi, ref } from '../api/kube-api.js';
 import { BARMAN_PLUGIN, CNPG_API } from '../manifest-types.js';
+import { obj, strOf } from '../object-fields.js';
 import { readObjectStore } from './cluster-bucket.js';
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export interface DiscoveredCluster {
   readonly namespace: string;

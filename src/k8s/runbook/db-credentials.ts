@@ -6,13 +6,9 @@
 import { PgdrError } from '../../errors.js';
 import { type KubeApi, ref } from '../api/kube-api.js';
 import type { K8sObject } from '../manifest-types.js';
+import { obj, strOf } from '../object-fields.js';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const nameOf = (v: unknown): string | undefined => {
-  const n = obj(v).name;
-  return typeof n === 'string' && n !== '' ? n : undefined;
-};
+const nameOf = (v: unknown): string | undefined => strOf(obj(v).name);
 
 export interface DbCredentials {
   /** The Secret they came from, for messages. */

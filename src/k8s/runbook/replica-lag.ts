@@ -9,13 +9,10 @@ import { PgdrError } from '../../errors.js';
 import type { KubeApi, PortForward } from '../api/kube-api.js';
 import { clusterState } from '../cluster-state.js';
 import type { K8sObject } from '../manifest-types.js';
+import { obj, strOf } from '../object-fields.js';
 import { openClusterBucket, readObjectStore } from './cluster-bucket.js';
 import { forwardedConnection, readDbCredentials } from './db-credentials.js';
 import { POSTGRES_PORT } from './verify-cluster.js';
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export interface ReplicaLag {
   readonly cluster: string;

@@ -1,13 +1,12 @@
 // Azure Blob Storage driver (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, or an emulator such as
 // Azurite) through a small own client on the Blob REST API: the Azure SDK would cost `wal archive` its start-up.
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { parseAzureUrl, serviceEndpoint } from '../../common/azure-url.js';
 import { mapLimit } from '../../common/map-limit.js';
 import type { AzureCredentials, ObjectStoreConfig } from '../../config/types.js';
-import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js';
-import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
-import { guardedPut } from '../put-guard.js';
-import { KeyedObjects } from '../s3/keyed-objects.js';
+import { type DriverOptions, driverSettings } from '../driver-http.js';
+import type { ListOptions, ListResult, PutOptions } from '../object-store.js';
+import { KeyedObjectStore, partSettings } from '../s3/keyed-store.js';
 import { AzureHttp } from './azure-http.js';
 import { listAll } from './azure-list.js';
 import { putBuffer, putStream, type UploadOptions } from './azure-upload.js';
@@ -28,13 +27,9 @@ export interface AzureStoreOptions extends DriverOptions {
   readonly queueSize?: number;
 }
 
-export class AzureObjectStore implements ObjectStore {
-  readonly displayUrl: string;
+export class AzureObjectStore extends KeyedObjectStore<AzureHttp, UploadOptions> {
   /** Where the credentials come from, for `pgdr check`: never the secret. */
   private readonly source: string | undefined;
-  private readonly prefix: string;
-  private readonly http: AzureHttp;
-  private readonly objects: KeyedObjects;
 
   static fromConfig(cfg: ObjectStoreConfig): AzureObjectStore {
     const where = parseAzureUrl(cfg.destinationPath);
@@ -52,57 +47,42 @@ export class AzureObjectStore implements ObjectStore {
 
   constructor(o: AzureStoreOptions) {
     const endpoint = serviceEndpoint(o.service);
-    this.prefix = (o.prefix ?? '').replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
-    const partSize = Math.max(MIB, o.partSize ?? 16 * MIB);
-    const queueSize = Math.max(1, o.queueSize ?? 4);
-    this.displayUrl = `${endpoint.display}/${o.container}${this.prefix ? `/${this.prefix}` : ''}`;
-    this.source = o.credentials?.source;
+    const prefix = (o.prefix ?? '').replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
+    const displayUrl = `${endpoint.display}/${o.container}${prefix ? `/${prefix}` : ''}`;
     const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(o);
-    this.http = new AzureHttp({
-      endpoint,
-      container: o.container,
-      credentials: o.credentials,
-      maxAttempts,
-      retryBaseMs,
-      timeouts,
+    super({
+      http: new AzureHttp({
+        endpoint,
+        container: o.container,
+        credentials: o.credentials,
+        maxAttempts,
+        retryBaseMs,
+        timeouts,
+      }),
+      prefix,
+      displayUrl,
+      what: (key) => `${displayUrl}/${key}`,
+      calls: { get: 'GetBlob', head: 'GetBlobProperties', put: 'PutBlob', list: 'ListBlobs' },
+      transfer: { ...partSettings(o, MIB), resume },
+      uploader: { putBuffer, putStream },
+      // The listing, not the container's properties: a container-level SAS may not read those (as barman-cloud).
+      accessQuery: [
+        ['restype', 'container'],
+        ['comp', 'list'],
+        ['maxresults', '1'],
+      ],
     });
-    this.objects = new KeyedObjects({
-      http: this.http,
-      prefix: this.prefix,
-      what: (key) => `${this.displayUrl}/${key}`,
-      partSize,
-      queueSize,
-      getOperation: 'GetBlob',
-      headOperation: 'GetBlobProperties',
-      resume,
-    });
+    this.source = o.credentials?.source;
   }
 
-  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
-    const o: UploadOptions = {
-      http: this.http,
-      ...this.objects.upload(key, options),
-    };
-    const guard = { operation: 'PutBlob', head: () => this.head(key, options) };
-    await guardedPut(body, o, guard, { putBuffer, putStream });
+  protected uploadOptions(key: string, options: PutOptions): UploadOptions {
+    return { http: this.http, ...this.objects.upload(key, options) };
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return this.objects.get(key, options.signal);
-  }
-
-  async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.objects.getBuffer(key, options.signal);
-  }
-
-  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.objects.head(key, options.signal);
-    if (res.statusCode === 404) {
-      // A missing container is not a missing object: say so, as listing would.
-      if (res.headers['x-ms-error-code'] === 'ContainerNotFound') await this.checkAccess(options);
-      return undefined;
-    }
-    return headInfo(key, res.headers);
+  protected override async headMissing(res: IncomingMessage, signal: AbortSignal | undefined): Promise<void> {
+    // A missing container is not a missing object: say so, as listing would.
+    if (res.headers['x-ms-error-code'] === 'ContainerNotFound')
+      await this.checkAccess(signal ? { signal } : {});
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -126,28 +106,7 @@ export class AzureObjectStore implements ObjectStore {
     );
   }
 
-  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
-    // Listing needs the credentials, the container and read permission: what every restore needs (and what
-    // barman-cloud checks, since a container-level SAS may not read the container's properties).
-    await this.http.send({
-      method: 'GET',
-      query: [
-        ['restype', 'container'],
-        ['comp', 'list'],
-        ['maxresults', '1'],
-        ['prefix', this.prefix ? `${this.prefix}/` : ''],
-      ],
-      signal: options.signal,
-      operation: 'ListBlobs',
-      what: this.displayUrl,
-    });
-  }
-
   async credentialSource(): Promise<string | undefined> {
     return this.source;
-  }
-
-  async close(): Promise<void> {
-    this.http.close();
   }
 }

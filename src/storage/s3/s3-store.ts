@@ -1,13 +1,11 @@
 // s3:// driver: AWS S3 and compatible stores (MinIO, R2, Ceph...) through a small own client, because the AWS
 // SDK alone takes longer to load than PostgreSQL allows a busy archive_command per WAL segment.
-import type { Readable } from 'node:stream';
 import type { StoreUploads } from '../../config/s3-options-types.js';
 import type { AwsCredentialChain, ObjectStoreConfig, S3Credentials } from '../../config/types.js';
-import { type DriverOptions, driverSettings, headInfo } from '../driver-http.js';
-import type { Body, ListOptions, ListResult, ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
-import { guardedPut } from '../put-guard.js';
+import { type DriverOptions, driverSettings } from '../driver-http.js';
+import type { ListOptions, ListResult, PutOptions } from '../object-store.js';
 import { credentialProvider } from './credentials/provider.js';
-import { KeyedObjects } from './keyed-objects.js';
+import { KeyedObjectStore, partSettings } from './keyed-store.js';
 import { deleteKeys } from './s3-delete.js';
 import { S3Http } from './s3-http.js';
 import { listAll } from './s3-list.js';
@@ -38,12 +36,8 @@ export interface S3StoreOptions extends DriverOptions {
   readonly ca?: string | undefined;
 }
 
-export class S3ObjectStore implements ObjectStore {
-  readonly displayUrl: string;
+export class S3ObjectStore extends KeyedObjectStore<S3Http, UploadOptions> {
   private readonly bucket: string;
-  private readonly prefix: string;
-  private readonly http: S3Http;
-  private readonly objects: KeyedObjects;
   private readonly uploads: StoreUploads | undefined;
 
   static fromConfig(cfg: ObjectStoreConfig): S3ObjectStore {
@@ -66,59 +60,44 @@ export class S3ObjectStore implements ObjectStore {
     const region = options.region || 'us-east-1';
     const custom = options.endpoint !== undefined && options.endpoint !== '';
     const endpoint = custom ? parseEndpoint(options.endpoint as string) : awsEndpoint(region);
-    this.bucket = options.bucket;
-    this.prefix = normalizePrefix(options.prefix ?? '');
-    const partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
-    const queueSize = Math.max(1, options.queueSize ?? 4);
-    this.uploads = options.uploads;
-    const where = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
-    this.displayUrl = custom ? `${where} at ${endpoint.display}` : where;
+    const { bucket } = options;
+    const prefix = normalizePrefix(options.prefix ?? '');
+    const where = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     const { timeouts, retryBaseMs, maxAttempts, resume } = driverSettings(options);
-    this.http = new S3Http({
-      endpoint,
-      customEndpoint: custom,
-      region,
-      bucket: this.bucket,
-      forcePathStyle: options.forcePathStyle ?? custom,
-      credentials: credentialProvider(options.credentials, options.credentialChain),
-      maxAttempts,
-      retryBaseMs,
-      timeouts,
-      ca: options.ca,
+    super({
+      http: new S3Http({
+        endpoint,
+        customEndpoint: custom,
+        region,
+        bucket,
+        forcePathStyle: options.forcePathStyle ?? custom,
+        credentials: credentialProvider(options.credentials, options.credentialChain),
+        maxAttempts,
+        retryBaseMs,
+        timeouts,
+        ca: options.ca,
+      }),
+      prefix,
+      displayUrl: custom ? `${where} at ${endpoint.display}` : where,
+      what: (_key, fullKey) => `s3://${bucket}/${fullKey}`,
+      calls: { get: 'GetObject', head: 'HeadObject', put: 'PutObject', list: 'ListObjectsV2' },
+      transfer: { ...partSettings(options, 5 * MIB), resume },
+      uploader: { putBuffer, putStream },
+      accessQuery: [
+        ['list-type', '2'],
+        ['max-keys', '1'],
+      ],
     });
-    this.objects = new KeyedObjects({
-      http: this.http,
-      prefix: this.prefix,
-      what: (_key, fullKey) => `s3://${this.bucket}/${fullKey}`,
-      partSize,
-      queueSize,
-      getOperation: 'GetObject',
-      headOperation: 'HeadObject',
-      resume,
-    });
+    this.bucket = bucket;
+    this.uploads = options.uploads;
   }
 
-  async put(key: string, body: Body, options: PutOptions = {}): Promise<void> {
-    const o: UploadOptions = {
+  protected uploadOptions(key: string, options: PutOptions): UploadOptions {
+    return {
       http: this.http,
       ...this.objects.upload(key, options),
       objectHeaders: uploadHeaders(key, this.uploads),
     };
-    const guard = { operation: 'PutObject', head: () => this.head(key, options) };
-    await guardedPut(body, o, guard, { putBuffer, putStream });
-  }
-
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    return this.objects.get(key, options.signal);
-  }
-
-  async getBuffer(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.objects.getBuffer(key, options.signal);
-  }
-
-  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
-    const res = await this.objects.head(key, options.signal);
-    return res.statusCode === 404 ? undefined : headInfo(key, res.headers);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -131,21 +110,6 @@ export class S3ObjectStore implements ObjectStore {
       bucket: this.bucket,
       keys: keys.map((k) => this.objects.fullKey(k)),
       signal: options.signal,
-    });
-  }
-
-  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
-    // Listing needs the credentials, the bucket and read permission: exactly what every restore needs.
-    await this.http.send({
-      method: 'GET',
-      query: [
-        ['list-type', '2'],
-        ['max-keys', '1'],
-        ['prefix', this.prefix ? `${this.prefix}/` : ''],
-      ],
-      signal: options.signal,
-      operation: 'ListObjectsV2',
-      what: this.displayUrl,
     });
   }
 
@@ -170,9 +134,5 @@ export class S3ObjectStore implements ObjectStore {
 
   async credentialSource(): Promise<string | undefined> {
     return this.http.credentialSource();
-  }
-
-  async close(): Promise<void> {
-    this.http.close();
   }
 }
