@@ -16,7 +16,7 @@ const MIB = 1024 * 1024;
 export type KeyedHttp = DriverHttp<S3Request> & RangedGetter;
 
 /** The store's names of its calls, for messages: S3's GetObject, HeadObject, PutObject, ListObjectsV2... */
-export interface KeyedCallNames {
+interface KeyedCallNames {
   readonly get: string;
   readonly head: string;
   readonly put: string;
