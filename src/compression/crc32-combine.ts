@@ -1,46 +1,49 @@
-// zlib's crc32_combine (its 1.2.12 form: multiplication modulo the CRC polynomial, with x^(2^n) precomputed),
-// which node:zlib does not expose: the CRC-32 of A followed by B from crc(A), crc(B) and B's length, in about
-// a microsecond instead of a pass over B. A backup computes each file's CRC as it reads it; the gzip trailer's
-// CRC over the whole tar is then combined from those rather than read a second time.
+// zlib's crc32_combine over GF(2) polynomials, for any reflected 32-bit CRC: with A and B two byte strings,
+// crc(A ++ B) = shift(crc(A), |B|) ^ crc(B). node:zlib exposes none of it. It lets a backup combine the gzip
+// trailer's CRC-32 from the per-file CRCs it computed while reading (no second pass over the tar), and WAL
+// verification join CRC-32C pieces of a record that spans segments without keeping a piece in memory.
 
-const POLY = 0xedb88320;
+export interface CrcCombiner {
+  /** crc multiplied by x^(8 * bytes): where a CRC's contribution stands once `bytes` more bytes follow. */
+  shift(crc: number, bytes: number): number;
+  /** crc(A ++ B) from crc(A), crc(B) and B's length in bytes. */
+  combine(crcA: number, crcB: number, lengthB: number): number;
+}
 
-/** a * b modulo the polynomial, both in reflected bit order (x^0 is the top bit). */
-function multModP(a: number, b: number): number {
-  let m = 0x80000000;
-  let p = 0;
-  for (;;) {
-    if ((a & m) !== 0) {
-      p ^= b;
-      if ((a & (m - 1)) === 0) break;
+/** The combiner of the CRC with this reflected polynomial (0xedb88320 CRC-32, 0x82f63b78 CRC-32C). */
+export function crcCombiner(poly: number): CrcCombiner {
+  // a(x) * b(x) modulo the polynomial, bit-reflected (x^0 is the top bit).
+  const multModP = (a: number, b: number): number => {
+    if (a === 0) return 0;
+    let m = 0x80000000;
+    let p = 0;
+    let bb = b >>> 0;
+    for (;;) {
+      if (a & m) {
+        p ^= bb;
+        if ((a & (m - 1)) === 0) break;
+      }
+      m >>>= 1;
+      bb = bb & 1 ? (bb >>> 1) ^ poly : bb >>> 1;
     }
-    m >>>= 1;
-    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
-  }
-  return p >>> 0;
+    return p >>> 0;
+  };
+  // x^(2^k) modulo the polynomial, for k = 0..63.
+  const x2n = new Uint32Array(64);
+  x2n[0] = 0x40000000; // x^1
+  for (let k = 1; k < 64; k++) x2n[k] = multModP(x2n[k - 1]!, x2n[k - 1]!);
+  const shift = (crc: number, bytes: number): number => {
+    let p = 0x80000000; // x^0
+    let n = bytes * 8;
+    for (let k = 0; n > 0; k++, n = Math.floor(n / 2)) if (n % 2 === 1) p = multModP(x2n[k]!, p);
+    return multModP(p, crc);
+  };
+  return { shift, combine: (crcA, crcB, lengthB) => (shift(crcA, lengthB) ^ crcB) >>> 0 };
 }
 
-/** X2N[n] = x^(2^n) modulo the polynomial. */
-const X2N: Uint32Array = (() => {
-  const t = new Uint32Array(32);
-  let p = 0x40000000; // x^1
-  t[0] = p;
-  for (let n = 1; n < 32; n++) t[n] = p = multModP(p, p);
-  return t;
-})();
-
-/** x^(n * 2^k) modulo the polynomial. */
-function x2nModP(n: number, k: number): number {
-  let p = 0x80000000; // x^0
-  while (n > 0) {
-    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
-    n = Math.floor(n / 2);
-    k++;
-  }
-  return p;
-}
+const CRC32 = crcCombiner(0xedb88320);
 
 /** crc32(A ++ B) given crc32(A), crc32(B) and B's length in bytes (node:zlib's crc32 values). */
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
-  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
+  return CRC32.combine(crcA, crcB, lengthB);
 }

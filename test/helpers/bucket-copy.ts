@@ -28,6 +28,18 @@ export async function copyPrefix(s3: S3Endpoint, bucket: string, from: string, t
   }
 }
 
+/** Flips 64 bytes in the middle of an object: a damaged tar (or any object) for a restore to fail on. */
+export async function corruptObject(s3: S3Endpoint, bucket: string, key: string): Promise<void> {
+  const store = bucketStore(s3, bucket);
+  try {
+    const buf = await store.getBuffer(key);
+    for (let i = 0; i < 64; i++) buf[Math.floor(buf.length / 2) + i]! ^= 0xff;
+    await store.put(key, buf);
+  } finally {
+    await store.close();
+  }
+}
+
 /** The keys under `${prefix}/`, relative to it, sorted. */
 export async function keysUnder(s3: S3Endpoint, bucket: string, prefix: string): Promise<string[]> {
   const keys = await listBucketKeys({ endpoint: s3.endpoint, bucket, prefix: `${prefix}/` });

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
+import { bucketStore, copyPrefix, corruptObject } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { buildDrillBucket, type DrillBucket } from '../helpers/drill-bucket.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -104,15 +104,7 @@ describe('pgdr drill --scenario replica', () => {
 
   it('fails at fetch when a tar object is corrupted: plan and fetch come from the restore inside replica create', async () => {
     await copyPrefix(s3, BUCKET, 'src', 'corrupt');
-    const store = bucketStore(s3, BUCKET);
-    try {
-      const key = `corrupt/mastodon/base/${src.backupId}/data.tar.gz`;
-      const buf = await store.getBuffer(key);
-      for (let i = 0; i < 64; i++) buf[Math.floor(buf.length / 2) + i]! ^= 0xff;
-      await store.put(key, buf);
-    } finally {
-      await store.close();
-    }
+    await corruptObject(s3, BUCKET, `corrupt/mastodon/base/${src.backupId}/data.tar.gz`);
     const target = {
       endpoint: s3.endpoint,
       destination: `s3://${BUCKET}/corrupt`,

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { cleanupDrill } from '../../src/drill/drill-cleanup.js';
 import { listBarmanBackups } from '../helpers/barman-bucket.js';
-import { bucketStore, copyPrefix } from '../helpers/bucket-copy.js';
+import { bucketStore, copyPrefix, corruptObject } from '../helpers/bucket-copy.js';
 import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { buildDrillBucket, type DrillBucket } from '../helpers/drill-bucket.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
@@ -281,15 +281,7 @@ describe('pgdr drill on a barman-cloud bucket', () => {
 
   it('fails at fetch when a tar object is corrupted', async () => {
     await copyPrefix(s3, BUCKET, 'src', 'corrupt');
-    const store = bucketStore(s3, BUCKET);
-    try {
-      const key = `corrupt/mastodon/base/${src.backupId}/data.tar.gz`;
-      const buf = await store.getBuffer(key);
-      for (let i = 0; i < 64; i++) buf[Math.floor(buf.length / 2) + i]! ^= 0xff;
-      await store.put(key, buf);
-    } finally {
-      await store.close();
-    }
+    await corruptObject(s3, BUCKET, `corrupt/mastodon/base/${src.backupId}/data.tar.gz`);
     const r = await drill('corrupt', ['--notify', hookUrl]);
     assertFailed(r, ['fetch']);
     assert.equal(r.report.backupId, src.backupId);
