@@ -1,6 +1,8 @@
 // The dashboard state behind one object store, read at most once per refresh interval: what `pgdr serve`
 // answers /api/status and /metrics from, and what the agent answers its own /metrics from, so both speak the
 // same metric names. Every rendered body passes through the redactor of the config's secrets.
+
+import { releaseGarbage } from '../common/release-garbage.js';
 import type { PgdrConfig } from '../config/types.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openStore } from '../storage/open-store.js';
@@ -54,7 +56,7 @@ export function dashboardSource(o: DashboardSourceOptions): DashboardSource {
         env: o.env,
         signal: o.signal,
         sizeCache,
-      });
+      }).finally(releaseGarbage);
     },
   });
   const redact = redactor(knownSecrets(o.config));
