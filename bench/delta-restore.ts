@@ -72,21 +72,28 @@ async function world(): Promise<World> {
   return w;
 }
 
-async function timed(bin: string, args: string[]): Promise<number> {
-  const m = await measure(process.execPath, [bin, 'restore', ...args, '--format', 'json'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV },
-  });
+/** Wall seconds, and CPU seconds (user + system, as GNU time counts them): the machine may be shared. */
+async function timed(bin: string, args: string[]): Promise<{ wall: number; cpu: number }> {
+  const cpuFile = join(work, 'cpu.txt');
+  const m = await measure(
+    '/usr/bin/time',
+    ['-f', '%U %S', '-o', cpuFile, process.execPath, bin, 'restore', ...args, '--format', 'json'],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV } },
+  );
   if (m.code !== 0) throw new Error(`${bin} restore ${args.join(' ')}: ${m.stderr}`);
-  return m.seconds;
+  const [user, sys] = (await fsp.readFile(cpuFile, 'utf8')).trim().split(' ').map(Number);
+  return { wall: m.seconds, cpu: user! + sys! };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const w = await world();
-const times = new Map<string, number[]>();
-const note = (k: string, s: number) => {
-  times.set(k, [...(times.get(k) ?? []), s]);
-  console.error(`  ${k}: ${s.toFixed(2)} s (load ${loadavg()[0]!.toFixed(2)})`);
+const times = new Map<string, { wall: number; cpu: number }[]>();
+const note = (k: string, t: { wall: number; cpu: number }) => {
+  times.set(k, [...(times.get(k) ?? []), t]);
+  console.error(
+    `  ${k}: ${t.wall.toFixed(2)} s, CPU ${t.cpu.toFixed(2)} s (load ${loadavg()[0]!.toFixed(2)})`,
+  );
 };
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const bin of bins) {
@@ -104,7 +111,11 @@ for (let round = 0; round < Number(values.rounds); round++) {
     execFileSync('rm', ['-rf', full]);
   }
 }
-for (const [k, xs] of times) console.log(`${k}: median ${median(xs).toFixed(2)} s of ${xs.length}`);
+for (const [k, xs] of times) {
+  const wall = median(xs.map((x) => x.wall)).toFixed(2);
+  const cpu = median(xs.map((x) => x.cpu)).toFixed(2);
+  console.log(`${k}: median ${wall} s, CPU ${cpu} s, of ${xs.length}`);
+}
 console.log(
   `load average ${loadavg()
     .map((x) => x.toFixed(2))

@@ -1,6 +1,6 @@
 // Streams one tar (already decompressed) over an existing data directory for a delta restore: a member the
-// caller knows matches is read through and dropped; any other file is compared with the local one piece by
-// piece as it streams and only the pieces that differ are written, in place (then cut to the member's size).
+// caller knows matches is read through and dropped; any other file is compared with the local one page by
+// page as it streams and only the pages that differ are written, in place (then cut to the member's size).
 // A file that is missing, not a regular file, or hard-linked elsewhere (pg_upgrade --link) is written anew.
 // As tar-extract.ts, nothing is ever followed: every folder on the way is checked with lstat (a link or file
 // in the way is removed and replaced by a folder), files are opened with O_NOFOLLOW, and only the pg_wal and

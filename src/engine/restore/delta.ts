@@ -1,7 +1,8 @@
 // restore --delta: brings an existing data directory of the same system (checked by delta-target.ts) to the
 // backup's files, writing only what differs, instead of extracting every tar into an empty folder. With pgdr's
-// manifest, each local file's size and CRC-32 are compared first and only the tars holding a differing file
-// are downloaded; without one (a barman-cloud backup) every tar is streamed and each member compared with the
+// manifest, local files' sizes and CRC-32s are compared first and only the tars holding a differing file are
+// downloaded (the files of a tar downloaded anyway are not read ahead: knownFiles); without one (a
+// barman-cloud backup) every tar is streamed. Either way each member not known to match is compared with the
 // local file as it is read (delta-extract.ts). Files the backup does not hold are then removed, except what
 // no backup carries and a restore never writes (server logs; pg_wal, which is emptied up front so recovery
 // reads only the archive, never WAL the old server wrote after the backup).
@@ -187,11 +188,13 @@ export async function deltaDownload(
  * recorded of the file as read; when it matches, its base member and every block member count as known and
  * its blocks are not applied; without a recorded CRC-32 it is always fetched and combined again.
  *
- * A tar holding a file that cannot match (missing here, of another size) is downloaded whatever its other
- * files hold: those are left unknown, to be compared page by page as the tar streams (delta-extract.ts), so
- * each is read once instead of twice. The other tars' files are checked most recently modified first (the
- * likeliest to differ), and a tar's files no longer once one of them differs. `differing`: the files found
- * not to match, the others left unknown being unread.
+ * A tar holding a file that cannot match (missing here, of another size) or that was written after the
+ * backup ended is downloaded whatever its other files hold: those are left unknown, to be compared page by
+ * page as the tar streams (delta-extract.ts), so each is read once instead of twice. The modification time
+ * only decides what is read ahead, never what is kept: a tar it sends for needlessly is still compared page
+ * by page and nothing written. The other tars' files are checked most recently modified first (the likeliest to differ), and a tar's files no
+ * longer once one of them differs. `differing`: the files found not to match, the others left unknown
+ * being unread.
  */
 async function knownFiles(
   plan: RestorePlan,
@@ -217,6 +220,10 @@ async function knownFiles(
     known.add(b.file);
     for (const p of b.patches) known.add(p.path);
   });
+  const age = (p: string) => local.modified.get(p) ?? 0;
+  // A wrong end time (the bucket's word) only costs time: too early, tars are downloaded that a read ahead
+  // would have left; too late or missing, files are read ahead as if no time were known.
+  const since = plan.backup.endTime?.date.getTime() ?? Number.POSITIVE_INFINITY;
   type Tar = RestorePlan['tars'][number];
   const fetched = new Set<Tar>();
   const toCheck: { tar: Tar; path: string; crc32: string }[] = [];
@@ -228,10 +235,9 @@ async function knownFiles(
         f.truncated || blockPaths.has(f.path) || patchPaths.has(f.path) || local.files.get(f.path) !== f.size,
     );
     for (const f of cannot) differing.add(f.path);
-    if (cannot.length > 0) fetched.add(t);
+    if (cannot.length > 0 || open.some((f) => age(f.path) > since)) fetched.add(t);
     else toCheck.push(...open);
   }
-  const age = (p: string) => local.modified.get(p) ?? 0;
   toCheck.sort((a, b) => age(b.path) - age(a.path));
   await mapLimit(toCheck, 4, async (f) => {
     if (fetched.has(f.tar)) return;
