@@ -207,8 +207,7 @@ class PieceWriter {
       // which a changed table may have altered one.
       const j = Math.min(upto, i + PAGE - ((at + i) % PAGE));
       const o = at + i - this.localStart;
-      const same =
-        o + j - i <= this.localLen && this.b.local!.subarray(o, o + j - i).equals(chunk.subarray(i, j));
+      const same = o + j - i <= this.localLen && chunk.compare(this.b.local!, o, o + j - i, i, j) === 0;
       if (!same) {
         this.differed += j - i;
         await this.emit(chunk.subarray(i, j), at + i);
