@@ -1,6 +1,6 @@
 // Streams one tar (already decompressed) over an existing data directory for a delta restore: a member the
-// caller knows matches is read through and dropped; any other file is compared with the local one piece by
-// piece as it streams and only the pieces that differ are written, in place (then cut to the member's size).
+// caller knows matches is read through and dropped; any other file is compared with the local one page by
+// page as it streams and only the pages that differ are written, in place (then cut to the member's size).
 // A file that is missing, not a regular file, or hard-linked elsewhere (pg_upgrade --link) is written anew.
 // As tar-extract.ts, nothing is ever followed: every folder on the way is checked with lstat (a link or file
 // in the way is removed and replaced by a folder), files are opened with O_NOFOLLOW, and only the pg_wal and
@@ -57,6 +57,7 @@ class DeltaVisitor extends FolderVisitor {
   readonly files = new Set<string>();
   readonly named = new Set<string>(['']);
   private readonly checked = new Set<string>(['']);
+  private readonly buffers: PieceBuffers = {};
 
   constructor(
     dest: string,
@@ -111,29 +112,22 @@ class DeltaVisitor extends FolderVisitor {
     else if (st !== undefined) await fsp.rm(path, { recursive: true, force: true });
     const handle = local ?? (await fsp.open(path, NEW_FILE, 0o600));
     const localSize = local === undefined ? 0 : st!.size;
-    let pos = 0;
+    const out = new PieceWriter(handle, localSize, this.buffers);
     let crc = 0;
-    let written = 0;
     const fail = (err: unknown) => localFileError(err, path, 'write');
     return {
       write: async (chunk: Buffer) => {
         crc = crc32(chunk, crc);
-        try {
-          const same = pos + chunk.length <= localSize && (await equalAt(handle, chunk, pos));
-          if (!same) {
-            await writeAt(handle, chunk, pos);
-            written += chunk.length;
-          }
-        } catch (err) {
+        await out.write(chunk).catch((err) => {
           throw fail(err);
-        }
-        pos += chunk.length;
+        });
       },
       end: async () => {
         try {
+          await out.flush();
           if (localSize > e.size) await handle.truncate(e.size);
           await handle.chmod(e.mode & 0o777);
-          if (written > 0 || local === undefined || localSize !== e.size) {
+          if (out.written > 0 || local === undefined || localSize !== e.size) {
             await handle.utimes(e.mtime, e.mtime);
             this.stats.fetched++;
           } else this.stats.kept++;
@@ -141,8 +135,8 @@ class DeltaVisitor extends FolderVisitor {
         } catch (err) {
           throw fail(err);
         }
-        this.stats.bytesWritten += written;
-        this.o.onFile?.({ name: rel, size: pos, crc32: (crc >>> 0).toString(16).padStart(8, '0') });
+        this.stats.bytesWritten += out.written;
+        this.o.onFile?.({ name: rel, size: out.pos, crc32: (crc >>> 0).toString(16).padStart(8, '0') });
       },
       abort: () => handle.close(),
     };
@@ -165,23 +159,111 @@ class DeltaVisitor extends FolderVisitor {
   }
 }
 
-async function equalAt(h: FileHandle, chunk: Buffer, pos: number): Promise<boolean> {
-  const buf = Buffer.allocUnsafe(chunk.length);
-  let n = 0;
-  while (n < chunk.length) {
-    const { bytesRead } = await h.read(buf, n, chunk.length - n, pos + n);
-    if (bytesRead === 0) return false;
-    n += bytesRead;
-  }
-  return buf.equals(chunk);
+interface PieceBuffers {
+  local?: Buffer;
+  run?: Buffer;
 }
 
-async function writeAt(h: FileHandle, data: Buffer, pos: number): Promise<void> {
-  let off = 0;
-  while (off < data.length) {
-    const { bytesWritten } = await h.write(data, off, data.length - off, pos + off);
-    off += bytesWritten;
+/** Local bytes read, and differing bytes gathered, this many at a time: few system calls, buffers reused. */
+const BLOCK = 1 << 20;
+/** PostgreSQL's page: what a change alters at the least. */
+const PAGE = 8192;
+/** Once this much of a file was compared, a file nearly all different is written without reading it on. */
+const JUDGE_AFTER = 4 * BLOCK;
+
+/**
+ * The member's bytes laid over the local file at increasing offsets: each piece is compared with the local
+ * bytes (read ahead a block at a time) and written only where it differs, runs of differing pieces gathered
+ * into one write. A file whose compared pieces nearly all differ (every page of a table touched) stops being
+ * read: the rest is written as a restore into an empty folder would, the comparison saving nothing there.
+ */
+class PieceWriter {
+  pos = 0;
+  written = 0;
+  private compared = 0;
+  private differed = 0;
+  private localStart = 0;
+  private localLen = 0;
+  private runStart = 0;
+  private runLen = 0;
+
+  /** `b` is shared by the files of one tar, which are written one after the other. */
+  constructor(
+    private readonly h: FileHandle,
+    private readonly localSize: number,
+    private readonly b: PieceBuffers,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    const at = this.pos;
+    this.pos += chunk.length;
+    const reading = this.compared < JUDGE_AFTER || this.differed * 8 < this.compared * 7;
+    // Only what the local file holds is compared; the rest of the chunk, if any, is new.
+    const upto = reading ? Math.max(0, Math.min(chunk.length, this.localSize - at)) : 0;
+    if (upto > 0) await this.readLocal(at, upto);
+    let i = 0;
+    while (i < upto) {
+      // Compared a page at a time (aligned on the file's pages): a chunk of the stream spans many pages, of
+      // which a changed table may have altered one.
+      const j = Math.min(upto, i + PAGE - ((at + i) % PAGE));
+      const o = at + i - this.localStart;
+      const same = o + j - i <= this.localLen && chunk.compare(this.b.local!, o, o + j - i, i, j) === 0;
+      if (!same) {
+        this.differed += j - i;
+        await this.emit(chunk.subarray(i, j), at + i);
+      }
+      i = j;
+    }
+    this.compared += upto;
+    if (upto < chunk.length) await this.emit(chunk.subarray(upto), at + upto);
   }
+
+  async flush(): Promise<void> {
+    if (this.runLen === 0) return;
+    const n = this.runLen;
+    this.runLen = 0;
+    await this.put(this.b.run!.subarray(0, n), this.runStart);
+  }
+
+  /** The local bytes [at, at + n) into the read-ahead buffer, unless they are there already. */
+  private async readLocal(at: number, n: number): Promise<void> {
+    if (at >= this.localStart && at + n <= this.localStart + this.localLen) return;
+    if ((this.b.local?.length ?? 0) < n) this.b.local = Buffer.allocUnsafe(Math.max(BLOCK, n));
+    this.localStart = at;
+    const want = Math.min(this.b.local!.length, this.localSize - at);
+    this.localLen = await readAt(this.h, this.b.local!, at, want);
+  }
+
+  /** Differing bytes, gathered while they follow each other, written a block at a time. */
+  private async emit(data: Buffer, at: number): Promise<void> {
+    if (this.runLen > 0 && (this.runStart + this.runLen !== at || this.runLen + data.length > BLOCK))
+      await this.flush();
+    if (data.length > BLOCK) return this.put(data, at);
+    if (this.runLen === 0) this.runStart = at;
+    this.b.run ??= Buffer.allocUnsafe(BLOCK);
+    data.copy(this.b.run, this.runLen);
+    this.runLen += data.length;
+  }
+
+  private async put(data: Buffer, at: number): Promise<void> {
+    let off = 0;
+    while (off < data.length) {
+      const { bytesWritten } = await this.h.write(data, off, data.length - off, at + off);
+      off += bytesWritten;
+    }
+    this.written += data.length;
+  }
+}
+
+/** Up to `want` bytes of the file at `pos` into buf (fewer only at its end). */
+async function readAt(h: FileHandle, buf: Buffer, pos: number, want: number): Promise<number> {
+  let n = 0;
+  while (n < want) {
+    const { bytesRead } = await h.read(buf, n, want - n, pos + n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return n;
 }
 
 function parentOf(rel: string): string {

@@ -29,13 +29,15 @@ export function tablespaceRoot(dir: string, major: string): DeltaRoot {
 export interface Inventory {
   /** Regular files: absolute path -> size. */
   readonly files: Map<string, number>;
+  /** Regular files: absolute path -> modification time (ms). */
+  readonly modified: Map<string, number>;
   /** Anything else that is not a folder (links, sockets...). */
   readonly others: string[];
   readonly dirs: string[];
 }
 
 export async function inventory(roots: readonly DeltaRoot[], wal: string): Promise<Inventory> {
-  const inv: Inventory = { files: new Map(), others: [], dirs: [] };
+  const inv: Inventory = { files: new Map(), modified: new Map(), others: [], dirs: [] };
   const walk = async (root: DeltaRoot, path: string): Promise<void> => {
     const entries = await fsp.readdir(path, { withFileTypes: true }).catch((e) => {
       if (path === root.dir && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -52,6 +54,7 @@ export async function inventory(roots: readonly DeltaRoot[], wal: string): Promi
           throw localFileError(err, p, 'read');
         });
         inv.files.set(p, st.size);
+        inv.modified.set(p, st.mtimeMs);
       } else inv.others.push(p);
     }
   };

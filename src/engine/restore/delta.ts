@@ -1,7 +1,8 @@
 // restore --delta: brings an existing data directory of the same system (checked by delta-target.ts) to the
 // backup's files, writing only what differs, instead of extracting every tar into an empty folder. With pgdr's
-// manifest, each local file's size and CRC-32 are compared first and only the tars holding a differing file
-// are downloaded; without one (a barman-cloud backup) every tar is streamed and each member compared with the
+// manifest, local files' sizes and CRC-32s are compared first and only the tars holding a differing file are
+// downloaded (the files of a tar downloaded anyway are not read ahead: knownFiles); without one (a
+// barman-cloud backup) every tar is streamed. Either way each member not known to match is compared with the
 // local file as it is read (delta-extract.ts). Files the backup does not hold are then removed, except what
 // no backup carries and a restore never writes (server logs; pg_wal, which is emptied up front so recovery
 // reads only the archive, never WAL the old server wrote after the backup).
@@ -88,7 +89,7 @@ export async function deltaDownload(
     });
   }
   const manifest = plan.manifest.kind === 'present' ? plan.manifest : undefined;
-  const { known, keptBlocks, patchPaths } = await knownFiles(plan, local, manifest !== undefined);
+  const { known, differing, keptBlocks, patchPaths } = await knownFiles(plan, local, manifest !== undefined);
   const fetch =
     manifest === undefined
       ? plan.tars
@@ -96,11 +97,14 @@ export async function deltaDownload(
           [...(t.manifest?.files.keys() ?? [])].some((n) => !known.has(join(t.dest, n))),
         );
   for (const t of manifest === undefined ? [] : fetch) {
-    const differ = [...(t.manifest?.files.keys() ?? [])].filter((n) => !known.has(join(t.dest, n)));
+    const names = [...(t.manifest?.files.keys() ?? [])];
+    const differ = names.filter((n) => differing.has(join(t.dest, n)));
+    const unread = names.filter((n) => !differing.has(join(t.dest, n)) && !known.has(join(t.dest, n)));
     const some = `${differ.slice(0, 3).join(', ')}${differ.length > 3 ? ', ...' : ''}`;
+    const more = unread.length > 0 ? `; ${unread.length} more compared as it streams` : '';
     o.progress?.emit({
       type: 'stage',
-      message: `delta: ${t.key}: ${differ.length} file(s) differ (${some})`,
+      message: `delta: ${t.key}: ${differ.length} file(s) differ (${some})${more}`,
       verbose: true,
     });
   }
@@ -183,28 +187,32 @@ export async function deltaDownload(
  * records them. A block-level file of a chain (plan.blocks) is compared as a whole with the CRC-32 its backup
  * recorded of the file as read; when it matches, its base member and every block member count as known and
  * its blocks are not applied; without a recorded CRC-32 it is always fetched and combined again.
+ *
+ * A tar holding a file that cannot match (missing here, of another size) or that was written after the
+ * backup ended is downloaded whatever its other files hold: those are left unknown, to be compared page by
+ * page as the tar streams (delta-extract.ts), so each is read once instead of twice. The modification time
+ * only decides what is read ahead, never what is kept: a tar it sends for needlessly is still compared page
+ * by page and nothing written. The other tars' files are checked most recently modified first (the likeliest to differ), and a tar's files no
+ * longer once one of them differs. `differing`: the files found not to match, the others left unknown
+ * being unread.
  */
 async function knownFiles(
   plan: RestorePlan,
   local: Inventory,
   hasManifest: boolean,
-): Promise<{ known: Set<string>; keptBlocks: Set<BlockPatch>; patchPaths: Set<string> }> {
+): Promise<{
+  known: Set<string>;
+  differing: Set<string>;
+  keptBlocks: Set<BlockPatch>;
+  patchPaths: Set<string>;
+}> {
   const known = new Set<string>();
+  const differing = new Set<string>();
   const keptBlocks = new Set<BlockPatch>();
   const blocks = plan.blocks ?? [];
   const blockPaths = new Set(blocks.map((b) => b.file));
   const patchPaths = new Set(blocks.flatMap((b) => b.patches.map((p) => p.path)));
-  if (!hasManifest) return { known, keptBlocks, patchPaths };
-  const same = plan.tars.flatMap((t) =>
-    [...(t.manifest?.files ?? [])]
-      .map(([n, f]) => [join(t.dest, n), f] as const)
-      .filter(
-        ([p, f]) => !f.truncated && !blockPaths.has(p) && !patchPaths.has(p) && local.files.get(p) === f.size,
-      ),
-  );
-  await mapLimit(same, 4, async ([p, f]) => {
-    if ((await fileCrc(p)) === f.crc32) known.add(p);
-  });
+  if (!hasManifest) return { known, differing, keptBlocks, patchPaths };
   const candidates = blocks.filter((b) => b.readCrc32 !== undefined && local.files.get(b.file) === b.size);
   await mapLimit(candidates, 4, async (b) => {
     if ((await fileCrc(b.file)) !== b.readCrc32) return;
@@ -212,7 +220,34 @@ async function knownFiles(
     known.add(b.file);
     for (const p of b.patches) known.add(p.path);
   });
-  return { known, keptBlocks, patchPaths };
+  const age = (p: string) => local.modified.get(p) ?? 0;
+  // A wrong end time (the bucket's word) only costs time: too early, tars are downloaded that a read ahead
+  // would have left; too late or missing, files are read ahead as if no time were known.
+  const since = plan.backup.endTime?.date.getTime() ?? Number.POSITIVE_INFINITY;
+  type Tar = RestorePlan['tars'][number];
+  const fetched = new Set<Tar>();
+  const toCheck: { tar: Tar; path: string; crc32: string }[] = [];
+  for (const t of plan.tars) {
+    const files = [...(t.manifest?.files ?? [])].map(([n, f]) => ({ tar: t, path: join(t.dest, n), ...f }));
+    const open = files.filter((f) => !known.has(f.path));
+    const cannot = open.filter(
+      (f) =>
+        f.truncated || blockPaths.has(f.path) || patchPaths.has(f.path) || local.files.get(f.path) !== f.size,
+    );
+    for (const f of cannot) differing.add(f.path);
+    if (cannot.length > 0 || open.some((f) => age(f.path) > since)) fetched.add(t);
+    else toCheck.push(...open);
+  }
+  toCheck.sort((a, b) => age(b.path) - age(a.path));
+  await mapLimit(toCheck, 4, async (f) => {
+    if (fetched.has(f.tar)) return;
+    if ((await fileCrc(f.path)) === f.crc32) known.add(f.path);
+    else {
+      differing.add(f.path);
+      fetched.add(f.tar);
+    }
+  });
+  return { known, differing, keptBlocks, patchPaths };
 }
 
 /**
