@@ -54,7 +54,7 @@ export async function filesOnlyRows(ctx: MatrixContext, ids: BackupIds): Promise
         got = (JSON.parse(m.stdout) as { download?: { downloadedBytes: number } }).download?.downloadedBytes;
         return m;
       },
-      { basisBytes, bytes: async () => got ?? ids.bytes.pgdr },
+      { basisBytes, coldCache: true, bytes: async () => got ?? ids.bytes.pgdr },
     );
     await fsp.rm(dir, { recursive: true, force: true });
     return { status: 'ok', cell: c };
@@ -65,6 +65,7 @@ export async function filesOnlyRows(ctx: MatrixContext, ids: BackupIds): Promise
       const dir = await serverFolder(ctx, 'full-pgbackrest');
       const c = await cell(() => br.run(['restore', `--set=${ids.pgbackrestFull}`, `--pg1-path=${dir}`]), {
         basisBytes,
+        coldCache: true,
         bytes: async () => ids.bytes.pgBackRest,
       });
       await fsp.rm(dir, { recursive: true, force: true });
@@ -75,6 +76,7 @@ export async function filesOnlyRows(ctx: MatrixContext, ids: BackupIds): Promise
     const dir = join(ctx.work, 'full-barman');
     const c = await cell(() => barmanRestore(ctx, ids, dir), {
       basisBytes,
+      coldCache: true,
       bytes: async () => ids.bytes['barman-cloud'],
     });
     await fsp.rm(dir, { recursive: true, force: true });
@@ -117,7 +119,7 @@ export async function deltaRows(ctx: MatrixContext, ids: BackupIds): Promise<voi
             ?.downloadedBytes;
         return m;
       },
-      { basisBytes, bytes: async () => got },
+      { basisBytes, coldCache: true, bytes: async () => got },
     );
     await fsp.rm(dir, { recursive: true, force: true });
     if (refused) return { status: 'not available', why: 'this pgdr has no restore --delta' };
@@ -129,7 +131,7 @@ export async function deltaRows(ctx: MatrixContext, ids: BackupIds): Promise<voi
       const dir = copySource(ctx, 'delta-pgbackrest');
       const c = await cell(
         () => br.run(['restore', '--delta', `--set=${ids.pgbackrestFull}`, `--pg1-path=${dir}`]),
-        { basisBytes },
+        { basisBytes, coldCache: true },
       );
       await fsp.rm(dir, { recursive: true, force: true });
       return { status: 'ok', cell: c };
@@ -161,7 +163,7 @@ export async function endToEndRows(ctx: MatrixContext, ids: BackupIds, markers: 
           }
           return m;
         },
-        { basisBytes: ctx.dataBytes },
+        { basisBytes: ctx.dataBytes, coldCache: true },
       );
       await fsp.rm(dir, { recursive: true, force: true });
       return { status: 'ok', cell: c };
@@ -226,7 +228,7 @@ async function recoverWith(
         await server.cleanup();
       }
     },
-    { basisBytes: ctx.dataBytes },
+    { basisBytes: ctx.dataBytes, coldCache: true },
   );
   return { status: 'ok', cell: c };
 }

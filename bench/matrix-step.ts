@@ -2,8 +2,8 @@
 // missed goal should say whether CPU bounded it), bytes held under a folder (a repository, or s3rver's objects),
 // a sequence of commands run one after another as PostgreSQL runs archive/restore commands, and pgdr's refusal
 // of a flag it does not know.
-import { spawn } from 'node:child_process';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXCLUDE, PGDATA_EXCLUDE } from '../src/engine/backup/path-filter.js';
 import { walkTree } from '../src/engine/backup/walk-tree.js';
@@ -20,8 +20,12 @@ function cpuTimes(): { busy: number; total: number } {
 /** Runs a measured step and turns it into a cell with the machine's CPU busy share over it. */
 export async function cell(
   run: () => Promise<{ seconds: number; peakRssMiB: number }>,
-  o: { basisBytes: number; bytes?: () => Promise<number | undefined> },
+  o: { basisBytes: number; coldCache?: boolean; bytes?: () => Promise<number | undefined> },
 ): Promise<Cell> {
+  // The previous step's writes (a restored data directory, removed since) are flushed first: otherwise their
+  // write-back lands in whichever step comes next and is counted against that tool.
+  execFileSync('sync');
+  if (o.coldCache) dropCaches();
   const before = cpuTimes();
   const m = await run();
   const after = cpuTimes();
@@ -34,6 +38,21 @@ export async function cell(
     basisBytes: o.basisBytes,
     machineBusy,
   };
+}
+
+/**
+ * A restore writes a whole data directory: with the page cache full (the source and the other tools' backups
+ * just read), its writes wait for the kernel to reclaim memory, which a tool that runs right after another's
+ * restore folder was removed does not. Each restore step starts from an empty page cache instead (as root;
+ * elsewhere the steps run as they are, and the header says so).
+ */
+export function dropCaches(): boolean {
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Bytes of the files a backup copies from a data directory: what MB/s of backup and restore rows is over. */

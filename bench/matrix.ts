@@ -21,7 +21,7 @@ import { BLOCK_MAJOR, blockLevelRows } from './matrix-block.js';
 import { BUCKET, type MatrixContext, SERVER_NAME, writePgdrConfig } from './matrix-context.js';
 import { deltaRows, endToEndRows, filesOnlyRows, type Markers } from './matrix-restore.js';
 import { parseRowGroups } from './matrix-rows.js';
-import { dataDirBytes } from './matrix-step.js';
+import { dataDirBytes, dropCaches } from './matrix-step.js';
 import { evaluateGoals, formatGoals, formatTable } from './matrix-table.js';
 import { walRows } from './matrix-wal.js';
 import { pgbackrestInstalled, pgbackrestStanza } from './pgbackrest.js';
@@ -167,6 +167,9 @@ try {
     'barman-cloud': 'gzip (-z: Python gzip, level 9), repository s3rver on 127.0.0.1',
   };
   const goals = evaluateGoals(ctx.rows, changedPages);
+  const coldCache = dropCaches()
+    ? 'each from an empty page cache (sync, then drop_caches)'
+    : "page cache NOT dropped (not root): a restore right after another tool's may be favoured";
   console.log(`\n${header}`);
   if (values.note) console.log(`  note: ${values.note}`);
   for (const [k, v] of Object.entries(compression)) console.log(`  ${k}: ${v}`);
@@ -174,8 +177,9 @@ try {
     `  WAL rows: ${names.length} segments of 16 MiB, one command per segment; pgdr/this < 1: pgdr faster`,
   );
   console.log(
-    `  PostgreSQL ${BLOCK_MAJOR} rows: pgdr only (the embedded package, summarize_wal = on), same scale and change\n`,
+    `  PostgreSQL ${BLOCK_MAJOR} rows: pgdr only (the embedded package, summarize_wal = on), same scale and change`,
   );
+  console.log(`  restore rows: ${coldCache}\n`);
   console.log(formatTable(ctx.rows));
   console.log(`\ngoals:\n${formatGoals(goals)}`);
   await fsp.mkdir(values.out, { recursive: true });
@@ -192,6 +196,7 @@ try {
     cpuModel: cpus()[0]?.model,
     loadAverageAtEnd: loadavg(),
     compression,
+    restoreRows: coldCache,
     rows: ctx.rows,
     goals,
   };
