@@ -153,7 +153,9 @@ try {
     console.error('full backups ...');
     await fullBackups(ctx, ids);
   }
+  // The delta rows restore onto the changed source: the change happens even when no incremental row runs.
   if (groups.has('incremental-backup')) await incrementalRows(ctx);
+  else if (groups.has('restore')) await change(ctx);
   if (groups.has('restore')) await restoreRows(ctx, ids);
   await pg.cleanup();
   const changedPages = groups.has('block-level') ? await blockLevelRows(ctx, scale) : undefined;
@@ -210,6 +212,13 @@ try {
 
 /** The change, its WAL archived (not measured), then the incremental rows. */
 async function incrementalRows(ctx: MatrixContext): Promise<void> {
+  await change(ctx);
+  console.error('incremental backups ...');
+  await incrementalBackups(ctx);
+}
+
+/** 2% of the pages changed after the full backups, its WAL archived (not measured). */
+async function change(ctx: MatrixContext): Promise<void> {
   const changed = await changeTwoPercent(ctx.pg);
   // The change's WAL goes through all three archivers first: a backup waits until its own WAL is archived,
   // and whichever tool went first would otherwise also wait out the change's backlog.
@@ -217,9 +226,8 @@ async function incrementalRows(ctx: MatrixContext): Promise<void> {
   await switchWalAndWait(ctx.pg, 600_000);
   const drained = (Number(process.hrtime.bigint() - drain) / 1e9).toFixed(1);
   console.error(
-    `changed ${changed} rows of pgbench_accounts (every 50th page), its WAL archived in ${drained} s (not measured); incremental backups ...`,
+    `changed ${changed} rows of pgbench_accounts (every 50th page), its WAL archived in ${drained} s (not measured)`,
   );
-  await incrementalBackups(ctx);
 }
 
 /** Marker rows for the PITR target, then every restore row from the full backups (the source stopped). */
