@@ -1,10 +1,11 @@
 // bench/delta-restore: `pgdr restore --delta` onto a stopped former primary against a full restore into an
 // empty folder (files only, --no-start), both of the same backup, the way the matrix's restore rows take them:
-// pgbench on PostgreSQL 15, a pgdr backup into a file:// repository, then 2% of pgbench_accounts' rows changed
-// (every 50th aid) and the server stopped. Each round copies the stopped data directory and times both restores
-// with every pgdr given (--bin, repeatable: another checkout's dist/src/cli/bin.js), alternating them, so builds
-// compare on one machine under the same load; prints each time, the medians and the load average.
-// Usage: node dist/bench/delta-restore.js --work DIR [--scale 20] [--change rows|pages] [--rounds 3] [--bin A --bin B]
+// pgbench on PostgreSQL 15, a pgdr backup into a file:// repository, then a change (--change, below) and the
+// server stopped. Each round copies the stopped data directory and times both restores with every pgdr given
+// (--bin, repeatable: another checkout's dist/src/cli/bin.js), alternating them, so builds compare on one
+// machine under the same load, each from an empty page cache; prints each time, the medians, the load average.
+// Usage: node dist/bench/delta-restore.js --work DIR [--scale 20] [--jobs 4] [--change rows|pages|small]
+//   [--rounds 3] [--bin A --bin B]
 // (--work: the world is made there once and reused by later runs that give the same folder)
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -17,16 +18,20 @@ import { backupJson } from '../test/helpers/backup-create.js';
 import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_BIN, PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import { pgbench } from '../test/helpers/postgres.js';
+import { dropCaches } from './matrix-step.js';
 import { measure } from './process-meter.js';
 
 const { values } = parseArgs({
   options: {
     work: { type: 'string' },
     scale: { type: 'string', default: '20' },
+    // The backup's parts and the restore's parallelism (the matrix uses the core count).
+    jobs: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     bin: { type: 'string', multiple: true },
     // rows: every 50th aid (a row on every page, so every page of the table changes); pages: every row of
-    // every 50th page (the matrix's change: 2% of the pages, plus the new row versions and index entries).
+    // every 50th page (the matrix's change: 2% of the pages, plus the new row versions and index entries);
+    // small: every row of pgbench_branches, a few pages (a primary stopped soon after its backup).
     change: { type: 'string', default: 'rows' },
   },
 });
@@ -53,15 +58,18 @@ async function world(): Promise<World> {
     'objectStore:',
     `  destinationPath: file://${repo}`,
     '  wal: { compression: gzip, maxParallel: 4 }',
-    '  data: { compression: gzip, jobs: 4, immediateCheckpoint: true }',
+    `  data: { compression: gzip, jobs: ${Number(values.jobs)}, immediateCheckpoint: true }`,
   ];
   const made = await configuredPrimary({ root: work, serverName: 'bench', store, major: 15 });
   const db = made.primary;
   await pgbench({ connectionString: db.connectionString, init: { scale: Number(values.scale) } });
   await db.query('CHECKPOINT');
   const backup = await backupJson(made.full);
-  const where = values.change === 'pages' ? '(ctid::text::point)[0]::bigint % 50 = 0' : 'aid % 50 = 0';
-  await db.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE ${where}`);
+  if (values.change === 'small') await db.query('UPDATE pgbench_branches SET bbalance = bbalance + 1');
+  else {
+    const where = values.change === 'pages' ? '(ctid::text::point)[0]::bigint % 50 = 0' : 'aid % 50 = 0';
+    await db.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE ${where}`);
+  }
   await switchWalAndWait(db);
   await db.stop();
   // The test server's folder goes when this process exits: the stopped source is kept as a copy.
@@ -85,6 +93,14 @@ async function timed(bin: string, args: string[]): Promise<{ wall: number; cpu: 
   return { wall: m.seconds, cpu: user! + sys! };
 }
 
+/** Each restore starts with nothing dirty and, as root, an empty page cache: the source copy just written would
+ * otherwise be read from memory by the delta and not by the full restore. */
+let cold = true;
+function coldStart(): void {
+  execFileSync('sync');
+  cold = dropCaches() && cold;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const w = await world();
@@ -101,12 +117,12 @@ for (let round = 0; round < Number(values.rounds); round++) {
     const delta = join(work, 'delta');
     execFileSync('rm', ['-rf', delta]);
     execFileSync('cp', ['-a', w.pgdata, delta]);
-    execFileSync('sync');
+    coldStart();
     note(`${bin} delta`, await timed(bin, ['--delta', delta, ...common]));
     execFileSync('rm', ['-rf', delta]);
     const full = join(work, 'full');
     execFileSync('rm', ['-rf', full]);
-    execFileSync('sync');
+    coldStart();
     note(`${bin} full`, await timed(bin, [full, ...common]));
     execFileSync('rm', ['-rf', full]);
   }
@@ -116,6 +132,7 @@ for (const [k, xs] of times) {
   const cpu = median(xs.map((x) => x.cpu)).toFixed(2);
   console.log(`${k}: median ${wall} s, CPU ${cpu} s, of ${xs.length}`);
 }
+if (!cold) console.log('page cache not dropped (not root): restores may read from memory');
 console.log(
   `load average ${loadavg()
     .map((x) => x.toFixed(2))

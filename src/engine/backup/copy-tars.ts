@@ -85,7 +85,9 @@ export async function copyTars(o: CopyTarsOptions): Promise<CopiedPart[]> {
     await othersRead;
     return o.finalMembers();
   });
-  const otherDone = mapLimit(others, Math.max(1, o.jobs - 1), (p) => run(p, markRead));
+  // The main tar holds small files only and, once they are read, waits for the others: up to `jobs` others
+  // at a time keep a stream reading for every deflate slot (deflate itself is capped by the slots).
+  const otherDone = mapLimit(others, Math.max(1, o.jobs), (p) => run(p, markRead));
   const settled = await Promise.allSettled([mainDone, otherDone]);
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -192,9 +192,9 @@ export async function deltaDownload(
  * backup ended is downloaded whatever its other files hold: those are left unknown, to be compared page by
  * page as the tar streams (delta-extract.ts), so each is read once instead of twice. The modification time
  * only decides what is read ahead, never what is kept: a tar it sends for needlessly is still compared page
- * by page and nothing written. The other tars' files are checked most recently modified first (the likeliest to differ), and a tar's files no
- * longer once one of them differs. `differing`: the files found not to match, the others left unknown
- * being unread.
+ * by page and nothing written. The other tars' files are checked most recently modified first (the likeliest
+ * to differ), and a tar's files no longer once one of them differs. `differing`: the files found not to
+ * match, the others left unknown being unread.
  */
 async function knownFiles(
   plan: RestorePlan,
