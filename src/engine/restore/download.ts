@@ -17,6 +17,7 @@ import type { DeltaStats } from './delta.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { PlannedTar, RestorePlan } from './plan.js';
 import { type ExtractStats, TarExtractor } from './tar-extract.js';
+import { WriteBack } from './write-back.js';
 
 export interface DownloadResult {
   readonly tars: number;
@@ -43,12 +44,14 @@ export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions):
   for (const t of plan.tars) await fsp.mkdir(t.dest, { recursive: true, mode: 0o700 });
   const count = byteCounter(plan, o.progress);
   const checked: number[] = [];
-  const stats = await mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
+  const writeBack = new WriteBack();
+  const extracting = mapLimit([...plan.tars], o.concurrency ?? 4, async (tar): Promise<ExtractStats> => {
     const check = tar.manifest === undefined ? undefined : new ManifestCheck(tar.manifest);
     const only = tar.only ? tar.manifest?.files : undefined;
     const extractor = new TarExtractor(tar.dest, {
       onFile: check?.onFile,
       maxBytes: tar.maxBytes,
+      writeBack,
       ...(only ? { skip: (name: string) => !only.has(name) } : {}),
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
@@ -69,6 +72,9 @@ export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions):
     });
     return extractor.extracted;
   });
+  // Every queued flush ends (and closes its file) before the restore goes on, or fails, from here.
+  const stats = await extracting.finally(() => writeBack.finish().catch(() => undefined));
+  await writeBack.finish();
   if (plan.blocks !== undefined) await applyBlockPatches(plan.blocks, o.concurrency ?? 4);
   for (const t of plan.tars) {
     if (t.oid === null) continue;

@@ -18,6 +18,7 @@ import {
   TarReader,
   type TarVisitor,
 } from '../../tar/reader.js';
+import { WRITE_BACK_BYTES, type WriteBack } from './write-back.js';
 
 export interface ExtractStats {
   files: number;
@@ -42,6 +43,8 @@ export interface ExtractOptions {
   readonly maxBytes?: number | undefined;
   /** Files (and hard links) for which this says true are read past, not written. */
   readonly skip?: ((name: string) => boolean) | undefined;
+  /** Where large files go once written, to be flushed while the tar goes on (closed there too). */
+  readonly writeBack?: WriteBack | undefined;
 }
 
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -146,7 +149,9 @@ class ExtractVisitor extends FolderVisitor {
     const done = async (): Promise<void> => {
       await handle.chmod(e.mode & 0o777);
       await handle.utimes(e.mtime, e.mtime);
-      await handle.close();
+      if (this.o.writeBack !== undefined && size >= WRITE_BACK_BYTES)
+        this.o.writeBack.flushAndClose(handle, path);
+      else await handle.close();
       const f = { name: rel, size, crc32: hex(crc) };
       this.files.set(rel, f);
       this.o.onFile?.(f);
