@@ -82,6 +82,20 @@ test('relation segments go into tars of their own, away from the files that chan
   );
 });
 
+test("large files share a tar only up to a job's share of the tree: a small database restores in parallel", () => {
+  // pgbench at scale 60: the table (806 MB) and its primary key (134 MB) in tars of their own with two jobs.
+  const entries = [
+    dir('.'),
+    file('base/5/16397', 806 * MIB),
+    file('base/5/16405', 134 * MIB),
+    ...Array.from({ length: 24 }, (_, i) => file(`base/5/${1000 + i}`, MIB)),
+  ];
+  const parts = planParts('data', entries, 2);
+  assert.deepEqual(parts.map(names).slice(2), [['base/5/16397'], ['base/5/16405']]);
+  // With one job, its share is the whole tree: one tar holds both.
+  assert.deepEqual(planParts('data', entries, 1).map(names).slice(1), [['base/5/16397', 'base/5/16405']]);
+});
+
 test('a file larger than a tar of large files gets one to itself', () => {
   const parts = planParts('16390', [dir('.'), file('PG_17/5/16400', 2 * LARGE_PART_BYTES)], 4);
   assert.deepEqual(parts.map(names), [['.'], ['PG_17/5/16400']]);

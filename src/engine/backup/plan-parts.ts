@@ -47,10 +47,13 @@ export function planParts(group: string, entries: readonly TreeEntry[], maxParts
     add(best, f);
   }
   // First fit, largest first: a full segment fills a tar; smaller ones (a table's last segment, an index)
-  // share one up to the same size.
+  // share one up to the same size, or up to a job's share of the tree when that is less, so that a small
+  // database's few large files still restore in parallel (each tar is inflated by one thread).
+  const total = smallBytes + large.reduce((n, f) => n + f.size, 0);
+  const room = Math.min(LARGE_PART_BYTES, Math.ceil(total / Math.max(1, maxParts)));
   const packed: PartPlan[] = [];
   for (const f of large) {
-    const fit = packed.find((p) => p.bytes + f.size <= LARGE_PART_BYTES);
+    const fit = packed.find((p) => p.bytes + f.size <= room);
     if (fit !== undefined) add(fit, f);
     else {
       const p: PartPlan = { group, index: count + packed.length, entries: [], bytes: 0 };
