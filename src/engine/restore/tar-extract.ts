@@ -18,7 +18,7 @@ import {
   TarReader,
   type TarVisitor,
 } from '../../tar/reader.js';
-import { WRITE_BACK_BYTES, type WriteBack } from './write-back.js';
+import { FLUSH_EVERY, WRITE_BACK_BYTES, type WriteBack } from './write-back.js';
 
 export interface ExtractStats {
   files: number;
@@ -146,11 +146,12 @@ class ExtractVisitor extends FolderVisitor {
     this.stats.files++;
     let crc = 0;
     let size = 0;
+    let flushedAt = 0;
+    const wb = this.o.writeBack;
     const done = async (): Promise<void> => {
       await handle.chmod(e.mode & 0o777);
       await handle.utimes(e.mtime, e.mtime);
-      if (this.o.writeBack !== undefined && size >= WRITE_BACK_BYTES)
-        this.o.writeBack.flushAndClose(handle, path);
+      if (wb !== undefined && size >= WRITE_BACK_BYTES) wb.flushAndClose(handle, path);
       else await handle.close();
       const f = { name: rel, size, crc32: hex(crc) };
       this.files.set(rel, f);
@@ -170,6 +171,8 @@ class ExtractVisitor extends FolderVisitor {
         await writeAll(handle, chunk).catch((err) => {
           throw localFileError(err, path, 'write');
         });
+        if (wb !== undefined && size - flushedAt >= FLUSH_EVERY && wb.flushSoFar(handle, path))
+          flushedAt = size;
       },
       end: () =>
         done().catch((err) => {
