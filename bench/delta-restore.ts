@@ -2,8 +2,9 @@
 // empty folder (files only, --no-start), both of the same backup, the way the matrix's restore rows take them:
 // pgbench on PostgreSQL 15, a pgdr backup into a file:// repository, then a change (--change, below) and the
 // server stopped. Each round copies the stopped data directory and times both restores with every pgdr given
-// (--bin, repeatable: another checkout's dist/src/cli/bin.js), alternating them, so builds compare on one
-// machine under the same load, each from an empty page cache; prints each time, the medians, the load average.
+// (--bin, repeatable: another checkout's bin/pgdr, or its dist/src/cli/bin.js to run it without bin/pgdr's node
+// options), alternating them, so builds compare on one machine under the same load, each from an empty page
+// cache; prints each time, the medians, the load average.
 // Usage: node dist/bench/delta-restore.js --work DIR [--scale 20] [--jobs 4] [--change rows|pages|small]
 //   [--rounds 3] [--bin A --bin B]
 // (--work: the world is made there once and reused by later runs that give the same folder)
@@ -16,9 +17,10 @@ import { chownToServerUser, resolveServerUser } from '../src/postgres/os-user.js
 import { configuredPrimary } from '../test/helpers/archiving-primary.js';
 import { backupJson } from '../test/helpers/backup-create.js';
 import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
-import { PGDR_BIN, PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
+import { PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import { pgbench } from '../test/helpers/postgres.js';
 import { dropCaches } from './matrix-step.js';
+import { PGDR_EXE, PGDR_EXE_ENV, pgdrArgv } from './pgdr-exe.js';
 import { measure } from './process-meter.js';
 
 const { values } = parseArgs({
@@ -37,7 +39,7 @@ const { values } = parseArgs({
 });
 if (values.work === undefined) throw new Error('--work DIR is required');
 const work = values.work;
-const bins = values.bin ?? [PGDR_BIN];
+const bins = values.bin ?? [PGDR_EXE];
 
 interface World {
   readonly pgdata: string;
@@ -85,8 +87,8 @@ async function timed(bin: string, args: string[]): Promise<{ wall: number; cpu: 
   const cpuFile = join(work, 'cpu.txt');
   const m = await measure(
     '/usr/bin/time',
-    ['-f', '%U %S', '-o', cpuFile, process.execPath, bin, 'restore', ...args, '--format', 'json'],
-    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV } },
+    ['-f', '%U %S', '-o', cpuFile, ...pgdrArgv(bin, ['restore', ...args, '--format', 'json']).flat()],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...PGDR_COMMAND_ENV, ...PGDR_EXE_ENV } },
   );
   if (m.code !== 0) throw new Error(`${bin} restore ${args.join(' ')}: ${m.stderr}`);
   const [user, sys] = (await fsp.readFile(cpuFile, 'utf8')).trim().split(' ').map(Number);

@@ -2,11 +2,11 @@
 // every 50th page, so 2% of the table's pages are changed, spread evenly over it.
 import { join } from 'node:path';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
-import { PGDR_BIN } from '../test/helpers/cli.js';
 import type { TestPostgres } from '../test/helpers/postgres.js';
 import { attempt, barmanArgs, barmanDir, type MatrixContext, SERVER_NAME } from './matrix-context.js';
 import { cell, dirBytes, unknownOption } from './matrix-step.js';
 import type { Cell, MatrixPath, Outcome, Tool } from './matrix-table.js';
+import { PGDR_EXE, PGDR_EXE_ENV } from './pgdr-exe.js';
 import { measure } from './process-meter.js';
 
 export interface BackupIds {
@@ -27,7 +27,6 @@ export async function changeTwoPercent(db: TestPostgres): Promise<number> {
 /** `pgdr backup create` with this config (the matrix's, or the PostgreSQL 17 row's), its phases logged. */
 export async function pgdrBackup(config: string, extra: string[]) {
   const args = [
-    PGDR_BIN,
     'backup',
     'create',
     ...extra,
@@ -42,7 +41,7 @@ export async function pgdrBackup(config: string, extra: string[]) {
     '--verbose',
   ];
   const spawned = Date.now();
-  const m = await measure(process.execPath, args);
+  const m = await measure(PGDR_EXE, args, { env: { ...process.env, ...PGDR_EXE_ENV } });
   if (m.code === 0) {
     logPhases(extra, m.stdout);
     logStages(m.stderr, spawned, m.seconds);

@@ -7,13 +7,14 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { barmanShellCommand } from '../test/helpers/barman.js';
-import { PGDR_BIN, PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
+import { PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { stopPgCtl } from '../test/helpers/restore-run.js';
 import type { BackupIds } from './matrix-backup.js';
 import { attempt, barmanArgs, type MatrixContext, SERVER_NAME, serverFolder } from './matrix-context.js';
 import { cell, unknownOption } from './matrix-step.js';
 import type { Outcome } from './matrix-table.js';
+import { PGDR_EXE, PGDR_EXE_ENV } from './pgdr-exe.js';
 import { type Measured, measure } from './process-meter.js';
 
 export interface Markers {
@@ -24,8 +25,8 @@ export interface Markers {
 }
 
 const pgdrRestore = (ctx: MatrixContext, args: string[]) =>
-  measure(process.execPath, [PGDR_BIN, 'restore', ...args, '--config', ctx.pgdr.config, '--format', 'json'], {
-    env: { ...process.env, ...PGDR_COMMAND_ENV },
+  measure(PGDR_EXE, ['restore', ...args, '--config', ctx.pgdr.config, '--format', 'json'], {
+    env: { ...process.env, ...PGDR_COMMAND_ENV, ...PGDR_EXE_ENV },
   });
 
 async function countMarkers(connectionString: string): Promise<number> {

@@ -82,6 +82,21 @@ describe('bin/pgdr finds node', () => {
     }
   });
 
+  it('starts node with a 64 MB initial old generation (restores and backups move GBs through buffers)', async () => {
+    const node = join(root, 'logging-node');
+    await writeFile(node, `#!/bin/sh\necho "$1" >>'${nodeLog}'\nexec '${process.execPath}' "$@"\n`, {
+      mode: 0o755,
+    });
+    try {
+      const r = await run(PGDR_EXE, { PATH: noNodePath, PGDR_NODE: node });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await readFile(nodeLog, 'utf8'), '--initial-old-space-size=64\n');
+    } finally {
+      await rm(node);
+      await rm(nodeLog, { force: true });
+    }
+  });
+
   it('from a checkout (no npm prefix), node on PATH', async () => {
     const r = await run(PGDR_EXE, { PATH: `${noNodePath}:${dirname(process.execPath)}` });
     assert.equal(r.code, 0, r.stderr);

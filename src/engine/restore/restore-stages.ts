@@ -21,7 +21,7 @@ export interface StageMarks {
   readonly plan: RestorePlan;
   readonly planMs: number;
   readonly fetched?: { readonly ms: number; readonly download: DownloadResult } | undefined;
-  /** promoteMs is null when PostgreSQL promoted by itself at the end of the archive (inside the replay). */
+  /** promoteMs is null when PostgreSQL promoted by itself, at the end of the archive or at the target. */
   readonly recovered?:
     | { readonly replayMs: number; readonly promoteMs: number | null; readonly confirmation: Confirmation }
     | undefined;
@@ -73,9 +73,11 @@ export function restoreStages(m: StageMarks): StepResult<RestoreStageName>[] {
       status: 'pass',
       durationMs: rec.promoteMs ?? 0,
       detail:
-        rec.promoteMs === null
-          ? 'promoted by PostgreSQL itself at the end of the archived WAL (timed within replay)'
-          : 'promoted (pg_ctl promote) after pausing at the target',
+        rec.promoteMs !== null
+          ? 'promoted (pg_ctl promote) after pausing at the target'
+          : plan.target.kind === 'latest'
+            ? 'promoted by PostgreSQL itself at the end of the archived WAL (timed within replay)'
+            : 'promoted by PostgreSQL itself at the target, as asked before it got there (timed within replay)',
     });
   return r.results;
 }

@@ -278,13 +278,14 @@ async function recover(
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
   // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
-  // as PITR targets get with pause then pg_ctl promote. PostgreSQL removes standby.signal when it promotes, as it
+  // as targets get below. PostgreSQL removes standby.signal when it promotes, as it
   // would have removed recovery.signal.
-  const promoteEarly = !hasTarget;
-  if (promoteEarly) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
-  // Pausing at the target and promoting ourselves times the promotion apart from the replay; the file on disk
-  // still says what the operator asked for.
+  if (!hasTarget) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
+  // To a target, the server is told to pause there and asked to promote from the start: it promotes at the
+  // target (wait-target.ts), or, should the request reach it only once paused, pgdr promotes it. The file on
+  // disk still says what the operator asked for.
   const promoteAfterPause = hasTarget && action === 'promote';
+  const promoteEarly = !hasTarget || promoteAfterPause;
   const replay = replaySettings({ major: plan.major, segments: plan.wal.segments, platform: HOST_PLATFORM });
   o.onStage?.(`starting PostgreSQL ${plan.binaries.version} on 127.0.0.1:${port}`);
   const server = await PostgresServer.start({
@@ -305,6 +306,7 @@ async function recover(
     },
   });
   let reached: number | undefined;
+  let paused = false;
   const want: EndState =
     !hasTarget || action === 'promote' ? 'promoted' : action === 'pause' ? 'paused' : 'shutdown';
   const evidence = async (): Promise<StopEvidence> => ({
@@ -326,10 +328,11 @@ async function recover(
     promoteEarly,
     signal: o.signal,
     // Called on every poll from the target on: the first call is the moment.
-    onTargetReached: () => {
+    onTargetReached: (state) => {
       if (reached !== undefined) return;
       reached = performance.now();
-      if (promoteAfterPause) c.clock.reached();
+      paused = state === 'paused';
+      if (paused && promoteAfterPause) c.clock.reached();
     },
     onReplayLsn: onReplay,
   }).catch(async (e) => {
@@ -377,7 +380,7 @@ async function recover(
         ...marks,
         recovered: {
           replayMs: ms(tDownload, tReached),
-          promoteMs: promoteAfterPause ? ms(tReached, tEnd) : null,
+          promoteMs: paused && promoteAfterPause ? ms(tReached, tEnd) : null,
           confirmation,
         },
       },

@@ -20,13 +20,15 @@ export interface WaitOptions {
   /** The server pauses at the target and pgdr promotes it with pg_ctl promote (to time the promotion). */
   readonly promoteAfterPause: boolean;
   /**
-   * The server runs as a standby: pgdr asks for the promotion from the start, and PostgreSQL promotes once the
-   * archive has nothing more (restore.ts, promote-signal.ts).
+   * pgdr asks for the promotion from the start (promote-signal.ts). A standby promotes once the archive has
+   * nothing more (restore.ts); a server told to pause at its target promotes there instead, since the startup
+   * process looks for a request before it pauses. Both are fast promotions, with no synchronous end-of-recovery
+   * checkpoint, and without the second a paused server takes to notice pg_ctl promote (it checks once a second).
    */
   readonly promoteEarly?: boolean;
   readonly signal?: AbortSignal | undefined;
-  /** Called once the target is reached (before a promotion pgdr makes). */
-  readonly onTargetReached?: () => void;
+  /** Called on every poll from the target on, with what the server was doing (before a promotion pgdr makes). */
+  readonly onTargetReached?: (state: EndState) => void;
   /** Called with pg_last_wal_replay_lsn() on every poll during recovery (the progress display). */
   readonly onReplayLsn?: ((lsn: string) => void) | undefined;
 }
@@ -86,10 +88,11 @@ async function poll(o: WaitOptions): Promise<Confirmation> {
       else if (seenRunning || Date.now() > startDeadline || /FATAL|PANIC/.test(await server.logTail(5)))
         return stopped(o);
     } else if (row.r === false) {
-      o.onTargetReached?.();
+      o.onTargetReached?.('promoted');
       return confirm(server, 'promoted');
     } else if (row.p === 'paused') {
-      o.onTargetReached?.();
+      // Also when the early request reached the server only once it paused: pg_ctl promote then.
+      o.onTargetReached?.('paused');
       if (!o.promoteAfterPause) return confirm(server, 'paused');
       await server.promote(3600);
     }
@@ -118,7 +121,7 @@ const REFUSED_CONNECTION =
 async function stopped(o: WaitOptions): Promise<Confirmation> {
   const log = await o.server.logTail(60);
   if (o.want === 'shutdown' && /recovery stopping/.test(log)) {
-    o.onTargetReached?.();
+    o.onTargetReached?.('shutdown');
     return { state: 'shutdown', timeline: null, replayLsn: null, lastReplayedTransaction: null };
   }
   // The startup process's FATAL, not the ones refusing our polls while the server was not ready.
