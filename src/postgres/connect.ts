@@ -2,7 +2,7 @@
 // DBA reading pg_stat_activity sees which pgdr command holds a session), and connection failures mapped to
 // POSTGRES_UNREACHABLE (nothing answered, or the server is not accepting connections yet) or POSTGRES_ERROR
 // (the server refused: authentication, pg_hba.conf, a missing database).
-import pg from 'pg';
+import type pg from 'pg';
 import { PgdrError } from '../errors.js';
 
 export interface ConnectOptions {
@@ -43,6 +43,9 @@ export function clientConfig(connection: string, o: ConnectOptions): pg.ClientCo
 }
 
 export async function connect(connection: string, o: ConnectOptions): Promise<pg.Client> {
+  // Loaded on first use: the driver takes ~40 ms to load, which commands that connect to nothing (a restore
+  // that only writes files, WAL calls) would pay at every start.
+  const { default: pg } = await import('pg');
   const client = new pg.Client(clientConfig(connection, o));
   // An idle client whose server goes away (a shutdown, a recovery that aborts) emits 'error'; without a
   // listener that would end the process. The failing query reports it instead.
