@@ -3,7 +3,7 @@
 // the commands pgdr writes never name node's path.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,9 +16,9 @@ interface Run {
   readonly stderr: string;
 }
 
-const run = (file: string, env: NodeJS.ProcessEnv) =>
+const run = (file: string, env: NodeJS.ProcessEnv, args = ['--version']) =>
   new Promise<Run>((resolve) => {
-    execFile(file, ['--version'], { env }, (e, stdout, stderr) =>
+    execFile(file, args, { env }, (e, stdout, stderr) =>
       resolve({ code: e ? Number(e.code) : 0, stdout, stderr }),
     );
   });
@@ -82,15 +82,22 @@ describe('bin/pgdr finds node', () => {
     }
   });
 
-  it('starts node with a 64 MB initial old generation (restores and backups move GBs through buffers)', async () => {
+  it('starts node with a 64 MB initial old generation for the commands that move a data directory', async () => {
     const node = join(root, 'logging-node');
     await writeFile(node, `#!/bin/sh\necho "$1" >>'${nodeLog}'\nexec '${process.execPath}' "$@"\n`, {
       mode: 0o755,
     });
     try {
-      const r = await run(PGDR_EXE, { PATH: noNodePath, PGDR_NODE: node });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(await readFile(nodeLog, 'utf8'), '--initial-old-space-size=64\n');
+      const env = { PATH: noNodePath, PGDR_NODE: node };
+      for (const args of [['restore', '--help'], ['backup', 'create', '--help'], ['--version']]) {
+        const r = await run(PGDR_EXE, env, args);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const entry = `${await realpath(dirname(PGDR_EXE))}/../dist/src/cli/bin.js`;
+      assert.equal(
+        await readFile(nodeLog, 'utf8'),
+        `--initial-old-space-size=64\n--initial-old-space-size=64\n${entry}\n`,
+      );
     } finally {
       await rm(node);
       await rm(nodeLog, { force: true });
