@@ -278,8 +278,8 @@ async function recover(
   // To the end of the archive as a standby asked to promote from the start: PostgreSQL still replays all the
   // archive holds ("when you promote, we still finish replaying as much as we can from archive"), then ends
   // recovery with a fast promotion: no synchronous end-of-recovery checkpoint (it follows in the background),
-  // as targets get below. PostgreSQL removes standby.signal when it promotes, as it
-  // would have removed recovery.signal.
+  // as targets get below. PostgreSQL removes standby.signal when it promotes, as it would have removed
+  // recovery.signal.
   if (!hasTarget) await fsp.rename(join(plan.dir, 'recovery.signal'), join(plan.dir, 'standby.signal'));
   // To a target, the server is told to pause there and asked to promote from the start: it promotes at the
   // target (wait-target.ts), or, should the request reach it only once paused, pgdr promotes it. The file on
