@@ -11,10 +11,10 @@ import { planParts } from '../src/engine/backup/plan-parts.js';
 import { walkTree } from '../src/engine/backup/walk-tree.js';
 import { barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
-import { PGDR_BIN } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { runPgbackrest } from './pgbackrest.js';
+import { PGDR_EXE, PGDR_EXE_ENV } from './pgdr-exe.js';
 import { type Measured, measure } from './process-meter.js';
 
 const { values } = parseArgs({
@@ -61,12 +61,10 @@ try {
   };
   const env = { ...barmanEnv(s3) };
   const pgdr = async (name: string, dest: string, extra: string[] = []) => {
-    const args = [PGDR_BIN, 'backup', 'create', '--config', await pgdrConfig(name, dest)];
-    const m = await measure(
-      process.execPath,
-      [...args, '--immediate-checkpoint', '--format', 'json', ...extra],
-      { env },
-    );
+    const args = ['backup', 'create', '--config', await pgdrConfig(name, dest)];
+    const m = await measure(PGDR_EXE, [...args, '--immediate-checkpoint', '--format', 'json', ...extra], {
+      env: { ...env, ...PGDR_EXE_ENV },
+    });
     if (m.code !== 0) throw new Error(`pgdr failed: ${m.stderr}`);
     const out = JSON.parse(m.stdout);
     rows.push({ name, m, stored: out.stored_bytes });

@@ -15,10 +15,11 @@ import { decompressStream } from '../src/compression/codecs.js';
 import { barmanCloud, barmanCloudOk, barmanEnv, walArchiveCommand } from '../test/helpers/barman.js';
 import { listBarmanBackups, switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { bucketStore } from '../test/helpers/bucket-copy.js';
-import { PGDR_BIN, PGDR_COMMAND_ENV, s3Args, s3Env } from '../test/helpers/cli.js';
+import { PGDR_COMMAND_ENV, s3Args, s3Env } from '../test/helpers/cli.js';
 import { pgbench, startPostgres } from '../test/helpers/postgres.js';
 import { stopPgCtl } from '../test/helpers/restore-run.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
+import { PGDR_EXE, PGDR_EXE_ENV } from './pgdr-exe.js';
 import { measure } from './process-meter.js';
 
 const { values } = parseArgs({
@@ -137,11 +138,9 @@ try {
     const t = { endpoint: s3.endpoint, destination, serverName };
     settle();
     const progress = values['progress-log'] ? ['--progress-interval', '5s'] : [];
-    const p = await measure(
-      process.execPath,
-      [PGDR_BIN, 'restore', dir, ...s3Args(t), '--format', 'json', ...progress],
-      { env: { ...process.env, ...PGDR_COMMAND_ENV, ...s3Env(s3) } },
-    );
+    const p = await measure(PGDR_EXE, ['restore', dir, ...s3Args(t), '--format', 'json', ...progress], {
+      env: { ...process.env, ...PGDR_COMMAND_ENV, ...PGDR_EXE_ENV, ...s3Env(s3) },
+    });
     if (values['progress-log']) await fsp.appendFile(values['progress-log'], p.stderr + p.stdout);
     if (p.code !== 0) throw new Error(`pgdr restore failed: ${p.stderr}`);
     const out = JSON.parse(p.stdout);
