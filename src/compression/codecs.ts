@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip, createGzip, gunzip, gzip } from 'node:zlib';
 import { PgdrError } from '../errors.js';
+import { GzipMember } from './gzip-member.js';
 import { ProcessCodec, type ToolCommand } from './process-codec.js';
 import { SnappyFrameCompressor, SnappyFrameDecompressor } from './snappy-frame.js';
 import type { Compression } from './suffixes.js';
@@ -97,6 +98,22 @@ export function decompressStream(c: Compression): Transform {
     default:
       return new ProcessCodec(toolCommand(c, true));
   }
+}
+
+/** A decompression whose integrity check waits for what its reader saw (gzip-member.ts). */
+export interface CheckedDecompress {
+  readonly stages: readonly Transform[];
+  /** After the stream ended: the CRC-32 and length of every byte the reader took. Throws when they differ. */
+  verify(crc32: number, length: number): void;
+}
+
+/**
+ * For a reader that computes the CRC-32 of all it reads anyway (tar/reader.ts): gzip is inflated without
+ * zlib's own CRC pass and checked by verify(); the other codecs check themselves (verify does nothing).
+ */
+export function decompressChecked(c: Compression): CheckedDecompress {
+  if (c === 'gzip') return new GzipMember(STREAM_CHUNK);
+  return { stages: c === 'none' ? [] : [decompressStream(c)], verify: () => undefined };
 }
 
 const gzipAsync = promisify(gzip);

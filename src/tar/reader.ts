@@ -3,7 +3,11 @@
 // archive claims. Everything here comes from the bucket: metadata records are capped, every number is checked
 // (header.ts), the member's bytes must match its header size, and the archive must end with the two
 // end-of-archive blocks, so a truncated or empty tar is an error, never a partial success.
+// It computes the CRC-32 of every file (given to the visitor with the file's end) and of the whole stream,
+// combined from those and the headers', so no one passes over the bytes again (compression/gzip-member.ts).
 import { Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../compression/crc32-combine.js';
 import { PgdrError } from '../errors.js';
 import {
   BLOCK,
@@ -19,6 +23,8 @@ import {
 /** PAX and GNU long-name records above this are refused: a real one is a few hundred bytes. */
 export const MAX_META_BYTES = 1 << 20;
 const MAX_NAME_BYTES = 4096;
+/** Up to this size a file's bytes go through the stream's CRC too: cheaper than combining its CRC in. */
+const COMBINE_ABOVE = 8192;
 
 type TarEntryKind = 'file' | 'directory' | 'symlink' | 'hardlink';
 
@@ -37,8 +43,8 @@ export interface TarEntry {
 /** Where a file member's bytes go. */
 export interface EntryData {
   write(chunk: Buffer): Promise<void> | void;
-  /** All of the header's size was given. */
-  end(): Promise<void> | void;
+  /** All of the header's size was given; crc32: of those bytes (zlib's, unsigned). */
+  end(crc32: number): Promise<void> | void;
   /** The stream failed before end(): release what write() holds. */
   abort?(): Promise<void> | void;
 }
@@ -55,12 +61,14 @@ export interface TarReaderStats {
   dataBytes: number;
   /** Bytes of the uncompressed tar consumed, end-of-archive included. */
   tarBytes: number;
+  /** CRC-32 (zlib's) of those bytes. */
+  crc32: number;
 }
 
 type State =
   | { kind: 'header' }
   | { kind: 'meta'; type: string; size: number; parts: Buffer[]; left: number }
-  | { kind: 'data'; sink: EntryData | undefined; left: number; pad: number }
+  | { kind: 'data'; sink: EntryData | undefined; size: number; left: number; pad: number; crc: number }
   | { kind: 'skip'; left: number }
   | { kind: 'zero1' }
   | { kind: 'end' };
@@ -80,7 +88,7 @@ const NAMES: Record<string, string> = {
 };
 
 export class TarReader extends Writable {
-  readonly stats: TarReaderStats = { members: 0, dataBytes: 0, tarBytes: 0 };
+  readonly stats: TarReaderStats = { members: 0, dataBytes: 0, tarBytes: 0, crc32: 0 };
   private state: State = { kind: 'header' };
   private pending: Buffer = Buffer.alloc(0);
   private pax = new Map<string, string>();
@@ -120,6 +128,7 @@ export class TarReader extends Writable {
       if (s.kind === 'end') {
         // Python's tarfile and GNU tar pad the archive to a record size after the end blocks.
         this.stats.tarBytes += buf.length;
+        this.stats.crc32 = crc32(buf, this.stats.crc32);
         return;
       }
       if (s.kind === 'data' || s.kind === 'skip' || s.kind === 'meta') {
@@ -132,6 +141,7 @@ export class TarReader extends Writable {
       buf = buf.subarray(BLOCK);
       const offset = this.stats.tarBytes;
       this.stats.tarBytes += BLOCK;
+      this.stats.crc32 = crc32(block, this.stats.crc32);
       await this.onBlock(block, offset);
     }
     if (buf.length > 0) this.pending = Buffer.from(buf);
@@ -145,6 +155,7 @@ export class TarReader extends Writable {
     const piece = buf.subarray(0, n);
     this.stats.tarBytes += n;
     s.left -= n;
+    if (s.kind !== 'data' || s.size <= COMBINE_ABOVE) this.stats.crc32 = crc32(piece, this.stats.crc32);
     if (s.kind === 'meta') {
       s.parts.push(Buffer.from(piece));
       if (s.left === 0) {
@@ -154,10 +165,12 @@ export class TarReader extends Writable {
       return buf.subarray(n);
     }
     if (s.kind === 'data') {
+      s.crc = crc32(piece, s.crc);
       if (n > 0 && s.sink) await s.sink.write(piece);
       this.stats.dataBytes += n;
       if (s.left === 0) {
-        await s.sink?.end();
+        if (s.size > COMBINE_ABOVE) this.stats.crc32 = crc32Combine(this.stats.crc32, s.crc, s.size);
+        await s.sink?.end(s.crc >>> 0);
         this.state = s.pad > 0 ? { kind: 'skip', left: s.pad } : { kind: 'header' };
       }
     } else if (s.left === 0) this.state = { kind: 'header' };
@@ -239,10 +252,10 @@ export class TarReader extends Writable {
     // Only files carry data; a size on any other entry is skipped as GNU tar does.
     if (kind === 'file') {
       if (size === 0) {
-        await sink?.end();
+        await sink?.end(0);
         return;
       }
-      this.state = { kind: 'data', sink, left: size, pad: padded(size) - size };
+      this.state = { kind: 'data', sink, size, left: size, pad: padded(size) - size, crc: 0 };
     } else if (size > 0) this.state = { kind: 'skip', left: padded(size) };
   }
 

@@ -255,6 +255,7 @@ export function tarCompressionCases(c: TarCompression): HostileCase[] {
       },
     },
   ];
+  if (c === 'gzip') cases.push(...gzipFramingCases(fixedBy));
   // An uncompressed bomb would be as big as what it inflates to: tar-pax-size-2^50 is its counterpart.
   if (c !== 'none') {
     cases.push({
@@ -268,6 +269,40 @@ export function tarCompressionCases(c: TarCompression): HostileCase[] {
     });
   }
   return cases;
+}
+
+/** The gzip member's own checks, which pgdr makes itself: the trailer, and nothing after it. */
+function gzipFramingCases(fixedBy: string): HostileCase[] {
+  const framing = (name: string, what: string, word: string, edit: (z: Buffer) => Buffer): HostileCase => ({
+    name: `tar-gzip-${name}`,
+    what: `data.tar.gz ${what}`,
+    run: 'restore',
+    expect: { code: INVALID, message: all(dataKey('gzip'), word) },
+    fixedBy,
+    build: async (b, ctx) =>
+      b.putDataTar('gzip', edit(Buffer.from(await compressedOnce(ctx.base.dataTar, 'gzip')))),
+  });
+  const flip = (at: (z: Buffer) => number, bits: number) => (z: Buffer) => {
+    z[at(z)]! ^= bits;
+    return z;
+  };
+  return [
+    framing(
+      'trailer-crc',
+      "whose trailer's CRC-32 is off by one bit, its data intact",
+      'CRC-32',
+      flip((z) => z.length - 8, 1),
+    ),
+    framing(
+      'trailer-length',
+      "whose trailer's length is 256 off the data's",
+      'trailer',
+      flip((z) => z.length - 3, 1),
+    ),
+    framing('trailing-bytes', 'followed by the start of a second gzip member', 'follow', (z) =>
+      Buffer.concat([z, z.subarray(0, 64)]),
+    ),
+  ];
 }
 
 export const DATA_TAR_CASES: readonly HostileCase[] = [

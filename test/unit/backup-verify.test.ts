@@ -86,7 +86,7 @@ describe('backup verify: page checksums of real clusters', () => {
       const checks = new PageChecks(start);
       const sink = checks.scanner('k', 'base/1/1259', segment);
       for (let at = 0; at < bytes.length; at += 1000) await sink.write(bytes.subarray(at, at + 1000));
-      await sink.end();
+      await sink.end(0);
       return checks;
     };
     const clean = await feed(data, 0);

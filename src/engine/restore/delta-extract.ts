@@ -7,7 +7,6 @@
 // pg_tblspc/<oid> links are accepted as members (recorded, not created).
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { localFileError } from '../../errors.js';
 import { damaged, type EntryData, type TarEntry, TarReader } from '../../tar/reader.js';
 import { assertAllowedLink, type ExtractedFile, FolderVisitor } from './tar-extract.js';
@@ -113,16 +112,14 @@ class DeltaVisitor extends FolderVisitor {
     const handle = local ?? (await fsp.open(path, NEW_FILE, 0o600));
     const localSize = local === undefined ? 0 : st!.size;
     const out = new PieceWriter(handle, localSize, this.buffers);
-    let crc = 0;
     const fail = (err: unknown) => localFileError(err, path, 'write');
     return {
       write: async (chunk: Buffer) => {
-        crc = crc32(chunk, crc);
         await out.write(chunk).catch((err) => {
           throw fail(err);
         });
       },
-      end: async () => {
+      end: async (crc) => {
         try {
           await out.flush();
           if (localSize > e.size) await handle.truncate(e.size);

@@ -14,7 +14,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressStream } from '../../compression/codecs.js';
+import { decompressChecked } from '../../compression/codecs.js';
 import { localFileError } from '../../errors.js';
 import { majorOf } from '../backup/trees.js';
 import { applyBlockPatches, type BlockPatch } from './block-apply.js';
@@ -124,8 +124,9 @@ export async function deltaDownload(
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
-      const stages = tar.compression === 'none' ? [x] : [decompressStream(tar.compression), x];
-      await pipeline(body, count(tar), ...stages, { signal: o.signal });
+      const codec = decompressChecked(tar.compression);
+      await pipeline(body, count(tar), ...codec.stages, x, { signal: o.signal });
+      codec.verify(x.stats.crc32, x.stats.tarBytes);
       check?.finish();
     } catch (e) {
       throw extractError(e, tar, o.signal);

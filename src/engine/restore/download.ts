@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressStream } from '../../compression/codecs.js';
+import { decompressChecked } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -56,9 +56,9 @@ export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions):
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
-      const stages =
-        tar.compression === 'none' ? [extractor] : [decompressStream(tar.compression), extractor];
-      await pipeline(body, count(tar), ...stages, { signal: o.signal });
+      const codec = decompressChecked(tar.compression);
+      await pipeline(body, count(tar), ...codec.stages, extractor, { signal: o.signal });
+      codec.verify(extractor.stats.crc32, extractor.stats.tarBytes);
       check?.finish();
     } catch (e) {
       throw extractError(e, tar, o.signal);

@@ -8,7 +8,6 @@
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { localFileError, PgdrError } from '../../errors.js';
 import {
   damaged,
@@ -144,11 +143,10 @@ class ExtractVisitor extends FolderVisitor {
         : err;
     });
     this.stats.files++;
-    let crc = 0;
     let size = 0;
     let flushedAt = 0;
     const wb = this.o.writeBack;
-    const done = async (): Promise<void> => {
+    const done = async (crc: number): Promise<void> => {
       await handle.chmod(e.mode & 0o777);
       await handle.utimes(e.mtime, e.mtime);
       if (wb !== undefined && size >= WRITE_BACK_BYTES) wb.flushAndClose(handle, path);
@@ -166,7 +164,6 @@ class ExtractVisitor extends FolderVisitor {
             e.name,
           );
         }
-        crc = crc32(chunk, crc);
         size += chunk.length;
         await writeAll(handle, chunk).catch((err) => {
           throw localFileError(err, path, 'write');
@@ -174,8 +171,8 @@ class ExtractVisitor extends FolderVisitor {
         if (wb !== undefined && size - flushedAt >= FLUSH_EVERY && wb.flushSoFar(handle, path))
           flushedAt = size;
       },
-      end: () =>
-        done().catch((err) => {
+      end: (crc) =>
+        done(crc).catch((err) => {
           throw localFileError(err, path, 'write');
         }),
       abort: () => handle.close(),

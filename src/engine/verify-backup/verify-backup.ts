@@ -9,7 +9,7 @@ import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catal
 import { incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressStream } from '../../compression/codecs.js';
+import { decompressChecked } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
 import { TarReader } from '../../tar/reader.js';
@@ -202,9 +202,10 @@ async function readTars(
     });
     try {
       const body = await o.store.get(tar.key, { signal: o.signal });
-      await pipeline(body, counter, decompressStream(tar.compression), new TarReader(v), {
-        signal: o.signal,
-      });
+      const codec = decompressChecked(tar.compression);
+      const reader = new TarReader(v);
+      await pipeline(body, counter, ...codec.stages, reader, { signal: o.signal });
+      codec.verify(reader.stats.crc32, reader.stats.tarBytes);
       return { tar, v, ok: true };
     } catch (e) {
       if (o.signal?.aborted) throw new PgdrError('ABORTED', 'the verification was interrupted', { cause: e });
