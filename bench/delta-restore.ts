@@ -19,6 +19,7 @@ import { backupJson } from '../test/helpers/backup-create.js';
 import { switchWalAndWait } from '../test/helpers/barman-bucket.js';
 import { PGDR_COMMAND_ENV } from '../test/helpers/cli.js';
 import { pgbench } from '../test/helpers/postgres.js';
+import { changeTwoPercent } from './matrix-backup.js';
 import { dropCaches } from './matrix-step.js';
 import { PGDR_EXE, PGDR_EXE_ENV, pgdrArgv } from './pgdr-exe.js';
 import { measure } from './process-meter.js';
@@ -31,7 +32,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     bin: { type: 'string', multiple: true },
-    // rows: every 50th aid (a row on every page, so every page of the table changes); pages: every row of
+    // rows: every 50th aid (a row on every page, so every page of the table changes); pages: one row on
     // every 50th page (the matrix's change: 2% of the pages, plus the new row versions and index entries);
     // small: every row of pgbench_branches, a few pages (a primary stopped soon after its backup).
     change: { type: 'string', default: 'rows' },
@@ -68,10 +69,8 @@ async function world(): Promise<World> {
   await db.query('CHECKPOINT');
   const backup = await backupJson(made.full);
   if (values.change === 'small') await db.query('UPDATE pgbench_branches SET bbalance = bbalance + 1');
-  else {
-    const where = values.change === 'pages' ? '(ctid::text::point)[0]::bigint % 50 = 0' : 'aid % 50 = 0';
-    await db.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE ${where}`);
-  }
+  else if (values.change === 'pages') await changeTwoPercent(db);
+  else await db.query('UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 50 = 0');
   await switchWalAndWait(db);
   await db.stop();
   // The test server's folder goes when this process exits: the stopped source is kept as a copy.

@@ -54,7 +54,7 @@ async function rows(ctx: MatrixContext, scale: number): Promise<ChangedPages | u
     // The change's WAL is archived before the backup starts, as for the PostgreSQL 15 rows.
     await switchWalAndWait(db, 600_000);
     console.error(
-      `changed ${changed} rows of pgbench_accounts (every 50th page); block-level incremental ...`,
+      `changed ${changed} rows of pgbench_accounts (one on every 50th page); block-level incremental ...`,
     );
     await attempt(ctx, PATHS[1]!, 'pgdr', async () => {
       const args = ['--incremental', '--incremental-level', 'block'];

@@ -3,8 +3,6 @@
 // table and the goals (pass/miss), and writes the run as JSON under --out.
 // PostgreSQL 15 (Debian's): the newest major Debian's pgBackRest 2.45 supports. Then pgdr alone on PostgreSQL 17
 // (bench/matrix-block.ts): full and block-level incremental backup, which the incremental goal is judged on.
-// Usage: node dist/bench/matrix.js [--scale 60|600] [--wal-segments N] [--wal-parallel N] [--skip-barman-gzip9]
-//        [--chained-archiving] [--rows wal,full-backup,incremental-backup,restore,block-level] [--out bench/results] [--note TEXT]
 import { promises as fsp } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,21 +24,40 @@ import { evaluateGoals, formatGoals, formatTable } from './matrix-table.js';
 import { walRows } from './matrix-wal.js';
 import { pgbackrestInstalled, pgbackrestStanza } from './pgbackrest.js';
 
-const { values } = parseArgs({
-  options: {
-    scale: { type: 'string', default: '60' },
-    'wal-segments': { type: 'string', default: '32' },
-    'wal-parallel': { type: 'string', default: '8' },
-    'skip-barman-gzip9': { type: 'boolean', default: false },
-    // The backup rows keep archive_command's chain: each backup waits for all three archivers.
-    'chained-archiving': { type: 'boolean', default: false },
-    // Row groups to run (comma-separated); the incremental and restore rows bring the full backups they need.
-    rows: { type: 'string', default: 'all' },
-    out: { type: 'string', default: 'bench/results' },
-    // Recorded in the JSON and printed with the table: e.g. "small scale, shared machine under load".
-    note: { type: 'string', default: '' },
-  },
-});
+const USAGE = `usage: bench/matrix [--scale 60|600] [--wal-segments N] [--wal-parallel N] [--skip-barman-gzip9]
+       [--chained-archiving] [--rows wal,full-backup,incremental-backup,restore,block-level]
+       [--out bench/results] [--note TEXT]
+pgdr, pgBackRest and barman-cloud side by side on one pgbench database; docs/benchmarks.md says what each row
+measures. Scale 60 is about 1 GB (6 minutes here), 600 about 10 GB.`;
+
+function args() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (e) {
+    console.error(`bench/matrix: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h', default: false },
+  scale: { type: 'string', default: '60' },
+  'wal-segments': { type: 'string', default: '32' },
+  'wal-parallel': { type: 'string', default: '8' },
+  'skip-barman-gzip9': { type: 'boolean', default: false },
+  // The backup rows keep archive_command's chain: each backup waits for all three archivers.
+  'chained-archiving': { type: 'boolean', default: false },
+  // Row groups to run (comma-separated); the incremental and restore rows bring the full backups they need.
+  rows: { type: 'string', default: 'all' },
+  out: { type: 'string', default: 'bench/results' },
+  // Recorded in the JSON and printed with the table: e.g. "small scale, shared machine under load".
+  note: { type: 'string', default: '' },
+} as const;
+const { values } = args();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const scale = Number(values.scale);
 const walSegments = Number(values['wal-segments']);
 const MAJOR = 15;
@@ -226,7 +243,7 @@ async function change(ctx: MatrixContext): Promise<void> {
   await switchWalAndWait(ctx.pg, 600_000);
   const drained = (Number(process.hrtime.bigint() - drain) / 1e9).toFixed(1);
   console.error(
-    `changed ${changed} rows of pgbench_accounts (every 50th page), its WAL archived in ${drained} s (not measured)`,
+    `changed ${changed} rows of pgbench_accounts (one on every 50th page), its WAL archived in ${drained} s (not measured)`,
   );
 }
 

@@ -4,7 +4,7 @@
 // CLI's own walServiceClient, done/ links, ready/ segments), and the thin client must answer the cases marked
 // `inSh` without starting node.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmod,
@@ -20,7 +20,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { CliContext } from '../../src/cli/main.js';
 import { walServiceClient } from '../../src/cli/wal-request.js';
 import { archiveFile } from '../../src/engine/wal-archive.js';
@@ -129,6 +129,22 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
     return { ...a, args, result: async () => `${await hash(dest)} ${await keys(a.repo)}` };
   }
 
+  /** A process standing for a live service (the walBench's clean-up stops what the locks name). */
+  let standIn: ChildProcess | undefined;
+  after(() => standIn?.kill());
+
+  /** restoring(), asking for `ask`, with absent/ naming it, and a lock: a live pid, one that has exited, or none. */
+  async function markedAbsent(dir: string, ask: string, lock: 'live' | 'dead' | 'none') {
+    const r = await restoring(dir, { ask });
+    const p = spoolPaths(join(dir, 'pg_wal', SPOOL_NAME));
+    await mkdir(p.absent, { recursive: true });
+    await writeFile(join(p.absent, ask), '');
+    const dead = spawnSync('true').pid;
+    standIn ??= spawn('sleep', ['600'], { stdio: 'ignore' });
+    if (lock !== 'none') await writeFile(p.lock, String(lock === 'live' ? standIn.pid : dead));
+    return { cwd: dir, ...r };
+  }
+
   const changed = (b: Buffer) => {
     const c = Buffer.from(b);
     c[5000] = c[5000]! ^ 1;
@@ -216,6 +232,35 @@ describe('bin/pgdr and the CLI agree on one table of requests', () => {
       name: 'restore on another timeline than the prefetched segment',
       inSh: false,
       setup: async (dir) => ({ cwd: dir, ...(await restoring(dir, { ask: `00000002${n(1).slice(8)}` })) }),
+    },
+    {
+      name: 'restore of a history file the live service found absent',
+      inSh: true,
+      setup: (dir) => markedAbsent(dir, '00000002.history', 'live'),
+    },
+    {
+      name: 'restore of a history file marked absent by a service that is gone',
+      inSh: false,
+      setup: (dir) => markedAbsent(dir, '00000002.history', 'dead'),
+    },
+    {
+      name: 'restore of a history file marked absent, no lock',
+      inSh: false,
+      setup: (dir) => markedAbsent(dir, '00000002.history', 'none'),
+    },
+    {
+      name: 'restore of a segment marked absent (only history files are answered so)',
+      inSh: false,
+      setup: (dir) => markedAbsent(dir, n(2), 'live'),
+    },
+    {
+      name: 'restore of a history file marked absent, stale spool after a configuration change',
+      inSh: false,
+      setup: async (dir) => {
+        const r = await markedAbsent(dir, '00000002.history', 'live');
+        await writeFile(r.cfg, yaml('other', r.repo));
+        return r;
+      },
     },
     {
       name: 'restore with a stale spool after a configuration change',

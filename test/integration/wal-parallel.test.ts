@@ -48,6 +48,25 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
   });
   const n = (i: number) => segs.names[i]!;
   const request = { epoch: '', configPath: '', key: ['test'] };
+  /** A restore's service in pgWal, prefetching after segment 0. */
+  const restoreService = (
+    base: { store: ObjectStore; serverName: string; compression: 'gzip' },
+    pgWal: string,
+    maxParallel: number,
+    signal: AbortSignal,
+  ) =>
+    runWalService({
+      ...base,
+      spool: join(pgWal, SPOOL_NAME),
+      walDir: pgWal,
+      mode: 'restore',
+      cwd: work,
+      request,
+      maxParallel,
+      idleMs: 600_000,
+      restoreAfter: n(0),
+      signal,
+    });
   const sameInode = async (a: string, b: string) => {
     const [x, y] = await Promise.all([stat(a), stat(b)]);
     return x.ino === y.ino && x.dev === y.dev;
@@ -131,18 +150,7 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
     const ready = async () =>
       (await readdir(p.ready).catch(() => [] as string[])).filter((f) => !f.startsWith('.')).sort();
     const ac = new AbortController();
-    const running = runWalService({
-      ...base,
-      spool,
-      walDir: pgWal,
-      mode: 'restore',
-      cwd: work,
-      request,
-      maxParallel: 3,
-      idleMs: 600_000,
-      restoreAfter: n(0),
-      signal: ac.signal,
-    });
+    const running = restoreService(base, pgWal, 3, ac.signal);
     try {
       // The window runs deeper than maxParallel; it stops at 5, which exists only as a .partial.
       assert.deepEqual(
@@ -166,5 +174,39 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
       ac.abort();
       await running;
     }
+  });
+  it('keeps absent/ naming the history files restore_command will ask for that the bucket lacks, looked up each second', async () => {
+    const store = new FsObjectStore(join(work, 'repo-h'));
+    const base = { store, serverName: 'h', compression: 'gzip' as const };
+    for (let i = 0; i < 2; i++) await archiveFile(join(segs.dir, n(i)), base);
+    const pgWal = join(work, 'history', 'pg_wal');
+    await mkdir(pgWal, { recursive: true });
+    const spool = join(pgWal, SPOOL_NAME);
+    const p = spoolPaths(spool);
+    // Left by an earlier service: as old as its last lookup, so a new service starts without it.
+    await mkdir(p.absent, { recursive: true });
+    await writeFile(join(p.absent, '00000005.history'), '');
+    const absent = async () => (await readdir(p.absent).catch(() => [] as string[])).sort().join(',');
+    const ac = new AbortController();
+    const running = restoreService(base, pgWal, 2, ac.signal);
+    try {
+      const both = '00000001.history,00000002.history';
+      await until('both absent', async () => ((await absent()) === both ? true : undefined));
+      // Timeline 2 appears in the bucket (a promotion elsewhere): its marker goes at the next lookup.
+      const history = join(work, '00000002.history');
+      await writeFile(history, '1\t0/3000000\tno recovery target specified\n');
+      await archiveFile(history, base);
+      await until('00000002.history found', async () =>
+        (await absent()) === '00000001.history' ? true : undefined,
+      );
+      // Replay on timeline 2: its next one (3) is absent, its own (2) is not; timeline 1's is not asked.
+      await writeFile(p.restoreAt, `00000002${n(1).slice(8)}`);
+      await until('timeline 2', async () => ((await absent()) === '00000003.history' ? true : undefined));
+    } finally {
+      ac.abort();
+      await running;
+    }
+    // Without its lock the thin client trusts none of it.
+    await assert.rejects(stat(p.lock), { code: 'ENOENT' });
   });
 });

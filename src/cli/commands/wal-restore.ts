@@ -2,7 +2,7 @@
 // after it, since most calls under prefetch are hits and PostgreSQL waits for each one.
 import { resolve } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
-import { restoreThroughService } from '../../engine/wal-service/client.js';
+import { handSeedOver, restoreThroughService } from '../../engine/wal-service/client.js';
 import { PgdrError } from '../../errors.js';
 import { FORMAT_FLAG, flag, oneOf, type Parsed, parse, positionals, STORE_FLAGS, str } from '../args.js';
 import { configFrom, withCommandBudget, withStore } from '../context.js';
@@ -50,8 +50,9 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     const { maxParallel } = walSettings(p, config, NAME);
     const target = resolve(ctx.cwd, dest!);
+    const kind = parseWalName(name!)?.kind;
     const client =
-      maxParallel > 1 && parseWalName(name!)?.kind === 'segment'
+      maxParallel > 1 && (kind === 'segment' || kind === 'history')
         ? await walServiceClient(
             { mode: 'restore', argv, positionals: 2, configFlag: str(p, 'config'), walPath: target },
             ctx,
@@ -67,7 +68,11 @@ ${STORE_USAGE}`,
           serverName: config.serverName,
           configPath: client.request.configPath,
         };
-        const bytes = client && (await restoreThroughService(name!, target, { ...client, seed, signal }));
+        if (kind === 'history' && client) await handSeedOver({ ...client, seed, signal });
+        const bytes =
+          kind === 'segment' && client
+            ? await restoreThroughService(name!, target, { ...client, seed, signal })
+            : undefined;
         if (bytes !== undefined) {
           if (asJson) json(ctx, { name, source: 'spool', key: null, bytes });
           return 0;

@@ -4,6 +4,7 @@
 // that the service did not mark as stored, and when in doubt it archives or fetches synchronously.
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parseWalName } from '../../catalog/wal-name.js';
 import { healthyService } from './lock.js';
 import { type SeedRequest, type SpoolRequest, seedServes, spoolPaths, spoolServes } from './spool.js';
 
@@ -97,7 +98,7 @@ export async function restoreThroughService(
   c: ServiceClient,
 ): Promise<number | undefined> {
   const p = spoolPaths(c.spool);
-  if (!(await seedAdopted(name, c)) && !(await usable(c, { restoreAfter: name }))) return undefined;
+  if (!(await seedAdopted(c, name)) && !(await usable(c, { restoreAfter: name }))) return undefined;
   const file = join(p.ready, name);
   const healthy = (await healthyService(p.lock)) !== undefined;
   // A download in flight for this very segment is waited for while the service is healthy.
@@ -133,10 +134,13 @@ export async function restoreThroughService(
  * configuration: a service is started (prefetching nothing until a segment is taken) and the call waits until
  * it has adopted the seed and serves this request. False when there is no such seed, or no service took it.
  */
-async function seedAdopted(name: string, c: ServiceClient): Promise<boolean> {
+async function seedAdopted(c: ServiceClient, name?: string): Promise<boolean> {
   const p = spoolPaths(c.spool);
-  if (c.seed === undefined || !(await exists(join(p.seed, name))) || !(await seedServes(c.spool, c.seed)))
-    return false;
+  const held =
+    name === undefined
+      ? (await readdir(p.seed).catch(() => [] as string[])).some((n) => parseWalName(n)?.kind === 'segment')
+      : await exists(join(p.seed, name));
+  if (c.seed === undefined || !held || !(await seedServes(c.spool, c.seed))) return false;
   let started = false;
   for (const since = Date.now(); Date.now() - since < SEED_WAIT_MS; ) {
     c.signal?.throwIfAborted();
@@ -151,6 +155,15 @@ async function seedAdopted(name: string, c: ServiceClient): Promise<boolean> {
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return false;
+}
+
+/**
+ * PostgreSQL's first restore_command call asks for a history file (the next timeline's), the next for the
+ * first segment: a restore's seed is handed to a service from the first call, so that the thin client
+ * answers the second instead of node. The caller then looks the history file up itself, as always.
+ */
+export async function handSeedOver(c: ServiceClient): Promise<void> {
+  if (!(await spoolServes(c.spool, c.request))) await seedAdopted(c);
 }
 
 const exists = (path: string) =>

@@ -7,13 +7,21 @@
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
+import { historyFileName, isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
 import { limiter } from '../../common/map-limit.js';
 import { type ArchiveFileOptions, archiveFile } from '../wal-archive.js';
+import { findForRestore } from '../wal-object.js';
 import { type RestoreWalOptions, restoreWal } from '../wal-restore.js';
 import { HEARTBEAT_MS, heartbeat, releaseLock, takeLock } from './lock.js';
 import { dropSeed, takeSeed } from './seed-adopt.js';
-import { epochOf, formatRequest, prefetchWindow, type SpoolRequest, spoolPaths } from './spool.js';
+import {
+  ABSENT_CHECK_MS,
+  epochOf,
+  formatRequest,
+  prefetchWindow,
+  type SpoolRequest,
+  spoolPaths,
+} from './spool.js';
 
 /** What it archives and restores with (archiveFile, restoreWal), and its own settings. */
 export interface WalServiceOptions
@@ -85,7 +93,10 @@ async function adopt(o: WalServiceOptions): Promise<string[]> {
     await voidSpool(o.spool);
     if (config !== undefined) await writeFile(p.config, config, { mode: 0o600 });
   }
-  for (const d of [p.done, p.want, p.failed, p.ready]) await mkdir(d, { recursive: true, mode: 0o700 });
+  // What a service before this one found absent is as old as that service's last lookup.
+  await rm(p.absent, { recursive: true, force: true });
+  for (const d of [p.done, p.want, p.failed, p.ready, p.absent])
+    await mkdir(d, { recursive: true, mode: 0o700 });
   const seeded = await takeSeed(o);
   if (!same) {
     await writeFile(`${p.request}.tmp`, text, { mode: 0o600 });
@@ -100,7 +111,7 @@ async function adopt(o: WalServiceOptions): Promise<string[]> {
 async function voidSpool(spool: string): Promise<void> {
   const p = spoolPaths(spool);
   await rm(p.request, { force: true });
-  for (const d of [p.done, p.want, p.failed, p.ready, p.restoreAt, p.config])
+  for (const d of [p.done, p.want, p.failed, p.ready, p.restoreAt, p.config, p.absent])
     await rm(d, { recursive: true, force: true });
 }
 
@@ -117,6 +128,8 @@ class Service {
   private lastWork = Date.now();
   private lastBeat = Date.now();
   private restoreAt = '';
+  private historyCheckedAt = 0;
+  private historyChecking = false;
 
   constructor(
     private readonly o: WalServiceOptions,
@@ -152,7 +165,7 @@ class Service {
    */
   private async clearAnswers(): Promise<void> {
     const p = spoolPaths(this.o.spool);
-    for (const d of [p.ready, p.done])
+    for (const d of [p.ready, p.done, p.absent])
       for (const f of await readdir(d).catch(() => [] as string[])) await rm(join(d, f), { force: true });
   }
 
@@ -247,6 +260,7 @@ class Service {
       this.restoreAt = at;
       this.lastWork = Date.now();
     }
+    this.checkHistory();
     const window = this.window();
     const keep = new Set(window);
     // Bounded: only the window stays (older segments were consumed or skipped, other timelines are void).
@@ -265,6 +279,39 @@ class Service {
       if (absent !== undefined && absent >= askedAt) break;
       this.fetching.add(name);
       void this.fetch(name).finally(() => this.fetching.delete(name));
+    }
+  }
+
+  /**
+   * PostgreSQL asks restore_command for history files the bucket rarely holds: the next timeline's when it
+   * starts and when it promotes, its own when it promotes (writeTimeLineHistory), and a standby the next
+   * timeline's every few seconds; each call the thin client cannot answer starts node. absent/ holds those of
+   * the two not found by the last lookup, every ABSENT_CHECK_MS; a name found, or not looked up, is not there.
+   */
+  private checkHistory(): void {
+    if (this.historyChecking || Date.now() - this.historyCheckedAt < ABSENT_CHECK_MS) return;
+    const timeline = parseWalName(this.restoreAt)?.timeline;
+    if (timeline === undefined) return;
+    this.historyChecking = true;
+    void this.lookUpHistory([historyFileName(timeline + 1), historyFileName(timeline)]).finally(() => {
+      this.historyChecking = false;
+      this.historyCheckedAt = Date.now();
+    });
+  }
+
+  private async lookUpHistory(names: readonly string[]): Promise<void> {
+    const dir = spoolPaths(this.o.spool).absent;
+    // Gone before the lookup: a marker is never older than the last one.
+    for (const f of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, f), { force: true });
+    for (const name of names) {
+      const found = await findForRestore(this.o.store, this.o.serverName, name, {
+        signal: this.o.signal,
+      }).then(
+        (f) => f !== undefined,
+        () => true,
+      );
+      if (!found && !this.o.signal.aborted)
+        await writeFile(join(dir, name), '', { mode: 0o600 }).catch(() => {});
     }
   }
 

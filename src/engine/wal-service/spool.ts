@@ -14,6 +14,10 @@
 //   failed/X    the service could not store X (content: the error): the caller archives X itself.
 //   ready/X     a prefetched segment, complete and fsynced; the thin client moves it to DEST.
 //   restore-at  the last segment name restore_command asked for: the service prefetches the ones after it.
+//   absent/X    the history file X (the next timeline's, or replay's own) was not in the bucket when the
+//               service looked, less than ABSENT_CHECK_MS ago: removed before each lookup, so never older
+//               while the service (its pid in lock) lives. The thin client answers "not found" from it only
+//               then; node never reads it.
 //   lock        the service's pid; its mtime is the service's heartbeat.
 //   seed/X      a segment a restore fetched before its server started (while the base backup was extracted),
 //               complete and fsynced. Never served from here: the first service of the folder moves it to
@@ -34,6 +38,8 @@ const SEED_HEADER = 'pgdr-wal-seed 1';
 /** Prefetched segments the spool holds at most: WINDOW_DEPTH x maxParallel, never more than WINDOW_MAX. */
 const WINDOW_DEPTH = 4;
 const WINDOW_MAX = 32;
+/** How often the service looks the history files of absent/ up again. */
+export const ABSENT_CHECK_MS = 1000;
 
 export interface SpoolRequest {
   /** postmaster.pid's pid and start time in the caller's working folder, or "". */
@@ -52,6 +58,7 @@ export const spoolPaths = (spool: string) => ({
   failed: join(spool, 'failed'),
   ready: join(spool, 'ready'),
   restoreAt: join(spool, 'restore-at'),
+  absent: join(spool, 'absent'),
   lock: join(spool, 'lock'),
   seed: join(spool, 'seed'),
   seedRequest: join(spool, 'seed', 'request'),
