@@ -35,6 +35,12 @@ class FaultyStore implements ObjectStore {
   close = () => this.inner.close();
 }
 
+interface Replay {
+  readonly ready: () => Promise<string[]>;
+  readonly take: (i: number) => Promise<void>;
+  readonly restoreAt: string;
+}
+
 describe('the WAL service: parallel archive and restore prefetch', () => {
   let segs: WalSegments;
   let work: string;
@@ -54,13 +60,14 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
     pgWal: string,
     maxParallel: number,
     signal: AbortSignal,
+    cwd = work,
   ) =>
     runWalService({
       ...base,
       spool: join(pgWal, SPOOL_NAME),
       walDir: pgWal,
       mode: 'restore',
-      cwd: work,
+      cwd,
       request,
       maxParallel,
       idleMs: 600_000,
@@ -208,5 +215,54 @@ describe('the WAL service: parallel archive and restore prefetch', () => {
     }
     // Without its lock the thin client trusts none of it.
     await assert.rejects(stat(p.lock), { code: 'ENOENT' });
+  });
+  it('fetches the last segment again at the end of the archive, for the read that ends recovery; not for a standby', async () => {
+    const store = new FsObjectStore(join(work, 'repo-e'));
+    const base = { store, serverName: 'e', compression: 'gzip' as const };
+    for (let i = 0; i < 3; i++) await archiveFile(join(segs.dir, n(i)), base);
+    const settle = () => new Promise((r) => setTimeout(r, 500));
+    /** A data folder with `signals` whose replay takes 1 and 2 (3 is not in the bucket), then `check`. */
+    const replay = async (name: string, signals: readonly string[], check: (t: Replay) => Promise<void>) => {
+      const dir = join(work, name);
+      const pgWal = join(dir, 'pg_wal');
+      await mkdir(pgWal, { recursive: true });
+      for (const f of signals) await writeFile(join(dir, f), '');
+      const p = spoolPaths(join(pgWal, SPOOL_NAME));
+      const ready = async () =>
+        (await readdir(p.ready).catch(() => [] as string[])).filter((f) => !f.startsWith('.')).sort();
+      const take = (i: number) => rename(join(p.ready, n(i)), join(pgWal, 'RECOVERYXLOG'));
+      const ac = new AbortController();
+      const running = restoreService(base, pgWal, 2, ac.signal, dir);
+      try {
+        await until('1 and 2 prefetched', async () => ((await ready()).length === 2 ? true : undefined));
+        await take(1);
+        await take(2);
+        await check({ ready, take, restoreAt: p.restoreAt });
+      } finally {
+        ac.abort();
+        await running;
+      }
+    };
+    // Archive recovery, and a standby asked to promote: 2 is back before PostgreSQL asks for 3, stays while
+    // node answers that call (restore-at names 3), and is not fetched a third time once read.
+    for (const [name, signals] of [
+      ['archive', ['recovery.signal']],
+      ['promoting', ['standby.signal', 'promote']],
+    ] as const)
+      await replay(name, signals, async ({ ready, take, restoreAt }) => {
+        const again = async () => ((await ready()).length === 1 ? ready() : undefined);
+        assert.deepEqual(await until(`${name}: 2 again`, again), [n(2)]);
+        await writeFile(restoreAt, n(3));
+        await settle();
+        assert.deepEqual(await ready(), [n(2)], `${name}: 2 kept while 3 is asked for`);
+        await take(2);
+        await settle();
+        assert.deepEqual(await ready(), [], `${name}: 2 fetched once more only`);
+      });
+    // A standby waits at the end of the archive: nothing is fetched again for it.
+    await replay('standby', ['standby.signal'], async ({ ready }) => {
+      await settle();
+      assert.deepEqual(await ready(), []);
+    });
   });
 });

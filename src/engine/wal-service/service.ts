@@ -7,7 +7,14 @@
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { historyFileName, isWalName, nextSegment, parseWalName } from '../../catalog/wal-name.js';
+import {
+  historyFileName,
+  isWalName,
+  nextSegment,
+  parseWalName,
+  segmentFromNumber,
+  segmentNumber,
+} from '../../catalog/wal-name.js';
 import { limiter } from '../../common/map-limit.js';
 import { type ArchiveFileOptions, archiveFile } from '../wal-archive.js';
 import { findForRestore } from '../wal-object.js';
@@ -124,6 +131,10 @@ class Service {
   private readonly absentAt = new Map<string, number>();
   /** Segments this service put in ready/: one gone was taken by restore_command. */
   private readonly placed = new Set<string>();
+  /** Segments fetched again for PostgreSQL's last read at the end of the archive (rereadSegment): once each. */
+  private readonly reread = new Set<string>();
+  /** Whether recovery ends at the end of the archive, decided once per segment (endsThere). */
+  private readonly endings = new Map<string, boolean>();
   private readonly compressSlot = limiter(availableParallelism());
   private lastWork = Date.now();
   private lastBeat = Date.now();
@@ -262,13 +273,19 @@ class Service {
     }
     this.checkHistory();
     const window = this.window();
-    const keep = new Set(window);
+    const again = await this.rereadSegment();
+    const keep = new Set(again === undefined ? window : [again, ...window]);
     // Bounded: only the window stays (older segments were consumed or skipped, other timelines are void).
     for (const f of files)
       if (!keep.has(f) && !f.startsWith('.')) {
         this.placed.delete(f);
         await rm(join(p.ready, f), { force: true });
       }
+    if (again !== undefined && !this.reread.has(again) && !present.has(again) && !this.fetching.has(again)) {
+      this.reread.add(again);
+      this.fetching.add(again);
+      void this.fetch(again).finally(() => this.fetching.delete(again));
+    }
     for (const name of window) {
       if (this.fetching.has(name) || present.has(name)) continue;
       if (this.fetching.size >= this.o.maxParallel) break;
@@ -320,12 +337,52 @@ class Service {
     try {
       await restoreWal(name, dest, { ...this.o, exactOnly: true, durable: true, signal: this.o.signal });
       // Moved out of the window while it downloaded: not kept.
-      if (this.window().includes(name)) this.placed.add(name);
+      if (this.window().includes(name) || (await this.rereadSegment()) === name) this.placed.add(name);
       else await rm(dest, { force: true });
     } catch {
       // Missing so far, damaged or failing: restore_command fetches it itself and reports what it finds.
       this.absentAt.set(name, Date.now());
     }
+  }
+
+  /**
+   * At the end of the archive (the segment after the last one taken is not in the bucket), archive recovery
+   * asks for that missing segment, then ends by reading the last one once more (to find the end of its last
+   * record); the thin client moved it out of ready/, so it is fetched again as soon as it is taken, for the
+   * thin client to answer that call too. A standby not asked to promote waits there instead: for it that
+   * would only cost a download each time it catches up.
+   */
+  private async rereadSegment(): Promise<string | undefined> {
+    const at = this.restoreAt;
+    const w = parseWalName(at);
+    if (w?.kind !== 'segment') return undefined;
+    let last: string | undefined;
+    const n = segmentNumber(at, this.o.segmentSize);
+    // Asked for the missing one already (a call started node for it): the last read is the one before.
+    if (this.absentAt.has(at))
+      last = n > 0 ? segmentFromNumber(w.timeline, n - 1, this.o.segmentSize) : undefined;
+    else if (this.absentAt.has(nextSegment(at))) last = at;
+    return last !== undefined && (await this.endsThere(last)) ? last : undefined;
+  }
+
+  /**
+   * Archive recovery (no standby.signal) ends at the end of the archive, and so does a standby asked to
+   * promote (the promote file, which PostgreSQL removes only once it acts on it). Decided once per segment,
+   * so that what was fetched stays until it is read.
+   */
+  private async endsThere(last: string): Promise<boolean> {
+    let ends = this.endings.get(last);
+    if (ends === undefined) {
+      const there = (f: string) =>
+        stat(join(this.o.cwd, f)).then(
+          () => true,
+          () => false,
+        );
+      const [standby, promote] = await Promise.all([there('standby.signal'), there('promote')]);
+      ends = !standby || promote;
+      this.endings.set(last, ends);
+    }
+    return ends;
   }
 
   /**
