@@ -8,6 +8,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { PgdrError } from '../errors.js';
+import { crcHex } from './crc-hex.js';
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;
@@ -37,7 +38,7 @@ export class GzipMember {
     const t = this.strip.tail;
     if (t.readUInt32LE(0) !== crc >>> 0)
       throw damaged(
-        `the data's CRC-32 is ${hex(crc)}, the gzip trailer says ${hex(t.readUInt32LE(0))}: it is damaged`,
+        `the data's CRC-32 is ${crcHex(crc)}, the gzip trailer says ${crcHex(t.readUInt32LE(0))}: it is damaged`,
       );
     if (t.readUInt32LE(4) !== length % 2 ** 32)
       throw damaged(`the data is ${length} bytes, the gzip trailer says ${t.readUInt32LE(4)} (modulo 2^32)`);
@@ -126,8 +127,4 @@ function damaged(message: string): PgdrError {
   return new PgdrError('CATALOG_INVALID', message, {
     hint: 'the backup tar is damaged or was not written by barman or pgdr; pick another backup with --backup-id',
   });
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

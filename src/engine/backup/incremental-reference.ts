@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { type ChainFile, fileKey } from '../../catalog/incremental-chain.js';
 import { mapLimit } from '../../common/map-limit.js';
+import { crcHex } from '../../compression/crc-hex.js';
 import { type PartPlan, planParts } from './plan-parts.js';
 import { unreadable } from './walk-tree.js';
 
@@ -80,5 +81,5 @@ export async function fileCrc(path: string, size: number): Promise<string | unde
   }
   // A file that shrank since it was listed is uploaded (the tar pads it), never referenced.
   if (n < size) return undefined;
-  return (crc >>> 0).toString(16).padStart(8, '0');
+  return crcHex(crc);
 }

@@ -3,6 +3,7 @@
 // that vanish are skipped, as barman's TarFileIgnoringTruncate does; WAL replay repairs both.
 import { promises as fsp } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { crcHex } from '../../compression/crc-hex.js';
 import { crc32Combine } from '../../compression/crc32-combine.js';
 import { blockChunks } from './block-file.js';
 import { tagCrc } from './known-crc.js';
@@ -53,7 +54,7 @@ export async function* tarStream(o: TarStreamOptions): AsyncGenerator<Buffer> {
       const header = memberHeader({ ...item.member, size: item.data.length });
       const pad = Buffer.alloc(padding(item.data.length));
       written += header.length + item.data.length + pad.length;
-      o.onFile?.({ name: item.member.name, size: item.data.length, crc32: hex(crc32(item.data)) });
+      o.onFile?.({ name: item.member.name, size: item.data.length, crc32: crcHex(crc32(item.data)) });
       yield Buffer.concat([header, item.data, pad]);
     }
   }
@@ -83,7 +84,7 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
       }
       const pad = padding(entry.size);
       if (pad > 0) yield Buffer.alloc(pad);
-      o.onFile?.({ name: entry.name, size: entry.size, crc32: hex(crc) });
+      o.onFile?.({ name: entry.name, size: entry.size, crc32: crcHex(crc) });
       return;
     }
     let done = 0;
@@ -105,12 +106,13 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
     }
     const pad = padding(entry.size);
     if (pad > 0) yield Buffer.alloc(pad);
-    o.onFile?.({ name: entry.name, size: entry.size, crc32: hex(crc), ...(truncated ? { truncated } : {}) });
+    o.onFile?.({
+      name: entry.name,
+      size: entry.size,
+      crc32: crcHex(crc),
+      ...(truncated ? { truncated } : {}),
+    });
   } finally {
     await fh.close();
   }
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -7,6 +7,7 @@
 // pg_tblspc/<oid> links are accepted as members (recorded, not created).
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { crcHex } from '../../compression/crc-hex.js';
 import { localFileError } from '../../errors.js';
 import { damaged, type EntryData, type TarEntry, TarReader } from '../../tar/reader.js';
 import { assertAllowedLink, type ExtractedFile, FolderVisitor } from './tar-extract.js';
@@ -133,7 +134,7 @@ class DeltaVisitor extends FolderVisitor {
           throw fail(err);
         }
         this.stats.bytesWritten += out.written;
-        this.o.onFile?.({ name: rel, size: out.pos, crc32: (crc >>> 0).toString(16).padStart(8, '0') });
+        this.o.onFile?.({ name: rel, size: out.pos, crc32: crcHex(crc) });
       },
       abort: () => handle.close(),
     };

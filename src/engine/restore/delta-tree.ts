@@ -6,6 +6,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { crcHex } from '../../compression/crc-hex.js';
 import { localFileError } from '../../errors.js';
 import { MARKER_NAME } from './restore-marker.js';
 
@@ -106,7 +107,7 @@ export async function fileCrc(path: string): Promise<string | undefined> {
       if (bytesRead === 0) break;
       crc = crc32(buf.subarray(0, bytesRead), crc);
     }
-    return (crc >>> 0).toString(16).padStart(8, '0');
+    return crcHex(crc);
   } catch (e) {
     throw localFileError(e, path, 'read');
   } finally {

@@ -12,10 +12,9 @@
 // rerun with --delta compares again and finishes the job (without --delta, the folder is wiped and restored).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressChecked } from '../../compression/codecs.js';
 import { localFileError } from '../../errors.js';
+import { readStoredTar } from '../../tar/stored-tar.js';
 import { majorOf } from '../backup/trees.js';
 import { applyBlockPatches, type BlockPatch } from './block-apply.js';
 import { DeltaExtractor, type DeltaExtractStats } from './delta-extract.js';
@@ -124,9 +123,7 @@ export async function deltaDownload(
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
-      const codec = decompressChecked(tar.compression);
-      await pipeline(body, count(tar), ...codec.stages, x, { signal: o.signal });
-      codec.verify(x.stats.crc32, x.stats.tarBytes);
+      await readStoredTar(body, tar.compression, x, { counter: count(tar), signal: o.signal });
       check?.finish();
     } catch (e) {
       throw extractError(e, tar, o.signal);

@@ -6,12 +6,11 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressChecked } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { readStoredTar } from '../../tar/stored-tar.js';
 import { applyBlockPatches } from './block-apply.js';
 import type { DeltaStats } from './delta.js';
 import { ManifestCheck } from './manifest-check.js';
@@ -56,9 +55,7 @@ export async function downloadAndExtract(plan: RestorePlan, o: DownloadOptions):
     });
     const body = await o.store.get(tar.key, { signal: o.signal });
     try {
-      const codec = decompressChecked(tar.compression);
-      await pipeline(body, count(tar), ...codec.stages, extractor, { signal: o.signal });
-      codec.verify(extractor.stats.crc32, extractor.stats.tarBytes);
+      await readStoredTar(body, tar.compression, extractor, { counter: count(tar), signal: o.signal });
       check?.finish();
     } catch (e) {
       throw extractError(e, tar, o.signal);

@@ -8,6 +8,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crcHex } from '../../compression/crc-hex.js';
 import { localFileError, PgdrError } from '../../errors.js';
 import {
   damaged,
@@ -151,7 +152,7 @@ class ExtractVisitor extends FolderVisitor {
       await handle.utimes(e.mtime, e.mtime);
       if (wb !== undefined && size >= WRITE_BACK_BYTES) wb.flushAndClose(handle, path);
       else await handle.close();
-      const f = { name: rel, size, crc32: hex(crc) };
+      const f = { name: rel, size, crc32: crcHex(crc) };
       this.files.set(rel, f);
       this.o.onFile?.(f);
     };
@@ -276,10 +277,6 @@ function safeRelative(name: string): string {
 function parentOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i < 0 ? '' : rel.slice(0, i);
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {

@@ -1,6 +1,7 @@
 // Everything checked in one tar while it streams through the TarReader: each member against the pgdr manifest
 // (missing, extra, size, CRC-32), the pages of relation files, and global/pg_control captured for the end.
 import type { ManifestFile, ManifestTar } from '../../catalog/backup-manifest.js';
+import { crcHex } from '../../compression/crc-hex.js';
 import type { EntryData, TarEntry, TarVisitor } from '../../tar/reader.js';
 import { FindingList } from './findings.js';
 import type { PageChecks } from './page-scan.js';
@@ -83,7 +84,7 @@ export class TarVerifier implements TarVisitor {
     return {
       write: () => undefined,
       end: (crc) => {
-        const got = (crc >>> 0).toString(16).padStart(8, '0');
+        const got = crcHex(crc);
         if (got !== want) this.fail(name, `${name}: CRC-32 ${got}, the manifest says ${want}`);
       },
     };

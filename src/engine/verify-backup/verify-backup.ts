@@ -3,16 +3,15 @@
 // and, when global/pg_control says the cluster has data checksums, every data page is checked. Read-only on
 // the store; memory stays bounded (streams, at most `jobs` tars at once, capped lists of findings).
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { MANIFEST_NAME, type ManifestTar, readBackupManifest } from '../../catalog/backup-manifest.js';
 import { incrementalPrefix } from '../../catalog/incremental-chain.js';
 import { parseLsn } from '../../catalog/wal-name.js';
 import { mapLimit } from '../../common/map-limit.js';
-import { decompressChecked } from '../../compression/codecs.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
 import { TarReader } from '../../tar/reader.js';
+import { readStoredTar } from '../../tar/stored-tar.js';
 import { type BackupTar, backupTars } from '../restore/backup-files.js';
 import { planChain } from '../restore/chain-plan.js';
 import { FindingList } from './findings.js';
@@ -202,10 +201,7 @@ async function readTars(
     });
     try {
       const body = await o.store.get(tar.key, { signal: o.signal });
-      const codec = decompressChecked(tar.compression);
-      const reader = new TarReader(v);
-      await pipeline(body, counter, ...codec.stages, reader, { signal: o.signal });
-      codec.verify(reader.stats.crc32, reader.stats.tarBytes);
+      await readStoredTar(body, tar.compression, new TarReader(v), { counter, signal: o.signal });
       return { tar, v, ok: true };
     } catch (e) {
       if (o.signal?.aborted) throw new PgdrError('ABORTED', 'the verification was interrupted', { cause: e });

@@ -5,6 +5,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseWalName } from '../../catalog/wal-name.js';
+import { pathExists } from '../../common/path-exists.js';
 import { healthyService } from './lock.js';
 import { type SeedRequest, type SpoolRequest, seedServes, spoolPaths, spoolServes } from './spool.js';
 
@@ -139,7 +140,7 @@ async function seedAdopted(c: ServiceClient, name?: string): Promise<boolean> {
   const held =
     name === undefined
       ? (await readdir(p.seed).catch(() => [] as string[])).some((n) => parseWalName(n)?.kind === 'segment')
-      : await exists(join(p.seed, name));
+      : await pathExists(join(p.seed, name));
   if (c.seed === undefined || !held || !(await seedServes(c.spool, c.seed))) return false;
   let started = false;
   for (const since = Date.now(); Date.now() - since < SEED_WAIT_MS; ) {
@@ -147,7 +148,7 @@ async function seedAdopted(c: ServiceClient, name?: string): Promise<boolean> {
     if (await spoolServes(c.spool, c.request)) return true;
     // The service writes its request before it removes the seed: gone, and the spool does not serve this
     // request, a service for another request removed it.
-    if (!(await exists(p.seedRequest))) return spoolServes(c.spool, c.request);
+    if (!(await pathExists(p.seedRequest))) return spoolServes(c.spool, c.request);
     if (!started && (await healthyService(p.lock)) === undefined) {
       c.start();
       started = true;
@@ -165,12 +166,6 @@ async function seedAdopted(c: ServiceClient, name?: string): Promise<boolean> {
 export async function handSeedOver(c: ServiceClient): Promise<void> {
   if (!(await spoolServes(c.spool, c.request))) await seedAdopted(c);
 }
-
-const exists = (path: string) =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
 
 async function markRestoreAt(spool: string, name: string): Promise<void> {
   const at = spoolPaths(spool).restoreAt;

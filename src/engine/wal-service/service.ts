@@ -16,6 +16,7 @@ import {
   segmentNumber,
 } from '../../catalog/wal-name.js';
 import { limiter } from '../../common/map-limit.js';
+import { pathExists } from '../../common/path-exists.js';
 import { type ArchiveFileOptions, archiveFile } from '../wal-archive.js';
 import { findForRestore } from '../wal-object.js';
 import { type RestoreWalOptions, restoreWal } from '../wal-restore.js';
@@ -373,11 +374,7 @@ class Service {
   private async endsThere(last: string): Promise<boolean> {
     let ends = this.endings.get(last);
     if (ends === undefined) {
-      const there = (f: string) =>
-        stat(join(this.o.cwd, f)).then(
-          () => true,
-          () => false,
-        );
+      const there = (f: string) => pathExists(join(this.o.cwd, f));
       const [standby, promote] = await Promise.all([there('standby.signal'), there('promote')]);
       ends = !standby || promote;
       this.endings.set(last, ends);
