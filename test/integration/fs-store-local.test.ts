@@ -146,15 +146,17 @@ describe('file:// store permission errors (run as the PostgreSQL OS user)', () =
 describe('file:// store keys', () => {
   it("refuses a key that climbs out with '..' as REFUSED, not a bug", async () => {
     const store = new FsObjectStore(root);
+    // A name of its own, so that nothing else on the machine can stand where the write would have landed.
+    const outside = `pgdr-climbed-${process.pid}-${Date.now()}`;
     for (const op of [
       () => store.getBuffer('srv/../../etc/passwd'),
-      () => store.put('a/../../x', Buffer.from('x')),
+      () => store.put(`a/../../${outside}`, Buffer.from('x')),
     ]) {
       await assert.rejects(op(), (e: unknown) => {
         assert.ok(e instanceof Error && (e as { code?: string }).code === 'REFUSED', String(e));
         return true;
       });
     }
-    await assert.rejects(fs.stat(join(root, '..', 'x')), { code: 'ENOENT' });
+    await assert.rejects(fs.stat(join(root, '..', outside)), { code: 'ENOENT' });
   });
 });
