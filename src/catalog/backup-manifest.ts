@@ -1,5 +1,5 @@
 // pgdr's own record of a backup, base/<id>/pgdr.json (written by engine/backup/manifest.ts): per tar, the size
-// it was stored with and every file as [name, size, crc32(, 'truncated')]. Restore and backup verify both read
+// it was stored with, every file as [name, size, crc32(, 'truncated')] and their mtimes. Restore and backup verify both read
 // it here. It comes from the bucket, so it is read bounded (the listed size first, then the bytes as they
 // come) and its shape is checked field by field; anything off is CATALOG_INVALID naming the object. A
 // manifest too large to read or of a newer format is not an error: it is skipped, with the reason, and the
@@ -18,6 +18,8 @@ export interface ManifestFile {
   readonly crc32: string;
   /** The file shrank while it was copied: its bytes were zero-padded to the size in its header. */
   readonly truncated: boolean;
+  /** Modification time in its tar header (seconds); undefined in manifests that did not record it. */
+  readonly mtime?: number | undefined;
 }
 
 export interface ManifestTar {
@@ -99,6 +101,12 @@ function parseTar(t: Record<string, unknown>, key: string, i: number): ManifestT
   const storedBytes = t.storedBytes;
   if (!isSize(storedBytes)) throw invalid(key, `tar ${name}: storedBytes is not a non-negative integer`);
   if (!Array.isArray(t.files)) throw invalid(key, `tar ${name}: 'files' is not a list`);
+  const mtimes = t.mtimes;
+  if (
+    mtimes !== undefined &&
+    (!Array.isArray(mtimes) || mtimes.length !== t.files.length || !mtimes.every(isSize))
+  )
+    throw invalid(key, `tar ${name}: 'mtimes' is not a list of one time in seconds per file`);
   const files = new Map<string, ManifestFile>();
   let bytes = 0;
   for (const [j, f] of t.files.entries()) {
@@ -116,7 +124,12 @@ function parseTar(t: Record<string, unknown>, key: string, i: number): ManifestT
     if (flag !== undefined && flag !== 'truncated') throw invalid(key, `${where} has an unknown flag`);
     if (files.has(rel))
       throw invalid(key, `${where}: file '${printable(rel.slice(0, 200))}' is listed twice`);
-    files.set(rel, { size, crc32: crc, truncated: flag === 'truncated' });
+    files.set(rel, {
+      size,
+      crc32: crc,
+      truncated: flag === 'truncated',
+      ...(mtimes ? { mtime: mtimes[j] as number } : {}),
+    });
     bytes += size;
   }
   return { name, storedBytes, files, bytes };

@@ -29,6 +29,8 @@ export interface ChainFile {
   readonly size: number;
   readonly crc32: string;
   readonly source: string;
+  /** Modification time (seconds) as the backup holding it read it; undefined where not recorded. */
+  readonly mtime?: number;
   /** The file shrank while the source copied it (zero-padded): never referenced by a later backup. */
   readonly truncated?: true;
   /**
@@ -80,6 +82,8 @@ export interface ChainDocument {
   readonly readCrcs?: readonly ReadCrcRow[] | undefined;
   /** Files this backup does not hold: [group, name, size, crc32, source backup]. */
   readonly references: ReadonlyArray<readonly [string, string, number, string, string]>;
+  /** The mtime of each reference, in the same order (a list of its own: rows keep the shape older pgdr reads). */
+  readonly referenceMtimes?: readonly number[] | undefined;
 }
 
 export function chainJson(d: ChainDocument): string {
@@ -151,10 +155,11 @@ export async function readBackupFiles(o: {
       });
     });
     chain = parseChain(body, key, o.backupId);
-    for (const [group, name, size, crc32, source] of chain.references) {
+    for (const [i, [group, name, size, crc32, source]] of chain.references.entries()) {
       const k = fileKey(group, name);
       if (files.has(k)) throw invalid(key, `file '${printable(k)}' is both stored and referenced`);
-      files.set(k, { size, crc32, source });
+      const mtime = chain.referenceMtimes?.[i];
+      files.set(k, { size, crc32, source, ...(mtime !== undefined ? { mtime } : {}) });
     }
     for (const [group, name, size, source, patches] of chain.blocks ?? []) {
       const k = fileKey(group, name);
@@ -184,6 +189,7 @@ function addTar(files: Map<string, ChainFile>, tar: ManifestTar, backupId: strin
       size: f.size,
       crc32: f.crc32,
       source: backupId,
+      ...(f.mtime !== undefined ? { mtime: f.mtime } : {}),
       ...(f.truncated ? { truncated: true as const } : {}),
     });
   }
@@ -234,6 +240,11 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
     if (!ok) throw invalid(key, `references[${i}] is not [group, name, size, crc32, backup of the chain]`);
     references.push(r as [string, string, number, string, string]);
   }
+  const mtimes = doc.referenceMtimes;
+  const mtimesOk =
+    mtimes === undefined ||
+    (Array.isArray(mtimes) && mtimes.length === references.length && mtimes.every(isSize));
+  if (!mtimesOk) throw invalid(key, "'referenceMtimes' is not one time in seconds per reference");
   return {
     backupId,
     parent: doc.parent,
@@ -241,6 +252,7 @@ export function parseChain(body: Buffer, key: string, backupId: string): ChainDo
     level: typeof doc.level === 'string' ? doc.level : 'file',
     ...(typeof doc.fallbackReason === 'string' ? { fallbackReason: doc.fallbackReason } : {}),
     references,
+    ...(mtimes !== undefined ? { referenceMtimes: mtimes as number[] } : {}),
     blocks: parseBlocks(doc.blocks, key, links, backupId),
     readCrcs: parseReadCrcs(doc.readCrcs, key),
   };

@@ -54,6 +54,25 @@ describe('pgdr manifest, read back', () => {
     assert.equal(tar.bytes, 8195);
   });
 
+  it('reads the mtime of each file where the manifest records them', () => {
+    const files = [
+      ['a', 1, '00000000'],
+      ['b', 2, '00000000'],
+    ];
+    const m = parseBackupManifest(
+      manifest({ tars: [{ key: 'data.tar', storedBytes: 1, files, mtimes: [1764000000, 0] }] }),
+      KEY,
+      ID,
+    );
+    assert.ok(m.kind === 'present');
+    const tar = m.tars.get('data.tar')!;
+    assert.equal(tar.files.get('a')?.mtime, 1764000000);
+    assert.equal(tar.files.get('b')?.mtime, 0);
+    const old = parseBackupManifest(manifest({}, files), KEY, ID);
+    assert.ok(old.kind === 'present');
+    assert.equal(old.tars.get('data.tar.gz')!.files.get('a')?.mtime, undefined);
+  });
+
   it('refuses a manifest of the wrong shape, naming the object', () => {
     const tar = (t: Record<string, unknown>) => manifest({ tars: [{ key: 'a.tar', storedBytes: 1, ...t }] });
     const cases: [Buffer, RegExp][] = [
@@ -70,6 +89,10 @@ describe('pgdr manifest, read back', () => {
       [tar({ key: 'a.tar', storedBytes: 'big', files: [] }), /tar a\.tar: storedBytes is not a non-negative/],
       [manifest({ tars: [{ key: 'a.tar', files: [] }] }), /tar a\.tar: storedBytes is not a non-negative/],
       [tar({ files: {} }), /tar a\.tar: 'files' is not a list/],
+      [tar({ files: [['x', 1, '00000000']], mtimes: [] }), /tar a\.tar: 'mtimes' is not a list of one time/],
+      [tar({ files: [['x', 1, '00000000']], mtimes: [-1] }), /'mtimes' is not a list of one time/],
+      [tar({ files: [['x', 1, '00000000']], mtimes: ['1'] }), /'mtimes' is not a list of one time/],
+      [tar({ files: [['x', 1, '00000000']], mtimes: {} }), /'mtimes' is not a list of one time/],
       [
         manifest({
           tars: [

@@ -22,6 +22,12 @@ describe('incremental chain document', () => {
     assert.deepEqual(d.references, good.references);
   });
 
+  it('reads back the mtime of each reference, and reads a document without them', () => {
+    const d = parseChain(Buffer.from(chainJson({ ...good, referenceMtimes: [1764000000] })), KEY, ID);
+    assert.deepEqual(d.referenceMtimes, [1764000000]);
+    assert.equal(parseChain(Buffer.from(chainJson(good)), KEY, ID).referenceMtimes, undefined);
+  });
+
   it('writes version 2 with block files, so that an older pgdr refuses the chain', () => {
     const blocks = [['data', 'base/5/16384', 16384, '20241201T060000', ['20241202T060000', ID]]] as const;
     const text = chainJson({ ...good, level: 'block', blocks });
@@ -42,6 +48,8 @@ describe('incremental chain document', () => {
     ['a bad group', { references: [['../x', 'a', 1, '0a1b2c3d', '20241201T060000']] }],
     ['a negative size', { references: [['data', 'a', -1, '0a1b2c3d', '20241201T060000']] }],
     ['a newer version', { version: 3 }],
+    ['an mtime missing for a reference', { referenceMtimes: [] }],
+    ['an mtime that is not a time', { referenceMtimes: ['x'] }],
     ['block rows of a bad group', { blocks: [['../x', 'a', 8192, '20241201T060000', [ID]]] }],
     ['a malformed read CRC', { readCrcs: [['data', 'a', 'xyz']] }],
     ['block rows not patched by this backup last', { blocks: [['data', 'a', 8192, '20241201T060000', []]] }],

@@ -213,6 +213,7 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
           level: blocks.level,
           ...(blocks.fallbackReason !== undefined ? { fallbackReason: blocks.fallbackReason } : {}),
           references: referenced.references,
+          referenceMtimes: referenced.referenceMtimes,
           ...(blocks.blocks.length > 0 ? { blocks: blocks.blocks, readCrcs: blocks.readCrcs } : {}),
         });
         await o.store.put(`${prefix}/${CHAIN_NAME}`, Buffer.from(doc), { signal });

@@ -1,12 +1,15 @@
-// File-level incremental: a file whose size and CRC-32 match the parent's entry is referenced, not uploaded.
-// The CRC is taken after the backup started, so any later change to the file is in the WAL this backup
-// replays from, exactly as for a file copied while the cluster runs.
+// File-level incremental: a file whose size, modification time and CRC-32 match the parent's entry is
+// referenced, not uploaded. The CRC is taken after the backup started, so any later change to the file is in
+// the WAL this backup replays from, exactly as for a file copied while the cluster runs. The mtime guards the
+// CRC: a file rewritten with the same size and, by chance, the same 32-bit CRC still has a newer mtime. A
+// parent that recorded no mtimes (an older pgdr) has every file uploaded again once.
 import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { type ChainFile, fileKey } from '../../catalog/incremental-chain.js';
 import { mapLimit } from '../../common/map-limit.js';
 import { crcHex } from '../../compression/crc-hex.js';
 import { type PartPlan, planParts } from './plan-parts.js';
+import { headerMtime } from './tar-header.js';
 import { unreadable } from './walk-tree.js';
 
 type Reference = readonly [group: string, name: string, size: number, crc32: string, source: string];
@@ -14,6 +17,8 @@ type Reference = readonly [group: string, name: string, size: number, crc32: str
 export interface Referenced {
   readonly parts: PartPlan[];
   readonly references: Reference[];
+  /** The mtime of each reference, in the same order. */
+  readonly referenceMtimes: number[];
   readonly referencedBytes: number;
   /** CRC-32 of each compared file that differed, by fileKey: a block-level file records it (incremental-blocks.ts). */
   readonly crcs: ReadonlyMap<string, string>;
@@ -29,7 +34,13 @@ export async function referenceUnchanged(o: {
     p.entries
       .filter((e) => {
         const was = e.type === 'file' ? o.parent.get(fileKey(p.group, e.name)) : undefined;
-        return was !== undefined && was.size === e.size && !was.truncated;
+        return (
+          was !== undefined &&
+          was.size === e.size &&
+          was.mtime !== undefined &&
+          was.mtime === headerMtime(e.mtime) &&
+          !was.truncated
+        );
       })
       .map((e) => ({ group: p.group, entry: e })),
   );
@@ -57,7 +68,8 @@ export async function referenceUnchanged(o: {
   }
   const parts = [...groups].flatMap(([group, entries]) => planParts(group, entries, o.jobs));
   references.sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
-  return { parts, references, referencedBytes, crcs };
+  const referenceMtimes = references.map(([group, name]) => o.parent.get(fileKey(group, name))!.mtime!);
+  return { parts, references, referenceMtimes, referencedBytes, crcs };
 }
 
 /** CRC-32 of the file's first `size` bytes, zero-padded as the tar would store it; undefined once it vanished. */

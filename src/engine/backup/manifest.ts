@@ -1,4 +1,5 @@
-// pgdr's own record of a backup: every file with its size and CRC-32, per tar. Stored as base/<id>/pgdr.json,
+// pgdr's own record of a backup: every file with its size and CRC-32 (and, beside them, its modification
+// time, which a later incremental compares too), per tar. Stored as base/<id>/pgdr.json,
 // a name barman-cloud-restore ignores (it only takes keys starting with `data` or a tablespace OID) and that
 // barman's catalogue never reads, so it costs barman nothing and lets pgdr verify a backup later.
 import type { CopiedPart } from './copy-tars.js';
@@ -27,6 +28,8 @@ export function manifestJson(m: ManifestInput): string {
       files: p.files.map((f) =>
         f.truncated ? [f.name, f.size, f.crc32, 'truncated'] : [f.name, f.size, f.crc32],
       ),
+      // A list of its own beside `files`, so that a pgdr reading [name, size, crc32] rows still reads these.
+      mtimes: p.files.map((f) => f.mtime),
     })),
   })}\n`;
 }

@@ -43,7 +43,7 @@ export function memberHeader(m: TarMember): Buffer {
     mode: m.mode & 0o7777,
     uid: fits(m.uid, 8) ? m.uid : 0,
     gid: fits(m.gid, 8) ? m.gid : 0,
-    mtime: Math.max(0, Math.floor(m.mtime)),
+    mtime: headerMtime(m.mtime),
   });
   if (pax.length === 0) return ustar;
   const records = Buffer.from(pax.map(([k, v]) => paxRecord(k, v)).join(''), 'utf8');
@@ -128,4 +128,9 @@ function asciiPrefix(s: string): string {
   let out = s.replace(/[^\x00-\x7f]/g, '_');
   while (Buffer.byteLength(out) > 100) out = out.slice(0, -1);
   return out;
+}
+
+/** The modification time a member's header holds: whole seconds, none before 1970. */
+export function headerMtime(mtime: number): number {
+  return Math.max(0, Math.floor(mtime));
 }

@@ -7,7 +7,7 @@ import { crcHex } from '../../compression/crc-hex.js';
 import { crc32Combine } from '../../compression/crc32-combine.js';
 import { blockChunks } from './block-file.js';
 import { tagCrc } from './known-crc.js';
-import { endOfArchive, memberHeader, padding, type TarMember } from './tar-header.js';
+import { endOfArchive, headerMtime, memberHeader, padding, type TarMember } from './tar-header.js';
 import { type TreeEntry, unreadable } from './walk-tree.js';
 
 const CHUNK = 1 << 20;
@@ -20,6 +20,8 @@ export interface FileRecord {
   readonly size: number;
   /** CRC-32 (zlib) of the bytes stored, as 8 hex digits. */
   readonly crc32: string;
+  /** Modification time in its tar header (seconds): what a later incremental compares first. */
+  readonly mtime: number;
   /** The file was shorter than its header size when read (zero-padded). */
   readonly truncated?: true;
 }
@@ -54,7 +56,12 @@ export async function* tarStream(o: TarStreamOptions): AsyncGenerator<Buffer> {
       const header = memberHeader({ ...item.member, size: item.data.length });
       const pad = Buffer.alloc(padding(item.data.length));
       written += header.length + item.data.length + pad.length;
-      o.onFile?.({ name: item.member.name, size: item.data.length, crc32: crcHex(crc32(item.data)) });
+      o.onFile?.({
+        name: item.member.name,
+        size: item.data.length,
+        crc32: crcHex(crc32(item.data)),
+        mtime: headerMtime(item.member.mtime),
+      });
       yield Buffer.concat([header, item.data, pad]);
     }
   }
@@ -84,7 +91,7 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
       }
       const pad = padding(entry.size);
       if (pad > 0) yield Buffer.alloc(pad);
-      o.onFile?.({ name: entry.name, size: entry.size, crc32: crcHex(crc) });
+      o.onFile?.({ name: entry.name, size: entry.size, crc32: crcHex(crc), mtime: headerMtime(entry.mtime) });
       return;
     }
     let done = 0;
@@ -110,6 +117,7 @@ async function* memberBytes(entry: TreeEntry, o: TarStreamOptions): AsyncGenerat
       name: entry.name,
       size: entry.size,
       crc32: crcHex(crc),
+      mtime: headerMtime(entry.mtime),
       ...(truncated ? { truncated } : {}),
     });
   } finally {
