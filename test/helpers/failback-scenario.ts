@@ -30,6 +30,24 @@ export interface FailbackScenario {
   readonly cleanup: () => Promise<void>;
 }
 
+/** After a failback under the original serverName: every old WAL object byte for byte, timeline 3 added (returned). */
+export function assertTimeline3Added(
+  oldWal: ReadonlyMap<string, string>,
+  now: ReadonlyMap<string, string>,
+): string[] {
+  for (const [k, body] of oldWal) assert.equal(now.get(k), body, `${k} unchanged`);
+  const added = [...now.keys()].filter((k) => !oldWal.has(k));
+  assert.ok(
+    added.some((k) => /\/00000003\.history(\.gz)?$/.test(k)),
+    added.join('\n'),
+  );
+  assert.ok(
+    added.some((k) => /\/00000003[0-9A-F]{16}(\.gz)?$/.test(k)),
+    added.join('\n'),
+  );
+  return added;
+}
+
 export const countRows = async (conn: string): Promise<number> =>
   Number((await q<{ n: string }>(conn, 'SELECT count(*) AS n FROM t'))[0]!.n);
 

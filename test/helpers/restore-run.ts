@@ -136,3 +136,13 @@ export async function filesHolding(dir: string, secret: string): Promise<string[
   if ((await lstat(dir)).isDirectory()) await walk(dir);
   return found;
 }
+
+/** A delta restore's `delta` (restore's JSON result, and failback run --option original's). */
+export interface DeltaJson {
+  keptFiles: number;
+  fetchedFiles: number;
+  removedFiles: number;
+  bytesWritten: number;
+  fetchedTars: number;
+  skippedTars: number;
+}

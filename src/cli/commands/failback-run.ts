@@ -185,6 +185,11 @@ function originalText(r: FailbackOriginalResult): string {
     `failed back: ${r.pgdata} is the primary of ${r.serverName} on timeline ${r.timeline}, read-write at ${r.connectionString}`,
     `  restored from backup ${r.sourceBackupId} of ${r.recoveredServerName}; archiving under ${r.serverName}; first backup ${r.backupId}`,
     `  ${rows}`,
+    ...(r.delta
+      ? [
+          `  delta: ${r.delta.keptFiles} file(s) kept as they were, ${r.delta.fetchedFiles} written (${r.delta.bytesWritten} bytes), ${r.delta.removedFiles} removed`,
+        ]
+      : []),
     indent(stepsTable(r.steps, { total: ['total', 'done', r.totalMs] }), 2),
     `  stop it with: ${r.stopCommand}`,
     'next:',

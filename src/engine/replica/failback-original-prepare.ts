@@ -6,10 +6,10 @@
 
 import { listWal } from '../../catalog/wal-catalog.js';
 import { isPgdrError, PgdrError } from '../../errors.js';
-import { connect } from '../../postgres/connect.js';
+import { connect, withClient } from '../../postgres/connect.js';
 import type { ObjectStore, ServerTarget } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
-import { checkDeltaFolder } from '../restore/delta-target.js';
+import { checkDeltaFolder, type DeltaFolder } from '../restore/delta-target.js';
 import { assertEmptyDir, assertReachable } from '../restore/empty-dir.js';
 import { checkRecoveredPrimary } from './recovered-check.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
@@ -43,9 +43,9 @@ export interface FailbackOriginalPlan {
 export async function prepareFailbackOriginal(
   o: PrepareFailbackOriginalOptions,
 ): Promise<FailbackOriginalPlan> {
-  // With delta, the restore checks the system identifier against the backup before it changes anything.
-  if (o.delta) await checkDeltaFolder(o.targetDir);
-  else await assertEmptyDir(o.targetDir);
+  // With delta, the restore checks the system identifier against the backup again before it changes the folder.
+  const folder = o.delta ? await checkDeltaFolder(o.targetDir) : undefined;
+  if (folder === undefined) await assertEmptyDir(o.targetDir);
   await assertReachable(o.targetDir);
   const r = o.recovered;
   if (r.serverName !== o.serverName || r.destinationPath !== o.destinationPath) {
@@ -58,6 +58,8 @@ export async function prepareFailbackOriginal(
     );
   }
   const promotion = await checkRecoveredPrimary({ recovered: r, store: o.store, signal: o.signal });
+  // Here, not only in the restore: that comes after the backup of the recovered cluster, already written.
+  if (folder !== undefined) await assertSameSystem(folder, r.connectionString);
   if (o.originalConnection !== undefined) await assertOriginalStopped(o.originalConnection, r, o.targetDir);
   // PostgreSQL picks the new timeline as one past the newest history file its restore_command finds, and the
   // restore_command reads the recovered cluster's archive.
@@ -102,6 +104,35 @@ export async function checkOriginalArchive(
       },
     );
   }
+}
+
+/** A --delta folder of another system or major than the recovered cluster's is refused before anything is written. */
+async function assertSameSystem(folder: DeltaFolder, conn: string): Promise<void> {
+  const row = await withClient(
+    conn,
+    { application: 'pgdr_failback', what: 'the recovered cluster' },
+    async (c) =>
+      (
+        await c.query<{ id: string; num: string }>(
+          "SELECT system_identifier::text AS id, current_setting('server_version_num') AS num FROM pg_control_system()",
+        )
+      ).rows[0],
+  );
+  if (row === undefined) return;
+  const dir = folder.folder.dir;
+  const refuse = (why: string, reason: string) =>
+    new PgdrError('REFUSED', `restore --delta: ${dir} ${why}; nothing was changed`, {
+      hint: "--delta only updates the original primary's own data directory: give a missing or empty folder without --delta instead",
+      details: { dir, reason },
+    });
+  if (row.id !== folder.systemIdentifier)
+    throw refuse(
+      `belongs to another system (system identifier ${folder.systemIdentifier}, the recovered cluster has ${row.id})`,
+      'system-identifier',
+    );
+  const major = String(Math.floor(Number(row.num) / 10000));
+  if (folder.pgVersion !== major)
+    throw refuse(`is of PostgreSQL ${folder.pgVersion}, the recovered cluster runs ${major}`, 'major');
 }
 
 /**

@@ -12,6 +12,7 @@ import { withClient } from '../../postgres/connect.js';
 import { stopServer } from '../../postgres/pg-ctl.js';
 import { currentTimeline as timeline } from '../../postgres/timeline.js';
 import { createBackup } from '../backup/create-backup.js';
+import type { DeltaStats } from '../restore/delta.js';
 import { type RestoreInputs, restore } from '../restore/restore.js';
 import { stopCommandText } from '../restore/stop-server.js';
 import { archiveUnderOriginal } from './archive-original.js';
@@ -46,6 +47,8 @@ export interface FailbackOriginalResult {
   readonly archiveConfigFile: string;
   readonly archiveCommand: string;
   readonly rows: RowComparison;
+  /** With --delta: what the restore kept, fetched and removed in the original data directory; else null. */
+  readonly delta: DeltaStats | null;
   readonly recoveredStopped: boolean;
   /** Each step as every step list has it (durationMs), plus `step` and `seconds`, its older names. */
   readonly steps: ReadonlyArray<StepResult<FailbackStepName> & { step: FailbackStepName; seconds: number }>;
@@ -191,6 +194,7 @@ export async function failbackOriginal(o: FailbackOriginalOptions): Promise<Fail
     archiveConfigFile: archive.archiveConfigFile,
     archiveCommand: archive.archiveCommand,
     rows,
+    delta: restored.download?.delta ?? null,
     recoveredStopped: o.stopRecovered === true,
     steps: runner.results.map((r) => ({ ...r, step: r.name, seconds: msToSeconds(r.durationMs) })),
     totalMs,
