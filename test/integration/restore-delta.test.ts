@@ -20,6 +20,7 @@ import { runPgdr, s3Args, s3Env } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {
+  type DeltaJson,
   pgdrRestore,
   queryRestored,
   type RestoreJson,
@@ -33,15 +34,6 @@ import { s3StoreLines } from '../helpers/server-config.js';
 import { treeHash } from '../helpers/tree-hash.js';
 
 const BUCKET = 'pgdrdelta';
-
-interface DeltaJson {
-  keptFiles: number;
-  fetchedFiles: number;
-  removedFiles: number;
-  bytesWritten: number;
-  fetchedTars: number;
-  skippedTars: number;
-}
 
 /** Bytes of the backup's tars the store sent since the last reset. */
 function tarBytes(proxy: FaultProxy): number {
@@ -135,6 +127,13 @@ describe('pgdr restore --delta onto a stopped former primary (pgdr backup, manif
     assert.match(running.stderr, /running PostgreSQL server/);
     await other.stop();
     const hash = await treeHash(other.pgdata);
+    // Without --delta a data directory is not empty: refused, the hint naming --delta.
+    const plain = await pgdrRestore(target, [other.pgdata]);
+    assert.equal(plain.code, 21, plain.stderr);
+    assert.match(
+      plain.stdout + plain.stderr,
+      /PostgreSQL data directory: to update it in place.*add --delta/,
+    );
     const r = await pgdrRestore(target, [other.pgdata, '--delta']);
     assert.equal(r.code, 23, r.stderr);
     const err = JSON.parse(r.stdout) as { error: { details: { reason: string } } };

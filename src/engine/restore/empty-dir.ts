@@ -19,7 +19,7 @@ export async function checkTargetFolder(dir: string): Promise<TargetFolder> {
   const marker = entries.includes(MARKER_NAME) ? await readMarker(dir) : undefined;
   if (marker === undefined) {
     throw new PgdrError('DIR_NOT_EMPTY', `${dir} is not empty (${shown(entries)})`, {
-      hint: `restore into a new or empty folder; pgdr only clears a folder that holds its own ${MARKER_NAME} marker of an unfinished restore; nothing was written`,
+      hint: `${deltaHint(entries)}restore into a new or empty folder; pgdr only clears a folder that holds its own ${MARKER_NAME} marker of an unfinished restore; nothing was written`,
     });
   }
   if (entries.includes('postmaster.pid')) {
@@ -46,6 +46,13 @@ async function listFolder(dir: string): Promise<string[]> {
   });
 }
 
+/** A data directory (a former primary, a replica to rebuild) can be updated in place instead: say how. */
+function deltaHint(entries: readonly string[]): string {
+  return entries.includes('PG_VERSION') && entries.includes('global')
+    ? 'it looks like a PostgreSQL data directory: to update it in place, writing only what differs from the backup, stop its server and add --delta; or '
+    : '';
+}
+
 function shown(entries: readonly string[]): string {
   return `${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}`;
 }
@@ -54,7 +61,7 @@ export async function assertEmptyDir(dir: string): Promise<void> {
   const entries = await listFolder(dir);
   if (entries.length > 0) {
     throw new PgdrError('DIR_NOT_EMPTY', `${dir} is not empty (${shown(entries)})`, {
-      hint: 'restore into a new or empty folder; nothing was written',
+      hint: `${deltaHint(entries)}restore into a new or empty folder; nothing was written`,
     });
   }
 }
