@@ -1,7 +1,8 @@
 // pgdr restore --delta of an incremental chain (PostgreSQL 17, summarize_wal on: block-level links) onto the
 // stopped former primary: the same rows as a full restore of the chain into an empty folder, fewer tar bytes
 // sent by the store (counted by a proxy in front of it), and a block-level file whose local bytes match the
-// whole-file CRC-32 its backup recorded kept as it is, its blocks not applied.
+// whole-file CRC-32 its backup recorded kept as it is, its blocks not applied. A drill and a hot standby made
+// with `replica create` from the same chain reach the same rows.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { type ArchivingPrimary, archivingPrimary } from '../helpers/archiving-pr
 import { backupJson } from '../helpers/backup-create.js';
 import { tableDigest } from '../helpers/backup-restore.js';
 import { switchWalAndWait } from '../helpers/barman-bucket.js';
+import { runPgdr } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import { q, until } from '../helpers/poll.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { reloadSetting } from '../helpers/postgres.js';
 import {
@@ -23,6 +26,8 @@ import {
   type S3Target,
   s3Target,
   stopAllRestored,
+  stopPgCtl,
+  storeFlags,
 } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
@@ -36,7 +41,9 @@ function tarBytes(proxy: FaultProxy): number {
     .reduce((n, r) => n + r.bytes, 0);
 }
 
-async function digests(db: Pick<TestPostgres, 'query'>): Promise<unknown> {
+async function digests(
+  db: Pick<TestPostgres, 'query'>,
+): Promise<Record<'t' | 'big' | 'blk', { rows: number; md5: string | null }>> {
   return {
     t: await tableDigest(db, 't'),
     big: await tableDigest(db, 'big'),
@@ -54,8 +61,9 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
   let root: string;
   let src: ArchivingPrimary | undefined;
   let target: S3Target;
-  let atEnd: unknown;
+  let atEnd: Awaited<ReturnType<typeof digests>>;
   const ids: string[] = [];
+  const standbys: Array<{ pgCtl: string; pgdata: string }> = [];
 
   const backup = async (args: string[]): Promise<Record<string, unknown>> => {
     const j = await backupJson(src!.full, args);
@@ -102,6 +110,7 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     target = s3Target(s3, `s3://${BUCKET}/dr`, SERVER, proxy.endpoint);
   });
   after(async () => {
+    for (const s of standbys) await stopPgCtl(s.pgCtl, s.pgdata).catch(() => undefined);
     await stopAllRestored();
     await src?.primary?.cleanup();
     await proxy?.close();
@@ -148,6 +157,61 @@ describe('restore --delta of an incremental chain onto a stopped former primary'
     await assert.rejects(fsp.access(join(src!.primary.pgdata, MARKER_NAME)), { code: 'ENOENT' });
     const left = await leftoverMembers(src!.primary.pgdata);
     assert.deepEqual(left, [], 'no block member is left in the data directory');
+  });
+
+  it('a drill of the chain passes, its data checks finding the rows of the source', async () => {
+    await stopAllRestored();
+    const checks = join(root, 'chain-checks.yaml');
+    const lines = (['t', 'big', 'blk'] as const).flatMap((t) => [
+      `  - name: ${t}-rows`,
+      `    sql: SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM ${t} x`,
+      `    equals: "${atEnd[t].md5}"`,
+    ]);
+    await fsp.writeFile(checks, `checks:\n${lines.join('\n')}\n`);
+    const store = storeFlags(target);
+    const r = await runPgdr(
+      ['drill', ...store.args, '--format', 'json', '--max-wal-age', '2h', '--max-backup-age', '2h'].concat([
+        '--checks',
+        checks,
+      ]),
+      { env: store.env, timeoutMs: 600_000 },
+    );
+    const rep = JSON.parse(r.stdout) as {
+      result: string;
+      backupId: string | null;
+      checks: { name: string; status: string }[];
+    };
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(rep.result, 'pass', r.stdout);
+    assert.equal(rep.backupId, ids[2], 'the drill restores the newest link of the chain');
+    for (const t of ['t', 'big', 'blk'])
+      assert.equal(rep.checks.find((c) => c.name === `${t}-rows`)?.status, 'pass', r.stdout);
+  });
+
+  it('replica create from the chain gives a hot standby with the rows of the source', async () => {
+    const store = storeFlags(target);
+    const dir = join(root, 'standby');
+    const r = await runPgdr(['replica', 'create', dir, ...store.args, '--format', 'json'], {
+      env: { ...store.env, XDG_STATE_HOME: join(root, 'state') },
+      timeoutMs: 300_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const state = JSON.parse(r.stdout) as {
+      pgCtl: string;
+      pgdata: string;
+      connectionString: string;
+      backupId: string;
+    };
+    standbys.push({ pgCtl: state.pgCtl, pgdata: state.pgdata });
+    assert.equal(state.backupId, ids[2], 'made from the newest link of the chain');
+    const conn = state.connectionString;
+    assert.equal((await q<{ r: boolean }>(conn, 'SELECT pg_is_in_recovery() AS r'))[0]!.r, true);
+    const db = { query: <R extends pg.QueryResultRow>(sql: string) => q<R>(conn, sql) };
+    await until('the standby to replay the archive to its end', async () => {
+      const got = await digests(db);
+      return got.t.rows === atEnd.t.rows ? got : undefined;
+    });
+    assert.deepEqual(await digests(db), atEnd);
   });
 });
 
