@@ -1,15 +1,19 @@
 // The built CLI against PostgreSQL 15: a backup killed with SIGKILL while uploading leaves no DONE backup and
-// the next one succeeds, is listed by barman-cloud-backup-list and restored by barman-cloud-restore.
+// the next one succeeds, is listed by barman-cloud-backup-list and restored by barman-cloud-restore. An
+// incremental on top of it is file level (no WAL summaries before 17, and it says so), uploads only the files
+// that changed, stays out of barman-cloud's listing, and is restored by pgdr with the rows as they were.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { QueryResultRow } from 'pg';
 import { restoreWithBarmanCloud, tableDigest } from '../helpers/backup-restore.js';
 import { walArchiveCommand } from '../helpers/barman.js';
 import { listBarmanBackups, listBucketKeys, switchWalAndWait } from '../helpers/barman-bucket.js';
 import { PGDR_BIN, runPgdr, s3Env } from '../helpers/cli.js';
 import { loadRows, pgbench, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { pgdrRestore, queryRestored, s3Target, stopAllRestored } from '../helpers/restore-run.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 
 const BUCKET = 'pgdr';
@@ -53,6 +57,7 @@ describe('pgdr backup create on PostgreSQL 15', () => {
     env = s3Env(s3);
   });
   after(async () => {
+    await stopAllRestored();
     await pg?.cleanup();
     await s3?.stop();
   });
@@ -180,5 +185,47 @@ describe('pgdr backup create on PostgreSQL 15', () => {
     } finally {
       await restored.cleanup();
     }
+  });
+
+  it('takes a file-level incremental on top of it, which pgdr restores with the changed rows', async () => {
+    await loadRows({ db: pg, rows: 700 });
+    await pg.query('UPDATE pgbench_branches SET bbalance = bbalance + 7');
+    const r = await runPgdr(
+      ['backup', 'create', '--config', configFile, '--incremental', '--format', 'json'],
+      {
+        env,
+        timeoutMs: 300_000,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.parent_backup_id, doneId);
+    assert.equal(out.incremental_level, 'file');
+    assert.match(String(out.fallback_reason), /PostgreSQL 17/);
+    // pgbench_accounts (over 128 MiB, untouched) is referenced, not uploaded again.
+    assert.ok(out.referenced_bytes > 100_000_000, String(out.referenced_bytes));
+    assert.ok(out.data_bytes < out.referenced_bytes / 4, `${out.data_bytes} of ${out.referenced_bytes}`);
+    const want = await tableDigest(pg, 'pgdr_load');
+    assert.notDeepEqual(want, digest);
+    const [b] = await pg.query<{ s: string }>('SELECT sum(bbalance)::text AS s FROM pgbench_branches');
+    await switchWalAndWait(pg);
+
+    const list = await listBarmanBackups({ s3, destination, serverName: SERVER });
+    assert.deepEqual(
+      list.filter((x) => x.status === 'DONE').map((x) => x.backup_id),
+      [doneId],
+      'barman-cloud sees the full backup only',
+    );
+
+    const restored = await pgdrRestore(s3Target(s3, destination, SERVER), [join(pg.dir, 'restored-inc')]);
+    assert.equal(restored.code, 0, restored.stderr);
+    const json = restored.json!;
+    assert.equal(json.plan.backupId, out.backup_id);
+    const db = { query: <R extends QueryResultRow>(sql: string) => queryRestored<R>(json, sql) };
+    assert.deepEqual(await tableDigest(db, 'pgdr_load'), want);
+    const [rb] = await db.query<{ s: string }>('SELECT sum(bbalance)::text AS s FROM pgbench_branches');
+    assert.equal(rb?.s, b?.s);
+    const [a] = await db.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_accounts');
+    assert.equal(Number(a?.n), accounts);
   });
 });
