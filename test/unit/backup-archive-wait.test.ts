@@ -153,7 +153,7 @@ describe('prepareRepoFolders', { skip: process.getuid?.() !== 0 && 'needs root' 
       const root = join(top, 'new', 'repo');
       // What an earlier root-run backup left: <server>/ and base/ of root, no wals/.
       await fsp.mkdir(join(root, 'srv', 'base'), { recursive: true });
-      await prepareRepoFolders({ root, serverName: 'srv', backupId: '20250101T000000', pgdata });
+      await prepareRepoFolders({ root, serverName: 'srv', backupFolder: 'srv/base/20250101T000000', pgdata });
       const owner = async (p: string) => {
         const st = await fsp.stat(join(top, p));
         return [st.uid, st.gid];
@@ -165,7 +165,12 @@ describe('prepareRepoFolders', { skip: process.getuid?.() !== 0 && 'needs root' 
       assert.deepEqual(await owner('new/repo/srv/base/20250101T000000'), pg);
 
       const fresh = join(top, 'fresh');
-      await prepareRepoFolders({ root: fresh, serverName: 'srv', backupId: '20250101T000000', pgdata });
+      await prepareRepoFolders({
+        root: fresh,
+        serverName: 'srv',
+        backupFolder: 'srv/base/20250101T000000',
+        pgdata,
+      });
       for (const p of [
         'fresh',
         'fresh/srv',
@@ -175,6 +180,18 @@ describe('prepareRepoFolders', { skip: process.getuid?.() !== 0 && 'needs root' 
       ])
         assert.deepEqual(await owner(p), pg, p);
       assert.deepEqual(await owner(''), [0, 0], 'folders above the ones made are left alone');
+
+      // An incremental's folder is made where it goes, and no empty base/<id>/ for it.
+      const id = '20250102T000000';
+      await prepareRepoFolders({
+        root: fresh,
+        serverName: 'srv',
+        backupFolder: `srv/pgdr/incremental/${id}`,
+        pgdata,
+      });
+      for (const p of ['fresh/srv/pgdr', 'fresh/srv/pgdr/incremental', `fresh/srv/pgdr/incremental/${id}`])
+        assert.deepEqual(await owner(p), pg, p);
+      await assert.rejects(fsp.stat(join(fresh, 'srv', 'base', id)), { code: 'ENOENT' });
     } finally {
       await fsp.rm(top, { recursive: true, force: true });
     }

@@ -92,11 +92,16 @@ export async function createBackup(o: CreateBackupOptions): Promise<BackupResult
       if (parent === undefined) report('no backup to start an incremental from: taking a full backup');
     }
     backupId = await reserveBackupId(o.store, o.serverName, o.now ?? (() => new Date()), signal);
-    if (o.fileRepository !== undefined)
-      await prepareRepoFolders({ root: o.fileRepository, serverName: o.serverName, backupId, pgdata });
     const prefix = parent
       ? incrementalPrefix(o.serverName, backupId).slice(0, -1)
       : `${o.serverName}/base/${backupId}`;
+    if (o.fileRepository !== undefined)
+      await prepareRepoFolders({
+        root: o.fileRepository,
+        serverName: o.serverName,
+        backupFolder: prefix,
+        pgdata,
+      });
     let referenced: Referenced | undefined;
     let blocks: BlockLevel | undefined;
     // A refusal before anything is uploaded, recorded nowhere in the bucket.

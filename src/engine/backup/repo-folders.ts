@@ -10,7 +10,8 @@ import { localFileError } from '../../errors.js';
 export async function prepareRepoFolders(o: {
   root: string;
   serverName: string;
-  backupId: string;
+  /** The backup's folder under root, e.g. `<server>/base/<id>` or `<server>/pgdr/incremental/<id>`. */
+  backupFolder: string;
   pgdata: string;
 }): Promise<void> {
   if (process.getuid?.() !== 0) return;
@@ -35,7 +36,9 @@ export async function prepareRepoFolders(o: {
   };
   await mkdir(o.root, true);
   const server = join(o.root, o.serverName);
-  for (const dir of [server, join(server, 'wals'), join(server, 'base'), join(server, 'base', o.backupId)])
+  const below = o.backupFolder.split('/').slice(1);
+  const backupDirs = below.map((_, i) => join(server, ...below.slice(0, i + 1)));
+  for (const dir of [server, join(server, 'wals'), join(server, 'base'), ...backupDirs])
     await mkdir(dir, false);
   for (const dir of made) {
     try {
