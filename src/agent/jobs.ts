@@ -113,6 +113,7 @@ export async function runBackup(
     `starting a scheduled ${incremental ? 'incremental' : 'base'} backup`,
     {
       scheduledFor: scheduledFor.toISOString(),
+      incremental,
     },
   );
   const c = ctx.config;

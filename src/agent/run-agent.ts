@@ -92,7 +92,12 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   try {
     for (;;) {
       await state.update({
-        nextRuns: { backup: iso(nextBackup), retention: iso(nextRetention), drill: iso(nextDrill) },
+        nextRuns: {
+          backup: iso(nextBackup),
+          retention: iso(nextRetention),
+          drill: iso(nextDrill),
+          ...(o.incrementalSchedule ? { incremental: iso(nextIncremental) } : {}),
+        },
       });
       const due = Math.min(
         ...[nextBackup, nextRetention, nextDrill, nextIncremental].map((d) => d?.getTime() ?? Infinity),

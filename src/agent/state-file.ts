@@ -47,6 +47,8 @@ export interface AgentState {
     readonly backup: string | null;
     readonly retention: string | null;
     readonly drill: string | null;
+    /** With agent.incrementalSchedule only. */
+    readonly incremental?: string | null;
   };
 }
 

@@ -39,6 +39,9 @@ export function agentStatusText(a: AgentStatus): string {
   if (s.agent === 'running')
     lines.push(
       `  next backup     ${s.nextRuns.backup ?? '-'}`,
+      ...(s.nextRuns.incremental !== undefined
+        ? [`  next incremental ${s.nextRuns.incremental ?? '-'}`]
+        : []),
       `  next retention  ${s.nextRuns.retention ?? '-'}`,
     );
   const err = s.lastErrors[s.lastErrors.length - 1];
