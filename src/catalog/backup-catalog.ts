@@ -169,6 +169,38 @@ export function resolveBackup(catalog: BackupCatalog, ref: string): BackupInfo {
   });
 }
 
+/** The special references that name full backups only, as barman's do. */
+const FULL_ONLY = new Set(['latest', 'last', 'oldest', 'first', 'last-failed']);
+
+/**
+ * A backup by ID or name among the full backups, else among pgdr's incrementals (`incrementals`, listed from
+ * pgdr/incremental). latest, oldest and last-failed name full backups, as barman's do.
+ */
+export function resolveBackupOrIncremental(
+  fulls: BackupCatalog,
+  incrementals: BackupCatalog,
+  ref: string,
+): { readonly backup: BackupInfo; readonly incremental: boolean } {
+  try {
+    return { backup: resolveBackup(fulls, ref), incremental: false };
+  } catch (e) {
+    if (!isPgdrError(e, 'NOT_FOUND') || FULL_ONLY.has(ref)) throw e;
+    const found = BACKUP_ID_RE.test(ref)
+      ? incrementals.backups.filter((b) => b.backupId === ref)
+      : incrementals.backups.filter((b) => b.backupName === ref);
+    if (found.length === 1) return { backup: found[0]!, incremental: true };
+    if (found.length > 1)
+      throw new PgdrError(
+        'USAGE',
+        `several backups are named '${ref}': ${found.map((b) => b.backupId).join(' ')}`,
+        {
+          hint: 'use the backup ID instead',
+        },
+      );
+    throw e;
+  }
+}
+
 export function backupInfoKey(serverName: string, backupId: string): string {
   return `${serverName}/base/${backupId}/backup.info`;
 }

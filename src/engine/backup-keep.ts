@@ -1,7 +1,9 @@
 // `pgdr backup keep`: barman-cloud-backup-keep's annotation, `base/<id>/annotations/keep` holding `full` or
-// `standalone` with no newline (barman reads its first line and compares it exactly).
-import { listBackups, resolveBackup } from '../catalog/backup-catalog.js';
+// `standalone` with no newline (barman reads its first line and compares it exactly); for one of pgdr's
+// incrementals, the same annotation in its own folder, where pgdr's retention reads it.
+import { listBackups, resolveBackupOrIncremental } from '../catalog/backup-catalog.js';
 import type { KeepTarget } from '../catalog/backup-info.js';
+import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
 import { PgdrError } from '../errors.js';
 import type { ServerTarget } from '../storage/object-store.js';
 
@@ -22,14 +24,15 @@ export interface KeepResult {
   readonly keep: string | null;
 }
 
-function keepKey(serverName: string, backupId: string): string {
-  return `${serverName}/base/${backupId}/annotations/keep`;
+function keepKey(serverName: string, backupId: string, incremental: boolean): string {
+  return `${serverName}/${incremental ? INCREMENTAL_FOLDER : 'base'}/${backupId}/annotations/keep`;
 }
 
 export async function backupKeep(o: KeepOptions): Promise<KeepResult> {
   const catalog = await listBackups(o.store, o.serverName, { signal: o.signal });
-  const b = resolveBackup(catalog, o.ref);
-  const key = keepKey(o.serverName, b.backupId);
+  const incs = await listBackups(o.store, o.serverName, { signal: o.signal, folder: INCREMENTAL_FOLDER });
+  const { backup: b, incremental } = resolveBackupOrIncremental(catalog, incs, o.ref);
+  const key = keepKey(o.serverName, b.backupId, incremental);
   if (o.action.kind === 'status') return { backupId: b.backupId, keep: b.keepAnnotation };
   if (o.action.kind === 'release') {
     await o.store.delete([key], { signal: o.signal });

@@ -2,7 +2,7 @@
 // pure (catalog/retention*.ts); this file reads the bucket, refuses what barman refuses, and deletes in barman's
 // order: per backup (oldest first) its files, then backup.info (so a failed run can be retried), then its WAL.
 
-import { type BackupCatalog, listBackups, resolveBackup } from '../catalog/backup-catalog.js';
+import { type BackupCatalog, listBackups, resolveBackupOrIncremental } from '../catalog/backup-catalog.js';
 import type { BackupInfo } from '../catalog/backup-info.js';
 import { INCREMENTAL_FOLDER } from '../catalog/incremental-chain.js';
 import { keepStatus, type RetentionStatus } from '../catalog/retention.js';
@@ -102,7 +102,8 @@ function noWal(backupId: string): DeletionStep['wal'] {
 
 export async function deleteBackup(o: DeleteBackupOptions): Promise<RetentionResult> {
   const catalog = await readCatalog(o);
-  const b = resolveBackup(catalog, o.ref);
+  const incs = await readCatalog(o, INCREMENTAL_FOLDER);
+  const { backup: b, incremental } = resolveBackupOrIncremental(catalog, incs, o.ref);
   if (b.keepAnnotation !== null) {
     throw new PgdrError(
       'REFUSED',
@@ -112,15 +113,19 @@ export async function deleteBackup(o: DeleteBackupOptions): Promise<RetentionRes
       },
     );
   }
-  const children = (await readCatalog(o, INCREMENTAL_FOLDER)).backups.filter(
-    (x) => x.parentBackupId === b.backupId,
-  );
+  const children = incs.backups.filter((x) => x.parentBackupId === b.backupId);
   if (children.length > 0) {
     throw new PgdrError(
       'REFUSED',
       `backup ${b.backupId} is the parent of incremental backup(s) ${children.map((x) => x.backupId).join(', ')}: not deleting it`,
       { hint: 'retention apply removes a chain whole once none of it is needed' },
     );
+  }
+  // An incremental no later one builds on: its folder alone. Its WAL goes with the full backups (retention).
+  if (incremental) {
+    const step = { backup: b, wal: noWal(b.backupId) };
+    const deleted = [await deleteStep(o, step, undefined, INCREMENTAL_FOLDER)];
+    return { ...summary(o), policy: null, report: [], deleted };
   }
   const done = catalog.backups.filter((x) => x.status === 'DONE').length;
   // barman's `delete` rule (minimum_redundancy >= DONE backups refuses), with at least one DONE backup kept.

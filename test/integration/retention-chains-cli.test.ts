@@ -3,7 +3,9 @@
 // objects (backup.info as pgdr writes it, a real tar, pgdr.json, pgdr-chain.json for incrementals, archived WAL
 // with .backup labels), no PostgreSQL. Checked: the exit code, the JSON report (status of every backup, what is
 // deleted and in which order, which WAL goes), then, apart from the report, what is left on disk; a second run
-// must find nothing more to delete. One dry run must leave the bucket untouched byte for byte.
+// must find nothing more to delete. One dry run must leave the bucket untouched byte for byte. And `backup delete`
+// and `backup keep` (and `backup show`) name an incremental by its ID: a leaf (or a FAILED one) is deleted alone, a parent refused, a
+// keep written in its own folder and honoured by retention.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -451,5 +453,92 @@ describe('pgdr retention apply with incremental chains, against a table of cases
     );
     assert.equal(await treeHash(root), hash);
     assert.deepEqual(backupsOnDisk(await filesUnder(root), fx), c.backups.map((s) => s.name).sort());
+  });
+
+  const cli = (root: string, ...args: string[]) =>
+    runPgdr([...args, '--format', 'json', '--destination-path', `file://${root}`, '--server-name', SERVER], {
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+
+  it('backup delete names an incremental: a leaf or a FAILED one goes alone, a parent is refused', async () => {
+    const c: Case = {
+      ...CASES[0]!,
+      backups: [
+        full('F1', 29),
+        inc('I2', 28, 'F1'),
+        inc('I3', 27, 'I2'),
+        failedInc('I4', 26),
+        full('F5', 25),
+      ],
+    };
+    const { root, fx } = await bucket('delete', c);
+    const before = await filesUnder(root);
+    // backup show finds an incremental by its ID and names its parent.
+    const show = await runPgdr(
+      ['backup', 'show', fx.id.get('I3')!, '--destination-path', `file://${root}`, '--server-name', SERVER],
+      { cwd: dir },
+    );
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`Parent\\s+${fx.id.get('I2')} \\(incremental backup\\)`));
+    const parent = await cli(root, 'backup', 'delete', fx.id.get('I2')!);
+    assert.equal(parent.code, 23, parent.stderr);
+    assert.match(parent.stderr, /is the parent of incremental backup\(s\)/);
+    assert.deepEqual(await filesUnder(root), before, 'a refusal deletes nothing');
+
+    for (const leaf of ['I3', 'I4']) {
+      const r = await cli(root, 'backup', 'delete', fx.id.get(leaf)!);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as Report;
+      assert.deepEqual(
+        j.deleted.map((d) => fx.name.get(d.backupId)),
+        [leaf],
+      );
+      assert.deepEqual(j.deleted[0]!.wal, [], 'an incremental takes no WAL');
+      assert.equal(j.deleted[0]!.objects.at(-1)?.key, `${fx.folder.get(leaf)}backup.info`);
+    }
+    const after = await filesUnder(root);
+    assert.deepEqual(backupsOnDisk(after, fx), ['F1', 'F5', 'I2']);
+    assert.deepEqual(
+      after,
+      before.filter((f) => !f.startsWith(fx.folder.get('I3')!) && !f.startsWith(fx.folder.get('I4')!)),
+    );
+    // Now a leaf, I2 goes too; F1 is no parent any more.
+    const now = await cli(root, 'backup', 'delete', fx.id.get('I2')!);
+    assert.equal(now.code, 0, now.stderr);
+    assert.deepEqual(backupsOnDisk(await filesUnder(root), fx), ['F1', 'F5']);
+  });
+
+  it('backup keep names an incremental: the keep is in its folder, retention keeps its chain, --release undoes it', async () => {
+    const c = CASES[0]!;
+    const { root, fx } = await bucket('keep', c);
+    const id = fx.id.get('I3')!;
+    const k = await cli(root, 'backup', 'keep', id, '--target', 'full');
+    assert.equal(k.code, 0, k.stderr);
+    assert.deepEqual(JSON.parse(k.stdout), { backupId: id, keep: 'full' });
+    assert.equal(await fsp.readFile(join(root, `${fx.folder.get('I3')}annotations/keep`), 'utf8'), 'full');
+    const st = await cli(root, 'backup', 'keep', id, '--status');
+    assert.deepEqual(JSON.parse(st.stdout), { backupId: id, keep: 'full' });
+    const del = await cli(root, 'backup', 'delete', id);
+    assert.equal(del.code, 23, del.stderr);
+    assert.match(del.stderr, /has a keep request/);
+
+    const j = await apply(root, c.policy, '--dry-run');
+    assert.equal(statuses(j, fx).I3, 'KEEP:FULL');
+    assert.deepEqual(
+      j.deleted.map((d) => fx.name.get(d.backupId)),
+      [],
+      'the kept incremental keeps its chain, F1 included',
+    );
+    const r = await cli(root, 'backup', 'keep', id, '--release');
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(fsp.access(join(root, `${fx.folder.get('I3')}annotations/keep`)), {
+      code: 'ENOENT',
+    });
+    const again = await apply(root, c.policy, '--dry-run');
+    assert.deepEqual(
+      again.deleted.map((d) => fx.name.get(d.backupId)),
+      c.deleted,
+    );
   });
 });

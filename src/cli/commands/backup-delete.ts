@@ -15,7 +15,9 @@ export const backupDelete: Command = {
        [store options]
 
 Deletes the backup's files, then its backup.info, then the WAL older than the next backup when no earlier
-backup needs it. Refuses a kept backup (release it with pgdr backup keep ID --release) and the last DONE backup.
+backup needs it. Refuses a kept backup (release it with pgdr backup keep ID --release), the last DONE backup,
+and the parent of an incremental backup. An incremental backup (named by its ID or name; latest and oldest
+name full backups) is deleted alone, its WAL left for the full backups, once no later incremental builds on it.
 
 ${DELETE_USAGE}
 

@@ -19,7 +19,9 @@ export const backupKeepCommand: Command = {
   -r, --release              remove the keep: retention may delete the backup again
   -s, --status               print the keep status (Keep: full|standalone|nokeep)
 
-Only DONE backups can be kept. The annotation is base/<id>/annotations/keep, as barman-cloud writes it.
+Only DONE backups can be kept. The annotation is base/<id>/annotations/keep, as barman-cloud writes it; an
+incremental backup (named by its ID or name) has it in pgdr/incremental/<id>/annotations/keep, and retention
+then keeps its whole chain.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {

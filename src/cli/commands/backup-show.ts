@@ -1,6 +1,7 @@
-import { listBackups, resolveBackup } from '../../catalog/backup-catalog.js';
+import { listBackups, resolveBackupOrIncremental } from '../../catalog/backup-catalog.js';
 import type { BackupInfo } from '../../catalog/backup-info.js';
 import { backupShowJson } from '../../catalog/backup-json.js';
+import { INCREMENTAL_FOLDER } from '../../catalog/incremental-chain.js';
 import { FORMAT_FLAG, oneOf, parse, positionals, STORE_FLAGS } from '../args.js';
 import { configFrom, STORE_USAGE, withServerStore } from '../context.js';
 import type { Command } from '../main.js';
@@ -14,7 +15,8 @@ export const backupShow: Command = {
   summary: 'show one backup: ID, latest, oldest, last-failed or its name',
   usage: `Usage: pgdr backup show ID|latest|oldest|last-failed|NAME [--format table|json] [store options]
 
---format json prints {"cloud": {...}} as barman-cloud-backup-show --format json does.
+--format json prints {"cloud": {...}} as barman-cloud-backup-show --format json does. An incremental backup
+(pgdr/incremental/<id>/) is named by its ID or name; latest and oldest name full backups.
 
 ${STORE_USAGE}`,
   async run(argv, ctx) {
@@ -24,7 +26,11 @@ ${STORE_USAGE}`,
     const config = configFrom(p, ctx);
     return withServerStore(config, ctx.signal, async (store) => {
       const catalog = await listBackups(store, config.serverName, { signal: ctx.signal });
-      const b = resolveBackup(catalog, ref as string);
+      const incs = await listBackups(store, config.serverName, {
+        signal: ctx.signal,
+        folder: INCREMENTAL_FOLDER,
+      });
+      const { backup: b } = resolveBackupOrIncremental(catalog, incs, ref as string);
       if (format === 'json') json(ctx, backupShowJson(b));
       else line(ctx, table(['Field', 'Value'], showRows(b)));
       return 0;
@@ -38,6 +44,7 @@ function showRows(b: BackupInfo): string[][] {
     ['Backup ID', b.backupId],
     ['Name', b.backupName],
     ['Status', b.status],
+    ['Parent', b.parentBackupId === null ? null : `${b.parentBackupId} (incremental backup)`],
     ['Error', b.error],
     ['Keep', b.keep ? b.keep.toUpperCase() : null],
     ['PostgreSQL', pg],
