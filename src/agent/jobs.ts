@@ -37,7 +37,7 @@ async function locked(ctx: JobContext, job: string, work: Work): Promise<JobReco
   const jobAbort = new AbortController();
   const stop = () => jobAbort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', stop, { once: true });
-  const store = openStore(ctx.config.objectStore);
+  const store = await openStore(ctx.config.objectStore);
   try {
     const lock = await acquireLock(
       {

@@ -24,7 +24,7 @@ export function configFrom(p: Parsed, ctx: CliContext): PgdrConfig {
 export async function withStore<T>(config: PgdrConfig, fn: (store: ObjectStore) => Promise<T>): Promise<T> {
   // Loaded here, not up front: a command can read its configuration without the store drivers' start-up cost.
   const { openStore } = await import('../storage/open-store.js');
-  const opened = openStore(config.objectStore);
+  const opened = await openStore(config.objectStore);
   // The catalog benchmark asks for the number of store calls a command makes (written when it ends).
   const countsFile = process.env.PGDR_STORE_CALLS_FILE;
   const counted = countsFile

@@ -19,7 +19,7 @@ export interface DrillRunnerSettings {
 export function createDrillRunner(settings: DrillRunnerSettings): DrillRunner {
   return {
     async run(o: DrillRunOptions): Promise<DrillOutcome> {
-      const store = openStore(o.config.objectStore);
+      const store = await openStore(o.config.objectStore);
       try {
         const r = await runDrill({
           store,

@@ -37,8 +37,8 @@ export interface DashboardSource {
   close(): Promise<void>;
 }
 
-export function dashboardSource(o: DashboardSourceOptions): DashboardSource {
-  const store = o.store ?? openStore(o.config.objectStore);
+export async function dashboardSource(o: DashboardSourceOptions): Promise<DashboardSource> {
+  const store = o.store ?? (await openStore(o.config.objectStore));
   // Finished backups never change: their sizes are listed once for the life of the process.
   const sizeCache = new Map<string, number>();
   const fullEvery = o.fullWalListEvery ?? 10;

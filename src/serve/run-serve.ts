@@ -30,8 +30,9 @@ export interface ServeOptions {
 export async function runServe(o: ServeOptions): Promise<void> {
   const sources: DashboardSource[] = [];
   try {
-    const served: ServedServer[] = o.servers.map((s) => {
-      const source = dashboardSource({ ...s, refreshMs: o.refreshMs, env: o.env, signal: o.signal });
+    const served: ServedServer[] = [];
+    for (const s of o.servers) {
+      const source = await dashboardSource({ ...s, refreshMs: o.refreshMs, env: o.env, signal: o.signal });
       sources.push(source);
       const base = {
         serverName: s.config.serverName,
@@ -40,8 +41,11 @@ export async function runServe(o: ServeOptions): Promise<void> {
         version: VERSION,
       };
       // A failure of one server's refresh must not blank the others: it becomes that server's error.
-      return { name: s.config.serverName, state: () => source.state().catch((e) => failedState(base, e)) };
-    });
+      served.push({
+        name: s.config.serverName,
+        state: () => source.state().catch((e) => failedState(base, e)),
+      });
+    }
     const redactors = sources.map((s) => s.redact);
     const refreshSeconds = Math.max(5, Math.round(o.refreshMs / 1000));
     const several = o.servers.length > 1;

@@ -69,7 +69,7 @@ describe('AWS credential chain', () => {
       env: e,
       cwd: dir,
     });
-    const store = openStore(config.objectStore);
+    const store = await openStore(config.objectStore);
     try {
       await store.put('probe', Buffer.from('chain'));
       assert.equal((await store.getBuffer('probe')).toString(), 'chain');
@@ -208,7 +208,7 @@ describe('AWS credential chain', () => {
   /** The error of a put through the chain, checked to carry no secret the fakes or the test know. */
   async function chainError(e: NodeJS.ProcessEnv): Promise<PgdrError> {
     const config = loadConfig({ overrides: { configFile: await configFile() }, env: e, cwd: dir });
-    const store = openStore(config.objectStore);
+    const store = await openStore(config.objectStore);
     const err = await caught(store.put('x', Buffer.from('x')));
     await store.close();
     assert.ok(err instanceof PgdrError);

@@ -54,7 +54,7 @@ describe('drill reports: a malformed one is skipped, counted and named', () => {
     const repo = join(dir, 'repo');
     await fsp.mkdir(repo);
     store = ['--destination-path', `file://${repo}`, '--server-name', SERVER];
-    const s = openStore({
+    const s = await openStore({
       destinationPath: `file://${repo}`,
       region: 'us-east-1',
       forcePathStyle: true,

@@ -56,7 +56,7 @@ describe('pgdr failback run --option original --delta (PostgreSQL 17, s3rver)', 
 
   before(async () => {
     sc = await failbackScenario({ bucket: BUCKET, serverName: SERVER, upTo: 250 });
-    store = openStore(
+    store = await openStore(
       loadConfig({ overrides: { configFile: sc.cfg }, env: sc.env, cwd: sc.root }).objectStore,
     );
     oldPgdata = sc.primary.pgdata;

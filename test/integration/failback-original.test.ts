@@ -52,7 +52,7 @@ describe('pgdr failback run --option original (PostgreSQL 17, s3rver)', () => {
   before(async () => {
     sc = await failbackScenario({ bucket: BUCKET, serverName: SERVER, upTo: 250 });
     ({ cfg, full, primary, env, standby, target, root } = sc);
-    store = openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
+    store = await openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
   });
   after(async () => {
     await store?.close();

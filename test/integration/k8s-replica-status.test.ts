@@ -238,7 +238,7 @@ describe('pgdr k8s status / replica-status against a replica Cluster following t
     assert.ok(Number(lagging.json.unreplayedSegments) >= 2, JSON.stringify(lagging.json));
 
     const config = loadConfig({ overrides: { configFile: cfg }, env: {}, cwd: root });
-    const store = openStore(config.objectStore);
+    const store = await openStore(config.objectStore);
     try {
       const keys = (await store.list(`${CLUSTER}/wals/`)).objects
         .map((o) => o.key)

@@ -45,7 +45,7 @@ describe('pgdr replica create/status/promote (PostgreSQL 17, s3rver)', () => {
     return JSON.parse(r.stdout) as ReplicaStatus;
   };
   const withStore = async <T>(fn: (store: ObjectStore) => Promise<T>): Promise<T> => {
-    const store = openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
+    const store = await openStore(loadConfig({ overrides: { configFile: cfg }, env, cwd: root }).objectStore);
     try {
       return await fn(store);
     } finally {

@@ -46,7 +46,9 @@ describe('a damaged WAL segment after the backup: recovery stops there, named (P
 
   const pgdr = (args: string[]) => runPgdr([...args, '--config', cfg], { timeoutMs: 300_000 });
   const withStore = async <T>(fn: (store: ObjectStore) => Promise<T>): Promise<T> => {
-    const store = openStore(loadConfig({ overrides: { configFile: cfg }, env: {}, cwd: root }).objectStore);
+    const store = await openStore(
+      loadConfig({ overrides: { configFile: cfg }, env: {}, cwd: root }).objectStore,
+    );
     try {
       return await fn(store);
     } finally {

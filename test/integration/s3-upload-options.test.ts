@@ -46,8 +46,10 @@ function configFile(name: string, endpoint: string, extra: string): string {
   return file;
 }
 
-function storeFrom(file: string) {
-  return openStore(loadConfig({ overrides: { configFile: file }, env: s3Env(s3), cwd: dir }).objectStore);
+async function storeFrom(file: string) {
+  return await openStore(
+    loadConfig({ overrides: { configFile: file }, env: s3Env(s3), cwd: dir }).objectStore,
+  );
 }
 
 const ENCRYPTED = `  wal:
@@ -69,7 +71,7 @@ const TAR_KEY = `${SERVER}/base/20250101T000000/data.tar`;
 
 /** Puts one object of each class: a WAL segment, a history file, backup.info and a multipart data.tar. */
 async function uploadEach(file: string): Promise<void> {
-  const store = storeFrom(file);
+  const store = await storeFrom(file);
   try {
     await store.put(WAL_KEY, Buffer.alloc(1024, 1));
     await store.put(HISTORY_KEY, Buffer.from('1\t0/3000000\tno recovery target specified\n'));
@@ -155,7 +157,7 @@ describe('upload settings on the wire', () => {
       probes.map((p) => p.method),
       ['PUT', 'PUT', 'PUT'],
     );
-    const store = storeFrom(file);
+    const store = await storeFrom(file);
     const left = await store.list(`${SERVER}/pgdr/`);
     await store.close();
     assert.deepEqual(left.objects, [], 'no probe object left behind');
@@ -229,7 +231,7 @@ describe('endpointCA', () => {
   });
 
   it('without it, a self-signed endpoint fails with STORE_UNREACHABLE naming TLS and endpointCA', async () => {
-    const store = storeFrom(configFile('no-ca', tls.endpoint, ''));
+    const store = await storeFrom(configFile('no-ca', tls.endpoint, ''));
     const e = await caught(store.checkAccess());
     await store.close();
     assert.equal(e.code, 'STORE_UNREACHABLE');
@@ -238,7 +240,7 @@ describe('endpointCA', () => {
   });
 
   it('with it, the same endpoint is trusted: objects are stored and read back over TLS', async () => {
-    const store = storeFrom(configFile('ca', tls.endpoint, `  endpointCA: {file: ${ca}}\n`));
+    const store = await storeFrom(configFile('ca', tls.endpoint, `  endpointCA: {file: ${ca}}\n`));
     try {
       await store.checkAccess();
       await store.put(`${SERVER}/pgdr/tls-probe`, Buffer.from('over tls'));
@@ -278,7 +280,7 @@ describe('S3-compatible stores (R2, MinIO, Ceph): the options they need', () => 
   it('R2 style: region auto and path-style addressing, signed with region auto, no flexible checksum headers', async () => {
     proxy.setRules([]);
     const file = configFile('r2', proxy.endpoint, '  region: auto\n  forcePathStyle: true\n');
-    const store = storeFrom(file);
+    const store = await storeFrom(file);
     try {
       await store.put(WAL_KEY, Buffer.from('r2'));
       assert.equal((await store.getBuffer(WAL_KEY)).toString(), 'r2');

@@ -375,9 +375,9 @@ describe('pgdr serve: dashboard and /metrics on a real bucket', () => {
 
   it('a refresh makes a fixed number of LIST calls once the WAL listing is cached, and re-reads no backup.info', async () => {
     const config = loadConfig({ overrides: { configFile: cfg }, env, cwd: dir });
-    const c = countingStore(openStore(config.objectStore));
+    const c = countingStore(await openStore(config.objectStore));
     const objectives = { rpoMs: 7_200_000, backupAgeMs: 7_200_000, rtoMs: 600_000, drillAgeMs: 86_400_000 };
-    const source = dashboardSource({
+    const source = await dashboardSource({
       config,
       objectives,
       refreshMs: 0,

@@ -72,7 +72,7 @@ describe('gs:// destinations', () => {
 });
 
 describe('googleCredentials', () => {
-  it('applicationCredentials {file}: the key is parsed, the source names the file and the account', () => {
+  it('applicationCredentials {file}: the key is parsed, the source names the file and the account', async () => {
     const c = load({ googleCredentials: { applicationCredentials: { file: keyFile } } });
     const g = c.objectStore.google?.credentials;
     assert.equal(g?.kind, 'service-account');
@@ -84,7 +84,7 @@ describe('googleCredentials', () => {
       g.source,
       `the service-account key {file: ${keyFile}} (applicationCredentials) of ${keyDoc.client_email}`,
     );
-    assert.equal(openStore(c.objectStore).displayUrl, 'gs://bkt/cnpg/db');
+    assert.equal((await openStore(c.objectStore)).displayUrl, 'gs://bkt/cnpg/db');
   });
 
   it('applicationCredentials {env}: the variable holds the key itself', () => {
@@ -146,11 +146,11 @@ describe('googleCredentials', () => {
     );
   });
 
-  it('STORAGE_EMULATOR_HOST: the endpoint, with no credentials when none are set', () => {
+  it('STORAGE_EMULATOR_HOST: the endpoint, with no credentials when none are set', async () => {
     const c = load({}, { STORAGE_EMULATOR_HOST: '127.0.0.1:9023' });
     assert.equal(c.objectStore.google?.credentials.kind, 'anonymous');
     assert.equal(c.objectStore.google?.emulatorEndpoint, 'http://127.0.0.1:9023');
-    assert.equal(openStore(c.objectStore).displayUrl, 'gs://bkt/cnpg/db at http://127.0.0.1:9023');
+    assert.equal((await openStore(c.objectStore)).displayUrl, 'gs://bkt/cnpg/db at http://127.0.0.1:9023');
     const withKey = load(
       { googleCredentials: { applicationCredentials: { file: keyFile } } },
       { STORAGE_EMULATOR_HOST: 'http://h:1/' },

@@ -75,7 +75,7 @@ ${STORE_USAGE}`,
     // /metrics on agent.listen: the bucket read at most every 30 s, against the configured objectives.
     // Loaded only with agent.listen: the dashboard pulls in the status engine, which `wal archive` never needs.
     const source = agent.listen
-      ? (await import('../../serve/dashboard-source.js')).dashboardSource({
+      ? await (await import('../../serve/dashboard-source.js')).dashboardSource({
           config,
           objectives: objectivesOf(config.objectives),
           refreshMs: 30_000,

@@ -66,7 +66,7 @@ export async function openClusterBucket(
     const secretAccessKey = await secretValue(api, ns, keyRef, 'secretAccessKey');
     s3Credentials = { accessKeyId, secretAccessKey };
   }
-  const store = openStore({
+  const store = await openStore({
     ...config.objectStore,
     destinationPath,
     endpointURL,
