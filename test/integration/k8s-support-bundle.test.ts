@@ -4,7 +4,7 @@
 // ObjectStore's inline credentials, and the bucket Secret's own values, must appear in no file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -196,8 +196,10 @@ describe('pgdr k8s support-bundle', () => {
     secretValues = [s3.secretAccessKey, api.token];
   });
   after(async () => {
-    await api.close();
-    await s3.stop();
+    await api?.close();
+    await s3?.stop();
+    // It holds the store's credentials (pgdr.yaml) and the bundles: nothing of it stays on the machine.
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const bundle = async (name: string, extra: string[] = []) => {
