@@ -10,8 +10,9 @@
 // demo, and the unit tests, except SAME_ON_EVERY_LINE: files whose every pgdr call runs on a node of their own
 // (not the one running the test), so that a second line would repeat the very same runs.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const NODE_LINES = [20, 22, 24];
 const ALL_SUITES = ['unit', 'integration', 'e2e'];
@@ -46,8 +47,24 @@ function run(node, suites, files = testFiles(suites)) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\n# node ${version}: ${suites.join(', ')}`);
   const started = Date.now();
-  const r = spawnSync(node, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
-  return { version, suites, status: r.status ?? 1, seconds: Math.round((Date.now() - started) / 1000) };
+  const dir = mkdtempSync(join(tmpdir(), 'pgdr-test-failures-'));
+  const failuresFile = join(dir, 'failures.txt');
+  const reporters = [
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${resolve('scripts', 'failures-reporter.mjs')}`,
+    `--test-reporter-destination=${failuresFile}`,
+  ];
+  const r = spawnSync(node, ['--test', '--test-concurrency=1', ...reporters, ...files], { stdio: 'inherit' });
+  let failed = [];
+  try {
+    failed = readFileSync(failuresFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  } catch {}
+  rmSync(dir, { recursive: true, force: true });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  return { version, suites, status: r.status ?? 1, seconds, failed };
 }
 
 async function otherNode(major) {
@@ -75,12 +92,14 @@ else {
   for (const m of NODE_LINES.filter((l) => l !== here))
     runs.push(run(await otherNode(m), ['unit', 'e2e'], lineFiles));
 }
-if (runs.length > 1) {
+// The summary comes last, where a reader of a long log looks first: each run, and every test that failed.
+if (runs.length > 1 || runs.some((r) => r.failed.length > 0)) {
   console.log('\n# summary');
   for (const r of runs) {
     console.log(
       `# node ${r.version} (${r.suites.join(', ')}): ${r.status === 0 ? 'passed' : 'FAILED'} in ${r.seconds} s`,
     );
+    for (const f of r.failed) console.log(`#   failed: ${f}`);
   }
 }
 process.exit(runs.find((r) => r.status !== 0)?.status ?? 0);
