@@ -9,7 +9,7 @@ import { isPgdrError, PgdrError } from '../../errors.js';
 import { connect, withClient } from '../../postgres/connect.js';
 import type { ObjectStore, ServerTarget } from '../../storage/object-store.js';
 import { checkWalArchive } from '../check-wal-archive.js';
-import { checkDeltaFolder, type DeltaFolder } from '../restore/delta-target.js';
+import { checkDeltaFolder, checkDeltaSource, type DeltaFolder } from '../restore/delta-target.js';
 import { assertEmptyDir, assertReachable } from '../restore/empty-dir.js';
 import { checkRecoveredPrimary } from './recovered-check.js';
 import type { ReplicaPromotion, ReplicaState } from './replica-state.js';
@@ -119,20 +119,12 @@ async function assertSameSystem(folder: DeltaFolder, conn: string): Promise<void
       ).rows[0],
   );
   if (row === undefined) return;
-  const dir = folder.folder.dir;
-  const refuse = (why: string, reason: string) =>
-    new PgdrError('REFUSED', `restore --delta: ${dir} ${why}; nothing was changed`, {
-      hint: "--delta only updates the original primary's own data directory: give a missing or empty folder without --delta instead",
-      details: { dir, reason },
-    });
-  if (row.id !== folder.systemIdentifier)
-    throw refuse(
-      `belongs to another system (system identifier ${folder.systemIdentifier}, the recovered cluster has ${row.id})`,
-      'system-identifier',
-    );
-  const major = String(Math.floor(Number(row.num) / 10000));
-  if (folder.pgVersion !== major)
-    throw refuse(`is of PostgreSQL ${folder.pgVersion}, the recovered cluster runs ${major}`, 'major');
+  checkDeltaSource(folder, {
+    what: 'the recovered cluster',
+    systemId: row.id,
+    versionNum: Number(row.num),
+    hint: "--delta only updates the original primary's own data directory: give a missing or empty folder without --delta instead",
+  });
 }
 
 /**

@@ -68,34 +68,55 @@ export async function checkDeltaFolder(dir: string): Promise<DeltaFolder> {
   };
 }
 
-/** The checks against the chosen backup: same system, same major. */
-export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
+/** What a delta folder is compared with: a backup, or a running cluster (a failback into the old primary). */
+export interface DeltaSource {
+  /** Named in messages: "backup 20261206T112311", "the recovered cluster". */
+  readonly what: string;
+  readonly systemId: string | null;
+  /** server_version_num, e.g. 150004. */
+  readonly versionNum: number;
+  /** The hint when the source's system identifier is unknown. */
+  readonly hint?: string;
+}
+
+/** The checks against the source of the data: same system, same major. */
+export function checkDeltaSource(d: DeltaFolder, source: DeltaSource): void {
   const dir = d.folder.dir;
-  const want = majorOf(backup.version ?? 0);
-  if (backup.systemid === null) {
+  const want = majorOf(source.versionNum);
+  if (source.systemId === null) {
     throw refuse(
       dir,
-      `cannot be compared with backup ${backup.backupId}: its backup.info has no systemid`,
+      `cannot be compared with ${source.what}: its system identifier is not known`,
       'system-identifier-unknown',
       'restore without --delta into a new or empty folder',
     );
   }
-  if (backup.systemid !== d.systemIdentifier) {
+  if (source.systemId !== d.systemIdentifier) {
     throw refuse(
       dir,
-      `belongs to another system (system identifier ${d.systemIdentifier}, backup ${backup.backupId} has ${printable(backup.systemid.slice(0, 30))})`,
+      `belongs to another system (system identifier ${d.systemIdentifier}, ${source.what} has ${printable(source.systemId.slice(0, 30))})`,
       'system-identifier',
-      'a delta restore only updates a data directory of the same cluster; restore into a new or empty folder instead',
+      source.hint ??
+        'a delta restore only updates a data directory of the same cluster; restore into a new or empty folder instead',
     );
   }
   if (d.pgVersion !== want) {
     throw refuse(
       dir,
-      `holds PostgreSQL ${printable(d.pgVersion)}, while backup ${backup.backupId} is of PostgreSQL ${want}`,
+      `holds PostgreSQL ${printable(d.pgVersion)}, while ${source.what} is of PostgreSQL ${want}`,
       'major',
-      'restore into a new or empty folder instead',
+      source.hint ?? 'restore into a new or empty folder instead',
     );
   }
+}
+
+/** The checks against the chosen backup. */
+export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
+  checkDeltaSource(d, {
+    what: `backup ${backup.backupId}`,
+    systemId: backup.systemid,
+    versionNum: backup.version ?? 0,
+  });
 }
 
 /**
