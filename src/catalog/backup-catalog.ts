@@ -150,15 +150,7 @@ export function resolveBackup(catalog: BackupCatalog, ref: string): BackupInfo {
     what = `no backup ${ref}`;
   } else {
     const named = all.filter((b) => b.backupName === ref);
-    if (named.length > 1) {
-      throw new PgdrError(
-        'USAGE',
-        `several backups are named '${ref}': ${named.map((b) => b.backupId).join(' ')}`,
-        {
-          hint: 'use the backup ID instead',
-        },
-      );
-    }
+    if (named.length > 1) throw severalNamed(ref, named);
     found = named[0];
     what = `no backup with ID or name '${ref}'`;
   }
@@ -181,24 +173,31 @@ export function resolveBackupOrIncremental(
   incrementals: BackupCatalog,
   ref: string,
 ): { readonly backup: BackupInfo; readonly incremental: boolean } {
+  const byId = BACKUP_ID_RE.test(ref);
+  const found = FULL_ONLY.has(ref)
+    ? []
+    : incrementals.backups.filter((b) => (byId ? b.backupId === ref : b.backupName === ref));
+  // A name given to a full backup and to an incremental is as ambiguous as one given to two fulls.
+  if (!byId && found.length > 0) {
+    const named = fulls.backups.filter((b) => b.backupName === ref);
+    if (named.length + found.length > 1) throw severalNamed(ref, [...named, ...found]);
+  }
   try {
     return { backup: resolveBackup(fulls, ref), incremental: false };
   } catch (e) {
-    if (!isPgdrError(e, 'NOT_FOUND') || FULL_ONLY.has(ref)) throw e;
-    const found = BACKUP_ID_RE.test(ref)
-      ? incrementals.backups.filter((b) => b.backupId === ref)
-      : incrementals.backups.filter((b) => b.backupName === ref);
-    if (found.length === 1) return { backup: found[0]!, incremental: true };
-    if (found.length > 1)
-      throw new PgdrError(
-        'USAGE',
-        `several backups are named '${ref}': ${found.map((b) => b.backupId).join(' ')}`,
-        {
-          hint: 'use the backup ID instead',
-        },
-      );
-    throw e;
+    if (!isPgdrError(e, 'NOT_FOUND') || found.length !== 1) throw e;
+    return { backup: found[0]!, incremental: true };
   }
+}
+
+function severalNamed(ref: string, named: readonly BackupInfo[]): PgdrError {
+  return new PgdrError(
+    'USAGE',
+    `several backups are named '${ref}': ${named.map((b) => b.backupId).join(' ')}`,
+    {
+      hint: 'use the backup ID instead',
+    },
+  );
 }
 
 export function backupInfoKey(serverName: string, backupId: string): string {

@@ -8,6 +8,7 @@ import {
   listBackups,
   listServerNames,
   resolveBackup,
+  resolveBackupOrIncremental,
 } from '../../src/catalog/backup-catalog.js';
 import { isPgdrError, PgdrError } from '../../src/errors.js';
 import { FsObjectStore } from '../../src/storage/fs/fs-store.js';
@@ -124,6 +125,44 @@ describe('backup catalog on a file:// store', () => {
     assert.throws(
       () => resolveBackup(empty, 'latest'),
       (e) => isPgdrError(e, 'NOT_FOUND') && /no backups/.test(e.hint ?? ''),
+    );
+  });
+
+  it('resolves an incremental by ID or name, and a name shared by a full and an incremental is ambiguous', () => {
+    const full = catalog.backups.find((b) => b.backupId === '20241215T060000')!;
+    const inc = (backupId: string, backupName: string | null) => ({ ...full, backupId, backupName });
+    const incrementals: BackupCatalog = {
+      ...catalog,
+      backups: [
+        inc('20241215T070000', 'hourly'),
+        inc('20241215T080000', 'nightly'),
+        inc('20241215T090000', 'x'),
+      ],
+      unreadable: [],
+    };
+    const r = (ref: string) => resolveBackupOrIncremental(catalog, incrementals, ref);
+    assert.deepEqual(
+      [r('20241215T070000').backup.backupId, r('20241215T070000').incremental],
+      ['20241215T070000', true],
+    );
+    assert.deepEqual([r('hourly').backup.backupId, r('hourly').incremental], ['20241215T070000', true]);
+    assert.deepEqual([r('latest').backup.backupId, r('latest').incremental], ['20241215T060000', false]);
+    assert.deepEqual([r('20241214T060000').incremental], [false]);
+    assert.throws(
+      () => r('nightly'),
+      (e) => isPgdrError(e, 'USAGE') && /20241213T060000 20241214T060000 20241215T080000/.test(e.message),
+    );
+    const oneFull: BackupCatalog = {
+      ...incrementals,
+      backups: [inc('20241215T100000', 'backup-20241215060000')],
+    };
+    assert.throws(
+      () => resolveBackupOrIncremental(catalog, oneFull, 'backup-20241215060000'),
+      (e) => isPgdrError(e, 'USAGE') && /20241215T060000 20241215T100000/.test(e.message),
+    );
+    assert.throws(
+      () => r('nope'),
+      (e) => isPgdrError(e, 'NOT_FOUND'),
     );
   });
 
