@@ -4,11 +4,11 @@
 // scripted "operator" that moves a created Cluster through CloudNativePG's phases (or never makes it ready),
 // and pods' port-forward over WebSocket to real servers on loopback (fake-kube-portforward.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
   acceptPortForward,
@@ -237,6 +237,8 @@ export async function startFakeKubeApi(o: { clusterScript?: ClusterScript } = {}
       for (const s of upgraded) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      // The kubeconfig holds the server's token.
+      if (api.kubeconfig !== '') rmSync(dirname(api.kubeconfig), { recursive: true, force: true });
     },
   };
 

@@ -4,7 +4,7 @@
 // dry run (every manifest valid against the CRDs), keep, the confirmation rule, and original failing midway
 // (the deletion denied by RBAC) then resumed by a rerun that reuses the completed Backup.
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -38,9 +38,11 @@ describe('pgdr k8s failback', () => {
   let api: FakeKubeApi;
   let config: string;
 
+  let dir: string | undefined;
   before(async () => {
     bucket = await buildK8sBucket();
-    config = await writeK8sConfig(await mkdtemp(join(tmpdir(), 'pgdr-k8s-failback-')), bucket);
+    dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-failback-'));
+    config = await writeK8sConfig(dir, bucket);
     // The recovered Cluster's archive: its own backup and WAL (a copy of the original's, as after a recovery
     // it holds the same data); and a -v2 left by an earlier failback, so the next one must be -v3.
     await copyPrefix(bucket.s3, BUCKET, `${PREFIX}/${CLUSTER}`, `${PREFIX}/${RECOVERED}`);
@@ -77,6 +79,7 @@ describe('pgdr k8s failback', () => {
   after(async () => {
     await api?.close();
     await bucket?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const run = (...more: string[]) =>

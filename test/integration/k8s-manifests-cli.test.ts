@@ -1,6 +1,6 @@
 // `pgdr k8s manifests` as a user runs it: the built CLI, the seed's config, both output formats.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,8 +82,9 @@ describe('pgdr k8s manifests (CLI)', () => {
     );
   });
 
-  it('--from-cluster FILE clones the source Cluster offline (kubectl get -o yaml, also as a List); --instances', async () => {
+  it('--from-cluster FILE clones the source Cluster offline (kubectl get -o yaml, also as a List); --instances', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'pgdr-from-cluster-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'cluster.yaml');
     await writeFile(file, stringify({ apiVersion: 'v1', kind: 'List', items: [mastodonCluster()] }));
     const r = await run('recovery-cluster', '--from-cluster', file, '--instances', '2', '-o', 'json');

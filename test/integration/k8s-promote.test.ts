@@ -3,7 +3,7 @@
 // promotion patch sent as a merge patch, and the wait for the new timeline. The bucket is never contacted.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -18,8 +18,9 @@ describe('pgdr k8s promote', () => {
   let api: FakeKubeApi;
   let config: string;
 
+  let dir: string | undefined;
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-promote-'));
+    dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-promote-'));
     config = join(dir, 'pgdr.yaml');
     await writeFile(
       config,
@@ -58,6 +59,7 @@ describe('pgdr k8s promote', () => {
   });
   after(async () => {
     await api?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const args = () => ['-c', config, '--kubeconfig', api.kubeconfig, '--poll-interval', '100ms'];

@@ -7,7 +7,7 @@
 // real PostgreSQL that the scripted operator restored from the bucket to the Cluster's target.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -54,9 +54,10 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
   let canaryChecks: string;
   let operator: RestoringOperator | undefined;
 
+  let dir: string | undefined;
   before(async () => {
     bucket = await buildK8sBucket();
-    const dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-'));
+    dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-'));
     config = await writeK8sConfig(dir, bucket);
     const src = bucket.server;
     await src.query('CREATE TABLE canary (id int PRIMARY KEY)');
@@ -99,6 +100,7 @@ describe('pgdr k8s runbooks and status against a scripted Kubernetes API', () =>
     await operator?.cleanup();
     await stopAllRestored();
     await bucket?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {
     await api?.close();

@@ -4,7 +4,7 @@
 // for, and the reverse command printed and run. Also: --dry-run, the confirmation rule of k8s promote, the
 // refusals before any change, and a run that fails after the demotion, then resumes.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -26,8 +26,9 @@ describe('pgdr k8s switchover (distributed topology)', () => {
   let api: FakeKubeApi;
   let config: string;
 
+  let dir: string | undefined;
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-switchover-'));
+    dir = await mkdtemp(join(tmpdir(), 'pgdr-k8s-switchover-'));
     config = join(dir, 'pgdr.yaml');
     await writeFile(
       config,
@@ -68,6 +69,7 @@ describe('pgdr k8s switchover (distributed topology)', () => {
   });
   after(async () => {
     await api?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const run = (...more: string[]) =>
