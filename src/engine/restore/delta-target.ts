@@ -75,7 +75,9 @@ export interface DeltaSource {
   readonly systemId: string | null;
   /** server_version_num, e.g. 150004. */
   readonly versionNum: number;
-  /** The hint when the source's system identifier is unknown. */
+  /** Why systemId is null, e.g. "its backup.info has no systemid". */
+  readonly unknown?: string;
+  /** The hint of a refusal for another system or major, where the source has its own. */
   readonly hint?: string;
 }
 
@@ -86,7 +88,7 @@ export function checkDeltaSource(d: DeltaFolder, source: DeltaSource): void {
   if (source.systemId === null) {
     throw refuse(
       dir,
-      `cannot be compared with ${source.what}: its system identifier is not known`,
+      `cannot be compared with ${source.what}: ${source.unknown ?? 'its system identifier is not known'}`,
       'system-identifier-unknown',
       'restore without --delta into a new or empty folder',
     );
@@ -116,6 +118,7 @@ export function checkDeltaBackup(d: DeltaFolder, backup: BackupInfo): void {
     what: `backup ${backup.backupId}`,
     systemId: backup.systemid,
     versionNum: backup.version ?? 0,
+    unknown: 'its backup.info has no systemid',
   });
 }
 
